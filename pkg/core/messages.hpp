@@ -1,0 +1,227 @@
+/// @file messages.hpp
+/// @brief One plain struct per wire message (subjects/README.md is the contract).
+///
+/// Every struct has a `kType` (the JSON `type` field). Prices, quantities and
+/// money are `Decimal` (JSON strings on the wire; plain numbers accepted on
+/// input). Times are int64 ns UTC. Optional JSON fields are std::optional.
+/// The JSON codec lives in pkg/codec; this header has no JSON dependency so
+/// the pure domain libraries can use these types.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "core/decimal.hpp"
+#include "core/enums.hpp"
+#include "core/time.hpp"
+
+namespace core {
+
+/// Wire schema version carried as "v" in every payload; bump on breaking change.
+constexpr int kSchemaVersion = 1;
+
+// ---- market.data.<symbol> ---------------------------------------------------
+
+/// Top of book. Sizes are absent in FX feeds without depth (EURUSD file).
+struct Quote {
+  static constexpr std::string_view kType = "quote";
+  std::string symbol;
+  Price bid;
+  Price ask;
+  std::optional<Quantity> bid_size;
+  std::optional<Quantity> ask_size;
+  TimestampNs ts_event = 0;                ///< when the source stamped it
+  std::optional<TimestampNs> ts_recv;      ///< when the recorder received it (Tardis files)
+  friend bool operator==(const Quote&, const Quote&) = default;
+};
+
+/// One print on the tape.
+struct Trade {
+  static constexpr std::string_view kType = "trade";
+  std::string symbol;
+  Price price;
+  Quantity size;
+  AggressorSide aggressor_side = AggressorSide::none;
+  std::optional<std::string> trade_id;
+  TimestampNs ts_event = 0;
+  std::optional<TimestampNs> ts_recv;
+  friend bool operator==(const Trade&, const Trade&) = default;
+};
+
+/// An OHLC bar; `ts_event` is the bar's END (publishing at the start leaks the future).
+struct Bar {
+  static constexpr std::string_view kType = "bar";
+  std::string symbol;
+  Price open, high, low, close;
+  std::optional<Quantity> volume;
+  PriceType price_type = PriceType::trade;  ///< bid/ask for FX bid-ask bar files
+  std::optional<TimestampNs> ts_start;      ///< bar start, when the source has it
+  TimestampNs ts_event = 0;                 ///< bar end
+  friend bool operator==(const Bar&, const Bar&) = default;
+};
+
+using MarketData = std::variant<Quote, Trade, Bar>;
+
+// ---- trading.orders / trading.orders.approved -------------------------------
+
+struct OrderSubmit {
+  static constexpr std::string_view kType = "order.submit";
+  std::string client_order_id;
+  std::string symbol;
+  Side side = Side::buy;
+  OrderType order_type = OrderType::market;
+  Quantity quantity;
+  std::optional<Price> limit_price;          ///< required iff order_type == limit
+  TimeInForce time_in_force = TimeInForce::day;
+  std::string strategy_id;                   ///< "" for hand-typed orders ("manual")
+  TimestampNs ts_event = 0;                  ///< sender's time; 0 = stamped at risk-state ingress
+  friend bool operator==(const OrderSubmit&, const OrderSubmit&) = default;
+};
+
+struct OrderCancel {
+  static constexpr std::string_view kType = "order.cancel";
+  std::string client_order_id;
+  TimestampNs ts_event = 0;
+  friend bool operator==(const OrderCancel&, const OrderCancel&) = default;
+};
+
+using OrderCommand = std::variant<OrderSubmit, OrderCancel>;
+
+// ---- trading.executions -----------------------------------------------------
+
+/// FIX ExecutionReport (35=8). Invariant: cum_qty + leaves_qty == quantity
+/// while the order is live; leaves_qty == 0 once order_status is terminal.
+struct ExecutionReport {
+  static constexpr std::string_view kType = "execution_report";
+  std::string client_order_id;
+  std::string exec_id;                 ///< unique per report, e.g. "<client_order_id>-<n>"
+  ExecType exec_type = ExecType::new_;
+  OrderStatus order_status = OrderStatus::new_;
+  std::string symbol;
+  Side side = Side::buy;
+  OrderType order_type = OrderType::market;
+  TimeInForce time_in_force = TimeInForce::day;
+  Quantity quantity;                   ///< order quantity (FIX order_qty 38)
+  std::optional<Price> limit_price;
+  Quantity last_qty;                   ///< this fill (0 if not a fill)
+  Price last_px;                       ///< this fill's price (0 if not a fill)
+  Quantity cum_qty;
+  Quantity leaves_qty;
+  Price avg_px;                        ///< volume-weighted over all fills, 0 before the first
+  std::string text;                    ///< reason for denied/rejected/canceled/expired
+  std::string strategy_id;
+  TimestampNs ts_event = 0;
+  friend bool operator==(const ExecutionReport&, const ExecutionReport&) = default;
+};
+
+// ---- risk.state / risk.management -------------------------------------------
+
+struct RiskStateChanged {
+  static constexpr std::string_view kType = "risk.state";
+  TradingState trading_state = TradingState::active;
+  TradingState previous_state = TradingState::active;
+  std::string reason;
+  std::string source;                  ///< "manual" or "startup" (later: "auto")
+  TimestampNs ts_event = 0;
+  friend bool operator==(const RiskStateChanged&, const RiskStateChanged&) = default;
+};
+
+/// risk.management command `{"type":"trading_state.set","trading_state":"halted","reason":"..."}`.
+/// `{"type":"halt"}` and `{"type":"resume"}` are accepted as shorthands (decoded to this).
+struct SetTradingState {
+  static constexpr std::string_view kType = "trading_state.set";
+  TradingState trading_state = TradingState::halted;
+  std::string reason;
+  TimestampNs ts_event = 0;
+  friend bool operator==(const SetTradingState&, const SetTradingState&) = default;
+};
+
+// ---- performance.metrics / reports.performance ------------------------------
+
+struct PositionSnapshot {
+  std::string symbol;
+  Quantity quantity;                   ///< signed: + long, - short
+  Price avg_px;                        ///< average entry price of the open quantity
+  Price mark_px;                       ///< last mark (quote mid, else last trade/bar close)
+  Money realized_pnl;
+  Money unrealized_pnl;
+  Quantity bought_qty;
+  Quantity sold_qty;
+  friend bool operator==(const PositionSnapshot&, const PositionSnapshot&) = default;
+};
+
+/// Published on performance.metrics during the run (type "performance.metrics")
+/// and as the final report on reports.performance (type "performance.report").
+struct PerformanceReport {
+  static constexpr std::string_view kMetricsType = "performance.metrics";
+  static constexpr std::string_view kReportType = "performance.report";
+  bool final_report = false;           ///< selects the type string
+  std::vector<PositionSnapshot> positions;  ///< sorted by symbol
+  Money realized_pnl;
+  Money unrealized_pnl;
+  Money total_pnl;                     ///< realized + unrealized
+  Money peak_pnl;                      ///< highest total_pnl seen
+  Money max_drawdown;                  ///< max over time of (peak_pnl - total_pnl)
+  Money gross_notional_traded;         ///< sum of |last_qty x last_px|
+  std::int64_t fills = 0;
+  std::int64_t orders = 0;             ///< distinct client_order_ids seen
+  std::int64_t orders_denied = 0;
+  std::int64_t orders_rejected = 0;
+  TimestampNs ts_event = 0;            ///< event time of the latest input
+  friend bool operator==(const PerformanceReport&, const PerformanceReport&) = default;
+};
+
+// ---- ops.* --------------------------------------------------------------------
+
+/// ops.heartbeat.<worker>, once a second (wall clock: ops data, not domain data).
+struct Heartbeat {
+  static constexpr std::string_view kType = "heartbeat";
+  std::string worker;                  ///< "execution", "risk-state", ...
+  std::string instance;                ///< host:pid
+  std::string status;                  ///< "ok" | "degraded: <why>"
+  std::int64_t msgs_in = 0;
+  std::int64_t msgs_out = 0;
+  std::int64_t errors = 0;             ///< bad inputs answered on ops.dead_letter
+  std::int64_t last_input_ns = 0;      ///< wall time of the latest input (0 = none)
+  std::int64_t started_ns = 0;
+  TimestampNs ts = 0;                  ///< wall time of this heartbeat
+  friend bool operator==(const Heartbeat&, const Heartbeat&) = default;
+};
+
+/// ops.dead_letter: a message a worker could not accept, with the reason.
+struct DeadLetter {
+  static constexpr std::string_view kType = "dead_letter";
+  std::string worker;
+  std::string subject;                 ///< where the bad message arrived
+  std::string field;                   ///< offending field ("" = whole message)
+  std::string error;                   ///< what was wrong
+  std::string payload;                 ///< the original bytes (truncated to 4 KiB)
+  TimestampNs ts = 0;
+  friend bool operator==(const DeadLetter&, const DeadLetter&) = default;
+};
+
+/// One worker's health in the ops.status reply.
+struct WorkerStatus {
+  std::string worker;
+  std::string instance;
+  std::string status;
+  bool alive = false;                  ///< a heartbeat arrived within 3 intervals
+  std::int64_t age_ms = 0;             ///< since the latest heartbeat
+  std::int64_t msgs_in = 0;
+  std::int64_t msgs_out = 0;
+  std::int64_t errors = 0;
+  friend bool operator==(const WorkerStatus&, const WorkerStatus&) = default;
+};
+
+/// Reply to `nats req ops.status ''`.
+struct OpsStatus {
+  static constexpr std::string_view kType = "ops.status";
+  std::vector<WorkerStatus> workers;   ///< sorted by worker, then instance
+  TimestampNs ts = 0;                  ///< wall time of the reply
+  friend bool operator==(const OpsStatus&, const OpsStatus&) = default;
+};
+
+}  // namespace core

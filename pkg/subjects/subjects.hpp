@@ -1,0 +1,51 @@
+/// @file subjects.hpp
+/// @brief Every NATS subject string, built in one place (subjects/README.md is the catalogue).
+///
+/// Never format a subject inline: call these. A test checks that this header,
+/// subjects/README.md and the JSON schemas agree. Pure, thread-safe.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace subjects {
+
+/// Prefix of market data; the full subject is market.data.<symbol>.
+constexpr std::string_view kMarketDataPrefix = "market.data.";
+constexpr std::string_view kMarketDataAll = "market.data.>";
+/// Commands from strategies and people: order.submit, order.cancel.
+constexpr std::string_view kTradingOrders = "trading.orders";
+/// Orders that passed pre-trade risk, consumed by execution only.
+constexpr std::string_view kTradingOrdersApproved = "trading.orders.approved";
+/// execution_report from execution (and from risk-state for denials).
+constexpr std::string_view kTradingExecutions = "trading.executions";
+/// risk.state: trading state transitions.
+constexpr std::string_view kRiskState = "risk.state";
+/// risk.management: commands (trading_state.set, halt, resume).
+constexpr std::string_view kRiskManagement = "risk.management";
+constexpr std::string_view kPerformanceMetrics = "performance.metrics";
+constexpr std::string_view kReportsPerformance = "reports.performance";
+/// Request-reply: health of every worker.
+constexpr std::string_view kOpsStatus = "ops.status";
+/// Request-reply: the reporter answers with a final performance report and publishes it.
+constexpr std::string_view kOpsReport = "ops.report";
+constexpr std::string_view kOpsHeartbeatPrefix = "ops.heartbeat.";
+constexpr std::string_view kOpsHeartbeatAll = "ops.heartbeat.>";
+/// Bad inputs, with the reason, from every worker.
+constexpr std::string_view kOpsDeadLetter = "ops.dead_letter";
+
+/// JetStream stream that the recorder captures into the event store.
+constexpr std::string_view kEventStream = "EVENTS";
+/// Subjects captured by kEventStream (ops.* is request-reply and health, not events).
+constexpr std::string_view kCapturedSubjects[] = {"market.data.>", "trading.>", "risk.>",
+                                                  "performance.>", "reports.>"};
+
+/// True if `symbol` can be one subject token: non-empty, <= 64 chars, only
+/// [A-Za-z0-9_-] (no '.', '*', '>' or whitespace).
+bool is_valid_symbol(std::string_view symbol) noexcept;
+/// "market.data.<symbol>". Precondition: is_valid_symbol(symbol) (asserted).
+std::string market_data(std::string_view symbol);
+/// "ops.heartbeat.<worker>".
+std::string ops_heartbeat(std::string_view worker);
+
+}  // namespace subjects
