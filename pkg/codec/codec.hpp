@@ -1,0 +1,144 @@
+/// @file codec.hpp
+/// @brief JSON encode/decode for every wire message (subjects/README.md is the contract).
+///
+/// Encoding: every payload is one JSON object whose first key is "type" and
+/// second is "v" (core::kSchemaVersion). Decimals are JSON strings ("1.38742"),
+/// timestamps JSON integers (int64 ns UTC), std::optional fields are omitted
+/// when empty. Strings are JSON-escaped; invalid UTF-8 becomes U+FFFD, so the
+/// output is always valid JSON. The `encode` functions are pure and
+/// thread-safe; they throw only std::bad_alloc.
+///
+/// Decoding: `Decoder` reads with simdjson ondemand, one pass over each object.
+/// It never throws: every problem with the bytes comes back as a core::Error
+/// naming the JSON field ("" = the whole message) and saying what was wrong,
+/// e.g. {"quantity", "must be positive, got \"-5\""}. On input:
+///  - decimals may be JSON strings or plain JSON numbers (`"quantity": 100`);
+///    numbers are parsed from their exact text, never through double, so
+///    `1e3` is refused rather than rounded;
+///  - timestamps and counters are JSON integers (an integer in a string is accepted);
+///  - "v" may be omitted; if present it must be 1;
+///  - unknown fields are ignored (forward compatibility); "type" may be anywhere.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/messages.hpp"
+#include "core/result.hpp"
+
+namespace codec {
+
+// ---- encode ----------------------------------------------------------------------
+
+/// Each returns the whole JSON payload. Thread-safe, pure.
+std::string encode(const core::Quote&);
+std::string encode(const core::Trade&);
+std::string encode(const core::Bar&);
+std::string encode(const core::MarketData&);   ///< whichever alternative it holds
+std::string encode(const core::OrderSubmit&);
+std::string encode(const core::OrderCancel&);
+std::string encode(const core::OrderCommand&); ///< whichever alternative it holds
+std::string encode(const core::ExecutionReport&);
+std::string encode(const core::RiskStateChanged&);
+std::string encode(const core::SetTradingState&);   ///< always type "trading_state.set"
+/// Type "performance.report" when final_report, else "performance.metrics".
+std::string encode(const core::PerformanceReport&);
+std::string encode(const core::Heartbeat&);
+std::string encode(const core::DeadLetter&);
+std::string encode(const core::OpsStatus&);
+
+/// Hot-path forms: clear `out` and write the payload into it, reusing its
+/// capacity (no allocation once `out` is large enough). Thread-safe for distinct `out`.
+void encode_into(std::string& out, const core::Quote&);
+void encode_into(std::string& out, const core::Trade&);
+void encode_into(std::string& out, const core::Bar&);
+void encode_into(std::string& out, const core::MarketData&);
+void encode_into(std::string& out, const core::OrderSubmit&);
+void encode_into(std::string& out, const core::OrderCancel&);
+void encode_into(std::string& out, const core::OrderCommand&);
+void encode_into(std::string& out, const core::ExecutionReport&);
+void encode_into(std::string& out, const core::RiskStateChanged&);
+void encode_into(std::string& out, const core::SetTradingState&);
+void encode_into(std::string& out, const core::PerformanceReport&);
+void encode_into(std::string& out, const core::Heartbeat&);
+void encode_into(std::string& out, const core::DeadLetter&);
+void encode_into(std::string& out, const core::OpsStatus&);
+
+/// Appends `s` to `out` as a quoted JSON string (escapes '"', '\\' and control
+/// characters; invalid UTF-8 bytes become \ufffd). Pure.
+void append_json_string(std::string& out, std::string_view s);
+
+// ---- decode ----------------------------------------------------------------------
+
+/// The few fields every captured message may carry, read without knowing its
+/// type (the recorder stores any message). Only "type" is required; a
+/// ts_event or client_order_id of the wrong kind is reported as absent.
+struct Envelope {
+  std::string type;
+  std::optional<core::TimestampNs> ts_event;
+  std::optional<std::string> client_order_id;
+  friend bool operator==(const Envelope&, const Envelope&) = default;
+};
+
+/// Decodes payloads from one subject each. Owns a simdjson parser and a
+/// padded input buffer that grows to the largest message seen and is reused
+/// (NATS payloads are not padded, so each input is copied once).
+///
+/// NOT thread-safe: use one Decoder per thread (per handler). The results own
+/// their data (std::string copies), so they stay valid after the next call.
+/// No method throws except std::bad_alloc; bad input is a core::Error.
+/// A moved-from Decoder may only be destroyed or assigned to.
+class Decoder {
+ public:
+  Decoder();
+  ~Decoder();
+  Decoder(Decoder&&) noexcept;
+  Decoder& operator=(Decoder&&) noexcept;
+  Decoder(const Decoder&) = delete;
+  Decoder& operator=(const Decoder&) = delete;
+
+  /// market.data.<symbol>: type quote | trade | bar.
+  core::Result<core::MarketData> decode_market_data(std::string_view json);
+  /// trading.orders / trading.orders.approved: type order.submit | order.cancel.
+  /// order.submit defaults: time_in_force "day", strategy_id "", ts_event 0.
+  core::Result<core::OrderCommand> decode_order_command(std::string_view json);
+  /// trading.executions: type execution_report.
+  core::Result<core::ExecutionReport> decode_execution_report(std::string_view json);
+  /// risk.state: type risk.state.
+  core::Result<core::RiskStateChanged> decode_risk_state(std::string_view json);
+  /// risk.management: type trading_state.set (trading_state required), or the
+  /// shorthands halt (-> halted) and resume (-> active); reason optional.
+  core::Result<core::SetTradingState> decode_risk_command(std::string_view json);
+  /// performance.metrics / reports.performance: either type; sets final_report.
+  core::Result<core::PerformanceReport> decode_performance(std::string_view json);
+  /// ops.heartbeat.<worker>: type heartbeat.
+  core::Result<core::Heartbeat> decode_heartbeat(std::string_view json);
+  /// ops.dead_letter: type dead_letter.
+  core::Result<core::DeadLetter> decode_dead_letter(std::string_view json);
+  /// ops.status reply: type ops.status.
+  core::Result<core::OpsStatus> decode_ops_status(std::string_view json);
+  /// Any message: "type" plus ts_event and client_order_id when present.
+  /// Checks that the whole input is one JSON object; ignores "v".
+  core::Result<Envelope> peek(std::string_view json);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// Same as the Decoder methods, with a temporary Decoder (allocates a parser
+/// per call: for tests, tools and cold paths). Thread-safe.
+core::Result<core::MarketData> decode_market_data(std::string_view json);
+core::Result<core::OrderCommand> decode_order_command(std::string_view json);
+core::Result<core::ExecutionReport> decode_execution_report(std::string_view json);
+core::Result<core::RiskStateChanged> decode_risk_state(std::string_view json);
+core::Result<core::SetTradingState> decode_risk_command(std::string_view json);
+core::Result<core::PerformanceReport> decode_performance(std::string_view json);
+core::Result<core::Heartbeat> decode_heartbeat(std::string_view json);
+core::Result<core::DeadLetter> decode_dead_letter(std::string_view json);
+core::Result<core::OpsStatus> decode_ops_status(std::string_view json);
+core::Result<Envelope> peek(std::string_view json);
+
+}  // namespace codec

@@ -1,0 +1,913 @@
+// JSON decoding with simdjson ondemand (3.0.1).
+//
+// Shape of every decode: `Impl::walk` copies the payload into the padded
+// buffer, checks that it is one JSON object, finds "type" and hands every
+// other field to a per-message Builder in ONE pass over the object (when
+// "type" comes first, as our encoder writes it). A hand-typed message whose
+// "type" comes later costs a second pass after a rewind. Each Builder switches
+// on the key, reads the value once, and records which required fields it saw;
+// `finish()` reports the first missing one and checks cross-field rules.
+#include <simdjson.h>
+
+#include <algorithm>
+#include <type_traits>
+#include <variant>
+#include <charconv>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "codec/codec.hpp"
+#include "subjects/subjects.hpp"
+
+namespace codec {
+namespace {
+
+namespace od = simdjson::ondemand;
+using core::Error;
+using Err = std::optional<Error>;  // nullopt = fine
+
+constexpr std::size_t kMaxClientOrderIdLen = 64;
+constexpr std::size_t kMaxShown = 64;  // longest input excerpt quoted in an error
+
+// ---- error text ---------------------------------------------------------------------
+
+Error make(std::string_view field, std::string message) {
+  return Error{std::string(field), std::move(message)};
+}
+
+Error json_error(simdjson::error_code code) {
+  return make("", fmt::format("not valid JSON: {}", simdjson::error_message(code)));
+}
+
+std::string_view trim_right(std::string_view s) {
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\n' || s.back() == '\r')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+std::string shorten(std::string_view s) {
+  if (s.size() <= kMaxShown) return std::string(s);
+  return fmt::format("{}...", s.substr(0, kMaxShown));
+}
+
+/// `"text"` with JSON escapes, shortened: how a string value is shown in errors.
+std::string shown(std::string_view s) {
+  std::string out;
+  append_json_string(out, s.size() <= kMaxShown ? s : s.substr(0, kMaxShown));
+  if (s.size() > kMaxShown) out.insert(out.size() - 1, "...");
+  return out;
+}
+
+/// The value as the sender wrote it, for "got ..." (does not consume it).
+std::string describe(od::value& v, od::json_type t) {
+  switch (t) {
+    case od::json_type::object: return "an object";
+    case od::json_type::array: return "an array";
+    default: return shorten(trim_right(v.raw_json_token()));
+  }
+}
+
+std::string kind_name(od::json_type t) {
+  switch (t) {
+    case od::json_type::object: return "an object";
+    case od::json_type::array: return "an array";
+    case od::json_type::string: return "a string";
+    case od::json_type::number: return "a number";
+    case od::json_type::boolean: return "a boolean";
+    case od::json_type::null: return "null";
+  }
+  return "something else";
+}
+
+Error missing(std::string_view field) { return make(field, "is required"); }
+
+/// Prefixes a nested error's field: "quantity" -> "positions[2].quantity".
+Error nested(std::string_view array, std::size_t index, Error e) {
+  e.field = e.field.empty() ? fmt::format("{}[{}]", array, index)
+                            : fmt::format("{}[{}].{}", array, index, e.field);
+  return e;
+}
+
+/// The key of a field without unescaping it. Keys we know contain no escapes,
+/// so an escaped key ends at a backslash-quote and can never match one of
+/// them (it is then ignored like any unknown field). Stage 1 has already
+/// checked that every string is closed, so the scan stops inside the input.
+std::string_view key_of(const od::field& f) {
+  const char* p = f.key().raw();
+  std::size_t n = 0;
+  while (p[n] != '"') ++n;
+  return std::string_view(p, n);
+}
+
+// ---- value readers: each reads one value, or says what is wrong with it ---------------
+
+Err read_string(od::value& v, std::string_view key, std::string& out) {
+  od::json_type t;
+  if (auto e = v.type().get(t)) return json_error(e);
+  if (t != od::json_type::string) return make(key, "must be a string, got " + describe(v, t));
+  std::string_view s;
+  if (auto e = v.get_string().get(s)) return json_error(e);
+  out.assign(s.data(), s.size());
+  return {};
+}
+
+Err read_symbol(od::value& v, std::string_view key, std::string& out) {
+  if (auto e = read_string(v, key, out)) return e;
+  if (!subjects::is_valid_symbol(out)) {
+    return make(key, fmt::format("must be 1-64 characters from A-Z a-z 0-9 _ -, got {}", shown(out)));
+  }
+  return {};
+}
+
+Err read_client_order_id(od::value& v, std::string_view key, std::string& out) {
+  if (auto e = read_string(v, key, out)) return e;
+  if (out.empty()) return make(key, "must not be empty");
+  if (out.size() > kMaxClientOrderIdLen) {
+    return make(key, fmt::format("must be at most {} characters, got {}", kMaxClientOrderIdLen,
+                                 out.size()));
+  }
+  return {};
+}
+
+/// JSON forbids leading zeros ("01"); Decimal::parse would accept them.
+bool json_number_shape(std::string_view s) {
+  if (!s.empty() && s.front() == '-') s.remove_prefix(1);
+  return !(s.size() >= 2 && s[0] == '0' && s[1] >= '0' && s[1] <= '9');
+}
+
+/// True if `s` has the decimal grammar [+-]digits[.1-8 digits], whatever its size.
+bool decimal_shape(std::string_view s) {
+  std::size_t i = 0;
+  if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+  const std::size_t whole = i;
+  while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+  if (i == whole) return false;
+  if (i == s.size()) return true;
+  if (s[i] != '.') return false;
+  const std::size_t frac = ++i;
+  while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+  return i == s.size() && i > frac && i - frac <= static_cast<std::size_t>(core::Decimal::kScale);
+}
+
+Err bad_decimal(std::string_view key, std::string_view text, std::string shown_text) {
+  if (decimal_shape(text)) {
+    return make(key, fmt::format("is out of range (magnitude at most 92233720368.54775807), got {}",
+                                 shown_text));
+  }
+  return make(key, fmt::format("must be a decimal with at most 8 fractional digits, got {}", shown_text));
+}
+
+/// A decimal as a JSON string ("1.38742") or a plain JSON number (1.38742),
+/// parsed exactly from its text; never through double.
+Err read_decimal(od::value& v, std::string_view key, core::Decimal& out) {
+  od::json_type t;
+  if (auto e = v.type().get(t)) return json_error(e);
+  std::string_view text;
+  std::optional<core::Decimal> d;
+  if (t == od::json_type::string) {
+    if (auto e = v.get_string().get(text)) return json_error(e);
+    d = core::Decimal::parse(text);
+    if (!d) return bad_decimal(key, text, shown(text));
+  } else if (t == od::json_type::number) {
+    text = trim_right(v.raw_json_token());
+    if (json_number_shape(text)) d = core::Decimal::parse(text);
+    if (!d) return bad_decimal(key, json_number_shape(text) ? text : "", shorten(text));
+  } else {
+    return make(key, "must be a decimal string or number, got " + describe(v, t));
+  }
+  out = *d;
+  return {};
+}
+
+Err read_positive_decimal(od::value& v, std::string_view key, core::Decimal& out) {
+  if (auto e = read_decimal(v, key, out)) return e;
+  if (!out.is_positive()) return make(key, fmt::format("must be positive, got \"{}\"", out));
+  return {};
+}
+
+Err read_opt_decimal(od::value& v, std::string_view key, std::optional<core::Decimal>& out) {
+  core::Decimal d;
+  if (auto e = read_decimal(v, key, d)) return e;
+  out = d;
+  return {};
+}
+
+/// A JSON integer, or an integer in a string ("1399334400158000000").
+Err read_int(od::value& v, std::string_view key, std::int64_t& out, std::string_view what) {
+  od::json_type t;
+  if (auto e = v.type().get(t)) return json_error(e);
+  if (t == od::json_type::number) {
+    if (!v.get_int64().get(out)) return {};
+    return make(key, fmt::format("must be {}, got {}", what, describe(v, t)));
+  }
+  if (t == od::json_type::string) {
+    std::string_view s;
+    if (auto e = v.get_string().get(s)) return json_error(e);
+    const char* end = s.data() + s.size();
+    const auto [p, ec] = std::from_chars(s.data(), end, out);
+    if (ec == std::errc() && p == end && !s.empty()) return {};
+    return make(key, fmt::format("must be {}, got {}", what, shown(s)));
+  }
+  return make(key, fmt::format("must be {}, got {}", what, describe(v, t)));
+}
+
+Err read_count(od::value& v, std::string_view key, std::int64_t& out) {
+  if (auto e = read_int(v, key, out, "an integer")) return e;
+  if (out < 0) return make(key, fmt::format("must not be negative, got {}", out));
+  return {};
+}
+
+Err read_ts(od::value& v, std::string_view key, std::int64_t& out) {
+  if (auto e = read_int(v, key, out, "an integer (ns since the Unix epoch, UTC)")) return e;
+  if (out < 0) return make(key, fmt::format("must not be negative, got {}", out));
+  return {};
+}
+
+Err read_opt_ts(od::value& v, std::string_view key, std::optional<std::int64_t>& out) {
+  std::int64_t ts = 0;
+  if (auto e = read_ts(v, key, ts)) return e;
+  out = ts;
+  return {};
+}
+
+Err read_bool(od::value& v, std::string_view key, bool& out) {
+  od::json_type t;
+  if (auto e = v.type().get(t)) return json_error(e);
+  if (t != od::json_type::boolean) return make(key, "must be true or false, got " + describe(v, t));
+  if (auto e = v.get_bool().get(out)) return json_error(e);
+  return {};
+}
+
+template <class E>
+Err read_enum(od::value& v, std::string_view key, E& out,
+              std::optional<E> (*parse)(std::string_view) noexcept, std::string_view one_of) {
+  od::json_type t;
+  if (auto e = v.type().get(t)) return json_error(e);
+  if (t != od::json_type::string) {
+    return make(key, fmt::format("must be one of {}, got {}", one_of, describe(v, t)));
+  }
+  std::string_view s;
+  if (auto e = v.get_string().get(s)) return json_error(e);
+  const auto parsed = parse(s);
+  if (!parsed) return make(key, fmt::format("must be one of {}, got {}", one_of, shown(s)));
+  out = *parsed;
+  return {};
+}
+
+Err read_side(od::value& v, std::string_view k, core::Side& o) {
+  return read_enum(v, k, o, core::parse_side, "buy|sell");
+}
+Err read_order_type(od::value& v, std::string_view k, core::OrderType& o) {
+  return read_enum(v, k, o, core::parse_order_type, "market|limit");
+}
+Err read_tif(od::value& v, std::string_view k, core::TimeInForce& o) {
+  return read_enum(v, k, o, core::parse_time_in_force, "day|gtc|ioc|fok");
+}
+Err read_exec_type(od::value& v, std::string_view k, core::ExecType& o) {
+  return read_enum(v, k, o, core::parse_exec_type,
+                   "new|partial_fill|fill|canceled|rejected|denied|expired|cancel_rejected");
+}
+Err read_order_status(od::value& v, std::string_view k, core::OrderStatus& o) {
+  return read_enum(v, k, o, core::parse_order_status,
+                   "new|partially_filled|filled|canceled|rejected|denied|expired");
+}
+Err read_trading_state(od::value& v, std::string_view k, core::TradingState& o) {
+  return read_enum(v, k, o, core::parse_trading_state, "active|reducing|halted");
+}
+Err read_aggressor(od::value& v, std::string_view k, core::AggressorSide& o) {
+  return read_enum(v, k, o, core::parse_aggressor_side, "none|buy|sell");
+}
+Err read_price_type(od::value& v, std::string_view k, core::PriceType& o) {
+  return read_enum(v, k, o, core::parse_price_type, "trade|bid|ask|mid");
+}
+
+/// Walks a nested array of objects, giving each object's fields to a fresh B.
+/// Errors inside are reported as "<key>[i].<field>".
+template <class B, class T>
+Err read_object_array(od::value& v, std::string_view key, std::vector<T>& out) {
+  od::json_type t;
+  if (auto e = v.type().get(t)) return json_error(e);
+  if (t != od::json_type::array) return make(key, "must be an array, got " + describe(v, t));
+  od::array arr;
+  if (auto e = v.get_array().get(arr)) return json_error(e);
+  out.clear();
+  std::size_t i = 0;
+  for (auto er : arr) {
+    od::value ev;
+    if (auto e = std::move(er).get(ev)) return json_error(e);
+    if (auto e = ev.type().get(t)) return json_error(e);
+    if (t != od::json_type::object) {
+      return nested(key, i, make("", "must be an object, got " + describe(ev, t)));
+    }
+    od::object obj;
+    if (auto e = ev.get_object().get(obj)) return json_error(e);
+    B b;
+    for (auto fr : obj) {
+      od::field f;
+      if (auto e = std::move(fr).get(f)) return json_error(e);
+      if (auto e = b.field(key_of(f), f.value())) return nested(key, i, std::move(*e));
+    }
+    if (auto e = b.finish()) return nested(key, i, std::move(*e));
+    out.push_back(std::move(b.m));
+    ++i;
+  }
+  return {};
+}
+
+/// Required-field bookkeeping: each Builder numbers its required keys 0..n-1
+/// in its kRequired array.
+class Seen {
+ public:
+  /// Records that required key `index` was present; passes the read's result through.
+  Err required(unsigned index, Err read_result) noexcept {
+    bits_ |= 1u << index;
+    return read_result;
+  }
+  /// The first required key (in `names` order) that was not seen.
+  template <std::size_t N>
+  Err check(const std::string_view (&names)[N]) const {
+    for (std::size_t i = 0; i < N; ++i) {
+      if (!(bits_ & (1u << i))) return missing(names[i]);
+    }
+    return {};
+  }
+
+ private:
+  unsigned bits_ = 0;
+};
+
+// ---- one Builder per message ----------------------------------------------------------
+// field(): read a known key (unknown keys are ignored); finish(): required and
+// cross-field checks. The key comparisons are cheap: size first, then bytes.
+
+struct QuoteBuilder {
+  core::Quote m;
+  Seen seen;
+  static constexpr std::string_view kRequired[] = {"symbol", "bid", "ask", "ts_event"};
+  Err field(std::string_view k, od::value& v) {
+    if (k == "symbol") return seen.required(0, read_symbol(v, k, m.symbol));
+    if (k == "bid") return seen.required(1, read_decimal(v, k, m.bid));
+    if (k == "ask") return seen.required(2, read_decimal(v, k, m.ask));
+    if (k == "ts_event") return seen.required(3, read_ts(v, k, m.ts_event));
+    if (k == "bid_size") return read_opt_decimal(v, k, m.bid_size);
+    if (k == "ask_size") return read_opt_decimal(v, k, m.ask_size);
+    if (k == "ts_recv") return read_opt_ts(v, k, m.ts_recv);
+    return {};
+  }
+  Err finish() { return seen.check(kRequired); }  // ask < bid is fine: real feeds cross
+};
+
+struct TradeBuilder {
+  core::Trade m;
+  Seen seen;
+  static constexpr std::string_view kRequired[] = {"symbol", "price", "size", "ts_event"};
+  Err field(std::string_view k, od::value& v) {
+    if (k == "symbol") return seen.required(0, read_symbol(v, k, m.symbol));
+    if (k == "price") return seen.required(1, read_decimal(v, k, m.price));
+    if (k == "size") return seen.required(2, read_decimal(v, k, m.size));
+    if (k == "ts_event") return seen.required(3, read_ts(v, k, m.ts_event));
+    if (k == "aggressor_side") return read_aggressor(v, k, m.aggressor_side);
+    if (k == "trade_id") return read_string(v, k, m.trade_id.emplace());
+    if (k == "ts_recv") return read_opt_ts(v, k, m.ts_recv);
+    return {};
+  }
+  Err finish() { return seen.check(kRequired); }
+};
+
+struct BarBuilder {
+  core::Bar m;
+  Seen seen;
+  static constexpr std::string_view kRequired[] = {"symbol", "open", "high", "low", "close", "ts_event"};
+  Err field(std::string_view k, od::value& v) {
+    if (k == "symbol") return seen.required(0, read_symbol(v, k, m.symbol));
+    if (k == "open") return seen.required(1, read_decimal(v, k, m.open));
+    if (k == "high") return seen.required(2, read_decimal(v, k, m.high));
+    if (k == "low") return seen.required(3, read_decimal(v, k, m.low));
+    if (k == "close") return seen.required(4, read_decimal(v, k, m.close));
+    if (k == "ts_event") return seen.required(5, read_ts(v, k, m.ts_event));
+    if (k == "volume") return read_opt_decimal(v, k, m.volume);
+    if (k == "price_type") return read_price_type(v, k, m.price_type);
+    if (k == "ts_start") return read_opt_ts(v, k, m.ts_start);
+    return {};
+  }
+  Err finish() { return seen.check(kRequired); }
+};
+
+struct OrderSubmitBuilder {
+  core::OrderSubmit m;
+  Seen seen;
+  static constexpr std::string_view kRequired[] = {"client_order_id", "symbol", "side", "order_type",
+                                                   "quantity"};
+  Err field(std::string_view k, od::value& v) {
+    if (k == "client_order_id") return seen.required(0, read_client_order_id(v, k, m.client_order_id));
+    if (k == "symbol") return seen.required(1, read_symbol(v, k, m.symbol));
+    if (k == "side") return seen.required(2, read_side(v, k, m.side));
+    if (k == "order_type") return seen.required(3, read_order_type(v, k, m.order_type));
+    if (k == "quantity") return seen.required(4, read_positive_decimal(v, k, m.quantity));
+    if (k == "limit_price") return read_positive_decimal(v, k, m.limit_price.emplace());
+    if (k == "time_in_force") return read_tif(v, k, m.time_in_force);
+    if (k == "strategy_id") return read_string(v, k, m.strategy_id);
+    if (k == "ts_event") return read_ts(v, k, m.ts_event);
+    return {};
+  }
+  Err finish() {
+    if (auto e = seen.check(kRequired)) return e;
+    if (m.order_type == core::OrderType::limit && !m.limit_price) {
+      return make("limit_price", "is required when order_type is limit");
+    }
+    if (m.order_type == core::OrderType::market && m.limit_price) {
+      return make("limit_price", fmt::format("must be absent when order_type is market, got \"{}\"",
+                                             *m.limit_price));
+    }
+    return {};
+  }
+};
+
+struct OrderCancelBuilder {
+  core::OrderCancel m;
+  Seen seen;
+  static constexpr std::string_view kRequired[] = {"client_order_id"};
+  Err field(std::string_view k, od::value& v) {
+    if (k == "client_order_id") return seen.required(0, read_client_order_id(v, k, m.client_order_id));
+    if (k == "ts_event") return read_ts(v, k, m.ts_event);
+    return {};
+  }
+  Err finish() { return seen.check(kRequired); }
+};
+
+struct ExecutionReportBuilder {
+  core::ExecutionReport m;
+  Seen seen;
+  static constexpr std::string_view kRequired[] = {
+      "client_order_id", "exec_id", "exec_type", "order_status", "symbol",     "side",
+      "order_type",      "quantity", "last_qty", "last_px",      "cum_qty",    "leaves_qty",
+      "avg_px",          "ts_event"};
+  Err field(std::string_view k, od::value& v) {
+    if (k == "client_order_id") return seen.required(0, read_client_order_id(v, k, m.client_order_id));
+    if (k == "exec_id") return seen.required(1, read_string(v, k, m.exec_id));
+    if (k == "exec_type") return seen.required(2, read_exec_type(v, k, m.exec_type));
+    if (k == "order_status") return seen.required(3, read_order_status(v, k, m.order_status));
+    if (k == "symbol") return seen.required(4, read_symbol(v, k, m.symbol));
+    if (k == "side") return seen.required(5, read_side(v, k, m.side));
+    if (k == "order_type") return seen.required(6, read_order_type(v, k, m.order_type));
+    if (k == "quantity") return seen.required(7, read_decimal(v, k, m.quantity));
+    if (k == "last_qty") return seen.required(8, read_decimal(v, k, m.last_qty));
+    if (k == "last_px") return seen.required(9, read_decimal(v, k, m.last_px));
+    if (k == "cum_qty") return seen.required(10, read_decimal(v, k, m.cum_qty));
+    if (k == "leaves_qty") return seen.required(11, read_decimal(v, k, m.leaves_qty));
+    if (k == "avg_px") return seen.required(12, read_decimal(v, k, m.avg_px));
+    if (k == "ts_event") return seen.required(13, read_ts(v, k, m.ts_event));
+    if (k == "time_in_force") return read_tif(v, k, m.time_in_force);
+    if (k == "limit_price") return read_opt_decimal(v, k, m.limit_price);
+    if (k == "text") return read_string(v, k, m.text);
+    if (k == "strategy_id") return read_string(v, k, m.strategy_id);
+    return {};
+  }
+  Err finish() { return seen.check(kRequired); }
+};
+
+struct RiskStateBuilder {
+  core::RiskStateChanged m;
+  Seen seen;
+  static constexpr std::string_view kRequired[] = {"trading_state", "previous_state", "ts_event"};
+  Err field(std::string_view k, od::value& v) {
+    if (k == "trading_state") return seen.required(0, read_trading_state(v, k, m.trading_state));
+    if (k == "previous_state") return seen.required(1, read_trading_state(v, k, m.previous_state));
+    if (k == "ts_event") return seen.required(2, read_ts(v, k, m.ts_event));
+    if (k == "reason") return read_string(v, k, m.reason);
+    if (k == "source") return read_string(v, k, m.source);
+    return {};
+  }
+  Err finish() { return seen.check(kRequired); }
+};
+
+/// trading_state.set, or a halt/resume shorthand (then trading_state is implied).
+struct SetTradingStateBuilder {
+  core::SetTradingState m;
+  Seen seen;
+  bool shorthand = false;
+  static constexpr std::string_view kRequired[] = {"trading_state"};
+  Err field(std::string_view k, od::value& v) {
+    if (k == "trading_state" && !shorthand) return seen.required(0, read_trading_state(v, k, m.trading_state));
+    if (k == "reason") return read_string(v, k, m.reason);
+    if (k == "ts_event") return read_ts(v, k, m.ts_event);
+    return {};
+  }
+  Err finish() { return shorthand ? Err{} : seen.check(kRequired); }
+};
+
+struct PositionBuilder {
+  core::PositionSnapshot m;
+  Seen seen;
+  static constexpr std::string_view kRequired[] = {"symbol",       "quantity",       "avg_px",
+                                                   "mark_px",      "realized_pnl",   "unrealized_pnl",
+                                                   "bought_qty",   "sold_qty"};
+  Err field(std::string_view k, od::value& v) {
+    if (k == "symbol") return seen.required(0, read_symbol(v, k, m.symbol));
+    if (k == "quantity") return seen.required(1, read_decimal(v, k, m.quantity));
+    if (k == "avg_px") return seen.required(2, read_decimal(v, k, m.avg_px));
+    if (k == "mark_px") return seen.required(3, read_decimal(v, k, m.mark_px));
+    if (k == "realized_pnl") return seen.required(4, read_decimal(v, k, m.realized_pnl));
+    if (k == "unrealized_pnl") return seen.required(5, read_decimal(v, k, m.unrealized_pnl));
+    if (k == "bought_qty") return seen.required(6, read_decimal(v, k, m.bought_qty));
+    if (k == "sold_qty") return seen.required(7, read_decimal(v, k, m.sold_qty));
+    return {};
+  }
+  Err finish() { return seen.check(kRequired); }
+};
+
+struct PerformanceBuilder {
+  core::PerformanceReport m;
+  Seen seen;
+  static constexpr std::string_view kRequired[] = {
+      "realized_pnl", "unrealized_pnl", "total_pnl",     "peak_pnl",        "max_drawdown",
+      "gross_notional_traded",          "fills",         "orders",          "orders_denied",
+      "orders_rejected",                "positions",     "ts_event"};
+  Err field(std::string_view k, od::value& v) {
+    if (k == "realized_pnl") return seen.required(0, read_decimal(v, k, m.realized_pnl));
+    if (k == "unrealized_pnl") return seen.required(1, read_decimal(v, k, m.unrealized_pnl));
+    if (k == "total_pnl") return seen.required(2, read_decimal(v, k, m.total_pnl));
+    if (k == "peak_pnl") return seen.required(3, read_decimal(v, k, m.peak_pnl));
+    if (k == "max_drawdown") return seen.required(4, read_decimal(v, k, m.max_drawdown));
+    if (k == "gross_notional_traded") return seen.required(5, read_decimal(v, k, m.gross_notional_traded));
+    if (k == "fills") return seen.required(6, read_count(v, k, m.fills));
+    if (k == "orders") return seen.required(7, read_count(v, k, m.orders));
+    if (k == "orders_denied") return seen.required(8, read_count(v, k, m.orders_denied));
+    if (k == "orders_rejected") return seen.required(9, read_count(v, k, m.orders_rejected));
+    if (k == "positions") return seen.required(10, read_object_array<PositionBuilder>(v, k, m.positions));
+    if (k == "ts_event") return seen.required(11, read_ts(v, k, m.ts_event));
+    return {};
+  }
+  Err finish() { return seen.check(kRequired); }
+};
+
+struct HeartbeatBuilder {
+  core::Heartbeat m;
+  Seen seen;
+  static constexpr std::string_view kRequired[] = {"worker", "instance", "status", "ts"};
+  Err field(std::string_view k, od::value& v) {
+    if (k == "worker") return seen.required(0, read_string(v, k, m.worker));
+    if (k == "instance") return seen.required(1, read_string(v, k, m.instance));
+    if (k == "status") return seen.required(2, read_string(v, k, m.status));
+    if (k == "ts") return seen.required(3, read_ts(v, k, m.ts));
+    if (k == "msgs_in") return read_count(v, k, m.msgs_in);
+    if (k == "msgs_out") return read_count(v, k, m.msgs_out);
+    if (k == "errors") return read_count(v, k, m.errors);
+    if (k == "last_input_ns") return read_ts(v, k, m.last_input_ns);
+    if (k == "started_ns") return read_ts(v, k, m.started_ns);
+    return {};
+  }
+  Err finish() { return seen.check(kRequired); }
+};
+
+struct DeadLetterBuilder {
+  core::DeadLetter m;
+  Seen seen;
+  static constexpr std::string_view kRequired[] = {"worker", "error", "ts"};
+  Err field(std::string_view k, od::value& v) {
+    if (k == "worker") return seen.required(0, read_string(v, k, m.worker));
+    if (k == "error") return seen.required(1, read_string(v, k, m.error));
+    if (k == "ts") return seen.required(2, read_ts(v, k, m.ts));
+    if (k == "subject") return read_string(v, k, m.subject);
+    if (k == "field") return read_string(v, k, m.field);
+    if (k == "payload") return read_string(v, k, m.payload);
+    return {};
+  }
+  Err finish() { return seen.check(kRequired); }
+};
+
+struct WorkerStatusBuilder {
+  core::WorkerStatus m;
+  Seen seen;
+  static constexpr std::string_view kRequired[] = {"worker", "status", "alive"};
+  Err field(std::string_view k, od::value& v) {
+    if (k == "worker") return seen.required(0, read_string(v, k, m.worker));
+    if (k == "status") return seen.required(1, read_string(v, k, m.status));
+    if (k == "alive") return seen.required(2, read_bool(v, k, m.alive));
+    if (k == "instance") return read_string(v, k, m.instance);
+    if (k == "age_ms") return read_count(v, k, m.age_ms);
+    if (k == "msgs_in") return read_count(v, k, m.msgs_in);
+    if (k == "msgs_out") return read_count(v, k, m.msgs_out);
+    if (k == "errors") return read_count(v, k, m.errors);
+    return {};
+  }
+  Err finish() { return seen.check(kRequired); }
+};
+
+struct OpsStatusBuilder {
+  core::OpsStatus m;
+  Seen seen;
+  static constexpr std::string_view kRequired[] = {"workers", "ts"};
+  Err field(std::string_view k, od::value& v) {
+    if (k == "workers") return seen.required(0, read_object_array<WorkerStatusBuilder>(v, k, m.workers));
+    if (k == "ts") return seen.required(1, read_ts(v, k, m.ts));
+    return {};
+  }
+  Err finish() { return seen.check(kRequired); }
+};
+
+Error unknown_type(std::string_view type, std::string_view expected) {
+  return make("type", fmt::format("unknown message type {} on this subject (expected {})",
+                                  shown(type), expected));
+}
+
+}  // namespace
+
+// ---- Decoder ---------------------------------------------------------------------------
+
+struct Decoder::Impl {
+  od::parser parser;
+  od::document doc;
+  std::unique_ptr<char[]> buf;
+  std::size_t cap = 0;
+
+  /// Copies `json` into the padded buffer and starts a document over it.
+  Err load(std::string_view json) {
+    if (json.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+      return make("", "not valid JSON: empty message");
+    }
+    const std::size_t need = json.size() + simdjson::SIMDJSON_PADDING;
+    if (cap < need) {
+      cap = std::max(need, std::max<std::size_t>(2 * cap, 1024));
+      buf.reset(new char[cap]);
+    }
+    std::memcpy(buf.get(), json.data(), json.size());
+    std::memset(buf.get() + json.size(), 0, simdjson::SIMDJSON_PADDING);
+    if (auto e = parser.iterate(buf.get(), json.size(), cap).get(doc)) return json_error(e);
+    return {};
+  }
+
+  Err open_object(od::object& obj) {
+    od::json_type t;
+    if (auto e = doc.type().get(t)) return json_error(e);
+    if (t != od::json_type::object) return make("", "must be a JSON object, got " + kind_name(t));
+    if (auto e = doc.get_object().get(obj)) return json_error(e);
+    return {};
+  }
+
+  /// After the object: nothing but whitespace may follow. current_location()
+  /// fails only when the iterator is alive and at the end of the input.
+  Err check_end() {
+    if (!doc.current_location().error()) {
+      return make("", "not valid JSON: unexpected content after the object");
+    }
+    return {};
+  }
+
+  static Err check_version(od::value& v) {
+    od::json_type t;
+    if (auto e = v.type().get(t)) return json_error(e);
+    std::int64_t n = 0;
+    if (t == od::json_type::number && !v.get_int64().get(n) && n == core::kSchemaVersion) return {};
+    return make("v", fmt::format("must be {} (the only schema version this build reads), got {}",
+                                 core::kSchemaVersion, describe(v, t)));
+  }
+
+  /// One pass over the object: on_type(type) once, then on_field(key, value)
+  /// for every field except "type" and "v". See the file comment.
+  template <class OnType, class OnField>
+  Err walk(std::string_view json, OnType&& on_type, OnField&& on_field) {
+    if (auto e = load(json)) return e;
+    od::object obj;
+    if (auto e = open_object(obj)) return e;
+    bool have_type = false;
+    bool late = false;  // fields came before "type": hand them over in a second pass
+    for (auto fr : obj) {
+      od::field f;
+      if (auto e = std::move(fr).get(f)) return json_error(e);
+      const std::string_view key = key_of(f);
+      od::value& v = f.value();
+      if (key == "type") {
+        if (have_type) return make("type", "appears more than once");
+        od::json_type t;
+        if (auto e = v.type().get(t)) return json_error(e);
+        if (t != od::json_type::string) return make("type", "must be a string, got " + describe(v, t));
+        std::string_view type;
+        if (auto e = v.get_string().get(type)) return json_error(e);
+        if (auto e = on_type(type)) return e;
+        have_type = true;
+      } else if (key == "v") {
+        if (auto e = check_version(v)) return e;
+      } else if (!have_type) {
+        late = true;
+      } else if (!late) {
+        if (auto e = on_field(key, v)) return e;
+      }
+    }
+    if (auto e = check_end()) return e;
+    if (!have_type) return missing("type");
+    if (!late) return {};
+    doc.rewind();
+    if (auto e = doc.get_object().get(obj)) return json_error(e);
+    for (auto fr : obj) {
+      od::field f;
+      if (auto e = std::move(fr).get(f)) return json_error(e);
+      const std::string_view key = key_of(f);
+      if (key == "type" || key == "v") continue;
+      if (auto e = on_field(key, f.value())) return e;
+    }
+    return {};
+  }
+
+  /// For subjects that carry exactly one message type.
+  template <class B>
+  core::Result<decltype(B::m)> decode_one(std::string_view json, std::string_view type) {
+    B b;
+    Err e = walk(
+        json,
+        [&](std::string_view t) -> Err {
+          if (t != type) return unknown_type(t, type);
+          return {};
+        },
+        [&](std::string_view k, od::value& v) { return b.field(k, v); });
+    if (!e) e = b.finish();
+    if (e) return std::move(*e);
+    return std::move(b.m);
+  }
+};
+
+Decoder::Decoder() : impl_(std::make_unique<Impl>()) {}
+Decoder::~Decoder() = default;
+Decoder::Decoder(Decoder&&) noexcept = default;
+Decoder& Decoder::operator=(Decoder&&) noexcept = default;
+
+core::Result<core::MarketData> Decoder::decode_market_data(std::string_view json) {
+  std::variant<std::monostate, QuoteBuilder, TradeBuilder, BarBuilder> b;
+  Err e = impl_->walk(
+      json,
+      [&](std::string_view t) -> Err {
+        if (t == core::Quote::kType) b.emplace<QuoteBuilder>();
+        else if (t == core::Trade::kType) b.emplace<TradeBuilder>();
+        else if (t == core::Bar::kType) b.emplace<BarBuilder>();
+        else return unknown_type(t, "quote, trade or bar");
+        return {};
+      },
+      [&](std::string_view k, od::value& v) -> Err {
+        return std::visit(
+            [&](auto& x) -> Err {
+              if constexpr (std::is_same_v<std::decay_t<decltype(x)>, std::monostate>) return {};
+              else return x.field(k, v);
+            },
+            b);
+      });
+  if (e) return std::move(*e);
+  return std::visit(
+      [](auto& x) -> core::Result<core::MarketData> {
+        if constexpr (std::is_same_v<std::decay_t<decltype(x)>, std::monostate>) {
+          return missing("type");  // unreachable: walk() requires a type
+        } else {
+          if (auto err = x.finish()) return std::move(*err);
+          return core::MarketData{std::move(x.m)};
+        }
+      },
+      b);
+}
+
+core::Result<core::OrderCommand> Decoder::decode_order_command(std::string_view json) {
+  std::variant<std::monostate, OrderSubmitBuilder, OrderCancelBuilder> b;
+  Err e = impl_->walk(
+      json,
+      [&](std::string_view t) -> Err {
+        if (t == core::OrderSubmit::kType) b.emplace<OrderSubmitBuilder>();
+        else if (t == core::OrderCancel::kType) b.emplace<OrderCancelBuilder>();
+        else return unknown_type(t, "order.submit or order.cancel");
+        return {};
+      },
+      [&](std::string_view k, od::value& v) -> Err {
+        if (auto* s = std::get_if<OrderSubmitBuilder>(&b)) return s->field(k, v);
+        if (auto* c = std::get_if<OrderCancelBuilder>(&b)) return c->field(k, v);
+        return {};
+      });
+  if (e) return std::move(*e);
+  if (auto* s = std::get_if<OrderSubmitBuilder>(&b)) {
+    if (auto err = s->finish()) return std::move(*err);
+    return core::OrderCommand{std::move(s->m)};
+  }
+  auto& c = std::get<OrderCancelBuilder>(b);
+  if (auto err = c.finish()) return std::move(*err);
+  return core::OrderCommand{std::move(c.m)};
+}
+
+core::Result<core::ExecutionReport> Decoder::decode_execution_report(std::string_view json) {
+  return impl_->decode_one<ExecutionReportBuilder>(json, core::ExecutionReport::kType);
+}
+
+core::Result<core::RiskStateChanged> Decoder::decode_risk_state(std::string_view json) {
+  return impl_->decode_one<RiskStateBuilder>(json, core::RiskStateChanged::kType);
+}
+
+core::Result<core::SetTradingState> Decoder::decode_risk_command(std::string_view json) {
+  SetTradingStateBuilder b;
+  Err e = impl_->walk(
+      json,
+      [&](std::string_view t) -> Err {
+        if (t == core::SetTradingState::kType) return {};
+        if (t == "halt") {
+          b.shorthand = true;
+          b.m.trading_state = core::TradingState::halted;
+          return {};
+        }
+        if (t == "resume") {
+          b.shorthand = true;
+          b.m.trading_state = core::TradingState::active;
+          return {};
+        }
+        return unknown_type(t, "trading_state.set, halt or resume");
+      },
+      [&](std::string_view k, od::value& v) { return b.field(k, v); });
+  if (!e) e = b.finish();
+  if (e) return std::move(*e);
+  return std::move(b.m);
+}
+
+core::Result<core::PerformanceReport> Decoder::decode_performance(std::string_view json) {
+  PerformanceBuilder b;
+  Err e = impl_->walk(
+      json,
+      [&](std::string_view t) -> Err {
+        if (t == core::PerformanceReport::kMetricsType) b.m.final_report = false;
+        else if (t == core::PerformanceReport::kReportType) b.m.final_report = true;
+        else return unknown_type(t, "performance.metrics or performance.report");
+        return {};
+      },
+      [&](std::string_view k, od::value& v) { return b.field(k, v); });
+  if (!e) e = b.finish();
+  if (e) return std::move(*e);
+  return std::move(b.m);
+}
+
+core::Result<core::Heartbeat> Decoder::decode_heartbeat(std::string_view json) {
+  return impl_->decode_one<HeartbeatBuilder>(json, core::Heartbeat::kType);
+}
+
+core::Result<core::DeadLetter> Decoder::decode_dead_letter(std::string_view json) {
+  return impl_->decode_one<DeadLetterBuilder>(json, core::DeadLetter::kType);
+}
+
+core::Result<core::OpsStatus> Decoder::decode_ops_status(std::string_view json) {
+  return impl_->decode_one<OpsStatusBuilder>(json, core::OpsStatus::kType);
+}
+
+core::Result<Envelope> Decoder::peek(std::string_view json) {
+  auto& s = *impl_;
+  if (auto e = s.load(json)) return std::move(*e);
+  od::object obj;
+  if (auto e = s.open_object(obj)) return std::move(*e);
+  Envelope env;
+  bool have_type = false;
+  for (auto fr : obj) {
+    od::field f;
+    if (auto e = std::move(fr).get(f)) return json_error(e);
+    const std::string_view key = key_of(f);
+    od::value& v = f.value();
+    if (key == "type") {
+      if (have_type) return make("type", "appears more than once");
+      if (auto e = read_string(v, key, env.type)) return std::move(*e);
+      have_type = true;
+    } else if (key == "ts_event") {
+      std::int64_t ts = 0;
+      if (!read_ts(v, key, ts)) env.ts_event = ts;
+    } else if (key == "client_order_id") {
+      std::string id;
+      if (!read_string(v, key, id)) env.client_order_id = std::move(id);
+    }
+  }
+  if (auto e = s.check_end()) return std::move(*e);
+  if (!have_type) return missing("type");
+  return env;
+}
+
+// ---- one-shot forms ---------------------------------------------------------------------
+
+core::Result<core::MarketData> decode_market_data(std::string_view json) {
+  return Decoder().decode_market_data(json);
+}
+core::Result<core::OrderCommand> decode_order_command(std::string_view json) {
+  return Decoder().decode_order_command(json);
+}
+core::Result<core::ExecutionReport> decode_execution_report(std::string_view json) {
+  return Decoder().decode_execution_report(json);
+}
+core::Result<core::RiskStateChanged> decode_risk_state(std::string_view json) {
+  return Decoder().decode_risk_state(json);
+}
+core::Result<core::SetTradingState> decode_risk_command(std::string_view json) {
+  return Decoder().decode_risk_command(json);
+}
+core::Result<core::PerformanceReport> decode_performance(std::string_view json) {
+  return Decoder().decode_performance(json);
+}
+core::Result<core::Heartbeat> decode_heartbeat(std::string_view json) {
+  return Decoder().decode_heartbeat(json);
+}
+core::Result<core::DeadLetter> decode_dead_letter(std::string_view json) {
+  return Decoder().decode_dead_letter(json);
+}
+core::Result<core::OpsStatus> decode_ops_status(std::string_view json) {
+  return Decoder().decode_ops_status(json);
+}
+core::Result<Envelope> peek(std::string_view json) { return Decoder().peek(json); }
+
+}  // namespace codec

@@ -1,0 +1,426 @@
+// JSON encoding: appends straight into a std::string (fmt::format_int for
+// integers, Decimal::write for decimals); no format-string parsing per field.
+#include <algorithm>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "codec/codec.hpp"
+
+namespace codec {
+namespace {
+
+constexpr char kHex[] = "0123456789abcdef";
+
+// Length of the valid UTF-8 sequence starting at s[i], or 0 if invalid
+// (overlong forms, surrogates and code points above U+10FFFF are invalid).
+std::size_t utf8_length(std::string_view s, std::size_t i) noexcept {
+  const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char c = b(i);
+  const std::size_t left = s.size() - i;
+  const auto cont = [&](std::size_t k) { return (b(k) & 0xC0) == 0x80; };
+  if (c >= 0xC2 && c <= 0xDF) return left >= 2 && cont(i + 1) ? 2 : 0;
+  if (c >= 0xE0 && c <= 0xEF) {
+    if (left < 3 || !cont(i + 1) || !cont(i + 2)) return 0;
+    if (c == 0xE0 && b(i + 1) < 0xA0) return 0;   // overlong
+    if (c == 0xED && b(i + 1) >= 0xA0) return 0;  // UTF-16 surrogate
+    return 3;
+  }
+  if (c >= 0xF0 && c <= 0xF4) {
+    if (left < 4 || !cont(i + 1) || !cont(i + 2) || !cont(i + 3)) return 0;
+    if (c == 0xF0 && b(i + 1) < 0x90) return 0;   // overlong
+    if (c == 0xF4 && b(i + 1) >= 0x90) return 0;  // above U+10FFFF
+    return 4;
+  }
+  return 0;
+}
+
+/// Appends to a std::string through a raw cursor: one capacity check per
+/// field instead of one per character. `out` keeps its capacity between
+/// messages, so a reused buffer does not allocate.
+class Buffer {
+ public:
+  /// Writes over `out` from the start, or after its current text when `append`.
+  explicit Buffer(std::string& out, bool append = false) : out_(out), n_(append ? out.size() : 0) {
+    out_.resize(out_.capacity());
+  }
+  ~Buffer() { out_.resize(n_); }
+  Buffer(const Buffer&) = delete;
+  Buffer& operator=(const Buffer&) = delete;
+
+  /// Room for `k` more bytes; returns where they go. Call done(k') after writing k' <= k.
+  char* room(std::size_t k) {
+    if (n_ + k > out_.size()) out_.resize(std::max(2 * out_.size(), n_ + k + 256));
+    return out_.data() + n_;
+  }
+  void done(std::size_t k) noexcept { n_ += k; }
+  void put(std::string_view s) {
+    std::memcpy(room(s.size()), s.data(), s.size());
+    n_ += s.size();
+  }
+  void put(char c) {
+    *room(1) = c;
+    ++n_;
+  }
+
+ private:
+  std::string& out_;
+  std::size_t n_;
+};
+
+/// Writes s as a JSON string (see append_json_string).
+void put_json_string(Buffer& b, std::string_view s) {
+  // Worst case: every byte becomes a 6-byte \uXXXX escape.
+  char* const start = b.room(s.size() * 6 + 2);
+  char* p = start;
+  *p++ = '"';
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+      *p++ = static_cast<char>(c);
+      ++i;
+      continue;
+    }
+    if (c >= 0x80) {
+      if (const std::size_t n = utf8_length(s, i); n != 0) {
+        std::memcpy(p, s.data() + i, n);
+        p += n;
+        i += n;
+      } else {
+        std::memcpy(p, "\\ufffd", 6);
+        p += 6;
+        ++i;
+      }
+      continue;
+    }
+    *p++ = '\\';
+    switch (c) {
+      case '"': *p++ = '"'; break;
+      case '\\': *p++ = '\\'; break;
+      case '\n': *p++ = 'n'; break;
+      case '\r': *p++ = 'r'; break;
+      case '\t': *p++ = 't'; break;
+      case '\b': *p++ = 'b'; break;
+      case '\f': *p++ = 'f'; break;
+      default:
+        *p++ = 'u';
+        *p++ = '0';
+        *p++ = '0';
+        *p++ = kHex[c >> 4];
+        *p++ = kHex[c & 0xF];
+    }
+    ++i;
+  }
+  *p++ = '"';
+  b.done(static_cast<std::size_t>(p - start));
+}
+
+/// Writes one JSON object field by field. The first key must be "type".
+class Writer {
+ public:
+  explicit Writer(std::string& out) : b_(out) {}
+
+  void begin(std::string_view type) {
+    b_.put("{\"type\":");
+    put_json_string(b_, type);
+    b_.put(",\"v\":");
+    integer_value(core::kSchemaVersion);
+  }
+  void end() { b_.put('}'); }
+
+  void str(std::string_view key, std::string_view v) {
+    this->key(key);
+    put_json_string(b_, v);
+  }
+  void dec(std::string_view key, core::Decimal d) {
+    this->key(key);
+    char* p = b_.room(34);
+    *p = '"';
+    const std::size_t n = d.write(p + 1);
+    p[n + 1] = '"';
+    b_.done(n + 2);
+  }
+  void opt_dec(std::string_view key, const std::optional<core::Decimal>& d) {
+    if (d) dec(key, *d);
+  }
+  void integer(std::string_view key, std::int64_t v) {
+    this->key(key);
+    integer_value(v);
+  }
+  void opt_integer(std::string_view key, const std::optional<std::int64_t>& v) {
+    if (v) integer(key, *v);
+  }
+  void boolean(std::string_view key, bool v) {
+    this->key(key);
+    b_.put(v ? std::string_view("true") : std::string_view("false"));
+  }
+  template <class E>
+  void enumeration(std::string_view key, E e) {
+    this->key(key);
+    const std::string_view name = core::to_string(e);  // plain lowercase ASCII
+    char* p = b_.room(name.size() + 2);
+    *p = '"';
+    std::memcpy(p + 1, name.data(), name.size());
+    p[name.size() + 1] = '"';
+    b_.done(name.size() + 2);
+  }
+
+  /// `"key":[` then one object per element written by `each(Writer&, const T&)`.
+  template <class T, class Fn>
+  void array_of_objects(std::string_view key, const std::vector<T>& items, Fn each) {
+    this->key(key);
+    b_.put('[');
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      if (i != 0) b_.put(',');
+      b_.put('{');
+      first_ = true;
+      each(*this, items[i]);
+      b_.put('}');
+    }
+    b_.put(']');
+    first_ = false;
+  }
+
+ private:
+  /// `,"key":` (keys are our own snake_case literals: nothing to escape).
+  void key(std::string_view k) {
+    char* const start = b_.room(k.size() + 4);
+    char* p = start;
+    if (!first_) *p++ = ',';
+    first_ = false;
+    *p++ = '"';
+    std::memcpy(p, k.data(), k.size());
+    p += k.size();
+    *p++ = '"';
+    *p++ = ':';
+    b_.done(static_cast<std::size_t>(p - start));
+  }
+  void integer_value(std::int64_t v) {
+    const fmt::format_int f(v);
+    b_.put(std::string_view(f.data(), f.size()));
+  }
+
+  Buffer b_;
+  bool first_ = false;  // true right after '{' of a nested object
+};
+
+template <class T>
+std::string encode_new(const T& m) {
+  std::string out;
+  out.reserve(256);
+  encode_into(out, m);
+  return out;
+}
+
+}  // namespace
+
+void append_json_string(std::string& out, std::string_view s) {
+  Buffer b(out, /*append=*/true);
+  put_json_string(b, s);
+}
+
+void encode_into(std::string& out, const core::Quote& m) {
+  Writer w(out);
+  w.begin(core::Quote::kType);
+  w.str("symbol", m.symbol);
+  w.dec("bid", m.bid);
+  w.dec("ask", m.ask);
+  w.opt_dec("bid_size", m.bid_size);
+  w.opt_dec("ask_size", m.ask_size);
+  w.integer("ts_event", m.ts_event);
+  w.opt_integer("ts_recv", m.ts_recv);
+  w.end();
+}
+
+void encode_into(std::string& out, const core::Trade& m) {
+  Writer w(out);
+  w.begin(core::Trade::kType);
+  w.str("symbol", m.symbol);
+  w.dec("price", m.price);
+  w.dec("size", m.size);
+  w.enumeration("aggressor_side", m.aggressor_side);
+  if (m.trade_id) w.str("trade_id", *m.trade_id);
+  w.integer("ts_event", m.ts_event);
+  w.opt_integer("ts_recv", m.ts_recv);
+  w.end();
+}
+
+void encode_into(std::string& out, const core::Bar& m) {
+  Writer w(out);
+  w.begin(core::Bar::kType);
+  w.str("symbol", m.symbol);
+  w.dec("open", m.open);
+  w.dec("high", m.high);
+  w.dec("low", m.low);
+  w.dec("close", m.close);
+  w.opt_dec("volume", m.volume);
+  w.enumeration("price_type", m.price_type);
+  w.opt_integer("ts_start", m.ts_start);
+  w.integer("ts_event", m.ts_event);
+  w.end();
+}
+
+void encode_into(std::string& out, const core::MarketData& m) {
+  std::visit([&](const auto& x) { encode_into(out, x); }, m);
+}
+
+void encode_into(std::string& out, const core::OrderSubmit& m) {
+  Writer w(out);
+  w.begin(core::OrderSubmit::kType);
+  w.str("client_order_id", m.client_order_id);
+  w.str("symbol", m.symbol);
+  w.enumeration("side", m.side);
+  w.enumeration("order_type", m.order_type);
+  w.dec("quantity", m.quantity);
+  w.opt_dec("limit_price", m.limit_price);
+  w.enumeration("time_in_force", m.time_in_force);
+  w.str("strategy_id", m.strategy_id);
+  w.integer("ts_event", m.ts_event);
+  w.end();
+}
+
+void encode_into(std::string& out, const core::OrderCancel& m) {
+  Writer w(out);
+  w.begin(core::OrderCancel::kType);
+  w.str("client_order_id", m.client_order_id);
+  w.integer("ts_event", m.ts_event);
+  w.end();
+}
+
+void encode_into(std::string& out, const core::OrderCommand& m) {
+  std::visit([&](const auto& x) { encode_into(out, x); }, m);
+}
+
+void encode_into(std::string& out, const core::ExecutionReport& m) {
+  Writer w(out);
+  w.begin(core::ExecutionReport::kType);
+  w.str("client_order_id", m.client_order_id);
+  w.str("exec_id", m.exec_id);
+  w.enumeration("exec_type", m.exec_type);
+  w.enumeration("order_status", m.order_status);
+  w.str("symbol", m.symbol);
+  w.enumeration("side", m.side);
+  w.enumeration("order_type", m.order_type);
+  w.enumeration("time_in_force", m.time_in_force);
+  w.dec("quantity", m.quantity);
+  w.opt_dec("limit_price", m.limit_price);
+  w.dec("last_qty", m.last_qty);
+  w.dec("last_px", m.last_px);
+  w.dec("cum_qty", m.cum_qty);
+  w.dec("leaves_qty", m.leaves_qty);
+  w.dec("avg_px", m.avg_px);
+  w.str("text", m.text);
+  w.str("strategy_id", m.strategy_id);
+  w.integer("ts_event", m.ts_event);
+  w.end();
+}
+
+void encode_into(std::string& out, const core::RiskStateChanged& m) {
+  Writer w(out);
+  w.begin(core::RiskStateChanged::kType);
+  w.enumeration("trading_state", m.trading_state);
+  w.enumeration("previous_state", m.previous_state);
+  w.str("reason", m.reason);
+  w.str("source", m.source);
+  w.integer("ts_event", m.ts_event);
+  w.end();
+}
+
+void encode_into(std::string& out, const core::SetTradingState& m) {
+  Writer w(out);
+  w.begin(core::SetTradingState::kType);
+  w.enumeration("trading_state", m.trading_state);
+  w.str("reason", m.reason);
+  w.integer("ts_event", m.ts_event);
+  w.end();
+}
+
+void encode_into(std::string& out, const core::PerformanceReport& m) {
+  Writer w(out);
+  w.begin(m.final_report ? core::PerformanceReport::kReportType
+                         : core::PerformanceReport::kMetricsType);
+  w.dec("realized_pnl", m.realized_pnl);
+  w.dec("unrealized_pnl", m.unrealized_pnl);
+  w.dec("total_pnl", m.total_pnl);
+  w.dec("peak_pnl", m.peak_pnl);
+  w.dec("max_drawdown", m.max_drawdown);
+  w.dec("gross_notional_traded", m.gross_notional_traded);
+  w.integer("fills", m.fills);
+  w.integer("orders", m.orders);
+  w.integer("orders_denied", m.orders_denied);
+  w.integer("orders_rejected", m.orders_rejected);
+  w.array_of_objects("positions", m.positions, [](Writer& p, const core::PositionSnapshot& s) {
+    p.str("symbol", s.symbol);
+    p.dec("quantity", s.quantity);
+    p.dec("avg_px", s.avg_px);
+    p.dec("mark_px", s.mark_px);
+    p.dec("realized_pnl", s.realized_pnl);
+    p.dec("unrealized_pnl", s.unrealized_pnl);
+    p.dec("bought_qty", s.bought_qty);
+    p.dec("sold_qty", s.sold_qty);
+  });
+  w.integer("ts_event", m.ts_event);
+  w.end();
+}
+
+void encode_into(std::string& out, const core::Heartbeat& m) {
+  Writer w(out);
+  w.begin(core::Heartbeat::kType);
+  w.str("worker", m.worker);
+  w.str("instance", m.instance);
+  w.str("status", m.status);
+  w.integer("msgs_in", m.msgs_in);
+  w.integer("msgs_out", m.msgs_out);
+  w.integer("errors", m.errors);
+  w.integer("last_input_ns", m.last_input_ns);
+  w.integer("started_ns", m.started_ns);
+  w.integer("ts", m.ts);
+  w.end();
+}
+
+void encode_into(std::string& out, const core::DeadLetter& m) {
+  Writer w(out);
+  w.begin(core::DeadLetter::kType);
+  w.str("worker", m.worker);
+  w.str("subject", m.subject);
+  w.str("field", m.field);
+  w.str("error", m.error);
+  w.str("payload", m.payload);
+  w.integer("ts", m.ts);
+  w.end();
+}
+
+void encode_into(std::string& out, const core::OpsStatus& m) {
+  Writer w(out);
+  w.begin(core::OpsStatus::kType);
+  w.array_of_objects("workers", m.workers, [](Writer& p, const core::WorkerStatus& s) {
+    p.str("worker", s.worker);
+    p.str("instance", s.instance);
+    p.str("status", s.status);
+    p.boolean("alive", s.alive);
+    p.integer("age_ms", s.age_ms);
+    p.integer("msgs_in", s.msgs_in);
+    p.integer("msgs_out", s.msgs_out);
+    p.integer("errors", s.errors);
+  });
+  w.integer("ts", m.ts);
+  w.end();
+}
+
+std::string encode(const core::Quote& m) { return encode_new(m); }
+std::string encode(const core::Trade& m) { return encode_new(m); }
+std::string encode(const core::Bar& m) { return encode_new(m); }
+std::string encode(const core::MarketData& m) { return encode_new(m); }
+std::string encode(const core::OrderSubmit& m) { return encode_new(m); }
+std::string encode(const core::OrderCancel& m) { return encode_new(m); }
+std::string encode(const core::OrderCommand& m) { return encode_new(m); }
+std::string encode(const core::ExecutionReport& m) { return encode_new(m); }
+std::string encode(const core::RiskStateChanged& m) { return encode_new(m); }
+std::string encode(const core::SetTradingState& m) { return encode_new(m); }
+std::string encode(const core::PerformanceReport& m) { return encode_new(m); }
+std::string encode(const core::Heartbeat& m) { return encode_new(m); }
+std::string encode(const core::DeadLetter& m) { return encode_new(m); }
+std::string encode(const core::OpsStatus& m) { return encode_new(m); }
+
+}  // namespace codec

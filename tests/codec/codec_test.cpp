@@ -1,0 +1,509 @@
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <variant>
+
+#include <fmt/format.h>
+
+#include "codec/codec.hpp"
+#include "samples.hpp"
+
+namespace fs = std::filesystem;
+using samples::dec;
+
+namespace {
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  REQUIRE(in.good());
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+const fs::path kRoot = TRADER_SOURCE_DIR;
+
+/// Which decoder a subject uses.
+enum class On { market_data, orders, executions, risk_state, risk_management, performance, heartbeat,
+                dead_letter, ops_status, peek };
+
+/// Decodes `json` as a message on `on` and returns the error (or "" / "<ok>").
+core::Error decode_error(On on, std::string_view json) {
+  codec::Decoder d;
+  const auto err = [](const auto& r) -> core::Error {
+    if (r.ok()) return {"<ok>", "decoded without error"};
+    return r.error();
+  };
+  switch (on) {
+    case On::market_data: return err(d.decode_market_data(json));
+    case On::orders: return err(d.decode_order_command(json));
+    case On::executions: return err(d.decode_execution_report(json));
+    case On::risk_state: return err(d.decode_risk_state(json));
+    case On::risk_management: return err(d.decode_risk_command(json));
+    case On::performance: return err(d.decode_performance(json));
+    case On::heartbeat: return err(d.decode_heartbeat(json));
+    case On::dead_letter: return err(d.decode_dead_letter(json));
+    case On::ops_status: return err(d.decode_ops_status(json));
+    case On::peek: return err(d.peek(json));
+  }
+  return {};
+}
+
+core::OrderSubmit submit(std::string_view json) {
+  auto r = codec::decode_order_command(json);
+  INFO(json);
+  if (!r.ok()) INFO(r.error().to_string());
+  REQUIRE(r.ok());
+  REQUIRE(std::holds_alternative<core::OrderSubmit>(*r));
+  return std::get<core::OrderSubmit>(*r);
+}
+
+template <class T>
+void check_round_trip(const T& original, core::Result<T> (codec::Decoder::*decode)(std::string_view)) {
+  const std::string json = codec::encode(original);
+  INFO(json);
+  codec::Decoder d;
+  auto back = (d.*decode)(json);
+  if (!back.ok()) INFO(back.error().to_string());
+  REQUIRE(back.ok());
+  CHECK(*back == original);
+  CHECK(codec::encode(*back) == json);
+}
+
+}  // namespace
+
+// ---- round trips ------------------------------------------------------------------------
+
+TEST_CASE("every market data message survives encode then decode unchanged", "[codec][round-trip]") {
+  for (const core::MarketData& m : {core::MarketData{samples::quote_full()}, core::MarketData{samples::quote_fx()},
+                                    core::MarketData{samples::trade_full()}, core::MarketData{samples::trade_min()},
+                                    core::MarketData{samples::bar_full()}, core::MarketData{samples::bar_daily()}}) {
+    check_round_trip(m, &codec::Decoder::decode_market_data);
+  }
+}
+
+TEST_CASE("order commands survive encode then decode unchanged", "[codec][round-trip]") {
+  for (const core::OrderCommand& m : {core::OrderCommand{samples::order_limit()},
+                                      core::OrderCommand{samples::order_market()},
+                                      core::OrderCommand{samples::cancel()}}) {
+    check_round_trip(m, &codec::Decoder::decode_order_command);
+  }
+}
+
+TEST_CASE("execution reports survive encode then decode unchanged", "[codec][round-trip]") {
+  check_round_trip(samples::exec_fill(), &codec::Decoder::decode_execution_report);
+  check_round_trip(samples::exec_denied(), &codec::Decoder::decode_execution_report);
+}
+
+TEST_CASE("risk state, trading state commands and ops messages survive a round trip", "[codec][round-trip]") {
+  check_round_trip(samples::risk_state(), &codec::Decoder::decode_risk_state);
+  check_round_trip(samples::set_state(), &codec::Decoder::decode_risk_command);
+  check_round_trip(samples::heartbeat(), &codec::Decoder::decode_heartbeat);
+  check_round_trip(samples::dead_letter(), &codec::Decoder::decode_dead_letter);
+  check_round_trip(samples::ops_status(), &codec::Decoder::decode_ops_status);
+  check_round_trip(core::OpsStatus{.ts = 5}, &codec::Decoder::decode_ops_status);
+}
+
+TEST_CASE("performance metrics and the final report keep their type through a round trip", "[codec][round-trip]") {
+  check_round_trip(samples::performance(false), &codec::Decoder::decode_performance);
+  check_round_trip(samples::performance(true), &codec::Decoder::decode_performance);
+  check_round_trip(samples::performance_empty(), &codec::Decoder::decode_performance);
+  CHECK(codec::encode(samples::performance(false)).rfind(R"({"type":"performance.metrics","v":1,)", 0) == 0);
+  CHECK(codec::encode(samples::performance(true)).rfind(R"({"type":"performance.report","v":1,)", 0) == 0);
+  CHECK(codec::encode(samples::performance_empty()).find(R"("positions":[])") != std::string::npos);
+}
+
+// ---- encoder format ----------------------------------------------------------------------
+
+TEST_CASE("encode writes type first, v second, decimals as strings and omits empty optionals", "[codec][encode]") {
+  CHECK(codec::encode(samples::quote_fx()) ==
+        R"({"type":"quote","v":1,"symbol":"EURUSD","bid":"1.38742","ask":"1.38755","ts_event":1399334400158000000})");
+  CHECK(codec::encode(samples::order_market()) ==
+        R"({"type":"order.submit","v":1,"client_order_id":"manual-1","symbol":"BTCUSDT","side":"sell",)"
+        R"("order_type":"market","quantity":"0.005","time_in_force":"day","strategy_id":"","ts_event":0})");
+  CHECK(codec::encode(samples::cancel()) ==
+        R"({"type":"order.cancel","v":1,"client_order_id":"ma_cross-EURUSD-000001","ts_event":1399334402130000000})");
+}
+
+TEST_CASE("encode_into reuses the caller's buffer and gives the same bytes as encode", "[codec][encode]") {
+  std::string buf = "stale content that must disappear";
+  codec::encode_into(buf, samples::trade_full());
+  CHECK(buf == codec::encode(samples::trade_full()));
+  codec::encode_into(buf, core::MarketData{samples::quote_fx()});
+  CHECK(buf == codec::encode(samples::quote_fx()));
+}
+
+TEST_CASE("strings are JSON-escaped and invalid UTF-8 becomes U+FFFD", "[codec][encode]") {
+  std::string out;
+  codec::append_json_string(out, "a\"b\\c\nd\te\x01\x1f/");
+  CHECK(out == R"("a\"b\\c\nd\te\u0001\u001f/")");
+  out.clear();
+  codec::append_json_string(out, "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x93\x88");  // valid UTF-8 is kept
+  CHECK(out == "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x93\x88\"");
+  out.clear();
+  // lone continuation byte, truncated sequence, overlong '/', UTF-16 surrogate, above U+10FFFF
+  codec::append_json_string(out, "x\x80y\xe2\x82z\xc0\xafw\xed\xa0\x80v\xf4\x90\x80\x80");
+  CHECK(out == R"("x\ufffdy\ufffd\ufffdz\ufffd\ufffdw\ufffd\ufffd\ufffdv\ufffd\ufffd\ufffd\ufffd")");
+}
+
+TEST_CASE("a dead letter carrying invalid UTF-8 still encodes to valid JSON", "[codec][encode]") {
+  core::DeadLetter dl{.worker = "feed", .error = "not valid JSON", .payload = "\xff\xfe{", .ts = 1};
+  const auto json = codec::encode(dl);
+  auto back = codec::decode_dead_letter(json);
+  REQUIRE(back.ok());
+  CHECK(back->payload == "\xef\xbf\xbd\xef\xbf\xbd{");
+}
+
+// ---- golden examples and fixtures ---------------------------------------------------------
+
+TEST_CASE("every golden example in subjects/examples decodes and re-encodes to its fixture", "[codec][golden]") {
+  const std::pair<std::string_view, On> kOn[] = {
+      {"quote", On::market_data},           {"trade", On::market_data},
+      {"bar", On::market_data},             {"order.submit", On::orders},
+      {"order.cancel", On::orders},         {"execution_report", On::executions},
+      {"risk.state", On::risk_state},       {"trading_state.set", On::risk_management},
+      {"halt", On::risk_management},        {"resume", On::risk_management},
+      {"performance.metrics", On::performance}, {"performance.report", On::performance},
+      {"heartbeat", On::heartbeat},         {"dead_letter", On::dead_letter},
+      {"ops.status", On::ops_status}};
+  int seen = 0;
+  for (const auto& entry : fs::directory_iterator(kRoot / "subjects" / "examples")) {
+    if (entry.path().extension() != ".json") continue;
+    const std::string type = entry.path().stem().string();
+    const std::string json = read_file(entry.path());
+    INFO("example " << entry.path().filename().string());
+    const auto it = std::find_if(std::begin(kOn), std::end(kOn), [&](auto& p) { return p.first == type; });
+    REQUIRE(it != std::end(kOn));
+    const auto e = decode_error(it->second, json);
+    INFO(e.to_string());
+    CHECK(e.field == "<ok>");
+    auto env = codec::peek(json);
+    REQUIRE(env.ok());
+    CHECK(env->type == type);
+    ++seen;
+
+    const fs::path fixture = kRoot / "tests" / "fixtures" / "codec" / (type + ".json");
+    if (type == "halt" || type == "resume") {
+      CHECK_FALSE(fs::exists(fixture));
+      continue;
+    }
+    REQUIRE(fs::exists(fixture));
+    codec::Decoder d;
+    std::string again;
+    switch (it->second) {
+      case On::market_data: again = codec::encode(*d.decode_market_data(json)); break;
+      case On::orders: again = codec::encode(*d.decode_order_command(json)); break;
+      case On::executions: again = codec::encode(*d.decode_execution_report(json)); break;
+      case On::risk_state: again = codec::encode(*d.decode_risk_state(json)); break;
+      case On::risk_management: again = codec::encode(*d.decode_risk_command(json)); break;
+      case On::performance: again = codec::encode(*d.decode_performance(json)); break;
+      case On::heartbeat: again = codec::encode(*d.decode_heartbeat(json)); break;
+      case On::dead_letter: again = codec::encode(*d.decode_dead_letter(json)); break;
+      case On::ops_status: again = codec::encode(*d.decode_ops_status(json)); break;
+      case On::peek: break;
+    }
+    CHECK(again == trim(read_file(fixture)));
+  }
+  CHECK(seen == static_cast<int>(std::size(kOn)));
+}
+
+TEST_CASE("the halt and resume examples decode to trading_state.set commands", "[codec][golden]") {
+  auto halt = codec::decode_risk_command(read_file(kRoot / "subjects" / "examples" / "halt.json"));
+  REQUIRE(halt.ok());
+  CHECK(halt->trading_state == core::TradingState::halted);
+  CHECK(halt->reason == "news at 14:30");
+  auto resume = codec::decode_risk_command(read_file(kRoot / "subjects" / "examples" / "resume.json"));
+  REQUIRE(resume.ok());
+  CHECK(resume->trading_state == core::TradingState::active);
+  CHECK(resume->reason.empty());
+}
+
+// ---- lenient input ------------------------------------------------------------------------
+
+TEST_CASE("plain JSON numbers are accepted for decimals and read exactly", "[codec][decode]") {
+  const auto o = submit(R"({"type":"order.submit","client_order_id":"m1","symbol":"EURUSD","side":"buy",)"
+                        R"("order_type":"limit","quantity":100,"limit_price":1.5})");
+  CHECK(o.quantity == dec("100"));
+  CHECK(o.limit_price == dec("1.5"));
+  // Values a double cannot hold exactly stay exact.
+  const auto p = submit(R"({"type":"order.submit","client_order_id":"m2","symbol":"X","side":"sell",)"
+                        R"("order_type":"limit","quantity":0.1,"limit_price":92233720368.54775807})");
+  CHECK(p.quantity.raw() == 10'000'000);
+  CHECK(p.limit_price->raw() == 9'223'372'036'854'775'807);
+  auto q = codec::decode_market_data(R"({"type":"quote","symbol":"IBM","bid":180.01,"ask":-0.5,"bid_size":200,"ts_event":1})");
+  REQUIRE(q.ok());
+  CHECK(std::get<core::Quote>(*q).ask == dec("-0.5"));
+}
+
+TEST_CASE("hand-typed order.submit gets defaults for time_in_force, strategy_id and ts_event", "[codec][decode]") {
+  const auto o = submit(R"({"type":"order.submit","client_order_id":"manual-1","symbol":"EURUSD","side":"buy",)"
+                        R"("order_type":"market","quantity":"100000"})");
+  CHECK(o.time_in_force == core::TimeInForce::day);
+  CHECK(o.strategy_id.empty());
+  CHECK(o.ts_event == 0);
+  CHECK_FALSE(o.limit_price.has_value());
+}
+
+TEST_CASE("type may come after other fields, v may be omitted and unknown fields are ignored", "[codec][decode]") {
+  const auto o = submit(R"({ "client_order_id" : "m1", "symbol": "EURUSD", "future_field": {"a": [1, {"b": null}]},
+                             "side": "sell", "order_type": "limit", "quantity": "1", "limit_price": "2",
+                             "note": "x", "type": "order.submit" })");
+  CHECK(o.client_order_id == "m1");
+  CHECK(o.side == core::Side::sell);
+  CHECK(o.limit_price == dec("2"));
+  auto c = codec::decode_order_command(R"({"client_order_id":"m1","type":"order.cancel","v":1})");
+  REQUIRE(c.ok());
+  CHECK(std::get<core::OrderCancel>(*c).client_order_id == "m1");
+}
+
+TEST_CASE("timestamps are accepted as integers or integers in strings", "[codec][decode]") {
+  auto q = codec::decode_market_data(R"({"type":"quote","symbol":"EURUSD","bid":"1","ask":"2","ts_event":"1399334400158000000","ts_recv":5})");
+  REQUIRE(q.ok());
+  CHECK(std::get<core::Quote>(*q).ts_event == 1399334400158000000);
+  CHECK(std::get<core::Quote>(*q).ts_recv == 5);
+}
+
+TEST_CASE("a crossed quote (ask below bid) is valid market data", "[codec][decode]") {
+  auto q = codec::decode_market_data(R"({"type":"quote","symbol":"IBM","bid":"180.05","ask":"180.01","ts_event":1})");
+  REQUIRE(q.ok());
+}
+
+TEST_CASE("escaped strings are unescaped", "[codec][decode]") {
+  auto dl = codec::decode_dead_letter(R"({"type":"dead_letter","worker":"feed","error":"bad \"x\" \u00e9\n","ts":1})");
+  REQUIRE(dl.ok());
+  CHECK(dl->error == "bad \"x\" \xc3\xa9\n");
+}
+
+TEST_CASE("halt and resume shorthands set the trading state; trading_state.set needs it", "[codec][decode]") {
+  auto h = codec::decode_risk_command(R"({"type":"halt"})");
+  REQUIRE(h.ok());
+  CHECK(h->trading_state == core::TradingState::halted);
+  auto r = codec::decode_risk_command(R"({"reason":"all clear","type":"resume","ts_event":7})");
+  REQUIRE(r.ok());
+  CHECK(r->trading_state == core::TradingState::active);
+  CHECK(r->reason == "all clear");
+  CHECK(r->ts_event == 7);
+  auto s = codec::decode_risk_command(R"({"type":"trading_state.set","trading_state":"reducing"})");
+  REQUIRE(s.ok());
+  CHECK(s->trading_state == core::TradingState::reducing);
+}
+
+TEST_CASE("peek reads type, ts_event and client_order_id from any message", "[codec][peek]") {
+  auto e = codec::peek(codec::encode(samples::exec_fill()));
+  REQUIRE(e.ok());
+  CHECK(e->type == "execution_report");
+  CHECK(e->ts_event == 1399334403771000000);
+  CHECK(e->client_order_id == "ma_cross-EURUSD-000001");
+  auto q = codec::peek(R"({"ts_event":"12","type":"something.new","v":9})");
+  REQUIRE(q.ok());
+  CHECK(q->type == "something.new");
+  CHECK(q->ts_event == 12);
+  CHECK_FALSE(q->client_order_id.has_value());
+  auto bad_ts = codec::peek(R"({"type":"x","ts_event":1.5,"client_order_id":7})");
+  REQUIRE(bad_ts.ok());
+  CHECK_FALSE(bad_ts->ts_event.has_value());
+  CHECK_FALSE(bad_ts->client_order_id.has_value());
+}
+
+TEST_CASE("one Decoder decodes many messages of different sizes and results own their data", "[codec][decode]") {
+  codec::Decoder d;
+  std::vector<core::MarketData> out;
+  for (int i = 0; i < 200; ++i) {
+    const std::string sym = "S" + std::string(static_cast<std::size_t>(i % 60), 'x');
+    core::Quote q{.symbol = sym, .bid = core::Decimal::from_int(i), .ask = core::Decimal::from_int(i + 1),
+                  .ts_event = i};
+    auto r = d.decode_market_data(codec::encode(q));
+    REQUIRE(r.ok());
+    out.push_back(std::move(*r));
+    if (i % 7 == 0) CHECK_FALSE(d.decode_market_data("{").ok());  // errors do not poison the decoder
+  }
+  for (int i = 0; i < 200; ++i) {
+    const auto& q = std::get<core::Quote>(out[static_cast<std::size_t>(i)]);
+    CHECK(q.symbol.size() == static_cast<std::size_t>(1 + i % 60));
+    CHECK(q.ts_event == i);
+  }
+  codec::Decoder moved = std::move(d);
+  CHECK(moved.decode_market_data(codec::encode(samples::quote_fx())).ok());
+}
+
+// ---- malformed input: exact field and message -----------------------------------------------
+
+namespace {
+
+struct Bad {
+  On on;
+  std::string_view json;
+  std::string_view field;
+  std::string_view message;  // substring of the error message
+};
+
+constexpr std::string_view kOk = R"("client_order_id":"m1","symbol":"EURUSD","side":"buy","order_type":"market","quantity":"5")";
+
+const Bad kBad[] = {
+    // not JSON / not an object
+    {On::orders, "", "", "not valid JSON: empty message"},
+    {On::orders, "   \n", "", "not valid JSON"},
+    {On::orders, "hello", "", "not valid JSON"},
+    {On::orders, "{", "", "not valid JSON"},
+    {On::orders, R"({"type":"order.cancel","client_order_id":"m1")", "", "not valid JSON"},
+    {On::orders, R"({"type":"order.cancel","client_order_id":"m1",})", "", "not valid JSON"},
+    {On::orders, R"({"type":"order.cancel" "client_order_id":"m1"})", "", "not valid JSON"},
+    {On::orders, R"({"type":"order.cancel","client_order_id":"m1"} trailing)", "", "not valid JSON"},
+    {On::orders, R"({"type":"order.cancel","client_order_id":"m1"}{})", "", "not valid JSON"},
+    {On::orders, R"({"type":"order.cancel","client_order_id":"m1\x"})", "", "not valid JSON"},
+    {On::orders, "{\"type\":\"order.cancel\",\"client_order_id\":\"\xff\"}", "", "not valid JSON"},
+    {On::orders, R"([1,2])", "", "must be a JSON object, got an array"},
+    {On::orders, R"("order.submit")", "", "must be a JSON object, got a string"},
+    {On::orders, R"(42)", "", "must be a JSON object, got a number"},
+    {On::orders, R"(null)", "", "must be a JSON object, got null"},
+    // type
+    {On::orders, R"({"client_order_id":"m1"})", "type", "is required"},
+    {On::orders, R"({})", "type", "is required"},
+    {On::orders, R"({"type":5})", "type", "must be a string, got 5"},
+    {On::orders, R"({"type":"foo"})", "type", R"(unknown message type "foo" on this subject (expected order.submit or order.cancel))"},
+    {On::orders, R"({"type":"quote","symbol":"X"})", "type", R"(unknown message type "quote" on this subject)"},
+    {On::orders, R"({"type":"order.cancel","type":"order.cancel","client_order_id":"m1"})", "type", "appears more than once"},
+    {On::market_data, R"({"type":"order.submit"})", "type", "(expected quote, trade or bar)"},
+    {On::executions, R"({"type":"order.submit"})", "type", "(expected execution_report)"},
+    {On::risk_management, R"({"type":"stop"})", "type", "(expected trading_state.set, halt or resume)"},
+    {On::performance, R"({"type":"perf"})", "type", "(expected performance.metrics or performance.report)"},
+    // v
+    {On::orders, R"({"type":"order.cancel","v":2,"client_order_id":"m1"})", "v", "must be 1"},
+    {On::orders, R"({"type":"order.cancel","v":"1","client_order_id":"m1"})", "v", R"(got "1")"},
+    // required fields
+    {On::orders, R"({"type":"order.submit","symbol":"EURUSD","side":"buy","order_type":"market","quantity":"5"})", "client_order_id", "is required"},
+    {On::orders, R"({"type":"order.submit","client_order_id":"m1","symbol":"EURUSD","side":"buy","order_type":"market"})", "quantity", "is required"},
+    {On::orders, R"({"type":"order.submit","client_order_id":"m1","symbol":"EURUSD","order_type":"market","quantity":"5"})", "side", "is required"},
+    {On::orders, R"({"type":"order.submit","client_order_id":"m1","symbol":"EURUSD","side":"buy","quantity":"5"})", "order_type", "is required"},
+    {On::orders, R"({"type":"order.submit","client_order_id":"m1","side":"buy","order_type":"market","quantity":"5"})", "symbol", "is required"},
+    {On::orders, R"({"type":"order.cancel"})", "client_order_id", "is required"},
+    // decimals
+    {On::orders, R"({"type":"order.submit","client_order_id":"m1","symbol":"EURUSD","side":"buy","order_type":"market","quantity":true})", "quantity", "must be a decimal string or number, got true"},
+    {On::orders, R"({"type":"order.submit","client_order_id":"m1","symbol":"EURUSD","side":"buy","order_type":"market","quantity":null})", "quantity", "must be a decimal string or number, got null"},
+    {On::orders, R"({"type":"order.submit","client_order_id":"m1","symbol":"EURUSD","side":"buy","order_type":"market","quantity":[5]})", "quantity", "must be a decimal string or number, got an array"},
+    {On::orders, R"({"type":"order.submit","client_order_id":"m1","symbol":"EURUSD","side":"buy","order_type":"market","quantity":"1.2.3"})", "quantity", R"(must be a decimal with at most 8 fractional digits, got "1.2.3")"},
+    {On::orders, R"({"type":"order.submit","client_order_id":"m1","symbol":"EURUSD","side":"buy","order_type":"market","quantity":1e3})", "quantity", "must be a decimal with at most 8 fractional digits, got 1e3"},
+    {On::orders, R"({"type":"order.submit","client_order_id":"m1","symbol":"EURUSD","side":"buy","order_type":"market","quantity":"1e3"})", "quantity", R"(got "1e3")"},
+    {On::orders, R"({"type":"order.submit","client_order_id":"m1","symbol":"EURUSD","side":"buy","order_type":"market","quantity":0.123456789})", "quantity", "at most 8 fractional digits, got 0.123456789"},
+    {On::orders, R"({"type":"order.submit","client_order_id":"m1","symbol":"EURUSD","side":"buy","order_type":"market","quantity":" 5"})", "quantity", R"(got " 5")"},
+    {On::orders, R"({"type":"order.submit","client_order_id":"m1","symbol":"EURUSD","side":"buy","order_type":"market","quantity":""})", "quantity", R"(got "")"},
+    {On::orders, R"({"type":"order.submit","client_order_id":"m1","symbol":"EURUSD","side":"buy","order_type":"market","quantity":"99999999999"})", "quantity", R"(is out of range (magnitude at most 92233720368.54775807), got "99999999999")"},
+    {On::orders, R"({"type":"order.submit","client_order_id":"m1","symbol":"EURUSD","side":"buy","order_type":"market","quantity":01})", "quantity", "got 01"},
+    {On::orders, R"({"type":"order.submit","client_order_id":"m1","symbol":"EURUSD","side":"buy","order_type":"market","quantity":"-5"})", "quantity", R"(must be positive, got "-5")"},
+    {On::orders, R"({"type":"order.submit","client_order_id":"m1","symbol":"EURUSD","side":"buy","order_type":"market","quantity":0})", "quantity", R"(must be positive, got "0")"},
+    // enums
+    {On::orders, R"({"type":"order.submit","client_order_id":"m1","symbol":"EURUSD","side":"hold","order_type":"market","quantity":"5"})", "side", R"(must be one of buy|sell, got "hold")"},
+    {On::orders, R"({"type":"order.submit","client_order_id":"m1","symbol":"EURUSD","side":"BUY","order_type":"market","quantity":"5"})", "side", R"(got "BUY")"},
+    {On::orders, R"({"type":"order.submit","client_order_id":"m1","symbol":"EURUSD","side":1,"order_type":"market","quantity":"5"})", "side", "must be one of buy|sell, got 1"},
+    {On::orders, R"({"type":"order.submit","client_order_id":"m1","symbol":"EURUSD","side":"buy","order_type":"stop","quantity":"5"})", "order_type", R"(must be one of market|limit, got "stop")"},
+    {On::orders, R"({"type":"order.submit","client_order_id":"m1","symbol":"EURUSD","side":"buy","order_type":"market","quantity":"5","time_in_force":"gtd"})", "time_in_force", R"(must be one of day|gtc|ioc|fok, got "gtd")"},
+    // limit price rules
+    {On::orders, R"({"type":"order.submit","client_order_id":"m1","symbol":"EURUSD","side":"buy","order_type":"limit","quantity":"5"})", "limit_price", "is required when order_type is limit"},
+    {On::orders, R"({"type":"order.submit","client_order_id":"m1","symbol":"EURUSD","side":"buy","order_type":"market","quantity":"5","limit_price":"1.2"})", "limit_price", "must be absent when order_type is market"},
+    {On::orders, R"({"type":"order.submit","client_order_id":"m1","symbol":"EURUSD","side":"buy","order_type":"limit","quantity":"5","limit_price":"-1.2"})", "limit_price", R"(must be positive, got "-1.2")"},
+    // symbol and client_order_id
+    {On::orders, R"({"type":"order.submit","client_order_id":"m1","symbol":"EUR/USD","side":"buy","order_type":"market","quantity":"5"})", "symbol", R"(got "EUR/USD")"},
+    {On::orders, R"({"type":"order.submit","client_order_id":"m1","symbol":"market.data.>","side":"buy","order_type":"market","quantity":"5"})", "symbol", "must be 1-64 characters from A-Z a-z 0-9 _ -"},
+    {On::orders, R"({"type":"order.submit","client_order_id":"m1","symbol":"","side":"buy","order_type":"market","quantity":"5"})", "symbol", R"(got "")"},
+    {On::orders, R"({"type":"order.submit","client_order_id":"m1","symbol":7,"side":"buy","order_type":"market","quantity":"5"})", "symbol", "must be a string, got 7"},
+    {On::orders, R"({"type":"order.submit","client_order_id":"","symbol":"EURUSD","side":"buy","order_type":"market","quantity":"5"})", "client_order_id", "must not be empty"},
+    {On::orders, R"({"type":"order.cancel","client_order_id":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"})", "client_order_id", "must be at most 64 characters, got 65"},
+    {On::orders, R"({"type":"order.cancel","client_order_id":42})", "client_order_id", "must be a string, got 42"},
+    // timestamps
+    {On::orders, R"({"type":"order.cancel","client_order_id":"m1","ts_event":1.5})", "ts_event", "must be an integer (ns since the Unix epoch, UTC), got 1.5"},
+    {On::orders, R"({"type":"order.cancel","client_order_id":"m1","ts_event":"soon"})", "ts_event", R"(got "soon")"},
+    {On::orders, R"({"type":"order.cancel","client_order_id":"m1","ts_event":-1})", "ts_event", "must not be negative, got -1"},
+    {On::orders, R"({"type":"order.cancel","client_order_id":"m1","ts_event":99999999999999999999})", "ts_event", "must be an integer"},
+    {On::market_data, R"({"type":"quote","symbol":"EURUSD","bid":"1","ask":"2"})", "ts_event", "is required"},
+    // other subjects
+    {On::market_data, R"({"type":"quote","symbol":"EURUSD","ask":"2","ts_event":1})", "bid", "is required"},
+    {On::market_data, R"({"type":"trade","symbol":"BTCUSDT","price":"1","size":"1","aggressor_side":"up","ts_event":1})", "aggressor_side", R"(must be one of none|buy|sell, got "up")"},
+    {On::market_data, R"({"type":"bar","symbol":"GBPUSD","open":"1","high":"1","low":"1","ts_event":1})", "close", "is required"},
+    {On::market_data, R"({"type":"bar","symbol":"GBPUSD","open":"1","high":"1","low":"1","close":"1","price_type":"last","ts_event":1})", "price_type", "must be one of trade|bid|ask|mid"},
+    {On::executions, R"({"type":"execution_report","client_order_id":"m1"})", "exec_id", "is required"},
+    {On::risk_state, R"({"type":"risk.state","trading_state":"paused","previous_state":"active","ts_event":1})", "trading_state", R"(must be one of active|reducing|halted, got "paused")"},
+    {On::risk_management, R"({"type":"trading_state.set","reason":"x"})", "trading_state", "is required"},
+    {On::risk_management, R"({"type":"trading_state.set","trading_state":"halt"})", "trading_state", R"(got "halt")"},
+    {On::risk_management, R"({"type":"halt","reason":5})", "reason", "must be a string, got 5"},
+    {On::performance, R"({"type":"performance.metrics","realized_pnl":"0","unrealized_pnl":"0","total_pnl":"0","peak_pnl":"0","max_drawdown":"0","gross_notional_traded":"0","fills":0,"orders":0,"orders_denied":0,"orders_rejected":0,"positions":{},"ts_event":1})", "positions", "must be an array, got an object"},
+    {On::performance, R"({"type":"performance.metrics","realized_pnl":"0","unrealized_pnl":"0","total_pnl":"0","peak_pnl":"0","max_drawdown":"0","gross_notional_traded":"0","fills":-1})", "fills", "must not be negative, got -1"},
+    {On::performance, R"({"type":"performance.report","positions":[{"symbol":"EURUSD","quantity":"1","avg_px":"1","mark_px":"x"}]})", "positions[0].mark_px", R"(got "x")"},
+    {On::performance, R"({"type":"performance.report","positions":[{"symbol":"EURUSD","quantity":"1","avg_px":"1","mark_px":"1","realized_pnl":"0","unrealized_pnl":"0","bought_qty":"1","sold_qty":"0"},{"symbol":"GBPUSD"}]})", "positions[1].quantity", "is required"},
+    {On::performance, R"({"type":"performance.report","positions":[3]})", "positions[0]", "must be an object, got 3"},
+    {On::heartbeat, R"({"type":"heartbeat","worker":"feed","instance":"h:1","status":"ok"})", "ts", "is required"},
+    {On::heartbeat, R"({"type":"heartbeat","worker":"feed","instance":"h:1","status":"ok","msgs_in":"many","ts":1})", "msgs_in", R"(must be an integer, got "many")"},
+    {On::dead_letter, R"({"type":"dead_letter","worker":"feed","ts":1})", "error", "is required"},
+    {On::ops_status, R"({"type":"ops.status","workers":[{"worker":"feed","status":"ok","alive":"yes"}],"ts":1})", "workers[0].alive", R"(must be true or false, got "yes")"},
+    {On::ops_status, R"({"type":"ops.status","ts":1})", "workers", "is required"},
+    {On::peek, R"({"ts_event":1})", "type", "is required"},
+    {On::peek, R"({"type":"x"} x)", "", "not valid JSON"},
+    {On::peek, R"([])", "", "must be a JSON object"},
+};
+
+}  // namespace
+
+TEST_CASE("malformed inputs are refused with the offending field and a clear message", "[codec][malformed]") {
+  // The template of the table's good order is itself fine.
+  CHECK(decode_error(On::orders, fmt::format(R"({{"type":"order.submit",{}}})", kOk)).field == "<ok>");
+  for (const auto& bad : kBad) {
+    INFO("input: " << bad.json);
+    const core::Error e = decode_error(bad.on, bad.json);
+    INFO("got: {" << e.field << ", " << e.message << "}");
+    CHECK(e.field == bad.field);
+    CHECK_THAT(e.message, Catch::Contains(std::string(bad.message)));
+  }
+}
+
+TEST_CASE("error text is Error::to_string's \"field: message\"", "[codec][malformed]") {
+  auto r = codec::decode_order_command(fmt::format(R"({{"type":"order.submit",{},"side":"hold"}})", kOk));
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().to_string() == R"(side: must be one of buy|sell, got "hold")");
+}
+
+TEST_CASE("long bad values are shortened in error messages", "[codec][malformed]") {
+  const std::string sym(500, '/');
+  auto r = codec::decode_market_data(R"({"type":"quote","symbol":")" + sym + R"(","bid":"1","ask":"1","ts_event":1})");
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().field == "symbol");
+  CHECK(r.error().message.size() < 160);
+  CHECK_THAT(r.error().message, Catch::EndsWith(R"(...")"));
+}
+
+TEST_CASE("truncated and mutated messages never crash: every decode is a value or an error", "[codec][malformed]") {
+  const std::string inputs[] = {codec::encode(samples::order_limit()), codec::encode(samples::exec_fill()),
+                                codec::encode(samples::performance(true)), codec::encode(samples::quote_full()),
+                                codec::encode(samples::ops_status()), codec::encode(samples::dead_letter())};
+  const char kBytes[] = {'"', '\\', '{', '}', '[', ']', ',', ':', '0', '-', 'e', '.', ' ', 'x', '\0', '\x80'};
+  std::uint64_t rng = 42;
+  const auto next = [&] { return rng = rng * 6364136223846793005ULL + 1442695040888963407ULL, rng >> 33; };
+  codec::Decoder d;
+  std::size_t ok = 0, errors = 0;
+  const auto decode_all = [&](std::string_view s) {
+    for (On on : {On::market_data, On::orders, On::executions, On::performance, On::ops_status,
+                  On::dead_letter, On::peek}) {
+      (decode_error(on, s).field == "<ok>" ? ok : errors)++;
+    }
+    (d.decode_order_command(s).ok() ? ok : errors)++;
+  };
+  for (const auto& in : inputs) {
+    for (std::size_t n = 0; n < in.size(); ++n) decode_all(std::string_view(in).substr(0, n));
+    for (int k = 0; k < 300; ++k) {
+      std::string m = in;
+      for (int flips = 1 + static_cast<int>(next() % 3); flips > 0; --flips) {
+        m[next() % m.size()] = kBytes[next() % sizeof kBytes];
+      }
+      decode_all(m);
+    }
+  }
+  CHECK(errors > 0);
+  CHECK(ok > 0);  // some mutations land in values and still decode
+}

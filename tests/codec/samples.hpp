@@ -1,0 +1,130 @@
+/// @file samples.hpp
+/// @brief One fully populated and one minimal instance of every wire message,
+/// shared by codec_test (round trips) and codec_dump (schema validation).
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/messages.hpp"
+
+namespace samples {
+
+inline core::Decimal dec(std::string_view s) {
+  const auto d = core::Decimal::parse(s);
+  if (!d) throw std::invalid_argument(std::string(s));
+  return *d;
+}
+
+inline core::Quote quote_full() {
+  return {.symbol = "BTCUSDT", .bid = dec("9681.92"), .ask = dec("9682"), .bid_size = dec("0.67"),
+          .ask_size = dec("0.84"), .ts_event = 1582329601096000000, .ts_recv = 1582329603502092000};
+}
+inline core::Quote quote_fx() {
+  return {.symbol = "EURUSD", .bid = dec("1.38742"), .ask = dec("1.38755"), .ts_event = 1399334400158000000};
+}
+inline core::Trade trade_full() {
+  return {.symbol = "BTCUSDT", .price = dec("9682"), .size = dec("0.132"),
+          .aggressor_side = core::AggressorSide::buy, .trade_id = "42377944",
+          .ts_event = 1582329602111000000, .ts_recv = 1582329602418379000};
+}
+inline core::Trade trade_min() {
+  return {.symbol = "IBM", .price = dec("182.10"), .size = dec("300"), .ts_event = 1381236469457000000};
+}
+inline core::Bar bar_full() {
+  return {.symbol = "GBPUSD", .open = dec("1.57597"), .high = dec("1.57606"), .low = dec("1.57576"),
+          .close = dec("1.57576"), .volume = dec("12.5"), .price_type = core::PriceType::bid,
+          .ts_start = 1328054400000000000, .ts_event = 1328054460000000000};
+}
+inline core::Bar bar_daily() {
+  return {.symbol = "MSFT", .open = dec("63.4375"), .high = dec("63.5625"), .low = dec("59.8125"),
+          .close = dec("60.625"), .volume = dec("53077800"), .ts_event = 970099200000000000};
+}
+inline core::OrderSubmit order_limit() {
+  return {.client_order_id = "ma_cross-EURUSD-000001", .symbol = "EURUSD", .side = core::Side::buy,
+          .order_type = core::OrderType::limit, .quantity = dec("100000"), .limit_price = dec("1.387"),
+          .time_in_force = core::TimeInForce::gtc, .strategy_id = "ma_cross",
+          .ts_event = 1399334401405000000};
+}
+inline core::OrderSubmit order_market() {
+  return {.client_order_id = "manual-1", .symbol = "BTCUSDT", .side = core::Side::sell,
+          .order_type = core::OrderType::market, .quantity = dec("0.005")};
+}
+inline core::OrderCancel cancel() {
+  return {.client_order_id = "ma_cross-EURUSD-000001", .ts_event = 1399334402130000000};
+}
+inline core::ExecutionReport exec_fill() {
+  return {.client_order_id = "ma_cross-EURUSD-000001", .exec_id = "ma_cross-EURUSD-000001-2",
+          .exec_type = core::ExecType::partial_fill, .order_status = core::OrderStatus::partially_filled,
+          .symbol = "EURUSD", .side = core::Side::buy, .order_type = core::OrderType::limit,
+          .time_in_force = core::TimeInForce::gtc, .quantity = dec("100000"), .limit_price = dec("1.387"),
+          .last_qty = dec("40000"), .last_px = dec("1.38698"), .cum_qty = dec("40000"),
+          .leaves_qty = dec("60000"), .avg_px = dec("1.38698"), .strategy_id = "ma_cross",
+          .ts_event = 1399334403771000000};
+}
+inline core::ExecutionReport exec_denied() {
+  return {.client_order_id = "manual-7", .exec_id = "manual-7-1", .exec_type = core::ExecType::denied,
+          .order_status = core::OrderStatus::denied, .symbol = "EURUSD", .side = core::Side::sell,
+          .order_type = core::OrderType::market, .quantity = dec("5000000"),
+          .text = "order notional 6937100 exceeds max_order_notional 1000000",
+          .ts_event = 1399334409000000000};
+}
+inline core::RiskStateChanged risk_state() {
+  return {.trading_state = core::TradingState::halted, .previous_state = core::TradingState::active,
+          .reason = "news at 14:30", .source = "manual", .ts_event = 1399386592000000000};
+}
+inline core::SetTradingState set_state() {
+  return {.trading_state = core::TradingState::reducing, .reason = "end of day \"EOD\"",
+          .ts_event = 1399420000000000000};
+}
+inline core::PerformanceReport performance(bool final_report) {
+  core::PerformanceReport r;
+  r.final_report = final_report;
+  r.positions = {
+      {.symbol = "EURUSD", .quantity = dec("0"), .avg_px = dec("0"), .mark_px = dec("1.387485"),
+       .realized_pnl = dec("24"), .unrealized_pnl = dec("0"), .bought_qty = dec("100000"),
+       .sold_qty = dec("100000")},
+      {.symbol = "GBPUSD", .quantity = dec("-50000"), .avg_px = dec("1.57576"), .mark_px = dec("1.5759"),
+       .realized_pnl = dec("0"), .unrealized_pnl = dec("-7"), .bought_qty = dec("0"),
+       .sold_qty = dec("50000")}};
+  r.realized_pnl = dec("24");
+  r.unrealized_pnl = dec("-7");
+  r.total_pnl = dec("17");
+  r.peak_pnl = dec("50.5");
+  r.max_drawdown = dec("33.5");
+  r.gross_notional_traded = dec("356208");
+  r.fills = 3;
+  r.orders = 4;
+  r.orders_denied = 1;
+  r.orders_rejected = 0;
+  r.ts_event = 1399420799000000000;
+  return r;
+}
+inline core::PerformanceReport performance_empty() {
+  core::PerformanceReport r;
+  r.ts_event = 1;
+  return r;
+}
+inline core::Heartbeat heartbeat() {
+  return {.worker = "execution", .instance = "trader-1:4187", .status = "degraded: slow consumer",
+          .msgs_in = 44864, .msgs_out = 12, .errors = 3, .last_input_ns = 1763712004998000000,
+          .started_ns = 1763711700000000000, .ts = 1763712005000000000};
+}
+/// Strings that need escaping: quotes, backslash, control characters, UTF-8.
+inline core::DeadLetter dead_letter() {
+  return {.worker = "risk-state", .subject = "trading.orders", .field = "quantity",
+          .error = "must be positive, got \"-5\"",
+          .payload = "{\"type\":\"order.submit\",\"quantity\":-5}\n\t\\ \x01\x1f caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x93\x88",
+          .ts = 1763712006000000000};
+}
+inline core::OpsStatus ops_status() {
+  return {.workers = {{.worker = "execution", .instance = "trader-1:4187", .status = "ok", .alive = true,
+                       .age_ms = 412, .msgs_in = 44864, .msgs_out = 12, .errors = 0},
+                      {.worker = "strategy", .instance = "trader-1:4175", .status = "ok", .alive = false,
+                       .age_ms = 5230, .msgs_in = 44870, .msgs_out = 5, .errors = 2}},
+          .ts = 1763712006500000000};
+}
+
+}  // namespace samples
