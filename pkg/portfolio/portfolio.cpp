@@ -1,0 +1,170 @@
+#include "portfolio/portfolio.hpp"
+
+namespace portfolio {
+
+core::Money notional(core::Quantity q, core::Price p) { return mul(abs(q), p); }
+
+core::Money mark_to_market(core::Quantity qty, core::Price avg_px, core::Price mark_px) {
+  return mul(mark_px - avg_px, qty);
+}
+
+core::Money drawdown(core::Money peak, core::Money current) { return peak - current; }
+
+void Portfolio::seen(core::TimestampNs ts) {
+  if (ts > ts_event_) ts_event_ = ts;
+}
+
+void Portfolio::revalue(Position& p) {
+  const core::Money u = p.mark_px ? mark_to_market(p.quantity, p.avg_px, *p.mark_px) : core::Money{};
+  unrealized_total_ += u - p.unrealized_pnl;
+  p.unrealized_pnl = u;
+}
+
+void Portfolio::update_drawdown() {
+  const core::Money total = realized_total_ + unrealized_total_;
+  peak_pnl_ = max(peak_pnl_, total);
+  max_drawdown_ = max(max_drawdown_, drawdown(peak_pnl_, total));
+}
+
+void Portfolio::on_execution(const core::ExecutionReport& r) {
+  seen(r.ts_event);
+  // A cancel_rejected may name an id that never was an order ("unknown client_order_id").
+  if (r.exec_type != core::ExecType::cancel_rejected && !r.client_order_id.empty()) {
+    order_ids_.insert(r.client_order_id);
+  }
+  switch (r.exec_type) {
+    case core::ExecType::denied:
+      ++orders_denied_;
+      break;
+    case core::ExecType::rejected:
+      ++orders_rejected_;
+      break;
+    case core::ExecType::fill:
+    case core::ExecType::partial_fill:
+      on_fill(r);
+      break;
+    default:
+      break;
+  }
+}
+
+void Portfolio::on_fill(const core::ExecutionReport& r) {
+  if (r.last_qty.is_zero()) return;
+  seen(r.ts_event);
+  Position& p = positions_[r.symbol];
+  p.traded = true;
+  ++fills_;
+  gross_notional_ += notional(r.last_qty, r.last_px);
+
+  const core::Quantity q = abs(r.last_qty);
+  const core::Quantity signed_q = r.side == core::Side::buy ? q : -q;
+  if (r.side == core::Side::buy) {
+    p.bought_qty += q;
+  } else {
+    p.sold_qty += q;
+  }
+
+  const bool opens = p.quantity.is_zero() || (p.quantity.is_positive() == signed_q.is_positive());
+  if (opens) {
+    // Adding (or opening): quantity-weighted average entry price.
+    const core::Quantity new_qty = p.quantity + signed_q;
+    p.avg_px = div(mul(p.avg_px, abs(p.quantity)) + mul(r.last_px, q), abs(new_qty));
+    p.quantity = new_qty;
+  } else {
+    // Reducing: realize on the closed part; the rest (if any) opens at last_px.
+    const core::Quantity closed = min(q, abs(p.quantity));
+    const core::Money per_unit = p.quantity.is_positive() ? r.last_px - p.avg_px : p.avg_px - r.last_px;
+    const core::Money realized = mul(per_unit, closed);
+    p.realized_pnl += realized;
+    realized_total_ += realized;
+    p.quantity += signed_q;
+    if (p.quantity.is_zero()) {
+      p.avg_px = core::Price{};
+    } else if (q > closed) {
+      p.avg_px = r.last_px;  // flipped: the remainder opened at the fill price
+    }
+  }
+  if (!p.mark_px) p.mark_px = r.last_px;
+  revalue(p);
+  update_drawdown();
+}
+
+void Portfolio::mark(const std::string& symbol, core::Price mark_px, core::TimestampNs ts) {
+  seen(ts);
+  Position& p = positions_[symbol];
+  p.mark_px = mark_px;
+  revalue(p);
+  update_drawdown();
+}
+
+void Portfolio::on_quote(const core::Quote& q) {
+  positions_[q.symbol].has_quote = true;
+  mark(q.symbol, div(q.bid + q.ask, core::Decimal::from_int(2)), q.ts_event);
+}
+
+void Portfolio::on_trade(const core::Trade& t) {
+  if (positions_[t.symbol].has_quote) {
+    seen(t.ts_event);
+    return;
+  }
+  mark(t.symbol, t.price, t.ts_event);
+}
+
+void Portfolio::on_bar(const core::Bar& b) {
+  Position& p = positions_[b.symbol];
+  switch (b.price_type) {
+    case core::PriceType::bid:
+    case core::PriceType::ask: {
+      (b.price_type == core::PriceType::bid ? p.bid_close : p.ask_close) = b.close;
+      p.has_quote = true;
+      const core::Price m = p.bid_close && p.ask_close
+                                ? div(*p.bid_close + *p.ask_close, core::Decimal::from_int(2))
+                                : b.close;
+      mark(b.symbol, m, b.ts_event);
+      break;
+    }
+    case core::PriceType::trade:
+    case core::PriceType::mid:
+      if (p.has_quote) {
+        seen(b.ts_event);
+      } else {
+        mark(b.symbol, b.close, b.ts_event);
+      }
+      break;
+  }
+}
+
+core::PerformanceReport Portfolio::snapshot(bool final_report) const {
+  core::PerformanceReport rep;
+  rep.final_report = final_report;
+  for (const auto& [symbol, p] : positions_) {
+    if (!p.traded) continue;
+    rep.positions.push_back(core::PositionSnapshot{.symbol = symbol,
+                                                   .quantity = p.quantity,
+                                                   .avg_px = p.avg_px,
+                                                   .mark_px = p.mark_px.value_or(core::Price{}),
+                                                   .realized_pnl = p.realized_pnl,
+                                                   .unrealized_pnl = p.unrealized_pnl,
+                                                   .bought_qty = p.bought_qty,
+                                                   .sold_qty = p.sold_qty});
+  }
+  rep.realized_pnl = realized_total_;
+  rep.unrealized_pnl = unrealized_total_;
+  rep.total_pnl = realized_total_ + unrealized_total_;
+  rep.peak_pnl = peak_pnl_;
+  rep.max_drawdown = max_drawdown_;
+  rep.gross_notional_traded = gross_notional_;
+  rep.fills = fills_;
+  rep.orders = static_cast<std::int64_t>(order_ids_.size());
+  rep.orders_denied = orders_denied_;
+  rep.orders_rejected = orders_rejected_;
+  rep.ts_event = ts_event_;
+  return rep;
+}
+
+core::Quantity Portfolio::position(const std::string& symbol) const {
+  const auto it = positions_.find(symbol);
+  return it == positions_.end() ? core::Quantity{} : it->second.quantity;
+}
+
+}  // namespace portfolio

@@ -1,0 +1,116 @@
+/// @file portfolio.hpp
+/// @brief Positions, P&L and drawdown from execution reports and market data.
+///
+/// This header is where the derived trading terms are defined (STYLE.md section 2):
+///   - `notional`       = |qty| x price x multiplier (multiplier is 1 for every instrument today);
+///   - `mark_to_market` revalues an open position at the mark price; the gain or
+///                      loss is `unrealized_pnl` = (mark_px - avg_px) x qty (signed qty);
+///   - `drawdown`       = peak equity - current equity, where equity is total P&L
+///                      (realized + unrealized) since the portfolio started at 0.
+///
+/// Accounting is average cost (not FIFO), as in NautilusTrader's `Position`:
+/// adding to a position moves avg_px to the quantity-weighted average; reducing it
+/// realizes (fill_px - avg_px) x closed_qty for a long, (avg_px - fill_px) x
+/// closed_qty for a short; a fill through zero closes the whole position and opens
+/// the remainder at fill_px. All arithmetic is core::Decimal (mul/div rounded
+/// half-even to 8 digits); money is never a double. No fees.
+///
+/// Pure (STYLE.md section 4): no clock, no I/O; time comes from the events.
+/// Errors: no member throws except std::bad_alloc; Decimal overflow aborts.
+/// Memory: one entry per symbol and per distinct client_order_id seen.
+/// Thread-safety: none. One owner thread calls every member (single writer).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "core/decimal.hpp"
+#include "core/messages.hpp"
+#include "core/time.hpp"
+
+namespace portfolio {
+
+/// |q| x p, in quote currency (multiplier 1). Aborts on overflow (core::mul).
+core::Money notional(core::Quantity q, core::Price p);
+/// Unrealized P&L of `qty` (signed) opened at `avg_px` revalued at `mark_px`:
+/// (mark_px - avg_px) x qty. Zero for a flat position.
+core::Money mark_to_market(core::Quantity qty, core::Price avg_px, core::Price mark_px);
+/// peak - current (>= 0 when peak is the running maximum of current).
+core::Money drawdown(core::Money peak, core::Money current);
+
+class Portfolio {
+ public:
+  /// Empty portfolio: no positions, all totals 0, peak_pnl 0.
+  Portfolio() = default;
+
+  /// Every execution report goes here (the service calls it for all of them).
+  /// Counts distinct client_order_ids (`orders`; cancel_rejected reports do not add
+  /// one, since they may name an unknown id), exec_type denied (`orders_denied`)
+  /// and exec_type rejected (`orders_rejected`; a cancel_rejected is not counted),
+  /// advances ts_event, and calls on_fill for fill / partial_fill reports.
+  void on_execution(const core::ExecutionReport& r);
+
+  /// Applies one fill: r.last_qty at r.last_px on r.side for r.symbol (average-cost
+  /// rules above). Ignores reports with last_qty == 0. Counts it in `fills` and adds
+  /// notional(last_qty, last_px) to gross_notional_traded. If the symbol has no mark
+  /// yet, the fill price becomes its mark. Then updates peak / max drawdown.
+  /// O(log symbols).
+  void on_fill(const core::ExecutionReport& r);
+
+  /// Sets the mark-to-market price of `symbol` at time `ts` (ns UTC), revalues its
+  /// unrealized P&L and updates peak / max drawdown. O(log symbols).
+  void mark(const std::string& symbol, core::Price mark_px, core::TimestampNs ts);
+
+  /// mark = (bid + ask) / 2. The symbol counts as quoted from then on.
+  void on_quote(const core::Quote& q);
+  /// mark = price, only while the symbol has had no quote (a Quote or bid/ask bar).
+  void on_trade(const core::Trade& t);
+  /// Trade (and mid) bars: mark = close, only while the symbol has had no quote.
+  /// Bid/ask bars: mark = mid of the latest bid-bar close and ask-bar close (the
+  /// one side's close until both were seen); the symbol counts as quoted.
+  void on_bar(const core::Bar& b);
+
+  /// Current report: positions sorted by symbol (every symbol that has had a fill,
+  /// flat ones included), totals, peak_pnl, max_drawdown, counters, ts_event = the
+  /// latest ts_event seen. `final_report` only selects the message type. O(symbols).
+  core::PerformanceReport snapshot(bool final_report) const;
+
+  /// Signed quantity of `symbol` (0 if unknown).
+  core::Quantity position(const std::string& symbol) const;
+
+ private:
+  struct Position {
+    core::Quantity quantity;   ///< signed
+    core::Price avg_px;
+    std::optional<core::Price> mark_px;
+    core::Money realized_pnl;
+    core::Money unrealized_pnl;
+    core::Quantity bought_qty;
+    core::Quantity sold_qty;
+    bool traded = false;
+    bool has_quote = false;
+    std::optional<core::Price> bid_close;  ///< latest bid-bar close
+    std::optional<core::Price> ask_close;  ///< latest ask-bar close
+  };
+
+  void revalue(Position& p);
+  void update_drawdown();
+  void seen(core::TimestampNs ts);
+
+  std::map<std::string, Position> positions_;  ///< by symbol (sorted for snapshots)
+  std::set<std::string> order_ids_;
+  core::Money realized_total_;
+  core::Money unrealized_total_;  ///< running sum of positions_[*].unrealized_pnl
+  core::Money peak_pnl_;
+  core::Money max_drawdown_;
+  core::Money gross_notional_;
+  std::int64_t fills_ = 0;
+  std::int64_t orders_denied_ = 0;
+  std::int64_t orders_rejected_ = 0;
+  core::TimestampNs ts_event_ = 0;
+};
+
+}  // namespace portfolio

@@ -1,0 +1,82 @@
+/// @file helpers.hpp
+/// @brief Small builders shared by the domain tests (test-only, not a library).
+#pragma once
+
+#include <cstdlib>
+#include <string>
+#include <string_view>
+
+#include <catch2/catch.hpp>
+
+#include "core/decimal.hpp"
+#include "core/messages.hpp"
+#include "core/time.hpp"
+
+namespace domain_test {
+
+/// Exact decimal from text; aborts on a typo in a test literal.
+inline core::Decimal dec(std::string_view text) {
+  const auto d = core::Decimal::parse(text);
+  if (!d) std::abort();
+  return *d;
+}
+
+/// 2014-05-06T00:00:00Z, the EURUSD file's day.
+inline constexpr core::TimestampNs kDay0 = 1'399'334'400'000'000'000;
+inline constexpr core::TimestampNs kSec = core::kNsPerSecond;
+
+inline core::Quote quote(std::string symbol, std::string_view bid, std::string_view ask,
+                         core::TimestampNs ts) {
+  return core::Quote{.symbol = std::move(symbol), .bid = dec(bid), .ask = dec(ask), .ts_event = ts};
+}
+
+inline core::Trade trade(std::string symbol, std::string_view price, core::TimestampNs ts) {
+  return core::Trade{.symbol = std::move(symbol), .price = dec(price), .size = dec("1"), .ts_event = ts};
+}
+
+inline core::Bar bar(std::string symbol, std::string_view close, core::PriceType type,
+                     core::TimestampNs ts) {
+  const auto c = dec(close);
+  return core::Bar{.symbol = std::move(symbol), .open = c, .high = c, .low = c, .close = c,
+                   .price_type = type, .ts_event = ts};
+}
+
+/// A fill report as the broker would send it (only the fields portfolio/risk/strategy read).
+inline core::ExecutionReport fill(std::string client_order_id, std::string symbol, core::Side side,
+                                  std::string_view qty, std::string_view px, core::TimestampNs ts,
+                                  std::string strategy_id = "") {
+  return core::ExecutionReport{.client_order_id = std::move(client_order_id),
+                               .exec_id = "x",
+                               .exec_type = core::ExecType::fill,
+                               .order_status = core::OrderStatus::filled,
+                               .symbol = std::move(symbol),
+                               .side = side,
+                               .quantity = dec(qty),
+                               .last_qty = dec(qty),
+                               .last_px = dec(px),
+                               .cum_qty = dec(qty),
+                               .avg_px = dec(px),
+                               .strategy_id = std::move(strategy_id),
+                               .ts_event = ts};
+}
+
+}  // namespace domain_test
+
+namespace Catch {
+template <>
+struct StringMaker<core::Decimal> {
+  static std::string convert(core::Decimal d) { return d.to_string(); }
+};
+#define DOMAIN_TEST_ENUM_STRING(E) \
+  template <>                      \
+  struct StringMaker<E> {          \
+    static std::string convert(E e) { return std::string(core::to_string(e)); } \
+  };
+DOMAIN_TEST_ENUM_STRING(core::Side)
+DOMAIN_TEST_ENUM_STRING(core::OrderType)
+DOMAIN_TEST_ENUM_STRING(core::TimeInForce)
+DOMAIN_TEST_ENUM_STRING(core::ExecType)
+DOMAIN_TEST_ENUM_STRING(core::OrderStatus)
+DOMAIN_TEST_ENUM_STRING(core::TradingState)
+#undef DOMAIN_TEST_ENUM_STRING
+}  // namespace Catch

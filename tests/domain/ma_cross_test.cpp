@@ -1,0 +1,180 @@
+// MaCross: given prices and execution reports -> expected orders.
+#include "strategy/ma_cross.hpp"
+
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "helpers.hpp"
+
+using core::Side;
+using domain_test::dec;
+using domain_test::kDay0;
+
+namespace {
+
+strategy::MaCrossConfig small() {
+  return {.fast = 2, .slow = 3, .quantity = dec("1000"), .strategy_id = "mac"};
+}
+
+/// Feeds trade prices at kDay0 + i; returns the orders produced, by index.
+std::vector<std::optional<core::OrderSubmit>> feed(strategy::MaCross& s,
+                                                   const std::vector<std::string>& prices,
+                                                   core::TimestampNs t0 = kDay0) {
+  std::vector<std::optional<core::OrderSubmit>> out;
+  for (std::size_t i = 0; i < prices.size(); ++i) {
+    out.push_back(s.on_trade(domain_test::trade("EURUSD", prices[i], t0 + static_cast<core::TimestampNs>(i))));
+  }
+  return out;
+}
+
+core::ExecutionReport filled(const core::OrderSubmit& o, std::string_view px) {
+  auto r = domain_test::fill(o.client_order_id, o.symbol, o.side, o.quantity.to_string(), px,
+                             o.ts_event, o.strategy_id);
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("ma_cross: crossing sequence gives buy from flat, then 2x flips", "[strategy]") {
+  strategy::MaCross s{small()};
+  // SMA(2) vs SMA(3):
+  //  10 10 10 -> equal, no sign yet; 9 -> 9.5 < 9.67 (first sign, no order);
+  //  12 -> 10.5 > 10.33 cross up; 8 -> 10 > 9.67 no cross; 5 -> 6.5 < 8.33 cross down.
+  auto out = feed(s, {"10", "10", "10", "9", "12"});
+  for (std::size_t i = 0; i < 4; ++i) CHECK_FALSE(out[i].has_value());
+  REQUIRE(out[4].has_value());
+  const auto o1 = *out[4];
+  CHECK(o1 == core::OrderSubmit{.client_order_id = "mac-EURUSD-1",
+                                .symbol = "EURUSD",
+                                .side = Side::buy,
+                                .order_type = core::OrderType::market,
+                                .quantity = dec("1000"),
+                                .limit_price = std::nullopt,
+                                .time_in_force = core::TimeInForce::ioc,
+                                .strategy_id = "mac",
+                                .ts_event = kDay0 + 4});
+  CHECK(s.fast_sma("EURUSD") == dec("10.5"));
+  CHECK(s.slow_sma("EURUSD") == dec("10.33333333"));
+  CHECK(s.in_flight("EURUSD") == "mac-EURUSD-1");
+  s.on_execution(filled(o1, "12"));
+  CHECK(s.position("EURUSD") == dec("1000"));
+  CHECK_FALSE(s.in_flight("EURUSD").has_value());
+
+  out = feed(s, {"8", "5"}, kDay0 + 5);
+  CHECK_FALSE(out[0].has_value());
+  REQUIRE(out[1].has_value());
+  CHECK(out[1]->client_order_id == "mac-EURUSD-2");
+  CHECK(out[1]->side == Side::sell);
+  CHECK(out[1]->quantity == dec("2000"));
+  CHECK(out[1]->ts_event == kDay0 + 6);
+  s.on_execution(filled(*out[1], "5"));
+  CHECK(s.position("EURUSD") == dec("-1000"));
+
+  // 12 -> up again (8.5 > 8.33): buy 2000 to go +1000; 20 keeps it up.
+  out = feed(s, {"12", "20"}, kDay0 + 7);
+  CHECK_FALSE(out[1].has_value());
+  const auto up = out[0];
+  REQUIRE(up.has_value());
+  CHECK(up->client_order_id == "mac-EURUSD-3");
+  CHECK(up->side == Side::buy);
+  CHECK(up->quantity == dec("2000"));
+}
+
+TEST_CASE("ma_cross sends nothing while an order is in flight and resumes after a terminal report", "[strategy]") {
+  strategy::MaCross s{small()};
+  auto out = feed(s, {"10", "10", "10", "9", "12"});
+  REQUIRE(out[4].has_value());
+  const auto o1 = *out[4];
+  auto accepted = filled(o1, "0");
+  accepted.exec_type = core::ExecType::new_;
+  accepted.order_status = core::OrderStatus::new_;
+  accepted.last_qty = dec("0");
+  s.on_execution(accepted);  // not terminal: still in flight
+  out = feed(s, {"8", "5"}, kDay0 + 5);  // cross down while in flight: skipped
+  CHECK_FALSE(out[0].has_value());
+  CHECK_FALSE(out[1].has_value());
+
+  // The IOC is canceled unfilled: position stays flat, next cross goes from flat.
+  auto canceled = accepted;
+  canceled.exec_type = core::ExecType::canceled;
+  canceled.order_status = core::OrderStatus::canceled;
+  s.on_execution(canceled);
+  CHECK_FALSE(s.in_flight("EURUSD").has_value());
+  CHECK(s.position("EURUSD").is_zero());
+  out = feed(s, {"12", "20"}, kDay0 + 7);
+  const auto up = out[0];
+  REQUIRE(up.has_value());
+  CHECK(up->client_order_id == "mac-EURUSD-2");
+  CHECK(up->quantity == dec("1000"));
+}
+
+TEST_CASE("ma_cross ignores reports of other strategies", "[strategy]") {
+  strategy::MaCross s{small()};
+  s.on_execution(domain_test::fill("x", "EURUSD", Side::buy, "5", "1", kDay0, "other"));
+  CHECK(s.position("EURUSD").is_zero());
+}
+
+TEST_CASE("ma_cross min_events_between_orders skips crosses that come too soon", "[strategy]") {
+  auto cfg = small();
+  cfg.min_events_between_orders = 3;
+  strategy::MaCross s{cfg};
+  auto out = feed(s, {"10", "10", "10", "9", "12"});
+  REQUIRE(out[4].has_value());
+  s.on_execution(filled(*out[4], "12"));
+  out = feed(s, {"8", "5"}, kDay0 + 5);  // cross down 2 prices after the order: skipped
+  CHECK_FALSE(out[0].has_value());
+  CHECK_FALSE(out[1].has_value());
+  // 4 3: still down; 12: cross up, but the position is already +1000 (nothing to do);
+  // 1: up; 0.5: cross down 7 prices after the order -> sell 2000.
+  out = feed(s, {"4", "3", "12", "1", "0.5"}, kDay0 + 7);
+  for (std::size_t i = 0; i < 4; ++i) CHECK_FALSE(out[i].has_value());
+  REQUIRE(out[4].has_value());
+  CHECK(out[4]->client_order_id == "mac-EURUSD-2");
+  CHECK(out[4]->side == Side::sell);
+  CHECK(out[4]->quantity == dec("2000"));
+}
+
+TEST_CASE("ma_cross works on quote mids and on bid/ask bar pairs", "[strategy]") {
+  strategy::MaCross s{small()};
+  const char* mids[][2] = {{"9", "11"}, {"9", "11"}, {"9", "11"}, {"8", "10"}, {"11", "13"}};
+  std::optional<core::OrderSubmit> last;
+  for (int i = 0; i < 5; ++i) {
+    last = s.on_quote(domain_test::quote("IBM", mids[i][0], mids[i][1], kDay0 + i));
+  }
+  REQUIRE(last.has_value());
+  CHECK(last->symbol == "IBM");
+  CHECK(last->client_order_id == "mac-IBM-1");
+
+  strategy::MaCross b{small()};
+  const char* closes[][2] = {{"9", "11"}, {"9", "11"}, {"9", "11"}, {"8", "10"}, {"11", "13"}};
+  std::optional<core::OrderSubmit> from_bars;
+  for (int i = 0; i < 5; ++i) {
+    const auto end = kDay0 + 60 * (i + 1);
+    // Only the second bar of a pair feeds a price (either order).
+    const auto first = i % 2 ? core::PriceType::ask : core::PriceType::bid;
+    const auto second = i % 2 ? core::PriceType::bid : core::PriceType::ask;
+    const auto& fc = first == core::PriceType::bid ? closes[i][0] : closes[i][1];
+    const auto& sc = second == core::PriceType::bid ? closes[i][0] : closes[i][1];
+    CHECK_FALSE(b.on_bar(domain_test::bar("GBPUSD", fc, first, end)).has_value());
+    from_bars = b.on_bar(domain_test::bar("GBPUSD", sc, second, end));
+  }
+  REQUIRE(from_bars.has_value());
+  CHECK(from_bars->side == Side::buy);
+  CHECK(from_bars->ts_event == kDay0 + 300);
+}
+
+TEST_CASE("ma_cross keeps state per symbol", "[strategy]") {
+  strategy::MaCross s{small()};
+  (void)feed(s, {"10", "10", "10", "9"});
+  CHECK_FALSE(s.on_trade(domain_test::trade("IBM", "12", kDay0)).has_value());  // IBM has 1 price
+  CHECK(s.on_trade(domain_test::trade("EURUSD", "12", kDay0)).has_value());
+}
+
+TEST_CASE("ma_cross rejects a configuration where slow is not longer than fast", "[strategy]") {
+  CHECK_THROWS_AS(strategy::MaCross({.fast = 5, .slow = 5}), std::invalid_argument);
+  CHECK_THROWS_AS(strategy::MaCross({.fast = 0, .slow = 5}), std::invalid_argument);
+  CHECK_THROWS_AS(strategy::MaCross({.quantity = dec("0")}), std::invalid_argument);
+  CHECK_NOTHROW(strategy::MaCross({}));
+}

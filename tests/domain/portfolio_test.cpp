@@ -1,0 +1,226 @@
+// Portfolio: given fills and marks -> positions, P&L and drawdown (numbers worked by hand).
+#include "portfolio/portfolio.hpp"
+
+#include "helpers.hpp"
+
+using core::ExecType;
+using core::Side;
+using domain_test::dec;
+using domain_test::fill;
+using domain_test::kDay0;
+
+TEST_CASE("derived terms: notional, mark_to_market and drawdown", "[portfolio]") {
+  CHECK(portfolio::notional(dec("-100"), dec("12.5")) == dec("1250"));
+  CHECK(portfolio::notional(dec("1000"), dec("1.38755")) == dec("1387.55"));
+  CHECK(portfolio::mark_to_market(dec("150"), dec("11"), dec("14")) == dec("450"));
+  CHECK(portfolio::mark_to_market(dec("-50"), dec("12"), dec("11")) == dec("50"));
+  CHECK(portfolio::mark_to_market(dec("0"), dec("0"), dec("11")).is_zero());
+  CHECK(portfolio::drawdown(dec("200"), dec("150")) == dec("50"));
+}
+
+TEST_CASE("long position: average cost on adds, realized P&L on reduces, unrealized at the mark", "[portfolio]") {
+  portfolio::Portfolio p;
+  p.on_fill(fill("o1", "AAPL", Side::buy, "100", "10", kDay0 + 1));
+  p.on_fill(fill("o2", "AAPL", Side::buy, "100", "12", kDay0 + 2));
+  auto s = p.snapshot(false);
+  REQUIRE(s.positions.size() == 1);
+  CHECK(s.positions[0].quantity == dec("200"));
+  CHECK(s.positions[0].avg_px == dec("11"));  // (100x10 + 100x12) / 200
+
+  p.on_fill(fill("o3", "AAPL", Side::sell, "50", "13", kDay0 + 3));
+  s = p.snapshot(false);
+  CHECK(s.positions[0].quantity == dec("150"));
+  CHECK(s.positions[0].avg_px == dec("11"));
+  CHECK(s.positions[0].realized_pnl == dec("100"));  // (13 - 11) x 50
+
+  p.mark("AAPL", dec("14"), kDay0 + 4);
+  s = p.snapshot(false);
+  CHECK(s.positions[0].mark_px == dec("14"));
+  CHECK(s.positions[0].unrealized_pnl == dec("450"));  // (14 - 11) x 150
+  CHECK(s.unrealized_pnl == dec("450"));
+  CHECK(s.total_pnl == dec("550"));
+
+  p.on_fill(fill("o4", "AAPL", Side::sell, "150", "10", kDay0 + 5));
+  s = p.snapshot(true);
+  CHECK(s.final_report);
+  CHECK(s.positions[0].quantity.is_zero());
+  CHECK(s.positions[0].avg_px.is_zero());
+  CHECK(s.positions[0].realized_pnl == dec("-50"));  // 100 + (10 - 11) x 150
+  CHECK(s.positions[0].unrealized_pnl.is_zero());
+  CHECK(s.positions[0].bought_qty == dec("200"));
+  CHECK(s.positions[0].sold_qty == dec("200"));
+  CHECK(s.realized_pnl == dec("-50"));
+  CHECK(s.total_pnl == dec("-50"));
+  CHECK(s.gross_notional_traded == dec("4350"));  // 1000 + 1200 + 650 + 1500
+  CHECK(s.fills == 4);
+  CHECK(s.ts_event == kDay0 + 5);
+}
+
+TEST_CASE("short position: realized P&L is avg_px minus fill price", "[portfolio]") {
+  portfolio::Portfolio p;
+  p.on_fill(fill("o1", "BTCUSDT", Side::sell, "100", "20", kDay0));
+  p.on_fill(fill("o2", "BTCUSDT", Side::buy, "40", "18", kDay0));
+  auto s = p.snapshot(false);
+  CHECK(s.positions[0].quantity == dec("-60"));
+  CHECK(s.positions[0].avg_px == dec("20"));
+  CHECK(s.realized_pnl == dec("80"));  // (20 - 18) x 40
+
+  p.on_fill(fill("o3", "BTCUSDT", Side::sell, "60", "21", kDay0));
+  s = p.snapshot(false);
+  CHECK(s.positions[0].quantity == dec("-120"));
+  CHECK(s.positions[0].avg_px == dec("20.5"));  // (60x20 + 60x21) / 120
+
+  p.mark("BTCUSDT", dec("22"), kDay0);
+  CHECK(p.snapshot(false).unrealized_pnl == dec("-180"));  // (22 - 20.5) x -120
+
+  p.on_fill(fill("o4", "BTCUSDT", Side::buy, "120", "19", kDay0));
+  s = p.snapshot(false);
+  CHECK(s.positions[0].quantity.is_zero());
+  CHECK(s.realized_pnl == dec("260"));  // 80 + (20.5 - 19) x 120
+  CHECK(s.unrealized_pnl.is_zero());
+}
+
+TEST_CASE("a fill through zero closes the position and opens the rest at the fill price", "[portfolio]") {
+  portfolio::Portfolio p;
+  p.on_fill(fill("o1", "MSFT", Side::buy, "100", "10", kDay0));
+  p.on_fill(fill("o2", "MSFT", Side::sell, "150", "12", kDay0));
+  auto s = p.snapshot(false);
+  CHECK(s.positions[0].quantity == dec("-50"));
+  CHECK(s.positions[0].avg_px == dec("12"));
+  CHECK(s.realized_pnl == dec("200"));  // (12 - 10) x 100
+
+  p.mark("MSFT", dec("11"), kDay0);
+  s = p.snapshot(false);
+  CHECK(s.unrealized_pnl == dec("50"));  // (11 - 12) x -50
+  CHECK(s.total_pnl == dec("250"));
+
+  p.on_fill(fill("o3", "MSFT", Side::buy, "80", "11", kDay0));
+  s = p.snapshot(false);
+  CHECK(s.positions[0].quantity == dec("30"));
+  CHECK(s.positions[0].avg_px == dec("11"));
+  CHECK(s.realized_pnl == dec("250"));  // 200 + (12 - 11) x 50
+  CHECK(s.unrealized_pnl.is_zero());    // mark 11 == avg 11
+}
+
+TEST_CASE("drawdown follows the peak of total P&L over marks and fills", "[portfolio]") {
+  portfolio::Portfolio p;
+  p.on_fill(fill("o1", "AAPL", Side::buy, "100", "10", kDay0));
+  struct Step { const char* mark; const char* total; const char* peak; const char* max_dd; };
+  const Step steps[] = {
+      {"11", "100", "100", "0"},
+      {"9", "-100", "100", "200"},
+      {"12", "200", "200", "200"},
+      {"11.5", "150", "200", "200"},
+  };
+  for (const auto& st : steps) {
+    p.mark("AAPL", dec(st.mark), kDay0);
+    const auto s = p.snapshot(false);
+    INFO("mark " << st.mark);
+    CHECK(s.total_pnl == dec(st.total));
+    CHECK(s.peak_pnl == dec(st.peak));
+    CHECK(s.max_drawdown == dec(st.max_dd));
+  }
+  p.on_fill(fill("o2", "AAPL", Side::sell, "100", "8", kDay0));
+  const auto s = p.snapshot(false);
+  CHECK(s.total_pnl == dec("-200"));
+  CHECK(s.realized_pnl == dec("-200"));
+  CHECK(s.peak_pnl == dec("200"));
+  CHECK(s.max_drawdown == dec("400"));
+}
+
+TEST_CASE("drawdown counts a loss from the starting equity of zero", "[portfolio]") {
+  portfolio::Portfolio p;
+  p.on_fill(fill("o1", "AAPL", Side::buy, "100", "10", kDay0));
+  p.mark("AAPL", dec("9"), kDay0);
+  const auto s = p.snapshot(false);
+  CHECK(s.peak_pnl.is_zero());
+  CHECK(s.max_drawdown == dec("100"));
+}
+
+TEST_CASE("on_execution counts orders, denials, rejections and fills", "[portfolio]") {
+  portfolio::Portfolio p;
+  auto accepted = fill("o1", "AAPL", Side::buy, "0", "0", kDay0);
+  accepted.exec_type = ExecType::new_;
+  accepted.order_status = core::OrderStatus::new_;
+  auto denied = accepted;
+  denied.client_order_id = "o2";
+  denied.exec_type = ExecType::denied;
+  auto rejected = accepted;
+  rejected.client_order_id = "o3";
+  rejected.exec_type = ExecType::rejected;
+  auto unknown_cancel = accepted;
+  unknown_cancel.client_order_id = "o4";
+  unknown_cancel.exec_type = ExecType::cancel_rejected;
+
+  p.on_execution(accepted);
+  p.on_execution(fill("o1", "AAPL", Side::buy, "10", "150", kDay0 + 7));
+  p.on_execution(denied);
+  p.on_execution(rejected);
+  p.on_execution(unknown_cancel);
+
+  const auto s = p.snapshot(false);
+  CHECK(s.orders == 3);
+  CHECK(s.orders_denied == 1);
+  CHECK(s.orders_rejected == 1);
+  CHECK(s.fills == 1);
+  CHECK(s.gross_notional_traded == dec("1500"));
+  CHECK(s.ts_event == kDay0 + 7);
+  CHECK(p.position("AAPL") == dec("10"));
+}
+
+TEST_CASE("snapshot lists every traded symbol sorted, flat ones included", "[portfolio]") {
+  portfolio::Portfolio p;
+  p.on_fill(fill("a", "MSFT", Side::buy, "1", "10", kDay0));
+  p.on_fill(fill("b", "MSFT", Side::sell, "1", "11", kDay0));
+  p.on_fill(fill("c", "AAPL", Side::buy, "2", "5", kDay0));
+  p.mark("ZZZ", dec("1"), kDay0);  // marked but never traded: not listed
+  const auto s = p.snapshot(false);
+  REQUIRE(s.positions.size() == 2);
+  CHECK(s.positions[0].symbol == "AAPL");
+  CHECK(s.positions[1].symbol == "MSFT");
+  CHECK(s.positions[1].quantity.is_zero());
+  CHECK(s.positions[1].realized_pnl == dec("1"));
+}
+
+TEST_CASE("quotes mark at the mid and trades mark only while the symbol has no quote", "[portfolio]") {
+  portfolio::Portfolio p;
+  p.on_fill(fill("o1", "EURUSD", Side::buy, "1000", "1.38755", kDay0));
+  p.on_trade(domain_test::trade("EURUSD", "1.38800", kDay0 + 1));
+  CHECK(p.snapshot(false).positions[0].mark_px == dec("1.388"));
+  CHECK(p.snapshot(false).unrealized_pnl == dec("0.45"));  // (1.388 - 1.38755) x 1000
+
+  p.on_quote(domain_test::quote("EURUSD", "1.38742", "1.38755", kDay0 + 2));
+  auto s = p.snapshot(false);
+  CHECK(s.positions[0].mark_px == dec("1.387485"));
+  CHECK(s.unrealized_pnl == dec("-0.065"));  // (1.387485 - 1.38755) x 1000
+  p.on_trade(domain_test::trade("EURUSD", "2", kDay0 + 3));
+  s = p.snapshot(false);
+  CHECK(s.positions[0].mark_px == dec("1.387485"));
+  CHECK(s.ts_event == kDay0 + 3);
+}
+
+TEST_CASE("bars mark at the close, bid and ask bars at the mid of their closes", "[portfolio]") {
+  portfolio::Portfolio p;
+  p.on_fill(fill("o1", "SPY", Side::buy, "10", "100", kDay0));
+  p.on_bar(domain_test::bar("SPY", "101", core::PriceType::trade, kDay0 + 1));
+  CHECK(p.snapshot(false).unrealized_pnl == dec("10"));
+
+  p.on_fill(fill("o2", "GBPUSD", Side::sell, "1000", "1.5760", kDay0));
+  p.on_bar(domain_test::bar("GBPUSD", "1.5750", core::PriceType::bid, kDay0 + 60));
+  CHECK(p.snapshot(false).positions[0].mark_px == dec("1.575"));  // one side only so far
+  p.on_bar(domain_test::bar("GBPUSD", "1.5752", core::PriceType::ask, kDay0 + 60));
+  auto s = p.snapshot(false);
+  CHECK(s.positions[0].symbol == "GBPUSD");
+  CHECK(s.positions[0].mark_px == dec("1.5751"));
+  CHECK(s.positions[0].unrealized_pnl == dec("0.9"));  // (1.5751 - 1.576) x -1000
+  p.on_bar(domain_test::bar("GBPUSD", "9", core::PriceType::trade, kDay0 + 120));
+  CHECK(p.snapshot(false).positions[0].mark_px == dec("1.5751"));
+}
+
+TEST_CASE("reports without a fill quantity do not change positions", "[portfolio]") {
+  portfolio::Portfolio p;
+  p.on_fill(fill("o1", "AAPL", Side::buy, "0", "10", kDay0));
+  const auto s = p.snapshot(false);
+  CHECK(s.fills == 0);
+  CHECK(s.positions.empty());
+}

@@ -1,0 +1,229 @@
+// Long run on real data: MaCross -> RiskEngine -> PaperBroker -> Portfolio over every
+// EURUSD quote of 2014-05-06 (shared/data), checking invariants that must hold at every step.
+#include <charconv>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "helpers.hpp"
+#include "matching/paper_broker.hpp"
+#include "portfolio/portfolio.hpp"
+#include "risk/pre_trade.hpp"
+#include "strategy/ma_cross.hpp"
+
+using core::ExecType;
+using core::OrderStatus;
+using core::Side;
+using domain_test::dec;
+
+namespace {
+
+std::string shared_data_dir() {
+  if (const char* env = std::getenv("TRADER_SHARED_DATA"); env && *env) {
+    std::string dir = env;
+    if (dir.back() != '/') dir += '/';
+    return dir;
+  }
+  return std::string(TRADER_SOURCE_DIR) + "/../shared/data/";
+}
+
+std::vector<std::string_view> split(std::string_view line) {
+  std::vector<std::string_view> out;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i <= line.size(); ++i) {
+    if (i == line.size() || line[i] == ',') {
+      out.push_back(line.substr(start, i - start));
+      start = i + 1;
+    }
+  }
+  return out;
+}
+
+/// ts_event,symbol,bid,ask
+std::vector<core::Quote> read_quotes(const std::string& path) {
+  std::ifstream in(path);
+  INFO("reading " << path << " (set TRADER_SHARED_DATA to the shared/data directory)");
+  REQUIRE(in.is_open());
+  std::vector<core::Quote> quotes;
+  std::string line;
+  std::getline(in, line);
+  REQUIRE(line == "ts_event,symbol,bid,ask");
+  while (std::getline(in, line)) {
+    const auto f = split(line);
+    REQUIRE(f.size() == 4);
+    core::Quote q;
+    const auto [p, ec] = std::from_chars(f[0].data(), f[0].data() + f[0].size(), q.ts_event);
+    REQUIRE(ec == std::errc{});
+    q.symbol = std::string(f[1]);
+    q.bid = dec(f[2]);
+    q.ask = dec(f[3]);
+    quotes.push_back(std::move(q));
+  }
+  return quotes;
+}
+
+struct OrderTrack {
+  core::Quantity quantity;
+  core::Quantity cum_qty;
+  int terminal_reports = 0;
+};
+
+struct Run {
+  std::size_t orders = 0, denied = 0, fills = 0, rejected = 0;
+  core::PerformanceReport final_report;
+};
+
+/// Replays every quote through the pipeline and checks invariants on every report.
+/// `on_index` may change the risk state at quote i (halt / reduce / resume).
+template <class OnIndex>
+Run replay(const std::vector<core::Quote>& quotes, strategy::MaCrossConfig cfg, risk::Limits limits,
+           OnIndex on_index) {
+  strategy::MaCross strat{cfg};
+  risk::RiskEngine risk{limits};
+  matching::PaperBroker broker;
+  portfolio::Portfolio book;
+
+  std::map<std::string, OrderTrack> orders;
+  std::map<std::string, int> exec_ids;
+  Run run;
+  // Independent bookkeeping: cash flow and position from the fills list, equity = cash + pos x mark.
+  core::Money cash;
+  core::Quantity pos;
+  core::Money gross;
+  core::Price mark;
+  core::Money peak, max_dd;
+  auto check_equity = [&] {
+    const core::Money equity = cash + mul(pos, mark);
+    peak = max(peak, equity);
+    max_dd = max(max_dd, peak - equity);
+  };
+
+  auto dispatch = [&](const core::ExecutionReport& r) {
+    INFO("report " << r.exec_id << " " << core::to_string(r.exec_type) << " " << r.text);
+    ++exec_ids[r.exec_id];
+    REQUIRE(exec_ids[r.exec_id] == 1);  // exec_ids are unique
+    auto& t = orders[r.client_order_id];
+    CHECK(r.quantity == t.quantity);
+    CHECK(r.cum_qty <= r.quantity);
+    if (core::is_terminal(r.order_status)) {
+      CHECK(r.leaves_qty.is_zero());
+      ++t.terminal_reports;
+    } else {
+      CHECK(r.cum_qty + r.leaves_qty == r.quantity);
+    }
+    if (r.exec_type == ExecType::fill || r.exec_type == ExecType::partial_fill) {
+      ++run.fills;
+      t.cum_qty += r.last_qty;
+      CHECK(r.cum_qty == t.cum_qty);
+      const core::Money value = mul(r.last_qty, r.last_px);
+      gross += value;
+      if (r.side == Side::buy) {
+        pos += r.last_qty;
+        cash -= value;
+      } else {
+        pos -= r.last_qty;
+        cash += value;
+      }
+    }
+    if (r.exec_type == ExecType::rejected) ++run.rejected;
+    risk.on_execution(r);
+    strat.on_execution(r);
+    book.on_execution(r);
+    if (r.last_qty.is_positive()) check_equity();
+  };
+
+  for (std::size_t i = 0; i < quotes.size(); ++i) {
+    const auto& q = quotes[i];
+    on_index(i, risk, q.ts_event);
+    for (const auto& r : broker.on_quote(q)) dispatch(r);
+    risk.on_quote(q);
+    book.on_quote(q);
+    mark = div(q.bid + q.ask, core::Decimal::from_int(2));
+    check_equity();
+    const auto o = strat.on_quote(q);
+    if (!o) continue;
+    ++run.orders;
+    REQUIRE_FALSE(orders.contains(o->client_order_id));
+    orders[o->client_order_id].quantity = o->quantity;
+    const auto d = risk.check(*o);
+    if (!d.approved) {
+      ++run.denied;
+      dispatch(risk::denied_report(*o, d.reason, q.ts_event));
+    } else {
+      for (const auto& r : broker.on_submit(*o, q.ts_event)) dispatch(r);
+    }
+    REQUIRE_FALSE(strat.in_flight(q.symbol).has_value());  // IOC / denied: terminal at once
+  }
+
+  for (const auto& [id, t] : orders) {
+    INFO("order " << id);
+    CHECK(t.terminal_reports == 1);
+    CHECK(t.cum_qty <= t.quantity);
+  }
+  CHECK(broker.open_orders() == 0);
+
+  const auto s = book.snapshot(true);
+  REQUIRE(s.positions.size() == 1);
+  const auto& p = s.positions[0];
+  CHECK(p.quantity == pos);
+  CHECK(risk.position("EURUSD") == pos);
+  CHECK(strat.position("EURUSD") == pos);
+  CHECK(p.mark_px == mark);
+  // Equity identity: total = cash + position x mark; realized = cash + position x avg_px
+  // (average cost: the open position's cost basis is position x avg_px).
+  CHECK(s.total_pnl == cash + mul(pos, mark));
+  CHECK(s.realized_pnl == cash + mul(pos, p.avg_px));
+  CHECK(s.unrealized_pnl == mul(mark - p.avg_px, pos));
+  CHECK(s.peak_pnl == peak);
+  CHECK(s.max_drawdown == max_dd);
+  CHECK(s.max_drawdown >= core::Money{});
+  CHECK(s.peak_pnl >= s.total_pnl);
+  CHECK(s.gross_notional_traded == gross);
+  CHECK(s.fills == static_cast<std::int64_t>(run.fills));
+  CHECK(s.orders == static_cast<std::int64_t>(run.orders));
+  CHECK(s.orders_denied == static_cast<std::int64_t>(run.denied));
+  CHECK(s.orders_rejected == static_cast<std::int64_t>(run.rejected));
+  CHECK(s.ts_event == quotes.back().ts_event);
+  run.final_report = s;
+  return run;
+}
+
+}  // namespace
+
+TEST_CASE("replay of a day of EURUSD quotes keeps order, position and P&L invariants", "[replay][matching][risk][portfolio][strategy]") {
+  const auto quotes = read_quotes(shared_data_dir() + "quotes_EURUSD_2014-05-06.csv");
+  REQUIRE(quotes.size() == 44'864);
+
+  SECTION("default limits, always active") {
+    const auto run = replay(quotes, {}, {}, [](std::size_t, risk::RiskEngine&, core::TimestampNs) {});
+    CHECK(run.orders > 10);
+    CHECK(run.fills == run.orders);  // every market IOC fills in full
+    CHECK(run.denied == 0);
+    CHECK(run.rejected == 0);
+  }
+
+  SECTION("halt, reducing and resume in the middle of the day, with order spacing") {
+    auto state = [](std::size_t i, risk::RiskEngine& r, core::TimestampNs ts) {
+      if (i == 10'000) REQUIRE(r.set_state(core::TradingState::halted, "drill", "manual", ts));
+      if (i == 20'000) REQUIRE(r.set_state(core::TradingState::reducing, "drill", "manual", ts));
+      if (i == 30'000) REQUIRE(r.set_state(core::TradingState::active, "", "manual", ts));
+    };
+    const auto run = replay(quotes, {.fast = 10, .slow = 50, .min_events_between_orders = 25},
+                            {.max_order_qty = dec("1000000")}, state);
+    CHECK(run.denied > 0);
+    CHECK(run.fills > 0);
+    CHECK(run.orders == run.fills + run.denied);
+  }
+
+  SECTION("notional limit below a flip denies every flip") {
+    // 2000 EUR x ~1.39 > 2000 USD; 1000 EUR x ~1.39 < 2000 USD: only the first order passes.
+    const auto run = replay(quotes, {}, {.max_order_notional = dec("2000")},
+                            [](std::size_t, risk::RiskEngine&, core::TimestampNs) {});
+    CHECK(run.fills == 1);
+    CHECK(run.denied == run.orders - 1);
+    CHECK(run.final_report.positions[0].quantity.is_zero() == false);
+  }
+}
