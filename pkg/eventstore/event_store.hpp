@@ -1,0 +1,180 @@
+/// @file event_store.hpp
+/// @brief The append-only event store: one `EventStore` interface, a
+///        PostgreSQL backend (`PgStore`) and an in-memory one (`MemoryStore`).
+///
+/// Every event has a global `position` (from 1, ascending in order of append) and
+/// a unique `msg_id` (e.g. "EVENTS:12345", the JetStream stream:sequence).
+/// Appending an event whose msg_id is already stored does nothing, so a
+/// redelivered message, or a retried batch, is stored exactly once.
+/// Events are never updated or deleted (PostgreSQL enforces it by trigger).
+///
+/// Errors (STYLE.md section 6):
+/// - `StoreUnavailable`: the database can't be reached, the connection broke,
+///   or a commit's outcome is unknown. Nothing or everything of the batch was
+///   committed; retry the same batch later (msg_id dedup makes it safe).
+/// - `std::runtime_error`: anything else (e.g. a payload that is not JSON);
+///   nothing of the batch was committed and retrying won't help.
+///
+/// This header does not include libpqxx; see migrations.hpp for the schema.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "core/time.hpp"
+
+namespace eventstore {
+
+/// An event to append. The store copies what it needs; the caller keeps ownership.
+struct NewEvent {
+  std::string msg_id;                          ///< unique id; duplicates are skipped
+  std::string subject;                         ///< NATS subject it was published on
+  std::string type;                            ///< the payload's "type"
+  std::optional<std::string> client_order_id;  ///< for reads by order, if the message has one
+  std::optional<core::TimestampNs> ts_event;   ///< from the payload, if it has one
+  std::string payload;                         ///< JSON text; must be valid JSON
+};
+
+/// An event as stored.
+struct StoredEvent {
+  std::int64_t position = 0;                   ///< global, ascending in order of append, from 1
+  std::string msg_id;
+  std::string subject;
+  std::string type;
+  std::optional<std::string> client_order_id;
+  std::optional<core::TimestampNs> ts_event;
+  /// JSON text. PgStore returns PostgreSQL's jsonb rendering (same value, but
+  /// key order and whitespace may differ from what was appended); MemoryStore
+  /// returns the appended bytes.
+  std::string payload;
+  friend bool operator==(const StoredEvent&, const StoredEvent&) = default;
+};
+
+/// The database can't be reached (connection refused or lost, server shutting
+/// down) or a commit's outcome is unknown. The caller retries later.
+class StoreUnavailable : public std::runtime_error {
+ public:
+  using runtime_error::runtime_error;
+};
+
+/// Append-only event log. Implementations document their thread-safety.
+class EventStore {
+ public:
+  virtual ~EventStore() = default;
+
+  /// Appends `batch` atomically (all or nothing), in the given order. Events
+  /// whose msg_id is already stored, or repeats an earlier msg_id of the same
+  /// batch, are skipped. Positions of the stored events increase in batch order.
+  /// @return how many events were newly stored (0 for an empty batch).
+  /// @throws StoreUnavailable the store can't be reached; nothing was committed,
+  ///         or the commit outcome is unknown. Retry the same batch.
+  /// @throws std::runtime_error any other failure (e.g. invalid JSON payload);
+  ///         nothing was committed.
+  virtual std::size_t append(const std::vector<NewEvent>& batch) = 0;
+
+  /// Up to `limit` events with position > `after_position`, ascending by position.
+  /// Read from 0 to start at the beginning; continue from the last position read.
+  /// @throws StoreUnavailable, std::runtime_error as append.
+  virtual std::vector<StoredEvent> read(std::int64_t after_position, std::size_t limit) = 0;
+
+  /// (type, number of events) for every type, sorted by type (bytewise).
+  virtual std::vector<std::pair<std::string, std::int64_t>> count_by_type() = 0;
+
+  /// (subject, number of events) for every subject, sorted by subject (bytewise).
+  virtual std::vector<std::pair<std::string, std::int64_t>> count_by_subject() = 0;
+
+  /// Number of stored events.
+  virtual std::int64_t count() = 0;
+};
+
+/// PostgreSQL backend: one connection, opened lazily again after it breaks.
+///
+/// Positions come from an identity column. append() holds a transaction-level
+/// advisory lock, so concurrent writers (any process) commit one at a time, in
+/// position order: a reader that follows positions never skips an event that
+/// commits late. Positions may have gaps (a failed or concurrent transaction
+/// consumes sequence values); readers must not assume contiguity.
+///
+/// A batch is sent as multi-row `INSERT ... SELECT ... WHERE NOT EXISTS ...
+/// ON CONFLICT (msg_id) DO NOTHING` statements of up to 500 rows in one transaction.
+///
+/// Thread-safety: NOT thread-safe; use one PgStore per thread.
+class PgStore final : public EventStore {
+ public:
+  /// Connects to `url` (libpq URI or key=value string) and applies pending
+  /// migrations (see migrations.hpp).
+  /// @throws StoreUnavailable if the server can't be reached.
+  /// @throws std::runtime_error if a migration fails or the database holds a
+  ///         migration with a different name than this binary's.
+  explicit PgStore(std::string url);
+  ~PgStore() override;
+  PgStore(const PgStore&) = delete;
+  PgStore& operator=(const PgStore&) = delete;
+  /// A moved-from PgStore may only be destroyed or assigned to.
+  PgStore(PgStore&&) noexcept;
+  PgStore& operator=(PgStore&&) noexcept;
+
+  std::size_t append(const std::vector<NewEvent>& batch) override;
+  std::vector<StoredEvent> read(std::int64_t after_position, std::size_t limit) override;
+  std::vector<std::pair<std::string, std::int64_t>> count_by_type() override;
+  std::vector<std::pair<std::string, std::int64_t>> count_by_subject() override;
+  std::int64_t count() override;
+
+  /// How many migrations the constructor applied (0 if the schema was current).
+  std::size_t migrations_applied() const noexcept { return migrations_applied_; }
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  std::size_t migrations_applied_ = 0;
+};
+
+/// In-memory backend with PgStore's semantics (atomic batches, msg_id dedup,
+/// JSON validation, positions from 1 without gaps), for tests.
+///
+/// Thread-safety: thread-safe (one mutex).
+class MemoryStore final : public EventStore {
+ public:
+  MemoryStore() = default;
+
+  std::size_t append(const std::vector<NewEvent>& batch) override;
+  std::vector<StoredEvent> read(std::int64_t after_position, std::size_t limit) override;
+  std::vector<std::pair<std::string, std::int64_t>> count_by_type() override;
+  std::vector<std::pair<std::string, std::int64_t>> count_by_subject() override;
+  std::int64_t count() override;
+
+  /// Test hook: while true, every call throws StoreUnavailable (an outage).
+  void set_unavailable(bool unavailable);
+
+ private:
+  void check_available() const;
+  mutable std::mutex mu_;
+  bool unavailable_ = false;
+  std::vector<StoredEvent> events_;  // events_[i].position == i + 1
+  std::unordered_set<std::string> msg_ids_;
+  std::map<std::string, std::int64_t> by_type_;
+  std::map<std::string, std::int64_t> by_subject_;
+};
+
+}  // namespace eventstore
+
+/// For logs: `#12 EVENTS:5 trading.orders order.submit` (never the payload).
+template <>
+struct fmt::formatter<eventstore::StoredEvent> : fmt::formatter<std::string_view> {
+  template <class Ctx>
+  auto format(const eventstore::StoredEvent& e, Ctx& ctx) const {
+    return fmt::format_to(ctx.out(), "#{} {} {} {}", e.position, e.msg_id, e.subject, e.type);
+  }
+};

@@ -1,0 +1,213 @@
+#include <algorithm>
+#include <limits>
+#include <string_view>
+#include <unordered_set>
+
+#include <fmt/format.h>
+#include <pqxx/pqxx>
+
+#include "eventstore/detail.hpp"
+#include "eventstore/event_store.hpp"
+#include "eventstore/migrations.hpp"
+
+namespace eventstore {
+namespace {
+
+/// Rows per INSERT statement (shared/limits: 500 rows/statement ~ 80k events/s).
+constexpr std::size_t kRowsPerStatement = 500;
+
+/// SQLSTATEs that mean "the server or the connection is gone": class 08
+/// (connection exception), 57P01 admin_shutdown, 57P02 crash_shutdown,
+/// 57P03 cannot_connect_now.
+bool is_unavailable_state(const std::string& s) {
+  return s.starts_with("08") || s == "57P01" || s == "57P02" || s == "57P03";
+}
+
+std::optional<std::string> opt_text(const pqxx::field& f) {
+  if (f.is_null()) return std::nullopt;
+  return std::string(f.c_str(), f.size());
+}
+
+std::string text(const pqxx::field& f) { return std::string(f.c_str(), f.size()); }
+
+/// libpq messages end in a newline; exception texts should not.
+std::string_view trimmed(std::string_view s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace
+
+struct PgStore::Impl {
+  std::string url;
+  std::unique_ptr<pqxx::connection> conn;
+  std::string sql;  // reused statement buffer
+
+  pqxx::connection& connection() {
+    if (!conn) conn = std::make_unique<pqxx::connection>(url);
+    return *conn;
+  }
+
+  /// Runs `f(connection, committing)` and translates libpqxx errors
+  /// (STYLE.md section 6). A connection that broke while idle (e.g. a server
+  /// restart between calls) is replaced and `f` retried once, unless `f` had
+  /// started to commit (`committing` set): then the outcome is unknown and the
+  /// caller decides.
+  template <class F>
+  auto run(std::string_view what, F&& f) -> decltype(f(std::declval<pqxx::connection&>(), std::declval<bool&>())) {
+    for (int attempt = 0;; ++attempt) {
+      const bool reused = conn != nullptr;
+      bool committing = false;
+      std::string error;
+      try {
+        return f(connection(), committing);
+      } catch (const pqxx::in_doubt_error& e) {
+        conn.reset();
+        throw StoreUnavailable(fmt::format("eventstore: {}: commit outcome unknown: {}", what, trimmed(e.what())));
+      } catch (const pqxx::broken_connection& e) {
+        error = e.what();
+      } catch (const pqxx::sql_error& e) {
+        if (!is_unavailable_state(e.sqlstate())) {
+          throw std::runtime_error(fmt::format("eventstore: {}: {}", what, trimmed(e.what())));
+        }
+        error = e.what();
+      } catch (const pqxx::failure& e) {
+        if (conn && conn->is_open()) throw std::runtime_error(fmt::format("eventstore: {}: {}", what, trimmed(e.what())));
+        error = e.what();
+      }
+      conn.reset();
+      if (committing) {
+        throw StoreUnavailable(fmt::format("eventstore: {}: commit outcome unknown: {}", what, trimmed(error)));
+      }
+      if (!(reused && attempt == 0)) {
+        throw StoreUnavailable(fmt::format("eventstore: {}: database unavailable: {}", what, trimmed(error)));
+      }
+    }
+  }
+};
+
+PgStore::PgStore(std::string url) : impl_(std::make_unique<Impl>()) {
+  impl_->url = std::move(url);
+  migrations_applied_ = impl_->run("connect", [](pqxx::connection& c, bool&) { return apply_migrations(c); });
+}
+
+PgStore::~PgStore() = default;
+PgStore::PgStore(PgStore&&) noexcept = default;
+PgStore& PgStore::operator=(PgStore&&) noexcept = default;
+
+std::size_t PgStore::append(const std::vector<NewEvent>& batch) {
+  // The first occurrence of a msg_id wins; later repeats in the batch are skipped.
+  std::vector<const NewEvent*> rows;
+  rows.reserve(batch.size());
+  std::unordered_set<std::string_view> seen;
+  seen.reserve(batch.size());
+  for (const auto& e : batch) {
+    if (seen.insert(e.msg_id).second) rows.push_back(&e);
+  }
+  if (rows.empty()) return 0;
+
+  return impl_->run("append", [&](pqxx::connection& c, bool& committing) {
+    pqxx::work w(c, "append");
+    w.exec(fmt::format("SELECT pg_advisory_xact_lock({})", detail::kAppendLockKey));
+    std::size_t stored = 0;
+    std::string& sql = impl_->sql;
+    for (std::size_t begin = 0; begin < rows.size(); begin += kRowsPerStatement) {
+      const std::size_t end = std::min(rows.size(), begin + kRowsPerStatement);
+      sql.clear();
+      sql +=
+          "INSERT INTO events (msg_id, subject, type, client_order_id, ts_event, payload) "
+          "SELECT b.msg_id, b.subject, b.type, b.client_order_id::text, b.ts_event::bigint, b.payload::jsonb "
+          "FROM (VALUES ";
+      for (std::size_t i = begin; i < end; ++i) {
+        const NewEvent& e = *rows[i];
+        if (i != begin) sql += ',';
+        sql += '(';
+        sql += std::to_string(i);
+        sql += ',';
+        sql += w.quote(e.msg_id);
+        sql += ',';
+        sql += w.quote(e.subject);
+        sql += ',';
+        sql += w.quote(e.type);
+        sql += ',';
+        sql += e.client_order_id ? w.quote(*e.client_order_id) : std::string("NULL");
+        sql += ',';
+        sql += e.ts_event ? std::to_string(*e.ts_event) : std::string("NULL");
+        sql += ',';
+        sql += w.quote(e.payload);
+        sql += ')';
+      }
+      // NOT EXISTS keeps already-stored msg_ids from consuming positions;
+      // ON CONFLICT covers a writer that bypasses the append lock.
+      sql +=
+          ") AS b (ord, msg_id, subject, type, client_order_id, ts_event, payload) "
+          "WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.msg_id = b.msg_id) "
+          "ORDER BY b.ord "
+          "ON CONFLICT (msg_id) DO NOTHING";
+      stored += static_cast<std::size_t>(w.exec(sql).affected_rows());
+    }
+    committing = true;
+    w.commit();
+    return stored;
+  });
+}
+
+std::vector<StoredEvent> PgStore::read(std::int64_t after_position, std::size_t limit) {
+  if (limit == 0) return {};
+  const auto lim = static_cast<std::int64_t>(std::min<std::size_t>(limit, std::numeric_limits<std::int64_t>::max()));
+  return impl_->run("read", [&](pqxx::connection& c, bool&) {
+    pqxx::nontransaction t(c, "read");
+    const pqxx::result r = t.exec_params(
+        "SELECT position, msg_id, subject, type, client_order_id, ts_event, payload::text "
+        "FROM events WHERE position > $1 ORDER BY position LIMIT $2",
+        after_position, lim);
+    std::vector<StoredEvent> out;
+    out.reserve(r.size());
+    for (const auto& row : r) {
+      StoredEvent e;
+      e.position = row[0].as<std::int64_t>();
+      e.msg_id = text(row[1]);
+      e.subject = text(row[2]);
+      e.type = text(row[3]);
+      e.client_order_id = opt_text(row[4]);
+      if (!row[5].is_null()) e.ts_event = row[5].as<std::int64_t>();
+      e.payload = text(row[6]);
+      out.push_back(std::move(e));
+    }
+    return out;
+  });
+}
+
+namespace {
+
+std::vector<std::pair<std::string, std::int64_t>> pairs(const pqxx::result& r) {
+  std::vector<std::pair<std::string, std::int64_t>> out;
+  out.reserve(r.size());
+  for (const auto& row : r) out.emplace_back(text(row[0]), row[1].as<std::int64_t>());
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, std::int64_t>> PgStore::count_by_type() {
+  return impl_->run("count_by_type", [](pqxx::connection& c, bool&) {
+    pqxx::nontransaction t(c, "count_by_type");
+    return pairs(t.exec("SELECT type, count(*) FROM events GROUP BY type ORDER BY type COLLATE \"C\""));
+  });
+}
+
+std::vector<std::pair<std::string, std::int64_t>> PgStore::count_by_subject() {
+  return impl_->run("count_by_subject", [](pqxx::connection& c, bool&) {
+    pqxx::nontransaction t(c, "count_by_subject");
+    return pairs(t.exec("SELECT subject, count(*) FROM events GROUP BY subject ORDER BY subject COLLATE \"C\""));
+  });
+}
+
+std::int64_t PgStore::count() {
+  return impl_->run("count", [](pqxx::connection& c, bool&) {
+    pqxx::nontransaction t(c, "count");
+    return t.exec("SELECT count(*) FROM events")[0][0].as<std::int64_t>();
+  });
+}
+
+}  // namespace eventstore

@@ -1,0 +1,429 @@
+// Behaviour of the event store. Each behaviour is one templated body run
+// against MemoryStore (unit) and PgStore on a real PostgreSQL (integration).
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+#include <pqxx/pqxx>
+
+#include "eventstore/event_store.hpp"
+#include "eventstore/migrations.hpp"
+#include "servers.hpp"
+
+using eventstore::EventStore;
+using eventstore::MemoryStore;
+using eventstore::NewEvent;
+using eventstore::PgStore;
+using eventstore::StoredEvent;
+using eventstore::StoreUnavailable;
+
+namespace Catch {
+template <>
+struct StringMaker<StoredEvent> {
+  static std::string convert(const StoredEvent& e) {
+    return fmt::format("{} coid={} ts={} payload={}", e, e.client_order_id.value_or("-"),
+                       e.ts_event ? std::to_string(*e.ts_event) : "-", e.payload);
+  }
+};
+}  // namespace Catch
+
+namespace {
+
+// ---- fixtures -------------------------------------------------------------------
+
+/// One PostgreSQL per test process; every test gets its own database.
+testsupport::PgServer& shared_pg() {
+  static testsupport::PgServer pg;
+  return pg;
+}
+
+std::string fresh_database() {
+  static std::atomic<int> n{0};
+  return shared_pg().create_database(fmt::format("es_test_{}", ++n));
+}
+
+/// Payloads are written the way jsonb prints them (keys by length, ", " and
+/// ": "), so PgStore returns them byte for byte and both backends compare equal.
+NewEvent event(std::string msg_id, std::string type = "order.submit", std::string subject = "trading.orders") {
+  NewEvent e;
+  e.payload = fmt::format(R"({{"v": 1, "id": "{}", "type": "{}"}})", msg_id, type);
+  e.msg_id = std::move(msg_id);
+  e.subject = std::move(subject);
+  e.type = std::move(type);
+  e.client_order_id = "c-" + e.msg_id;
+  e.ts_event = 1'399'334'400'158'000'000;
+  return e;
+}
+
+StoredEvent stored(std::int64_t position, const NewEvent& e) {
+  return StoredEvent{.position = position,
+                     .msg_id = e.msg_id,
+                     .subject = e.subject,
+                     .type = e.type,
+                     .client_order_id = e.client_order_id,
+                     .ts_event = e.ts_event,
+                     .payload = e.payload};
+}
+
+std::vector<std::string> msg_ids(const std::vector<StoredEvent>& events) {
+  std::vector<std::string> out;
+  for (const auto& e : events) out.push_back(e.msg_id);
+  return out;
+}
+
+void require_consecutive(const std::vector<StoredEvent>& events) {
+  for (std::size_t i = 1; i < events.size(); ++i) {
+    REQUIRE(events[i].position == events[i - 1].position + 1);
+  }
+}
+
+using Counts = std::vector<std::pair<std::string, std::int64_t>>;
+
+// ---- shared behaviour -------------------------------------------------------------
+
+template <class Store>
+void appends_and_reads_in_order(Store& store) {
+  const std::vector<NewEvent> first{event("EVENTS:1"), event("EVENTS:2", "execution_report", "trading.executions"),
+                                    event("EVENTS:3"), event("EVENTS:4"), event("EVENTS:5")};
+  CHECK(store.append(first) == 5);
+  const auto got = store.read(0, 100);
+  REQUIRE(got.size() == 5);
+  CHECK(got[0].position >= 1);
+  require_consecutive(got);
+  for (std::size_t i = 0; i < first.size(); ++i) {
+    CHECK(got[i] == stored(got[0].position + static_cast<std::int64_t>(i), first[i]));
+  }
+
+  const std::vector<NewEvent> second{event("EVENTS:6"), event("EVENTS:7"), event("EVENTS:8")};
+  CHECK(store.append(second) == 3);
+  const auto all = store.read(0, 100);
+  REQUIRE(all.size() == 8);
+  require_consecutive(all);
+  CHECK(msg_ids(all) == std::vector<std::string>{"EVENTS:1", "EVENTS:2", "EVENTS:3", "EVENTS:4", "EVENTS:5",
+                                                 "EVENTS:6", "EVENTS:7", "EVENTS:8"});
+  CHECK(store.count() == 8);
+}
+
+template <class Store>
+void skips_duplicates_within_a_batch(Store& store) {
+  auto a_again = event("A");
+  a_again.payload = R"({"v": 2, "id": "A", "type": "order.submit"})";
+  CHECK(store.append({event("A"), event("B"), a_again, event("C"), event("B")}) == 3);
+  const auto got = store.read(0, 100);
+  CHECK(msg_ids(got) == std::vector<std::string>{"A", "B", "C"});
+  require_consecutive(got);
+  CHECK(got.at(0).payload == event("A").payload);  // the first occurrence wins
+}
+
+template <class Store>
+void skips_duplicates_across_batches(Store& store) {
+  CHECK(store.append({event("A"), event("B")}) == 2);
+  CHECK(store.append({event("B"), event("C"), event("A")}) == 1);  // redelivery of A and B
+  CHECK(store.append({event("A"), event("B"), event("C")}) == 0);
+  CHECK(store.append({event("D")}) == 1);
+  const auto got = store.read(0, 100);
+  CHECK(msg_ids(got) == std::vector<std::string>{"A", "B", "C", "D"});
+  require_consecutive(got);  // skipped duplicates consume no positions
+  CHECK(store.count() == 4);
+}
+
+template <class Store>
+void pages_with_after_position_and_limit(Store& store) {
+  std::vector<NewEvent> batch;
+  for (int i = 0; i < 25; ++i) batch.push_back(event(fmt::format("M{:02}", i)));
+  REQUIRE(store.append(batch) == 25);
+  std::vector<StoredEvent> all;
+  std::int64_t after = 0;
+  for (int guard = 0; guard < 100; ++guard) {
+    const auto page = store.read(after, 10);
+    if (page.empty()) break;
+    CHECK(page.size() <= 10);
+    CHECK(page.front().position > after);
+    after = page.back().position;
+    all.insert(all.end(), page.begin(), page.end());
+  }
+  REQUIRE(all.size() == 25);
+  require_consecutive(all);
+  CHECK(all[7].msg_id == "M07");
+  CHECK(store.read(all.back().position, 10).empty());
+  CHECK(store.read(all[20].position, 0).empty());
+  CHECK(msg_ids(store.read(all[20].position, 1000)) == std::vector<std::string>{"M21", "M22", "M23", "M24"});
+  CHECK(store.read(-5, 1).at(0).msg_id == "M00");
+}
+
+template <class Store>
+void counts_by_type_and_subject(Store& store) {
+  CHECK(store.count() == 0);
+  CHECK(store.count_by_type().empty());
+  CHECK(store.count_by_subject().empty());
+  store.append({event("1", "order.submit", "trading.orders"), event("2", "execution_report", "trading.executions"),
+                event("3", "execution_report", "trading.executions"), event("4", "Zeta", "market.data.IBM"),
+                event("5", "order.submit", "trading.orders.approved"), event("6", "zeta", "market.data.BTCUSDT")});
+  CHECK(store.count() == 6);
+  CHECK(store.count_by_type() ==
+        Counts{{"Zeta", 1}, {"execution_report", 2}, {"order.submit", 2}, {"zeta", 1}});  // bytewise
+  CHECK(store.count_by_subject() == Counts{{"market.data.BTCUSDT", 1},
+                                           {"market.data.IBM", 1},
+                                           {"trading.executions", 2},
+                                           {"trading.orders", 1},
+                                           {"trading.orders.approved", 1}});
+}
+
+template <class Store>
+void stores_nothing_for_an_empty_batch(Store& store) {
+  CHECK(store.append({}) == 0);
+  CHECK(store.count() == 0);
+  CHECK(store.read(0, 10).empty());
+}
+
+template <class Store>
+void rejects_invalid_json_atomically(Store& store) {
+  REQUIRE(store.append({event("before")}) == 1);
+  auto bad = event("bad");
+  bad.payload = R"({"v": 1, "type": )";
+  try {
+    store.append({event("good"), bad, event("after")});
+    FAIL("append accepted invalid JSON");
+  } catch (const StoreUnavailable& e) {
+    FAIL("invalid JSON reported as StoreUnavailable: " << e.what());
+  } catch (const std::runtime_error& e) {
+    CHECK(std::string(e.what()).find("eventstore") != std::string::npos);
+  }
+  CHECK(store.count() == 1);
+  CHECK(msg_ids(store.read(0, 10)) == std::vector<std::string>{"before"});
+  CHECK(store.append({event("good")}) == 1);  // the store is still usable
+}
+
+template <class Store>
+void round_trips_optional_fields_and_awkward_text(Store& store) {
+  NewEvent bare{.msg_id = "bare", .subject = "ops.heartbeat.x", .type = "heartbeat", .payload = "{}"};
+  NewEvent odd = event("it's \"odd\" \\ msg_id");
+  odd.subject = "market.data.EUR/USD";
+  odd.type = "quote'; DROP TABLE events; --";
+  odd.client_order_id = "c'1\"\\\n2 é€😀";
+  odd.ts_event = -1;
+  odd.payload = R"({"s": "it's a \"quote\", a \\ backslash, a tab\t and é€😀", "v": 1, "n": [1, 2.5, -3e-7, null, true], "id": "x"})";
+  NewEvent big = event("big");
+  big.ts_event = std::numeric_limits<std::int64_t>::max();
+  REQUIRE(store.append({bare, odd, big}) == 3);
+  const auto got = store.read(0, 10);
+  REQUIRE(got.size() == 3);
+  CHECK(got[0].msg_id == "bare");
+  CHECK_FALSE(got[0].client_order_id.has_value());
+  CHECK_FALSE(got[0].ts_event.has_value());
+  CHECK(got[0].payload == "{}");
+  CHECK(got[1].msg_id == odd.msg_id);
+  CHECK(got[1].subject == odd.subject);
+  CHECK(got[1].type == odd.type);
+  CHECK(got[1].client_order_id == odd.client_order_id);
+  CHECK(got[1].ts_event == -1);
+  CHECK(got[1].payload.find(R"(it's a \"quote\", a \\ backslash, a tab\t and é€😀)") != std::string::npos);
+  CHECK(got[2].ts_event == std::numeric_limits<std::int64_t>::max());
+}
+
+// Runs `body` on a fresh MemoryStore (unit) and a fresh PgStore (integration).
+#define STORE_BEHAVIOUR(sentence, body)                                              \
+  TEST_CASE("MemoryStore " sentence, "[eventstore][memory]") {                       \
+    MemoryStore store;                                                               \
+    body(store);                                                                     \
+  }                                                                                  \
+  TEST_CASE("PgStore " sentence, "[.integration][eventstore][postgres]") {           \
+    PgStore store(fresh_database());                                                 \
+    body(store);                                                                     \
+  }
+
+}  // namespace
+
+STORE_BEHAVIOUR("appends batches and reads them back in order with consecutive positions", appends_and_reads_in_order)
+STORE_BEHAVIOUR("stores a msg_id repeated within a batch once, keeping the first", skips_duplicates_within_a_batch)
+STORE_BEHAVIOUR("skips redelivered msg_ids across batches without using positions", skips_duplicates_across_batches)
+STORE_BEHAVIOUR("reads pages after a position up to a limit", pages_with_after_position_and_limit)
+STORE_BEHAVIOUR("counts events by type and by subject, sorted bytewise", counts_by_type_and_subject)
+STORE_BEHAVIOUR("stores nothing for an empty batch", stores_nothing_for_an_empty_batch)
+STORE_BEHAVIOUR("rejects a batch with an invalid JSON payload as a whole", rejects_invalid_json_atomically)
+STORE_BEHAVIOUR("round-trips absent optional fields, extreme timestamps and awkward text",
+                round_trips_optional_fields_and_awkward_text)
+
+// ---- MemoryStore only ------------------------------------------------------------------
+
+TEST_CASE("MemoryStore throws StoreUnavailable while marked unavailable", "[eventstore][memory]") {
+  MemoryStore store;
+  REQUIRE(store.append({event("A")}) == 1);
+  store.set_unavailable(true);
+  CHECK_THROWS_AS(store.append({event("B")}), StoreUnavailable);
+  CHECK_THROWS_AS(store.read(0, 10), StoreUnavailable);
+  CHECK_THROWS_AS(store.count(), StoreUnavailable);
+  CHECK_THROWS_AS(store.count_by_type(), StoreUnavailable);
+  CHECK_THROWS_AS(store.count_by_subject(), StoreUnavailable);
+  store.set_unavailable(false);
+  CHECK(store.append({event("A"), event("B")}) == 1);
+  CHECK(store.count() == 2);
+}
+
+TEST_CASE("MemoryStore appends from several threads without losing or repeating events", "[eventstore][memory]") {
+  MemoryStore store;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&store, t] {
+      for (int i = 0; i < 250; ++i) store.append({event(fmt::format("{}", (t * 250 + i) % 600))});
+    });
+  }
+  for (auto& th : threads) th.join();
+  const auto all = store.read(0, 10'000);
+  CHECK(all.size() == 600);
+  require_consecutive(all);
+}
+
+// ---- PgStore only ----------------------------------------------------------------------
+
+TEST_CASE("PgStore throws StoreUnavailable when no server listens", "[eventstore][postgres]") {
+  const int port = testsupport::free_tcp_port();
+  CHECK_THROWS_AS(PgStore(fmt::format("postgresql://postgres@127.0.0.1:{}/trader", port)), StoreUnavailable);
+}
+
+TEST_CASE("PgStore applies the embedded migrations once per database", "[.integration][eventstore][postgres]") {
+  const auto migrations = eventstore::embedded_migrations();
+  REQUIRE_FALSE(migrations.empty());
+  CHECK(migrations.front().name == "001_events");
+  for (std::size_t i = 1; i < migrations.size(); ++i) CHECK(migrations[i - 1].version < migrations[i].version);
+
+  const auto url = fresh_database();
+  PgStore first(url);
+  CHECK(first.migrations_applied() == migrations.size());
+
+  pqxx::connection c(url);
+  const auto applied_at = [&] {
+    pqxx::work w(c);
+    return w.exec("SELECT string_agg(version || ':' || name || '@' || applied_at, ',' ORDER BY version) "
+                  "FROM schema_migrations")[0][0]
+        .as<std::string>();
+  };
+  const auto before = applied_at();
+  CHECK(before.starts_with("1:001_events@"));
+
+  PgStore second(url);
+  CHECK(second.migrations_applied() == 0);
+  CHECK(eventstore::apply_migrations(c) == 0);
+  CHECK(applied_at() == before);
+
+  // The table is what 001_events says.
+  pqxx::work w(c);
+  CHECK(w.exec("SELECT count(*) FROM pg_indexes WHERE tablename = 'events'")[0][0].as<int>() == 6);
+  CHECK(w.exec("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'events'::regclass AND NOT tgisinternal")[0][0]
+            .as<int>() == 2);
+  CHECK(w.exec("SELECT count(*) FROM pg_roles WHERE rolname = 'trader_writer' AND NOT rolcanlogin")[0][0].as<int>() ==
+        1);
+}
+
+TEST_CASE("PgStores created concurrently on a fresh database migrate it exactly once",
+          "[.integration][eventstore][postgres]") {
+  const auto url = fresh_database();
+  std::atomic<std::size_t> applied{0};
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      try {
+        PgStore store(url);
+        applied += store.migrations_applied();
+      } catch (...) {
+        ++failures;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  CHECK(failures == 0);
+  CHECK(applied == eventstore::embedded_migrations().size());
+}
+
+TEST_CASE("UPDATE, DELETE and TRUNCATE on events fail as append-only even for a superuser",
+          "[.integration][eventstore][postgres]") {
+  const auto url = fresh_database();
+  PgStore store(url);
+  REQUIRE(store.append({event("A"), event("B")}) == 2);
+  pqxx::connection c(url);
+  for (const char* sql : {"UPDATE events SET type = 'x'", "DELETE FROM events", "TRUNCATE events",
+                          "UPDATE events SET payload = '{}' WHERE msg_id = 'A'"}) {
+    INFO(sql);
+    pqxx::work w(c);
+    CHECK_THROWS_WITH(w.exec(sql), Catch::Contains("events is append-only"));
+  }
+  CHECK(store.count() == 2);
+  pqxx::work w(c);
+  CHECK(w.exec("SELECT jsonb_typeof(payload) || '/' || (payload->>'type') FROM events WHERE msg_id = 'A'")[0][0]
+            .as<std::string>() == "object/order.submit");
+}
+
+TEST_CASE("A member of trader_writer can append and read but not modify events",
+          "[.integration][eventstore][postgres]") {
+  const auto url = fresh_database();
+  { PgStore owner(url); }
+  {
+    pqxx::connection c(url);
+    pqxx::work w(c);
+    w.exec("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'es_recorder') THEN "
+           "CREATE ROLE es_recorder LOGIN IN ROLE trader_writer; END IF; END $$");
+    w.commit();
+  }
+  const auto db = url.substr(url.rfind('/') + 1);
+  const auto writer_url = fmt::format("postgresql://es_recorder@127.0.0.1:{}/{}", shared_pg().port(), db);
+  PgStore writer(writer_url);
+  CHECK(writer.migrations_applied() == 0);
+  CHECK(writer.append({event("A"), event("B")}) == 2);
+  CHECK(writer.append({event("B"), event("C")}) == 1);
+  CHECK(writer.count() == 3);
+  CHECK(writer.read(0, 10).size() == 3);
+
+  pqxx::connection c(writer_url);
+  for (const char* sql : {"UPDATE events SET type = 'x'", "DELETE FROM events", "TRUNCATE events",
+                          "CREATE TABLE sneaky (x int)", "DROP TABLE events"}) {
+    INFO(sql);
+    pqxx::work w(c);
+    CHECK_THROWS_AS(w.exec(sql), pqxx::sql_error);
+  }
+}
+
+TEST_CASE("PgStore throws StoreUnavailable during an outage and resumes after restart without duplicates",
+          "[.integration][eventstore][postgres]") {
+  testsupport::PgServer pg;  // its own server: this test stops it
+  PgStore store(pg.url());
+  REQUIRE(store.append({event("A"), event("B")}) == 2);
+
+  pg.stop();
+  CHECK_THROWS_AS(store.append({event("C")}), StoreUnavailable);
+  CHECK_THROWS_AS(store.read(0, 10), StoreUnavailable);
+  CHECK_THROWS_AS(store.count(), StoreUnavailable);
+  CHECK_THROWS_AS(PgStore(pg.url()), StoreUnavailable);
+
+  pg.start();
+  CHECK(store.append({event("B"), event("C")}) == 1);  // the caller's retry: B is not stored twice
+  CHECK(msg_ids(store.read(0, 10)) == std::vector<std::string>{"A", "B", "C"});
+
+  // A connection that broke while idle is replaced without a spurious failure.
+  pg.stop();
+  pg.start();
+  CHECK(store.append({event("C"), event("D")}) == 1);
+  const auto all = store.read(0, 10);
+  CHECK(msg_ids(all) == std::vector<std::string>{"A", "B", "C", "D"});
+  CHECK(store.count() == 4);
+}
+
+TEST_CASE("PgStore reports SQL errors that are not outages as runtime_error", "[.integration][eventstore][postgres]") {
+  PgStore store(fresh_database());
+  NewEvent nul = event("nul");
+  nul.payload = R"({"s": "\u0000"})";  // jsonb rejects \u0000
+  try {
+    store.append({nul});
+    FAIL("accepted \\u0000");
+  } catch (const StoreUnavailable&) {
+    FAIL("reported as StoreUnavailable");
+  } catch (const std::runtime_error& e) {
+    CHECK(std::string(e.what()).find("eventstore: append") != std::string::npos);
+  }
+  CHECK(store.append({event("ok")}) == 1);
+}

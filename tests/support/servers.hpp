@@ -1,0 +1,194 @@
+/// @file servers.hpp
+/// @brief Test harness: real nats-server and PostgreSQL instances on free
+///        127.0.0.1 ports with throwaway data directories, plus a RAII child process.
+///
+/// Everything here is for tests and developer tools only (it reads the
+/// environment, forks, and may drop root privileges to user `postgres`).
+/// Every server is owned by one object and stopped by PID in its destructor,
+/// so a throwing test leaves no server behind. If the test process dies
+/// without unwinding (abort, SIGKILL), each child still gets a parent-death
+/// signal (Linux `PR_SET_PDEATHSIG`); only its temp directory may remain.
+///
+/// Thread-safety: none of the objects are thread-safe; use each from one
+/// thread. PR_SET_PDEATHSIG fires when the *thread* that started the child
+/// exits, so start servers from a thread that outlives them (e.g. main).
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <csignal>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace testsupport {
+
+/// A TCP port that was free on 127.0.0.1 a moment ago (bind to port 0, read
+/// it back, close). Another process may take it before you bind: servers
+/// below retry with a new port when that happens. Throws std::system_error.
+int free_tcp_port();
+
+/// Creates a new empty directory `<$TMPDIR or /tmp>/<prefix>XXXXXX` (mkdtemp)
+/// with mode 0755 so that user postgres can traverse it. The caller owns it
+/// and removes it. Throws std::system_error.
+std::string make_temp_dir(std::string_view prefix);
+
+/// `$TRADER_SHARED_DATA` if set, else `<source_dir()>/../shared/data` (normalised).
+std::string shared_data_dir();
+/// The project source directory (compile definition TRADER_SOURCE_DIR).
+std::string source_dir();
+/// The CMake build directory (compile definition TRADER_BUILD_DIR).
+std::string build_dir();
+
+/// The last `max_lines` lines of a text file ("" if it can't be read).
+std::string file_tail(const std::string& path, std::size_t max_lines = 30);
+
+/// How to start a child Process beyond argv. Set the fields by name
+/// (`ProcessOptions o; o.log_path = ...;`); it has a constructor on purpose, so
+/// that `Process(argv, {{"KEY", "value"}})` unambiguously means env.
+struct ProcessOptions {
+  ProcessOptions() = default;
+  /// Added to (or replacing) the parent's environment.
+  std::vector<std::pair<std::string, std::string>> env;
+  /// stdout and stderr are appended here; "" = a temp file removed with the Process.
+  std::string log_path;
+  /// Run as this user (setgid/setgroups/setuid in the child; needs root).
+  /// "" = the current user.
+  std::string run_as_user;
+  /// Working directory of the child; "" = inherit.
+  std::string cwd;
+  /// Sent to the child if the thread that created it dies (0 = none).
+  int parent_death_signal = SIGTERM;
+};
+
+/// A child process (fork + execvp) in its own process group, stdin from
+/// /dev/null, stdout+stderr to a log file. The destructor terminates it
+/// (SIGTERM, SIGKILL after 5 s) and reaps it, so no zombie is left.
+class Process {
+ public:
+  /// Starts argv[0] (searched in PATH). Throws std::runtime_error if argv is
+  /// empty, the log can't be opened, the user doesn't exist, or exec fails
+  /// (the child's errno is reported back through a close-on-exec pipe).
+  Process(std::vector<std::string> argv, std::vector<std::pair<std::string, std::string>> env = {},
+          std::string log_path = "");
+  Process(std::vector<std::string> argv, ProcessOptions options);
+  ~Process();
+  Process(const Process&) = delete;
+  Process& operator=(const Process&) = delete;
+
+  /// The child's PID (valid until it has been reaped; then still returned).
+  pid_t pid() const noexcept { return pid_; }
+  /// Blocks until the child exits; returns its exit code, or 128+signal if it
+  /// was killed by a signal. Idempotent: later calls return the same code.
+  int wait();
+  /// Like wait() but gives up after `timeout` (returns nullopt, child left running).
+  std::optional<int> wait_for(std::chrono::milliseconds timeout);
+  /// True while the child has not exited (reaps it if it just did).
+  bool running();
+  /// Sends `sig` if the child is still running. No-op otherwise.
+  void signal(int sig) noexcept;
+  /// SIGTERM, wait up to `grace`, then SIGKILL; always reaps. noexcept.
+  void terminate(std::chrono::milliseconds grace = std::chrono::seconds(5)) noexcept;
+  /// SIGKILL and reap.
+  void kill_hard() noexcept;
+  /// Everything the child wrote so far to stdout/stderr.
+  std::string log() const;
+  /// The last lines of log().
+  std::string log_tail(std::size_t max_lines = 30) const { return file_tail(log_path_, max_lines); }
+  const std::string& log_path() const noexcept { return log_path_; }
+
+ private:
+  void reaped(int status) noexcept;
+  pid_t pid_ = -1;
+  bool reaped_ = false;
+  int exit_code_ = -1;
+  std::string log_path_;
+  std::string owned_log_dir_;  // removed in the destructor when we created the log
+};
+
+/// `nats-server -a 127.0.0.1 -p PORT [-js -sd DIR]` on a free port.
+class NatsServer {
+ public:
+  /// Starts the server and waits until it sends its INFO line to a TCP client.
+  /// Throws std::runtime_error (with the server's log tail) if it doesn't
+  /// within 10 s.
+  explicit NatsServer(bool jetstream = true);
+  /// SIGTERM, reap (SIGKILL after 5 s), remove the data dir. noexcept.
+  ~NatsServer();
+  NatsServer(const NatsServer&) = delete;
+  NatsServer& operator=(const NatsServer&) = delete;
+
+  /// "nats://127.0.0.1:PORT"
+  std::string url() const;
+  int port() const noexcept { return port_; }
+  /// PID of the running server, -1 while stopped.
+  pid_t pid() const noexcept;
+  /// Stops the server (SIGTERM + reap). JetStream data stays for start().
+  void stop() noexcept;
+  /// Restarts a stopped server on the same port and store dir (outage tests).
+  /// Throws std::runtime_error as the constructor does.
+  void start();
+  bool running() const noexcept { return proc_ != nullptr; }
+  /// The server's log so far (all runs).
+  std::string log_tail(std::size_t max_lines = 30) const;
+
+ private:
+  void launch();
+  bool jetstream_;
+  int port_ = 0;
+  std::string dir_;
+  std::string log_path_;
+  std::unique_ptr<Process> proc_;
+};
+
+/// A throwaway PostgreSQL cluster (highest /usr/lib/postgresql/<v>/bin, or
+/// $TRADER_PG_BIN) on a free 127.0.0.1 port with trust auth, superuser
+/// "postgres" and a database "trader". Server settings are the defaults
+/// (fsync on); only initdb skips its final sync (-N) to save time.
+/// When running as root, initdb and postgres run as user `postgres`.
+class PgServer {
+ public:
+  /// initdb + start + CREATE DATABASE trader. Throws std::runtime_error with
+  /// the log tail if any step fails or the server isn't ready within 30 s.
+  PgServer();
+  /// Fast shutdown (SIGINT to the postmaster), reap, rm -rf the cluster. noexcept.
+  ~PgServer();
+  PgServer(const PgServer&) = delete;
+  PgServer& operator=(const PgServer&) = delete;
+
+  /// "postgresql://postgres@127.0.0.1:PORT/trader"
+  std::string url() const { return url_for("trader"); }
+  /// Same server, another database (which must exist; see create_database).
+  std::string url_for(std::string_view db) const;
+  /// CREATE DATABASE `name` (a plain identifier) and returns url_for(name).
+  std::string create_database(std::string_view name);
+  /// Fast shutdown; connections break. The cluster stays for start(). noexcept.
+  void stop() noexcept;
+  /// Restarts the stopped cluster on the same port. Throws std::runtime_error.
+  void start();
+  bool running() const noexcept { return proc_ != nullptr; }
+  int port() const noexcept { return port_; }
+  /// Postmaster PID, -1 while stopped.
+  pid_t pid() const noexcept;
+  /// The server log so far.
+  std::string log_tail(std::size_t max_lines = 30) const;
+  /// Directory holding the postgres binaries in use.
+  static std::string bin_dir();
+
+ private:
+  void launch();
+  void wait_ready(std::chrono::seconds timeout);
+  int port_ = 0;
+  std::string root_;      // temp dir: data/, sock/, *.log
+  std::string data_dir_;
+  std::string sock_dir_;
+  std::string log_path_;
+  std::string run_as_;    // "postgres" when we are root, else ""
+  std::unique_ptr<Process> proc_;
+};
+
+}  // namespace testsupport
