@@ -1,0 +1,29 @@
+// reporter: positions and P&L marked to market; performance.metrics and reports.performance.
+#include <fmt/format.h>
+
+#include "services/services.hpp"
+#include "services/worker_main.hpp"
+
+int main(int argc, char** argv) try {
+  services::block_termination_signals();
+  const auto s = services::load_settings(
+      "reporter", "Positions and P&L: performance.metrics during the run, reports.performance at the end.",
+      {{"metrics_interval_s", "REPORTER_METRICS_INTERVAL_S", "60",
+        "publish performance.metrics every this many seconds of EVENT time (0 = never)"}},
+      argc, argv);
+  if (!s) return 0;
+  natsio::Library lib;
+  natsio::Connection conn({.url = s->get("nats_url"), .name = "reporter"});
+  core::SystemClock clock;
+  services::Runtime rt(conn, "reporter", clock, s->get_int("heartbeat_ms"));
+  services::ReporterService svc(rt, s->get_int("metrics_interval_s") * core::kNsPerSecond);
+  conn.flush();
+  rt.start_heartbeat();
+  fmt::print(stderr, "reporter: ready ({})\n", s->get("nats_url"));
+  services::wait_for_termination();
+  svc.publish_final();  // the final report goes out when the reporter stops
+  return 0;
+} catch (const std::exception& e) {
+  fmt::print(stderr, "reporter: {}\n", e.what());
+  return 1;
+}

@@ -1,0 +1,45 @@
+// strategy: example moving-average crossover that sends order.submit on trading.orders.
+#include <fmt/format.h>
+
+#include "services/services.hpp"
+#include "services/worker_main.hpp"
+
+namespace {
+strategy::MaCrossConfig strategy_from(const config::Settings& s) {
+  strategy::MaCrossConfig c;
+  const auto fast = s.get_int("fast");
+  const auto slow = s.get_int("slow");
+  if (fast < 1 || slow <= fast) throw config::ConfigError("fast/slow: need 1 <= fast < slow");
+  c.fast = static_cast<std::size_t>(fast);
+  c.slow = static_cast<std::size_t>(slow);
+  c.quantity = s.get_decimal("quantity");
+  if (!c.quantity.is_positive()) throw config::ConfigError("quantity: must be positive");
+  c.strategy_id = s.get("strategy_id");
+  return c;
+}
+}  // namespace
+
+int main(int argc, char** argv) try {
+  services::block_termination_signals();
+  const auto s = services::load_settings(
+      "strategy", "Example strategy: simple moving-average crossover on quote mids (documented in docs/).",
+      {{"fast", "STRATEGY_FAST", "20", "fast SMA length (events)"},
+       {"slow", "STRATEGY_SLOW", "100", "slow SMA length (events)"},
+       {"quantity", "STRATEGY_QUANTITY", "1000", "target position size"},
+       {"strategy_id", "STRATEGY_ID", "ma_cross", "strategy_id on its orders; prefix of client_order_id"}},
+      argc, argv, [](const config::Settings& st) { strategy_from(st); });
+  if (!s) return 0;
+  natsio::Library lib;
+  natsio::Connection conn({.url = s->get("nats_url"), .name = "strategy"});
+  core::SystemClock clock;
+  services::Runtime rt(conn, "strategy", clock, s->get_int("heartbeat_ms"));
+  services::StrategyService svc(rt, strategy_from(*s));
+  conn.flush();
+  rt.start_heartbeat();
+  fmt::print(stderr, "strategy: ready ({})\n", s->get("nats_url"));
+  services::wait_for_termination();
+  return 0;
+} catch (const std::exception& e) {
+  fmt::print(stderr, "strategy: {}\n", e.what());
+  return 1;
+}

@@ -1,0 +1,162 @@
+/// @file natsio.hpp
+/// @brief RAII over nats.c 3.4.1: library lifetime, connections, subscriptions, JetStream.
+///
+/// This directory is the only code that includes <nats/nats.h> (STYLE.md section 1).
+/// Errors: constructors and setup calls throw `NatsError` (the natsStatus text
+/// plus nats_GetLastError). Publishing returns a natsStatus-derived bool instead
+/// of throwing, so a hot path never unwinds. C callbacks are noexcept and never
+/// let an exception escape into C.
+///
+/// Threading model: `Library` sets the global message-delivery pool to ONE
+/// thread and every `Connection` opts into it, so all async subscription
+/// callbacks of a process run on that single thread, in arrival order. A worker
+/// that owns state therefore has a single writer without locks. Publishing is
+/// thread-safe (nats.c locks internally).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+struct __natsConnection;
+struct __natsSubscription;
+struct __natsMsg;
+struct __jsCtx;
+
+namespace natsio {
+
+class NatsError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// Owns nats.c's global state. Declare it first in main(), before any
+/// Connection: its destructor calls nats_CloseAndWait, which must run last.
+class Library {
+ public:
+  Library();
+  ~Library();
+  Library(const Library&) = delete;
+  Library& operator=(const Library&) = delete;
+};
+
+struct NatsConfig {
+  std::string url = "nats://127.0.0.1:4222";
+  std::string name;                 ///< connection name shown by the server (worker name)
+  /// Write each publish to the socket at once. nats.c otherwise batches through
+  /// a flusher thread that adds ~1 ms per hop (shared/limits, pipeline test).
+  /// Keep true for workers on the trading path; bulk publishers may turn it off.
+  bool send_asap = true;
+  /// Keep reconnecting forever (-1) so a nats-server restart does not kill a worker.
+  int max_reconnect = -1;
+  std::int64_t reconnect_wait_ms = 250;
+  /// Retry the first connect for this long before giving up (0 = fail at once).
+  std::int64_t connect_retry_ms = 10'000;
+};
+
+/// A received message. Views point into the nats.c message and are valid only
+/// during the callback that received it.
+struct Message {
+  std::string_view subject;
+  std::string_view data;
+  std::string_view reply;  ///< empty unless the sender expects a reply
+};
+
+class Connection {
+ public:
+  explicit Connection(const NatsConfig& cfg);  ///< throws NatsError
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  /// Core NATS publish. Thread-safe. Returns false (and sets `last_error`) on
+  /// failure, e.g. while disconnected with a full reconnect buffer.
+  bool publish(std::string_view subject, std::string_view data) noexcept;
+  /// Request-reply. Returns the reply payload; throws NatsError on timeout or
+  /// "no responders".
+  std::string request(std::string_view subject, std::string_view data, std::int64_t timeout_ms);
+  /// Round trip to the server: every earlier publish has reached it. Throws on timeout.
+  void flush(std::int64_t timeout_ms = 5'000);
+  /// True while connected (not reconnecting/closed).
+  bool connected() const noexcept;
+  __natsConnection* get() const noexcept { return nc_; }
+  std::string last_error() const;
+
+ private:
+  __natsConnection* nc_ = nullptr;
+};
+
+using Handler = std::function<void(const Message&)>;
+
+/// Async subscription; the handler runs on the process's single delivery
+/// thread. An exception escaping the handler is caught, counted in
+/// `handler_errors()` and written to stderr; the subscription keeps going.
+class Subscription {
+ public:
+  Subscription(Connection& conn, std::string_view subject, Handler handler);  ///< throws NatsError
+  ~Subscription();  ///< unsubscribes; waits for an in-flight callback to return
+  Subscription(const Subscription&) = delete;
+  Subscription& operator=(const Subscription&) = delete;
+  /// Messages dropped because the client-side pending buffer overflowed.
+  std::int64_t dropped() const noexcept;
+  std::int64_t handler_errors() const noexcept { return state_->errors; }
+
+  struct State {
+    Handler handler;
+    std::int64_t errors = 0;
+    std::string subject;
+  };
+
+ private:
+  __natsSubscription* sub_ = nullptr;
+  std::unique_ptr<State> state_;
+};
+
+/// A JetStream message fetched from a pull consumer. Owns the natsMsg.
+class JsMessage {
+ public:
+  explicit JsMessage(__natsMsg* m) noexcept : m_(m) {}
+  ~JsMessage();
+  JsMessage(JsMessage&& o) noexcept : m_(o.m_) { o.m_ = nullptr; }
+  JsMessage& operator=(JsMessage&&) = delete;
+  JsMessage(const JsMessage&) = delete;
+  std::string_view subject() const noexcept;
+  std::string_view data() const noexcept;
+  std::uint64_t stream_sequence() const;  ///< from the reply-subject metadata; throws NatsError
+  std::uint64_t num_delivered() const;
+  /// Acknowledge (with AckAll policy: this and every earlier message). Waits
+  /// for the server's confirmation; returns false if it could not be sent.
+  bool ack_sync() noexcept;
+
+ private:
+  __natsMsg* m_ = nullptr;
+};
+
+/// JetStream context plus a durable pull consumer, as the recorder uses it.
+class JetStream {
+ public:
+  explicit JetStream(Connection& conn);  ///< throws NatsError
+  ~JetStream();
+  JetStream(const JetStream&) = delete;
+  JetStream& operator=(const JetStream&) = delete;
+  /// Creates the stream (file storage, limits retention) or updates its
+  /// subject list if it exists. Throws NatsError.
+  void ensure_stream(const std::string& name, const std::vector<std::string>& subjects);
+  /// Durable pull consumer with AckAll, deliver-all, on `stream`. Throws NatsError.
+  void pull_subscribe(const std::string& stream, const std::string& durable, std::int64_t ack_wait_ms);
+  /// Up to `batch` messages, waiting at most timeout_ms. Empty on timeout.
+  /// Throws NatsError on other failures (e.g. connection closed).
+  std::vector<JsMessage> fetch(int batch, std::int64_t timeout_ms);
+  /// Last sequence number stored in `stream` (0 if empty). Throws NatsError.
+  std::uint64_t last_sequence(const std::string& stream);
+
+ private:
+  __jsCtx* js_ = nullptr;
+  __natsSubscription* pull_ = nullptr;
+};
+
+}  // namespace natsio

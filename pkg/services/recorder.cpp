@@ -1,0 +1,92 @@
+#include "services/recorder.hpp"
+
+#include <chrono>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "codec/codec.hpp"
+#include "subjects/subjects.hpp"
+
+namespace services {
+
+void ensure_event_stream(natsio::Connection& conn, const std::string& stream) {
+  natsio::JetStream js(conn);
+  std::vector<std::string> subj(std::begin(subjects::kCapturedSubjects), std::end(subjects::kCapturedSubjects));
+  js.ensure_stream(stream, subj);
+}
+
+namespace {
+
+/// JSON string literal of arbitrary bytes, for storing a payload that is not JSON.
+std::string json_string(std::string_view raw) {
+  std::string out = "\"";
+  for (unsigned char c : raw) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20 || c >= 0x7f) out += fmt::format("\\u{:04x}", c);
+        else out.push_back(static_cast<char>(c));
+    }
+  }
+  out += "\"";
+  return out;
+}
+
+}  // namespace
+
+std::int64_t run_recorder(Runtime& rt, eventstore::EventStore& store, const RecorderConfig& cfg,
+                          const std::atomic<bool>& stop) {
+  natsio::JetStream js(rt.conn());
+  js.pull_subscribe(cfg.stream, cfg.durable, cfg.ack_wait_ms);
+  codec::Decoder dec;
+  std::int64_t stored = 0;
+  std::vector<eventstore::NewEvent> batch;
+  while (!stop.load()) {
+    auto msgs = js.fetch(cfg.batch, cfg.fetch_timeout_ms);
+    if (msgs.empty()) continue;
+    batch.clear();
+    batch.reserve(msgs.size());
+    for (const auto& m : msgs) {
+      rt.count_in();
+      eventstore::NewEvent ev;
+      ev.msg_id = fmt::format("{}:{}", cfg.stream, m.stream_sequence());
+      ev.subject = std::string(m.subject());
+      auto env = dec.peek(m.data());
+      if (env) {
+        ev.type = env->type;
+        ev.ts_event = env->ts_event;
+        ev.client_order_id = env->client_order_id;
+        ev.payload = std::string(m.data());
+      } else {
+        // Not a valid message: keep it (nothing accepted is lost), marked as such.
+        ev.type = "invalid";
+        ev.payload = fmt::format("{{\"error\":{},\"raw\":{}}}", json_string(env.error().to_string()),
+                                 json_string(m.data()));
+      }
+      batch.push_back(std::move(ev));
+    }
+    for (;;) {  // append until committed; msg_id makes retries idempotent
+      try {
+        stored += static_cast<std::int64_t>(store.append(batch));
+        rt.set_status("ok");
+        break;
+      } catch (const eventstore::StoreUnavailable& e) {
+        rt.set_status(fmt::format("degraded: event store unavailable: {}", e.what()));
+        fmt::print(stderr, "recorder: event store unavailable, retrying: {}\n", e.what());
+        if (stop.load()) return stored;  // not acked: redelivered to the next run
+        std::this_thread::sleep_for(std::chrono::milliseconds(cfg.retry_ms));
+      }
+    }
+    // AckAll: acknowledging the last message acknowledges the whole batch.
+    for (int attempt = 0; attempt < 10 && !msgs.back().ack_sync(); ++attempt)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return stored;
+}
+
+}  // namespace services

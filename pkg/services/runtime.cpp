@@ -1,0 +1,116 @@
+#include "services/runtime.hpp"
+
+#include <csignal>
+#include <cstdio>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "codec/codec.hpp"
+#include "subjects/subjects.hpp"
+
+namespace services {
+
+void block_termination_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+int wait_for_termination() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  int sig = 0;
+  sigwait(&set, &sig);
+  return sig;
+}
+
+void request_termination() { kill(getpid(), SIGTERM); }
+
+Runtime::Runtime(natsio::Connection& conn, std::string worker, const core::Clock& clock, std::int64_t heartbeat_ms)
+    : conn_(conn), worker_(std::move(worker)), clock_(clock), heartbeat_ms_(heartbeat_ms), started_ns_(clock.now()) {
+  char host[128] = {};
+  gethostname(host, sizeof host - 1);
+  instance_ = fmt::format("{}:{}", host, getpid());
+}
+
+Runtime::~Runtime() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Runtime::publish(std::string_view subject, std::string_view payload) {
+  if (conn_.publish(subject, payload)) {
+    msgs_out_.fetch_add(1, std::memory_order_relaxed);
+  } else {
+    errors_.fetch_add(1, std::memory_order_relaxed);
+    fmt::print(stderr, "{}: publish on {} failed: {}\n", worker_, subject, conn_.last_error());
+  }
+}
+
+void Runtime::count_in() noexcept {
+  msgs_in_.fetch_add(1, std::memory_order_relaxed);
+  last_input_ns_.store(clock_.now(), std::memory_order_relaxed);
+}
+
+void Runtime::dead_letter(std::string_view subject, const core::Error& err, std::string_view payload,
+                          std::string_view reply) {
+  errors_.fetch_add(1, std::memory_order_relaxed);
+  core::DeadLetter dl{.worker = worker_,
+                      .subject = std::string(subject),
+                      .field = err.field,
+                      .error = err.message,
+                      .payload = std::string(payload.substr(0, 4096)),
+                      .ts = clock_.now()};
+  fmt::print(stderr, "{}: rejected message on {}: {}\n", worker_, subject, err.to_string());
+  const auto encoded = codec::encode(dl);
+  conn_.publish(subjects::kOpsDeadLetter, encoded);
+  if (!reply.empty()) conn_.publish(reply, encoded);
+}
+
+void Runtime::set_status(std::string status) {
+  std::lock_guard lock(mu_);
+  status_ = std::move(status);
+}
+
+core::Heartbeat Runtime::heartbeat() const {
+  core::Heartbeat hb{.worker = worker_, .instance = instance_};
+  {
+    std::lock_guard lock(mu_);
+    hb.status = status_;
+  }
+  hb.msgs_in = msgs_in_.load();
+  hb.msgs_out = msgs_out_.load();
+  hb.errors = errors_.load();
+  hb.last_input_ns = last_input_ns_.load();
+  hb.started_ns = started_ns_;
+  hb.ts = clock_.now();
+  return hb;
+}
+
+void Runtime::start_heartbeat() {
+  thread_ = std::thread([this] { heartbeat_loop(); });
+}
+
+void Runtime::heartbeat_loop() {
+  const auto subject = subjects::ops_heartbeat(worker_);
+  std::unique_lock lock(mu_);
+  while (!stop_) {
+    lock.unlock();
+    conn_.publish(subject, codec::encode(heartbeat()));
+    lock.lock();
+    cv_.wait_for(lock, std::chrono::milliseconds(heartbeat_ms_), [this] { return stop_; });
+  }
+  lock.unlock();
+  conn_.publish(subject, codec::encode(heartbeat()));  // final one, so ops sees the latest counters
+}
+
+}  // namespace services

@@ -1,0 +1,74 @@
+/// @file runtime.hpp
+/// @brief What every worker shares: counters, heartbeats, dead letters, signals.
+///
+/// A worker publishes `heartbeat` on ops.heartbeat.<worker> every
+/// `heartbeat_ms` (wall clock: this is ops data, never domain data) and answers
+/// bad input on ops.dead_letter with the field and the problem, counting it.
+/// Thread-safety: counters are atomics; publish/dead_letter may be called from
+/// any thread (nats.c publishing is thread-safe).
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+
+#include "core/messages.hpp"
+#include "core/result.hpp"
+#include "core/time.hpp"
+#include "natsio/natsio.hpp"
+
+namespace services {
+
+/// Blocks SIGINT and SIGTERM in the calling thread. Call first thing in main(),
+/// before any thread exists, so every thread inherits the mask and
+/// `wait_for_termination` receives the signal.
+void block_termination_signals();
+/// Waits for SIGINT or SIGTERM; returns the signal number.
+int wait_for_termination();
+/// Sends SIGTERM to this process (wakes wait_for_termination), e.g. when a worker's own loop fails.
+void request_termination();
+
+class Runtime {
+ public:
+  Runtime(natsio::Connection& conn, std::string worker, const core::Clock& clock, std::int64_t heartbeat_ms);
+  ~Runtime();  ///< stops the heartbeat thread
+  Runtime(const Runtime&) = delete;
+  Runtime& operator=(const Runtime&) = delete;
+
+  const std::string& worker() const noexcept { return worker_; }
+  const core::Clock& clock() const noexcept { return clock_; }
+  natsio::Connection& conn() noexcept { return conn_; }
+
+  /// Publishes and counts msgs_out; a failed publish is logged and counted as an error.
+  void publish(std::string_view subject, std::string_view payload);
+  /// Counts one input message.
+  void count_in() noexcept;
+  /// Publishes a dead_letter naming the field and the problem, logs it to
+  /// stderr, counts it; and if `reply` is non-empty also answers the sender
+  /// with `{"type":"error","field":...,"error":...}`.
+  void dead_letter(std::string_view subject, const core::Error& err, std::string_view payload,
+                   std::string_view reply = {});
+  /// Health text shown by ops.status ("ok" unless set otherwise).
+  void set_status(std::string status);
+  core::Heartbeat heartbeat() const;
+  void start_heartbeat();
+
+ private:
+  void heartbeat_loop();
+  natsio::Connection& conn_;
+  std::string worker_, instance_;
+  const core::Clock& clock_;
+  std::int64_t heartbeat_ms_;
+  std::int64_t started_ns_;
+  std::atomic<std::int64_t> msgs_in_{0}, msgs_out_{0}, errors_{0}, last_input_ns_{0};
+  mutable std::mutex mu_;
+  std::string status_ = "ok";
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+}  // namespace services

@@ -1,0 +1,127 @@
+/// @file services.hpp
+/// @brief The bus-facing side of each worker: decode, call the pure domain
+/// object, encode and publish what it returns.
+///
+/// Each service subscribes in its constructor and owns one codec::Decoder and
+/// one domain object. All callbacks run on the process's single nats.c
+/// delivery thread (natsio.hpp), so domain state has one writer. Bad input is
+/// answered on ops.dead_letter (and to the reply subject, if any) and counted;
+/// the service keeps going. Construction throws natsio::NatsError if a
+/// subscription cannot be made.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "codec/codec.hpp"
+#include "matching/paper_broker.hpp"
+#include "natsio/natsio.hpp"
+#include "portfolio/portfolio.hpp"
+#include "risk/pre_trade.hpp"
+#include "services/runtime.hpp"
+#include "strategy/ma_cross.hpp"
+
+namespace services {
+
+/// Decodes a market.data.<symbol> message and checks that the payload's
+/// symbol matches the subject's last token.
+core::Result<core::MarketData> decode_market(codec::Decoder& dec, const natsio::Message& m);
+
+/// risk-state: pre-trade checks on trading.orders, forwards approved commands
+/// to trading.orders.approved, answers denials with an execution_report on
+/// trading.executions, applies risk.management commands and publishes risk.state.
+class RiskService {
+ public:
+  RiskService(Runtime& rt, risk::Limits limits);
+  /// Publishes the initial risk.state (source "startup").
+  void announce();
+
+ private:
+  void on_order(const natsio::Message& m);
+  void on_market(const natsio::Message& m);
+  void on_execution(const natsio::Message& m);
+  void on_command(const natsio::Message& m);
+  Runtime& rt_;
+  codec::Decoder dec_;
+  risk::RiskEngine engine_;
+  std::vector<std::unique_ptr<natsio::Subscription>> subs_;
+};
+
+/// execution: the paper broker on trading.orders.approved and market data;
+/// publishes every execution_report on trading.executions.
+class ExecutionService {
+ public:
+  ExecutionService(Runtime& rt, matching::BrokerConfig cfg);
+
+ private:
+  void on_order(const natsio::Message& m);
+  void on_market(const natsio::Message& m);
+  void publish(const std::vector<core::ExecutionReport>& reports);
+  Runtime& rt_;
+  codec::Decoder dec_;
+  matching::PaperBroker broker_;
+  std::vector<std::unique_ptr<natsio::Subscription>> subs_;
+};
+
+/// strategy: the example moving-average crossover; sends order.submit on trading.orders.
+class StrategyService {
+ public:
+  StrategyService(Runtime& rt, strategy::MaCrossConfig cfg);
+
+ private:
+  void on_market(const natsio::Message& m);
+  void on_execution(const natsio::Message& m);
+  Runtime& rt_;
+  codec::Decoder dec_;
+  strategy::MaCross strategy_;
+  std::vector<std::unique_ptr<natsio::Subscription>> subs_;
+};
+
+/// reporter: positions and P&L marked to market. Publishes performance.metrics
+/// every `metrics_interval_ns` of EVENT time (deterministic under replay), and
+/// the final report on reports.performance when asked on ops.report and when it stops.
+class ReporterService {
+ public:
+  ReporterService(Runtime& rt, core::DurationNs metrics_interval_ns);
+  /// Publishes the final report on reports.performance and returns it. Thread-safe.
+  core::PerformanceReport publish_final();
+
+ private:
+  void on_market(const natsio::Message& m);
+  void on_execution(const natsio::Message& m);
+  void on_report_request(const natsio::Message& m);
+  void maybe_publish_metrics(core::TimestampNs ts);
+  Runtime& rt_;
+  codec::Decoder dec_;
+  std::mutex mu_;  ///< guards portfolio_: delivery thread vs publish_final from main
+  portfolio::Portfolio portfolio_;
+  core::DurationNs interval_;
+  core::TimestampNs last_metrics_ts_ = 0;
+  std::vector<std::unique_ptr<natsio::Subscription>> subs_;
+};
+
+/// ops: collects heartbeats and answers ops.status with every worker's health.
+class OpsService {
+ public:
+  OpsService(Runtime& rt, std::int64_t heartbeat_ms);
+  core::OpsStatus status() const;
+
+ private:
+  void on_heartbeat(const natsio::Message& m);
+  void on_status(const natsio::Message& m);
+  Runtime& rt_;
+  codec::Decoder dec_;
+  std::int64_t heartbeat_ms_;
+  mutable std::mutex mu_;
+  struct Seen {
+    core::Heartbeat hb;
+    core::TimestampNs received = 0;
+  };
+  std::map<std::pair<std::string, std::string>, Seen> seen_;  ///< (worker, instance)
+  std::vector<std::unique_ptr<natsio::Subscription>> subs_;
+};
+
+}  // namespace services

@@ -1,0 +1,28 @@
+#include "services/worker_main.hpp"
+
+#include <fmt/format.h>
+
+namespace services {
+
+std::optional<config::Settings> load_settings(const std::string& program, const std::string& summary,
+                                              std::vector<config::Option> extra, int argc, char** argv,
+                                              const std::function<void(const config::Settings&)>& validate) {
+  auto opts = config::common_options();
+  opts.push_back({"heartbeat_ms", "HEARTBEAT_MS", "1000", "heartbeat interval on ops.heartbeat.<worker>"});
+  opts.insert(opts.end(), extra.begin(), extra.end());
+  config::Settings s(program, summary, std::move(opts));
+  s.parse(argc, argv);
+  if (s.help_requested()) {
+    fmt::print("{}", s.help());
+    return std::nullopt;
+  }
+  s.get_int("heartbeat_ms");
+  if (validate) validate(s);
+  if (s.check_only()) {
+    fmt::print("{}config ok\n", s.describe());
+    return std::nullopt;
+  }
+  return s;
+}
+
+}  // namespace services

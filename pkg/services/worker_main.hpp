@@ -1,0 +1,23 @@
+/// @file worker_main.hpp
+/// @brief The few lines every cmd/<worker>/main.cpp shares: settings with the
+/// common options, --help/--check-config handling, and the run loop.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+
+namespace services {
+
+/// Settings for `program` with the common options (nats_url, database_url,
+/// heartbeat_ms) plus `extra`, parsed from argv/env/file. Returns nullopt when
+/// the program should exit 0 at once (--help printed, or --check-config
+/// printed the settings after `validate` succeeded). Throws config::ConfigError.
+std::optional<config::Settings> load_settings(const std::string& program, const std::string& summary,
+                                              std::vector<config::Option> extra, int argc, char** argv,
+                                              const std::function<void(const config::Settings&)>& validate = {});
+
+}  // namespace services
