@@ -1,0 +1,17 @@
+// A person typing `nats pub` / `nats req`: an independent client (nats.js from npm)
+// publishes hand-written JSON and checks what comes back.
+#include <catch2/catch.hpp>
+
+#include "stack.hpp"
+
+TEST_CASE("hand-written orders from nats.js get the expected execution reports, denials and errors",
+          "[integration][manual]") {
+  itest::nats_library();
+  itest::Stack stack({{"RISK_MAX_ORDER_QTY", "100000"}, {"RISK_MAX_ORDER_NOTIONAL", "1000000"}});
+  stack.start({"recorder", "ops", "risk-state", "execution", "reporter"});
+  std::string out;
+  const int rc = stack.run({"node", testsupport::source_dir() + "/tests/js/manual_order.mjs"}, &out);
+  INFO(out);
+  CHECK(rc == 0);
+  CHECK(out.find("all checks passed") != std::string::npos);
+}

@@ -1,0 +1,132 @@
+// The full pipeline on real recorded data, with real nats-server and PostgreSQL,
+// and the worker binaries started as a user starts them.
+#include <catch2/catch.hpp>
+
+#include <map>
+#include <set>
+#include <thread>
+
+#include "codec/codec.hpp"
+#include "eventstore/event_store.hpp"
+#include "stack.hpp"
+#include "subjects/subjects.hpp"
+
+namespace {
+
+using core::Decimal;
+
+/// Waits until the event store holds everything the JetStream stream captured.
+std::int64_t wait_recorded(const itest::Stack& stack, eventstore::PgStore& store) {
+  natsio::Connection conn({.url = stack.nats_url(), .name = "test-js"});
+  natsio::JetStream js(conn);
+  for (int i = 0; i < 600; ++i) {
+    const auto last = static_cast<std::int64_t>(js.last_sequence("EVENTS"));
+    if (store.count() == last) return last;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  FAIL("recorder did not catch up with the stream");
+  return -1;
+}
+
+struct Recomputed {
+  std::map<std::string, Decimal> position, cash, mark;
+  Decimal total() const {
+    Decimal t;
+    for (const auto& [sym, cash_flow] : cash) {
+      t += cash_flow;
+      const auto pos = position.count(sym) ? position.at(sym) : Decimal{};
+      if (!pos.is_zero()) t += core::mul(pos, mark.at(sym));
+    }
+    return t;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a real EURUSD session flows through every worker into the event store and the report",
+          "[integration][pipeline]") {
+  itest::nats_library();
+  itest::Stack stack;
+  itest::Tap tap(stack.nats_url());  // before the workers: it must see everything they publish
+  stack.start();
+  const auto file = testsupport::shared_data_dir() + "/quotes_EURUSD_2014-05-06.csv";
+
+  std::string feed_out;
+  REQUIRE(stack.run({itest::bin("feed"), file}, &feed_out) == 0);
+  INFO(feed_out);
+  CHECK(feed_out.find("published 44864 messages") != std::string::npos);
+  REQUIRE(stack.run({itest::bin("traderctl"), "wait-idle", "--quiet-ms", "1000", "--timeout-s", "300"}) == 0);
+
+  std::string report_json;
+  REQUIRE(stack.run({itest::bin("traderctl"), "report", "--json"}, &report_json) == 0);
+  auto report = codec::decode_performance(report_json);
+  REQUIRE(report.ok());
+
+  eventstore::PgStore store(stack.database_url());
+  const auto stored = wait_recorded(stack, store);
+  const auto bus = tap.messages();
+
+  {  // every row was published
+    CHECK(tap.count_by_subject()["market.data.EURUSD"] == 44864);
+  }
+
+  // Every order has exactly one terminal execution report; cum+leaves=qty on live reports.
+  std::map<std::string, int> terminal;
+  std::set<std::string> submitted;
+  codec::Decoder dec;
+  Recomputed re;
+  for (const auto& m : bus) {
+    if (m.subject == subjects::kTradingOrders) {
+      auto cmd = dec.decode_order_command(m.data);
+      REQUIRE(cmd.ok());
+      if (auto* o = std::get_if<core::OrderSubmit>(&*cmd)) CHECK(submitted.insert(o->client_order_id).second);
+    } else if (m.subject == subjects::kTradingExecutions) {
+      auto er = dec.decode_execution_report(m.data);
+      REQUIRE(er.ok());
+      if (core::is_terminal(er->order_status)) ++terminal[er->client_order_id];
+      else CHECK(er->cum_qty + er->leaves_qty == er->quantity);
+      CHECK(er->cum_qty <= er->quantity);
+    } else if (m.subject.rfind("market.data.", 0) == 0) {
+      auto md = dec.decode_market_data(m.data);
+      REQUIRE(md.ok());
+      if (auto* q = std::get_if<core::Quote>(&*md)) re.mark[q->symbol] = core::div(q->bid + q->ask, Decimal::from_int(2));
+    }
+  }
+  REQUIRE(!submitted.empty());
+  for (const auto& id : submitted) {
+    INFO(id);
+    CHECK(terminal[id] == 1);
+  }
+  CHECK(terminal.size() == submitted.size());
+
+  // The store holds exactly what the bus carried: same count per subject, nothing twice.
+  const auto by_subject = store.count_by_subject();
+  const std::map<std::string, std::int64_t> stored_by_subject(by_subject.begin(), by_subject.end());
+  const auto seen = tap.count_by_subject();
+  CHECK(stored == static_cast<std::int64_t>(bus.size()));
+  CHECK(stored_by_subject == seen);
+
+  // The reporter's P&L equals a recomputation from the recorded fills.
+  std::int64_t fills = 0;
+  for (std::int64_t after = 0;;) {
+    const auto page = store.read(after, 5000);
+    if (page.empty()) break;
+    for (const auto& ev : page) {
+      after = ev.position;
+      if (ev.type != "execution_report") continue;
+      auto er = dec.decode_execution_report(ev.payload);
+      REQUIRE(er.ok());
+      if (er->last_qty.is_zero()) continue;
+      ++fills;
+      const bool buy = er->side == core::Side::buy;
+      re.position[er->symbol] += buy ? er->last_qty : -er->last_qty;
+      const auto flow = core::mul(er->last_qty, er->last_px);
+      re.cash[er->symbol] += buy ? -flow : flow;
+    }
+  }
+  CHECK(fills > 0);
+  CHECK(report->fills == fills);
+  CHECK(report->total_pnl == re.total());
+  CHECK(report->realized_pnl + report->unrealized_pnl == report->total_pnl);
+  for (const auto& p : report->positions) CHECK(p.quantity == re.position[p.symbol]);
+}

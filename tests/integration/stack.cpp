@@ -1,0 +1,87 @@
+#include "stack.hpp"
+
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "subjects/subjects.hpp"
+
+namespace itest {
+
+natsio::Library& nats_library() {
+  static natsio::Library lib;
+  return lib;
+}
+
+std::string bin(const std::string& name) { return testsupport::build_dir() + "/cmd/" + name; }
+
+Stack::Stack(std::vector<std::pair<std::string, std::string>> extra_env)
+    : dir_(testsupport::make_temp_dir("trader-stack-")) {
+  env_ = {{"NATS_URL", nats_.url()}, {"DATABASE_URL", pg_.url()}, {"HEARTBEAT_MS", "200"}};
+  env_.insert(env_.end(), extra_env.begin(), extra_env.end());
+}
+
+void Stack::start(std::vector<std::string> workers) {
+  order_ = std::move(workers);
+  for (const auto& w : order_) {
+    workers_[w] = std::make_unique<testsupport::Process>(std::vector<std::string>{bin(w)}, env_, dir_ + "/" + w + ".log");
+    if (w == "recorder") {  // it creates the JetStream stream: wait for it before anyone publishes
+      for (int i = 0; i < 300 && workers_[w]->log().find("ready") == std::string::npos; ++i) {
+        if (!workers_[w]->running()) throw std::runtime_error("recorder exited: " + workers_[w]->log());
+        usleep(50'000);
+      }
+    }
+  }
+  std::vector<std::string> argv{bin("traderctl"), "wait-ready", "--timeout-s", "30"};
+  argv.insert(argv.end(), order_.begin(), order_.end());
+  std::string out;
+  if (run(argv, &out) != 0) {
+    std::string logs;
+    for (const auto& [n, p] : workers_) logs += "--- " + n + "\n" + p->log();
+    throw std::runtime_error("workers not ready: " + out + "\n" + logs);
+  }
+}
+
+Stack::~Stack() {
+  for (auto it = order_.rbegin(); it != order_.rend(); ++it) workers_.erase(*it);  // strategy first, recorder last
+}
+
+std::vector<std::pair<std::string, std::string>> Stack::env() const { return env_; }
+
+int Stack::run(const std::vector<std::string>& argv, std::string* output) const {
+  static int n = 0;
+  const auto log = dir_ + "/run-" + std::to_string(++n) + ".log";
+  testsupport::Process p(argv, env_, log);
+  const int rc = p.wait();
+  if (output) *output = p.log();
+  return rc;
+}
+
+Tap::Tap(const std::string& nats_url) : conn_({.url = nats_url, .name = "test-tap"}) {
+  for (const auto subject : subjects::kCapturedSubjects) {
+    subs_.push_back(std::make_unique<natsio::Subscription>(conn_, subject, [this](const natsio::Message& m) {
+      std::lock_guard lock(mu_);
+      msgs_.push_back({std::string(m.subject), std::string(m.data)});
+    }));
+  }
+  conn_.flush();
+}
+
+std::vector<Tap::Msg> Tap::messages() const {
+  std::lock_guard lock(mu_);
+  return msgs_;
+}
+
+std::size_t Tap::size() const {
+  std::lock_guard lock(mu_);
+  return msgs_.size();
+}
+
+std::map<std::string, std::int64_t> Tap::count_by_subject() const {
+  std::lock_guard lock(mu_);
+  std::map<std::string, std::int64_t> out;
+  for (const auto& m : msgs_) ++out[m.subject];
+  return out;
+}
+
+}  // namespace itest

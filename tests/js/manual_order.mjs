@@ -1,0 +1,94 @@
+// Stands for a person at a terminal with the `nats` CLI: every payload below is
+// hand-written JSON text, exactly what they would type after `nats pub` / `nats req`.
+// Exits 0 and prints "all checks passed" only if every check holds.
+import { connect, StringCodec } from "nats";
+
+const sc = StringCodec();
+const nc = await connect({ servers: process.env.NATS_URL ?? "nats://127.0.0.1:4222" });
+const execs = [];
+const deadLetters = [];
+nc.subscribe("trading.executions", { callback: (_e, m) => execs.push(JSON.parse(sc.decode(m.data))) });
+nc.subscribe("ops.dead_letter", { callback: (_e, m) => deadLetters.push(JSON.parse(sc.decode(m.data))) });
+await nc.flush();
+
+let failures = 0;
+function check(cond, what) {
+  console.log(`${cond ? "ok  " : "FAIL"} ${what}`);
+  if (!cond) failures++;
+}
+const pub = (subject, text) => nc.publish(subject, sc.encode(text));
+const req = async (subject, text) => JSON.parse(sc.decode((await nc.request(subject, sc.encode(text), { timeout: 3000 })).data));
+async function reportsFor(id, n) {
+  for (let i = 0; i < 100; i++) {
+    const got = execs.filter((e) => e.client_order_id === id);
+    if (got.length >= n) return got;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return execs.filter((e) => e.client_order_id === id);
+}
+
+// A market to trade against: nats pub market.data.EURUSD '...'
+pub("market.data.EURUSD", '{"type":"quote","symbol":"EURUSD","bid":"1.38742","ask":"1.38755","ts_event":1399334400158000000}');
+await nc.flush();
+
+// 1. nats pub trading.orders — a market buy typed with a plain number quantity
+pub("trading.orders", '{"type":"order.submit","client_order_id":"manual-1","symbol":"EURUSD","side":"buy","order_type":"market","quantity":1000}');
+let r = await reportsFor("manual-1", 2);
+check(r.length === 2, "market order: two execution reports");
+check(r[0]?.exec_type === "new" && r[0]?.order_status === "new", "market order: first report is new");
+check(r[1]?.exec_type === "fill" && r[1]?.order_status === "filled", "market order: then filled");
+check(r[1]?.last_px === "1.38755" && r[1]?.last_qty === "1000", "market buy fills at the ask, full quantity");
+check(r[1]?.cum_qty === "1000" && r[1]?.leaves_qty === "0" && r[1]?.avg_px === "1.38755", "cum_qty, leaves_qty, avg_px");
+
+// 2. a resting limit order, then cancel it
+pub("trading.orders", '{"type":"order.submit","client_order_id":"manual-2","symbol":"EURUSD","side":"buy","order_type":"limit","quantity":"500","limit_price":"1.38000","time_in_force":"gtc"}');
+r = await reportsFor("manual-2", 1);
+check(r[0]?.exec_type === "new" && r[0]?.leaves_qty === "500", "limit below the market rests (new, leaves 500)");
+pub("trading.orders", '{"type":"order.cancel","client_order_id":"manual-2"}');
+r = await reportsFor("manual-2", 2);
+check(r[1]?.exec_type === "canceled" && r[1]?.order_status === "canceled" && r[1]?.leaves_qty === "0", "cancel: canceled, leaves 0");
+
+// 3. the limit becomes marketable when the market moves down to it
+pub("trading.orders", '{"type":"order.submit","client_order_id":"manual-3","symbol":"EURUSD","side":"buy","order_type":"limit","quantity":"200","limit_price":"1.38700","time_in_force":"day"}');
+await reportsFor("manual-3", 1);
+pub("market.data.EURUSD", '{"type":"quote","symbol":"EURUSD","bid":"1.38690","ask":"1.38699","ts_event":1399334460000000000}');
+r = await reportsFor("manual-3", 2);
+check(r[1]?.exec_type === "fill" && r[1]?.last_px === "1.38699", "resting limit fills at the new ask when it crosses");
+
+// 4. malformed input: nats req gets an error naming the field; a dead letter is published
+const bad = await req("trading.orders", '{"type":"order.submit","client_order_id":"manual-bad","symbol":"EURUSD","side":"buy","order_type":"market","quantity":"abc"}');
+check(bad.type === "dead_letter" && bad.field === "quantity", `bad quantity answered with field "quantity" (${bad.error})`);
+pub("trading.orders", "this is not json");
+await nc.flush();
+await new Promise((res) => setTimeout(res, 300));
+check(deadLetters.some((d) => d.worker === "risk-state" && d.payload === "this is not json"), "non-JSON goes to ops.dead_letter");
+check(!execs.some((e) => e.client_order_id === "manual-bad"), "the malformed order never reached the broker");
+
+// 5. over the quantity limit: denied with the reason
+pub("trading.orders", '{"type":"order.submit","client_order_id":"manual-4","symbol":"EURUSD","side":"sell","order_type":"market","quantity":"250000"}');
+r = await reportsFor("manual-4", 1);
+check(r[0]?.exec_type === "denied" && /max_order_qty/.test(r[0]?.text ?? ""), `too large: denied (${r[0]?.text})`);
+
+// 6. halt, an order is denied, resume, an order fills
+const halted = await req("risk.management", '{"type":"trading_state.set","trading_state":"halted","reason":"desk halt"}');
+check(halted.type === "risk.state" && halted.trading_state === "halted", "halt acknowledged with risk.state halted");
+pub("trading.orders", '{"type":"order.submit","client_order_id":"manual-5","symbol":"EURUSD","side":"sell","order_type":"market","quantity":100}');
+r = await reportsFor("manual-5", 1);
+check(r[0]?.exec_type === "denied" && /halted/.test(r[0]?.text ?? ""), `while halted: denied (${r[0]?.text})`);
+const resumed = await req("risk.management", '{"type":"resume"}');
+check(resumed.trading_state === "active", "resume acknowledged");
+pub("trading.orders", '{"type":"order.submit","client_order_id":"manual-6","symbol":"EURUSD","side":"sell","order_type":"market","quantity":100}');
+r = await reportsFor("manual-6", 2);
+check(r[1]?.exec_type === "fill" && r[1]?.last_px === "1.3869", `after resume: a sell fills at the bid (${JSON.stringify(r[1])})`);
+
+// 7. nats req ops.status ''
+const status = await req("ops.status", "");
+const names = new Set(status.workers?.map((w) => w.worker));
+check(["ops", "risk-state", "execution", "reporter", "recorder"].every((w) => names.has(w)), "ops.status lists every worker");
+
+await nc.drain();
+if (failures) {
+  console.log(`${failures} checks failed`);
+  process.exit(1);
+}
+console.log("all checks passed");
