@@ -6,14 +6,15 @@ BUILD_DIR=${TRADER_BUILD_DIR:-$ROOT/build}
 WORKERS=(recorder ops risk-state execution reporter strategy)
 # Debian 12 packages: build tools, libraries, and the two servers.
 PACKAGES=(build-essential cmake ninja-build pkg-config libnats-dev libsimdjson-dev libfmt-dev catch2
-          libpqxx-dev libpq-dev zlib1g-dev nats-server postgresql nodejs npm)
+          libpqxx-dev libpq-dev zlib1g-dev nats-server postgresql)
 
 log() { printf '%s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
+# ensure_packages [EXTRA...]: installs the missing ones among PACKAGES and EXTRA
 ensure_packages() {
   local missing=()
-  for p in "${PACKAGES[@]}"; do
+  for p in "${PACKAGES[@]}" "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
   ((${#missing[@]})) || return 0

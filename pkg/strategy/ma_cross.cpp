@@ -58,11 +58,14 @@ std::optional<core::OrderSubmit> MaCross::on_price(const std::string& symbol, co
   const int sign = fast > slow ? 1 : (fast < slow ? -1 : 0);
   if (sign == 0) return std::nullopt;
   const int previous = std::exchange(s.sign, sign);
-  if (previous == 0 || previous == sign) return std::nullopt;
+  if (previous != 0 && previous != sign) s.cross_pending = true;  // a cross: act on it now or later
 
-  // A cross. Act on it unless an order is in flight or the spacing rule says wait.
-  if (s.in_flight) return std::nullopt;
+  // Act on the latest cross once no order is in flight and the spacing rule allows.
+  // Deferring (not dropping) a cross makes the position follow the signal however
+  // long the bus takes to answer: the result does not depend on latency.
+  if (!s.cross_pending || s.in_flight) return std::nullopt;
   if (s.events_since_order < cfg_.min_events_between_orders) return std::nullopt;
+  s.cross_pending = false;
   const core::Quantity target = sign > 0 ? cfg_.quantity : -cfg_.quantity;
   const core::Quantity delta = target - s.position;
   if (delta.is_zero()) return std::nullopt;

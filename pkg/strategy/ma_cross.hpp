@@ -11,9 +11,13 @@
 /// The order is for target - position (from flat: quantity; to flip: 2 x quantity),
 /// a market order with time_in_force ioc, client_order_id
 /// "<strategy_id>-<symbol>-<n>" with n = 1, 2, ... per symbol, ts_event = the
-/// market event's ts_event. A cross is skipped (not deferred) while an order for
-/// the symbol is in flight (until on_execution sees a terminal order_status for it),
-/// or when fewer than `min_events_between_orders` prices arrived since the last order.
+/// market event's ts_event. A cross is deferred, not dropped, while an order for
+/// the symbol is in flight (until on_execution sees a terminal order_status for it)
+/// or while fewer than `min_events_between_orders` prices arrived since the last
+/// order: at the first price after that, the strategy trades toward the target of
+/// the CURRENT sign (nothing if the position already matches). So the position
+/// follows the signal whatever the bus latency; an order that was denied or
+/// canceled unfilled is not retried until the next cross.
 /// Reference: the textbook dual moving-average crossover (e.g. Murphy, "Technical
 /// Analysis of the Financial Markets", ch. 9).
 ///
@@ -84,6 +88,7 @@ class MaCross {
     core::Money fast_sum;
     core::Money slow_sum;
     int sign = 0;  ///< last non-zero sign of fast - slow; 0 = not observed yet
+    bool cross_pending = false;  ///< a cross not yet acted on (order in flight, or too soon)
     core::Quantity position;
     std::optional<std::string> in_flight;
     std::uint64_t orders_sent = 0;

@@ -82,7 +82,7 @@ TEST_CASE("ma_cross: crossing sequence gives buy from flat, then 2x flips", "[st
   CHECK(up->quantity == dec("2000"));
 }
 
-TEST_CASE("ma_cross sends nothing while an order is in flight and resumes after a terminal report", "[strategy]") {
+TEST_CASE("ma_cross sends nothing while an order is in flight and acts on the current signal after a terminal report", "[strategy]") {
   strategy::MaCross s{small()};
   auto out = feed(s, {"10", "10", "10", "9", "12"});
   REQUIRE(out[4].has_value());
@@ -92,7 +92,7 @@ TEST_CASE("ma_cross sends nothing while an order is in flight and resumes after 
   accepted.order_status = core::OrderStatus::new_;
   accepted.last_qty = dec("0");
   s.on_execution(accepted);  // not terminal: still in flight
-  out = feed(s, {"8", "5"}, kDay0 + 5);  // cross down while in flight: skipped
+  out = feed(s, {"8", "5"}, kDay0 + 5);  // cross down while in flight: deferred
   CHECK_FALSE(out[0].has_value());
   CHECK_FALSE(out[1].has_value());
 
@@ -116,24 +116,35 @@ TEST_CASE("ma_cross ignores reports of other strategies", "[strategy]") {
   CHECK(s.position("EURUSD").is_zero());
 }
 
-TEST_CASE("ma_cross min_events_between_orders skips crosses that come too soon", "[strategy]") {
+TEST_CASE("ma_cross defers a cross that comes too soon until min_events_between_orders have passed", "[strategy]") {
   auto cfg = small();
   cfg.min_events_between_orders = 3;
   strategy::MaCross s{cfg};
   auto out = feed(s, {"10", "10", "10", "9", "12"});
   REQUIRE(out[4].has_value());
   s.on_execution(filled(*out[4], "12"));
-  out = feed(s, {"8", "5"}, kDay0 + 5);  // cross down 2 prices after the order: skipped
+  out = feed(s, {"8", "5"}, kDay0 + 5);  // cross down 1-2 prices after the order: deferred
   CHECK_FALSE(out[0].has_value());
   CHECK_FALSE(out[1].has_value());
-  // 4 3: still down; 12: cross up, but the position is already +1000 (nothing to do);
-  // 1: up; 0.5: cross down 7 prices after the order -> sell 2000.
-  out = feed(s, {"4", "3", "12", "1", "0.5"}, kDay0 + 7);
-  for (std::size_t i = 0; i < 4; ++i) CHECK_FALSE(out[i].has_value());
+  // 4: the third price since the order; the signal is still down -> sell 2000 now.
+  out = feed(s, {"4"}, kDay0 + 7);
+  REQUIRE(out[0].has_value());
+  CHECK(out[0]->client_order_id == "mac-EURUSD-2");
+  CHECK(out[0]->side == Side::sell);
+  CHECK(out[0]->quantity == dec("2000"));
+}
+
+TEST_CASE("ma_cross drops a deferred cross when the signal has come back to the position", "[strategy]") {
+  auto cfg = small();
+  cfg.min_events_between_orders = 4;
+  strategy::MaCross s{cfg};
+  auto out = feed(s, {"10", "10", "10", "9", "12"});
   REQUIRE(out[4].has_value());
-  CHECK(out[4]->client_order_id == "mac-EURUSD-2");
-  CHECK(out[4]->side == Side::sell);
-  CHECK(out[4]->quantity == dec("2000"));
+  s.on_execution(filled(*out[4], "12"));  // long 1000
+  // cross down then back up before 4 prices have passed: the long position matches the signal
+  out = feed(s, {"8", "5", "20", "30", "40"}, kDay0 + 5);
+  for (const auto& o : out) CHECK_FALSE(o.has_value());
+  CHECK(s.position("EURUSD") == dec("1000"));
 }
 
 TEST_CASE("ma_cross works on quote mids and on bid/ask bar pairs", "[strategy]") {
