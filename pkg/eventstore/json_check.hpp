@@ -1,5 +1,6 @@
 /// @file json_check.hpp
-/// @brief Internal: JSON text validation with PostgreSQL jsonb's rules, so
+/// @brief Internal: JSON text validation with PostgreSQL jsonb's rules (simdjson's DOM
+///        parser validates; jsonb's extra refusals are checked on top), so
 ///        MemoryStore refuses exactly the payloads PgStore's database refuses.
 #pragma once
 

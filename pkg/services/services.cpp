@@ -1,5 +1,8 @@
 #include "services/services.hpp"
 
+#include <algorithm>
+#include <tuple>
+
 #include <fmt/format.h>
 
 #include "subjects/subjects.hpp"
@@ -241,7 +244,7 @@ core::OpsStatus OpsService::status() const {
   const auto now = rt_.clock().now();
   core::OpsStatus st{.ts = now};
   std::lock_guard lock(mu_);
-  // Include ops itself, then every worker heard from (map order: by worker, instance).
+  // Ops itself, then every worker heard from; sorted by worker, then instance.
   const auto self = rt_.heartbeat();
   st.workers.push_back({.worker = self.worker, .instance = self.instance, .status = self.status, .alive = true,
                         .age_ms = 0, .msgs_in = self.msgs_in, .msgs_out = self.msgs_out, .errors = self.errors});
@@ -257,6 +260,9 @@ core::OpsStatus OpsService::status() const {
                           .msgs_out = seen.hb.msgs_out,
                           .errors = seen.hb.errors});
   }
+  std::sort(st.workers.begin(), st.workers.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.worker, a.instance) < std::tie(b.worker, b.instance);
+  });
   return st;
 }
 

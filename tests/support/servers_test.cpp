@@ -128,7 +128,7 @@ TEST_CASE("NatsServer without JetStream does not advertise it", "[.integration][
   CHECK(info.find("\"jetstream\":true") == std::string::npos);
 }
 
-TEST_CASE("NatsServer stops and restarts on the same port; destructor kills it", "[.integration][testsupport]") {
+TEST_CASE("NatsServer stops and restarts on the same port and its destructor kills it", "[.integration][testsupport]") {
   pid_t pid = -1;
   {
     NatsServer nats;
