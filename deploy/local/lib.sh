@@ -76,9 +76,11 @@ start_pg() {
     || "$bin/createdb" -h 127.0.0.1 -p "$port" -U postgres trader
 }
 
-# start_workers STATE_DIR: env NATS_URL and DATABASE_URL must be set
+# start_workers STATE_DIR: env NATS_URL and DATABASE_URL must be set;
+# settings from TRADER_CONFIG (default deploy/config/trader.conf)
 start_workers() {
   local dir=$1
+  export TRADER_CONFIG=${TRADER_CONFIG:-$ROOT/deploy/config/trader.conf}
   mkdir -p "$dir/logs" "$dir/pids"
   for w in "${WORKERS[@]}"; do
     "$BUILD_DIR/cmd/$w" >"$dir/logs/$w.log" 2>&1 &

@@ -53,13 +53,18 @@ void Settings::parse(int argc, char** argv) {
   if (!file.empty()) {
     std::ifstream in(file);
     if (!in) throw ConfigError(fmt::format("--config: cannot read {}", file));
-    std::string line;
+    std::string line, section;
     int n = 0;
     while (std::getline(in, line)) {
       ++n;
       if (const auto h = line.find('#'); h != std::string::npos) line.resize(h);
       line = trim(line);
       if (line.empty()) continue;
+      if (line.front() == '[' && line.back() == ']') {  // [worker]: keys for that worker only
+        section = trim(line.substr(1, line.size() - 2));
+        continue;
+      }
+      if (!section.empty() && section != program_) continue;
       const auto eq = line.find('=');
       if (eq == std::string::npos) throw ConfigError(fmt::format("{}:{}: expected key = value", file, n));
       const std::string key = trim(line.substr(0, eq));

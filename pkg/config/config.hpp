@@ -6,6 +6,9 @@
 /// `max_order_qty = 100` in the config file (one `key = value` per line, `#`
 /// comments; given with `--config FILE` or the TRADER_CONFIG environment
 /// variable), and the named environment variable (e.g. RISK_MAX_ORDER_QTY).
+/// One file serves the whole stack: keys before any section apply to every
+/// worker (so they must be common ones, e.g. nats_url), keys under `[risk-state]`
+/// only to the worker of that name; other workers skip that section.
 /// Only cmd/ uses this (STYLE.md section 8); libraries get plain structs.
 /// Errors: `ConfigError` naming the key and the problem. Not thread-safe.
 #pragma once

@@ -15,19 +15,6 @@ namespace {
 
 using core::Decimal;
 
-/// Waits until the event store holds everything the JetStream stream captured.
-std::int64_t wait_recorded(const itest::Stack& stack, eventstore::PgStore& store) {
-  natsio::Connection conn({.url = stack.nats_url(), .name = "test-js"});
-  natsio::JetStream js(conn);
-  for (int i = 0; i < 600; ++i) {
-    const auto last = static_cast<std::int64_t>(js.last_sequence("EVENTS"));
-    if (store.count() == last) return last;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  FAIL("recorder did not catch up with the stream");
-  return -1;
-}
-
 struct Recomputed {
   std::map<std::string, Decimal> position, cash, mark;
   Decimal total() const {
@@ -63,7 +50,7 @@ TEST_CASE("a real EURUSD session flows through every worker into the event store
   REQUIRE(report.ok());
 
   eventstore::PgStore store(stack.database_url());
-  const auto stored = wait_recorded(stack, store);
+  const auto stored = itest::wait_recorded(stack, store);
   const auto bus = tap.messages();
 
   {  // every row was published
@@ -108,21 +95,16 @@ TEST_CASE("a real EURUSD session flows through every worker into the event store
 
   // The reporter's P&L equals a recomputation from the recorded fills.
   std::int64_t fills = 0;
-  for (std::int64_t after = 0;;) {
-    const auto page = store.read(after, 5000);
-    if (page.empty()) break;
-    for (const auto& ev : page) {
-      after = ev.position;
-      if (ev.type != "execution_report") continue;
-      auto er = dec.decode_execution_report(ev.payload);
-      REQUIRE(er.ok());
-      if (er->last_qty.is_zero()) continue;
-      ++fills;
-      const bool buy = er->side == core::Side::buy;
-      re.position[er->symbol] += buy ? er->last_qty : -er->last_qty;
-      const auto flow = core::mul(er->last_qty, er->last_px);
-      re.cash[er->symbol] += buy ? -flow : flow;
-    }
+  for (const auto& ev : itest::read_all(store)) {
+    if (ev.type != "execution_report") continue;
+    auto er = dec.decode_execution_report(ev.payload);
+    REQUIRE(er.ok());
+    if (er->last_qty.is_zero()) continue;
+    ++fills;
+    const bool buy = er->side == core::Side::buy;
+    re.position[er->symbol] += buy ? er->last_qty : -er->last_qty;
+    const auto flow = core::mul(er->last_qty, er->last_px);
+    re.cash[er->symbol] += buy ? -flow : flow;
   }
   CHECK(fills > 0);
   CHECK(report->fills == fills);

@@ -42,6 +42,15 @@ void Stack::start(std::vector<std::string> workers) {
   }
 }
 
+void Stack::restart(const std::string& name) {
+  workers_[name].reset();
+  workers_[name] = std::make_unique<testsupport::Process>(std::vector<std::string>{bin(name)}, env_,
+                                                          dir_ + "/" + name + ".log");
+  std::string out;
+  if (run({bin("traderctl"), "wait-ready", "--timeout-s", "30", name}, &out) != 0)
+    throw std::runtime_error(name + " not ready after restart: " + out + "\n" + workers_[name]->log());
+}
+
 Stack::~Stack() {
   for (auto it = order_.rbegin(); it != order_.rend(); ++it) workers_.erase(*it);  // strategy first, recorder last
 }
@@ -82,6 +91,30 @@ std::map<std::string, std::int64_t> Tap::count_by_subject() const {
   std::map<std::string, std::int64_t> out;
   for (const auto& m : msgs_) ++out[m.subject];
   return out;
+}
+
+std::int64_t wait_recorded(const Stack& stack, eventstore::EventStore& store) {
+  natsio::Connection conn({.url = stack.nats_url(), .name = "test-js"});
+  natsio::JetStream js(conn);
+  std::int64_t last = -1, count = -1;
+  for (int i = 0; i < 600; ++i) {
+    last = static_cast<std::int64_t>(js.last_sequence("EVENTS"));
+    count = store.count();
+    if (count == last) return last;
+    usleep(100'000);
+  }
+  throw std::runtime_error("recorder did not catch up: store " + std::to_string(count) + ", stream " +
+                           std::to_string(last));
+}
+
+std::vector<eventstore::StoredEvent> read_all(eventstore::EventStore& store) {
+  std::vector<eventstore::StoredEvent> out;
+  for (std::int64_t after = 0;;) {
+    auto page = store.read(after, 10'000);
+    if (page.empty()) return out;
+    after = page.back().position;
+    for (auto& e : page) out.push_back(std::move(e));
+  }
 }
 
 }  // namespace itest

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "eventstore/event_store.hpp"
 #include "natsio/natsio.hpp"
 #include "servers.hpp"
 
@@ -34,6 +35,9 @@ class Stack {
   /// Runs a binary to completion with the stack's environment; returns its exit code. Output in `log`.
   int run(const std::vector<std::string>& argv, std::string* output = nullptr) const;
   testsupport::Process& worker(const std::string& name) { return *workers_.at(name); }
+  /// Starts (again) one worker, e.g. after kill_hard(), and waits for its heartbeat.
+  void restart(const std::string& name);
+  testsupport::PgServer& pg() { return pg_; }
   const std::string& dir() const { return dir_; }
 
  private:
@@ -62,5 +66,12 @@ class Tap {
   std::vector<Msg> msgs_;
   std::vector<std::unique_ptr<natsio::Subscription>> subs_;
 };
+
+/// Waits (up to 60 s) until the event store holds as many events as the
+/// JetStream stream EVENTS captured; returns that number. Throws on timeout.
+std::int64_t wait_recorded(const Stack& stack, eventstore::EventStore& store);
+
+/// Every stored event, in position order.
+std::vector<eventstore::StoredEvent> read_all(eventstore::EventStore& store);
 
 }  // namespace itest
