@@ -1,4 +1,3 @@
-#define CATCH_CONFIG_RUNNER
 #include <catch2/catch.hpp>
 
 #include <arpa/inet.h>
@@ -186,9 +185,4 @@ TEST_CASE("PgServer creates extra databases", "[.integration][testsupport]") {
   pqxx::connection c(url);
   CHECK(std::string(c.dbname()) == "other_db");
   CHECK_THROWS_AS(pg.create_database("bad name; DROP"), std::invalid_argument);
-}
-
-int main(int argc, char** argv) {
-  ::signal(SIGPIPE, SIG_IGN);
-  return Catch::Session().run(argc, argv);
 }
