@@ -67,14 +67,10 @@ core::ExecutionReport PaperBroker::fill(Order& ord, core::Quantity qty, core::Pr
 
 std::optional<core::Price> PaperBroker::marketable_price(const Order& ord, const Book& book) const {
   const auto& o = ord.submit;
-  if (o.side == core::Side::buy) {
-    if (!book.ask) return std::nullopt;
-    if (o.order_type == core::OrderType::market || *book.ask <= *o.limit_price) return book.ask;
-  } else {
-    if (!book.bid) return std::nullopt;
-    if (o.order_type == core::OrderType::market || *book.bid >= *o.limit_price) return book.bid;
-  }
-  return std::nullopt;
+  const auto px = book.top.touch(o.side);
+  if (!px || o.order_type == core::OrderType::market) return px;
+  const bool marketable = o.side == core::Side::buy ? *px <= *o.limit_price : *px >= *o.limit_price;
+  return marketable ? px : std::nullopt;
 }
 
 std::vector<core::ExecutionReport> PaperBroker::on_submit(const core::OrderSubmit& o,
@@ -174,41 +170,17 @@ std::vector<core::ExecutionReport> PaperBroker::on_market(const std::string& sym
 }
 
 std::vector<core::ExecutionReport> PaperBroker::on_quote(const core::Quote& q) {
-  Book& book = books_[q.symbol];
-  book.bid = q.bid;
-  book.ask = q.ask;
-  book.has_quote = true;
+  books_[q.symbol].top.on_quote(q);
   return on_market(q.symbol, q.ts_event);
 }
 
 std::vector<core::ExecutionReport> PaperBroker::on_trade(const core::Trade& t) {
-  Book& book = books_[t.symbol];
-  if (!book.has_quote) {
-    book.bid = t.price;
-    book.ask = t.price;
-  }
+  books_[t.symbol].top.on_trade(t);
   return on_market(t.symbol, t.ts_event);
 }
 
 std::vector<core::ExecutionReport> PaperBroker::on_bar(const core::Bar& b) {
-  Book& book = books_[b.symbol];
-  switch (b.price_type) {
-    case core::PriceType::bid:
-      book.bid = b.close;
-      book.has_quote = true;
-      break;
-    case core::PriceType::ask:
-      book.ask = b.close;
-      book.has_quote = true;
-      break;
-    case core::PriceType::trade:
-    case core::PriceType::mid:
-      if (!book.has_quote) {
-        book.bid = b.close;
-        book.ask = b.close;
-      }
-      break;
-  }
+  books_[b.symbol].top.on_bar(b);
   return on_market(b.symbol, b.ts_event);
 }
 

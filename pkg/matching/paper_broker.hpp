@@ -35,6 +35,7 @@
 #include "core/enums.hpp"
 #include "core/messages.hpp"
 #include "core/time.hpp"
+#include "core/top_of_book.hpp"
 
 namespace matching {
 
@@ -107,9 +108,7 @@ class PaperBroker {
 
  private:
   struct Book {
-    std::optional<core::Price> bid;
-    std::optional<core::Price> ask;
-    bool has_quote = false;  ///< a Quote or bid/ask bar was seen (trades no longer set the book)
+    core::TopOfBook top;
     std::map<std::uint64_t, std::string> resting;  ///< arrival sequence -> client_order_id
   };
   struct Order {

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "portfolio/portfolio.hpp"
+
 #include <utility>
 
 namespace risk {
@@ -12,7 +14,7 @@ std::optional<core::Price> RiskEngine::reference_price(const core::OrderSubmit& 
   if (o.order_type == core::OrderType::limit && o.limit_price) return o.limit_price;
   const auto it = refs_.find(o.symbol);
   if (it == refs_.end()) return std::nullopt;
-  return o.side == core::Side::buy ? it->second.ask : it->second.bid;
+  return it->second.touch(o.side);
 }
 
 Decision RiskEngine::check(const core::OrderSubmit& o) const {
@@ -25,8 +27,7 @@ Decision RiskEngine::check(const core::OrderSubmit& o) const {
   }
   const auto px = reference_price(o);
   if (!px) return {false, fmt::format("no reference price for {}", o.symbol)};
-  // notional = |quantity| x price (portfolio::notional; risk links only core).
-  const core::Money notional = mul(abs(o.quantity), abs(*px));
+  const core::Money notional = portfolio::notional(o.quantity, *px);
   if (notional > limits_.max_order_notional) {
     return {false, fmt::format("max_order_notional: notional {} exceeds limit {}", notional,
                                limits_.max_order_notional)};
@@ -41,41 +42,9 @@ Decision RiskEngine::check(const core::OrderSubmit& o) const {
   return {true, ""};
 }
 
-void RiskEngine::on_quote(const core::Quote& q) {
-  auto& r = refs_[q.symbol];
-  r.bid = q.bid;
-  r.ask = q.ask;
-  r.has_quote = true;
-}
-
-void RiskEngine::on_trade(const core::Trade& t) {
-  auto& r = refs_[t.symbol];
-  if (!r.has_quote) {
-    r.bid = t.price;
-    r.ask = t.price;
-  }
-}
-
-void RiskEngine::on_bar(const core::Bar& b) {
-  auto& r = refs_[b.symbol];
-  switch (b.price_type) {
-    case core::PriceType::bid:
-      r.bid = b.close;
-      r.has_quote = true;
-      break;
-    case core::PriceType::ask:
-      r.ask = b.close;
-      r.has_quote = true;
-      break;
-    case core::PriceType::trade:
-    case core::PriceType::mid:
-      if (!r.has_quote) {
-        r.bid = b.close;
-        r.ask = b.close;
-      }
-      break;
-  }
-}
+void RiskEngine::on_quote(const core::Quote& q) { refs_[q.symbol].on_quote(q); }
+void RiskEngine::on_trade(const core::Trade& t) { refs_[t.symbol].on_trade(t); }
+void RiskEngine::on_bar(const core::Bar& b) { refs_[b.symbol].on_bar(b); }
 
 void RiskEngine::on_execution(const core::ExecutionReport& r) {
   if (!r.last_qty.is_positive()) return;

@@ -18,6 +18,7 @@
 #include "core/decimal.hpp"
 #include "core/enums.hpp"
 #include "core/messages.hpp"
+#include "core/top_of_book.hpp"
 #include "core/time.hpp"
 
 namespace risk {
@@ -57,9 +58,8 @@ class RiskEngine {
   /// Position is from fills only (in-flight orders are not counted).
   Decision check(const core::OrderSubmit& o) const;
 
-  /// Reference prices, same rule as matching::PaperBroker: a quote sets bid and ask;
-  /// a trade (or trade/mid bar close) sets both only while the symbol has had no
-  /// quote; a bid/ask bar sets that side to its close (and counts as a quote).
+  /// Reference prices per symbol, by the rule of core::TopOfBook (the same one the
+  /// paper broker fills by).
   void on_quote(const core::Quote& q);
   void on_trade(const core::Trade& t);
   void on_bar(const core::Bar& b);
@@ -83,16 +83,10 @@ class RiskEngine {
   std::optional<core::Price> reference_price(const core::OrderSubmit& o) const;
 
  private:
-  struct Reference {
-    std::optional<core::Price> bid;
-    std::optional<core::Price> ask;
-    bool has_quote = false;
-  };
-
   Limits limits_;
   core::TradingState state_ = core::TradingState::active;
   std::string state_reason_;
-  std::map<std::string, Reference> refs_;        ///< by symbol
+  std::map<std::string, core::TopOfBook> refs_;  ///< by symbol
   std::map<std::string, core::Quantity> positions_;  ///< by symbol, signed
 };
 
