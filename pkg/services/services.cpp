@@ -60,6 +60,7 @@ void RiskService::on_market(const natsio::Message& m) {
   rt_.count_in();
   auto r = decode_market(dec_, m);
   if (!r) return rt_.dead_letter(m.subject, r.error(), m.data);
+  market_ts_ = std::max(market_ts_, market_ts(*r));
   std::visit(overloaded{[&](const core::Quote& q) { engine_.on_quote(q); },
                         [&](const core::Trade& t) { engine_.on_trade(t); },
                         [&](const core::Bar& b) { engine_.on_bar(b); }},
@@ -77,17 +78,20 @@ void RiskService::on_order(const natsio::Message& m) {
   rt_.count_in();
   auto r = dec_.decode_order_command(m.data);
   if (!r) return rt_.dead_letter(m.subject, r.error(), m.data, m.reply);
-  // Hand-typed orders carry no time: stamp it at ingress. From here on the
-  // stamped time is data, recorded with the approved order.
+  // Hand-typed orders carry no time: stamp them at ingress with the market's
+  // time (the latest market event seen), so an order typed during a replay of
+  // 2014 lives in 2014; the wall clock only before any market data. From here
+  // on the stamped time is data, recorded with the approved order.
+  const auto now = market_ts_ != 0 ? market_ts_ : rt_.clock().now();
   if (auto* cancel = std::get_if<core::OrderCancel>(&*r)) {
-    if (cancel->ts_event == 0) cancel->ts_event = rt_.clock().now();
+    if (cancel->ts_event == 0) cancel->ts_event = now;
     const auto out = codec::encode(*cancel);
     rt_.publish(subjects::kTradingOrdersApproved, out);
     if (!m.reply.empty()) rt_.conn().publish(m.reply, out);
     return;
   }
   auto& order = std::get<core::OrderSubmit>(*r);
-  if (order.ts_event == 0) order.ts_event = rt_.clock().now();
+  if (order.ts_event == 0) order.ts_event = now;
   const auto decision = engine_.check(order);
   if (decision.approved) {
     const auto out = codec::encode(order);

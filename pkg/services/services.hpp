@@ -47,6 +47,7 @@ class RiskService {
   Runtime& rt_;
   codec::Decoder dec_;
   risk::RiskEngine engine_;
+  core::TimestampNs market_ts_ = 0;  ///< latest market event time seen (stamps hand-typed orders)
   std::vector<std::unique_ptr<natsio::Subscription>> subs_;
 };
 

@@ -6,8 +6,14 @@ import { connect, StringCodec } from "nats";
 const sc = StringCodec();
 const nc = await connect({ servers: process.env.NATS_URL ?? "nats://127.0.0.1:4222" });
 const execs = [];
+const rawExecs = []; // raw text: int64 nanosecond times do not fit a JS number
 const deadLetters = [];
-nc.subscribe("trading.executions", { callback: (_e, m) => execs.push(JSON.parse(sc.decode(m.data))) });
+nc.subscribe("trading.executions", {
+  callback: (_e, m) => {
+    rawExecs.push(sc.decode(m.data));
+    execs.push(JSON.parse(sc.decode(m.data)));
+  },
+});
 nc.subscribe("ops.dead_letter", { callback: (_e, m) => deadLetters.push(JSON.parse(sc.decode(m.data))) });
 await nc.flush();
 
@@ -39,6 +45,8 @@ check(r[0]?.exec_type === "new" && r[0]?.order_status === "new", "market order: 
 check(r[1]?.exec_type === "fill" && r[1]?.order_status === "filled", "market order: then filled");
 check(r[1]?.last_px === "1.38755" && r[1]?.last_qty === "1000", "market buy fills at the ask, full quantity");
 check(r[1]?.cum_qty === "1000" && r[1]?.leaves_qty === "0" && r[1]?.avg_px === "1.38755", "cum_qty, leaves_qty, avg_px");
+check(rawExecs.filter((t) => t.includes('"client_order_id":"manual-1"')).every((t) => t.includes('"ts_event":1399334400158000000')),
+  "an order typed without ts_event lives at the market's time (the last quote's ts_event), not the wall clock");
 
 // 2. a resting limit order, then cancel it
 pub("trading.orders", '{"type":"order.submit","client_order_id":"manual-2","symbol":"EURUSD","side":"buy","order_type":"limit","quantity":"500","limit_price":"1.38000","time_in_force":"gtc"}');
