@@ -56,6 +56,10 @@ void RiskService::announce() {
   rt_.publish(subjects::kRiskState, codec::encode(ev));
 }
 
+core::TimestampNs RiskService::ingress_time() const {
+  return market_ts_ != 0 ? market_ts_ : rt_.clock().now();
+}
+
 void RiskService::on_market(const natsio::Message& m) {
   rt_.count_in();
   auto r = decode_market(dec_, m);
@@ -78,11 +82,9 @@ void RiskService::on_order(const natsio::Message& m) {
   rt_.count_in();
   auto r = dec_.decode_order_command(m.data);
   if (!r) return rt_.dead_letter(m.subject, r.error(), m.data, m.reply);
-  // Hand-typed orders carry no time: stamp them at ingress with the market's
-  // time (the latest market event seen), so an order typed during a replay of
-  // 2014 lives in 2014; the wall clock only before any market data. From here
-  // on the stamped time is data, recorded with the approved order.
-  const auto now = market_ts_ != 0 ? market_ts_ : rt_.clock().now();
+  // Hand-typed orders carry no time: stamp them at ingress (ingress_time). From
+  // here on the stamped time is data, recorded with the approved order.
+  const auto now = ingress_time();
   if (auto* cancel = std::get_if<core::OrderCancel>(&*r)) {
     if (cancel->ts_event == 0) cancel->ts_event = now;
     const auto out = codec::encode(*cancel);
@@ -109,7 +111,7 @@ void RiskService::on_command(const natsio::Message& m) {
   rt_.count_in();
   auto r = dec_.decode_risk_command(m.data);
   if (!r) return rt_.dead_letter(m.subject, r.error(), m.data, m.reply);
-  const auto ts = r->ts_event != 0 ? r->ts_event : rt_.clock().now();
+  const auto ts = r->ts_event != 0 ? r->ts_event : ingress_time();
   const auto reason = r->reason.empty() ? std::string("set by command") : r->reason;
   const auto ev = engine_.set_state(r->trading_state, reason, "manual", ts);
   if (ev) rt_.publish(subjects::kRiskState, codec::encode(*ev));

@@ -44,6 +44,10 @@ class RiskService {
   void on_market(const natsio::Message& m);
   void on_execution(const natsio::Message& m);
   void on_command(const natsio::Message& m);
+  /// Time for an order or command typed without ts_event: the latest market
+  /// event time seen, so one typed during a replay of 2014 lives in 2014; the
+  /// wall clock only before any market data.
+  core::TimestampNs ingress_time() const;
   Runtime& rt_;
   codec::Decoder dec_;
   risk::RiskEngine engine_;
