@@ -1,0 +1,221 @@
+// Benchmark (not a test): tick-to-trade latency through strategy -> risk-state ->
+// execution, beside a raw nats.c relay of the same hops and message sizes,
+// measured in the same run on the same nats-server.
+//
+//   build/tests/bench/tick_to_trade [--rate 10000] [--seconds 6] [--file F] [--fast 2] [--slow 5]
+//
+// Tick-to-trade: from this program publishing a quote on market.data.<symbol> to it
+// receiving the first execution_report of the order that quote caused, on
+// trading.executions. Both clock readings are taken in this process
+// (steady_clock), so no cross-process clock is involved. Quotes are real (by default
+// ../shared/data/quotes_IBM_2013-10-08.csv); their ts_event is rewritten to
+// first_ts + i so each report maps back to the quote that caused it (the strategy
+// stamps its order with the quote's ts_event, and execution its reports with the
+// order's). The strategy runs with short SMAs so that many quotes cause orders.
+//
+// The raw limit: 3 relay processes (nats.c, SendAsap, no decoding) chained
+// q -> o -> a -> e, i.e. the same 4 publish->deliver hops, with payloads padded to
+// our message sizes, at the same quote rate.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "codec/codec.hpp"
+#include "marketdata/reader.hpp"
+#include "natsio/natsio.hpp"
+#include "servers.hpp"
+#include "subjects/subjects.hpp"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Stats {
+  std::size_t n = 0;
+  double p50 = 0, p99 = 0, p999 = 0, max = 0;
+};
+
+Stats stats(std::vector<double> us) {
+  Stats s;
+  s.n = us.size();
+  if (us.empty()) return s;
+  std::sort(us.begin(), us.end());
+  auto at = [&](double q) { return us[std::min(us.size() - 1, static_cast<std::size_t>(q * us.size()))]; };
+  s.p50 = at(0.50);
+  s.p99 = at(0.99);
+  s.p999 = at(0.999);
+  s.max = us.back();
+  return s;
+}
+
+std::string arg(int argc, char** argv, const char* name, const std::string& dflt) {
+  for (int i = 1; i + 1 < argc; ++i)
+    if (std::strcmp(argv[i], name) == 0) return argv[i + 1];
+  return dflt;
+}
+
+// relay mode: subscribe IN, republish the first token of each payload padded to SIZE bytes on OUT.
+int relay(const std::string& url, const std::string& in, const std::string& out, std::size_t size) {
+  natsio::Library lib;
+  natsio::Connection conn({.url = url, .name = "bench-relay", .send_asap = true});
+  std::string buf;
+  natsio::Subscription sub(conn, in, [&](const natsio::Message& m) {
+    const auto sp = m.data.find(' ');
+    buf.assign(m.data.substr(0, sp));
+    buf.resize(std::max(size, buf.size()), ' ');
+    conn.publish(out, buf);
+  });
+  conn.flush();
+  std::printf("READY\n");
+  std::fflush(stdout);
+  std::this_thread::sleep_for(std::chrono::hours(1));  // killed by the parent
+  return 0;
+}
+
+/// Publishes `n` payloads at `rate`/s on `subject`; make(i) builds payload i; sent[i] = send time.
+template <class Make>
+void paced_publish(natsio::Connection& conn, const std::string& subject, std::size_t n, double rate, Make&& make,
+                   std::vector<Clock::time_point>& sent) {
+  const auto start = Clock::now();
+  const auto period = std::chrono::nanoseconds(static_cast<std::int64_t>(1e9 / rate));
+  for (std::size_t i = 0; i < n; ++i) {
+    std::this_thread::sleep_until(start + period * static_cast<std::int64_t>(i));
+    const std::string payload = make(i);
+    sent[i] = Clock::now();
+    conn.publish(subject, payload);
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) try {
+  if (argc >= 2 && std::string(argv[1]) == "relay")
+    return relay(argv[2], argv[3], argv[4], static_cast<std::size_t>(std::stoul(argv[5])));
+
+  const double rate = std::stod(arg(argc, argv, "--rate", "10000"));
+  const double seconds = std::stod(arg(argc, argv, "--seconds", "6"));
+  const std::string file = arg(argc, argv, "--file", testsupport::shared_data_dir() + "/quotes_IBM_2013-10-08.csv");
+  const std::string fast = arg(argc, argv, "--fast", "2"), slow = arg(argc, argv, "--slow", "5");
+
+  // Real quotes, rewritten to unique ts_event.
+  std::vector<core::Quote> quotes;
+  marketdata::Reader reader(file);
+  const std::size_t want = static_cast<std::size_t>(rate * seconds);
+  while (quotes.size() < want) {
+    auto r = reader.next();
+    if (!r) break;
+    if (*r && std::holds_alternative<core::Quote>(r->value())) quotes.push_back(std::get<core::Quote>(r->value()));
+  }
+  if (quotes.empty()) throw std::runtime_error("no quotes in " + file);
+  const core::TimestampNs base = quotes.front().ts_event;
+  for (std::size_t i = 0; i < quotes.size(); ++i) quotes[i].ts_event = base + static_cast<core::TimestampNs>(i);
+  const std::string symbol = quotes.front().symbol;
+  const std::string md_subject = subjects::market_data(symbol);
+
+  testsupport::NatsServer nats(false);
+  natsio::Library lib;
+  natsio::Connection pub({.url = nats.url(), .name = "bench-pub", .send_asap = true});
+  natsio::Connection sub_conn({.url = nats.url(), .name = "bench-sub", .send_asap = true});
+
+  // Message sizes on each hop of our pipeline, for the raw relay.
+  core::OrderSubmit sample_order{.client_order_id = "ma_cross-" + symbol + "-12345", .symbol = symbol,
+                                 .quantity = core::Decimal::from_int(1), .time_in_force = core::TimeInForce::ioc,
+                                 .strategy_id = "ma_cross", .ts_event = base};
+  core::ExecutionReport sample_report{.client_order_id = sample_order.client_order_id,
+                                      .exec_id = sample_order.client_order_id + "-1", .symbol = symbol,
+                                      .quantity = sample_order.quantity, .ts_event = base};
+  const std::size_t q_size = codec::encode(quotes.front()).size();
+  const std::size_t o_size = codec::encode(sample_order).size();
+  const std::size_t e_size = codec::encode(sample_report).size();
+
+  // ---- raw relay: q -> o -> a -> e
+  std::vector<double> raw_us;
+  {
+    const std::string self = argv[0];
+    std::vector<std::unique_ptr<testsupport::Process>> relays;
+    const std::vector<std::tuple<std::string, std::string, std::size_t>> hops{
+        {"bench.q", "bench.o", o_size}, {"bench.o", "bench.a", o_size}, {"bench.a", "bench.e", e_size}};
+    for (const auto& [in, out, size] : hops) {
+      relays.push_back(std::make_unique<testsupport::Process>(
+          std::vector<std::string>{self, "relay", nats.url(), in, out, std::to_string(size)}));
+      while (relays.back()->log().find("READY") == std::string::npos) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    std::vector<Clock::time_point> sent(quotes.size());
+    std::mutex mu;
+    std::atomic<std::size_t> got{0};
+    natsio::Subscription s(sub_conn, "bench.e", [&](const natsio::Message& m) {
+      const auto now = Clock::now();
+      const auto i = std::stoul(std::string(m.data.substr(0, m.data.find(' '))));
+      std::lock_guard lock(mu);
+      raw_us.push_back(std::chrono::duration<double, std::micro>(now - sent[i]).count());
+      ++got;
+    });
+    sub_conn.flush();
+    paced_publish(pub, "bench.q", quotes.size(), rate, [&](std::size_t i) {
+      std::string p = std::to_string(i);
+      p.resize(q_size, ' ');
+      return p;
+    }, sent);
+    for (int w = 0; w < 50 && got < quotes.size(); ++w) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+
+  // ---- our pipeline: strategy -> risk-state -> execution
+  std::vector<double> ours_us;
+  std::size_t orders = 0;
+  {
+    const std::vector<std::pair<std::string, std::string>> env{
+        {"NATS_URL", nats.url()}, {"STRATEGY_FAST", fast}, {"STRATEGY_SLOW", slow}, {"STRATEGY_QUANTITY", "1"},
+        {"HEARTBEAT_MS", "200"}, {"TRADER_CONFIG", ""}};
+    const std::string bin = testsupport::build_dir() + "/cmd/";
+    std::vector<std::unique_ptr<testsupport::Process>> workers;
+    for (const char* w : {"ops", "execution", "risk-state", "strategy"})
+      workers.push_back(std::make_unique<testsupport::Process>(std::vector<std::string>{bin + w}, env));
+    testsupport::Process ready({bin + "traderctl", "wait-ready", "--timeout-s", "30", "ops", "execution", "risk-state",
+                                "strategy"},
+                               env);
+    if (ready.wait() != 0) throw std::runtime_error("workers not ready: " + ready.log());
+
+    std::vector<Clock::time_point> sent(quotes.size());
+    std::mutex mu;
+    std::map<std::string, bool> seen;
+    codec::Decoder dec;
+    natsio::Subscription s(sub_conn, subjects::kTradingExecutions, [&](const natsio::Message& m) {
+      const auto now = Clock::now();
+      auto r = dec.decode_execution_report(m.data);
+      if (!r) return;
+      std::lock_guard lock(mu);
+      if (!seen.emplace(r->client_order_id, true).second) return;  // first report of each order
+      const auto i = static_cast<std::size_t>(r->ts_event - base);
+      if (i < sent.size()) ours_us.push_back(std::chrono::duration<double, std::micro>(now - sent[i]).count());
+    });
+    sub_conn.flush();
+    paced_publish(pub, md_subject, quotes.size(), rate, [&](std::size_t i) { return codec::encode(quotes[i]); }, sent);
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    std::lock_guard lock(mu);
+    orders = seen.size();
+  }
+
+  const auto raw = stats(raw_us), ours = stats(ours_us);
+  fmt::print("tick-to-trade, {} real {} quotes from {} at {:.0f}/s ({} hops: quote {} B, order {} B, report {} B)\n",
+             quotes.size(), symbol, file.substr(file.rfind('/') + 1), rate, 4, q_size, o_size, e_size);
+  fmt::print("| path | samples | p50 us | p99 us | p99.9 us | max us |\n|---|---:|---:|---:|---:|---:|\n");
+  fmt::print("| raw nats.c relay, 4 hops | {} | {:.0f} | {:.0f} | {:.0f} | {:.0f} |\n", raw.n, raw.p50, raw.p99, raw.p999,
+             raw.max);
+  fmt::print("| strategy -> risk-state -> execution | {} | {:.0f} | {:.0f} | {:.0f} | {:.0f} |\n", ours.n, ours.p50,
+             ours.p99, ours.p999, ours.max);
+  fmt::print("ratio to the raw relay: p50 {:.2f}x, p99 {:.2f}x (orders: {})\n", raw.p50 > 0 ? ours.p50 / raw.p50 : 0.0,
+             raw.p99 > 0 ? ours.p99 / raw.p99 : 0.0, orders);
+  return 0;
+} catch (const std::exception& e) {
+  std::fprintf(stderr, "tick_to_trade: %s\n", e.what());
+  return 1;
+}
