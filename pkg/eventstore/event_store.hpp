@@ -99,6 +99,15 @@ class EventStore {
   virtual std::int64_t count() = 0;
 };
 
+/// Result of checking the hash chain (see schema/002_hash_chain.sql).
+struct VerifyResult {
+  std::int64_t events = 0;               ///< events checked
+  bool ok = true;
+  std::int64_t first_bad_position = 0;   ///< 0 when ok
+  std::string problem;                   ///< what is wrong there, "" when ok
+  std::string head_hash;                 ///< hex SHA-256 of the newest event ("" if empty)
+};
+
 /// PostgreSQL backend: one connection, opened lazily again after it breaks.
 ///
 /// Positions come from an identity column. append() holds a transaction-level
@@ -131,6 +140,14 @@ class PgStore final : public EventStore {
   std::vector<std::pair<std::string, std::int64_t>> count_by_type() override;
   std::vector<std::pair<std::string, std::int64_t>> count_by_subject() override;
   std::int64_t count() override;
+
+  /// Recomputes every event's hash and its link to the previous event, in one
+  /// server-side pass, and reports the first event where either fails: a changed
+  /// column breaks its own hash, a deleted event breaks the next one's link, a
+  /// moved position breaks both. Keep `head_hash` somewhere else to catch a
+  /// truncated tail or a rewritten chain.
+  /// @throws StoreUnavailable, std::runtime_error as read().
+  VerifyResult verify();
 
   /// How many migrations the constructor applied (0 if the schema was current).
   std::size_t migrations_applied() const noexcept { return migrations_applied_; }

@@ -210,4 +210,35 @@ std::int64_t PgStore::count() {
   });
 }
 
+VerifyResult PgStore::verify() {
+  return impl_->run("verify", [](pqxx::connection& c, bool&) {
+    pqxx::read_transaction t(c, "verify");
+    // One pass in position order: each event's own hash, and its link to the one before.
+    const pqxx::result r = t.exec(R"(
+      WITH checked AS (
+        SELECT position,
+               hash = sha256(prev_hash || events_hash_input(position, msg_id, subject, type,
+                                                            client_order_id, ts_event, payload)) AS self_ok,
+               prev_hash = coalesce(lag(hash) OVER (ORDER BY position), '\x'::bytea) AS link_ok
+          FROM events)
+      SELECT (SELECT count(*) FROM events),
+             (SELECT encode(hash, 'hex') FROM events ORDER BY position DESC LIMIT 1),
+             bad.position, bad.self_ok, bad.link_ok
+        FROM (SELECT 1) one
+        LEFT JOIN LATERAL (SELECT * FROM checked WHERE NOT (self_ok AND link_ok)
+                            ORDER BY position LIMIT 1) bad ON true)");
+    VerifyResult v;
+    v.events = r[0][0].as<std::int64_t>();
+    if (!r[0][1].is_null()) v.head_hash = r[0][1].c_str();
+    if (!r[0][2].is_null()) {
+      v.ok = false;
+      v.first_bad_position = r[0][2].as<std::int64_t>();
+      const bool self_ok = r[0][3].as<bool>();
+      v.problem = self_ok ? "its link to the previous event is broken (an event before it was deleted or moved)"
+                          : "its contents do not match its hash (the event was changed or moved)";
+    }
+    return v;
+  });
+}
+
 }  // namespace eventstore

@@ -24,6 +24,8 @@ commands:
   status                          ask ops.status: every worker's health
   report                          ask the reporter (ops.report) for the final performance report
   events                          count recorded events by type and by subject (event store)
+  verify                          check the event store's hash chain; exit 1 if any event was
+                                  changed, deleted or reordered behind the store's back
   halt [REASON]                   risk.management trading_state.set halted
   reduce [REASON]                 risk.management trading_state.set reducing
   resume [REASON]                 risk.management trading_state.set active
@@ -156,6 +158,18 @@ int run_ctl(int argc, char** argv) {
       fmt::print("  {:<24} {:>10}\n", "subject", "count");
       for (const auto& [subject, n] : store.count_by_subject()) fmt::print("  {:<24} {:>10}\n", subject, n);
       return 0;
+    }
+    if (a.command == "verify") {
+      const auto url = env_or("DATABASE_URL", "");
+      if (url.empty()) throw std::runtime_error("DATABASE_URL is not set");
+      eventstore::PgStore store(url);
+      const auto v = store.verify();
+      if (v.ok) {
+        fmt::print("ok: {} events, hash chain intact; head hash {}\n", v.events, v.head_hash.empty() ? "-" : v.head_hash);
+        return 0;
+      }
+      fmt::print("TAMPERED: event at position {}: {} ({} events checked)\n", v.first_bad_position, v.problem, v.events);
+      return 1;
     }
     natsio::Library lib;
     natsio::Connection conn({.url = env_or("NATS_URL", "nats://127.0.0.1:4222"), .name = "traderctl",

@@ -6,6 +6,8 @@
 #include <set>
 #include <thread>
 
+#include <fmt/format.h>
+
 #include "codec/codec.hpp"
 #include "eventstore/event_store.hpp"
 #include "stack.hpp"
@@ -92,6 +94,9 @@ TEST_CASE("a real EURUSD session flows through every worker into the event store
   const auto seen = tap.count_by_subject();
   CHECK(stored == static_cast<std::int64_t>(bus.size()));
   CHECK(stored_by_subject == seen);
+  std::string verify_out;
+  CHECK(stack.run({itest::bin("traderctl"), "verify"}, &verify_out) == 0);
+  CHECK_THAT(verify_out, Catch::Contains(fmt::format("ok: {} events, hash chain intact", stored)));
 
   // The reporter's P&L equals a recomputation from the recorded fills.
   std::int64_t fills = 0;

@@ -1,0 +1,116 @@
+// The hash chain catches changes made behind the store's back: a superuser
+// disables the append-only trigger and changes, deletes or moves events.
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+#include <pqxx/pqxx>
+
+#include "eventstore/event_store.hpp"
+#include "eventstore/migrations.hpp"
+#include "servers.hpp"
+
+namespace {
+
+std::vector<eventstore::NewEvent> batch(int from, int n) {
+  std::vector<eventstore::NewEvent> out;
+  for (int i = from; i < from + n; ++i) {
+    out.push_back({.msg_id = "EVENTS:" + std::to_string(i),
+                   .subject = "trading.orders",
+                   .type = "order.submit",
+                   .client_order_id = "c-" + std::to_string(i),
+                   .ts_event = 1'399'334'400'000'000'000 + i,
+                   .payload = R"({"type":"order.submit","quantity":")" + std::to_string(i) + R"("})"});
+  }
+  return out;
+}
+
+/// Runs `sql` as the superuser with the append-only trigger switched off, as an attacker would.
+void tamper(const std::string& url, const std::string& sql) {
+  pqxx::connection c(url);
+  pqxx::work w(c);
+  w.exec("ALTER TABLE events DISABLE TRIGGER events_no_update_delete");
+  w.exec(sql);
+  w.exec("ALTER TABLE events ENABLE TRIGGER events_no_update_delete");
+  w.commit();
+}
+
+}  // namespace
+
+TEST_CASE("verify accepts an untouched store and names the first tampered event", "[.integration][eventstore][verify]") {
+  testsupport::PgServer pg;
+  eventstore::PgStore store(pg.url());
+  CHECK(store.verify().ok);  // empty
+  REQUIRE(store.append(batch(1, 30)) == 30);
+  REQUIRE(store.append(batch(31, 20)) == 20);  // chained across batches
+  const auto clean = store.verify();
+  CHECK(clean.ok);
+  CHECK(clean.events == 50);
+  CHECK(clean.head_hash.size() == 64);
+
+  SECTION("a changed payload") {
+    tamper(pg.url(), R"(UPDATE events SET payload = '{"type":"order.submit","quantity":"9999"}' WHERE position = 17)");
+    const auto v = store.verify();
+    CHECK_FALSE(v.ok);
+    CHECK(v.first_bad_position == 17);
+    CHECK_THAT(v.problem, Catch::Contains("do not match its hash"));
+  }
+  SECTION("a deleted event") {
+    tamper(pg.url(), "DELETE FROM events WHERE position = 23");
+    const auto v = store.verify();
+    CHECK_FALSE(v.ok);
+    CHECK(v.first_bad_position == 24);
+    CHECK_THAT(v.problem, Catch::Contains("link to the previous event is broken"));
+  }
+  SECTION("two events swapped, each with its hashes") {
+    // position is GENERATED ALWAYS, so a reordering moves the contents instead.
+    tamper(pg.url(), "UPDATE events e SET payload = o.payload, client_order_id = o.client_order_id, "
+                     "ts_event = o.ts_event, hash = o.hash, prev_hash = o.prev_hash "
+                     "FROM events o WHERE (e.position, o.position) IN ((5, 6), (6, 5))");
+    const auto v = store.verify();
+    CHECK_FALSE(v.ok);
+    CHECK(v.first_bad_position == 5);
+  }
+  SECTION("a changed subject, with the hash recomputed for that row alone") {
+    tamper(pg.url(), "UPDATE events SET subject = 'trading.executions', "
+                     "hash = sha256(prev_hash || events_hash_input(position, msg_id, 'trading.executions', type, "
+                     "client_order_id, ts_event, payload)) WHERE position = 40");
+    const auto v = store.verify();
+    CHECK_FALSE(v.ok);
+    CHECK(v.first_bad_position == 41);  // the next event still links to the old hash
+  }
+  SECTION("appending after a clean verify keeps the chain whole") {
+    REQUIRE(store.append(batch(51, 5)) == 5);
+    const auto v = store.verify();
+    CHECK(v.ok);
+    CHECK(v.events == 55);
+    CHECK(v.head_hash != clean.head_hash);
+  }
+}
+
+TEST_CASE("migrating a store recorded before the hash chain chains its events", "[.integration][eventstore][verify]") {
+  testsupport::PgServer pg;
+  {  // a database at schema version 1, with events in it
+    pqxx::connection c(pg.url());
+    pqxx::work w(c);
+    w.exec("CREATE TABLE schema_migrations (version int PRIMARY KEY, name text NOT NULL, "
+           "applied_at timestamptz NOT NULL DEFAULT now())");
+    const auto first = eventstore::embedded_migrations().front();
+    REQUIRE(first.version == 1);
+    w.exec(std::string(first.sql));
+    w.exec("INSERT INTO schema_migrations (version, name) VALUES (1, " + w.quote(std::string(first.name)) + ")");
+    for (const auto& e : batch(1, 10)) {
+      w.exec("INSERT INTO events (msg_id, subject, type, client_order_id, ts_event, payload) VALUES (" +
+             w.quote(e.msg_id) + "," + w.quote(e.subject) + "," + w.quote(e.type) + "," + w.quote(*e.client_order_id) +
+             "," + std::to_string(*e.ts_event) + "," + w.quote(e.payload) + ")");
+    }
+    w.commit();
+  }
+  eventstore::PgStore store(pg.url());  // applies 002_hash_chain
+  CHECK(store.migrations_applied() == eventstore::embedded_migrations().size() - 1);
+  REQUIRE(store.append(batch(11, 5)) == 5);
+  const auto v = store.verify();
+  CHECK(v.ok);
+  CHECK(v.events == 15);
+}
