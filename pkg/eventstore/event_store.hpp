@@ -97,6 +97,11 @@ class EventStore {
 
   /// Number of stored events.
   virtual std::int64_t count() = 0;
+
+  /// msg_id of the newest event (highest position) whose msg_id starts with
+  /// `prefix`, e.g. "EVENTS:" -> "EVENTS:10478"; nullopt if there is none.
+  /// The recorder resumes its stream right after it.
+  virtual std::optional<std::string> last_msg_id(std::string_view prefix) = 0;
 };
 
 /// Result of checking the hash chain (see schema/002_hash_chain.sql).
@@ -140,6 +145,7 @@ class PgStore final : public EventStore {
   std::vector<std::pair<std::string, std::int64_t>> count_by_type() override;
   std::vector<std::pair<std::string, std::int64_t>> count_by_subject() override;
   std::int64_t count() override;
+  std::optional<std::string> last_msg_id(std::string_view prefix) override;
 
   /// Recomputes every event's hash and its link to the previous event, in one
   /// server-side pass, and reports the first event where either fails: a changed
@@ -171,6 +177,7 @@ class MemoryStore final : public EventStore {
   std::vector<std::pair<std::string, std::int64_t>> count_by_type() override;
   std::vector<std::pair<std::string, std::int64_t>> count_by_subject() override;
   std::int64_t count() override;
+  std::optional<std::string> last_msg_id(std::string_view prefix) override;
 
   /// Test hook: while true, every call throws StoreUnavailable (an outage).
   void set_unavailable(bool unavailable);

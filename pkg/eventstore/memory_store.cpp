@@ -83,4 +83,12 @@ std::int64_t MemoryStore::count() {
   return static_cast<std::int64_t>(events_.size());
 }
 
+std::optional<std::string> MemoryStore::last_msg_id(std::string_view prefix) {
+  const std::lock_guard lock(mu_);
+  check_available();
+  for (auto it = events_.rbegin(); it != events_.rend(); ++it)
+    if (it->msg_id.starts_with(prefix)) return it->msg_id;
+  return std::nullopt;
+}
+
 }  // namespace eventstore

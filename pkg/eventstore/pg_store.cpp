@@ -210,6 +210,17 @@ std::int64_t PgStore::count() {
   });
 }
 
+std::optional<std::string> PgStore::last_msg_id(std::string_view prefix) {
+  return impl_->run("last_msg_id", [&](pqxx::connection& c, bool&) -> std::optional<std::string> {
+    pqxx::nontransaction t(c, "last_msg_id");
+    // Walks the primary key backwards; the newest events normally match at once.
+    const pqxx::result r = t.exec_params(
+        "SELECT msg_id FROM events WHERE starts_with(msg_id, $1) ORDER BY position DESC LIMIT 1", std::string(prefix));
+    if (r.empty()) return std::nullopt;
+    return text(r[0][0]);
+  });
+}
+
 VerifyResult PgStore::verify() {
   return impl_->run("verify", [](pqxx::connection& c, bool&) {
     pqxx::read_transaction t(c, "verify");

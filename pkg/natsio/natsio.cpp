@@ -200,16 +200,26 @@ void JetStream::ensure_stream(const std::string& name, const std::vector<std::st
   if (s != NATS_OK) throw_status(fmt::format("ensure stream {} (jetstream error {})", name, static_cast<int>(err)), s);
 }
 
-void JetStream::pull_subscribe(const std::string& stream, const std::string& durable, std::int64_t ack_wait_ms) {
+void JetStream::pull_subscribe(const std::string& stream, const std::string& durable, std::int64_t ack_wait_ms,
+                               std::uint64_t start_seq) {
+  jsErrCode err = static_cast<jsErrCode>(0);
+  const natsStatus del = js_DeleteConsumer(js_, stream.c_str(), durable.c_str(), nullptr, &err);
+  if (del != NATS_OK && err != JSConsumerNotFoundErr && del != NATS_NOT_FOUND)
+    throw_status(fmt::format("delete consumer {} on {} (jetstream error {})", durable, stream, static_cast<int>(err)), del);
   jsSubOptions so;
   jsSubOptions_Init(&so);
   so.Stream = stream.c_str();
   so.Config.AckPolicy = js_AckAll;
-  so.Config.DeliverPolicy = js_DeliverAll;
+  if (start_seq <= 1) {
+    so.Config.DeliverPolicy = js_DeliverAll;
+  } else {
+    so.Config.DeliverPolicy = js_DeliverByStartSequence;
+    so.Config.OptStartSeq = start_seq;
+  }
   so.Config.AckWait = ack_wait_ms * 1'000'000;  // ns
   so.Config.MaxAckPending = -1;
   so.Config.MaxWaiting = 4;
-  jsErrCode err = static_cast<jsErrCode>(0);
+  err = static_cast<jsErrCode>(0);
   const natsStatus s = js_PullSubscribe(&pull_, js_, ">", durable.c_str(), nullptr, &so, &err);
   if (s != NATS_OK) throw_status(fmt::format("pull subscribe {} on {} (jetstream error {})", durable, stream, static_cast<int>(err)), s);
 }

@@ -146,8 +146,13 @@ class JetStream {
   /// Creates the stream (file storage, limits retention) or updates its
   /// subject list if it exists. Throws NatsError.
   void ensure_stream(const std::string& name, const std::vector<std::string>& subjects);
-  /// Durable pull consumer with AckAll, deliver-all, on `stream`. Throws NatsError.
-  void pull_subscribe(const std::string& stream, const std::string& durable, std::int64_t ack_wait_ms);
+  /// Durable pull consumer with AckAll on `stream`, (re)created so that it
+  /// delivers from stream sequence `start_seq` on (1 = everything): an existing
+  /// consumer of that name is deleted first, so whatever it had delivered but not
+  /// seen acknowledged does not matter; the caller's own checkpoint decides.
+  /// Throws NatsError.
+  void pull_subscribe(const std::string& stream, const std::string& durable, std::int64_t ack_wait_ms,
+                      std::uint64_t start_seq);
   /// Up to `batch` messages, waiting at most timeout_ms. Empty on timeout.
   /// Throws NatsError on other failures (e.g. connection closed).
   std::vector<JsMessage> fetch(int batch, std::int64_t timeout_ms);

@@ -41,8 +41,24 @@ std::string json_string(std::string_view raw) {
 
 std::int64_t run_recorder(Runtime& rt, eventstore::EventStore& store, const RecorderConfig& cfg,
                           const std::atomic<bool>& stop) {
+  // The event store is the checkpoint: resume right after the newest event stored
+  // from this stream. A batch that a killed recorder fetched but never committed
+  // is fetched again, in stream order; acks only tidy the server's state.
+  const std::string prefix = cfg.stream + ":";
+  std::uint64_t start_seq = 1;
+  for (;;) {
+    try {
+      if (const auto last = store.last_msg_id(prefix)) start_seq = std::stoull(last->substr(prefix.size())) + 1;
+      break;
+    } catch (const eventstore::StoreUnavailable& e) {
+      rt.set_status(fmt::format("degraded: event store unavailable: {}", e.what()));
+      if (stop.load()) return 0;
+      std::this_thread::sleep_for(std::chrono::milliseconds(cfg.retry_ms));
+    }
+  }
   natsio::JetStream js(rt.conn());
-  js.pull_subscribe(cfg.stream, cfg.durable, cfg.ack_wait_ms);
+  js.pull_subscribe(cfg.stream, cfg.durable, cfg.ack_wait_ms, start_seq);
+  fmt::print(stderr, "recorder: resuming {} at stream sequence {}\n", cfg.stream, start_seq);
   codec::Decoder dec;
   std::int64_t stored = 0;
   std::vector<eventstore::NewEvent> batch;

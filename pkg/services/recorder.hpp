@@ -5,10 +5,14 @@
 /// performance.> and reports.> on the server. The recorder reads it through a
 /// durable pull consumer ("recorder", AckAll) in batches, appends each batch to
 /// PostgreSQL in one transaction, and acknowledges the batch's last message
-/// only after the commit. If PostgreSQL or the recorder goes away, the
-/// unacknowledged messages stay in the stream and are redelivered; the event's
-/// msg_id ("EVENTS:<stream sequence>") is UNIQUE in the store, so a redelivered
-/// message is stored once. Nothing acknowledged is lost; nothing is stored twice.
+/// only after the commit. The store is the checkpoint: at start the recorder
+/// (re)creates its consumer to deliver from the stream sequence after the newest
+/// one stored, so messages a killed recorder fetched but never committed are
+/// fetched again, in stream order (an AckAll from a newer batch could otherwise
+/// acknowledge them unseen). While PostgreSQL is down the same batch is retried;
+/// the event's msg_id ("EVENTS:<stream sequence>") is UNIQUE in the store, so a
+/// retried or redelivered message is stored once. Nothing is lost; nothing is
+/// stored twice; positions follow the stream's order.
 #pragma once
 
 #include <atomic>

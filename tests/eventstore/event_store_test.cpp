@@ -226,6 +226,16 @@ void round_trips_optional_fields_and_awkward_text(Store& store) {
   CHECK(got[2].ts_event == std::numeric_limits<std::int64_t>::max());
 }
 
+template <class Store>
+void finds_the_newest_msg_id_of_a_stream(Store& store) {
+  CHECK_FALSE(store.last_msg_id("EVENTS:").has_value());
+  CHECK(store.append({event("EVENTS:1"), event("EVENTS:2"), event("IMPORT:7"), event("EVENTS:10"), event("IMPORT:8")}) ==
+        5);
+  CHECK(store.last_msg_id("EVENTS:") == std::optional<std::string>("EVENTS:10"));  // newest by position
+  CHECK(store.last_msg_id("IMPORT:") == std::optional<std::string>("IMPORT:8"));
+  CHECK_FALSE(store.last_msg_id("OTHER:").has_value());
+}
+
 // Runs `body` on a fresh MemoryStore (unit) and a fresh PgStore (integration).
 #define STORE_BEHAVIOUR(sentence, body)                                              \
   TEST_CASE("MemoryStore " sentence, "[eventstore][memory]") {                       \
@@ -246,6 +256,7 @@ STORE_BEHAVIOUR("reads pages after a position up to a limit", pages_with_after_p
 STORE_BEHAVIOUR("counts events by type and by subject, sorted bytewise", counts_by_type_and_subject)
 STORE_BEHAVIOUR("stores nothing for an empty batch", stores_nothing_for_an_empty_batch)
 STORE_BEHAVIOUR("rejects a batch with an invalid JSON payload as a whole", rejects_invalid_json_atomically)
+STORE_BEHAVIOUR("finds the newest msg_id with a prefix, the recorder's checkpoint", finds_the_newest_msg_id_of_a_stream)
 STORE_BEHAVIOUR("round-trips absent optional fields, extreme timestamps and awkward text",
                 round_trips_optional_fields_and_awkward_text)
 
