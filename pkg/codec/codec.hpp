@@ -39,6 +39,7 @@ std::string encode(const core::Bar&);
 std::string encode(const core::MarketData&);   ///< whichever alternative it holds
 std::string encode(const core::OrderSubmit&);
 std::string encode(const core::OrderCancel&);
+std::string encode(const core::OrderReplace&);
 std::string encode(const core::OrderCommand&); ///< whichever alternative it holds
 std::string encode(const core::ExecutionReport&);
 std::string encode(const core::RiskStateChanged&);
@@ -57,6 +58,7 @@ void encode_into(std::string& out, const core::Bar&);
 void encode_into(std::string& out, const core::MarketData&);
 void encode_into(std::string& out, const core::OrderSubmit&);
 void encode_into(std::string& out, const core::OrderCancel&);
+void encode_into(std::string& out, const core::OrderReplace&);
 void encode_into(std::string& out, const core::OrderCommand&);
 void encode_into(std::string& out, const core::ExecutionReport&);
 void encode_into(std::string& out, const core::RiskStateChanged&);
@@ -101,8 +103,14 @@ class Decoder {
 
   /// market.data.<symbol>: type quote | trade | bar.
   core::Result<core::MarketData> decode_market_data(std::string_view json);
-  /// trading.orders / trading.orders.approved: type order.submit | order.cancel.
+  /// trading.orders / trading.orders.approved: type order.submit | order.cancel | order.replace.
   /// order.submit defaults: time_in_force "day", strategy_id "", ts_event 0.
+  /// order.submit rules: limit_price present iff order_type is limit or stop_limit,
+  /// stop_price present iff stop or stop_limit, expire_time present iff time_in_force
+  /// is gtd; each violation names the field ("stop_price": "is required when order_type
+  /// is stop"). order.replace needs client_order_id (the new id, different from
+  /// orig_client_order_id) and orig_client_order_id; quantity and prices are optional
+  /// and positive.
   core::Result<core::OrderCommand> decode_order_command(std::string_view json);
   /// trading.executions: type execution_report.
   core::Result<core::ExecutionReport> decode_execution_report(std::string_view json);

@@ -260,14 +260,15 @@ Err read_side(od::value& v, std::string_view k, core::Side& o) {
   return read_enum(v, k, o, core::parse_side, "buy|sell");
 }
 Err read_order_type(od::value& v, std::string_view k, core::OrderType& o) {
-  return read_enum(v, k, o, core::parse_order_type, "market|limit");
+  return read_enum(v, k, o, core::parse_order_type, "market|limit|stop|stop_limit");
 }
 Err read_tif(od::value& v, std::string_view k, core::TimeInForce& o) {
-  return read_enum(v, k, o, core::parse_time_in_force, "day|gtc|ioc|fok");
+  return read_enum(v, k, o, core::parse_time_in_force, "day|gtc|ioc|fok|gtd");
 }
 Err read_exec_type(od::value& v, std::string_view k, core::ExecType& o) {
   return read_enum(v, k, o, core::parse_exec_type,
-                   "new|partial_fill|fill|canceled|rejected|denied|expired|cancel_rejected");
+                   "new|partial_fill|fill|canceled|rejected|denied|expired|cancel_rejected|replaced|"
+                   "pending_cancel");
 }
 Err read_order_status(od::value& v, std::string_view k, core::OrderStatus& o) {
   return read_enum(v, k, o, core::parse_order_status,
@@ -410,16 +411,56 @@ struct OrderSubmitBuilder {
     if (k == "time_in_force") return read_tif(v, k, m.time_in_force);
     if (k == "strategy_id") return read_string(v, k, m.strategy_id);
     if (k == "ts_event") return read_ts(v, k, m.ts_event);
+    if (k == "stop_price") return read_positive_decimal(v, k, m.stop_price.emplace());
+    if (k == "expire_time") return read_ts(v, k, m.expire_time.emplace());
     return {};
   }
   Err finish() {
     if (auto e = seen.check(kRequired)) return e;
-    if (m.order_type == core::OrderType::limit && !m.limit_price) {
-      return make("limit_price", "is required when order_type is limit");
+    const bool wants_limit = m.order_type == core::OrderType::limit || m.order_type == core::OrderType::stop_limit;
+    const bool wants_stop = m.order_type == core::OrderType::stop || m.order_type == core::OrderType::stop_limit;
+    if (wants_limit && !m.limit_price) {
+      return make("limit_price", fmt::format("is required when order_type is {}", m.order_type));
     }
-    if (m.order_type == core::OrderType::market && m.limit_price) {
-      return make("limit_price", fmt::format("must be absent when order_type is market, got \"{}\"",
+    if (!wants_limit && m.limit_price) {
+      return make("limit_price", fmt::format("must be absent when order_type is {}, got \"{}\"", m.order_type,
                                              *m.limit_price));
+    }
+    if (wants_stop && !m.stop_price) {
+      return make("stop_price", fmt::format("is required when order_type is {}", m.order_type));
+    }
+    if (!wants_stop && m.stop_price) {
+      return make("stop_price", fmt::format("must be absent when order_type is {}, got \"{}\"", m.order_type,
+                                            *m.stop_price));
+    }
+    const bool gtd = m.time_in_force == core::TimeInForce::gtd;
+    if (gtd && !m.expire_time) return make("expire_time", "is required when time_in_force is gtd");
+    if (!gtd && m.expire_time) {
+      return make("expire_time", fmt::format("must be absent when time_in_force is {}, got {}", m.time_in_force,
+                                             *m.expire_time));
+    }
+    return {};
+  }
+};
+
+struct OrderReplaceBuilder {
+  core::OrderReplace m;
+  Seen seen;
+  static constexpr std::string_view kRequired[] = {"client_order_id", "orig_client_order_id"};
+  Err field(std::string_view k, od::value& v) {
+    if (k == "client_order_id") return seen.required(0, read_client_order_id(v, k, m.client_order_id));
+    if (k == "orig_client_order_id") return seen.required(1, read_client_order_id(v, k, m.orig_client_order_id));
+    if (k == "quantity") return read_positive_decimal(v, k, m.quantity.emplace());
+    if (k == "limit_price") return read_positive_decimal(v, k, m.limit_price.emplace());
+    if (k == "stop_price") return read_positive_decimal(v, k, m.stop_price.emplace());
+    if (k == "ts_event") return read_ts(v, k, m.ts_event);
+    return {};
+  }
+  Err finish() {
+    if (auto e = seen.check(kRequired)) return e;
+    if (m.client_order_id == m.orig_client_order_id) {
+      return make("client_order_id", fmt::format("must differ from orig_client_order_id (a replace needs a new "
+                                                 "id), got \"{}\"", m.client_order_id));
     }
     return {};
   }
@@ -463,6 +504,10 @@ struct ExecutionReportBuilder {
     if (k == "limit_price") return read_opt_decimal(v, k, m.limit_price);
     if (k == "text") return read_string(v, k, m.text);
     if (k == "strategy_id") return read_string(v, k, m.strategy_id);
+    if (k == "stop_price") return read_opt_decimal(v, k, m.stop_price);
+    if (k == "expire_time") return read_opt_ts(v, k, m.expire_time);
+    if (k == "orig_client_order_id") return read_client_order_id(v, k, m.orig_client_order_id.emplace());
+    if (k == "commission") return read_opt_decimal(v, k, m.commission);
     return {};
   }
   Err finish() { return seen.check(kRequired); }
@@ -766,24 +811,30 @@ core::Result<core::MarketData> Decoder::decode_market_data(std::string_view json
 }
 
 core::Result<core::OrderCommand> Decoder::decode_order_command(std::string_view json) {
-  std::variant<std::monostate, OrderSubmitBuilder, OrderCancelBuilder> b;
+  std::variant<std::monostate, OrderSubmitBuilder, OrderCancelBuilder, OrderReplaceBuilder> b;
   Err e = impl_->walk(
       json,
       [&](std::string_view t) -> Err {
         if (t == core::OrderSubmit::kType) b.emplace<OrderSubmitBuilder>();
         else if (t == core::OrderCancel::kType) b.emplace<OrderCancelBuilder>();
-        else return unknown_type(t, "order.submit or order.cancel");
+        else if (t == core::OrderReplace::kType) b.emplace<OrderReplaceBuilder>();
+        else return unknown_type(t, "order.submit, order.cancel or order.replace");
         return {};
       },
       [&](std::string_view k, od::value& v) -> Err {
         if (auto* s = std::get_if<OrderSubmitBuilder>(&b)) return s->field(k, v);
         if (auto* c = std::get_if<OrderCancelBuilder>(&b)) return c->field(k, v);
+        if (auto* r = std::get_if<OrderReplaceBuilder>(&b)) return r->field(k, v);
         return {};
       });
   if (e) return std::move(*e);
   if (auto* s = std::get_if<OrderSubmitBuilder>(&b)) {
     if (auto err = s->finish()) return std::move(*err);
     return core::OrderCommand{std::move(s->m)};
+  }
+  if (auto* r = std::get_if<OrderReplaceBuilder>(&b)) {
+    if (auto err = r->finish()) return std::move(*err);
+    return core::OrderCommand{std::move(r->m)};
   }
   auto& c = std::get<OrderCancelBuilder>(b);
   if (auto err = c.finish()) return std::move(*err);

@@ -277,6 +277,8 @@ void encode_into(std::string& out, const core::OrderSubmit& m) {
   w.enumeration("time_in_force", m.time_in_force);
   w.str("strategy_id", m.strategy_id);
   w.integer("ts_event", m.ts_event);
+  w.opt_dec("stop_price", m.stop_price);
+  w.opt_integer("expire_time", m.expire_time);
   w.end();
 }
 
@@ -284,6 +286,18 @@ void encode_into(std::string& out, const core::OrderCancel& m) {
   Writer w(out);
   w.begin(core::OrderCancel::kType);
   w.str("client_order_id", m.client_order_id);
+  w.integer("ts_event", m.ts_event);
+  w.end();
+}
+
+void encode_into(std::string& out, const core::OrderReplace& m) {
+  Writer w(out);
+  w.begin(core::OrderReplace::kType);
+  w.str("client_order_id", m.client_order_id);
+  w.str("orig_client_order_id", m.orig_client_order_id);
+  w.opt_dec("quantity", m.quantity);
+  w.opt_dec("limit_price", m.limit_price);
+  w.opt_dec("stop_price", m.stop_price);
   w.integer("ts_event", m.ts_event);
   w.end();
 }
@@ -313,6 +327,10 @@ void encode_into(std::string& out, const core::ExecutionReport& m) {
   w.str("text", m.text);
   w.str("strategy_id", m.strategy_id);
   w.integer("ts_event", m.ts_event);
+  w.opt_dec("stop_price", m.stop_price);
+  w.opt_integer("expire_time", m.expire_time);
+  if (m.orig_client_order_id) w.str("orig_client_order_id", *m.orig_client_order_id);
+  w.opt_dec("commission", m.commission);
   w.end();
 }
 
@@ -414,6 +432,7 @@ std::string encode(const core::Bar& m) { return encode_new(m); }
 std::string encode(const core::MarketData& m) { return encode_new(m); }
 std::string encode(const core::OrderSubmit& m) { return encode_new(m); }
 std::string encode(const core::OrderCancel& m) { return encode_new(m); }
+std::string encode(const core::OrderReplace& m) { return encode_new(m); }
 std::string encode(const core::OrderCommand& m) { return encode_new(m); }
 std::string encode(const core::ExecutionReport& m) { return encode_new(m); }
 std::string encode(const core::RiskStateChanged& m) { return encode_new(m); }

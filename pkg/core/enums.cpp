@@ -9,10 +9,11 @@ namespace {
 // One table per enum, indexed by the enumerator's value: the wire spelling is
 // written once and both directions use it.
 constexpr std::array<std::string_view, 2> kSide{"buy", "sell"};
-constexpr std::array<std::string_view, 2> kOrderType{"market", "limit"};
-constexpr std::array<std::string_view, 4> kTimeInForce{"day", "gtc", "ioc", "fok"};
-constexpr std::array<std::string_view, 8> kExecType{
-    "new", "partial_fill", "fill", "canceled", "rejected", "denied", "expired", "cancel_rejected"};
+constexpr std::array<std::string_view, 4> kOrderType{"market", "limit", "stop", "stop_limit"};
+constexpr std::array<std::string_view, 5> kTimeInForce{"day", "gtc", "ioc", "fok", "gtd"};
+constexpr std::array<std::string_view, 10> kExecType{
+    "new",     "partial_fill", "fill",           "canceled", "rejected",
+    "denied",  "expired",      "cancel_rejected", "replaced", "pending_cancel"};
 constexpr std::array<std::string_view, 7> kOrderStatus{
     "new", "partially_filled", "filled", "canceled", "rejected", "denied", "expired"};
 constexpr std::array<std::string_view, 3> kTradingState{"active", "reducing", "halted"};
@@ -33,7 +34,9 @@ std::optional<E> lookup(const std::array<std::string_view, N>& names, std::strin
   return std::nullopt;
 }
 
-static_assert(static_cast<int>(ExecType::cancel_rejected) == 7);
+static_assert(static_cast<int>(ExecType::pending_cancel) == 9);
+static_assert(static_cast<int>(OrderType::stop_limit) == 3);
+static_assert(static_cast<int>(TimeInForce::gtd) == 4);
 static_assert(static_cast<int>(OrderStatus::expired) == 6);
 static_assert(static_cast<int>(PriceType::mid) == 3);
 

@@ -13,12 +13,20 @@
 namespace core {
 
 enum class Side { buy, sell };                                  ///< FIX 54
-enum class OrderType { market, limit };                         ///< FIX 40
-enum class TimeInForce { day, gtc, ioc, fok };                  ///< FIX 59
+/// FIX 40. `stop`: a market order once triggered; `stop_limit`: a limit order once triggered
+/// (buy: ask >= stop_price, sell: bid <= stop_price).
+enum class OrderType { market, limit, stop, stop_limit };
+/// FIX 59. `gtd` works until `expire_time` (good till date).
+enum class TimeInForce { day, gtc, ioc, fok, gtd };
 /// FIX 150. `denied` is our pre-trade risk refusing the order (FIX: Rejected
 /// with OrdRejReason=99 "other"); `rejected` is the (paper) venue refusing it;
-/// `cancel_rejected` answers a cancel that could not be done (FIX 35=9).
-enum class ExecType { new_, partial_fill, fill, canceled, rejected, denied, expired, cancel_rejected };
+/// `cancel_rejected` answers a cancel or replace that could not be done (FIX 35=9);
+/// `replaced` confirms a cancel/replace (reported on the NEW client_order_id);
+/// `pending_cancel` is reserved for venues that acknowledge a cancel before doing it
+/// (the paper broker cancels at once and never sends it).
+enum class ExecType {
+  new_, partial_fill, fill, canceled, rejected, denied, expired, cancel_rejected, replaced, pending_cancel
+};
 /// FIX 39.
 enum class OrderStatus { new_, partially_filled, filled, canceled, rejected, denied, expired };
 enum class TradingState { active, reducing, halted };

@@ -74,10 +74,12 @@ struct OrderSubmit {
   Side side = Side::buy;
   OrderType order_type = OrderType::market;
   Quantity quantity;
-  std::optional<Price> limit_price;          ///< required iff order_type == limit
+  std::optional<Price> limit_price;          ///< required iff order_type is limit or stop_limit
   TimeInForce time_in_force = TimeInForce::day;
   std::string strategy_id;                   ///< "" for hand-typed orders ("manual")
   TimestampNs ts_event = 0;                  ///< sender's time; 0 = stamped at risk-state ingress
+  std::optional<Price> stop_price;           ///< required iff order_type is stop or stop_limit
+  std::optional<TimestampNs> expire_time;    ///< required iff time_in_force is gtd (ns UTC)
   friend bool operator==(const OrderSubmit&, const OrderSubmit&) = default;
 };
 
@@ -88,7 +90,21 @@ struct OrderCancel {
   friend bool operator==(const OrderCancel&, const OrderCancel&) = default;
 };
 
-using OrderCommand = std::variant<OrderSubmit, OrderCancel>;
+/// FIX OrderCancelReplaceRequest (35=G): replaces the live order `orig_client_order_id`
+/// by `client_order_id` (a NEW id) with a new quantity and/or price. Fields left out
+/// keep the order's value. The filled part carries over; the old id is done.
+struct OrderReplace {
+  static constexpr std::string_view kType = "order.replace";
+  std::string client_order_id;               ///< the new id (FIX 11)
+  std::string orig_client_order_id;          ///< the order to replace (FIX 41)
+  std::optional<Quantity> quantity;          ///< new total order quantity (includes the filled part)
+  std::optional<Price> limit_price;          ///< limit and stop_limit orders only
+  std::optional<Price> stop_price;           ///< stop and stop_limit orders only
+  TimestampNs ts_event = 0;
+  friend bool operator==(const OrderReplace&, const OrderReplace&) = default;
+};
+
+using OrderCommand = std::variant<OrderSubmit, OrderCancel, OrderReplace>;
 
 // ---- trading.executions -----------------------------------------------------
 
@@ -114,6 +130,10 @@ struct ExecutionReport {
   std::string text;                    ///< reason for denied/rejected/canceled/expired
   std::string strategy_id;
   TimestampNs ts_event = 0;
+  std::optional<Price> stop_price;     ///< copied from stop / stop_limit orders
+  std::optional<TimestampNs> expire_time;  ///< copied from gtd orders
+  std::optional<std::string> orig_client_order_id;  ///< on replaced / cancel_rejected answers to a replace
+  std::optional<Money> commission;     ///< this fill's commission (quote currency), when the broker charges one
   friend bool operator==(const ExecutionReport&, const ExecutionReport&) = default;
 };
 

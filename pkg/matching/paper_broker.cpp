@@ -14,6 +14,15 @@ std::int64_t utc_day(core::TimestampNs ts) {
   return d;
 }
 
+bool has_limit(core::OrderType t) { return t == core::OrderType::limit || t == core::OrderType::stop_limit; }
+bool has_stop(core::OrderType t) { return t == core::OrderType::stop || t == core::OrderType::stop_limit; }
+bool immediate(core::TimeInForce t) { return t == core::TimeInForce::ioc || t == core::TimeInForce::fok; }
+
+std::optional<core::Quantity>& left_at(std::optional<core::Quantity>& bid_left,
+                                       std::optional<core::Quantity>& ask_left, core::Side side) {
+  return side == core::Side::buy ? ask_left : bid_left;
+}
+
 }  // namespace
 
 PaperBroker::PaperBroker(BrokerConfig cfg) : cfg_(cfg) {}
@@ -37,6 +46,8 @@ core::ExecutionReport PaperBroker::report(const core::OrderSubmit& o, core::Exec
   r.limit_price = o.limit_price;
   r.strategy_id = o.strategy_id;
   r.ts_event = ts;
+  r.stop_price = o.stop_price;
+  r.expire_time = o.expire_time;
   return r;
 }
 
@@ -62,15 +73,57 @@ core::ExecutionReport PaperBroker::fill(Order& ord, core::Quantity qty, core::Pr
                   done ? core::OrderStatus::filled : core::OrderStatus::partially_filled, ts);
   r.last_qty = qty;
   r.last_px = px;
+  if (cfg_.charges_commission()) {
+    ord.commission_raw += mul(cfg_.commission_per_unit, qty) +
+                          div(mul(mul(qty, px), cfg_.commission_bps), core::Decimal::from_int(10'000));
+    const core::Money total = max(ord.commission_raw, cfg_.commission_min_per_order);
+    r.commission = total - ord.commission_paid;
+    ord.commission_paid = total;
+  }
   return r;
 }
 
 std::optional<core::Price> PaperBroker::marketable_price(const Order& ord, const Book& book) const {
   const auto& o = ord.submit;
   const auto px = book.top.touch(o.side);
-  if (!px || o.order_type == core::OrderType::market) return px;
+  if (!px || !has_limit(o.order_type)) return px;
   const bool marketable = o.side == core::Side::buy ? *px <= *o.limit_price : *px >= *o.limit_price;
   return marketable ? px : std::nullopt;
+}
+
+bool PaperBroker::stop_reached(const Order& ord, const Book& book) const {
+  const auto& o = ord.submit;
+  if (o.side == core::Side::buy) return book.top.ask && *book.top.ask >= *o.stop_price;
+  return book.top.bid && *book.top.bid <= *o.stop_price;
+}
+
+bool PaperBroker::work(Order& ord, Book& book, core::TimestampNs ts, std::vector<core::ExecutionReport>& out) {
+  if (!ord.triggered) {
+    if (!stop_reached(ord, book)) return true;
+    ord.triggered = true;
+  }
+  const auto tif = ord.submit.time_in_force;
+  const core::Quantity leaves = ord.submit.quantity - ord.cum_qty;
+  auto& left = left_at(book.bid_left, book.ask_left, ord.submit.side);
+  const auto px = marketable_price(ord, book);
+  if (px) {
+    core::Quantity qty = left ? min(leaves, *left) : leaves;
+    if (tif == core::TimeInForce::fok && qty < leaves) {
+      out.push_back(report(ord, core::ExecType::canceled, core::OrderStatus::canceled, ts,
+                           fmt::format("fok: displayed size {} does not cover quantity {}", *left, leaves)));
+      return false;
+    }
+    if (qty.is_positive()) {
+      if (left) *left -= qty;
+      out.push_back(fill(ord, qty, *px, ts));
+      if (ord.status == core::OrderStatus::filled) return false;
+    }
+  }
+  if (!immediate(tif)) return true;
+  const bool none = ord.cum_qty.is_zero();
+  out.push_back(report(ord, core::ExecType::canceled, core::OrderStatus::canceled, ts,
+                       none ? fmt::format("{}: not immediately marketable", tif) : std::string(kTextIocRest)));
+  return false;
 }
 
 std::vector<core::ExecutionReport> PaperBroker::on_submit(const core::OrderSubmit& o,
@@ -92,24 +145,34 @@ std::vector<core::ExecutionReport> PaperBroker::on_submit(const core::OrderSubmi
     return out;
   };
   if (!o.quantity.is_positive()) return reject_order(std::string(kTextNonPositiveQty));
-  if (o.order_type == core::OrderType::limit) {
-    if (!o.limit_price) return reject_order(std::string(kTextLimitWithoutPrice));
+  if (has_limit(o.order_type)) {
+    if (!o.limit_price) {
+      return reject_order(o.order_type == core::OrderType::limit
+                              ? std::string(kTextLimitWithoutPrice)
+                              : fmt::format("{} order without limit_price", o.order_type));
+    }
     if (!o.limit_price->is_positive()) return reject_order(std::string(kTextNonPositiveLimit));
   }
+  if (has_stop(o.order_type)) {
+    if (!o.stop_price) return reject_order(std::string(kTextStopWithoutPrice));
+    if (!o.stop_price->is_positive()) return reject_order(std::string(kTextNonPositiveStop));
+  }
+  if (o.time_in_force == core::TimeInForce::gtd) {
+    if (!o.expire_time) return reject_order(std::string(kTextGtdWithoutExpire));
+    if (*o.expire_time <= ts) {
+      return reject_order(fmt::format("expire_time {} is not after the order time {}", *o.expire_time, ts));
+    }
+  }
   Book& book = books_[o.symbol];
-  const auto px = marketable_price(ord, book);
-  if (o.order_type == core::OrderType::market && !px) {
+  if (o.order_type == core::OrderType::market && !book.top.touch(o.side)) {
     return reject_order(fmt::format("no market data for {}", o.symbol));
   }
 
+  ord.triggered = !has_stop(o.order_type);
   out.push_back(report(ord, core::ExecType::new_, core::OrderStatus::new_, ts));
-  if (px) {
-    out.push_back(fill(ord, o.quantity - ord.cum_qty, *px, ts));
-  } else if (o.time_in_force == core::TimeInForce::ioc || o.time_in_force == core::TimeInForce::fok) {
-    out.push_back(report(ord, core::ExecType::canceled, core::OrderStatus::canceled, ts,
-                         fmt::format("{}: not immediately marketable", o.time_in_force)));
-  } else {
-    book.resting.emplace(++arrival_seq_, o.client_order_id);
+  if (work(ord, book, ts, out)) {
+    ord.seq = ++arrival_seq_;
+    book.resting.emplace(ord.seq, o.client_order_id);
   }
   return out;
 }
@@ -130,58 +193,161 @@ std::vector<core::ExecutionReport> PaperBroker::on_cancel(const core::OrderCance
     return out;
   }
   Order& ord = it->second;
-  if (core::is_terminal(ord.status)) {
-    auto r = report(ord, core::ExecType::cancel_rejected, ord.status, ts,
-                    fmt::format("order is already {}", ord.status));
-    out.push_back(std::move(r));
+  if (core::is_terminal(ord.status) || ord.replaced_by) {
+    const auto text = ord.replaced_by ? fmt::format("order was replaced by {}", *ord.replaced_by)
+                                      : fmt::format("order is already {}", ord.status);
+    out.push_back(report(ord, core::ExecType::cancel_rejected, ord.status, ts, text));
     return out;
   }
-  auto& resting = books_[ord.submit.symbol].resting;
-  for (auto r = resting.begin(); r != resting.end(); ++r) {
-    if (r->second == c.client_order_id) {
-      resting.erase(r);
-      break;
-    }
-  }
+  books_[ord.submit.symbol].resting.erase(ord.seq);
   out.push_back(report(ord, core::ExecType::canceled, core::OrderStatus::canceled, ts,
                        std::string(kTextCanceledOnRequest)));
   return out;
 }
 
-std::vector<core::ExecutionReport> PaperBroker::on_market(const std::string& symbol,
-                                                          core::TimestampNs ts) {
+std::vector<core::ExecutionReport> PaperBroker::on_replace(const core::OrderReplace& rq,
+                                                           core::TimestampNs ts) {
+  std::vector<core::ExecutionReport> out;
+  const auto it = orders_.find(rq.orig_client_order_id);
+  auto cancel_rejected = [&](core::OrderStatus status, std::string text, const Order* ord) {
+    core::ExecutionReport r;
+    if (ord) {
+      r = report(ord->submit, core::ExecType::cancel_rejected, status, ts);
+      r.cum_qty = ord->cum_qty;
+      r.leaves_qty = core::is_terminal(status) || ord->replaced_by ? core::Quantity{}
+                                                                   : ord->submit.quantity - ord->cum_qty;
+      r.avg_px = ord->avg_px;
+    }
+    r.client_order_id = rq.client_order_id;
+    r.exec_id = next_exec_id(rq.client_order_id);
+    r.exec_type = core::ExecType::cancel_rejected;
+    r.order_status = status;
+    r.orig_client_order_id = rq.orig_client_order_id;
+    r.text = std::move(text);
+    r.ts_event = ts;
+    out.push_back(std::move(r));
+    return out;
+  };
+  if (it == orders_.end()) return cancel_rejected(core::OrderStatus::rejected, std::string(kTextUnknownOrig), nullptr);
+  Order& old = it->second;
+  const auto& o = old.submit;
+  if (old.replaced_by) {
+    return cancel_rejected(old.status, fmt::format("order was replaced by {}", *old.replaced_by), &old);
+  }
+  if (core::is_terminal(old.status)) {
+    return cancel_rejected(old.status, fmt::format("order is already {}", old.status), &old);
+  }
+  if (orders_.contains(rq.client_order_id)) return cancel_rejected(old.status, std::string(kTextDuplicate), &old);
+  if (rq.quantity && !rq.quantity->is_positive()) {
+    return cancel_rejected(old.status, std::string(kTextNonPositiveQty), &old);
+  }
+  if (rq.quantity && *rq.quantity <= old.cum_qty) {
+    return cancel_rejected(
+        old.status, fmt::format("quantity {} is not above the filled quantity {}", *rq.quantity, old.cum_qty), &old);
+  }
+  if (rq.limit_price && !has_limit(o.order_type)) {
+    return cancel_rejected(old.status, fmt::format("limit_price does not apply to a {} order", o.order_type), &old);
+  }
+  if (rq.limit_price && !rq.limit_price->is_positive()) {
+    return cancel_rejected(old.status, std::string(kTextNonPositiveLimit), &old);
+  }
+  if (rq.stop_price && !has_stop(o.order_type)) {
+    return cancel_rejected(old.status, fmt::format("stop_price does not apply to a {} order", o.order_type), &old);
+  }
+  if (rq.stop_price && !rq.stop_price->is_positive()) {
+    return cancel_rejected(old.status, std::string(kTextNonPositiveStop), &old);
+  }
+
+  Book& book = books_[o.symbol];
+  Order& neu = orders_[rq.client_order_id];  // std::map: `old` stays valid
+  neu = old;
+  neu.submit.client_order_id = rq.client_order_id;
+  if (rq.quantity) neu.submit.quantity = *rq.quantity;
+  if (rq.limit_price) neu.submit.limit_price = *rq.limit_price;
+  if (rq.stop_price) neu.submit.stop_price = *rq.stop_price;
+  old.replaced_by = rq.client_order_id;
+  // Priority: kept when only the quantity goes down, lost otherwise (as on most venues).
+  const bool keeps_priority = (!rq.quantity || *rq.quantity <= o.quantity) &&
+                              (!rq.limit_price || *rq.limit_price == o.limit_price) &&
+                              (!rq.stop_price || *rq.stop_price == o.stop_price);
+  book.resting.erase(old.seq);
+  if (!keeps_priority) neu.seq = ++arrival_seq_;
+
+  auto r = report(neu, core::ExecType::replaced, neu.status, ts);
+  r.orig_client_order_id = rq.orig_client_order_id;
+  out.push_back(std::move(r));
+  if (work(neu, book, ts, out)) book.resting.emplace(neu.seq, rq.client_order_id);
+  return out;
+}
+
+std::vector<core::ExecutionReport> PaperBroker::on_market(const std::string& symbol, core::TimestampNs ts,
+                                                          const core::Trade* trade) {
   std::vector<core::ExecutionReport> out;
   Book& book = books_[symbol];
   const std::int64_t today = utc_day(ts);
+  core::Quantity trade_left = trade ? trade->size : core::Quantity{};
   for (auto it = book.resting.begin(); it != book.resting.end();) {
     Order& ord = orders_.at(it->second);
-    if (ord.submit.time_in_force == core::TimeInForce::day && today > ord.accept_day) {
+    const auto tif = ord.submit.time_in_force;
+    if (tif == core::TimeInForce::day && today > ord.accept_day) {
       out.push_back(report(ord, core::ExecType::expired, core::OrderStatus::expired, ts,
                            std::string(kTextDayExpired)));
       it = book.resting.erase(it);
-    } else if (const auto px = marketable_price(ord, book)) {
-      out.push_back(fill(ord, ord.submit.quantity - ord.cum_qty, *px, ts));
-      it = book.resting.erase(it);
-    } else {
-      ++it;
+      continue;
     }
+    if (tif == core::TimeInForce::gtd && ts >= *ord.submit.expire_time) {
+      out.push_back(report(ord, core::ExecType::expired, core::OrderStatus::expired, ts,
+                           std::string(kTextGtdExpired)));
+      it = book.resting.erase(it);
+      continue;
+    }
+    bool working = work(ord, book, ts, out);
+    // A print at or through a working limit on a quoted symbol fills it at the limit.
+    if (working && trade && book.top.has_quote && ord.triggered && has_limit(ord.submit.order_type) &&
+        trade_left.is_positive()) {
+      const auto lim = *ord.submit.limit_price;
+      const bool reached = ord.submit.side == core::Side::buy ? trade->price <= lim : trade->price >= lim;
+      if (reached) {
+        const core::Quantity qty = min(ord.submit.quantity - ord.cum_qty, trade_left);
+        trade_left -= qty;
+        out.push_back(fill(ord, qty, lim, ts));
+        working = ord.status != core::OrderStatus::filled;
+      }
+    }
+    it = working ? std::next(it) : book.resting.erase(it);
   }
   return out;
 }
 
 std::vector<core::ExecutionReport> PaperBroker::on_quote(const core::Quote& q) {
-  books_[q.symbol].top.on_quote(q);
-  return on_market(q.symbol, q.ts_event);
+  Book& book = books_[q.symbol];
+  book.top.on_quote(q);
+  book.bid_left = q.bid_size;
+  book.ask_left = q.ask_size;
+  return on_market(q.symbol, q.ts_event, nullptr);
 }
 
 std::vector<core::ExecutionReport> PaperBroker::on_trade(const core::Trade& t) {
-  books_[t.symbol].top.on_trade(t);
-  return on_market(t.symbol, t.ts_event);
+  Book& book = books_[t.symbol];
+  book.top.on_trade(t);
+  if (!book.top.has_quote) {
+    book.bid_left = t.size;
+    book.ask_left = t.size;
+  }
+  return on_market(t.symbol, t.ts_event, &t);
 }
 
 std::vector<core::ExecutionReport> PaperBroker::on_bar(const core::Bar& b) {
-  books_[b.symbol].top.on_bar(b);
-  return on_market(b.symbol, b.ts_event);
+  Book& book = books_[b.symbol];
+  const bool had_quote = book.top.has_quote;
+  book.top.on_bar(b);
+  if (b.price_type == core::PriceType::bid) book.bid_left.reset();
+  if (b.price_type == core::PriceType::ask) book.ask_left.reset();
+  if (!had_quote && !book.top.has_quote) {
+    book.bid_left.reset();
+    book.ask_left.reset();
+  }
+  return on_market(b.symbol, b.ts_event, nullptr);
 }
 
 std::size_t PaperBroker::open_orders() const {
@@ -194,6 +360,12 @@ std::optional<core::OrderStatus> PaperBroker::order_status(const std::string& cl
   const auto it = orders_.find(client_order_id);
   if (it == orders_.end()) return std::nullopt;
   return it->second.status;
+}
+
+std::optional<std::string> PaperBroker::replaced_by(const std::string& client_order_id) const {
+  const auto it = orders_.find(client_order_id);
+  if (it == orders_.end()) return std::nullopt;
+  return it->second.replaced_by;
 }
 
 }  // namespace matching

@@ -7,12 +7,29 @@
 /// randomness, no unordered iteration: feeding the same inputs rebuilds the same
 /// state and the same reports.
 ///
-/// Matching model (this issue): top of book only, no queue position, no size
-/// limit. A marketable order fills its FULL quantity at the touch (buy at the
-/// ask, sell at the bid) regardless of displayed size; a resting limit order
-/// fills in full on the first market update that makes it marketable, at that
-/// update's touch price (so a limit buy can fill below its limit: price
-/// improvement). Resting orders of one symbol are matched in arrival order.
+/// Matching model: top of book, displayed size, no queue position.
+///  - The book per symbol is core::TopOfBook (latest quote; trades and bars only
+///    while the symbol has no quote) plus the size left at each side's touch:
+///    a quote's bid_size / ask_size (absent = unlimited, e.g. FX), for a symbol
+///    that has only had trades the last trade's size, for bars unlimited. Fills
+///    consume that size; the next quote (or trade, while unquoted) renews it.
+///  - A marketable order (market; limit with buy ask <= limit / sell bid >= limit)
+///    fills at the touch (buy at the ask, sell at the bid; a limit may improve) at
+///    most the size left. The rest: ioc cancels it, fok fills nothing unless the
+///    size covers the whole quantity, day / gtc / gtd keep working and fill on
+///    later market data (market orders too, at each later touch).
+///  - A trade on a quoted symbol whose price is at or through a working limit
+///    (buy: price <= limit, sell: price >= limit) fills it at the limit price, at
+///    most the trade's size (shared by the orders it reaches, in arrival order).
+///  - stop / stop_limit orders wait untriggered until the touch reaches the stop
+///    (buy: ask >= stop_price, sell: bid <= stop_price), on arrival or on any later
+///    market data; then they act as market / limit orders, and ioc / fok apply at
+///    that moment. Untriggered stops rest whatever their time in force.
+///  - Expiry, checked on each market event of the symbol before matching: day
+///    orders at the first event of a later UTC date, gtd orders at the first event
+///    with ts_event >= expire_time (exec_type expired).
+///  - Working orders of one symbol are matched in arrival order; a replace that
+///    raises the quantity or changes a price moves the order to the back.
 ///
 /// "denied" is pre-trade risk (pkg/risk); this broker only ever "rejects"
 /// (STYLE.md section 2).
@@ -39,8 +56,20 @@
 
 namespace matching {
 
-/// Placeholder for later options (latency, slippage, commissions). Empty today.
-struct BrokerConfig {};
+/// Broker options. Commissions (all zero by default = none): per fill,
+/// `commission_per_unit` x last_qty + `commission_bps` / 10000 x last_qty x last_px;
+/// each order pays at least `commission_min_per_order` in all, charged with its first
+/// fill (later fills pay only once the order's running total passes the minimum).
+/// Rounded half-even to 8 digits. Reported as `commission` on fill reports (in quote
+/// currency) when any of the three is non-zero. Latency and slippage: later.
+struct BrokerConfig {
+  core::Money commission_per_unit;       ///< quote currency per unit filled
+  core::Decimal commission_bps;          ///< basis points of the fill's notional (qty x price)
+  core::Money commission_min_per_order;  ///< minimum per order, quote currency
+  bool charges_commission() const {
+    return !commission_per_unit.is_zero() || !commission_bps.is_zero() || !commission_min_per_order.is_zero();
+  }
+};
 
 /// Report texts, one spelling for code and tests.
 inline constexpr std::string_view kTextDuplicate = "duplicate client_order_id";
@@ -50,6 +79,12 @@ inline constexpr std::string_view kTextNonPositiveLimit = "limit_price must be p
 inline constexpr std::string_view kTextUnknownOrder = "unknown client_order_id";
 inline constexpr std::string_view kTextCanceledOnRequest = "canceled on request";
 inline constexpr std::string_view kTextDayExpired = "day order expired at end of day";
+inline constexpr std::string_view kTextGtdExpired = "gtd order expired at expire_time";
+inline constexpr std::string_view kTextStopWithoutPrice = "stop order without stop_price";
+inline constexpr std::string_view kTextNonPositiveStop = "stop_price must be positive";
+inline constexpr std::string_view kTextGtdWithoutExpire = "gtd order without expire_time";
+inline constexpr std::string_view kTextIocRest = "ioc: unfilled rest canceled";
+inline constexpr std::string_view kTextUnknownOrig = "unknown orig_client_order_id";
 
 class PaperBroker {
  public:
@@ -62,53 +97,82 @@ class PaperBroker {
   /// @return the reports it causes, in order; never empty:
   ///   - `[rejected]` (order_status rejected, leaves 0) with text:
   ///       "duplicate client_order_id" (id already seen by this broker, in any state),
-  ///       "quantity must be positive", "limit order without limit_price",
-  ///       "limit_price must be positive",
+  ///       "quantity must be positive", "<order_type> order without limit_price",
+  ///       "limit_price must be positive", "stop order without stop_price" (stop and
+  ///       stop_limit), "stop_price must be positive", "gtd order without expire_time",
+  ///       "expire_time <t> is not after the order time <ts>",
   ///       "no market data for <symbol>" (market order and no price on the side it needs);
-  ///   - `[new, fill]` when marketable on arrival: market buy at the ask, market sell
-  ///     at the bid; limit buy if ask <= limit_price (fills at the ask), limit sell if
-  ///     bid >= limit_price (fills at the bid). Full quantity, any time_in_force;
-  ///   - `[new, canceled]` for a non-marketable ioc/fok limit, text
-  ///     "<tif>: not immediately marketable" ("ioc: ..." or "fok: ...");
-  ///   - `[new]` for a non-marketable day/gtc limit, which rests (see on_quote).
+  ///   - `[new, fill]` / `[new, partial_fill, ...]` when marketable on arrival (see the
+  ///     model above): a fill of at most the displayed size, then for ioc the rest
+  ///     canceled (text "ioc: unfilled rest canceled"); fok fills in full or not at all;
+  ///   - `[new, canceled]` for an ioc/fok that cannot fill at once, text
+  ///     "<tif>: not immediately marketable", or for fok with too little size
+  ///     "fok: displayed size <s> does not cover quantity <q>";
+  ///   - `[new]` (possibly followed by a partial fill) for a day/gtc/gtd order that
+  ///     keeps working, and for an untriggered stop of any time in force.
   /// A duplicate's rejected report copies the new message's fields; its exec_id
   /// continues the existing id's sequence so exec_ids stay unique.
   std::vector<core::ExecutionReport> on_submit(const core::OrderSubmit& o, core::TimestampNs ts);
+
+  /// Cancel/replace (FIX 35=G) at time `ts`. On success, one `replaced` report on the
+  /// NEW client_order_id with orig_client_order_id set, quantity the new quantity,
+  /// cum_qty and avg_px carried over, leaves = quantity - cum_qty, order_status the
+  /// order's (new or partially_filled); the old id is done (later cancels and replaces
+  /// of it are cancel_rejected). Fields the replace leaves out keep their values. If
+  /// the replaced order is now marketable (or its stop triggers) fills follow at once.
+  /// Otherwise one `cancel_rejected` on the new id (orig_client_order_id set; order
+  /// unchanged), order_status the old order's status, text:
+  ///   "unknown orig_client_order_id" (order_status rejected), "order is already <status>",
+  ///   "order was replaced by <id>", "duplicate client_order_id" (the new id was used),
+  ///   "quantity <q> is not above the filled quantity <cum>",
+  ///   "limit_price does not apply to a <type> order" (likewise stop_price),
+  ///   "quantity must be positive", "limit_price must be positive", "stop_price must be positive".
+  std::vector<core::ExecutionReport> on_replace(const core::OrderReplace& r, core::TimestampNs ts);
 
   /// Cancel request at time `ts` (ns UTC).
   /// @return one report: `canceled` (text "canceled on request", leaves 0, cum
   ///   unchanged) for a live order; otherwise `cancel_rejected` with
   ///   order_status = the order's current status and text "unknown client_order_id"
   ///   (order_status rejected, no order fields) or "order is already <status>"
-  ///   (e.g. "order is already filled").
+  ///   (e.g. "order is already filled"), or "order was replaced by <id>".
   std::vector<core::ExecutionReport> on_cancel(const core::OrderCancel& c, core::TimestampNs ts);
 
-  /// New top of book for q.symbol (replaces both sides). Then, for that symbol:
-  /// first day orders accepted on an earlier UTC date than floor(q.ts_event / 1 day)
-  /// expire (exec_type expired, text "day order expired at end of day"); then
-  /// resting limit orders that became marketable fill at the quote (arrival order).
-  /// Expiry is per symbol: only this symbol's market data advances its day.
+  /// New top of book and displayed sizes for q.symbol. Then, for that symbol's
+  /// working orders in arrival order: expiry (day: first event of a later UTC date,
+  /// text "day order expired at end of day"; gtd: ts_event >= expire_time, text
+  /// "gtd order expired at expire_time"), stop triggers, fills at the touch within
+  /// the displayed size. Only this symbol's market data advances its orders.
   /// @return those reports, ts_event = q.ts_event; empty if nothing happened.
   std::vector<core::ExecutionReport> on_quote(const core::Quote& q);
 
-  /// A trade sets both bid and ask to t.price only while the symbol has had no
-  /// quote (a Quote or a bid/ask bar); then expiry and matching as on_quote.
+  /// A trade on a symbol never quoted sets bid and ask to t.price with t.size at
+  /// each, then acts as on_quote. On a quoted symbol the book stays; after expiry
+  /// and matching as on_quote, the trade fills working limit-priced orders it
+  /// reaches (price at or through the limit) at their limit, at most t.size in all.
   std::vector<core::ExecutionReport> on_trade(const core::Trade& t);
 
   /// Bar (ts_event = bar end): price_type trade or mid acts like a trade at the close
   /// (sets both sides only while the symbol has had no quote); price_type bid / ask
-  /// sets that side to the close (and counts as a quote). Then expiry and matching.
+  /// sets that side to the close (and counts as a quote). Bars carry no displayed
+  /// size: fills against them are unlimited. Then expiry and matching as on_quote.
   std::vector<core::ExecutionReport> on_bar(const core::Bar& b);
 
-  /// Number of live (resting) orders over all symbols. O(symbols).
+  /// Number of working orders (resting limits, working market rests, untriggered
+  /// stops) over all symbols. O(symbols).
   std::size_t open_orders() const;
 
   /// Current status of an order, or nullopt if this broker never accepted or rejected it.
+  /// A replaced id keeps the status it had when it was replaced (see replaced_by).
   std::optional<core::OrderStatus> order_status(const std::string& client_order_id) const;
+
+  /// The id that replaced `client_order_id`, or nullopt if it was not replaced.
+  std::optional<std::string> replaced_by(const std::string& client_order_id) const;
 
  private:
   struct Book {
     core::TopOfBook top;
+    std::optional<core::Quantity> bid_left;  ///< size left at the bid; nullopt = unlimited
+    std::optional<core::Quantity> ask_left;  ///< size left at the ask; nullopt = unlimited
     std::map<std::uint64_t, std::string> resting;  ///< arrival sequence -> client_order_id
   };
   struct Order {
@@ -117,6 +181,11 @@ class PaperBroker {
     core::Quantity cum_qty;
     core::Price avg_px;
     std::int64_t accept_day = 0;  ///< floor(accept ts / kNsPerDay)
+    bool triggered = true;        ///< false while a stop / stop_limit waits for its stop price
+    std::uint64_t seq = 0;        ///< key in Book::resting while working
+    std::optional<std::string> replaced_by;
+    core::Money commission_raw;   ///< per-unit + bps commission over all fills, before the minimum
+    core::Money commission_paid;  ///< what the fill reports have charged so far
   };
 
   core::ExecutionReport report(const core::OrderSubmit& o, core::ExecType type,
@@ -125,7 +194,12 @@ class PaperBroker {
                                core::TimestampNs ts, std::string text = {});
   core::ExecutionReport fill(Order& ord, core::Quantity qty, core::Price px, core::TimestampNs ts);
   std::optional<core::Price> marketable_price(const Order& ord, const Book& book) const;
-  std::vector<core::ExecutionReport> on_market(const std::string& symbol, core::TimestampNs ts);
+  bool stop_reached(const Order& ord, const Book& book) const;
+  /// Triggers, fills at the touch within the size left, applies ioc/fok. Returns
+  /// true while the order keeps working.
+  bool work(Order& ord, Book& book, core::TimestampNs ts, std::vector<core::ExecutionReport>& out);
+  std::vector<core::ExecutionReport> on_market(const std::string& symbol, core::TimestampNs ts,
+                                               const core::Trade* trade);
   std::string next_exec_id(const std::string& client_order_id);
 
   BrokerConfig cfg_;

@@ -85,9 +85,12 @@ void RiskService::on_order(const natsio::Message& m) {
   // Hand-typed orders carry no time: stamp them at ingress (ingress_time). From
   // here on the stamped time is data, recorded with the approved order.
   const auto now = ingress_time();
-  if (auto* cancel = std::get_if<core::OrderCancel>(&*r)) {
-    if (cancel->ts_event == 0) cancel->ts_event = now;
-    const auto out = codec::encode(*cancel);
+  // Cancels and replaces pass without a check: a halted desk must still be able
+  // to pull and shrink orders. Pre-trade checks on replaces that add quantity or
+  // move the price need the order's state in risk-state; they come later (issue 3).
+  if (!std::holds_alternative<core::OrderSubmit>(*r)) {
+    std::visit([&](auto& c) { if (c.ts_event == 0) c.ts_event = now; }, *r);
+    const auto out = codec::encode(*r);
     rt_.publish(subjects::kTradingOrdersApproved, out);
     if (!m.reply.empty()) rt_.conn().publish(m.reply, out);
     return;
@@ -151,7 +154,8 @@ void ExecutionService::on_order(const natsio::Message& m) {
   auto r = dec_.decode_order_command(m.data);
   if (!r) return rt_.dead_letter(m.subject, r.error(), m.data);
   publish(std::visit(overloaded{[&](const core::OrderSubmit& o) { return broker_.on_submit(o, o.ts_event); },
-                                [&](const core::OrderCancel& c) { return broker_.on_cancel(c, c.ts_event); }},
+                                [&](const core::OrderCancel& c) { return broker_.on_cancel(c, c.ts_event); },
+                                [&](const core::OrderReplace& c) { return broker_.on_replace(c, c.ts_event); }},
                      *r));
 }
 

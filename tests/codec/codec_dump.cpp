@@ -41,9 +41,15 @@ int main(int argc, char** argv) try {
   write(dir, "bar-daily", encode(samples::bar_daily()));
   write(dir, "order.submit", encode(samples::order_limit()));
   write(dir, "order.submit-market", encode(samples::order_market()));
+  write(dir, "order.submit-stop", encode(samples::order_stop()));
+  write(dir, "order.submit-stop-limit-gtd", encode(samples::order_stop_limit_gtd()));
   write(dir, "order.cancel", encode(samples::cancel()));
+  write(dir, "order.replace", encode(samples::replace()));
+  write(dir, "order.replace-minimal", encode(samples::replace_min()));
   write(dir, "execution_report", encode(samples::exec_fill()));
   write(dir, "execution_report-denied", encode(samples::exec_denied()));
+  write(dir, "execution_report-replaced", encode(samples::exec_replaced()));
+  write(dir, "execution_report-commission", encode(samples::exec_fill_commission()));
   write(dir, "risk.state", encode(samples::risk_state()));
   write(dir, "trading_state.set", encode(samples::set_state()));
   write(dir, "performance.metrics", encode(samples::performance(false)));
@@ -53,7 +59,7 @@ int main(int argc, char** argv) try {
   write(dir, "dead_letter", encode(samples::dead_letter()));
   write(dir, "ops.status", encode(samples::ops_status()));
   write(dir, "ops.status-empty", encode(core::OpsStatus{.ts = 1}));
-  std::printf("codec_dump: wrote 20 documents to %s\n", dir.c_str());
+  std::printf("codec_dump: wrote 26 documents to %s\n", dir.c_str());
   return 0;
 } catch (const std::exception& e) {
   std::fprintf(stderr, "codec_dump: %s\n", e.what());

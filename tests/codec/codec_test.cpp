@@ -94,7 +94,11 @@ TEST_CASE("every market data message survives encode then decode unchanged", "[c
 TEST_CASE("order commands survive encode then decode unchanged", "[codec][round-trip]") {
   for (const core::OrderCommand& m : {core::OrderCommand{samples::order_limit()},
                                       core::OrderCommand{samples::order_market()},
-                                      core::OrderCommand{samples::cancel()}}) {
+                                      core::OrderCommand{samples::order_stop()},
+                                      core::OrderCommand{samples::order_stop_limit_gtd()},
+                                      core::OrderCommand{samples::cancel()},
+                                      core::OrderCommand{samples::replace()},
+                                      core::OrderCommand{samples::replace_min()}}) {
     check_round_trip(m, &codec::Decoder::decode_order_command);
   }
 }
@@ -102,6 +106,36 @@ TEST_CASE("order commands survive encode then decode unchanged", "[codec][round-
 TEST_CASE("execution reports survive encode then decode unchanged", "[codec][round-trip]") {
   check_round_trip(samples::exec_fill(), &codec::Decoder::decode_execution_report);
   check_round_trip(samples::exec_denied(), &codec::Decoder::decode_execution_report);
+  check_round_trip(samples::exec_replaced(), &codec::Decoder::decode_execution_report);
+  check_round_trip(samples::exec_fill_commission(), &codec::Decoder::decode_execution_report);
+  CHECK(codec::encode(samples::exec_fill_commission()).find(R"(,"commission":"2.77396"})") != std::string::npos);
+}
+
+TEST_CASE("stop, stop_limit, gtd and replace fields are written in a fixed order and only when set", "[codec][encode]") {
+  CHECK(codec::encode(samples::order_stop()) ==
+        R"({"type":"order.submit","v":1,"client_order_id":"manual-stop-1","symbol":"EURUSD","side":"buy",)"
+        R"("order_type":"stop","quantity":"100000","time_in_force":"gtc","strategy_id":"","ts_event":0,)"
+        R"("stop_price":"1.388"})");
+  CHECK(codec::encode(samples::replace_min()) ==
+        R"({"type":"order.replace","v":1,"client_order_id":"manual-2b","orig_client_order_id":"manual-2",)"
+        R"("ts_event":0})");
+  const auto gtd = codec::encode(samples::order_stop_limit_gtd());
+  CHECK(gtd.find(R"("time_in_force":"gtd")") != std::string::npos);
+  CHECK(gtd.find(R"("expire_time":1399420800000000000)") != std::string::npos);
+  CHECK(codec::encode(samples::exec_fill()).find("orig_client_order_id") == std::string::npos);
+  CHECK(codec::encode(samples::exec_replaced()).find(R"("orig_client_order_id":"manual-2")") != std::string::npos);
+}
+
+TEST_CASE("hand-typed order.replace with only a new price decodes; quantity stays unset", "[codec][decode]") {
+  auto r = codec::decode_order_command(
+      R"({"type":"order.replace","client_order_id":"manual-2b","orig_client_order_id":"manual-2","limit_price":1.385})");
+  REQUIRE(r.ok());
+  REQUIRE(std::holds_alternative<core::OrderReplace>(*r));
+  const auto& rep = std::get<core::OrderReplace>(*r);
+  CHECK(rep.limit_price == dec("1.385"));
+  CHECK_FALSE(rep.quantity.has_value());
+  CHECK_FALSE(rep.stop_price.has_value());
+  CHECK(rep.ts_event == 0);
 }
 
 TEST_CASE("risk state, trading state commands and ops messages survive a round trip", "[codec][round-trip]") {
@@ -170,6 +204,7 @@ TEST_CASE("every golden example in subjects/examples decodes and re-encodes to i
       {"quote", On::market_data},           {"trade", On::market_data},
       {"bar", On::market_data},             {"order.submit", On::orders},
       {"order.cancel", On::orders},         {"execution_report", On::executions},
+      {"order.replace", On::orders},
       {"risk.state", On::risk_state},       {"trading_state.set", On::risk_management},
       {"halt", On::risk_management},        {"resume", On::risk_management},
       {"performance.metrics", On::performance}, {"performance.report", On::performance},
@@ -369,7 +404,7 @@ const Bad kBad[] = {
     {On::orders, R"({"client_order_id":"m1"})", "type", "is required"},
     {On::orders, R"({})", "type", "is required"},
     {On::orders, R"({"type":5})", "type", "must be a string, got 5"},
-    {On::orders, R"({"type":"foo"})", "type", R"(unknown message type "foo" on this subject (expected order.submit or order.cancel))"},
+    {On::orders, R"({"type":"foo"})", "type", R"(unknown message type "foo" on this subject (expected order.submit, order.cancel or order.replace))"},
     {On::orders, R"({"type":"quote","symbol":"X"})", "type", R"(unknown message type "quote" on this subject)"},
     {On::orders, R"({"type":"order.cancel","type":"order.cancel","client_order_id":"m1"})", "type", "appears more than once"},
     {On::market_data, R"({"type":"order.submit"})", "type", "(expected quote, trade or bar)"},
@@ -404,8 +439,35 @@ const Bad kBad[] = {
     {On::orders, R"({"type":"order.submit","client_order_id":"m1","symbol":"EURUSD","side":"hold","order_type":"market","quantity":"5"})", "side", R"(must be one of buy|sell, got "hold")"},
     {On::orders, R"({"type":"order.submit","client_order_id":"m1","symbol":"EURUSD","side":"BUY","order_type":"market","quantity":"5"})", "side", R"(got "BUY")"},
     {On::orders, R"({"type":"order.submit","client_order_id":"m1","symbol":"EURUSD","side":1,"order_type":"market","quantity":"5"})", "side", "must be one of buy|sell, got 1"},
-    {On::orders, R"({"type":"order.submit","client_order_id":"m1","symbol":"EURUSD","side":"buy","order_type":"stop","quantity":"5"})", "order_type", R"(must be one of market|limit, got "stop")"},
-    {On::orders, R"({"type":"order.submit","client_order_id":"m1","symbol":"EURUSD","side":"buy","order_type":"market","quantity":"5","time_in_force":"gtd"})", "time_in_force", R"(must be one of day|gtc|ioc|fok, got "gtd")"},
+    {On::orders, R"({"type":"order.submit","client_order_id":"m1","symbol":"EURUSD","side":"buy","order_type":"trailing_stop","quantity":"5"})", "order_type", R"(must be one of market|limit|stop|stop_limit, got "trailing_stop")"},
+    {On::orders, R"({"type":"order.submit","client_order_id":"m1","symbol":"EURUSD","side":"buy","order_type":"market","quantity":"5","time_in_force":"gtx"})", "time_in_force", R"(must be one of day|gtc|ioc|fok|gtd, got "gtx")"},
+    // stop price rules (issue 3)
+    {On::orders, R"({"type":"order.submit","client_order_id":"m1","symbol":"EURUSD","side":"buy","order_type":"stop","quantity":"5"})", "stop_price", "is required when order_type is stop"},
+    {On::orders, R"({"type":"order.submit","client_order_id":"m1","symbol":"EURUSD","side":"buy","order_type":"stop_limit","quantity":"5","limit_price":"1.4"})", "stop_price", "is required when order_type is stop_limit"},
+    {On::orders, R"({"type":"order.submit","client_order_id":"m1","symbol":"EURUSD","side":"buy","order_type":"stop_limit","quantity":"5","stop_price":"1.4"})", "limit_price", "is required when order_type is stop_limit"},
+    {On::orders, R"({"type":"order.submit","client_order_id":"m1","symbol":"EURUSD","side":"buy","order_type":"market","quantity":"5","stop_price":"1.4"})", "stop_price", R"(must be absent when order_type is market, got "1.4")"},
+    {On::orders, R"({"type":"order.submit","client_order_id":"m1","symbol":"EURUSD","side":"buy","order_type":"limit","quantity":"5","limit_price":"1.3","stop_price":"1.4"})", "stop_price", "must be absent when order_type is limit"},
+    {On::orders, R"({"type":"order.submit","client_order_id":"m1","symbol":"EURUSD","side":"buy","order_type":"stop","quantity":"5","stop_price":"1.4","limit_price":"1.5"})", "limit_price", "must be absent when order_type is stop"},
+    {On::orders, R"({"type":"order.submit","client_order_id":"m1","symbol":"EURUSD","side":"sell","order_type":"stop","quantity":"5","stop_price":"-1.4"})", "stop_price", R"(must be positive, got "-1.4")"},
+    {On::orders, R"({"type":"order.submit","client_order_id":"m1","symbol":"EURUSD","side":"sell","order_type":"stop","quantity":"5","stop_price":"abc"})", "stop_price", R"(got "abc")"},
+    // expire_time rules (issue 3)
+    {On::orders, R"({"type":"order.submit","client_order_id":"m1","symbol":"EURUSD","side":"buy","order_type":"market","quantity":"5","time_in_force":"gtd"})", "expire_time", "is required when time_in_force is gtd"},
+    {On::orders, R"({"type":"order.submit","client_order_id":"m1","symbol":"EURUSD","side":"buy","order_type":"market","quantity":"5","expire_time":1399334400000000000})", "expire_time", "must be absent when time_in_force is day, got 1399334400000000000"},
+    {On::orders, R"({"type":"order.submit","client_order_id":"m1","symbol":"EURUSD","side":"buy","order_type":"market","quantity":"5","time_in_force":"ioc","expire_time":1})", "expire_time", "must be absent when time_in_force is ioc"},
+    {On::orders, R"({"type":"order.submit","client_order_id":"m1","symbol":"EURUSD","side":"buy","order_type":"market","quantity":"5","time_in_force":"gtd","expire_time":"tomorrow"})", "expire_time", R"(must be an integer (ns since the Unix epoch, UTC), got "tomorrow")"},
+    {On::orders, R"({"type":"order.submit","client_order_id":"m1","symbol":"EURUSD","side":"buy","order_type":"market","quantity":"5","time_in_force":"gtd","expire_time":-5})", "expire_time", "must not be negative"},
+    // order.replace (issue 3)
+    {On::orders, R"({"type":"order.replace","client_order_id":"m2","quantity":"5"})", "orig_client_order_id", "is required"},
+    {On::orders, R"({"type":"order.replace","orig_client_order_id":"m1","quantity":"5"})", "client_order_id", "is required"},
+    {On::orders, R"({"type":"order.replace","client_order_id":"m1","orig_client_order_id":"m1","quantity":"5"})", "client_order_id", R"(must differ from orig_client_order_id (a replace needs a new id), got "m1")"},
+    {On::orders, R"({"type":"order.replace","client_order_id":"m2","orig_client_order_id":"m1","quantity":"0"})", "quantity", R"(must be positive, got "0")"},
+    {On::orders, R"({"type":"order.replace","client_order_id":"m2","orig_client_order_id":"m1","limit_price":"-1"})", "limit_price", R"(must be positive, got "-1")"},
+    {On::orders, R"({"type":"order.replace","client_order_id":"m2","orig_client_order_id":"m1","stop_price":true})", "stop_price", "must be a decimal string or number, got true"},
+    {On::orders, R"({"type":"order.replace","client_order_id":"m2","orig_client_order_id":""})", "orig_client_order_id", "must not be empty"},
+    {On::orders, R"({"type":"order.replace","client_order_id":"m2","orig_client_order_id":"m1","ts_event":1.5})", "ts_event", "must be an integer"},
+    {On::executions, R"({"type":"execution_report","client_order_id":"m1","exec_id":"m1-1","exec_type":"replace","order_status":"new","symbol":"X","side":"buy","order_type":"limit","quantity":"1","last_qty":"0","last_px":"0","cum_qty":"0","leaves_qty":"1","avg_px":"0","ts_event":1})", "exec_type", R"(|replaced|pending_cancel, got "replace")"},
+    {On::executions, R"({"type":"execution_report","client_order_id":"m1","exec_id":"m1-1","exec_type":"fill","order_status":"filled","symbol":"X","side":"buy","order_type":"market","quantity":"1","last_qty":"1","last_px":"1","cum_qty":"1","leaves_qty":"0","avg_px":"1","ts_event":1,"commission":"free"})", "commission", R"(got "free")"},
+    {On::executions, R"({"type":"execution_report","client_order_id":"m1","exec_id":"m1-1","exec_type":"replaced","order_status":"new","symbol":"X","side":"buy","order_type":"limit","quantity":"1","last_qty":"0","last_px":"0","cum_qty":"0","leaves_qty":"1","avg_px":"0","ts_event":1,"orig_client_order_id":7})", "orig_client_order_id", "must be a string, got 7"},
     // limit price rules
     {On::orders, R"({"type":"order.submit","client_order_id":"m1","symbol":"EURUSD","side":"buy","order_type":"limit","quantity":"5"})", "limit_price", "is required when order_type is limit"},
     {On::orders, R"({"type":"order.submit","client_order_id":"m1","symbol":"EURUSD","side":"buy","order_type":"market","quantity":"5","limit_price":"1.2"})", "limit_price", "must be absent when order_type is market"},

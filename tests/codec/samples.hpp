@@ -52,6 +52,24 @@ inline core::OrderSubmit order_market() {
   return {.client_order_id = "manual-1", .symbol = "BTCUSDT", .side = core::Side::sell,
           .order_type = core::OrderType::market, .quantity = dec("0.005")};
 }
+inline core::OrderSubmit order_stop() {
+  return {.client_order_id = "manual-stop-1", .symbol = "EURUSD", .side = core::Side::buy,
+          .order_type = core::OrderType::stop, .quantity = dec("100000"),
+          .time_in_force = core::TimeInForce::gtc, .stop_price = dec("1.388")};
+}
+inline core::OrderSubmit order_stop_limit_gtd() {
+  return {.client_order_id = "manual-sl-1", .symbol = "EURUSD", .side = core::Side::sell,
+          .order_type = core::OrderType::stop_limit, .quantity = dec("50000"), .limit_price = dec("1.3865"),
+          .time_in_force = core::TimeInForce::gtd, .strategy_id = "desk", .ts_event = 1399334401405000000,
+          .stop_price = dec("1.387"), .expire_time = 1399420800000000000};
+}
+inline core::OrderReplace replace() {
+  return {.client_order_id = "manual-2b", .orig_client_order_id = "manual-2", .quantity = dec("800"),
+          .limit_price = dec("1.385"), .stop_price = dec("1.39"), .ts_event = 1399334402130000000};
+}
+inline core::OrderReplace replace_min() {
+  return {.client_order_id = "manual-2b", .orig_client_order_id = "manual-2"};
+}
 inline core::OrderCancel cancel() {
   return {.client_order_id = "ma_cross-EURUSD-000001", .ts_event = 1399334402130000000};
 }
@@ -70,6 +88,19 @@ inline core::ExecutionReport exec_denied() {
           .order_type = core::OrderType::market, .quantity = dec("5000000"),
           .text = "order notional 6937100 exceeds max_order_notional 1000000",
           .ts_event = 1399334409000000000};
+}
+inline core::ExecutionReport exec_replaced() {
+  return {.client_order_id = "manual-2b", .exec_id = "manual-2b-1", .exec_type = core::ExecType::replaced,
+          .order_status = core::OrderStatus::partially_filled, .symbol = "EURUSD", .side = core::Side::buy,
+          .order_type = core::OrderType::stop_limit, .time_in_force = core::TimeInForce::gtd,
+          .quantity = dec("800"), .limit_price = dec("1.385"), .cum_qty = dec("200"), .leaves_qty = dec("600"),
+          .avg_px = dec("1.38499"), .ts_event = 1399334402130000000, .stop_price = dec("1.39"),
+          .expire_time = 1399420800000000000, .orig_client_order_id = "manual-2"};
+}
+inline core::ExecutionReport exec_fill_commission() {
+  auto r = exec_fill();
+  r.commission = dec("2.77396");
+  return r;
 }
 inline core::RiskStateChanged risk_state() {
   return {.trading_state = core::TradingState::halted, .previous_state = core::TradingState::active,

@@ -16,7 +16,8 @@ TEST_CASE("new_ enumerators are spelled \"new\" on the wire", "[core][enums]") {
 
 TEST_CASE("every enumerator round-trips through its wire spelling", "[core][enums]") {
   for (auto e : {ExecType::new_, ExecType::partial_fill, ExecType::fill, ExecType::canceled,
-                 ExecType::rejected, ExecType::denied, ExecType::expired, ExecType::cancel_rejected}) {
+                 ExecType::rejected, ExecType::denied, ExecType::expired, ExecType::cancel_rejected,
+                 ExecType::replaced, ExecType::pending_cancel}) {
     CHECK(parse_exec_type(to_string(e)) == e);
   }
   for (auto e : {OrderStatus::new_, OrderStatus::partially_filled, OrderStatus::filled,
@@ -25,8 +26,8 @@ TEST_CASE("every enumerator round-trips through its wire spelling", "[core][enum
     CHECK(parse_order_status(to_string(e)) == e);
   }
   for (auto e : {Side::buy, Side::sell}) CHECK(parse_side(to_string(e)) == e);
-  for (auto e : {OrderType::market, OrderType::limit}) CHECK(parse_order_type(to_string(e)) == e);
-  for (auto e : {TimeInForce::day, TimeInForce::gtc, TimeInForce::ioc, TimeInForce::fok}) {
+  for (auto e : {OrderType::market, OrderType::limit, OrderType::stop, OrderType::stop_limit}) CHECK(parse_order_type(to_string(e)) == e);
+  for (auto e : {TimeInForce::day, TimeInForce::gtc, TimeInForce::ioc, TimeInForce::fok, TimeInForce::gtd}) {
     CHECK(parse_time_in_force(to_string(e)) == e);
   }
   for (auto e : {TradingState::active, TradingState::reducing, TradingState::halted}) {
@@ -45,6 +46,10 @@ TEST_CASE("wire spellings are the FIX names in snake_case", "[core][enums]") {
   CHECK(to_string(ExecType::cancel_rejected) == "cancel_rejected");
   CHECK(to_string(OrderStatus::partially_filled) == "partially_filled");
   CHECK(to_string(TimeInForce::gtc) == "gtc");
+  CHECK(to_string(TimeInForce::gtd) == "gtd");
+  CHECK(to_string(OrderType::stop_limit) == "stop_limit");
+  CHECK(to_string(ExecType::replaced) == "replaced");
+  CHECK(to_string(ExecType::pending_cancel) == "pending_cancel");
   CHECK(to_string(TradingState::halted) == "halted");
   CHECK(to_string(AggressorSide::none) == "none");
   CHECK(to_string(PriceType::mid) == "mid");
@@ -56,8 +61,9 @@ TEST_CASE("parsing is exact: no other case, no spaces, no abbreviations", "[core
   CHECK_FALSE(parse_side(" buy").has_value());
   CHECK_FALSE(parse_side("b").has_value());
   CHECK_FALSE(parse_side("").has_value());
-  CHECK_FALSE(parse_order_type("stop").has_value());
-  CHECK_FALSE(parse_time_in_force("gtd").has_value());
+  CHECK_FALSE(parse_order_type("stop-limit").has_value());
+  CHECK_FALSE(parse_order_type("stoplimit").has_value());
+  CHECK_FALSE(parse_time_in_force("GTD").has_value());
   CHECK_FALSE(parse_trading_state("halt").has_value());
   CHECK_FALSE(parse_order_status("cancelled").has_value());
 }

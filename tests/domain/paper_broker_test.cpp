@@ -384,7 +384,7 @@ TEST_CASE("orders with non-positive quantity or a limit without price are reject
   CHECK(broker.open_orders() == 0);
 }
 
-TEST_CASE("a trade sets the reference price only while the symbol has no quote", "[matching]") {
+TEST_CASE("a trade sets the reference price and size only while the symbol has no quote", "[matching]") {
   matching::PaperBroker broker;
   (void)broker.on_submit(limit("b1", Side::buy, "10", "100"), kDay0);
 
@@ -393,19 +393,29 @@ TEST_CASE("a trade sets the reference price only while the symbol has no quote",
   const auto out = broker.on_submit(market("m1", Side::buy, "3"), kDay0 + 2);
   CHECK(out.back().exec_type == ExecType::rejected);  // EURUSD has no data
 
+  // The print (size 1) is the whole book: a 10 lot gets 1 at the print, the rest works.
   auto ibm = limit("i1", Side::buy, "10", "100");
   ibm.symbol = "IBM";
   const auto i1 = broker.on_submit(ibm, kDay0 + 3);
   REQUIRE(i1.size() == 2);
+  CHECK(i1[1].exec_type == ExecType::partial_fill);
   CHECK(i1[1].last_px == dec("99.5"));
+  CHECK(i1[1].last_qty == dec("1"));
+  CHECK(i1[1].leaves_qty == dec("9"));
 
   (void)broker.on_quote(quote("IBM", "101", "102", kDay0 + 4));
   auto ibm2 = limit("i2", Side::buy, "10", "100");
   ibm2.symbol = "IBM";
   REQUIRE(broker.on_submit(ibm2, kDay0 + 5).size() == 1);  // rests below the ask
-  // Trades after a quote do not move the book.
-  CHECK(broker.on_trade(domain_test::trade("IBM", "99", kDay0 + 6)).empty());
-  CHECK(broker.open_orders() == 2);
+  // Trades after a quote do not move the book, but a print through a working limit
+  // fills it at the limit, at most the print's size, oldest order first.
+  const auto t = broker.on_trade(domain_test::trade("IBM", "99", kDay0 + 6));
+  REQUIRE(t.size() == 1);
+  CHECK(t[0].client_order_id == "i1");
+  CHECK(t[0].last_px == dec("100"));
+  CHECK(t[0].last_qty == dec("1"));
+  CHECK(t[0].cum_qty == dec("2"));
+  CHECK(broker.open_orders() == 3);
 }
 
 TEST_CASE("bid and ask bars set their side of the book and fill resting orders", "[matching]") {

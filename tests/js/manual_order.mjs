@@ -89,7 +89,49 @@ pub("trading.orders", '{"type":"order.submit","client_order_id":"manual-6","symb
 r = await reportsFor("manual-6", 2);
 check(r[1]?.exec_type === "fill" && r[1]?.last_px === "1.3869", `after resume: a sell fills at the bid (${JSON.stringify(r[1])})`);
 
-// 7. nats req ops.status ''
+// 7. a sell stop waits until the bid falls to the stop, then sells at the bid
+pub("trading.orders", '{"type":"order.submit","client_order_id":"manual-stop","symbol":"EURUSD","side":"sell","order_type":"stop","quantity":100,"stop_price":"1.38650","time_in_force":"gtc"}');
+r = await reportsFor("manual-stop", 1);
+check(r[0]?.exec_type === "new" && r[0]?.stop_price === "1.3865" && r[0]?.order_type === "stop", `stop order accepted and waiting (${JSON.stringify(r[0])})`);
+pub("market.data.EURUSD", '{"type":"quote","symbol":"EURUSD","bid":"1.38660","ask":"1.38670","ts_event":1399334520000000000}');
+pub("market.data.EURUSD", '{"type":"quote","symbol":"EURUSD","bid":"1.38640","ask":"1.38650","ts_event":1399334580000000000}');
+r = await reportsFor("manual-stop", 2);
+check(r.length === 2 && r[1]?.exec_type === "fill" && r[1]?.last_px === "1.3864", `stop triggers at bid <= stop and fills at the bid (${JSON.stringify(r[1])})`);
+
+// 8. cancel/replace: a new id continues the order; the old id is done
+pub("trading.orders", '{"type":"order.submit","client_order_id":"manual-r1","symbol":"EURUSD","side":"buy","order_type":"limit","quantity":"300","limit_price":"1.38000","time_in_force":"gtc"}');
+await reportsFor("manual-r1", 1);
+pub("trading.orders", '{"type":"order.replace","client_order_id":"manual-r1b","orig_client_order_id":"manual-r1","quantity":400,"limit_price":"1.38100"}');
+r = await reportsFor("manual-r1b", 1);
+check(r[0]?.exec_type === "replaced" && r[0]?.orig_client_order_id === "manual-r1" && r[0]?.quantity === "400" &&
+      r[0]?.limit_price === "1.381" && r[0]?.leaves_qty === "400" && r[0]?.cum_qty === "0", `replace answered on the new id (${JSON.stringify(r[0])})`);
+pub("trading.orders", '{"type":"order.cancel","client_order_id":"manual-r1"}');
+r = await reportsFor("manual-r1", 2);
+check(r[1]?.exec_type === "cancel_rejected" && r[1]?.text === "order was replaced by manual-r1b", `the old id cannot be canceled (${r[1]?.text})`);
+pub("trading.orders", '{"type":"order.cancel","client_order_id":"manual-r1b"}');
+r = await reportsFor("manual-r1b", 2);
+check(r[1]?.exec_type === "canceled", "the new id cancels");
+
+// 9. gtd: expires at the first quote with ts_event >= expire_time
+pub("trading.orders", '{"type":"order.submit","client_order_id":"manual-gtd","symbol":"EURUSD","side":"buy","order_type":"limit","quantity":100,"limit_price":"1.38000","time_in_force":"gtd","expire_time":1399334640000000000}');
+r = await reportsFor("manual-gtd", 1);
+check(r[0]?.exec_type === "new" && r[0]?.time_in_force === "gtd", `gtd order accepted (${JSON.stringify(r[0])})`);
+check(rawExecs.some((t) => t.includes('"client_order_id":"manual-gtd"') && t.includes('"expire_time":1399334640000000000')), "expire_time echoed as an integer");
+pub("market.data.EURUSD", '{"type":"quote","symbol":"EURUSD","bid":"1.38640","ask":"1.38650","ts_event":1399334640000000000}');
+r = await reportsFor("manual-gtd", 2);
+check(r[1]?.exec_type === "expired" && r[1]?.order_status === "expired", `gtd expired at expire_time (${r[1]?.text})`);
+
+// 10. an IOC that fills partly: a quote with sizes fills at most the displayed size
+pub("market.data.BTCUSDT", '{"type":"quote","symbol":"BTCUSDT","bid":"9681.92","ask":"9682","bid_size":"0.67","ask_size":"0.84","ts_event":1399334700000000000}');
+await nc.flush();
+await new Promise((res) => setTimeout(res, 100));
+pub("trading.orders", '{"type":"order.submit","client_order_id":"manual-ioc","symbol":"BTCUSDT","side":"buy","order_type":"market","quantity":"2","time_in_force":"ioc"}');
+r = await reportsFor("manual-ioc", 3);
+check(r[1]?.exec_type === "partial_fill" && r[1]?.order_status === "partially_filled" && r[1]?.last_qty === "0.84" &&
+      r[1]?.cum_qty === "0.84" && r[1]?.leaves_qty === "1.16", `ioc: partial fill of the displayed size (${JSON.stringify(r[1])})`);
+check(r[2]?.exec_type === "canceled" && r[2]?.cum_qty === "0.84" && r[2]?.leaves_qty === "0", `ioc: the rest canceled (${r[2]?.text})`);
+
+// 11. nats req ops.status ''
 const status = await req("ops.status", "");
 const names = new Set(status.workers?.map((w) => w.worker));
 check(["ops", "risk-state", "execution", "reporter", "recorder"].every((w) => names.has(w)), "ops.status lists every worker");
