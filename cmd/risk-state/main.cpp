@@ -5,29 +5,52 @@
 #include "services/worker_main.hpp"
 
 namespace {
-risk::Limits limits_from(const config::Settings& s) {
-  risk::Limits lim;
+
+std::optional<core::Decimal> optional_decimal(const config::Settings& s, const std::string& key) {
+  if (s.get(key).empty()) return std::nullopt;  // "" = this limit is off
+  return s.get_decimal(key);
+}
+
+risk::RiskPolicy policy_from(const config::Settings& s) {
+  risk::RiskPolicy p;
+  auto& lim = p.defaults;
   lim.max_order_qty = s.get_decimal("max_order_qty");
   lim.max_order_notional = s.get_decimal("max_order_notional");
-  if (!lim.max_order_qty.is_positive()) throw config::ConfigError("max_order_qty: must be positive");
-  if (!lim.max_order_notional.is_positive()) throw config::ConfigError("max_order_notional: must be positive");
-  return lim;
+  lim.max_position = optional_decimal(s, "max_position");
+  lim.max_gross_exposure = optional_decimal(s, "max_gross_exposure");
+  lim.max_open_orders = s.get_int("max_open_orders");
+  lim.price_band_bps = optional_decimal(s, "price_band_bps");
+  lim.max_orders_per_window = s.get_int("max_orders_per_window");
+  lim.rate_window_ns = s.get_int("rate_window_ms") * 1'000'000;
+  lim.daily_loss_limit = optional_decimal(s, "daily_loss_limit");
+  lim.max_drawdown = optional_decimal(s, "max_drawdown");
+  if (const auto err = risk::validate(p)) throw config::ConfigError(err->to_string());
+  return p;
 }
+
 }  // namespace
 
 int main(int argc, char** argv) try {
   services::block_termination_signals();
   const auto s = services::load_settings(
-      "risk-state", "Checks every order on trading.orders before it reaches the broker.",
+      "risk-state", "Checks every order on trading.orders before it reaches the broker (docs/trading-rules.md).",
       {{"max_order_qty", "RISK_MAX_ORDER_QTY", "1000000", "largest quantity of one order"},
-       {"max_order_notional", "RISK_MAX_ORDER_NOTIONAL", "10000000", "largest quantity x price of one order"}},
-      argc, argv, [](const config::Settings& st) { limits_from(st); });
+       {"max_order_notional", "RISK_MAX_ORDER_NOTIONAL", "10000000", "largest quantity x price of one order"},
+       {"max_position", "RISK_MAX_POSITION", "", "largest |position| per symbol after a fill (\"\" = off)"},
+       {"max_gross_exposure", "RISK_MAX_GROSS_EXPOSURE", "", "largest sum of |position| x price (\"\" = off)"},
+       {"max_open_orders", "RISK_MAX_OPEN_ORDERS", "0", "orders approved and not yet done (0 = off)"},
+       {"price_band_bps", "RISK_PRICE_BAND_BPS", "", "fat-finger band around the mid, basis points (\"\" = off)"},
+       {"max_orders_per_window", "RISK_MAX_ORDERS_PER_WINDOW", "0", "orders per strategy per window (0 = off)"},
+       {"rate_window_ms", "RISK_RATE_WINDOW_MS", "1000", "the order-rate window, event time"},
+       {"daily_loss_limit", "RISK_DAILY_LOSS_LIMIT", "", "loss in a UTC day that halts trading (\"\" = off)"},
+       {"max_drawdown", "RISK_MAX_DRAWDOWN", "", "drawdown from peak equity that moves to reducing (\"\" = off)"}},
+      argc, argv, [](const config::Settings& st) { policy_from(st); });
   if (!s) return 0;
   natsio::Library lib;
   natsio::Connection conn({.url = s->get("nats_url"), .name = "risk-state"});
   core::SystemClock clock;
   services::Runtime rt(conn, "risk-state", clock, s->get_int("heartbeat_ms"));
-  services::RiskService svc(rt, limits_from(*s));
+  services::RiskService svc(rt, policy_from(*s));
   conn.flush();
   svc.announce();
   rt.start_heartbeat();

@@ -144,7 +144,7 @@ struct RiskStateChanged {
   TradingState trading_state = TradingState::active;
   TradingState previous_state = TradingState::active;
   std::string reason;
-  std::string source;                  ///< "manual" or "startup" (later: "auto")
+  std::string source;                  ///< "manual", "auto" (crisis mode) or "startup"
   TimestampNs ts_event = 0;
   friend bool operator==(const RiskStateChanged&, const RiskStateChanged&) = default;
 };

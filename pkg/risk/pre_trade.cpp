@@ -95,7 +95,8 @@ std::optional<core::Error> validate(const RiskPolicy& p) {
 RiskEngine::RiskEngine(Limits limits) : policy_{.defaults = limits, .per_symbol = {}} {}
 
 std::optional<core::Price> RiskEngine::reference_price(const core::OrderSubmit& o) const {
-  if (o.order_type == core::OrderType::limit && o.limit_price) return o.limit_price;
+  // Limit and stop-limit orders are priced at their limit; market and stop at the touch.
+  if (o.limit_price) return o.limit_price;
   const auto it = refs_.find(o.symbol);
   if (it == refs_.end()) return std::nullopt;
   return it->second.touch(o.side);

@@ -40,7 +40,8 @@ core::Result<core::MarketData> decode_market(codec::Decoder& dec, const natsio::
 
 // ---------------------------------------------------------------- risk-state
 
-RiskService::RiskService(Runtime& rt, risk::Limits limits) : rt_(rt), engine_(limits) {
+RiskService::RiskService(Runtime& rt, risk::RiskPolicy policy) : rt_(rt), engine_(policy.defaults) {
+  engine_.set_policy(std::move(policy));
   subs_.push_back(sub(rt_, subjects::kMarketDataAll, [this](const natsio::Message& m) { on_market(m); }));
   subs_.push_back(sub(rt_, subjects::kTradingExecutions, [this](const natsio::Message& m) { on_execution(m); }));
   subs_.push_back(sub(rt_, subjects::kRiskManagement, [this](const natsio::Message& m) { on_command(m); }));
@@ -69,6 +70,7 @@ void RiskService::on_market(const natsio::Message& m) {
                         [&](const core::Trade& t) { engine_.on_trade(t); },
                         [&](const core::Bar& b) { engine_.on_bar(b); }},
              *r);
+  publish_transitions();  // marks move equity
 }
 
 void RiskService::on_execution(const natsio::Message& m) {
@@ -76,6 +78,12 @@ void RiskService::on_execution(const natsio::Message& m) {
   auto r = dec_.decode_execution_report(m.data);
   if (!r) return rt_.dead_letter(m.subject, r.error(), m.data);
   engine_.on_execution(*r);
+  publish_transitions();
+}
+
+void RiskService::publish_transitions() {
+  // Crisis mode: automatic state changes on a daily loss or a drawdown.
+  for (const auto& ev : engine_.take_transitions()) rt_.publish(subjects::kRiskState, codec::encode(ev));
 }
 
 void RiskService::on_order(const natsio::Message& m) {
@@ -97,7 +105,7 @@ void RiskService::on_order(const natsio::Message& m) {
   }
   auto& order = std::get<core::OrderSubmit>(*r);
   if (order.ts_event == 0) order.ts_event = now;
-  const auto decision = engine_.check(order);
+  const auto decision = engine_.decide(order);  // records approvals (open orders, rate window)
   if (decision.approved) {
     const auto out = codec::encode(order);
     rt_.publish(subjects::kTradingOrdersApproved, out);

@@ -35,7 +35,8 @@ core::Result<core::MarketData> decode_market(codec::Decoder& dec, const natsio::
 /// trading.executions, applies risk.management commands and publishes risk.state.
 class RiskService {
  public:
-  RiskService(Runtime& rt, risk::Limits limits);
+  /// Precondition: risk::validate(policy) found nothing wrong.
+  RiskService(Runtime& rt, risk::RiskPolicy policy);
   /// Publishes the initial risk.state (source "startup").
   void announce();
 
@@ -48,6 +49,7 @@ class RiskService {
   /// event time seen, so one typed during a replay of 2014 lives in 2014; the
   /// wall clock only before any market data.
   core::TimestampNs ingress_time() const;
+  void publish_transitions();
   Runtime& rt_;
   codec::Decoder dec_;
   risk::RiskEngine engine_;

@@ -13,7 +13,7 @@ namespace subjects {
 /// Prefix of market data; the full subject is market.data.<symbol>.
 constexpr std::string_view kMarketDataPrefix = "market.data.";
 constexpr std::string_view kMarketDataAll = "market.data.>";
-/// Commands from strategies and people: order.submit, order.cancel.
+/// Commands from strategies and people: order.submit, order.cancel, order.replace.
 constexpr std::string_view kTradingOrders = "trading.orders";
 /// Orders that passed pre-trade risk, consumed by execution only.
 constexpr std::string_view kTradingOrdersApproved = "trading.orders.approved";

@@ -1,0 +1,56 @@
+// Crisis mode over the wire: a loss past the daily limit halts trading by itself,
+// the transition is published on risk.state with its reason, and the next order
+// is denied. A person's resume re-arms the automatic stop.
+#include <catch2/catch.hpp>
+
+#include <thread>
+
+#include "stack.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+
+/// Waits up to 5 s for a message on `subject` whose text contains `needle`.
+std::string wait_for(const itest::Tap& tap, const std::string& subject, const std::string& needle) {
+  for (int i = 0; i < 100; ++i) {
+    for (const auto& m : tap.messages())
+      if (m.subject == subject && m.data.find(needle) != std::string::npos) return m.data;
+    std::this_thread::sleep_for(50ms);
+  }
+  return {};
+}
+
+}  // namespace
+
+TEST_CASE("a loss past the daily limit halts trading by itself and denies the next order",
+          "[integration][risk][crisis]") {
+  itest::nats_library();
+  itest::Stack stack(std::vector<std::pair<std::string, std::string>>{{"RISK_DAILY_LOSS_LIMIT", "50"}});
+  itest::Tap tap(stack.nats_url());
+  stack.start({"recorder", "ops", "risk-state", "execution"});
+  natsio::Connection person({.url = stack.nats_url(), .name = "person"});
+
+  person.publish("market.data.EURUSD",
+                 R"({"type":"quote","symbol":"EURUSD","bid":"1.38742","ask":"1.38755","ts_event":1399334400158000000})");
+  person.flush();
+  person.publish("trading.orders",
+                 R"({"type":"order.submit","client_order_id":"c-1","symbol":"EURUSD","side":"buy","order_type":"market","quantity":1000})");
+  REQUIRE_FALSE(wait_for(tap, "trading.executions", R"("client_order_id":"c-1","exec_id":"c-1-2")").empty());
+
+  // The market falls 0.1: long 1000 loses about 100 > 50.
+  person.publish("market.data.EURUSD",
+                 R"({"type":"quote","symbol":"EURUSD","bid":"1.28742","ask":"1.28755","ts_event":1399334460000000000})");
+  const auto halted = wait_for(tap, "risk.state", R"("source":"auto")");
+  REQUIRE_FALSE(halted.empty());
+  CHECK_THAT(halted, Catch::Contains(R"("trading_state":"halted")") && Catch::Contains("daily_loss_limit"));
+
+  person.publish("trading.orders",
+                 R"({"type":"order.submit","client_order_id":"c-2","symbol":"EURUSD","side":"buy","order_type":"market","quantity":10})");
+  const auto denied = wait_for(tap, "trading.executions", R"("client_order_id":"c-2")");
+  CHECK_THAT(denied, Catch::Contains(R"("exec_type":"denied")") && Catch::Contains("trading halted: daily_loss_limit"));
+
+  // A person resumes; the state change is manual and recorded.
+  const auto reply = person.request("risk.management", R"({"type":"resume","reason":"reviewed the loss"})", 3000);
+  CHECK_THAT(reply, Catch::Contains(R"("trading_state":"active")") && Catch::Contains(R"("source":"manual")"));
+}
