@@ -13,9 +13,11 @@
 // stamps its order with the quote's ts_event, and execution its reports with the
 // order's). The strategy runs with short SMAs so that many quotes cause orders.
 //
-// The raw limit: 3 relay processes (nats.c, SendAsap, no decoding) chained
-// q -> o -> a -> e, i.e. the same 4 publish->deliver hops, with payloads padded to
-// our message sizes, at the same quote rate.
+// The raw limit, measured right after on the same server: 3 relay processes
+// (nats.c, SendAsap, no decoding) that, like our three workers, each receive every
+// quote, and relay q -> o -> a -> e exactly the quotes that caused an order in our
+// run: the same 4 publish->deliver hops, payloads padded to our message sizes, the
+// same quote rate and the same number of samples.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -63,17 +65,29 @@ std::string arg(int argc, char** argv, const char* name, const std::string& dflt
   return dflt;
 }
 
-// relay mode: subscribe IN, republish the first token of each payload padded to SIZE bytes on OUT.
+// relay mode: like a worker, receive every quote on bench.q; relay IN -> OUT,
+// republishing the first token of each payload padded to SIZE bytes. IN may be
+// bench.q itself: then only quotes whose token ends in '*' are relayed (the ones
+// that, in our pipeline, cause an order).
 int relay(const std::string& url, const std::string& in, const std::string& out, std::size_t size) {
   natsio::Library lib;
   natsio::Connection conn({.url = url, .name = "bench-relay", .send_asap = true});
   std::string buf;
-  natsio::Subscription sub(conn, in, [&](const natsio::Message& m) {
-    const auto sp = m.data.find(' ');
-    buf.assign(m.data.substr(0, sp));
+  auto forward = [&](const natsio::Message& m) {
+    buf.assign(m.data.substr(0, m.data.find(' ')));
     buf.resize(std::max(size, buf.size()), ' ');
     conn.publish(out, buf);
-  });
+  };
+  std::vector<std::unique_ptr<natsio::Subscription>> subs;
+  if (in == "bench.q") {
+    subs.push_back(std::make_unique<natsio::Subscription>(conn, "bench.q", [&](const natsio::Message& m) {
+      const auto token = m.data.substr(0, m.data.find(' '));
+      if (!token.empty() && token.back() == '*') forward(m);
+    }));
+  } else {
+    subs.push_back(std::make_unique<natsio::Subscription>(conn, "bench.q", [](const natsio::Message&) {}));
+    subs.push_back(std::make_unique<natsio::Subscription>(conn, in, forward));
+  }
   conn.flush();
   std::printf("READY\n");
   std::fflush(stdout);
@@ -137,40 +151,10 @@ int main(int argc, char** argv) try {
   const std::size_t o_size = codec::encode(sample_order).size();
   const std::size_t e_size = codec::encode(sample_report).size();
 
-  // ---- raw relay: q -> o -> a -> e
-  std::vector<double> raw_us;
-  {
-    const std::string self = argv[0];
-    std::vector<std::unique_ptr<testsupport::Process>> relays;
-    const std::vector<std::tuple<std::string, std::string, std::size_t>> hops{
-        {"bench.q", "bench.o", o_size}, {"bench.o", "bench.a", o_size}, {"bench.a", "bench.e", e_size}};
-    for (const auto& [in, out, size] : hops) {
-      relays.push_back(std::make_unique<testsupport::Process>(
-          std::vector<std::string>{self, "relay", nats.url(), in, out, std::to_string(size)}));
-      while (relays.back()->log().find("READY") == std::string::npos) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    std::vector<Clock::time_point> sent(quotes.size());
-    std::mutex mu;
-    std::atomic<std::size_t> got{0};
-    natsio::Subscription s(sub_conn, "bench.e", [&](const natsio::Message& m) {
-      const auto now = Clock::now();
-      const auto i = std::stoul(std::string(m.data.substr(0, m.data.find(' '))));
-      std::lock_guard lock(mu);
-      raw_us.push_back(std::chrono::duration<double, std::micro>(now - sent[i]).count());
-      ++got;
-    });
-    sub_conn.flush();
-    paced_publish(pub, "bench.q", quotes.size(), rate, [&](std::size_t i) {
-      std::string p = std::to_string(i);
-      p.resize(q_size, ' ');
-      return p;
-    }, sent);
-    for (int w = 0; w < 50 && got < quotes.size(); ++w) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-
   // ---- our pipeline: strategy -> risk-state -> execution
   std::vector<double> ours_us;
   std::size_t orders = 0;
+  std::vector<bool> caused(quotes.size(), false);  // quote i caused an order
   {
     const std::vector<std::pair<std::string, std::string>> env{
         {"NATS_URL", nats.url()}, {"STRATEGY_FAST", fast}, {"STRATEGY_SLOW", slow}, {"STRATEGY_QUANTITY", "1"},
@@ -195,13 +179,51 @@ int main(int argc, char** argv) try {
       std::lock_guard lock(mu);
       if (!seen.emplace(r->client_order_id, true).second) return;  // first report of each order
       const auto i = static_cast<std::size_t>(r->ts_event - base);
-      if (i < sent.size()) ours_us.push_back(std::chrono::duration<double, std::micro>(now - sent[i]).count());
+      if (i < sent.size()) {
+        ours_us.push_back(std::chrono::duration<double, std::micro>(now - sent[i]).count());
+        caused[i] = true;
+      }
     });
     sub_conn.flush();
     paced_publish(pub, md_subject, quotes.size(), rate, [&](std::size_t i) { return codec::encode(quotes[i]); }, sent);
     std::this_thread::sleep_for(std::chrono::seconds(1));
     std::lock_guard lock(mu);
     orders = seen.size();
+  }
+
+  // ---- raw relay: q -> o -> a -> e
+  std::vector<double> raw_us;
+  {
+    const std::string self = argv[0];
+    std::vector<std::unique_ptr<testsupport::Process>> relays;
+    // Every relay receives every quote, as strategy, risk-state and execution do;
+    // the quotes that caused an order in our run travel the whole chain.
+    const std::vector<std::tuple<std::string, std::string, std::size_t>> hops{
+        {"bench.q", "bench.o", o_size}, {"bench.o", "bench.a", o_size}, {"bench.a", "bench.e", e_size}};
+    for (const auto& [in, out, size] : hops) {
+      relays.push_back(std::make_unique<testsupport::Process>(
+          std::vector<std::string>{self, "relay", nats.url(), in, out, std::to_string(size)}));
+      while (relays.back()->log().find("READY") == std::string::npos) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    std::vector<Clock::time_point> sent(quotes.size());
+    std::mutex mu;
+    std::atomic<std::size_t> got{0};
+    natsio::Subscription s(sub_conn, "bench.e", [&](const natsio::Message& m) {
+      const auto now = Clock::now();
+      const auto i = std::stoul(std::string(m.data.substr(0, m.data.find_first_of(" *"))));
+      std::lock_guard lock(mu);
+      raw_us.push_back(std::chrono::duration<double, std::micro>(now - sent[i]).count());
+      ++got;
+    });
+    sub_conn.flush();
+    paced_publish(pub, "bench.q", quotes.size(), rate, [&](std::size_t i) {
+      std::string p = std::to_string(i);
+      if (caused[i]) p += '*';
+      p.resize(q_size, ' ');
+      return p;
+    }, sent);
+    const auto expected = static_cast<std::size_t>(std::count(caused.begin(), caused.end(), true));
+    for (int w = 0; w < 50 && got < expected; ++w) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
 
   const auto raw = stats(raw_us), ours = stats(ours_us);
