@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <catch2/catch.hpp>
 
@@ -13,6 +14,31 @@
 #include "core/time.hpp"
 
 namespace domain_test {
+
+/// The shared/data directory, with a trailing '/': $TRADER_SHARED_DATA if set,
+/// else TRADER_SOURCE_DIR "/../shared/data/". Domain tests read real data with
+/// this tiny splitter, not pkg/marketdata, so they depend on pure code only.
+inline std::string shared_data_dir() {
+  if (const char* env = std::getenv("TRADER_SHARED_DATA"); env && *env) {
+    std::string dir = env;
+    if (dir.back() != '/') dir += '/';
+    return dir;
+  }
+  return std::string(TRADER_SOURCE_DIR) + "/../shared/data/";
+}
+
+/// Splits one CSV line (no quoting) at commas.
+inline std::vector<std::string_view> split_csv(std::string_view line) {
+  std::vector<std::string_view> out;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i <= line.size(); ++i) {
+    if (i == line.size() || line[i] == ',') {
+      out.push_back(line.substr(start, i - start));
+      start = i + 1;
+    }
+  }
+  return out;
+}
 
 /// Exact decimal from text; aborts on a typo in a test literal.
 inline core::Decimal dec(std::string_view text) {

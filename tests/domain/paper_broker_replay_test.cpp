@@ -24,27 +24,6 @@ using domain_test::dec;
 
 namespace {
 
-std::string data_dir() {
-  if (const char* env = std::getenv("TRADER_SHARED_DATA"); env && *env) {
-    std::string dir = env;
-    if (dir.back() != '/') dir += '/';
-    return dir;
-  }
-  return std::string(TRADER_SOURCE_DIR) + "/../shared/data/";
-}
-
-std::vector<std::string_view> split(std::string_view line) {
-  std::vector<std::string_view> out;
-  std::size_t start = 0;
-  for (std::size_t i = 0; i <= line.size(); ++i) {
-    if (i == line.size() || line[i] == ',') {
-      out.push_back(line.substr(start, i - start));
-      start = i + 1;
-    }
-  }
-  return out;
-}
-
 std::int64_t to_int(std::string_view s) {
   std::int64_t v = 0;
   const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
@@ -58,13 +37,13 @@ std::vector<core::MarketData> read_btc() {
   std::multimap<core::TimestampNs, core::MarketData> by_ts;
   std::string line;
   {
-    std::ifstream in(data_dir() + "quotes_BTCUSDT_2020-02-22.csv");
+    std::ifstream in(domain_test::shared_data_dir() + "quotes_BTCUSDT_2020-02-22.csv");
     INFO("set TRADER_SHARED_DATA to the shared/data directory");
     REQUIRE(in.is_open());
     std::getline(in, line);
     REQUIRE(line == "ts_event,symbol,bid,bid_size,ask,ask_size,ts_recv");
     while (std::getline(in, line)) {
-      const auto f = split(line);
+      const auto f = domain_test::split_csv(line);
       REQUIRE(f.size() == 7);
       core::Quote q{.symbol = std::string(f[1]), .bid = dec(f[2]), .ask = dec(f[4]), .bid_size = dec(f[3]),
                     .ask_size = dec(f[5]), .ts_event = to_int(f[0])};
@@ -72,12 +51,12 @@ std::vector<core::MarketData> read_btc() {
     }
   }
   {
-    std::ifstream in(data_dir() + "trades_BTCUSDT_2020-02-22.csv");
+    std::ifstream in(domain_test::shared_data_dir() + "trades_BTCUSDT_2020-02-22.csv");
     REQUIRE(in.is_open());
     std::getline(in, line);
     REQUIRE(line.rfind("ts_event,symbol,price,size", 0) == 0);
     while (std::getline(in, line)) {
-      const auto f = split(line);
+      const auto f = domain_test::split_csv(line);
       REQUIRE(f.size() >= 4);
       core::Trade t{.symbol = std::string(f[1]), .price = dec(f[2]), .size = dec(f[3]), .ts_event = to_int(f[0])};
       by_ts.emplace(t.ts_event, std::move(t));

@@ -21,27 +21,6 @@ using domain_test::dec;
 
 namespace {
 
-std::string shared_data_dir() {
-  if (const char* env = std::getenv("TRADER_SHARED_DATA"); env && *env) {
-    std::string dir = env;
-    if (dir.back() != '/') dir += '/';
-    return dir;
-  }
-  return std::string(TRADER_SOURCE_DIR) + "/../shared/data/";
-}
-
-std::vector<std::string_view> split(std::string_view line) {
-  std::vector<std::string_view> out;
-  std::size_t start = 0;
-  for (std::size_t i = 0; i <= line.size(); ++i) {
-    if (i == line.size() || line[i] == ',') {
-      out.push_back(line.substr(start, i - start));
-      start = i + 1;
-    }
-  }
-  return out;
-}
-
 /// ts_event,symbol,bid,ask
 std::vector<core::Quote> read_quotes(const std::string& path) {
   std::ifstream in(path);
@@ -52,7 +31,7 @@ std::vector<core::Quote> read_quotes(const std::string& path) {
   std::getline(in, line);
   REQUIRE(line == "ts_event,symbol,bid,ask");
   while (std::getline(in, line)) {
-    const auto f = split(line);
+    const auto f = domain_test::split_csv(line);
     REQUIRE(f.size() == 4);
     core::Quote q;
     const auto [p, ec] = std::from_chars(f[0].data(), f[0].data() + f[0].size(), q.ts_event);
@@ -194,7 +173,7 @@ Run replay(const std::vector<core::Quote>& quotes, strategy::MaCrossConfig cfg, 
 }  // namespace
 
 TEST_CASE("replay of a day of EURUSD quotes keeps order, position and P&L invariants", "[replay][matching][risk][portfolio][strategy]") {
-  const auto quotes = read_quotes(shared_data_dir() + "quotes_EURUSD_2014-05-06.csv");
+  const auto quotes = read_quotes(domain_test::shared_data_dir() + "quotes_EURUSD_2014-05-06.csv");
   REQUIRE(quotes.size() == 44'864);
 
   SECTION("default limits, always active") {
