@@ -161,13 +161,6 @@ std::uint64_t JsMessage::stream_sequence() const {
   return meta->Sequence.Stream;
 }
 
-std::uint64_t JsMessage::num_delivered() const {
-  jsMsgMetaData* meta = nullptr;
-  check(natsMsg_GetMetaData(&meta, m_), "natsMsg_GetMetaData");
-  std::unique_ptr<jsMsgMetaData, MetaDeleter> owned{meta};
-  return meta->NumDelivered;
-}
-
 bool JsMessage::ack_sync() noexcept { return natsMsg_AckSync(m_, nullptr, nullptr) == NATS_OK; }
 
 JetStream::JetStream(Connection& conn) {

@@ -127,7 +127,6 @@ class JsMessage {
   std::string_view subject() const noexcept;
   std::string_view data() const noexcept;
   std::uint64_t stream_sequence() const;  ///< from the reply-subject metadata; throws NatsError
-  std::uint64_t num_delivered() const;
   /// Acknowledge (with AckAll policy: this and every earlier message). Waits
   /// for the server's confirmation; returns false if it could not be sent.
   bool ack_sync() noexcept;

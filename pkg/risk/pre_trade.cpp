@@ -138,7 +138,7 @@ Decision RiskEngine::evaluate(const core::OrderSubmit& o) const {
                                lim.max_order_notional)};
   }
   // 5. price band (fat finger)
-  if (lim.price_band_bps && o.order_type == core::OrderType::limit && o.limit_price) {
+  if (lim.price_band_bps && o.limit_price) {  // limit and stop_limit
     const auto m = mid(o.symbol);
     if (!m || !m->is_positive()) return {false, fmt::format("price_band: no reference mid for {}", o.symbol)};
     const core::Decimal bps = div(mul(abs(*o.limit_price - *m), core::Decimal::from_int(10'000)), *m);

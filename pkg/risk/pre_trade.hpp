@@ -110,14 +110,15 @@ class RiskEngine {
   ///  1. state:     halted -> "trading halted: <state_reason()>".
   ///  2. quantity:  quantity > L.max_order_qty ->
   ///                "max_order_qty: quantity <q> exceeds limit <limit>".
-  ///  3. reference: the price used for notional is the limit_price of a limit order
-  ///                (that has one), else the ask for a buy / bid for a sell from the
-  ///                symbol's latest market data; none -> "no reference price for <symbol>".
+  ///  3. reference: the price used for notional is the limit_price of a limit or
+  ///                stop-limit order, else (market, stop) the ask for a buy / bid for a
+  ///                sell from the symbol's latest market data; none -> "no reference price for <symbol>".
   ///  4. notional:  |quantity| x price > L.max_order_notional ->
   ///                "max_order_notional: notional <n> exceeds limit <limit>"
   ///                (notional as defined in portfolio::notional, multiplier 1; exact
   ///                Decimal mul rounded half-even to 8 digits).
-  ///  5. price band (limit orders only, when L.price_band_bps is set): the distance
+  ///  5. price band (orders with a limit_price: limit, stop_limit; when
+  ///                L.price_band_bps is set): the distance
   ///                |limit_price - mid| x 10000 / mid (bps, Decimal rounded to 8 digits)
   ///                > band -> "price_band: limit_price <p> is <d> bps from mid <m>, band
   ///                <b> bps" (<d> shown rounded UP to 2 decimals, so it always reads
