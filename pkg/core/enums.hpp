@@ -30,6 +30,9 @@ enum class ExecType {
 /// FIX 39.
 enum class OrderStatus { new_, partially_filled, filled, canceled, rejected, denied, expired };
 enum class TradingState { active, reducing, halted };
+/// An instrument's status at the (paper) venue: `halted` = the venue accepts no
+/// new orders and fills nothing on that symbol (e.g. a LULD pause, a news halt).
+enum class InstrumentState { trading, halted };
 enum class AggressorSide { none, buy, sell };
 /// What a bar's prices are: trades (default), the bid side or the ask side.
 enum class PriceType { trade, bid, ask, mid };
@@ -40,6 +43,7 @@ std::string_view to_string(TimeInForce) noexcept;
 std::string_view to_string(ExecType) noexcept;      ///< new_ -> "new"
 std::string_view to_string(OrderStatus) noexcept;   ///< new_ -> "new"
 std::string_view to_string(TradingState) noexcept;
+std::string_view to_string(InstrumentState) noexcept;
 std::string_view to_string(AggressorSide) noexcept;
 std::string_view to_string(PriceType) noexcept;
 
@@ -49,6 +53,7 @@ std::optional<TimeInForce> parse_time_in_force(std::string_view) noexcept;
 std::optional<ExecType> parse_exec_type(std::string_view) noexcept;
 std::optional<OrderStatus> parse_order_status(std::string_view) noexcept;
 std::optional<TradingState> parse_trading_state(std::string_view) noexcept;
+std::optional<InstrumentState> parse_instrument_state(std::string_view) noexcept;
 std::optional<AggressorSide> parse_aggressor_side(std::string_view) noexcept;
 std::optional<PriceType> parse_price_type(std::string_view) noexcept;
 
@@ -74,6 +79,7 @@ TRADER_ENUM_FORMATTER(core::TimeInForce)
 TRADER_ENUM_FORMATTER(core::ExecType)
 TRADER_ENUM_FORMATTER(core::OrderStatus)
 TRADER_ENUM_FORMATTER(core::TradingState)
+TRADER_ENUM_FORMATTER(core::InstrumentState)
 TRADER_ENUM_FORMATTER(core::AggressorSide)
 TRADER_ENUM_FORMATTER(core::PriceType)
 #undef TRADER_ENUM_FORMATTER

@@ -16,6 +16,7 @@
 
 #include "core/decimal.hpp"
 #include "core/enums.hpp"
+#include "core/risk_policy.hpp"
 #include "core/time.hpp"
 
 namespace core {
@@ -64,6 +65,19 @@ struct Bar {
 };
 
 using MarketData = std::variant<Quote, Trade, Bar>;
+
+/// The venue's status of one instrument, on market.data.<symbol> like the data
+/// it governs (Databento / NautilusTrader call it InstrumentStatus). Recorded and
+/// replayed with the market data. Not part of MarketData: only the broker (which
+/// rejects orders on a halted symbol and fills nothing there) and risk-state use it.
+struct InstrumentStatus {
+  static constexpr std::string_view kType = "instrument_status";
+  std::string symbol;
+  InstrumentState status = InstrumentState::trading;
+  std::string reason;                      ///< e.g. "LULD pause"; "" = none given
+  TimestampNs ts_event = 0;                ///< 0 = stamped at ingress (hand-typed)
+  friend bool operator==(const InstrumentStatus&, const InstrumentStatus&) = default;
+};
 
 // ---- trading.orders / trading.orders.approved -------------------------------
 
@@ -157,6 +171,31 @@ struct SetTradingState {
   std::string reason;
   TimestampNs ts_event = 0;
   friend bool operator==(const SetTradingState&, const SetTradingState&) = default;
+};
+
+/// risk.management command `{"type":"risk.policy.set","policy":{...},"reason":"..."}`:
+/// replaces the whole risk policy at run time (pkg/risk validates it first; a bad
+/// policy is answered with the field and the problem and changes nothing).
+struct SetRiskPolicy {
+  static constexpr std::string_view kType = "risk.policy.set";
+  RiskPolicy policy;
+  std::string reason;
+  TimestampNs ts_event = 0;                ///< 0 = stamped at ingress
+  friend bool operator==(const SetRiskPolicy&, const SetRiskPolicy&) = default;
+};
+
+using RiskCommand = std::variant<SetTradingState, SetRiskPolicy>;
+
+/// risk.state event: the policy risk-state enforces from now on. Published at
+/// start-up (source "startup": the configured policy, or "restored" when a policy
+/// recorded earlier is kept) and after every accepted risk.policy.set ("manual").
+struct RiskPolicyChanged {
+  static constexpr std::string_view kType = "risk.policy";
+  RiskPolicy policy;
+  std::string reason;
+  std::string source;                      ///< "startup", "restored" or "manual"
+  TimestampNs ts_event = 0;
+  friend bool operator==(const RiskPolicyChanged&, const RiskPolicyChanged&) = default;
 };
 
 // ---- performance.metrics / reports.performance ------------------------------

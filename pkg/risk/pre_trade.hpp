@@ -32,58 +32,18 @@
 #include "core/enums.hpp"
 #include "core/messages.hpp"
 #include "core/result.hpp"
+#include "core/risk_policy.hpp"
 #include "core/top_of_book.hpp"
 #include "core/time.hpp"
 #include "portfolio/portfolio.hpp"
 
 namespace risk {
 
-/// Account-wide limits, and the per-symbol defaults. A value equal to its limit
-/// passes (order checks); the automatic state triggers fire when a figure reaches
-/// its limit (>=). std::nullopt or 0 switches a limit off.
-struct Limits {
-  core::Quantity max_order_qty = core::Decimal::from_int(1'000'000);    ///< instrument units
-  core::Money max_order_notional = core::Decimal::from_int(10'000'000);  ///< quote currency
-  /// |position after the order fills| per symbol, in instrument units.
-  std::optional<core::Quantity> max_position;
-  /// Sum over symbols of |position| x mark price, with the order filled (quote currency).
-  std::optional<core::Money> max_gross_exposure;
-  /// Orders approved and not yet terminal, this one included. 0 = off.
-  std::int64_t max_open_orders = 0;
-  /// Fat-finger band: a limit price further than this many basis points from the mid.
-  std::optional<core::Decimal> price_band_bps;
-  /// Orders approved per strategy_id within a sliding window of rate_window_ns. 0 = off.
-  std::int64_t max_orders_per_window = 0;
-  core::DurationNs rate_window_ns = core::kNsPerSecond;
-  /// Loss since the start of the UTC day (of the event time) that halts trading.
-  std::optional<core::Money> daily_loss_limit;
-  /// Drawdown from peak equity that moves an active desk to reducing.
-  std::optional<core::Money> max_drawdown;
-  friend bool operator==(const Limits&, const Limits&) = default;
-};
-
-/// Overrides of the defaults for one symbol; std::nullopt = use the default.
-/// (A per-symbol override can tighten or loosen a limit but not switch off a
-/// default that is on; set it very high instead.)
-struct SymbolLimits {
-  std::optional<core::Quantity> max_order_qty;
-  std::optional<core::Money> max_order_notional;
-  std::optional<core::Quantity> max_position;
-  std::optional<core::Decimal> price_band_bps;
-  friend bool operator==(const SymbolLimits&, const SymbolLimits&) = default;
-};
-
-/// Everything the engine enforces. Account-wide limits (max_gross_exposure,
-/// max_open_orders, the rate limit, daily_loss_limit, max_drawdown) are read from
-/// `defaults` only.
-struct RiskPolicy {
-  Limits defaults;
-  std::map<std::string, SymbolLimits> per_symbol;  ///< by symbol (sorted: deterministic)
-
-  /// The limits that apply to `symbol`: defaults overridden by per_symbol[symbol].
-  Limits for_symbol(const std::string& symbol) const;
-  friend bool operator==(const RiskPolicy&, const RiskPolicy&) = default;
-};
+/// The policy types live in core/risk_policy.hpp (the wire messages carry them);
+/// these names keep the risk library's spelling.
+using core::Limits;
+using core::RiskPolicy;
+using core::SymbolLimits;
 
 /// Checks a policy before it is installed (the service rejects a bad policy
 /// update with this error and keeps the old policy). Requires max_order_qty,

@@ -1,0 +1,68 @@
+/// @file risk_policy.hpp
+/// @brief Pre-trade risk limits: account-wide defaults and per-symbol overrides.
+///
+/// Plain data shared by pkg/risk (which enforces them, see risk/pre_trade.hpp for
+/// every check's rule) and the wire messages that install or announce a policy
+/// (`risk.policy.set` on risk.management, `risk.policy` on risk.state). Money and
+/// quantities are exact Decimals; durations are nanoseconds. Thread-safety: plain
+/// values, no shared state.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "core/decimal.hpp"
+#include "core/time.hpp"
+
+namespace core {
+
+/// Account-wide limits, and the per-symbol defaults. A value equal to its limit
+/// passes (order checks); the automatic state triggers fire when a figure reaches
+/// its limit (>=). std::nullopt or 0 switches a limit off.
+struct Limits {
+  Quantity max_order_qty = Decimal::from_int(1'000'000);    ///< instrument units
+  Money max_order_notional = Decimal::from_int(10'000'000);  ///< quote currency
+  /// |position after the order fills| per symbol, in instrument units.
+  std::optional<Quantity> max_position;
+  /// Sum over symbols of |position| x mark price, with the order filled (quote currency).
+  std::optional<Money> max_gross_exposure;
+  /// Orders approved and not yet terminal, this one included. 0 = off.
+  std::int64_t max_open_orders = 0;
+  /// Fat-finger band: a limit price further than this many basis points from the mid.
+  std::optional<Decimal> price_band_bps;
+  /// Orders approved per strategy_id within a sliding window of rate_window_ns. 0 = off.
+  std::int64_t max_orders_per_window = 0;
+  DurationNs rate_window_ns = kNsPerSecond;
+  /// Loss since the start of the UTC day (of the event time) that halts trading.
+  std::optional<Money> daily_loss_limit;
+  /// Drawdown from peak equity that moves an active desk to reducing.
+  std::optional<Money> max_drawdown;
+  friend bool operator==(const Limits&, const Limits&) = default;
+};
+
+/// Overrides of the defaults for one symbol; std::nullopt = use the default.
+/// (A per-symbol override can tighten or loosen a limit but not switch off a
+/// default that is on; set it very high instead.)
+struct SymbolLimits {
+  std::optional<Quantity> max_order_qty;
+  std::optional<Money> max_order_notional;
+  std::optional<Quantity> max_position;
+  std::optional<Decimal> price_band_bps;
+  friend bool operator==(const SymbolLimits&, const SymbolLimits&) = default;
+};
+
+/// Everything the engine enforces. Account-wide limits (max_gross_exposure,
+/// max_open_orders, the rate limit, daily_loss_limit, max_drawdown) are read from
+/// `defaults` only.
+struct RiskPolicy {
+  Limits defaults;
+  std::map<std::string, SymbolLimits> per_symbol;  ///< by symbol (sorted: deterministic)
+
+  /// The limits that apply to `symbol`: defaults overridden by per_symbol[symbol].
+  Limits for_symbol(const std::string& symbol) const;
+  friend bool operator==(const RiskPolicy&, const RiskPolicy&) = default;
+};
+
+}  // namespace core
