@@ -233,6 +233,108 @@ std::vector<JsMessage> JetStream::fetch(int batch, std::int64_t timeout_ms) {
   return out;
 }
 
+namespace {
+
+std::uint64_t stream_seq_of(natsMsg* m) {
+  jsMsgMetaData* meta = nullptr;
+  check(natsMsg_GetMetaData(&meta, m), "natsMsg_GetMetaData");
+  std::unique_ptr<jsMsgMetaData, MetaDeleter> owned{meta};
+  return meta->Sequence.Stream;
+}
+
+void on_stream_msg(natsConnection*, natsSubscription*, natsMsg* m, void* closure) noexcept {
+  MsgPtr owned{m};
+  auto* st = static_cast<OrderedSubscription::State*>(closure);
+  try {
+    StreamMessage msg{stream_seq_of(m), natsMsg_GetSubject(m),
+                      std::string_view(natsMsg_GetData(m), static_cast<std::size_t>(natsMsg_GetDataLength(m)))};
+    st->handler(msg);
+  } catch (const std::exception& e) {
+    ++st->errors;
+    std::fprintf(stderr, "natsio: ordered consumer handler on %s threw: %s\n", st->stream.c_str(), e.what());
+  } catch (...) {
+    ++st->errors;
+    std::fprintf(stderr, "natsio: ordered consumer handler on %s threw a non-standard exception\n",
+                 st->stream.c_str());
+  }
+}
+
+void ordered_options(jsSubOptions& so, const std::string& stream, std::uint64_t start_seq) {
+  jsSubOptions_Init(&so);
+  so.Stream = stream.c_str();
+  so.Ordered = true;
+  if (start_seq <= 1) {
+    so.Config.DeliverPolicy = js_DeliverAll;
+  } else {
+    so.Config.DeliverPolicy = js_DeliverByStartSequence;
+    so.Config.OptStartSeq = start_seq;
+  }
+}
+
+}  // namespace
+
+OrderedSubscription::OrderedSubscription(Connection& conn, const std::string& stream, std::uint64_t start_seq,
+                                         StreamHandler handler)
+    : state_(std::make_unique<State>(State{std::move(handler), 0, stream})) {
+  check(natsConnection_JetStream(&js_, conn.get(), nullptr), "natsConnection_JetStream");
+  jsSubOptions so;
+  ordered_options(so, stream, start_seq);
+  jsErrCode err = static_cast<jsErrCode>(0);
+  const natsStatus s = js_Subscribe(&sub_, js_, ">", &on_stream_msg, state_.get(), nullptr, &so, &err);
+  if (s != NATS_OK) {
+    jsCtx_Destroy(js_);
+    throw_status(fmt::format("ordered consumer on {} from {} (jetstream error {})", stream, start_seq,
+                             static_cast<int>(err)), s);
+  }
+  check(natsSubscription_SetPendingLimits(sub_, -1, -1), "natsSubscription_SetPendingLimits");
+}
+
+OrderedSubscription::~OrderedSubscription() {
+  if (sub_) {
+    natsSubscription_Unsubscribe(sub_);
+    natsSubscription_Destroy(sub_);
+  }
+  if (js_) jsCtx_Destroy(js_);
+}
+
+StreamReader::StreamReader(Connection& conn, const std::string& stream, std::uint64_t start_seq) {
+  check(natsConnection_JetStream(&js_, conn.get(), nullptr), "natsConnection_JetStream");
+  jsSubOptions so;
+  ordered_options(so, stream, start_seq);
+  jsErrCode err = static_cast<jsErrCode>(0);
+  const natsStatus s = js_SubscribeSync(&sub_, js_, ">", nullptr, &so, &err);
+  if (s != NATS_OK) {
+    jsCtx_Destroy(js_);
+    throw_status(fmt::format("stream reader on {} from {} (jetstream error {})", stream, start_seq,
+                             static_cast<int>(err)), s);
+  }
+}
+
+StreamReader::~StreamReader() {
+  if (current_) natsMsg_Destroy(current_);
+  if (sub_) {
+    natsSubscription_Unsubscribe(sub_);
+    natsSubscription_Destroy(sub_);
+  }
+  if (js_) jsCtx_Destroy(js_);
+}
+
+bool StreamReader::next(StreamMessage& out, std::int64_t timeout_ms) {
+  if (current_) {
+    natsMsg_Destroy(current_);
+    current_ = nullptr;
+  }
+  natsMsg* m = nullptr;
+  const natsStatus s = natsSubscription_NextMsg(&m, sub_, timeout_ms);
+  if (s == NATS_TIMEOUT) return false;
+  check(s, "stream reader next");
+  current_ = m;
+  out.seq = stream_seq_of(m);
+  out.subject = natsMsg_GetSubject(m);
+  out.data = std::string_view(natsMsg_GetData(m), static_cast<std::size_t>(natsMsg_GetDataLength(m)));
+  return true;
+}
+
 std::uint64_t JetStream::last_sequence(const std::string& stream) {
   jsStreamInfo* si = nullptr;
   jsErrCode err = static_cast<jsErrCode>(0);

@@ -163,4 +163,62 @@ class JetStream {
   __natsSubscription* pull_ = nullptr;
 };
 
+/// A message of a stream, delivered by an OrderedSubscription or a StreamReader.
+/// Views valid only during the callback (OrderedSubscription) or while the
+/// owning JsMessage lives (StreamReader).
+struct StreamMessage {
+  std::uint64_t seq = 0;  ///< the stream sequence (1, 2, ...; no gaps in an unfiltered read)
+  std::string_view subject;
+  std::string_view data;
+};
+
+using StreamHandler = std::function<void(const StreamMessage&)>;
+
+/// Every message of `stream` from sequence `start_seq` on, in stream order,
+/// exactly once, on the process's single delivery thread: a JetStream ordered
+/// push consumer (ephemeral, no acks, flow control and heartbeats; nats.c
+/// recreates it from the last delivered sequence if it detects a gap). This is
+/// how a worker consumes the event log in the one order that every replay
+/// will see. An exception escaping the handler is caught and counted, as for
+/// Subscription. Throws NatsError if the consumer cannot be created.
+class OrderedSubscription {
+ public:
+  OrderedSubscription(Connection& conn, const std::string& stream, std::uint64_t start_seq, StreamHandler handler);
+  ~OrderedSubscription();  ///< unsubscribes (deletes the ephemeral consumer)
+  OrderedSubscription(const OrderedSubscription&) = delete;
+  OrderedSubscription& operator=(const OrderedSubscription&) = delete;
+  std::int64_t handler_errors() const noexcept { return state_->errors; }
+
+  struct State {
+    StreamHandler handler;
+    std::int64_t errors = 0;
+    std::string stream;
+  };
+
+ private:
+  __jsCtx* js_ = nullptr;
+  __natsSubscription* sub_ = nullptr;
+  std::unique_ptr<State> state_;
+};
+
+/// Synchronous in-order read of `stream` from `start_seq` (an ordered consumer
+/// read with NextMsg on the calling thread; no delivery thread involved).
+/// Throws NatsError on failures other than a timeout.
+class StreamReader {
+ public:
+  StreamReader(Connection& conn, const std::string& stream, std::uint64_t start_seq);
+  ~StreamReader();
+  StreamReader(const StreamReader&) = delete;
+  StreamReader& operator=(const StreamReader&) = delete;
+  /// The next message, or an empty JsMessage-less result after `timeout_ms`.
+  /// @return false on timeout; true and fills `out` (seq, subject, data valid
+  ///         until the next call) otherwise.
+  bool next(StreamMessage& out, std::int64_t timeout_ms);
+
+ private:
+  __jsCtx* js_ = nullptr;
+  __natsSubscription* sub_ = nullptr;
+  __natsMsg* current_ = nullptr;
+};
+
 }  // namespace natsio

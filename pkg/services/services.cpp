@@ -138,33 +138,69 @@ void RiskService::on_command(const natsio::Message& m) {
 
 // ---------------------------------------------------------------- execution
 
-ExecutionService::ExecutionService(Runtime& rt, matching::BrokerConfig cfg) : rt_(rt), broker_(cfg) {
-  subs_.push_back(sub(rt_, subjects::kMarketDataAll, [this](const natsio::Message& m) { on_market(m); }));
-  subs_.push_back(sub(rt_, subjects::kTradingOrdersApproved, [this](const natsio::Message& m) { on_order(m); }));
+ExecutionService::ExecutionService(Runtime& rt, matching::BrokerConfig cfg, eventstore::EventStore* store,
+                                   std::string stream)
+    : rt_(rt), broker_(std::move(cfg)) {
+  natsio::JetStream js(rt_.conn());
+  const std::uint64_t end = js.last_sequence(stream);
+  history_ = read_history(store, rt_.conn(), stream, end, [this](const LogEvent& ev) {
+    on_event(ev.seq, ev.subject, ev.data, true);
+  });
+  replaying_ = false;
+  for (const auto& id : pending_order_) {
+    const auto it = pending_.find(id);
+    if (it == pending_.end()) continue;
+    rt_.publish(subjects::kTradingExecutions, it->second);
+    ++republished_;
+  }
+  pending_.clear();
+  pending_order_.clear();
+  live_ = std::make_unique<natsio::OrderedSubscription>(
+      rt_.conn(), stream, history_.last_seq + 1,
+      [this](const natsio::StreamMessage& m) { on_event(m.seq, m.subject, m.data, false); });
 }
 
-void ExecutionService::publish(const std::vector<core::ExecutionReport>& reports) {
-  for (const auto& er : reports) rt_.publish(subjects::kTradingExecutions, codec::encode(er));
+void ExecutionService::emit(const std::vector<core::ExecutionReport>& reports) {
+  for (const auto& er : reports) {
+    auto out = codec::encode(er);
+    if (!replaying_) {
+      rt_.publish(subjects::kTradingExecutions, out);
+      continue;
+    }
+    pending_order_.push_back(er.exec_id);
+    pending_.emplace(er.exec_id, std::move(out));
+  }
 }
 
-void ExecutionService::on_market(const natsio::Message& m) {
-  rt_.count_in();
-  auto r = decode_market(dec_, m);
-  if (!r) return rt_.dead_letter(m.subject, r.error(), m.data);
-  publish(std::visit(overloaded{[&](const core::Quote& q) { return broker_.on_quote(q); },
-                                [&](const core::Trade& t) { return broker_.on_trade(t); },
-                                [&](const core::Bar& b) { return broker_.on_bar(b); }},
-                     *r));
-}
-
-void ExecutionService::on_order(const natsio::Message& m) {
-  rt_.count_in();
-  auto r = dec_.decode_order_command(m.data);
-  if (!r) return rt_.dead_letter(m.subject, r.error(), m.data);
-  publish(std::visit(overloaded{[&](const core::OrderSubmit& o) { return broker_.on_submit(o, o.ts_event); },
-                                [&](const core::OrderCancel& c) { return broker_.on_cancel(c, c.ts_event); },
-                                [&](const core::OrderReplace& c) { return broker_.on_replace(c, c.ts_event); }},
-                     *r));
+void ExecutionService::on_event(std::uint64_t, std::string_view subject, std::string_view data, bool replay) {
+  const natsio::Message m{subject, data, {}};
+  if (subject.starts_with(subjects::kMarketDataPrefix)) {
+    if (!replay) rt_.count_in();
+    auto r = decode_market(dec_, m);
+    if (!r) {
+      if (!replay) rt_.dead_letter(m.subject, r.error(), m.data);  // reported once, live
+      return;
+    }
+    emit(std::visit(overloaded{[&](const core::Quote& q) { return broker_.on_quote(q); },
+                               [&](const core::Trade& t) { return broker_.on_trade(t); },
+                               [&](const core::Bar& b) { return broker_.on_bar(b); }},
+                    *r));
+  } else if (subject == subjects::kTradingOrdersApproved) {
+    if (!replay) rt_.count_in();
+    auto r = dec_.decode_order_command(data);
+    if (!r) {
+      if (!replay) rt_.dead_letter(m.subject, r.error(), m.data);
+      return;
+    }
+    emit(std::visit(overloaded{[&](const core::OrderSubmit& o) { return broker_.on_submit(o, o.ts_event); },
+                               [&](const core::OrderCancel& c) { return broker_.on_cancel(c, c.ts_event); },
+                               [&](const core::OrderReplace& c) { return broker_.on_replace(c, c.ts_event); }},
+                    *r));
+  } else if (replaying_ && subject == subjects::kTradingExecutions) {
+    // A report in the log: if the replay produced it, it was published before.
+    auto r = dec_.decode_execution_report(data);
+    if (r && pending_.erase(r->exec_id) > 0 && pending_.empty()) pending_order_.clear();
+  }
 }
 
 // ---------------------------------------------------------------- strategy

@@ -21,6 +21,7 @@
 #include "natsio/natsio.hpp"
 #include "portfolio/portfolio.hpp"
 #include "risk/pre_trade.hpp"
+#include "services/event_log.hpp"
 #include "services/runtime.hpp"
 #include "strategy/ma_cross.hpp"
 
@@ -57,20 +58,40 @@ class RiskService {
   std::vector<std::unique_ptr<natsio::Subscription>> subs_;
 };
 
-/// execution: the paper broker on trading.orders.approved and market data;
-/// publishes every execution_report on trading.executions.
+/// execution: the paper broker. Consumes the event log (JetStream stream EVENTS)
+/// in stream order, so the order in which it sees market data and approved
+/// orders is the order every replay sees; publishes every execution_report on
+/// trading.executions.
+///
+/// State from events: at start it rebuilds the broker by feeding it the whole
+/// recorded history (store, then stream; read_history) up to the stream's end,
+/// publishing nothing. Reports that this replay produces but that the history
+/// does not hold (the previous instance died between deciding and publishing)
+/// are published then, in order; then it consumes live from the next sequence.
+/// So after a SIGKILL no approved order is lost and none is filled twice.
 class ExecutionService {
  public:
-  ExecutionService(Runtime& rt, matching::BrokerConfig cfg);
+  /// `store` may be nullptr (history from the stream alone). Throws
+  /// natsio::NatsError if the stream cannot be read or consumed.
+  ExecutionService(Runtime& rt, matching::BrokerConfig cfg, eventstore::EventStore* store, std::string stream);
+  const HistoryStats& history() const noexcept { return history_; }
+  /// Reports the rebuild produced that the log did not hold, published at start.
+  std::int64_t republished() const noexcept { return republished_; }
 
  private:
-  void on_order(const natsio::Message& m);
-  void on_market(const natsio::Message& m);
-  void publish(const std::vector<core::ExecutionReport>& reports);
+  void on_event(std::uint64_t seq, std::string_view subject, std::string_view data, bool replay);
+  void emit(const std::vector<core::ExecutionReport>& reports);
   Runtime& rt_;
   codec::Decoder dec_;
   matching::PaperBroker broker_;
-  std::vector<std::unique_ptr<natsio::Subscription>> subs_;
+  bool replaying_ = true;
+  /// While replaying: reports produced but not (yet) seen in the log, by exec_id,
+  /// with their encoding; `pending_order_` keeps production order.
+  std::map<std::string, std::string> pending_;
+  std::vector<std::string> pending_order_;
+  HistoryStats history_;
+  std::int64_t republished_ = 0;
+  std::unique_ptr<natsio::OrderedSubscription> live_;
 };
 
 /// strategy: the example moving-average crossover; sends order.submit on trading.orders.

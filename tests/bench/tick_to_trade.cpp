@@ -135,7 +135,7 @@ int main(int argc, char** argv) try {
   const std::string symbol = quotes.front().symbol;
   const std::string md_subject = subjects::market_data(symbol);
 
-  testsupport::NatsServer nats(false);
+  testsupport::NatsServer nats(true);  // execution consumes the JetStream event log
   natsio::Library lib;
   natsio::Connection pub({.url = nats.url(), .name = "bench-pub", .send_asap = true});
   natsio::Connection sub_conn({.url = nats.url(), .name = "bench-sub", .send_asap = true});
