@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <stdexcept>
 #include <utility>
 
 namespace matching {
@@ -25,7 +26,27 @@ std::optional<core::Quantity>& left_at(std::optional<core::Quantity>& bid_left,
 
 }  // namespace
 
-PaperBroker::PaperBroker(BrokerConfig cfg) : cfg_(cfg) {}
+std::optional<std::string> validate(const BrokerConfig& cfg) {
+  if (cfg.commission_per_unit.is_negative()) return std::string("commission_per_unit must not be negative");
+  if (cfg.commission_bps.is_negative()) return std::string("commission_bps must not be negative");
+  if (cfg.commission_min_per_order.is_negative()) return std::string("commission_min_per_order must not be negative");
+  return validate(cfg.instruments);
+}
+
+PaperBroker::PaperBroker(BrokerConfig cfg) : cfg_(std::move(cfg)) {
+  if (const auto problem = validate(cfg_)) throw std::invalid_argument(*problem);
+}
+
+const Instrument* PaperBroker::instrument(const std::string& symbol) const {
+  const auto it = cfg_.instruments.find(symbol);
+  return it == cfg_.instruments.end() ? nullptr : &it->second;
+}
+
+std::optional<std::string> PaperBroker::halted(const Book& book, const std::string& symbol) {
+  if (!book.halted) return std::nullopt;
+  return book.halt_reason.empty() ? fmt::format("symbol {} is halted", symbol)
+                                  : fmt::format("symbol {} is halted: {}", symbol, book.halt_reason);
+}
 
 std::string PaperBroker::next_exec_id(const std::string& client_order_id) {
   return fmt::format("{}-{}", client_order_id, ++exec_seq_[client_order_id]);
@@ -144,7 +165,12 @@ std::vector<core::ExecutionReport> PaperBroker::on_submit(const core::OrderSubmi
     out.push_back(report(ord, core::ExecType::rejected, core::OrderStatus::rejected, ts, std::move(text)));
     return out;
   };
+  const Instrument* inst = instrument(o.symbol);
+  if (!cfg_.instruments.empty() && !inst) return reject_order(fmt::format("unknown symbol {}", o.symbol));
   if (!o.quantity.is_positive()) return reject_order(std::string(kTextNonPositiveQty));
+  if (inst) {
+    if (auto bad = check_lot(o.quantity, *inst)) return reject_order(std::move(*bad));
+  }
   if (has_limit(o.order_type)) {
     if (!o.limit_price) {
       return reject_order(o.order_type == core::OrderType::limit
@@ -152,10 +178,16 @@ std::vector<core::ExecutionReport> PaperBroker::on_submit(const core::OrderSubmi
                               : fmt::format("{} order without limit_price", o.order_type));
     }
     if (!o.limit_price->is_positive()) return reject_order(std::string(kTextNonPositiveLimit));
+    if (inst) {
+      if (auto bad = check_tick("limit_price", *o.limit_price, *inst)) return reject_order(std::move(*bad));
+    }
   }
   if (has_stop(o.order_type)) {
     if (!o.stop_price) return reject_order(std::string(kTextStopWithoutPrice));
     if (!o.stop_price->is_positive()) return reject_order(std::string(kTextNonPositiveStop));
+    if (inst) {
+      if (auto bad = check_tick("stop_price", *o.stop_price, *inst)) return reject_order(std::move(*bad));
+    }
   }
   if (o.time_in_force == core::TimeInForce::gtd) {
     if (!o.expire_time) return reject_order(std::string(kTextGtdWithoutExpire));
@@ -164,6 +196,7 @@ std::vector<core::ExecutionReport> PaperBroker::on_submit(const core::OrderSubmi
     }
   }
   Book& book = books_[o.symbol];
+  if (auto h = halted(book, o.symbol)) return reject_order(std::move(*h));
   if (o.order_type == core::OrderType::market && !book.top.touch(o.side)) {
     return reject_order(fmt::format("no market data for {}", o.symbol));
   }
@@ -257,8 +290,16 @@ std::vector<core::ExecutionReport> PaperBroker::on_replace(const core::OrderRepl
   if (rq.stop_price && !rq.stop_price->is_positive()) {
     return cancel_rejected(old.status, std::string(kTextNonPositiveStop), &old);
   }
+  if (const Instrument* inst = instrument(o.symbol)) {
+    std::optional<std::string> bad;
+    if (rq.quantity) bad = check_lot(*rq.quantity, *inst);
+    if (!bad && rq.limit_price) bad = check_tick("limit_price", *rq.limit_price, *inst);
+    if (!bad && rq.stop_price) bad = check_tick("stop_price", *rq.stop_price, *inst);
+    if (bad) return cancel_rejected(old.status, std::move(*bad), &old);
+  }
 
   Book& book = books_[o.symbol];
+  if (auto h = halted(book, o.symbol)) return cancel_rejected(old.status, std::move(*h), &old);
   Order& neu = orders_[rq.client_order_id];  // std::map: `old` stays valid
   neu = old;
   neu.submit.client_order_id = rq.client_order_id;
@@ -299,6 +340,10 @@ std::vector<core::ExecutionReport> PaperBroker::on_market(const std::string& sym
       out.push_back(report(ord, core::ExecType::expired, core::OrderStatus::expired, ts,
                            std::string(kTextGtdExpired)));
       it = book.resting.erase(it);
+      continue;
+    }
+    if (book.halted) {  // nothing triggers or fills while halted
+      ++it;
       continue;
     }
     bool working = work(ord, book, ts, out);
@@ -348,6 +393,13 @@ std::vector<core::ExecutionReport> PaperBroker::on_bar(const core::Bar& b) {
     book.ask_left.reset();
   }
   return on_market(b.symbol, b.ts_event, nullptr);
+}
+
+std::vector<core::ExecutionReport> PaperBroker::on_status(const core::InstrumentStatus& s) {
+  Book& book = books_[s.symbol];
+  book.halted = s.status == core::InstrumentState::halted;
+  book.halt_reason = book.halted ? s.reason : std::string();
+  return on_market(s.symbol, s.ts_event, nullptr);
 }
 
 std::size_t PaperBroker::open_orders() const {

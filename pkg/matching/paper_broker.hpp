@@ -53,6 +53,7 @@
 #include "core/messages.hpp"
 #include "core/time.hpp"
 #include "core/top_of_book.hpp"
+#include "matching/instruments.hpp"
 
 namespace matching {
 
@@ -66,6 +67,8 @@ struct BrokerConfig {
   core::Money commission_per_unit;       ///< quote currency per unit filled
   core::Decimal commission_bps;          ///< basis points of the fill's notional (qty x price)
   core::Money commission_min_per_order;  ///< minimum per order, quote currency
+  /// Reference data by symbol; empty = none (any symbol accepted, nothing checked).
+  Instruments instruments;
   bool charges_commission() const {
     return !commission_per_unit.is_zero() || !commission_bps.is_zero() || !commission_min_per_order.is_zero();
   }
@@ -86,10 +89,20 @@ inline constexpr std::string_view kTextGtdWithoutExpire = "gtd order without exp
 inline constexpr std::string_view kTextIocRest = "ioc: unfilled rest canceled";
 inline constexpr std::string_view kTextUnknownOrig = "unknown orig_client_order_id";
 
+/// The first problem with a configuration (negative commission, bad reference data, ...),
+/// or nullopt when PaperBroker accepts it.
+std::optional<std::string> validate(const BrokerConfig& cfg);
+
 class PaperBroker {
  public:
   /// Thread-safety: not thread-safe; single owner. Never throws (beyond std::bad_alloc).
   explicit PaperBroker(BrokerConfig cfg = {});
+
+  /// The venue's status of one symbol. `halted`: new orders and replaces on it are
+  /// refused ("symbol <sym> is halted: <reason>"); working orders stay but nothing
+  /// triggers or fills while halted; market data still update the book; cancels go
+  /// through. `trading` resumes: working orders are matched at once against the book.
+  std::vector<core::ExecutionReport> on_status(const core::InstrumentStatus& s);
 
   /// An order approved by risk arrives at time `ts` (ns UTC, used as every
   /// report's ts_event and, for day orders, as the accept date = floor(ts / 1 day)).
@@ -174,6 +187,8 @@ class PaperBroker {
     std::optional<core::Quantity> bid_left;  ///< size left at the bid; nullopt = unlimited
     std::optional<core::Quantity> ask_left;  ///< size left at the ask; nullopt = unlimited
     std::map<std::uint64_t, std::string> resting;  ///< arrival sequence -> client_order_id
+    bool halted = false;
+    std::string halt_reason;
   };
   struct Order {
     core::OrderSubmit submit;
@@ -201,6 +216,8 @@ class PaperBroker {
   std::vector<core::ExecutionReport> on_market(const std::string& symbol, core::TimestampNs ts,
                                                const core::Trade* trade);
   std::string next_exec_id(const std::string& client_order_id);
+  const Instrument* instrument(const std::string& symbol) const;
+  static std::optional<std::string> halted(const Book& book, const std::string& symbol);
 
   BrokerConfig cfg_;
   std::map<std::string, Book> books_;                 ///< by symbol
