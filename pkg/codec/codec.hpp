@@ -18,12 +18,22 @@
 ///  - timestamps and counters are JSON integers (an integer in a string is accepted);
 ///  - "v" may be omitted; if present it must be 1;
 ///  - unknown fields are ignored (forward compatibility); "type" may be anywhere.
+///    Exception: inside the `defaults` and `per_symbol` objects of risk.policy.set
+///    and risk.policy every key must be a known limit (a typo must not silently
+///    change nothing).
+///
+/// Risk policies on the wire (`risk.policy.set` on risk.management, `risk.policy`
+/// on risk.state) write every limit; JSON `null` means "off" (the only place
+/// where an optional field is written as null). Counts (max_open_orders,
+/// max_orders_per_window) are integers, 0 = off; rate_window_ns is an integer
+/// (risk.policy.set also accepts rate_window_ms).
 #pragma once
 
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 
 #include "core/messages.hpp"
 #include "core/result.hpp"
@@ -44,6 +54,16 @@ std::string encode(const core::OrderCommand&); ///< whichever alternative it hol
 std::string encode(const core::ExecutionReport&);
 std::string encode(const core::RiskStateChanged&);
 std::string encode(const core::SetTradingState&);   ///< always type "trading_state.set"
+/// Type "risk.policy.set": the FULL policy (every default limit, null = off; every
+/// per-symbol entry with all four fields, null = no override), reason, ts_event.
+/// Decoded against an empty current policy it gives back `policy` exactly.
+std::string encode(const core::SetRiskPolicy&);
+std::string encode(const core::RiskCommand&);       ///< whichever alternative it holds
+/// Type "risk.policy" (published on risk.state): full policy as for
+/// SetRiskPolicy, then reason, source, ts_event. decode_risk_event gives it back exactly.
+std::string encode(const core::RiskPolicyChanged&);
+/// Type "instrument_status" (market.data.<symbol>): symbol, status, reason, ts_event.
+std::string encode(const core::InstrumentStatus&);
 /// Type "performance.report" when final_report, else "performance.metrics".
 std::string encode(const core::PerformanceReport&);
 std::string encode(const core::Heartbeat&);
@@ -63,6 +83,10 @@ void encode_into(std::string& out, const core::OrderCommand&);
 void encode_into(std::string& out, const core::ExecutionReport&);
 void encode_into(std::string& out, const core::RiskStateChanged&);
 void encode_into(std::string& out, const core::SetTradingState&);
+void encode_into(std::string& out, const core::SetRiskPolicy&);
+void encode_into(std::string& out, const core::RiskCommand&);
+void encode_into(std::string& out, const core::RiskPolicyChanged&);
+void encode_into(std::string& out, const core::InstrumentStatus&);
 void encode_into(std::string& out, const core::PerformanceReport&);
 void encode_into(std::string& out, const core::Heartbeat&);
 void encode_into(std::string& out, const core::DeadLetter&);
@@ -83,6 +107,9 @@ struct Envelope {
   std::optional<std::string> client_order_id;
   friend bool operator==(const Envelope&, const Envelope&) = default;
 };
+
+/// What risk.state carries: a trading-state change or the policy now in force.
+using RiskEvent = std::variant<core::RiskStateChanged, core::RiskPolicyChanged>;
 
 /// Decodes payloads from one subject each. Owns a simdjson parser and a
 /// padded input buffer that grows to the largest message seen and is reused
@@ -119,6 +146,36 @@ class Decoder {
   /// risk.management: type trading_state.set (trading_state required), or the
   /// shorthands halt (-> halted) and resume (-> active); reason optional.
   core::Result<core::SetTradingState> decode_risk_command(std::string_view json);
+  /// risk.management, every command: trading_state.set / halt / resume (as
+  /// decode_risk_command) -> SetTradingState, or risk.policy.set -> SetRiskPolicy
+  /// whose `policy` is the whole policy that results from applying the command to
+  /// `current` (PATCH semantics):
+  ///  - `defaults` (object, optional): each limit present replaces the current one;
+  ///    `null` switches an optional limit off (max_position, max_gross_exposure,
+  ///    price_band_bps, daily_loss_limit, max_drawdown) or sets a count to 0 = off
+  ///    (max_open_orders, max_orders_per_window). max_order_qty, max_order_notional
+  ///    and the rate window cannot be null. `rate_window_ns` (integer ns) or
+  ///    `rate_window_ms` (integer ms), not both. Decimals as strings or numbers.
+  ///  - `per_symbol` (object, optional): `"IBM": {...}` patches IBM's overrides
+  ///    (max_order_qty, max_order_notional, max_position, price_band_bps; null
+  ///    removes that override), `"IBM": null` removes all of IBM's overrides; an
+  ///    entry left without any override is removed. Symbols not named are kept.
+  ///  - at least one of defaults / per_symbol; `reason` and `ts_event` optional.
+  /// Unknown or repeated keys inside defaults / per_symbol entries are errors.
+  /// Errors name the JSON path, e.g. "defaults.max_position",
+  /// "per_symbol.IBM.max_order_qty". Only shape and types are checked here: the
+  /// values (> 0 and so on) are for risk::validate, which the caller runs before
+  /// installing the policy.
+  core::Result<core::RiskCommand> decode_risk_management(std::string_view json, const core::RiskPolicy& current);
+  /// risk.state, every event: type risk.state -> RiskStateChanged, or risk.policy
+  /// -> RiskPolicyChanged. risk.policy must carry `defaults` with every limit
+  /// (null = off) and `per_symbol` (entries replace nothing: the policy is exactly
+  /// what is written); reason and source default to "". For rebuilding state from
+  /// recorded risk.state events.
+  core::Result<RiskEvent> decode_risk_event(std::string_view json);
+  /// market.data.<symbol>: type instrument_status. status "trading"|"halted";
+  /// reason optional (""), ts_event optional (0 = stamp at ingress).
+  core::Result<core::InstrumentStatus> decode_instrument_status(std::string_view json);
   /// performance.metrics / reports.performance: either type; sets final_report.
   core::Result<core::PerformanceReport> decode_performance(std::string_view json);
   /// ops.heartbeat.<worker>: type heartbeat.
@@ -143,6 +200,9 @@ core::Result<core::OrderCommand> decode_order_command(std::string_view json);
 core::Result<core::ExecutionReport> decode_execution_report(std::string_view json);
 core::Result<core::RiskStateChanged> decode_risk_state(std::string_view json);
 core::Result<core::SetTradingState> decode_risk_command(std::string_view json);
+core::Result<core::RiskCommand> decode_risk_management(std::string_view json, const core::RiskPolicy& current);
+core::Result<RiskEvent> decode_risk_event(std::string_view json);
+core::Result<core::InstrumentStatus> decode_instrument_status(std::string_view json);
 core::Result<core::PerformanceReport> decode_performance(std::string_view json);
 core::Result<core::Heartbeat> decode_heartbeat(std::string_view json);
 core::Result<core::DeadLetter> decode_dead_letter(std::string_view json);

@@ -10,6 +10,9 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <limits>
+#include <map>
+#include <set>
 #include <type_traits>
 #include <variant>
 #include <charconv>
@@ -277,6 +280,9 @@ Err read_order_status(od::value& v, std::string_view k, core::OrderStatus& o) {
 Err read_trading_state(od::value& v, std::string_view k, core::TradingState& o) {
   return read_enum(v, k, o, core::parse_trading_state, "active|reducing|halted");
 }
+Err read_instrument_state(od::value& v, std::string_view k, core::InstrumentState& o) {
+  return read_enum(v, k, o, core::parse_instrument_state, "trading|halted");
+}
 Err read_aggressor(od::value& v, std::string_view k, core::AggressorSide& o) {
   return read_enum(v, k, o, core::parse_aggressor_side, "none|buy|sell");
 }
@@ -541,6 +547,242 @@ struct SetTradingStateBuilder {
     return {};
   }
   Err finish() { return shorthand ? Err{} : seen.check(kRequired); }
+};
+
+struct InstrumentStatusBuilder {
+  core::InstrumentStatus m;
+  Seen seen;
+  static constexpr std::string_view kRequired[] = {"symbol", "status"};
+  Err field(std::string_view k, od::value& v) {
+    if (k == "symbol") return seen.required(0, read_symbol(v, k, m.symbol));
+    if (k == "status") return seen.required(1, read_instrument_state(v, k, m.status));
+    if (k == "reason") return read_string(v, k, m.reason);
+    if (k == "ts_event") return read_ts(v, k, m.ts_event);
+    return {};
+  }
+  Err finish() { return seen.check(kRequired); }
+};
+
+// ---- risk policies: nested objects with a closed set of keys ------------------------------
+
+bool is_null(od::value& v, Err& err) {
+  od::json_type t;
+  if (auto e = v.type().get(t)) {
+    err = json_error(e);
+    return false;
+  }
+  return t == od::json_type::null;
+}
+
+/// Calls `on_field(key, value)` for every field of the object `v` (error "<path>:
+/// must be an object" otherwise). Keys are raw (see key_of).
+template <class OnField>
+Err for_each_field(od::value& v, const std::string& path, OnField&& on_field) {
+  od::json_type t;
+  if (auto e = v.type().get(t)) return json_error(e);
+  if (t != od::json_type::object) return make(path, "must be an object, got " + describe(v, t));
+  od::object obj;
+  if (auto e = v.get_object().get(obj)) return json_error(e);
+  for (auto fr : obj) {
+    od::field f;
+    if (auto e = std::move(fr).get(f)) return json_error(e);
+    if (auto e = on_field(key_of(f), f.value())) return e;
+  }
+  return {};
+}
+
+/// A decimal, or null -> empty.
+Err read_nullable_decimal(od::value& v, const std::string& path, std::optional<core::Decimal>& out) {
+  Err err;
+  if (is_null(v, err)) {
+    out.reset();
+    return {};
+  }
+  if (err) return err;
+  core::Decimal d;
+  if (auto e = read_decimal(v, path, d)) return e;
+  out = d;
+  return {};
+}
+
+/// A count, or null -> 0 (off).
+Err read_nullable_count(od::value& v, const std::string& path, std::int64_t& out) {
+  Err err;
+  if (is_null(v, err)) {
+    out = 0;
+    return {};
+  }
+  if (err) return err;
+  return read_count(v, path, out);
+}
+
+Err no_null(od::value& v, const std::string& path, std::string_view why) {
+  Err err;
+  if (is_null(v, err)) return make(path, fmt::format("must not be null ({})", why));
+  return err;
+}
+
+constexpr std::string_view kLimitKeys =
+    "max_order_qty, max_order_notional, max_position, max_gross_exposure, max_open_orders, price_band_bps, "
+    "max_orders_per_window, rate_window_ns, rate_window_ms, daily_loss_limit, max_drawdown";
+constexpr std::string_view kSymbolLimitKeys = "max_order_qty, max_order_notional, max_position, price_band_bps";
+
+/// Reads the `defaults` object into `m` (fields absent keep their value).
+/// `full`: every limit must be present (risk.policy events).
+Err read_limits(od::value& v, const std::string& path, core::Limits& m, bool full) {
+  // Bit i: the i-th limit was given (rate_window_ns and rate_window_ms share bit 7).
+  static constexpr std::string_view kNames[] = {"max_order_qty",     "max_order_notional", "max_position",
+                                                "max_gross_exposure", "max_open_orders",   "price_band_bps",
+                                                "max_orders_per_window", "rate_window_ns", "daily_loss_limit",
+                                                "max_drawdown"};
+  unsigned seen = 0;
+  Err e = for_each_field(v, path, [&](std::string_view k, od::value& x) -> Err {
+    const std::string p = fmt::format("{}.{}", path, k);
+    std::size_t i = 0;
+    if (k == "rate_window_ms") {
+      i = 7;
+    } else {
+      while (i < std::size(kNames) && kNames[i] != k) ++i;
+      if (i == std::size(kNames)) return make(p, fmt::format("is not a risk limit (known: {})", kLimitKeys));
+    }
+    if (seen & (1u << i)) {
+      return make(p, i == 7 ? "give rate_window_ns or rate_window_ms, once" : "appears more than once");
+    }
+    seen |= 1u << i;
+    switch (i) {
+      case 0:
+        if (auto n = no_null(x, p, "max_order_qty cannot be switched off; set a large value")) return n;
+        return read_decimal(x, p, m.max_order_qty);
+      case 1:
+        if (auto n = no_null(x, p, "max_order_notional cannot be switched off; set a large value")) return n;
+        return read_decimal(x, p, m.max_order_notional);
+      case 2: return read_nullable_decimal(x, p, m.max_position);
+      case 3: return read_nullable_decimal(x, p, m.max_gross_exposure);
+      case 4: return read_nullable_count(x, p, m.max_open_orders);
+      case 5: return read_nullable_decimal(x, p, m.price_band_bps);
+      case 6: return read_nullable_count(x, p, m.max_orders_per_window);
+      case 7: {
+        if (auto n = no_null(x, p, "the rate window cannot be switched off; max_orders_per_window 0 does that")) {
+          return n;
+        }
+        if (k == "rate_window_ns") return read_int(x, p, m.rate_window_ns, "an integer (nanoseconds)");
+        std::int64_t ms = 0;
+        if (auto r = read_int(x, p, ms, "an integer (milliseconds)")) return r;
+        constexpr std::int64_t kNsPerMs = 1'000'000;
+        if (ms > std::numeric_limits<std::int64_t>::max() / kNsPerMs ||
+            ms < std::numeric_limits<std::int64_t>::min() / kNsPerMs) {
+          return make(p, fmt::format("is out of range, got {}", ms));
+        }
+        m.rate_window_ns = ms * kNsPerMs;
+        return {};
+      }
+      case 8: return read_nullable_decimal(x, p, m.daily_loss_limit);
+      default: return read_nullable_decimal(x, p, m.max_drawdown);
+    }
+  });
+  if (e) return e;
+  if (full) {
+    for (std::size_t i = 0; i < std::size(kNames); ++i) {
+      if (!(seen & (1u << i))) return missing(fmt::format("{}.{}", path, kNames[i]));
+    }
+  }
+  return {};
+}
+
+/// Reads one per-symbol entry into `m` (fields absent keep their value).
+Err read_symbol_limits(od::value& v, const std::string& path, core::SymbolLimits& m) {
+  unsigned seen = 0;
+  return for_each_field(v, path, [&](std::string_view k, od::value& x) -> Err {
+    const std::string p = fmt::format("{}.{}", path, k);
+    std::optional<core::Decimal>* target = nullptr;
+    unsigned bit = 0;
+    if (k == "max_order_qty") target = &m.max_order_qty, bit = 1;
+    else if (k == "max_order_notional") target = &m.max_order_notional, bit = 2;
+    else if (k == "max_position") target = &m.max_position, bit = 4;
+    else if (k == "price_band_bps") target = &m.price_band_bps, bit = 8;
+    else return make(p, fmt::format("is not a per-symbol limit (known: {})", kSymbolLimitKeys));
+    if (seen & bit) return make(p, "appears more than once");
+    seen |= bit;
+    return read_nullable_decimal(x, p, *target);
+  });
+}
+
+bool empty_limits(const core::SymbolLimits& s) {
+  return !s.max_order_qty && !s.max_order_notional && !s.max_position && !s.price_band_bps;
+}
+
+/// Reads `per_symbol` into `out`. `patch`: entries patch the existing ones, null
+/// removes one, entries left empty are removed; otherwise (risk.policy events)
+/// each entry is exactly what is written.
+Err read_per_symbol(od::value& v, std::map<std::string, core::SymbolLimits>& out, bool patch) {
+  std::set<std::string, std::less<>> named;
+  Err e = for_each_field(v, "per_symbol", [&](std::string_view k, od::value& x) -> Err {
+    std::string symbol(k);
+    const std::string p = fmt::format("per_symbol.{}", symbol);
+    if (!subjects::is_valid_symbol(symbol)) {
+      return make("per_symbol", fmt::format("keys must be symbols (1-64 characters from A-Z a-z 0-9 _ -), got {}",
+                                            shown(symbol)));
+    }
+    if (!named.insert(symbol).second) return make(p, "appears more than once");
+    Err err;
+    if (is_null(x, err)) {
+      if (!patch) return make(p, "must be an object, got null");
+      out.erase(symbol);
+      return {};
+    }
+    if (err) return err;
+    core::SymbolLimits s = patch ? out[symbol] : core::SymbolLimits{};
+    if (auto r = read_symbol_limits(x, p, s)) return r;
+    if (patch && empty_limits(s)) {
+      out.erase(symbol);
+    } else {
+      out[symbol] = s;
+    }
+    return {};
+  });
+  return e;
+}
+
+/// risk.policy.set: patches a copy of the current policy.
+struct SetRiskPolicyBuilder {
+  core::SetRiskPolicy m;
+  bool have_defaults = false;
+  bool have_per_symbol = false;
+  Err field(std::string_view k, od::value& v) {
+    if (k == "defaults") {
+      if (have_defaults) return make(k, "appears more than once");
+      have_defaults = true;
+      return read_limits(v, "defaults", m.policy.defaults, false);
+    }
+    if (k == "per_symbol") {
+      if (have_per_symbol) return make(k, "appears more than once");
+      have_per_symbol = true;
+      return read_per_symbol(v, m.policy.per_symbol, true);
+    }
+    if (k == "reason") return read_string(v, k, m.reason);
+    if (k == "ts_event") return read_ts(v, k, m.ts_event);
+    return {};
+  }
+  Err finish() {
+    if (!have_defaults && !have_per_symbol) return make("", "needs defaults or per_symbol (nothing to change)");
+    return {};
+  }
+};
+
+/// risk.policy event: the whole policy as written.
+struct RiskPolicyChangedBuilder {
+  core::RiskPolicyChanged m;
+  Seen seen;
+  static constexpr std::string_view kRequired[] = {"defaults", "per_symbol", "ts_event"};
+  Err field(std::string_view k, od::value& v) {
+    if (k == "defaults") return seen.required(0, read_limits(v, "defaults", m.policy.defaults, true));
+    if (k == "per_symbol") return seen.required(1, read_per_symbol(v, m.policy.per_symbol, false));
+    if (k == "ts_event") return seen.required(2, read_ts(v, k, m.ts_event));
+    if (k == "reason") return read_string(v, k, m.reason);
+    if (k == "source") return read_string(v, k, m.source);
+    return {};
+  }
+  Err finish() { return seen.check(kRequired); }
 };
 
 struct PositionBuilder {
@@ -873,6 +1115,73 @@ core::Result<core::SetTradingState> Decoder::decode_risk_command(std::string_vie
   return std::move(b.m);
 }
 
+core::Result<core::RiskCommand> Decoder::decode_risk_management(std::string_view json,
+                                                                const core::RiskPolicy& current) {
+  std::variant<std::monostate, SetTradingStateBuilder, SetRiskPolicyBuilder> b;
+  Err e = impl_->walk(
+      json,
+      [&](std::string_view t) -> Err {
+        if (t == core::SetRiskPolicy::kType) {
+          b.emplace<SetRiskPolicyBuilder>().m.policy = current;
+          return {};
+        }
+        auto& s = b.emplace<SetTradingStateBuilder>();
+        if (t == core::SetTradingState::kType) return {};
+        s.shorthand = true;
+        if (t == "halt") {
+          s.m.trading_state = core::TradingState::halted;
+          return {};
+        }
+        if (t == "resume") {
+          s.m.trading_state = core::TradingState::active;
+          return {};
+        }
+        return unknown_type(t, "trading_state.set, halt, resume or risk.policy.set");
+      },
+      [&](std::string_view k, od::value& v) -> Err {
+        if (auto* s = std::get_if<SetTradingStateBuilder>(&b)) return s->field(k, v);
+        if (auto* p = std::get_if<SetRiskPolicyBuilder>(&b)) return p->field(k, v);
+        return {};
+      });
+  if (e) return std::move(*e);
+  if (auto* p = std::get_if<SetRiskPolicyBuilder>(&b)) {
+    if (auto err = p->finish()) return std::move(*err);
+    return core::RiskCommand{std::move(p->m)};
+  }
+  auto& s = std::get<SetTradingStateBuilder>(b);
+  if (auto err = s.finish()) return std::move(*err);
+  return core::RiskCommand{std::move(s.m)};
+}
+
+core::Result<RiskEvent> Decoder::decode_risk_event(std::string_view json) {
+  std::variant<std::monostate, RiskStateBuilder, RiskPolicyChangedBuilder> b;
+  Err e = impl_->walk(
+      json,
+      [&](std::string_view t) -> Err {
+        if (t == core::RiskStateChanged::kType) b.emplace<RiskStateBuilder>();
+        else if (t == core::RiskPolicyChanged::kType) b.emplace<RiskPolicyChangedBuilder>();
+        else return unknown_type(t, "risk.state or risk.policy");
+        return {};
+      },
+      [&](std::string_view k, od::value& v) -> Err {
+        if (auto* s = std::get_if<RiskStateBuilder>(&b)) return s->field(k, v);
+        if (auto* p = std::get_if<RiskPolicyChangedBuilder>(&b)) return p->field(k, v);
+        return {};
+      });
+  if (e) return std::move(*e);
+  if (auto* p = std::get_if<RiskPolicyChangedBuilder>(&b)) {
+    if (auto err = p->finish()) return std::move(*err);
+    return RiskEvent{std::move(p->m)};
+  }
+  auto& s = std::get<RiskStateBuilder>(b);
+  if (auto err = s.finish()) return std::move(*err);
+  return RiskEvent{std::move(s.m)};
+}
+
+core::Result<core::InstrumentStatus> Decoder::decode_instrument_status(std::string_view json) {
+  return impl_->decode_one<InstrumentStatusBuilder>(json, core::InstrumentStatus::kType);
+}
+
 core::Result<core::PerformanceReport> Decoder::decode_performance(std::string_view json) {
   PerformanceBuilder b;
   Err e = impl_->walk(
@@ -946,6 +1255,13 @@ core::Result<core::RiskStateChanged> decode_risk_state(std::string_view json) {
 }
 core::Result<core::SetTradingState> decode_risk_command(std::string_view json) {
   return Decoder().decode_risk_command(json);
+}
+core::Result<core::RiskCommand> decode_risk_management(std::string_view json, const core::RiskPolicy& current) {
+  return Decoder().decode_risk_management(json, current);
+}
+core::Result<RiskEvent> decode_risk_event(std::string_view json) { return Decoder().decode_risk_event(json); }
+core::Result<core::InstrumentStatus> decode_instrument_status(std::string_view json) {
+  return Decoder().decode_instrument_status(json);
 }
 core::Result<core::PerformanceReport> decode_performance(std::string_view json) {
   return Decoder().decode_performance(json);

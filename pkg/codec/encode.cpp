@@ -144,6 +144,37 @@ class Writer {
   void opt_dec(std::string_view key, const std::optional<core::Decimal>& d) {
     if (d) dec(key, *d);
   }
+  /// The decimal, or JSON null when empty (risk policies: null = limit off).
+  void dec_or_null(std::string_view key, const std::optional<core::Decimal>& d) {
+    if (d) {
+      dec(key, *d);
+    } else {
+      this->key(key);
+      b_.put("null");
+    }
+  }
+  /// `"key":{` ... `}` around fields written by `each(Writer&)`.
+  template <class Fn>
+  void object(std::string_view key, Fn each) {
+    this->key(key);
+    b_.put('{');
+    first_ = true;
+    each(*this);
+    b_.put('}');
+    first_ = false;
+  }
+  /// Like object(), for a key that comes from data (escaped as a JSON string).
+  template <class Fn>
+  void object_at(std::string_view data_key, Fn each) {
+    if (!first_) b_.put(',');
+    put_json_string(b_, data_key);
+    b_.put(':');
+    b_.put('{');
+    first_ = true;
+    each(*this);
+    b_.put('}');
+    first_ = false;
+  }
   void integer(std::string_view key, std::int64_t v) {
     this->key(key);
     integer_value(v);
@@ -354,6 +385,70 @@ void encode_into(std::string& out, const core::SetTradingState& m) {
   w.end();
 }
 
+namespace {
+
+/// "defaults":{...},"per_symbol":{...}: every limit, null = off / no override.
+void put_policy(Writer& w, const core::RiskPolicy& p) {
+  w.object("defaults", [&](Writer& o) {
+    const core::Limits& d = p.defaults;
+    o.dec("max_order_qty", d.max_order_qty);
+    o.dec("max_order_notional", d.max_order_notional);
+    o.dec_or_null("max_position", d.max_position);
+    o.dec_or_null("max_gross_exposure", d.max_gross_exposure);
+    o.integer("max_open_orders", d.max_open_orders);
+    o.dec_or_null("price_band_bps", d.price_band_bps);
+    o.integer("max_orders_per_window", d.max_orders_per_window);
+    o.integer("rate_window_ns", d.rate_window_ns);
+    o.dec_or_null("daily_loss_limit", d.daily_loss_limit);
+    o.dec_or_null("max_drawdown", d.max_drawdown);
+  });
+  w.object("per_symbol", [&](Writer& o) {
+    for (const auto& [symbol, s] : p.per_symbol) {  // std::map: sorted by symbol
+      o.object_at(symbol, [&](Writer& e) {
+        e.dec_or_null("max_order_qty", s.max_order_qty);
+        e.dec_or_null("max_order_notional", s.max_order_notional);
+        e.dec_or_null("max_position", s.max_position);
+        e.dec_or_null("price_band_bps", s.price_band_bps);
+      });
+    }
+  });
+}
+
+}  // namespace
+
+void encode_into(std::string& out, const core::SetRiskPolicy& m) {
+  Writer w(out);
+  w.begin(core::SetRiskPolicy::kType);
+  put_policy(w, m.policy);
+  w.str("reason", m.reason);
+  w.integer("ts_event", m.ts_event);
+  w.end();
+}
+
+void encode_into(std::string& out, const core::RiskCommand& m) {
+  std::visit([&](const auto& x) { encode_into(out, x); }, m);
+}
+
+void encode_into(std::string& out, const core::RiskPolicyChanged& m) {
+  Writer w(out);
+  w.begin(core::RiskPolicyChanged::kType);
+  put_policy(w, m.policy);
+  w.str("reason", m.reason);
+  w.str("source", m.source);
+  w.integer("ts_event", m.ts_event);
+  w.end();
+}
+
+void encode_into(std::string& out, const core::InstrumentStatus& m) {
+  Writer w(out);
+  w.begin(core::InstrumentStatus::kType);
+  w.str("symbol", m.symbol);
+  w.enumeration("status", m.status);
+  w.str("reason", m.reason);
+  w.integer("ts_event", m.ts_event);
+  w.end();
+}
+
 void encode_into(std::string& out, const core::PerformanceReport& m) {
   Writer w(out);
   w.begin(m.final_report ? core::PerformanceReport::kReportType
@@ -437,6 +532,10 @@ std::string encode(const core::OrderCommand& m) { return encode_new(m); }
 std::string encode(const core::ExecutionReport& m) { return encode_new(m); }
 std::string encode(const core::RiskStateChanged& m) { return encode_new(m); }
 std::string encode(const core::SetTradingState& m) { return encode_new(m); }
+std::string encode(const core::SetRiskPolicy& m) { return encode_new(m); }
+std::string encode(const core::RiskCommand& m) { return encode_new(m); }
+std::string encode(const core::RiskPolicyChanged& m) { return encode_new(m); }
+std::string encode(const core::InstrumentStatus& m) { return encode_new(m); }
 std::string encode(const core::PerformanceReport& m) { return encode_new(m); }
 std::string encode(const core::Heartbeat& m) { return encode_new(m); }
 std::string encode(const core::DeadLetter& m) { return encode_new(m); }

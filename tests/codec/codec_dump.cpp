@@ -52,6 +52,12 @@ int main(int argc, char** argv) try {
   write(dir, "execution_report-commission", encode(samples::exec_fill_commission()));
   write(dir, "risk.state", encode(samples::risk_state()));
   write(dir, "trading_state.set", encode(samples::set_state()));
+  write(dir, "risk.policy.set", encode(samples::set_policy()));
+  write(dir, "risk.policy.set-default", encode(samples::set_policy_default()));
+  write(dir, "risk.policy", encode(samples::policy_changed()));
+  write(dir, "risk.policy-startup", encode(samples::policy_changed_startup()));
+  write(dir, "instrument_status", encode(samples::instrument_halted()));
+  write(dir, "instrument_status-trading", encode(samples::instrument_trading()));
   write(dir, "performance.metrics", encode(samples::performance(false)));
   write(dir, "performance.report", encode(samples::performance(true)));
   write(dir, "performance.metrics-empty", encode(samples::performance_empty()));
@@ -59,7 +65,7 @@ int main(int argc, char** argv) try {
   write(dir, "dead_letter", encode(samples::dead_letter()));
   write(dir, "ops.status", encode(samples::ops_status()));
   write(dir, "ops.status-empty", encode(core::OpsStatus{.ts = 1}));
-  std::printf("codec_dump: wrote 26 documents to %s\n", dir.c_str());
+  std::printf("codec_dump: wrote 32 documents to %s\n", dir.c_str());
   return 0;
 } catch (const std::exception& e) {
   std::fprintf(stderr, "codec_dump: %s\n", e.what());

@@ -34,7 +34,7 @@ const fs::path kRoot = TRADER_SOURCE_DIR;
 
 /// Which decoder a subject uses.
 enum class On { market_data, orders, executions, risk_state, risk_management, performance, heartbeat,
-                dead_letter, ops_status, peek };
+                dead_letter, ops_status, peek, risk_policy, risk_event, instrument_status };
 
 /// Decodes `json` as a message on `on` and returns the error (or "" / "<ok>").
 core::Error decode_error(On on, std::string_view json) {
@@ -54,6 +54,9 @@ core::Error decode_error(On on, std::string_view json) {
     case On::dead_letter: return err(d.decode_dead_letter(json));
     case On::ops_status: return err(d.decode_ops_status(json));
     case On::peek: return err(d.peek(json));
+    case On::risk_policy: return err(d.decode_risk_management(json, core::RiskPolicy{}));
+    case On::risk_event: return err(d.decode_risk_event(json));
+    case On::instrument_status: return err(d.decode_instrument_status(json));
   }
   return {};
 }
@@ -156,6 +159,146 @@ TEST_CASE("performance metrics and the final report keep their type through a ro
   CHECK(codec::encode(samples::performance_empty()).find(R"("positions":[])") != std::string::npos);
 }
 
+// ---- risk policies and instrument status ------------------------------------------------------
+
+TEST_CASE("risk policies, policy commands and instrument status survive a round trip", "[codec][round-trip]") {
+  const auto policy_set = [](std::string_view json) -> core::Result<core::SetRiskPolicy> {
+    auto r = codec::decode_risk_management(json, core::RiskPolicy{});
+    if (!r) return r.error();
+    REQUIRE(std::holds_alternative<core::SetRiskPolicy>(*r));
+    return std::get<core::SetRiskPolicy>(*r);
+  };
+  for (const auto& m : {samples::set_policy(), samples::set_policy_default()}) {
+    const auto json = codec::encode(m);
+    INFO(json);
+    auto back = policy_set(json);
+    if (!back) INFO(back.error().to_string());
+    REQUIRE(back.ok());
+    CHECK(*back == m);
+    CHECK(codec::encode(*back) == json);
+    CHECK(codec::encode(core::RiskCommand{m}) == json);
+  }
+  for (const auto& m : {samples::policy_changed(), samples::policy_changed_startup()}) {
+    const auto json = codec::encode(m);
+    INFO(json);
+    auto back = codec::decode_risk_event(json);
+    if (!back) INFO(back.error().to_string());
+    REQUIRE(back.ok());
+    REQUIRE(std::holds_alternative<core::RiskPolicyChanged>(*back));
+    CHECK(std::get<core::RiskPolicyChanged>(*back) == m);
+  }
+  auto state = codec::decode_risk_event(codec::encode(samples::risk_state()));
+  REQUIRE(state.ok());
+  CHECK(std::get<core::RiskStateChanged>(*state) == samples::risk_state());
+  // A per-symbol entry without any override is kept exactly in a risk.policy event.
+  core::RiskPolicyChanged empty_entry{.policy = {.per_symbol = {{"MSFT", {}}}}, .source = "startup", .ts_event = 3};
+  auto e = codec::decode_risk_event(codec::encode(empty_entry));
+  REQUIRE(e.ok());
+  CHECK(std::get<core::RiskPolicyChanged>(*e) == empty_entry);
+  check_round_trip(samples::instrument_halted(), &codec::Decoder::decode_instrument_status);
+  check_round_trip(samples::instrument_trading(), &codec::Decoder::decode_instrument_status);
+}
+
+TEST_CASE("a risk policy is written with every limit and null for off", "[codec][encode]") {
+  core::RiskPolicyChanged m{.policy = {.defaults = {.max_position = dec("1000"), .max_open_orders = 5},
+                                       .per_symbol = {{"IBM", {.max_order_qty = dec("100")}}}},
+                            .reason = "r", .source = "manual", .ts_event = 7};
+  CHECK(codec::encode(m) ==
+        R"({"type":"risk.policy","v":1,"defaults":{"max_order_qty":"1000000","max_order_notional":"10000000",)"
+        R"("max_position":"1000","max_gross_exposure":null,"max_open_orders":5,"price_band_bps":null,)"
+        R"("max_orders_per_window":0,"rate_window_ns":1000000000,"daily_loss_limit":null,"max_drawdown":null},)"
+        R"("per_symbol":{"IBM":{"max_order_qty":"100","max_order_notional":null,"max_position":null,)"
+        R"("price_band_bps":null}},"reason":"r","source":"manual","ts_event":7})");
+  CHECK(codec::encode(core::SetRiskPolicy{.ts_event = 2}).find(R"("per_symbol":{},"reason":"","ts_event":2})") !=
+        std::string::npos);
+  CHECK(codec::encode(samples::instrument_halted()) ==
+        R"({"type":"instrument_status","v":1,"symbol":"IBM","status":"halted","reason":"LULD pause",)"
+        R"("ts_event":1381244400000000000})");
+}
+
+TEST_CASE("risk.policy.set patches the current policy: present fields change, null switches off", "[codec][decode]") {
+  const core::RiskPolicy current = samples::policy_full();
+  const auto patch = [&](std::string_view json) {
+    INFO(json);
+    auto r = codec::decode_risk_management(json, current);
+    if (!r) INFO(r.error().to_string());
+    REQUIRE(r.ok());
+    REQUIRE(std::holds_alternative<core::SetRiskPolicy>(*r));
+    return std::get<core::SetRiskPolicy>(*r);
+  };
+  // Nothing named: the current policy comes back unchanged.
+  CHECK(patch(R"({"type":"risk.policy.set","defaults":{}})").policy == current);
+  CHECK(patch(R"({"type":"risk.policy.set","per_symbol":{}})").policy == current);
+
+  const auto a = patch(R"({"type":"risk.policy.set","defaults":{"max_position":1500,"price_band_bps":null,)"
+                       R"("max_open_orders":null,"max_order_qty":"7.5","rate_window_ms":1500},"reason":"desk","ts_event":"9"})");
+  core::RiskPolicy want = current;
+  want.defaults.max_position = dec("1500");
+  want.defaults.price_band_bps.reset();
+  want.defaults.max_open_orders = 0;
+  want.defaults.max_order_qty = dec("7.5");
+  want.defaults.rate_window_ns = 1'500'000'000;
+  CHECK(a.policy == want);
+  CHECK(a.reason == "desk");
+  CHECK(a.ts_event == 9);
+
+  // Per symbol: patch one field, remove one override, remove a symbol, add a symbol.
+  const auto b = patch(R"({"per_symbol":{"BTCUSDT":{"max_order_qty":3,"price_band_bps":null},"IBM":null,)"
+                       R"("GBPUSD":{"max_position":"250000"}},"type":"risk.policy.set"})");
+  want = current;
+  want.per_symbol["BTCUSDT"].max_order_qty = dec("3");
+  want.per_symbol["BTCUSDT"].price_band_bps.reset();
+  want.per_symbol.erase("IBM");
+  want.per_symbol["GBPUSD"] = {.max_position = dec("250000")};
+  CHECK(b.policy == want);
+  CHECK(b.reason.empty());
+  CHECK(b.ts_event == 0);
+  // An entry left without any override disappears; removing an unknown symbol is fine.
+  const auto c = patch(R"({"type":"risk.policy.set","per_symbol":{"IBM":{"max_position":null},"NOPE":null}})");
+  want = current;
+  want.per_symbol.erase("IBM");
+  CHECK(c.policy == want);
+  // Every limit can be set, decimals as strings or numbers; rate_window_ns in ns.
+  const auto d = patch(R"({"type":"risk.policy.set","defaults":{"max_order_qty":1,"max_order_notional":"2",)"
+                       R"("max_position":3,"max_gross_exposure":"4","max_open_orders":5,"price_band_bps":6.5,)"
+                       R"("max_orders_per_window":7,"rate_window_ns":8,"daily_loss_limit":9,"max_drawdown":"10"}})");
+  CHECK(d.policy.defaults == core::Limits{.max_order_qty = dec("1"), .max_order_notional = dec("2"),
+                                          .max_position = dec("3"), .max_gross_exposure = dec("4"),
+                                          .max_open_orders = 5, .price_band_bps = dec("6.5"),
+                                          .max_orders_per_window = 7, .rate_window_ns = 8,
+                                          .daily_loss_limit = dec("9"), .max_drawdown = dec("10")});
+  CHECK(d.policy.per_symbol == current.per_symbol);
+  // Shape only: values that risk::validate refuses (0, negative) still decode.
+  CHECK(patch(R"({"type":"risk.policy.set","defaults":{"max_position":0,"daily_loss_limit":-5}})")
+            .policy.defaults.daily_loss_limit == dec("-5"));
+}
+
+TEST_CASE("decode_risk_management reads trading_state.set, halt and resume too", "[codec][decode]") {
+  const core::RiskPolicy current = samples::policy_full();
+  auto h = codec::decode_risk_management(R"({"type":"halt","reason":"news"})", current);
+  REQUIRE(h.ok());
+  CHECK(std::get<core::SetTradingState>(*h) ==
+        core::SetTradingState{.trading_state = core::TradingState::halted, .reason = "news"});
+  auto r = codec::decode_risk_management(R"({"type":"resume","trading_state":"halted"})", current);
+  REQUIRE(r.ok());
+  CHECK(std::get<core::SetTradingState>(*r).trading_state == core::TradingState::active);
+  auto s = codec::decode_risk_management(codec::encode(samples::set_state()), current);
+  REQUIRE(s.ok());
+  CHECK(std::get<core::SetTradingState>(*s) == samples::set_state());
+  // The old decoder still refuses the new type: it only knows trading states.
+  CHECK_FALSE(codec::decode_risk_command(codec::encode(samples::set_policy())).ok());
+}
+
+TEST_CASE("instrument_status defaults reason to empty and ts_event to 0", "[codec][decode]") {
+  auto s = codec::decode_instrument_status(R"({"status":"halted","symbol":"BTCUSDT","type":"instrument_status"})");
+  REQUIRE(s.ok());
+  CHECK(*s == core::InstrumentStatus{.symbol = "BTCUSDT", .status = core::InstrumentState::halted});
+  auto p = codec::peek(codec::encode(samples::instrument_halted()));
+  REQUIRE(p.ok());
+  CHECK(p->type == "instrument_status");
+  CHECK(p->ts_event == 1381244400000000000);
+}
+
 // ---- encoder format ----------------------------------------------------------------------
 
 TEST_CASE("encode writes type first, v second, decimals as strings and omits empty optionals", "[codec][encode]") {
@@ -209,7 +352,9 @@ TEST_CASE("every golden example in subjects/examples decodes and re-encodes to i
       {"halt", On::risk_management},        {"resume", On::risk_management},
       {"performance.metrics", On::performance}, {"performance.report", On::performance},
       {"heartbeat", On::heartbeat},         {"dead_letter", On::dead_letter},
-      {"ops.status", On::ops_status}};
+      {"ops.status", On::ops_status},
+      {"risk.policy.set", On::risk_policy},  {"risk.policy", On::risk_event},
+      {"instrument_status", On::instrument_status}};
   int seen = 0;
   for (const auto& entry : fs::directory_iterator(kRoot / "subjects" / "examples")) {
     if (entry.path().extension() != ".json") continue;
@@ -245,6 +390,9 @@ TEST_CASE("every golden example in subjects/examples decodes and re-encodes to i
       case On::dead_letter: again = codec::encode(*d.decode_dead_letter(json)); break;
       case On::ops_status: again = codec::encode(*d.decode_ops_status(json)); break;
       case On::peek: break;
+      case On::risk_policy: again = codec::encode(*d.decode_risk_management(json, core::RiskPolicy{})); break;
+      case On::risk_event: again = std::visit([](const auto& x) { return codec::encode(x); }, *d.decode_risk_event(json)); break;
+      case On::instrument_status: again = codec::encode(*d.decode_instrument_status(json)); break;
     }
     CHECK(again == trim(read_file(fixture)));
   }
@@ -506,6 +654,49 @@ const Bad kBad[] = {
     {On::dead_letter, R"({"type":"dead_letter","worker":"feed","ts":1})", "error", "is required"},
     {On::ops_status, R"({"type":"ops.status","workers":[{"worker":"feed","status":"ok","alive":"yes"}],"ts":1})", "workers[0].alive", R"(must be true or false, got "yes")"},
     {On::ops_status, R"({"type":"ops.status","ts":1})", "workers", "is required"},
+    // risk.policy.set (paths name the nested field)
+    {On::risk_policy, R"({"type":"risk.policy.set","reason":"nothing"})", "", "needs defaults or per_symbol"},
+    {On::risk_policy, R"({"type":"risk.policy.set","default":{"max_position":1}})", "", "needs defaults or per_symbol"},
+    {On::risk_policy, R"({"type":"risk.policy.set","defaults":{"max_postion":"1000"}})", "defaults.max_postion", "is not a risk limit (known: max_order_qty, "},
+    {On::risk_policy, R"({"type":"risk.policy.set","defaults":{"max_position":"abc"}})", "defaults.max_position", R"(must be a decimal with at most 8 fractional digits, got "abc")"},
+    {On::risk_policy, R"({"type":"risk.policy.set","defaults":{"max_position":true}})", "defaults.max_position", "must be a decimal string or number, got true"},
+    {On::risk_policy, R"({"type":"risk.policy.set","defaults":{"max_order_qty":null}})", "defaults.max_order_qty", "must not be null (max_order_qty cannot be switched off; set a large value)"},
+    {On::risk_policy, R"({"type":"risk.policy.set","defaults":{"max_order_notional":null}})", "defaults.max_order_notional", "must not be null"},
+    {On::risk_policy, R"({"type":"risk.policy.set","defaults":{"rate_window_ns":null}})", "defaults.rate_window_ns", "must not be null"},
+    {On::risk_policy, R"({"type":"risk.policy.set","defaults":{"max_open_orders":2.5}})", "defaults.max_open_orders", "must be an integer, got 2.5"},
+    {On::risk_policy, R"({"type":"risk.policy.set","defaults":{"max_open_orders":"5"}})", "<ok>", ""},
+    {On::risk_policy, R"({"type":"risk.policy.set","defaults":{"max_orders_per_window":-1}})", "defaults.max_orders_per_window", "must not be negative, got -1"},
+    {On::risk_policy, R"({"type":"risk.policy.set","defaults":{"rate_window_ns":"1s"}})", "defaults.rate_window_ns", R"(must be an integer (nanoseconds), got "1s")"},
+    {On::risk_policy, R"({"type":"risk.policy.set","defaults":{"rate_window_ms":0.5}})", "defaults.rate_window_ms", "must be an integer (milliseconds), got 0.5"},
+    {On::risk_policy, R"({"type":"risk.policy.set","defaults":{"rate_window_ms":9223372036855}})", "defaults.rate_window_ms", "is out of range, got 9223372036855"},
+    {On::risk_policy, R"({"type":"risk.policy.set","defaults":{"rate_window_ns":1000,"rate_window_ms":1}})", "defaults.rate_window_ms", "give rate_window_ns or rate_window_ms, once"},
+    {On::risk_policy, R"({"type":"risk.policy.set","defaults":{"max_position":1,"max_position":2}})", "defaults.max_position", "appears more than once"},
+    {On::risk_policy, R"({"type":"risk.policy.set","defaults":[1]})", "defaults", "must be an object, got an array"},
+    {On::risk_policy, R"({"type":"risk.policy.set","defaults":null})", "defaults", "must be an object, got null"},
+    {On::risk_policy, R"({"type":"risk.policy.set","defaults":{},"defaults":{}})", "defaults", "appears more than once"},
+    {On::risk_policy, R"({"type":"risk.policy.set","per_symbol":{"IBM":{"max_order_qty":"x"}}})", "per_symbol.IBM.max_order_qty", R"(got "x")"},
+    {On::risk_policy, R"({"type":"risk.policy.set","per_symbol":{"IBM":{"max_ordr_qty":1}}})", "per_symbol.IBM.max_ordr_qty", "is not a per-symbol limit (known: max_order_qty, max_order_notional, max_position, price_band_bps)"},
+    {On::risk_policy, R"({"type":"risk.policy.set","per_symbol":{"IBM":{"max_drawdown":1}}})", "per_symbol.IBM.max_drawdown", "is not a per-symbol limit"},
+    {On::risk_policy, R"({"type":"risk.policy.set","per_symbol":{"IBM":5}})", "per_symbol.IBM", "must be an object, got 5"},
+    {On::risk_policy, R"({"type":"risk.policy.set","per_symbol":{"EUR/USD":{}}})", "per_symbol", R"(keys must be symbols (1-64 characters from A-Z a-z 0-9 _ -), got "EUR/USD")"},
+    {On::risk_policy, R"({"type":"risk.policy.set","per_symbol":{"IBM":null,"IBM":{}}})", "per_symbol.IBM", "appears more than once"},
+    {On::risk_policy, R"({"type":"risk.policy.set","per_symbol":[]})", "per_symbol", "must be an object, got an array"},
+    {On::risk_policy, R"({"type":"risk.policy.set","per_symbol":{},"reason":7})", "reason", "must be a string, got 7"},
+    {On::risk_policy, R"({"type":"risk.policy","per_symbol":{}})", "type", R"(unknown message type "risk.policy" on this subject (expected trading_state.set, halt, resume or risk.policy.set))"},
+    {On::risk_policy, R"({"type":"trading_state.set"})", "trading_state", "is required"},
+    // risk.state events
+    {On::risk_event, R"({"type":"risk.policy","per_symbol":{},"ts_event":1})", "defaults", "is required"},
+    {On::risk_event, R"({"type":"risk.policy","defaults":{"max_order_qty":"1"},"per_symbol":{},"ts_event":1})", "defaults.max_order_notional", "is required"},
+    {On::risk_event, R"({"type":"risk.policy","defaults":{"max_order_qty":"1","max_order_notional":"1","max_position":null,"max_gross_exposure":null,"max_open_orders":0,"price_band_bps":null,"max_orders_per_window":0,"rate_window_ns":1,"daily_loss_limit":null,"max_drawdown":null},"per_symbol":{"IBM":null},"ts_event":1})", "per_symbol.IBM", "must be an object, got null"},
+    {On::risk_event, R"({"type":"risk.policy.set","defaults":{}})", "type", "(expected risk.state or risk.policy)"},
+    {On::risk_event, R"({"type":"risk.state","trading_state":"halted","previous_state":"on","ts_event":1})", "previous_state", R"(got "on")"},
+    // instrument_status
+    {On::instrument_status, R"({"type":"instrument_status","symbol":"IBM"})", "status", "is required"},
+    {On::instrument_status, R"({"type":"instrument_status","symbol":"IBM","status":"paused"})", "status", R"(must be one of trading|halted, got "paused")"},
+    {On::instrument_status, R"({"type":"instrument_status","status":"halted"})", "symbol", "is required"},
+    {On::instrument_status, R"({"type":"instrument_status","symbol":"IBM","status":"halted","ts_event":-3})", "ts_event", "must not be negative"},
+    {On::instrument_status, R"({"type":"quote","symbol":"IBM","bid":"1","ask":"1","ts_event":1})", "type", "(expected instrument_status)"},
+    {On::market_data, R"({"type":"instrument_status","symbol":"IBM","status":"halted"})", "type", "(expected quote, trade or bar)"},
     {On::peek, R"({"ts_event":1})", "type", "is required"},
     {On::peek, R"({"type":"x"} x)", "", "not valid JSON"},
     {On::peek, R"([])", "", "must be a JSON object"},

@@ -110,6 +110,35 @@ inline core::SetTradingState set_state() {
   return {.trading_state = core::TradingState::reducing, .reason = "end of day \"EOD\"",
           .ts_event = 1399420000000000000};
 }
+/// Every limit set, two per-symbol entries (one with a single override).
+inline core::RiskPolicy policy_full() {
+  core::RiskPolicy p;
+  p.defaults = {.max_order_qty = dec("500000"), .max_order_notional = dec("750000.5"),
+                .max_position = dec("200000"), .max_gross_exposure = dec("1500000"), .max_open_orders = 20,
+                .price_band_bps = dec("250"), .max_orders_per_window = 30, .rate_window_ns = 250'000'000,
+                .daily_loss_limit = dec("5000"), .max_drawdown = dec("2500.25")};
+  p.per_symbol["BTCUSDT"] = {.max_order_qty = dec("2"), .max_order_notional = dec("20000"),
+                             .max_position = dec("5"), .price_band_bps = dec("50")};
+  p.per_symbol["IBM"] = {.max_position = dec("1000")};
+  return p;
+}
+inline core::SetRiskPolicy set_policy() {
+  return {.policy = policy_full(), .reason = "tighter limits \"before\" ECB", .ts_event = 1399386000000000000};
+}
+/// Default policy: every optional limit off (written as null).
+inline core::SetRiskPolicy set_policy_default() { return {}; }
+inline core::RiskPolicyChanged policy_changed() {
+  return {.policy = policy_full(), .reason = "tighter limits before ECB", .source = "manual",
+          .ts_event = 1399386000000000000};
+}
+inline core::RiskPolicyChanged policy_changed_startup() {
+  return {.policy = {}, .reason = "risk-state started", .source = "startup", .ts_event = 1};
+}
+inline core::InstrumentStatus instrument_halted() {
+  return {.symbol = "IBM", .status = core::InstrumentState::halted, .reason = "LULD pause",
+          .ts_event = 1381244400000000000};
+}
+inline core::InstrumentStatus instrument_trading() { return {.symbol = "IBM"}; }
 inline core::PerformanceReport performance(bool final_report) {
   core::PerformanceReport r;
   r.final_report = final_report;

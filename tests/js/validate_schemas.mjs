@@ -58,6 +58,7 @@ const kStrictDefs = {
   positive_decimal: { type: "string", pattern: "^\\+?(?=[0-9.]*[1-9])[0-9]+(\\.[0-9]{1,8})?$" },
   timestamp: { type: "integer", minimum: 0 },
   count: { type: "integer", minimum: 0 },
+  positive_count: { type: "integer", minimum: 1 },
 };
 function strictForm(schema) {
   const s = structuredClone(schema);
@@ -165,6 +166,23 @@ const mustReject = [
   ["quote", { type: "quote", symbol: "EURUSD", bid: "1", ask: "1" }, "missing ts_event"],
   ["quote", { type: "trade", symbol: "EURUSD", bid: "1", ask: "1", ts_event: 1 }, "wrong type"],
   ["quote", { type: "quote", symbol: "EURUSD", bid: "1", ask: "1", ts_event: 1, bid_size: null }, "null for an optional field"],
+  // risk policies: null only where a limit can be off, known keys only, values > 0
+  ["risk.policy.set", { type: "risk.policy.set", reason: "x" }, "neither defaults nor per_symbol"],
+  ["risk.policy.set", { type: "risk.policy.set", defaults: { max_postion: "1" } }, "a typo in a limit name"],
+  ["risk.policy.set", { type: "risk.policy.set", defaults: { max_order_qty: null } }, "max_order_qty switched off"],
+  ["risk.policy.set", { type: "risk.policy.set", defaults: { rate_window_ns: null } }, "no rate window"],
+  ["risk.policy.set", { type: "risk.policy.set", defaults: { max_position: "0" } }, "a zero limit"],
+  ["risk.policy.set", { type: "risk.policy.set", defaults: { daily_loss_limit: -5 } }, "a negative limit"],
+  ["risk.policy.set", { type: "risk.policy.set", defaults: { max_open_orders: -1 } }, "a negative count"],
+  ["risk.policy.set", { type: "risk.policy.set", defaults: { rate_window_ns: 1000, rate_window_ms: 1 } }, "both window units"],
+  ["risk.policy.set", { type: "risk.policy.set", defaults: { rate_window_ms: 0 } }, "an empty window"],
+  ["risk.policy.set", { type: "risk.policy.set", per_symbol: { "EUR/USD": {} } }, "a symbol that is not a subject token"],
+  ["risk.policy.set", { type: "risk.policy.set", per_symbol: { IBM: { max_drawdown: "1" } } }, "an account-wide limit per symbol"],
+  ["risk.policy.set", { type: "risk.policy.set", per_symbol: { IBM: 5 } }, "a per-symbol entry that is not an object"],
+  ["risk.policy", { type: "risk.policy", defaults: { max_order_qty: "1" }, per_symbol: {}, ts_event: 1 }, "a policy event without every limit"],
+  ["risk.policy", { type: "risk.policy", defaults: { max_order_qty: "1", max_order_notional: "1", max_position: null, max_gross_exposure: null, max_open_orders: 0, price_band_bps: null, max_orders_per_window: 0, rate_window_ns: 1, daily_loss_limit: null, max_drawdown: null }, per_symbol: { IBM: null }, ts_event: 1 }, "a null per-symbol entry in a policy event"],
+  ["instrument_status", { type: "instrument_status", symbol: "IBM", status: "paused" }, "an unknown status"],
+  ["instrument_status", { type: "instrument_status", status: "halted" }, "no symbol"],
 ];
 for (const [type, doc, what] of mustReject) {
   checks++;
@@ -175,6 +193,7 @@ const mustRejectStrict = [
   ["quote", { type: "quote", v: 1, symbol: "EURUSD", bid: 1.5, ask: "1", ts_event: 1 }, "a decimal written as a number"],
   ["quote", { type: "quote", v: 1, symbol: "EURUSD", bid: "1", ask: "1", ts_event: "1" }, "a timestamp written as a string"],
   ["quote", { type: "quote", symbol: "EURUSD", bid: "1", ask: "1", ts_event: 1 }, "no v"],
+  ["risk.policy", { type: "risk.policy", v: 1, defaults: { max_order_qty: "1", max_order_notional: "1", max_position: null, max_gross_exposure: null, max_open_orders: 0, price_band_bps: null, max_orders_per_window: 0, rate_window_ns: "1", daily_loss_limit: null, max_drawdown: null }, per_symbol: {}, ts_event: 1 }, "a window written as a string"],
 ];
 for (const [type, doc, what] of mustRejectStrict) {
   checks++;

@@ -151,7 +151,7 @@ TEST_CASE("catalogue message types, schemas and examples are the same set", "[su
   const auto cat = read_catalogue();
   const auto schemas = files_in(kRoot / "subjects" / "schemas", ".schema.json");
   const auto examples = files_in(kRoot / "subjects" / "examples", ".json");
-  CHECK(cat.types.size() == 16);
+  CHECK(cat.types.size() == 19);
   for (const auto& t : cat.types) {
     INFO("catalogue type " << t);
     CHECK(schemas.count(t) == 1);
@@ -171,7 +171,9 @@ TEST_CASE("every C++ message type string is in the catalogue", "[subjects]") {
   const auto cat = read_catalogue();
   for (std::string_view t : {core::Quote::kType, core::Trade::kType, core::Bar::kType, core::OrderSubmit::kType,
                              core::OrderCancel::kType, core::OrderReplace::kType, core::ExecutionReport::kType, core::RiskStateChanged::kType,
-                             core::SetTradingState::kType, core::PerformanceReport::kMetricsType,
+                             core::SetTradingState::kType, core::SetRiskPolicy::kType,
+                             core::RiskPolicyChanged::kType, core::InstrumentStatus::kType,
+                             core::PerformanceReport::kMetricsType,
                              core::PerformanceReport::kReportType, core::Heartbeat::kType,
                              core::DeadLetter::kType, core::OpsStatus::kType}) {
     INFO(t);
