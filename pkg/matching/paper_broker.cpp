@@ -156,7 +156,13 @@ std::vector<core::ExecutionReport> PaperBroker::on_submit(const core::OrderSubmi
     out.push_back(std::move(r));
     return out;
   };
-  if (orders_.contains(o.client_order_id)) return reject(std::string(kTextDuplicate));
+  if (const auto it = orders_.find(o.client_order_id); it != orders_.end()) {
+    // An identical resend (only ts_event may differ) of an order we have: no answer, no change.
+    auto resend = o;
+    resend.ts_event = it->second.submit.ts_event;
+    if (!it->second.via_replace && resend == it->second.submit) return out;
+    return reject(std::string(kTextDuplicate));
+  }
 
   Order& ord = orders_[o.client_order_id];
   ord.submit = o;
@@ -303,6 +309,7 @@ std::vector<core::ExecutionReport> PaperBroker::on_replace(const core::OrderRepl
   Order& neu = orders_[rq.client_order_id];  // std::map: `old` stays valid
   neu = old;
   neu.submit.client_order_id = rq.client_order_id;
+  neu.via_replace = true;
   if (rq.quantity) neu.submit.quantity = *rq.quantity;
   if (rq.limit_price) neu.submit.limit_price = *rq.limit_price;
   if (rq.stop_price) neu.submit.stop_price = *rq.stop_price;

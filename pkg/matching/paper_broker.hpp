@@ -107,9 +107,13 @@ class PaperBroker {
   /// An order approved by risk arrives at time `ts` (ns UTC, used as every
   /// report's ts_event and, for day orders, as the accept date = floor(ts / 1 day)).
   ///
-  /// @return the reports it causes, in order; never empty:
+  /// @return the reports it causes, in order; EMPTY for an identical resend (every
+  ///   field equal to the order this broker already has under that id, except
+  ///   ts_event): the resend changes nothing and is answered by nothing (risk-state
+  ///   upstream answers resends from its own state). Otherwise:
   ///   - `[rejected]` (order_status rejected, leaves 0) with text:
-  ///       "duplicate client_order_id" (id already seen by this broker, in any state),
+  ///       "duplicate client_order_id" (id already seen by this broker, in any state,
+  ///       with different content, or the new id of a replace),
   ///       "quantity must be positive", "<order_type> order without limit_price",
   ///       "limit_price must be positive", "stop order without stop_price" (stop and
   ///       stop_limit), "stop_price must be positive", "gtd order without expire_time",
@@ -199,6 +203,7 @@ class PaperBroker {
     bool triggered = true;        ///< false while a stop / stop_limit waits for its stop price
     std::uint64_t seq = 0;        ///< key in Book::resting while working
     std::optional<std::string> replaced_by;
+    bool via_replace = false;     ///< created by a replace (its id never came in an order.submit)
     core::Money commission_raw;   ///< per-unit + bps commission over all fills, before the minimum
     core::Money commission_paid;  ///< what the fill reports have charged so far
   };
