@@ -84,6 +84,13 @@ void Portfolio::on_fill(const core::ExecutionReport& r) {
       p.avg_px = r.last_px;  // flipped: the remainder opened at the fill price
     }
   }
+  if (r.commission) {
+    // realized = closed-lot P&L - commissions (a cost of the fill, opening fills included).
+    p.commission += *r.commission;
+    p.realized_pnl -= *r.commission;
+    realized_total_ -= *r.commission;
+    commission_total_ += *r.commission;
+  }
   if (!p.mark_px) p.mark_px = r.last_px;
   revalue(p);
   update_drawdown();
@@ -165,6 +172,13 @@ core::PerformanceReport Portfolio::snapshot(bool final_report) const {
 core::Quantity Portfolio::position(const std::string& symbol) const {
   const auto it = positions_.find(symbol);
   return it == positions_.end() ? core::Quantity{} : it->second.quantity;
+}
+
+core::Money Portfolio::commission() const { return commission_total_; }
+
+core::Money Portfolio::commission(const std::string& symbol) const {
+  const auto it = positions_.find(symbol);
+  return it == positions_.end() ? core::Money{} : it->second.commission;
 }
 
 }  // namespace portfolio

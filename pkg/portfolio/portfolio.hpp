@@ -13,7 +13,15 @@
 /// realizes (fill_px - avg_px) x closed_qty for a long, (avg_px - fill_px) x
 /// closed_qty for a short; a fill through zero closes the whole position and opens
 /// the remainder at fill_px. All arithmetic is core::Decimal (mul/div rounded
-/// half-even to 8 digits); money is never a double. No fees.
+/// half-even to 8 digits); money is never a double.
+///
+/// Commissions (ExecutionReport::commission, per fill, quote currency; absent = 0)
+/// are a realized cost charged when the fill happens, opening fills included, as
+/// in NautilusTrader's Position:
+///   realized_pnl = sum of closed-lot P&L - sum of commissions
+/// per symbol and in total; so total_pnl, peak_pnl and max_drawdown are net of
+/// commissions too. avg_px (the entry price) does not include them. A negative
+/// commission (a rebate) adds to realized P&L.
 ///
 /// Pure (STYLE.md section 4): no clock, no I/O; time comes from the events.
 /// Errors: no member throws except std::bad_alloc; Decimal overflow aborts.
@@ -54,10 +62,11 @@ class Portfolio {
   void on_execution(const core::ExecutionReport& r);
 
   /// Applies one fill: r.last_qty at r.last_px on r.side for r.symbol (average-cost
-  /// rules above). Ignores reports with last_qty == 0. Counts it in `fills` and adds
+  /// rules above) and deducts r.commission (if any) from realized P&L. Ignores
+  /// reports with last_qty == 0. Counts it in `fills` and adds
   /// notional(last_qty, last_px) to gross_notional_traded. If the symbol has no mark
   /// yet, the fill price becomes its mark. Then updates peak / max drawdown.
-  /// O(log symbols).
+  /// Does not de-duplicate: every call applies the fill. O(log symbols).
   void on_fill(const core::ExecutionReport& r);
 
   /// Sets the mark-to-market price of `symbol` at time `ts` (ns UTC), revalues its
@@ -80,6 +89,10 @@ class Portfolio {
 
   /// Signed quantity of `symbol` (0 if unknown).
   core::Quantity position(const std::string& symbol) const;
+  /// Commissions paid in total, and on fills of `symbol` (0 if unknown); quote
+  /// currency, already deducted from realized P&L.
+  core::Money commission() const;
+  core::Money commission(const std::string& symbol) const;
 
  private:
   struct Position {
@@ -88,6 +101,7 @@ class Portfolio {
     std::optional<core::Price> mark_px;
     core::Money realized_pnl;
     core::Money unrealized_pnl;
+    core::Money commission;    ///< paid on this symbol's fills (included in realized_pnl)
     core::Quantity bought_qty;
     core::Quantity sold_qty;
     bool traded = false;
@@ -107,6 +121,7 @@ class Portfolio {
   core::Money peak_pnl_;
   core::Money max_drawdown_;
   core::Money gross_notional_;
+  core::Money commission_total_;
   std::int64_t fills_ = 0;
   std::int64_t orders_denied_ = 0;
   std::int64_t orders_rejected_ = 0;

@@ -224,3 +224,87 @@ TEST_CASE("reports without a fill quantity do not change positions", "[portfolio
   CHECK(s.fills == 0);
   CHECK(s.positions.empty());
 }
+
+namespace {
+
+core::ExecutionReport fill_with_commission(std::string id, std::string symbol, Side side, std::string_view qty,
+                                           std::string_view px, std::string_view commission, core::TimestampNs ts) {
+  auto r = fill(std::move(id), std::move(symbol), side, qty, px, ts);
+  r.commission = dec(commission);
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("commissions are deducted from realized P&L, opening fills included", "[portfolio][commission]") {
+  // EURUSD at 0.5 bps of notional (matching::BrokerConfig commission_bps = 0.5):
+  // buy 100000 @ 1.38755 pays 6.93775, sell 100000 @ 1.388 pays 6.94.
+  portfolio::Portfolio p;
+  p.on_execution(fill_with_commission("b1", "EURUSD", Side::buy, "100000", "1.38755", "6.93775", kDay0 + 1));
+  auto s = p.snapshot(false);
+  REQUIRE(s.positions.size() == 1);
+  CHECK(s.positions[0].avg_px == dec("1.38755"));          // entry price excludes the commission
+  CHECK(s.positions[0].realized_pnl == dec("-6.93775"));   // the cost is realized at once
+  CHECK(s.positions[0].unrealized_pnl.is_zero());          // marked at the fill price
+  CHECK(s.realized_pnl == dec("-6.93775"));
+  CHECK(s.total_pnl == dec("-6.93775"));
+  CHECK(s.peak_pnl.is_zero());
+  CHECK(s.max_drawdown == dec("6.93775"));
+  CHECK(p.commission() == dec("6.93775"));
+
+  p.mark("EURUSD", dec("1.3879"), kDay0 + 2);  // +35 unrealized
+  s = p.snapshot(false);
+  CHECK(s.unrealized_pnl == dec("35"));
+  CHECK(s.total_pnl == dec("28.06225"));
+
+  p.on_execution(fill_with_commission("s1", "EURUSD", Side::sell, "100000", "1.388", "6.94", kDay0 + 3));
+  s = p.snapshot(true);
+  // realized = closed-lot P&L (1.388 - 1.38755) x 100000 = 45, minus 6.93775 + 6.94 of commissions
+  CHECK(s.positions[0].quantity.is_zero());
+  CHECK(s.positions[0].realized_pnl == dec("31.12225"));
+  CHECK(s.realized_pnl == dec("31.12225"));
+  CHECK(s.unrealized_pnl.is_zero());
+  CHECK(s.total_pnl == dec("31.12225"));
+  CHECK(s.peak_pnl == dec("31.12225"));
+  CHECK(s.max_drawdown == dec("6.93775"));
+  CHECK(s.gross_notional_traded == dec("277555"));  // 138755 + 138800: commissions are not traded notional
+  CHECK(p.commission() == dec("13.87775"));
+  CHECK(p.commission("EURUSD") == dec("13.87775"));
+  CHECK(p.commission("IBM").is_zero());
+}
+
+TEST_CASE("commissions on partial fills, a flip and a rebate, per symbol and in total", "[portfolio][commission]") {
+  portfolio::Portfolio p;
+  // IBM: per-unit 0.005 with a 1.00 minimum per order: 120 shares pay 1 (minimum), the next 180 pay 0.5 more.
+  p.on_fill(fill_with_commission("i1", "IBM", Side::buy, "120", "182.10", "1", kDay0 + 1));
+  p.on_fill(fill_with_commission("i1", "IBM", Side::buy, "180", "182.20", "0.5", kDay0 + 2));
+  // Flip: sell 500 @ 182.50 closes 300 (avg 182.16) and opens 200 short; commission 2.5.
+  p.on_fill(fill_with_commission("i2", "IBM", Side::sell, "500", "182.50", "2.5", kDay0 + 3));
+  // BTCUSDT: a maker rebate (negative commission) adds to realized P&L.
+  p.on_fill(fill_with_commission("c1", "BTCUSDT", Side::sell, "0.5", "9682", "-0.4841", kDay0 + 4));
+  // A fill without a commission costs nothing.
+  p.on_fill(fill("c2", "BTCUSDT", Side::buy, "0.5", "9680", kDay0 + 5));
+  const auto s = p.snapshot(false);
+  REQUIRE(s.positions.size() == 2);
+  const auto& btc = s.positions[0];
+  const auto& ibm = s.positions[1];
+  CHECK(ibm.symbol == "IBM");
+  CHECK(ibm.quantity == dec("-200"));
+  CHECK(ibm.avg_px == dec("182.5"));
+  // closed: (182.50 - 182.16) x 300 = 102; commissions 1 + 0.5 + 2.5 = 4
+  CHECK(ibm.realized_pnl == dec("98"));
+  CHECK(p.commission("IBM") == dec("4"));
+  CHECK(btc.symbol == "BTCUSDT");
+  CHECK(btc.quantity.is_zero());
+  // closed: (9682 - 9680) x 0.5 = 1; rebate +0.4841
+  CHECK(btc.realized_pnl == dec("1.4841"));
+  CHECK(p.commission("BTCUSDT") == dec("-0.4841"));
+  CHECK(p.commission() == dec("3.5159"));
+  CHECK(s.realized_pnl == dec("99.4841"));
+  CHECK(s.realized_pnl == ibm.realized_pnl + btc.realized_pnl);
+  // Cash identity: total = cash flow of the fills - commissions + position x mark.
+  const core::Money cash = -mul(dec("120"), dec("182.10")) - mul(dec("180"), dec("182.20")) +
+                           mul(dec("500"), dec("182.50")) + mul(dec("0.5"), dec("9682")) -
+                           mul(dec("0.5"), dec("9680"));
+  CHECK(s.total_pnl == cash - p.commission() + mul(ibm.quantity, ibm.mark_px));
+}
