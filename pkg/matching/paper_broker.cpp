@@ -104,31 +104,47 @@ core::ExecutionReport PaperBroker::fill(Order& ord, core::Quantity qty, core::Pr
   return r;
 }
 
-std::optional<core::Price> PaperBroker::marketable_price(const Order& ord, const Book& book) const {
+bool PaperBroker::work(Order& ord, Book& book, core::TimestampNs ts, std::vector<core::ExecutionReport>& out,
+                       bool resting, std::optional<core::Price> from) {
   const auto& o = ord.submit;
-  const auto px = book.top.touch(o.side);
-  if (!px || !has_limit(o.order_type)) return px;
-  const bool marketable = o.side == core::Side::buy ? *px <= *o.limit_price : *px >= *o.limit_price;
-  return marketable ? px : std::nullopt;
-}
-
-bool PaperBroker::stop_reached(const Order& ord, const Book& book) const {
-  const auto& o = ord.submit;
-  if (o.side == core::Side::buy) return book.top.ask && *book.top.ask >= *o.stop_price;
-  return book.top.bid && *book.top.bid <= *o.stop_price;
-}
-
-bool PaperBroker::work(Order& ord, Book& book, core::TimestampNs ts, std::vector<core::ExecutionReport>& out) {
+  const bool buy = o.side == core::Side::buy;
+  const auto touch = book.top.touch(o.side);
+  // The first price of this pass on the order's side: where a continuous move began,
+  // else the touch itself.
+  std::optional<core::Price> start = from ? from : touch;
+  const bool was_triggered = ord.triggered;
   if (!ord.triggered) {
-    if (!stop_reached(ord, book)) return true;
+    if (!touch) return true;
+    const core::Price stop = *o.stop_price;
+    const auto reached = [&](core::Price p) { return buy ? p >= stop : p <= stop; };
+    if (!reached(*touch) && !(from && reached(*from))) return true;
     ord.triggered = true;
+    // Crossed on a continuous path: triggered at the stop price itself; jumped there
+    // (a quote, a trade, a bar's open): at the touch.
+    if (from && !reached(*from)) start = stop;
   }
-  const auto tif = ord.submit.time_in_force;
-  const core::Quantity leaves = ord.submit.quantity - ord.cum_qty;
-  auto& left = left_at(book.bid_left, book.ask_left, ord.submit.side);
-  const auto px = marketable_price(ord, book);
+  (void)was_triggered;
+  (void)resting;
+  const auto tif = o.time_in_force;
+  const core::Quantity leaves = o.quantity - ord.cum_qty;
+  auto& left = left_at(book.bid_left, book.ask_left, o.side);
+  // The first price along start -> touch at which the order can trade.
+  std::optional<core::Price> px;
+  if (touch) {
+    if (!has_limit(o.order_type)) {
+      px = start;
+    } else {
+      const core::Price lim = *o.limit_price;
+      const auto ok = [&](core::Price p) { return buy ? p <= lim : p >= lim; };
+      if (ok(*start)) {
+        px = start;
+      } else if (ok(*touch)) {
+        px = lim;  // the path crossed the limit
+      }
+    }
+  }
   if (px) {
-    core::Quantity qty = left ? min(leaves, *left) : leaves;
+    const core::Quantity qty = left ? min(leaves, *left) : leaves;
     if (tif == core::TimeInForce::fok && qty < leaves) {
       out.push_back(report(ord, core::ExecType::canceled, core::OrderStatus::canceled, ts,
                            fmt::format("fok: displayed size {} does not cover quantity {}", *left, leaves)));
@@ -163,10 +179,11 @@ std::vector<core::ExecutionReport> PaperBroker::on_submit(const core::OrderSubmi
     if (!it->second.via_replace && resend == it->second.submit) return out;
     return reject(std::string(kTextDuplicate));
   }
+  if (reserved_.contains(o.client_order_id)) return reject(std::string(kTextDuplicate));
 
   Order& ord = orders_[o.client_order_id];
   ord.submit = o;
-  ord.accept_day = utc_day(ts);
+  ord.accept_day = utc_day(ts + cfg_.latency_ns);
   auto reject_order = [&](std::string text) {
     out.push_back(report(ord, core::ExecType::rejected, core::OrderStatus::rejected, ts, std::move(text)));
     return out;
@@ -201,24 +218,74 @@ std::vector<core::ExecutionReport> PaperBroker::on_submit(const core::OrderSubmi
       return reject_order(fmt::format("expire_time {} is not after the order time {}", *o.expire_time, ts));
     }
   }
-  Book& book = books_[o.symbol];
-  if (auto h = halted(book, o.symbol)) return reject_order(std::move(*h));
-  if (o.order_type == core::OrderType::market && !book.top.touch(o.side)) {
-    return reject_order(fmt::format("no market data for {}", o.symbol));
+  if (cfg_.latency_ns == 0) {
+    arrive(ord, ts, ts, out);
+    return out;
   }
+  ord.in_flight = true;
+  books_[o.symbol].in_flight.push_back({SubmitRef{o.client_order_id}, ts + cfg_.latency_ns});
+  return out;
+}
 
+void PaperBroker::arrive(Order& ord, core::TimestampNs ts, core::TimestampNs arrival,
+                         std::vector<core::ExecutionReport>& out) {
+  ord.in_flight = false;
+  const auto& o = ord.submit;
+  Book& book = books_[o.symbol];
+  if (auto h = halted(book, o.symbol)) {
+    out.push_back(report(ord, core::ExecType::rejected, core::OrderStatus::rejected, ts, std::move(*h)));
+    return;
+  }
+  if (o.order_type == core::OrderType::market && !book.top.touch(o.side)) {
+    out.push_back(report(ord, core::ExecType::rejected, core::OrderStatus::rejected, ts,
+                         fmt::format("no market data for {}", o.symbol)));
+    return;
+  }
   ord.triggered = !has_stop(o.order_type);
   out.push_back(report(ord, core::ExecType::new_, core::OrderStatus::new_, ts));
-  if (work(ord, book, ts, out)) {
+  if (o.time_in_force == core::TimeInForce::gtd && *o.expire_time <= arrival) {
+    // Only with latency: it reached the market after its expire_time.
+    out.push_back(report(ord, core::ExecType::expired, core::OrderStatus::expired, ts, std::string(kTextGtdExpired)));
+    return;
+  }
+  if (work(ord, book, ts, out, /*resting=*/false)) {
     ord.seq = ++arrival_seq_;
     book.resting.emplace(ord.seq, o.client_order_id);
   }
-  return out;
 }
 
 std::vector<core::ExecutionReport> PaperBroker::on_cancel(const core::OrderCancel& c,
                                                           core::TimestampNs ts) {
   std::vector<core::ExecutionReport> out;
+  if (cfg_.latency_ns == 0) {
+    do_cancel(c, ts, out);
+    return out;
+  }
+  const auto it = orders_.find(c.client_order_id);
+  if (it == orders_.end()) {
+    if (const auto r = reserved_.find(c.client_order_id); r != reserved_.end()) {
+      // The new id of a replace still in flight: the cancel follows it to the market.
+      books_[r->second].in_flight.push_back({c, ts + cfg_.latency_ns});
+      return out;
+    }
+    do_cancel(c, ts, out);  // unknown: answered at once
+    return out;
+  }
+  Order& ord = it->second;
+  if (core::is_terminal(ord.status) || ord.replaced_by) {
+    do_cancel(c, ts, out);  // nothing can bring it back: answered at once
+    return out;
+  }
+  // FIX: pending_cancel now (status unchanged), canceled or cancel_rejected when it
+  // reaches the market. An order still in flight has no status yet: the cancel just
+  // follows it (it cannot overtake it).
+  if (!ord.in_flight) out.push_back(report(ord, core::ExecType::pending_cancel, ord.status, ts));
+  books_[ord.submit.symbol].in_flight.push_back({c, ts + cfg_.latency_ns});
+  return out;
+}
+
+void PaperBroker::do_cancel(const core::OrderCancel& c, core::TimestampNs ts,
+                            std::vector<core::ExecutionReport>& out) {
   const auto it = orders_.find(c.client_order_id);
   if (it == orders_.end()) {
     core::ExecutionReport r;
@@ -229,24 +296,22 @@ std::vector<core::ExecutionReport> PaperBroker::on_cancel(const core::OrderCance
     r.text = std::string(kTextUnknownOrder);
     r.ts_event = ts;
     out.push_back(std::move(r));
-    return out;
+    return;
   }
   Order& ord = it->second;
   if (core::is_terminal(ord.status) || ord.replaced_by) {
     const auto text = ord.replaced_by ? fmt::format("order was replaced by {}", *ord.replaced_by)
                                       : fmt::format("order is already {}", ord.status);
     out.push_back(report(ord, core::ExecType::cancel_rejected, ord.status, ts, text));
-    return out;
+    return;
   }
   books_[ord.submit.symbol].resting.erase(ord.seq);
   out.push_back(report(ord, core::ExecType::canceled, core::OrderStatus::canceled, ts,
                        std::string(kTextCanceledOnRequest)));
-  return out;
 }
 
-std::vector<core::ExecutionReport> PaperBroker::on_replace(const core::OrderReplace& rq,
-                                                           core::TimestampNs ts) {
-  std::vector<core::ExecutionReport> out;
+bool PaperBroker::replace_refused(const core::OrderReplace& rq, core::TimestampNs ts, bool at_market,
+                                  std::vector<core::ExecutionReport>& out) {
   const auto it = orders_.find(rq.orig_client_order_id);
   auto cancel_rejected = [&](core::OrderStatus status, std::string text, const Order* ord) {
     core::ExecutionReport r;
@@ -265,10 +330,10 @@ std::vector<core::ExecutionReport> PaperBroker::on_replace(const core::OrderRepl
     r.text = std::move(text);
     r.ts_event = ts;
     out.push_back(std::move(r));
-    return out;
+    return true;
   };
   if (it == orders_.end()) return cancel_rejected(core::OrderStatus::rejected, std::string(kTextUnknownOrig), nullptr);
-  Order& old = it->second;
+  const Order& old = it->second;
   const auto& o = old.submit;
   if (old.replaced_by) {
     return cancel_rejected(old.status, fmt::format("order was replaced by {}", *old.replaced_by), &old);
@@ -276,7 +341,9 @@ std::vector<core::ExecutionReport> PaperBroker::on_replace(const core::OrderRepl
   if (core::is_terminal(old.status)) {
     return cancel_rejected(old.status, fmt::format("order is already {}", old.status), &old);
   }
-  if (orders_.contains(rq.client_order_id)) return cancel_rejected(old.status, std::string(kTextDuplicate), &old);
+  if (orders_.contains(rq.client_order_id) || reserved_.contains(rq.client_order_id)) {
+    return cancel_rejected(old.status, std::string(kTextDuplicate), &old);
+  }
   if (rq.quantity && !rq.quantity->is_positive()) {
     return cancel_rejected(old.status, std::string(kTextNonPositiveQty), &old);
   }
@@ -303,9 +370,45 @@ std::vector<core::ExecutionReport> PaperBroker::on_replace(const core::OrderRepl
     if (!bad && rq.stop_price) bad = check_tick("stop_price", *rq.stop_price, *inst);
     if (bad) return cancel_rejected(old.status, std::move(*bad), &old);
   }
+  if (at_market) {
+    if (auto h = halted(books_[o.symbol], o.symbol)) return cancel_rejected(old.status, std::move(*h), &old);
+  }
+  return false;
+}
 
+std::vector<core::ExecutionReport> PaperBroker::on_replace(const core::OrderReplace& rq,
+                                                           core::TimestampNs ts) {
+  std::vector<core::ExecutionReport> out;
+  if (cfg_.latency_ns == 0) {
+    do_replace(rq, ts, out);
+    return out;
+  }
+  // Latency: what the market cannot change is answered at once; the rest is checked
+  // again when the replace reaches the market (the order may fill meanwhile).
+  std::string symbol;
+  if (const auto r = reserved_.find(rq.orig_client_order_id); r != reserved_.end() &&
+                                                              !orders_.contains(rq.orig_client_order_id)) {
+    symbol = r->second;  // replacing the new id of a replace still in flight: follow it
+    if (orders_.contains(rq.client_order_id) || reserved_.contains(rq.client_order_id)) {
+      (void)replace_refused(rq, ts, false, out);
+      return out;
+    }
+  } else {
+    if (replace_refused(rq, ts, /*at_market=*/false, out)) return out;
+    symbol = orders_.at(rq.orig_client_order_id).submit.symbol;
+  }
+  reserved_[rq.client_order_id] = symbol;
+  books_[symbol].in_flight.push_back({rq, ts + cfg_.latency_ns});
+  return out;
+}
+
+void PaperBroker::do_replace(const core::OrderReplace& rq, core::TimestampNs ts,
+                             std::vector<core::ExecutionReport>& out) {
+  reserved_.erase(rq.client_order_id);
+  if (replace_refused(rq, ts, /*at_market=*/true, out)) return;
+  Order& old = orders_.at(rq.orig_client_order_id);
+  const core::OrderSubmit o = old.submit;
   Book& book = books_[o.symbol];
-  if (auto h = halted(book, o.symbol)) return cancel_rejected(old.status, std::move(*h), &old);
   Order& neu = orders_[rq.client_order_id];  // std::map: `old` stays valid
   neu = old;
   neu.submit.client_order_id = rq.client_order_id;
@@ -324,72 +427,96 @@ std::vector<core::ExecutionReport> PaperBroker::on_replace(const core::OrderRepl
   auto r = report(neu, core::ExecType::replaced, neu.status, ts);
   r.orig_client_order_id = rq.orig_client_order_id;
   out.push_back(std::move(r));
-  if (work(neu, book, ts, out)) book.resting.emplace(neu.seq, rq.client_order_id);
-  return out;
+  // An order that keeps its place is the same resting order; one that lost it arrives anew.
+  if (work(neu, book, ts, out, /*resting=*/keeps_priority)) book.resting.emplace(neu.seq, rq.client_order_id);
 }
 
-std::vector<core::ExecutionReport> PaperBroker::on_market(const std::string& symbol, core::TimestampNs ts,
-                                                          const core::Trade* trade) {
-  std::vector<core::ExecutionReport> out;
-  Book& book = books_[symbol];
+void PaperBroker::deliver(const std::string& symbol, core::TimestampNs ts, std::vector<core::ExecutionReport>& out) {
+  auto& queue = books_[symbol].in_flight;
+  while (!queue.empty() && queue.front().due <= ts) {
+    InFlight f = std::move(queue.front());
+    queue.pop_front();
+    if (const auto* s = std::get_if<SubmitRef>(&f.cmd)) {
+      arrive(orders_.at(s->client_order_id), ts, f.due, out);
+    } else if (const auto* c = std::get_if<core::OrderCancel>(&f.cmd)) {
+      do_cancel(*c, ts, out);
+    } else {
+      do_replace(std::get<core::OrderReplace>(f.cmd), ts, out);
+    }
+  }
+}
+
+void PaperBroker::match(Book& book, core::TimestampNs ts, const Step& step, std::vector<core::ExecutionReport>& out) {
   const std::int64_t today = utc_day(ts);
-  core::Quantity trade_left = trade ? trade->size : core::Quantity{};
+  std::optional<core::Quantity> print_left = step.print_size;
   for (auto it = book.resting.begin(); it != book.resting.end();) {
     Order& ord = orders_.at(it->second);
-    const auto tif = ord.submit.time_in_force;
-    if (tif == core::TimeInForce::day && today > ord.accept_day) {
-      out.push_back(report(ord, core::ExecType::expired, core::OrderStatus::expired, ts,
-                           std::string(kTextDayExpired)));
-      it = book.resting.erase(it);
-      continue;
-    }
-    if (tif == core::TimeInForce::gtd && ts >= *ord.submit.expire_time) {
-      out.push_back(report(ord, core::ExecType::expired, core::OrderStatus::expired, ts,
-                           std::string(kTextGtdExpired)));
-      it = book.resting.erase(it);
-      continue;
+    const auto& o = ord.submit;
+    if (step.expire) {
+      if (o.time_in_force == core::TimeInForce::day && today > ord.accept_day) {
+        out.push_back(report(ord, core::ExecType::expired, core::OrderStatus::expired, ts,
+                             std::string(kTextDayExpired)));
+        it = book.resting.erase(it);
+        continue;
+      }
+      if (o.time_in_force == core::TimeInForce::gtd && ts >= *o.expire_time) {
+        out.push_back(report(ord, core::ExecType::expired, core::OrderStatus::expired, ts,
+                             std::string(kTextGtdExpired)));
+        it = book.resting.erase(it);
+        continue;
+      }
     }
     if (book.halted) {  // nothing triggers or fills while halted
       ++it;
       continue;
     }
-    bool working = work(ord, book, ts, out);
+    const bool buy = o.side == core::Side::buy;
+    bool working = true;
+    if (buy ? step.buys : step.sells) working = work(ord, book, ts, out, /*resting=*/true, buy ? step.ask_from : step.bid_from);
     // A print at or through a working limit on a quoted symbol fills it at the limit.
-    if (working && trade && book.top.has_quote && ord.triggered && has_limit(ord.submit.order_type) &&
-        trade_left.is_positive()) {
-      const auto lim = *ord.submit.limit_price;
-      const bool reached = ord.submit.side == core::Side::buy ? trade->price <= lim : trade->price >= lim;
+    if (working && step.print && book.top.has_quote && ord.triggered && has_limit(o.order_type) &&
+        (!print_left || print_left->is_positive())) {
+      const core::Price lim = *o.limit_price;
+      const bool reached = buy ? *step.print <= lim : *step.print >= lim;
       if (reached) {
-        const core::Quantity qty = min(ord.submit.quantity - ord.cum_qty, trade_left);
-        trade_left -= qty;
+        const core::Quantity leaves = o.quantity - ord.cum_qty;
+        const core::Quantity qty = print_left ? min(leaves, *print_left) : leaves;
+        if (print_left) *print_left -= qty;
         out.push_back(fill(ord, qty, lim, ts));
         working = ord.status != core::OrderStatus::filled;
       }
     }
     it = working ? std::next(it) : book.resting.erase(it);
   }
-  return out;
 }
 
 std::vector<core::ExecutionReport> PaperBroker::on_quote(const core::Quote& q) {
+  std::vector<core::ExecutionReport> out;
+  deliver(q.symbol, q.ts_event, out);
   Book& book = books_[q.symbol];
   book.top.on_quote(q);
   book.bid_left = q.bid_size;
   book.ask_left = q.ask_size;
-  return on_market(q.symbol, q.ts_event, nullptr);
+  match(book, q.ts_event, Step{}, out);
+  return out;
 }
 
 std::vector<core::ExecutionReport> PaperBroker::on_trade(const core::Trade& t) {
+  std::vector<core::ExecutionReport> out;
+  deliver(t.symbol, t.ts_event, out);
   Book& book = books_[t.symbol];
   book.top.on_trade(t);
   if (!book.top.has_quote) {
     book.bid_left = t.size;
     book.ask_left = t.size;
   }
-  return on_market(t.symbol, t.ts_event, &t);
+  match(book, t.ts_event, Step{.print = t.price, .print_size = t.size}, out);
+  return out;
 }
 
 std::vector<core::ExecutionReport> PaperBroker::on_bar(const core::Bar& b) {
+  std::vector<core::ExecutionReport> out;
+  deliver(b.symbol, b.ts_event, out);
   Book& book = books_[b.symbol];
   const bool had_quote = book.top.has_quote;
   book.top.on_bar(b);
@@ -399,14 +526,24 @@ std::vector<core::ExecutionReport> PaperBroker::on_bar(const core::Bar& b) {
     book.bid_left.reset();
     book.ask_left.reset();
   }
-  return on_market(b.symbol, b.ts_event, nullptr);
+  match(book, b.ts_event, Step{}, out);
+  return out;
 }
 
 std::vector<core::ExecutionReport> PaperBroker::on_status(const core::InstrumentStatus& s) {
+  std::vector<core::ExecutionReport> out;
+  deliver(s.symbol, s.ts_event, out);
   Book& book = books_[s.symbol];
   book.halted = s.status == core::InstrumentState::halted;
   book.halt_reason = book.halted ? s.reason : std::string();
-  return on_market(s.symbol, s.ts_event, nullptr);
+  match(book, s.ts_event, Step{}, out);
+  return out;
+}
+
+std::size_t PaperBroker::in_flight() const {
+  std::size_t n = 0;
+  for (const auto& [symbol, book] : books_) n += book.in_flight.size();
+  return n;
 }
 
 std::size_t PaperBroker::open_orders() const {
@@ -417,7 +554,7 @@ std::size_t PaperBroker::open_orders() const {
 
 std::optional<core::OrderStatus> PaperBroker::order_status(const std::string& client_order_id) const {
   const auto it = orders_.find(client_order_id);
-  if (it == orders_.end()) return std::nullopt;
+  if (it == orders_.end() || it->second.in_flight) return std::nullopt;
   return it->second.status;
 }
 

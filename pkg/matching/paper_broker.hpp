@@ -42,10 +42,12 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include "core/decimal.hpp"
@@ -69,6 +71,8 @@ struct BrokerConfig {
   core::Money commission_min_per_order;  ///< minimum per order, quote currency
   /// Reference data by symbol; empty = none (any symbol accepted, nothing checked).
   Instruments instruments;
+  /// ns from receipt to the simulated market, for orders, cancels and replaces; 0 = at once.
+  core::TimestampNs latency_ns = 0;
   bool charges_commission() const {
     return !commission_per_unit.is_zero() || !commission_bps.is_zero() || !commission_min_per_order.is_zero();
   }
@@ -147,11 +151,17 @@ class PaperBroker {
   std::vector<core::ExecutionReport> on_replace(const core::OrderReplace& r, core::TimestampNs ts);
 
   /// Cancel request at time `ts` (ns UTC).
-  /// @return one report: `canceled` (text "canceled on request", leaves 0, cum
-  ///   unchanged) for a live order; otherwise `cancel_rejected` with
+  /// @return with latency_ns 0, one report: `canceled` (text "canceled on request",
+  ///   leaves 0, cum unchanged) for a live order; otherwise `cancel_rejected` with
   ///   order_status = the order's current status and text "unknown client_order_id"
   ///   (order_status rejected, no order fields) or "order is already <status>"
   ///   (e.g. "order is already filled"), or "order was replaced by <id>".
+  ///   With latency_ns > 0: unknown and finished orders are answered at once as
+  ///   above; for a working order one `pending_cancel` (FIX 150=6; order_status,
+  ///   cum and leaves unchanged, ts_event = ts), and the cancel travels to the market:
+  ///   `canceled` there, or `cancel_rejected` if the order finished meanwhile. For an
+  ///   order (or a replace's new id) still in flight nothing is returned: the cancel
+  ///   follows it and is answered when both reach the market.
   std::vector<core::ExecutionReport> on_cancel(const core::OrderCancel& c, core::TimestampNs ts);
 
   /// New top of book and displayed sizes for q.symbol. Then, for that symbol's
@@ -178,6 +188,9 @@ class PaperBroker {
   /// stops) over all symbols. O(symbols).
   std::size_t open_orders() const;
 
+  /// Commands (submits, cancels, replaces) received but not yet at the market. O(symbols).
+  std::size_t in_flight() const;
+
   /// Current status of an order, or nullopt if this broker never accepted or rejected it.
   /// A replaced id keeps the status it had when it was replaced (see replaced_by).
   std::optional<core::OrderStatus> order_status(const std::string& client_order_id) const;
@@ -186,11 +199,21 @@ class PaperBroker {
   std::optional<std::string> replaced_by(const std::string& client_order_id) const;
 
  private:
+  /// An order.submit on its way to the market (the Order itself is in orders_).
+  struct SubmitRef {
+    std::string client_order_id;
+  };
+  /// A command received but not yet at the market (latency_ns > 0).
+  struct InFlight {
+    std::variant<SubmitRef, core::OrderCancel, core::OrderReplace> cmd;
+    core::TimestampNs due = 0;  ///< time of receipt + latency_ns
+  };
   struct Book {
     core::TopOfBook top;
     std::optional<core::Quantity> bid_left;  ///< size left at the bid; nullopt = unlimited
     std::optional<core::Quantity> ask_left;  ///< size left at the ask; nullopt = unlimited
     std::map<std::uint64_t, std::string> resting;  ///< arrival sequence -> client_order_id
+    std::deque<InFlight> in_flight;                ///< commands for this symbol, in order of receipt
     bool halted = false;
     std::string halt_reason;
   };
@@ -199,13 +222,24 @@ class PaperBroker {
     core::OrderStatus status = core::OrderStatus::new_;
     core::Quantity cum_qty;
     core::Price avg_px;
-    std::int64_t accept_day = 0;  ///< floor(accept ts / kNsPerDay)
+    std::int64_t accept_day = 0;  ///< floor(time it reaches the market / kNsPerDay)
     bool triggered = true;        ///< false while a stop / stop_limit waits for its stop price
+    bool in_flight = false;       ///< received, not yet at the market (no report sent yet)
     std::uint64_t seq = 0;        ///< key in Book::resting while working
     std::optional<std::string> replaced_by;
     bool via_replace = false;     ///< created by a replace (its id never came in an order.submit)
     core::Money commission_raw;   ///< per-unit + bps commission over all fills, before the minimum
     core::Money commission_paid;  ///< what the fill reports have charged so far
+  };
+  /// How one matching pass sees the market (a quote, a trade, one point of a bar path).
+  struct Step {
+    bool expire = true;                        ///< check day / gtd expiry first (once per market event)
+    bool buys = true;                          ///< match buy orders (their side, the ask, may have moved)
+    bool sells = true;                         ///< match sell orders (the bid)
+    std::optional<core::Price> bid_from;       ///< bar path: the bid moved continuously from here to the touch
+    std::optional<core::Price> ask_from;       ///< likewise the ask; nullopt = the side jumped (quote, trade, open)
+    std::optional<core::Price> print;          ///< a print that fills working limits it reaches, at their limit
+    std::optional<core::Quantity> print_size;  ///< nullopt = unlimited (bars)
   };
 
   core::ExecutionReport report(const core::OrderSubmit& o, core::ExecType type,
@@ -213,20 +247,31 @@ class PaperBroker {
   core::ExecutionReport report(Order& ord, core::ExecType type, core::OrderStatus status,
                                core::TimestampNs ts, std::string text = {});
   core::ExecutionReport fill(Order& ord, core::Quantity qty, core::Price px, core::TimestampNs ts);
-  std::optional<core::Price> marketable_price(const Order& ord, const Book& book) const;
-  bool stop_reached(const Order& ord, const Book& book) const;
-  /// Triggers, fills at the touch within the size left, applies ioc/fok. Returns
-  /// true while the order keeps working.
-  bool work(Order& ord, Book& book, core::TimestampNs ts, std::vector<core::ExecutionReport>& out);
-  std::vector<core::ExecutionReport> on_market(const std::string& symbol, core::TimestampNs ts,
-                                               const core::Trade* trade);
+  /// Triggers, fills within the size left, applies ioc/fok. `resting`: the order was
+  /// working before this pass (not arriving or replaced now). `from`: the order's side
+  /// of the book moved continuously from there to the touch (bar path). Returns true
+  /// while the order keeps working.
+  bool work(Order& ord, Book& book, core::TimestampNs ts, std::vector<core::ExecutionReport>& out,
+            bool resting, std::optional<core::Price> from = std::nullopt);
+  /// The order reaches the market at market time `ts` (arrival = receipt + latency).
+  void arrive(Order& ord, core::TimestampNs ts, core::TimestampNs arrival, std::vector<core::ExecutionReport>& out);
+  void do_cancel(const core::OrderCancel& c, core::TimestampNs ts, std::vector<core::ExecutionReport>& out);
+  void do_replace(const core::OrderReplace& rq, core::TimestampNs ts, std::vector<core::ExecutionReport>& out);
+  /// Pushes the cancel_rejected answer and returns true if `rq` cannot be done now.
+  bool replace_refused(const core::OrderReplace& rq, core::TimestampNs ts, bool at_market,
+                       std::vector<core::ExecutionReport>& out);
+  /// Commands of `symbol` due by `ts` reach the market, in order of receipt.
+  void deliver(const std::string& symbol, core::TimestampNs ts, std::vector<core::ExecutionReport>& out);
+  void expire(Book& book, core::TimestampNs ts, std::vector<core::ExecutionReport>& out);
+  void match(Book& book, core::TimestampNs ts, const Step& step, std::vector<core::ExecutionReport>& out);
   std::string next_exec_id(const std::string& client_order_id);
   const Instrument* instrument(const std::string& symbol) const;
   static std::optional<std::string> halted(const Book& book, const std::string& symbol);
 
   BrokerConfig cfg_;
   std::map<std::string, Book> books_;                 ///< by symbol
-  std::map<std::string, Order> orders_;               ///< every accepted or rejected order
+  std::map<std::string, Order> orders_;               ///< every order received (in flight, working, done)
+  std::map<std::string, std::string> reserved_;       ///< new id of a replace in flight -> symbol
   std::map<std::string, std::uint64_t> exec_seq_;     ///< last exec number per client_order_id
   std::uint64_t arrival_seq_ = 0;
 };
