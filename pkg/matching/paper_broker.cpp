@@ -30,10 +30,23 @@ std::optional<std::string> validate(const BrokerConfig& cfg) {
   if (cfg.commission_per_unit.is_negative()) return std::string("commission_per_unit must not be negative");
   if (cfg.commission_bps.is_negative()) return std::string("commission_bps must not be negative");
   if (cfg.commission_min_per_order.is_negative()) return std::string("commission_min_per_order must not be negative");
+  if (cfg.latency_ns < 0) return fmt::format("latency_ns {} must not be negative", cfg.latency_ns);
+  if (cfg.slippage_bps.is_negative() || cfg.slippage_bps >= core::Decimal::from_int(10'000)) {
+    return fmt::format("slippage_bps {} must be at least 0 and below 10000", cfg.slippage_bps);
+  }
+  const auto one = core::Decimal::from_int(1);
+  if (cfg.prob_slippage.is_negative() || cfg.prob_slippage > one) {
+    return fmt::format("prob_slippage {} must be between 0 and 1", cfg.prob_slippage);
+  }
+  if (cfg.prob_fill_on_limit.is_negative() || cfg.prob_fill_on_limit > one) {
+    return fmt::format("prob_fill_on_limit {} must be between 0 and 1", cfg.prob_fill_on_limit);
+  }
   return validate(cfg.instruments);
 }
 
-PaperBroker::PaperBroker(BrokerConfig cfg) : cfg_(std::move(cfg)) {
+PaperBroker::PaperBroker(BrokerConfig cfg)
+    : cfg_(std::move(cfg)),
+      fill_model_(cfg_.slippage_bps, cfg_.prob_slippage, cfg_.prob_fill_on_limit, cfg_.random_seed) {
   if (const auto problem = validate(cfg_)) throw std::invalid_argument(*problem);
 }
 
@@ -123,13 +136,12 @@ bool PaperBroker::work(Order& ord, Book& book, core::TimestampNs ts, std::vector
     // (a quote, a trade, a bar's open): at the touch.
     if (from && !reached(*from)) start = stop;
   }
-  (void)was_triggered;
-  (void)resting;
   const auto tif = o.time_in_force;
   const core::Quantity leaves = o.quantity - ord.cum_qty;
   auto& left = left_at(book.bid_left, book.ask_left, o.side);
   // The first price along start -> touch at which the order can trade.
   std::optional<core::Price> px;
+  bool at_limit = false;  // the market reached the limit exactly, not through it
   if (touch) {
     if (!has_limit(o.order_type)) {
       px = start;
@@ -141,6 +153,7 @@ bool PaperBroker::work(Order& ord, Book& book, core::TimestampNs ts, std::vector
       } else if (ok(*touch)) {
         px = lim;  // the path crossed the limit
       }
+      at_limit = px && (buy ? min(*start, *touch) : max(*start, *touch)) == lim;
     }
   }
   if (px) {
@@ -150,8 +163,16 @@ bool PaperBroker::work(Order& ord, Book& book, core::TimestampNs ts, std::vector
                            fmt::format("fok: displayed size {} does not cover quantity {}", *left, leaves)));
       return false;
     }
-    if (qty.is_positive()) {
+    // A limit that was resting (queue position unknown) and the market only touched
+    // its price: it fills with probability prob_fill_on_limit.
+    const bool queued = has_limit(o.order_type) && resting && was_triggered && at_limit;
+    if (qty.is_positive() && (!queued || fill_model_.fill_at_limit())) {
       if (left) *left -= qty;
+      // Liquidity takers (market orders, triggered stops) slip; limit prices are a promise.
+      if (!has_limit(o.order_type)) {
+        const Instrument* inst = instrument(o.symbol);
+        px = fill_model_.slip(*px, o.side, inst ? inst->tick_size : std::nullopt);
+      }
       out.push_back(fill(ord, qty, *px, ts));
       if (ord.status == core::OrderStatus::filled) return false;
     }
@@ -478,7 +499,7 @@ void PaperBroker::match(Book& book, core::TimestampNs ts, const Step& step, std:
         (!print_left || print_left->is_positive())) {
       const core::Price lim = *o.limit_price;
       const bool reached = buy ? *step.print <= lim : *step.print >= lim;
-      if (reached) {
+      if (reached && (*step.print != lim || fill_model_.fill_at_limit())) {
         const core::Quantity leaves = o.quantity - ord.cum_qty;
         const core::Quantity qty = print_left ? min(leaves, *print_left) : leaves;
         if (print_left) *print_left -= qty;

@@ -55,6 +55,7 @@
 #include "core/messages.hpp"
 #include "core/time.hpp"
 #include "core/top_of_book.hpp"
+#include "matching/fill_model.hpp"
 #include "matching/instruments.hpp"
 
 namespace matching {
@@ -73,6 +74,16 @@ struct BrokerConfig {
   Instruments instruments;
   /// ns from receipt to the simulated market, for orders, cancels and replaces; 0 = at once.
   core::TimestampNs latency_ns = 0;
+  /// Basis points (0 <= bps < 10000) by which liquidity-taking fills (market orders,
+  /// triggered stops) fill worse than the touch; 0 = at the touch.
+  core::Decimal slippage_bps;
+  /// Probability (0..1) that a liquidity-taking fill slips one more tick (needs a tick size).
+  core::Decimal prob_slippage;
+  /// Probability (0..1) that a resting limit the market reaches exactly at its price
+  /// fills on that event (through the price it always fills); 1 = always.
+  core::Decimal prob_fill_on_limit = core::Decimal::from_raw(core::Decimal::kOne);
+  /// Seed of the fill model's generator (splitmix64); recorded by the service.
+  std::uint64_t random_seed = 0;
   bool charges_commission() const {
     return !commission_per_unit.is_zero() || !commission_bps.is_zero() || !commission_min_per_order.is_zero();
   }
@@ -191,6 +202,9 @@ class PaperBroker {
   /// Commands (submits, cancels, replaces) received but not yet at the market. O(symbols).
   std::size_t in_flight() const;
 
+  /// BrokerConfig::random_seed, for the service to record next to the reports.
+  std::uint64_t random_seed() const noexcept { return cfg_.random_seed; }
+
   /// Current status of an order, or nullopt if this broker never accepted or rejected it.
   /// A replaced id keeps the status it had when it was replaced (see replaced_by).
   std::optional<core::OrderStatus> order_status(const std::string& client_order_id) const;
@@ -269,6 +283,7 @@ class PaperBroker {
   static std::optional<std::string> halted(const Book& book, const std::string& symbol);
 
   BrokerConfig cfg_;
+  FillModel fill_model_;
   std::map<std::string, Book> books_;                 ///< by symbol
   std::map<std::string, Order> orders_;               ///< every order received (in flight, working, done)
   std::map<std::string, std::string> reserved_;       ///< new id of a replace in flight -> symbol
