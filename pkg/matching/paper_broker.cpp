@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <array>
 #include <stdexcept>
 #include <utility>
 
@@ -537,17 +538,41 @@ std::vector<core::ExecutionReport> PaperBroker::on_trade(const core::Trade& t) {
 
 std::vector<core::ExecutionReport> PaperBroker::on_bar(const core::Bar& b) {
   std::vector<core::ExecutionReport> out;
-  deliver(b.symbol, b.ts_event, out);
   Book& book = books_[b.symbol];
-  const bool had_quote = book.top.has_quote;
-  book.top.on_bar(b);
-  if (b.price_type == core::PriceType::bid) book.bid_left.reset();
-  if (b.price_type == core::PriceType::ask) book.ask_left.reset();
-  if (!had_quote && !book.top.has_quote) {
-    book.bid_left.reset();
-    book.ask_left.reset();
+  // The path: open, the nearer of high and low (ties: high), the other one, close.
+  const bool high_first = b.high - b.open <= b.open - b.low;
+  const std::array<core::Price, 4> path{b.open, high_first ? b.high : b.low, high_first ? b.low : b.high, b.close};
+  const bool is_print = b.price_type == core::PriceType::trade || b.price_type == core::PriceType::mid;
+  for (std::size_t i = 0; i < path.size(); ++i) {
+    if (i > 0 && path[i] == path[i - 1]) continue;  // no move, nothing new
+    const auto bid_before = book.top.bid;
+    const auto ask_before = book.top.ask;
+    const bool had_quote = book.top.has_quote;
+    core::Bar point = b;
+    point.open = point.high = point.low = point.close = path[i];
+    book.top.on_bar(point);
+    // Bars carry no displayed size: the sides they set are unlimited.
+    if (b.price_type == core::PriceType::bid) book.bid_left.reset();
+    if (b.price_type == core::PriceType::ask) book.ask_left.reset();
+    if (!had_quote && !book.top.has_quote) {
+      book.bid_left.reset();
+      book.ask_left.reset();
+    }
+    Step step{.expire = i == 0};
+    if (i == 0) {
+      // Commands due by the bar's end reach the market during the bar: at its open.
+      deliver(b.symbol, b.ts_event, out);
+    } else {
+      // After the open the price moves continuously from point to point: only the
+      // orders on a side that moved are matched, along the segment it moved.
+      step.sells = book.top.bid != bid_before;
+      step.buys = book.top.ask != ask_before;
+      if (step.sells) step.bid_from = bid_before;
+      if (step.buys) step.ask_from = ask_before;
+    }
+    if (is_print) step.print = path[i];  // unlimited size; fills limits only on a quoted symbol
+    match(book, b.ts_event, step, out);
   }
-  match(book, b.ts_event, Step{}, out);
   return out;
 }
 

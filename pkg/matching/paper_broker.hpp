@@ -189,10 +189,16 @@ class PaperBroker {
   /// reaches (price at or through the limit) at their limit, at most t.size in all.
   std::vector<core::ExecutionReport> on_trade(const core::Trade& t);
 
-  /// Bar (ts_event = bar end): price_type trade or mid acts like a trade at the close
-  /// (sets both sides only while the symbol has had no quote); price_type bid / ask
-  /// sets that side to the close (and counts as a quote). Bars carry no displayed
-  /// size: fills against them are unlimited. Then expiry and matching as on_quote.
+  /// Bar (ts_event = bar end), walked as a price path: open, then the extreme nearer
+  /// the open (high if high - open <= open - low, else low), the other extreme, close
+  /// (NautilusTrader's adaptive high/low ordering; on a tie, high first). Each point
+  /// is a print of unlimited size: trade / mid bars set both sides while the symbol
+  /// has no quote (else they leave the book and fill limits they reach at the limit);
+  /// bid / ask bars set that side. Expiry once, before the path; commands in flight
+  /// due by the bar's end arrive at the open. At the open the book jumps (fills at the
+  /// touch, like a quote); after it the price moves continuously, so a limit crossed
+  /// fills at its limit and a stop crossed triggers there and fills at its stop price
+  /// (plus slippage). Every report has ts_event = b.ts_event.
   std::vector<core::ExecutionReport> on_bar(const core::Bar& b);
 
   /// Number of working orders (resting limits, working market rests, untriggered
