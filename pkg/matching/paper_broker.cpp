@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <array>
+#include <cstdlib>
+#include <limits>
 #include <stdexcept>
 #include <utility>
 
@@ -19,6 +21,19 @@ std::int64_t utc_day(core::TimestampNs ts) {
 bool has_limit(core::OrderType t) { return t == core::OrderType::limit || t == core::OrderType::stop_limit; }
 bool has_stop(core::OrderType t) { return t == core::OrderType::stop || t == core::OrderType::stop_limit; }
 bool immediate(core::TimeInForce t) { return t == core::TimeInForce::ioc || t == core::TimeInForce::fok; }
+
+/// n / d (d > 0) rounded half-to-even to an integer; aborts if out of int64 range.
+core::Price div_half_even(__int128 n, std::int64_t d) {
+  __int128 q = n / d;
+  __int128 r = n % d;
+  if (r < 0) {  // floor division
+    r += d;
+    --q;
+  }
+  if (2 * r > d || (2 * r == d && (q & 1) != 0)) ++q;
+  if (q > std::numeric_limits<std::int64_t>::max() || q < std::numeric_limits<std::int64_t>::min()) std::abort();
+  return core::Price::from_raw(static_cast<std::int64_t>(q));
+}
 
 std::optional<core::Quantity>& left_at(std::optional<core::Quantity>& bid_left,
                                        std::optional<core::Quantity>& ask_left, core::Side side) {
@@ -100,8 +115,10 @@ core::ExecutionReport PaperBroker::report(Order& ord, core::ExecType type, core:
 core::ExecutionReport PaperBroker::fill(Order& ord, core::Quantity qty, core::Price px,
                                         core::TimestampNs ts) {
   const core::Quantity new_cum = ord.cum_qty + qty;
-  // Volume-weighted average: (avg * cum + px * qty) / new_cum, half-even to 8 digits.
-  ord.avg_px = div(mul(ord.avg_px, ord.cum_qty) + mul(px, qty), new_cum);
+  // Volume-weighted average over every fill, from the exact notional: rounded once,
+  // half-even to 8 digits (no rounding error carried from fill to fill).
+  ord.notional_e16 += static_cast<__int128>(px.raw()) * qty.raw();
+  ord.avg_px = div_half_even(ord.notional_e16, new_cum.raw());
   ord.cum_qty = new_cum;
   const bool done = new_cum == ord.submit.quantity;
   auto r = report(ord, done ? core::ExecType::fill : core::ExecType::partial_fill,

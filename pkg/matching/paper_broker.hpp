@@ -241,7 +241,8 @@ class PaperBroker {
     core::OrderSubmit submit;
     core::OrderStatus status = core::OrderStatus::new_;
     core::Quantity cum_qty;
-    core::Price avg_px;
+    core::Price avg_px;           ///< notional_e16 / cum_qty, half-even
+    __int128 notional_e16 = 0;    ///< sum of last_px.raw x last_qty.raw over the fills (exact, 10^-16)
     std::int64_t accept_day = 0;  ///< floor(time it reaches the market / kNsPerDay)
     bool triggered = true;        ///< false while a stop / stop_limit waits for its stop price
     bool in_flight = false;       ///< received, not yet at the market (no report sent yet)

@@ -269,11 +269,13 @@ TEST_CASE("a bar during a halt moves the book to its close and fills nothing", "
 TEST_CASE("a year of MSFT daily bars: limits fill at their price inside each bar's range, stops at theirs or the open",
           "[matching][bars][replay]") {
   std::ifstream in(domain_test::shared_data_dir() + "bars_1d_MSFT_2000-09-27_to_2001-09-27.csv");
-  INFO("set TRADER_SHARED_DATA to the shared/data directory");
-  REQUIRE(in.is_open());
   std::string line;
-  std::getline(in, line);
-  REQUIRE(line == "date,symbol,open,high,low,close,volume");
+  {
+    INFO("set TRADER_SHARED_DATA to the shared/data directory");
+    REQUIRE(in.is_open());
+    std::getline(in, line);
+    REQUIRE(line == "date,symbol,open,high,low,close,volume");
+  }
   matching::PaperBroker broker;
   core::TimestampNs ts = kDay0;
   std::size_t fills = 0, stop_fills = 0, n = 0;
