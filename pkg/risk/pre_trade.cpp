@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <charconv>
 #include <iterator>
 #include <utility>
 
@@ -38,6 +40,61 @@ std::optional<core::Error> positive(const std::string& path, std::string_view fi
     return core::make_error(fmt::format("{}.{}", path, field), fmt::format("must be > 0, got {}", *v));
   }
   return std::nullopt;
+}
+
+/// Every field equal except ts_event: a resend of the same order.
+bool same_order(const core::OrderSubmit& a, const core::OrderSubmit& b) {
+  core::OrderSubmit x = a;
+  x.ts_event = b.ts_event;
+  return x == b;
+}
+
+bool same_replace(const core::OrderReplace& a, const core::OrderReplace& b) {
+  core::OrderReplace x = a;
+  x.ts_event = b.ts_event;
+  return x == b;
+}
+
+/// The denial ordinal n of risk's own report: exec_id "<id>-denied" -> 1,
+/// "<id>-denied-<n>" -> n; 0 if the exec_id is not of that form.
+std::int64_t denial_ordinal(const core::ExecutionReport& r) {
+  const std::string_view id = r.client_order_id;
+  std::string_view x = r.exec_id;
+  if (x.size() < id.size() || x.substr(0, id.size()) != id) return 0;
+  x.remove_prefix(id.size());
+  constexpr std::string_view kSuffix = "-denied";
+  if (x.substr(0, kSuffix.size()) != kSuffix) return 0;
+  x.remove_prefix(kSuffix.size());
+  if (x.empty()) return 1;
+  if (x.front() != '-' || x.size() < 2) return 0;
+  x.remove_prefix(1);
+  std::int64_t n = 0;
+  const auto [p, ec] = std::from_chars(x.data(), x.data() + x.size(), n);
+  if (ec != std::errc() || p != x.data() + x.size() || n < 1) return 0;
+  return n;
+}
+
+std::string denial_exec_id(const std::string& id, std::int64_t n) {
+  return n <= 1 ? fmt::format("{}-denied", id) : fmt::format("{}-denied-{}", id, n);
+}
+
+/// The order's terms as an execution report carries them.
+core::OrderSubmit terms_of(const core::ExecutionReport& r) {
+  return core::OrderSubmit{.client_order_id = r.client_order_id,
+                           .symbol = r.symbol,
+                           .side = r.side,
+                           .order_type = r.order_type,
+                           .quantity = r.quantity,
+                           .limit_price = r.limit_price,
+                           .time_in_force = r.time_in_force,
+                           .strategy_id = r.strategy_id,
+                           .ts_event = r.ts_event,
+                           .stop_price = r.stop_price,
+                           .expire_time = r.expire_time};
+}
+
+core::Quantity after_fill(core::Quantity pos, core::Side side, core::Quantity qty) {
+  return side == core::Side::buy ? pos + qty : pos - qty;
 }
 
 }  // namespace
@@ -106,104 +163,274 @@ std::optional<core::Price> RiskEngine::mark(const std::string& symbol) const {
   return it->second;
 }
 
-Decision RiskEngine::evaluate(const core::OrderSubmit& o) const {
-  const Limits lim = policy_.for_symbol(o.symbol);
-  // 1. state
-  if (state_ == core::TradingState::halted) {
-    return {false, fmt::format("trading halted: {}", state_reason_)};
+Decision RiskEngine::deny(const std::string& id, std::string reason) const {
+  const auto it = orders_.find(id);
+  const std::int64_t n = (it == orders_.end() ? 0 : it->second.denials) + 1;
+  return Decision{.approved = false, .reason = std::move(reason), .duplicate = false,
+                  .exec_id = denial_exec_id(id, n)};
+}
+
+std::optional<std::string> RiskEngine::band_check(const std::string& symbol, core::Price limit_price,
+                                                  const Limits& lim) const {
+  if (!lim.price_band_bps) return std::nullopt;
+  const auto m = mid(symbol);
+  if (!m || !m->is_positive()) return fmt::format("price_band: no reference mid for {}", symbol);
+  const core::Decimal bps = div(mul(abs(limit_price - *m), core::Decimal::from_int(10'000)), *m);
+  if (bps > *lim.price_band_bps) {
+    return fmt::format("price_band: limit_price {} is {} bps from mid {}, band {} bps", limit_price, ceil_2dp(bps),
+                       *m, *lim.price_band_bps);
   }
-  // 2. quantity
-  if (o.quantity > lim.max_order_qty) {
-    return {false, fmt::format("max_order_qty: quantity {} exceeds limit {}", o.quantity, lim.max_order_qty)};
-  }
-  // 3. reference price
-  const auto px = reference_price(o);
-  if (!px) return {false, fmt::format("no reference price for {}", o.symbol)};
-  // 4. notional
-  const core::Money notional = portfolio::notional(o.quantity, *px);
-  if (notional > lim.max_order_notional) {
-    return {false, fmt::format("max_order_notional: notional {} exceeds limit {}", notional,
-                               lim.max_order_notional)};
-  }
-  // 5. price band (fat finger)
-  if (lim.price_band_bps && o.limit_price) {  // limit and stop_limit
-    const auto m = mid(o.symbol);
-    if (!m || !m->is_positive()) return {false, fmt::format("price_band: no reference mid for {}", o.symbol)};
-    const core::Decimal bps = div(mul(abs(*o.limit_price - *m), core::Decimal::from_int(10'000)), *m);
-    if (bps > *lim.price_band_bps) {
-      return {false, fmt::format("price_band: limit_price {} is {} bps from mid {}, band {} bps", *o.limit_price,
-                                 ceil_2dp(bps), *m, *lim.price_band_bps)};
-    }
-  }
-  const core::Quantity pos = position(o.symbol);
-  const core::Quantity after = o.side == core::Side::buy ? pos + o.quantity : pos - o.quantity;
-  // 6. reducing
-  if (state_ == core::TradingState::reducing) {
-    const bool opposite = (pos.is_positive() && o.side == core::Side::sell) ||
-                          (pos.is_negative() && o.side == core::Side::buy);
-    if (!opposite) return {false, "reducing: order would increase position"};
-    if (o.quantity > abs(pos)) return {false, "reducing: order would flip position"};
-  }
+  return std::nullopt;
+}
+
+std::optional<std::string> RiskEngine::exposure_check(const std::string& symbol, core::Side side, core::Quantity qty,
+                                                      core::Price order_px, const Limits& lim) const {
+  const core::Quantity pos = position(symbol);
+  const core::Quantity after = after_fill(pos, side, qty);
   // 7. position
   if (lim.max_position && abs(after) > *lim.max_position && abs(after) > abs(pos)) {
-    return {false, fmt::format("max_position: position after fill {} exceeds limit {}", after, *lim.max_position)};
+    return fmt::format("max_position: position after fill {} exceeds limit {}", after, *lim.max_position);
   }
   // 8. gross exposure
   if (const auto& max_gross = policy_.defaults.max_gross_exposure) {
     core::Money others;
-    for (const auto& [symbol, q] : positions_) {
-      if (symbol == o.symbol || q.is_zero()) continue;
-      if (const auto m = mark(symbol)) others += portfolio::notional(q, *m);
+    for (const auto& [sym, q] : positions_) {
+      if (sym == symbol || q.is_zero()) continue;
+      if (const auto m = mark(sym)) others += portfolio::notional(q, *m);
     }
-    const core::Price own_px = mark(o.symbol).value_or(*px);
+    const core::Price own_px = mark(symbol).value_or(order_px);
     const core::Money before = others + portfolio::notional(pos, own_px);
     const core::Money gross = others + portfolio::notional(after, own_px);
     if (gross > *max_gross && gross > before) {
-      return {false, fmt::format("max_gross_exposure: gross exposure after fill {} exceeds limit {}", gross,
-                                 *max_gross)};
+      return fmt::format("max_gross_exposure: gross exposure after fill {} exceeds limit {}", gross, *max_gross);
     }
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> RiskEngine::rate_check(const std::string& strategy_id, core::TimestampNs ts) const {
+  const Limits& acct = policy_.defaults;
+  if (acct.max_orders_per_window <= 0) return std::nullopt;
+  std::int64_t n = 1;
+  const auto it = rate_.find(strategy_id);
+  if (it != rate_.end()) {
+    const auto& seen = it->second;
+    n += std::distance(seen.upper_bound(ts - acct.rate_window_ns), seen.upper_bound(ts));
+  }
+  if (n > acct.max_orders_per_window) {
+    return fmt::format("max_orders_per_window: {} orders in {} for strategy {}, limit {}", n,
+                       format_window(acct.rate_window_ns), strategy_id.empty() ? std::string("manual") : strategy_id,
+                       acct.max_orders_per_window);
+  }
+  return std::nullopt;
+}
+
+Decision RiskEngine::evaluate(const core::OrderSubmit& o) const {
+  // 0. client_order_id already used
+  if (const auto it = orders_.find(o.client_order_id); it != orders_.end()) {
+    const Entry& e = it->second;
+    if (e.kind == Entry::Kind::submit && e.submit && same_order(*e.submit, o)) {
+      return Decision{.approved = false,
+                      .reason = fmt::format("resend of {} ignored: already {}", o.client_order_id,
+                                            e.approved ? "approved" : "denied"),
+                      .duplicate = true};
+    }
+    return deny(o.client_order_id,
+                fmt::format("duplicate client_order_id: {} is already used by another order", o.client_order_id));
+  }
+  const Limits lim = policy_.for_symbol(o.symbol);
+  // 1. state
+  if (state_ == core::TradingState::halted) return deny(o.client_order_id, fmt::format("trading halted: {}", state_reason_));
+  // 2. quantity
+  if (o.quantity > lim.max_order_qty) {
+    return deny(o.client_order_id,
+                fmt::format("max_order_qty: quantity {} exceeds limit {}", o.quantity, lim.max_order_qty));
+  }
+  // 3. reference price
+  const auto px = reference_price(o);
+  if (!px) return deny(o.client_order_id, fmt::format("no reference price for {}", o.symbol));
+  // 4. notional
+  const core::Money notional = portfolio::notional(o.quantity, *px);
+  if (notional > lim.max_order_notional) {
+    return deny(o.client_order_id, fmt::format("max_order_notional: notional {} exceeds limit {}", notional,
+                                               lim.max_order_notional));
+  }
+  // 5. price band (fat finger): limit and stop_limit
+  if (o.limit_price) {
+    if (auto why = band_check(o.symbol, *o.limit_price, lim)) return deny(o.client_order_id, std::move(*why));
+  }
+  // 6. reducing
+  const core::Quantity pos = position(o.symbol);
+  if (state_ == core::TradingState::reducing) {
+    const bool opposite = (pos.is_positive() && o.side == core::Side::sell) ||
+                          (pos.is_negative() && o.side == core::Side::buy);
+    if (!opposite) return deny(o.client_order_id, "reducing: order would increase position");
+    if (o.quantity > abs(pos)) return deny(o.client_order_id, "reducing: order would flip position");
+  }
+  // 7. position, 8. gross exposure
+  if (auto why = exposure_check(o.symbol, o.side, o.quantity, *px, lim)) {
+    return deny(o.client_order_id, std::move(*why));
   }
   // 9. open orders
   const Limits& acct = policy_.defaults;
   if (acct.max_open_orders > 0 && open_count_ + 1 > acct.max_open_orders) {
-    return {false, fmt::format("max_open_orders: open orders after approval {} exceeds limit {}", open_count_ + 1,
-                               acct.max_open_orders)};
+    return deny(o.client_order_id, fmt::format("max_open_orders: open orders after approval {} exceeds limit {}",
+                                               open_count_ + 1, acct.max_open_orders));
   }
   // 10. order rate per strategy
-  if (acct.max_orders_per_window > 0) {
-    std::int64_t n = 1;
-    const auto it = rate_.find(o.strategy_id);
-    if (it != rate_.end()) {
-      const auto& ts = it->second;
-      n += std::distance(ts.upper_bound(o.ts_event - acct.rate_window_ns), ts.upper_bound(o.ts_event));
-    }
-    if (n > acct.max_orders_per_window) {
-      return {false, fmt::format("max_orders_per_window: {} orders in {} for strategy {}, limit {}", n,
-                                 format_window(acct.rate_window_ns),
-                                 o.strategy_id.empty() ? std::string("manual") : o.strategy_id,
-                                 acct.max_orders_per_window)};
+  if (auto why = rate_check(o.strategy_id, o.ts_event)) return deny(o.client_order_id, std::move(*why));
+  return Decision{.approved = true, .reason = ""};
+}
+
+Decision RiskEngine::evaluate_replace(const core::OrderReplace& r) const {
+  const auto nit = orders_.find(r.client_order_id);
+  // 0. identical resend
+  if (nit != orders_.end()) {
+    const Entry& n = nit->second;
+    const bool same = n.kind == Entry::Kind::replace && n.replace &&
+                      (n.replace_known ? same_replace(*n.replace, r)
+                                       : n.replace->orig_client_order_id == r.orig_client_order_id);
+    if (same) {
+      return Decision{.approved = false,
+                      .reason = fmt::format("resend of {} ignored: already {}", r.client_order_id,
+                                            n.approved ? "approved" : "denied"),
+                      .duplicate = true};
     }
   }
-  return {true, ""};
+  // 1. unknown original: the venue answers
+  const auto oit = orders_.find(r.orig_client_order_id);
+  if (oit == orders_.end() || !oit->second.terms) return Decision{.approved = true, .reason = ""};
+  // 2. new id already used
+  if (nit != orders_.end()) {
+    return deny(r.client_order_id, fmt::format("duplicate client_order_id: {} is already used by another order",
+                                               r.client_order_id));
+  }
+  // 3. state
+  if (state_ == core::TradingState::halted) {
+    return deny(r.client_order_id, fmt::format("trading halted: {}", state_reason_));
+  }
+  // 4. finished original: the venue answers
+  const Entry& o = oit->second;
+  if (o.done || core::is_terminal(o.status)) return Decision{.approved = true, .reason = ""};
+  const core::OrderSubmit& t = *o.terms;
+  const Limits lim = policy_.for_symbol(t.symbol);
+  const core::Quantity qty = r.quantity.value_or(t.quantity);
+  // 5. quantity
+  if (r.quantity && qty > lim.max_order_qty) {
+    return deny(r.client_order_id, fmt::format("max_order_qty: quantity {} exceeds limit {}", qty, lim.max_order_qty));
+  }
+  // 6. notional at the new (or kept) limit price, else the reference price
+  core::OrderSubmit next = t;
+  next.quantity = qty;
+  if (r.limit_price) next.limit_price = r.limit_price;
+  const auto px = reference_price(next);
+  if (r.quantity || r.limit_price) {
+    if (!px) return deny(r.client_order_id, fmt::format("no reference price for {}", t.symbol));
+    const core::Money notional = portfolio::notional(qty, *px);
+    if (notional > lim.max_order_notional) {
+      return deny(r.client_order_id, fmt::format("max_order_notional: notional {} exceeds limit {}", notional,
+                                                 lim.max_order_notional));
+    }
+  }
+  // 7. price band on a new limit price
+  if (r.limit_price) {
+    if (auto why = band_check(t.symbol, *r.limit_price, lim)) return deny(r.client_order_id, std::move(*why));
+  }
+  const core::Quantity increase = qty - t.quantity;
+  if (increase.is_positive()) {
+    // 8. reducing
+    if (state_ == core::TradingState::reducing) {
+      return deny(r.client_order_id, "reducing: replace would increase quantity");
+    }
+    // 9. position and gross exposure of the added quantity only
+    const core::Price order_px = px.value_or(next.limit_price.value_or(core::Price{}));
+    if (auto why = exposure_check(t.symbol, t.side, increase, order_px, lim)) {
+      return deny(r.client_order_id, std::move(*why));
+    }
+  }
+  // 10. rate
+  if (auto why = rate_check(t.strategy_id, r.ts_event)) return deny(r.client_order_id, std::move(*why));
+  return Decision{.approved = true, .reason = ""};
 }
 
 Decision RiskEngine::check(const core::OrderSubmit& o) const { return evaluate(o); }
+Decision RiskEngine::check_replace(const core::OrderReplace& r) const { return evaluate_replace(r); }
+
+void RiskEngine::record_denial(const std::string& id, Entry fresh) {
+  // A reused id keeps its owner; only its denial count moves (deny() numbered the
+  // Decision's exec_id with the count + 1).
+  auto it = orders_.try_emplace(id, std::move(fresh)).first;
+  ++it->second.denials;
+}
 
 Decision RiskEngine::decide(const core::OrderSubmit& o) {
   Decision d = evaluate(o);
-  if (d.approved) on_approved(o);
+  if (d.duplicate) return d;
+  if (d.approved) {
+    on_approved(o);
+    return d;
+  }
+  Entry e;
+  e.kind = Entry::Kind::submit;
+  e.submit = o;
+  e.terms = o;
+  e.status = core::OrderStatus::denied;
+  e.done = true;
+  record_denial(o.client_order_id, std::move(e));
   return d;
 }
 
-void RiskEngine::on_approved(const core::OrderSubmit& o) {
-  ++open_[o.client_order_id];
-  ++open_count_;
-  auto& ts = rate_[o.strategy_id];
-  ts.insert(o.ts_event);
+Decision RiskEngine::decide_replace(const core::OrderReplace& r) {
+  Decision d = evaluate_replace(r);
+  if (d.duplicate) return d;
+  if (d.approved) {
+    on_approved_replace(r);
+    return d;
+  }
+  Entry e;
+  e.kind = Entry::Kind::replace;
+  e.replace = r;
+  // Its report carries the original order's terms, not the replace's: a rebuild knows
+  // only the ids. Judge resends by the ids here too, so a restart changes no answer.
+  e.replace_known = false;
+  e.done = true;
+  record_denial(r.client_order_id, std::move(e));
+  return d;
+}
+
+void RiskEngine::add_rate(const std::string& strategy_id, core::TimestampNs ts) {
+  auto& seen = rate_[strategy_id];
+  seen.insert(ts);
   // Entries at or before (newest - window) can no longer fall in any window that
   // ends at or after the newest order.
-  const core::TimestampNs horizon = *ts.rbegin() - policy_.defaults.rate_window_ns;
-  ts.erase(ts.begin(), ts.upper_bound(horizon));
+  const core::TimestampNs horizon = *seen.rbegin() - policy_.defaults.rate_window_ns;
+  seen.erase(seen.begin(), seen.upper_bound(horizon));
+}
+
+void RiskEngine::on_approved(const core::OrderSubmit& o) {
+  auto [it, inserted] = orders_.try_emplace(o.client_order_id);
+  if (!inserted) return;  // idempotent: the first decision about an id stands
+  Entry& e = it->second;
+  e.kind = Entry::Kind::submit;
+  e.approved = true;
+  e.submit = o;
+  e.terms = o;
+  e.open = true;
+  ++open_count_;
+  add_rate(o.strategy_id, o.ts_event);
+}
+
+void RiskEngine::on_approved_replace(const core::OrderReplace& r) {
+  auto [it, inserted] = orders_.try_emplace(r.client_order_id);
+  if (!inserted) return;
+  Entry& e = it->second;
+  e.kind = Entry::Kind::replace;
+  e.approved = true;
+  e.replace = r;
+  const auto oit = orders_.find(r.orig_client_order_id);
+  if (oit != orders_.end() && oit->second.terms && !oit->second.done && !core::is_terminal(oit->second.status)) {
+    add_rate(oit->second.terms->strategy_id, r.ts_event);
+  }
 }
 
 // ---------------------------------------------------------------- events
@@ -222,6 +449,7 @@ void RiskEngine::revalue(bool changed, core::TimestampNs ts) {
     equity_ = snap.total_pnl;
     peak_ = snap.peak_pnl;
   }
+  if (replaying_) return;  // the recorded risk.state events say what happened
   const Limits& l = policy_.defaults;
   if (l.daily_loss_limit && daily_armed_ && state_ != core::TradingState::halted) {
     const core::Money loss = day_start_equity_ - equity_;
@@ -273,16 +501,85 @@ void RiskEngine::on_bar(const core::Bar& b) {
   revalue(!position(b.symbol).is_zero(), b.ts_event);
 }
 
-void RiskEngine::on_execution(const core::ExecutionReport& r) {
-  if (core::is_terminal(r.order_status) && r.exec_type != core::ExecType::denied &&
-      r.exec_type != core::ExecType::cancel_rejected) {
-    const auto it = open_.find(r.client_order_id);
-    if (it != open_.end()) {
-      --open_count_;
-      if (--it->second == 0) open_.erase(it);
-    }
+void RiskEngine::close(Entry& e) {
+  if (e.open) {
+    e.open = false;
+    --open_count_;
   }
-  if (!r.last_qty.is_positive()) return;
+  e.done = true;
+}
+
+void RiskEngine::on_replaced(const core::ExecutionReport& r, Entry& n) {
+  if (n.terms) return;  // already moved (a repeated report)
+  const auto oit = orders_.find(*r.orig_client_order_id);
+  Entry* o = oit == orders_.end() ? nullptr : &oit->second;
+  core::OrderSubmit t = o && o->terms ? *o->terms : terms_of(r);
+  t.client_order_id = r.client_order_id;
+  t.quantity = r.quantity;
+  t.limit_price = r.limit_price;
+  t.stop_price = r.stop_price;
+  n.terms = std::move(t);
+  bool slot = false;  // the original's open-order slot moves to the new id
+  if (o) {
+    n.cum_qty = max(n.cum_qty, o->cum_qty);
+    n.avg_px = o->avg_px;
+    slot = o->open;
+    o->open = false;
+    o->done = true;
+    o->replaced_by = r.client_order_id;
+  }
+  if (slot || n.approved) {
+    n.open = true;
+    if (!slot) ++open_count_;
+  }
+}
+
+void RiskEngine::on_execution(const core::ExecutionReport& r) {
+  // Risk's own reports: the id is decided (denied); no order changes.
+  const std::int64_t own = r.exec_type == core::ExecType::denied ? std::max<std::int64_t>(1, denial_ordinal(r))
+                           : r.exec_type == core::ExecType::cancel_rejected ? denial_ordinal(r)
+                                                                             : 0;
+  if (own > 0) {
+    auto [it, inserted] = orders_.try_emplace(r.client_order_id);
+    Entry& e = it->second;
+    if (inserted) {
+      e.done = true;
+      if (r.exec_type == core::ExecType::denied) {
+        e.kind = Entry::Kind::submit;
+        e.submit = terms_of(r);
+        e.terms = e.submit;
+        e.status = core::OrderStatus::denied;
+      } else {
+        e.kind = Entry::Kind::replace;
+        e.replace = core::OrderReplace{.client_order_id = r.client_order_id,
+                                       .orig_client_order_id = r.orig_client_order_id.value_or("")};
+        e.replace_known = false;  // the report carries the original's terms, not the replace's
+      }
+    }
+    e.denials = std::max(e.denials, own);
+    return;
+  }
+  if (r.exec_type == core::ExecType::cancel_rejected) return;  // nothing changed at the venue
+
+  auto [it, inserted] = orders_.try_emplace(r.client_order_id);
+  Entry& e = it->second;
+  const bool replaced = r.exec_type == core::ExecType::replaced && r.orig_client_order_id;
+  if (replaced) {
+    on_replaced(r, e);
+  } else if (inserted) {
+    e.terms = terms_of(r);  // seen on reports only: never approved here, never open
+  }
+
+  const bool fresh_fill = r.last_qty.is_positive() && r.cum_qty > e.cum_qty;
+  if (!e.done && r.cum_qty >= e.cum_qty) {
+    e.cum_qty = r.cum_qty;
+    e.avg_px = r.avg_px;
+    e.status = r.order_status;
+    if (core::is_terminal(r.order_status)) close(e);
+  } else if (fresh_fill) {
+    e.cum_qty = r.cum_qty;  // a fill reported after the order was closed still counts once
+  }
+  if (!fresh_fill) return;
   roll_day(r.ts_event);
   auto& pos = positions_[r.symbol];
   if (r.side == core::Side::buy) {
@@ -318,6 +615,31 @@ std::optional<core::RiskStateChanged> RiskEngine::set_state(core::TradingState s
   return ev;
 }
 
+void RiskEngine::restore(const core::RiskStateChanged& ev) {
+  state_ = ev.trading_state;
+  state_reason_ = ev.reason;
+  if (ev.trading_state == core::TradingState::active) {
+    daily_armed_ = true;
+    drawdown_armed_ = true;
+  } else if (ev.source == "auto") {
+    if (ev.reason.starts_with("daily_loss_limit")) daily_armed_ = false;
+    if (ev.reason.starts_with("max_drawdown")) drawdown_armed_ = false;
+  }
+}
+
+void RiskEngine::set_replaying(bool replaying, std::optional<core::TimestampNs> evaluate_at) {
+  replaying_ = replaying;
+  if (!replaying_ && evaluate_at) evaluate(*evaluate_at);
+}
+
+bool RiskEngine::replaying() const { return replaying_; }
+
+void RiskEngine::evaluate(core::TimestampNs ts) {
+  if (replaying_) return;
+  roll_day(ts);
+  revalue(false, ts);
+}
+
 void RiskEngine::set_policy(RiskPolicy p) { policy_ = std::move(p); }
 const RiskPolicy& RiskEngine::policy() const { return policy_; }
 
@@ -328,6 +650,28 @@ std::int64_t RiskEngine::open_orders() const { return open_count_; }
 core::Money RiskEngine::equity() const { return equity_; }
 core::Money RiskEngine::peak_equity() const { return peak_; }
 core::Money RiskEngine::day_start_equity() const { return day_start_equity_; }
+const std::map<std::string, core::Quantity>& RiskEngine::positions() const { return positions_; }
+
+std::vector<std::string> RiskEngine::open_order_ids() const {
+  std::vector<std::string> out;
+  for (const auto& [id, e] : orders_) {
+    if (e.open) out.push_back(id);
+  }
+  return out;
+}
+
+std::optional<OrderState> RiskEngine::order(const std::string& client_order_id) const {
+  const auto it = orders_.find(client_order_id);
+  if (it == orders_.end() || !it->second.terms) return std::nullopt;
+  const Entry& e = it->second;
+  return OrderState{.order = *e.terms,
+                    .cum_qty = e.cum_qty,
+                    .avg_px = e.avg_px,
+                    .status = e.status,
+                    .approved = e.approved,
+                    .open = e.open,
+                    .replaced_by = e.replaced_by};
+}
 
 core::Quantity RiskEngine::position(const std::string& symbol) const {
   const auto it = positions_.find(symbol);
@@ -350,6 +694,40 @@ core::ExecutionReport denied_report(const core::OrderSubmit& o, std::string reas
   r.text = std::move(reason);
   r.strategy_id = o.strategy_id;
   r.ts_event = ts;
+  r.stop_price = o.stop_price;
+  r.expire_time = o.expire_time;
+  return r;
+}
+
+core::ExecutionReport denied_report(const core::OrderSubmit& o, const Decision& d, core::TimestampNs ts) {
+  core::ExecutionReport r = denied_report(o, d.reason, ts);
+  if (!d.exec_id.empty()) r.exec_id = d.exec_id;
+  return r;
+}
+
+core::ExecutionReport denied_replace_report(const core::OrderReplace& rq, std::string reason, core::TimestampNs ts,
+                                            const OrderState& orig, std::string exec_id) {
+  const core::OrderSubmit& o = orig.order;
+  core::ExecutionReport r;
+  r.client_order_id = rq.client_order_id;
+  r.exec_id = exec_id.empty() ? fmt::format("{}-denied", rq.client_order_id) : std::move(exec_id);
+  r.exec_type = core::ExecType::cancel_rejected;
+  r.order_status = orig.status;
+  r.symbol = o.symbol;
+  r.side = o.side;
+  r.order_type = o.order_type;
+  r.time_in_force = o.time_in_force;
+  r.quantity = o.quantity;
+  r.limit_price = o.limit_price;
+  r.cum_qty = orig.cum_qty;
+  r.leaves_qty = core::is_terminal(orig.status) || orig.replaced_by ? core::Quantity{} : o.quantity - orig.cum_qty;
+  r.avg_px = orig.avg_px;
+  r.text = std::move(reason);
+  r.strategy_id = o.strategy_id;
+  r.ts_event = ts;
+  r.stop_price = o.stop_price;
+  r.expire_time = o.expire_time;
+  r.orig_client_order_id = rq.orig_client_order_id;
   return r;
 }
 

@@ -1,23 +1,48 @@
 /// @file pre_trade.hpp
-/// @brief Pre-trade risk: approves or denies each order before it reaches the venue,
-///        and moves the trading state by itself on a daily loss or a drawdown.
+/// @brief Pre-trade risk: approves or denies each order and replace before it reaches
+///        the venue, and moves the trading state by itself on a daily loss or a drawdown.
 ///
 /// Pure (STYLE.md section 4): no clock, no I/O, no logging. Time comes from the
-/// events' `ts_event`. State is rebuilt by replaying the same market data, approved
-/// orders, execution reports, state changes and policy updates.
+/// events' `ts_event`. State is rebuilt by replaying, in store order, the same market
+/// data, approved orders and replaces, execution reports (risk's own denials
+/// included), recorded risk.state events (`restore`) and risk.policy events
+/// (`set_policy`); see "Rebuild" below.
 /// A refusal is data (`Decision{approved = false, reason}`), never an exception
-/// (STYLE.md section 6); the service turns it into an `ExecutionReport` with
-/// exec_type `denied` (see `denied_report`). Cancels are never checked here.
+/// (STYLE.md section 6); the service turns it into an `ExecutionReport`: exec_type
+/// `denied` for an order (`denied_report`), `cancel_rejected` for a replace
+/// (`denied_replace_report`). Cancels are never checked: they always pass.
 ///
 /// Every denial text starts with the name of the check that denied, then the value
 /// and the limit: `"<check>: <what> <value> exceeds limit <limit>"` (see `check`).
 /// A value equal to its limit passes; only "exceeds" denies. Every limit added
 /// after the first version defaults to "off" (std::nullopt or 0), so a default
-/// policy behaves exactly as `Limits{}` always did.
+/// policy behaves exactly as `Limits{}` always did. The rules are written down for
+/// people in docs/trading-rules.md ("Pre-trade risk").
+///
+/// Orders and ids. The engine remembers every client_order_id it decided (approved or
+/// denied) and every id named by an execution report, with the order's terms, the
+/// highest cum_qty and the latest order_status reported:
+///  - an identical resend of a decided order (every field equal except ts_event) is
+///    not decided again: Decision{duplicate = true}, nothing recorded or counted;
+///  - any other reuse of a known id is denied ("duplicate client_order_id: ...");
+///  - a fill is applied once: only a report whose cum_qty is above the cum_qty already
+///    seen for that order moves the position (the same report may arrive twice
+///    around a restart); a replaced order's new id inherits the old id's cum_qty.
+///
+/// Rebuild. To rebuild after a restart, construct the engine with the configured
+/// limits, call set_replaying(true), feed every recorded event in store order:
+/// market data (on_quote / on_trade / on_bar), approved order.submit (on_approved),
+/// approved order.replace (on_approved_replace), execution reports (on_execution,
+/// risk's own denied and cancel_rejected reports included), risk.state events
+/// (restore) and risk.policy events (set_policy); then set_replaying(false, ts) with
+/// the time of the last event. While replaying, the automatic transitions are not
+/// evaluated (the recorded risk.state events say what happened); the evaluation at
+/// the end catches a transition that a crash prevented from being recorded.
 ///
 /// Errors: no member throws except std::bad_alloc; Decimal overflow aborts.
-/// Memory: one entry per symbol, per open order and per order approved within
-/// the rate window of each strategy.
+/// Memory: one entry per symbol, per client_order_id seen (kept for the duplicate
+/// check: about 200 bytes each) and per order approved within the rate window of
+/// each strategy.
 /// Thread-safety: none. One owner thread calls every member (single writer).
 #pragma once
 
@@ -53,20 +78,50 @@ using core::SymbolLimits;
 /// @return std::nullopt if valid, else the first problem found.
 std::optional<core::Error> validate(const RiskPolicy& p);
 
-/// Outcome of `RiskEngine::check`. `reason` is "" when approved.
+/// Outcome of `RiskEngine::check` / `check_replace`.
 struct Decision {
   bool approved;
-  std::string reason;
+  std::string reason;  ///< "" when approved; the denial text, or why a resend was ignored
+  /// An identical resend of a client_order_id already decided: approved is false, but
+  /// it is NOT a denial: nothing was recorded or counted, and the service publishes
+  /// no report (it may answer a requester with `reason`, "resend of <id> ignored:
+  /// already approved" or "... already denied").
+  bool duplicate = false;
+  /// On a denial: the exec_id its report carries, "<client_order_id>-denied" for the
+  /// first denial naming that id, "<client_order_id>-denied-<n>" for the n-th (an id
+  /// reused again and again). Unique and deterministic (a rebuild counts the recorded
+  /// denials). "" when approved or duplicate.
+  std::string exec_id = {};
+};
+
+/// What the engine knows about one client_order_id (RiskEngine::order).
+struct OrderState {
+  /// The order's terms: as approved or denied; for a replaced order's new id, the
+  /// original's terms with the new quantity and prices and this id; for an id known
+  /// only from execution reports, the terms those reports carry.
+  core::OrderSubmit order;
+  core::Quantity cum_qty;       ///< highest cum_qty reported (inherited across a replace)
+  core::Price avg_px;           ///< avg_px of the latest report that advanced or kept cum_qty
+  core::OrderStatus status = core::OrderStatus::new_;  ///< latest order_status reported
+  bool approved = false;        ///< decided and approved by this engine
+  bool open = false;            ///< counts in open_orders(): approved, not terminal, not replaced
+  std::optional<std::string> replaced_by;  ///< the new id once a `replaced` report moved the order
+  friend bool operator==(const OrderState&, const OrderState&) = default;
 };
 
 class RiskEngine {
  public:
   /// Starts in TradingState::active with reason "", policy{.defaults = limits},
-  /// no positions, prices, open orders or P&L. Automatic transitions are armed.
+  /// no positions, prices, orders or P&L. Automatic transitions are armed; not replaying.
   explicit RiskEngine(Limits limits);
 
   /// Runs every check without recording anything (a query); the first failing
   /// one wins, in this order (L = policy().for_symbol(o.symbol)):
+  ///  0. id:        o.client_order_id already known -> an identical resend (every
+  ///                field equal but ts_event) of a decided order is a duplicate
+  ///                (Decision::duplicate, "resend of <id> ignored: already approved" /
+  ///                "... already denied"); anything else is denied:
+  ///                "duplicate client_order_id: <id> is already used by another order".
   ///  1. state:     halted -> "trading halted: <state_reason()>".
   ///  2. quantity:  quantity > L.max_order_qty ->
   ///                "max_order_qty: quantity <q> exceeds limit <limit>".
@@ -98,7 +153,7 @@ class RiskEngine {
   ///                last fill price of the symbol, else (order symbol only) the price of 3.
   ///  9. open orders: open_orders() + 1 > max_open_orders ->
   ///                "max_open_orders: open orders after approval <n> exceeds limit <l>".
-  /// 10. rate:      n = orders approved for o.strategy_id with ts_event in
+  /// 10. rate:      n = orders and replaces approved for o.strategy_id with ts_event in
   ///                (o.ts_event - rate_window_ns, o.ts_event], plus this one;
   ///                n > max_orders_per_window -> "max_orders_per_window: <n> orders in
   ///                <window> for strategy <strategy_id or manual>, limit <l>"; the window
@@ -107,15 +162,52 @@ class RiskEngine {
   /// Positions are from fills only; in-flight orders are bounded by checks 9 and 10.
   Decision check(const core::OrderSubmit& o) const;
 
-  /// check(o), and on approval on_approved(o). What the service calls per order.
+  /// check(o), and records the outcome: an approval as on_approved(o); a denial
+  /// remembers the id (so a resend is recognised) and the denial count behind
+  /// Decision::exec_id; a duplicate records nothing. What the service calls per order.
   Decision decide(const core::OrderSubmit& o);
 
+  /// Checks an order.replace (FIX 35=G) without recording anything. N = r.client_order_id
+  /// (the new id), O = the order r.orig_client_order_id, T = O's current terms,
+  /// L = policy().for_symbol(T.symbol), new quantity q' = r.quantity or T.quantity.
+  /// The first rule that applies wins:
+  ///  0. N already known: an identical resend (every field equal but ts_event) of a
+  ///     decided replace is a duplicate ("resend of <N> ignored: already approved" /
+  ///     "... already denied"); other reuses are step 2.
+  ///  1. O unknown -> approved (the venue answers cancel_rejected; a denial report
+  ///     could not name the order's symbol).
+  ///  2. N already known -> "duplicate client_order_id: <N> is already used by another order".
+  ///  3. halted -> "trading halted: <state_reason()>" (cancels still always pass).
+  ///  4. O terminal or already replaced -> approved (the venue answers cancel_rejected).
+  ///  5. quantity (when r.quantity is set): q' > L.max_order_qty -> as check 2.
+  ///  6. notional (when r.quantity or r.limit_price is set): q' at the new or kept
+  ///     limit price, else the reference price of T's side (none -> "no reference
+  ///     price for <symbol>") > L.max_order_notional -> as check 4.
+  ///  7. price band (when r.limit_price is set) -> as check 5.
+  ///  8. reducing: q' > T.quantity -> "reducing: replace would increase quantity".
+  ///  9. position and gross exposure (when q' > T.quantity): as checks 7 and 8 for an
+  ///     order of the INCREASE q' - T.quantity on T's side.
+  /// 10. rate: the replace counts like an order of T.strategy_id at r.ts_event (check 10).
+  /// The open-order count does not change (check 9 is skipped).
+  Decision check_replace(const core::OrderReplace& r) const;
+
+  /// check_replace(r), and records the outcome: an approval as on_approved_replace(r);
+  /// a denial remembers N and the denial count behind Decision::exec_id.
+  Decision decide_replace(const core::OrderReplace& r);
+
   /// Records an approved order: it counts as open (check 9) until an execution report
-  /// with a terminal order_status names its client_order_id, and its ts_event enters
-  /// the rate window of its strategy_id (check 10). Call it when replaying approved
-  /// orders (trading.orders.approved); decide() calls it itself. Ages out rate-window
-  /// entries older than the newest ts_event of that strategy minus the window.
+  /// with a terminal order_status (or a `replaced` report moving it to a new id) names
+  /// its client_order_id, and its ts_event enters the rate window of its strategy_id
+  /// (check 10). Call it when replaying approved orders (trading.orders.approved);
+  /// decide() calls it itself. An id already known is ignored (idempotent). Ages out
+  /// rate-window entries older than the newest ts_event of that strategy minus the window.
   void on_approved(const core::OrderSubmit& o);
+
+  /// Records an approved replace: remembers its new id, and, when the original order
+  /// is live (known, not terminal, not replaced), enters r.ts_event in the rate window
+  /// of the order's strategy_id. The open order moves to the new id only when the
+  /// venue's `replaced` report arrives (on_execution). Idempotent like on_approved.
+  void on_approved_replace(const core::OrderReplace& r);
 
   /// Reference prices per symbol, by the rule of core::TopOfBook (the same one the
   /// paper broker fills by); marks P&L as portfolio::Portfolio does and evaluates the
@@ -124,11 +216,21 @@ class RiskEngine {
   void on_trade(const core::Trade& t);
   void on_bar(const core::Bar& b);
 
-  /// Tracks the net position per symbol from fills (reports with last_qty > 0):
-  /// buy adds last_qty, sell subtracts it, and P&L (portfolio::Portfolio::on_fill),
-  /// then evaluates the automatic transitions. A report with a terminal order_status
-  /// (except exec_type denied, which risk wrote itself, and cancel_rejected) closes one
-  /// open order of that client_order_id. Other reports are ignored.
+  /// Applies one execution report:
+  ///  - risk's own reports (exec_type denied, or cancel_rejected whose exec_id is
+  ///    "<client_order_id>-denied[-n]") only remember the id as decided (denied) and
+  ///    its denial count; they never change an order;
+  ///  - other cancel_rejected reports change nothing;
+  ///  - `replaced` (with orig_client_order_id): the order moves to the new id with the
+  ///    report's quantity and prices, keeping its open-order slot and its cum_qty;
+  ///  - a fill (last_qty > 0) whose cum_qty is above the cum_qty seen for the order
+  ///    moves the net position (buy +last_qty, sell -last_qty) and P&L
+  ///    (portfolio::Portfolio::on_fill: net of commissions), then evaluates the
+  ///    automatic transitions; a fill with a cum_qty already seen is a repeat: ignored;
+  ///  - the order's cum_qty, avg_px and order_status follow reports that do not go back
+  ///    in cum_qty; a terminal order_status closes the order for good (open orders).
+  /// An id never seen before is remembered from the report (not approved here, so it
+  /// never counts as open).
   void on_execution(const core::ExecutionReport& r);
 
   /// Transition to `s` at time `ts` (ns UTC) by a person or at start-up (source
@@ -139,13 +241,32 @@ class RiskEngine {
   std::optional<core::RiskStateChanged> set_state(core::TradingState s, std::string reason,
                                                   std::string source, core::TimestampNs ts);
 
+  /// Replays a recorded risk.state event: sets state() and state_reason() exactly as
+  /// recorded (even when the state does not change). `active` re-arms both triggers
+  /// (as set_state); an event with source "auto" latches the trigger its reason
+  /// names ("daily_loss_limit: ..." or "max_drawdown: ..."). Queues nothing.
+  void restore(const core::RiskStateChanged& ev);
+
+  /// While replaying (see "Rebuild"), fills and marks still track equity, its peak and
+  /// the day-start equity, but the automatic transitions are neither evaluated into the
+  /// state nor queued. set_replaying(false, ts) ends the replay and evaluates them once
+  /// at `ts` (as evaluate(ts)), so a fill whose automatic halt was never recorded still
+  /// halts; set_replaying(false) alone evaluates at the next fill or mark.
+  void set_replaying(bool replaying, std::optional<core::TimestampNs> evaluate_at = std::nullopt);
+  bool replaying() const;
+
+  /// Evaluates the automatic transitions now, at event time `ts` (a later UTC day
+  /// starts a new day first). No-op while replaying.
+  void evaluate(core::TimestampNs ts);
+
   /// Automatic transitions (crisis mode) made since the last call, oldest first;
   /// the caller publishes each on risk.state and records it. Drains the queue.
   ///
   /// Evaluated after every fill and every mark (market data), at that event's ts_event:
   ///  - daily loss = equity at the start of the UTC day of the event - equity now
-  ///    (equity = total P&L since the engine started, portfolio rules). When it is
-  ///    >= daily_loss_limit and the state is not halted -> halted, reason
+  ///    (equity = total P&L since the engine started, portfolio rules, net of
+  ///    commissions). When it is >= daily_loss_limit and the state is not halted ->
+  ///    halted, reason
   ///    "daily_loss_limit: loss <l> since <day start ISO-8601> reaches limit <limit>".
   ///  - drawdown = peak equity - equity now (portfolio::drawdown; peak since start).
   ///    When it is >= max_drawdown and the state is active -> reducing, reason
@@ -161,7 +282,7 @@ class RiskEngine {
   std::vector<core::RiskStateChanged> take_transitions();
 
   /// Replaces the whole policy (run-time update). Takes effect for the next check and
-  /// the next evaluation of the automatic triggers; positions, open orders, rate
+  /// the next evaluation of the automatic triggers; positions, orders, rate
   /// windows and the state are kept (a longer rate window sees only the approvals
   /// still kept under the old one). Precondition: validate(p) is nullopt.
   void set_policy(RiskPolicy p);
@@ -173,18 +294,53 @@ class RiskEngine {
   const Limits& limits() const;
   /// Signed net position (+ long, - short) of `symbol` from fills; 0 if never traded.
   core::Quantity position(const std::string& symbol) const;
+  /// Every symbol that has had a fill, with its signed net position (flat ones included).
+  const std::map<std::string, core::Quantity>& positions() const;
   /// The price `check` would use for notional, or nullopt (see check, step 3).
   std::optional<core::Price> reference_price(const core::OrderSubmit& o) const;
-  /// Orders approved and not yet terminal.
+  /// Orders approved and not yet terminal (nor replaced: the new id counts instead).
   std::int64_t open_orders() const;
-  /// Total P&L (realized + unrealized) since start, and its running peak.
+  /// Their client_order_ids, sorted.
+  std::vector<std::string> open_order_ids() const;
+  /// What the engine knows about `client_order_id`, or nullopt if it never saw it or
+  /// knows no terms for it (a replace not yet confirmed by a `replaced` report).
+  std::optional<OrderState> order(const std::string& client_order_id) const;
+  /// Total P&L (realized + unrealized, net of commissions) since start, and its running peak.
   core::Money equity() const;
   core::Money peak_equity() const;
   /// Equity at the start of the current UTC day (of the latest event time).
   core::Money day_start_equity() const;
 
  private:
+  /// One client_order_id.
+  struct Entry {
+    enum class Kind { submit, replace, reported };  ///< decided order, decided replace, seen on reports only
+    Kind kind = Kind::reported;
+    bool approved = false;
+    std::optional<core::OrderSubmit> submit;    ///< kind submit: as decided (resend check)
+    std::optional<core::OrderReplace> replace;  ///< kind replace: as decided (resend check)
+    bool replace_known = true;                  ///< false: rebuilt from a denial report (content unknown)
+    std::optional<core::OrderSubmit> terms;     ///< the order's terms, when known
+    core::Quantity cum_qty;
+    core::Price avg_px;
+    core::OrderStatus status = core::OrderStatus::new_;
+    bool open = false;                          ///< counted in open_count_
+    bool done = false;                          ///< terminal or replaced: never reopens
+    std::optional<std::string> replaced_by;
+    std::int64_t denials = 0;                   ///< risk denials naming this id
+  };
+
   Decision evaluate(const core::OrderSubmit& o) const;
+  Decision evaluate_replace(const core::OrderReplace& r) const;
+  Decision deny(const std::string& id, std::string reason) const;
+  std::optional<std::string> band_check(const std::string& symbol, core::Price limit_price, const Limits& lim) const;
+  std::optional<std::string> exposure_check(const std::string& symbol, core::Side side, core::Quantity qty,
+                                            core::Price order_px, const Limits& lim) const;
+  std::optional<std::string> rate_check(const std::string& strategy_id, core::TimestampNs ts) const;
+  void add_rate(const std::string& strategy_id, core::TimestampNs ts);
+  void record_denial(const std::string& id, Entry fresh);
+  void close(Entry& e);
+  void on_replaced(const core::ExecutionReport& r, Entry& n);
   std::optional<core::Price> mid(const std::string& symbol) const;
   std::optional<core::Price> mark(const std::string& symbol) const;
   void roll_day(core::TimestampNs ts);
@@ -197,7 +353,7 @@ class RiskEngine {
   std::map<std::string, core::TopOfBook> refs_;  ///< by symbol
   std::map<std::string, core::Quantity> positions_;  ///< by symbol, signed
   std::map<std::string, core::Price> last_fill_px_;  ///< by symbol
-  std::map<std::string, std::int64_t> open_;  ///< client_order_id -> approvals not yet terminal
+  std::map<std::string, Entry> orders_;  ///< by client_order_id
   std::int64_t open_count_ = 0;
   std::map<std::string, std::multiset<core::TimestampNs>> rate_;  ///< by strategy_id
   portfolio::Portfolio pnl_;
@@ -207,13 +363,31 @@ class RiskEngine {
   std::optional<std::int64_t> day_;  ///< UTC day number of the latest event
   bool daily_armed_ = true;
   bool drawdown_armed_ = true;
+  bool replaying_ = false;
   std::vector<core::RiskStateChanged> pending_;
 };
 
 /// Builds the report the service publishes for a denied order: exec_type and
-/// order_status `denied`, text = reason, cum/leaves/avg 0, order fields copied,
-/// exec_id "<client_order_id>-denied", ts_event = ts. Pure; never throws.
+/// order_status `denied`, text = reason, cum/leaves/avg 0, order fields copied
+/// (limit_price, stop_price and expire_time included, so a rebuild can recognise a
+/// resend), exec_id "<client_order_id>-denied", ts_event = ts. Pure; never throws.
 core::ExecutionReport denied_report(const core::OrderSubmit& o, std::string reason,
                                     core::TimestampNs ts);
+/// The same with text = d.reason and exec_id = d.exec_id (from decide; falls back to
+/// "<client_order_id>-denied" when empty). Precondition: !d.approved && !d.duplicate.
+core::ExecutionReport denied_report(const core::OrderSubmit& o, const Decision& d, core::TimestampNs ts);
+
+/// Builds the report the service publishes for a denied replace, as the venue answers
+/// a replace it refuses (FIX 35=9 as an execution report): client_order_id = r's new
+/// id, orig_client_order_id = r.orig_client_order_id, exec_type cancel_rejected,
+/// order_status = the original order's current status (new / partially_filled),
+/// symbol, side, types, quantity, prices, cum_qty, avg_px and strategy_id of the
+/// ORIGINAL order (`orig`, from RiskEngine::order(r.orig_client_order_id): every
+/// denied replace names a known order), leaves_qty = quantity - cum_qty (0 once
+/// terminal), text = reason, exec_id = `exec_id` (Decision::exec_id; "" ->
+/// "<client_order_id>-denied"), ts_event = ts. The original order is unchanged.
+/// Pure; never throws except std::bad_alloc.
+core::ExecutionReport denied_replace_report(const core::OrderReplace& r, std::string reason, core::TimestampNs ts,
+                                            const OrderState& orig, std::string exec_id = {});
 
 }  // namespace risk

@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "helpers.hpp"
 
@@ -212,7 +213,8 @@ TEST_CASE("max_open_orders counts approved orders until a terminal report", "[ri
   const auto d = e.decide(order({.id = "c"}));
   CHECK_FALSE(d.approved);
   CHECK(d.reason == "max_open_orders: open orders after approval 3 exceeds limit 2");
-  CHECK(e.open_orders() == 2);  // a denied order is not recorded
+  CHECK(e.open_orders() == 2);  // a denied order is not counted
+  CHECK(d.exec_id == "c-denied");
 
   // Live reports keep the order open; risk's own denial and a cancel_rejected do not close it.
   e.on_execution(report("a", ExecType::new_, OrderStatus::new_));
@@ -224,31 +226,37 @@ TEST_CASE("max_open_orders counts approved orders until a terminal report", "[ri
 
   e.on_execution(report("a", ExecType::fill, OrderStatus::filled));
   CHECK(e.open_orders() == 1);
-  CHECK(e.decide(order({.id = "c"})).approved);
+  CHECK(e.decide(order({.id = "c"})).duplicate);  // "c" was denied: a resend is not decided again
+  CHECK(e.decide(order({.id = "c2"})).approved);
+  CHECK(e.open_order_ids() == std::vector<std::string>{"b", "c2"});
   for (auto [type, status] : {std::pair{ExecType::canceled, OrderStatus::canceled},
                               std::pair{ExecType::rejected, OrderStatus::rejected}}) {
-    e.on_execution(report(e.open_orders() == 2 ? "b" : "c", type, status));
+    e.on_execution(report(e.open_orders() == 2 ? "b" : "c2", type, status));
   }
   CHECK(e.open_orders() == 0);
-  e.on_execution(report("c", ExecType::expired, OrderStatus::expired));  // already closed: no-op
+  e.on_execution(report("c2", ExecType::expired, OrderStatus::expired));  // already closed: no-op
   CHECK(e.open_orders() == 0);
 }
 
-TEST_CASE("a reused client_order_id counts once per approval", "[risk][limits]") {
-  auto e = engine({});
-  e.on_approved(order({.id = "dup"}));
-  e.on_approved(order({.id = "dup"}));
-  CHECK(e.open_orders() == 2);
-  e.on_execution(report("dup", ExecType::rejected, OrderStatus::rejected));  // venue: duplicate id
+TEST_CASE("on_approved is idempotent per client_order_id: the first approval stands", "[risk][limits]") {
+  auto e = engine({.defaults = {.max_orders_per_window = 1}});
+  e.on_approved(order({.id = "dup", .strategy = "s"}));
+  e.on_approved(order({.id = "dup", .strategy = "s"}));  // the same approved order replayed twice
+  e.on_approved(order({.qty = "5", .id = "dup", .strategy = "s"}));
   CHECK(e.open_orders() == 1);
+  CHECK(e.order("dup")->order.quantity == dec("1"));
+  // One rate-window entry: a second order of s in the window is the 2nd, not the 4th.
+  CHECK(e.check(order({.id = "n", .strategy = "s"})).reason ==
+        "max_orders_per_window: 2 orders in 1s for strategy s, limit 1");
   e.on_execution(report("dup", ExecType::expired, OrderStatus::expired));
   CHECK(e.open_orders() == 0);
 }
 
 TEST_CASE("max_orders_per_window limits approvals per strategy in a sliding window", "[risk][limits]") {
   auto e = engine({.defaults = {.max_orders_per_window = 3, .rate_window_ns = kSec}});
-  const auto at = [](std::string strategy, core::TimestampNs ts) {
-    return order({.strategy = std::move(strategy), .ts = ts});
+  int n = 0;  // every order its own client_order_id
+  const auto at = [&n](std::string strategy, core::TimestampNs ts) {
+    return order({.id = fmt::format("o{}", ++n), .strategy = std::move(strategy), .ts = ts});
   };
   REQUIRE(e.decide(at("ma_cross", kDay0)).approved);
   REQUIRE(e.decide(at("ma_cross", kDay0 + 100)).approved);
@@ -272,7 +280,7 @@ TEST_CASE("max_orders_per_window limits approvals per strategy in a sliding wind
 
 TEST_CASE("the rate window names its unit exactly", "[risk][limits]") {
   auto e = engine({.defaults = {.max_orders_per_window = 1, .rate_window_ns = 250'000'000}});
-  REQUIRE(e.decide(order({.strategy = "s"})).approved);
+  REQUIRE(e.decide(order({.id = "first", .strategy = "s"})).approved);
   CHECK(e.check(order({.strategy = "s"})).reason == "max_orders_per_window: 2 orders in 250ms for strategy s, limit 1");
   e.set_policy({.defaults = {.max_orders_per_window = 1, .rate_window_ns = 1'500}});
   CHECK(e.check(order({.strategy = "s"})).reason == "max_orders_per_window: 2 orders in 1500ns for strategy s, limit 1");
