@@ -1,6 +1,8 @@
 // risk-state: pre-trade checks and the trading state (active | reducing | halted).
 #include <fmt/format.h>
 
+#include "services/recorder.hpp"
+
 #include "services/services.hpp"
 #include "services/worker_main.hpp"
 
@@ -43,16 +45,22 @@ int main(int argc, char** argv) try {
        {"max_orders_per_window", "RISK_MAX_ORDERS_PER_WINDOW", "0", "orders per strategy per window (0 = off)"},
        {"rate_window_ms", "RISK_RATE_WINDOW_MS", "1000", "the order-rate window, event time"},
        {"daily_loss_limit", "RISK_DAILY_LOSS_LIMIT", "", "loss in a UTC day that halts trading (\"\" = off)"},
-       {"max_drawdown", "RISK_MAX_DRAWDOWN", "", "drawdown from peak equity that moves to reducing (\"\" = off)"}},
+       {"max_drawdown", "RISK_MAX_DRAWDOWN", "", "drawdown from peak equity that moves to reducing (\"\" = off)"},
+       {"stream", "RISK_STREAM", "EVENTS", "JetStream stream of the event log (history at start)"}},
       argc, argv, [](const config::Settings& st) { policy_from(st); });
   if (!s) return 0;
   natsio::Library lib;
   natsio::Connection conn({.url = s->get("nats_url"), .name = "risk-state"});
   core::SystemClock clock;
   services::Runtime rt(conn, "risk-state", clock, s->get_int("heartbeat_ms"));
-  services::RiskService svc(rt, policy_from(*s));
+  const auto store = services::open_history_store(*s, "risk-state");
+  services::ensure_event_stream(conn, s->get("stream"));
+  services::RiskService svc(rt, policy_from(*s), store.get(), s->get("stream"));
+  const auto& h = svc.history();
+  fmt::print(stderr, "risk-state: rebuilt from {} events ({} from the store, {} from the stream{}{}); {} orders decided late\n",
+             h.from_store + h.from_stream, h.from_store, h.from_stream, h.store_problem.empty() ? "" : "; store: ",
+             h.store_problem, svc.decided_late());
   conn.flush();
-  svc.announce();
   rt.start_heartbeat();
   fmt::print(stderr, "risk-state: ready ({})\n", s->get("nats_url"));
   services::wait_for_termination();

@@ -7,9 +7,11 @@
 namespace services {
 
 HistoryStats read_history(eventstore::EventStore* store, natsio::Connection& conn, const std::string& stream,
-                          std::uint64_t up_to, const std::function<void(const LogEvent&)>& fn) {
+                          std::uint64_t after, std::uint64_t up_to,
+                          const std::function<void(const LogEvent&)>& fn) {
   HistoryStats st;
-  if (up_to == 0) return st;
+  st.last_seq = after;
+  if (up_to <= after) return st;
   const std::string prefix = stream + ":";
   if (store != nullptr) {
     // Page by page. If the store fails half-way, the stream continues after the

@@ -33,14 +33,14 @@ struct LogEvent {
 
 /// What read_history did, for the start-up log line.
 struct HistoryStats {
-  std::uint64_t last_seq = 0;      ///< highest sequence delivered (0 = none)
+  std::uint64_t last_seq = 0;      ///< highest sequence delivered (`after` = none)
   std::int64_t from_store = 0;
   std::int64_t from_stream = 0;
   std::string store_problem;       ///< why the store was skipped ("" = it was read)
 };
 
-/// Calls `fn` for every event of `stream` with sequence 1..`up_to`, in sequence
-/// order, exactly once: first the events stored in `store` (nullptr = no store),
+/// Calls `fn` for every event of `stream` with sequence `after`+1..`up_to`, in
+/// sequence order, exactly once: first the events stored in `store` (nullptr = no store),
 /// then the rest from the stream itself. If the store cannot be read
 /// (eventstore::StoreUnavailable) it is skipped and everything comes from the
 /// stream (the stream keeps everything: limits retention without limits), and
@@ -48,6 +48,6 @@ struct HistoryStats {
 /// skipped. Throws natsio::NatsError if the stream cannot be read, and whatever
 /// `fn` throws.
 HistoryStats read_history(eventstore::EventStore* store, natsio::Connection& conn, const std::string& stream,
-                          std::uint64_t up_to, const std::function<void(const LogEvent&)>& fn);
+                          std::uint64_t after, std::uint64_t up_to, const std::function<void(const LogEvent&)>& fn);
 
 }  // namespace services

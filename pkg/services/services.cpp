@@ -38,23 +38,191 @@ core::Result<core::MarketData> decode_market(codec::Decoder& dec, const natsio::
   return r;
 }
 
-// ---------------------------------------------------------------- risk-state
-
-RiskService::RiskService(Runtime& rt, risk::RiskPolicy policy) : rt_(rt), engine_(policy.defaults) {
-  engine_.set_policy(std::move(policy));
-  subs_.push_back(sub(rt_, subjects::kMarketDataAll, [this](const natsio::Message& m) { on_market(m); }));
-  subs_.push_back(sub(rt_, subjects::kTradingExecutions, [this](const natsio::Message& m) { on_execution(m); }));
-  subs_.push_back(sub(rt_, subjects::kRiskManagement, [this](const natsio::Message& m) { on_command(m); }));
-  subs_.push_back(sub(rt_, subjects::kTradingOrders, [this](const natsio::Message& m) { on_order(m); }));
+bool is_instrument_status(codec::Decoder& dec, const natsio::Message& m) {
+  const auto env = dec.peek(m.data);
+  return env && env->type == core::InstrumentStatus::kType && static_cast<bool>(dec.decode_instrument_status(m.data));
 }
 
-void RiskService::announce() {
+// ---------------------------------------------------------------- risk-state
+
+RiskService::RiskService(Runtime& rt, risk::RiskPolicy configured, eventstore::EventStore* store,
+                         std::string stream)
+    : rt_(rt), engine_(configured.defaults) {
+  engine_.set_policy(configured);
+  auto on = [this](HandlerFn fn) { return [this, fn](const natsio::Message& m) { deliver(m, fn); }; };
+  subs_.push_back(sub(rt_, subjects::kMarketDataAll, on(&RiskService::on_market)));
+  subs_.push_back(sub(rt_, subjects::kTradingExecutions, on(&RiskService::on_execution)));
+  subs_.push_back(sub(rt_, subjects::kRiskManagement, on(&RiskService::on_command)));
+  subs_.push_back(sub(rt_, subjects::kTradingOrders, on(&RiskService::on_order)));
+  rt_.conn().flush();  // subscribed at the server: from here on nothing is missed, only buffered
+  natsio::JetStream js(rt_.conn());
+  // Everything stored in the stream up to here was published before our
+  // subscriptions existed or while they did: read it as history. Events after
+  // overlap_after_ may also sit in the buffer; they are matched and dropped there.
+  overlap_after_ = js.last_sequence(stream);
+  engine_.set_replaying(true);
+  history_ = read_history(store, rt_.conn(), stream, 0, overlap_after_, [this](const LogEvent& ev) { replay(ev); });
+  // A message published just before we subscribed may have been stored after
+  // that read: read on to the stream's end now (raw bytes, for the overlap match).
+  const auto tail = read_history(nullptr, rt_.conn(), stream, history_.last_seq, js.last_sequence(stream),
+                                 [this](const LogEvent& ev) { replay(ev); });
+  history_.from_stream += tail.from_stream;
+  history_.last_seq = tail.last_seq;
+  engine_.set_replaying(false, market_ts_);
+  (void)engine_.take_transitions();
+  settle_policy(configured);
+  // The state as rebuilt (a halt survives a restart), then what the history left undone.
   core::RiskStateChanged ev{.trading_state = engine_.state(),
                             .previous_state = engine_.state(),
-                            .reason = "risk-state started",
+                            .reason = engine_.state_reason().empty()
+                                          ? std::string("risk-state started")
+                                          : fmt::format("risk-state started; {}", engine_.state_reason()),
                             .source = "startup",
-                            .ts_event = rt_.clock().now()};
+                            .ts_event = ingress_time()};
   rt_.publish(subjects::kRiskState, codec::encode(ev));
+  decide_pending();
+  publish_transitions();
+  drain_buffer();
+}
+
+void RiskService::deliver(const natsio::Message& m, HandlerFn fn) {
+  std::lock_guard lock(mu_);
+  if (!live_) {
+    buffer_.push_back({std::string(m.subject), std::string(m.data), std::string(m.reply)});
+    return;
+  }
+  (this->*fn)(m);
+}
+
+void RiskService::pending_add(std::string key, std::uint64_t seq, std::string_view data) {
+  pending_.emplace(seq, std::string(data));
+  pending_by_key_[std::move(key)].push_back(seq);
+}
+
+void RiskService::pending_remove(const std::string& key) {
+  const auto it = pending_by_key_.find(key);
+  if (it == pending_by_key_.end()) return;
+  pending_.erase(it->second.front());
+  it->second.erase(it->second.begin());
+  if (it->second.empty()) pending_by_key_.erase(it);
+}
+
+void RiskService::replay(const LogEvent& ev) {
+  if (ev.seq > overlap_after_ && !ev.from_store)
+    ++overlap_[fmt::format("{}\n{}", ev.subject, ev.data)];
+  const natsio::Message m{ev.subject, ev.data, {}};
+  if (ev.subject.starts_with(subjects::kMarketDataPrefix)) {
+    auto r = decode_market(dec_, m);
+    if (!r) return;
+    market_ts_ = std::max(market_ts_, market_ts(*r));
+    std::visit(overloaded{[&](const core::Quote& q) { engine_.on_quote(q); },
+                          [&](const core::Trade& t) { engine_.on_trade(t); },
+                          [&](const core::Bar& b) { engine_.on_bar(b); }},
+               *r);
+  } else if (ev.subject == subjects::kTradingOrders) {
+    // An input: undecided until its decision shows up later in the log.
+    auto r = dec_.decode_order_command(ev.data);
+    if (!r) return;  // answered with a dead letter when it arrived
+    std::visit(overloaded{[&](const core::OrderSubmit& o) { pending_add("S:" + o.client_order_id, ev.seq, ev.data); },
+                          [&](const core::OrderCancel& c) { pending_add("C:" + c.client_order_id, ev.seq, ev.data); },
+                          [&](const core::OrderReplace& c) { pending_add("R:" + c.client_order_id, ev.seq, ev.data); }},
+               *r);
+  } else if (ev.subject == subjects::kTradingOrdersApproved) {
+    auto r = dec_.decode_order_command(ev.data);
+    if (!r) return;
+    std::visit(overloaded{[&](const core::OrderSubmit& o) {
+                            engine_.on_approved(o);
+                            pending_remove("S:" + o.client_order_id);
+                          },
+                          [&](const core::OrderCancel& c) { pending_remove("C:" + c.client_order_id); },
+                          [&](const core::OrderReplace& c) {
+                            engine_.on_approved_replace(c);
+                            pending_remove("R:" + c.client_order_id);
+                          }},
+               *r);
+  } else if (ev.subject == subjects::kTradingExecutions) {
+    auto r = dec_.decode_execution_report(ev.data);
+    if (!r) return;
+    engine_.on_execution(*r);
+    if (r->exec_type == core::ExecType::denied) pending_remove("S:" + r->client_order_id);
+    if (r->exec_type == core::ExecType::cancel_rejected && r->orig_client_order_id)
+      pending_remove("R:" + r->client_order_id);
+  } else if (ev.subject == subjects::kRiskState) {
+    auto r = dec_.decode_risk_event(ev.data);
+    if (!r) return;
+    std::visit(overloaded{[&](const core::RiskStateChanged& c) { engine_.restore(c); },
+                          [&](const core::RiskPolicyChanged& p) {
+                            if (!risk::validate(p.policy)) engine_.set_policy(p.policy);
+                            if (p.source == "startup") last_startup_policy_ = p;
+                          }},
+               *r);
+  } else if (ev.subject == subjects::kRiskManagement) {
+    // A command's effect is recorded as a risk.state / risk.policy event, which
+    // restores it; applying the command too covers one sent while we were down.
+    auto r = dec_.decode_risk_management(ev.data, engine_.policy());
+    if (!r) return;
+    const auto ts = ingress_time();
+    std::visit(overloaded{[&](const core::SetTradingState& c) {
+                            (void)engine_.set_state(c.trading_state,
+                                                    c.reason.empty() ? std::string("set by command") : c.reason,
+                                                    "manual", c.ts_event != 0 ? c.ts_event : ts);
+                          },
+                          [&](const core::SetRiskPolicy& c) {
+                            if (!risk::validate(c.policy)) engine_.set_policy(c.policy);
+                          }},
+               *r);
+  }
+}
+
+void RiskService::publish_policy(std::string reason, std::string source, core::TimestampNs ts) {
+  const core::RiskPolicyChanged ev{.policy = engine_.policy(), .reason = std::move(reason),
+                                   .source = std::move(source), .ts_event = ts};
+  rt_.publish(subjects::kRiskState, codec::encode(ev));
+}
+
+void RiskService::settle_policy(const risk::RiskPolicy& configured) {
+  const auto ts = ingress_time();
+  if (last_startup_policy_ && last_startup_policy_->policy == configured) {
+    publish_policy("configuration unchanged: the policy in force before the restart is kept", "restored", ts);
+    return;
+  }
+  engine_.set_policy(configured);
+  publish_policy(last_startup_policy_ ? "configuration changed since the last start" : "configured at start-up",
+                 "startup", ts);
+}
+
+void RiskService::decide_pending() {
+  // In log order; nobody waits for a reply any more.
+  const auto pending = std::move(pending_);
+  pending_.clear();
+  pending_by_key_.clear();
+  for (const auto& [seq, data] : pending) {
+    on_order(natsio::Message{subjects::kTradingOrders, data, {}});
+    ++decided_late_;
+  }
+}
+
+void RiskService::drain_buffer() {
+  std::lock_guard lock(mu_);
+  // Messages buffered during the rebuild, in arrival order, minus those the history held.
+  static const std::map<std::string_view, HandlerFn> kHandlers{
+      {subjects::kTradingOrders, &RiskService::on_order},
+      {subjects::kTradingExecutions, &RiskService::on_execution},
+      {subjects::kRiskManagement, &RiskService::on_command}};
+  for (const auto& b : buffer_) {
+    const auto key = fmt::format("{}\n{}", b.subject, b.data);
+    if (const auto it = overlap_.find(key); it != overlap_.end()) {
+      if (--it->second == 0) overlap_.erase(it);
+      continue;
+    }
+    const natsio::Message m{b.subject, b.data, b.reply};
+    const auto h = kHandlers.find(b.subject);
+    (this->*(h != kHandlers.end() ? h->second : &RiskService::on_market))(m);
+  }
+  buffer_.clear();
+  buffer_.shrink_to_fit();
+  overlap_.clear();
+  live_ = true;
 }
 
 core::TimestampNs RiskService::ingress_time() const {
@@ -64,6 +232,7 @@ core::TimestampNs RiskService::ingress_time() const {
 void RiskService::on_market(const natsio::Message& m) {
   rt_.count_in();
   auto r = decode_market(dec_, m);
+  if (!r && is_instrument_status(dec_, m)) return;
   if (!r) return rt_.dead_letter(m.subject, r.error(), m.data);
   market_ts_ = std::max(market_ts_, market_ts(*r));
   std::visit(overloaded{[&](const core::Quote& q) { engine_.on_quote(q); },
@@ -93,38 +262,57 @@ void RiskService::on_order(const natsio::Message& m) {
   // Hand-typed orders carry no time: stamp them at ingress (ingress_time). From
   // here on the stamped time is data, recorded with the approved order.
   const auto now = ingress_time();
-  // Cancels and replaces pass without a check: a halted desk must still be able
-  // to pull and shrink orders. Pre-trade checks on replaces that add quantity or
-  // move the price need the order's state in risk-state; they come later (issue 3).
-  if (!std::holds_alternative<core::OrderSubmit>(*r)) {
-    std::visit([&](auto& c) { if (c.ts_event == 0) c.ts_event = now; }, *r);
+  std::visit([&](auto& c) { if (c.ts_event == 0) c.ts_event = now; }, *r);
+  auto forward = [&] {
     const auto out = codec::encode(*r);
     rt_.publish(subjects::kTradingOrdersApproved, out);
     if (!m.reply.empty()) rt_.conn().publish(m.reply, out);
-    return;
-  }
-  auto& order = std::get<core::OrderSubmit>(*r);
-  if (order.ts_event == 0) order.ts_event = now;
-  const auto decision = engine_.decide(order);  // records approvals (open orders, rate window)
-  if (decision.approved) {
-    const auto out = codec::encode(order);
-    rt_.publish(subjects::kTradingOrdersApproved, out);
+  };
+  auto answer = [&](const core::ExecutionReport& er) {
+    const auto out = codec::encode(er);
+    rt_.publish(subjects::kTradingExecutions, out);
     if (!m.reply.empty()) rt_.conn().publish(m.reply, out);
-    return;
+  };
+  // Cancels always pass: a halted desk must still be able to pull orders.
+  if (std::holds_alternative<core::OrderCancel>(*r)) return forward();
+  if (auto* rep = std::get_if<core::OrderReplace>(&*r)) {
+    const auto d = engine_.decide_replace(*rep);
+    if (d.approved) return forward();
+    if (d.duplicate) return rt_.dead_letter(m.subject, core::Error{"client_order_id", d.reason}, m.data, m.reply);
+    const auto orig = engine_.order(rep->orig_client_order_id);
+    if (!orig) return rt_.dead_letter(m.subject, core::Error{"orig_client_order_id", d.reason}, m.data, m.reply);
+    return answer(risk::denied_replace_report(*rep, d.reason, rep->ts_event, *orig, d.exec_id));
   }
-  const auto denied = risk::denied_report(order, decision.reason, order.ts_event);
-  const auto out = codec::encode(denied);
-  rt_.publish(subjects::kTradingExecutions, out);
-  if (!m.reply.empty()) rt_.conn().publish(m.reply, out);
+  const auto& order = std::get<core::OrderSubmit>(*r);
+  const auto d = engine_.decide(order);  // records approvals (open orders, rate window, decided ids)
+  if (d.approved) return forward();
+  // An identical resend is not executed twice; the sender learns why on its reply / ops.dead_letter.
+  if (d.duplicate) return rt_.dead_letter(m.subject, core::Error{"client_order_id", d.reason}, m.data, m.reply);
+  answer(risk::denied_report(order, d, order.ts_event));
 }
 
 void RiskService::on_command(const natsio::Message& m) {
   rt_.count_in();
-  auto r = dec_.decode_risk_command(m.data);
+  auto r = dec_.decode_risk_management(m.data, engine_.policy());
   if (!r) return rt_.dead_letter(m.subject, r.error(), m.data, m.reply);
-  const auto ts = r->ts_event != 0 ? r->ts_event : ingress_time();
-  const auto reason = r->reason.empty() ? std::string("set by command") : r->reason;
-  const auto ev = engine_.set_state(r->trading_state, reason, "manual", ts);
+  if (auto* p = std::get_if<core::SetRiskPolicy>(&*r)) {
+    if (const auto err = risk::validate(p->policy)) return rt_.dead_letter(m.subject, *err, m.data, m.reply);
+    const auto ts = p->ts_event != 0 ? p->ts_event : ingress_time();
+    engine_.set_policy(p->policy);
+    const core::RiskPolicyChanged ev{.policy = engine_.policy(),
+                                     .reason = p->reason.empty() ? std::string("set by command") : p->reason,
+                                     .source = "manual",
+                                     .ts_event = ts};
+    const auto out = codec::encode(ev);
+    rt_.publish(subjects::kRiskState, out);
+    if (!m.reply.empty()) rt_.conn().publish(m.reply, out);
+    publish_transitions();  // a tighter limit may trip a trigger at the next evaluation
+    return;
+  }
+  const auto& c = std::get<core::SetTradingState>(*r);
+  const auto ts = c.ts_event != 0 ? c.ts_event : ingress_time();
+  const auto reason = c.reason.empty() ? std::string("set by command") : c.reason;
+  const auto ev = engine_.set_state(c.trading_state, reason, "manual", ts);
   if (ev) rt_.publish(subjects::kRiskState, codec::encode(*ev));
   if (!m.reply.empty()) {
     const core::RiskStateChanged now{.trading_state = engine_.state(),
@@ -143,7 +331,7 @@ ExecutionService::ExecutionService(Runtime& rt, matching::BrokerConfig cfg, even
     : rt_(rt), broker_(std::move(cfg)) {
   natsio::JetStream js(rt_.conn());
   const std::uint64_t end = js.last_sequence(stream);
-  history_ = read_history(store, rt_.conn(), stream, end, [this](const LogEvent& ev) {
+  history_ = read_history(store, rt_.conn(), stream, 0, end, [this](const LogEvent& ev) {
     on_event(ev.seq, ev.subject, ev.data, true);
   });
   replaying_ = false;
@@ -178,9 +366,14 @@ void ExecutionService::on_event(std::uint64_t, std::string_view subject, std::st
     if (!replay) rt_.count_in();
     auto r = decode_market(dec_, m);
     if (!r) {
+      if (auto st = dec_.decode_instrument_status(data); st && subject.substr(subjects::kMarketDataPrefix.size()) == st->symbol) {
+        if (st->ts_event == 0) st->ts_event = market_ts_;  // hand-typed: the latest market time
+        return emit(broker_.on_status(*st));
+      }
       if (!replay) rt_.dead_letter(m.subject, r.error(), m.data);  // reported once, live
       return;
     }
+    market_ts_ = std::max(market_ts_, market_ts(*r));
     emit(std::visit(overloaded{[&](const core::Quote& q) { return broker_.on_quote(q); },
                                [&](const core::Trade& t) { return broker_.on_trade(t); },
                                [&](const core::Bar& b) { return broker_.on_bar(b); }},
@@ -213,6 +406,7 @@ StrategyService::StrategyService(Runtime& rt, strategy::MaCrossConfig cfg) : rt_
 void StrategyService::on_market(const natsio::Message& m) {
   rt_.count_in();
   auto r = decode_market(dec_, m);
+  if (!r && is_instrument_status(dec_, m)) return;
   if (!r) return rt_.dead_letter(m.subject, r.error(), m.data);
   const auto order = std::visit(overloaded{[&](const core::Quote& q) { return strategy_.on_quote(q); },
                                            [&](const core::Trade& t) { return strategy_.on_trade(t); },
@@ -248,6 +442,7 @@ void ReporterService::maybe_publish_metrics(core::TimestampNs ts) {
 void ReporterService::on_market(const natsio::Message& m) {
   rt_.count_in();
   auto r = decode_market(dec_, m);
+  if (!r && is_instrument_status(dec_, m)) return;
   if (!r) return rt_.dead_letter(m.subject, r.error(), m.data);
   std::lock_guard lock(mu_);
   std::visit(overloaded{[&](const core::Quote& q) { portfolio_.on_quote(q); },

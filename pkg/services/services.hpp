@@ -31,30 +31,78 @@ namespace services {
 /// symbol matches the subject's last token.
 core::Result<core::MarketData> decode_market(codec::Decoder& dec, const natsio::Message& m);
 
+/// True if a market.data message that decode_market refused is a valid
+/// instrument_status (workers other than execution take no action on it, and it
+/// is not bad input). Called on the error path only, so quotes pay nothing.
+bool is_instrument_status(codec::Decoder& dec, const natsio::Message& m);
+
 /// risk-state: pre-trade checks on trading.orders, forwards approved commands
 /// to trading.orders.approved, answers denials with an execution_report on
-/// trading.executions, applies risk.management commands and publishes risk.state.
+/// trading.executions, applies risk.management commands (trading_state.set,
+/// risk.policy.set) and publishes risk.state (state changes and risk.policy).
+///
+/// State from events: the constructor subscribes first (messages that arrive
+/// meanwhile wait in a buffer), then rebuilds the engine from the recorded
+/// history (store, then stream; read_history): market data (marks), approved
+/// orders and replaces (open orders, rate windows, decided ids), execution
+/// reports (positions, P&L, closed orders, its own denials), risk.state events
+/// (the state and its latches, restored as recorded, not re-derived),
+/// risk.policy events and risk.management commands. Orders in the log that no
+/// decision follows (sent while risk-state was down, or in flight when it died)
+/// are decided then, in log order. Buffered messages that the history already
+/// held are dropped (same subject and bytes among the history's newest events);
+/// the rest are handled live, in arrival order.
+///
+/// Policy at start: the configured policy, unless the policy recorded by the
+/// previous start-up equals it, in which case the policy in force before the
+/// restart (run-time updates included) is kept ("restored").
 class RiskService {
  public:
-  /// Precondition: risk::validate(policy) found nothing wrong.
-  RiskService(Runtime& rt, risk::RiskPolicy policy);
-  /// Publishes the initial risk.state (source "startup").
-  void announce();
+  /// `store` may be nullptr (history from the stream alone). Throws
+  /// natsio::NatsError if a subscription or the stream read fails.
+  /// Precondition: risk::validate(configured) found nothing wrong.
+  RiskService(Runtime& rt, risk::RiskPolicy configured, eventstore::EventStore* store, std::string stream);
+  const HistoryStats& history() const noexcept { return history_; }
+  /// Orders from the log decided at start (no decision had been recorded).
+  std::int64_t decided_late() const noexcept { return decided_late_; }
 
  private:
+  struct Buffered {
+    std::string subject, data, reply;
+  };
+  using HandlerFn = void (RiskService::*)(const natsio::Message&);
+  void deliver(const natsio::Message& m, HandlerFn fn);
+  void replay(const LogEvent& ev);
+  void settle_policy(const risk::RiskPolicy& configured);
+  void decide_pending();
+  void drain_buffer();
   void on_order(const natsio::Message& m);
   void on_market(const natsio::Message& m);
   void on_execution(const natsio::Message& m);
   void on_command(const natsio::Message& m);
+  void publish_policy(std::string reason, std::string source, core::TimestampNs ts);
   /// Time for an order or command typed without ts_event: the latest market
   /// event time seen, so one typed during a replay of 2014 lives in 2014; the
   /// wall clock only before any market data.
   core::TimestampNs ingress_time() const;
   void publish_transitions();
+  void pending_add(std::string key, std::uint64_t seq, std::string_view data);
+  void pending_remove(const std::string& key);
+
   Runtime& rt_;
   codec::Decoder dec_;
   risk::RiskEngine engine_;
   core::TimestampNs market_ts_ = 0;  ///< latest market event time seen (stamps hand-typed orders)
+  std::mutex mu_;                    ///< guards live_ and buffer_ (delivery thread vs start-up)
+  bool live_ = false;
+  std::vector<Buffered> buffer_;
+  std::uint64_t overlap_after_ = 0;             ///< history events after this sequence may also be buffered
+  std::map<std::string, std::int64_t> overlap_;  ///< subject + '\n' + bytes of those events -> count
+  std::map<std::uint64_t, std::string> pending_;                 ///< undecided orders: seq -> JSON
+  std::map<std::string, std::vector<std::uint64_t>> pending_by_key_;  ///< "S:<id>" / "C:<id>" / "R:<id>" -> seqs
+  std::optional<core::RiskPolicyChanged> last_startup_policy_;  ///< newest recorded risk.policy of source startup
+  HistoryStats history_;
+  std::int64_t decided_late_ = 0;
   std::vector<std::unique_ptr<natsio::Subscription>> subs_;
 };
 
@@ -84,6 +132,7 @@ class ExecutionService {
   Runtime& rt_;
   codec::Decoder dec_;
   matching::PaperBroker broker_;
+  core::TimestampNs market_ts_ = 0;  ///< latest market event time (stamps a hand-typed instrument_status)
   bool replaying_ = true;
   /// While replaying: reports produced but not (yet) seen in the log, by exec_id,
   /// with their encoding; `pending_order_` keeps production order.

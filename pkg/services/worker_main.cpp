@@ -25,4 +25,14 @@ std::optional<config::Settings> load_settings(const std::string& program, const 
   return s;
 }
 
+std::unique_ptr<eventstore::PgStore> open_history_store(const config::Settings& s, const std::string& worker) {
+  if (s.get("database_url").empty()) return nullptr;
+  try {
+    return std::make_unique<eventstore::PgStore>(s.get("database_url"));
+  } catch (const eventstore::StoreUnavailable& e) {
+    fmt::print(stderr, "{}: event store unavailable, rebuilding from the stream alone: {}\n", worker, e.what());
+    return nullptr;
+  }
+}
+
 }  // namespace services

@@ -8,7 +8,10 @@
 #include <string>
 #include <vector>
 
+#include <memory>
+
 #include "config/config.hpp"
+#include "eventstore/event_store.hpp"
 
 namespace services {
 
@@ -19,5 +22,12 @@ namespace services {
 std::optional<config::Settings> load_settings(const std::string& program, const std::string& summary,
                                               std::vector<config::Option> extra, int argc, char** argv,
                                               const std::function<void(const config::Settings&)>& validate = {});
+
+/// The event store a worker rebuilds its state from at start: a PgStore on the
+/// `database_url` setting, or nullptr when that is empty or the store cannot be
+/// reached (said on stderr; the worker then rebuilds from the stream alone).
+/// Throws std::runtime_error for failures other than unavailability (e.g. a
+/// schema from a newer binary).
+std::unique_ptr<eventstore::PgStore> open_history_store(const config::Settings& s, const std::string& worker);
 
 }  // namespace services

@@ -43,9 +43,21 @@ void Stack::start(std::vector<std::string> workers) {
 }
 
 void Stack::restart(const std::string& name) {
+  auto count_ready = [](const std::string& log) {
+    std::size_t n = 0;
+    for (auto at = log.find(": ready"); at != std::string::npos; at = log.find(": ready", at + 1)) ++n;
+    return n;
+  };
+  const auto before = workers_[name] ? count_ready(workers_[name]->log()) : 0;
   workers_[name].reset();
   workers_[name] = std::make_unique<testsupport::Process>(std::vector<std::string>{bin(name)}, env_,
                                                           dir_ + "/" + name + ".log");
+  // The killed instance's last heartbeat still counts as alive for a moment: wait
+  // for the NEW instance's "ready" line (it rebuilds its state first).
+  for (int i = 0; i < 600 && count_ready(workers_[name]->log()) <= before; ++i) {
+    if (!workers_[name]->running()) throw std::runtime_error(name + " exited after restart: " + workers_[name]->log());
+    usleep(50'000);
+  }
   std::string out;
   if (run({bin("traderctl"), "wait-ready", "--timeout-s", "30", name}, &out) != 0)
     throw std::runtime_error(name + " not ready after restart: " + out + "\n" + workers_[name]->log());
