@@ -139,7 +139,9 @@ class Decoder {
   /// orig_client_order_id) and orig_client_order_id; quantity and prices are optional
   /// and positive.
   core::Result<core::OrderCommand> decode_order_command(std::string_view json);
-  /// trading.executions: type execution_report.
+  /// trading.executions: type execution_report. `symbol` must be a valid symbol,
+  /// except "" on a cancel_rejected (the venue's answer to a cancel or replace of an
+  /// order it does not know carries no symbol).
   core::Result<core::ExecutionReport> decode_execution_report(std::string_view json);
   /// risk.state: type risk.state.
   core::Result<core::RiskStateChanged> decode_risk_state(std::string_view json);

@@ -496,7 +496,8 @@ struct ExecutionReportBuilder {
     if (k == "exec_id") return seen.required(1, read_string(v, k, m.exec_id));
     if (k == "exec_type") return seen.required(2, read_exec_type(v, k, m.exec_type));
     if (k == "order_status") return seen.required(3, read_order_status(v, k, m.order_status));
-    if (k == "symbol") return seen.required(4, read_symbol(v, k, m.symbol));
+    // "" is allowed on a cancel_rejected for an order the venue does not know (checked in finish).
+    if (k == "symbol") return seen.required(4, read_string(v, k, m.symbol));
     if (k == "side") return seen.required(5, read_side(v, k, m.side));
     if (k == "order_type") return seen.required(6, read_order_type(v, k, m.order_type));
     if (k == "quantity") return seen.required(7, read_decimal(v, k, m.quantity));
@@ -516,7 +517,14 @@ struct ExecutionReportBuilder {
     if (k == "commission") return read_opt_decimal(v, k, m.commission);
     return {};
   }
-  Err finish() { return seen.check(kRequired); }
+  Err finish() {
+    if (auto e = seen.check(kRequired)) return e;
+    const bool unknown_order = m.symbol.empty() && m.exec_type == core::ExecType::cancel_rejected;
+    if (!unknown_order && !subjects::is_valid_symbol(m.symbol)) {
+      return make("symbol", fmt::format("must be 1-64 characters from A-Z a-z 0-9 _ -, got {}", shown(m.symbol)));
+    }
+    return {};
+  }
 };
 
 struct RiskStateBuilder {

@@ -50,6 +50,7 @@ int main(int argc, char** argv) try {
   write(dir, "execution_report-denied", encode(samples::exec_denied()));
   write(dir, "execution_report-replaced", encode(samples::exec_replaced()));
   write(dir, "execution_report-commission", encode(samples::exec_fill_commission()));
+  write(dir, "execution_report-cancel-rejected-unknown", encode(samples::exec_cancel_rejected_unknown()));
   write(dir, "risk.state", encode(samples::risk_state()));
   write(dir, "trading_state.set", encode(samples::set_state()));
   write(dir, "risk.policy.set", encode(samples::set_policy()));
@@ -65,7 +66,7 @@ int main(int argc, char** argv) try {
   write(dir, "dead_letter", encode(samples::dead_letter()));
   write(dir, "ops.status", encode(samples::ops_status()));
   write(dir, "ops.status-empty", encode(core::OpsStatus{.ts = 1}));
-  std::printf("codec_dump: wrote 32 documents to %s\n", dir.c_str());
+  std::printf("codec_dump: wrote 33 documents to %s\n", dir.c_str());
   return 0;
 } catch (const std::exception& e) {
   std::fprintf(stderr, "codec_dump: %s\n", e.what());

@@ -111,6 +111,7 @@ TEST_CASE("execution reports survive encode then decode unchanged", "[codec][rou
   check_round_trip(samples::exec_denied(), &codec::Decoder::decode_execution_report);
   check_round_trip(samples::exec_replaced(), &codec::Decoder::decode_execution_report);
   check_round_trip(samples::exec_fill_commission(), &codec::Decoder::decode_execution_report);
+  check_round_trip(samples::exec_cancel_rejected_unknown(), &codec::Decoder::decode_execution_report);
   CHECK(codec::encode(samples::exec_fill_commission()).find(R"(,"commission":"2.77396"})") != std::string::npos);
 }
 
@@ -640,6 +641,8 @@ const Bad kBad[] = {
     {On::market_data, R"({"type":"bar","symbol":"GBPUSD","open":"1","high":"1","low":"1","ts_event":1})", "close", "is required"},
     {On::market_data, R"({"type":"bar","symbol":"GBPUSD","open":"1","high":"1","low":"1","close":"1","price_type":"last","ts_event":1})", "price_type", "must be one of trade|bid|ask|mid"},
     {On::executions, R"({"type":"execution_report","client_order_id":"m1"})", "exec_id", "is required"},
+    {On::executions, R"({"type":"execution_report","client_order_id":"m1","exec_id":"m1-1","exec_type":"fill","order_status":"filled","symbol":"","side":"buy","order_type":"market","quantity":"1","last_qty":"1","last_px":"1","cum_qty":"1","leaves_qty":"0","avg_px":"1","ts_event":1})", "symbol", R"(must be 1-64 characters from A-Z a-z 0-9 _ -, got "")"},
+    {On::executions, R"({"type":"execution_report","client_order_id":"m1","exec_id":"m1-1","exec_type":"cancel_rejected","order_status":"rejected","symbol":"EUR/USD","side":"buy","order_type":"market","quantity":"0","last_qty":"0","last_px":"0","cum_qty":"0","leaves_qty":"0","avg_px":"0","ts_event":1})", "symbol", R"(got "EUR/USD")"},
     {On::risk_state, R"({"type":"risk.state","trading_state":"paused","previous_state":"active","ts_event":1})", "trading_state", R"(must be one of active|reducing|halted, got "paused")"},
     {On::risk_management, R"({"type":"trading_state.set","reason":"x"})", "trading_state", "is required"},
     {On::risk_management, R"({"type":"trading_state.set","trading_state":"halt"})", "trading_state", R"(got "halt")"},

@@ -97,6 +97,11 @@ inline core::ExecutionReport exec_replaced() {
           .avg_px = dec("1.38499"), .ts_event = 1399334402130000000, .stop_price = dec("1.39"),
           .expire_time = 1399420800000000000, .orig_client_order_id = "manual-2"};
 }
+/// The venue's answer to a cancel of an order it does not know: no symbol.
+inline core::ExecutionReport exec_cancel_rejected_unknown() {
+  return {.client_order_id = "nope", .exec_id = "nope-1", .exec_type = core::ExecType::cancel_rejected,
+          .order_status = core::OrderStatus::rejected, .text = "unknown client_order_id", .ts_event = 5};
+}
 inline core::ExecutionReport exec_fill_commission() {
   auto r = exec_fill();
   r.commission = dec("2.77396");

@@ -166,6 +166,7 @@ const mustReject = [
   ["quote", { type: "quote", symbol: "EURUSD", bid: "1", ask: "1" }, "missing ts_event"],
   ["quote", { type: "trade", symbol: "EURUSD", bid: "1", ask: "1", ts_event: 1 }, "wrong type"],
   ["quote", { type: "quote", symbol: "EURUSD", bid: "1", ask: "1", ts_event: 1, bid_size: null }, "null for an optional field"],
+  ["execution_report", { type: "execution_report", client_order_id: "m1", exec_id: "m1-1", exec_type: "fill", order_status: "filled", symbol: "", side: "buy", order_type: "market", quantity: "1", last_qty: "1", last_px: "1", cum_qty: "1", leaves_qty: "0", avg_px: "1", ts_event: 1 }, "an empty symbol on a fill"],
   // risk policies: null only where a limit can be off, known keys only, values > 0
   ["risk.policy.set", { type: "risk.policy.set", reason: "x" }, "neither defaults nor per_symbol"],
   ["risk.policy.set", { type: "risk.policy.set", defaults: { max_postion: "1" } }, "a typo in a limit name"],
