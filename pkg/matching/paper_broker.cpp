@@ -136,7 +136,7 @@ core::ExecutionReport PaperBroker::fill(Order& ord, core::Quantity qty, core::Pr
 }
 
 bool PaperBroker::work(Order& ord, Book& book, core::TimestampNs ts, std::vector<core::ExecutionReport>& out,
-                       bool resting, std::optional<core::Price> from) {
+                       bool resting, std::optional<core::Price> from, bool maker_at_limit) {
   const auto& o = ord.submit;
   const bool buy = o.side == core::Side::buy;
   const auto touch = book.top.touch(o.side);
@@ -172,6 +172,8 @@ bool PaperBroker::work(Order& ord, Book& book, core::TimestampNs ts, std::vector
         px = lim;  // the path crossed the limit
       }
       at_limit = px && (buy ? min(*start, *touch) : max(*start, *touch)) == lim;
+      // Bars: a limit that was resting fills at its limit, never better (a gap in its favour included).
+      if (px && maker_at_limit && resting && was_triggered) px = lim;
     }
   }
   if (px) {
@@ -429,7 +431,15 @@ std::vector<core::ExecutionReport> PaperBroker::on_replace(const core::OrderRepl
                                                               !orders_.contains(rq.orig_client_order_id)) {
     symbol = r->second;  // replacing the new id of a replace still in flight: follow it
     if (orders_.contains(rq.client_order_id) || reserved_.contains(rq.client_order_id)) {
-      (void)replace_refused(rq, ts, false, out);
+      core::ExecutionReport rej;  // the order it names is not at the market yet: no order fields
+      rej.client_order_id = rq.client_order_id;
+      rej.exec_id = next_exec_id(rq.client_order_id);
+      rej.exec_type = core::ExecType::cancel_rejected;
+      rej.order_status = core::OrderStatus::rejected;
+      rej.orig_client_order_id = rq.orig_client_order_id;
+      rej.text = std::string(kTextDuplicate);
+      rej.ts_event = ts;
+      out.push_back(std::move(rej));
       return out;
     }
   } else {
@@ -511,7 +521,9 @@ void PaperBroker::match(Book& book, core::TimestampNs ts, const Step& step, std:
     }
     const bool buy = o.side == core::Side::buy;
     bool working = true;
-    if (buy ? step.buys : step.sells) working = work(ord, book, ts, out, /*resting=*/true, buy ? step.ask_from : step.bid_from);
+    if (buy ? step.buys : step.sells) {
+      working = work(ord, book, ts, out, /*resting=*/true, buy ? step.ask_from : step.bid_from, step.bar);
+    }
     // A print at or through a working limit on a quoted symbol fills it at the limit.
     if (working && step.print && book.top.has_quote && ord.triggered && has_limit(o.order_type) &&
         (!print_left || print_left->is_positive())) {
@@ -575,7 +587,7 @@ std::vector<core::ExecutionReport> PaperBroker::on_bar(const core::Bar& b) {
       book.bid_left.reset();
       book.ask_left.reset();
     }
-    Step step{.expire = i == 0};
+    Step step{.expire = i == 0, .bar = true};
     if (i == 0) {
       // Commands due by the bar's end reach the market during the bar: at its open.
       deliver(b.symbol, b.ts_event, out);

@@ -129,7 +129,7 @@ TEST_CASE("a limit exactly at the bar's extreme is a touch: prob_fill_on_limit d
   }
 }
 
-TEST_CASE("a gap at the open fills at the open, like a quote: limits with price improvement, stops worse",
+TEST_CASE("a gap at the open: a stop fills at the open (worse), a resting limit at its limit (never better)",
           "[matching][bars]") {
   auto broker = at_100();
   (void)broker.on_submit(order("lim", Side::buy, OrderType::limit, "99"), kDay0 + kMin);
@@ -137,9 +137,13 @@ TEST_CASE("a gap at the open fills at the open, like a quote: limits with price 
   const auto out = broker.on_bar(ohlc("97", "98", "96", "97.5", kDay0 + 2 * kMin));
   REQUIRE(out.size() == 2);
   CHECK(out[0].client_order_id == "lim");
-  CHECK(out[0].last_px == dec("97"));
+  CHECK(out[0].last_px == dec("99"));
   CHECK(out[1].client_order_id == "stop");
   CHECK(out[1].last_px == dec("97"));
+  // An order that arrives marketable takes the standing price, as on a quote.
+  const auto taker = broker.on_submit(order("t", Side::buy, OrderType::limit, "98"), kDay0 + 2 * kMin);
+  REQUIRE(taker.size() == 2);
+  CHECK(taker[1].last_px == dec("97.5"));  // the standing close
 }
 
 TEST_CASE("a stop the path crosses triggers at the first point that reaches it and fills at its stop price",
@@ -290,13 +294,14 @@ TEST_CASE("a year of MSFT daily bars: limits fill at their price inside each bar
       REQUIRE((r.exec_type == ExecType::fill || r.exec_type == ExecType::expired));
       if (r.exec_type != ExecType::fill) continue;
       ++fills;
-      // Every fill price is one the bar traded at (inside [low, high]) or, on a gap,
-      // the open; limits never fill worse than their limit.
-      CHECK(r.last_px >= b.low);
-      CHECK(r.last_px <= b.high);
+      // Stops fill at a price the bar traded at (inside [low, high]): their stop, or
+      // the open on a gap.
+      if (r.order_type == OrderType::stop) {
+        CHECK(r.last_px >= b.low);
+        CHECK(r.last_px <= b.high);
+      }
       if (r.order_type == OrderType::limit) {
-        CHECK((r.side == Side::buy ? r.last_px <= *r.limit_price : r.last_px >= *r.limit_price));
-        if (r.last_px != b.open) CHECK(r.last_px == *r.limit_price);
+        CHECK(r.last_px == *r.limit_price);  // resting limits fill at their limit, gap or not
       } else {
         ++stop_fills;
         if (r.last_px != b.open) CHECK(r.last_px == *r.stop_price);

@@ -342,6 +342,12 @@ TEST_CASE("a replace reaches the market after latency; the order can fill meanwh
     CHECK(broker.on_replace({.client_order_id = "c", .orig_client_order_id = "b", .quantity = dec("30")},
                             kDay0 + 2 * kSec)
               .empty());
+    const auto dup = broker.on_replace({.client_order_id = "a", .orig_client_order_id = "b", .quantity = dec("40")},
+                                       kDay0 + 2 * kSec);
+    REQUIRE(dup.size() == 1);
+    CHECK(dup[0].exec_type == ExecType::cancel_rejected);
+    CHECK(dup[0].text == "duplicate client_order_id");
+    CHECK(dup[0].orig_client_order_id == std::optional<std::string>("b"));
     const auto out = broker.on_quote(quote("EURUSD", "1.00", "1.01", kDay0 + 3 * kSec));
     CHECK(types(out) == std::vector{ExecType::replaced, ExecType::replaced});
     CHECK(out[1].client_order_id == "c");
