@@ -41,7 +41,7 @@
 ///
 /// Errors: no member throws except std::bad_alloc; Decimal overflow aborts.
 /// Memory: one entry per symbol, per client_order_id seen (kept for the duplicate
-/// check: about 200 bytes each) and per order approved within the rate window of
+/// check: a few hundred bytes each, never dropped) and per order approved within the rate window of
 /// each strategy.
 /// Thread-safety: none. One owner thread calls every member (single writer).
 #pragma once
@@ -300,7 +300,7 @@ class RiskEngine {
   std::optional<core::Price> reference_price(const core::OrderSubmit& o) const;
   /// Orders approved and not yet terminal (nor replaced: the new id counts instead).
   std::int64_t open_orders() const;
-  /// Their client_order_ids, sorted.
+  /// Their client_order_ids, sorted. O(ids seen): for diagnostics and tests.
   std::vector<std::string> open_order_ids() const;
   /// What the engine knows about `client_order_id`, or nullopt if it never saw it or
   /// knows no terms for it (a replace not yet confirmed by a `replaced` report).
