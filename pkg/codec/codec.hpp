@@ -179,6 +179,7 @@ class Decoder {
   /// reason optional (""), ts_event optional (0 = stamp at ingress).
   core::Result<core::InstrumentStatus> decode_instrument_status(std::string_view json);
   /// performance.metrics / reports.performance: either type; sets final_report.
+  /// `commission` (total and per position) is optional on input: absent = 0.
   core::Result<core::PerformanceReport> decode_performance(std::string_view json);
   /// ops.heartbeat.<worker>: type heartbeat.
   core::Result<core::Heartbeat> decode_heartbeat(std::string_view json);

@@ -808,6 +808,7 @@ struct PositionBuilder {
     if (k == "unrealized_pnl") return seen.required(5, read_decimal(v, k, m.unrealized_pnl));
     if (k == "bought_qty") return seen.required(6, read_decimal(v, k, m.bought_qty));
     if (k == "sold_qty") return seen.required(7, read_decimal(v, k, m.sold_qty));
+    if (k == "commission") return read_decimal(v, k, m.commission);  // absent (recorded before it existed) = 0
     return {};
   }
   Err finish() { return seen.check(kRequired); }
@@ -831,6 +832,7 @@ struct PerformanceBuilder {
     if (k == "orders") return seen.required(7, read_count(v, k, m.orders));
     if (k == "orders_denied") return seen.required(8, read_count(v, k, m.orders_denied));
     if (k == "orders_rejected") return seen.required(9, read_count(v, k, m.orders_rejected));
+    if (k == "commission") return read_decimal(v, k, m.commission);  // absent (recorded before it existed) = 0
     if (k == "positions") return seen.required(10, read_object_array<PositionBuilder>(v, k, m.positions));
     if (k == "ts_event") return seen.required(11, read_ts(v, k, m.ts_event));
     return {};

@@ -459,6 +459,7 @@ void encode_into(std::string& out, const core::PerformanceReport& m) {
   w.dec("peak_pnl", m.peak_pnl);
   w.dec("max_drawdown", m.max_drawdown);
   w.dec("gross_notional_traded", m.gross_notional_traded);
+  w.dec("commission", m.commission);
   w.integer("fills", m.fills);
   w.integer("orders", m.orders);
   w.integer("orders_denied", m.orders_denied);
@@ -470,6 +471,7 @@ void encode_into(std::string& out, const core::PerformanceReport& m) {
     p.dec("mark_px", s.mark_px);
     p.dec("realized_pnl", s.realized_pnl);
     p.dec("unrealized_pnl", s.unrealized_pnl);
+    p.dec("commission", s.commission);
     p.dec("bought_qty", s.bought_qty);
     p.dec("sold_qty", s.sold_qty);
   });

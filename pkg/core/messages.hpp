@@ -209,6 +209,7 @@ struct PositionSnapshot {
   Money unrealized_pnl;
   Quantity bought_qty;
   Quantity sold_qty;
+  Money commission;                    ///< paid on this symbol's fills (already deducted from realized_pnl)
   friend bool operator==(const PositionSnapshot&, const PositionSnapshot&) = default;
 };
 
@@ -230,6 +231,7 @@ struct PerformanceReport {
   std::int64_t orders_denied = 0;
   std::int64_t orders_rejected = 0;
   TimestampNs ts_event = 0;            ///< event time of the latest input
+  Money commission;                    ///< paid in total (already deducted from realized_pnl)
   friend bool operator==(const PerformanceReport&, const PerformanceReport&) = default;
 };
 

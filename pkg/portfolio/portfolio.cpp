@@ -153,7 +153,8 @@ core::PerformanceReport Portfolio::snapshot(bool final_report) const {
                                                    .realized_pnl = p.realized_pnl,
                                                    .unrealized_pnl = p.unrealized_pnl,
                                                    .bought_qty = p.bought_qty,
-                                                   .sold_qty = p.sold_qty});
+                                                   .sold_qty = p.sold_qty,
+                                                   .commission = p.commission});
   }
   rep.realized_pnl = realized_total_;
   rep.unrealized_pnl = unrealized_total_;
@@ -166,6 +167,7 @@ core::PerformanceReport Portfolio::snapshot(bool final_report) const {
   rep.orders_denied = orders_denied_;
   rep.orders_rejected = orders_rejected_;
   rep.ts_event = ts_event_;
+  rep.commission = commission_total_;
   return rep;
 }
 

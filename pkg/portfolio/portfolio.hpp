@@ -83,8 +83,8 @@ class Portfolio {
   void on_bar(const core::Bar& b);
 
   /// Current report: positions sorted by symbol (every symbol that has had a fill,
-  /// flat ones included), totals, peak_pnl, max_drawdown, counters, ts_event = the
-  /// latest ts_event seen. `final_report` only selects the message type. O(symbols).
+  /// flat ones included), totals, commissions, peak_pnl, max_drawdown, counters,
+  /// ts_event = the latest ts_event seen. `final_report` only selects the message type. O(symbols).
   core::PerformanceReport snapshot(bool final_report) const;
 
   /// Signed quantity of `symbol` (0 if unknown).

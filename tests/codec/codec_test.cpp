@@ -158,6 +158,21 @@ TEST_CASE("performance metrics and the final report keep their type through a ro
   CHECK(codec::encode(samples::performance(false)).rfind(R"({"type":"performance.metrics","v":1,)", 0) == 0);
   CHECK(codec::encode(samples::performance(true)).rfind(R"({"type":"performance.report","v":1,)", 0) == 0);
   CHECK(codec::encode(samples::performance_empty()).find(R"("positions":[])") != std::string::npos);
+  CHECK(codec::encode(samples::performance(true)).find(R"("gross_notional_traded":"356208","commission":"2.5",)") !=
+        std::string::npos);
+  CHECK(codec::encode(samples::performance(true)).find(R"("unrealized_pnl":"-7","commission":"1",)") !=
+        std::string::npos);
+}
+
+TEST_CASE("performance messages recorded before commissions existed decode with commission 0", "[codec][decode]") {
+  auto r = codec::decode_performance(
+      R"({"type":"performance.report","realized_pnl":"24","unrealized_pnl":"0","total_pnl":"24","peak_pnl":"24",)"
+      R"("max_drawdown":"0","gross_notional_traded":"10","fills":1,"orders":1,"orders_denied":0,"orders_rejected":0,)"
+      R"("positions":[{"symbol":"EURUSD","quantity":"0","avg_px":"0","mark_px":"1","realized_pnl":"24",)"
+      R"("unrealized_pnl":"0","bought_qty":"5","sold_qty":"5"}],"ts_event":1})");
+  REQUIRE(r.ok());
+  CHECK(r->commission.is_zero());
+  CHECK(r->positions.at(0).commission.is_zero());
 }
 
 // ---- risk policies and instrument status ------------------------------------------------------
@@ -652,6 +667,8 @@ const Bad kBad[] = {
     {On::performance, R"({"type":"performance.report","positions":[{"symbol":"EURUSD","quantity":"1","avg_px":"1","mark_px":"x"}]})", "positions[0].mark_px", R"(got "x")"},
     {On::performance, R"({"type":"performance.report","positions":[{"symbol":"EURUSD","quantity":"1","avg_px":"1","mark_px":"1","realized_pnl":"0","unrealized_pnl":"0","bought_qty":"1","sold_qty":"0"},{"symbol":"GBPUSD"}]})", "positions[1].quantity", "is required"},
     {On::performance, R"({"type":"performance.report","positions":[3]})", "positions[0]", "must be an object, got 3"},
+    {On::performance, R"({"type":"performance.report","commission":"lots"})", "commission", R"(got "lots")"},
+    {On::performance, R"({"type":"performance.report","positions":[{"commission":true}]})", "positions[0].commission", "must be a decimal string or number, got true"},
     {On::heartbeat, R"({"type":"heartbeat","worker":"feed","instance":"h:1","status":"ok"})", "ts", "is required"},
     {On::heartbeat, R"({"type":"heartbeat","worker":"feed","instance":"h:1","status":"ok","msgs_in":"many","ts":1})", "msgs_in", R"(must be an integer, got "many")"},
     {On::dead_letter, R"({"type":"dead_letter","worker":"feed","ts":1})", "error", "is required"},

@@ -150,15 +150,16 @@ inline core::PerformanceReport performance(bool final_report) {
   r.positions = {
       {.symbol = "EURUSD", .quantity = dec("0"), .avg_px = dec("0"), .mark_px = dec("1.387485"),
        .realized_pnl = dec("24"), .unrealized_pnl = dec("0"), .bought_qty = dec("100000"),
-       .sold_qty = dec("100000")},
+       .sold_qty = dec("100000"), .commission = dec("1.5")},
       {.symbol = "GBPUSD", .quantity = dec("-50000"), .avg_px = dec("1.57576"), .mark_px = dec("1.5759"),
-       .realized_pnl = dec("0"), .unrealized_pnl = dec("-7"), .bought_qty = dec("0"),
-       .sold_qty = dec("50000")}};
-  r.realized_pnl = dec("24");
+       .realized_pnl = dec("-1"), .unrealized_pnl = dec("-7"), .bought_qty = dec("0"),
+       .sold_qty = dec("50000"), .commission = dec("1")}};
+  r.realized_pnl = dec("23");
   r.unrealized_pnl = dec("-7");
-  r.total_pnl = dec("17");
+  r.total_pnl = dec("16");
   r.peak_pnl = dec("50.5");
-  r.max_drawdown = dec("33.5");
+  r.max_drawdown = dec("34.5");
+  r.commission = dec("2.5");
   r.gross_notional_traded = dec("356208");
   r.fills = 3;
   r.orders = 4;

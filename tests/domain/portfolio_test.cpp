@@ -270,6 +270,8 @@ TEST_CASE("commissions are deducted from realized P&L, opening fills included", 
   CHECK(s.gross_notional_traded == dec("277555"));  // 138755 + 138800: commissions are not traded notional
   CHECK(p.commission() == dec("13.87775"));
   CHECK(p.commission("EURUSD") == dec("13.87775"));
+  CHECK(s.commission == dec("13.87775"));
+  CHECK(s.positions[0].commission == dec("13.87775"));
   CHECK(p.commission("IBM").is_zero());
 }
 
@@ -302,6 +304,9 @@ TEST_CASE("commissions on partial fills, a flip and a rebate, per symbol and in 
   CHECK(p.commission() == dec("3.5159"));
   CHECK(s.realized_pnl == dec("99.4841"));
   CHECK(s.realized_pnl == ibm.realized_pnl + btc.realized_pnl);
+  CHECK(ibm.commission == dec("4"));
+  CHECK(btc.commission == dec("-0.4841"));
+  CHECK(s.commission == dec("3.5159"));
   // Cash identity: total = cash flow of the fills - commissions + position x mark.
   const core::Money cash = -mul(dec("120"), dec("182.10")) - mul(dec("180"), dec("182.20")) +
                            mul(dec("500"), dec("182.50")) + mul(dec("0.5"), dec("9682")) -
