@@ -173,9 +173,12 @@ struct SetTradingState {
   friend bool operator==(const SetTradingState&, const SetTradingState&) = default;
 };
 
-/// risk.management command `{"type":"risk.policy.set","policy":{...},"reason":"..."}`:
-/// replaces the whole risk policy at run time (pkg/risk validates it first; a bad
-/// policy is answered with the field and the problem and changes nothing).
+/// risk.management command `{"type":"risk.policy.set","defaults":{...},"per_symbol":{...},"reason":"..."}`:
+/// on the wire a PATCH of the policy in force (fields present change, null switches a
+/// limit off); codec::Decoder::decode_risk_management applies it to the current policy,
+/// so `policy` here is the full resulting policy. risk-state validates it
+/// (risk::validate); a bad policy is answered with the field and the problem and
+/// changes nothing.
 struct SetRiskPolicy {
   static constexpr std::string_view kType = "risk.policy.set";
   RiskPolicy policy;

@@ -150,7 +150,12 @@ void RiskService::replay(const LogEvent& ev) {
   } else if (ev.subject == subjects::kRiskState) {
     auto r = dec_.decode_risk_event(ev.data);
     if (!r) return;
-    std::visit(overloaded{[&](const core::RiskStateChanged& c) { engine_.restore(c); },
+    std::visit(overloaded{[&](const core::RiskStateChanged& c) {
+                            // A start-up announcement repeats the state in force; restoring
+                            // it would only rewrite the reason (and nest it at every restart).
+                            if (c.source == "startup" && c.trading_state == engine_.state()) return;
+                            engine_.restore(c);
+                          },
                           [&](const core::RiskPolicyChanged& p) {
                             if (!risk::validate(p.policy)) engine_.set_policy(p.policy);
                             if (p.source == "startup") last_startup_policy_ = p;
