@@ -22,8 +22,9 @@ enum class TimeInForce { day, gtc, ioc, fok, gtd };
 /// with OrdRejReason=99 "other"); `rejected` is the (paper) venue refusing it;
 /// `cancel_rejected` answers a cancel or replace that could not be done (FIX 35=9);
 /// `replaced` confirms a cancel/replace (reported on the NEW client_order_id);
-/// `pending_cancel` is reserved for venues that acknowledge a cancel before doing it
-/// (the paper broker cancels at once and never sends it).
+/// `pending_cancel` acknowledges a cancel before it is done: the paper broker sends it
+/// when it has latency (BrokerConfig::latency_ns > 0), then `canceled` once the cancel
+/// reaches the simulated market.
 enum class ExecType {
   new_, partial_fill, fill, canceled, rejected, denied, expired, cancel_rejected, replaced, pending_cancel
 };
