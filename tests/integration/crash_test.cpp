@@ -170,7 +170,6 @@ TEST_CASE("execution and risk-state killed mid-session lose no order, fill none 
     CHECK(filled[r.client_order_id] <= r.cum_qty);
     position = r.side == core::Side::buy ? position + r.last_qty : position - r.last_qty;
   }
-  REQUIRE_FALSE(position.is_zero());
 
   // 4. The reporter (never killed) holds the same position.
   natsio::Connection person({.url = stack.nats_url(), .name = "person"});
@@ -178,25 +177,26 @@ TEST_CASE("execution and risk-state killed mid-session lose no order, fill none 
              Catch::Contains(fmt::format(R"("symbol":"IBM","quantity":"{}")", position.to_string())));
 
   // 5. Risk-state's rebuilt position is the true one: with max_position set to
-  //    |position| by a run-time policy update, one more unit the same way is
-  //    denied, naming position + 1.
-  const auto abs_pos = abs(position);
+  //    |position| + 1 by a run-time policy update, 2 more units the same way are
+  //    denied, naming exactly position +/- 2 (works for a flat position too).
+  const auto one = core::Decimal::from_int(1), two = core::Decimal::from_int(2);
+  const auto limit = abs(position) + one;
   const auto update = person.request(
       "risk.management",
       fmt::format(R"({{"type":"risk.policy.set","defaults":{{"max_position":"{}"}},"reason":"cap at the position"}})",
-                  abs_pos.to_string()),
+                  limit.to_string()),
       5000);
   CHECK_THAT(update, Catch::Contains(R"("type":"risk.policy")") && Catch::Contains(R"("source":"manual")"));
-  const std::string same_side = position.is_negative() ? "sell" : "buy";
+  const bool short_pos = position.is_negative();
   const auto denied = person.request(
       "trading.orders",
-      fmt::format(R"({{"type":"order.submit","client_order_id":"after-1","symbol":"IBM","side":"{}","order_type":"market","quantity":"1"}})",
-                  same_side),
+      fmt::format(R"({{"type":"order.submit","client_order_id":"after-1","symbol":"IBM","side":"{}","order_type":"market","quantity":"2"}})",
+                  short_pos ? "sell" : "buy"),
       5000);
-  const auto plus_one = position.is_negative() ? position - core::Decimal::from_int(1) : position + core::Decimal::from_int(1);
+  const auto after = short_pos ? position - two : position + two;
   CHECK_THAT(denied, Catch::Contains(R"("exec_type":"denied")") &&
                          Catch::Contains(fmt::format("max_position: position after fill {} exceeds limit {}",
-                                                     plus_one.to_string(), abs_pos.to_string())));
+                                                     after.to_string(), limit.to_string())));
 }
 
 TEST_CASE("a halt and a run-time policy survive a risk-state SIGKILL", "[integration][crash]") {
