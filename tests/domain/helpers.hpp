@@ -86,7 +86,40 @@ inline core::ExecutionReport fill(std::string client_order_id, std::string symbo
                                .ts_event = ts};
 }
 
+/// The exec_types of a run of reports, in order (compared against a list in CHECKs).
+inline std::vector<core::ExecType> types(const std::vector<core::ExecutionReport>& out) {
+  std::vector<core::ExecType> t;
+  for (const auto& r : out) t.push_back(r.exec_type);
+  return t;
+}
+
+/// FIX quantity invariants on every report: cum_qty never above quantity,
+/// cum_qty + leaves_qty == quantity while live, leaves_qty == 0 once terminal.
+inline void check_quantities(const std::vector<core::ExecutionReport>& out) {
+  for (const auto& r : out) {
+    INFO(r.exec_id << " " << core::to_string(r.exec_type));
+    CHECK(r.cum_qty <= r.quantity);
+    if (core::is_terminal(r.order_status)) {
+      CHECK(r.leaves_qty.is_zero());
+    } else {
+      CHECK(r.cum_qty + r.leaves_qty == r.quantity);
+    }
+  }
+}
+
 }  // namespace domain_test
+
+/// Prints a list of exec_types in failed CHECKs as "[new fill ]".
+namespace Catch {
+template <>
+struct StringMaker<std::vector<core::ExecType>> {
+  static std::string convert(const std::vector<core::ExecType>& v) {
+    std::string s = "[";
+    for (auto e : v) s += std::string(core::to_string(e)) + " ";
+    return s + "]";
+  }
+};
+}  // namespace Catch
 
 namespace Catch {
 template <>

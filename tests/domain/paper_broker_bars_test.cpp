@@ -15,6 +15,7 @@ using core::OrderType;
 using core::PriceType;
 using core::Side;
 using core::TimeInForce;
+using domain_test::types;
 using domain_test::dec;
 using domain_test::kDay0;
 using domain_test::kSec;
@@ -39,12 +40,6 @@ core::OrderSubmit order(std::string id, Side side, OrderType type, std::optional
   return o;
 }
 
-std::vector<ExecType> types(const std::vector<core::ExecutionReport>& out) {
-  std::vector<ExecType> t;
-  for (const auto& r : out) t.push_back(r.exec_type);
-  return t;
-}
-
 std::vector<std::string> ids(const std::vector<core::ExecutionReport>& out) {
   std::vector<std::string> t;
   for (const auto& r : out) t.push_back(r.client_order_id);
@@ -59,17 +54,6 @@ matching::PaperBroker at_100(matching::BrokerConfig cfg = {}) {
 }
 
 }  // namespace
-
-namespace Catch {
-template <>
-struct StringMaker<std::vector<ExecType>> {
-  static std::string convert(const std::vector<ExecType>& v) {
-    std::string s = "[";
-    for (auto e : v) s += std::string(core::to_string(e)) + " ";
-    return s + "]";
-  }
-};
-}  // namespace Catch
 
 TEST_CASE("the bar path visits the extreme nearer the open first; on a tie the high", "[matching][bars]") {
   struct Case {

@@ -14,6 +14,7 @@ using core::OrderStatus;
 using core::OrderType;
 using core::Side;
 using core::TimeInForce;
+using domain_test::types;
 using domain_test::dec;
 using domain_test::kDay0;
 using domain_test::kSec;
@@ -37,24 +38,7 @@ matching::BrokerConfig slippage(std::string_view bps, bool tick) {
   return cfg;
 }
 
-std::vector<ExecType> types(const std::vector<core::ExecutionReport>& out) {
-  std::vector<ExecType> t;
-  for (const auto& r : out) t.push_back(r.exec_type);
-  return t;
-}
-
 }  // namespace
-
-namespace Catch {
-template <>
-struct StringMaker<std::vector<ExecType>> {
-  static std::string convert(const std::vector<ExecType>& v) {
-    std::string s = "[";
-    for (auto e : v) s += std::string(core::to_string(e)) + " ";
-    return s + "]";
-  }
-};
-}  // namespace Catch
 
 // ---- slippage -------------------------------------------------------------------------------
 

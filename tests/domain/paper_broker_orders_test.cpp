@@ -13,6 +13,8 @@ using core::OrderStatus;
 using core::OrderType;
 using core::Side;
 using core::TimeInForce;
+using domain_test::types;
+using domain_test::check_quantities;
 using domain_test::dec;
 using domain_test::kDay0;
 using domain_test::kSec;
@@ -62,37 +64,7 @@ const auto kAllTifs = {TimeInForce::day, TimeInForce::gtc, TimeInForce::ioc, Tim
 
 bool immediate(TimeInForce t) { return t == TimeInForce::ioc || t == TimeInForce::fok; }
 
-// cum + leaves == quantity while live, leaves == 0 once terminal, cum never above quantity.
-void check_quantities(const std::vector<core::ExecutionReport>& out) {
-  for (const auto& r : out) {
-    INFO(r.exec_id << " " << core::to_string(r.exec_type));
-    CHECK(r.cum_qty <= r.quantity);
-    if (core::is_terminal(r.order_status)) {
-      CHECK(r.leaves_qty.is_zero());
-    } else {
-      CHECK(r.cum_qty + r.leaves_qty == r.quantity);
-    }
-  }
-}
-
-std::vector<ExecType> types(const std::vector<core::ExecutionReport>& out) {
-  std::vector<ExecType> t;
-  for (const auto& r : out) t.push_back(r.exec_type);
-  return t;
-}
-
 }  // namespace
-
-namespace Catch {
-template <>
-struct StringMaker<std::vector<ExecType>> {
-  static std::string convert(const std::vector<ExecType>& v) {
-    std::string s = "[";
-    for (auto e : v) s += std::string(core::to_string(e)) + " ";
-    return s + "]";
-  }
-};
-}  // namespace Catch
 
 // ---- every order type x every time in force ----------------------------------------------
 

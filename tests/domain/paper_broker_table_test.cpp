@@ -15,6 +15,7 @@ using core::OrderStatus;
 using core::OrderType;
 using core::Side;
 using core::TimeInForce;
+using domain_test::types;
 using domain_test::dec;
 using domain_test::kDay0;
 using domain_test::kSec;
@@ -97,12 +98,6 @@ core::Quote later_quote(OrderType type, Scenario sc, core::TimestampNs ts) {
 /// A quote that reaches no buy order of the table (ask above every limit, below every stop).
 core::Quote idle_quote(core::TimestampNs ts) { return quote("EURUSD", "1.0299", "1.03", ts); }
 
-std::vector<ExecType> types(const std::vector<core::ExecutionReport>& out) {
-  std::vector<ExecType> t;
-  for (const auto& r : out) t.push_back(r.exec_type);
-  return t;
-}
-
 std::string_view name(Scenario s) {
   switch (s) {
     case Scenario::marketable: return "marketable";
@@ -114,17 +109,6 @@ std::string_view name(Scenario s) {
 }
 
 }  // namespace
-
-namespace Catch {
-template <>
-struct StringMaker<std::vector<ExecType>> {
-  static std::string convert(const std::vector<ExecType>& v) {
-    std::string s = "[";
-    for (auto e : v) s += std::string(core::to_string(e)) + " ";
-    return s + "]";
-  }
-};
-}  // namespace Catch
 
 TEST_CASE("every order type with every time in force, on arrival and on a later quote (table)",
           "[matching][order-types][table]") {
