@@ -210,7 +210,7 @@ class StreamReader {
   ~StreamReader();
   StreamReader(const StreamReader&) = delete;
   StreamReader& operator=(const StreamReader&) = delete;
-  /// The next message, or an empty JsMessage-less result after `timeout_ms`.
+  /// Waits up to `timeout_ms` for the next message.
   /// @return false on timeout; true and fills `out` (seq, subject, data valid
   ///         until the next call) otherwise.
   bool next(StreamMessage& out, std::int64_t timeout_ms);

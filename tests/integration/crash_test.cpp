@@ -20,20 +20,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-/// Waits up to 10 s for a message on `subject` whose text contains every needle.
-std::string wait_for(const itest::Tap& tap, const std::string& subject, std::vector<std::string> needles) {
-  for (int i = 0; i < 200; ++i) {
-    for (const auto& m : tap.messages()) {
-      if (m.subject != subject) continue;
-      bool all = true;
-      for (const auto& n : needles) all = all && m.data.find(n) != std::string::npos;
-      if (all) return m.data;
-    }
-    std::this_thread::sleep_for(50ms);
-  }
-  return {};
-}
-
 /// The first `n` quotes of the real IBM file (displayed sizes: orders fill partly).
 std::vector<core::Quote> ibm_quotes(std::size_t n) {
   std::vector<core::Quote> out;
@@ -227,7 +213,7 @@ TEST_CASE("a halt and a run-time policy survive a risk-state SIGKILL", "[integra
       5000);
   CHECK_THAT(denied, Catch::Contains(R"("exec_type":"denied")") && Catch::Contains("trading halted: desk halt"));
   // The restart announced the restored state and policy on risk.state.
-  CHECK_FALSE(wait_for(tap, "risk.state", {R"("source":"restored")", R"("max_order_qty":"5000")"}).empty());
+  CHECK_FALSE(tap.wait_for("risk.state", {R"("source":"restored")", R"("max_order_qty":"5000")"}).empty());
 
   person.request("risk.management", R"({"type":"resume","reason":"all clear"})", 5000);
   const auto too_big = person.request(

@@ -7,22 +7,6 @@
 
 #include "stack.hpp"
 
-namespace {
-
-using namespace std::chrono_literals;
-
-/// Waits up to 5 s for a message on `subject` whose text contains `needle`.
-std::string wait_for(const itest::Tap& tap, const std::string& subject, const std::string& needle) {
-  for (int i = 0; i < 100; ++i) {
-    for (const auto& m : tap.messages())
-      if (m.subject == subject && m.data.find(needle) != std::string::npos) return m.data;
-    std::this_thread::sleep_for(50ms);
-  }
-  return {};
-}
-
-}  // namespace
-
 TEST_CASE("a loss past the daily limit halts trading by itself and denies the next order",
           "[integration][risk][crisis]") {
   itest::nats_library();
@@ -36,18 +20,18 @@ TEST_CASE("a loss past the daily limit halts trading by itself and denies the ne
   person.flush();
   person.publish("trading.orders",
                  R"({"type":"order.submit","client_order_id":"c-1","symbol":"EURUSD","side":"buy","order_type":"market","quantity":1000})");
-  REQUIRE_FALSE(wait_for(tap, "trading.executions", R"("client_order_id":"c-1","exec_id":"c-1-2")").empty());
+  REQUIRE_FALSE(tap.wait_for("trading.executions", {R"("client_order_id":"c-1","exec_id":"c-1-2")"}).empty());
 
   // The market falls 0.1: long 1000 loses about 100 > 50.
   person.publish("market.data.EURUSD",
                  R"({"type":"quote","symbol":"EURUSD","bid":"1.28742","ask":"1.28755","ts_event":1399334460000000000})");
-  const auto halted = wait_for(tap, "risk.state", R"("source":"auto")");
+  const auto halted = tap.wait_for("risk.state", {R"("source":"auto")"});
   REQUIRE_FALSE(halted.empty());
   CHECK_THAT(halted, Catch::Contains(R"("trading_state":"halted")") && Catch::Contains("daily_loss_limit"));
 
   person.publish("trading.orders",
                  R"({"type":"order.submit","client_order_id":"c-2","symbol":"EURUSD","side":"buy","order_type":"market","quantity":10})");
-  const auto denied = wait_for(tap, "trading.executions", R"("client_order_id":"c-2")");
+  const auto denied = tap.wait_for("trading.executions", {R"("client_order_id":"c-2")"});
   CHECK_THAT(denied, Catch::Contains(R"("exec_type":"denied")") && Catch::Contains("trading halted: daily_loss_limit"));
 
   // A person resumes; the state change is manual and recorded.

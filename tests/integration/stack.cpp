@@ -88,6 +88,19 @@ Tap::Tap(const std::string& nats_url) : conn_({.url = nats_url, .name = "test-ta
   conn_.flush();
 }
 
+std::string Tap::wait_for(const std::string& subject, const std::vector<std::string>& needles) const {
+  for (int i = 0; i < 200; ++i) {
+    for (const auto& m : messages()) {
+      if (m.subject != subject) continue;
+      bool all = true;
+      for (const auto& n : needles) all = all && m.data.find(n) != std::string::npos;
+      if (all) return m.data;
+    }
+    usleep(50'000);
+  }
+  return {};
+}
+
 std::vector<Tap::Msg> Tap::messages() const {
   std::lock_guard lock(mu_);
   return msgs_;

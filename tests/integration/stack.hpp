@@ -59,6 +59,9 @@ class Tap {
   std::vector<Msg> messages() const;
   std::map<std::string, std::int64_t> count_by_subject() const;
   std::size_t size() const;
+  /// Waits up to 10 s for a message on `subject` whose text contains every needle;
+  /// returns it, or "" on timeout.
+  std::string wait_for(const std::string& subject, const std::vector<std::string>& needles) const;
 
  private:
   natsio::Connection conn_;
