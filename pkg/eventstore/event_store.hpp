@@ -45,6 +45,9 @@ struct NewEvent {
   std::optional<std::string> client_order_id;  ///< for reads by order, if the message has one
   std::optional<core::TimestampNs> ts_event;   ///< from the payload, if it has one
   std::string payload;                         ///< JSON text; must be valid JSON
+  /// The session the event belongs to (assigned by the recorder, see
+  /// schema/003_sessions.sql); nullopt outside any session.
+  std::optional<std::string> session_id;
 };
 
 /// An event as stored.
@@ -59,7 +62,32 @@ struct StoredEvent {
   /// key order and whitespace may differ from what was appended); MemoryStore
   /// returns the appended bytes.
   std::string payload;
+  std::optional<std::string> session_id;       ///< nullopt outside any session
   friend bool operator==(const StoredEvent&, const StoredEvent&) = default;
+};
+
+/// A filtered read: every set field must match; results ascend by position.
+/// Indexes: (session_id, position), (subject, position), (type, position),
+/// client_order_id, ts_event and (session_id, ts_event) — see schema/.
+struct EventQuery {
+  std::optional<std::string> session_id;
+  std::optional<std::string> subject;          ///< exact subject, e.g. "trading.executions"
+  std::optional<std::string> type;             ///< exact type, e.g. "execution_report"
+  std::optional<std::string> client_order_id;
+  std::optional<core::TimestampNs> ts_from;    ///< ts_event >= ts_from (events without ts_event never match)
+  std::optional<core::TimestampNs> ts_to;      ///< ts_event < ts_to
+  std::int64_t after_position = 0;             ///< page on: the last position already read
+  std::size_t limit = 10'000;
+};
+
+/// One session as the store holds it (events with that session_id).
+struct SessionSummary {
+  std::string session_id;
+  std::int64_t first_position = 0;             ///< of its first event (normally session.started)
+  std::int64_t last_position = 0;
+  std::int64_t events = 0;
+  std::optional<core::TimestampNs> first_ts_event, last_ts_event;  ///< market time span, ns UTC
+  friend bool operator==(const SessionSummary&, const SessionSummary&) = default;
 };
 
 /// The database can't be reached (connection refused or lost, server shutting
@@ -89,8 +117,21 @@ class EventStore {
   /// @throws StoreUnavailable, std::runtime_error as append.
   virtual std::vector<StoredEvent> read(std::int64_t after_position, std::size_t limit) = 0;
 
+  /// Events matching every set field of `q`, ascending by position, at most q.limit.
+  /// @throws StoreUnavailable, std::runtime_error as append.
+  virtual std::vector<StoredEvent> query(const EventQuery& q) = 0;
+
   /// (type, number of events) for every type, sorted by type (bytewise).
   virtual std::vector<std::pair<std::string, std::int64_t>> count_by_type() = 0;
+
+  /// (type, number of events) within one session, sorted by type (bytewise).
+  virtual std::vector<std::pair<std::string, std::int64_t>> count_by_type(const std::string& session_id) = 0;
+
+  /// Every session, in order of its first event.
+  virtual std::vector<SessionSummary> sessions() = 0;
+
+  /// The newest event (highest position), nullopt if the store is empty.
+  virtual std::optional<StoredEvent> last_event() = 0;
 
   /// (subject, number of events) for every subject, sorted by subject (bytewise).
   virtual std::vector<std::pair<std::string, std::int64_t>> count_by_subject() = 0;
@@ -142,7 +183,11 @@ class PgStore final : public EventStore {
 
   std::size_t append(const std::vector<NewEvent>& batch) override;
   std::vector<StoredEvent> read(std::int64_t after_position, std::size_t limit) override;
+  std::vector<StoredEvent> query(const EventQuery& q) override;
   std::vector<std::pair<std::string, std::int64_t>> count_by_type() override;
+  std::vector<std::pair<std::string, std::int64_t>> count_by_type(const std::string& session_id) override;
+  std::vector<SessionSummary> sessions() override;
+  std::optional<StoredEvent> last_event() override;
   std::vector<std::pair<std::string, std::int64_t>> count_by_subject() override;
   std::int64_t count() override;
   std::optional<std::string> last_msg_id(std::string_view prefix) override;
@@ -174,7 +219,11 @@ class MemoryStore final : public EventStore {
 
   std::size_t append(const std::vector<NewEvent>& batch) override;
   std::vector<StoredEvent> read(std::int64_t after_position, std::size_t limit) override;
+  std::vector<StoredEvent> query(const EventQuery& q) override;
   std::vector<std::pair<std::string, std::int64_t>> count_by_type() override;
+  std::vector<std::pair<std::string, std::int64_t>> count_by_type(const std::string& session_id) override;
+  std::vector<SessionSummary> sessions() override;
+  std::optional<StoredEvent> last_event() override;
   std::vector<std::pair<std::string, std::int64_t>> count_by_subject() override;
   std::int64_t count() override;
   std::optional<std::string> last_msg_id(std::string_view prefix) override;

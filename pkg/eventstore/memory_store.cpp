@@ -48,7 +48,8 @@ std::size_t MemoryStore::append(const std::vector<NewEvent>& batch) {
                                   .type = e->type,
                                   .client_order_id = e->client_order_id,
                                   .ts_event = e->ts_event,
-                                  .payload = e->payload});
+                                  .payload = e->payload,
+                                  .session_id = e->session_id});
     msg_ids_.insert(e->msg_id);
     ++by_type_[e->type];
     ++by_subject_[e->subject];
@@ -69,6 +70,62 @@ std::vector<std::pair<std::string, std::int64_t>> MemoryStore::count_by_type() {
   const std::lock_guard lock(mu_);
   check_available();
   return to_pairs(by_type_);
+}
+
+std::vector<StoredEvent> MemoryStore::query(const EventQuery& q) {
+  const std::lock_guard lock(mu_);
+  check_available();
+  std::vector<StoredEvent> out;
+  const auto total = static_cast<std::int64_t>(events_.size());
+  for (std::int64_t i = std::clamp<std::int64_t>(q.after_position, 0, total); i < total && out.size() < q.limit;
+       ++i) {
+    const StoredEvent& e = events_[static_cast<std::size_t>(i)];
+    if (q.session_id && e.session_id != q.session_id) continue;
+    if (q.subject && e.subject != *q.subject) continue;
+    if (q.type && e.type != *q.type) continue;
+    if (q.client_order_id && e.client_order_id != q.client_order_id) continue;
+    if ((q.ts_from || q.ts_to) && !e.ts_event) continue;
+    if (q.ts_from && *e.ts_event < *q.ts_from) continue;
+    if (q.ts_to && *e.ts_event >= *q.ts_to) continue;
+    out.push_back(e);
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, std::int64_t>> MemoryStore::count_by_type(const std::string& session_id) {
+  const std::lock_guard lock(mu_);
+  check_available();
+  std::map<std::string, std::int64_t> counts;
+  for (const auto& e : events_)
+    if (e.session_id == session_id) ++counts[e.type];
+  return to_pairs(counts);
+}
+
+std::vector<SessionSummary> MemoryStore::sessions() {
+  const std::lock_guard lock(mu_);
+  check_available();
+  std::vector<SessionSummary> out;
+  std::map<std::string, std::size_t> index;  // session_id -> out[i]
+  for (const auto& e : events_) {
+    if (!e.session_id) continue;
+    auto [it, fresh] = index.try_emplace(*e.session_id, out.size());
+    if (fresh) out.push_back(SessionSummary{.session_id = *e.session_id, .first_position = e.position});
+    SessionSummary& s = out[it->second];
+    s.last_position = e.position;
+    ++s.events;
+    if (e.ts_event) {
+      s.first_ts_event = s.first_ts_event ? std::min(*s.first_ts_event, *e.ts_event) : *e.ts_event;
+      s.last_ts_event = s.last_ts_event ? std::max(*s.last_ts_event, *e.ts_event) : *e.ts_event;
+    }
+  }
+  return out;
+}
+
+std::optional<StoredEvent> MemoryStore::last_event() {
+  const std::lock_guard lock(mu_);
+  check_available();
+  if (events_.empty()) return std::nullopt;
+  return events_.back();
 }
 
 std::vector<std::pair<std::string, std::int64_t>> MemoryStore::count_by_subject() {

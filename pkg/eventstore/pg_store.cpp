@@ -115,8 +115,9 @@ std::size_t PgStore::append(const std::vector<NewEvent>& batch) {
       const std::size_t end = std::min(rows.size(), begin + kRowsPerStatement);
       sql.clear();
       sql +=
-          "INSERT INTO events (msg_id, subject, type, client_order_id, ts_event, payload) "
-          "SELECT b.msg_id, b.subject, b.type, b.client_order_id::text, b.ts_event::bigint, b.payload::jsonb "
+          "INSERT INTO events (msg_id, subject, type, client_order_id, ts_event, payload, session_id) "
+          "SELECT b.msg_id, b.subject, b.type, b.client_order_id::text, b.ts_event::bigint, b.payload::jsonb, "
+          "b.session_id::text "
           "FROM (VALUES ";
       for (std::size_t i = begin; i < end; ++i) {
         const NewEvent& e = *rows[i];
@@ -135,12 +136,14 @@ std::size_t PgStore::append(const std::vector<NewEvent>& batch) {
         sql += e.ts_event ? std::to_string(*e.ts_event) : std::string("NULL");
         sql += ',';
         sql += w.quote(e.payload);
+        sql += ',';
+        sql += e.session_id ? w.quote(*e.session_id) : std::string("NULL");
         sql += ')';
       }
       // NOT EXISTS keeps already-stored msg_ids from consuming positions;
       // ON CONFLICT covers a writer that bypasses the append lock.
       sql +=
-          ") AS b (ord, msg_id, subject, type, client_order_id, ts_event, payload) "
+          ") AS b (ord, msg_id, subject, type, client_order_id, ts_event, payload, session_id) "
           "WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.msg_id = b.msg_id) "
           "ORDER BY b.ord "
           "ON CONFLICT (msg_id) DO NOTHING";
@@ -152,27 +155,94 @@ std::size_t PgStore::append(const std::vector<NewEvent>& batch) {
   });
 }
 
+namespace {
+
+/// Columns of a StoredEvent, in the order event_from_row reads them.
+constexpr std::string_view kEventColumns =
+    "position, msg_id, subject, type, client_order_id, ts_event, payload::text, session_id";
+
+StoredEvent event_from_row(const pqxx::row& row) {
+  StoredEvent e;
+  e.position = row[0].as<std::int64_t>();
+  e.msg_id = text(row[1]);
+  e.subject = text(row[2]);
+  e.type = text(row[3]);
+  e.client_order_id = opt_text(row[4]);
+  if (!row[5].is_null()) e.ts_event = row[5].as<std::int64_t>();
+  e.payload = text(row[6]);
+  e.session_id = opt_text(row[7]);
+  return e;
+}
+
+std::vector<StoredEvent> events_from(const pqxx::result& r) {
+  std::vector<StoredEvent> out;
+  out.reserve(r.size());
+  for (const auto& row : r) out.push_back(event_from_row(row));
+  return out;
+}
+
+std::int64_t clamp_limit(std::size_t limit) {
+  return static_cast<std::int64_t>(std::min<std::size_t>(limit, std::numeric_limits<std::int64_t>::max()));
+}
+
+}  // namespace
+
 std::vector<StoredEvent> PgStore::read(std::int64_t after_position, std::size_t limit) {
   if (limit == 0) return {};
-  const auto lim = static_cast<std::int64_t>(std::min<std::size_t>(limit, std::numeric_limits<std::int64_t>::max()));
   return impl_->run("read", [&](pqxx::connection& c, bool&) {
     pqxx::nontransaction t(c, "read");
-    const pqxx::result r = t.exec_params(
-        "SELECT position, msg_id, subject, type, client_order_id, ts_event, payload::text "
-        "FROM events WHERE position > $1 ORDER BY position LIMIT $2",
-        after_position, lim);
-    std::vector<StoredEvent> out;
+    return events_from(t.exec_params(
+        fmt::format("SELECT {} FROM events WHERE position > $1 ORDER BY position LIMIT $2", kEventColumns),
+        after_position, clamp_limit(limit)));
+  });
+}
+
+std::vector<StoredEvent> PgStore::query(const EventQuery& q) {
+  if (q.limit == 0) return {};
+  return impl_->run("query", [&](pqxx::connection& c, bool&) {
+    pqxx::nontransaction t(c, "query");
+    // Values are quoted by libpq (conn.quote), never pasted raw.
+    std::string where = fmt::format("position > {}", q.after_position);
+    const auto eq = [&](std::string_view column, const std::optional<std::string>& v) {
+      if (v) where += fmt::format(" AND {} = {}", column, t.quote(*v));
+    };
+    eq("session_id", q.session_id);
+    eq("subject", q.subject);
+    eq("type", q.type);
+    eq("client_order_id", q.client_order_id);
+    if (q.ts_from) where += fmt::format(" AND ts_event >= {}", *q.ts_from);
+    if (q.ts_to) where += fmt::format(" AND ts_event < {}", *q.ts_to);
+    return events_from(t.exec(fmt::format("SELECT {} FROM events WHERE {} ORDER BY position LIMIT {}", kEventColumns,
+                                          where, clamp_limit(q.limit))));
+  });
+}
+
+std::optional<StoredEvent> PgStore::last_event() {
+  return impl_->run("last_event", [&](pqxx::connection& c, bool&) -> std::optional<StoredEvent> {
+    pqxx::nontransaction t(c, "last_event");
+    const auto r = t.exec(fmt::format("SELECT {} FROM events ORDER BY position DESC LIMIT 1", kEventColumns));
+    if (r.empty()) return std::nullopt;
+    return event_from_row(r[0]);
+  });
+}
+
+std::vector<SessionSummary> PgStore::sessions() {
+  return impl_->run("sessions", [&](pqxx::connection& c, bool&) {
+    pqxx::nontransaction t(c, "sessions");
+    const auto r = t.exec(
+        "SELECT session_id, min(position), max(position), count(*), min(ts_event), max(ts_event) "
+        "FROM events WHERE session_id IS NOT NULL GROUP BY session_id ORDER BY min(position)");
+    std::vector<SessionSummary> out;
     out.reserve(r.size());
     for (const auto& row : r) {
-      StoredEvent e;
-      e.position = row[0].as<std::int64_t>();
-      e.msg_id = text(row[1]);
-      e.subject = text(row[2]);
-      e.type = text(row[3]);
-      e.client_order_id = opt_text(row[4]);
-      if (!row[5].is_null()) e.ts_event = row[5].as<std::int64_t>();
-      e.payload = text(row[6]);
-      out.push_back(std::move(e));
+      SessionSummary s;
+      s.session_id = text(row[0]);
+      s.first_position = row[1].as<std::int64_t>();
+      s.last_position = row[2].as<std::int64_t>();
+      s.events = row[3].as<std::int64_t>();
+      if (!row[4].is_null()) s.first_ts_event = row[4].as<std::int64_t>();
+      if (!row[5].is_null()) s.last_ts_event = row[5].as<std::int64_t>();
+      out.push_back(std::move(s));
     }
     return out;
   });
@@ -193,6 +263,15 @@ std::vector<std::pair<std::string, std::int64_t>> PgStore::count_by_type() {
   return impl_->run("count_by_type", [](pqxx::connection& c, bool&) {
     pqxx::nontransaction t(c, "count_by_type");
     return pairs(t.exec("SELECT type, count(*) FROM events GROUP BY type ORDER BY type COLLATE \"C\""));
+  });
+}
+
+std::vector<std::pair<std::string, std::int64_t>> PgStore::count_by_type(const std::string& session_id) {
+  return impl_->run("count_by_type", [&](pqxx::connection& c, bool&) {
+    pqxx::nontransaction t(c, "count_by_type");
+    return pairs(t.exec_params(
+        "SELECT type, count(*) FROM events WHERE session_id = $1 GROUP BY type ORDER BY type COLLATE \"C\"",
+        session_id));
   });
 }
 
@@ -229,7 +308,8 @@ VerifyResult PgStore::verify() {
       WITH checked AS (
         SELECT position,
                hash = sha256(prev_hash || events_hash_input(position, msg_id, subject, type,
-                                                            client_order_id, ts_event, payload)) AS self_ok,
+                                                            client_order_id, ts_event, payload,
+                                                            session_id)) AS self_ok,
                prev_hash = coalesce(lag(hash) OVER (ORDER BY position), '\x'::bytea) AS link_ok
           FROM events)
       SELECT (SELECT count(*) FROM events),

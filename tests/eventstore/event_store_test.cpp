@@ -236,6 +236,54 @@ void finds_the_newest_msg_id_of_a_stream(Store& store) {
   CHECK_FALSE(store.last_msg_id("OTHER:").has_value());
 }
 
+/// Two sessions, events outside any session, and every filter of query().
+template <class Store>
+void reads_by_session_subject_type_order_and_time(Store& store) {
+  CHECK(store.sessions().empty());
+  CHECK_FALSE(store.last_event().has_value());
+  const auto at = [](std::string id, std::string type, std::string subject, std::optional<std::string> session,
+                     std::int64_t ts) {
+    NewEvent e = event(std::move(id), std::move(type), std::move(subject));
+    e.session_id = std::move(session);
+    e.ts_event = ts;
+    return e;
+  };
+  REQUIRE(store.append({at("1", "quote", "market.data.IBM", std::nullopt, 50),
+                        at("2", "session.started", "session.lifecycle", "s-a", 100),
+                        at("3", "quote", "market.data.IBM", "s-a", 110),
+                        at("4", "execution_report", "trading.executions", "s-a", 120),
+                        at("5", "session.started", "session.lifecycle", "s-b", 10),
+                        at("6", "execution_report", "trading.executions", "s-b", 20),
+                        at("7", "execution_report", "trading.executions", "s-a", 130)}) == 7);
+  const auto all = store.read(0, 100);
+  REQUIRE(all.size() == 7);
+  CHECK(all[0].session_id == std::nullopt);
+  CHECK(all[2].session_id == std::optional<std::string>("s-a"));
+  const auto p = [&](std::size_t i) { return all[i].position; };
+
+  CHECK(store.sessions() ==
+        std::vector<eventstore::SessionSummary>{{"s-a", p(1), p(6), 4, 100, 130}, {"s-b", p(4), p(5), 2, 10, 20}});
+  CHECK(store.count_by_type("s-a") == Counts{{"execution_report", 2}, {"quote", 1}, {"session.started", 1}});
+  CHECK(store.count_by_type("none").empty());
+  CHECK(store.last_event() == std::optional<StoredEvent>(all[6]));
+
+  eventstore::EventQuery q;
+  q.session_id = "s-a";
+  CHECK(msg_ids(store.query(q)) == std::vector<std::string>{"2", "3", "4", "7"});
+  q.type = "execution_report";
+  CHECK(msg_ids(store.query(q)) == std::vector<std::string>{"4", "7"});
+  q.after_position = p(3);  // paging on
+  CHECK(msg_ids(store.query(q)) == std::vector<std::string>{"7"});
+  eventstore::EventQuery by_subject{.subject = "market.data.IBM"};
+  CHECK(msg_ids(store.query(by_subject)) == std::vector<std::string>{"1", "3"});
+  eventstore::EventQuery by_order{.client_order_id = "c-6"};
+  CHECK(store.query(by_order) == std::vector<StoredEvent>{all[5]});
+  eventstore::EventQuery by_time{.ts_from = 20, .ts_to = 110};  // [20, 110)
+  CHECK(msg_ids(store.query(by_time)) == std::vector<std::string>{"1", "2", "6"});
+  eventstore::EventQuery limited{.limit = 2};
+  CHECK(msg_ids(store.query(limited)) == std::vector<std::string>{"1", "2"});
+}
+
 // Runs `body` on a fresh MemoryStore (unit) and a fresh PgStore (integration).
 #define STORE_BEHAVIOUR(sentence, body)                                              \
   TEST_CASE("MemoryStore " sentence, "[eventstore][memory]") {                       \
@@ -257,6 +305,8 @@ STORE_BEHAVIOUR("counts events by type and by subject, sorted bytewise", counts_
 STORE_BEHAVIOUR("stores nothing for an empty batch", stores_nothing_for_an_empty_batch)
 STORE_BEHAVIOUR("rejects a batch with an invalid JSON payload as a whole", rejects_invalid_json_atomically)
 STORE_BEHAVIOUR("finds the newest msg_id with a prefix, the recorder's checkpoint", finds_the_newest_msg_id_of_a_stream)
+STORE_BEHAVIOUR("reads by session, subject, type, client_order_id and time range; lists sessions",
+                reads_by_session_subject_type_order_and_time)
 STORE_BEHAVIOUR("round-trips absent optional fields, extreme timestamps and awkward text",
                 round_trips_optional_fields_and_awkward_text)
 
@@ -323,9 +373,10 @@ TEST_CASE("PgStore applies the embedded migrations once per database", "[.integr
   CHECK(applied_at() == before);
 
   // The table is what the migrations say: 001_events (6 indexes, 2 guard
-  // triggers, the writer role) and 002_hash_chain (the chain trigger).
+  // triggers, the writer role), 002_hash_chain (the chain trigger) and
+  // 003_sessions (3 indexes by session).
   pqxx::work w(c);
-  CHECK(w.exec("SELECT count(*) FROM pg_indexes WHERE tablename = 'events'")[0][0].as<int>() == 6);
+  CHECK(w.exec("SELECT count(*) FROM pg_indexes WHERE tablename = 'events'")[0][0].as<int>() == 9);
   CHECK(w.exec("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'events'::regclass AND NOT tgisinternal")[0][0]
             .as<int>() == 3);
   CHECK(w.exec("SELECT count(*) FROM pg_roles WHERE rolname = 'trader_writer' AND NOT rolcanlogin")[0][0].as<int>() ==

@@ -2,6 +2,7 @@
 // disables the append-only trigger and changes, deletes or moves events.
 #include <catch2/catch.hpp>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,7 +22,9 @@ std::vector<eventstore::NewEvent> batch(int from, int n) {
                    .type = "order.submit",
                    .client_order_id = "c-" + std::to_string(i),
                    .ts_event = 1'399'334'400'000'000'000 + i,
-                   .payload = R"({"type":"order.submit","quantity":")" + std::to_string(i) + R"("})"});
+                   .payload = R"({"type":"order.submit","quantity":")" + std::to_string(i) + R"("})",
+                   // every other event in a session, so both forms of the hash input are chained
+                   .session_id = i % 2 == 0 ? std::optional<std::string>("s-1") : std::nullopt});
   }
   return out;
 }
@@ -75,10 +78,23 @@ TEST_CASE("verify accepts an untouched store and names the first tampered event"
   SECTION("a changed subject, with the hash recomputed for that row alone") {
     tamper(pg.url(), "UPDATE events SET subject = 'trading.executions', "
                      "hash = sha256(prev_hash || events_hash_input(position, msg_id, 'trading.executions', type, "
-                     "client_order_id, ts_event, payload)) WHERE position = 40");
+                     "client_order_id, ts_event, payload, session_id)) WHERE position = 40");
     const auto v = store.verify();
     CHECK_FALSE(v.ok);
     CHECK(v.first_bad_position == 41);  // the next event still links to the old hash
+  }
+  SECTION("an event moved to another session") {
+    tamper(pg.url(), "UPDATE events SET session_id = 's-2' WHERE position = 30");
+    const auto v = store.verify();
+    CHECK_FALSE(v.ok);
+    CHECK(v.first_bad_position == 30);
+    CHECK_THAT(v.problem, Catch::Contains("do not match its hash"));
+  }
+  SECTION("an event taken out of its session") {
+    tamper(pg.url(), "UPDATE events SET session_id = NULL WHERE position = 12");
+    const auto v = store.verify();
+    CHECK_FALSE(v.ok);
+    CHECK(v.first_bad_position == 12);
   }
   SECTION("appending after a clean verify keeps the chain whole") {
     REQUIRE(store.append(batch(51, 5)) == 5);
