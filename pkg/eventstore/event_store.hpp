@@ -130,8 +130,10 @@ class EventStore {
   /// Every session, in order of its first event.
   virtual std::vector<SessionSummary> sessions() = 0;
 
-  /// The newest event (highest position), nullopt if the store is empty.
-  virtual std::optional<StoredEvent> last_event() = 0;
+  /// The newest event (highest position) whose msg_id starts with
+  /// `msg_id_prefix` ("" for any), nullopt if there is none. The recorder
+  /// resumes its session assignment from the newest "EVENTS:" event.
+  virtual std::optional<StoredEvent> last_event(std::string_view msg_id_prefix) = 0;
 
   /// (subject, number of events) for every subject, sorted by subject (bytewise).
   virtual std::vector<std::pair<std::string, std::int64_t>> count_by_subject() = 0;
@@ -187,7 +189,7 @@ class PgStore final : public EventStore {
   std::vector<std::pair<std::string, std::int64_t>> count_by_type() override;
   std::vector<std::pair<std::string, std::int64_t>> count_by_type(const std::string& session_id) override;
   std::vector<SessionSummary> sessions() override;
-  std::optional<StoredEvent> last_event() override;
+  std::optional<StoredEvent> last_event(std::string_view msg_id_prefix) override;
   std::vector<std::pair<std::string, std::int64_t>> count_by_subject() override;
   std::int64_t count() override;
   std::optional<std::string> last_msg_id(std::string_view prefix) override;
@@ -223,7 +225,7 @@ class MemoryStore final : public EventStore {
   std::vector<std::pair<std::string, std::int64_t>> count_by_type() override;
   std::vector<std::pair<std::string, std::int64_t>> count_by_type(const std::string& session_id) override;
   std::vector<SessionSummary> sessions() override;
-  std::optional<StoredEvent> last_event() override;
+  std::optional<StoredEvent> last_event(std::string_view msg_id_prefix) override;
   std::vector<std::pair<std::string, std::int64_t>> count_by_subject() override;
   std::int64_t count() override;
   std::optional<std::string> last_msg_id(std::string_view prefix) override;

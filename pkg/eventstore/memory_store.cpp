@@ -121,11 +121,12 @@ std::vector<SessionSummary> MemoryStore::sessions() {
   return out;
 }
 
-std::optional<StoredEvent> MemoryStore::last_event() {
+std::optional<StoredEvent> MemoryStore::last_event(std::string_view msg_id_prefix) {
   const std::lock_guard lock(mu_);
   check_available();
-  if (events_.empty()) return std::nullopt;
-  return events_.back();
+  for (auto it = events_.rbegin(); it != events_.rend(); ++it)
+    if (it->msg_id.starts_with(msg_id_prefix)) return *it;
+  return std::nullopt;
 }
 
 std::vector<std::pair<std::string, std::int64_t>> MemoryStore::count_by_subject() {

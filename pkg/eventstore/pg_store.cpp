@@ -217,10 +217,12 @@ std::vector<StoredEvent> PgStore::query(const EventQuery& q) {
   });
 }
 
-std::optional<StoredEvent> PgStore::last_event() {
+std::optional<StoredEvent> PgStore::last_event(std::string_view msg_id_prefix) {
   return impl_->run("last_event", [&](pqxx::connection& c, bool&) -> std::optional<StoredEvent> {
     pqxx::nontransaction t(c, "last_event");
-    const auto r = t.exec(fmt::format("SELECT {} FROM events ORDER BY position DESC LIMIT 1", kEventColumns));
+    const auto r = t.exec_params(
+        fmt::format("SELECT {} FROM events WHERE starts_with(msg_id, $1) ORDER BY position DESC LIMIT 1", kEventColumns),
+        std::string(msg_id_prefix));
     if (r.empty()) return std::nullopt;
     return event_from_row(r[0]);
   });

@@ -240,7 +240,7 @@ void finds_the_newest_msg_id_of_a_stream(Store& store) {
 template <class Store>
 void reads_by_session_subject_type_order_and_time(Store& store) {
   CHECK(store.sessions().empty());
-  CHECK_FALSE(store.last_event().has_value());
+  CHECK_FALSE(store.last_event("").has_value());
   const auto at = [](std::string id, std::string type, std::string subject, std::optional<std::string> session,
                      std::int64_t ts) {
     NewEvent e = event(std::move(id), std::move(type), std::move(subject));
@@ -265,7 +265,9 @@ void reads_by_session_subject_type_order_and_time(Store& store) {
         std::vector<eventstore::SessionSummary>{{"s-a", p(1), p(6), 4, 100, 130}, {"s-b", p(4), p(5), 2, 10, 20}});
   CHECK(store.count_by_type("s-a") == Counts{{"execution_report", 2}, {"quote", 1}, {"session.started", 1}});
   CHECK(store.count_by_type("none").empty());
-  CHECK(store.last_event() == std::optional<StoredEvent>(all[6]));
+  CHECK(store.last_event("") == std::optional<StoredEvent>(all[6]));
+  CHECK(store.last_event("4") == std::optional<StoredEvent>(all[3]));
+  CHECK_FALSE(store.last_event("EVENTS:").has_value());
 
   eventstore::EventQuery q;
   q.session_id = "s-a";
