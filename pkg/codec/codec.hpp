@@ -69,6 +69,18 @@ std::string encode(const core::PerformanceReport&);
 std::string encode(const core::Heartbeat&);
 std::string encode(const core::DeadLetter&);
 std::string encode(const core::OpsStatus&);
+/// Type "session.started" (session.lifecycle): session_id, kind, source_session_id,
+/// data_source, started_by, version, ts_wall, reason; the optional strings
+/// (source_session_id, data_source, reason) are omitted when "".
+std::string encode(const core::SessionStarted&);
+/// Type "session.ended" (session.lifecycle): session_id, ts_wall, reason (omitted when "").
+std::string encode(const core::SessionEnded&);
+std::string encode(const core::SessionLifecycle&);  ///< whichever alternative it holds
+/// Type "worker.started" (session.workers.<worker>): worker, instance, version,
+/// ts_wall, config (a JSON object of strings, in the vector's order: the caller
+/// keeps it sorted by key with unique keys, asserted), config_hash, args (always
+/// written, [] when empty), data_source and data_sha256 (omitted when "").
+std::string encode(const core::WorkerStarted&);
 
 /// Hot-path forms: clear `out` and write the payload into it, reusing its
 /// capacity (no allocation once `out` is large enough). Thread-safe for distinct `out`.
@@ -91,6 +103,10 @@ void encode_into(std::string& out, const core::PerformanceReport&);
 void encode_into(std::string& out, const core::Heartbeat&);
 void encode_into(std::string& out, const core::DeadLetter&);
 void encode_into(std::string& out, const core::OpsStatus&);
+void encode_into(std::string& out, const core::SessionStarted&);
+void encode_into(std::string& out, const core::SessionEnded&);
+void encode_into(std::string& out, const core::SessionLifecycle&);
+void encode_into(std::string& out, const core::WorkerStarted&);
 
 /// Appends `s` to `out` as a quoted JSON string (escapes '"', '\\' and control
 /// characters; invalid UTF-8 bytes become \ufffd). Pure.
@@ -187,6 +203,20 @@ class Decoder {
   core::Result<core::DeadLetter> decode_dead_letter(std::string_view json);
   /// ops.status reply: type ops.status.
   core::Result<core::OpsStatus> decode_ops_status(std::string_view json);
+  /// session.lifecycle: type session.started -> SessionStarted, or session.ended ->
+  /// SessionEnded. session.started needs session_id (subjects::is_valid_session_id),
+  /// kind ("live"|"replay"|"backtest"), started_by and version (non-empty) and
+  /// ts_wall; source_session_id (a valid session id when present), data_source and
+  /// reason are optional ("" when absent). session.ended needs session_id and
+  /// ts_wall; reason optional.
+  core::Result<core::SessionLifecycle> decode_session_lifecycle(std::string_view json);
+  /// session.workers.<worker>: type worker.started. Needs worker (one subject
+  /// token, subjects::is_valid_symbol), instance, version (non-empty), ts_wall,
+  /// config (an object whose values are all strings; a bad value is reported as
+  /// "config.<key>", a repeated key too; the result is sorted by key) and
+  /// config_hash (64 lowercase hex digits). args (array of strings, absent = []),
+  /// data_source and data_sha256 (64 lowercase hex digits when present) are optional.
+  core::Result<core::WorkerStarted> decode_worker_started(std::string_view json);
   /// Any message: "type" plus ts_event and client_order_id when present.
   /// Checks that the whole input is one JSON object; ignores "v".
   core::Result<Envelope> peek(std::string_view json);
@@ -210,6 +240,8 @@ core::Result<core::PerformanceReport> decode_performance(std::string_view json);
 core::Result<core::Heartbeat> decode_heartbeat(std::string_view json);
 core::Result<core::DeadLetter> decode_dead_letter(std::string_view json);
 core::Result<core::OpsStatus> decode_ops_status(std::string_view json);
+core::Result<core::SessionLifecycle> decode_session_lifecycle(std::string_view json);
+core::Result<core::WorkerStarted> decode_worker_started(std::string_view json);
 core::Result<Envelope> peek(std::string_view json);
 
 }  // namespace codec

@@ -124,6 +124,90 @@ Err read_symbol(od::value& v, std::string_view key, std::string& out) {
   return {};
 }
 
+Err read_nonempty_string(od::value& v, std::string_view key, std::string& out) {
+  if (auto e = read_string(v, key, out)) return e;
+  if (out.empty()) return make(key, "must not be empty");
+  return {};
+}
+
+Err read_session_id(od::value& v, std::string_view key, std::string& out) {
+  if (auto e = read_string(v, key, out)) return e;
+  if (!subjects::is_valid_session_id(out)) {
+    return make(key, fmt::format("must be 1-128 characters from A-Z a-z 0-9 _ . : -, got {}", shown(out)));
+  }
+  return {};
+}
+
+/// A SHA-256 digest as written by sha256sum: exactly 64 lowercase hex digits.
+Err read_sha256(od::value& v, std::string_view key, std::string& out) {
+  if (auto e = read_string(v, key, out)) return e;
+  const bool ok = out.size() == 64 && std::all_of(out.begin(), out.end(), [](char c) {
+                    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+                  });
+  if (!ok) return make(key, fmt::format("must be 64 lowercase hex digits (a SHA-256), got {}", shown(out)));
+  return {};
+}
+
+Err read_session_kind(od::value& v, std::string_view key, std::string& out) {
+  constexpr std::string_view kOneOf = "live|replay|backtest";
+  od::json_type t;
+  if (auto e = v.type().get(t)) return json_error(e);
+  if (t != od::json_type::string) return make(key, fmt::format("must be one of {}, got {}", kOneOf, describe(v, t)));
+  std::string_view s;
+  if (auto e = v.get_string().get(s)) return json_error(e);
+  const auto& kinds = core::SessionStarted::kKinds;
+  if (std::find(std::begin(kinds), std::end(kinds), s) == std::end(kinds)) {
+    return make(key, fmt::format("must be one of {}, got {}", kOneOf, shown(s)));
+  }
+  out.assign(s.data(), s.size());
+  return {};
+}
+
+/// A JSON array of strings; element errors are reported as "<key>[i]".
+Err read_string_array(od::value& v, std::string_view key, std::vector<std::string>& out) {
+  od::json_type t;
+  if (auto e = v.type().get(t)) return json_error(e);
+  if (t != od::json_type::array) return make(key, "must be an array of strings, got " + describe(v, t));
+  od::array arr;
+  if (auto e = v.get_array().get(arr)) return json_error(e);
+  out.clear();
+  for (auto er : arr) {
+    od::value ev;
+    if (auto e = std::move(er).get(ev)) return json_error(e);
+    const std::string path = fmt::format("{}[{}]", key, out.size());
+    if (auto e = read_string(ev, path, out.emplace_back())) return e;
+  }
+  return {};
+}
+
+/// A JSON object whose values are all strings, e.g. a worker's settings. Keys are
+/// unescaped (they are data); the result is sorted by key. A bad value or a repeated
+/// key is reported as "<key>.<name>".
+Err read_string_object(od::value& v, std::string_view key, std::vector<std::pair<std::string, std::string>>& out) {
+  od::json_type t;
+  if (auto e = v.type().get(t)) return json_error(e);
+  if (t != od::json_type::object) return make(key, "must be an object of strings, got " + describe(v, t));
+  od::object obj;
+  if (auto e = v.get_object().get(obj)) return json_error(e);
+  out.clear();
+  for (auto fr : obj) {
+    od::field f;
+    if (auto e = std::move(fr).get(f)) return json_error(e);
+    std::string_view k;
+    if (auto e = f.unescaped_key().get(k)) return json_error(e);
+    std::string name(k);
+    if (name.empty()) return make(key, "keys must not be empty");
+    std::string value;
+    if (auto e = read_string(f.value(), fmt::format("{}.{}", key, name), value)) return e;
+    out.emplace_back(std::move(name), std::move(value));
+  }
+  std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  const auto dup = std::adjacent_find(out.begin(), out.end(),
+                                      [](const auto& a, const auto& b) { return a.first == b.first; });
+  if (dup != out.end()) return make(fmt::format("{}.{}", key, dup->first), "appears more than once");
+  return {};
+}
+
 Err read_client_order_id(od::value& v, std::string_view key, std::string& out) {
   if (auto e = read_string(v, key, out)) return e;
   if (out.empty()) return make(key, "must not be empty");
@@ -905,6 +989,59 @@ struct OpsStatusBuilder {
   Err finish() { return seen.check(kRequired); }
 };
 
+// ---- session.lifecycle / session.workers.<worker> -----------------------------------------
+
+struct SessionStartedBuilder {
+  core::SessionStarted m;
+  Seen seen;
+  static constexpr std::string_view kRequired[] = {"session_id", "kind", "started_by", "version", "ts_wall"};
+  Err field(std::string_view k, od::value& v) {
+    if (k == "session_id") return seen.required(0, read_session_id(v, k, m.session_id));
+    if (k == "kind") return seen.required(1, read_session_kind(v, k, m.kind));
+    if (k == "started_by") return seen.required(2, read_nonempty_string(v, k, m.started_by));
+    if (k == "version") return seen.required(3, read_nonempty_string(v, k, m.version));
+    if (k == "ts_wall") return seen.required(4, read_ts(v, k, m.ts_wall));
+    if (k == "source_session_id") return read_session_id(v, k, m.source_session_id);
+    if (k == "data_source") return read_string(v, k, m.data_source);
+    if (k == "reason") return read_string(v, k, m.reason);
+    return {};
+  }
+  Err finish() { return seen.check(kRequired); }
+};
+
+struct SessionEndedBuilder {
+  core::SessionEnded m;
+  Seen seen;
+  static constexpr std::string_view kRequired[] = {"session_id", "ts_wall"};
+  Err field(std::string_view k, od::value& v) {
+    if (k == "session_id") return seen.required(0, read_session_id(v, k, m.session_id));
+    if (k == "ts_wall") return seen.required(1, read_ts(v, k, m.ts_wall));
+    if (k == "reason") return read_string(v, k, m.reason);
+    return {};
+  }
+  Err finish() { return seen.check(kRequired); }
+};
+
+struct WorkerStartedBuilder {
+  core::WorkerStarted m;
+  Seen seen;
+  static constexpr std::string_view kRequired[] = {"worker",  "instance", "version",
+                                                   "ts_wall", "config",   "config_hash"};
+  Err field(std::string_view k, od::value& v) {
+    if (k == "worker") return seen.required(0, read_symbol(v, k, m.worker));
+    if (k == "instance") return seen.required(1, read_nonempty_string(v, k, m.instance));
+    if (k == "version") return seen.required(2, read_nonempty_string(v, k, m.version));
+    if (k == "ts_wall") return seen.required(3, read_ts(v, k, m.ts_wall));
+    if (k == "config") return seen.required(4, read_string_object(v, k, m.config));
+    if (k == "config_hash") return seen.required(5, read_sha256(v, k, m.config_hash));
+    if (k == "args") return read_string_array(v, k, m.args);
+    if (k == "data_source") return read_string(v, k, m.data_source);
+    if (k == "data_sha256") return read_sha256(v, k, m.data_sha256);
+    return {};
+  }
+  Err finish() { return seen.check(kRequired); }
+};
+
 Error unknown_type(std::string_view type, std::string_view expected) {
   return make("type", fmt::format("unknown message type {} on this subject (expected {})",
                                   shown(type), expected));
@@ -1220,6 +1357,35 @@ core::Result<core::OpsStatus> Decoder::decode_ops_status(std::string_view json) 
   return impl_->decode_one<OpsStatusBuilder>(json, core::OpsStatus::kType);
 }
 
+core::Result<core::SessionLifecycle> Decoder::decode_session_lifecycle(std::string_view json) {
+  std::variant<std::monostate, SessionStartedBuilder, SessionEndedBuilder> b;
+  Err e = impl_->walk(
+      json,
+      [&](std::string_view t) -> Err {
+        if (t == core::SessionStarted::kType) b.emplace<SessionStartedBuilder>();
+        else if (t == core::SessionEnded::kType) b.emplace<SessionEndedBuilder>();
+        else return unknown_type(t, "session.started or session.ended");
+        return {};
+      },
+      [&](std::string_view k, od::value& v) -> Err {
+        if (auto* s = std::get_if<SessionStartedBuilder>(&b)) return s->field(k, v);
+        if (auto* n = std::get_if<SessionEndedBuilder>(&b)) return n->field(k, v);
+        return {};
+      });
+  if (e) return std::move(*e);
+  if (auto* s = std::get_if<SessionStartedBuilder>(&b)) {
+    if (auto err = s->finish()) return std::move(*err);
+    return core::SessionLifecycle{std::move(s->m)};
+  }
+  auto& n = std::get<SessionEndedBuilder>(b);
+  if (auto err = n.finish()) return std::move(*err);
+  return core::SessionLifecycle{std::move(n.m)};
+}
+
+core::Result<core::WorkerStarted> Decoder::decode_worker_started(std::string_view json) {
+  return impl_->decode_one<WorkerStartedBuilder>(json, core::WorkerStarted::kType);
+}
+
 core::Result<Envelope> Decoder::peek(std::string_view json) {
   auto& s = *impl_;
   if (auto e = s.load(json)) return std::move(*e);
@@ -1284,6 +1450,12 @@ core::Result<core::DeadLetter> decode_dead_letter(std::string_view json) {
 }
 core::Result<core::OpsStatus> decode_ops_status(std::string_view json) {
   return Decoder().decode_ops_status(json);
+}
+core::Result<core::SessionLifecycle> decode_session_lifecycle(std::string_view json) {
+  return Decoder().decode_session_lifecycle(json);
+}
+core::Result<core::WorkerStarted> decode_worker_started(std::string_view json) {
+  return Decoder().decode_worker_started(json);
 }
 core::Result<Envelope> peek(std::string_view json) { return Decoder().peek(json); }
 

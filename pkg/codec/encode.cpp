@@ -1,6 +1,7 @@
 // JSON encoding: appends straight into a std::string (fmt::format_int for
 // integers, Decimal::write for decimals); no format-string parsing per field.
 #include <algorithm>
+#include <cassert>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -132,6 +133,32 @@ class Writer {
   void str(std::string_view key, std::string_view v) {
     this->key(key);
     put_json_string(b_, v);
+  }
+  /// Omitted when "" (optional text fields of the session messages).
+  void opt_str(std::string_view key, std::string_view v) {
+    if (!v.empty()) str(key, v);
+  }
+  /// `"key":{"k1":"v1",...}` in the given order; keys come from data (escaped).
+  void string_object(std::string_view key, const std::vector<std::pair<std::string, std::string>>& items) {
+    this->key(key);
+    b_.put('{');
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      if (i != 0) b_.put(',');
+      put_json_string(b_, items[i].first);
+      b_.put(':');
+      put_json_string(b_, items[i].second);
+    }
+    b_.put('}');
+  }
+  /// `"key":["a","b",...]`.
+  void string_array(std::string_view key, const std::vector<std::string>& items) {
+    this->key(key);
+    b_.put('[');
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      if (i != 0) b_.put(',');
+      put_json_string(b_, items[i]);
+    }
+    b_.put(']');
   }
   void dec(std::string_view key, core::Decimal d) {
     this->key(key);
@@ -523,6 +550,51 @@ void encode_into(std::string& out, const core::OpsStatus& m) {
   w.end();
 }
 
+void encode_into(std::string& out, const core::SessionStarted& m) {
+  Writer w(out);
+  w.begin(core::SessionStarted::kType);
+  w.str("session_id", m.session_id);
+  w.str("kind", m.kind);
+  w.opt_str("source_session_id", m.source_session_id);
+  w.opt_str("data_source", m.data_source);
+  w.str("started_by", m.started_by);
+  w.str("version", m.version);
+  w.integer("ts_wall", m.ts_wall);
+  w.opt_str("reason", m.reason);
+  w.end();
+}
+
+void encode_into(std::string& out, const core::SessionEnded& m) {
+  Writer w(out);
+  w.begin(core::SessionEnded::kType);
+  w.str("session_id", m.session_id);
+  w.integer("ts_wall", m.ts_wall);
+  w.opt_str("reason", m.reason);
+  w.end();
+}
+
+void encode_into(std::string& out, const core::SessionLifecycle& m) {
+  std::visit([&](const auto& x) { encode_into(out, x); }, m);
+}
+
+void encode_into(std::string& out, const core::WorkerStarted& m) {
+  // The caller's canonical form: sorted by key, keys unique (config_hash is computed over it).
+  assert(std::adjacent_find(m.config.begin(), m.config.end(),
+                            [](const auto& a, const auto& b) { return a.first >= b.first; }) == m.config.end());
+  Writer w(out);
+  w.begin(core::WorkerStarted::kType);
+  w.str("worker", m.worker);
+  w.str("instance", m.instance);
+  w.str("version", m.version);
+  w.integer("ts_wall", m.ts_wall);
+  w.string_object("config", m.config);
+  w.str("config_hash", m.config_hash);
+  w.string_array("args", m.args);
+  w.opt_str("data_source", m.data_source);
+  w.opt_str("data_sha256", m.data_sha256);
+  w.end();
+}
+
 std::string encode(const core::Quote& m) { return encode_new(m); }
 std::string encode(const core::Trade& m) { return encode_new(m); }
 std::string encode(const core::Bar& m) { return encode_new(m); }
@@ -542,5 +614,9 @@ std::string encode(const core::PerformanceReport& m) { return encode_new(m); }
 std::string encode(const core::Heartbeat& m) { return encode_new(m); }
 std::string encode(const core::DeadLetter& m) { return encode_new(m); }
 std::string encode(const core::OpsStatus& m) { return encode_new(m); }
+std::string encode(const core::SessionStarted& m) { return encode_new(m); }
+std::string encode(const core::SessionEnded& m) { return encode_new(m); }
+std::string encode(const core::SessionLifecycle& m) { return encode_new(m); }
+std::string encode(const core::WorkerStarted& m) { return encode_new(m); }
 
 }  // namespace codec

@@ -11,6 +11,8 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -236,6 +238,59 @@ struct PerformanceReport {
   TimestampNs ts_event = 0;            ///< event time of the latest input
   Money commission;                    ///< paid in total (already deducted from realized_pnl)
   friend bool operator==(const PerformanceReport&, const PerformanceReport&) = default;
+};
+
+// ---- session.lifecycle / session.workers.<worker> -----------------------------
+// A session is one run: live trading, or a replay / backtest of recorded data.
+// These messages are its manifest (issue 4). Their `ts_wall` is wall-clock
+// metadata (when a person or a process did something), NOT domain time: it is
+// never compared with ts_event and never drives replayed logic.
+
+/// session.lifecycle: a session begins. Published by ops for live sessions and by
+/// `traderctl replay` / `traderctl backtest` for the sessions they run.
+struct SessionStarted {
+  static constexpr std::string_view kType = "session.started";
+  static constexpr std::string_view kKinds[] = {"live", "replay", "backtest"};
+  std::string session_id;              ///< 1-128 chars from [A-Za-z0-9_.:-] (subjects::is_valid_session_id)
+  std::string kind;                    ///< "live" | "replay" | "backtest"
+  std::string source_session_id;       ///< the session a replay/backtest was made from; "" = none (omitted on the wire)
+  std::string data_source;             ///< where the data comes from, e.g. a file path; "" = not given (omitted)
+  std::string started_by;              ///< the worker or tool that started it, e.g. "ops", "traderctl"
+  std::string version;                 ///< version of the binaries, e.g. a git describe
+  TimestampNs ts_wall = 0;             ///< wall-clock ns UTC when it started (metadata, not domain time)
+  std::string reason;                  ///< why, free text; "" = none (omitted)
+  friend bool operator==(const SessionStarted&, const SessionStarted&) = default;
+};
+
+/// session.lifecycle: a session is over (normal end, Ctrl-C, end of the data).
+struct SessionEnded {
+  static constexpr std::string_view kType = "session.ended";
+  std::string session_id;              ///< as in its SessionStarted
+  TimestampNs ts_wall = 0;             ///< wall-clock ns UTC when it ended (metadata, not domain time)
+  std::string reason;                  ///< why, free text; "" = none (omitted)
+  friend bool operator==(const SessionEnded&, const SessionEnded&) = default;
+};
+
+/// What session.lifecycle carries.
+using SessionLifecycle = std::variant<SessionStarted, SessionEnded>;
+
+/// session.workers.<worker>: a worker's manifest, published once at start: what
+/// runs, which build, with which settings and which data. Enough to tell two runs
+/// apart and to rerun one.
+struct WorkerStarted {
+  static constexpr std::string_view kType = "worker.started";
+  std::string worker;                  ///< "feed", "risk-state", ...: one subject token (the <worker> of the subject)
+  std::string instance;                ///< host:pid, as in the heartbeat
+  std::string version;                 ///< version of the binaries
+  TimestampNs ts_wall = 0;             ///< wall-clock ns UTC at start (metadata, not domain time)
+  /// Every setting as key -> value text, sorted by key, keys unique, secrets already
+  /// redacted by the caller. On the wire a JSON object {"key":"value",...} in this order.
+  std::vector<std::pair<std::string, std::string>> config;
+  std::string config_hash;             ///< lowercase hex SHA-256 (64 chars) of the canonical config text, by the caller
+  std::vector<std::string> args;       ///< positional arguments, e.g. the feed's data file; may be empty
+  std::string data_source;             ///< e.g. the data file's path; "" = none (omitted on the wire)
+  std::string data_sha256;             ///< lowercase hex SHA-256 of the data source's content; "" = not computed (omitted)
+  friend bool operator==(const WorkerStarted&, const WorkerStarted&) = default;
 };
 
 // ---- ops.* --------------------------------------------------------------------

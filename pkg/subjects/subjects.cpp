@@ -27,4 +27,21 @@ std::string ops_heartbeat(std::string_view worker) {
   return s;
 }
 
+bool is_valid_session_id(std::string_view id) noexcept {
+  if (id.empty() || id.size() > 128) return false;
+  for (char c : id) {
+    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                    c == '_' || c == '.' || c == ':' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::string session_worker(std::string_view worker) {
+  assert(is_valid_symbol(worker));
+  std::string s(kSessionWorkersPrefix);
+  s.append(worker);
+  return s;
+}
+
 }  // namespace subjects

@@ -33,12 +33,19 @@ constexpr std::string_view kOpsHeartbeatPrefix = "ops.heartbeat.";
 constexpr std::string_view kOpsHeartbeatAll = "ops.heartbeat.>";
 /// Bad inputs, with the reason, from every worker.
 constexpr std::string_view kOpsDeadLetter = "ops.dead_letter";
+/// Session lifecycle (session.started, session.ended): published by ops for live
+/// sessions and by traderctl replay/backtest; recorded.
+constexpr std::string_view kSessionLifecycle = "session.lifecycle";
+/// Prefix of worker manifests; the full subject is session.workers.<worker>
+/// (worker.started, once per worker start; recorded).
+constexpr std::string_view kSessionWorkersPrefix = "session.workers.";
+constexpr std::string_view kSessionWorkersAll = "session.workers.>";
 
 /// JetStream stream that the recorder captures into the event store.
 constexpr std::string_view kEventStream = "EVENTS";
 /// Subjects captured by kEventStream (ops.* is request-reply and health, not events).
 constexpr std::string_view kCapturedSubjects[] = {"market.data.>", "trading.>", "risk.>",
-                                                  "performance.>", "reports.>"};
+                                                  "performance.>", "reports.>", "session.>"};
 
 /// True if `symbol` can be one subject token: non-empty, <= 64 chars, only
 /// [A-Za-z0-9_-] (no '.', '*', '>' or whitespace).
@@ -47,5 +54,12 @@ bool is_valid_symbol(std::string_view symbol) noexcept;
 std::string market_data(std::string_view symbol);
 /// "ops.heartbeat.<worker>".
 std::string ops_heartbeat(std::string_view worker);
+/// True if `id` is a session id: 1-128 chars, only [A-Za-z0-9_.:-] (so an id made of
+/// a time and a host, e.g. "live-20140506T000000Z-trader-1:4187", is fine; no
+/// spaces, '/', '*', '>'). A session id is never a subject token. Pure.
+bool is_valid_session_id(std::string_view id) noexcept;
+/// "session.workers.<worker>". Precondition: is_valid_symbol(worker), i.e. one
+/// subject token such as "risk-state" (asserted).
+std::string session_worker(std::string_view worker);
 
 }  // namespace subjects

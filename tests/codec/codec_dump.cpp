@@ -66,7 +66,13 @@ int main(int argc, char** argv) try {
   write(dir, "dead_letter", encode(samples::dead_letter()));
   write(dir, "ops.status", encode(samples::ops_status()));
   write(dir, "ops.status-empty", encode(core::OpsStatus{.ts = 1}));
-  std::printf("codec_dump: wrote 33 documents to %s\n", dir.c_str());
+  write(dir, "session.started", encode(samples::session_started_replay()));
+  write(dir, "session.started-live", encode(samples::session_started_live()));
+  write(dir, "session.ended", encode(samples::session_ended()));
+  write(dir, "session.ended-minimal", encode(samples::session_ended_min()));
+  write(dir, "worker.started", encode(samples::worker_started()));
+  write(dir, "worker.started-minimal", encode(samples::worker_started_min()));
+  std::printf("codec_dump: wrote 39 documents to %s\n", dir.c_str());
   return 0;
 } catch (const std::exception& e) {
   std::fprintf(stderr, "codec_dump: %s\n", e.what());

@@ -34,7 +34,8 @@ const fs::path kRoot = TRADER_SOURCE_DIR;
 
 /// Which decoder a subject uses.
 enum class On { market_data, orders, executions, risk_state, risk_management, performance, heartbeat,
-                dead_letter, ops_status, peek, risk_policy, risk_event, instrument_status };
+                dead_letter, ops_status, peek, risk_policy, risk_event, instrument_status, session_lifecycle,
+                worker_started };
 
 /// Decodes `json` as a message on `on` and returns the error (or "" / "<ok>").
 core::Error decode_error(On on, std::string_view json) {
@@ -57,6 +58,8 @@ core::Error decode_error(On on, std::string_view json) {
     case On::risk_policy: return err(d.decode_risk_management(json, core::RiskPolicy{}));
     case On::risk_event: return err(d.decode_risk_event(json));
     case On::instrument_status: return err(d.decode_instrument_status(json));
+    case On::session_lifecycle: return err(d.decode_session_lifecycle(json));
+    case On::worker_started: return err(d.decode_worker_started(json));
   }
   return {};
 }
@@ -315,6 +318,84 @@ TEST_CASE("instrument_status defaults reason to empty and ts_event to 0", "[code
   CHECK(p->ts_event == 1381244400000000000);
 }
 
+// ---- sessions (issue 4) -------------------------------------------------------------------
+
+TEST_CASE("session lifecycle messages and worker manifests survive a round trip", "[codec][round-trip]") {
+  for (const core::SessionLifecycle& m : {core::SessionLifecycle{samples::session_started_replay()},
+                                          core::SessionLifecycle{samples::session_started_live()},
+                                          core::SessionLifecycle{samples::session_ended()},
+                                          core::SessionLifecycle{samples::session_ended_min()}}) {
+    check_round_trip(m, &codec::Decoder::decode_session_lifecycle);
+  }
+  check_round_trip(samples::worker_started(), &codec::Decoder::decode_worker_started);
+  check_round_trip(samples::worker_started_min(), &codec::Decoder::decode_worker_started);
+  // Config keys and values are data: escaped on the wire and unescaped again.
+  auto odd = samples::worker_started_min();
+  odd.config = {{"a\"quoted\" key", "tab\there"}, {"b\\slash", ""}, {"caf\xc3\xa9", "\xe2\x82\xac"}};
+  odd.args = {"", "--x"};
+  check_round_trip(odd, &codec::Decoder::decode_worker_started);
+  std::string buf = "stale";
+  codec::encode_into(buf, core::SessionLifecycle{samples::session_ended()});
+  CHECK(buf == codec::encode(samples::session_ended()));
+}
+
+TEST_CASE("session messages write optional strings only when set, config as an object and args always",
+          "[codec][encode]") {
+  CHECK(codec::encode(samples::session_started_live()) ==
+        R"({"type":"session.started","v":1,"session_id":"live-20251121T075500Z-trader-1","kind":"live",)"
+        R"("started_by":"ops","version":"0.4.0","ts_wall":1763711700000000000})");
+  CHECK(codec::encode(samples::session_ended_min()) ==
+        R"({"type":"session.ended","v":1,"session_id":"live-20251121T075500Z-trader-1","ts_wall":1763740800000000000})");
+  CHECK(codec::encode(samples::worker_started_min()) ==
+        R"({"type":"worker.started","v":1,"worker":"ops","instance":"trader-1:4180","version":"0.4.0","ts_wall":1,)"
+        R"("config":{},"config_hash":"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855","args":[]})");
+  const auto full = codec::encode(samples::worker_started());
+  CHECK(full.find(R"("config":{"file":"","heartbeat_ms":"1000","limit":"0","nats_url":"nats://127.0.0.1:4222",)"
+                  R"("speed":"600","strategy_params":"{\"fast\":5,\"slow\":20}"},"config_hash":)") != std::string::npos);
+  CHECK(full.find(R"("args":["deploy/data/quotes_EURUSD_2014-05-06.csv.gz","caf)") != std::string::npos);
+  CHECK(codec::encode(samples::session_started_replay())
+            .find(R"("source_session_id":"live-20251121T075500Z-trader-1","data_source":)") != std::string::npos);
+}
+
+TEST_CASE("worker.started sorts config by key, reads absent args as none and accepts ts_wall in a string",
+          "[codec][decode]") {
+  auto w = codec::decode_worker_started(
+      R"({"config_hash":"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855","type":"worker.started",)"
+      R"("worker":"risk-state","instance":"h:1","version":"v1","ts_wall":"1763711700000000000",)"
+      R"("config":{"random_seed":"42","daily_loss_limit":"5000","b\u00e9":"x","nats_url":"nats://n:4222"},"future":[1]})");
+  INFO((w.ok() ? std::string() : w.error().to_string()));
+  REQUIRE(w.ok());
+  const std::vector<std::pair<std::string, std::string>> want = {
+      {"b\xc3\xa9", "x"}, {"daily_loss_limit", "5000"}, {"nats_url", "nats://n:4222"}, {"random_seed", "42"}};
+  // Sorted by key bytes: "b\xc3\xa9" < "daily..." < "nats_url" < "random_seed".
+  CHECK(w->config == want);
+  CHECK(w->args.empty());
+  CHECK(w->ts_wall == 1763711700000000000);
+  CHECK(w->data_source.empty());
+  CHECK(w->data_sha256.empty());
+  // Re-encoded in key order.
+  CHECK(codec::encode(*w).find(R"("config":{"bé":"x","daily_loss_limit":"5000","nats_url":"nats://n:4222",)"
+                               R"("random_seed":"42"})") != std::string::npos);
+}
+
+TEST_CASE("session.lifecycle decodes both types; hand-typed input may leave optional fields out", "[codec][decode]") {
+  auto s = codec::decode_session_lifecycle(
+      R"({"kind":"backtest","session_id":"bt-1","started_by":"traderctl","version":"dev","ts_wall":5,"type":"session.started"})");
+  REQUIRE(s.ok());
+  REQUIRE(std::holds_alternative<core::SessionStarted>(*s));
+  CHECK(std::get<core::SessionStarted>(*s) ==
+        core::SessionStarted{.session_id = "bt-1", .kind = "backtest", .started_by = "traderctl", .version = "dev",
+                             .ts_wall = 5});
+  auto e = codec::decode_session_lifecycle(R"({"type":"session.ended","session_id":"bt-1","ts_wall":9})");
+  REQUIRE(e.ok());
+  CHECK(std::get<core::SessionEnded>(*e) == core::SessionEnded{.session_id = "bt-1", .ts_wall = 9});
+  // The recorder stores them like any other message: peek finds the type, and no ts_event.
+  auto p = codec::peek(codec::encode(samples::session_started_replay()));
+  REQUIRE(p.ok());
+  CHECK(p->type == "session.started");
+  CHECK_FALSE(p->ts_event.has_value());
+}
+
 // ---- encoder format ----------------------------------------------------------------------
 
 TEST_CASE("encode writes type first, v second, decimals as strings and omits empty optionals", "[codec][encode]") {
@@ -370,7 +451,9 @@ TEST_CASE("every golden example in subjects/examples decodes and re-encodes to i
       {"heartbeat", On::heartbeat},         {"dead_letter", On::dead_letter},
       {"ops.status", On::ops_status},
       {"risk.policy.set", On::risk_policy},  {"risk.policy", On::risk_event},
-      {"instrument_status", On::instrument_status}};
+      {"instrument_status", On::instrument_status},
+      {"session.started", On::session_lifecycle}, {"session.ended", On::session_lifecycle},
+      {"worker.started", On::worker_started}};
   int seen = 0;
   for (const auto& entry : fs::directory_iterator(kRoot / "subjects" / "examples")) {
     if (entry.path().extension() != ".json") continue;
@@ -409,6 +492,8 @@ TEST_CASE("every golden example in subjects/examples decodes and re-encodes to i
       case On::risk_policy: again = codec::encode(*d.decode_risk_management(json, core::RiskPolicy{})); break;
       case On::risk_event: again = std::visit([](const auto& x) { return codec::encode(x); }, *d.decode_risk_event(json)); break;
       case On::instrument_status: again = codec::encode(*d.decode_instrument_status(json)); break;
+      case On::session_lifecycle: again = codec::encode(*d.decode_session_lifecycle(json)); break;
+      case On::worker_started: again = codec::encode(*d.decode_worker_started(json)); break;
     }
     CHECK(again == trim(read_file(fixture)));
   }
@@ -717,6 +802,64 @@ const Bad kBad[] = {
     {On::instrument_status, R"({"type":"instrument_status","symbol":"IBM","status":"halted","ts_event":-3})", "ts_event", "must not be negative"},
     {On::instrument_status, R"({"type":"quote","symbol":"IBM","bid":"1","ask":"1","ts_event":1})", "type", "(expected instrument_status)"},
     {On::market_data, R"({"type":"instrument_status","symbol":"IBM","status":"halted"})", "type", "(expected quote, trade or bar)"},
+    // session.lifecycle (issue 4)
+    {On::session_lifecycle, R"({"type":"session.started","kind":"live","started_by":"ops","version":"1","ts_wall":1})", "session_id", "is required"},
+    {On::session_lifecycle, R"({"type":"session.started","session_id":"s1","started_by":"ops","version":"1","ts_wall":1})", "kind", "is required"},
+    {On::session_lifecycle, R"({"type":"session.started","session_id":"s1","kind":"live","version":"1","ts_wall":1})", "started_by", "is required"},
+    {On::session_lifecycle, R"({"type":"session.started","session_id":"s1","kind":"live","started_by":"ops","ts_wall":1})", "version", "is required"},
+    {On::session_lifecycle, R"({"type":"session.started","session_id":"s1","kind":"live","started_by":"ops","version":"1"})", "ts_wall", "is required"},
+    {On::session_lifecycle, R"({"type":"session.started","session_id":"","kind":"live","started_by":"ops","version":"1","ts_wall":1})", "session_id", R"(must be 1-128 characters from A-Z a-z 0-9 _ . : -, got "")"},
+    {On::session_lifecycle, R"({"type":"session.started","session_id":"my session","kind":"live","started_by":"ops","version":"1","ts_wall":1})", "session_id", R"(got "my session")"},
+    {On::session_lifecycle, R"({"type":"session.started","session_id":"a/b","kind":"live","started_by":"ops","version":"1","ts_wall":1})", "session_id", R"(got "a/b")"},
+    {On::session_lifecycle, R"({"type":"session.started","session_id":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx","kind":"live","started_by":"ops","version":"1","ts_wall":1})", "session_id", "must be 1-128 characters"},
+    {On::session_lifecycle, R"({"type":"session.started","session_id":7,"kind":"live","started_by":"ops","version":"1","ts_wall":1})", "session_id", "must be a string, got 7"},
+    {On::session_lifecycle, R"({"type":"session.started","session_id":"s1","kind":"paper","started_by":"ops","version":"1","ts_wall":1})", "kind", R"(must be one of live|replay|backtest, got "paper")"},
+    {On::session_lifecycle, R"({"type":"session.started","session_id":"s1","kind":"LIVE","started_by":"ops","version":"1","ts_wall":1})", "kind", R"(got "LIVE")"},
+    {On::session_lifecycle, R"({"type":"session.started","session_id":"s1","kind":1,"started_by":"ops","version":"1","ts_wall":1})", "kind", "must be one of live|replay|backtest, got 1"},
+    {On::session_lifecycle, R"({"type":"session.started","session_id":"s1","kind":"live","started_by":"","version":"1","ts_wall":1})", "started_by", "must not be empty"},
+    {On::session_lifecycle, R"({"type":"session.started","session_id":"s1","kind":"live","started_by":"ops","version":"","ts_wall":1})", "version", "must not be empty"},
+    {On::session_lifecycle, R"({"type":"session.started","session_id":"s1","kind":"live","started_by":"ops","version":2,"ts_wall":1})", "version", "must be a string, got 2"},
+    {On::session_lifecycle, R"({"type":"session.started","session_id":"s1","kind":"live","started_by":"ops","version":"1","ts_wall":1.5})", "ts_wall", "must be an integer (ns since the Unix epoch, UTC), got 1.5"},
+    {On::session_lifecycle, R"({"type":"session.started","session_id":"s1","kind":"live","started_by":"ops","version":"1","ts_wall":-1})", "ts_wall", "must not be negative, got -1"},
+    {On::session_lifecycle, R"({"type":"session.started","session_id":"s1","kind":"live","started_by":"ops","version":"1","ts_wall":"now"})", "ts_wall", R"(got "now")"},
+    {On::session_lifecycle, R"({"type":"session.started","session_id":"s1","kind":"replay","source_session_id":"","started_by":"ops","version":"1","ts_wall":1})", "source_session_id", R"(must be 1-128 characters from A-Z a-z 0-9 _ . : -, got "")"},
+    {On::session_lifecycle, R"({"type":"session.started","session_id":"s1","kind":"replay","source_session_id":"s*","started_by":"ops","version":"1","ts_wall":1})", "source_session_id", R"(got "s*")"},
+    {On::session_lifecycle, R"({"type":"session.started","session_id":"s1","kind":"replay","data_source":["f.csv"],"started_by":"ops","version":"1","ts_wall":1})", "data_source", "must be a string, got an array"},
+    {On::session_lifecycle, R"({"type":"session.started","session_id":"s1","kind":"live","started_by":"ops","version":"1","ts_wall":1,"reason":null})", "reason", "must be a string, got null"},
+    {On::session_lifecycle, R"({"type":"session.started","v":2,"session_id":"s1","kind":"live","started_by":"ops","version":"1","ts_wall":1})", "v", "must be 1"},
+    {On::session_lifecycle, R"({"type":"session.ended","session_id":"s1"})", "ts_wall", "is required"},
+    {On::session_lifecycle, R"({"type":"session.ended","ts_wall":1})", "session_id", "is required"},
+    {On::session_lifecycle, R"({"type":"session.ended","session_id":"s>","ts_wall":1})", "session_id", R"(got "s>")"},
+    {On::session_lifecycle, R"({"type":"session.ended","session_id":"s1","ts_wall":1,"reason":5})", "reason", "must be a string, got 5"},
+    {On::session_lifecycle, R"({"type":"session.start","session_id":"s1"})", "type", R"(unknown message type "session.start" on this subject (expected session.started or session.ended))"},
+    {On::session_lifecycle, R"({"type":"worker.started"})", "type", "(expected session.started or session.ended)"},
+    {On::session_lifecycle, R"({"session_id":"s1","ts_wall":1})", "type", "is required"},
+    // session.workers.<worker> (issue 4)
+    {On::worker_started, R"({"type":"worker.started","instance":"h:1","version":"1","ts_wall":1,"config":{},"config_hash":"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"})", "worker", "is required"},
+    {On::worker_started, R"({"type":"worker.started","worker":"feed","version":"1","ts_wall":1,"config":{},"config_hash":"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"})", "instance", "is required"},
+    {On::worker_started, R"({"type":"worker.started","worker":"feed","instance":"h:1","ts_wall":1,"config":{},"config_hash":"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"})", "version", "is required"},
+    {On::worker_started, R"({"type":"worker.started","worker":"feed","instance":"h:1","version":"1","config":{},"config_hash":"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"})", "ts_wall", "is required"},
+    {On::worker_started, R"({"type":"worker.started","worker":"feed","instance":"h:1","version":"1","ts_wall":1,"config_hash":"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"})", "config", "is required"},
+    {On::worker_started, R"({"type":"worker.started","worker":"feed","instance":"h:1","version":"1","ts_wall":1,"config":{}})", "config_hash", "is required"},
+    {On::worker_started, R"({"type":"worker.started","worker":"risk state","instance":"h:1","version":"1","ts_wall":1,"config":{},"config_hash":"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"})", "worker", R"(must be 1-64 characters from A-Z a-z 0-9 _ -, got "risk state")"},
+    {On::worker_started, R"({"type":"worker.started","worker":"feed","instance":"","version":"1","ts_wall":1,"config":{},"config_hash":"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"})", "instance", "must not be empty"},
+    {On::worker_started, R"({"type":"worker.started","worker":"feed","instance":"h:1","version":"1","ts_wall":"x","config":{},"config_hash":"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"})", "ts_wall", R"(must be an integer (ns since the Unix epoch, UTC), got "x")"},
+    {On::worker_started, R"({"type":"worker.started","worker":"feed","instance":"h:1","version":"1","ts_wall":1,"config":{"speed":"600","random_seed":42},"config_hash":"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"})", "config.random_seed", "must be a string, got 42"},
+    {On::worker_started, R"({"type":"worker.started","worker":"feed","instance":"h:1","version":"1","ts_wall":1,"config":{"paper":true},"config_hash":"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"})", "config.paper", "must be a string, got true"},
+    {On::worker_started, R"({"type":"worker.started","worker":"feed","instance":"h:1","version":"1","ts_wall":1,"config":{"limits":{"max":"1"}},"config_hash":"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"})", "config.limits", "must be a string, got an object"},
+    {On::worker_started, R"({"type":"worker.started","worker":"feed","instance":"h:1","version":"1","ts_wall":1,"config":{"speed":"1","speed":"2"},"config_hash":"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"})", "config.speed", "appears more than once"},
+    {On::worker_started, R"({"type":"worker.started","worker":"feed","instance":"h:1","version":"1","ts_wall":1,"config":{"":"x"},"config_hash":"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"})", "config", "keys must not be empty"},
+    {On::worker_started, R"({"type":"worker.started","worker":"feed","instance":"h:1","version":"1","ts_wall":1,"config":["speed=600"],"config_hash":"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"})", "config", "must be an object of strings, got an array"},
+    {On::worker_started, R"({"type":"worker.started","worker":"feed","instance":"h:1","version":"1","ts_wall":1,"config":null,"config_hash":"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"})", "config", "must be an object of strings, got null"},
+    {On::worker_started, R"({"type":"worker.started","worker":"feed","instance":"h:1","version":"1","ts_wall":1,"config":{},"config_hash":"E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855"})", "config_hash", R"(must be 64 lowercase hex digits (a SHA-256), got "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855")"},
+    {On::worker_started, R"({"type":"worker.started","worker":"feed","instance":"h:1","version":"1","ts_wall":1,"config":{},"config_hash":"e3b0c442"})", "config_hash", R"(got "e3b0c442")"},
+    {On::worker_started, R"({"type":"worker.started","worker":"feed","instance":"h:1","version":"1","ts_wall":1,"config":{},"config_hash":"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855aa"})", "config_hash", "must be 64 lowercase hex digits"},
+    {On::worker_started, R"({"type":"worker.started","worker":"feed","instance":"h:1","version":"1","ts_wall":1,"config":{},"config_hash":"g3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"})", "config_hash", "must be 64 lowercase hex digits"},
+    {On::worker_started, R"({"type":"worker.started","worker":"feed","instance":"h:1","version":"1","ts_wall":1,"config":{},"config_hash":"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855","data_sha256":""})", "data_sha256", R"(must be 64 lowercase hex digits (a SHA-256), got "")"},
+    {On::worker_started, R"({"type":"worker.started","worker":"feed","instance":"h:1","version":"1","ts_wall":1,"config":{},"config_hash":"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855","args":"data.csv"})", "args", R"(must be an array of strings, got "data.csv")"},
+    {On::worker_started, R"({"type":"worker.started","worker":"feed","instance":"h:1","version":"1","ts_wall":1,"config":{},"config_hash":"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855","args":["a.csv",3]})", "args[1]", "must be a string, got 3"},
+    {On::worker_started, R"({"type":"worker.started","worker":"feed","instance":"h:1","version":"1","ts_wall":1,"config":{},"config_hash":"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855","data_source":7})", "data_source", "must be a string, got 7"},
+    {On::worker_started, R"({"type":"heartbeat","worker":"feed"})", "type", "(expected worker.started)"},
     {On::peek, R"({"ts_event":1})", "type", "is required"},
     {On::peek, R"({"type":"x"} x)", "", "not valid JSON"},
     {On::peek, R"([])", "", "must be a JSON object"},
@@ -754,7 +897,8 @@ TEST_CASE("long bad values are shortened in error messages", "[codec][malformed]
 TEST_CASE("truncated and mutated messages never crash: every decode is a value or an error", "[codec][malformed]") {
   const std::string inputs[] = {codec::encode(samples::order_limit()), codec::encode(samples::exec_fill()),
                                 codec::encode(samples::performance(true)), codec::encode(samples::quote_full()),
-                                codec::encode(samples::ops_status()), codec::encode(samples::dead_letter())};
+                                codec::encode(samples::ops_status()), codec::encode(samples::dead_letter()),
+                                codec::encode(samples::worker_started()), codec::encode(samples::session_started_replay())};
   const char kBytes[] = {'"', '\\', '{', '}', '[', ']', ',', ':', '0', '-', 'e', '.', ' ', 'x', '\0', '\x80'};
   std::uint64_t rng = 42;
   const auto next = [&] { return rng = rng * 6364136223846793005ULL + 1442695040888963407ULL, rng >> 33; };
@@ -762,7 +906,7 @@ TEST_CASE("truncated and mutated messages never crash: every decode is a value o
   std::size_t ok = 0, errors = 0;
   const auto decode_all = [&](std::string_view s) {
     for (On on : {On::market_data, On::orders, On::executions, On::performance, On::ops_status,
-                  On::dead_letter, On::peek}) {
+                  On::dead_letter, On::peek, On::session_lifecycle, On::worker_started}) {
       (decode_error(on, s).field == "<ok>" ? ok : errors)++;
     }
     (d.decode_order_command(s).ok() ? ok : errors)++;

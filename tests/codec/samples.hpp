@@ -193,4 +193,40 @@ inline core::OpsStatus ops_status() {
           .ts = 1763712006500000000};
 }
 
+inline core::SessionStarted session_started_replay() {
+  return {.session_id = "replay-20251121T081000Z-trader-1", .kind = "replay",
+          .source_session_id = "live-20251121T075500Z-trader-1",
+          .data_source = "deploy/data/quotes_EURUSD_2014-05-06.csv.gz", .started_by = "traderctl",
+          .version = "0.4.0-12-geb89fa6", .ts_wall = 1763712600000000000,
+          .reason = "replay with a tighter \"daily\" loss limit"};
+}
+/// Only the required fields: a live session.
+inline core::SessionStarted session_started_live() {
+  return {.session_id = "live-20251121T075500Z-trader-1", .kind = "live", .started_by = "ops",
+          .version = "0.4.0", .ts_wall = 1763711700000000000};
+}
+inline core::SessionEnded session_ended() {
+  return {.session_id = "replay-20251121T081000Z-trader-1", .ts_wall = 1763712642500000000,
+          .reason = "end of data"};
+}
+inline core::SessionEnded session_ended_min() {
+  return {.session_id = "live-20251121T075500Z-trader-1", .ts_wall = 1763740800000000000};
+}
+inline core::WorkerStarted worker_started() {
+  return {.worker = "feed", .instance = "trader-1:4170", .version = "0.4.0-12-geb89fa6",
+          .ts_wall = 1763711700000000000,
+          .config = {{"file", ""}, {"heartbeat_ms", "1000"}, {"limit", "0"},
+                     {"nats_url", "nats://127.0.0.1:4222"}, {"speed", "600"},
+                     {"strategy_params", "{\"fast\":5,\"slow\":20}"}},
+          .config_hash = "56d52792e465c1c05eae5bee2a2ac426343abe0b6878813ab02d1c6608a1786b",
+          .args = {"deploy/data/quotes_EURUSD_2014-05-06.csv.gz", "caf\xc3\xa9 data.csv"},
+          .data_source = "deploy/data/quotes_EURUSD_2014-05-06.csv.gz",
+          .data_sha256 = "e355bd23ccaa1c85365024f79d60f42ce027178384591239e665ab4d9aa3d5dc"};
+}
+/// Required fields only; no settings, no arguments.
+inline core::WorkerStarted worker_started_min() {
+  return {.worker = "ops", .instance = "trader-1:4180", .version = "0.4.0", .ts_wall = 1,
+          .config_hash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"};
+}
+
 }  // namespace samples

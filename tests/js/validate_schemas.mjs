@@ -184,6 +184,23 @@ const mustReject = [
   ["risk.policy", { type: "risk.policy", defaults: { max_order_qty: "1", max_order_notional: "1", max_position: null, max_gross_exposure: null, max_open_orders: 0, price_band_bps: null, max_orders_per_window: 0, rate_window_ns: 1, daily_loss_limit: null, max_drawdown: null }, per_symbol: { IBM: null }, ts_event: 1 }, "a null per-symbol entry in a policy event"],
   ["instrument_status", { type: "instrument_status", symbol: "IBM", status: "paused" }, "an unknown status"],
   ["instrument_status", { type: "instrument_status", status: "halted" }, "no symbol"],
+  // sessions (issue 4)
+  ["session.started", { type: "session.started", session_id: "s1", kind: "paper", started_by: "ops", version: "1", ts_wall: 1 }, "an unknown kind"],
+  ["session.started", { type: "session.started", session_id: "my session", kind: "live", started_by: "ops", version: "1", ts_wall: 1 }, "a session id with a space"],
+  ["session.started", { type: "session.started", session_id: "x".repeat(129), kind: "live", started_by: "ops", version: "1", ts_wall: 1 }, "a session id longer than 128"],
+  ["session.started", { type: "session.started", session_id: "s1", kind: "replay", source_session_id: "", started_by: "ops", version: "1", ts_wall: 1 }, "an empty source_session_id"],
+  ["session.started", { type: "session.started", session_id: "s1", kind: "live", started_by: "ops", version: "1" }, "no ts_wall"],
+  ["session.started", { type: "session.started", session_id: "s1", kind: "live", started_by: "", version: "1", ts_wall: 1 }, "an empty started_by"],
+  ["session.started", { type: "session.started", session_id: "s1", kind: "live", started_by: "ops", version: "1", ts_wall: 1, ts_event: 1 }, "a ts_event (session times are ts_wall)"],
+  ["session.ended", { type: "session.ended", session_id: "s1" }, "no ts_wall"],
+  ["session.ended", { type: "session.ended", session_id: "s/1", ts_wall: 1 }, "a bad session id"],
+  ["worker.started", { type: "worker.started", worker: "feed", instance: "h:1", version: "1", ts_wall: 1, config: { random_seed: 42 }, config_hash: "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" }, "a config value that is not a string"],
+  ["worker.started", { type: "worker.started", worker: "feed", instance: "h:1", version: "1", ts_wall: 1, config: {}, config_hash: "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855" }, "an uppercase config_hash"],
+  ["worker.started", { type: "worker.started", worker: "feed", instance: "h:1", version: "1", ts_wall: 1, config: {} }, "no config_hash"],
+  ["worker.started", { type: "worker.started", worker: "feed", instance: "h:1", version: "1", ts_wall: 1, config_hash: "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" }, "no config"],
+  ["worker.started", { type: "worker.started", worker: "feed", instance: "h:1", version: "1", ts_wall: 1, config: {}, config_hash: "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", args: ["a", 3] }, "an argument that is not a string"],
+  ["worker.started", { type: "worker.started", worker: "feed", instance: "h:1", version: "1", ts_wall: 1, config: {}, config_hash: "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", data_sha256: "" }, "an empty data_sha256"],
+  ["worker.started", { type: "worker.started", worker: "risk state", instance: "h:1", version: "1", ts_wall: 1, config: {}, config_hash: "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" }, "a worker name that is not a subject token"],
 ];
 for (const [type, doc, what] of mustReject) {
   checks++;
@@ -194,6 +211,7 @@ const mustRejectStrict = [
   ["quote", { type: "quote", v: 1, symbol: "EURUSD", bid: 1.5, ask: "1", ts_event: 1 }, "a decimal written as a number"],
   ["quote", { type: "quote", v: 1, symbol: "EURUSD", bid: "1", ask: "1", ts_event: "1" }, "a timestamp written as a string"],
   ["quote", { type: "quote", symbol: "EURUSD", bid: "1", ask: "1", ts_event: 1 }, "no v"],
+  ["session.ended", { type: "session.ended", v: 1, session_id: "s1", ts_wall: "1" }, "a ts_wall written as a string"],
   ["risk.policy", { type: "risk.policy", v: 1, defaults: { max_order_qty: "1", max_order_notional: "1", max_position: null, max_gross_exposure: null, max_open_orders: 0, price_band_bps: null, max_orders_per_window: 0, rate_window_ns: "1", daily_loss_limit: null, max_drawdown: null }, per_symbol: {}, ts_event: 1 }, "a window written as a string"],
 ];
 for (const [type, doc, what] of mustRejectStrict) {

@@ -2,6 +2,7 @@
 // subjects/README.md, the schemas and the examples name the same subjects and types.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -119,7 +120,7 @@ TEST_CASE("every subject string in subjects.hpp appears in subjects/README.md", 
                              subjects::kTradingExecutions, subjects::kRiskState, subjects::kRiskManagement,
                              subjects::kPerformanceMetrics, subjects::kReportsPerformance, subjects::kOpsStatus,
                              subjects::kOpsReport, subjects::kOpsHeartbeatAll, subjects::kOpsDeadLetter,
-                             subjects::kEventStream}) {
+                             subjects::kSessionLifecycle, subjects::kSessionWorkersAll, subjects::kEventStream}) {
     INFO(s);
     CHECK(readme.find(s) != std::string::npos);
   }
@@ -145,13 +146,38 @@ TEST_CASE("every subject in the catalogue is built by subjects.hpp", "[subjects]
   }
   CHECK(subjects::market_data("EURUSD") == "market.data.EURUSD");
   CHECK(subjects::ops_heartbeat("risk-state") == "ops.heartbeat.risk-state");
+  CHECK(subjects::session_worker("risk-state") == "session.workers.risk-state");
+}
+
+TEST_CASE("session subjects are captured by the EVENTS stream and the README says so", "[subjects]") {
+  const auto& cap = subjects::kCapturedSubjects;
+  CHECK(std::find(std::begin(cap), std::end(cap), std::string_view("session.>")) != std::end(cap));
+  // session.> covers both session subjects.
+  CHECK(subjects::kSessionLifecycle.rfind("session.", 0) == 0);
+  CHECK(subjects::session_worker("feed").rfind("session.", 0) == 0);
+  const std::string readme = read_file(kRoot / "subjects" / "README.md");
+  const auto section = readme.substr(readme.find("### What the recorder captures"));
+  CHECK(section.substr(0, section.find("\n## ")).find("`session.>`") != std::string::npos);
+}
+
+TEST_CASE("session ids are 1-128 characters from A-Z a-z 0-9 _ . : -", "[subjects]") {
+  CHECK(subjects::is_valid_session_id("live-20251121T075500Z-trader-1:4187"));
+  CHECK(subjects::is_valid_session_id("a"));
+  CHECK(subjects::is_valid_session_id("bt_1.2"));
+  CHECK(subjects::is_valid_session_id(std::string(128, 'x')));
+  CHECK_FALSE(subjects::is_valid_session_id(""));
+  CHECK_FALSE(subjects::is_valid_session_id(std::string(129, 'x')));
+  for (std::string_view bad : {"a b", "a/b", "a*", "a>", "caf\xc3\xa9", "a\tb", "$SYS", "a,b"}) {
+    INFO(bad);
+    CHECK_FALSE(subjects::is_valid_session_id(bad));
+  }
 }
 
 TEST_CASE("catalogue message types, schemas and examples are the same set", "[subjects]") {
   const auto cat = read_catalogue();
   const auto schemas = files_in(kRoot / "subjects" / "schemas", ".schema.json");
   const auto examples = files_in(kRoot / "subjects" / "examples", ".json");
-  CHECK(cat.types.size() == 19);
+  CHECK(cat.types.size() == 22);
   for (const auto& t : cat.types) {
     INFO("catalogue type " << t);
     CHECK(schemas.count(t) == 1);
@@ -175,7 +201,8 @@ TEST_CASE("every C++ message type string is in the catalogue", "[subjects]") {
                              core::RiskPolicyChanged::kType, core::InstrumentStatus::kType,
                              core::PerformanceReport::kMetricsType,
                              core::PerformanceReport::kReportType, core::Heartbeat::kType,
-                             core::DeadLetter::kType, core::OpsStatus::kType}) {
+                             core::DeadLetter::kType, core::OpsStatus::kType, core::SessionStarted::kType,
+                             core::SessionEnded::kType, core::WorkerStarted::kType}) {
     INFO(t);
     CHECK(cat.types.count(std::string(t)) == 1);
   }
