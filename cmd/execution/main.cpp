@@ -8,6 +8,7 @@
 #include "services/instruments_file.hpp"
 #include "services/recorder.hpp"
 #include "services/services.hpp"
+#include "services/manifest.hpp"
 #include "services/worker_main.hpp"
 
 namespace {
@@ -64,6 +65,7 @@ int main(int argc, char** argv) try {
   const auto broker = broker_config(*s);
   const auto store = services::open_history_store(*s, "execution");
   services::ensure_event_stream(conn, s->get("stream"));
+  const services::Announcement announcement(rt, *s);  // records random_seed with the session
   services::ExecutionService svc(rt, broker, store.get(), s->get("stream"));
   const auto& h = svc.history();
   fmt::print(stderr, "execution: rebuilt from {} events ({} from the store, {} from the stream{}{}); {} reports republished\n",

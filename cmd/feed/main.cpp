@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "services/feed.hpp"
+#include "services/manifest.hpp"
 #include "services/worker_main.hpp"
 
 int main(int argc, char** argv) try {
@@ -29,6 +30,7 @@ int main(int argc, char** argv) try {
   natsio::Connection conn({.url = s->get("nats_url"), .name = "feed", .send_asap = cfg.speed > 0});
   core::SystemClock clock;
   services::Runtime rt(conn, "feed", clock, s->get_int("heartbeat_ms"));
+  const services::Announcement announcement(rt, *s, cfg.path);
   rt.start_heartbeat();
   std::atomic<bool> stop{false};
   std::thread signals([&] {

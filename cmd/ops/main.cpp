@@ -1,23 +1,72 @@
-// ops: the operational API. Answers `nats req ops.status ''` from worker heartbeats.
+// ops: the operational API. Answers `nats req ops.status ''` from worker heartbeats,
+// and opens and closes the live session (session.lifecycle) that the recorder
+// files every event under.
+#include <random>
+
 #include <fmt/format.h>
 
+#include "codec/codec.hpp"
+#include "services/manifest.hpp"
+#include "services/recorder.hpp"
 #include "services/services.hpp"
+#include "services/version.hpp"
 #include "services/worker_main.hpp"
+#include "subjects/subjects.hpp"
+
+namespace {
+
+/// "live-20261121T093015Z-1a2b": the UTC start time, then 16 random bits so that
+/// two stacks started in the same second differ. An id is metadata, never domain
+/// data, so the wall clock and an unseeded generator are fine here.
+std::string new_session_id(core::TimestampNs now) {
+  const auto secs = static_cast<std::time_t>(now / 1'000'000'000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  std::random_device rd;
+  return fmt::format("live-{:04}{:02}{:02}T{:02}{:02}{:02}Z-{:04x}", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                     tm.tm_hour, tm.tm_min, tm.tm_sec, rd() & 0xffff);
+}
+
+}  // namespace
 
 int main(int argc, char** argv) try {
   services::block_termination_signals();
-  const auto s = services::load_settings("ops", "Operational API: ops.status from every worker's heartbeat.", {},
-                                         argc, argv);
+  const auto s = services::load_settings(
+      "ops", "Operational API: ops.status from every worker's heartbeat; opens and ends the live session.",
+      {{"session", "TRADER_SESSION", "",
+        "id of the live session to open (\"\" = a new one, live-<UTC time>-<4 hex>); a restarted ops with the same "
+        "id continues that session"},
+       {"stream", "OPS_STREAM", "EVENTS", "JetStream stream that records the session"}},
+      argc, argv, [](const config::Settings& st) {
+        if (!st.get("session").empty() && !subjects::is_valid_session_id(st.get("session")))
+          throw config::ConfigError("session: 1-128 characters from A-Z a-z 0-9 _ . : -");
+      });
   if (!s) return 0;
   natsio::Library lib;
   natsio::Connection conn({.url = s->get("nats_url"), .name = "ops"});
   core::SystemClock clock;
   services::Runtime rt(conn, "ops", clock, s->get_int("heartbeat_ms"));
+  services::ensure_event_stream(conn, s->get("stream"));  // so the session's start is recorded
   services::OpsService svc(rt, s->get_int("heartbeat_ms"));
+  const services::Announcement announcement(rt, *s);
+
+  core::SessionStarted started{.session_id = s->get("session").empty() ? new_session_id(clock.now()) : s->get("session"),
+                               .kind = "live",
+                               .started_by = "ops",
+                               .version = std::string(services::version()),
+                               .ts_wall = clock.now(),
+                               .reason = "ops started"};
+  rt.publish(subjects::kSessionLifecycle, codec::encode(started));
   conn.flush();
   rt.start_heartbeat();
-  fmt::print(stderr, "ops: ready ({})\n", s->get("nats_url"));
-  services::wait_for_termination();
+  fmt::print(stderr, "ops: ready ({}, session {})\n", s->get("nats_url"), started.session_id);
+  const int sig = services::wait_for_termination();
+  const core::SessionEnded ended{.session_id = started.session_id,
+                                 .ts_wall = clock.now(),
+                                 .reason = fmt::format("ops stopped (signal {})", sig)};
+  rt.publish(subjects::kSessionLifecycle, codec::encode(ended));
+  conn.flush();
+  fmt::print(stderr, "ops: session {} ended\n", started.session_id);
   return 0;
 } catch (const std::exception& e) {
   fmt::print(stderr, "ops: {}\n", e.what());

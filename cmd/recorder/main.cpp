@@ -6,6 +6,7 @@
 
 #include "eventstore/event_store.hpp"
 #include "services/recorder.hpp"
+#include "services/manifest.hpp"
 #include "services/worker_main.hpp"
 
 int main(int argc, char** argv) try {
@@ -30,6 +31,7 @@ int main(int argc, char** argv) try {
   services::ensure_event_stream(conn, cfg.stream);
   core::SystemClock clock;
   services::Runtime rt(conn, "recorder", clock, s->get_int("heartbeat_ms"));
+  const services::Announcement announcement(rt, *s);
   rt.start_heartbeat();
   std::atomic<bool> stop{false};
   std::thread signals([&] {

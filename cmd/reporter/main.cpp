@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include "services/services.hpp"
+#include "services/manifest.hpp"
 #include "services/worker_main.hpp"
 
 int main(int argc, char** argv) try {
@@ -16,6 +17,7 @@ int main(int argc, char** argv) try {
   natsio::Connection conn({.url = s->get("nats_url"), .name = "reporter"});
   core::SystemClock clock;
   services::Runtime rt(conn, "reporter", clock, s->get_int("heartbeat_ms"));
+  const services::Announcement announcement(rt, *s);
   services::ReporterService svc(rt, s->get_int("metrics_interval_s") * core::kNsPerSecond);
   conn.flush();
   rt.start_heartbeat();

@@ -4,6 +4,7 @@
 #include "services/recorder.hpp"
 
 #include "services/services.hpp"
+#include "services/manifest.hpp"
 #include "services/worker_main.hpp"
 
 namespace {
@@ -55,6 +56,7 @@ int main(int argc, char** argv) try {
   services::Runtime rt(conn, "risk-state", clock, s->get_int("heartbeat_ms"));
   const auto store = services::open_history_store(*s, "risk-state");
   services::ensure_event_stream(conn, s->get("stream"));
+  const services::Announcement announcement(rt, *s);
   services::RiskService svc(rt, policy_from(*s), store.get(), s->get("stream"));
   const auto& h = svc.history();
   fmt::print(stderr, "risk-state: rebuilt from {} events ({} from the store, {} from the stream{}{}); {} orders decided late\n",

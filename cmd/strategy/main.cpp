@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include "services/services.hpp"
+#include "services/manifest.hpp"
 #include "services/worker_main.hpp"
 
 namespace {
@@ -33,6 +34,7 @@ int main(int argc, char** argv) try {
   natsio::Connection conn({.url = s->get("nats_url"), .name = "strategy"});
   core::SystemClock clock;
   services::Runtime rt(conn, "strategy", clock, s->get_int("heartbeat_ms"));
+  const services::Announcement announcement(rt, *s);
   services::StrategyService svc(rt, strategy_from(*s));
   conn.flush();
   rt.start_heartbeat();

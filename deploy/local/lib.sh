@@ -6,7 +6,7 @@ BUILD_DIR=${TRADER_BUILD_DIR:-$ROOT/build}
 WORKERS=(recorder ops risk-state execution reporter strategy)
 # Debian 12 packages: build tools, libraries, and the two servers.
 PACKAGES=(build-essential cmake ninja-build pkg-config libnats-dev libsimdjson-dev libfmt-dev catch2
-          libpqxx-dev libpq-dev zlib1g-dev nats-server postgresql)
+          libpqxx-dev libpq-dev zlib1g-dev libssl-dev nats-server postgresql)
 
 log() { printf '%s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }

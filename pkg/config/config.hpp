@@ -17,6 +17,7 @@
 #include <map>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/decimal.hpp"
@@ -57,6 +58,8 @@ class Settings {
   core::Decimal get_decimal(const std::string& key) const; ///< exact; throws ConfigError
   bool get_bool(const std::string& key) const;             ///< true/false/1/0/yes/no
   const std::vector<std::string>& positional() const noexcept { return positional_; }
+  /// Every declared key with its value, sorted by key (for the session manifest).
+  std::vector<std::pair<std::string, std::string>> values() const { return {values_.begin(), values_.end()}; }
   /// Every key with its value and where it came from, for --check-config.
   std::string describe() const;
 

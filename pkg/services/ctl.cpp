@@ -13,19 +13,26 @@
 #include "codec/codec.hpp"
 #include "eventstore/event_store.hpp"
 #include "natsio/natsio.hpp"
+#include "services/sessions.hpp"
 #include "subjects/subjects.hpp"
 
 namespace services {
 namespace {
 
 constexpr const char* kUsage = R"(usage: traderctl COMMAND [options]
-Environment: NATS_URL (default nats://127.0.0.1:4222), DATABASE_URL (for `events`).
+Environment: NATS_URL (default nats://127.0.0.1:4222), DATABASE_URL (for events, verify,
+sessions, export, import).
 commands:
   status                          ask ops.status: every worker's health
   report                          ask the reporter (ops.report) for the final performance report
   events                          count recorded events by type and by subject (event store)
   verify                          check the event store's hash chain; exit 1 if any event was
                                   changed, deleted or reordered behind the store's back
+  sessions [list]                 every recorded session: id, kind, events, market time span
+  sessions show ID                one session: manifest (versions, config hashes, random seed,
+                                  data file), counts by type, P&L summary
+  export ID FILE                  write session ID to FILE as gzip'd JSON Lines
+  import FILE                     load an exported session into this event store
   halt [REASON]                   risk.management trading_state.set halted
   reduce [REASON]                 risk.management trading_state.set reducing
   resume [REASON]                 risk.management trading_state.set active
@@ -131,6 +138,93 @@ int wait_idle(natsio::Connection& conn, const Args& a) {
   return 1;
 }
 
+std::string ts_or_dash(std::optional<core::TimestampNs> ts) { return ts ? core::format_iso8601(*ts) : "-"; }
+
+int sessions_list(eventstore::EventStore& store, const Args& a) {
+  const auto all = store.sessions();
+  if (a.json) {
+    std::string out = "[";
+    for (const auto& s : all) {
+      if (out.size() > 1) out += ',';
+      out += R"({"session_id":)";
+      codec::append_json_string(out, s.session_id);
+      out += fmt::format(R"(,"events":{},"first_position":{},"last_position":{},"first_ts_event":{},"last_ts_event":{}}})",
+                         s.events, s.first_position, s.last_position,
+                         s.first_ts_event ? std::to_string(*s.first_ts_event) : "null",
+                         s.last_ts_event ? std::to_string(*s.last_ts_event) : "null");
+    }
+    fmt::print("{}]\n", out);
+    return 0;
+  }
+  // Kinds and ends from the lifecycle events, read by type (indexed), not session by session.
+  std::map<std::string, std::string> kind;
+  std::set<std::string> ended;
+  codec::Decoder dec;
+  for (const auto type : {core::SessionStarted::kType, core::SessionEnded::kType}) {
+    eventstore::EventQuery q{.type = std::string(type), .limit = 10'000};
+    for (auto page = store.query(q); !page.empty(); q.after_position = page.back().position, page = store.query(q)) {
+      for (const auto& e : page) {
+        auto l = dec.decode_session_lifecycle(e.payload);
+        if (!l) continue;
+        if (auto* st = std::get_if<core::SessionStarted>(&*l)) kind.try_emplace(st->session_id, st->kind);
+        else ended.insert(std::get<core::SessionEnded>(*l).session_id);
+      }
+    }
+  }
+  fmt::print("{:<36} {:<9} {:>10}  {:<30} {:<30} {}\n", "session", "kind", "events", "market from", "market to",
+             "ended");
+  for (const auto& s : all) {
+    const auto k = kind.find(s.session_id);
+    fmt::print("{:<36} {:<9} {:>10}  {:<30} {:<30} {}\n", s.session_id, k == kind.end() ? "-" : k->second, s.events,
+               ts_or_dash(s.first_ts_event), ts_or_dash(s.last_ts_event), ended.contains(s.session_id) ? "yes" : "no");
+  }
+  if (all.empty()) fmt::print("(no sessions recorded)\n");
+  return 0;
+}
+
+std::string config_value(const core::WorkerStarted& w, std::string_view key) {
+  for (const auto& [k, v] : w.config)
+    if (k == key) return v;
+  return "";
+}
+
+int sessions_show(eventstore::EventStore& store, const std::string& id) {
+  const auto info = describe_session(store, id);
+  const auto& s = info.summary;
+  fmt::print("Session {}\n", id);
+  if (info.started) {
+    const auto& st = *info.started;
+    fmt::print("  kind {}, started by {} at {} (wall clock), version {}\n", st.kind, st.started_by,
+               core::format_iso8601(st.ts_wall), st.version);
+    if (!st.source_session_id.empty()) fmt::print("  made from session {}\n", st.source_session_id);
+    if (!st.data_source.empty()) fmt::print("  data source {}\n", st.data_source);
+  } else {
+    fmt::print("  (its session.started is not in this store)\n");
+  }
+  if (info.ended) fmt::print("  ended at {} (wall clock): {}\n", core::format_iso8601(info.ended->ts_wall), info.ended->reason);
+  else fmt::print("  not ended (still open, or its ops worker was killed)\n");
+  fmt::print("  events {} (positions {}..{}), market time {} .. {}\n", s.events, s.first_position, s.last_position,
+             ts_or_dash(s.first_ts_event), ts_or_dash(s.last_ts_event));
+  fmt::print("Workers\n  {:<11} {:<24} {:<64}  {}\n", "worker", "version", "config_hash", "notes");
+  for (const auto& w : info.workers) {
+    std::string notes;
+    if (w.worker == "execution") notes = "random_seed " + config_value(w, "random_seed");
+    if (!w.data_source.empty()) notes = fmt::format("data {} sha256 {}", w.data_source, w.data_sha256);
+    fmt::print("  {:<11} {:<24} {:<64}  {}\n", w.worker, w.version, w.config_hash, notes);
+  }
+  fmt::print("Events by type\n");
+  for (const auto& [type, n] : info.counts_by_type) fmt::print("  {:<24} {:>10}\n", type, n);
+  if (info.report) print_report(*info.report);
+  else fmt::print("(no performance report in this session)\n");
+  return 0;
+}
+
+eventstore::PgStore open_store() {
+  const auto url = env_or("DATABASE_URL", "");
+  if (url.empty()) throw std::runtime_error("DATABASE_URL is not set");
+  return eventstore::PgStore(url);
+}
+
 int set_state(natsio::Connection& conn, const Args& a, core::TradingState st) {
   std::string reason;
   for (const auto& r : a.rest) reason += (reason.empty() ? "" : " ") + r;
@@ -149,10 +243,27 @@ int run_ctl(int argc, char** argv) {
     return a.command.empty() ? 2 : 0;
   }
   try {
+    if (a.command == "sessions") {
+      auto store = open_store();
+      if (a.rest.empty() || (a.rest.size() == 1 && a.rest[0] == "list")) return sessions_list(store, a);
+      if (a.rest.size() == 2 && a.rest[0] == "show") return sessions_show(store, a.rest[1]);
+      fmt::print(stderr, "traderctl: usage: sessions [list] | sessions show ID\n");
+      return 2;
+    }
+    if (a.command == "export" && a.rest.size() == 2) {
+      auto store = open_store();
+      const auto n = export_session(store, a.rest[0], a.rest[1]);
+      fmt::print("exported session {}: {} events to {}\n", a.rest[0], n, a.rest[1]);
+      return 0;
+    }
+    if (a.command == "import" && a.rest.size() == 1) {
+      auto store = open_store();
+      const auto sum = import_session(store, a.rest[0]);
+      fmt::print("imported session {}: {} events, {} newly stored\n", sum.session_id, sum.events, sum.stored);
+      return 0;
+    }
     if (a.command == "events") {
-      const auto url = env_or("DATABASE_URL", "");
-      if (url.empty()) throw std::runtime_error("DATABASE_URL is not set");
-      eventstore::PgStore store(url);
+      auto store = open_store();
       fmt::print("Recorded events: {}\n  {:<24} {:>10}\n", store.count(), "type", "count");
       for (const auto& [type, n] : store.count_by_type()) fmt::print("  {:<24} {:>10}\n", type, n);
       fmt::print("  {:<24} {:>10}\n", "subject", "count");
@@ -160,9 +271,7 @@ int run_ctl(int argc, char** argv) {
       return 0;
     }
     if (a.command == "verify") {
-      const auto url = env_or("DATABASE_URL", "");
-      if (url.empty()) throw std::runtime_error("DATABASE_URL is not set");
-      eventstore::PgStore store(url);
+      auto store = open_store();
       const auto v = store.verify();
       if (v.ok) {
         fmt::print("ok: {} events, hash chain intact; head hash {}\n", v.events, v.head_hash.empty() ? "-" : v.head_hash);

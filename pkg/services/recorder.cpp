@@ -16,6 +16,23 @@ void ensure_event_stream(natsio::Connection& conn, const std::string& stream) {
   js.ensure_stream(stream, subj);
 }
 
+SessionAssigner::SessionAssigner(const std::optional<eventstore::StoredEvent>& last) {
+  if (last && last->type != "session.ended") open_ = last->session_id;
+}
+
+std::optional<std::string> SessionAssigner::assign(std::string_view type,
+                                                   const std::optional<std::string>& lifecycle_session) {
+  if (type == "session.started" && lifecycle_session) {
+    open_ = lifecycle_session;
+    return open_;
+  }
+  if (type == "session.ended" && lifecycle_session) {
+    if (open_ == lifecycle_session) open_.reset();
+    return lifecycle_session;
+  }
+  return open_;
+}
+
 namespace {
 
 /// JSON string literal of arbitrary bytes, for storing a payload that is not JSON.
@@ -56,9 +73,21 @@ std::int64_t run_recorder(Runtime& rt, eventstore::EventStore& store, const Reco
       std::this_thread::sleep_for(std::chrono::milliseconds(cfg.retry_ms));
     }
   }
+  // Sessions continue where the store stops (the newest event from this stream).
+  std::optional<SessionAssigner> sessions;
+  while (!sessions) {
+    try {
+      sessions.emplace(store.last_event(prefix));
+    } catch (const eventstore::StoreUnavailable& e) {
+      rt.set_status(fmt::format("degraded: event store unavailable: {}", e.what()));
+      if (stop.load()) return 0;
+      std::this_thread::sleep_for(std::chrono::milliseconds(cfg.retry_ms));
+    }
+  }
   natsio::JetStream js(rt.conn());
   js.pull_subscribe(cfg.stream, cfg.durable, cfg.ack_wait_ms, start_seq);
-  fmt::print(stderr, "recorder: resuming {} at stream sequence {}\n", cfg.stream, start_seq);
+  fmt::print(stderr, "recorder: resuming {} at stream sequence {} (open session: {})\n", cfg.stream, start_seq,
+             sessions->open().value_or("none"));
   codec::Decoder dec;
   std::int64_t stored = 0;
   std::vector<eventstore::NewEvent> batch;
@@ -78,11 +107,18 @@ std::int64_t run_recorder(Runtime& rt, eventstore::EventStore& store, const Reco
         ev.ts_event = env->ts_event;
         ev.client_order_id = env->client_order_id;
         ev.payload = std::string(m.data());
+        std::optional<std::string> lifecycle;
+        if (ev.type == core::SessionStarted::kType || ev.type == core::SessionEnded::kType) {
+          if (auto l = dec.decode_session_lifecycle(m.data()))
+            lifecycle = std::visit([](const auto& x) { return x.session_id; }, *l);
+        }
+        ev.session_id = sessions->assign(ev.type, lifecycle);
       } else {
         // Not a valid message: keep it (nothing accepted is lost), marked as such.
         ev.type = "invalid";
         ev.payload = fmt::format("{{\"error\":{},\"raw\":{}}}", json_string(env.error().to_string()),
                                  json_string(m.data()));
+        ev.session_id = sessions->assign(ev.type, std::nullopt);
       }
       batch.push_back(std::move(ev));
     }

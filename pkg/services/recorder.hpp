@@ -17,7 +17,9 @@
 
 #include <atomic>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "eventstore/event_store.hpp"
 #include "services/runtime.hpp"
@@ -31,6 +33,29 @@ struct RecorderConfig {
   std::int64_t fetch_timeout_ms = 200;
   std::int64_t ack_wait_ms = 30'000;     ///< redelivery if not acked by then
   std::int64_t retry_ms = 500;           ///< wait between attempts while the store is down
+};
+
+/// Which session each recorded event belongs to, decided in bus (stream)
+/// order, as schema/003_sessions.sql describes: a `session.started` opens its
+/// session, every later event belongs to the open session, and a
+/// `session.ended` belongs to the session it names and closes it if it is the
+/// open one. A second `session.started` while one is open switches to the new
+/// session (the first one was left without its end, e.g. ops was killed).
+/// Pure; not thread-safe (the recorder's loop owns it).
+class SessionAssigner {
+ public:
+  /// Resumes where the store stops: `last` is the newest stored event (nullopt
+  /// for an empty store). Its session is open unless it is a session.ended.
+  explicit SessionAssigner(const std::optional<eventstore::StoredEvent>& last);
+  /// The session of the next event. `lifecycle_session` is the `session_id` of
+  /// a session.started / session.ended payload (nullopt for other types, or a
+  /// lifecycle message that did not decode: it then belongs to the open session).
+  std::optional<std::string> assign(std::string_view type, const std::optional<std::string>& lifecycle_session);
+  /// The open session, nullopt between sessions.
+  const std::optional<std::string>& open() const noexcept { return open_; }
+
+ private:
+  std::optional<std::string> open_;
 };
 
 /// Creates/updates the stream (call before any publisher starts). Throws natsio::NatsError.

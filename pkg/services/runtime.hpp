@@ -39,6 +39,8 @@ class Runtime {
   Runtime& operator=(const Runtime&) = delete;
 
   const std::string& worker() const noexcept { return worker_; }
+  /// "<host>:<pid>", as in heartbeats.
+  const std::string& instance() const noexcept { return instance_; }
   const core::Clock& clock() const noexcept { return clock_; }
   natsio::Connection& conn() noexcept { return conn_; }
 

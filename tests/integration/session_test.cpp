@@ -1,0 +1,108 @@
+// Sessions as a person uses them: a live run is one session with a manifest
+// (versions, config hashes, the fill model's random seed, the data file and its
+// SHA-256); traderctl lists and shows it, exports it and imports it into
+// another store, where it is identical event by event.
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "codec/codec.hpp"
+#include "eventstore/event_store.hpp"
+#include "stack.hpp"
+
+namespace {
+
+std::vector<eventstore::StoredEvent> session_events(eventstore::EventStore& store, const std::string& id) {
+  std::vector<eventstore::StoredEvent> out;
+  eventstore::EventQuery q{.session_id = id, .limit = 5'000};
+  for (auto page = store.query(q); !page.empty(); q.after_position = page.back().position, page = store.query(q))
+    out.insert(out.end(), page.begin(), page.end());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a live run is a session that traderctl lists, shows, exports and imports", "[integration][sessions]") {
+  itest::nats_library();
+  itest::Stack stack(std::vector<std::pair<std::string, std::string>>{{"EXECUTION_RANDOM_SEED", "4242"}});
+  stack.start();
+  const auto file = testsupport::shared_data_dir() + "/quotes_BTCUSDT_2020-02-22.csv";
+  REQUIRE(stack.run({itest::bin("feed"), "--limit", "3000", file}) == 0);
+  REQUIRE(stack.run({itest::bin("traderctl"), "wait-idle", "--quiet-ms", "1000", "--timeout-s", "120"}) == 0);
+  std::string report;
+  REQUIRE(stack.run({itest::bin("traderctl"), "report"}, &report) == 0);  // a final report inside the session
+  stack.worker("ops").terminate();  // ends the session (session.ended)
+
+  eventstore::PgStore store(stack.database_url());
+  itest::wait_recorded(stack, store);
+  const auto sessions = store.sessions();
+  REQUIRE(sessions.size() == 1);
+  const auto id = sessions[0].session_id;
+  CHECK(id.starts_with("live-"));
+  const auto events = session_events(store, id);
+  REQUIRE(events.size() == static_cast<std::size_t>(sessions[0].events));
+  CHECK(events.front().type == "session.started");
+  CHECK(events.back().type == "session.ended");
+  // Every quote the feed published after the session opened is in it.
+  std::int64_t quotes = 0;
+  for (const auto& e : events) quotes += e.type == "quote";
+  CHECK(quotes == 3000);
+
+  std::string out;
+  REQUIRE(stack.run({itest::bin("traderctl"), "sessions", "list"}, &out) == 0);
+  INFO(out);
+  CHECK(out.find(id) != std::string::npos);
+  CHECK(out.find("live") != std::string::npos);
+
+  REQUIRE(stack.run({itest::bin("traderctl"), "sessions", "show", id}, &out) == 0);
+  INFO(out);
+  CHECK(out.find("kind live, started by ops") != std::string::npos);
+  CHECK(out.find("random_seed 4242") != std::string::npos);
+  for (const auto* w : {"recorder", "ops", "risk-state", "execution", "reporter", "strategy", "feed"})
+    CHECK(out.find(fmt::format("  {:<11} ", w)) != std::string::npos);
+  // The feed's data file with its SHA-256 (sha256sum of the same file).
+  std::string sha;
+  REQUIRE(stack.run({"/usr/bin/sha256sum", file}, &sha) == 0);
+  CHECK(out.find(fmt::format("data {} sha256 {}", file, sha.substr(0, 64))) != std::string::npos);
+  CHECK(out.find(fmt::format("  {:<24} {:>10}\n", "quote", 3000)) != std::string::npos);
+  CHECK(out.find("Performance report (final)") != std::string::npos);
+
+  const auto path = stack.dir() + "/session.jsonl.gz";
+  REQUIRE(stack.run({itest::bin("traderctl"), "export", id, path}, &out) == 0);
+  CHECK(out.find(fmt::format("{} events", events.size())) != std::string::npos);
+
+  // Into another store (a second database on the same server).
+  const auto other_url = stack.pg().create_database("imported");
+  auto env = stack.env();
+  testsupport::Process import({itest::bin("traderctl"), "import", path}, [&] {
+    testsupport::ProcessOptions o;
+    o.env = env;
+    for (auto& [k, v] : o.env)
+      if (k == "DATABASE_URL") v = other_url;
+    o.log_path = stack.dir() + "/import.log";
+    return o;
+  }());
+  REQUIRE(import.wait() == 0);
+  CHECK(import.log().find(fmt::format("{} events, {} newly stored", events.size(), events.size())) != std::string::npos);
+
+  eventstore::PgStore other(other_url);
+  const auto copied = session_events(other, id);
+  REQUIRE(copied.size() == events.size());
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const auto& a = events[i];
+    const auto& b = copied[i];
+    INFO("event " << i << ": " << a.msg_id);
+    CHECK(b.msg_id == "import:" + a.msg_id);
+    CHECK(b.session_id == a.session_id);
+    CHECK(b.subject == a.subject);
+    CHECK(b.type == a.type);
+    CHECK(b.client_order_id == a.client_order_id);
+    CHECK(b.ts_event == a.ts_event);
+    CHECK(b.payload == a.payload);
+  }
+  CHECK(other.verify().ok);  // chained in the new store
+  CHECK(store.verify().ok);
+}
