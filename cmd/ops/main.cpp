@@ -15,15 +15,15 @@
 
 namespace {
 
-/// "live-20261121T093015Z-1a2b": the UTC start time, then 16 random bits so that
+/// "live-20261121T093015Z-1a2b" (the kind first): the UTC start time, then 16 random bits so that
 /// two stacks started in the same second differ. An id is metadata, never domain
 /// data, so the wall clock and an unseeded generator are fine here.
-std::string new_session_id(core::TimestampNs now) {
+std::string new_session_id(std::string_view kind, core::TimestampNs now) {
   const auto secs = static_cast<std::time_t>(now / 1'000'000'000);
   std::tm tm{};
   gmtime_r(&secs, &tm);
   std::random_device rd;
-  return fmt::format("live-{:04}{:02}{:02}T{:02}{:02}{:02}Z-{:04x}", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+  return fmt::format("{}-{:04}{:02}{:02}T{:02}{:02}{:02}Z-{:04x}", kind, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
                      tm.tm_hour, tm.tm_min, tm.tm_sec, rd() & 0xffff);
 }
 
@@ -34,12 +34,20 @@ int main(int argc, char** argv) try {
   const auto s = services::load_settings(
       "ops", "Operational API: ops.status from every worker's heartbeat; opens and ends the live session.",
       {{"session", "TRADER_SESSION", "",
-        "id of the live session to open (\"\" = a new one, live-<UTC time>-<4 hex>); a restarted ops with the same "
+        "id of the session to open (\"\" = a new one, <kind>-<UTC time>-<4 hex>); a restarted ops with the same "
         "id continues that session"},
+       {"session_kind", "OPS_SESSION_KIND", "live", "live | replay | backtest (replay and backtest sandboxes set it)"},
+       {"session_source", "OPS_SESSION_SOURCE", "", "the session a replay or backtest is made from"},
+       {"session_data", "OPS_SESSION_DATA", "", "where the session's market data comes from (a file), if known"},
        {"stream", "OPS_STREAM", "EVENTS", "JetStream stream that records the session"}},
       argc, argv, [](const config::Settings& st) {
         if (!st.get("session").empty() && !subjects::is_valid_session_id(st.get("session")))
           throw config::ConfigError("session: 1-128 characters from A-Z a-z 0-9 _ . : -");
+        const auto& kind = st.get("session_kind");
+        if (kind != "live" && kind != "replay" && kind != "backtest")
+          throw config::ConfigError("session_kind: must be live, replay or backtest, got " + kind);
+        if (!st.get("session_source").empty() && !subjects::is_valid_session_id(st.get("session_source")))
+          throw config::ConfigError("session_source: 1-128 characters from A-Z a-z 0-9 _ . : -");
       });
   if (!s) return 0;
   natsio::Library lib;
@@ -50,8 +58,10 @@ int main(int argc, char** argv) try {
   services::OpsService svc(rt, s->get_int("heartbeat_ms"));
   const services::Announcement announcement(rt, *s);
 
-  core::SessionStarted started{.session_id = s->get("session").empty() ? new_session_id(clock.now()) : s->get("session"),
-                               .kind = "live",
+  core::SessionStarted started{.session_id = s->get("session").empty() ? new_session_id(s->get("session_kind"), clock.now()) : s->get("session"),
+                               .kind = s->get("session_kind"),
+                               .source_session_id = s->get("session_source"),
+                               .data_source = s->get("session_data"),
                                .started_by = "ops",
                                .version = std::string(services::version()),
                                .ts_wall = clock.now(),
