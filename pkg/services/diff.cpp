@@ -1,0 +1,103 @@
+#include "services/diff.hpp"
+
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+namespace services {
+namespace {
+
+/// Reads a session's comparable events page by page, in position order.
+class Cursor {
+ public:
+  Cursor(eventstore::EventStore& store, const std::string& session) : store_(store) {
+    q_.session_id = session;
+    q_.limit = 5'000;
+    fill();
+    if (page_.empty() && !any_) throw std::runtime_error(fmt::format("unknown session {}: the store holds no event of it", session));
+  }
+  /// The next comparable event, nullopt at the end.
+  std::optional<eventstore::StoredEvent> next() {
+    for (;;) {
+      if (i_ == page_.size()) {
+        if (page_.size() < q_.limit) return std::nullopt;
+        fill();
+        if (page_.empty()) return std::nullopt;
+      }
+      auto& e = page_[i_++];
+      if (!is_session_metadata(e.type)) return std::move(e);
+    }
+  }
+
+ private:
+  void fill() {
+    if (!page_.empty()) q_.after_position = page_.back().position;
+    page_ = store_.query(q_);
+    any_ = any_ || !page_.empty();
+    i_ = 0;
+  }
+  eventstore::EventStore& store_;
+  eventstore::EventQuery q_;
+  std::vector<eventstore::StoredEvent> page_;
+  std::size_t i_ = 0;
+  bool any_ = false;
+};
+
+std::string show(const std::optional<eventstore::StoredEvent>& e) {
+  if (!e) return "(no more events)";
+  return fmt::format("position {}  {}  {}{}{}\n      {}", e->position, e->subject, e->type,
+                     e->client_order_id ? "  client_order_id " + *e->client_order_id : "",
+                     e->ts_event ? fmt::format("  ts_event {}", *e->ts_event) : "", e->payload);
+}
+
+}  // namespace
+
+bool is_session_metadata(std::string_view type) noexcept {
+  return type == "session.started" || type == "session.ended" || type == "worker.started";
+}
+
+SessionDiff diff_sessions(eventstore::EventStore& store, const std::string& a, const std::string& b) {
+  Cursor ca(store, a), cb(store, b);
+  SessionDiff d;
+  for (;;) {
+    auto ea = ca.next();
+    auto eb = cb.next();
+    if (!ea && !eb) break;
+    if (ea) ++d.events_a;
+    if (eb) ++d.events_b;
+    if (!d.identical) continue;  // only counting now
+    std::vector<std::string> fields;
+    if (!ea) fields.push_back("missing in a");
+    else if (!eb) fields.push_back("missing in b");
+    else {
+      if (ea->subject != eb->subject) fields.push_back("subject");
+      if (ea->type != eb->type) fields.push_back("type");
+      if (ea->client_order_id != eb->client_order_id) fields.push_back("client_order_id");
+      if (ea->ts_event != eb->ts_event) fields.push_back("ts_event");
+      if (ea->payload != eb->payload) fields.push_back("payload");
+    }
+    if (fields.empty()) {
+      ++d.compared;
+      continue;
+    }
+    d.identical = false;
+    d.index = d.compared;
+    d.at_a = std::move(ea);
+    d.at_b = std::move(eb);
+    d.fields = std::move(fields);
+  }
+  return d;
+}
+
+std::string format_diff(const SessionDiff& d, const std::string& a, const std::string& b) {
+  if (d.identical)
+    return fmt::format("identical: {} events compared (session metadata skipped)\n  a {}\n  b {}\n", d.compared, a, b);
+  std::string fields;
+  for (const auto& f : d.fields) fields += (fields.empty() ? "" : ", ") + f;
+  return fmt::format(
+      "DIFFERENT: first divergence at event {} (after {} identical events; a has {}, b has {} comparable events)\n"
+      "  differs in: {}\n  a {}\n    {}\n  b {}\n    {}\n",
+      d.index, d.compared, d.events_a, d.events_b, fields, a, show(d.at_a), b, show(d.at_b));
+}
+
+}  // namespace services

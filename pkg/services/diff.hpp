@@ -1,0 +1,49 @@
+/// @file diff.hpp
+/// @brief `traderctl diff A B`: compares two recorded sessions event by event
+/// and reports the first divergence, with both events side by side.
+///
+/// What is compared: every event of each session in position order, except the
+/// session's own metadata (session.started, session.ended, worker.started:
+/// wall-clock times, ids and process ids that differ between any two runs by
+/// nature). For each pair: subject, type, client_order_id, ts_event and payload.
+/// Payloads are compared as the store returns them (PostgreSQL's jsonb text),
+/// i.e. as JSON values: a different key order or whitespace would not count,
+/// a different value, key or number does. Positions and msg_ids are where an
+/// event was stored, not what it says, and are not compared.
+///
+/// Reads through eventstore::EventStore and throws what it throws; not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "eventstore/event_store.hpp"
+
+namespace services {
+
+/// The result of comparing session `a` with session `b`.
+struct SessionDiff {
+  std::int64_t compared = 0;       ///< pairs found equal before the first divergence (or in all)
+  std::int64_t events_a = 0;       ///< comparable events in a
+  std::int64_t events_b = 0;       ///< comparable events in b
+  bool identical = true;
+  /// At the first divergence: the index among comparable events (from 0), and
+  /// the events there (nullopt on the side that had already ended).
+  std::int64_t index = -1;
+  std::optional<eventstore::StoredEvent> at_a, at_b;
+  std::vector<std::string> fields;  ///< which fields differ ("subject", "type", ..., "missing in b")
+};
+
+/// True for the session metadata types that diff skips.
+bool is_session_metadata(std::string_view type) noexcept;
+
+/// Compares sessions `a` and `b` (see the file comment). Throws
+/// std::runtime_error("unknown session ...") if the store holds no event of either.
+SessionDiff diff_sessions(eventstore::EventStore& store, const std::string& a, const std::string& b);
+
+/// The human-readable report of `d` (what `traderctl diff` prints).
+std::string format_diff(const SessionDiff& d, const std::string& a, const std::string& b);
+
+}  // namespace services

@@ -1,0 +1,83 @@
+// traderctl diff: the first divergence between two sessions, metadata skipped.
+#include <catch2/catch.hpp>
+
+#include <optional>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "services/diff.hpp"
+
+namespace {
+
+eventstore::NewEvent ev(int n, std::string session, std::string type, std::string payload) {
+  return {.msg_id = fmt::format("EVENTS:{}", n), .subject = type == "quote" ? "market.data.IBM" : "trading.executions",
+          .type = std::move(type), .ts_event = 1'000 + n % 100,  // base is a multiple of 100: equal in both sessions
+          .payload = std::move(payload),
+          .session_id = std::move(session)};
+}
+
+/// Session `id`: its metadata (with wall-clock values that differ by run), 50 quotes, 3 reports.
+void record(eventstore::EventStore& store, int base, const std::string& id, const std::string& third_report) {
+  std::vector<eventstore::NewEvent> batch{
+      ev(base, id, "session.started", fmt::format(R"({{"session_id":"{}","ts_wall":{}}})", id, base)),
+      ev(base + 1, id, "worker.started", fmt::format(R"({{"instance":"h:{}"}})", base))};
+  for (int i = 0; i < 50; ++i) batch.push_back(ev(base + 2 + i, id, "quote", fmt::format(R"({{"bid":"{}"}})", i)));
+  batch.push_back(ev(base + 52, id, "execution_report", R"({"exec_id":"a-1"})"));
+  batch.push_back(ev(base + 53, id, "execution_report", R"({"exec_id":"a-2"})"));
+  batch.push_back(ev(base + 54, id, "execution_report", third_report));
+  store.append(batch);
+}
+
+}  // namespace
+
+TEST_CASE("diff finds two sessions identical when only their metadata differ", "[diff]") {
+  eventstore::MemoryStore store;
+  record(store, 0, "a", R"({"exec_id":"a-3","last_px":"1.5"})");
+  record(store, 100, "b", R"({"exec_id":"a-3","last_px":"1.5"})");
+  const auto d = services::diff_sessions(store, "a", "b");
+  CHECK(d.identical);
+  CHECK(d.compared == 53);
+  CHECK(d.events_a == 53);
+  CHECK(d.events_b == 53);
+  CHECK_THAT(services::format_diff(d, "a", "b"), Catch::StartsWith("identical: 53 events compared"));
+}
+
+TEST_CASE("diff reports the first divergence with both events side by side", "[diff]") {
+  eventstore::MemoryStore store;
+  record(store, 0, "a", R"({"exec_id":"a-3","last_px":"1.5"})");
+  record(store, 100, "b", R"({"exec_id":"a-3","last_px":"1.6"})");
+  const auto d = services::diff_sessions(store, "a", "b");
+  CHECK_FALSE(d.identical);
+  CHECK(d.index == 52);
+  CHECK(d.compared == 52);
+  CHECK(d.fields == std::vector<std::string>{"payload"});
+  REQUIRE(d.at_a);
+  REQUIRE(d.at_b);
+  CHECK(d.at_a->position == 55);
+  CHECK(d.at_b->position == 110);
+  const auto text = services::format_diff(d, "a", "b");
+  CHECK_THAT(text, Catch::Contains("first divergence at event 52"));
+  CHECK_THAT(text, Catch::Contains(R"("last_px":"1.5")"));
+  CHECK_THAT(text, Catch::Contains(R"("last_px":"1.6")"));
+}
+
+TEST_CASE("diff reports a session that stops early", "[diff]") {
+  eventstore::MemoryStore store;
+  record(store, 0, "a", R"({"exec_id":"a-3"})");
+  store.append({ev(60, "a", "execution_report", R"({"exec_id":"a-4"})")});
+  record(store, 100, "b", R"({"exec_id":"a-3"})");
+  const auto d = services::diff_sessions(store, "a", "b");
+  CHECK_FALSE(d.identical);
+  CHECK(d.fields == std::vector<std::string>{"missing in b"});
+  CHECK(d.events_a == 54);
+  CHECK(d.events_b == 53);
+  CHECK_FALSE(d.at_b);
+  CHECK_THAT(services::format_diff(d, "a", "b"), Catch::Contains("(no more events)"));
+}
+
+TEST_CASE("diff of an unknown session says so", "[diff]") {
+  eventstore::MemoryStore store;
+  record(store, 0, "a", "{}");
+  CHECK_THROWS_WITH(services::diff_sessions(store, "a", "zz"), Catch::Contains("unknown session zz"));
+}
