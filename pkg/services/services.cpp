@@ -231,7 +231,7 @@ void RiskService::drain_buffer() {
 }
 
 core::TimestampNs RiskService::ingress_time() const {
-  return market_ts_ != 0 ? market_ts_ : rt_.clock().now();
+  return market_ts_;
 }
 
 void RiskService::on_market(const natsio::Message& m) {

@@ -82,8 +82,9 @@ class RiskService {
   void on_command(const natsio::Message& m);
   void publish_policy(std::string reason, std::string source, core::TimestampNs ts);
   /// Time for an order or command typed without ts_event: the latest market
-  /// event time seen, so one typed during a replay of 2014 lives in 2014; the
-  /// wall clock only before any market data.
+  /// event time seen, so one typed during a replay of 2014 lives in 2014; 0
+  /// before any market data. Never the wall clock: a replay of the same log
+  /// stamps the same times (docs/architecture.md, "Determinism").
   core::TimestampNs ingress_time() const;
   void publish_transitions();
   void pending_add(std::string key, std::uint64_t seq, std::string_view data);
