@@ -1,8 +1,9 @@
 /// @file recorder.hpp
 /// @brief Captures every message on the trading subjects into the event store.
 ///
-/// The JetStream stream EVENTS captures market.data.>, trading.>, risk.>,
-/// performance.> and reports.> on the server. The recorder reads it through a
+/// The JetStream stream EVENTS captures the subjects in
+/// subjects::kCapturedSubjects (market.data.>, trading.>, risk.>, performance.>,
+/// reports.>, session.>) on the server. The recorder reads it through a
 /// durable pull consumer ("recorder", AckAll) in batches, appends each batch to
 /// PostgreSQL in one transaction, and acknowledges the batch's last message
 /// only after the commit. The store is the checkpoint: at start the recorder
@@ -12,7 +13,8 @@
 /// acknowledge them unseen). While PostgreSQL is down the same batch is retried;
 /// the event's msg_id ("EVENTS:<stream sequence>") is UNIQUE in the store, so a
 /// retried or redelivered message is stored once. Nothing is lost; nothing is
-/// stored twice; positions follow the stream's order.
+/// stored twice; positions follow the stream's order. Each event is filed
+/// under its session by SessionAssigner (below).
 #pragma once
 
 #include <atomic>
