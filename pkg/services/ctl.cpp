@@ -1,7 +1,12 @@
 #include "services/ctl.hpp"
 
+#include <pthread.h>
+
+#include <atomic>
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <set>
 #include <string>
@@ -13,6 +18,8 @@
 #include "codec/codec.hpp"
 #include "eventstore/event_store.hpp"
 #include "natsio/natsio.hpp"
+#include "services/replay.hpp"
+#include "services/sandbox.hpp"
 #include "services/sessions.hpp"
 #include "subjects/subjects.hpp"
 
@@ -40,6 +47,16 @@ commands:
   req SUBJECT JSON                request and print the reply (like `nats req`)
   wait-ready [--timeout-s N] WORKER...    wait until these workers send heartbeats
   wait-idle [--quiet-ms N] [--timeout-s N] wait until no worker's counters move for N ms
+  replay ID [--speed X] [--symbol SYM]... [--subject SUBJ]... [--from TS] [--to TS]
+                                  publish session ID's inputs (market data, people's orders and
+                                  risk commands) into a private sandbox pipeline (own nats-server,
+                                  own stream; live state untouched), recorded as a new session of
+                                  kind replay linked to ID; prints the summary, the final report
+                                  and the new session id. --speed 0 (default) = as fast as
+                                  possible, X = recorded pace x X. TS = ns UTC or ISO-8601 UTC.
+  backtest FILE [--speed X]       the whole pipeline in a sandbox over a data file (feed), as fast
+                                  as possible; prints the final report and the new session id
+  backtest --session ID [--speed X] [filters as replay]   the same over a recorded session's inputs
 options: --json prints raw JSON replies instead of tables
 )";
 
@@ -234,6 +251,189 @@ int set_state(natsio::Connection& conn, const Args& a, core::TradingState st) {
   return 0;
 }
 
+
+// ---- replay / backtest ----------------------------------------------------------
+
+/// Ctrl-C / SIGTERM during a replay or backtest: construct it before any thread
+/// exists (it blocks the signals in this thread, and every later thread inherits
+/// the mask); its thread receives them and sets `stop`, so the command tears the
+/// sandbox down in order instead of dying with children left running.
+class InterruptWatch {
+ public:
+  InterruptWatch() {
+    sigset_t set = signals();
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    thread_ = std::thread([this, set] {
+      int sig = 0;
+      sigwait(&set, &sig);
+      if (sig != SIGUSR1) {
+        signal_ = sig;
+        stop = true;
+        fmt::print(stderr, "traderctl: signal {}: stopping and cleaning up the sandbox\n", sig);
+      }
+    });
+  }
+  ~InterruptWatch() {
+    if (!stop) pthread_kill(thread_.native_handle(), SIGUSR1);
+    thread_.join();
+  }
+  InterruptWatch(const InterruptWatch&) = delete;
+  InterruptWatch& operator=(const InterruptWatch&) = delete;
+  std::atomic<bool> stop{false};
+  int signal_number() const { return signal_; }
+
+ private:
+  static sigset_t signals() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGUSR1);
+    return set;
+  }
+  std::atomic<int> signal_{0};
+  std::thread thread_;
+};
+
+struct RunArgs {
+  std::string session;        // replay ID / backtest --session ID
+  std::string file;           // backtest FILE
+  double speed = 0;
+  ReplayFilter filter;
+};
+
+/// Parses `rest` of replay/backtest; throws std::invalid_argument with the bad flag.
+RunArgs parse_run_args(const std::vector<std::string>& rest, bool backtest) {
+  RunArgs r;
+  std::vector<std::string> positional;
+  for (std::size_t i = 0; i < rest.size(); ++i) {
+    const auto& f = rest[i];
+    auto value = [&]() -> const std::string& {
+      if (i + 1 >= rest.size()) throw std::invalid_argument(f + " needs a value");
+      return rest[++i];
+    };
+    if (f == "--speed") {
+      const auto& v = value();
+      char* end = nullptr;
+      r.speed = std::strtod(v.c_str(), &end);
+      if (v.empty() || *end != '\0' || !(r.speed >= 0)) throw std::invalid_argument("--speed: a number >= 0, got " + v);
+    } else if (f == "--symbol") {
+      r.filter.symbols.push_back(value());
+    } else if (f == "--subject") {
+      r.filter.subjects.push_back(value());
+    } else if (f == "--from" || f == "--to") {
+      const auto& v = value();
+      const auto ts = parse_time_arg(v);
+      if (!ts) throw std::invalid_argument(f + ": ns UTC or ISO-8601 (2020-02-22T10:00:00Z), got " + v);
+      (f == "--from" ? r.filter.from : r.filter.to) = ts;
+    } else if (f == "--session" && backtest) {
+      r.session = value();
+    } else if (f.starts_with("--")) {
+      throw std::invalid_argument("unknown option " + f);
+    } else {
+      positional.push_back(f);
+    }
+  }
+  if (backtest) {
+    if (r.session.empty() == (positional.size() != 1))
+      throw std::invalid_argument("give either FILE or --session ID");
+    if (!positional.empty()) r.file = positional[0];
+    const bool filters = !r.filter.symbols.empty() || !r.filter.subjects.empty() || r.filter.from || r.filter.to;
+    if (!r.file.empty() && filters) throw std::invalid_argument("--symbol/--subject/--from/--to need --session");
+  } else {
+    if (positional.size() != 1) throw std::invalid_argument("give exactly one session ID");
+    r.session = positional[0];
+  }
+  if (!r.session.empty() && !subjects::is_valid_session_id(r.session))
+    throw std::invalid_argument("not a session id: " + r.session);
+  return r;
+}
+
+SandboxConfig sandbox_config(const std::string& kind, const std::string& source, const std::string& data) {
+  return SandboxConfig{.kind = kind,
+                       .source_session = source,
+                       .data_source = data,
+                       .database_url = env_or("DATABASE_URL", ""),
+                       .bin_dir = env_or("TRADER_BIN_DIR", executable_dir().c_str()),
+                       .nats_server = env_or("TRADER_NATS_SERVER", "nats-server"),
+                       .ready_timeout_ms = 60'000};
+}
+
+void print_progress(const char* what, const ReplayProgress& p) {
+  fmt::print(stderr, "{}: {}/{} inputs ({:.0f}%), {:.0f} events/s, market time {}\n", what, p.published, p.total,
+             p.total ? 100.0 * static_cast<double>(p.published) / static_cast<double>(p.total) : 100.0,
+             p.seconds > 0 ? static_cast<double>(p.published) / p.seconds : 0.0,
+             p.market_ts ? core::format_iso8601(p.market_ts) : std::string("-"));
+}
+
+/// The end shared by replay and backtest: idle, final report, orderly stop (or,
+/// after Ctrl-C, a short orderly stop), the new session's id.
+int finish_run(Sandbox& sb, eventstore::EventStore& store, const InterruptWatch& watch, const char* what) {
+  if (watch.stop) {
+    try {
+      sb.finish(store, 15'000);  // session.ended is recorded; the partial session stays readable
+    } catch (const std::exception& e) {
+      fmt::print(stderr, "{}: {}\n", what, e.what());
+    }
+    fmt::print(stderr, "{}: interrupted; partial session {} (traderctl sessions show {})\n", what, sb.session_id(),
+               sb.session_id());
+    return 128 + (watch.signal_number() ? watch.signal_number() : SIGINT);
+  }
+  sb.wait_idle();
+  const auto reply = sb.report();
+  auto r = codec::decode_performance(reply);
+  if (!r) throw std::runtime_error("report reply: " + r.error().to_string());
+  print_report(*r);
+  sb.finish(store);
+  fmt::print("session {} ({})\n  traderctl sessions show {}\n", sb.session_id(), what, sb.session_id());
+  return 0;
+}
+
+int replay_or_backtest(const Args& a) {
+  const bool backtest = a.command == "backtest";
+  const char* what = backtest ? "backtest" : "replay";
+  RunArgs r;
+  try {
+    r = parse_run_args(a.rest, backtest);
+  } catch (const std::invalid_argument& e) {
+    fmt::print(stderr, "traderctl {}: {}\nusage: traderctl replay ID [--speed X] [--symbol SYM]... [--subject SUBJ]... "
+               "[--from TS] [--to TS]\n       traderctl backtest FILE [--speed X] | backtest --session ID [--speed X] "
+               "[filters]\n", what, e.what());
+    return 2;
+  }
+  InterruptWatch watch;  // before any thread
+  natsio::Library lib;
+  auto store = open_store();
+  ReplayPlan plan;
+  if (!r.session.empty()) {
+    plan = load_replay_plan(store, r.session, r.filter);  // an unknown session fails here, before any sandbox
+    fmt::print(stderr, "{}: session {}: {} inputs to publish ({} events read; {} orders of strategy '{}' left out, "
+               "{} inputs filtered out)\n", what, r.session, plan.inputs.size(), plan.session_events,
+               plan.strategy_orders, plan.strategy_id, plan.filtered_out);
+  }
+  std::string data = r.file.empty() ? "" : std::filesystem::absolute(r.file).string();
+  if (!data.empty() && !std::filesystem::exists(data)) throw std::runtime_error("no such data file: " + data);
+  Sandbox sb(sandbox_config(backtest ? "backtest" : "replay", r.session, data.empty() ? "session:" + r.session : data));
+  fmt::print(stderr, "{}: sandbox ready (nats {}, stream {}), new session {}\n", what, sb.nats_url(), sb.stream(),
+             sb.session_id());
+  if (!data.empty()) {
+    const auto t0 = std::chrono::steady_clock::now();
+    sb.run("feed", {data, "--speed", fmt::format("{}", r.speed)}, &watch.stop);
+    fmt::print(stderr, "{}: feed done in {:.3f} s\n", what,
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  } else {
+    ReplayOptions opt{.speed = r.speed,
+                      .on_progress = [what](const ReplayProgress& p) { print_progress(what, p); },
+                      .stop = &watch.stop};
+    const auto sum = publish_inputs(sb.conn(), plan.inputs, opt);
+    fmt::print("{}: published {} events of session {} in {:.3f} s ({:.0f} events/s), market time {} .. {}\n", what,
+               sum.published, r.session, sum.publish_seconds,
+               sum.publish_seconds > 0 ? static_cast<double>(sum.published) / sum.publish_seconds : 0.0,
+               sum.first_market_ts ? core::format_iso8601(sum.first_market_ts) : "-",
+               sum.last_market_ts ? core::format_iso8601(sum.last_market_ts) : "-");
+  }
+  return finish_run(sb, store, watch, what);
+}
 }  // namespace
 
 int run_ctl(int argc, char** argv) {
@@ -280,6 +480,7 @@ int run_ctl(int argc, char** argv) {
       fmt::print("TAMPERED: event at position {}: {} ({} events checked)\n", v.first_bad_position, v.problem, v.events);
       return 1;
     }
+    if (a.command == "replay" || a.command == "backtest") return replay_or_backtest(a);
     natsio::Library lib;
     natsio::Connection conn({.url = env_or("NATS_URL", "nats://127.0.0.1:4222"), .name = "traderctl",
                              .max_reconnect = 0, .connect_retry_ms = 0});
