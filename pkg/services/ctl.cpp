@@ -222,12 +222,12 @@ int sessions_show(eventstore::EventStore& store, const std::string& id) {
   else fmt::print("  not ended (still open, or its ops worker was killed)\n");
   fmt::print("  events {} (positions {}..{}), market time {} .. {}\n", s.events, s.first_position, s.last_position,
              ts_or_dash(s.first_ts_event), ts_or_dash(s.last_ts_event));
-  fmt::print("Workers\n  {:<11} {:<24} {:<64}  {}\n", "worker", "version", "config_hash", "notes");
+  fmt::print("Workers\n  {:<11} {:<28} {:<64}  {}\n", "worker", "version", "config_hash", "notes");
   for (const auto& w : info.workers) {
     std::string notes;
     if (w.worker == "execution") notes = "random_seed " + config_value(w, "random_seed");
     if (!w.data_source.empty()) notes = fmt::format("data {} sha256 {}", w.data_source, w.data_sha256);
-    fmt::print("  {:<11} {:<24} {:<64}  {}\n", w.worker, w.version, w.config_hash, notes);
+    fmt::print("  {:<11} {:<28} {:<64}  {}\n", w.worker, w.version, w.config_hash, notes);
   }
   fmt::print("Events by type\n");
   for (const auto& [type, n] : info.counts_by_type) fmt::print("  {:<24} {:>10}\n", type, n);

@@ -104,7 +104,9 @@ std::int64_t run_recorder(Runtime& rt, eventstore::EventStore& store, const Reco
       auto env = dec.peek(m.data());
       if (env) {
         ev.type = env->type;
-        ev.ts_event = env->ts_event;
+        // 0 means "no market time yet" (e.g. risk-state's start-up state before any
+        // market data): stored as no time, so time-range reads and spans skip it.
+        if (env->ts_event && *env->ts_event > 0) ev.ts_event = env->ts_event;
         ev.client_order_id = env->client_order_id;
         ev.payload = std::string(m.data());
         std::optional<std::string> lifecycle;
