@@ -215,3 +215,38 @@ TEST_CASE("traderctl backtest runs the pipeline over a data file, prints the rep
   CHECK(lifecycle(events2).first.source_session_id == id);
   CHECK(inputs(events2) == inputs(events));
 }
+
+TEST_CASE("Ctrl-C during a backtest stops the sandbox, ends its session and exits non-zero", "[integration][replay]") {
+  itest::nats_library();
+  itest::Stack stack;
+  stack.start({"recorder", "ops"});
+  const auto file = testsupport::shared_data_dir() + "/quotes_BTCUSDT_2020-02-22.csv";
+  testsupport::ProcessOptions o;
+  o.env = stack.env();
+  o.log_path = stack.dir() + "/interrupted.log";
+  testsupport::Process ctl({itest::bin("traderctl"), "backtest", file, "--speed", "1"}, o);  // paced: minutes long
+  std::smatch m;
+  static const std::regex ready(R"(sandbox ready \(nats nats://127\.0\.0\.1:([0-9]+), stream (SBX[0-9a-f]+)\), new session (\S+))");
+  std::string log;
+  for (int i = 0; i < 300 && !std::regex_search(log, m, ready); ++i) {
+    usleep(100'000);
+    log = ctl.log();
+  }
+  REQUIRE(std::regex_search(log, m, ready));
+  const std::string stream = m[2].str(), id = m[3].str();
+  usleep(1'000'000);  // the feed is running
+  ctl.signal(SIGINT);
+  const auto rc = ctl.wait_for(std::chrono::seconds(30));
+  INFO(ctl.log());
+  REQUIRE(rc);
+  CHECK(*rc == 128 + SIGINT);
+  CHECK(ctl.log().find("interrupted; partial session " + id) != std::string::npos);
+  // The sandbox's nats-server is gone, and so is every sandbox worker (no process with its stream in its environment).
+  CHECK(stack.run({"/bin/sh", "-c", "grep -l " + stream + " /proc/[0-9]*/environ 2>/dev/null | wc -l"}, &log) == 0);
+  CHECK(std::stoi(log) <= 1);  // at most the grep's own shell
+  CHECK(stack.run({itest::bin("traderctl"), "status"}, &log) == 0);  // the live stack still answers
+  eventstore::PgStore store(stack.database_url());
+  const auto [started, ended] = lifecycle(session_events(store, id));
+  CHECK(started.kind == "backtest");
+  CHECK(ended);  // the partial session is closed
+}
