@@ -20,6 +20,7 @@
 #include "natsio/natsio.hpp"
 #include "services/replay.hpp"
 #include "services/sandbox.hpp"
+#include "services/diff.hpp"
 #include "services/sessions.hpp"
 #include "subjects/subjects.hpp"
 
@@ -28,7 +29,7 @@ namespace {
 
 constexpr const char* kUsage = R"(usage: traderctl COMMAND [options]
 Environment: NATS_URL (default nats://127.0.0.1:4222), DATABASE_URL (for events, verify,
-sessions, export, import).
+sessions, export, import, diff, replay, backtest).
 commands:
   status                          ask ops.status: every worker's health
   report                          ask the reporter (ops.report) for the final performance report
@@ -40,6 +41,9 @@ commands:
                                   data file), counts by type, P&L summary
   export ID FILE                  write session ID to FILE as gzip'd JSON Lines
   import FILE                     load an exported session into this event store
+  diff A B                        compare sessions A and B event by event (session metadata
+                                  skipped); print the first divergence side by side; exit 1 if
+                                  they differ
   halt [REASON]                   risk.management trading_state.set halted
   reduce [REASON]                 risk.management trading_state.set reducing
   resume [REASON]                 risk.management trading_state.set active
@@ -479,6 +483,12 @@ int run_ctl(int argc, char** argv) {
       }
       fmt::print("TAMPERED: event at position {}: {} ({} events checked)\n", v.first_bad_position, v.problem, v.events);
       return 1;
+    }
+    if (a.command == "diff" && a.rest.size() == 2) {
+      auto store = open_store();
+      const auto d = diff_sessions(store, a.rest[0], a.rest[1]);
+      fmt::print("{}", format_diff(d, a.rest[0], a.rest[1]));
+      return d.identical ? 0 : 1;
     }
     if (a.command == "replay" || a.command == "backtest") return replay_or_backtest(a);
     natsio::Library lib;
