@@ -1,5 +1,7 @@
 // recorder: JetStream stream EVENTS -> PostgreSQL event store, ack after commit.
 #include <atomic>
+#include <chrono>
+#include <memory>
 #include <thread>
 
 #include <fmt/format.h>
@@ -25,7 +27,6 @@ int main(int argc, char** argv) try {
   cfg.batch = static_cast<int>(s->get_int("batch"));
   cfg.stream = s->get("stream");
   cfg.durable = s->get("durable");
-  eventstore::PgStore store(s->get("database_url"));  // applies migrations
   natsio::Library lib;
   natsio::Connection conn({.url = s->get("nats_url"), .name = "recorder"});
   services::ensure_event_stream(conn, cfg.stream);
@@ -38,10 +39,28 @@ int main(int argc, char** argv) try {
     services::wait_for_termination();
     stop = true;
   });
+  // Start even while PostgreSQL is down: the stream keeps every message, and the
+  // store is opened (migrations applied) as soon as it answers.
+  std::unique_ptr<eventstore::PgStore> store;
+  for (bool said = false; !store && !stop;) {
+    try {
+      store = std::make_unique<eventstore::PgStore>(s->get("database_url"));
+    } catch (const eventstore::StoreUnavailable& e) {
+      rt.set_status(fmt::format("degraded: event store unavailable: {}", e.what()));
+      if (!said) fmt::print(stderr, "recorder: event store unavailable, retrying: {}\n", e.what());
+      said = true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(cfg.retry_ms));
+    }
+  }
+  if (!store) {  // stopped before the store ever answered: nothing fetched, nothing lost
+    signals.join();
+    return 0;
+  }
+  rt.set_status("ok");
   fmt::print(stderr, "recorder: ready ({} -> event store)\n", cfg.stream);
   int rc = 0;
   try {
-    const auto stored = services::run_recorder(rt, store, cfg, stop);
+    const auto stored = services::run_recorder(rt, *store, cfg, stop);
     fmt::print(stderr, "recorder: stored {} events\n", stored);
   } catch (const std::exception& e) {
     fmt::print(stderr, "recorder: {}\n", e.what());

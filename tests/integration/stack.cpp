@@ -1,5 +1,9 @@
 #include "stack.hpp"
 
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -65,6 +69,15 @@ void Stack::restart(const std::string& name) {
 
 Stack::~Stack() {
   for (auto it = order_.rbegin(); it != order_.rend(); ++it) workers_.erase(*it);  // strategy first, recorder last
+  // The workers' logs stay when a REQUIRE is unwinding the test, or on request
+  // (TRADER_KEEP_TEST_DIRS=1); otherwise the directory goes, so runs leave nothing.
+  const char* keep = std::getenv("TRADER_KEEP_TEST_DIRS");
+  if (std::uncaught_exceptions() > 0 || (keep && *keep && std::string_view(keep) != "0")) {
+    std::fprintf(stderr, "stack: logs kept in %s\n", dir_.c_str());
+    return;
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(dir_, ec);
 }
 
 std::vector<std::pair<std::string, std::string>> Stack::env() const { return env_; }
