@@ -938,6 +938,12 @@ struct HeartbeatBuilder {
     if (k == "errors") return read_count(v, k, m.errors);
     if (k == "last_input_ns") return read_ts(v, k, m.last_input_ns);
     if (k == "started_ns") return read_ts(v, k, m.started_ns);
+    if (k == "log_seq") {
+      std::int64_t seq = 0;  // a count: non-negative, so it fits the uint64 field
+      if (auto e = read_count(v, k, seq)) return e;
+      m.log_seq = static_cast<std::uint64_t>(seq);
+      return {};
+    }
     return {};
   }
   Err finish() { return seen.check(kRequired); }

@@ -518,6 +518,7 @@ void encode_into(std::string& out, const core::Heartbeat& m) {
   w.integer("last_input_ns", m.last_input_ns);
   w.integer("started_ns", m.started_ns);
   w.integer("ts", m.ts);
+  if (m.log_seq != 0) w.integer("log_seq", static_cast<std::int64_t>(m.log_seq));
   w.end();
 }
 

@@ -307,6 +307,11 @@ struct Heartbeat {
   std::int64_t last_input_ns = 0;      ///< wall time of the latest input (0 = none)
   std::int64_t started_ns = 0;
   TimestampNs ts = 0;                  ///< wall time of this heartbeat
+  /// Last JetStream stream sequence the worker processed (execution: every
+  /// message of its ordered consumer, including those it ignores); 0 = none or
+  /// not a stream consumer (omitted on the wire). The lock-step barrier of
+  /// `traderctl replay --lockstep` compares it with the stream's last sequence.
+  std::uint64_t log_seq = 0;
   friend bool operator==(const Heartbeat&, const Heartbeat&) = default;
 };
 

@@ -39,6 +39,7 @@ Runtime::Runtime(natsio::Connection& conn, std::string worker, const core::Clock
 }
 
 Runtime::~Runtime() {
+  ping_.reset();  // waits for an in-flight pong
   {
     std::lock_guard lock(mu_);
     stop_ = true;
@@ -93,10 +94,16 @@ core::Heartbeat Runtime::heartbeat() const {
   hb.last_input_ns = last_input_ns_.load();
   hb.started_ns = started_ns_;
   hb.ts = clock_.now();
+  hb.log_seq = log_seq_.load(std::memory_order_relaxed);
   return hb;
 }
 
 void Runtime::start_heartbeat() {
+  // On the delivery thread, like every handler of this process: the pong is
+  // published after everything that arrived before the ping was handled.
+  ping_ = std::make_unique<natsio::Subscription>(conn_, subjects::ops_ping(worker_), [this](const natsio::Message& m) {
+    if (!m.reply.empty()) conn_.publish(m.reply, codec::encode(heartbeat()));
+  });
   thread_ = std::thread([this] { heartbeat_loop(); });
 }
 

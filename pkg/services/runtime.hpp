@@ -4,12 +4,20 @@
 /// A worker publishes `heartbeat` on ops.heartbeat.<worker> every
 /// `heartbeat_ms` (wall clock: this is ops data, never domain data) and answers
 /// bad input on ops.dead_letter with the field and the problem, counting it.
+/// From start_heartbeat() on it also answers requests on ops.ping.<worker> with
+/// its heartbeat, on the process's delivery thread: the reply comes after every
+/// message the worker received before the request has been handled and what it
+/// published has been sent (one connection, in order). traderctl's lock-step
+/// barrier is built on that (docs/architecture.md, "Determinism"). A ping is
+/// not counted in msgs_in.
 /// Thread-safety: counters are atomics; publish/dead_letter may be called from
 /// any thread (nats.c publishing is thread-safe).
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
+#include <cstdint>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -55,7 +63,13 @@ class Runtime {
                    std::string_view reply = {});
   /// Health text shown by ops.status ("ok" unless set otherwise).
   void set_status(std::string status);
+  /// The last JetStream stream sequence this worker processed (execution, for
+  /// every message of its ordered consumer); reported as heartbeat log_seq.
+  void set_log_seq(std::uint64_t seq) noexcept { log_seq_.store(seq, std::memory_order_relaxed); }
   core::Heartbeat heartbeat() const;
+  /// Starts the heartbeat thread and subscribes to ops.ping.<worker>. Call once
+  /// the worker is ready (a pong therefore also means "ready"). Throws
+  /// natsio::NatsError if the subscription fails.
   void start_heartbeat();
 
  private:
@@ -66,11 +80,13 @@ class Runtime {
   std::int64_t heartbeat_ms_;
   std::int64_t started_ns_;
   std::atomic<std::int64_t> msgs_in_{0}, msgs_out_{0}, errors_{0}, last_input_ns_{0};
+  std::atomic<std::uint64_t> log_seq_{0};
   mutable std::mutex mu_;
   std::string status_ = "ok";
   std::condition_variable cv_;
   bool stop_ = false;
   std::thread thread_;
+  std::unique_ptr<natsio::Subscription> ping_;  ///< ops.ping.<worker>; destroyed first
 };
 
 }  // namespace services

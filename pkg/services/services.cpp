@@ -348,9 +348,16 @@ ExecutionService::ExecutionService(Runtime& rt, matching::BrokerConfig cfg, even
   }
   pending_.clear();
   pending_order_.clear();
+  rt_.set_log_seq(history_.last_seq);
+  // log_seq counts every stream message (the consumer is unfiltered), also those
+  // execution ignores, so the lock-step barrier can compare it with the stream's
+  // last sequence. Set before handling: a pong runs on this same delivery thread,
+  // so it never sees the new value before the message was handled.
   live_ = std::make_unique<natsio::OrderedSubscription>(
-      rt_.conn(), stream, history_.last_seq + 1,
-      [this](const natsio::StreamMessage& m) { on_event(m.seq, m.subject, m.data, false); });
+      rt_.conn(), stream, history_.last_seq + 1, [this](const natsio::StreamMessage& m) {
+        rt_.set_log_seq(m.seq);
+        on_event(m.seq, m.subject, m.data, false);
+      });
 }
 
 void ExecutionService::emit(const std::vector<core::ExecutionReport>& reports) {

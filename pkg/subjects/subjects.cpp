@@ -27,6 +27,12 @@ std::string ops_heartbeat(std::string_view worker) {
   return s;
 }
 
+std::string ops_ping(std::string_view worker) {
+  std::string s(kOpsPingPrefix);
+  s.append(worker);
+  return s;
+}
+
 bool is_valid_session_id(std::string_view id) noexcept {
   if (id.empty() || id.size() > 128) return false;
   for (char c : id) {

@@ -31,6 +31,9 @@ constexpr std::string_view kOpsStatus = "ops.status";
 constexpr std::string_view kOpsReport = "ops.report";
 constexpr std::string_view kOpsHeartbeatPrefix = "ops.heartbeat.";
 constexpr std::string_view kOpsHeartbeatAll = "ops.heartbeat.>";
+/// Request-reply to one worker: ops.ping.<worker>; the reply is its heartbeat,
+/// produced on its delivery thread (after every message it received before).
+constexpr std::string_view kOpsPingPrefix = "ops.ping.";
 /// Bad inputs, with the reason, from every worker.
 constexpr std::string_view kOpsDeadLetter = "ops.dead_letter";
 /// Session lifecycle (session.started, session.ended): published by ops for live
@@ -54,6 +57,8 @@ bool is_valid_symbol(std::string_view symbol) noexcept;
 std::string market_data(std::string_view symbol);
 /// "ops.heartbeat.<worker>".
 std::string ops_heartbeat(std::string_view worker);
+/// "ops.ping.<worker>".
+std::string ops_ping(std::string_view worker);
 /// True if `id` is a session id: 1-128 chars, only [A-Za-z0-9_.:-] (so an id made of
 /// a time and a host, e.g. "live-20140506T000000Z-trader-1:4187", is fine; no
 /// spaces, '/', '*', '>'). A session id is never a subject token. Pure.

@@ -154,6 +154,22 @@ TEST_CASE("risk state, trading state commands and ops messages survive a round t
   check_round_trip(core::OpsStatus{.ts = 5}, &codec::Decoder::decode_ops_status);
 }
 
+TEST_CASE("heartbeat log_seq is written only when set and survives a round trip", "[codec][round-trip]") {
+  auto hb = samples::heartbeat();
+  CHECK(codec::encode(hb).find("log_seq") == std::string::npos);  // 0: not a stream consumer
+  hb.log_seq = 9'007'199'254'740'993ULL;                            // beyond a double's exact range
+  const auto json = codec::encode(hb);
+  CHECK(json.ends_with(R"("ts":1763712005000000000,"log_seq":9007199254740993})"));
+  check_round_trip(hb, &codec::Decoder::decode_heartbeat);
+  codec::Decoder d;
+  auto s = d.decode_heartbeat(R"({"type":"heartbeat","worker":"execution","instance":"h:1","status":"ok","ts":1,"log_seq":"42"})");
+  REQUIRE(s);
+  CHECK(s->log_seq == 42);
+  auto bad = d.decode_heartbeat(R"({"type":"heartbeat","worker":"execution","instance":"h:1","status":"ok","ts":1,"log_seq":-1})");
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().field == "log_seq");
+}
+
 TEST_CASE("performance metrics and the final report keep their type through a round trip", "[codec][round-trip]") {
   check_round_trip(samples::performance(false), &codec::Decoder::decode_performance);
   check_round_trip(samples::performance(true), &codec::Decoder::decode_performance);

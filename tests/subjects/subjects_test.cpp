@@ -146,6 +146,7 @@ TEST_CASE("every subject in the catalogue is built by subjects.hpp", "[subjects]
   }
   CHECK(subjects::market_data("EURUSD") == "market.data.EURUSD");
   CHECK(subjects::ops_heartbeat("risk-state") == "ops.heartbeat.risk-state");
+  CHECK(subjects::ops_ping("execution") == "ops.ping.execution");
   CHECK(subjects::session_worker("risk-state") == "session.workers.risk-state");
 }
 
