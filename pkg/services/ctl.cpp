@@ -17,6 +17,7 @@
 
 #include "codec/codec.hpp"
 #include "eventstore/event_store.hpp"
+#include "marketdata/reader.hpp"
 #include "natsio/natsio.hpp"
 #include "services/replay.hpp"
 #include "services/sandbox.hpp"
@@ -58,9 +59,14 @@ commands:
                                   kind replay linked to ID; prints the summary, the final report
                                   and the new session id. --speed 0 (default) = as fast as
                                   possible, X = recorded pace x X. TS = ns UTC or ISO-8601 UTC.
-  backtest FILE [--speed X]       the whole pipeline in a sandbox over a data file (feed), as fast
-                                  as possible; prints the final report and the new session id
+  backtest FILE [--speed X] [--limit N]   the whole pipeline in a sandbox over a data file (feed),
+                                  as fast as possible; prints the final report and the new session id
   backtest --session ID [--speed X] [filters as replay]   the same over a recorded session's inputs
+  replay/backtest --lockstep      publish one input, wait until the sandbox pipeline is quiescent
+                                  (ops.ping barrier), then the next: the derived events are then a
+                                  function of the inputs, byte for byte (traderctl diff A B)
+  replay/backtest --lockstep --chaos-restart WORKER   SIGKILL that sandbox worker once half of the
+                                  inputs are in, start it again, wait until it has rebuilt, go on
 options: --json prints raw JSON replies instead of tables
 )";
 
@@ -304,6 +310,9 @@ struct RunArgs {
   std::string file;           // backtest FILE
   double speed = 0;
   ReplayFilter filter;
+  std::int64_t limit = 0;     // backtest FILE: at most this many records (0 = all)
+  bool lockstep = false;
+  std::string chaos_restart;  // sandbox worker to SIGKILL and restart halfway ("" = none)
 };
 
 /// Parses `rest` of replay/backtest; throws std::invalid_argument with the bad flag.
@@ -332,6 +341,15 @@ RunArgs parse_run_args(const std::vector<std::string>& rest, bool backtest) {
       (f == "--from" ? r.filter.from : r.filter.to) = ts;
     } else if (f == "--session" && backtest) {
       r.session = value();
+    } else if (f == "--limit" && backtest) {
+      const auto& v = value();
+      char* end = nullptr;
+      r.limit = std::strtoll(v.c_str(), &end, 10);
+      if (v.empty() || *end != '\0' || r.limit < 0) throw std::invalid_argument("--limit: an integer >= 0, got " + v);
+    } else if (f == "--lockstep") {
+      r.lockstep = true;
+    } else if (f == "--chaos-restart") {
+      r.chaos_restart = value();
     } else if (f.starts_with("--")) {
       throw std::invalid_argument("unknown option " + f);
     } else {
@@ -344,10 +362,16 @@ RunArgs parse_run_args(const std::vector<std::string>& rest, bool backtest) {
     if (!positional.empty()) r.file = positional[0];
     const bool filters = !r.filter.symbols.empty() || !r.filter.subjects.empty() || r.filter.from || r.filter.to;
     if (!r.file.empty() && filters) throw std::invalid_argument("--symbol/--subject/--from/--to need --session");
+    if (r.file.empty() && r.limit) throw std::invalid_argument("--limit needs FILE");
   } else {
     if (positional.size() != 1) throw std::invalid_argument("give exactly one session ID");
     r.session = positional[0];
   }
+  if (!r.chaos_restart.empty() && !r.lockstep) throw std::invalid_argument("--chaos-restart needs --lockstep");
+  if (!r.chaos_restart.empty() && r.chaos_restart != "execution" && r.chaos_restart != "risk-state" &&
+      r.chaos_restart != "strategy" && r.chaos_restart != "reporter" && r.chaos_restart != "recorder")
+    throw std::invalid_argument("--chaos-restart: a sandbox worker (execution, risk-state, strategy, reporter, "
+                                "recorder), got " + r.chaos_restart);
   if (!r.session.empty() && !subjects::is_valid_session_id(r.session))
     throw std::invalid_argument("not a session id: " + r.session);
   return r;
@@ -368,6 +392,30 @@ void print_progress(const char* what, const ReplayProgress& p) {
              p.total ? 100.0 * static_cast<double>(p.published) / static_cast<double>(p.total) : 100.0,
              p.seconds > 0 ? static_cast<double>(p.published) / p.seconds : 0.0,
              p.market_ts ? core::format_iso8601(p.market_ts) : std::string("-"));
+}
+
+/// backtest FILE --lockstep: the file's records as inputs (what the feed would
+/// publish, in file order), at most `limit` (0 = all). Bad rows are skipped and
+/// counted on stderr.
+std::vector<ReplayInput> read_file_inputs(const std::string& path, std::int64_t limit, const char* what) {
+  marketdata::Reader reader(path);
+  std::vector<ReplayInput> out;
+  std::int64_t bad = 0;
+  while (limit == 0 || static_cast<std::int64_t>(out.size()) < limit) {
+    auto rec = reader.next();
+    if (!rec) break;
+    if (!*rec) {
+      ++bad;
+      continue;
+    }
+    std::visit([&](const auto& x) {
+      out.push_back({.subject = subjects::market_data(x.symbol), .payload = codec::encode(x), .market_ts = x.ts_event,
+                     .position = reader.line()});
+    }, rec->value());
+  }
+  fmt::print(stderr, "{}: {}: {} records to publish in lock-step ({}, {} bad rows skipped)\n", what, path, out.size(),
+             marketdata::to_string(reader.format()), bad);
+  return out;
 }
 
 /// The end shared by replay and backtest: idle, final report, orderly stop (or,
@@ -401,8 +449,9 @@ int replay_or_backtest(const Args& a) {
     r = parse_run_args(a.rest, backtest);
   } catch (const std::invalid_argument& e) {
     fmt::print(stderr, "traderctl {}: {}\nusage: traderctl replay ID [--speed X] [--symbol SYM]... [--subject SUBJ]... "
-               "[--from TS] [--to TS]\n       traderctl backtest FILE [--speed X] | backtest --session ID [--speed X] "
-               "[filters]\n", what, e.what());
+               "[--from TS] [--to TS] [--lockstep [--chaos-restart WORKER]]\n"
+               "       traderctl backtest FILE [--speed X] [--limit N] | backtest --session ID [--speed X] [filters]\n"
+               "       (backtest too: [--lockstep [--chaos-restart WORKER]])\n", what, e.what());
     return 2;
   }
   InterruptWatch watch;  // before any thread
@@ -420,18 +469,38 @@ int replay_or_backtest(const Args& a) {
   Sandbox sb(sandbox_config(backtest ? "backtest" : "replay", r.session, data.empty() ? "session:" + r.session : data));
   fmt::print(stderr, "{}: sandbox ready (nats {}, stream {}), new session {}\n", what, sb.nats_url(), sb.stream(),
              sb.session_id());
-  if (!data.empty()) {
+  if (!data.empty() && r.lockstep) plan.inputs = read_file_inputs(data, r.limit, what);
+  if (!data.empty() && !r.lockstep) {
     const auto t0 = std::chrono::steady_clock::now();
-    sb.run("feed", {data, "--speed", fmt::format("{}", r.speed)}, &watch.stop);
+    std::vector<std::string> feed_args{data, "--speed", fmt::format("{}", r.speed)};
+    if (r.limit) feed_args.insert(feed_args.end(), {"--limit", std::to_string(r.limit)});
+    sb.run("feed", feed_args, &watch.stop);
     fmt::print(stderr, "{}: feed done in {:.3f} s\n", what,
                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   } else {
     ReplayOptions opt{.speed = r.speed,
                       .on_progress = [what](const ReplayProgress& p) { print_progress(what, p); },
                       .stop = &watch.stop};
+    const auto total = static_cast<std::int64_t>(plan.inputs.size());
+    std::int64_t done = 0;
+    if (r.lockstep) {
+      sb.wait_quiescent();  // start-up events (risk.state, risk.policy) are in the stream before the first input
+      opt.after_each = [&](const ReplayInput&) {
+        sb.wait_quiescent();
+        if (++done != total / 2 || r.chaos_restart.empty()) return;
+        fmt::print(stderr, "{}: chaos: SIGKILL {} after {} of {} inputs, starting it again\n", what,
+                   r.chaos_restart, done, total);
+        sb.restart(r.chaos_restart);
+        sb.wait_quiescent();
+        fmt::print(stderr, "{}: chaos: {} restarted and ready\n", what, r.chaos_restart);
+      };
+    }
     const auto sum = publish_inputs(sb.conn(), plan.inputs, opt);
-    fmt::print("{}: published {} events of session {} in {:.3f} s ({:.0f} events/s), market time {} .. {}\n", what,
-               sum.published, r.session, sum.publish_seconds,
+    if (r.lockstep)
+      fmt::print("{}: lock-step: {} barrier rounds for {} inputs{}\n", what, sb.barrier_rounds(), sum.published,
+                 r.chaos_restart.empty() ? "" : fmt::format(", {} restarted halfway", r.chaos_restart));
+    fmt::print("{}: published {} events of {} in {:.3f} s ({:.0f} events/s), market time {} .. {}\n", what,
+               sum.published, r.session.empty() ? data : "session " + r.session, sum.publish_seconds,
                sum.publish_seconds > 0 ? static_cast<double>(sum.published) / sum.publish_seconds : 0.0,
                sum.first_market_ts ? core::format_iso8601(sum.first_market_ts) : "-",
                sum.last_market_ts ? core::format_iso8601(sum.last_market_ts) : "-");

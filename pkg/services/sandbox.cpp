@@ -22,6 +22,8 @@
 #include <random>
 #include <set>
 #include <thread>
+#include <tuple>
+#include <algorithm>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -300,6 +302,7 @@ Sandbox::~Sandbox() { stop_all(); }
 void Sandbox::stop_all() noexcept {
   for (auto it = workers_.rbegin(); it != workers_.rend(); ++it) (*it)->terminate();
   workers_.clear();
+  js_.reset();
   conn_.reset();
   if (nats_) nats_->terminate();
   nats_.reset();
@@ -404,6 +407,107 @@ void Sandbox::wait_idle(std::int64_t quiet_ms, std::int64_t timeout_ms) {
     std::this_thread::sleep_for(std::chrono::milliseconds(std::max<std::int64_t>(cfg_.heartbeat_ms / 2, 20)));
   }
   throw SandboxError(fmt::format("sandbox: pipeline still busy after {} ms", timeout_ms));
+}
+
+core::Heartbeat Sandbox::ping(const std::string& worker, std::int64_t timeout_ms) {
+  const auto reply = conn_->request(subjects::ops_ping(worker), "", timeout_ms);
+  auto hb = codec::decode_heartbeat(reply);
+  if (!hb) throw SandboxError(fmt::format("sandbox: bad ops.ping reply from {}: {}", worker, hb.error().to_string()));
+  return *hb;
+}
+
+// Why two quiet rounds mean "nothing in flight" (the lock-step barrier).
+//
+// Core NATS keeps the order of messages per connection, and each worker handles
+// everything (subscriptions, its stream consumer, pings) on one delivery thread
+// in arrival order, publishing on one connection. So:
+// - An input published on conn_ before a ping on conn_ is delivered to a worker
+//   before that ping; the pong therefore comes after the worker handled it.
+// - A message M that worker A published before its pong of round r reached the
+//   server before that pong, so the server queued M for every subscriber B
+//   before we received A's pong, hence before we sent B's ping of round r+1:
+//   B has handled M when it answers round r+1.
+// Suppose rounds r and r+1 return the same msgs_in/msgs_out/errors for every
+// worker. A message published before A's round-r pong and handled by B only
+// after B's round-r pong would have raised B's msgs_in by round r+1; one
+// published after A's round-r pong would have raised A's msgs_out. Neither
+// happened, so no core message between the workers is in flight.
+// The JetStream push to execution is not ordered with core pings (the stream
+// stores and pushes on its own schedule), hence execution's log_seq: the stream's
+// last sequence read after the pongs, equal in both rounds and equal to the
+// log_seq execution reported, means execution has handled everything the stream
+// holds (its consumer is unfiltered, so it sees every stream message, its own
+// reports and the reporter's metrics included). Every recorded message is on the
+// stream, so the next input is stored after all derived events of this one.
+// What remains unordered is the stream's own inbound queue: a message the server
+// has queued for the stream but not stored yet is not in last_sequence. The two
+// rounds make that window small, not zero (see docs/architecture.md).
+std::uint64_t Sandbox::wait_quiescent(std::int64_t timeout_ms) {
+  static constexpr const char* kTradingPath[] = {"strategy", "risk-state", "execution", "reporter"};
+  std::vector<std::string> workers;
+  for (const auto* w : kTradingPath)
+    if (find(w)) workers.emplace_back(w);
+  if (!js_) js_ = std::make_unique<natsio::JetStream>(*conn_);
+  struct Round {
+    std::vector<std::tuple<std::int64_t, std::int64_t, std::int64_t>> counters;
+    std::uint64_t last_seq = 0;
+    std::uint64_t log_seq = 0;
+    bool operator==(const Round&) const = default;
+  };
+  std::optional<Round> prev;
+  const auto deadline = SteadyClock::now() + std::chrono::milliseconds(timeout_ms);
+  for (;;) {
+    Round r;
+    bool has_execution = false;
+    for (const auto& w : workers) {
+      core::Heartbeat hb;
+      try {
+        hb = ping(w, 5'000);
+      } catch (const natsio::NatsError& e) {
+        check_alive();
+        throw SandboxError(fmt::format("sandbox: barrier: {} does not answer ops.ping: {}", w, e.what()));
+      }
+      r.counters.emplace_back(hb.msgs_in, hb.msgs_out, hb.errors);
+      if (w == "execution") {
+        r.log_seq = hb.log_seq;
+        has_execution = true;
+      }
+    }
+    r.last_seq = js_->last_sequence(stream_);
+    ++rounds_;
+    const bool caught_up = !has_execution || r.log_seq == r.last_seq;
+    if (caught_up && prev && *prev == r) return r.last_seq;
+    if (SteadyClock::now() >= deadline) {
+      check_alive();
+      throw SandboxError(fmt::format("sandbox: pipeline not quiescent after {} ms (stream at {}, execution at {})",
+                                     timeout_ms, r.last_seq, r.log_seq));
+    }
+    if (caught_up) prev = std::move(r);
+    else prev.reset();
+  }
+}
+
+void Sandbox::restart(const std::string& name) {
+  auto it = std::find_if(workers_.begin(), workers_.end(), [&](const auto& w) { return w->name() == name; });
+  if (it == workers_.end()) throw SandboxError("sandbox: restart: no worker " + name);
+  (*it)->signal(SIGKILL);
+  if (!(*it)->wait_for(10s)) throw SandboxError("sandbox: restart: " + name + " did not die of SIGKILL");
+  const auto log = (*it)->log_path();
+  { std::ofstream(log, std::ios::app) << "---- sandbox: SIGKILLed; starting again ----\n"; }
+  *it = std::make_unique<ChildProcess>(name, std::vector<std::string>{cfg_.bin_dir + "/" + name}, env_, log);
+  const auto deadline = SteadyClock::now() + std::chrono::milliseconds(cfg_.ready_timeout_ms);
+  for (;;) {
+    check_alive();
+    try {
+      ping(name, 500);
+      return;
+    } catch (const natsio::NatsError&) {  // not subscribed yet: rebuilding
+    }
+    if (SteadyClock::now() >= deadline)
+      throw SandboxError(fmt::format("sandbox: restarted {} not ready after {} ms; log tail:\n{}", name,
+                                     cfg_.ready_timeout_ms, (*it)->log_tail()));
+    std::this_thread::sleep_for(20ms);  // "no responders" comes back at once
+  }
 }
 
 std::string Sandbox::report(std::int64_t timeout_ms) { return conn_->request(subjects::kOpsReport, "", timeout_ms); }

@@ -43,6 +43,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/messages.hpp"
 #include "eventstore/event_store.hpp"
 #include "natsio/natsio.hpp"
 
@@ -131,6 +132,31 @@ class Sandbox {
   /// Waits until no worker's counters (ops.status msgs_in/msgs_out) moved for
   /// `quiet_ms`. Throws SandboxError after `timeout_ms` or if a worker died.
   void wait_idle(std::int64_t quiet_ms = 600, std::int64_t timeout_ms = 600'000);
+  /// Asks `worker` for its heartbeat on ops.ping.<worker>, over conn() (so after
+  /// everything published on conn() before). Throws natsio::NatsError on timeout
+  /// or no responders, SandboxError on a bad reply.
+  core::Heartbeat ping(const std::string& worker, std::int64_t timeout_ms = 5'000);
+
+  /// The lock-step barrier: returns once the sandbox pipeline is quiescent, i.e.
+  /// two consecutive rounds in which every worker on the trading path
+  /// (strategy, risk-state, execution, reporter; those of cfg.workers) answers
+  /// ops.ping with the same msgs_in/msgs_out/errors, the stream's last sequence
+  /// is the same, and execution's log_seq equals it. Returns that sequence. Why
+  /// this is sound is argued in sandbox.cpp and docs/architecture.md
+  /// ("Determinism"). No sleeps: each round is a request per worker plus one
+  /// stream-info request. Throws SandboxError after `timeout_ms` (naming what
+  /// still moved) or if a process died.
+  std::uint64_t wait_quiescent(std::int64_t timeout_ms = 60'000);
+  /// Rounds the barrier has taken so far (for the summary).
+  std::int64_t barrier_rounds() const noexcept { return rounds_; }
+
+  /// SIGKILLs worker `name` (no chance to clean up), starts it again with the
+  /// same command and environment (logging to the same file), and waits until
+  /// the new instance answers ops.ping (it answers only once it has rebuilt its
+  /// state and subscribed). Throws SandboxError if `name` is not a sandbox
+  /// worker, or the new instance dies or is not ready within ready_timeout_ms.
+  void restart(const std::string& name);
+
   /// Asks the reporter (ops.report) for the final report; returns the JSON reply.
   /// Throws natsio::NatsError on timeout.
   std::string report(std::int64_t timeout_ms = 10'000);
@@ -153,6 +179,8 @@ class Sandbox {
   std::unique_ptr<ChildProcess> nats_;
   std::vector<std::unique_ptr<ChildProcess>> workers_;  // in start order
   std::unique_ptr<natsio::Connection> conn_;
+  std::unique_ptr<natsio::JetStream> js_;  ///< on conn_, for the barrier's stream info
+  std::int64_t rounds_ = 0;
 };
 
 /// Directory of the running executable (/proc/self/exe). Throws SandboxError.
