@@ -1,8 +1,11 @@
 /// @file detail.hpp
-/// @brief Internal constants shared by the PostgreSQL parts of eventstore.
+/// @brief Internal constants and helpers shared by the PostgreSQL parts of eventstore.
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
 
 namespace eventstore::detail {
 
@@ -10,7 +13,28 @@ namespace eventstore::detail {
 constexpr std::int64_t kMigrationLockKey = 0x747264722d6d6967;
 /// pg_advisory_xact_lock key held by every append ("trdr-app"): writers commit
 /// one at a time, so position order equals commit order. schema/002_hash_chain.sql
-/// spells the same key in decimal (8390879497295065200): keep them equal.
+/// and schema/004_chain_checked_per_statement.sql spell the same key in decimal
+/// (8390879497295065200): keep them equal.
 constexpr std::int64_t kAppendLockKey = 0x747264722d617070;
+/// SQLSTATE (integrity_constraint_violation) with which the chain check of
+/// schema/004_chain_checked_per_statement.sql rejects a statement.
+constexpr std::string_view kChainRejectedState = "23000";
+
+/// The text PostgreSQL gives for `json_text::jsonb::text` (jsonb's rendering:
+/// keys ordered by length then bytes, the last of duplicate keys kept, ", " and
+/// ": " separators, strings re-escaped, numbers as `numeric` prints them), or
+/// nullopt when `json_text` is not JSON or is outside what this function is sure
+/// to render exactly (numbers with more than 1000 digits or an exponent beyond
+/// +-1000, \u0000, unpaired surrogates, nesting deeper than 1000): ask the
+/// database then. Needs UTF-8 text. Pure, thread-safe, never throws but bad_alloc.
+std::optional<std::string> jsonb_text(std::string_view json_text);
+
+/// Appends to `out` the bytes of schema/004's events_hash_input(position,
+/// msg_id, subject, type, client_order_id, ts_event, payload, session_id) for
+/// UTF-8 text, given the payload's jsonb rendering (jsonb_text). Pure.
+void append_hash_input(std::string& out, std::int64_t position, std::string_view msg_id, std::string_view subject,
+                       std::string_view type, const std::optional<std::string>& client_order_id,
+                       std::optional<std::int64_t> ts_event, std::string_view payload_jsonb_text,
+                       const std::optional<std::string>& session_id);
 
 }  // namespace eventstore::detail

@@ -1,9 +1,15 @@
 #include <algorithm>
+#include <array>
+#include <cstring>
 #include <limits>
+#include <memory>
 #include <string_view>
+#include <tuple>
 #include <unordered_set>
+#include <utility>
 
 #include <fmt/format.h>
+#include <openssl/evp.h>
 #include <pqxx/pqxx>
 
 #include "eventstore/detail.hpp"
@@ -12,9 +18,6 @@
 
 namespace eventstore {
 namespace {
-
-/// Rows per INSERT statement (shared/limits: 500 rows/statement ~ 80k events/s).
-constexpr std::size_t kRowsPerStatement = 500;
 
 /// SQLSTATEs that mean "the server or the connection is gone": class 08
 /// (connection exception), 57P01 admin_shutdown, 57P02 crash_shutdown,
@@ -36,12 +39,424 @@ std::string_view trimmed(std::string_view s) {
   return s;
 }
 
+// ---- append: the hash chain, computed here and checked by the database ---------------
+
+constexpr std::size_t kHashSize = 32;  // SHA-256
+using Hash = std::array<unsigned char, kHashSize>;
+
+/// SHA-256 through OpenSSL's EVP interface: the digest is fetched once and the
+/// context reused (OpenSSL 3 fetches the implementation again on every
+/// EVP_DigestInit_ex(EVP_sha256()), which costs more than hashing an event).
+class Sha256 {
+ public:
+  Sha256() : md_(EVP_MD_fetch(nullptr, "SHA256", nullptr)), ctx_(EVP_MD_CTX_new()) {
+    if (!md_ || !ctx_) throw std::runtime_error("eventstore: OpenSSL has no SHA-256");
+  }
+  /// sha256(a || b)
+  Hash operator()(std::string_view a, std::string_view b) {
+    Hash out{};
+    unsigned int len = 0;
+    if (EVP_DigestInit_ex2(ctx_.get(), md_.get(), nullptr) != 1 || EVP_DigestUpdate(ctx_.get(), a.data(), a.size()) != 1 ||
+        EVP_DigestUpdate(ctx_.get(), b.data(), b.size()) != 1 || EVP_DigestFinal_ex(ctx_.get(), out.data(), &len) != 1 ||
+        len != kHashSize) {
+      throw std::runtime_error("eventstore: SHA-256 failed");
+    }
+    return out;
+  }
+
+ private:
+  struct FreeMd {
+    void operator()(EVP_MD* p) const noexcept { EVP_MD_free(p); }
+  };
+  struct FreeCtx {
+    void operator()(EVP_MD_CTX* p) const noexcept { EVP_MD_CTX_free(p); }
+  };
+  std::unique_ptr<EVP_MD, FreeMd> md_;
+  std::unique_ptr<EVP_MD_CTX, FreeCtx> ctx_;
+};
+
+std::string_view view(const Hash& h) { return {reinterpret_cast<const char*>(h.data()), h.size()}; }
+
+/// bytea in COPY's text form, NUL-terminated: \x and lowercase hex (stream_to
+/// escapes the backslash).
+using HashLiteral = std::array<char, 3 + 2 * kHashSize>;
+HashLiteral bytea_literal(std::string_view bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  HashLiteral out{};
+  out[0] = '\\';
+  out[1] = 'x';
+  char* p = out.data() + 2;
+  for (const unsigned char c : bytes.substr(0, kHashSize)) {
+    *p++ = kHex[c >> 4];
+    *p++ = kHex[c & 0xf];
+  }
+  *p = '\0';
+  return out;
+}
+
+/// Appends `s` as one element of a PostgreSQL array literal: in double quotes,
+/// with '"' and '\\' escaped by a backslash.
+void array_element(std::string_view s, std::string& out) {
+  out += '"';
+  for (const char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  out += '"';
+}
+
+/// Bytes of lowercase or uppercase hex text (as encode(..., 'hex') returns).
+std::string from_hex(std::string_view hex) {
+  const auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    throw std::runtime_error("eventstore: bad hex from the database");
+  };
+  if (hex.size() % 2 != 0) throw std::runtime_error("eventstore: bad hex from the database");
+  std::string out(hex.size() / 2, '\0');
+  for (std::size_t i = 0; i < out.size(); ++i)
+    out[i] = static_cast<char>(nibble(hex[2 * i]) << 4 | nibble(hex[2 * i + 1]));
+  return out;
+}
+
+/// Characters of valid UTF-8 text (what PostgreSQL's length() counts in a UTF8 database).
+std::size_t utf8_length(std::string_view s) {
+  std::size_t n = 0;
+  for (const unsigned char c : s) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+/// JSON text -> jsonb's rendering of it, or failure when unsure (see detail::jsonb_text).
+class JsonbRenderer {
+ public:
+  explicit JsonbRenderer(std::string_view in) : in_(in) {}
+
+  bool render(std::string& out) {
+    ws();
+    if (!value(out, 0)) return false;
+    ws();
+    return at_ == in_.size();
+  }
+
+ private:
+  static constexpr int kMaxDepth = 1000;
+  static constexpr std::size_t kMaxNumberDigits = 1000;
+  static constexpr int kMaxExponent = 1000;
+
+  void ws() {
+    while (at_ < in_.size() && (in_[at_] == ' ' || in_[at_] == '\t' || in_[at_] == '\n' || in_[at_] == '\r')) ++at_;
+  }
+  bool eat(char c) {
+    if (at_ < in_.size() && in_[at_] == c) {
+      ++at_;
+      return true;
+    }
+    return false;
+  }
+  bool literal(std::string_view word, std::string& out) {
+    if (in_.substr(at_, word.size()) != word) return false;
+    at_ += word.size();
+    out += word;
+    return true;
+  }
+
+  bool value(std::string& out, int depth) {
+    if (at_ >= in_.size() || depth > kMaxDepth) return false;
+    switch (in_[at_]) {
+      case '{': return object(out, depth + 1);
+      case '[': return array(out, depth + 1);
+      case '"': {
+        std::string s;
+        if (!string(s)) return false;
+        escaped(s, out);
+        return true;
+      }
+      case 't': return literal("true", out);
+      case 'f': return literal("false", out);
+      case 'n': return literal("null", out);
+      default: return number(out);
+    }
+  }
+
+  bool object(std::string& out, int depth) {
+    ++at_;  // '{'
+    struct Pair {
+      std::string key;
+      std::size_t value_from, value_to;  // in `values`
+      std::size_t order;
+    };
+    std::vector<Pair> pairs;
+    std::string values;  // every rendered value, one after the other
+    ws();
+    if (!eat('}')) {
+      for (;;) {
+        ws();
+        Pair p{{}, values.size(), 0, pairs.size()};
+        if (at_ >= in_.size() || in_[at_] != '"' || !string(p.key)) return false;
+        ws();
+        if (!eat(':')) return false;
+        ws();
+        if (!value(values, depth)) return false;
+        p.value_to = values.size();
+        pairs.push_back(std::move(p));
+        ws();
+        if (eat('}')) break;
+        if (!eat(',')) return false;
+      }
+    }
+    // jsonb orders keys by length, then bytewise; of equal keys the last one stays.
+    std::sort(pairs.begin(), pairs.end(), [](const Pair& a, const Pair& b) {
+      if (a.key.size() != b.key.size()) return a.key.size() < b.key.size();
+      if (const int c = std::memcmp(a.key.data(), b.key.data(), a.key.size()); c != 0) return c < 0;
+      return a.order > b.order;
+    });
+    out += '{';
+    bool first = true;
+    for (std::size_t i = 0; i < pairs.size(); ++i) {
+      if (i > 0 && pairs[i].key == pairs[i - 1].key) continue;
+      if (!first) out += ", ";
+      first = false;
+      escaped(pairs[i].key, out);
+      out += ": ";
+      out.append(values, pairs[i].value_from, pairs[i].value_to - pairs[i].value_from);
+    }
+    out += '}';
+    return true;
+  }
+
+  bool array(std::string& out, int depth) {
+    ++at_;  // '['
+    out += '[';
+    ws();
+    if (eat(']')) {
+      out += ']';
+      return true;
+    }
+    for (bool first = true;; first = false) {
+      ws();
+      if (!first) out += ", ";
+      if (!value(out, depth)) return false;
+      ws();
+      if (eat(']')) break;
+      if (!eat(',')) return false;
+    }
+    out += ']';
+    return true;
+  }
+
+  static int hex_digit(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  }
+  bool hex4(unsigned& cp) {
+    if (at_ + 4 > in_.size()) return false;
+    cp = 0;
+    for (int i = 0; i < 4; ++i) {
+      const int d = hex_digit(in_[at_++]);
+      if (d < 0) return false;
+      cp = cp << 4 | static_cast<unsigned>(d);
+    }
+    return true;
+  }
+  static void utf8(unsigned cp, std::string& out) {
+    if (cp < 0x80) {
+      out += static_cast<char>(cp);
+    } else if (cp < 0x800) {
+      out += static_cast<char>(0xC0 | cp >> 6);
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+      out += static_cast<char>(0xE0 | cp >> 12);
+      out += static_cast<char>(0x80 | (cp >> 6 & 0x3F));
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else {
+      out += static_cast<char>(0xF0 | cp >> 18);
+      out += static_cast<char>(0x80 | (cp >> 12 & 0x3F));
+      out += static_cast<char>(0x80 | (cp >> 6 & 0x3F));
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    }
+  }
+
+  /// A JSON string at in_[at_] == '"', unescaped into `s` (UTF-8).
+  bool string(std::string& s) {
+    ++at_;  // '"'
+    while (at_ < in_.size()) {
+      const char c = in_[at_++];
+      if (c == '"') return true;
+      if (static_cast<unsigned char>(c) < 0x20) return false;  // must be escaped
+      if (c != '\\') {
+        s += c;
+        continue;
+      }
+      if (at_ >= in_.size()) return false;
+      switch (in_[at_++]) {
+        case '"': s += '"'; break;
+        case '\\': s += '\\'; break;
+        case '/': s += '/'; break;
+        case 'b': s += '\b'; break;
+        case 'f': s += '\f'; break;
+        case 'n': s += '\n'; break;
+        case 'r': s += '\r'; break;
+        case 't': s += '\t'; break;
+        case 'u': {
+          unsigned cp = 0;
+          if (!hex4(cp) || cp == 0) return false;  // jsonb refuses \u0000
+          if (cp >= 0xDC00 && cp <= 0xDFFF) return false;
+          if (cp >= 0xD800 && cp <= 0xDBFF) {
+            unsigned low = 0;
+            if (!eat('\\') || !eat('u') || !hex4(low) || low < 0xDC00 || low > 0xDFFF) return false;
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+          }
+          utf8(cp, s);
+          break;
+        }
+        default: return false;
+      }
+    }
+    return false;
+  }
+
+  /// jsonb's escape_json().
+  static void escaped(std::string_view s, std::string& out) {
+    out += '"';
+    for (const char c : s) {
+      switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\b': out += "\\b"; break;
+        case '\f': out += "\\f"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        default:
+          if (static_cast<unsigned char>(c) < 0x20) {
+            out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
+          } else {
+            out += c;
+          }
+      }
+    }
+    out += '"';
+  }
+
+  /// A JSON number, written as PostgreSQL's numeric prints it: numeric_in keeps
+  /// max(0, fraction digits - exponent) decimals; there is no negative zero.
+  bool number(std::string& out) {
+    const bool negative = eat('-');
+    const auto digits_from = [&](std::size_t from) { return in_.substr(from, at_ - from); };
+    auto is_digit = [&] { return at_ < in_.size() && in_[at_] >= '0' && in_[at_] <= '9'; };
+    const std::size_t int_from = at_;
+    if (!is_digit()) return false;
+    if (in_[at_] == '0') {
+      ++at_;
+    } else {
+      while (is_digit()) ++at_;
+    }
+    const std::string_view int_digits = digits_from(int_from);
+    std::string_view frac_digits;
+    if (eat('.')) {
+      const std::size_t from = at_;
+      while (is_digit()) ++at_;
+      frac_digits = digits_from(from);
+      if (frac_digits.empty()) return false;
+    }
+    long exponent = 0;
+    if (at_ < in_.size() && (in_[at_] == 'e' || in_[at_] == 'E')) {
+      ++at_;
+      const bool exp_negative = eat('-');
+      if (!exp_negative) eat('+');
+      const std::size_t from = at_;
+      while (is_digit()) ++at_;
+      const std::string_view exp_digits = digits_from(from);
+      if (exp_digits.empty() || exp_digits.size() > 6) return false;
+      for (const char c : exp_digits) exponent = exponent * 10 + (c - '0');
+      if (exp_negative) exponent = -exponent;
+    }
+    if (int_digits.size() + frac_digits.size() > kMaxNumberDigits || exponent > kMaxExponent ||
+        exponent < -kMaxExponent) {
+      return false;
+    }
+    // value = digits * 10^(exponent - frac), printed with `scale` decimals.
+    std::string digits(int_digits);
+    digits += frac_digits;
+    const long shift = exponent - static_cast<long>(frac_digits.size());
+    const long scale = std::max(0L, -shift);
+    if (shift > 0) digits.append(static_cast<std::size_t>(shift), '0');
+    if (static_cast<long>(digits.size()) <= scale) digits.insert(0, static_cast<std::size_t>(scale + 1) - digits.size(), '0');
+    const std::size_t int_len = digits.size() - static_cast<std::size_t>(scale);
+    std::size_t lead = 0;  // leading zeros of the integer part, keeping one digit
+    while (lead + 1 < int_len && digits[lead] == '0') ++lead;
+    if (negative && digits.find_first_not_of('0') != std::string::npos) out += '-';
+    out.append(digits, lead, int_len - lead);
+    if (scale > 0) {
+      out += '.';
+      out.append(digits, int_len, std::string::npos);
+    }
+    return true;
+  }
+
+  std::string_view in_;
+  std::size_t at_ = 0;
+};
+
 }  // namespace
+
+namespace detail {
+
+std::optional<std::string> jsonb_text(std::string_view json_text) {
+  std::string out;
+  out.reserve(json_text.size() + json_text.size() / 8);
+  if (!JsonbRenderer(json_text).render(out)) return std::nullopt;
+  return out;
+}
+
+void append_hash_input(std::string& out, std::int64_t position, std::string_view msg_id, std::string_view subject,
+                       std::string_view type, const std::optional<std::string>& client_order_id,
+                       std::optional<std::int64_t> ts_event, std::string_view payload_jsonb_text,
+                       const std::optional<std::string>& session_id) {
+  // schema/004: position|len:msg_id|len:subject|len:type|len:client_order_id or -|ts_event or -|payload[|slen:session_id]
+  const auto counted = [&](std::string_view s) { fmt::format_to(std::back_inserter(out), "{}:{}", utf8_length(s), s); };
+  fmt::format_to(std::back_inserter(out), "{}|", position);
+  counted(msg_id);
+  out += '|';
+  counted(subject);
+  out += '|';
+  counted(type);
+  out += '|';
+  if (client_order_id) {
+    counted(*client_order_id);
+  } else {
+    out += '-';
+  }
+  out += '|';
+  if (ts_event) {
+    fmt::format_to(std::back_inserter(out), "{}", *ts_event);
+  } else {
+    out += '-';
+  }
+  out += '|';
+  out += payload_jsonb_text;
+  if (session_id) {
+    out += "|s";
+    counted(*session_id);
+  }
+}
+
+}  // namespace detail
+
 
 struct PgStore::Impl {
   std::string url;
   std::unique_ptr<pqxx::connection> conn;
   std::string sql;  // reused statement buffer
+  std::unique_ptr<Sha256> sha256;  // created by the first append
+
+  /// One attempt of append() for `rows` (msg_ids unique), in one transaction.
+  /// `server_input`: let the database build every hash input instead of this process.
+  std::size_t append_chained(pqxx::connection& c, const std::vector<const NewEvent*>& rows, bool& committing,
+                             bool server_input);
 
   pqxx::connection& connection() {
     if (!conn) conn = std::make_unique<pqxx::connection>(url);
@@ -105,54 +520,138 @@ std::size_t PgStore::append(const std::vector<NewEvent>& batch) {
     if (seen.insert(e.msg_id).second) rows.push_back(&e);
   }
   if (rows.empty()) return 0;
+  // Text can't hold NUL and COPY would cut a value short at one: refuse it.
+  const auto has_nul = [](const std::string& s) { return s.find('\0') != std::string::npos; };
+  for (const NewEvent* e : rows) {
+    if (has_nul(e->msg_id) || has_nul(e->subject) || has_nul(e->type) || has_nul(e->payload) ||
+        (e->client_order_id && has_nul(*e->client_order_id)) || (e->session_id && has_nul(*e->session_id))) {
+      throw std::runtime_error(fmt::format("eventstore: append: a NUL byte in event {:?}", e->msg_id));
+    }
+  }
 
   return impl_->run("append", [&](pqxx::connection& c, bool& committing) {
-    pqxx::work w(c, "append");
-    w.exec(fmt::format("SELECT pg_advisory_xact_lock({})", detail::kAppendLockKey));
-    std::size_t stored = 0;
-    std::string& sql = impl_->sql;
-    for (std::size_t begin = 0; begin < rows.size(); begin += kRowsPerStatement) {
-      const std::size_t end = std::min(rows.size(), begin + kRowsPerStatement);
-      sql.clear();
-      sql +=
-          "INSERT INTO events (msg_id, subject, type, client_order_id, ts_event, payload, session_id) "
-          "SELECT b.msg_id, b.subject, b.type, b.client_order_id::text, b.ts_event::bigint, b.payload::jsonb, "
-          "b.session_id::text "
-          "FROM (VALUES ";
-      for (std::size_t i = begin; i < end; ++i) {
-        const NewEvent& e = *rows[i];
-        if (i != begin) sql += ',';
-        sql += '(';
-        sql += std::to_string(i);
-        sql += ',';
-        sql += w.quote(e.msg_id);
-        sql += ',';
-        sql += w.quote(e.subject);
-        sql += ',';
-        sql += w.quote(e.type);
-        sql += ',';
-        sql += e.client_order_id ? w.quote(*e.client_order_id) : std::string("NULL");
-        sql += ',';
-        sql += e.ts_event ? std::to_string(*e.ts_event) : std::string("NULL");
-        sql += ',';
-        sql += w.quote(e.payload);
-        sql += ',';
-        sql += e.session_id ? w.quote(*e.session_id) : std::string("NULL");
-        sql += ')';
-      }
-      // NOT EXISTS keeps already-stored msg_ids from consuming positions;
-      // ON CONFLICT covers a writer that bypasses the append lock.
-      sql +=
-          ") AS b (ord, msg_id, subject, type, client_order_id, ts_event, payload, session_id) "
-          "WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.msg_id = b.msg_id) "
-          "ORDER BY b.ord "
-          "ON CONFLICT (msg_id) DO NOTHING";
-      stored += static_cast<std::size_t>(w.exec(sql).affected_rows());
+    try {
+      return impl_->append_chained(c, rows, committing, false);
+    } catch (const pqxx::sql_error& e) {
+      if (committing || e.sqlstate() != detail::kChainRejectedState) throw;
     }
+    // The database computed another hash than this process: a payload whose
+    // jsonb rendering detail::jsonb_text got wrong. Nothing was committed; this
+    // time the database builds every hash input.
+    return impl_->append_chained(c, rows, committing, true);
+  });
+}
+
+std::size_t PgStore::Impl::append_chained(pqxx::connection& c, const std::vector<const NewEvent*>& rows,
+                                          bool& committing, bool server_input) {
+  // schema/004: this process chains the events under the append lock and COPYs
+  // them with position, prev_hash and hash; the database checks the chain of
+  // the whole statement (and takes the same lock) before the commit.
+  pqxx::work w(c, "append");
+
+  // One round trip: READ COMMITTED (the check needs it), the lock, then which
+  // msg_ids are stored already, a position for each of the others (ascending in
+  // batch order; stored ones consume none) and the newest hash, which the chain
+  // continues from.
+  std::string ids = "{";
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    if (i != 0) ids += ',';
+    array_element(rows[i]->msg_id, ids);
+  }
+  ids += '}';
+  sql.clear();
+  fmt::format_to(std::back_inserter(sql),
+                 "SET TRANSACTION ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock({}); "
+                 "WITH stored AS MATERIALIZED (SELECT msg_id FROM events WHERE msg_id = ANY ({}::text[])) "
+                 "SELECT 's', msg_id FROM stored "
+                 "UNION ALL SELECT 'h', (SELECT encode(hash, 'hex') FROM events ORDER BY position DESC LIMIT 1) "
+                 "UNION ALL SELECT 'p', nextval('events_position_seq')::text "
+                 "FROM generate_series(1, {} - (SELECT count(*) FROM stored))",
+                 detail::kAppendLockKey, w.quote(ids), rows.size());
+  std::unordered_set<std::string> stored;
+  std::vector<std::int64_t> positions;
+  positions.reserve(rows.size());
+  std::string prev;  // the newest hash ('' for an empty store)
+  for (const auto& row : w.exec(sql)) {
+    const char kind = row[0].c_str()[0];
+    if (kind == 's') {
+      stored.insert(text(row[1]));
+    } else if (kind == 'p') {
+      positions.push_back(row[1].as<std::int64_t>());
+    } else if (!row[1].is_null()) {
+      prev = from_hex(row[1].c_str());
+    }
+  }
+  std::sort(positions.begin(), positions.end());
+  std::vector<const NewEvent*> fresh;
+  fresh.reserve(rows.size());
+  for (const NewEvent* e : rows) {
+    if (!stored.contains(e->msg_id)) fresh.push_back(e);
+  }
+  if (fresh.size() != positions.size()) throw std::runtime_error("eventstore: append: positions do not match the batch");
+  if (fresh.empty()) {
     committing = true;
     w.commit();
-    return stored;
-  });
+    return 0;
+  }
+
+  // Each event's events_hash_input: built here from the payload's jsonb rendering
+  // when this process knows it exactly, else by the database.
+  std::vector<std::string> inputs(fresh.size());
+  std::vector<std::size_t> ask;
+  const bool utf8 = c.get_client_encoding() == "UTF8";
+  for (std::size_t i = 0; i < fresh.size(); ++i) {
+    const NewEvent& e = *fresh[i];
+    std::optional<std::string> payload_text;
+    if (!server_input && utf8) payload_text = detail::jsonb_text(e.payload);
+    if (!payload_text) {
+      ask.push_back(i);
+      continue;
+    }
+    detail::append_hash_input(inputs[i], positions[i], e.msg_id, e.subject, e.type, e.client_order_id, e.ts_event,
+                              *payload_text, e.session_id);
+  }
+  if (!ask.empty()) {
+    sql.clear();
+    sql +=
+        "SELECT encode(events_hash_input(v.p, v.m, v.s, v.t, v.c, v.ts, v.j::jsonb, v.sid), 'hex') "
+        "FROM (VALUES ";
+    for (std::size_t k = 0; k < ask.size(); ++k) {
+      const NewEvent& e = *fresh[ask[k]];
+      if (k != 0) sql += ',';
+      fmt::format_to(std::back_inserter(sql), "({},{}::bigint,{}::text,{}::text,{}::text,{}::text,{}::bigint,{}::text,{}::text)",
+                     k, positions[ask[k]], w.quote(e.msg_id), w.quote(e.subject), w.quote(e.type),
+                     e.client_order_id ? w.quote(*e.client_order_id) : "NULL",
+                     e.ts_event ? std::to_string(*e.ts_event) : "NULL", w.quote(e.payload),
+                     e.session_id ? w.quote(*e.session_id) : "NULL");
+    }
+    sql += ") AS v (k, p, m, s, t, c, ts, j, sid) ORDER BY v.k";
+    const pqxx::result r = w.exec(sql);
+    for (std::size_t k = 0; k < ask.size(); ++k) inputs[ask[k]] = from_hex(r[static_cast<int>(k)][0].c_str());
+  }
+
+  // The chain: hash = sha256(prev_hash || input), one event after the other.
+  if (!sha256) sha256 = std::make_unique<Sha256>();
+  static const std::vector<std::string> kColumns{"position", "msg_id",     "subject",   "type", "client_order_id",
+                                                 "ts_event", "payload",    "session_id", "prev_hash", "hash"};
+  pqxx::stream_to copy(w, "events", kColumns);
+  HashLiteral prev_literal = bytea_literal(prev);
+  for (std::size_t i = 0; i < fresh.size(); ++i) {
+    const NewEvent& e = *fresh[i];
+    const Hash hash = (*sha256)(prev, inputs[i]);
+    const HashLiteral hash_literal = bytea_literal(view(hash));
+    const std::string ts = e.ts_event ? std::to_string(*e.ts_event) : std::string();
+    copy << std::make_tuple(positions[i], e.msg_id, e.subject, e.type,
+                            e.client_order_id ? e.client_order_id->c_str() : nullptr, e.ts_event ? ts.c_str() : nullptr,
+                            e.payload, e.session_id ? e.session_id->c_str() : nullptr, prev_literal.data(),
+                            hash_literal.data());
+    prev.assign(view(hash));
+    prev_literal = hash_literal;
+  }
+  copy.complete();  // the database checks the chain here
+  committing = true;
+  w.commit();
+  return fresh.size();
 }
 
 namespace {
