@@ -1,5 +1,6 @@
 #include "services/diff.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -56,35 +57,72 @@ bool is_session_metadata(std::string_view type) noexcept {
   return type == "session.started" || type == "session.ended" || type == "worker.started";
 }
 
+namespace {
+
+/// An input from outside the pipeline: it starts a step.
+bool is_step_input(const eventstore::StoredEvent& e) {
+  return e.subject.starts_with("market.data.") || e.subject == "risk.management";
+}
+
+/// Reads a session step by step: one input and the events after it up to the
+/// next input, the derived events stably ordered by subject (see diff.hpp).
+class Steps {
+ public:
+  explicit Steps(Cursor& c) : c_(c), ahead_(c_.next()) {}
+  /// The next step's events in canonical order; empty at the end.
+  std::vector<eventstore::StoredEvent> next() {
+    std::vector<eventstore::StoredEvent> step;
+    if (!ahead_) return step;
+    step.push_back(std::move(*ahead_));
+    for (ahead_ = c_.next(); ahead_ && !is_step_input(*ahead_); ahead_ = c_.next()) step.push_back(std::move(*ahead_));
+    std::stable_sort(step.begin() + 1, step.end(),
+                     [](const auto& x, const auto& y) { return x.subject < y.subject; });
+    return step;
+  }
+
+ private:
+  Cursor& c_;
+  std::optional<eventstore::StoredEvent> ahead_;
+};
+
+}  // namespace
+
 SessionDiff diff_sessions(eventstore::EventStore& store, const std::string& a, const std::string& b) {
   Cursor ca(store, a), cb(store, b);
+  Steps sa(ca), sb(cb);
   SessionDiff d;
   for (;;) {
-    auto ea = ca.next();
-    auto eb = cb.next();
-    if (!ea && !eb) break;
-    if (ea) ++d.events_a;
-    if (eb) ++d.events_b;
+    auto step_a = sa.next();
+    auto step_b = sb.next();
+    if (step_a.empty() && step_b.empty()) break;
+    d.events_a += static_cast<std::int64_t>(step_a.size());
+    d.events_b += static_cast<std::int64_t>(step_b.size());
     if (!d.identical) continue;  // only counting now
-    std::vector<std::string> fields;
-    if (!ea) fields.push_back("missing in a");
-    else if (!eb) fields.push_back("missing in b");
-    else {
-      if (ea->subject != eb->subject) fields.push_back("subject");
-      if (ea->type != eb->type) fields.push_back("type");
-      if (ea->client_order_id != eb->client_order_id) fields.push_back("client_order_id");
-      if (ea->ts_event != eb->ts_event) fields.push_back("ts_event");
-      if (ea->payload != eb->payload) fields.push_back("payload");
+    for (std::size_t i = 0; i < std::max(step_a.size(), step_b.size()); ++i) {
+      std::optional<eventstore::StoredEvent> ea, eb;
+      if (i < step_a.size()) ea = std::move(step_a[i]);
+      if (i < step_b.size()) eb = std::move(step_b[i]);
+      std::vector<std::string> fields;
+      if (!ea) fields.push_back("missing in a");
+      else if (!eb) fields.push_back("missing in b");
+      else {
+        if (ea->subject != eb->subject) fields.push_back("subject");
+        if (ea->type != eb->type) fields.push_back("type");
+        if (ea->client_order_id != eb->client_order_id) fields.push_back("client_order_id");
+        if (ea->ts_event != eb->ts_event) fields.push_back("ts_event");
+        if (ea->payload != eb->payload) fields.push_back("payload");
+      }
+      if (fields.empty()) {
+        ++d.compared;
+        continue;
+      }
+      d.identical = false;
+      d.index = d.compared;
+      d.at_a = std::move(ea);
+      d.at_b = std::move(eb);
+      d.fields = std::move(fields);
+      break;
     }
-    if (fields.empty()) {
-      ++d.compared;
-      continue;
-    }
-    d.identical = false;
-    d.index = d.compared;
-    d.at_a = std::move(ea);
-    d.at_b = std::move(eb);
-    d.fields = std::move(fields);
   }
   return d;
 }

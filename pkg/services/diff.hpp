@@ -2,10 +2,17 @@
 /// @brief `traderctl diff A B`: compares two recorded sessions event by event
 /// and reports the first divergence, with both events side by side.
 ///
-/// What is compared: every event of each session in position order, except the
-/// session's own metadata (session.started, session.ended, worker.started:
-/// wall-clock times, ids and process ids that differ between any two runs by
-/// nature). For each pair: subject, type, client_order_id, ts_event and payload.
+/// What is compared: every event of each session, except the session's own
+/// metadata (session.started, session.ended, worker.started: wall-clock times,
+/// ids and process ids that differ between any two runs by nature), step by
+/// step. A step is one input from outside the pipeline (market.data.*,
+/// risk.management) and the events recorded after it up to the next input.
+/// Inputs and steps are compared in position order; within a step the derived
+/// events are compared in a canonical order, stably sorted by subject: workers
+/// that react in parallel to the same input (the reporter's performance.metrics
+/// and the strategy's order for one quote) reach the log in either order, while
+/// each subject keeps its own order. For each pair: subject, type,
+/// client_order_id, ts_event and payload.
 /// Payloads are compared as the store returns them (PostgreSQL's jsonb text),
 /// i.e. as JSON values: a different key order or whitespace would not count,
 /// a different value, key or number does. Positions and msg_ids are where an
@@ -25,7 +32,7 @@ namespace services {
 
 /// The result of comparing session `a` with session `b`.
 struct SessionDiff {
-  std::int64_t compared = 0;       ///< pairs found equal before the first divergence (or in all)
+  std::int64_t compared = 0;       ///< pairs found equal before the first divergence (or in all), canonical order
   std::int64_t events_a = 0;       ///< comparable events in a
   std::int64_t events_b = 0;       ///< comparable events in b
   bool identical = true;

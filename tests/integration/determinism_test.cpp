@@ -19,14 +19,14 @@
 namespace {
 
 // The example strategy on short averages trades every few dozen quotes; small
-// orders stay inside the default risk limits. No interval metrics: the
-// reporter's performance.metrics and the strategy's order react to the same
-// quote in two processes, so their order in the stream is a race that lock-step
-// cannot remove (docs/architecture.md, "Determinism"); the final
-// performance.report is published after the barrier and is compared.
+// orders stay inside the default risk limits. Interval metrics every 10 s of
+// market time: the reporter's performance.metrics and the strategy's order react
+// to the same quote in two processes and reach the stream in either order, which
+// diff's per-step canonical order absorbs (services/diff.hpp); metrics moved to
+// another step would still be caught.
 const std::vector<std::pair<std::string, std::string>> kEnv = {
     {"STRATEGY_FAST", "3"}, {"STRATEGY_SLOW", "12"}, {"STRATEGY_QUANTITY", "0.01"},
-    {"REPORTER_METRICS_INTERVAL_S", "0"}};
+    {"REPORTER_METRICS_INTERVAL_S", "10"}};
 
 std::string new_session_of(const std::string& output) {
   std::smatch m;

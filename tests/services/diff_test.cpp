@@ -81,3 +81,24 @@ TEST_CASE("diff of an unknown session says so", "[diff]") {
   record(store, 0, "a", "{}");
   CHECK_THROWS_WITH(services::diff_sessions(store, "a", "zz"), Catch::Contains("unknown session zz"));
 }
+
+TEST_CASE("diff accepts parallel reactions to one input in either order, not across inputs", "[diff]") {
+  const auto e = [](int n, std::string session, std::string subject, std::string type) {
+    return eventstore::NewEvent{.msg_id = fmt::format("E:{}", n), .subject = std::move(subject), .type = type,
+                                .ts_event = 5, .payload = fmt::format(R"({{"t":"{}"}})", type),
+                                .session_id = std::move(session)};
+  };
+  eventstore::MemoryStore store;
+  store.append({e(1, "a", "market.data.IBM", "quote"), e(2, "a", "performance.metrics", "performance.metrics"),
+                e(3, "a", "trading.orders", "order.submit"), e(4, "a", "market.data.IBM", "quote2"),
+                e(5, "b", "market.data.IBM", "quote"), e(6, "b", "trading.orders", "order.submit"),
+                e(7, "b", "performance.metrics", "performance.metrics"), e(8, "b", "market.data.IBM", "quote2"),
+                // c: the order moved past the next quote (a different step): a real divergence
+                e(9, "c", "market.data.IBM", "quote"), e(10, "c", "performance.metrics", "performance.metrics"),
+                e(11, "c", "market.data.IBM", "quote2"), e(12, "c", "trading.orders", "order.submit")});
+  CHECK(services::diff_sessions(store, "a", "b").identical);
+  const auto d = services::diff_sessions(store, "a", "c");
+  CHECK_FALSE(d.identical);
+  CHECK(d.compared == 2);
+  CHECK(d.fields == std::vector<std::string>{"missing in b"});
+}
