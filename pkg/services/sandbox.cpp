@@ -321,14 +321,16 @@ ChildProcess* Sandbox::find(const std::string& name) {
 void Sandbox::start_worker(const std::string& name) {
   workers_.push_back(std::make_unique<ChildProcess>(name, std::vector<std::string>{cfg_.bin_dir + "/" + name}, env_,
                                                     dir_ + "/" + name + ".log"));
-  if (name != "recorder") return;
-  // The recorder creates the stream: wait for it before anyone publishes.
-  auto& rec = *workers_.back();
+  // The recorder creates the stream, and ops opens the session (session.started):
+  // wait for each before anyone publishes, so that every worker's first event
+  // (risk-state's start-up state and policy) is inside the session.
+  if (name != "recorder" && name != "ops") return;
+  auto& w = *workers_.back();
   const auto deadline = SteadyClock::now() + std::chrono::milliseconds(cfg_.ready_timeout_ms);
-  while (read_file(rec.log_path()).find("ready") == std::string::npos) {
+  while (read_file(w.log_path()).find(name + ": ready") == std::string::npos) {
     check_alive();
     if (SteadyClock::now() >= deadline)
-      throw SandboxError("sandbox: recorder not ready; log tail:\n" + rec.log_tail());
+      throw SandboxError(fmt::format("sandbox: {} not ready; log tail:\n{}", name, w.log_tail()));
     std::this_thread::sleep_for(20ms);
   }
 }
