@@ -164,8 +164,9 @@ struct VerifyResult {
 /// commits late. Positions may have gaps (a failed or concurrent transaction
 /// consumes sequence values); readers must not assume contiguity.
 ///
-/// A batch is sent as multi-row `INSERT ... SELECT ... WHERE NOT EXISTS ...
-/// ON CONFLICT (msg_id) DO NOTHING` statements of up to 500 rows in one transaction.
+/// append() takes the append lock, skips msg_ids already stored, computes
+/// positions and the hash chain itself (SHA-256, OpenSSL) and sends the batch as
+/// one COPY in one transaction; schema/004 checks the chain once per statement.
 ///
 /// Thread-safety: NOT thread-safe; use one PgStore per thread.
 class PgStore final : public EventStore {
