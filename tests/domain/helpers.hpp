@@ -2,6 +2,8 @@
 /// @brief Small builders shared by the domain tests (test-only, not a library).
 #pragma once
 
+#include <charconv>
+#include <fstream>
 #include <cstdlib>
 #include <string>
 #include <string_view>
@@ -105,6 +107,29 @@ inline void check_quantities(const std::vector<core::ExecutionReport>& out) {
       CHECK(r.cum_qty + r.leaves_qty == r.quantity);
     }
   }
+}
+
+/// Quotes from a shared/data CSV with the header ts_event,symbol,bid,ask (REQUIREs each row).
+inline std::vector<core::Quote> read_quotes(const std::string& path) {
+  std::ifstream in(path);
+  INFO("reading " << path << " (set TRADER_SHARED_DATA to the shared/data directory)");
+  REQUIRE(in.is_open());
+  std::vector<core::Quote> quotes;
+  std::string line;
+  std::getline(in, line);
+  REQUIRE(line == "ts_event,symbol,bid,ask");
+  while (std::getline(in, line)) {
+    const auto f = domain_test::split_csv(line);
+    REQUIRE(f.size() == 4);
+    core::Quote q;
+    const auto [p, ec] = std::from_chars(f[0].data(), f[0].data() + f[0].size(), q.ts_event);
+    REQUIRE(ec == std::errc{});
+    q.symbol = std::string(f[1]);
+    q.bid = dec(f[2]);
+    q.ask = dec(f[3]);
+    quotes.push_back(std::move(q));
+  }
+  return quotes;
 }
 
 }  // namespace domain_test

@@ -22,29 +22,6 @@ using domain_test::dec;
 
 namespace {
 
-/// ts_event,symbol,bid,ask
-std::vector<core::Quote> read_quotes(const std::string& path) {
-  std::ifstream in(path);
-  INFO("reading " << path << " (set TRADER_SHARED_DATA to the shared/data directory)");
-  REQUIRE(in.is_open());
-  std::vector<core::Quote> quotes;
-  std::string line;
-  std::getline(in, line);
-  REQUIRE(line == "ts_event,symbol,bid,ask");
-  while (std::getline(in, line)) {
-    const auto f = domain_test::split_csv(line);
-    REQUIRE(f.size() == 4);
-    core::Quote q;
-    const auto [p, ec] = std::from_chars(f[0].data(), f[0].data() + f[0].size(), q.ts_event);
-    REQUIRE(ec == std::errc{});
-    q.symbol = std::string(f[1]);
-    q.bid = dec(f[2]);
-    q.ask = dec(f[3]);
-    quotes.push_back(std::move(q));
-  }
-  return quotes;
-}
-
 struct OrderTrack {
   core::Quantity quantity;
   core::Quantity cum_qty;
@@ -190,7 +167,7 @@ Run replay(const std::vector<core::Quote>& quotes, strategy::MaCrossConfig cfg, 
 }  // namespace
 
 TEST_CASE("replay of a day of EURUSD quotes keeps order, position and P&L invariants", "[replay][matching][risk][portfolio][strategy]") {
-  const auto quotes = read_quotes(domain_test::shared_data_dir() + "quotes_EURUSD_2014-05-06.csv");
+  const auto quotes = domain_test::read_quotes(domain_test::shared_data_dir() + "quotes_EURUSD_2014-05-06.csv");
   REQUIRE(quotes.size() == 44'864);
 
   SECTION("default limits, always active") {

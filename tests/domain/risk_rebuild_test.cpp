@@ -175,26 +175,7 @@ using Event = std::variant<core::Quote, core::OrderSubmit, core::OrderReplace, c
                            core::RiskStateChanged, core::RiskPolicyChanged>;
 
 std::vector<core::Quote> read_eurusd() {
-  const std::string path = domain_test::shared_data_dir() + "quotes_EURUSD_2014-05-06.csv";
-  std::ifstream in(path);
-  INFO("reading " << path << " (set TRADER_SHARED_DATA to the shared/data directory)");
-  REQUIRE(in.is_open());
-  std::vector<core::Quote> quotes;
-  std::string line;
-  std::getline(in, line);
-  REQUIRE(line == "ts_event,symbol,bid,ask");
-  while (std::getline(in, line)) {
-    const auto f = domain_test::split_csv(line);
-    REQUIRE(f.size() == 4);
-    core::Quote q;
-    const auto [p, ec] = std::from_chars(f[0].data(), f[0].data() + f[0].size(), q.ts_event);
-    REQUIRE(ec == std::errc{});
-    q.symbol = std::string(f[1]);
-    q.bid = dec(f[2]);
-    q.ask = dec(f[3]);
-    quotes.push_back(std::move(q));
-  }
-  return quotes;
+  return domain_test::read_quotes(domain_test::shared_data_dir() + "quotes_EURUSD_2014-05-06.csv");
 }
 
 struct Recorded {
