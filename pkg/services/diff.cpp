@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "codec/codec.hpp"
+
 namespace services {
 namespace {
 
@@ -26,7 +28,7 @@ class Cursor {
         if (page_.empty()) return std::nullopt;
       }
       auto& e = page_[i_++];
-      if (!is_session_metadata(e.type)) return std::move(e);
+      if (!is_session_metadata(e.type) && !is_restart_announcement(e)) return std::move(e);
     }
   }
 
@@ -55,6 +57,16 @@ std::string show(const std::optional<eventstore::StoredEvent>& e) {
 
 bool is_session_metadata(std::string_view type) noexcept {
   return type == "session.started" || type == "session.ended" || type == "worker.started";
+}
+
+bool is_restart_announcement(const eventstore::StoredEvent& e) {
+  if (e.type != "risk.state" && e.type != "risk.policy") return false;
+  const auto r = codec::decode_risk_event(e.payload);
+  if (!r) return false;
+  if (const auto* c = std::get_if<core::RiskStateChanged>(&*r))
+    return c->source == "startup" && c->trading_state == c->previous_state;
+  const auto& p = std::get<core::RiskPolicyChanged>(*r);
+  return p.source == "restored";
 }
 
 namespace {
@@ -129,7 +141,7 @@ SessionDiff diff_sessions(eventstore::EventStore& store, const std::string& a, c
 
 std::string format_diff(const SessionDiff& d, const std::string& a, const std::string& b) {
   if (d.identical)
-    return fmt::format("identical: {} events compared (session metadata skipped)\n  a {}\n  b {}\n", d.compared, a, b);
+    return fmt::format("identical: {} events compared (session metadata and start-up announcements skipped)\n  a {}\n  b {}\n", d.compared, a, b);
   std::string fields;
   for (const auto& f : d.fields) fields += (fields.empty() ? "" : ", ") + f;
   return fmt::format(

@@ -4,8 +4,10 @@
 ///
 /// What is compared: every event of each session, except the session's own
 /// metadata (session.started, session.ended, worker.started: wall-clock times,
-/// ids and process ids that differ between any two runs by nature), step by
-/// step. A step is one input from outside the pipeline (market.data.*,
+/// ids and process ids that differ between any two runs by nature) and a
+/// worker's start-up announcements that change no state (is_restart_announcement:
+/// a worker restarted halfway announces itself again, a run without the restart
+/// does not), step by step. A step is one input from outside the pipeline (market.data.*,
 /// risk.management) and the events recorded after it up to the next input.
 /// Inputs and steps are compared in position order; within a step the derived
 /// events are compared in a canonical order, stably sorted by subject: workers
@@ -45,6 +47,16 @@ struct SessionDiff {
 
 /// True for the session metadata types that diff skips.
 bool is_session_metadata(std::string_view type) noexcept;
+
+/// True for an announcement a worker makes each time it starts, which changes no
+/// state, and which diff therefore skips: risk-state's `risk.state` with source
+/// "startup" (trading_state always equals previous_state: it repeats the state
+/// in force) and its `risk.policy` with source "restored" (the policy in force
+/// before a restart, kept because the configuration is unchanged). A `risk.policy`
+/// with source "startup" installs the configured policy and is compared; so is
+/// every risk.state with another source (a transition). An event whose payload
+/// does not decode is not an announcement (it is compared). Pure.
+bool is_restart_announcement(const eventstore::StoredEvent& e);
 
 /// Compares sessions `a` and `b` (see the file comment). Throws
 /// std::runtime_error("unknown session ...") if the store holds no event of either.

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "codec/codec.hpp"
 #include "services/diff.hpp"
 
 namespace {
@@ -101,4 +102,63 @@ TEST_CASE("diff accepts parallel reactions to one input in either order, not acr
   CHECK_FALSE(d.identical);
   CHECK(d.compared == 2);
   CHECK(d.fields == std::vector<std::string>{"missing in b"});
+}
+
+namespace {
+
+std::string risk_state(core::TradingState s, core::TradingState prev, std::string source) {
+  return codec::encode(core::RiskStateChanged{
+      .trading_state = s, .previous_state = prev, .reason = "r", .source = std::move(source), .ts_event = 1'000});
+}
+
+std::string risk_policy(std::string source) {
+  return codec::encode(core::RiskPolicyChanged{.policy = {}, .reason = "r", .source = std::move(source), .ts_event = 1'000});
+}
+
+/// Session `id`: risk-state's first start, 20 quotes, `extra` after the 10th (a restart or a transition), 10 more.
+void record_with(eventstore::EventStore& store, int base, const std::string& id,
+                 const std::vector<std::pair<std::string, std::string>>& extra) {
+  using core::TradingState;
+  int n = base;
+  std::vector<eventstore::NewEvent> batch{
+      ev(n++, id, "risk.policy", risk_policy("startup")),
+      ev(n++, id, "risk.state", risk_state(TradingState::active, TradingState::active, "startup"))};
+  for (int i = 0; i < 20; ++i) {
+    batch.push_back(ev(n++, id, "quote", fmt::format(R"({{"bid":"{}"}})", i)));
+    batch.back().ts_event = 1'000 + i;  // the same in every session, whatever was recorded before
+    if (i == 9)
+      for (const auto& [type, payload] : extra) batch.push_back(ev(n++, id, type, payload));
+  }
+  store.append(batch);
+}
+
+}  // namespace
+
+TEST_CASE("diff skips a restarted worker's start-up announcements, not its decisions", "[diff]") {
+  using core::TradingState;
+  eventstore::MemoryStore store;
+  record_with(store, 0, "a", {});
+  // b: risk-state restarted after the 10th quote: it announces the state and the kept policy again.
+  record_with(store, 100, "b", {{"risk.policy", risk_policy("restored")},
+                                {"risk.state", risk_state(TradingState::active, TradingState::active, "startup")}});
+  const auto same = services::diff_sessions(store, "a", "b");
+  CHECK(same.identical);
+  CHECK(same.compared == 21);  // 20 quotes and the configured policy
+
+  // c: a restart with a changed configuration installs another policy: a difference.
+  record_with(store, 200, "c", {{"risk.policy", risk_policy("startup")}});
+  const auto changed = services::diff_sessions(store, "a", "c");
+  CHECK_FALSE(changed.identical);
+  CHECK(changed.fields == std::vector<std::string>{"missing in a"});
+
+  // d: an automatic transition is a decision: a difference.
+  record_with(store, 300, "d", {{"risk.state", risk_state(TradingState::halted, TradingState::active, "auto")}});
+  const auto transition = services::diff_sessions(store, "a", "d");
+  CHECK_FALSE(transition.identical);
+  REQUIRE(transition.at_b);
+  CHECK(transition.at_b->type == "risk.state");
+
+  CHECK_FALSE(services::is_restart_announcement(
+      {.type = "risk.state", .payload = risk_state(TradingState::halted, TradingState::active, "startup")}));
+  CHECK_FALSE(services::is_restart_announcement({.type = "risk.state", .payload = "not json"}));
 }
