@@ -28,8 +28,13 @@ ensure_packages() {
 }
 
 build() {
-  log "building into $BUILD_DIR"
-  cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=${CMAKE_BUILD_TYPE:-RelWithDebInfo} >/dev/null
+  # An existing build dir keeps its generator and build type (changing the type would
+  # rebuild everything, silently); CMAKE_BUILD_TYPE set in the environment wins.
+  local conf=()
+  [ -f "$BUILD_DIR/CMakeCache.txt" ] || conf=(-G Ninja -DCMAKE_BUILD_TYPE="${CMAKE_BUILD_TYPE:-RelWithDebInfo}")
+  [ -f "$BUILD_DIR/CMakeCache.txt" ] && [ -n "${CMAKE_BUILD_TYPE:-}" ] && conf=(-DCMAKE_BUILD_TYPE="$CMAKE_BUILD_TYPE")
+  log "building into $BUILD_DIR (a first build takes several minutes on 2 cores)"
+  cmake -S "$ROOT" -B "$BUILD_DIR" "${conf[@]}" >/dev/null
   cmake --build "$BUILD_DIR" -j"$(nproc)" >/dev/null || cmake --build "$BUILD_DIR" -j1
 }
 
