@@ -2,7 +2,7 @@
 // full speed, beside a raw nats.c publisher of the same messages, measured in the
 // same run on the same nats-server.
 //
-//   build/tests/bench/replay_bench [--events 300000] [--runs 3] [--file F]
+//   build/tests/bench/replay_bench [--events 300000] [--runs 3] [--file F] [--pg 1]
 //
 // The recorded session: real quotes (by default ../shared/data/quotes_EURUSD_2014-05-06.csv,
 // 44,864 quotes, repeated with shifted ts_event up to --events), encoded as the
@@ -16,10 +16,15 @@
 // flush (a round trip: every message reached the server). nats-server runs with
 // JetStream, as a sandbox's does, and no stream: the server's own cost is the
 // same for both.
+//
+// With --pg 1 (the default) the same session is also appended to a throwaway
+// PostgreSQL (PgStore, the store traderctl replay reads) and each run also times
+// replay_session reading from it: the end-to-end rate a user sees.
 #include <nats/nats.h>
 
 #include <chrono>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -83,6 +88,19 @@ int main(int argc, char** argv) try {
                      .type = "quote", .ts_event = q.ts_event, .payload = codec::encode(q), .session_id = "bench-src"});
   }
   store.append(batch);
+  const bool with_pg = arg(argc, argv, "--pg", "1") != "0";
+  std::unique_ptr<testsupport::PgServer> pg;
+  std::unique_ptr<eventstore::PgStore> pg_store;
+  if (with_pg) {
+    pg = std::make_unique<testsupport::PgServer>();
+    pg_store = std::make_unique<eventstore::PgStore>(pg->url());
+    const auto t0 = Clock::now();
+    for (std::size_t i = 0; i < batch.size(); i += 5'000)
+      pg_store->append({batch.begin() + static_cast<std::ptrdiff_t>(i),
+                        batch.begin() + static_cast<std::ptrdiff_t>(std::min(batch.size(), i + 5'000))});
+    fmt::print("replay_bench: {} events appended to PostgreSQL in {:.1f} s\n", batch.size(),
+               std::chrono::duration<double>(Clock::now() - t0).count());
+  }
   batch.clear();
   const auto plan = services::load_replay_plan(store, "bench-src", {});
   std::size_t bytes = 0;
@@ -92,8 +110,8 @@ int main(int argc, char** argv) try {
   natsio::Library lib;
   fmt::print("replay_bench: {} quote events from {} ({:.0f} B average payload), nats-server {}\n", plan.inputs.size(),
              file, static_cast<double>(bytes) / static_cast<double>(plan.inputs.size()), nats.url());
-  fmt::print("{:>3}  {:>14}  {:>22}  {:>14}  {:>12}  {:>12}\n", "run", "raw nats.c ev/s", "replay publish ev/s",
-             "ratio", "replay+load ev/s", "ratio");
+  fmt::print("{:>3}  {:>14}  {:>20}  {:>6}  {:>17}  {:>6}  {:>15}  {:>6}\n", "run", "raw nats.c ev/s",
+             "replay publish ev/s", "ratio", "+memory read ev/s", "ratio", "+PG read ev/s", "ratio");
   for (int run = 1; run <= runs; ++run) {
     double ours_pub = 0, ours_all = 0;
     {
@@ -104,10 +122,20 @@ int main(int argc, char** argv) try {
       ours_pub = sum.publish_seconds;
       if (sum.published != static_cast<std::int64_t>(plan.inputs.size())) throw std::runtime_error("replay published too few");
     }
+    double ours_pg = 0;
+    if (pg_store) {
+      natsio::Connection conn({.url = nats.url(), .name = "bench-replay-pg", .send_asap = false});
+      const auto t0 = Clock::now();
+      const auto sum = services::replay_session(conn, *pg_store, "bench-src", {}, {});
+      ours_pg = std::chrono::duration<double>(Clock::now() - t0).count();
+      if (sum.published != static_cast<std::int64_t>(plan.inputs.size())) throw std::runtime_error("PG replay published too few");
+    }
     const double raw = raw_publish(nats.url(), plan.inputs);
     const double n = static_cast<double>(plan.inputs.size());
-    fmt::print("{:>3}  {:>14.0f}  {:>22.0f}  {:>13.2f}x  {:>16.0f}  {:>11.2f}x\n", run, n / raw, n / ours_pub,
-               raw / ours_pub, n / ours_all, raw / ours_all);
+    fmt::print("{:>3}  {:>15.0f}  {:>20.0f}  {:>5.2f}x  {:>17.0f}  {:>5.2f}x  {:>15}  {:>6}\n", run, n / raw,
+               n / ours_pub, raw / ours_pub, n / ours_all, raw / ours_all,
+               ours_pg > 0 ? fmt::format("{:.0f}", n / ours_pg) : "-",
+               ours_pg > 0 ? fmt::format("{:.2f}x", raw / ours_pg) : "-");
   }
   return 0;
 } catch (const std::exception& e) {

@@ -79,7 +79,14 @@ int relay(const std::string& url, const std::string& in, const std::string& out,
     conn.publish(out, buf);
   };
   std::vector<std::unique_ptr<natsio::Subscription>> subs;
-  if (in == "bench.q") {
+  std::unique_ptr<natsio::OrderedSubscription> log_sub;
+  if (in.starts_with("log:")) {
+    // Like execution: every message of the stream RAWLOG (quotes included), in stream order.
+    const std::string want = in.substr(4);
+    log_sub = std::make_unique<natsio::OrderedSubscription>(conn, "RAWLOG", 1, [&, want](const natsio::StreamMessage& m) {
+      if (m.subject == want) forward(natsio::Message{m.subject, m.data, {}});
+    });
+  } else if (in == "bench.q") {
     subs.push_back(std::make_unique<natsio::Subscription>(conn, "bench.q", [&](const natsio::Message& m) {
       const auto token = m.data.substr(0, m.data.find(' '));
       if (!token.empty() && token.back() == '*') forward(m);
@@ -154,6 +161,10 @@ int main(int argc, char** argv) try {
   // ---- our pipeline: strategy -> risk-state -> execution
   std::vector<double> ours_us;
   std::size_t orders = 0;
+  // Per order: when this process saw it on each subject; hop_us: quote -> order, order -> approved, approved -> report.
+  std::map<std::string, Clock::time_point> order_at, approved_at;
+  std::map<std::string, std::pair<std::size_t, Clock::time_point>> report_at;
+  std::vector<double> hop_us[3];
   std::vector<bool> caused(quotes.size(), false);  // quote i caused an order
   {
     const std::vector<std::pair<std::string, std::string>> env{
@@ -171,7 +182,7 @@ int main(int argc, char** argv) try {
     std::vector<Clock::time_point> sent(quotes.size());
     std::mutex mu;
     std::map<std::string, bool> seen;
-    codec::Decoder dec;
+    codec::Decoder dec, dec_hops;
     natsio::Subscription s(sub_conn, subjects::kTradingExecutions, [&](const natsio::Message& m) {
       const auto now = Clock::now();
       auto r = dec.decode_execution_report(m.data);
@@ -182,24 +193,54 @@ int main(int argc, char** argv) try {
       if (i < sent.size()) {
         ours_us.push_back(std::chrono::duration<double, std::micro>(now - sent[i]).count());
         caused[i] = true;
+        report_at.emplace(r->client_order_id, std::make_pair(i, now));
       }
     });
+    // Where the time goes: this process also sees each order on trading.orders (the
+    // strategy's) and on trading.orders.approved (risk-state's), when the next worker does.
+    auto hop_sub = [&](const char* subject, std::map<std::string, Clock::time_point>& at) {
+      return natsio::Subscription(sub_conn, subject, [&, subject](const natsio::Message& m) {
+        const auto now = Clock::now();
+        auto r = dec_hops.decode_order_command(m.data);
+        if (!r) return;
+        if (const auto* o = std::get_if<core::OrderSubmit>(&*r)) {
+          std::lock_guard lock(mu);
+          at.emplace(o->client_order_id, now);
+        }
+      });
+    };
+    auto s_orders = hop_sub(subjects::kTradingOrders.data(), order_at);
+    auto s_approved = hop_sub(subjects::kTradingOrdersApproved.data(), approved_at);
     sub_conn.flush();
     paced_publish(pub, md_subject, quotes.size(), rate, [&](std::size_t i) { return codec::encode(quotes[i]); }, sent);
     std::this_thread::sleep_for(std::chrono::seconds(1));
     std::lock_guard lock(mu);
     orders = seen.size();
+    for (const auto& [id, ir] : report_at) {
+      const auto o = order_at.find(id), a = approved_at.find(id);
+      if (o == order_at.end() || a == approved_at.end()) continue;
+      const auto us = [](auto from, auto to) { return std::chrono::duration<double, std::micro>(to - from).count(); };
+      hop_us[0].push_back(us(sent[ir.first], o->second));
+      hop_us[1].push_back(us(o->second, a->second));
+      hop_us[2].push_back(us(a->second, ir.second));
+    }
   }
 
-  // ---- raw relay: q -> o -> a -> e
-  std::vector<double> raw_us;
-  {
+  // ---- raw relay: q -> o -> a -> e; with_log: every message is also stored in a
+  // JetStream stream and the last relay reads a -> e from it, as execution does.
+  auto raw_relay = [&](bool with_log) {
+    std::vector<double> us;
     const std::string self = argv[0];
+    if (with_log) {
+      natsio::JetStream js(sub_conn);
+      js.ensure_stream("RAWLOG", {"bench.>"});
+    }
     std::vector<std::unique_ptr<testsupport::Process>> relays;
     // Every relay receives every quote, as strategy, risk-state and execution do;
     // the quotes that caused an order in our run travel the whole chain.
     const std::vector<std::tuple<std::string, std::string, std::size_t>> hops{
-        {"bench.q", "bench.o", o_size}, {"bench.o", "bench.a", o_size}, {"bench.a", "bench.e", e_size}};
+        {"bench.q", "bench.o", o_size}, {"bench.o", "bench.a", o_size},
+        {with_log ? "log:bench.a" : "bench.a", "bench.e", e_size}};
     for (const auto& [in, out, size] : hops) {
       relays.push_back(std::make_unique<testsupport::Process>(
           std::vector<std::string>{self, "relay", nats.url(), in, out, std::to_string(size)}));
@@ -212,7 +253,7 @@ int main(int argc, char** argv) try {
       const auto now = Clock::now();
       const auto i = std::stoul(std::string(m.data.substr(0, m.data.find_first_of(" *"))));
       std::lock_guard lock(mu);
-      raw_us.push_back(std::chrono::duration<double, std::micro>(now - sent[i]).count());
+      us.push_back(std::chrono::duration<double, std::micro>(now - sent[i]).count());
       ++got;
     });
     sub_conn.flush();
@@ -224,7 +265,11 @@ int main(int argc, char** argv) try {
     }, sent);
     const auto expected = static_cast<std::size_t>(std::count(caused.begin(), caused.end(), true));
     for (int w = 0; w < 50 && got < expected; ++w) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
+    std::lock_guard lock(mu);
+    return us;
+  };
+  const std::vector<double> raw_us = raw_relay(false);
+  const std::vector<double> raw_log_us = raw_relay(true);
 
   const auto raw = stats(raw_us), ours = stats(ours_us);
   fmt::print("tick-to-trade, {} real {} quotes from {} at {:.0f}/s ({} hops: quote {} B, order {} B, report {} B)\n",
@@ -232,10 +277,23 @@ int main(int argc, char** argv) try {
   fmt::print("| path | samples | p50 us | p99 us | p99.9 us | max us |\n|---|---:|---:|---:|---:|---:|\n");
   fmt::print("| raw nats.c relay, 4 hops | {} | {:.0f} | {:.0f} | {:.0f} | {:.0f} |\n", raw.n, raw.p50, raw.p99, raw.p999,
              raw.max);
+  const auto raw_log = stats(raw_log_us);
+  fmt::print("| raw relay, 4 hops, all stored in a stream, last hop read from it | {} | {:.0f} | {:.0f} | {:.0f} | {:.0f} |\n",
+             raw_log.n, raw_log.p50, raw_log.p99, raw_log.p999, raw_log.max);
   fmt::print("| strategy -> risk-state -> execution | {} | {:.0f} | {:.0f} | {:.0f} | {:.0f} |\n", ours.n, ours.p50,
              ours.p99, ours.p999, ours.max);
   fmt::print("ratio to the raw relay: p50 {:.2f}x, p99 {:.2f}x (orders: {})\n", raw.p50 > 0 ? ours.p50 / raw.p50 : 0.0,
              raw.p99 > 0 ? ours.p99 / raw.p99 : 0.0, orders);
+  fmt::print("ratio to the raw relay with the stream: p50 {:.2f}x, p99 {:.2f}x\n",
+             raw_log.p50 > 0 ? ours.p50 / raw_log.p50 : 0.0, raw_log.p99 > 0 ? ours.p99 / raw_log.p99 : 0.0);
+  fmt::print("\nwhere the time goes (seen from this process; each hop = publish, deliver, the worker's work):\n"
+             "| hop | samples | p50 us | p99 us | p99.9 us |\n|---|---:|---:|---:|---:|\n");
+  const char* hop_names[3] = {"quote -> order (strategy)", "order -> approved (risk-state)",
+                              "approved -> report (JetStream + execution)"};
+  for (int h = 0; h < 3; ++h) {
+    const auto st = stats(hop_us[h]);
+    fmt::print("| {} | {} | {:.0f} | {:.0f} | {:.0f} |\n", hop_names[h], st.n, st.p50, st.p99, st.p999);
+  }
   return 0;
 } catch (const std::exception& e) {
   std::fprintf(stderr, "tick_to_trade: %s\n", e.what());
