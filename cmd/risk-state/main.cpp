@@ -14,6 +14,14 @@ std::optional<core::Decimal> optional_decimal(const config::Settings& s, const s
   return s.get_decimal(key);
 }
 
+/// drawdown_action: what a max_drawdown breach does, "reducing" or "halted".
+core::TradingState drawdown_action(const config::Settings& s) {
+  const std::string& v = s.get("drawdown_action");
+  if (v == "reducing") return core::TradingState::reducing;
+  if (v == "halted") return core::TradingState::halted;
+  throw config::ConfigError(fmt::format("drawdown_action: must be \"reducing\" or \"halted\", got \"{}\"", v));
+}
+
 risk::RiskPolicy policy_from(const config::Settings& s) {
   risk::RiskPolicy p;
   auto& lim = p.defaults;
@@ -27,6 +35,7 @@ risk::RiskPolicy policy_from(const config::Settings& s) {
   lim.rate_window_ns = s.get_int("rate_window_ms") * 1'000'000;
   lim.daily_loss_limit = optional_decimal(s, "daily_loss_limit");
   lim.max_drawdown = optional_decimal(s, "max_drawdown");
+  lim.drawdown_action = drawdown_action(s);
   if (const auto err = risk::validate(p)) throw config::ConfigError(err->to_string());
   return p;
 }
@@ -46,7 +55,8 @@ int main(int argc, char** argv) try {
        {"max_orders_per_window", "RISK_MAX_ORDERS_PER_WINDOW", "0", "orders per strategy per window (0 = off)"},
        {"rate_window_ms", "RISK_RATE_WINDOW_MS", "1000", "the order-rate window, event time"},
        {"daily_loss_limit", "RISK_DAILY_LOSS_LIMIT", "", "loss in a UTC day that halts trading (\"\" = off)"},
-       {"max_drawdown", "RISK_MAX_DRAWDOWN", "", "drawdown from peak equity that moves to reducing (\"\" = off)"},
+       {"max_drawdown", "RISK_MAX_DRAWDOWN", "", "drawdown from peak equity that trips drawdown_action (\"\" = off)"},
+       {"drawdown_action", "RISK_DRAWDOWN_ACTION", "reducing", "what a max_drawdown breach does: reducing or halted"},
        {"stream", "RISK_STREAM", "EVENTS", "JetStream stream of the event log (history at start)"}},
       argc, argv, [](const config::Settings& st) { policy_from(st); });
   if (!s) return 0;

@@ -26,7 +26,8 @@
 /// on risk.state) write every limit; JSON `null` means "off" (the only place
 /// where an optional field is written as null). Counts (max_open_orders,
 /// max_orders_per_window) are integers, 0 = off; rate_window_ns is an integer
-/// (risk.policy.set also accepts rate_window_ms).
+/// (risk.policy.set also accepts rate_window_ms). `drawdown_action` is "reducing"
+/// or "halted" (what reaching max_drawdown does), never null in output.
 #pragma once
 
 #include <memory>
@@ -174,6 +175,9 @@ class Decoder {
   ///    (max_open_orders, max_orders_per_window). max_order_qty, max_order_notional
   ///    and the rate window cannot be null. `rate_window_ns` (integer ns) or
   ///    `rate_window_ms` (integer ms), not both. Decimals as strings or numbers.
+  ///    `drawdown_action` is "reducing" or "halted" (anything else, "active"
+  ///    included, is an error on "defaults.drawdown_action"); null resets it to
+  ///    "reducing".
   ///  - `per_symbol` (object, optional): `"IBM": {...}` patches IBM's overrides
   ///    (max_order_qty, max_order_notional, max_position, price_band_bps; null
   ///    removes that override), `"IBM": null` removes all of IBM's overrides; an
@@ -188,8 +192,9 @@ class Decoder {
   /// risk.state, every event: type risk.state -> RiskStateChanged, or risk.policy
   /// -> RiskPolicyChanged. risk.policy must carry `defaults` with every limit
   /// (null = off) and `per_symbol` (entries replace nothing: the policy is exactly
-  /// what is written); reason and source default to "". For rebuilding state from
-  /// recorded risk.state events.
+  /// what is written); reason and source default to "". `defaults.drawdown_action`
+  /// ("reducing" | "halted", not null) may be absent: events recorded before it
+  /// existed mean "reducing". For rebuilding state from recorded risk.state events.
   core::Result<RiskEvent> decode_risk_event(std::string_view json);
   /// market.data.<symbol>: type instrument_status. status "trading"|"halted";
   /// reason optional (""), ts_event optional (0 = stamp at ingress).

@@ -708,6 +708,24 @@ Err read_nullable_count(od::value& v, const std::string& path, std::int64_t& out
   return read_count(v, path, out);
 }
 
+/// The actions a drawdown may take (core::Limits::drawdown_action): a trading state but `active`.
+std::optional<core::TradingState> parse_drawdown_action(std::string_view s) noexcept {
+  const auto t = core::parse_trading_state(s);
+  if (t == core::TradingState::active) return std::nullopt;
+  return t;
+}
+
+/// drawdown_action: "reducing" or "halted"; `nullable` (a patch): null resets it to reducing.
+Err read_drawdown_action(od::value& v, const std::string& path, core::TradingState& out, bool nullable) {
+  Err err;
+  if (nullable && is_null(v, err)) {
+    out = core::TradingState::reducing;
+    return {};
+  }
+  if (err) return err;
+  return read_enum(v, path, out, parse_drawdown_action, "reducing|halted");
+}
+
 Err no_null(od::value& v, const std::string& path, std::string_view why) {
   Err err;
   if (is_null(v, err)) return make(path, fmt::format("must not be null ({})", why));
@@ -716,17 +734,19 @@ Err no_null(od::value& v, const std::string& path, std::string_view why) {
 
 constexpr std::string_view kLimitKeys =
     "max_order_qty, max_order_notional, max_position, max_gross_exposure, max_open_orders, price_band_bps, "
-    "max_orders_per_window, rate_window_ns, rate_window_ms, daily_loss_limit, max_drawdown";
+    "max_orders_per_window, rate_window_ns, rate_window_ms, daily_loss_limit, max_drawdown, drawdown_action";
 constexpr std::string_view kSymbolLimitKeys = "max_order_qty, max_order_notional, max_position, price_band_bps";
 
 /// Reads the `defaults` object into `m` (fields absent keep their value).
-/// `full`: every limit must be present (risk.policy events).
+/// `full`: every limit must be present (risk.policy events), except drawdown_action:
+/// an event recorded before it existed has none (= reducing, the value kept in `m`).
 Err read_limits(od::value& v, const std::string& path, core::Limits& m, bool full) {
   // Bit i: the i-th limit was given (rate_window_ns and rate_window_ms share bit 7).
   static constexpr std::string_view kNames[] = {"max_order_qty",     "max_order_notional", "max_position",
                                                 "max_gross_exposure", "max_open_orders",   "price_band_bps",
                                                 "max_orders_per_window", "rate_window_ns", "daily_loss_limit",
-                                                "max_drawdown"};
+                                                "max_drawdown",       "drawdown_action"};
+  constexpr std::size_t kDrawdownAction = 10;
   unsigned seen = 0;
   Err e = for_each_field(v, path, [&](std::string_view k, od::value& x) -> Err {
     const std::string p = fmt::format("{}.{}", path, k);
@@ -769,13 +789,14 @@ Err read_limits(od::value& v, const std::string& path, core::Limits& m, bool ful
         return {};
       }
       case 8: return read_nullable_decimal(x, p, m.daily_loss_limit);
-      default: return read_nullable_decimal(x, p, m.max_drawdown);
+      case 9: return read_nullable_decimal(x, p, m.max_drawdown);
+      default: return read_drawdown_action(x, p, m.drawdown_action, !full);
     }
   });
   if (e) return e;
   if (full) {
     for (std::size_t i = 0; i < std::size(kNames); ++i) {
-      if (!(seen & (1u << i))) return missing(fmt::format("{}.{}", path, kNames[i]));
+      if (!(seen & (1u << i)) && i != kDrawdownAction) return missing(fmt::format("{}.{}", path, kNames[i]));
     }
   }
   return {};

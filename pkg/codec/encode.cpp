@@ -428,6 +428,7 @@ void put_policy(Writer& w, const core::RiskPolicy& p) {
     o.integer("rate_window_ns", d.rate_window_ns);
     o.dec_or_null("daily_loss_limit", d.daily_loss_limit);
     o.dec_or_null("max_drawdown", d.max_drawdown);
+    o.enumeration("drawdown_action", d.drawdown_action);
   });
   w.object("per_symbol", [&](Writer& o) {
     for (const auto& [symbol, s] : p.per_symbol) {  // std::map: sorted by symbol

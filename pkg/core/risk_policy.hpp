@@ -14,6 +14,7 @@
 #include <string>
 
 #include "core/decimal.hpp"
+#include "core/enums.hpp"
 #include "core/time.hpp"
 
 namespace core {
@@ -37,8 +38,12 @@ struct Limits {
   DurationNs rate_window_ns = kNsPerSecond;
   /// Loss since the start of the UTC day (of the event time) that halts trading.
   std::optional<Money> daily_loss_limit;
-  /// Drawdown from peak equity that moves an active desk to reducing.
+  /// Drawdown from peak equity that trips `drawdown_action`.
   std::optional<Money> max_drawdown;
+  /// What a drawdown reaching max_drawdown does: `reducing` (the default: an active
+  /// desk may only unwind) or `halted` (an active or reducing desk stops trading).
+  /// `active` is not an action (risk::validate refuses it).
+  TradingState drawdown_action = TradingState::reducing;
   friend bool operator==(const Limits&, const Limits&) = default;
 };
 
@@ -54,8 +59,8 @@ struct SymbolLimits {
 };
 
 /// Everything the engine enforces. Account-wide limits (max_gross_exposure,
-/// max_open_orders, the rate limit, daily_loss_limit, max_drawdown) are read from
-/// `defaults` only.
+/// max_open_orders, the rate limit, daily_loss_limit, max_drawdown and its
+/// drawdown_action) are read from `defaults` only.
 struct RiskPolicy {
   Limits defaults;
   std::map<std::string, SymbolLimits> per_symbol;  ///< by symbol (sorted: deterministic)

@@ -123,6 +123,10 @@ std::optional<core::Error> validate(const RiskPolicy& p) {
   if (d.rate_window_ns <= 0) {
     return core::make_error("defaults.rate_window_ns", fmt::format("must be > 0, got {}", d.rate_window_ns));
   }
+  if (d.drawdown_action != core::TradingState::reducing && d.drawdown_action != core::TradingState::halted) {
+    return core::make_error("defaults.drawdown_action",
+                            fmt::format("must be \"reducing\" or \"halted\", got \"{}\"", d.drawdown_action));
+  }
   for (const auto& [symbol, s] : p.per_symbol) {
     const std::string path = fmt::format("per_symbol.{}", symbol);
     for (auto e : {positive(path, "max_order_qty", s.max_order_qty),
@@ -461,11 +465,14 @@ void RiskEngine::revalue(bool changed, core::TimestampNs ts) {
                  ts);
     }
   }
-  if (l.max_drawdown && drawdown_armed_ && state_ == core::TradingState::active) {
+  // The action `reducing` tightens an active desk only; `halted` an active or reducing one.
+  const bool tightens = l.drawdown_action == core::TradingState::halted ? state_ != core::TradingState::halted
+                                                                        : state_ == core::TradingState::active;
+  if (l.max_drawdown && drawdown_armed_ && tightens) {
     const core::Money dd = portfolio::drawdown(peak_, equity_);
     if (dd >= *l.max_drawdown) {
       drawdown_armed_ = false;
-      transition(core::TradingState::reducing,
+      transition(l.drawdown_action,
                  fmt::format("max_drawdown: drawdown {} from peak equity {} reaches limit {}", dd, peak_,
                              *l.max_drawdown),
                  ts);

@@ -72,9 +72,10 @@ using core::SymbolLimits;
 
 /// Checks a policy before it is installed (the service rejects a bad policy
 /// update with this error and keeps the old policy). Requires max_order_qty,
-/// max_order_notional and every set optional to be > 0, the counts to be >= 0 and
-/// rate_window_ns > 0. Error.field is the JSON path, e.g. "defaults.max_position"
-/// or "per_symbol.AAPL.price_band_bps". Pure.
+/// max_order_notional and every set optional to be > 0, the counts to be >= 0,
+/// rate_window_ns > 0 and drawdown_action reducing or halted ("defaults.drawdown_action:
+/// must be \"reducing\" or \"halted\", got \"active\""). Error.field is the JSON path,
+/// e.g. "defaults.max_position" or "per_symbol.AAPL.price_band_bps". Pure.
 /// @return std::nullopt if valid, else the first problem found.
 std::optional<core::Error> validate(const RiskPolicy& p);
 
@@ -269,14 +270,20 @@ class RiskEngine {
   ///    halted, reason
   ///    "daily_loss_limit: loss <l> since <day start ISO-8601> reaches limit <limit>".
   ///  - drawdown = peak equity - equity now (portfolio::drawdown; peak since start).
-  ///    When it is >= max_drawdown and the state is active -> reducing, reason
-  ///    "max_drawdown: drawdown <d> from peak equity <p> reaches limit <limit>".
-  ///    Reducing, not halted: the desk may still unwind; a further loss that reaches
-  ///    daily_loss_limit halts it.
+  ///    When it is >= max_drawdown -> drawdown_action, reason
+  ///    "max_drawdown: drawdown <d> from peak equity <p> reaches limit <limit>":
+  ///     - `reducing` (the default), from active only: the desk may still unwind; a
+  ///       further loss that reaches daily_loss_limit halts it;
+  ///     - `halted`, from active or reducing (freqtrade's MaxDrawdown stop): every
+  ///       new order and replace is denied.
+  ///    The daily loss is evaluated first: when both reach their limits at once, its
+  ///    halt wins and the drawdown adds nothing.
   /// Every event has source "auto". Automatic transitions only tighten
-  /// (active -> reducing -> halted): they never move to active, so they never undo a
-  /// person's halt. A trigger that fired is latched until a person sets `active`,
-  /// so a person may loosen an automatic halt to reducing to unwind. Re-arming resets
+  /// (active -> reducing -> halted): they never move to active and never fire on a
+  /// halted desk, so they never undo a person's halt. A trigger that fired is latched
+  /// until a person sets `active`, so a person may loosen an automatic halt to
+  /// reducing to unwind (and a drawdown that already moved the desk to reducing does
+  /// not halt it when drawdown_action later becomes `halted`). Re-arming resets
   /// no figure: resuming while a figure is still at its limit trips it again on the
   /// next fill or mark; raise the limit (set_policy) or wait for the next UTC day.
   std::vector<core::RiskStateChanged> take_transitions();

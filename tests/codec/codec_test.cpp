@@ -241,7 +241,8 @@ TEST_CASE("a risk policy is written with every limit and null for off", "[codec]
   CHECK(codec::encode(m) ==
         R"({"type":"risk.policy","v":1,"defaults":{"max_order_qty":"1000000","max_order_notional":"10000000",)"
         R"("max_position":"1000","max_gross_exposure":null,"max_open_orders":5,"price_band_bps":null,)"
-        R"("max_orders_per_window":0,"rate_window_ns":1000000000,"daily_loss_limit":null,"max_drawdown":null},)"
+        R"("max_orders_per_window":0,"rate_window_ns":1000000000,"daily_loss_limit":null,"max_drawdown":null,)"
+        R"("drawdown_action":"reducing"},)"
         R"("per_symbol":{"IBM":{"max_order_qty":"100","max_order_notional":null,"max_position":null,)"
         R"("price_band_bps":null}},"reason":"r","source":"manual","ts_event":7})");
   CHECK(codec::encode(core::SetRiskPolicy{.ts_event = 2}).find(R"("per_symbol":{},"reason":"","ts_event":2})") !=
@@ -296,16 +297,63 @@ TEST_CASE("risk.policy.set patches the current policy: present fields change, nu
   // Every limit can be set, decimals as strings or numbers; rate_window_ns in ns.
   const auto d = patch(R"({"type":"risk.policy.set","defaults":{"max_order_qty":1,"max_order_notional":"2",)"
                        R"("max_position":3,"max_gross_exposure":"4","max_open_orders":5,"price_band_bps":6.5,)"
-                       R"("max_orders_per_window":7,"rate_window_ns":8,"daily_loss_limit":9,"max_drawdown":"10"}})");
+                       R"("max_orders_per_window":7,"rate_window_ns":8,"daily_loss_limit":9,"max_drawdown":"10",)"
+                       R"("drawdown_action":"reducing"}})");
   CHECK(d.policy.defaults == core::Limits{.max_order_qty = dec("1"), .max_order_notional = dec("2"),
                                           .max_position = dec("3"), .max_gross_exposure = dec("4"),
                                           .max_open_orders = 5, .price_band_bps = dec("6.5"),
                                           .max_orders_per_window = 7, .rate_window_ns = 8,
-                                          .daily_loss_limit = dec("9"), .max_drawdown = dec("10")});
+                                          .daily_loss_limit = dec("9"), .max_drawdown = dec("10"),
+                                          .drawdown_action = core::TradingState::reducing});
   CHECK(d.policy.per_symbol == current.per_symbol);
   // Shape only: values that risk::validate refuses (0, negative) still decode.
   CHECK(patch(R"({"type":"risk.policy.set","defaults":{"max_position":0,"daily_loss_limit":-5}})")
             .policy.defaults.daily_loss_limit == dec("-5"));
+}
+
+TEST_CASE("risk.policy.set patches drawdown_action: halted or reducing, null resets it to reducing",
+          "[codec][decode]") {
+  const auto patch = [](std::string_view json, const core::RiskPolicy& current) {
+    INFO(json);
+    auto r = codec::decode_risk_management(json, current);
+    if (!r) INFO(r.error().to_string());
+    REQUIRE(r.ok());
+    REQUIRE(std::holds_alternative<core::SetRiskPolicy>(*r));
+    return std::get<core::SetRiskPolicy>(*r).policy;
+  };
+  const core::RiskPolicy reducing{.defaults = {.max_drawdown = dec("20")}};
+  core::RiskPolicy halted = reducing;
+  halted.defaults.drawdown_action = core::TradingState::halted;
+  CHECK(patch(R"({"type":"risk.policy.set","defaults":{"drawdown_action":"halted"}})", reducing) == halted);
+  CHECK(patch(R"({"type":"risk.policy.set","defaults":{"drawdown_action":"reducing"}})", halted) == reducing);
+  CHECK(patch(R"({"type":"risk.policy.set","defaults":{"drawdown_action":null}})", halted) == reducing);
+  // Absent: the current action is kept, whatever else changes.
+  const auto kept = patch(R"({"type":"risk.policy.set","defaults":{"max_drawdown":"30"}})", halted);
+  CHECK(kept.defaults.drawdown_action == core::TradingState::halted);
+  CHECK(kept.defaults.max_drawdown == dec("30"));
+  // Both spellings survive a round trip in a risk.policy event.
+  for (const auto& p : {reducing, halted}) {
+    const core::RiskPolicyChanged m{.policy = p, .reason = "r", .source = "manual", .ts_event = 5};
+    const auto json = codec::encode(m);
+    INFO(json);
+    CHECK_THAT(json, Catch::Contains(fmt::format(R"("drawdown_action":"{}")", p.defaults.drawdown_action)));
+    auto back = codec::decode_risk_event(json);
+    REQUIRE(back.ok());
+    CHECK(std::get<core::RiskPolicyChanged>(*back) == m);
+  }
+}
+
+TEST_CASE("a risk.policy event recorded before drawdown_action existed reads as reducing", "[codec][decode]") {
+  auto r = codec::decode_risk_event(
+      R"({"type":"risk.policy","v":1,"defaults":{"max_order_qty":"1000000","max_order_notional":"10000000",)"
+      R"("max_position":null,"max_gross_exposure":null,"max_open_orders":0,"price_band_bps":null,)"
+      R"("max_orders_per_window":0,"rate_window_ns":1000000000,"daily_loss_limit":null,"max_drawdown":"20"},)"
+      R"("per_symbol":{},"reason":"","source":"startup","ts_event":1})");
+  if (!r) INFO(r.error().to_string());
+  REQUIRE(r.ok());
+  const auto& p = std::get<core::RiskPolicyChanged>(*r).policy;
+  CHECK(p.defaults.drawdown_action == core::TradingState::reducing);
+  CHECK(p.defaults.max_drawdown == dec("20"));
 }
 
 TEST_CASE("decode_risk_management reads trading_state.set, halt and resume too", "[codec][decode]") {
@@ -798,6 +846,13 @@ const Bad kBad[] = {
     {On::risk_policy, R"({"type":"risk.policy.set","per_symbol":{"IBM":{"max_order_qty":"x"}}})", "per_symbol.IBM.max_order_qty", R"(got "x")"},
     {On::risk_policy, R"({"type":"risk.policy.set","per_symbol":{"IBM":{"max_ordr_qty":1}}})", "per_symbol.IBM.max_ordr_qty", "is not a per-symbol limit (known: max_order_qty, max_order_notional, max_position, price_band_bps)"},
     {On::risk_policy, R"({"type":"risk.policy.set","per_symbol":{"IBM":{"max_drawdown":1}}})", "per_symbol.IBM.max_drawdown", "is not a per-symbol limit"},
+    {On::risk_policy, R"({"type":"risk.policy.set","defaults":{"drawdown_action":"active"}})", "defaults.drawdown_action", R"(must be one of reducing|halted, got "active")"},
+    {On::risk_policy, R"({"type":"risk.policy.set","defaults":{"drawdown_action":"liquidate"}})", "defaults.drawdown_action", R"(must be one of reducing|halted, got "liquidate")"},
+    {On::risk_policy, R"({"type":"risk.policy.set","defaults":{"drawdown_action":"HALTED"}})", "defaults.drawdown_action", R"(got "HALTED")"},
+    {On::risk_policy, R"({"type":"risk.policy.set","defaults":{"drawdown_action":2}})", "defaults.drawdown_action", "must be one of reducing|halted, got 2"},
+    {On::risk_policy, R"({"type":"risk.policy.set","defaults":{"drawdown_action":"halted","drawdown_action":null}})", "defaults.drawdown_action", "appears more than once"},
+    {On::risk_policy, R"({"type":"risk.policy.set","per_symbol":{"IBM":{"drawdown_action":"halted"}}})", "per_symbol.IBM.drawdown_action", "is not a per-symbol limit"},
+    {On::risk_policy, R"({"type":"risk.policy.set","defaults":{"drawdown_action":"halted"}})", "<ok>", ""},
     {On::risk_policy, R"({"type":"risk.policy.set","per_symbol":{"IBM":5}})", "per_symbol.IBM", "must be an object, got 5"},
     {On::risk_policy, R"({"type":"risk.policy.set","per_symbol":{"EUR/USD":{}}})", "per_symbol", R"(keys must be symbols (1-64 characters from A-Z a-z 0-9 _ -), got "EUR/USD")"},
     {On::risk_policy, R"({"type":"risk.policy.set","per_symbol":{"IBM":null,"IBM":{}}})", "per_symbol.IBM", "appears more than once"},
@@ -809,6 +864,8 @@ const Bad kBad[] = {
     {On::risk_event, R"({"type":"risk.policy","per_symbol":{},"ts_event":1})", "defaults", "is required"},
     {On::risk_event, R"({"type":"risk.policy","defaults":{"max_order_qty":"1"},"per_symbol":{},"ts_event":1})", "defaults.max_order_notional", "is required"},
     {On::risk_event, R"({"type":"risk.policy","defaults":{"max_order_qty":"1","max_order_notional":"1","max_position":null,"max_gross_exposure":null,"max_open_orders":0,"price_band_bps":null,"max_orders_per_window":0,"rate_window_ns":1,"daily_loss_limit":null,"max_drawdown":null},"per_symbol":{"IBM":null},"ts_event":1})", "per_symbol.IBM", "must be an object, got null"},
+    {On::risk_event, R"({"type":"risk.policy","defaults":{"max_order_qty":"1","max_order_notional":"1","max_position":null,"max_gross_exposure":null,"max_open_orders":0,"price_band_bps":null,"max_orders_per_window":0,"rate_window_ns":1,"daily_loss_limit":null,"max_drawdown":null,"drawdown_action":null},"per_symbol":{},"ts_event":1})", "defaults.drawdown_action", "must be one of reducing|halted, got null"},
+    {On::risk_event, R"({"type":"risk.policy","defaults":{"max_order_qty":"1","max_order_notional":"1","max_position":null,"max_gross_exposure":null,"max_open_orders":0,"price_band_bps":null,"max_orders_per_window":0,"rate_window_ns":1,"daily_loss_limit":null,"max_drawdown":null,"drawdown_action":"active"},"per_symbol":{},"ts_event":1})", "defaults.drawdown_action", R"(must be one of reducing|halted, got "active")"},
     {On::risk_event, R"({"type":"risk.policy.set","defaults":{}})", "type", "(expected risk.state or risk.policy)"},
     {On::risk_event, R"({"type":"risk.state","trading_state":"halted","previous_state":"on","ts_event":1})", "previous_state", R"(got "on")"},
     // instrument_status

@@ -121,7 +121,8 @@ inline core::RiskPolicy policy_full() {
   p.defaults = {.max_order_qty = dec("500000"), .max_order_notional = dec("750000.5"),
                 .max_position = dec("200000"), .max_gross_exposure = dec("1500000"), .max_open_orders = 20,
                 .price_band_bps = dec("250"), .max_orders_per_window = 30, .rate_window_ns = 250'000'000,
-                .daily_loss_limit = dec("5000"), .max_drawdown = dec("2500.25")};
+                .daily_loss_limit = dec("5000"), .max_drawdown = dec("2500.25"),
+                .drawdown_action = core::TradingState::halted};
   p.per_symbol["BTCUSDT"] = {.max_order_qty = dec("2"), .max_order_notional = dec("20000"),
                              .max_position = dec("5"), .price_band_bps = dec("50")};
   p.per_symbol["IBM"] = {.max_position = dec("1000")};

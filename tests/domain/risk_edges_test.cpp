@@ -222,3 +222,61 @@ TEST_CASE("the state transition table: who moves which state where", "[risk][edg
     }
   }
 }
+
+TEST_CASE("a drawdown with action halted halts at its limit, not a hair before", "[risk][edges][states]") {
+  // Long 100000 AAPL at 100: a mark 0.00000001 lower loses 0.001.
+  const auto run = [](std::string_view px) {
+    risk::RiskEngine e{{.max_drawdown = dec("1000"), .drawdown_action = TradingState::halted}};
+    e.on_execution(fill("f1", "AAPL", Side::buy, "100000", "100", kDay0 + kSec));
+    e.on_quote(quote("AAPL", px, px, kDay0 + 2 * kSec));
+    return e.take_transitions();
+  };
+  CHECK(run("99.99000001").empty());  // drawdown 999.999
+  const auto at = run("99.99");
+  REQUIRE(at.size() == 1);
+  CHECK(at[0].trading_state == TradingState::halted);
+  CHECK(at[0].previous_state == TradingState::active);
+  CHECK(at[0].source == "auto");
+  CHECK(at[0].reason == "max_drawdown: drawdown 1000 from peak equity 0 reaches limit 1000");
+  const auto above = run("99.98999999");
+  REQUIRE(above.size() == 1);
+  CHECK(above[0].trading_state == TradingState::halted);
+  CHECK(above[0].reason == "max_drawdown: drawdown 1000.001 from peak equity 0 reaches limit 1000");
+}
+
+TEST_CASE("the state transition table with drawdown action halted", "[risk][edges][states]") {
+  struct Row {
+    TradingState start;       ///< set by a person before the loss
+    std::string_view mark;    ///< after long 100 at 100: 95 = drawdown 500, 90 = loss 1000
+    std::string_view reason;  ///< the trigger of the one automatic halt, "" = none
+  };
+  const Row rows[] = {
+      {TradingState::active, "100", ""},
+      {TradingState::active, "95", "max_drawdown"},
+      {TradingState::active, "90", "daily_loss_limit"},  // both: the daily loss is evaluated first
+      {TradingState::reducing, "95", "max_drawdown"},
+      {TradingState::reducing, "90", "daily_loss_limit"},
+      {TradingState::halted, "95", ""},
+      {TradingState::halted, "90", ""},
+  };
+  for (const auto& row : rows) {
+    INFO("start " << core::to_string(row.start) << ", mark " << row.mark);
+    risk::RiskEngine e{
+        {.daily_loss_limit = dec("1000"), .max_drawdown = dec("500"), .drawdown_action = TradingState::halted}};
+    e.on_execution(fill("f1", "AAPL", Side::buy, "100", "100", kDay0 + kSec));
+    (void)e.set_state(row.start, "person", "manual", kDay0 + kSec);
+    e.on_quote(quote("AAPL", row.mark, row.mark, kDay0 + 2 * kSec));
+    const auto t = e.take_transitions();
+    if (row.reason.empty()) {
+      CHECK(t.empty());
+      CHECK(e.state() == row.start);
+      continue;
+    }
+    REQUIRE(t.size() == 1);
+    CHECK(t[0].source == "auto");
+    CHECK(t[0].previous_state == row.start);
+    CHECK(t[0].trading_state == TradingState::halted);
+    CHECK(t[0].reason.starts_with(row.reason));
+    CHECK(e.state() == TradingState::halted);
+  }
+}

@@ -73,6 +73,7 @@ TEST_CASE("a default policy switches every new limit off", "[risk][limits]") {
   CHECK(p.defaults.max_orders_per_window == 0);
   CHECK_FALSE(p.defaults.daily_loss_limit.has_value());
   CHECK_FALSE(p.defaults.max_drawdown.has_value());
+  CHECK(p.defaults.drawdown_action == TradingState::reducing);
 
   auto e = engine({});
   for (int i = 0; i < 50; ++i) {
@@ -335,6 +336,16 @@ TEST_CASE("validate accepts the default policy and names the first bad field", "
   CHECK(risk::validate({.defaults = {.daily_loss_limit = dec("-5")}})->field == "defaults.daily_loss_limit");
   CHECK(risk::validate({.per_symbol = {{"AAPL", {.price_band_bps = dec("0")}}}})->to_string() ==
         "per_symbol.AAPL.price_band_bps: must be > 0, got 0");
+}
+
+TEST_CASE("validate accepts drawdown action reducing or halted and refuses active", "[risk][limits]") {
+  CHECK_FALSE(risk::validate({.defaults = {.drawdown_action = TradingState::reducing}}).has_value());
+  CHECK_FALSE(risk::validate({.defaults = {.max_drawdown = dec("20"), .drawdown_action = TradingState::halted}})
+                  .has_value());
+  const auto bad = risk::validate({.defaults = {.drawdown_action = TradingState::active}});
+  REQUIRE(bad.has_value());
+  CHECK(bad->field == "defaults.drawdown_action");
+  CHECK(bad->to_string() == R"(defaults.drawdown_action: must be "reducing" or "halted", got "active")");
 }
 
 TEST_CASE("set_policy keeps positions, open orders and state", "[risk][limits]") {

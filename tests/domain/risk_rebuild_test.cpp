@@ -146,6 +146,60 @@ TEST_CASE("while replaying no automatic transition is made; the end of the repla
   CHECK(m.take_transitions().size() == 1);
 }
 
+TEST_CASE("a restored automatic drawdown halt latches the drawdown trigger until a person's active",
+          "[risk][rebuild]") {
+  auto e = long_100({.max_drawdown = dec("500"), .drawdown_action = TradingState::halted});
+  const std::string reason = "max_drawdown: drawdown 500 from peak equity 0 reaches limit 500";
+  e.restore(ev(TradingState::halted, TradingState::active, reason, "auto", kDay0 + 20 * kSec));
+  CHECK(e.state() == TradingState::halted);
+  CHECK(e.check(core::OrderSubmit{.client_order_id = "x", .symbol = "AAPL", .side = Side::sell,
+                                  .order_type = OrderType::limit, .quantity = dec("1"), .limit_price = dec("95")})
+            .reason == "trading halted: " + reason);
+  // A person loosens to reducing: the drawdown (still past the limit) must not halt again: latched.
+  e.restore(ev(TradingState::reducing, TradingState::halted, "unwind", "manual", kDay0 + 21 * kSec));
+  e.on_quote(mark("90", kDay0 + 22 * kSec));
+  CHECK(e.take_transitions().empty());
+  CHECK(e.state() == TradingState::reducing);
+  // A person's active (recorded) re-arms: the next mark halts again.
+  e.restore(ev(TradingState::active, TradingState::reducing, "resume", "manual", kDay0 + 23 * kSec));
+  e.on_quote(mark("90", kDay0 + 24 * kSec));
+  const auto t = e.take_transitions();
+  REQUIRE(t.size() == 1);
+  CHECK(t[0] == ev(TradingState::halted, TradingState::active,
+                   "max_drawdown: drawdown 1000 from peak equity 0 reaches limit 500", "auto", kDay0 + 24 * kSec));
+}
+
+TEST_CASE("a rebuild with drawdown action halted emits nothing while replaying and halts at the end if unrecorded",
+          "[risk][rebuild]") {
+  const std::string reason = "max_drawdown: drawdown 500 from peak equity 0 reaches limit 500";
+  // Configured with the default action; the recorded risk.policy says halted.
+  const risk::RiskPolicy recorded{.defaults = {.max_drawdown = dec("500"), .drawdown_action = TradingState::halted}};
+  auto e = long_100({.max_drawdown = dec("500")});
+  e.set_replaying(true);
+  e.set_policy(recorded);
+  e.on_quote(mark("95", kDay0 + 20 * kSec));  // would halt
+  CHECK(e.state() == TradingState::active);
+  CHECK(e.take_transitions().empty());
+  // The crash came between the mark and its automatic halt: ending the replay halts now.
+  e.set_replaying(false, kDay0 + 20 * kSec);
+  const auto t = e.take_transitions();
+  REQUIRE(t.size() == 1);
+  CHECK(t[0] == ev(TradingState::halted, TradingState::active, reason, "auto", kDay0 + 20 * kSec));
+  CHECK(e.state() == TradingState::halted);
+
+  // When the halt was recorded, restoring it leaves nothing to do at the end, even a mark later.
+  auto r = long_100({.max_drawdown = dec("500")});
+  r.set_replaying(true);
+  r.set_policy(recorded);
+  r.on_quote(mark("95", kDay0 + 20 * kSec));
+  r.restore(ev(TradingState::halted, TradingState::active, reason, "auto", kDay0 + 20 * kSec));
+  r.on_quote(mark("90", kDay0 + 21 * kSec));
+  r.set_replaying(false, kDay0 + 21 * kSec);
+  CHECK(r.take_transitions().empty());
+  CHECK(r.state() == TradingState::halted);
+  CHECK(r.state_reason() == reason);
+}
+
 TEST_CASE("a fill report applied twice moves the position once", "[risk][rebuild]") {
   risk::RiskEngine e{{}};
   auto part = fill("o1", "AAPL", Side::buy, "40", "100", kDay0);

@@ -242,3 +242,97 @@ TEST_CASE("marks of symbols without a position leave equity and state alone", "[
   CHECK(e.equity() == dec("-1000"));
   CHECK(e.take_transitions().size() == 1);
 }
+
+// ---- drawdown_action halted (issue 3: "a drawdown that halts trading by itself") -------------
+
+TEST_CASE("the drawdown action defaults to reducing and never halts", "[risk][states]") {
+  CHECK(risk::Limits{}.drawdown_action == TradingState::reducing);
+  // A desk a person set to reducing stays there: the default action only tightens active.
+  auto e = long_100({.max_drawdown = dec("500")});
+  REQUIRE(e.set_state(TradingState::reducing, "unwind", "manual", kDay0 + 11 * kSec).has_value());
+  e.on_quote(mark("50", kDay0 + 20 * kSec));  // drawdown 5000
+  CHECK(e.take_transitions().empty());
+  CHECK(e.state() == TradingState::reducing);
+}
+
+TEST_CASE("a drawdown with action halted halts an active desk and denies the next order", "[risk][states]") {
+  auto e = long_100({.max_drawdown = dec("500"), .drawdown_action = TradingState::halted});
+  e.on_quote(mark("110", kDay0 + 20 * kSec));     // peak 1000
+  e.on_quote(mark("105.01", kDay0 + 21 * kSec));  // drawdown 499
+  CHECK(e.take_transitions().empty());
+  CHECK(e.state() == TradingState::active);
+  e.on_quote(mark("105", kDay0 + 22 * kSec));  // drawdown 500
+  const std::string reason = "max_drawdown: drawdown 500 from peak equity 1000 reaches limit 500";
+  const auto t = e.take_transitions();
+  REQUIRE(t.size() == 1);
+  CHECK(t[0] == auto_event(TradingState::halted, TradingState::active, reason, kDay0 + 22 * kSec));
+  CHECK(e.state() == TradingState::halted);
+  CHECK(e.state_reason() == reason);
+  // Halted, not reducing: even an order that would unwind is denied.
+  CHECK(e.check(market(Side::sell, "100")).reason == "trading halted: " + reason);
+  // Further falls and a recovery to a new peak raise no event: latched, and auto never resumes.
+  e.on_quote(mark("90", kDay0 + 23 * kSec));
+  e.on_quote(mark("200", kDay0 + 24 * kSec));
+  CHECK(e.take_transitions().empty());
+  CHECK(e.state() == TradingState::halted);
+}
+
+TEST_CASE("a drawdown with action halted halts a desk a person set to reducing", "[risk][states]") {
+  auto e = long_100({.max_drawdown = dec("500"), .drawdown_action = TradingState::halted});
+  REQUIRE(e.set_state(TradingState::reducing, "unwind", "manual", kDay0 + 11 * kSec).has_value());
+  e.on_quote(mark("95.01", kDay0 + 20 * kSec));  // drawdown 499
+  CHECK(e.take_transitions().empty());
+  e.on_quote(mark("95", kDay0 + 21 * kSec));  // drawdown 500
+  const auto t = e.take_transitions();
+  REQUIRE(t.size() == 1);
+  CHECK(t[0] == auto_event(TradingState::halted, TradingState::reducing,
+                           "max_drawdown: drawdown 500 from peak equity 0 reaches limit 500", kDay0 + 21 * kSec));
+  CHECK(e.state() == TradingState::halted);
+}
+
+TEST_CASE("a drawdown halt stays latched until a person sets active", "[risk][states]") {
+  auto e = long_100({.max_drawdown = dec("500"), .drawdown_action = TradingState::halted});
+  e.on_quote(mark("95", kDay0 + 20 * kSec));
+  REQUIRE(e.take_transitions().size() == 1);
+  // A person loosens the automatic halt to reducing to unwind: the drawdown does not re-halt.
+  REQUIRE(e.set_state(TradingState::reducing, "unwinding", "manual", kDay0 + 21 * kSec).has_value());
+  e.on_quote(mark("90", kDay0 + 22 * kSec));
+  CHECK(e.take_transitions().empty());
+  CHECK(e.state() == TradingState::reducing);
+  // Setting active re-arms; the drawdown is still past the limit, so the next mark halts again.
+  REQUIRE(e.set_state(TradingState::active, "resume", "manual", kDay0 + 23 * kSec).has_value());
+  e.on_quote(mark("90", kDay0 + 24 * kSec));
+  const auto t = e.take_transitions();
+  REQUIRE(t.size() == 1);
+  CHECK(t[0] == auto_event(TradingState::halted, TradingState::active,
+                           "max_drawdown: drawdown 1000 from peak equity 0 reaches limit 500", kDay0 + 24 * kSec));
+}
+
+TEST_CASE("a drawdown with action halted never undoes a person's halt", "[risk][states]") {
+  auto e = long_100({.max_drawdown = dec("100"), .drawdown_action = TradingState::halted});
+  REQUIRE(e.set_state(TradingState::halted, "desk closed", "manual", kDay0 + 11 * kSec).has_value());
+  e.on_quote(mark("95", kDay0 + 20 * kSec));  // drawdown 500: would halt
+  e.on_quote(mark("50", kDay0 + 21 * kSec));
+  CHECK(e.take_transitions().empty());
+  CHECK(e.state() == TradingState::halted);
+  CHECK(e.state_reason() == "desk closed");
+}
+
+TEST_CASE("a drawdown that already moved the desk to reducing does not halt when the action becomes halted",
+          "[risk][states]") {
+  auto e = long_100({.max_drawdown = dec("500")});
+  e.on_quote(mark("95", kDay0 + 20 * kSec));
+  const auto t = e.take_transitions();
+  REQUIRE(t.size() == 1);
+  CHECK(t[0].trading_state == TradingState::reducing);
+  // The trigger fired and is latched: a stricter action applies from the next re-arm.
+  e.set_policy({.defaults = {.max_drawdown = dec("500"), .drawdown_action = TradingState::halted}});
+  e.on_quote(mark("90", kDay0 + 21 * kSec));
+  CHECK(e.take_transitions().empty());
+  CHECK(e.state() == TradingState::reducing);
+  REQUIRE(e.set_state(TradingState::active, "resume", "manual", kDay0 + 22 * kSec).has_value());
+  e.on_quote(mark("90", kDay0 + 23 * kSec));
+  const auto h = e.take_transitions();
+  REQUIRE(h.size() == 1);
+  CHECK(h[0].trading_state == TradingState::halted);
+}

@@ -180,8 +180,11 @@ const mustReject = [
   ["risk.policy.set", { type: "risk.policy.set", per_symbol: { "EUR/USD": {} } }, "a symbol that is not a subject token"],
   ["risk.policy.set", { type: "risk.policy.set", per_symbol: { IBM: { max_drawdown: "1" } } }, "an account-wide limit per symbol"],
   ["risk.policy.set", { type: "risk.policy.set", per_symbol: { IBM: 5 } }, "a per-symbol entry that is not an object"],
+  ["risk.policy.set", { type: "risk.policy.set", defaults: { drawdown_action: "active" } }, "a drawdown action that is not reducing or halted"],
+  ["risk.policy.set", { type: "risk.policy.set", per_symbol: { IBM: { drawdown_action: "halted" } } }, "a drawdown action per symbol"],
   ["risk.policy", { type: "risk.policy", defaults: { max_order_qty: "1" }, per_symbol: {}, ts_event: 1 }, "a policy event without every limit"],
   ["risk.policy", { type: "risk.policy", defaults: { max_order_qty: "1", max_order_notional: "1", max_position: null, max_gross_exposure: null, max_open_orders: 0, price_band_bps: null, max_orders_per_window: 0, rate_window_ns: 1, daily_loss_limit: null, max_drawdown: null }, per_symbol: { IBM: null }, ts_event: 1 }, "a null per-symbol entry in a policy event"],
+  ["risk.policy", { type: "risk.policy", defaults: { max_order_qty: "1", max_order_notional: "1", max_position: null, max_gross_exposure: null, max_open_orders: 0, price_band_bps: null, max_orders_per_window: 0, rate_window_ns: 1, daily_loss_limit: null, max_drawdown: null, drawdown_action: null }, per_symbol: {}, ts_event: 1 }, "a null drawdown action in a policy event"],
   ["instrument_status", { type: "instrument_status", symbol: "IBM", status: "paused" }, "an unknown status"],
   ["instrument_status", { type: "instrument_status", status: "halted" }, "no symbol"],
   // sessions (issue 4)
