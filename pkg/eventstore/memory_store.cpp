@@ -1,4 +1,7 @@
 #include <algorithm>
+#include <iterator>
+#include <limits>
+#include <memory>
 #include <string_view>
 
 #include <fmt/format.h>
@@ -90,6 +93,34 @@ std::vector<StoredEvent> MemoryStore::query(const EventQuery& q) {
     out.push_back(e);
   }
   return out;
+}
+
+namespace {
+
+/// A copy of the selected events taken at open (PgStore's snapshot), served a page at a time.
+class MemoryReader final : public EventReader {
+ public:
+  MemoryReader(std::vector<StoredEvent> events, std::size_t page) : events_(std::move(events)), page_(page) {}
+  std::vector<StoredEvent> next() override {
+    const std::size_t n = std::min(page_, events_.size() - at_);
+    std::vector<StoredEvent> out(std::make_move_iterator(events_.begin() + static_cast<std::ptrdiff_t>(at_)),
+                                 std::make_move_iterator(events_.begin() + static_cast<std::ptrdiff_t>(at_ + n)));
+    at_ += n;
+    return out;
+  }
+
+ private:
+  std::vector<StoredEvent> events_;
+  std::size_t page_;
+  std::size_t at_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<EventReader> MemoryStore::open_reader(const EventQuery& q) {
+  EventQuery all = q;
+  all.limit = std::numeric_limits<std::size_t>::max();
+  return std::make_unique<MemoryReader>(query(all), q.limit == 0 ? 10'000 : q.limit);
 }
 
 std::vector<std::pair<std::string, std::int64_t>> MemoryStore::count_by_type(const std::string& session_id) {

@@ -188,15 +188,12 @@ int sessions_list(eventstore::EventStore& store, const Args& a) {
   std::set<std::string> ended;
   codec::Decoder dec;
   for (const auto type : {core::SessionStarted::kType, core::SessionEnded::kType}) {
-    eventstore::EventQuery q{.type = std::string(type), .limit = 10'000};
-    for (auto page = store.query(q); !page.empty(); q.after_position = page.back().position, page = store.query(q)) {
-      for (const auto& e : page) {
-        auto l = dec.decode_session_lifecycle(e.payload);
-        if (!l) continue;
-        if (auto* st = std::get_if<core::SessionStarted>(&*l)) kind.try_emplace(st->session_id, st->kind);
-        else ended.insert(std::get<core::SessionEnded>(*l).session_id);
-      }
-    }
+    eventstore::for_each(store, {.type = std::string(type)}, [&](const eventstore::StoredEvent& e) {
+      auto l = dec.decode_session_lifecycle(e.payload);
+      if (!l) return;
+      if (auto* st = std::get_if<core::SessionStarted>(&*l)) kind.try_emplace(st->session_id, st->kind);
+      else ended.insert(std::get<core::SessionEnded>(*l).session_id);
+    });
   }
   fmt::print("{:<36} {:<9} {:>10}  {:<30} {:<30} {}\n", "session", "kind", "events", "market from", "market to",
              "ended");

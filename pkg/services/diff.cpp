@@ -1,6 +1,7 @@
 #include "services/diff.hpp"
 
 #include <algorithm>
+#include <memory>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -10,21 +11,20 @@
 namespace services {
 namespace {
 
-/// Reads a session's comparable events page by page, in position order.
+/// Reads a session's comparable events in position order, through one reader
+/// (two cursors are open at once, one per session: each reader has its own connection).
 class Cursor {
  public:
-  Cursor(eventstore::EventStore& store, const std::string& session) : store_(store) {
-    q_.session_id = session;
-    q_.limit = 5'000;
-    fill();
-    if (page_.empty() && !any_) throw std::runtime_error(fmt::format("unknown session {}: the store holds no event of it", session));
+  Cursor(eventstore::EventStore& store, const std::string& session)
+      : reader_(store.open_reader({.session_id = session, .limit = 5'000})), page_(reader_->next()) {
+    if (page_.empty()) throw std::runtime_error(fmt::format("unknown session {}: the store holds no event of it", session));
   }
   /// The next comparable event, nullopt at the end.
   std::optional<eventstore::StoredEvent> next() {
     for (;;) {
       if (i_ == page_.size()) {
-        if (page_.size() < q_.limit) return std::nullopt;
-        fill();
+        page_ = reader_->next();
+        i_ = 0;
         if (page_.empty()) return std::nullopt;
       }
       auto& e = page_[i_++];
@@ -33,17 +33,9 @@ class Cursor {
   }
 
  private:
-  void fill() {
-    if (!page_.empty()) q_.after_position = page_.back().position;
-    page_ = store_.query(q_);
-    any_ = any_ || !page_.empty();
-    i_ = 0;
-  }
-  eventstore::EventStore& store_;
-  eventstore::EventQuery q_;
+  std::unique_ptr<eventstore::EventReader> reader_;
   std::vector<eventstore::StoredEvent> page_;
   std::size_t i_ = 0;
-  bool any_ = false;
 };
 
 std::string show(const std::optional<eventstore::StoredEvent>& e) {

@@ -49,8 +49,8 @@ ReplayPlan load_replay_plan(eventstore::EventStore& store, const std::string& se
   std::map<std::string, std::string> order_symbol;  // client_order_id -> symbol, from the session's orders
   codec::Decoder dec;
   core::TimestampNs market_ts = 0;
-  eventstore::EventQuery q{.session_id = session_id, .limit = 10'000};
-  for (auto page = store.query(q); !page.empty(); q.after_position = page.back().position, page = store.query(q)) {
+  const auto reader = store.open_reader({.session_id = session_id, .limit = 10'000});
+  for (auto page = reader->next(); !page.empty(); page = reader->next()) {
     for (auto& e : page) {
       ++plan.session_events;
       if (e.ts_event && *e.ts_event > 0 && e.subject.starts_with(subjects::kMarketDataPrefix)) market_ts = *e.ts_event;

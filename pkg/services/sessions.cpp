@@ -17,16 +17,11 @@ namespace {
 constexpr std::size_t kPage = 5'000;
 constexpr std::string_view kImportPrefix = "import:";
 
-/// Every event of a query, paging by position.
+/// Every event of a query, in position order (one reader: one plan for the whole read).
 template <class F>
 void for_each_event(eventstore::EventStore& store, eventstore::EventQuery q, F&& f) {
   q.limit = kPage;
-  for (;;) {
-    const auto page = store.query(q);
-    for (const auto& e : page) f(e);
-    if (page.size() < kPage) return;
-    q.after_position = page.back().position;
-  }
+  eventstore::for_each(store, q, f);
 }
 
 struct GzCloser {

@@ -492,3 +492,54 @@ TEST_CASE("PgStore reports SQL errors that are not outages as runtime_error", "[
   }
   CHECK(store.append({event("ok")}) == 1);
 }
+
+namespace {
+
+/// open_reader: every matching event once, in order, a page at a time; a snapshot
+/// taken at open; several readers at once while the store keeps appending.
+template <class Store>
+void reads_a_whole_session_through_a_reader(Store& store) {
+  std::vector<NewEvent> batch;
+  for (int i = 1; i <= 30; ++i) {
+    auto e = event(fmt::format("EVENTS:{}", i), i % 3 == 0 ? "quote" : "order.submit");
+    e.session_id = i % 2 == 0 ? "a" : "b";
+    batch.push_back(std::move(e));
+  }
+  store.append(batch);
+  auto a = store.open_reader({.session_id = "a", .limit = 4});
+  auto b = store.open_reader({.session_id = "b", .type = "quote", .limit = 0});
+  auto late = event("EVENTS:31");
+  late.session_id = "a";
+  store.append({late});  // after opening: not in a's snapshot
+
+  std::vector<std::int64_t> got_a;
+  std::vector<std::size_t> pages;
+  auto bpage = b->next();  // interleaved with a
+  for (auto page = a->next(); !page.empty(); page = a->next()) {
+    pages.push_back(page.size());
+    for (const auto& e : page) {
+      CHECK(e.session_id == std::optional<std::string>("a"));
+      got_a.push_back(e.position);
+    }
+  }
+  CHECK(pages == std::vector<std::size_t>{4, 4, 4, 3});
+  std::vector<std::int64_t> want_a;
+  for (std::int64_t p = 2; p <= 30; p += 2) want_a.push_back(p);
+  CHECK(got_a == want_a);
+  CHECK(a->next().empty());  // stays ended
+
+  std::vector<std::int64_t> got_b;
+  for (; !bpage.empty(); bpage = b->next())
+    for (const auto& e : bpage) got_b.push_back(e.position);
+  CHECK(got_b == std::vector<std::int64_t>{3, 9, 15, 21, 27});
+
+  std::int64_t n = 0;
+  eventstore::for_each(store, {.session_id = "a", .after_position = 20, .limit = 2},
+                       [&](const StoredEvent& e) { n += e.position > 20 ? 1 : 100; });
+  CHECK(n == 6);  // 22..30 and the late 31
+}
+
+}  // namespace
+
+STORE_BEHAVIOUR("reads a whole session through a reader: in order, a page at a time, a snapshot",
+                reads_a_whole_session_through_a_reader)

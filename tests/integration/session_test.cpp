@@ -15,13 +15,7 @@
 
 namespace {
 
-std::vector<eventstore::StoredEvent> session_events(eventstore::EventStore& store, const std::string& id) {
-  std::vector<eventstore::StoredEvent> out;
-  eventstore::EventQuery q{.session_id = id, .limit = 5'000};
-  for (auto page = store.query(q); !page.empty(); q.after_position = page.back().position, page = store.query(q))
-    out.insert(out.end(), page.begin(), page.end());
-  return out;
-}
+using itest::session_events;
 
 }  // namespace
 

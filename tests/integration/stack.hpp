@@ -77,4 +77,11 @@ std::int64_t wait_recorded(const Stack& stack, eventstore::EventStore& store);
 /// Every stored event, in position order.
 std::vector<eventstore::StoredEvent> read_all(eventstore::EventStore& store);
 
+/// Every event of session `id`, in position order (one reader).
+inline std::vector<eventstore::StoredEvent> session_events(eventstore::EventStore& store, const std::string& id) {
+  std::vector<eventstore::StoredEvent> out;
+  eventstore::for_each(store, {.session_id = id}, [&](const eventstore::StoredEvent& e) { out.push_back(e); });
+  return out;
+}
+
 }  // namespace itest
