@@ -204,6 +204,14 @@ struct VerifyResult {
 /// positions and the hash chain itself (SHA-256, OpenSSL) and sends the batch as
 /// one COPY in one transaction; schema/004 checks the chain once per statement.
 ///
+/// Reads: query() and read() use the indexes listed at EventQuery; open_reader()
+/// reads a whole query through one cursor. sessions(),
+/// and last_event() / last_msg_id() for a prefix of the form "<stream>:" (no
+/// other ':'), read summaries that the appending statement keeps up to date
+/// (schema/005), so they cost the same at any size of the log; another prefix
+/// walks the primary key back from the newest event until one matches.
+/// count(), count_by_type() and count_by_subject() read an index of every event.
+///
 /// Thread-safety: NOT thread-safe; use one PgStore per thread.
 class PgStore final : public EventStore {
  public:

@@ -791,12 +791,32 @@ std::unique_ptr<EventReader> PgStore::open_reader(const EventQuery& q) {
   return std::make_unique<PgReader>(impl_->url, q);
 }
 
+namespace {
+
+/// The stream of a prefix "<stream>:" (no other ':'), whose newest event
+/// schema/005's event_streams names; nullopt for any other prefix.
+std::optional<std::string> stream_of(std::string_view prefix) {
+  if (prefix.empty() || prefix.find(':') != prefix.size() - 1) return std::nullopt;
+  return std::string(prefix.substr(0, prefix.size() - 1));
+}
+
+/// The statement for the newest event whose msg_id starts with `prefix` ($1),
+/// selecting `columns`: through event_streams for "<stream>:" (an index lookup
+/// whatever the log's size), else by walking the primary key backwards.
+std::string newest_with_prefix(std::string_view prefix, std::string_view columns) {
+  if (stream_of(prefix))
+    return fmt::format(
+        "SELECT {} FROM events WHERE position = (SELECT last_position FROM event_streams WHERE stream = $1)", columns);
+  return fmt::format("SELECT {} FROM events WHERE starts_with(msg_id, $1) ORDER BY position DESC LIMIT 1", columns);
+}
+
+}  // namespace
+
 std::optional<StoredEvent> PgStore::last_event(std::string_view msg_id_prefix) {
   return impl_->run("last_event", [&](pqxx::connection& c, bool&) -> std::optional<StoredEvent> {
     pqxx::nontransaction t(c, "last_event");
-    const auto r = t.exec_params(
-        fmt::format("SELECT {} FROM events WHERE starts_with(msg_id, $1) ORDER BY position DESC LIMIT 1", kEventColumns),
-        std::string(msg_id_prefix));
+    const auto r = t.exec_params(newest_with_prefix(msg_id_prefix, kEventColumns),
+                                 stream_of(msg_id_prefix).value_or(std::string(msg_id_prefix)));
     if (r.empty()) return std::nullopt;
     return event_from_row(r[0]);
   });
@@ -805,9 +825,10 @@ std::optional<StoredEvent> PgStore::last_event(std::string_view msg_id_prefix) {
 std::vector<SessionSummary> PgStore::sessions() {
   return impl_->run("sessions", [&](pqxx::connection& c, bool&) {
     pqxx::nontransaction t(c, "sessions");
+    // schema/005: kept per session by the statement that appends its events.
     const auto r = t.exec(
-        "SELECT session_id, min(position), max(position), count(*), min(ts_event), max(ts_event) "
-        "FROM events WHERE session_id IS NOT NULL GROUP BY session_id ORDER BY min(position)");
+        "SELECT session_id, first_position, last_position, events, first_ts_event, last_ts_event "
+        "FROM event_sessions ORDER BY first_position");
     std::vector<SessionSummary> out;
     out.reserve(r.size());
     for (const auto& row : r) {
@@ -868,9 +889,8 @@ std::int64_t PgStore::count() {
 std::optional<std::string> PgStore::last_msg_id(std::string_view prefix) {
   return impl_->run("last_msg_id", [&](pqxx::connection& c, bool&) -> std::optional<std::string> {
     pqxx::nontransaction t(c, "last_msg_id");
-    // Walks the primary key backwards; the newest events normally match at once.
-    const pqxx::result r = t.exec_params(
-        "SELECT msg_id FROM events WHERE starts_with(msg_id, $1) ORDER BY position DESC LIMIT 1", std::string(prefix));
+    const pqxx::result r =
+        t.exec_params(newest_with_prefix(prefix, "msg_id"), stream_of(prefix).value_or(std::string(prefix)));
     if (r.empty()) return std::nullopt;
     return text(r[0][0]);
   });

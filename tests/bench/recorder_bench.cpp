@@ -31,11 +31,9 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
-#include <tuple>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -44,6 +42,7 @@
 #include <pqxx/pqxx>
 
 #include "codec/codec.hpp"
+#include "copy_rows.hpp"
 #include "eventstore/event_store.hpp"
 #include "marketdata/reader.hpp"
 #include "natsio/natsio.hpp"
@@ -90,48 +89,6 @@ std::vector<Message> messages(std::size_t n, const std::string& session_id) {
   for (std::size_t i = 0; out.size() + 1 < n; ++i) out.push_back(quotes[i % quotes.size()]);
   out.push_back({lifecycle, codec::encode(core::SessionEnded{.session_id = session_id, .ts_wall = 2})});
   return out;
-}
-
-/// A stored row, as text in COPY's column order (nullopt = NULL).
-using Row = std::vector<std::optional<std::string>>;
-const std::vector<std::string> kCopyColumns{"position", "msg_id",     "subject",   "type",     "client_order_id",
-                                            "ts_event", "payload",    "session_id", "prev_hash", "hash"};
-
-std::vector<Row> export_rows(const std::string& url, std::size_t n) {
-  pqxx::connection c(url);
-  pqxx::read_transaction t(c);
-  const auto r = t.exec(
-      "SELECT position::text, msg_id, subject, type, client_order_id, ts_event::text, payload::text, session_id, "
-      "'\\x' || encode(prev_hash, 'hex'), '\\x' || encode(hash, 'hex') FROM events e ORDER BY e.position LIMIT " +
-      std::to_string(n));
-  std::vector<Row> rows;
-  rows.reserve(r.size());
-  for (const auto& row : r) {
-    Row out;
-    for (const auto& f : row) out.push_back(f.is_null() ? std::nullopt : std::optional<std::string>(f.c_str()));
-    rows.push_back(std::move(out));
-  }
-  return rows;
-}
-
-const char* c_str(const std::optional<std::string>& s) { return s ? s->c_str() : nullptr; }
-
-/// One COPY of `rows` into `table` in one transaction, after a CHECKPOINT. Seconds from BEGIN to COMMIT.
-double copy_rows(const std::string& url, const std::string& table, const std::vector<Row>& rows) {
-  pqxx::connection c(url);
-  {
-    pqxx::nontransaction t(c);
-    t.exec("CHECKPOINT");
-  }
-  const auto t0 = Clock::now();
-  pqxx::work w(c);
-  pqxx::stream_to s(w, table, kCopyColumns);
-  for (const auto& r : rows)
-    s << std::make_tuple(c_str(r[0]), c_str(r[1]), c_str(r[2]), c_str(r[3]), c_str(r[4]), c_str(r[5]), c_str(r[6]),
-                         c_str(r[7]), c_str(r[8]), c_str(r[9]));
-  s.complete();
-  w.commit();
-  return seconds_since(t0);
 }
 
 /// Stream sequence of the newest stored event (0 if none yet or the table does not exist yet).
@@ -231,13 +188,13 @@ int main(int argc, char** argv) try {
   const double verify_s = seconds_since(verify_t0);
   if (!va.ok || va.events < static_cast<std::int64_t>(n))
     throw std::runtime_error(fmt::format("recorder: verify failed at {}: {}", va.first_bad_position, va.problem));
-  const auto rows = export_rows(pg.url(), n);
+  const auto rows = benchrows::export_rows(pg.url(), n);
   const std::string head_n = rows.back()[9]->substr(2);  // hash of event N
 
   // ---- (b) raw COPY of the same rows into `events` of a fresh database
   const std::string url_b = pg.create_database("raw_copy");
   { eventstore::PgStore migrate(url_b); }
-  const double copy_events_s = copy_rows(url_b, "events", rows);
+  const double copy_events_s = benchrows::copy_rows(url_b, "events", rows);
   {
     eventstore::PgStore store_b(url_b);
     const auto vb = store_b.verify();
@@ -254,7 +211,7 @@ int main(int argc, char** argv) try {
         "ts_event bigint, payload jsonb, recorded_at timestamptz DEFAULT now(), prev_hash bytea, hash bytea, "
         "session_id text)");
   }
-  const double copy_plain_s = copy_rows(url_b, "events_plain", rows);
+  const double copy_plain_s = benchrows::copy_rows(url_b, "events_plain", rows);
 
   const auto rate = [&](double s) { return s > 0 ? static_cast<double>(n) / s : 0.0; };
   const double rec = rate(recorder_s), steady = steady_s > 0 ? 0.8 * static_cast<double>(n) / steady_s : 0.0;

@@ -4,8 +4,10 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include <fmt/format.h>
@@ -286,6 +288,59 @@ void reads_by_session_subject_type_order_and_time(Store& store) {
   CHECK(msg_ids(store.query(limited)) == std::vector<std::string>{"1", "2"});
 }
 
+/// sessions() and the newest event of a stream stay right across appends (PgStore
+/// reads summaries that each append updates, schema/005): sessions spread over
+/// batches, repeats, a rejected batch, events without ts_event, msg_ids without a
+/// ':', and prefixes that are "<stream>:" and that are not.
+template <class Store>
+void keeps_sessions_and_stream_ends_across_appends(Store& store) {
+  const auto at = [](std::string id, std::optional<std::string> session, std::optional<std::int64_t> ts) {
+    NewEvent e = event(std::move(id));
+    e.session_id = std::move(session);
+    e.ts_event = ts;
+    return e;
+  };
+  REQUIRE(store.append({at("EVENTS:1", "s-a", std::nullopt), at("SBX1:1", "s-b", 500), at("EVENTS:2", "s-a", 300)}) ==
+          3);
+  REQUIRE(store.append({at("SBX1:2", "s-b", 400), at("X:1", std::nullopt, 7), at("import:EVENTS:9", "s-c", std::nullopt),
+                        at("X", std::nullopt, 8)}) == 4);
+  REQUIRE(store.append({at("EVENTS:3", "s-a", 200), at("EVENTS:2", "s-a", 1)}) == 1);  // the repeat adds nothing
+  auto bad = at("EVENTS:4", "s-a", 100);
+  bad.payload = "{";
+  CHECK_THROWS_AS(store.append({at("SBX1:3", "s-b", 1), bad}), std::runtime_error);  // nothing of it is stored
+  const auto all = store.read(0, 100);
+  REQUIRE(all.size() == 8);
+  const auto p = [&](std::size_t i) { return all[i].position; };
+
+  CHECK(store.sessions() == std::vector<eventstore::SessionSummary>{{"s-a", p(0), p(7), 3, 200, 300},
+                                                                    {"s-b", p(1), p(3), 2, 400, 500},
+                                                                    {"s-c", p(5), p(5), 1, std::nullopt, std::nullopt}});
+  using Id = std::optional<std::string>;
+  CHECK(store.last_msg_id("EVENTS:") == Id("EVENTS:3"));
+  CHECK(store.last_event("EVENTS:") == std::optional<StoredEvent>(all[7]));
+  CHECK(store.last_msg_id("SBX1:") == Id("SBX1:2"));
+  CHECK(store.last_event("SBX1:") == std::optional<StoredEvent>(all[3]));
+  CHECK(store.last_msg_id("X:") == Id("X:1"));  // not "X", which is newer but has no ':'
+  CHECK(store.last_msg_id("X") == Id("X"));
+  CHECK(store.last_msg_id("import:") == Id("import:EVENTS:9"));
+  CHECK(store.last_msg_id("import:EVENTS:") == Id("import:EVENTS:9"));
+  CHECK(store.last_msg_id("EVENTS:2") == Id("EVENTS:2"));
+  CHECK(store.last_msg_id("EVENTS") == Id("EVENTS:3"));
+  CHECK(store.last_msg_id("SBX") == Id("SBX1:2"));
+  CHECK(store.last_msg_id("") == Id("EVENTS:3"));
+  CHECK_FALSE(store.last_msg_id("SBX2:").has_value());
+  CHECK_FALSE(store.last_event("SBX2:").has_value());
+  CHECK_FALSE(store.last_msg_id(":").has_value());
+
+  REQUIRE(store.append({at("SBX2:1", "s-d", 50), at("SBX1:3", "s-b", 600)}) == 2);
+  const auto last = store.read(0, 100);
+  REQUIRE(last.size() == 10);
+  CHECK(store.sessions().back() == eventstore::SessionSummary{"s-d", last[8].position, last[8].position, 1, 50, 50});
+  CHECK(store.sessions()[1] == eventstore::SessionSummary{"s-b", p(1), last[9].position, 3, 400, 600});
+  CHECK(store.last_msg_id("SBX2:") == Id("SBX2:1"));
+  CHECK(store.last_msg_id("SBX1:") == Id("SBX1:3"));
+}
+
 // Runs `body` on a fresh MemoryStore (unit) and a fresh PgStore (integration).
 #define STORE_BEHAVIOUR(sentence, body)                                              \
   TEST_CASE("MemoryStore " sentence, "[eventstore][memory]") {                       \
@@ -311,6 +366,8 @@ STORE_BEHAVIOUR("reads by session, subject, type, client_order_id and time range
                 reads_by_session_subject_type_order_and_time)
 STORE_BEHAVIOUR("round-trips absent optional fields, extreme timestamps and awkward text",
                 round_trips_optional_fields_and_awkward_text)
+STORE_BEHAVIOUR("keeps the sessions and each stream's newest event right across appends",
+                keeps_sessions_and_stream_ends_across_appends)
 
 // ---- MemoryStore only ------------------------------------------------------------------
 
@@ -375,12 +432,14 @@ TEST_CASE("PgStore applies the embedded migrations once per database", "[.integr
   CHECK(applied_at() == before);
 
   // The table is what the migrations say: 001_events (6 indexes, 2 guard
-  // triggers, the writer role), 002_hash_chain (the chain trigger) and
-  // 003_sessions (3 indexes by session).
+  // triggers, the writer role), 002_hash_chain (the chain trigger), 003_sessions
+  // (3 indexes by session) and 005 (the summaries' trigger and tables).
   pqxx::work w(c);
   CHECK(w.exec("SELECT count(*) FROM pg_indexes WHERE tablename = 'events'")[0][0].as<int>() == 9);
   CHECK(w.exec("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'events'::regclass AND NOT tgisinternal")[0][0]
-            .as<int>() == 3);
+            .as<int>() == 4);
+  CHECK(w.exec("SELECT count(*) FROM pg_tables WHERE tablename IN ('event_sessions', 'event_streams')")[0][0]
+            .as<int>() == 2);
   CHECK(w.exec("SELECT count(*) FROM pg_roles WHERE rolname = 'trader_writer' AND NOT rolcanlogin")[0][0].as<int>() ==
         1);
 }
@@ -491,6 +550,50 @@ TEST_CASE("PgStore reports SQL errors that are not outages as runtime_error", "[
     CHECK(std::string(e.what()).find("eventstore: append") != std::string::npos);
   }
   CHECK(store.append({event("ok")}) == 1);
+}
+
+TEST_CASE("migrating a store recorded before the summaries fills them from its events",
+          "[.integration][eventstore][postgres]") {
+  const auto url = fresh_database();
+  {  // a database at schema version 4, with events in it, chained in SQL as 004 describes
+    pqxx::connection c(url);
+    pqxx::work w(c);
+    w.exec("CREATE TABLE schema_migrations (version int PRIMARY KEY, name text NOT NULL, "
+           "applied_at timestamptz NOT NULL DEFAULT now())");
+    for (const auto& m : eventstore::embedded_migrations()) {
+      if (m.version > 4) break;
+      w.exec(std::string(m.sql));
+      w.exec_params("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", m.version, std::string(m.name));
+    }
+    w.commit();
+    const std::vector<std::tuple<std::string, std::optional<std::string>, std::optional<std::int64_t>>> rows{
+        {"EVENTS:1", "s-a", 30}, {"EVENTS:2", std::nullopt, std::nullopt}, {"SBX9:1", "s-b", 10},
+        {"EVENTS:3", "s-a", 20}};
+    for (const auto& [id, session, ts] : rows) {
+      pqxx::work a(c);
+      a.exec("SELECT pg_advisory_xact_lock(8390879497295065200)");
+      a.exec_params(
+          "INSERT INTO events (position, msg_id, subject, type, ts_event, payload, session_id, prev_hash, hash) "
+          "OVERRIDING SYSTEM VALUE SELECT p, $1::text, 'trading.orders', 'order.submit', ts, j, sid, h, "
+          "sha256(h || events_hash_input(p, $1::text, 'trading.orders', 'order.submit', NULL, ts, j, sid)) "
+          "FROM (SELECT nextval('events_position_seq') AS p, '{\"type\": \"order.submit\"}'::jsonb AS j, "
+          "NULLIF($2, '')::bigint AS ts, NULLIF($3, '') AS sid, "
+          "coalesce((SELECT hash FROM events ORDER BY position DESC LIMIT 1), '\\x'::bytea) AS h) x",
+          id, ts ? std::to_string(*ts) : std::string(), session.value_or(""));
+      a.commit();
+    }
+  }
+  PgStore store(url);  // applies 005
+  CHECK(store.migrations_applied() == eventstore::embedded_migrations().size() - 4);
+  const auto all = store.read(0, 10);
+  REQUIRE(all.size() == 4);
+  CHECK(store.sessions() == std::vector<eventstore::SessionSummary>{{"s-a", all[0].position, all[3].position, 2, 20, 30},
+                                                                    {"s-b", all[2].position, all[2].position, 1, 10, 10}});
+  CHECK(store.last_msg_id("EVENTS:") == std::optional<std::string>("EVENTS:3"));
+  CHECK(store.last_msg_id("SBX9:") == std::optional<std::string>("SBX9:1"));
+  REQUIRE(store.append({event("SBX9:2")}) == 1);  // and appends keep them up to date
+  CHECK(store.last_msg_id("SBX9:") == std::optional<std::string>("SBX9:2"));
+  CHECK(store.verify().ok);
 }
 
 namespace {

@@ -1,0 +1,368 @@
+// Benchmark (not a test): `traderctl backtest FILE` end to end (issue 4): events
+// per second through the whole pipeline, recording included, beside the
+// machine's raw limits for the same events, measured in the same run.
+//
+//   build/tests/bench/backtest_bench [--file F] [--runs 3] [--traderctl PATH]
+//
+// F defaults to ../shared/data/quotes_IBM_2013-10-08.csv (62,875 quotes, the
+// largest real data file). Each run, on one throwaway PostgreSQL (tests/support,
+// default settings, fsync on):
+//
+// (p) pipeline: the real `traderctl backtest F` binary, as a user runs it, with
+//     DATABASE_URL = a fresh, already migrated database and TRADER_BIN_DIR = the
+//     build's cmd/ (the workers: recorder, ops, risk-state, execution, reporter,
+//     strategy, then the feed); it starts its own nats-server (the Sandbox). Timed
+//     from starting its process to its exit; its output is kept (the final report,
+//     the session id). The phases come from its output lines, seen by polling its
+//     log every 5 ms: start-up (until "sandbox ready"), streaming (until "feed
+//     done"), draining (until exit). The recorder's progress comes from the store
+//     afterwards (recorded_at of each event: the start of its transaction), so
+//     polling costs nothing during the run.
+//     Checked after: the session's events by type; every record of F stored
+//     once, in file order, as market data of the session (each stored payload
+//     decoded and encoded again equals the record encoded as the feed does);
+//     the sandbox stream's sequences 1..N each stored exactly once.
+// (a) raw JetStream: every row the backtest stored (subjects and payloads as
+//     read back from the store: jsonb's text), published by plain nats.c
+//     js_PublishAsync (MaxPending 4000, ../shared/limits 4) into a fresh file
+//     stream on the benchmark's own nats-server -js, timed until
+//     js_PublishAsyncComplete.
+// (b) raw COPY: the same rows, every column the store writes, with one
+//     pqxx::stream_to in one transaction into `events` of another fresh database
+//     with the same migrations (indexes and the chain check as for the recorder),
+//     after a CHECKPOINT, from BEGIN to COMMIT; PgStore::verify() passes after.
+// The pipeline's recorded events/s is reported as a ratio to the slower of (a)
+// and (b), the bottleneck limit.
+#include <nats/nats.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include <fmt/format.h>
+#include <pqxx/pqxx>
+
+#include "codec/codec.hpp"
+#include "copy_rows.hpp"
+#include "eventstore/event_store.hpp"
+#include "marketdata/reader.hpp"
+#include "natsio/natsio.hpp"
+#include "servers.hpp"
+#include "subjects/subjects.hpp"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+std::string arg(int argc, char** argv, const char* name, const std::string& dflt) {
+  for (int i = 1; i + 1 < argc; ++i)
+    if (std::strcmp(argv[i], name) == 0) return argv[i + 1];
+  return dflt;
+}
+
+/// The 1, 5 and 15 minute load averages, as /proc/loadavg shows them.
+std::string loadavg() {
+  std::ifstream in("/proc/loadavg");
+  std::string a, b, c;
+  in >> a >> b >> c;
+  return a + " " + b + " " + c;
+}
+
+/// Every record of the file, encoded as the feed publishes it, in file order.
+struct Inputs {
+  std::vector<std::string> payloads;
+  std::int64_t bad_rows = 0;
+};
+
+Inputs read_inputs(const std::string& path) {
+  Inputs in;
+  marketdata::Reader reader(path);
+  while (auto r = reader.next()) {
+    if (!*r) {
+      ++in.bad_rows;
+      continue;
+    }
+    in.payloads.push_back(codec::encode(r->value()));
+  }
+  return in;
+}
+
+struct Pipeline {
+  double wall_s = 0, ready_s = 0, feed_done_s = 0;  // since the process started
+  std::string session_id, stream, output;
+};
+
+/// Runs `traderctl backtest file` against `db_url`; throws if it fails or hangs.
+Pipeline run_backtest(const std::string& traderctl, const std::string& file, const std::string& db_url,
+                      const std::string& log_path) {
+  testsupport::ProcessOptions o;
+  o.env = {{"DATABASE_URL", db_url},
+           {"TRADER_BIN_DIR", testsupport::build_dir() + "/cmd"},
+           {"TRADER_CONFIG", ""}};
+  o.log_path = log_path;
+  Pipeline p;
+  const auto t0 = Clock::now();
+  testsupport::Process ctl({traderctl, "backtest", file}, o);
+  std::string log;
+  for (;;) {
+    const auto code = ctl.wait_for(std::chrono::milliseconds(5));
+    const double t = seconds_since(t0);
+    log = ctl.log();
+    if (p.ready_s == 0 && log.find("sandbox ready") != std::string::npos) p.ready_s = t;
+    if (p.feed_done_s == 0 && log.find("feed done in") != std::string::npos) p.feed_done_s = t;
+    if (code) {
+      p.wall_s = t;
+      if (*code != 0) throw std::runtime_error(fmt::format("traderctl backtest exited {}:\n{}", *code, log));
+      break;
+    }
+    if (t > 1800) throw std::runtime_error("traderctl backtest: not done after 30 min (hanging?):\n" + ctl.log_tail(60));
+  }
+  p.output = log;
+  std::smatch m;
+  static const std::regex session(R"(session (backtest-\S+) \(backtest\))");
+  static const std::regex ready(R"(sandbox ready \(nats \S+, stream (SBX[0-9a-f]+)\))");
+  if (!std::regex_search(log, m, session)) throw std::runtime_error("no session id in traderctl's output:\n" + log);
+  p.session_id = m[1].str();
+  if (!std::regex_search(log, m, ready)) throw std::runtime_error("no stream name in traderctl's output:\n" + log);
+  p.stream = m[1].str();
+  if (log.find("Performance report (final)") == std::string::npos)
+    throw std::runtime_error("no final report in traderctl's output:\n" + log);
+  return p;
+}
+
+/// What the store holds of the backtest, checked against the file. Throws on loss or duplicates.
+struct Recorded {
+  std::int64_t session_events = 0, outside_session = 0, market_data = 0;
+  std::map<std::string, std::int64_t> by_type;
+  // Seconds since the process started at which the recorder's transactions began
+  // (recorded_at): first event, 10% and 90% of the session's events, the last
+  // market data event, the last event.
+  double first_s = 0, p10_s = 0, p90_s = 0, last_input_s = 0, last_s = 0;
+  std::int64_t recorded_by_feed_done = 0;  // session events stored before the feed finished
+};
+
+Recorded check_store(const std::string& url, const Pipeline& p, const Inputs& in, double start_epoch_s) {
+  pqxx::connection c(url);
+  pqxx::read_transaction t(c);
+  Recorded r;
+  for (const auto& row : t.exec_params(
+           "SELECT type, count(*) FROM events WHERE session_id = $1 GROUP BY type ORDER BY type COLLATE \"C\"",
+           p.session_id)) {
+    r.by_type[row[0].c_str()] = row[1].as<std::int64_t>();
+    r.session_events += row[1].as<std::int64_t>();
+  }
+  r.outside_session = t.exec_params("SELECT count(*) FROM events WHERE session_id IS DISTINCT FROM $1", p.session_id)[0][0]
+                          .as<std::int64_t>();
+
+  // The sandbox stream: sequences 1..N, each stored once (msg_id is UNIQUE; count = max = N means no gap).
+  const auto s = t.exec_params(
+      "SELECT count(*), min(split_part(msg_id, ':', 2)::bigint), max(split_part(msg_id, ':', 2)::bigint), "
+      "(SELECT count(*) FROM events) FROM events WHERE starts_with(msg_id, $1)",
+      p.stream + ":")[0];
+  const auto n = s[0].as<std::int64_t>(), all = s[3].as<std::int64_t>();
+  if (n == 0 || s[1].as<std::int64_t>() != 1 || s[2].as<std::int64_t>() != n || all != n)
+    throw std::runtime_error(fmt::format("stream {}: {} events stored, sequences {}..{}, {} rows in the store: "
+                                         "events lost or foreign",
+                                         p.stream, n, s[1].c_str(), s[2].c_str(), all));
+
+  // Every record of the file, once, in file order.
+  std::size_t i = 0;
+  for (const auto& row : t.exec_params(
+           "SELECT payload::text FROM events WHERE session_id = $1 AND starts_with(subject, 'market.data.') "
+           "ORDER BY position",
+           p.session_id)) {
+    auto md = codec::decode_market_data(row[0].c_str());
+    if (!md) throw std::runtime_error(fmt::format("stored market data #{} does not decode: {}", i + 1, row[0].c_str()));
+    if (i >= in.payloads.size())
+      throw std::runtime_error(fmt::format("more market data stored than the file has ({})", in.payloads.size()));
+    if (codec::encode(*md) != in.payloads[i])
+      throw std::runtime_error(fmt::format("stored market data #{} differs from record #{} of the file:\n  {}\n  {}",
+                                           i + 1, i + 1, codec::encode(*md), in.payloads[i]));
+    ++i;
+  }
+  r.market_data = static_cast<std::int64_t>(i);
+  if (i != in.payloads.size())
+    throw std::runtime_error(fmt::format("{} of the file's {} records stored as market data", i, in.payloads.size()));
+
+  // The recorder's progress, from recorded_at (the start of each append's transaction).
+  std::vector<double> at;
+  at.reserve(static_cast<std::size_t>(r.session_events));
+  for (const auto& row : t.exec_params(
+           "SELECT extract(epoch FROM recorded_at)::float8, starts_with(subject, 'market.data.') FROM events "
+           "WHERE session_id = $1 ORDER BY position",
+           p.session_id)) {
+    at.push_back(row[0].as<double>() - start_epoch_s);
+    if (row[1].as<bool>()) r.last_input_s = at.back();
+  }
+  const auto share = [&](double f) { return at[std::min(at.size() - 1, static_cast<std::size_t>(f * static_cast<double>(at.size())))]; };
+  r.first_s = at.front();
+  r.p10_s = share(0.1);
+  r.p90_s = share(0.9);
+  r.last_s = at.back();
+  r.recorded_by_feed_done = std::count_if(at.begin(), at.end(), [&](double x) { return x <= p.feed_done_s; });
+  return r;
+}
+
+/// (a): js_PublishAsync of every row's subject and payload into a fresh file
+/// stream `name` capturing the pipeline's subjects. Seconds until every PubAck.
+double raw_jetstream(const std::string& url, const std::string& name, const std::vector<benchrows::Row>& rows) {
+  natsConnection* nc = nullptr;
+  jsCtx* js = nullptr;
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  const auto check = [&](natsStatus s, const char* what) {
+    if (s != NATS_OK)
+      throw std::runtime_error(fmt::format("raw jetstream: {}: {} (jetstream error {}) {}", what, natsStatus_GetText(s),
+                                           static_cast<int>(jerr), nats_GetLastError(nullptr)));
+  };
+  check(natsConnection_ConnectTo(&nc, url.c_str()), "connect");
+  jsOptions jo;
+  jsOptions_Init(&jo);
+  jo.PublishAsync.MaxPending = 4000;
+  check(natsConnection_JetStream(&js, nc, &jo), "context");
+  std::vector<const char*> subj;
+  for (const auto s : subjects::kCapturedSubjects) subj.push_back(s.data());  // string literals: NUL-terminated
+  jsStreamConfig sc;
+  jsStreamConfig_Init(&sc);
+  sc.Name = name.c_str();
+  sc.Subjects = subj.data();
+  sc.SubjectsLen = static_cast<int>(subj.size());
+  sc.Storage = js_FileStorage;
+  jsStreamInfo* si = nullptr;
+  check(js_AddStream(&si, js, &sc, nullptr, &jerr), "add stream");
+  jsStreamInfo_Destroy(si);
+  const auto t0 = Clock::now();
+  for (const auto& r : rows) {
+    const auto& payload = *r[benchrows::kPayload];
+    check(js_PublishAsync(js, r[benchrows::kSubject]->c_str(), payload.data(), static_cast<int>(payload.size()), nullptr),
+          "js_PublishAsync");
+  }
+  jsPubOptions po;
+  jsPubOptions_Init(&po);
+  po.MaxWait = 60'000;
+  check(js_PublishAsyncComplete(js, &po), "js_PublishAsyncComplete");
+  const double s = seconds_since(t0);
+  si = nullptr;
+  check(js_GetStreamInfo(&si, js, name.c_str(), nullptr, &jerr), "stream info");
+  const auto stored = si->State.Msgs;
+  jsStreamInfo_Destroy(si);
+  js_DeleteStream(js, name.c_str(), nullptr, &jerr);
+  jsCtx_Destroy(js);
+  natsConnection_Destroy(nc);
+  if (stored != rows.size())
+    throw std::runtime_error(fmt::format("raw jetstream: stream holds {} of {} messages", stored, rows.size()));
+  return s;
+}
+
+struct RunResult {
+  std::string load;
+  Pipeline p;
+  Recorded r;
+  std::size_t rows = 0;
+  double raw_js_s = 0, raw_copy_s = 0;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) try {
+  const std::string file = arg(argc, argv, "--file", testsupport::shared_data_dir() + "/quotes_IBM_2013-10-08.csv");
+  const int runs = std::stoi(arg(argc, argv, "--runs", "3"));
+  const std::string traderctl = arg(argc, argv, "--traderctl", testsupport::build_dir() + "/cmd/traderctl");
+  const auto in = read_inputs(file);
+  if (in.payloads.empty()) throw std::runtime_error("no records in " + file);
+
+  testsupport::PgServer pg;
+  testsupport::NatsServer nats(true);  // for (a) only; the backtest starts its own
+  natsio::Library lib;
+  const std::string logs = testsupport::make_temp_dir("backtest_bench_");
+  fmt::print("backtest_bench: traderctl backtest {} ({} records, {} bad rows); {} runs\n", file, in.payloads.size(),
+             in.bad_rows, runs);
+
+  std::vector<RunResult> results;
+  for (int run = 1; run <= runs; ++run) {
+    RunResult x;
+    x.load = loadavg();
+    const std::string url = pg.create_database(fmt::format("backtest_{}", run));
+    { eventstore::PgStore migrate(url); }  // a user's store exists already: migrations are not timed
+    const double start_epoch_s =
+        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    x.p = run_backtest(traderctl, file, url, fmt::format("{}/traderctl_{}.log", logs, run));
+    x.r = check_store(url, x.p, in, start_epoch_s);
+
+    const auto rows = benchrows::export_rows(url);
+    x.rows = rows.size();
+    x.raw_js_s = raw_jetstream(nats.url(), fmt::format("RAW{}", run), rows);
+    const std::string url_b = pg.create_database(fmt::format("raw_copy_{}", run));
+    { eventstore::PgStore migrate(url_b); }
+    x.raw_copy_s = benchrows::copy_rows(url_b, "events", rows);
+    {
+      eventstore::PgStore store_b(url_b);
+      const auto v = store_b.verify();
+      if (!v.ok || v.events != static_cast<std::int64_t>(rows.size()))
+        throw std::runtime_error(fmt::format("raw COPY: verify failed at {}: {}", v.first_bad_position, v.problem));
+    }
+
+    const auto& p = x.p;
+    const auto& r = x.r;
+    const double quotes = static_cast<double>(r.market_data), events = static_cast<double>(r.session_events);
+    const double js_rate = static_cast<double>(x.rows) / x.raw_js_s, copy_rate = static_cast<double>(x.rows) / x.raw_copy_s;
+    const double limit = std::min(js_rate, copy_rate);
+    const double steady = 0.8 * events / (r.p90_s - r.p10_s);
+    fmt::print("\n--- run {} (loadavg before: {}) session {}\n", run, x.load, p.session_id);
+    fmt::print("traderctl output:\n{}", p.output);
+    fmt::print("session events by type:");
+    for (const auto& [type, count] : r.by_type) fmt::print(" {} {},", type, count);
+    fmt::print(" total {}; outside the session {}\n", r.session_events, r.outside_session);
+    fmt::print("checked: {} records of the file stored once each, in file order; stream {} sequences 1..{} each once\n",
+               r.market_data, p.stream, x.rows);
+    fmt::print("phases (s since start): sandbox ready {:.2f}, feed done {:.2f}, exit {:.2f}; recorder: first {:.2f}, "
+               "10% {:.2f}, 90% {:.2f}, last input {:.2f}, last {:.2f}; {} of {} stored when the feed was done\n",
+               p.ready_s, p.feed_done_s, p.wall_s, r.first_s, r.p10_s, r.p90_s, r.last_input_s, r.last_s,
+               r.recorded_by_feed_done, r.session_events);
+    fmt::print("| measure | value |\n|---|---:|\n");
+    fmt::print("| wall time, process start to exit (s) | {:.2f} |\n", p.wall_s);
+    fmt::print("| input events/s (records / wall time) | {:.0f} |\n", quotes / p.wall_s);
+    fmt::print("| recorded events/s (session events / wall time) | {:.0f} |\n", events / p.wall_s);
+    fmt::print("| recorded events/s, steady (10%..90% of the session stored) | {:.0f} |\n", steady);
+    fmt::print("| (a) raw js_PublishAsync of the {} stored events, events/s | {:.0f} |\n", x.rows, js_rate);
+    fmt::print("| (b) raw COPY into events, events/s | {:.0f} |\n", copy_rate);
+    fmt::print("| ratio recorded / min(a, b) (whole; steady) | {:.2f}; {:.2f} |\n", events / p.wall_s / limit,
+               steady / limit);
+    results.push_back(std::move(x));
+  }
+
+  fmt::print("\nbacktest_bench summary ({} records of {}):\n", in.payloads.size(), file);
+  fmt::print("| run | loadavg before | wall s | start-up s | streaming s | draining s | input ev/s | recorded ev/s | "
+             "steady ev/s | (a) raw JetStream ev/s | (b) raw COPY ev/s | recorded/min(a,b) | steady/min(a,b) |\n");
+  fmt::print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    const auto& x = results[i];
+    const double events = static_cast<double>(x.r.session_events);
+    const double js_rate = static_cast<double>(x.rows) / x.raw_js_s, copy_rate = static_cast<double>(x.rows) / x.raw_copy_s;
+    const double limit = std::min(js_rate, copy_rate), steady = 0.8 * events / (x.r.p90_s - x.r.p10_s);
+    fmt::print("| {} | {} | {:.2f} | {:.2f} | {:.2f} | {:.2f} | {:.0f} | {:.0f} | {:.0f} | {:.0f} | {:.0f} | {:.2f} | "
+               "{:.2f} |\n",
+               i + 1, x.load, x.p.wall_s,
+               x.p.ready_s, x.p.feed_done_s - x.p.ready_s, x.p.wall_s - x.p.feed_done_s,
+               static_cast<double>(x.r.market_data) / x.p.wall_s, events / x.p.wall_s, steady, js_rate, copy_rate,
+               events / x.p.wall_s / limit, steady / limit);
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(logs, ec);
+  return 0;
+} catch (const std::exception& e) {
+  std::fprintf(stderr, "backtest_bench: %s\n", e.what());
+  return 1;
+}
