@@ -466,6 +466,10 @@ int replay_or_backtest(const Args& a) {
   Sandbox sb(sandbox_config(backtest ? "backtest" : "replay", r.session, data.empty() ? "session:" + r.session : data));
   fmt::print(stderr, "{}: sandbox ready (nats {}, stream {}), new session {}\n", what, sb.nats_url(), sb.stream(),
              sb.session_id());
+  if (!r.lockstep)
+    fmt::print(stderr, "{}: full speed: each order fills against the market as far as the input had got when it "
+               "reached execution, so fills and P&L can differ from run to run; --lockstep reproduces them exactly\n",
+               what);
   if (!data.empty() && r.lockstep) plan.inputs = read_file_inputs(data, r.limit, what);
   if (!data.empty() && !r.lockstep) {
     const auto t0 = std::chrono::steady_clock::now();
