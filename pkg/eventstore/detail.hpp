@@ -2,10 +2,15 @@
 /// @brief Internal constants and helpers shared by the PostgreSQL parts of eventstore.
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include <openssl/types.h>
 
 namespace eventstore::detail {
 
@@ -36,5 +41,39 @@ void append_hash_input(std::string& out, std::int64_t position, std::string_view
                        std::string_view type, const std::optional<std::string>& client_order_id,
                        std::optional<std::int64_t> ts_event, std::string_view payload_jsonb_text,
                        const std::optional<std::string>& session_id);
+
+/// A SHA-256 digest (the `hash` and `prev_hash` columns).
+constexpr std::size_t kHashSize = 32;
+using Hash = std::array<unsigned char, kHashSize>;
+
+/// The digest's bytes, for hashing further or storing.
+inline std::string_view view(const Hash& h) { return {reinterpret_cast<const char*>(h.data()), h.size()}; }
+
+/// SHA-256 through OpenSSL's EVP interface: the digest is fetched once and the
+/// context reused (OpenSSL 3 fetches the implementation again on every
+/// EVP_DigestInit_ex(EVP_sha256()), which costs more than hashing an event).
+/// Throws std::runtime_error if OpenSSL has no SHA-256 or hashing fails. Not
+/// thread-safe: one per thread.
+class Sha256 {
+ public:
+  Sha256();
+  /// sha256(a || b): the chain's hash = sha256(prev_hash || events_hash_input).
+  Hash operator()(std::string_view a, std::string_view b);
+
+ private:
+  struct FreeMd {
+    void operator()(EVP_MD* p) const noexcept;
+  };
+  struct FreeCtx {
+    void operator()(EVP_MD_CTX* p) const noexcept;
+  };
+  std::unique_ptr<EVP_MD, FreeMd> md_;
+  std::unique_ptr<EVP_MD_CTX, FreeCtx> ctx_;
+};
+
+/// A bytea of up to kHashSize bytes in COPY's text form, NUL-terminated: \x and
+/// lowercase hex (pqxx::stream_to escapes the backslash). Longer input is cut. Pure.
+using HashLiteral = std::array<char, 3 + 2 * kHashSize>;
+HashLiteral bytea_literal(std::string_view bytes);
 
 }  // namespace eventstore::detail

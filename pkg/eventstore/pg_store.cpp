@@ -41,58 +41,11 @@ std::string_view trimmed(std::string_view s) {
 
 // ---- append: the hash chain, computed here and checked by the database ---------------
 
-constexpr std::size_t kHashSize = 32;  // SHA-256
-using Hash = std::array<unsigned char, kHashSize>;
-
-/// SHA-256 through OpenSSL's EVP interface: the digest is fetched once and the
-/// context reused (OpenSSL 3 fetches the implementation again on every
-/// EVP_DigestInit_ex(EVP_sha256()), which costs more than hashing an event).
-class Sha256 {
- public:
-  Sha256() : md_(EVP_MD_fetch(nullptr, "SHA256", nullptr)), ctx_(EVP_MD_CTX_new()) {
-    if (!md_ || !ctx_) throw std::runtime_error("eventstore: OpenSSL has no SHA-256");
-  }
-  /// sha256(a || b)
-  Hash operator()(std::string_view a, std::string_view b) {
-    Hash out{};
-    unsigned int len = 0;
-    if (EVP_DigestInit_ex2(ctx_.get(), md_.get(), nullptr) != 1 || EVP_DigestUpdate(ctx_.get(), a.data(), a.size()) != 1 ||
-        EVP_DigestUpdate(ctx_.get(), b.data(), b.size()) != 1 || EVP_DigestFinal_ex(ctx_.get(), out.data(), &len) != 1 ||
-        len != kHashSize) {
-      throw std::runtime_error("eventstore: SHA-256 failed");
-    }
-    return out;
-  }
-
- private:
-  struct FreeMd {
-    void operator()(EVP_MD* p) const noexcept { EVP_MD_free(p); }
-  };
-  struct FreeCtx {
-    void operator()(EVP_MD_CTX* p) const noexcept { EVP_MD_CTX_free(p); }
-  };
-  std::unique_ptr<EVP_MD, FreeMd> md_;
-  std::unique_ptr<EVP_MD_CTX, FreeCtx> ctx_;
-};
-
-std::string_view view(const Hash& h) { return {reinterpret_cast<const char*>(h.data()), h.size()}; }
-
-/// bytea in COPY's text form, NUL-terminated: \x and lowercase hex (stream_to
-/// escapes the backslash).
-using HashLiteral = std::array<char, 3 + 2 * kHashSize>;
-HashLiteral bytea_literal(std::string_view bytes) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  HashLiteral out{};
-  out[0] = '\\';
-  out[1] = 'x';
-  char* p = out.data() + 2;
-  for (const unsigned char c : bytes.substr(0, kHashSize)) {
-    *p++ = kHex[c >> 4];
-    *p++ = kHex[c & 0xf];
-  }
-  *p = '\0';
-  return out;
-}
+using detail::bytea_literal;
+using detail::Hash;
+using detail::HashLiteral;
+using detail::Sha256;
+using detail::view;
 
 /// Appends `s` as one element of a PostgreSQL array literal: in double quotes,
 /// with '"' and '\\' escaped by a backslash.
@@ -442,6 +395,38 @@ void append_hash_input(std::string& out, std::int64_t position, std::string_view
     out += "|s";
     counted(*session_id);
   }
+}
+
+Sha256::Sha256() : md_(EVP_MD_fetch(nullptr, "SHA256", nullptr)), ctx_(EVP_MD_CTX_new()) {
+  if (!md_ || !ctx_) throw std::runtime_error("eventstore: OpenSSL has no SHA-256");
+}
+
+Hash Sha256::operator()(std::string_view a, std::string_view b) {
+  Hash out{};
+  unsigned int len = 0;
+  if (EVP_DigestInit_ex2(ctx_.get(), md_.get(), nullptr) != 1 || EVP_DigestUpdate(ctx_.get(), a.data(), a.size()) != 1 ||
+      EVP_DigestUpdate(ctx_.get(), b.data(), b.size()) != 1 || EVP_DigestFinal_ex(ctx_.get(), out.data(), &len) != 1 ||
+      len != kHashSize) {
+    throw std::runtime_error("eventstore: SHA-256 failed");
+  }
+  return out;
+}
+
+void Sha256::FreeMd::operator()(EVP_MD* p) const noexcept { EVP_MD_free(p); }
+void Sha256::FreeCtx::operator()(EVP_MD_CTX* p) const noexcept { EVP_MD_CTX_free(p); }
+
+HashLiteral bytea_literal(std::string_view bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  HashLiteral out{};
+  out[0] = '\\';
+  out[1] = 'x';
+  char* p = out.data() + 2;
+  for (const unsigned char c : bytes.substr(0, kHashSize)) {
+    *p++ = kHex[c >> 4];
+    *p++ = kHex[c & 0xf];
+  }
+  *p = '\0';
+  return out;
 }
 
 }  // namespace detail

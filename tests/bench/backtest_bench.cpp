@@ -42,6 +42,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <regex>
 #include <stdexcept>
 #include <string>
@@ -53,6 +54,7 @@
 #include <fmt/format.h>
 #include <pqxx/pqxx>
 
+#include "bench_util.hpp"
 #include "codec/codec.hpp"
 #include "copy_rows.hpp"
 #include "eventstore/event_store.hpp"
@@ -63,23 +65,10 @@
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
-
-std::string arg(int argc, char** argv, const char* name, const std::string& dflt) {
-  for (int i = 1; i + 1 < argc; ++i)
-    if (std::strcmp(argv[i], name) == 0) return argv[i + 1];
-  return dflt;
-}
-
-/// The 1, 5 and 15 minute load averages, as /proc/loadavg shows them.
-std::string loadavg() {
-  std::ifstream in("/proc/loadavg");
-  std::string a, b, c;
-  in >> a >> b >> c;
-  return a + " " + b + " " + c;
-}
+using bench::Clock;
+using bench::arg;
+using bench::loadavg;
+using bench::seconds_since;
 
 /// Every record of the file, encoded as the feed publishes it, in file order.
 struct Inputs {
@@ -116,20 +105,23 @@ Pipeline run_backtest(const std::string& traderctl, const std::string& file, con
   Pipeline p;
   const auto t0 = Clock::now();
   testsupport::Process ctl({traderctl, "backtest", file}, o);
-  std::string log;
-  for (;;) {
-    const auto code = ctl.wait_for(std::chrono::milliseconds(5));
+  // The phases' ends, seen in its log every 5 ms; once the feed is done the log is
+  // no longer read (the benchmark should not compete with the draining recorder).
+  constexpr double kLimitS = 1800;
+  std::optional<int> code;
+  while (!code && p.feed_done_s == 0 && seconds_since(t0) < kLimitS) {
+    code = ctl.wait_for(std::chrono::milliseconds(5));
     const double t = seconds_since(t0);
-    log = ctl.log();
+    const std::string log = ctl.log();
     if (p.ready_s == 0 && log.find("sandbox ready") != std::string::npos) p.ready_s = t;
-    if (p.feed_done_s == 0 && log.find("feed done in") != std::string::npos) p.feed_done_s = t;
-    if (code) {
-      p.wall_s = t;
-      if (*code != 0) throw std::runtime_error(fmt::format("traderctl backtest exited {}:\n{}", *code, log));
-      break;
-    }
-    if (t > 1800) throw std::runtime_error("traderctl backtest: not done after 30 min (hanging?):\n" + ctl.log_tail(60));
+    if (log.find("feed done in") != std::string::npos) p.feed_done_s = t;
   }
+  if (!code)
+    code = ctl.wait_for(std::chrono::milliseconds(static_cast<std::int64_t>(std::max(0.0, kLimitS - seconds_since(t0)) * 1000)));
+  p.wall_s = seconds_since(t0);
+  if (!code) throw std::runtime_error("traderctl backtest: not done after 30 min (hanging?):\n" + ctl.log_tail(60));
+  const std::string log = ctl.log();
+  if (*code != 0) throw std::runtime_error(fmt::format("traderctl backtest exited {}:\n{}", *code, log));
   p.output = log;
   std::smatch m;
   static const std::regex session(R"(session (backtest-\S+) \(backtest\))");

@@ -41,6 +41,7 @@
 #include <fmt/format.h>
 #include <pqxx/pqxx>
 
+#include "bench_util.hpp"
 #include "codec/codec.hpp"
 #include "copy_rows.hpp"
 #include "eventstore/event_store.hpp"
@@ -52,15 +53,9 @@
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
-
-std::string arg(int argc, char** argv, const char* name, const std::string& dflt) {
-  for (int i = 1; i + 1 < argc; ++i)
-    if (std::strcmp(argv[i], name) == 0) return argv[i + 1];
-  return dflt;
-}
+using bench::Clock;
+using bench::arg;
+using bench::seconds_since;
 
 struct Message {
   std::string subject, payload;

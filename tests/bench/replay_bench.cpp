@@ -30,6 +30,7 @@
 
 #include <fmt/format.h>
 
+#include "bench_util.hpp"
 #include "codec/codec.hpp"
 #include "eventstore/event_store.hpp"
 #include "marketdata/reader.hpp"
@@ -40,13 +41,8 @@
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-std::string arg(int argc, char** argv, const char* name, std::string dflt) {
-  for (int i = 1; i + 1 < argc; ++i)
-    if (std::strcmp(argv[i], name) == 0) return argv[i + 1];
-  return dflt;
-}
+using bench::Clock;
+using bench::arg;
 
 double raw_publish(const std::string& url, const std::vector<services::ReplayInput>& inputs) {
   natsOptions* opts = nullptr;

@@ -33,7 +33,7 @@
 // Loading 20M events through PgStore::append would take most of an hour, so the
 // load is a bulk path: positions 1..N and the hash chain are computed here with
 // the store's own functions (eventstore::detail::jsonb_text and
-// append_hash_input, SHA-256), the rows are COPYed in transactions of --chunk
+// append_hash_input, Sha256, bytea_literal), the rows are COPYed in transactions of --chunk
 // events with the statement triggers on (schema/004's chain check, so every
 // statement is checked as any writer's is, and schema/005's summaries), and the
 // secondary indexes are dropped before the load and
@@ -55,7 +55,6 @@
 // URL, to look at plans by hand, until Enter. After the last run,
 // the plan of every read slower than 50 ms is logged with EXPLAIN ANALYZE and
 // BUFFERS (auto_explain, so it is the statement PgStore sends) and printed.
-#include <openssl/evp.h>
 
 #include <algorithm>
 #include <array>
@@ -78,6 +77,7 @@
 #include <fmt/format.h>
 #include <pqxx/pqxx>
 
+#include "bench_util.hpp"
 #include "codec/codec.hpp"
 #include "eventstore/detail.hpp"
 #include "eventstore/event_store.hpp"
@@ -87,25 +87,13 @@
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using bench::Clock;
+using bench::arg;
+using bench::loadavg;
+using bench::seconds_since;
 using core::TimestampNs;
 constexpr TimestampNs kDay = 86'400'000'000'000;
 constexpr TimestampNs kFirstDay = 1'381'190'400'000'000'000;  // 2013-10-08T00:00:00Z
-
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
-
-std::string arg(int argc, char** argv, const char* name, const std::string& dflt) {
-  for (int i = 1; i + 1 < argc; ++i)
-    if (std::strcmp(argv[i], name) == 0) return argv[i + 1];
-  return dflt;
-}
-
-std::string loadavg() {
-  std::ifstream in("/proc/loadavg");
-  std::string a, b, c;
-  in >> a >> b >> c;
-  return a + " " + b + " " + c;
-}
 
 // ---- the data --------------------------------------------------------------------------
 
@@ -138,42 +126,6 @@ struct Template {
 
 core::Decimal dec(std::string_view s) { return *core::Decimal::parse(s); }
 
-/// SHA-256 over a || b with OpenSSL's EVP interface (the digest fetched once).
-class Sha256 {
- public:
-  Sha256() : md_(EVP_MD_fetch(nullptr, "SHA256", nullptr)), ctx_(EVP_MD_CTX_new()) {
-    if (!md_ || !ctx_) throw std::runtime_error("OpenSSL has no SHA-256");
-  }
-  ~Sha256() {
-    EVP_MD_CTX_free(ctx_);
-    EVP_MD_free(md_);
-  }
-  Sha256(const Sha256&) = delete;
-  Sha256& operator=(const Sha256&) = delete;
-  std::string operator()(std::string_view a, std::string_view b) {
-    std::array<unsigned char, 32> out{};
-    unsigned int len = 0;
-    if (EVP_DigestInit_ex2(ctx_, md_, nullptr) != 1 || EVP_DigestUpdate(ctx_, a.data(), a.size()) != 1 ||
-        EVP_DigestUpdate(ctx_, b.data(), b.size()) != 1 || EVP_DigestFinal_ex(ctx_, out.data(), &len) != 1)
-      throw std::runtime_error("SHA-256 failed");
-    return {reinterpret_cast<const char*>(out.data()), len};
-  }
-
- private:
-  EVP_MD* md_;
-  EVP_MD_CTX* ctx_;
-};
-
-std::string bytea_literal(std::string_view bytes) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out = "\\x";
-  for (const unsigned char c : bytes) {
-    out += kHex[c >> 4];
-    out += kHex[c & 0xf];
-  }
-  return out;
-}
-
 /// What the benchmark remembers of each session to choose the reads' parameters.
 struct SessionInfo {
   std::string id, stream, symbol;
@@ -201,8 +153,8 @@ class Loader {
     input_.clear();
     eventstore::detail::append_hash_input(input_, position, msg_id, subject, env->type, env->client_order_id, ts,
                                           *jsonb, session_id);
-    const std::string hash = sha_(prev_, input_);
-    const std::string hash_literal = bytea_literal(hash);
+    const auto hash = sha_(prev_, input_);
+    const auto hash_literal = eventstore::detail::bytea_literal(eventstore::detail::view(hash));
     if (!copy_) {
       work_.emplace(c_);
       copy_.emplace(*work_, "events", kColumns);
@@ -211,8 +163,8 @@ class Loader {
     *copy_ << std::make_tuple(position, msg_id, subject, env->type,
                               env->client_order_id ? env->client_order_id->c_str() : nullptr,
                               ts ? ts_text.c_str() : nullptr, payload, session_id ? session_id->c_str() : nullptr,
-                              prev_literal_.c_str(), hash_literal.c_str());
-    prev_ = hash;
+                              prev_literal_.data(), hash_literal.data());
+    prev_.assign(eventstore::detail::view(hash));
     prev_literal_ = hash_literal;
     if (++in_chunk_ == chunk_) commit();
     return position;
@@ -236,8 +188,9 @@ class Loader {
   std::size_t chunk_;
   std::size_t in_chunk_ = 0;
   std::int64_t position_ = 0;
-  std::string prev_, prev_literal_ = "\\x", input_;
-  Sha256 sha_;
+  std::string prev_, input_;
+  eventstore::detail::HashLiteral prev_literal_ = eventstore::detail::bytea_literal({});
+  eventstore::detail::Sha256 sha_;
   codec::Decoder decoder_;
   std::optional<pqxx::work> work_;
   std::optional<pqxx::stream_to> copy_;

@@ -31,6 +31,7 @@
 
 #include <fmt/format.h>
 
+#include "bench_util.hpp"
 #include "codec/codec.hpp"
 #include "marketdata/reader.hpp"
 #include "natsio/natsio.hpp"
@@ -39,7 +40,8 @@
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using bench::Clock;
+using bench::arg;
 
 struct Stats {
   std::size_t n = 0;
@@ -57,12 +59,6 @@ Stats stats(std::vector<double> us) {
   s.p999 = at(0.999);
   s.max = us.back();
   return s;
-}
-
-std::string arg(int argc, char** argv, const char* name, const std::string& dflt) {
-  for (int i = 1; i + 1 < argc; ++i)
-    if (std::strcmp(argv[i], name) == 0) return argv[i + 1];
-  return dflt;
 }
 
 // relay mode: like a worker, receive every quote on bench.q; relay IN -> OUT,
