@@ -174,13 +174,14 @@ class EventStore {
   virtual std::optional<std::string> last_msg_id(std::string_view prefix) = 0;
 };
 
-/// Calls fn(const StoredEvent&) for every event that store.open_reader(q) reads, in
-/// position order. Throws what they throw.
+/// Calls fn(StoredEvent&) for every event that store.open_reader(q) reads, in
+/// position order; fn may move out of the event (it is not used again). Throws
+/// what they throw.
 template <class Fn>
 void for_each(EventStore& store, const EventQuery& q, Fn&& fn) {
   const auto reader = store.open_reader(q);
   for (auto page = reader->next(); !page.empty(); page = reader->next())
-    for (const auto& e : page) fn(e);
+    for (auto& e : page) fn(e);
 }
 
 /// Result of checking the hash chain (see schema/002_hash_chain.sql).

@@ -49,60 +49,57 @@ ReplayPlan load_replay_plan(eventstore::EventStore& store, const std::string& se
   std::map<std::string, std::string> order_symbol;  // client_order_id -> symbol, from the session's orders
   codec::Decoder dec;
   core::TimestampNs market_ts = 0;
-  const auto reader = store.open_reader({.session_id = session_id, .limit = 10'000});
-  for (auto page = reader->next(); !page.empty(); page = reader->next()) {
-    for (auto& e : page) {
-      ++plan.session_events;
-      if (e.ts_event && *e.ts_event > 0 && e.subject.starts_with(subjects::kMarketDataPrefix)) market_ts = *e.ts_event;
-      if (e.subject == std::string(subjects::kSessionWorkersPrefix) + "strategy") {
-        if (auto w = dec.decode_worker_started(e.payload)) {
-          for (const auto& [k, v] : w->config)
-            if (k == "strategy_id" && !v.empty()) {
-              strategy_prefixes.insert(v + "-");
-              plan.strategy_id = v;
-            }
-        }
-        continue;
-      }
-      if (!is_input_subject(e.subject)) continue;
-      std::string symbol;
-      if (e.subject.starts_with(subjects::kMarketDataPrefix)) {
-        symbol = e.subject.substr(subjects::kMarketDataPrefix.size());
-      } else if (e.subject == subjects::kTradingOrders) {
-        const std::string coid = e.client_order_id.value_or("");
-        bool own = false;
-        for (const auto& p : strategy_prefixes) own = own || coid.starts_with(p);
-        if (own) {
-          ++plan.strategy_orders;
-          continue;
-        }
-        if (!symbols.empty()) {
-          if (auto cmd = dec.decode_order_command(e.payload)) {
-            if (auto* s = std::get_if<core::OrderSubmit>(&*cmd)) order_symbol[s->client_order_id] = s->symbol;
-            else if (auto* r = std::get_if<core::OrderReplace>(&*cmd))
-              order_symbol[r->client_order_id] = order_symbol[r->orig_client_order_id];
-            const auto it = order_symbol.find(coid);
-            if (it != order_symbol.end()) symbol = it->second;
+  eventstore::for_each(store, {.session_id = session_id}, [&](eventstore::StoredEvent& e) {
+    ++plan.session_events;
+    if (e.ts_event && *e.ts_event > 0 && e.subject.starts_with(subjects::kMarketDataPrefix)) market_ts = *e.ts_event;
+    if (e.subject == std::string(subjects::kSessionWorkersPrefix) + "strategy") {
+      if (auto w = dec.decode_worker_started(e.payload)) {
+        for (const auto& [k, v] : w->config)
+          if (k == "strategy_id" && !v.empty()) {
+            strategy_prefixes.insert(v + "-");
+            plan.strategy_id = v;
           }
+      }
+      return;
+    }
+    if (!is_input_subject(e.subject)) return;
+    std::string symbol;
+    if (e.subject.starts_with(subjects::kMarketDataPrefix)) {
+      symbol = e.subject.substr(subjects::kMarketDataPrefix.size());
+    } else if (e.subject == subjects::kTradingOrders) {
+      const std::string coid = e.client_order_id.value_or("");
+      bool own = false;
+      for (const auto& p : strategy_prefixes) own = own || coid.starts_with(p);
+      if (own) {
+        ++plan.strategy_orders;
+        return;
+      }
+      if (!symbols.empty()) {
+        if (auto cmd = dec.decode_order_command(e.payload)) {
+          if (auto* s = std::get_if<core::OrderSubmit>(&*cmd)) order_symbol[s->client_order_id] = s->symbol;
+          else if (auto* r = std::get_if<core::OrderReplace>(&*cmd))
+            order_symbol[r->client_order_id] = order_symbol[r->orig_client_order_id];
+          const auto it = order_symbol.find(coid);
+          if (it != order_symbol.end()) symbol = it->second;
         }
       }
-      const core::TimestampNs ts = e.ts_event && *e.ts_event > 0 ? *e.ts_event : market_ts;
-      bool keep = symbols.empty() || e.subject == subjects::kRiskManagement || symbols.contains(symbol);
-      if (keep && !filter.subjects.empty()) {
-        bool any = false;
-        for (const auto& p : filter.subjects) any = any || subject_matches(p, e.subject);
-        keep = any;
-      }
-      if (keep && filter.from) keep = ts != 0 && ts >= *filter.from;
-      if (keep && filter.to) keep = ts < *filter.to;
-      if (!keep) {
-        ++plan.filtered_out;
-        continue;
-      }
-      plan.inputs.push_back({.subject = std::move(e.subject), .payload = std::move(e.payload), .market_ts = ts,
-                             .position = e.position});
     }
-  }
+    const core::TimestampNs ts = e.ts_event && *e.ts_event > 0 ? *e.ts_event : market_ts;
+    bool keep = symbols.empty() || e.subject == subjects::kRiskManagement || symbols.contains(symbol);
+    if (keep && !filter.subjects.empty()) {
+      bool any = false;
+      for (const auto& p : filter.subjects) any = any || subject_matches(p, e.subject);
+      keep = any;
+    }
+    if (keep && filter.from) keep = ts != 0 && ts >= *filter.from;
+    if (keep && filter.to) keep = ts < *filter.to;
+    if (!keep) {
+      ++plan.filtered_out;
+      return;
+    }
+    plan.inputs.push_back({.subject = std::move(e.subject), .payload = std::move(e.payload), .market_ts = ts,
+                           .position = e.position});
+  });
   if (plan.session_events == 0) throw std::runtime_error("unknown session " + session_id + ": no event of it in the store");
   return plan;
 }

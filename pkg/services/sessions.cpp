@@ -14,15 +14,7 @@
 namespace services {
 namespace {
 
-constexpr std::size_t kPage = 5'000;
 constexpr std::string_view kImportPrefix = "import:";
-
-/// Every event of a query, in position order (one reader: one plan for the whole read).
-template <class F>
-void for_each_event(eventstore::EventStore& store, eventstore::EventQuery q, F&& f) {
-  q.limit = kPage;
-  eventstore::for_each(store, q, f);
-}
 
 struct GzCloser {
   void operator()(gzFile f) const noexcept { gzclose(f); }
@@ -44,25 +36,25 @@ SessionInfo describe_session(eventstore::EventStore& store, const std::string& s
   info.counts_by_type = store.count_by_type(session_id);
   codec::Decoder dec;
   eventstore::EventQuery q{.session_id = session_id, .type = "session.started"};
-  for_each_event(store, q, [&](const eventstore::StoredEvent& e) {
+  eventstore::for_each(store, q, [&](const eventstore::StoredEvent& e) {
     if (auto l = dec.decode_session_lifecycle(e.payload))
       if (auto* s = std::get_if<core::SessionStarted>(&*l); s && !info.started) info.started = *s;
   });
   q.type = "session.ended";
-  for_each_event(store, q, [&](const eventstore::StoredEvent& e) {
+  eventstore::for_each(store, q, [&](const eventstore::StoredEvent& e) {
     if (auto l = dec.decode_session_lifecycle(e.payload))
       if (auto* s = std::get_if<core::SessionEnded>(&*l)) info.ended = *s;
   });
   std::map<std::string, core::WorkerStarted> workers;
   q.type = "worker.started";
-  for_each_event(store, q, [&](const eventstore::StoredEvent& e) {
+  eventstore::for_each(store, q, [&](const eventstore::StoredEvent& e) {
     if (auto w = dec.decode_worker_started(e.payload)) workers[w->worker] = *w;
   });
   for (auto& [name, w] : workers) info.workers.push_back(std::move(w));
   // The newest final report, else the newest interim metrics.
   for (const auto type : {core::PerformanceReport::kReportType, core::PerformanceReport::kMetricsType}) {
     q.type = std::string(type);
-    for_each_event(store, q, [&](const eventstore::StoredEvent& e) {
+    eventstore::for_each(store, q, [&](const eventstore::StoredEvent& e) {
       if (auto r = dec.decode_performance(e.payload)) info.report = *r;
     });
     if (info.report) break;
@@ -87,7 +79,7 @@ std::int64_t export_session(eventstore::EventStore& store, const std::string& se
   line += '}';
   write();
   std::int64_t n = 0;
-  for_each_event(store, {.session_id = session_id}, [&](const eventstore::StoredEvent& e) {
+  eventstore::for_each(store, {.session_id = session_id}, [&](const eventstore::StoredEvent& e) {
     line += R"({"msg_id":)";
     codec::append_json_string(line, e.msg_id);
     line += R"(,"session_id":)";
@@ -219,7 +211,7 @@ ImportSummary import_session(eventstore::EventStore& store, const std::string& p
   // come from an earlier run of this same import.
   std::set<std::string_view> ours;
   for (const auto& e : events) ours.insert(e.msg_id);
-  for_each_event(store, {.session_id = sum.session_id}, [&](const eventstore::StoredEvent& e) {
+  eventstore::for_each(store, {.session_id = sum.session_id}, [&](const eventstore::StoredEvent& e) {
     if (!ours.contains(e.msg_id))
       throw std::runtime_error(fmt::format("session {} is already in this store (event {}); not imported again",
                                            sum.session_id, e.msg_id));

@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "eventstore/event_store.hpp"
@@ -80,7 +81,7 @@ std::vector<eventstore::StoredEvent> read_all(eventstore::EventStore& store);
 /// Every event of session `id`, in position order (one reader).
 inline std::vector<eventstore::StoredEvent> session_events(eventstore::EventStore& store, const std::string& id) {
   std::vector<eventstore::StoredEvent> out;
-  eventstore::for_each(store, {.session_id = id}, [&](const eventstore::StoredEvent& e) { out.push_back(e); });
+  eventstore::for_each(store, {.session_id = id}, [&](eventstore::StoredEvent& e) { out.push_back(std::move(e)); });
   return out;
 }
 
