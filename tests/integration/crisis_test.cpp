@@ -4,9 +4,30 @@
 // resume re-arms the automatic stop.
 #include <catch2/catch.hpp>
 
+#include <string>
 #include <thread>
 
+#include <fmt/format.h>
+
 #include "stack.hpp"
+
+namespace {
+
+/// A person's first quote (EURUSD 1.38742 / 1.38755) and a market buy of 1000 with
+/// `client_order_id`, typed as JSON; returns once its fill (exec_id "<id>-2") is reported.
+void buy_1000_eurusd(natsio::Connection& person, itest::Tap& tap, const std::string& client_order_id) {
+  person.publish("market.data.EURUSD",
+                 R"({"type":"quote","symbol":"EURUSD","bid":"1.38742","ask":"1.38755","ts_event":1399334400158000000})");
+  person.flush();
+  person.publish("trading.orders", fmt::format(R"({{"type":"order.submit","client_order_id":"{}","symbol":"EURUSD",)"
+                                               R"("side":"buy","order_type":"market","quantity":1000}})",
+                                               client_order_id));
+  REQUIRE_FALSE(
+      tap.wait_for("trading.executions", {fmt::format(R"("client_order_id":"{0}","exec_id":"{0}-2")", client_order_id)})
+          .empty());
+}
+
+}  // namespace
 
 TEST_CASE("a loss past the daily limit halts trading by itself and denies the next order",
           "[integration][risk][crisis]") {
@@ -16,12 +37,7 @@ TEST_CASE("a loss past the daily limit halts trading by itself and denies the ne
   stack.start({"recorder", "ops", "risk-state", "execution"});
   natsio::Connection person({.url = stack.nats_url(), .name = "person"});
 
-  person.publish("market.data.EURUSD",
-                 R"({"type":"quote","symbol":"EURUSD","bid":"1.38742","ask":"1.38755","ts_event":1399334400158000000})");
-  person.flush();
-  person.publish("trading.orders",
-                 R"({"type":"order.submit","client_order_id":"c-1","symbol":"EURUSD","side":"buy","order_type":"market","quantity":1000})");
-  REQUIRE_FALSE(tap.wait_for("trading.executions", {R"("client_order_id":"c-1","exec_id":"c-1-2")"}).empty());
+  buy_1000_eurusd(person, tap, "c-1");
 
   // The market falls 0.1: long 1000 loses about 100 > 50.
   person.publish("market.data.EURUSD",
@@ -51,12 +67,7 @@ TEST_CASE("a drawdown past max_drawdown with action halted halts trading by itse
   // The setting is part of the policy risk-state announces at start.
   CHECK_FALSE(tap.wait_for("risk.state", {R"("type":"risk.policy")", R"("drawdown_action":"halted")"}).empty());
 
-  person.publish("market.data.EURUSD",
-                 R"({"type":"quote","symbol":"EURUSD","bid":"1.38742","ask":"1.38755","ts_event":1399334400158000000})");
-  person.flush();
-  person.publish("trading.orders",
-                 R"({"type":"order.submit","client_order_id":"d-1","symbol":"EURUSD","side":"buy","order_type":"market","quantity":1000})");
-  REQUIRE_FALSE(tap.wait_for("trading.executions", {R"("client_order_id":"d-1","exec_id":"d-1-2")"}).empty());
+  buy_1000_eurusd(person, tap, "d-1");
 
   // The market rises 0.02: long 1000 at 1.38755 marked at the mid 1.407485, equity (and its peak) 19.935.
   person.publish("market.data.EURUSD",
