@@ -15,7 +15,20 @@
 ///  - decimals may be JSON strings or plain JSON numbers (`"quantity": 100`);
 ///    numbers are parsed from their exact text, never through double, so
 ///    `1e3` is refused rather than rounded;
+///  - every decimal is in the wire range, |x| <= 92233720368.54775807
+///    (core::Decimal::in_wire_range), except the accumulated money and quantities of
+///    a performance report (P&L, notional traded, positions), which may be wider;
+///    prices (quote bid/ask, trade price, bar OHLC, limit_price, stop_price) are
+///    > 0, sizes, volumes and report quantities >= 0, order quantities > 0;
 ///  - timestamps and counters are JSON integers (an integer in a string is accepted);
+///    timestamps are 0..4102444800000000000 (2100-01-01T00:00:00Z);
+///  - strings have limits (subjects/README.md, "Strings"): identifiers
+///    (client_order_id, strategy_id, trade_id <= 64, exec_id <= 128, worker,
+///    instance, type) are visible ASCII 0x21-0x7E only; free text (reason, text,
+///    status, error, source <= 1024 bytes; paths and settings <= 4096) is UTF-8
+///    without control characters (U+0000-U+001F, U+007F-U+009F); a dead letter's
+///    payload may hold anything (<= 64 KiB). The error says which limit, e.g.
+///    {"client_order_id", "must be at most 64 characters, got 20000"};
 ///  - "v" may be omitted; if present it must be 1;
 ///  - unknown fields are ignored (forward compatibility); "type" may be anywhere.
 ///    Exception: inside the `defaults` and `per_symbol` objects of risk.policy.set

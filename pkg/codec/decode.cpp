@@ -31,6 +31,12 @@ using core::Error;
 using Err = std::optional<Error>;  // nullopt = fine
 
 constexpr std::size_t kMaxClientOrderIdLen = 64;
+constexpr std::size_t kMaxTextLen = 1024;
+constexpr std::size_t kMaxLongTextLen = 4096;
+constexpr std::size_t kMaxRawLen = 65536;
+/// Latest accepted time: 2100-01-01T00:00:00Z in ns. Keeps every sum of a time and a
+/// duration (latency, rate window, expiry) far from int64 overflow.
+constexpr std::int64_t kMaxTimestampNs = 4'102'444'800'000'000'000;
 constexpr std::size_t kMaxShown = 64;  // longest input excerpt quoted in an error
 
 // ---- error text ---------------------------------------------------------------------
@@ -106,18 +112,76 @@ std::string_view key_of(const od::field& f) {
 
 // ---- value readers: each reads one value, or says what is wrong with it ---------------
 
-Err read_string(od::value& v, std::string_view key, std::string& out) {
+/// What a string field may hold (codec.hpp, "Strings"): a length in bytes and a
+/// character class. The input is valid UTF-8 (simdjson checks the whole document).
+struct StringRule {
+  enum class Chars {
+    identifier,  ///< visible ASCII only, 0x21-0x7E: no space, no control character
+    text,        ///< any UTF-8 but control characters (U+0000-U+001F, U+007F-U+009F)
+    any,         ///< anything (a copy of somebody else's bytes, e.g. a dead letter's payload)
+  };
+  std::size_t max_bytes;
+  Chars chars;
+  bool nonempty = false;
+};
+constexpr StringRule kIdRule{kMaxClientOrderIdLen, StringRule::Chars::identifier, true};
+constexpr StringRule kOptIdRule{kMaxClientOrderIdLen, StringRule::Chars::identifier, false};
+constexpr StringRule kExecIdRule{2 * kMaxClientOrderIdLen, StringRule::Chars::identifier, true};
+constexpr StringRule kNameRule{128, StringRule::Chars::identifier, true};       // worker, instance, version, type
+constexpr StringRule kTextRule{kMaxTextLen, StringRule::Chars::text, false};     // reason, text, status, error
+constexpr StringRule kLongTextRule{kMaxLongTextLen, StringRule::Chars::text, false};  // paths, settings
+constexpr StringRule kRawRule{kMaxRawLen, StringRule::Chars::any, false};        // dead_letter.payload
+constexpr StringRule kTypeRule{64, StringRule::Chars::identifier, true};         // "type"
+
+/// The first control character in `s` (valid UTF-8), or npos.
+std::size_t find_control(std::string_view s) {
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == 0x7F) return i;
+    // C1 controls U+0080-U+009F are encoded C2 80 .. C2 9F.
+    if (c == 0xC2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) <= 0x9F) return i;
+  }
+  return std::string_view::npos;
+}
+
+Err check_string(std::string_view key, std::string_view s, const StringRule& rule) {
+  if (rule.nonempty && s.empty()) return make(key, "must not be empty");
+  if (s.size() > rule.max_bytes)
+    return make(key, fmt::format("must be at most {} {}, got {}", rule.max_bytes,
+                                 rule.chars == StringRule::Chars::identifier ? "characters" : "bytes", s.size()));
+  if (rule.chars == StringRule::Chars::identifier) {
+    const bool ok = std::all_of(s.begin(), s.end(), [](char c) { return c > 0x20 && c < 0x7F; });
+    if (!ok)
+      return make(key, fmt::format("must be visible ASCII characters only (no spaces or control characters), "
+                                   "got {}", shown(s)));
+  } else if (rule.chars == StringRule::Chars::text && find_control(s) != std::string_view::npos) {
+    return make(key, fmt::format("must not contain control characters, got {}", shown(s)));
+  }
+  return {};
+}
+
+/// A JSON string, whatever it holds (only for the checked readers below).
+Err read_json_string(od::value& v, std::string_view key, std::string_view& out) {
   od::json_type t;
   if (auto e = v.type().get(t)) return json_error(e);
   if (t != od::json_type::string) return make(key, "must be a string, got " + describe(v, t));
+  if (auto e = v.get_string().get(out)) return json_error(e);
+  return {};
+}
+
+/// A string that follows `rule`.
+Err read_string(od::value& v, std::string_view key, std::string& out, const StringRule& rule) {
   std::string_view s;
-  if (auto e = v.get_string().get(s)) return json_error(e);
+  if (auto e = read_json_string(v, key, s)) return e;
+  if (auto e = check_string(key, s, rule)) return e;
   out.assign(s.data(), s.size());
   return {};
 }
 
 Err read_symbol(od::value& v, std::string_view key, std::string& out) {
-  if (auto e = read_string(v, key, out)) return e;
+  std::string_view s;
+  if (auto e = read_json_string(v, key, s)) return e;
+  out.assign(s.data(), std::min<std::size_t>(s.size(), 65));  // longer is refused just below
   if (!subjects::is_valid_symbol(out)) {
     return make(key, fmt::format("must be 1-64 characters from A-Z a-z 0-9 _ -, got {}", shown(out)));
   }
@@ -125,13 +189,11 @@ Err read_symbol(od::value& v, std::string_view key, std::string& out) {
 }
 
 Err read_nonempty_string(od::value& v, std::string_view key, std::string& out) {
-  if (auto e = read_string(v, key, out)) return e;
-  if (out.empty()) return make(key, "must not be empty");
-  return {};
+  return read_string(v, key, out, kNameRule);
 }
 
 Err read_session_id(od::value& v, std::string_view key, std::string& out) {
-  if (auto e = read_string(v, key, out)) return e;
+  if (auto e = read_string(v, key, out, StringRule{kMaxLongTextLen, StringRule::Chars::any, false})) return e;
   if (!subjects::is_valid_session_id(out)) {
     return make(key, fmt::format("must be 1-128 characters from A-Z a-z 0-9 _ . : -, got {}", shown(out)));
   }
@@ -140,7 +202,7 @@ Err read_session_id(od::value& v, std::string_view key, std::string& out) {
 
 /// A SHA-256 digest as written by sha256sum: exactly 64 lowercase hex digits.
 Err read_sha256(od::value& v, std::string_view key, std::string& out) {
-  if (auto e = read_string(v, key, out)) return e;
+  if (auto e = read_string(v, key, out, StringRule{kMaxLongTextLen, StringRule::Chars::any, false})) return e;
   const bool ok = out.size() == 64 && std::all_of(out.begin(), out.end(), [](char c) {
                     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
                   });
@@ -175,7 +237,8 @@ Err read_string_array(od::value& v, std::string_view key, std::vector<std::strin
     od::value ev;
     if (auto e = std::move(er).get(ev)) return json_error(e);
     const std::string path = fmt::format("{}[{}]", key, out.size());
-    if (auto e = read_string(ev, path, out.emplace_back())) return e;
+    if (out.size() >= 256) return make(key, "must have at most 256 elements");
+    if (auto e = read_string(ev, path, out.emplace_back(), kLongTextRule)) return e;
   }
   return {};
 }
@@ -197,8 +260,15 @@ Err read_string_object(od::value& v, std::string_view key, std::vector<std::pair
     if (auto e = f.unescaped_key().get(k)) return json_error(e);
     std::string name(k);
     if (name.empty()) return make(key, "keys must not be empty");
+    if (auto e = check_string(fmt::format("{}.<key>", key), name, StringRule{128, StringRule::Chars::text, true}))
+      return e;
+    if (out.size() >= 256) return make(key, "must have at most 256 keys");
     std::string value;
-    if (auto e = read_string(f.value(), fmt::format("{}.{}", key, name), value)) return e;
+    // A setting's value is reported as the worker read it (a path, a URL, a number):
+    // any text up to 4096 bytes.
+    if (auto e = read_string(f.value(), fmt::format("{}.{}", key, name), value,
+                             StringRule{kMaxLongTextLen, StringRule::Chars::any, false}))
+      return e;
     out.emplace_back(std::move(name), std::move(value));
   }
   std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
@@ -209,13 +279,7 @@ Err read_string_object(od::value& v, std::string_view key, std::vector<std::pair
 }
 
 Err read_client_order_id(od::value& v, std::string_view key, std::string& out) {
-  if (auto e = read_string(v, key, out)) return e;
-  if (out.empty()) return make(key, "must not be empty");
-  if (out.size() > kMaxClientOrderIdLen) {
-    return make(key, fmt::format("must be at most {} characters, got {}", kMaxClientOrderIdLen,
-                                 out.size()));
-  }
-  return {};
+  return read_string(v, key, out, kIdRule);
 }
 
 /// JSON forbids leading zeros ("01"); Decimal::parse would accept them.
@@ -246,9 +310,13 @@ Err bad_decimal(std::string_view key, std::string_view text, std::string shown_t
   return make(key, fmt::format("must be a decimal with at most 8 fractional digits, got {}", shown_text));
 }
 
+/// Which decimals a field accepts: every input is in the wire range (decimal.hpp);
+/// only the accumulated money of a performance report may go beyond it.
+enum class Range { wire, wide };
+
 /// A decimal as a JSON string ("1.38742") or a plain JSON number (1.38742),
 /// parsed exactly from its text; never through double.
-Err read_decimal(od::value& v, std::string_view key, core::Decimal& out) {
+Err read_decimal(od::value& v, std::string_view key, core::Decimal& out, Range range = Range::wire) {
   od::json_type t;
   if (auto e = v.type().get(t)) return json_error(e);
   std::string_view text;
@@ -256,10 +324,12 @@ Err read_decimal(od::value& v, std::string_view key, core::Decimal& out) {
   if (t == od::json_type::string) {
     if (auto e = v.get_string().get(text)) return json_error(e);
     d = core::Decimal::parse(text);
+    if (d && range == Range::wire && !d->in_wire_range()) d.reset();
     if (!d) return bad_decimal(key, text, shown(text));
   } else if (t == od::json_type::number) {
     text = trim_right(v.raw_json_token());
     if (json_number_shape(text)) d = core::Decimal::parse(text);
+    if (d && range == Range::wire && !d->in_wire_range()) d.reset();
     if (!d) return bad_decimal(key, json_number_shape(text) ? text : "", shorten(text));
   } else {
     return make(key, "must be a decimal string or number, got " + describe(v, t));
@@ -268,15 +338,43 @@ Err read_decimal(od::value& v, std::string_view key, core::Decimal& out) {
   return {};
 }
 
+/// Accumulated money and quantities of a performance report (P&L, notional traded,
+/// positions): the arithmetic range.
+Err read_wide_decimal(od::value& v, std::string_view key, core::Decimal& out) {
+  return read_decimal(v, key, out, Range::wide);
+}
+
+/// A price: > 0 (issue 11: a quote with a bid of -5 was filled at -4).
 Err read_positive_decimal(od::value& v, std::string_view key, core::Decimal& out) {
   if (auto e = read_decimal(v, key, out)) return e;
   if (!out.is_positive()) return make(key, fmt::format("must be positive, got \"{}\"", out));
   return {};
 }
 
+/// A size or quantity that may be zero: >= 0.
+Err read_nonneg_decimal(od::value& v, std::string_view key, core::Decimal& out) {
+  if (auto e = read_decimal(v, key, out)) return e;
+  if (out.is_negative()) return make(key, fmt::format("must not be negative, got \"{}\"", out));
+  return {};
+}
+
 Err read_opt_decimal(od::value& v, std::string_view key, std::optional<core::Decimal>& out) {
   core::Decimal d;
   if (auto e = read_decimal(v, key, d)) return e;
+  out = d;
+  return {};
+}
+
+Err read_opt_nonneg_decimal(od::value& v, std::string_view key, std::optional<core::Decimal>& out) {
+  core::Decimal d;
+  if (auto e = read_nonneg_decimal(v, key, d)) return e;
+  out = d;
+  return {};
+}
+
+Err read_opt_positive_decimal(od::value& v, std::string_view key, std::optional<core::Decimal>& out) {
+  core::Decimal d;
+  if (auto e = read_positive_decimal(v, key, d)) return e;
   out = d;
   return {};
 }
@@ -309,6 +407,8 @@ Err read_count(od::value& v, std::string_view key, std::int64_t& out) {
 Err read_ts(od::value& v, std::string_view key, std::int64_t& out) {
   if (auto e = read_int(v, key, out, "an integer (ns since the Unix epoch, UTC)")) return e;
   if (out < 0) return make(key, fmt::format("must not be negative, got {}", out));
+  if (out > kMaxTimestampNs)
+    return make(key, fmt::format("must be at most {} (2100-01-01T00:00:00Z), got {}", kMaxTimestampNs, out));
   return {};
 }
 
@@ -439,11 +539,11 @@ struct QuoteBuilder {
   static constexpr std::string_view kRequired[] = {"symbol", "bid", "ask", "ts_event"};
   Err field(std::string_view k, od::value& v) {
     if (k == "symbol") return seen.required(0, read_symbol(v, k, m.symbol));
-    if (k == "bid") return seen.required(1, read_decimal(v, k, m.bid));
-    if (k == "ask") return seen.required(2, read_decimal(v, k, m.ask));
+    if (k == "bid") return seen.required(1, read_positive_decimal(v, k, m.bid));
+    if (k == "ask") return seen.required(2, read_positive_decimal(v, k, m.ask));
     if (k == "ts_event") return seen.required(3, read_ts(v, k, m.ts_event));
-    if (k == "bid_size") return read_opt_decimal(v, k, m.bid_size);
-    if (k == "ask_size") return read_opt_decimal(v, k, m.ask_size);
+    if (k == "bid_size") return read_opt_nonneg_decimal(v, k, m.bid_size);
+    if (k == "ask_size") return read_opt_nonneg_decimal(v, k, m.ask_size);
     if (k == "ts_recv") return read_opt_ts(v, k, m.ts_recv);
     return {};
   }
@@ -456,11 +556,11 @@ struct TradeBuilder {
   static constexpr std::string_view kRequired[] = {"symbol", "price", "size", "ts_event"};
   Err field(std::string_view k, od::value& v) {
     if (k == "symbol") return seen.required(0, read_symbol(v, k, m.symbol));
-    if (k == "price") return seen.required(1, read_decimal(v, k, m.price));
-    if (k == "size") return seen.required(2, read_decimal(v, k, m.size));
+    if (k == "price") return seen.required(1, read_positive_decimal(v, k, m.price));
+    if (k == "size") return seen.required(2, read_nonneg_decimal(v, k, m.size));
     if (k == "ts_event") return seen.required(3, read_ts(v, k, m.ts_event));
     if (k == "aggressor_side") return read_aggressor(v, k, m.aggressor_side);
-    if (k == "trade_id") return read_string(v, k, m.trade_id.emplace());
+    if (k == "trade_id") return read_string(v, k, m.trade_id.emplace(), kOptIdRule);
     if (k == "ts_recv") return read_opt_ts(v, k, m.ts_recv);
     return {};
   }
@@ -473,12 +573,12 @@ struct BarBuilder {
   static constexpr std::string_view kRequired[] = {"symbol", "open", "high", "low", "close", "ts_event"};
   Err field(std::string_view k, od::value& v) {
     if (k == "symbol") return seen.required(0, read_symbol(v, k, m.symbol));
-    if (k == "open") return seen.required(1, read_decimal(v, k, m.open));
-    if (k == "high") return seen.required(2, read_decimal(v, k, m.high));
-    if (k == "low") return seen.required(3, read_decimal(v, k, m.low));
-    if (k == "close") return seen.required(4, read_decimal(v, k, m.close));
+    if (k == "open") return seen.required(1, read_positive_decimal(v, k, m.open));
+    if (k == "high") return seen.required(2, read_positive_decimal(v, k, m.high));
+    if (k == "low") return seen.required(3, read_positive_decimal(v, k, m.low));
+    if (k == "close") return seen.required(4, read_positive_decimal(v, k, m.close));
     if (k == "ts_event") return seen.required(5, read_ts(v, k, m.ts_event));
-    if (k == "volume") return read_opt_decimal(v, k, m.volume);
+    if (k == "volume") return read_opt_nonneg_decimal(v, k, m.volume);
     if (k == "price_type") return read_price_type(v, k, m.price_type);
     if (k == "ts_start") return read_opt_ts(v, k, m.ts_start);
     return {};
@@ -499,7 +599,7 @@ struct OrderSubmitBuilder {
     if (k == "quantity") return seen.required(4, read_positive_decimal(v, k, m.quantity));
     if (k == "limit_price") return read_positive_decimal(v, k, m.limit_price.emplace());
     if (k == "time_in_force") return read_tif(v, k, m.time_in_force);
-    if (k == "strategy_id") return read_string(v, k, m.strategy_id);
+    if (k == "strategy_id") return read_string(v, k, m.strategy_id, kOptIdRule);
     if (k == "ts_event") return read_ts(v, k, m.ts_event);
     if (k == "stop_price") return read_positive_decimal(v, k, m.stop_price.emplace());
     if (k == "expire_time") return read_ts(v, k, m.expire_time.emplace());
@@ -577,25 +677,25 @@ struct ExecutionReportBuilder {
       "avg_px",          "ts_event"};
   Err field(std::string_view k, od::value& v) {
     if (k == "client_order_id") return seen.required(0, read_client_order_id(v, k, m.client_order_id));
-    if (k == "exec_id") return seen.required(1, read_string(v, k, m.exec_id));
+    if (k == "exec_id") return seen.required(1, read_string(v, k, m.exec_id, kExecIdRule));
     if (k == "exec_type") return seen.required(2, read_exec_type(v, k, m.exec_type));
     if (k == "order_status") return seen.required(3, read_order_status(v, k, m.order_status));
     // "" is allowed on a cancel_rejected for an order the venue does not know (checked in finish).
-    if (k == "symbol") return seen.required(4, read_string(v, k, m.symbol));
+    if (k == "symbol") return seen.required(4, read_string(v, k, m.symbol, StringRule{64, StringRule::Chars::any, false}));
     if (k == "side") return seen.required(5, read_side(v, k, m.side));
     if (k == "order_type") return seen.required(6, read_order_type(v, k, m.order_type));
-    if (k == "quantity") return seen.required(7, read_decimal(v, k, m.quantity));
-    if (k == "last_qty") return seen.required(8, read_decimal(v, k, m.last_qty));
-    if (k == "last_px") return seen.required(9, read_decimal(v, k, m.last_px));
-    if (k == "cum_qty") return seen.required(10, read_decimal(v, k, m.cum_qty));
-    if (k == "leaves_qty") return seen.required(11, read_decimal(v, k, m.leaves_qty));
-    if (k == "avg_px") return seen.required(12, read_decimal(v, k, m.avg_px));
+    if (k == "quantity") return seen.required(7, read_nonneg_decimal(v, k, m.quantity));
+    if (k == "last_qty") return seen.required(8, read_nonneg_decimal(v, k, m.last_qty));
+    if (k == "last_px") return seen.required(9, read_nonneg_decimal(v, k, m.last_px));
+    if (k == "cum_qty") return seen.required(10, read_nonneg_decimal(v, k, m.cum_qty));
+    if (k == "leaves_qty") return seen.required(11, read_nonneg_decimal(v, k, m.leaves_qty));
+    if (k == "avg_px") return seen.required(12, read_nonneg_decimal(v, k, m.avg_px));
     if (k == "ts_event") return seen.required(13, read_ts(v, k, m.ts_event));
     if (k == "time_in_force") return read_tif(v, k, m.time_in_force);
-    if (k == "limit_price") return read_opt_decimal(v, k, m.limit_price);
-    if (k == "text") return read_string(v, k, m.text);
-    if (k == "strategy_id") return read_string(v, k, m.strategy_id);
-    if (k == "stop_price") return read_opt_decimal(v, k, m.stop_price);
+    if (k == "limit_price") return read_opt_positive_decimal(v, k, m.limit_price);
+    if (k == "text") return read_string(v, k, m.text, kTextRule);
+    if (k == "strategy_id") return read_string(v, k, m.strategy_id, kOptIdRule);
+    if (k == "stop_price") return read_opt_positive_decimal(v, k, m.stop_price);
     if (k == "expire_time") return read_opt_ts(v, k, m.expire_time);
     if (k == "orig_client_order_id") return read_client_order_id(v, k, m.orig_client_order_id.emplace());
     if (k == "commission") return read_opt_decimal(v, k, m.commission);
@@ -619,8 +719,8 @@ struct RiskStateBuilder {
     if (k == "trading_state") return seen.required(0, read_trading_state(v, k, m.trading_state));
     if (k == "previous_state") return seen.required(1, read_trading_state(v, k, m.previous_state));
     if (k == "ts_event") return seen.required(2, read_ts(v, k, m.ts_event));
-    if (k == "reason") return read_string(v, k, m.reason);
-    if (k == "source") return read_string(v, k, m.source);
+    if (k == "reason") return read_string(v, k, m.reason, kTextRule);
+    if (k == "source") return read_string(v, k, m.source, kTextRule);
     return {};
   }
   Err finish() { return seen.check(kRequired); }
@@ -634,7 +734,7 @@ struct SetTradingStateBuilder {
   static constexpr std::string_view kRequired[] = {"trading_state"};
   Err field(std::string_view k, od::value& v) {
     if (k == "trading_state" && !shorthand) return seen.required(0, read_trading_state(v, k, m.trading_state));
-    if (k == "reason") return read_string(v, k, m.reason);
+    if (k == "reason") return read_string(v, k, m.reason, kTextRule);
     if (k == "ts_event") return read_ts(v, k, m.ts_event);
     return {};
   }
@@ -648,7 +748,7 @@ struct InstrumentStatusBuilder {
   Err field(std::string_view k, od::value& v) {
     if (k == "symbol") return seen.required(0, read_symbol(v, k, m.symbol));
     if (k == "status") return seen.required(1, read_instrument_state(v, k, m.status));
-    if (k == "reason") return read_string(v, k, m.reason);
+    if (k == "reason") return read_string(v, k, m.reason, kTextRule);
     if (k == "ts_event") return read_ts(v, k, m.ts_event);
     return {};
   }
@@ -872,7 +972,7 @@ struct SetRiskPolicyBuilder {
       have_per_symbol = true;
       return read_per_symbol(v, m.policy.per_symbol, true);
     }
-    if (k == "reason") return read_string(v, k, m.reason);
+    if (k == "reason") return read_string(v, k, m.reason, kTextRule);
     if (k == "ts_event") return read_ts(v, k, m.ts_event);
     return {};
   }
@@ -891,8 +991,8 @@ struct RiskPolicyChangedBuilder {
     if (k == "defaults") return seen.required(0, read_limits(v, "defaults", m.policy.defaults, true));
     if (k == "per_symbol") return seen.required(1, read_per_symbol(v, m.policy.per_symbol, false));
     if (k == "ts_event") return seen.required(2, read_ts(v, k, m.ts_event));
-    if (k == "reason") return read_string(v, k, m.reason);
-    if (k == "source") return read_string(v, k, m.source);
+    if (k == "reason") return read_string(v, k, m.reason, kTextRule);
+    if (k == "source") return read_string(v, k, m.source, kTextRule);
     return {};
   }
   Err finish() { return seen.check(kRequired); }
@@ -906,14 +1006,14 @@ struct PositionBuilder {
                                                    "bought_qty",   "sold_qty"};
   Err field(std::string_view k, od::value& v) {
     if (k == "symbol") return seen.required(0, read_symbol(v, k, m.symbol));
-    if (k == "quantity") return seen.required(1, read_decimal(v, k, m.quantity));
-    if (k == "avg_px") return seen.required(2, read_decimal(v, k, m.avg_px));
-    if (k == "mark_px") return seen.required(3, read_decimal(v, k, m.mark_px));
-    if (k == "realized_pnl") return seen.required(4, read_decimal(v, k, m.realized_pnl));
-    if (k == "unrealized_pnl") return seen.required(5, read_decimal(v, k, m.unrealized_pnl));
-    if (k == "bought_qty") return seen.required(6, read_decimal(v, k, m.bought_qty));
-    if (k == "sold_qty") return seen.required(7, read_decimal(v, k, m.sold_qty));
-    if (k == "commission") return read_decimal(v, k, m.commission);  // absent (recorded before it existed) = 0
+    if (k == "quantity") return seen.required(1, read_wide_decimal(v, k, m.quantity));
+    if (k == "avg_px") return seen.required(2, read_wide_decimal(v, k, m.avg_px));
+    if (k == "mark_px") return seen.required(3, read_wide_decimal(v, k, m.mark_px));
+    if (k == "realized_pnl") return seen.required(4, read_wide_decimal(v, k, m.realized_pnl));
+    if (k == "unrealized_pnl") return seen.required(5, read_wide_decimal(v, k, m.unrealized_pnl));
+    if (k == "bought_qty") return seen.required(6, read_wide_decimal(v, k, m.bought_qty));
+    if (k == "sold_qty") return seen.required(7, read_wide_decimal(v, k, m.sold_qty));
+    if (k == "commission") return read_wide_decimal(v, k, m.commission);  // absent (recorded before it existed) = 0
     return {};
   }
   Err finish() { return seen.check(kRequired); }
@@ -927,17 +1027,17 @@ struct PerformanceBuilder {
       "gross_notional_traded",          "fills",         "orders",          "orders_denied",
       "orders_rejected",                "positions",     "ts_event"};
   Err field(std::string_view k, od::value& v) {
-    if (k == "realized_pnl") return seen.required(0, read_decimal(v, k, m.realized_pnl));
-    if (k == "unrealized_pnl") return seen.required(1, read_decimal(v, k, m.unrealized_pnl));
-    if (k == "total_pnl") return seen.required(2, read_decimal(v, k, m.total_pnl));
-    if (k == "peak_pnl") return seen.required(3, read_decimal(v, k, m.peak_pnl));
-    if (k == "max_drawdown") return seen.required(4, read_decimal(v, k, m.max_drawdown));
-    if (k == "gross_notional_traded") return seen.required(5, read_decimal(v, k, m.gross_notional_traded));
+    if (k == "realized_pnl") return seen.required(0, read_wide_decimal(v, k, m.realized_pnl));
+    if (k == "unrealized_pnl") return seen.required(1, read_wide_decimal(v, k, m.unrealized_pnl));
+    if (k == "total_pnl") return seen.required(2, read_wide_decimal(v, k, m.total_pnl));
+    if (k == "peak_pnl") return seen.required(3, read_wide_decimal(v, k, m.peak_pnl));
+    if (k == "max_drawdown") return seen.required(4, read_wide_decimal(v, k, m.max_drawdown));
+    if (k == "gross_notional_traded") return seen.required(5, read_wide_decimal(v, k, m.gross_notional_traded));
     if (k == "fills") return seen.required(6, read_count(v, k, m.fills));
     if (k == "orders") return seen.required(7, read_count(v, k, m.orders));
     if (k == "orders_denied") return seen.required(8, read_count(v, k, m.orders_denied));
     if (k == "orders_rejected") return seen.required(9, read_count(v, k, m.orders_rejected));
-    if (k == "commission") return read_decimal(v, k, m.commission);  // absent (recorded before it existed) = 0
+    if (k == "commission") return read_wide_decimal(v, k, m.commission);  // absent (recorded before it existed) = 0
     if (k == "positions") return seen.required(10, read_object_array<PositionBuilder>(v, k, m.positions));
     if (k == "ts_event") return seen.required(11, read_ts(v, k, m.ts_event));
     return {};
@@ -950,9 +1050,9 @@ struct HeartbeatBuilder {
   Seen seen;
   static constexpr std::string_view kRequired[] = {"worker", "instance", "status", "ts"};
   Err field(std::string_view k, od::value& v) {
-    if (k == "worker") return seen.required(0, read_string(v, k, m.worker));
-    if (k == "instance") return seen.required(1, read_string(v, k, m.instance));
-    if (k == "status") return seen.required(2, read_string(v, k, m.status));
+    if (k == "worker") return seen.required(0, read_string(v, k, m.worker, kNameRule));
+    if (k == "instance") return seen.required(1, read_string(v, k, m.instance, kNameRule));
+    if (k == "status") return seen.required(2, read_string(v, k, m.status, kTextRule));
     if (k == "ts") return seen.required(3, read_ts(v, k, m.ts));
     if (k == "msgs_in") return read_count(v, k, m.msgs_in);
     if (k == "msgs_out") return read_count(v, k, m.msgs_out);
@@ -965,6 +1065,8 @@ struct HeartbeatBuilder {
       m.log_seq = static_cast<std::uint64_t>(seq);
       return {};
     }
+    if (k == "flagged") return read_count(v, k, m.flagged);
+    if (k == "quarantined") return read_count(v, k, m.quarantined);
     return {};
   }
   Err finish() { return seen.check(kRequired); }
@@ -975,12 +1077,19 @@ struct DeadLetterBuilder {
   Seen seen;
   static constexpr std::string_view kRequired[] = {"worker", "error", "ts"};
   Err field(std::string_view k, od::value& v) {
-    if (k == "worker") return seen.required(0, read_string(v, k, m.worker));
-    if (k == "error") return seen.required(1, read_string(v, k, m.error));
+    if (k == "worker") return seen.required(0, read_string(v, k, m.worker, kNameRule));
+    if (k == "error") return seen.required(1, read_string(v, k, m.error, kTextRule));
     if (k == "ts") return seen.required(2, read_ts(v, k, m.ts));
-    if (k == "subject") return read_string(v, k, m.subject);
-    if (k == "field") return read_string(v, k, m.field);
-    if (k == "payload") return read_string(v, k, m.payload);
+    if (k == "subject") return read_string(v, k, m.subject, kLongTextRule);
+    if (k == "field") return read_string(v, k, m.field, kTextRule);
+    if (k == "payload") return read_string(v, k, m.payload, kRawRule);
+    if (k == "sender") return read_string(v, k, m.sender, StringRule{128, StringRule::Chars::identifier, false});
+    if (k == "stream_seq") {
+      std::int64_t seq = 0;
+      if (auto e = read_count(v, k, seq)) return e;
+      m.stream_seq = static_cast<std::uint64_t>(seq);
+      return {};
+    }
     return {};
   }
   Err finish() { return seen.check(kRequired); }
@@ -991,14 +1100,16 @@ struct WorkerStatusBuilder {
   Seen seen;
   static constexpr std::string_view kRequired[] = {"worker", "status", "alive"};
   Err field(std::string_view k, od::value& v) {
-    if (k == "worker") return seen.required(0, read_string(v, k, m.worker));
-    if (k == "status") return seen.required(1, read_string(v, k, m.status));
+    if (k == "worker") return seen.required(0, read_string(v, k, m.worker, kNameRule));
+    if (k == "status") return seen.required(1, read_string(v, k, m.status, kTextRule));
     if (k == "alive") return seen.required(2, read_bool(v, k, m.alive));
-    if (k == "instance") return read_string(v, k, m.instance);
+    if (k == "instance") return read_string(v, k, m.instance, StringRule{128, StringRule::Chars::identifier, false});
     if (k == "age_ms") return read_count(v, k, m.age_ms);
     if (k == "msgs_in") return read_count(v, k, m.msgs_in);
     if (k == "msgs_out") return read_count(v, k, m.msgs_out);
     if (k == "errors") return read_count(v, k, m.errors);
+    if (k == "flagged") return read_count(v, k, m.flagged);
+    if (k == "quarantined") return read_count(v, k, m.quarantined);
     return {};
   }
   Err finish() { return seen.check(kRequired); }
@@ -1029,8 +1140,8 @@ struct SessionStartedBuilder {
     if (k == "version") return seen.required(3, read_nonempty_string(v, k, m.version));
     if (k == "ts_wall") return seen.required(4, read_ts(v, k, m.ts_wall));
     if (k == "source_session_id") return read_session_id(v, k, m.source_session_id);
-    if (k == "data_source") return read_string(v, k, m.data_source);
-    if (k == "reason") return read_string(v, k, m.reason);
+    if (k == "data_source") return read_string(v, k, m.data_source, kLongTextRule);
+    if (k == "reason") return read_string(v, k, m.reason, kTextRule);
     return {};
   }
   Err finish() { return seen.check(kRequired); }
@@ -1043,7 +1154,7 @@ struct SessionEndedBuilder {
   Err field(std::string_view k, od::value& v) {
     if (k == "session_id") return seen.required(0, read_session_id(v, k, m.session_id));
     if (k == "ts_wall") return seen.required(1, read_ts(v, k, m.ts_wall));
-    if (k == "reason") return read_string(v, k, m.reason);
+    if (k == "reason") return read_string(v, k, m.reason, kTextRule);
     return {};
   }
   Err finish() { return seen.check(kRequired); }
@@ -1062,7 +1173,7 @@ struct WorkerStartedBuilder {
     if (k == "config") return seen.required(4, read_string_object(v, k, m.config));
     if (k == "config_hash") return seen.required(5, read_sha256(v, k, m.config_hash));
     if (k == "args") return read_string_array(v, k, m.args);
-    if (k == "data_source") return read_string(v, k, m.data_source);
+    if (k == "data_source") return read_string(v, k, m.data_source, kLongTextRule);
     if (k == "data_sha256") return read_sha256(v, k, m.data_sha256);
     return {};
   }
@@ -1427,14 +1538,14 @@ core::Result<Envelope> Decoder::peek(std::string_view json) {
     od::value& v = f.value();
     if (key == "type") {
       if (have_type) return make("type", "appears more than once");
-      if (auto e = read_string(v, key, env.type)) return std::move(*e);
+      if (auto e = read_string(v, key, env.type, kTypeRule)) return std::move(*e);
       have_type = true;
     } else if (key == "ts_event") {
       std::int64_t ts = 0;
       if (!read_ts(v, key, ts)) env.ts_event = ts;
     } else if (key == "client_order_id") {
-      std::string id;
-      if (!read_string(v, key, id)) env.client_order_id = std::move(id);
+      std::string id;  // only a valid id: the store indexes it (a hostile one stays in the payload)
+      if (!read_string(v, key, id, kIdRule)) env.client_order_id = std::move(id);
     }
   }
   if (auto e = s.check_end()) return std::move(*e);

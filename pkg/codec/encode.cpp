@@ -162,7 +162,7 @@ class Writer {
   }
   void dec(std::string_view key, core::Decimal d) {
     this->key(key);
-    char* p = b_.room(34);
+    char* p = b_.room(core::Decimal::kMaxChars + 2);
     *p = '"';
     const std::size_t n = d.write(p + 1);
     p[n + 1] = '"';
@@ -520,6 +520,8 @@ void encode_into(std::string& out, const core::Heartbeat& m) {
   w.integer("started_ns", m.started_ns);
   w.integer("ts", m.ts);
   if (m.log_seq != 0) w.integer("log_seq", static_cast<std::int64_t>(m.log_seq));
+  if (m.flagged != 0) w.integer("flagged", m.flagged);
+  if (m.quarantined != 0) w.integer("quarantined", m.quarantined);
   w.end();
 }
 
@@ -532,6 +534,8 @@ void encode_into(std::string& out, const core::DeadLetter& m) {
   w.str("error", m.error);
   w.str("payload", m.payload);
   w.integer("ts", m.ts);
+  w.opt_str("sender", m.sender);
+  if (m.stream_seq != 0) w.integer("stream_seq", static_cast<std::int64_t>(m.stream_seq));
   w.end();
 }
 
@@ -547,6 +551,8 @@ void encode_into(std::string& out, const core::OpsStatus& m) {
     p.integer("msgs_in", s.msgs_in);
     p.integer("msgs_out", s.msgs_out);
     p.integer("errors", s.errors);
+    if (s.flagged != 0) p.integer("flagged", s.flagged);
+    if (s.quarantined != 0) p.integer("quarantined", s.quarantined);
   });
   w.integer("ts", m.ts);
   w.end();

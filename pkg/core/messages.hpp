@@ -312,6 +312,13 @@ struct Heartbeat {
   /// not a stream consumer (omitted on the wire). The lock-step barrier of
   /// `traderctl replay --lockstep` compares it with the stream's last sequence.
   std::uint64_t log_seq = 0;
+  /// Market data not used because core::MarketCheck flagged it (crossed, back in
+  /// time, inconsistent bar); omitted on the wire when 0.
+  std::int64_t flagged = 0;
+  /// Messages the worker accepted but could not apply (an arithmetic error, an event
+  /// of its own log it could not replay): each is logged and dead-lettered, and the
+  /// status says "degraded". Omitted on the wire when 0.
+  std::int64_t quarantined = 0;
   friend bool operator==(const Heartbeat&, const Heartbeat&) = default;
 };
 
@@ -324,6 +331,13 @@ struct DeadLetter {
   std::string error;                   ///< what was wrong
   std::string payload;                 ///< the original bytes (truncated to 4 KiB)
   TimestampNs ts = 0;
+  /// The authenticated NATS identity that sent the refused message, as the server
+  /// stamped it ("" = a message from inside the TRADING account, whose publisher is
+  /// the subject's owner in subjects/README.md). Omitted on the wire when "".
+  std::string sender;
+  /// The event log's stream sequence of the message, when it came from the log (a
+  /// worker rebuilding its state); 0 = arrived live (omitted on the wire).
+  std::uint64_t stream_seq = 0;
   friend bool operator==(const DeadLetter&, const DeadLetter&) = default;
 };
 
@@ -337,6 +351,8 @@ struct WorkerStatus {
   std::int64_t msgs_in = 0;
   std::int64_t msgs_out = 0;
   std::int64_t errors = 0;
+  std::int64_t flagged = 0;            ///< market data not used (Heartbeat::flagged)
+  std::int64_t quarantined = 0;        ///< messages not applied (Heartbeat::quarantined)
   friend bool operator==(const WorkerStatus&, const WorkerStatus&) = default;
 };
 

@@ -88,20 +88,33 @@ bool parse_int64(std::string_view s, std::int64_t& out) noexcept {
   return true;
 }
 
-bool parse_decimal(std::string_view s, core::Decimal& out) noexcept {
+/// A decimal in the wire range (decimal.hpp), whatever its sign.
+bool parse_wire_decimal(std::string_view s, core::Decimal& out) noexcept {
   const auto d = core::Decimal::parse(s);
-  if (!d) return false;
+  if (!d || !d->in_wire_range()) return false;
   out = *d;
   return true;
 }
 
+/// A price: in the wire range and > 0 (a quote with a bid of -5 or an ask of 0 is
+/// a bad row, as the decoders refuse it on the bus: issue 11).
+bool parse_decimal(std::string_view s, core::Decimal& out) noexcept {
+  return parse_wire_decimal(s, out) && out.is_positive();
+}
+
 bool parse_non_negative(std::string_view s, core::Decimal& out) noexcept {
-  return parse_decimal(s, out) && !out.is_negative();
+  return parse_wire_decimal(s, out) && !out.is_negative();
+}
+
+/// A timestamp: an int64 of ns UTC, 0 .. 2100-01-01 (the decoders' range).
+bool parse_ts(std::string_view s, std::int64_t& out) noexcept {
+  return parse_int64(s, out) && out >= 0 && out <= 4'102'444'800'000'000'000;
 }
 
 constexpr bool is_leap(int y) noexcept { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 
-/// Strict "YYYY-MM-DD" (years 1-9999) to midnight UTC in ns.
+/// Strict "YYYY-MM-DD" (1970-01-01 .. 2099-12-31, the range of the decoders' times) to
+/// midnight UTC in ns.
 bool parse_date(std::string_view s, core::TimestampNs& out) {
   if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
   int y = 0, m = 0, d = 0;
@@ -111,18 +124,20 @@ bool parse_date(std::string_view s, core::TimestampNs& out) {
   };
   if (!digits(0, 4, y) || !digits(5, 2, m) || !digits(8, 2, d)) return false;
   static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (y < 1 || m < 1 || m > 12 || d < 1) return false;
+  if (y < 1970 || y > 2099 || m < 1 || m > 12 || d < 1) return false;
   if (d > kDays[m - 1] + (m == 2 && is_leap(y) ? 1 : 0)) return false;
   out = core::days_from_civil_ns(y, static_cast<unsigned>(m), static_cast<unsigned>(d));
   return true;
 }
 
-constexpr std::string_view kTsText = "must be an integer count of nanoseconds (int64)";
-constexpr std::string_view kDecimalText = "must be a decimal with at most 8 fractional digits";
+constexpr std::string_view kTsText =
+    "must be an integer count of nanoseconds since 1970 (UTC), at most 4102444800000000000 (2100-01-01)";
+constexpr std::string_view kDecimalText =
+    "must be a positive decimal with at most 8 fractional digits, at most 92233720368.54775807";
 constexpr std::string_view kNonNegativeText =
-    "must be a non-negative decimal with at most 8 fractional digits";
+    "must be a non-negative decimal with at most 8 fractional digits, at most 92233720368.54775807";
 constexpr std::string_view kSymbolText = "must be 1 to 64 characters from [A-Za-z0-9_-]";
-constexpr std::string_view kDateText = "must be a date YYYY-MM-DD";
+constexpr std::string_view kDateText = "must be a date YYYY-MM-DD from 1970-01-01 to 2099-12-31";
 constexpr std::string_view kAggressorText = "must be buy, sell, none or empty";
 
 // Column slots. The header maps each known name to its column index.
@@ -422,7 +437,7 @@ struct Reader::Impl {
       case Format::quotes:
       case Format::quotes_with_sizes: {
         auto& q = emplace<core::Quote>(out);
-        MD_FIELD(c_ts_event, parse_int64, q.ts_event);
+        MD_FIELD(c_ts_event, parse_ts, q.ts_event);
         MD_FIELD(c_symbol, parse_symbol, q.symbol);
         MD_FIELD(c_bid, parse_decimal, q.bid);
         if (format == Format::quotes_with_sizes) {
@@ -433,13 +448,13 @@ struct Reader::Impl {
           MD_FIELD(c_ask_size, parse_non_negative, q.ask_size.emplace());
         }
         if (has(c_ts_recv)) {
-          MD_FIELD(c_ts_recv, parse_int64, q.ts_recv.emplace());
+          MD_FIELD(c_ts_recv, parse_ts, q.ts_recv.emplace());
         }
         break;
       }
       case Format::trades: {
         auto& t = emplace<core::Trade>(out);
-        MD_FIELD(c_ts_event, parse_int64, t.ts_event);
+        MD_FIELD(c_ts_event, parse_ts, t.ts_event);
         MD_FIELD(c_symbol, parse_symbol, t.symbol);
         MD_FIELD(c_price, parse_decimal, t.price);
         MD_FIELD(c_size, parse_non_negative, t.size);
@@ -453,16 +468,16 @@ struct Reader::Impl {
         }
         if (has(c_trade_id) && !field(c_trade_id).empty()) t.trade_id.emplace(field(c_trade_id));
         if (has(c_ts_recv)) {
-          MD_FIELD(c_ts_recv, parse_int64, t.ts_recv.emplace());
+          MD_FIELD(c_ts_recv, parse_ts, t.ts_recv.emplace());
         }
         break;
       }
       case Format::bars: {
         auto& b = emplace<core::Bar>(out);
         if (has(c_ts_start)) {
-          MD_FIELD(c_ts_start, parse_int64, b.ts_start.emplace());
+          MD_FIELD(c_ts_start, parse_ts, b.ts_start.emplace());
         }
-        MD_FIELD(c_ts_event, parse_int64, b.ts_event);
+        MD_FIELD(c_ts_event, parse_ts, b.ts_event);
         MD_FIELD(c_symbol, parse_symbol, b.symbol);
         MD_FIELD(c_open, parse_decimal, b.open);
         MD_FIELD(c_high, parse_decimal, b.high);
@@ -492,9 +507,9 @@ struct Reader::Impl {
         auto& bid = emplace<core::Bar>(out);
         bid.price_type = core::PriceType::bid;
         if (has(c_ts_start)) {
-          MD_FIELD(c_ts_start, parse_int64, bid.ts_start.emplace());
+          MD_FIELD(c_ts_start, parse_ts, bid.ts_start.emplace());
         }
-        MD_FIELD(c_ts_event, parse_int64, bid.ts_event);
+        MD_FIELD(c_ts_event, parse_ts, bid.ts_event);
         MD_FIELD(c_symbol, parse_symbol, bid.symbol);
         MD_FIELD(c_bid_open, parse_decimal, bid.open);
         MD_FIELD(c_bid_high, parse_decimal, bid.high);

@@ -59,14 +59,18 @@ std::string_view to_string(Format) noexcept;
 ///
 /// Validation per row (a bad row is reported and skipped, never thrown):
 /// - the row has exactly as many columns as the header;
-/// - timestamps (`ts_event`, `ts_start`, `ts_recv`) are base-10 int64 nanoseconds;
-/// - `date` is a valid `YYYY-MM-DD`;
+/// - timestamps (`ts_event`, `ts_start`, `ts_recv`) are base-10 int64 nanoseconds
+///   from 0 to 4102444800000000000 (2100-01-01), the range every decoder accepts;
+/// - `date` is a valid `YYYY-MM-DD` from 1970-01-01 to 2099-12-31;
 /// - `symbol` passes `subjects::is_valid_symbol`;
-/// - prices are exact decimals (`core::Decimal::parse`, never via double);
-///   sizes and volumes are exact decimals >= 0;
+/// - prices are exact decimals (`core::Decimal::parse`, never via double), > 0 and
+///   in the wire range (|x| <= 92233720368.54775807, core::Decimal::in_wire_range):
+///   a zero or negative price is a bad row, as the decoders refuse it on the bus;
+///   sizes and volumes are exact decimals >= 0 in the wire range;
 /// - `aggressor_side` is "buy", "sell", "none" or empty (none); an empty `trade_id` is absent.
-/// Nothing else is checked: crossed quotes, out-of-order times and odd OHLC values
-/// are real data (shared/data/README.md lists some) and are passed through.
+/// Nothing else is checked here: crossed quotes, out-of-order times and odd OHLC
+/// values are real data (shared/data/README.md lists some) and are passed through;
+/// the workers flag them (core/market_check.hpp) and never fill against them.
 class Reader {
  public:
   /// Longest accepted line, newline excluded. A longer line is reported as a bad row.

@@ -19,21 +19,29 @@ i128 ceil_div(i128 a, i128 b) {  // b > 0
   return q;
 }
 
+/// A raw result as a Price; throws core::ArithmeticError beyond the Decimal range
+/// (never wraps: decimal.hpp).
 core::Price checked(i128 raw) {
-  if (raw > std::numeric_limits<std::int64_t>::max() || raw < std::numeric_limits<std::int64_t>::min()) {
-    std::abort();  // a wrapped price would be worse than a crash (decimal.hpp)
-  }
-  return core::Price::from_raw(static_cast<std::int64_t>(raw));
+  if (raw > core::Decimal::kMaxRaw || raw < -core::Decimal::kMaxRaw)
+    throw core::ArithmeticError("matching: price out of range");
+  return core::Price::from_raw(raw);
+}
+
+/// a * b of two raw values, throwing instead of wrapping.
+i128 mul_raw(i128 a, i128 b) {
+  i128 r;
+  if (__builtin_mul_overflow(a, b, &r)) throw core::ArithmeticError("matching: price x factor out of range");
+  return r;
 }
 
 }  // namespace
 
 core::Price round_up_to(core::Price px, core::Price step) {
-  return checked(ceil_div(px.raw(), step.raw()) * step.raw());
+  return checked(mul_raw(ceil_div(px.raw(), step.raw()), step.raw()));
 }
 
 core::Price round_down_to(core::Price px, core::Price step) {
-  return checked(floor_div(px.raw(), step.raw()) * step.raw());
+  return checked(mul_raw(floor_div(px.raw(), step.raw()), step.raw()));
 }
 
 FillModel::FillModel(core::Decimal slippage_bps, core::Decimal prob_slippage, core::Decimal prob_fill_on_limit,
@@ -57,11 +65,12 @@ core::Price FillModel::slip(core::Price px, core::Side side, std::optional<core:
   i128 raw = px.raw();
   if (slippage_bps_.is_positive()) {
     // offset = px x bps / 10000, exact as a fraction of raw units; rounded away from the trader.
-    const i128 num = static_cast<i128>(px.raw()) * slippage_bps_.raw();
+    const i128 num = mul_raw(px.raw(), slippage_bps_.raw());
     const i128 den = static_cast<i128>(core::Decimal::kOne) * 10'000;
     const i128 offset = ceil_div(num < 0 ? -num : num, den);
     raw = buy ? raw + offset : raw - offset;
-    if (tick) raw = buy ? ceil_div(raw, tick->raw()) * tick->raw() : floor_div(raw, tick->raw()) * tick->raw();
+    if (tick)
+      raw = mul_raw(buy ? ceil_div(raw, tick->raw()) : floor_div(raw, tick->raw()), tick->raw());
   }
   if (tick && chance(prob_slippage_)) raw += buy ? tick->raw() : -tick->raw();
   if (px.is_positive() && raw <= 0) raw = tick ? tick->raw() : 1;

@@ -22,17 +22,16 @@ bool has_limit(core::OrderType t) { return t == core::OrderType::limit || t == c
 bool has_stop(core::OrderType t) { return t == core::OrderType::stop || t == core::OrderType::stop_limit; }
 bool immediate(core::TimeInForce t) { return t == core::TimeInForce::ioc || t == core::TimeInForce::fok; }
 
-/// n / d (d > 0) rounded half-to-even to an integer; aborts if out of int64 range.
-core::Price div_half_even(__int128 n, std::int64_t d) {
+/// n / d (d > 0) rounded half-to-even to an integer, as a Price of that many raw units.
+core::Price div_half_even(__int128 n, __int128 d) {
   __int128 q = n / d;
   __int128 r = n % d;
   if (r < 0) {  // floor division
     r += d;
     --q;
   }
-  if (2 * r > d || (2 * r == d && (q & 1) != 0)) ++q;
-  if (q > std::numeric_limits<std::int64_t>::max() || q < std::numeric_limits<std::int64_t>::min()) std::abort();
-  return core::Price::from_raw(static_cast<std::int64_t>(q));
+  if (r > d - r || (r == d - r && (q & 1) != 0)) ++q;
+  return core::Price::from_raw(q);
 }
 
 std::optional<core::Quantity>& left_at(std::optional<core::Quantity>& bid_left,
@@ -117,7 +116,13 @@ core::ExecutionReport PaperBroker::fill(Order& ord, core::Quantity qty, core::Pr
   const core::Quantity new_cum = ord.cum_qty + qty;
   // Volume-weighted average over every fill, from the exact notional: rounded once,
   // half-even to 8 digits (no rounding error carried from fill to fill).
-  ord.notional_e16 += static_cast<__int128>(px.raw()) * qty.raw();
+  // px and qty are wire values (|raw| < 2^63, a slipped price at most twice that), so
+  // each product fits; the running sum is bounded by max price x quantity. Checked
+  // anyway: a value out of range throws core::ArithmeticError, never wraps.
+  __int128 product = 0;
+  if (__builtin_mul_overflow(px.raw(), qty.raw(), &product) ||
+      __builtin_add_overflow(ord.notional_e16, product, &ord.notional_e16))
+    throw core::ArithmeticError("matching: notional of the order's fills out of range");
   ord.avg_px = div_half_even(ord.notional_e16, new_cum.raw());
   ord.cum_qty = new_cum;
   const bool done = new_cum == ord.submit.quantity;

@@ -47,8 +47,8 @@
 /// money in quote currency (all core::Decimal), times in ns UTC.
 /// Errors: business refusals are reports (rejected / cancel_rejected), never
 /// exceptions. The constructor throws std::invalid_argument for a configuration
-/// validate() refuses; no other member throws except std::bad_alloc. Decimal
-/// overflow aborts. Memory: every client_order_id ever seen is kept (duplicate and
+/// validate() refuses; no other member throws except std::bad_alloc and
+/// core::ArithmeticError beyond the 128-bit Decimal range (decimal.hpp). Memory: every client_order_id ever seen is kept (duplicate and
 /// resend detection).
 /// Thread-safety: none. One owner thread calls every member (single writer); const
 /// members may run concurrently with each other only.

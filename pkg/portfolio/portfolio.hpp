@@ -24,7 +24,9 @@
 /// commission (a rebate) adds to realized P&L.
 ///
 /// Pure (STYLE.md section 4): no clock, no I/O; time comes from the events.
-/// Errors: no member throws except std::bad_alloc; Decimal overflow aborts.
+/// Errors: no member throws except std::bad_alloc, and core::ArithmeticError if a
+/// figure leaves the 128-bit Decimal range (unreachable with wire-range inputs; the
+/// worker then quarantines the message, decimal.hpp).
 /// Memory: one entry per symbol and per distinct client_order_id seen.
 /// Thread-safety: none. One owner thread calls every member (single writer).
 #pragma once

@@ -11,13 +11,13 @@ namespace risk {
 
 namespace {
 
-constexpr std::int64_t kRawPerCentiBps = core::Decimal::kOne / 100;  // 0.01 in raw units
+constexpr core::Decimal::Raw kRawPerCentiBps = core::Decimal::kOne / 100;  // 0.01 in raw units
 
 /// Rounds a non-negative value up to 2 decimals (for display only).
 core::Decimal ceil_2dp(core::Decimal d) {
-  const std::int64_t raw = d.raw();
+  const core::Decimal::Raw raw = d.raw();
   if (raw <= 0) return d;
-  return core::Decimal::from_raw((raw + kRawPerCentiBps - 1) / kRawPerCentiBps * kRawPerCentiBps);
+  return core::Decimal::from_raw(raw / kRawPerCentiBps * kRawPerCentiBps + (raw % kRawPerCentiBps != 0 ? kRawPerCentiBps : 0));
 }
 
 /// "1s", "250ms", "10us" or "7ns": the largest unit that divides the duration exactly.

@@ -39,7 +39,9 @@
 /// evaluated (the recorded risk.state events say what happened); the evaluation at
 /// the end catches a transition that a crash prevented from being recorded.
 ///
-/// Errors: no member throws except std::bad_alloc; Decimal overflow aborts.
+/// Errors: no member throws except std::bad_alloc, and core::ArithmeticError if a
+/// figure leaves the 128-bit Decimal range (unreachable with wire-range inputs; the
+/// worker then quarantines the message, decimal.hpp).
 /// Memory: one entry per symbol, per client_order_id seen (kept for the duplicate
 /// check: a few hundred bytes each, never dropped) and per order approved within the rate window of
 /// each strategy.

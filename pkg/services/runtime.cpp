@@ -1,5 +1,6 @@
 #include "services/runtime.hpp"
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <unistd.h>
@@ -7,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "codec/codec.hpp"
+#include "core/text.hpp"
 #include "subjects/subjects.hpp"
 
 namespace services {
@@ -62,31 +64,82 @@ void Runtime::count_in() noexcept {
   last_input_ns_.store(clock_.now(), std::memory_order_relaxed);
 }
 
+namespace {
+
+/// At most `max` bytes of `s`, for log lines and dead letters (never splits a
+/// UTF-8 sequence in a way that matters: the encoder repairs invalid UTF-8).
+std::string_view clip(std::string_view s, std::size_t max) { return s.substr(0, std::min(s.size(), max)); }
+
+/// Text for a message's free-text field: one line, no control characters, at most
+/// `max` bytes (core::one_line; decoders refuse control characters there).
+std::string text(std::string_view s, std::size_t max) { return core::one_line(clip(s, max)); }
+
+}  // namespace
+
 void Runtime::dead_letter(std::string_view subject, const core::Error& err, std::string_view payload,
-                          std::string_view reply) {
+                          std::string_view reply, std::string_view sender) {
   errors_.fetch_add(1, std::memory_order_relaxed);
   core::DeadLetter dl{.worker = worker_,
-                      .subject = std::string(subject),
-                      .field = err.field,
-                      .error = err.message,
-                      .payload = std::string(payload.substr(0, 4096)),
-                      .ts = clock_.now()};
-  fmt::print(stderr, "{}: rejected message on {}: {}\n", worker_, subject, err.to_string());
+                      .subject = text(subject, 1024),
+                      .field = text(err.field, 512),
+                      .error = text(err.message, 1000),
+                      .payload = std::string(clip(payload, 4096)),
+                      .ts = clock_.now(),
+                      .sender = std::string(sender)};
+  fmt::print(stderr, "{}: rejected message on {}{}{}: {}\n", worker_, text(subject, 200),
+             sender.empty() ? "" : " from ", sender, text(err.to_string(), 500));
   const auto encoded = codec::encode(dl);
   conn_.publish(subjects::kOpsDeadLetter, encoded);
   if (!reply.empty()) conn_.publish(reply, encoded);
 }
 
+void Runtime::quarantine(std::string_view subject, std::string_view what, std::string_view payload,
+                         std::string_view reply, std::uint64_t stream_seq) {
+  const auto n = quarantined_.fetch_add(1, std::memory_order_relaxed) + 1;
+  errors_.fetch_add(1, std::memory_order_relaxed);
+  {
+    std::lock_guard lock(mu_);
+    last_quarantine_ = text(what, 300);
+  }
+  core::DeadLetter dl{.worker = worker_,
+                      .subject = text(subject, 1024),
+                      .field = "",
+                      .error = "not applied (quarantined): " + text(what, 900),
+                      .payload = std::string(clip(payload, 4096)),
+                      .ts = clock_.now(),
+                      .stream_seq = stream_seq};
+  fmt::print(stderr, "{}: ALARM: quarantined message #{} on {}{}: {}\n", worker_, n, text(subject, 200),
+             stream_seq ? fmt::format(" (stream sequence {})", stream_seq) : std::string(), text(what, 500));
+  const auto encoded = codec::encode(dl);
+  conn_.publish(subjects::kOpsDeadLetter, encoded);
+  if (!reply.empty()) conn_.publish(reply, encoded);
+}
+
+void Runtime::flag(std::string_view subject, std::string_view reason) {
+  const auto n = flagged_.fetch_add(1, std::memory_order_relaxed) + 1;
+  if (n <= 20 || n % 10'000 == 0)
+    fmt::print(stderr, "{}: market data not used (#{} flagged) on {}: {}\n", worker_, n, text(subject, 200),
+               text(reason, 300));
+}
+
 void Runtime::set_status(std::string status) {
+  auto clean = text(status, 900);
   std::lock_guard lock(mu_);
-  status_ = std::move(status);
+  status_ = std::move(clean);
 }
 
 core::Heartbeat Runtime::heartbeat() const {
   core::Heartbeat hb{.worker = worker_, .instance = instance_};
+  hb.quarantined = quarantined_.load(std::memory_order_relaxed);
+  hb.flagged = flagged_.load(std::memory_order_relaxed);
   {
     std::lock_guard lock(mu_);
     hb.status = status_;
+    if (hb.quarantined > 0) {
+      auto q = fmt::format("degraded: {} message{} quarantined (latest: {})", hb.quarantined,
+                           hb.quarantined == 1 ? "" : "s", last_quarantine_);
+      hb.status = hb.status == "ok" ? std::move(q) : fmt::format("{}; {}", hb.status, q);
+    }
   }
   hb.msgs_in = msgs_in_.load();
   hb.msgs_out = msgs_out_.load();

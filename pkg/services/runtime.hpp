@@ -56,12 +56,29 @@ class Runtime {
   void publish(std::string_view subject, std::string_view payload);
   /// Counts one input message.
   void count_in() noexcept;
-  /// Publishes a dead_letter naming the field and the problem, logs it to
-  /// stderr, counts it; and if `reply` is non-empty also answers the sender
-  /// with `{"type":"error","field":...,"error":...}`.
+  /// Publishes a dead_letter naming the field and the problem (and `sender`, the
+  /// stamped identity of whoever sent the message, when known), logs it to stderr,
+  /// counts it in `errors`; and if `reply` is non-empty also answers the sender
+  /// with the same dead_letter.
   void dead_letter(std::string_view subject, const core::Error& err, std::string_view payload,
-                   std::string_view reply = {});
-  /// Health text shown by ops.status ("ok" unless set otherwise).
+                   std::string_view reply = {}, std::string_view sender = {});
+  /// A message the worker accepted but could not apply: an exception escaped the
+  /// domain code (core::ArithmeticError on an absurd value, std::bad_alloc), or an
+  /// event of its own log could not be replayed while rebuilding (`stream_seq` > 0).
+  /// The worker goes on without it, and never crash-loops on it. Counted in
+  /// `quarantined` (and `errors`), logged, dead-lettered with field "" and error
+  /// "not applied (quarantined): <what>", answered to `reply` if any; from then on
+  /// the status reads "degraded: N messages quarantined (latest: ...)" until the
+  /// process restarts. Thread-safe.
+  void quarantine(std::string_view subject, std::string_view what, std::string_view payload,
+                  std::string_view reply = {}, std::uint64_t stream_seq = 0);
+  /// Market data the worker did not use because core::MarketCheck flagged it.
+  /// Counted in `flagged`; logged with the reason (the first 20, then every
+  /// 10,000th, so a flood cannot fill the disk). Not an error. Thread-safe.
+  void flag(std::string_view subject, std::string_view reason);
+  /// Health text shown by ops.status ("ok" unless set otherwise). What quarantine()
+  /// adds is kept beside it: heartbeat().status is "<status>" or, after a
+  /// quarantine, "degraded: ..." (joined with "; " when `status` is degraded too).
   void set_status(std::string status);
   /// The last JetStream stream sequence this worker processed (execution, for
   /// every message of its ordered consumer); reported as heartbeat log_seq.
@@ -79,10 +96,11 @@ class Runtime {
   const core::Clock& clock_;
   std::int64_t heartbeat_ms_;
   std::int64_t started_ns_;
-  std::atomic<std::int64_t> msgs_in_{0}, msgs_out_{0}, errors_{0}, last_input_ns_{0};
+  std::atomic<std::int64_t> msgs_in_{0}, msgs_out_{0}, errors_{0}, last_input_ns_{0}, flagged_{0}, quarantined_{0};
   std::atomic<std::uint64_t> log_seq_{0};
   mutable std::mutex mu_;
   std::string status_ = "ok";
+  std::string last_quarantine_;  ///< why the latest message was quarantined (under mu_)
   std::condition_variable cv_;
   bool stop_ = false;
   std::thread thread_;

@@ -17,9 +17,37 @@ struct overloaded : Ts... {
 template <class... Ts>
 overloaded(Ts...) -> overloaded<Ts...>;
 
+/// Runs `f` for message `m`; whatever escapes it (core::ArithmeticError on an
+/// absurd value, std::bad_alloc) quarantines the message instead of reaching
+/// natsio's last-resort catch: the worker goes on, and says it is degraded.
+template <class F>
+void guarded(Runtime& rt, const natsio::Message& m, F&& f) noexcept {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    rt.quarantine(m.subject, e.what(), m.data, m.reply);
+  } catch (...) {
+    rt.quarantine(m.subject, "unknown exception", m.data, m.reply);
+  }
+}
+
+/// The same for an event of the log being replayed at start (quarantined with its
+/// stream sequence): a worker never crash-loops while rebuilding from its own log.
+template <class F>
+void guarded(Runtime& rt, const LogEvent& ev, F&& f) noexcept {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    rt.quarantine(ev.subject, e.what(), ev.data, {}, ev.seq);
+  } catch (...) {
+    rt.quarantine(ev.subject, "unknown exception", ev.data, {}, ev.seq);
+  }
+}
+
 template <class F>
 std::unique_ptr<natsio::Subscription> sub(Runtime& rt, std::string_view subject, F&& f) {
-  return std::make_unique<natsio::Subscription>(rt.conn(), subject, std::forward<F>(f));
+  return std::make_unique<natsio::Subscription>(
+      rt.conn(), subject, [&rt, f = std::forward<F>(f)](const natsio::Message& m) { guarded(rt, m, [&] { f(m); }); });
 }
 
 core::TimestampNs market_ts(const core::MarketData& md) {
@@ -61,11 +89,12 @@ RiskService::RiskService(Runtime& rt, risk::RiskPolicy configured, eventstore::E
   // overlap_after_ may also sit in the buffer; they are matched and dropped there.
   overlap_after_ = js.last_sequence(stream);
   engine_.set_replaying(true);
-  history_ = read_history(store, rt_.conn(), stream, 0, overlap_after_, [this](const LogEvent& ev) { replay(ev); });
+  history_ = read_history(store, rt_.conn(), stream, 0, overlap_after_,
+                          [this](const LogEvent& ev) { guarded(rt_, ev, [&] { replay(ev); }); });
   // A message published just before we subscribed may have been stored after
   // that read: read on to the stream's end now (raw bytes, for the overlap match).
   const auto tail = read_history(nullptr, rt_.conn(), stream, history_.last_seq, js.last_sequence(stream),
-                                 [this](const LogEvent& ev) { replay(ev); });
+                                 [this](const LogEvent& ev) { guarded(rt_, ev, [&] { replay(ev); }); });
   history_.from_stream += tail.from_stream;
   history_.last_seq = tail.last_seq;
   engine_.set_replaying(false, market_ts_);
@@ -114,6 +143,7 @@ void RiskService::replay(const LogEvent& ev) {
   if (ev.subject.starts_with(subjects::kMarketDataPrefix)) {
     auto r = decode_market(dec_, m);
     if (!r) return;
+    if (check_.check(*r)) return;  // flagged when it arrived (counted then)
     market_ts_ = std::max(market_ts_, market_ts(*r));
     std::visit(overloaded{[&](const core::Quote& q) { engine_.on_quote(q); },
                           [&](const core::Trade& t) { engine_.on_trade(t); },
@@ -202,7 +232,8 @@ void RiskService::decide_pending() {
   pending_.clear();
   pending_by_key_.clear();
   for (const auto& [seq, data] : pending) {
-    on_order(natsio::Message{subjects::kTradingOrders, data, {}});
+    const natsio::Message m{subjects::kTradingOrders, data, {}};
+    guarded(rt_, m, [&] { on_order(m); });
     ++decided_late_;
   }
 }
@@ -222,7 +253,7 @@ void RiskService::drain_buffer() {
     }
     const natsio::Message m{b.subject, b.data, b.reply};
     const auto h = kHandlers.find(b.subject);
-    (this->*(h != kHandlers.end() ? h->second : &RiskService::on_market))(m);
+    guarded(rt_, m, [&] { (this->*(h != kHandlers.end() ? h->second : &RiskService::on_market))(m); });
   }
   buffer_.clear();
   buffer_.shrink_to_fit();
@@ -239,6 +270,7 @@ void RiskService::on_market(const natsio::Message& m) {
   auto r = decode_market(dec_, m);
   if (!r && is_instrument_status(dec_, m)) return;
   if (!r) return rt_.dead_letter(m.subject, r.error(), m.data);
+  if (auto why = check_.check(*r)) return rt_.flag(m.subject, *why);
   market_ts_ = std::max(market_ts_, market_ts(*r));
   std::visit(overloaded{[&](const core::Quote& q) { engine_.on_quote(q); },
                         [&](const core::Trade& t) { engine_.on_trade(t); },
@@ -337,7 +369,7 @@ ExecutionService::ExecutionService(Runtime& rt, matching::BrokerConfig cfg, even
   natsio::JetStream js(rt_.conn());
   const std::uint64_t end = js.last_sequence(stream);
   history_ = read_history(store, rt_.conn(), stream, 0, end, [this](const LogEvent& ev) {
-    on_event(ev.seq, ev.subject, ev.data, true);
+    guarded(rt_, ev, [&] { on_event(ev.seq, ev.subject, ev.data, true); });
   });
   replaying_ = false;
   for (const auto& id : pending_order_) {
@@ -356,7 +388,7 @@ ExecutionService::ExecutionService(Runtime& rt, matching::BrokerConfig cfg, even
   live_ = std::make_unique<natsio::OrderedSubscription>(
       rt_.conn(), stream, history_.last_seq + 1, [this](const natsio::StreamMessage& m) {
         rt_.set_log_seq(m.seq);
-        on_event(m.seq, m.subject, m.data, false);
+        guarded(rt_, LogEvent{m.seq, m.subject, m.data, false}, [&] { on_event(m.seq, m.subject, m.data, false); });
       });
 }
 
@@ -383,6 +415,10 @@ void ExecutionService::on_event(std::uint64_t, std::string_view subject, std::st
         return emit(broker_.on_status(*st));
       }
       if (!replay) rt_.dead_letter(m.subject, r.error(), m.data);  // reported once, live
+      return;
+    }
+    if (auto why = check_.check(*r)) {  // never filled against, nor kept as the book
+      if (!replay) rt_.flag(m.subject, *why);
       return;
     }
     market_ts_ = std::max(market_ts_, market_ts(*r));
@@ -420,6 +456,7 @@ void StrategyService::on_market(const natsio::Message& m) {
   auto r = decode_market(dec_, m);
   if (!r && is_instrument_status(dec_, m)) return;
   if (!r) return rt_.dead_letter(m.subject, r.error(), m.data);
+  if (auto why = check_.check(*r)) return rt_.flag(m.subject, *why);
   const auto order = std::visit(overloaded{[&](const core::Quote& q) { return strategy_.on_quote(q); },
                                            [&](const core::Trade& t) { return strategy_.on_trade(t); },
                                            [&](const core::Bar& b) { return strategy_.on_bar(b); }},
@@ -456,6 +493,7 @@ void ReporterService::on_market(const natsio::Message& m) {
   auto r = decode_market(dec_, m);
   if (!r && is_instrument_status(dec_, m)) return;
   if (!r) return rt_.dead_letter(m.subject, r.error(), m.data);
+  if (auto why = check_.check(*r)) return rt_.flag(m.subject, *why);
   std::lock_guard lock(mu_);
   std::visit(overloaded{[&](const core::Quote& q) { portfolio_.on_quote(q); },
                         [&](const core::Trade& t) { portfolio_.on_trade(t); },
@@ -508,7 +546,8 @@ core::OpsStatus OpsService::status() const {
   // Ops itself, then every worker heard from; sorted by worker, then instance.
   const auto self = rt_.heartbeat();
   st.workers.push_back({.worker = self.worker, .instance = self.instance, .status = self.status, .alive = true,
-                        .age_ms = 0, .msgs_in = self.msgs_in, .msgs_out = self.msgs_out, .errors = self.errors});
+                        .age_ms = 0, .msgs_in = self.msgs_in, .msgs_out = self.msgs_out, .errors = self.errors,
+                        .flagged = self.flagged, .quarantined = self.quarantined});
   for (const auto& [key, seen] : seen_) {
     if (key.first == self.worker && key.second == self.instance) continue;
     const auto age_ms = (now - seen.received) / 1'000'000;
@@ -519,7 +558,9 @@ core::OpsStatus OpsService::status() const {
                           .age_ms = age_ms,
                           .msgs_in = seen.hb.msgs_in,
                           .msgs_out = seen.hb.msgs_out,
-                          .errors = seen.hb.errors});
+                          .errors = seen.hb.errors,
+                          .flagged = seen.hb.flagged,
+                          .quarantined = seen.hb.quarantined});
   }
   std::sort(st.workers.begin(), st.workers.end(), [](const auto& a, const auto& b) {
     return std::tie(a.worker, a.instance) < std::tie(b.worker, b.instance);

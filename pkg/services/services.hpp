@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "codec/codec.hpp"
+#include "core/market_check.hpp"
 #include "matching/paper_broker.hpp"
 #include "natsio/natsio.hpp"
 #include "portfolio/portfolio.hpp"
@@ -92,6 +93,7 @@ class RiskService {
 
   Runtime& rt_;
   codec::Decoder dec_;
+  core::MarketCheck check_;  ///< market data quality (crossed, back in time): flagged data is not used
   risk::RiskEngine engine_;
   core::TimestampNs market_ts_ = 0;  ///< latest market event time seen (stamps hand-typed orders)
   std::mutex mu_;                    ///< guards live_ and buffer_ (delivery thread vs start-up)
@@ -132,6 +134,7 @@ class ExecutionService {
   void emit(const std::vector<core::ExecutionReport>& reports);
   Runtime& rt_;
   codec::Decoder dec_;
+  core::MarketCheck check_;  ///< flagged market data is never filled against
   matching::PaperBroker broker_;
   core::TimestampNs market_ts_ = 0;  ///< latest market event time (stamps a hand-typed instrument_status)
   bool replaying_ = true;
@@ -154,6 +157,7 @@ class StrategyService {
   void on_execution(const natsio::Message& m);
   Runtime& rt_;
   codec::Decoder dec_;
+  core::MarketCheck check_;
   strategy::MaCross strategy_;
   std::vector<std::unique_ptr<natsio::Subscription>> subs_;
 };
@@ -174,6 +178,7 @@ class ReporterService {
   void maybe_publish_metrics(core::TimestampNs ts);
   Runtime& rt_;
   codec::Decoder dec_;
+  core::MarketCheck check_;
   std::mutex mu_;  ///< guards portfolio_: delivery thread vs publish_final from main
   portfolio::Portfolio portfolio_;
   core::DurationNs interval_;

@@ -27,7 +27,8 @@
 ///
 /// Pure: no clock, no I/O, no randomness; symbols are kept in std::map.
 /// Errors: only the constructor throws (std::invalid_argument); the rest throws
-/// nothing except std::bad_alloc; Decimal overflow aborts.
+/// nothing except std::bad_alloc and core::ArithmeticError beyond the 128-bit Decimal
+/// range (decimal.hpp).
 /// Thread-safety: none. One owner thread calls every member (single writer).
 #pragma once
 

@@ -46,9 +46,11 @@ constexpr std::string_view kSessionWorkersAll = "session.workers.>";
 
 /// JetStream stream that the recorder captures into the event store.
 constexpr std::string_view kEventStream = "EVENTS";
-/// Subjects captured by kEventStream (ops.* is request-reply and health, not events).
-constexpr std::string_view kCapturedSubjects[] = {"market.data.>", "trading.>", "risk.>",
-                                                  "performance.>", "reports.>", "session.>"};
+/// Subjects captured by kEventStream. ops.* is request-reply and health, not events,
+/// except ops.dead_letter: what was refused, why, and from whom, is part of the audit
+/// log (issue 11).
+constexpr std::string_view kCapturedSubjects[] = {"market.data.>", "trading.>",  "risk.>",         "performance.>",
+                                                  "reports.>",     "session.>", "ops.dead_letter"};
 
 /// True if `symbol` can be one subject token: non-empty, <= 64 chars, only
 /// [A-Za-z0-9_-] (no '.', '*', '>' or whitespace).

@@ -587,9 +587,9 @@ TEST_CASE("plain JSON numbers are accepted for decimals and read exactly", "[cod
                         R"("order_type":"limit","quantity":0.1,"limit_price":92233720368.54775807})");
   CHECK(p.quantity.raw() == 10'000'000);
   CHECK(p.limit_price->raw() == 9'223'372'036'854'775'807);
-  auto q = codec::decode_market_data(R"({"type":"quote","symbol":"IBM","bid":180.01,"ask":-0.5,"bid_size":200,"ts_event":1})");
+  auto q = codec::decode_market_data(R"({"type":"quote","symbol":"IBM","bid":180.01,"ask":180.5,"bid_size":200,"ts_event":1})");
   REQUIRE(q.ok());
-  CHECK(std::get<core::Quote>(*q).ask == dec("-0.5"));
+  CHECK(std::get<core::Quote>(*q).ask == dec("180.5"));
 }
 
 TEST_CASE("hand-typed order.submit gets defaults for time_in_force, strategy_id and ts_event", "[codec][decode]") {
@@ -626,9 +626,11 @@ TEST_CASE("a crossed quote (ask below bid) is valid market data", "[codec][decod
 }
 
 TEST_CASE("escaped strings are unescaped", "[codec][decode]") {
-  auto dl = codec::decode_dead_letter(R"({"type":"dead_letter","worker":"feed","error":"bad \"x\" \u00e9\n","ts":1})");
+  auto dl = codec::decode_dead_letter(
+      R"({"type":"dead_letter","worker":"feed","error":"bad \"x\" \u00e9","payload":"a\nb\u0000","ts":1})");
   REQUIRE(dl.ok());
-  CHECK(dl->error == "bad \"x\" \xc3\xa9\n");
+  CHECK(dl->error == "bad \"x\" \xc3\xa9");
+  CHECK(dl->payload == std::string("a\nb\0", 4));  // a payload is somebody's raw bytes: anything goes
 }
 
 TEST_CASE("halt and resume shorthands set the trading state; trading_state.set needs it", "[codec][decode]") {
@@ -667,7 +669,7 @@ TEST_CASE("one Decoder decodes many messages of different sizes and results own 
   std::vector<core::MarketData> out;
   for (int i = 0; i < 200; ++i) {
     const std::string sym = "S" + std::string(static_cast<std::size_t>(i % 60), 'x');
-    core::Quote q{.symbol = sym, .bid = core::Decimal::from_int(i), .ask = core::Decimal::from_int(i + 1),
+    core::Quote q{.symbol = sym, .bid = core::Decimal::from_int(i + 1), .ask = core::Decimal::from_int(i + 2),
                   .ts_event = i};
     auto r = d.decode_market_data(codec::encode(q));
     REQUIRE(r.ok());
@@ -936,9 +938,57 @@ const Bad kBad[] = {
     {On::peek, R"({"ts_event":1})", "type", "is required"},
     {On::peek, R"({"type":"x"} x)", "", "not valid JSON"},
     {On::peek, R"([])", "", "must be a JSON object"},
+    // issue 11: every decoded number is range-checked; identifiers and texts have limits
+    {On::market_data, R"({"type":"quote","symbol":"EURUSD","bid":"-5","ask":"-4","ts_event":1})", "bid", R"(must be positive, got "-5")"},
+    {On::market_data, R"({"type":"quote","symbol":"EURUSD","bid":"1","ask":0,"ts_event":1})", "ask", R"(must be positive, got "0")"},
+    {On::market_data, R"({"type":"quote","symbol":"EURUSD","bid":"90000000000","ask":"92233720368.54775808","ts_event":1})", "ask", "is out of range (magnitude at most 92233720368.54775807)"},
+    {On::market_data, R"({"type":"quote","symbol":"EURUSD","bid":"1","ask":"2","bid_size":"-1","ts_event":1})", "bid_size", R"(must not be negative, got "-1")"},
+    {On::market_data, R"({"type":"quote","symbol":"EURUSD","bid":"1","ask":"2","ts_event":9223372036854775807})", "ts_event", "must be at most 4102444800000000000 (2100-01-01T00:00:00Z)"},
+    {On::market_data, R"({"type":"trade","symbol":"IBM","price":"0","size":"1","ts_event":1})", "price", "must be positive"},
+    {On::market_data, R"({"type":"trade","symbol":"IBM","price":"1","size":"-1","ts_event":1})", "size", "must not be negative"},
+    {On::market_data, R"({"type":"trade","symbol":"IBM","price":"1","size":"1","trade_id":"a b","ts_event":1})", "trade_id", "must be visible ASCII characters only"},
+    {On::market_data, R"({"type":"bar","symbol":"IBM","open":"1","high":"2","low":"-1","close":"1","ts_event":1})", "low", "must be positive"},
+    {On::orders, R"({"type":"order.cancel","client_order_id":"a\u0000b"})", "client_order_id", R"(must be visible ASCII characters only (no spaces or control characters), got "a\u0000b")"},
+    {On::orders, R"({"type":"order.cancel","client_order_id":"my order"})", "client_order_id", "must be visible ASCII characters only"},
+    {On::orders, R"({"type":"order.cancel","client_order_id":"caf\u00e9"})", "client_order_id", "must be visible ASCII characters only"},
+    {On::orders, R"({"type":"order.submit",)" R"("client_order_id":"m1","symbol":"EURUSD","side":"buy","order_type":"market","quantity":"5","strategy_id":"x\ty"})", "strategy_id", "must be visible ASCII characters only"},
+    {On::orders, R"({"type":"order.submit",)" R"("client_order_id":"m1","symbol":"EURUSD","side":"buy","order_type":"market","quantity":"5","ts_event":4102444800000000001})", "ts_event", "must be at most 4102444800000000000"},
+    {On::orders, R"({"type":"order.submit",)" R"("client_order_id":"m1","symbol":"EURUSD","side":"buy","order_type":"market","quantity":"5","time_in_force":"gtd","expire_time":"9223372036854775807"})", "expire_time", "must be at most"},
+    {On::executions, R"({"type":"execution_report","client_order_id":"m1","exec_id":"m1-1","exec_type":"fill","order_status":"filled","symbol":"EURUSD","side":"buy","order_type":"market","quantity":"1","last_qty":"-1","last_px":"1","cum_qty":"1","leaves_qty":"0","avg_px":"1","ts_event":1})", "last_qty", "must not be negative"},
+    {On::executions, R"({"type":"execution_report","client_order_id":"m1","exec_id":"m1-1","exec_type":"fill","order_status":"filled","symbol":"EURUSD","side":"buy","order_type":"market","quantity":"1","last_qty":"90000000000","last_px":"90000000000","cum_qty":"1","leaves_qty":"0","avg_px":"1","text":"x\u0007","ts_event":1})", "text", "must not contain control characters"},
+    {On::risk_management, R"({"type":"halt","reason":"line\nbreak"})", "reason", "must not contain control characters"},
+    {On::risk_management, R"({"type":"halt","reason":"\u0085"})", "reason", "must not contain control characters"},
+    {On::heartbeat, R"({"type":"heartbeat","worker":"a b","instance":"h:1","status":"ok","ts":1})", "worker", "must be visible ASCII characters only"},
+    {On::peek, R"({"type":"order submit"})", "type", "must be visible ASCII characters only"},
 };
 
 }  // namespace
+
+TEST_CASE("a 20,000-character client_order_id is refused, and peek leaves it out of the index (issue 11)",
+          "[codec][malformed]") {
+  const std::string id(20'000, 'x');
+  auto r = codec::decode_order_command(R"({"type":"order.cancel","client_order_id":")" + id + R"("})");
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().to_string() == "client_order_id: must be at most 64 characters, got 20000");
+  auto env = codec::peek(R"({"type":"order.cancel","client_order_id":")" + id + R"("})");
+  REQUIRE(env.ok());
+  CHECK_FALSE(env->client_order_id.has_value());
+  auto nul = codec::peek(R"({"type":"order.cancel","client_order_id":"a\u0000b"})");
+  REQUIRE(nul.ok());
+  CHECK_FALSE(nul->client_order_id.has_value());
+  auto huge_type = codec::peek(R"({"type":")" + id + R"("})");
+  REQUIRE_FALSE(huge_type.ok());
+  CHECK(huge_type.error().field == "type");
+}
+
+TEST_CASE("decimals of accumulated money in a report may go beyond the wire range", "[codec][decode]") {
+  core::PerformanceReport rep;
+  rep.realized_pnl = mul(*core::Decimal::parse("90000000000"), *core::Decimal::parse("90000000000"));
+  rep.total_pnl = rep.realized_pnl;
+  auto back = codec::decode_performance(codec::encode(rep));
+  REQUIRE(back.ok());
+  CHECK(back->realized_pnl.to_string() == "8100000000000000000000");
+}
 
 TEST_CASE("malformed inputs are refused with the offending field and a clear message", "[codec][malformed]") {
   // The template of the table's good order is itself fine.

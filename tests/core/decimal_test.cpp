@@ -19,6 +19,9 @@ Decimal d(std::string_view s) {
 
 constexpr auto kMax = std::numeric_limits<std::int64_t>::max();
 constexpr auto kMin = std::numeric_limits<std::int64_t>::min();
+constexpr Decimal::Raw kMaxRaw = Decimal::kMaxRaw;
+/// The largest Decimal as text: (2^127 - 1) x 10^-8.
+constexpr std::string_view kMaxText = "1701411834604692317316873037158.84105727";
 
 }  // namespace
 
@@ -38,10 +41,17 @@ TEST_CASE("parse reads sign, whole digits and up to 8 fraction digits exactly", 
   CHECK(d("1.00000000").raw() == 100'000'000);
 }
 
-TEST_CASE("parse accepts the extremes of the int64 range", "[core][decimal]") {
+TEST_CASE("parse accepts the extremes of the wire and of the arithmetic range", "[core][decimal]") {
   CHECK(d("92233720368.54775807").raw() == kMax);
+  CHECK(d("92233720368.54775807") == Decimal::wire_max());
+  CHECK(d("92233720368.54775807").in_wire_range());
   CHECK(d("-92233720368.54775808").raw() == kMin);
+  CHECK(d("-92233720368.54775808").in_wire_range());
+  CHECK_FALSE(d("92233720368.54775808").in_wire_range());
+  CHECK_FALSE(d("-92233720368.54775809").in_wire_range());
   CHECK(d("92233720368").raw() == 9'223'372'036'800'000'000);
+  CHECK(d(kMaxText).raw() == kMaxRaw);
+  CHECK(d(std::string("-") + std::string(kMaxText)).raw() == -kMaxRaw);
 }
 
 TEST_CASE("parse rejects anything that is not an exact in-range decimal", "[core][decimal]") {
@@ -50,10 +60,10 @@ TEST_CASE("parse rejects anything that is not an exact in-range decimal", "[core
       "-.5",       "1e3",        "1E3",        "1.5e-2",     " 1",        "1 ",
       "1 .5",      "1.2.3",      "--1",        "+-1",        "0x10",      "1,5",
       "abc",       "1.5a",       "nan",        "inf",        "1.000000001",  // 9 fraction digits
-      "92233720368.54775808",    // max + 1 unit
-      "-92233720368.54775809",   // min - 1 unit
-      "92233720369",             // whole part too large
-      "100000000000000000000000000000",
+      "1701411834604692317316873037158.84105728",    // arithmetic max + 1 unit
+      "-1701411834604692317316873037158.84105728",   // below -max
+      "1701411834604692317316873037159",             // whole part too large
+      "100000000000000000000000000000000000000000",
   };
   for (const char* s : bad) {
     INFO("input: \"" << s << "\"");
@@ -72,20 +82,26 @@ TEST_CASE("to_string gives the shortest exact text", "[core][decimal]") {
   CHECK(d("10.00000010").to_string() == "10.0000001");
   CHECK(Decimal::from_raw(kMax).to_string() == "92233720368.54775807");
   CHECK(Decimal::from_raw(kMin).to_string() == "-92233720368.54775808");
+  CHECK(Decimal::from_raw(kMaxRaw).to_string() == kMaxText);
+  CHECK(Decimal::from_raw(-kMaxRaw).to_string() == "-" + std::string(kMaxText));
+  CHECK(Decimal::from_raw(Decimal::Raw(10'000'000'000'000'000'000ULL) * 100'000'000).to_string() ==
+        "10000000000000000000");
+  CHECK(d("12345678901234567890123.00000001").to_string() == "12345678901234567890123.00000001");
 }
 
 TEST_CASE("to_string and parse round-trip every sample exactly", "[core][decimal]") {
-  const std::int64_t raws[] = {0, 1, -1, 7, 10, 99, 100'000'000, 123'456'789, -987'654'321'012,
-                               kMax, kMin, kMax - 1, kMin + 1, 50'000'000, 1'000'000'000'000'000};
+  const Decimal::Raw raws[] = {0, 1, -1, 7, 10, 99, 100'000'000, 123'456'789, -987'654'321'012,
+                                kMax, kMin, kMax - 1, kMin + 1, 50'000'000, 1'000'000'000'000'000,
+                                kMaxRaw, -kMaxRaw, kMaxRaw / 3, Decimal::Raw(kMax) * 1'000'000'007};
   for (auto raw : raws) {
     const auto v = Decimal::from_raw(raw);
-    INFO("raw " << raw << " text " << v.to_string());
+    INFO("text " << v.to_string());
     CHECK(Decimal::parse(v.to_string()) == v);
   }
 }
 
 TEST_CASE("write fills the caller's buffer and fmt prints the same text", "[core][decimal]") {
-  char buf[32];
+  char buf[Decimal::kMaxChars];
   const auto v = d("-1234.5678");
   CHECK(std::string(buf, v.write(buf)) == "-1234.5678");
   CHECK(fmt::format("{}", v) == "-1234.5678");
@@ -172,17 +188,53 @@ TEST_CASE("mul_int and is_multiple_of work in raw units", "[core][decimal]") {
   CHECK_FALSE(d("1").is_multiple_of(d("-1")));
 }
 
-TEST_CASE("operations at the very edge of the range do not abort", "[core][decimal]") {
-  const auto max = Decimal::from_raw(kMax);
-  const auto min = Decimal::from_raw(kMin);
+TEST_CASE("sums and products of wire values never overflow (issue 11: poison quote and fill)", "[core][decimal]") {
+  // A quote with a bid of 90000000000 and a fill with last_qty = last_px = 90000000000
+  // made risk-state, reporter and strategy abort while the range was 64-bit.
+  const auto big = d("90000000000");
+  CHECK(big + big == d("180000000000"));
+  CHECK(mul(big, big) == d("8100000000000000000000"));
+  const auto w = Decimal::wire_max();
+  CHECK(mul(w, w) == d("8507059173023461584739.69077842"));
+  CHECK(mul(-w, w) == -mul(w, w));
+  // 10^8 fills of the largest notional still add up without leaving the range.
+  CHECK(mul_int(mul(w, w), 100'000'000).is_positive());
+  CHECK(div(mul(big, big), big) == big);
+}
+
+TEST_CASE("operations at the very edge of the range are exact", "[core][decimal]") {
+  const auto max = Decimal::from_raw(kMaxRaw);
+  const auto min = Decimal::from_raw(-kMaxRaw);
   CHECK((max - Decimal::from_raw(1)) + Decimal::from_raw(1) == max);
-  CHECK(min + max == Decimal::from_raw(-1));
-  CHECK(-max == Decimal::from_raw(kMin + 1));
+  CHECK(min + max == Decimal{});
+  CHECK(-max == min);
+  CHECK(abs(min) == max);
   CHECK(mul(max, d("1")) == max);
   CHECK(mul(min, d("1")) == min);
+  CHECK(mul(max, d("-1")) == min);
+  CHECK(mul(max, d("0.5")) == Decimal::from_raw(kMaxRaw / 2 + 1));  // half of an odd raw: tie -> even
   CHECK(div(max, d("1")) == max);
   CHECK(div(min, d("-1.00000001")).is_positive());
-  CHECK(mul_int(Decimal::from_raw(kMax / 2), 2) == Decimal::from_raw(kMax - 1));
+  CHECK(div(max, max) == d("1"));
+  CHECK(div(max, d("3")) == Decimal::from_raw(kMaxRaw / 3));
+  CHECK(mul_int(Decimal::from_raw(kMaxRaw / 2), 2) == Decimal::from_raw(kMaxRaw - 1));
+}
+
+TEST_CASE("arithmetic beyond the range throws ArithmeticError instead of aborting", "[core][decimal]") {
+  const auto max = Decimal::from_raw(kMaxRaw);
+  const auto min = Decimal::from_raw(-kMaxRaw);
+  const auto one = Decimal::from_raw(1);
+  CHECK_THROWS_AS(max + one, core::ArithmeticError);
+  CHECK_THROWS_AS(min - one, core::ArithmeticError);
+  CHECK_THROWS_AS(mul(max, d("1.00000001")), core::ArithmeticError);
+  CHECK_THROWS_AS(mul(d("100000000000000000"), d("100000000000000000")), core::ArithmeticError);
+  CHECK_THROWS_AS(div(max, d("0.5")), core::ArithmeticError);
+  CHECK_THROWS_WITH(div(d("1"), Decimal{}), Catch::Contains("division by zero"));
+  CHECK_THROWS_AS(mul_int(max, 2), core::ArithmeticError);
+  CHECK_THROWS_WITH(mul(max, max), Catch::Contains("mul(a, b) out of range"));
+  auto x = max;
+  CHECK_THROWS_AS(x += one, core::ArithmeticError);
+  CHECK(x == max);  // unchanged by the failed operation
 }
 
 TEST_CASE("arithmetic helpers can be called qualified as well as through ADL", "[core][decimal]") {

@@ -35,7 +35,7 @@ n=$(grep -c 'clock_gettime' pkg/core/time.cpp)
 declare -A allowed=(
   [pkg/services/manifest.cpp]=1   # worker.started ts_wall (session metadata)
   [pkg/services/services.cpp]=2   # OpsService: heartbeat ages for ops.status
-  [pkg/services/runtime.cpp]=3    # Runtime: last_input_ns, heartbeat and dead_letter ts (ops data)
+  [pkg/services/runtime.cpp]=4    # Runtime: last_input_ns, heartbeat, dead_letter and quarantine ts (ops data)
 )
 while IFS= read -r f; do
   n=$(grep -v '^\s*//' "$f" | grep -cE 'clock(_|\(\))\.now\(\)')

@@ -56,7 +56,9 @@ const kDecimalPattern = "^[+-]?[0-9]+(\\.[0-9]{1,8})?$";
 const kStrictDefs = {
   decimal: { type: "string", pattern: kDecimalPattern },
   positive_decimal: { type: "string", pattern: "^\\+?(?=[0-9.]*[1-9])[0-9]+(\\.[0-9]{1,8})?$" },
-  timestamp: { type: "integer", minimum: 0 },
+  price: { type: "string", pattern: "^\\+?(?=[0-9.]*[1-9])[0-9]{1,11}(\\.[0-9]{1,8})?$" },
+  size: { type: "string", pattern: "^\\+?[0-9]{1,11}(\\.[0-9]{1,8})?$" },
+  timestamp: { type: "integer", minimum: 0, maximum: 4102444800000000000 },
   count: { type: "integer", minimum: 0 },
   positive_count: { type: "integer", minimum: 1 },
 };
@@ -166,6 +168,16 @@ const mustReject = [
   ["quote", { type: "quote", symbol: "EURUSD", bid: "1", ask: "1" }, "missing ts_event"],
   ["quote", { type: "trade", symbol: "EURUSD", bid: "1", ask: "1", ts_event: 1 }, "wrong type"],
   ["quote", { type: "quote", symbol: "EURUSD", bid: "1", ask: "1", ts_event: 1, bid_size: null }, "null for an optional field"],
+  // issue 11: hostile values are refused by the contract, not only by our decoders
+  ["quote", { type: "quote", symbol: "EURUSD", bid: "-5", ask: "-4", ts_event: 1 }, "a negative price"],
+  ["quote", { type: "quote", symbol: "EURUSD", bid: "0", ask: "1", ts_event: 1 }, "a zero price"],
+  ["quote", { type: "quote", symbol: "EURUSD", bid: "900000000000", ask: "900000000001", ts_event: 1 }, "a price beyond the wire range"],
+  ["quote", { type: "quote", symbol: "EURUSD", bid: "1", ask: "2", bid_size: "-1", ts_event: 1 }, "a negative size"],
+  ["quote", { type: "quote", symbol: "EURUSD", bid: "1", ask: "2", ts_event: 9223372036854775807 }, "a time after 2100"],
+  ["order.cancel", { type: "order.cancel", client_order_id: "x".repeat(65) }, "a 65-character client_order_id"],
+  ["order.cancel", { type: "order.cancel", client_order_id: "a\u0000b" }, "a NUL inside client_order_id"],
+  ["order.cancel", { type: "order.cancel", client_order_id: "my order" }, "a space inside client_order_id"],
+  ["trading_state.set", { type: "trading_state.set", trading_state: "halted", reason: "a\nb" }, "a control character in a reason"],
   ["execution_report", { type: "execution_report", client_order_id: "m1", exec_id: "m1-1", exec_type: "fill", order_status: "filled", symbol: "", side: "buy", order_type: "market", quantity: "1", last_qty: "1", last_px: "1", cum_qty: "1", leaves_qty: "0", avg_px: "1", ts_event: 1 }, "an empty symbol on a fill"],
   // risk policies: null only where a limit can be off, known keys only, values > 0
   ["risk.policy.set", { type: "risk.policy.set", reason: "x" }, "neither defaults nor per_symbol"],

@@ -358,11 +358,14 @@ TEST_CASE("a malformed row gives an error naming its column and line, and readin
       "ts_start,ts_event,symbol,bid_open,bid_high,bid_low,bid_close,ask_open,ask_high,ask_low,ask_close\n"
       "0,60,GBPUSD,1,2,0.5,1.5,1.1,2.1,0.6,1.6\n";
   const std::string ba_end = "120,180,GBPUSD,1,2,0.5,1.5,1.1,2.1,0.6,1.6\n";
-  const std::string kDec = "must be a decimal with at most 8 fractional digits, got ";
-  const std::string kNonNeg = "must be a non-negative decimal with at most 8 fractional digits, got ";
-  const std::string kTs = "must be an integer count of nanoseconds (int64), got ";
+  const std::string kDec =
+      "must be a positive decimal with at most 8 fractional digits, at most 92233720368.54775807, got ";
+  const std::string kNonNeg =
+      "must be a non-negative decimal with at most 8 fractional digits, at most 92233720368.54775807, got ";
+  const std::string kTs =
+      "must be an integer count of nanoseconds since 1970 (UTC), at most 4102444800000000000 (2100-01-01), got ";
   const std::string kSym = "must be 1 to 64 characters from [A-Za-z0-9_-], got ";
-  const std::string kDate = "must be a date YYYY-MM-DD, got ";
+  const std::string kDate = "must be a date YYYY-MM-DD from 1970-01-01 to 2099-12-31, got ";
 
   const std::vector<BadRowCase> cases = {
       {"bad decimal", q + "2,EURUSD,abc,1.2\n" + q_end, "bid", "line 3: " + kDec + "\"abc\""},
@@ -465,19 +468,29 @@ TEST_CASE("columns are found by name whatever their order, and extra columns are
   CHECK_FALSE(r.next().has_value());
 }
 
-TEST_CASE("timestamps accept the whole int64 range", "[marketdata]") {
+TEST_CASE("timestamps are accepted from 1970 to 2100, the range every decoder accepts (issue 11)", "[marketdata]") {
   const TempFile f(
-      "ts_event,symbol,bid,ask\n9223372036854775807,A,1,2\n-9223372036854775808,A,1,2\n0,A,1,2\n"
-      "-1,A,1,2\n000000000000000000000042,A,1,2\n");
+      "ts_event,symbol,bid,ask\n4102444800000000000,A,1,2\n9223372036854775807,A,1,2\n0,A,1,2\n"
+      "-1,A,1,2\n000000000000000000000042,A,1,2\n-9223372036854775808,A,1,2\n4102444800000000001,A,1,2\n");
   Reader r(f.path());
   const auto all = read_all(r);
-  REQUIRE(all.errors.empty());
-  REQUIRE(all.messages.size() == 5);
-  CHECK(ts_event_of(all.messages[0]) == INT64_MAX);
-  CHECK(ts_event_of(all.messages[1]) == INT64_MIN);
-  CHECK(ts_event_of(all.messages[2]) == 0);
-  CHECK(ts_event_of(all.messages[3]) == -1);
-  CHECK(ts_event_of(all.messages[4]) == 42);
+  REQUIRE(all.messages.size() == 3);
+  CHECK(ts_event_of(all.messages[0]) == 4'102'444'800'000'000'000);
+  CHECK(ts_event_of(all.messages[1]) == 0);
+  CHECK(ts_event_of(all.messages[2]) == 42);
+  REQUIRE(all.errors.size() == 4);
+  for (const auto& [line, e] : all.errors) CHECK(e.field == "ts_event");
+}
+
+TEST_CASE("a zero, negative or huge price is a bad row: the bus would refuse it (issue 11)", "[marketdata]") {
+  const TempFile f("ts_event,symbol,bid,ask\n1,A,1,2\n2,A,0,2\n3,A,-5,-4\n4,A,1,99999999999\n5,A,1,2\n");
+  Reader r(f.path());
+  const auto all = read_all(r);
+  CHECK(all.messages.size() == 2);
+  REQUIRE(all.errors.size() == 3);
+  CHECK(all.errors[0].second.field == "bid");
+  CHECK(all.errors[1].second.field == "bid");
+  CHECK(all.errors[2].second.field == "ask");
 }
 
 TEST_CASE("CRLF line ends, blank lines and a last line without a newline are read", "[marketdata]") {
