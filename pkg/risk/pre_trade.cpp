@@ -160,11 +160,17 @@ std::optional<core::Price> RiskEngine::mid(const std::string& symbol) const {
   return b.ask;
 }
 
-std::optional<core::Price> RiskEngine::mark(const std::string& symbol) const {
+std::optional<core::Price> RiskEngine::market_mark(const std::string& symbol) const {
   if (auto m = mid(symbol)) return m;
   const auto it = last_fill_px_.find(symbol);
   if (it == last_fill_px_.end()) return std::nullopt;
   return it->second;
+}
+
+std::optional<core::Price> RiskEngine::working_px(const std::string& symbol) const {
+  const auto it = working_.find(symbol);
+  if (it == working_.end() || it->second.limit_px.empty()) return std::nullopt;
+  return *it->second.limit_px.rbegin();
 }
 
 Decision RiskEngine::deny(const std::string& id, std::string reason) const {
@@ -189,24 +195,49 @@ std::optional<std::string> RiskEngine::band_check(const std::string& symbol, cor
 
 std::optional<std::string> RiskEngine::exposure_check(const std::string& symbol, core::Side side, core::Quantity qty,
                                                       core::Price order_px, const Limits& lim) const {
-  const core::Quantity pos = position(symbol);
-  const core::Quantity after = after_fill(pos, side, qty);
-  // 7. position
-  if (lim.max_position && abs(after) > *lim.max_position && abs(after) > abs(pos)) {
-    return fmt::format("max_position: position after fill {} exceeds limit {}", after, *lim.max_position);
+  const bool buy = side == core::Side::buy;
+  const SymbolExposure own = exposure(symbol);
+  // 7. position: the worst case of the order's side, before and after the order
+  const core::Quantity working = buy ? own.working_buy : own.working_sell;
+  const core::Quantity before = buy ? own.worst_long() : own.worst_short();
+  const core::Quantity after = after_fill(before, side, qty);
+  if (lim.max_position && abs(after) > *lim.max_position && abs(after) > abs(before)) {
+    return fmt::format("max_position: position {}after fill {} exceeds limit {}",
+                       working.is_zero() ? "" : "with working orders ", after, *lim.max_position);
   }
-  // 8. gross exposure
+  // 8. gross exposure: per symbol the larger worst case at the mark
   if (const auto& max_gross = policy_.defaults.max_gross_exposure) {
+    const auto worst = [](const SymbolExposure& x) { return max(abs(x.worst_long()), abs(x.worst_short())); };
+    bool with_working = !own.working_buy.is_zero() || !own.working_sell.is_zero();
     core::Money others;
-    for (const auto& [sym, q] : positions_) {
-      if (sym == symbol || q.is_zero()) continue;
-      if (const auto m = mark(sym)) others += portfolio::notional(q, *m);
+    const auto add = [&](const std::string& sym) {
+      const SymbolExposure x = exposure(sym);
+      with_working = with_working || !x.working_buy.is_zero() || !x.working_sell.is_zero();
+      const core::Quantity q = worst(x);
+      if (q.is_zero()) return;
+      auto m = market_mark(sym);
+      if (!m) m = working_px(sym);
+      if (m) others += portfolio::notional(q, *m);
+    };
+    for (const auto& entry : positions_) {
+      if (entry.first != symbol) add(entry.first);
     }
-    const core::Price own_px = mark(symbol).value_or(order_px);
-    const core::Money before = others + portfolio::notional(pos, own_px);
-    const core::Money gross = others + portfolio::notional(after, own_px);
-    if (gross > *max_gross && gross > before) {
-      return fmt::format("max_gross_exposure: gross exposure after fill {} exceeds limit {}", gross, *max_gross);
+    for (const auto& entry : working_) {
+      if (entry.first != symbol && !positions_.contains(entry.first)) add(entry.first);
+    }
+    core::Price own_px = order_px;
+    if (const auto m = market_mark(symbol)) {
+      own_px = *m;
+    } else if (const auto w = working_px(symbol)) {
+      own_px = max(order_px, *w);
+    }
+    SymbolExposure next = own;
+    (buy ? next.working_buy : next.working_sell) += qty;
+    const core::Money gross_before = others + portfolio::notional(worst(own), own_px);
+    const core::Money gross = others + portfolio::notional(worst(next), own_px);
+    if (gross > *max_gross && gross > gross_before) {
+      return fmt::format("max_gross_exposure: gross exposure {}after fill {} exceeds limit {}",
+                         with_working ? "with working orders " : "", gross, *max_gross);
     }
   }
   return std::nullopt;
@@ -421,6 +452,7 @@ void RiskEngine::on_approved(const core::OrderSubmit& o) {
   e.terms = o;
   e.open = true;
   ++open_count_;
+  sync_working(e);
   add_rate(o.strategy_id, o.ts_event);
 }
 
@@ -516,6 +548,25 @@ void RiskEngine::close(Entry& e) {
   e.done = true;
 }
 
+void RiskEngine::sync_working(Entry& e) {
+  // What the order should count: its leaves while open (and their limit price), else nothing.
+  core::Quantity leaves;
+  std::optional<core::Price> px;
+  if (e.open && e.terms) {
+    leaves = max(core::Quantity{}, e.terms->quantity - e.cum_qty);
+    if (leaves.is_positive()) px = e.terms->limit_price;
+  }
+  if (leaves == e.working && px == e.working_px) return;
+  // Something is or was counted, so the terms are known; they never change once set.
+  Working& w = working_[e.terms->symbol];
+  core::Quantity& total = e.terms->side == core::Side::buy ? w.buy : w.sell;
+  total = total - e.working + leaves;
+  if (e.working_px) w.limit_px.erase(w.limit_px.find(*e.working_px));
+  if (px) w.limit_px.insert(*px);
+  e.working = leaves;
+  e.working_px = px;
+}
+
 void RiskEngine::on_replaced(const core::ExecutionReport& r, Entry& n) {
   if (n.terms) return;  // already moved (a repeated report)
   const auto oit = orders_.find(*r.orig_client_order_id);
@@ -534,6 +585,7 @@ void RiskEngine::on_replaced(const core::ExecutionReport& r, Entry& n) {
     o->open = false;
     o->done = true;
     o->replaced_by = r.client_order_id;
+    sync_working(*o);  // its leaves move to the new id (on_execution syncs that one)
   }
   if (slot || n.approved) {
     n.open = true;
@@ -586,6 +638,7 @@ void RiskEngine::on_execution(const core::ExecutionReport& r) {
   } else if (fresh_fill) {
     e.cum_qty = r.cum_qty;  // a fill reported after the order was closed still counts once
   }
+  sync_working(e);  // a fill moves its quantity from working to the position below
   if (!fresh_fill) return;
   roll_day(r.ts_event);
   auto& pos = positions_[r.symbol];
@@ -677,12 +730,32 @@ std::optional<OrderState> RiskEngine::order(const std::string& client_order_id) 
                     .status = e.status,
                     .approved = e.approved,
                     .open = e.open,
+                    .working_qty = e.working,
                     .replaced_by = e.replaced_by};
 }
 
 core::Quantity RiskEngine::position(const std::string& symbol) const {
   const auto it = positions_.find(symbol);
   return it == positions_.end() ? core::Quantity{} : it->second;
+}
+
+core::Quantity RiskEngine::working_qty(const std::string& symbol, core::Side side) const {
+  const auto it = working_.find(symbol);
+  if (it == working_.end()) return core::Quantity{};
+  return side == core::Side::buy ? it->second.buy : it->second.sell;
+}
+
+SymbolExposure RiskEngine::exposure(const std::string& symbol) const {
+  return SymbolExposure{.position = position(symbol),
+                        .working_buy = working_qty(symbol, core::Side::buy),
+                        .working_sell = working_qty(symbol, core::Side::sell)};
+}
+
+std::map<std::string, SymbolExposure> RiskEngine::exposures() const {
+  std::map<std::string, SymbolExposure> out;
+  for (const auto& entry : positions_) out.emplace(entry.first, exposure(entry.first));
+  for (const auto& entry : working_) out.emplace(entry.first, exposure(entry.first));
+  return out;
 }
 
 core::ExecutionReport denied_report(const core::OrderSubmit& o, std::string reason,

@@ -29,6 +29,17 @@
 ///    seen for that order moves the position (the same report may arrive twice
 ///    around a restart); a replaced order's new id inherits the old id's cum_qty.
 ///
+/// Working orders (open-order exposure, issue 11). An order is working while it is
+/// open (OrderState::open: approved, not terminal, not replaced); it counts its
+/// leaves, order quantity - cum_qty (never below 0), on its side of its symbol
+/// (working_qty, exposure). The figures follow the events exactly: an approval adds
+/// the order's quantity; a fill moves last_qty from working to position (a repeated
+/// report, cum_qty already seen, moves nothing); a terminal report (filled, canceled,
+/// expired, rejected) removes what is left; a `replaced` report moves the order to the
+/// new id with the new quantity (leaves = new quantity - inherited cum_qty). An
+/// approved replace changes nothing until the venue's `replaced` report. Checks 7 and 8
+/// count the working orders; a rebuild (below) gives the same figures.
+///
 /// Rebuild. To rebuild after a restart, construct the engine with the configured
 /// limits, call set_replaying(true), feed every recorded event in store order:
 /// market data (on_quote / on_trade / on_bar), approved order.submit (on_approved),
@@ -43,8 +54,8 @@
 /// figure leaves the 128-bit Decimal range (unreachable with wire-range inputs; the
 /// worker then quarantines the message, decimal.hpp).
 /// Memory: one entry per symbol, per client_order_id seen (kept for the duplicate
-/// check: a few hundred bytes each, never dropped) and per order approved within the rate window of
-/// each strategy.
+/// check: a few hundred bytes each, never dropped), per working order (its limit_price)
+/// and per order approved within the rate window of each strategy.
 /// Thread-safety: none. One owner thread calls every member (single writer).
 #pragma once
 
@@ -97,6 +108,18 @@ struct Decision {
   std::string exec_id = {};
 };
 
+/// One symbol's position and working orders, in instrument units (RiskEngine::exposure).
+struct SymbolExposure {
+  core::Quantity position;      ///< signed net position from fills (+ long, - short)
+  core::Quantity working_buy;   ///< leaves of the working buy orders (>= 0)
+  core::Quantity working_sell;  ///< leaves of the working sell orders (>= 0)
+  /// The position if every working buy filled and no sell did: position + working_buy.
+  core::Quantity worst_long() const { return position + working_buy; }
+  /// The position if every working sell filled and no buy did: position - working_sell.
+  core::Quantity worst_short() const { return position - working_sell; }
+  friend bool operator==(const SymbolExposure&, const SymbolExposure&) = default;
+};
+
 /// What the engine knows about one client_order_id (RiskEngine::order).
 struct OrderState {
   /// The order's terms: as approved or denied; for a replaced order's new id, the
@@ -108,6 +131,8 @@ struct OrderState {
   core::OrderStatus status = core::OrderStatus::new_;  ///< latest order_status reported
   bool approved = false;        ///< decided and approved by this engine
   bool open = false;            ///< counts in open_orders(): approved, not terminal, not replaced
+  /// What it counts in working_qty(): order.quantity - cum_qty (>= 0) while open, else 0.
+  core::Quantity working_qty;
   std::optional<std::string> replaced_by;  ///< the new id once a `replaced` report moved the order
   friend bool operator==(const OrderState&, const OrderState&) = default;
 };
@@ -146,14 +171,35 @@ class RiskEngine {
   ///  6. reducing:  in reducing state the order must shrink |position| without flipping it:
   ///                "reducing: order would increase position" (same side as the position,
   ///                or position flat) or "reducing: order would flip position".
-  ///  7. position:  after = position + signed quantity; |after| > L.max_position and
-  ///                |after| > |position| (an order that shrinks the position always
-  ///                passes) -> "max_position: position after fill <after> exceeds limit <l>".
-  ///  8. gross:     sum over symbols of |position| x mark, with this symbol's position
-  ///                replaced by `after` -> if > max_gross_exposure and above the gross
-  ///                exposure before the order -> "max_gross_exposure: gross exposure
-  ///                after fill <g> exceeds limit <l>". mark = mid (as in 5), else the
-  ///                last fill price of the symbol, else (order symbol only) the price of 3.
+  ///  7. position (worst case per side, as NautilusTrader's and brokers' pre-trade
+  ///                checks): P = position(o.symbol), W = working_qty(o.symbol, o.side).
+  ///                before = P + W for a buy, P - W for a sell: the position if every
+  ///                working order on the order's side filled and none on the other;
+  ///                after = before + quantity (buy), before - quantity (sell).
+  ///                |after| > L.max_position and |after| > |before| -> denied. An order
+  ///                that cannot make its side's worst case larger always passes (a buy
+  ///                while P + W is short by at least half the order, a sell likewise):
+  ///                a pure reduction is never denied. Each side is checked alone, as an
+  ///                order never changes the other side's figure: a sell while long with
+  ///                working buys is judged on P - W(sell) - quantity only, so it passes
+  ///                even when P + W(buy) exceeds the limit (e.g. after the limit was
+  ///                lowered). Text: "max_position: position with working orders after
+  ///                fill <after> exceeds limit <l>", or, when W = 0 (the figure is then
+  ///                the position after this fill), "max_position: position after fill
+  ///                <after> exceeds limit <l>".
+  ///  8. gross:     per symbol s with position P and working quantities B (buy) and S
+  ///                (sell): exposure(s) = max(|P + B|, |P - S|) x mark(s) (the larger
+  ///                worst case, portfolio::notional); gross = the sum over every symbol
+  ///                with a position or working orders. before = today's gross; after =
+  ///                the same with o.quantity added to B (buy) or S (sell) of o.symbol.
+  ///                after > max_gross_exposure and after > before -> "max_gross_exposure:
+  ///                gross exposure with working orders after fill <g> exceeds limit <l>",
+  ///                or, when no symbol has a working order (the figure is then the
+  ///                positions after this fill), "max_gross_exposure: gross exposure after
+  ///                fill <g> exceeds limit <l>". mark(s) = mid (as in 5), else the last
+  ///                fill price of s, else the highest limit_price of s's working orders
+  ///                (for o.symbol: the highest of those and the price of 3); a symbol
+  ///                with none of these counts 0.
   ///  9. open orders: open_orders() + 1 > max_open_orders ->
   ///                "max_open_orders: open orders after approval <n> exceeds limit <l>".
   /// 10. rate:      n = orders and replaces approved for o.strategy_id with ts_event in
@@ -162,7 +208,8 @@ class RiskEngine {
   ///                <window> for strategy <strategy_id or manual>, limit <l>"; the window
   ///                reads "1s", "250ms", "10us" or "7ns" (largest exact unit).
   /// Quantity positivity and limit_price presence are the venue's checks (it rejects).
-  /// Positions are from fills only; in-flight orders are bounded by checks 9 and 10.
+  /// Positions are from fills; checks 7 and 8 add the working orders (see "Working
+  /// orders" above); check 6 (reducing) looks at the position only.
   Decision check(const core::OrderSubmit& o) const;
 
   /// check(o), and records the outcome: an approval as on_approved(o); a denial
@@ -189,7 +236,9 @@ class RiskEngine {
   ///  7. price band (when r.limit_price is set) -> as check 5.
   ///  8. reducing: q' > T.quantity -> "reducing: replace would increase quantity".
   ///  9. position and gross exposure (when q' > T.quantity): as checks 7 and 8 for an
-  ///     order of the INCREASE q' - T.quantity on T's side.
+  ///     order of the INCREASE q' - T.quantity on T's side (O's leaves already count as
+  ///     working, so the figure is what O's new leaves give). A replace that lowers the
+  ///     quantity or only moves a price is never denied by 7 and 8.
   /// 10. rate: the replace counts like an order of T.strategy_id at r.ts_event (check 10).
   /// The open-order count does not change (check 9 is skipped).
   Decision check_replace(const core::OrderReplace& r) const;
@@ -198,12 +247,13 @@ class RiskEngine {
   /// a denial remembers N and the denial count behind Decision::exec_id.
   Decision decide_replace(const core::OrderReplace& r);
 
-  /// Records an approved order: it counts as open (check 9) until an execution report
-  /// with a terminal order_status (or a `replaced` report moving it to a new id) names
-  /// its client_order_id, and its ts_event enters the rate window of its strategy_id
-  /// (check 10). Call it when replaying approved orders (trading.orders.approved);
-  /// decide() calls it itself. An id already known is ignored (idempotent). Ages out
-  /// rate-window entries older than the newest ts_event of that strategy minus the window.
+  /// Records an approved order: it counts as open (check 9) and its leaves as working
+  /// (checks 7 and 8) until an execution report with a terminal order_status (or a
+  /// `replaced` report moving it to a new id) names its client_order_id, and its
+  /// ts_event enters the rate window of its strategy_id (check 10). Call it when
+  /// replaying approved orders (trading.orders.approved); decide() calls it itself. An
+  /// id already known is ignored (idempotent). Ages out rate-window entries older than
+  /// the newest ts_event of that strategy minus the window.
   void on_approved(const core::OrderSubmit& o);
 
   /// Records an approved replace: remembers its new id, and, when the original order
@@ -225,13 +275,15 @@ class RiskEngine {
   ///    its denial count; they never change an order;
   ///  - other cancel_rejected reports change nothing;
   ///  - `replaced` (with orig_client_order_id): the order moves to the new id with the
-  ///    report's quantity and prices, keeping its open-order slot and its cum_qty;
+  ///    report's quantity and prices, keeping its open-order slot and its cum_qty (its
+  ///    working quantity becomes the new quantity - cum_qty);
   ///  - a fill (last_qty > 0) whose cum_qty is above the cum_qty seen for the order
   ///    moves the net position (buy +last_qty, sell -last_qty) and P&L
   ///    (portfolio::Portfolio::on_fill: net of commissions), then evaluates the
   ///    automatic transitions; a fill with a cum_qty already seen is a repeat: ignored;
   ///  - the order's cum_qty, avg_px and order_status follow reports that do not go back
-  ///    in cum_qty; a terminal order_status closes the order for good (open orders).
+  ///    in cum_qty; a terminal order_status closes the order for good (open orders);
+  ///    its working quantity follows: quantity - cum_qty while open, 0 once closed.
   /// An id never seen before is remembered from the report (not approved here, so it
   /// never counts as open).
   void on_execution(const core::ExecutionReport& r);
@@ -305,6 +357,14 @@ class RiskEngine {
   core::Quantity position(const std::string& symbol) const;
   /// Every symbol that has had a fill, with its signed net position (flat ones included).
   const std::map<std::string, core::Quantity>& positions() const;
+  /// Sum of the leaves (order quantity - cum_qty, >= 0) of the working (open) orders of
+  /// `symbol` on `side`, in instrument units; 0 if none. O(log symbols).
+  core::Quantity working_qty(const std::string& symbol, core::Side side) const;
+  /// Position and working quantities of `symbol` (all 0 if never seen). O(log symbols).
+  SymbolExposure exposure(const std::string& symbol) const;
+  /// exposure() of every symbol that has had a fill or a working order, by symbol
+  /// (flat and idle ones included). O(symbols); for tests and metrics.
+  std::map<std::string, SymbolExposure> exposures() const;
   /// The price `check` would use for notional, or nullopt (see check, step 3).
   std::optional<core::Price> reference_price(const core::OrderSubmit& o) const;
   /// Orders approved and not yet terminal (nor replaced: the new id counts instead).
@@ -335,6 +395,8 @@ class RiskEngine {
     core::OrderStatus status = core::OrderStatus::new_;
     bool open = false;                          ///< counted in open_count_
     bool done = false;                          ///< terminal or replaced: never reopens
+    core::Quantity working;                     ///< leaves counted in working_ (0 unless open)
+    std::optional<core::Price> working_px;      ///< terms->limit_price counted in working_ (when working > 0)
     std::optional<std::string> replaced_by;
     std::int64_t denials = 0;                   ///< risk denials naming this id
   };
@@ -349,9 +411,11 @@ class RiskEngine {
   void add_rate(const std::string& strategy_id, core::TimestampNs ts);
   void record_denial(const std::string& id, Entry fresh);
   void close(Entry& e);
+  void sync_working(Entry& e);
   void on_replaced(const core::ExecutionReport& r, Entry& n);
   std::optional<core::Price> mid(const std::string& symbol) const;
-  std::optional<core::Price> mark(const std::string& symbol) const;
+  std::optional<core::Price> market_mark(const std::string& symbol) const;
+  std::optional<core::Price> working_px(const std::string& symbol) const;
   void roll_day(core::TimestampNs ts);
   void revalue(bool changed, core::TimestampNs ts);
   void transition(core::TradingState s, std::string reason, core::TimestampNs ts);
@@ -362,6 +426,14 @@ class RiskEngine {
   std::map<std::string, core::TopOfBook> refs_;  ///< by symbol
   std::map<std::string, core::Quantity> positions_;  ///< by symbol, signed
   std::map<std::string, core::Price> last_fill_px_;  ///< by symbol
+  /// Working orders of one symbol: sums of leaves per side, and the limit_price of each
+  /// working order that has one (the mark of last resort, check 8).
+  struct Working {
+    core::Quantity buy;
+    core::Quantity sell;
+    std::multiset<core::Price> limit_px;
+  };
+  std::map<std::string, Working> working_;  ///< by symbol; every symbol that had a working order
   std::map<std::string, Entry> orders_;  ///< by client_order_id
   std::int64_t open_count_ = 0;
   std::map<std::string, std::multiset<core::TimestampNs>> rate_;  ///< by strategy_id

@@ -236,7 +236,33 @@ struct Recorded {
   std::vector<Event> events;
   std::set<std::string> ids;  ///< every client_order_id named
   int approved = 0, denied = 0, duplicates = 0, replaces = 0, replace_denied = 0, fills = 0, autos = 0;
+  int working_audits = 0, working_mismatches = 0;  ///< exposures() against recount(), after every change
+  int working_nonzero = 0;                         ///< audits that found some quantity working
 };
+
+/// Position and working quantities recomputed from scratch: the leaves (quantity - cum_qty,
+/// >= 0) of every open order, by symbol and side. Compared with RiskEngine::exposures()
+/// (issue 11), which also keeps symbols whose orders are gone (all working 0).
+bool same_as_recount(const risk::RiskEngine& e) {
+  std::map<std::string, risk::SymbolExposure> want;
+  for (const auto& [symbol, pos] : e.positions()) want[symbol].position = pos;
+  for (const auto& id : e.open_order_ids()) {
+    const auto o = e.order(id);
+    auto& x = want[o->order.symbol];
+    x.position = e.position(o->order.symbol);
+    (o->order.side == Side::buy ? x.working_buy : x.working_sell) +=
+        max(core::Quantity{}, o->order.quantity - o->cum_qty);
+  }
+  const auto got = e.exposures();
+  for (const auto& [symbol, x] : got) {
+    const auto it = want.find(symbol);
+    if (x != (it == want.end() ? risk::SymbolExposure{.position = x.position} : it->second)) return false;
+  }
+  for (const auto& [symbol, x] : want) {
+    if (!got.contains(symbol) && x != risk::SymbolExposure{}) return false;
+  }
+  return true;
+}
 
 /// The live system: strategy, risk-state (decide), broker, and hand-typed orders with
 /// replaces, resends, reuses and cancels, policy updates and state changes by a person.
@@ -253,11 +279,22 @@ Recorded run_live(const std::vector<core::Quote>& quotes, risk::RiskEngine& risk
       rec.events.emplace_back(std::move(t));
     }
   };
+  const auto audit = [&] {
+    ++rec.working_audits;
+    if (!same_as_recount(risk)) ++rec.working_mismatches;
+    for (const auto& [symbol, x] : risk.exposures()) {
+      if (!x.working_buy.is_zero() || !x.working_sell.is_zero()) {
+        ++rec.working_nonzero;
+        break;
+      }
+    }
+  };
   const auto dispatch = [&](const std::vector<core::ExecutionReport>& reports) {
     for (const auto& r : reports) {
       rec.ids.insert(r.client_order_id);
       if (r.last_qty.is_positive()) ++rec.fills;
       risk.on_execution(r);
+      audit();
       strat.on_execution(r);
       rec.events.emplace_back(r);
       transitions();
@@ -273,6 +310,7 @@ Recorded run_live(const std::vector<core::Quote>& quotes, risk::RiskEngine& risk
     }
     if (d.approved) {
       ++rec.approved;
+      audit();
       rec.events.emplace_back(o);
       dispatch(broker.on_submit(o, now));
     } else {
@@ -437,6 +475,7 @@ std::vector<core::OrderSubmit> probes(const Recorded& rec, const core::Quote& q)
 
 void check_same(const risk::RiskEngine& a, const risk::RiskEngine& b, const Recorded& rec, const core::Quote& last) {
   CHECK(a.positions() == b.positions());
+  CHECK(a.exposures() == b.exposures());
   CHECK(a.open_order_ids() == b.open_order_ids());
   CHECK(a.open_orders() == b.open_orders());
   CHECK(a.state() == b.state());
@@ -490,6 +529,10 @@ TEST_CASE("a day of EURUSD through risk, recorded and replayed into a fresh engi
   CHECK(rec.fills > 50);
   CHECK(rec.autos >= 2);
   CHECK(live.open_orders() > 0);
+  // The working quantities followed every approval and report exactly (issue 11).
+  INFO("working audits " << rec.working_audits << ", with quantity working " << rec.working_nonzero);
+  CHECK(rec.working_mismatches == 0);
+  CHECK(rec.working_nonzero > 50);
   CHECK(live.take_transitions().empty());
 
   SECTION("every recorded event once") {

@@ -218,25 +218,29 @@ TEST_CASE("in reducing state a replace may shrink or move but not add quantity",
   CHECK(d.reason == "reducing: replace would increase quantity");
 }
 
-TEST_CASE("replace position and gross exposure checks count only the added quantity", "[risk][replace]") {
-  // Long 900 from fills; o1 (buy 100 open) is not a position yet.
+TEST_CASE("replace position and gross exposure checks add the increase to the working orders", "[risk][replace]") {
+  // Long 800 from fills, and o1 (buy 100) working: worst case long 900 (issue 11).
   auto e = engine({.max_position = dec("1000")});
-  e.on_execution(fill("f1", "AAPL", Side::buy, "900", "100", kDay0));
+  e.on_execution(fill("f1", "AAPL", Side::buy, "800", "100", kDay0));
   CHECK(e.check_replace(replace("a", "199")).approved);  // +99 -> 999
   CHECK(e.check_replace(replace("a", "200")).approved);  // +100 -> 1000 == limit
-  CHECK(e.check_replace(replace("a", "201")).reason == "max_position: position after fill 1001 exceeds limit 1000");
+  CHECK(e.check_replace(replace("a", "201")).reason ==
+        "max_position: position with working orders after fill 1001 exceeds limit 1000");
   CHECK(e.check_replace(replace("a", "50")).approved);  // a shrink adds nothing
 
   auto g = engine({.max_gross_exposure = dec("100000")});  // mid 100
-  g.on_execution(fill("f1", "AAPL", Side::buy, "900", "100", kDay0));  // 90000
+  g.on_execution(fill("f1", "AAPL", Side::buy, "800", "100", kDay0));  // 80000, + o1 100 x 100 working
   CHECK(g.check_replace(replace("a", "200")).approved);                // +100 -> 100000
   CHECK(g.check_replace(replace("a", "200.01")).reason ==
-        "max_gross_exposure: gross exposure after fill 100001 exceeds limit 100000");
-  // A sell order that grows reduces a long: it passes both.
+        "max_gross_exposure: gross exposure with working orders after fill 100001 exceeds limit 100000");
+  // A sell order that grows reduces a long: it passes both until it makes the short side too big.
   auto s = engine({.max_position = dec("1000"), .max_gross_exposure = dec("100000")});
-  s.on_execution(fill("f1", "AAPL", Side::buy, "900", "100", kDay0));
+  s.on_execution(fill("f1", "AAPL", Side::buy, "900", "100", kDay0));  // + o1: worst long 1000
   REQUIRE(s.decide(limit_order("sell1", "100", Side::sell)).approved);
-  CHECK(s.check_replace(replace("sb", "1000", std::nullopt, "sell1")).approved);
+  CHECK(s.check_replace(replace("sb", "1000", std::nullopt, "sell1")).approved);  // worst short -100
+  CHECK(s.check_replace(replace("sb", "1900", std::nullopt, "sell1")).approved);  // -1000
+  CHECK(s.check_replace(replace("sb", "1900.00000001", std::nullopt, "sell1")).reason ==
+        "max_position: position with working orders after fill -1000.00000001 exceeds limit 1000");
 }
 
 TEST_CASE("a replace enters the rate window of its order's strategy", "[risk][replace]") {
