@@ -2,10 +2,12 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <thread>
 
 #include <fmt/format.h>
 
+#include "eventstore/checkpoint.hpp"
 #include "eventstore/event_store.hpp"
 #include "services/recorder.hpp"
 #include "services/manifest.hpp"
@@ -17,16 +19,27 @@ int main(int argc, char** argv) try {
       "recorder", "Records every message on the trading subjects into the PostgreSQL event store.",
       {{"batch", "RECORDER_BATCH", "500", "messages per fetch and per transaction"},
        {"stream", "RECORDER_STREAM", "EVENTS", "JetStream stream name"},
-       {"durable", "RECORDER_DURABLE", "recorder", "durable consumer name"}},
+       {"durable", "RECORDER_DURABLE", "recorder", "durable consumer name"},
+       {"checkpoint_key", "RECORDER_CHECKPOINT_KEY", "",
+        "Ed25519 private key (PEM, mode 0600) signing checkpoints of the store's head; empty = no checkpoints"},
+       {"checkpoint_file", "RECORDER_CHECKPOINT_FILE", "", "file the signed checkpoints are appended to (JSON lines)"},
+       {"checkpoint_every", "RECORDER_CHECKPOINT_EVERY", "10000", "a checkpoint at most every N events stored..."},
+       {"checkpoint_interval_ms", "RECORDER_CHECKPOINT_INTERVAL_MS", "10000", "...or every T ms, and at shutdown"}},
       argc, argv, [](const config::Settings& st) {
         if (st.get("database_url").empty()) throw config::ConfigError("database_url: required (DATABASE_URL)");
         if (st.get_int("batch") < 1) throw config::ConfigError("batch: must be >= 1");
+        if (!st.get("checkpoint_key").empty() && st.get("checkpoint_file").empty())
+          throw config::ConfigError("checkpoint_file: required with checkpoint_key (RECORDER_CHECKPOINT_FILE)");
+        if (st.get_int("checkpoint_every") < 1 || st.get_int("checkpoint_interval_ms") < 1)
+          throw config::ConfigError("checkpoint_every, checkpoint_interval_ms: must be >= 1");
       });
   if (!s) return 0;
   services::RecorderConfig cfg;
   cfg.batch = static_cast<int>(s->get_int("batch"));
   cfg.stream = s->get("stream");
   cfg.durable = s->get("durable");
+  std::optional<eventstore::CheckpointSigner> signer;  // loaded first: a bad key stops us before anything runs
+  if (!s->get("checkpoint_key").empty()) signer.emplace(s->get("checkpoint_key"));
   natsio::Library lib;
   natsio::Connection conn({.url = s->get("nats_url"), .name = "recorder"});
   services::ensure_event_stream(conn, cfg.stream);
@@ -40,7 +53,8 @@ int main(int argc, char** argv) try {
     stop = true;
   });
   // Start even while PostgreSQL is down: the stream keeps every message, and the
-  // store is opened (migrations applied) as soon as it answers.
+  // store is opened as soon as it answers. A refused login or a schema that needs
+  // `traderctl migrate` is no outage: PgStore throws std::runtime_error, we exit 1.
   std::unique_ptr<eventstore::PgStore> store;
   for (bool said = false; !store && !stop;) {
     try {
@@ -57,10 +71,20 @@ int main(int argc, char** argv) try {
     return 0;
   }
   rt.set_status("ok");
+  std::optional<services::RecorderCheckpoints> checkpoints;
+  if (signer) {
+    checkpoints.emplace([&store] { return store->head(); }, std::move(*signer), s->get("checkpoint_file"),
+                        s->get_int("checkpoint_every"), s->get_int("checkpoint_interval_ms"), clock);
+    fmt::print(stderr, "recorder: signing checkpoints with key {} into {}\n", checkpoints->key_id(),
+               s->get("checkpoint_file"));
+  } else {
+    fmt::print(stderr, "recorder: no checkpoint key (RECORDER_CHECKPOINT_KEY): no signed checkpoints, so traderctl "
+               "verify cannot detect a truncated or re-chained log\n");
+  }
   fmt::print(stderr, "recorder: ready ({} -> event store)\n", cfg.stream);
   int rc = 0;
   try {
-    const auto stored = services::run_recorder(rt, *store, cfg, stop);
+    const auto stored = services::run_recorder(rt, *store, cfg, stop, checkpoints ? &*checkpoints : nullptr);
     fmt::print(stderr, "recorder: stored {} events\n", stored);
   } catch (const std::exception& e) {
     fmt::print(stderr, "recorder: {}\n", e.what());

@@ -6,7 +6,7 @@ BUILD_DIR=${TRADER_BUILD_DIR:-$ROOT/build}
 WORKERS=(recorder ops risk-state execution reporter strategy)
 # Debian 12 packages: build tools, libraries, and the two servers.
 PACKAGES=(build-essential cmake ninja-build pkg-config libnats-dev libsimdjson-dev libfmt-dev catch2
-          libpqxx-dev libpq-dev zlib1g-dev libssl-dev nats-server postgresql)
+          libpqxx-dev libpq-dev zlib1g-dev libssl-dev openssl nats-server postgresql)
 
 log() { printf '%s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -58,37 +58,124 @@ start_nats() {
   die "nats-server did not start (see $dir/logs/nats-server.log)"
 }
 
-# start_pg STATE_DIR PORT: initdb on first use, then start; database "trader"
+# ---- PostgreSQL without trust (issue 11) ---------------------------------------------
+# Every connection needs a SCRAM-SHA-256 password. Passwords are generated once
+# (openssl rand -hex 24) into $STATE/creds (mode 0700; files 0600); the roles and the
+# database are provisioned by pkg/eventstore/roles.sql (the one implementation, also
+# used by the test harness and the compose image); migrations run as the owner.
+#   trader_owner    -> TRADER_OWNER_DATABASE_URL   (traderctl migrate only)
+#   trader_recorder -> TRADER_WRITER_DATABASE_URL  (the recorder; traderctl import/replay/backtest)
+#   trader_readonly -> TRADER_READER_DATABASE_URL  (DATABASE_URL of every other worker and of traderctl)
+# all three in $STATE/creds/pg.env (0600). Use: start_pg, migrate_store, load_pg_env.
+
+# creds_dir STATE_DIR: $STATE/creds, created with mode 0700
+creds_dir() { (umask 077; mkdir -p "$1/creds"); chmod 0700 "$1/creds"; echo "$1/creds"; }
+
+# secret_file PATH: prints PATH's content, generating it first (openssl rand -hex 24, mode 0600) if missing
+secret_file() {
+  [ -s "$1" ] || (umask 077; openssl rand -hex 24 >"$1.tmp" && mv "$1.tmp" "$1") || die "cannot write $1"
+  cat "$1"
+}
+
+# pg_env_file STATE_DIR: where start_pg writes the three URLs
+pg_env_file() { echo "$1/creds/pg.env"; }
+
+# load_pg_env STATE_DIR: sets TRADER_OWNER_DATABASE_URL, TRADER_WRITER_DATABASE_URL and
+# TRADER_READER_DATABASE_URL (not exported) from pg.env
+load_pg_env() {
+  local f; f=$(pg_env_file "$1")
+  [ -r "$f" ] || die "no $f (start_pg writes it)"
+  # shellcheck disable=SC1090
+  source "$f"
+}
+
+# start_pg STATE_DIR PORT: initdb on first use (SCRAM only), start, provision the roles and
+# the database "trader" (roles.sql), write $STATE/creds/pg.env. Migrations: migrate_store.
 start_pg() {
   local dir=$1 port=$2 bin; bin=$(pg_bin)
   [ -n "$bin" ] || die "PostgreSQL binaries not found"
-  local data="$dir/pg/data" sock="$dir/pg/sock"
+  command -v openssl >/dev/null || die "openssl is missing (apt-get install -y openssl)"
+  local data="$dir/pg/data" sock="$dir/pg/sock" creds; creds=$(creds_dir "$dir")
   mkdir -p "$dir/pg" "$dir/logs" "$dir/pids" "$sock"
   if [ "$(id -u)" = 0 ]; then
     chown postgres:postgres "$dir/pg" "$sock"
     runuser -u postgres -- test -x "$dir/pg" || die "user postgres cannot reach $dir (move the repository out of a private home directory)"
   fi
+  local superuser owner writer reader
+  superuser=$(secret_file "$creds/pg-superuser.password")
+  owner=$(secret_file "$creds/pg-owner.password")
+  writer=$(secret_file "$creds/pg-writer.password")
+  reader=$(secret_file "$creds/pg-reader.password")
   if [ ! -s "$data/PG_VERSION" ]; then
-    as_pg "$bin/initdb" -D "$data" -U postgres --auth=trust -E UTF8 >"$dir/logs/initdb.log" 2>&1 \
-      || die "initdb failed (see $dir/logs/initdb.log)"
+    # initdb reads the superuser's password from a file user postgres can read, removed at once.
+    local pwfile="$dir/pg/initdb.pw"
+    (umask 077; printf '%s\n' "$superuser" >"$pwfile")
+    [ "$(id -u)" = 0 ] && chown postgres:postgres "$pwfile"
+    as_pg "$bin/initdb" -D "$data" -U postgres --auth=scram-sha-256 --pwfile="$pwfile" -E UTF8 \
+      >"$dir/logs/initdb.log" 2>&1 || { rm -f "$pwfile"; die "initdb failed (see $dir/logs/initdb.log)"; }
+    rm -f "$pwfile"
+  elif grep -Eq '^[[:space:]]*[^#[:space:]].*[[:space:]]trust([[:space:]]|$)' "$data/pg_hba.conf"; then
+    die "$dir/pg was created with trust authentication (before SCRAM passwords): remove $dir/pg, or move it away, and start again"
   fi
   port_free "$port" || die "port $port is in use (PostgreSQL); set TRADER_PG_PORT"
   as_pg "$bin/pg_ctl" -D "$data" -l "$dir/pg/postgres.log" -w -t 30 \
     -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$sock" start >/dev/null \
     || die "postgres did not start (see $dir/pg/postgres.log)"
   head -1 "$data/postmaster.pid" >"$dir/pids/postgres.pid"
-  "$bin/psql" -h 127.0.0.1 -p "$port" -U postgres -Atqc "SELECT 1 FROM pg_database WHERE datname='trader'" postgres | grep -q 1 \
-    || "$bin/createdb" -h 127.0.0.1 -p "$port" -U postgres trader
+  PGPASSWORD=$superuser TRADER_PG_DB=trader TRADER_PG_OWNER_PASSWORD=$owner TRADER_PG_WRITER_PASSWORD=$writer \
+    TRADER_PG_READER_PASSWORD=$reader "$bin/psql" -X -q -h 127.0.0.1 -p "$port" -U postgres -d postgres \
+    -f "$ROOT/pkg/eventstore/roles.sql" >"$dir/logs/roles.log" 2>&1 \
+    || die "provisioning the roles failed (see $dir/logs/roles.log)"
+  (umask 077; cat >"$(pg_env_file "$dir")" <<ENV
+TRADER_OWNER_DATABASE_URL=postgresql://trader_owner:$owner@127.0.0.1:$port/trader
+TRADER_WRITER_DATABASE_URL=postgresql://trader_recorder:$writer@127.0.0.1:$port/trader
+TRADER_READER_DATABASE_URL=postgresql://trader_readonly:$reader@127.0.0.1:$port/trader
+ENV
+  )
 }
 
-# start_workers STATE_DIR: env NATS_URL and DATABASE_URL must be set;
-# settings from TRADER_CONFIG (default deploy/config/trader.conf)
+# migrate_store STATE_DIR: traderctl migrate as the owner (after build and start_pg)
+migrate_store() {
+  local TRADER_OWNER_DATABASE_URL TRADER_WRITER_DATABASE_URL TRADER_READER_DATABASE_URL
+  load_pg_env "$1"
+  TRADER_OWNER_DATABASE_URL=$TRADER_OWNER_DATABASE_URL "$BUILD_DIR/cmd/traderctl" migrate >"$1/logs/migrate.log" 2>&1 \
+    || die "traderctl migrate failed: $(tail -3 "$1/logs/migrate.log")"
+}
+
+# checkpoint_keys STATE_DIR: the Ed25519 key pair the recorder signs checkpoints of the event
+# store's head with (traderctl verify then catches a truncated or re-chained log), made once:
+# $STATE/creds/checkpoint.key (mode 0600: the recorder's alone) and $STATE/creds/checkpoint.pub.
+# The checkpoints go to $STATE/checkpoints.jsonl, outside PostgreSQL. Exports
+# TRADER_CHECKPOINT_FILE and TRADER_CHECKPOINT_PUBKEY, which traderctl verify reads.
+checkpoint_keys() {
+  local creds; creds=$(creds_dir "$1")
+  if [ ! -s "$creds/checkpoint.key" ]; then
+    (umask 077; openssl genpkey -algorithm ed25519 -out "$creds/checkpoint.key.tmp" 2>/dev/null       && mv "$creds/checkpoint.key.tmp" "$creds/checkpoint.key") || die "openssl genpkey failed"
+    openssl pkey -in "$creds/checkpoint.key" -pubout -out "$creds/checkpoint.pub" || die "openssl pkey failed"
+  fi
+  chmod 0600 "$creds/checkpoint.key"
+  export TRADER_CHECKPOINT_FILE="$1/checkpoints.jsonl" TRADER_CHECKPOINT_PUBKEY="$creds/checkpoint.pub"
+}
+
+# start_workers STATE_DIR: env NATS_URL, DATABASE_URL (the reader's) and
+# TRADER_WRITER_DATABASE_URL must be set; the recorder gets the writer's URL as its
+# DATABASE_URL, every other worker the reader's; none gets the owner's. The recorder signs
+# checkpoints with $STATE/creds/checkpoint.key if checkpoint_keys made it. Settings from
+# TRADER_CONFIG (default deploy/config/trader.conf).
 start_workers() {
-  local dir=$1
+  local dir=$1 checkpoints=()
+  [ -n "${TRADER_WRITER_DATABASE_URL:-}" ] || die "start_workers: TRADER_WRITER_DATABASE_URL is not set"
+  [ -s "$dir/creds/checkpoint.key" ] && checkpoints=(RECORDER_CHECKPOINT_KEY="$dir/creds/checkpoint.key"
+                                                    RECORDER_CHECKPOINT_FILE="$dir/checkpoints.jsonl")
   export TRADER_CONFIG=${TRADER_CONFIG:-$ROOT/deploy/config/trader.conf}
   mkdir -p "$dir/logs" "$dir/pids"
   for w in "${WORKERS[@]}"; do
-    "$BUILD_DIR/cmd/$w" >"$dir/logs/$w.log" 2>&1 &
+    if [ "$w" = recorder ]; then
+      env -u TRADER_OWNER_DATABASE_URL -u TRADER_WRITER_DATABASE_URL DATABASE_URL="$TRADER_WRITER_DATABASE_URL" \
+        "${checkpoints[@]}" "$BUILD_DIR/cmd/$w" >"$dir/logs/$w.log" 2>&1 &
+    else
+      env -u TRADER_OWNER_DATABASE_URL -u TRADER_WRITER_DATABASE_URL "$BUILD_DIR/cmd/$w" >"$dir/logs/$w.log" 2>&1 &
+    fi
     echo $! >"$dir/pids/$w.pid"
     # the recorder creates the JetStream stream: nobody may publish before it is ready
     if [ "$w" = recorder ]; then

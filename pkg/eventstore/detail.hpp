@@ -21,6 +21,11 @@ constexpr std::int64_t kMigrationLockKey = 0x747264722d6d6967;
 /// and schema/004_chain_checked_per_statement.sql spell the same key in decimal
 /// (8390879497295065200): keep them equal.
 constexpr std::int64_t kAppendLockKey = 0x747264722d617070;
+/// True for a libpq connection failure that is the server's "no" to this login
+/// (wrong or missing password, unknown role or database, no pg_hba.conf entry),
+/// not an outage: retrying won't help, so it is not StoreUnavailable. Pure.
+bool is_login_refused(std::string_view libpq_message);
+
 /// SQLSTATE (integrity_constraint_violation) with which the chain check of
 /// schema/004_chain_checked_per_statement.sql rejects a statement.
 constexpr std::string_view kChainRejectedState = "23000";

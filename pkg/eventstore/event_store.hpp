@@ -12,10 +12,20 @@
 /// - `StoreUnavailable`: the database can't be reached, the connection broke,
 ///   or a commit's outcome is unknown. Nothing or everything of the batch was
 ///   committed; retry the same batch later (msg_id dedup makes it safe).
-/// - `std::runtime_error`: anything else (e.g. a payload that is not JSON);
-///   nothing of the batch was committed and retrying won't help.
+/// - `std::runtime_error`: anything else (e.g. a payload that is not JSON, a
+///   wrong password, a schema that needs `traderctl migrate`); nothing of the
+///   batch was committed and retrying won't help. A recorder appends with
+///   append_or_quarantine instead, which stores a placeholder for each event the
+///   store refuses, so that no message can stop it.
 ///
-/// This header does not include libpqxx; see migrations.hpp for the schema.
+/// What both stores refuse (storable.hpp): payloads that are not JSON or that
+/// jsonb refuses (e.g. "\u0000" in a string); a NUL byte in any field; invalid
+/// UTF-8 in msg_id, subject, type, client_order_id or session_id; any of these
+/// longer than 2048 bytes (each is indexed; PostgreSQL refuses index entries
+/// over 2704 bytes).
+///
+/// This header does not include libpqxx; see migrations.hpp for the schema and
+/// pkg/eventstore/roles.sql for the roles a deployment connects as.
 #pragma once
 
 #include <cstddef>
@@ -110,6 +120,19 @@ class StoreUnavailable : public std::runtime_error {
   using runtime_error::runtime_error;
 };
 
+/// An event the store refused, stored as a placeholder (append_or_quarantine).
+struct QuarantinedEvent {
+  std::string msg_id;
+  std::string reason;  ///< PostgreSQL's error text, or the store's own rule (storable.hpp)
+  friend bool operator==(const QuarantinedEvent&, const QuarantinedEvent&) = default;
+};
+
+/// What append_or_quarantine did with a batch.
+struct AppendReport {
+  std::size_t stored = 0;                      ///< events newly stored, placeholders included
+  std::vector<QuarantinedEvent> quarantined;   ///< in batch order; each is among `stored`
+};
+
 /// Append-only event log. Implementations document their thread-safety.
 class EventStore {
  public:
@@ -124,6 +147,25 @@ class EventStore {
   /// @throws std::runtime_error any other failure (e.g. invalid JSON payload);
   ///         nothing was committed.
   virtual std::size_t append(const std::vector<NewEvent>& batch) = 0;
+
+  /// Appends `batch` like append(), but an event the store refuses (see the top
+  /// of this file) does not fail the batch: every other event is stored as
+  /// append() would, in batch order, and in place of each refused one, in the
+  /// same transaction,
+  ///   (a) a placeholder event with the same msg_id, ts_event, subject and
+  ///       session_id (each when storable), type "quarantined", no client_order_id
+  ///       and an ASCII JSON payload naming the reason and holding the raw
+  ///       payload base64'd (cut to 64 KiB; storable.hpp), so the hash chain
+  ///       covers it and msg_id dedup and the recorder's resume point still work;
+  ///   (b) a record of the raw payload and the reason (PgStore: a row of
+  ///       events_quarantine; MemoryStore: quarantine()).
+  /// Costs what append() costs when nothing is refused; otherwise the batch is
+  /// stored event by event (PgStore: a savepoint each).
+  /// @return events stored and the refused ones, with the reasons.
+  /// @throws StoreUnavailable as append(): retry the same batch.
+  /// @throws std::runtime_error a failure that is not about an event (e.g. no
+  ///         INSERT privilege, disk full) or a msg_id that can't be stored.
+  virtual AppendReport append_or_quarantine(const std::vector<NewEvent>& batch) = 0;
 
   /// Up to `limit` events with position > `after_position`, ascending by position.
   /// Read from 0 to start at the beginning; continue from the last position read.
@@ -193,6 +235,25 @@ struct VerifyResult {
   std::string head_hash;                 ///< hex SHA-256 of the newest event ("" if empty)
 };
 
+/// The newest event and how many events are stored (PgStore::head): what a
+/// signed checkpoint (checkpoint.hpp) covers. position 0 and hash "" when empty.
+struct StoreHead {
+  std::int64_t position = 0;
+  std::string hash;          ///< hex SHA-256 of the newest event
+  std::int64_t events = 0;
+  friend bool operator==(const StoreHead&, const StoreHead&) = default;
+};
+
+/// Applies the embedded migrations that the database at `owner_url` lacks
+/// (migrations.hpp), connecting as the schema's owner (trader_owner; roles.sql).
+/// This is `traderctl migrate`; PgStore never migrates. Thread-safe (its own
+/// connection); concurrent migrators serialise and the second applies nothing.
+/// @return how many migrations were applied (0: the schema was current).
+/// @throws StoreUnavailable if the server can't be reached.
+/// @throws std::runtime_error a failed migration, a wrong password, or a
+///         database holding a migration under another name than this binary's.
+std::size_t migrate(const std::string& owner_url);
+
 /// PostgreSQL backend: one connection, opened lazily again after it breaks.
 ///
 /// Positions come from an identity column. append() holds a transaction-level
@@ -213,13 +274,22 @@ struct VerifyResult {
 /// walks the primary key back from the newest event until one matches.
 /// count(), count_by_type() and count_by_subject() read an index of every event.
 ///
+/// Roles (schema/006_least_privilege.sql): a store connected as the writer
+/// (trader_recorder) may append and call last_msg_id(), last_event() and head(),
+/// which it serves through SECURITY DEFINER functions since the writer can't
+/// SELECT events; every other read needs SELECT (the reader, trader_readonly).
+/// A store connected as the reader can't append.
+///
 /// Thread-safety: NOT thread-safe; use one PgStore per thread.
 class PgStore final : public EventStore {
  public:
-  /// Connects to `url` (libpq URI or key=value string) and applies pending
-  /// migrations (see migrations.hpp).
+  /// Connects to `url` (libpq URI or key=value string) and checks that the
+  /// schema has every migration this binary embeds. Creates or alters nothing.
   /// @throws StoreUnavailable if the server can't be reached.
-  /// @throws std::runtime_error if a migration fails or the database holds a
+  /// @throws std::runtime_error if the server refuses the login (wrong password,
+  ///         unknown role or database), if the schema is behind ("event store
+  ///         schema is at migration N, this binary needs M: run `traderctl
+  ///         migrate` with the owner's URL"), or if the database holds a
   ///         migration with a different name than this binary's.
   explicit PgStore(std::string url);
   ~PgStore() override;
@@ -230,6 +300,7 @@ class PgStore final : public EventStore {
   PgStore& operator=(PgStore&&) noexcept;
 
   std::size_t append(const std::vector<NewEvent>& batch) override;
+  AppendReport append_or_quarantine(const std::vector<NewEvent>& batch) override;
   std::vector<StoredEvent> read(std::int64_t after_position, std::size_t limit) override;
   std::vector<StoredEvent> query(const EventQuery& q) override;
   std::unique_ptr<EventReader> open_reader(const EventQuery& q) override;
@@ -241,6 +312,21 @@ class PgStore final : public EventStore {
   std::int64_t count() override;
   std::optional<std::string> last_msg_id(std::string_view prefix) override;
 
+  /// The newest event's position and hash and the number of stored events, read
+  /// in one snapshot (the writer: through events_head(); a role with SELECT:
+  /// directly). What the recorder signs in a checkpoint.
+  /// @throws StoreUnavailable, std::runtime_error as read().
+  StoreHead head();
+
+  /// Hex hash of the event at each of `positions` that holds one (position ->
+  /// hash), for checking signed checkpoints. Needs SELECT on events.
+  /// @throws StoreUnavailable, std::runtime_error as read().
+  std::map<std::int64_t, std::string> hashes_at(const std::vector<std::int64_t>& positions);
+
+  /// Number of events at or before `position` (counted, not from a summary).
+  /// Needs SELECT on events. @throws as read().
+  std::int64_t count_through(std::int64_t position);
+
   /// Recomputes every event's hash and its link to the previous event, in one
   /// server-side pass, and reports the first event where either fails: a changed
   /// column breaks its own hash, a deleted event breaks the next one's link, a
@@ -249,17 +335,22 @@ class PgStore final : public EventStore {
   /// @throws StoreUnavailable, std::runtime_error as read().
   VerifyResult verify();
 
-  /// How many migrations the constructor applied (0 if the schema was current).
-  std::size_t migrations_applied() const noexcept { return migrations_applied_; }
-
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
-  std::size_t migrations_applied_ = 0;
+};
+
+/// One refused event as MemoryStore::quarantine() keeps it (PgStore: a row of events_quarantine).
+struct QuarantineRecord {
+  std::string msg_id;
+  std::string subject;  ///< the placeholder's
+  std::string reason;
+  std::string raw;      ///< the payload as given, whole
+  friend bool operator==(const QuarantineRecord&, const QuarantineRecord&) = default;
 };
 
 /// In-memory backend with PgStore's semantics (atomic batches, msg_id dedup,
-/// JSON validation, positions from 1 without gaps), for tests.
+/// what is refused, quarantine, positions from 1 without gaps), for tests.
 ///
 /// Thread-safety: thread-safe (one mutex).
 class MemoryStore final : public EventStore {
@@ -267,6 +358,9 @@ class MemoryStore final : public EventStore {
   MemoryStore() = default;
 
   std::size_t append(const std::vector<NewEvent>& batch) override;
+  AppendReport append_or_quarantine(const std::vector<NewEvent>& batch) override;
+  /// Every event refused by append_or_quarantine, in order of append.
+  std::vector<QuarantineRecord> quarantine() const;
   std::vector<StoredEvent> read(std::int64_t after_position, std::size_t limit) override;
   std::vector<StoredEvent> query(const EventQuery& q) override;
   std::unique_ptr<EventReader> open_reader(const EventQuery& q) override;
@@ -285,7 +379,9 @@ class MemoryStore final : public EventStore {
   void check_available() const;
   mutable std::mutex mu_;
   bool unavailable_ = false;
+  void store(const NewEvent& e);  // with mu_ held
   std::vector<StoredEvent> events_;  // events_[i].position == i + 1
+  std::vector<QuarantineRecord> quarantine_;
   std::unordered_set<std::string> msg_ids_;
   std::map<std::string, std::int64_t> by_type_;
   std::map<std::string, std::int64_t> by_subject_;

@@ -7,7 +7,7 @@
 #include <fmt/format.h>
 
 #include "eventstore/event_store.hpp"
-#include "eventstore/json_check.hpp"
+#include "eventstore/storable.hpp"
 
 namespace eventstore {
 namespace {
@@ -28,6 +28,20 @@ void MemoryStore::set_unavailable(bool unavailable) {
   unavailable_ = unavailable;
 }
 
+void MemoryStore::store(const NewEvent& e) {
+  events_.push_back(StoredEvent{.position = static_cast<std::int64_t>(events_.size()) + 1,
+                                .msg_id = e.msg_id,
+                                .subject = e.subject,
+                                .type = e.type,
+                                .client_order_id = e.client_order_id,
+                                .ts_event = e.ts_event,
+                                .payload = e.payload,
+                                .session_id = e.session_id});
+  msg_ids_.insert(e.msg_id);
+  ++by_type_[e.type];
+  ++by_subject_[e.subject];
+}
+
 std::size_t MemoryStore::append(const std::vector<NewEvent>& batch) {
   const std::lock_guard lock(mu_);
   check_available();
@@ -37,27 +51,55 @@ std::size_t MemoryStore::append(const std::vector<NewEvent>& batch) {
   for (const auto& e : batch) {
     if (msg_ids_.contains(e.msg_id) || !in_batch.insert(e.msg_id).second) continue;
     // Like PgStore, only events that would be stored are checked.
-    if (!detail::is_valid_json(e.payload)) {
-      throw std::runtime_error(fmt::format("eventstore: append: payload of {} is not valid JSON", e.msg_id));
+    if (std::string reason; !detail::storable_in_memory(e, &reason)) {
+      throw std::runtime_error(fmt::format("eventstore: append: {}: {}", e.msg_id, reason));
     }
     fresh.push_back(&e);
   }
   events_.reserve(events_.size() + fresh.size());
   msg_ids_.reserve(msg_ids_.size() + fresh.size());
-  for (const NewEvent* e : fresh) {
-    events_.push_back(StoredEvent{.position = static_cast<std::int64_t>(events_.size()) + 1,
-                                  .msg_id = e->msg_id,
-                                  .subject = e->subject,
-                                  .type = e->type,
-                                  .client_order_id = e->client_order_id,
-                                  .ts_event = e->ts_event,
-                                  .payload = e->payload,
-                                  .session_id = e->session_id});
-    msg_ids_.insert(e->msg_id);
-    ++by_type_[e->type];
-    ++by_subject_[e->subject];
-  }
+  for (const NewEvent* e : fresh) store(*e);
   return fresh.size();
+}
+
+AppendReport MemoryStore::append_or_quarantine(const std::vector<NewEvent>& batch) {
+  const std::lock_guard lock(mu_);
+  check_available();
+  std::vector<const NewEvent*> fresh;
+  std::unordered_set<std::string_view> in_batch;
+  for (const auto& e : batch) {
+    if (msg_ids_.contains(e.msg_id) || !in_batch.insert(e.msg_id).second) continue;
+    fresh.push_back(&e);
+  }
+  // Placeholders first, so that nothing is stored if one can't be (all or nothing).
+  std::vector<std::optional<NewEvent>> placeholders(fresh.size());
+  AppendReport report;
+  for (std::size_t i = 0; i < fresh.size(); ++i) {
+    std::string reason;
+    if (detail::storable_in_memory(*fresh[i], &reason)) continue;
+    placeholders[i] = detail::quarantine_placeholder(*fresh[i], reason);
+    if (std::string why; !detail::storable_in_memory(*placeholders[i], &why))
+      throw std::runtime_error(fmt::format("eventstore: append: {} can't be quarantined: {}", fresh[i]->msg_id, why));
+    report.quarantined.push_back({fresh[i]->msg_id, reason});
+  }
+  for (std::size_t i = 0, k = 0; i < fresh.size(); ++i) {
+    if (!placeholders[i]) {
+      store(*fresh[i]);
+      continue;
+    }
+    store(*placeholders[i]);
+    quarantine_.push_back({.msg_id = fresh[i]->msg_id,
+                           .subject = placeholders[i]->subject,
+                           .reason = report.quarantined[k++].reason,
+                           .raw = fresh[i]->payload});
+  }
+  report.stored = fresh.size();
+  return report;
+}
+
+std::vector<QuarantineRecord> MemoryStore::quarantine() const {
+  const std::lock_guard lock(mu_);
+  return quarantine_;
 }
 
 std::vector<StoredEvent> MemoryStore::read(std::int64_t after_position, std::size_t limit) {

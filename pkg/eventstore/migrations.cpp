@@ -8,6 +8,7 @@
 #include <pqxx/pqxx>
 
 #include "eventstore/detail.hpp"
+#include "eventstore/event_store.hpp"
 
 namespace eventstore {
 
@@ -44,6 +45,56 @@ std::size_t apply_migrations(pqxx::connection_base& conn) {
   }
   w.commit();
   return count;
+}
+
+namespace detail {
+
+bool is_login_refused(std::string_view message) {
+  for (const std::string_view s : {"authentication failed", "no password supplied", "does not exist",
+                                   "no pg_hba.conf entry", "permission denied for database",
+                                   "is not permitted to log in", "password is required"})
+    if (message.find(s) != std::string_view::npos) return true;
+  return false;
+}
+
+}  // namespace detail
+
+void require_current_schema(pqxx::connection_base& conn) {
+  pqxx::nontransaction t(conn, "schema_check");
+  std::map<int, std::string> applied;
+  if (!t.exec("SELECT to_regclass('schema_migrations')")[0][0].is_null()) {
+    for (const auto& row : t.exec("SELECT version, name FROM schema_migrations"))
+      applied.emplace(row[0].as<int>(), row[1].as<std::string>());
+  }
+  const auto embedded = embedded_migrations();
+  for (const Migration& m : embedded) {
+    const auto it = applied.find(m.version);
+    if (it == applied.end()) {
+      throw std::runtime_error(fmt::format(
+          "event store schema is at migration {}, this binary needs {}: run `traderctl migrate` with the owner's URL "
+          "(TRADER_OWNER_DATABASE_URL)",
+          applied.empty() ? 0 : applied.rbegin()->first, embedded.back().version));
+    }
+    if (it->second != m.name) {
+      throw std::runtime_error(fmt::format("eventstore: database has migration {} named '{}', this binary has '{}'",
+                                           m.version, it->second, m.name));
+    }
+  }
+}
+
+std::size_t migrate(const std::string& owner_url) {
+  try {
+    pqxx::connection c(owner_url);
+    return apply_migrations(c);
+  } catch (const pqxx::broken_connection& e) {
+    std::string_view what = e.what();
+    while (!what.empty() && (what.back() == '\n' || what.back() == ' ')) what.remove_suffix(1);
+    if (detail::is_login_refused(what))
+      throw std::runtime_error(fmt::format("eventstore: migrate: the server refused the login: {}", what));
+    throw StoreUnavailable(fmt::format("eventstore: migrate: database unavailable: {}", what));
+  } catch (const pqxx::sql_error& e) {
+    throw std::runtime_error(fmt::format("eventstore: migrate: {}", e.what()));
+  }
 }
 
 }  // namespace eventstore

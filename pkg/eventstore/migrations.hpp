@@ -7,12 +7,14 @@
 /// recorded in
 /// `schema_migrations(version int PRIMARY KEY, name text, applied_at timestamptz)`.
 ///
-/// Roles: 001_events creates the NOLOGIN role `trader_writer` (if the
-/// migrating user may create roles) with only SELECT and INSERT on `events`,
-/// USAGE on its identity sequence and SELECT on `schema_migrations`. A service
-/// that logs in as a member of trader_writer can run PgStore against a
-/// migrated database but can't change the schema or the log. Migrations
-/// themselves need the table owner (or a superuser).
+/// Migrations are a step of their own, run as the schema's owner
+/// (`traderctl migrate` with TRADER_OWNER_DATABASE_URL, i.e. eventstore::migrate):
+/// PgStore only checks that the schema is current (require_current_schema).
+///
+/// Roles (schema/006_least_privilege.sql; provisioned by pkg/eventstore/roles.sql):
+/// trader_owner owns everything; trader_writer (the recorder logs in as its
+/// member trader_recorder) may only INSERT events and call three SECURITY
+/// DEFINER functions; trader_reader (trader_readonly) may only SELECT.
 #pragma once
 
 #include <cstddef>
@@ -48,5 +50,13 @@ std::span<const Migration> embedded_migrations() noexcept;
 ///         migration). Versions the binary doesn't know are allowed (a newer
 ///         binary migrated the database).
 std::size_t apply_migrations(pqxx::connection_base& conn);
+
+/// Throws std::runtime_error unless `conn`'s database holds every embedded
+/// migration: "event store schema is at migration N, this binary needs M: run
+/// `traderctl migrate` with the owner's URL (TRADER_OWNER_DATABASE_URL)", or the
+/// name mismatch apply_migrations reports. Reads schema_migrations only (every
+/// role of roles.sql may). Migrations the binary doesn't know are allowed.
+/// @throws pqxx errors as libpqxx does.
+void require_current_schema(pqxx::connection_base& conn);
 
 }  // namespace eventstore

@@ -15,6 +15,7 @@
 #include "eventstore/detail.hpp"
 #include "eventstore/event_store.hpp"
 #include "eventstore/migrations.hpp"
+#include "eventstore/storable.hpp"
 
 namespace eventstore {
 namespace {
@@ -32,6 +33,12 @@ std::optional<std::string> opt_text(const pqxx::field& f) {
 }
 
 std::string text(const pqxx::field& f) { return std::string(f.c_str(), f.size()); }
+
+/// SQLSTATEs with which PostgreSQL refuses an event's contents, so that
+/// append_or_quarantine stores a placeholder instead: class 22 (data exception:
+/// jsonb's "unsupported Unicode escape sequence", invalid encoding, ...) and 54000
+/// (program_limit_exceeded: "index row requires N bytes, maximum size is 8191").
+bool is_refusal_state(const std::string& s) { return s.starts_with("22") || s == "54000"; }
 
 /// libpq messages end in a newline; exception texts should not.
 std::string_view trimmed(std::string_view s) {
@@ -443,8 +450,34 @@ struct PgStore::Impl {
   std::size_t append_chained(pqxx::connection& c, const std::vector<const NewEvent*>& rows, bool& committing,
                              bool server_input);
 
+  /// false for a role without SELECT on events (the writer): last_event,
+  /// last_msg_id and head then call schema/006's SECURITY DEFINER functions.
+  bool can_read_events = true;
+
+  /// Positions, the newest hash and the msg_ids of `rows` already stored, read
+  /// under the append lock (which this takes) in `w`, a READ COMMITTED transaction.
+  struct AppendState {
+    std::unordered_set<std::string> stored;
+    std::vector<std::int64_t> positions;  // ascending, one per row not stored
+    std::string prev;                     // the newest hash ('' for an empty store)
+  };
+  AppendState append_state(pqxx::transaction_base& w, const std::vector<const NewEvent*>& rows);
+
+  /// append_or_quarantine's slow path: one transaction, each event under a
+  /// savepoint; a refused one is replaced by its placeholder and a row of
+  /// events_quarantine.
+  AppendReport append_isolating(pqxx::connection& c, const std::vector<const NewEvent*>& rows, bool& committing);
+
   pqxx::connection& connection() {
-    if (!conn) conn = std::make_unique<pqxx::connection>(url);
+    if (!conn) {
+      try {
+        conn = std::make_unique<pqxx::connection>(url);
+      } catch (const pqxx::broken_connection& e) {
+        if (detail::is_login_refused(e.what()))
+          throw std::runtime_error(fmt::format("eventstore: the server refused the login: {}", trimmed(e.what())));
+        throw;
+      }
+    }
     return *conn;
   }
 
@@ -488,7 +521,11 @@ struct PgStore::Impl {
 
 PgStore::PgStore(std::string url) : impl_(std::make_unique<Impl>()) {
   impl_->url = std::move(url);
-  migrations_applied_ = impl_->run("connect", [](pqxx::connection& c, bool&) { return apply_migrations(c); });
+  impl_->can_read_events = impl_->run("connect", [](pqxx::connection& c, bool&) {
+    require_current_schema(c);
+    pqxx::nontransaction t(c, "connect");
+    return t.exec("SELECT has_table_privilege('events', 'SELECT')")[0][0].as<bool>();
+  });
 }
 
 PgStore::~PgStore() = default;
@@ -505,13 +542,11 @@ std::size_t PgStore::append(const std::vector<NewEvent>& batch) {
     if (seen.insert(e.msg_id).second) rows.push_back(&e);
   }
   if (rows.empty()) return 0;
-  // Text can't hold NUL and COPY would cut a value short at one: refuse it.
-  const auto has_nul = [](const std::string& s) { return s.find('\0') != std::string::npos; };
+  // What the database would refuse anyway (text can't hold NUL, and COPY would
+  // cut a value short at one), and what MemoryStore refuses too (storable.hpp).
   for (const NewEvent* e : rows) {
-    if (has_nul(e->msg_id) || has_nul(e->subject) || has_nul(e->type) || has_nul(e->payload) ||
-        (e->client_order_id && has_nul(*e->client_order_id)) || (e->session_id && has_nul(*e->session_id))) {
-      throw std::runtime_error(fmt::format("eventstore: append: a NUL byte in event {:?}", e->msg_id));
-    }
+    if (const auto why = detail::refusal(*e))
+      throw std::runtime_error(fmt::format("eventstore: append: event {:?}: {}", detail::printable_ascii(e->msg_id, 100), *why));
   }
 
   return impl_->run("append", [&](pqxx::connection& c, bool& committing) {
@@ -534,40 +569,7 @@ std::size_t PgStore::Impl::append_chained(pqxx::connection& c, const std::vector
   // the whole statement (and takes the same lock) before the commit.
   pqxx::work w(c, "append");
 
-  // One round trip: READ COMMITTED (the check needs it), the lock, then which
-  // msg_ids are stored already, a position for each of the others (ascending in
-  // batch order; stored ones consume none) and the newest hash, which the chain
-  // continues from.
-  std::string ids = "{";
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    if (i != 0) ids += ',';
-    array_element(rows[i]->msg_id, ids);
-  }
-  ids += '}';
-  sql.clear();
-  fmt::format_to(std::back_inserter(sql),
-                 "SET TRANSACTION ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock({}); "
-                 "WITH stored AS MATERIALIZED (SELECT msg_id FROM events WHERE msg_id = ANY ({}::text[])) "
-                 "SELECT 's', msg_id FROM stored "
-                 "UNION ALL SELECT 'h', (SELECT encode(hash, 'hex') FROM events ORDER BY position DESC LIMIT 1) "
-                 "UNION ALL SELECT 'p', nextval('events_position_seq')::text "
-                 "FROM generate_series(1, {} - (SELECT count(*) FROM stored))",
-                 detail::kAppendLockKey, w.quote(ids), rows.size());
-  std::unordered_set<std::string> stored;
-  std::vector<std::int64_t> positions;
-  positions.reserve(rows.size());
-  std::string prev;  // the newest hash ('' for an empty store)
-  for (const auto& row : w.exec(sql)) {
-    const char kind = row[0].c_str()[0];
-    if (kind == 's') {
-      stored.insert(text(row[1]));
-    } else if (kind == 'p') {
-      positions.push_back(row[1].as<std::int64_t>());
-    } else if (!row[1].is_null()) {
-      prev = from_hex(row[1].c_str());
-    }
-  }
-  std::sort(positions.begin(), positions.end());
+  auto [stored, positions, prev] = append_state(w, rows);
   std::vector<const NewEvent*> fresh;
   fresh.reserve(rows.size());
   for (const NewEvent* e : rows) {
@@ -639,11 +641,134 @@ std::size_t PgStore::Impl::append_chained(pqxx::connection& c, const std::vector
   return fresh.size();
 }
 
+PgStore::Impl::AppendState PgStore::Impl::append_state(pqxx::transaction_base& w,
+                                                       const std::vector<const NewEvent*>& rows) {
+  // One round trip: READ COMMITTED (the chain check needs it), the append lock,
+  // then schema/006's events_append_state: which msg_ids are stored already, a
+  // position for each of the others (from the owner's sequence) and the newest
+  // hash, which the chain continues from. A SECURITY DEFINER function, since the
+  // writer may not read events.
+  std::string ids = "{";
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    if (i != 0) ids += ',';
+    array_element(rows[i]->msg_id, ids);
+  }
+  ids += '}';
+  sql.clear();
+  fmt::format_to(std::back_inserter(sql),
+                 "SET TRANSACTION ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock({}); "
+                 "SELECT kind, value FROM events_append_state({}::text[])",
+                 detail::kAppendLockKey, w.quote(ids));
+  AppendState st;
+  st.positions.reserve(rows.size());
+  for (const auto& row : w.exec(sql)) {
+    const char kind = row[0].c_str()[0];
+    if (kind == 's') {
+      st.stored.insert(text(row[1]));
+    } else if (kind == 'p') {
+      st.positions.push_back(row[1].as<std::int64_t>());
+    } else if (!row[1].is_null()) {
+      st.prev = from_hex(row[1].c_str());
+    }
+  }
+  std::sort(st.positions.begin(), st.positions.end());
+  return st;
+}
+
+AppendReport PgStore::Impl::append_isolating(pqxx::connection& c, const std::vector<const NewEvent*>& rows,
+                                             bool& committing) {
+  pqxx::work w(c, "append");
+  auto [stored, positions, prev] = append_state(w, rows);
+  std::vector<const NewEvent*> fresh;
+  for (const NewEvent* e : rows)
+    if (!stored.contains(e->msg_id)) fresh.push_back(e);
+  if (fresh.size() != positions.size()) throw std::runtime_error("eventstore: append: positions do not match the batch");
+  if (!sha256) sha256 = std::make_unique<Sha256>();
+
+  // One event as one INSERT, its hash input built by the database (which refuses
+  // a bad payload right there); the chain check runs per statement.
+  const auto insert = [&](pqxx::transaction_base& t, std::int64_t position, const NewEvent& e) {
+    const auto opt = [](const std::optional<std::string>& v) { return v ? v->c_str() : nullptr; };
+    const std::string ts = e.ts_event ? std::to_string(*e.ts_event) : std::string();
+    const pqxx::result in = t.exec_params(
+        "SELECT encode(events_hash_input($1, $2, $3, $4, $5, $6::bigint, $7::jsonb, $8), 'hex')", position, e.msg_id,
+        e.subject, e.type, opt(e.client_order_id), e.ts_event ? ts.c_str() : nullptr, e.payload, opt(e.session_id));
+    const Hash hash = (*sha256)(prev, from_hex(in[0][0].c_str()));
+    const HashLiteral prev_literal = bytea_literal(prev), hash_literal = bytea_literal(view(hash));
+    t.exec_params(
+        "INSERT INTO events (position, msg_id, subject, type, client_order_id, ts_event, payload, session_id, "
+        "prev_hash, hash) OVERRIDING SYSTEM VALUE VALUES ($1, $2, $3, $4, $5, $6::bigint, $7::jsonb, $8, $9::bytea, "
+        "$10::bytea)",
+        position, e.msg_id, e.subject, e.type, opt(e.client_order_id), e.ts_event ? ts.c_str() : nullptr, e.payload,
+        opt(e.session_id), prev_literal.data(), hash_literal.data());
+    prev.assign(view(hash));
+  };
+
+  AppendReport report;
+  for (std::size_t i = 0; i < fresh.size(); ++i) {
+    const NewEvent& e = *fresh[i];
+    std::optional<std::string> reason = detail::refusal(e);
+    if (!reason) {
+      // A savepoint per event (plain SQL: libpqxx 6.4's subtransaction did not
+      // roll back to it after a failed statement).
+      const std::string before = prev;
+      w.exec("SAVEPOINT event");
+      try {
+        insert(w, positions[i], e);
+        w.exec("RELEASE SAVEPOINT event");
+        continue;
+      } catch (const pqxx::sql_error& err) {
+        // Not about this event (no privilege, disk full, an outage): the caller hears of it.
+        if (!is_refusal_state(err.sqlstate())) throw;
+        reason = std::string(trimmed(err.what()));
+        prev = before;
+      }
+      w.exec("ROLLBACK TO SAVEPOINT event");
+    }
+    if (const auto why = detail::refusal(NewEvent{.msg_id = e.msg_id}))
+      throw std::runtime_error(fmt::format("eventstore: append: {:?} can't be quarantined: {}",
+                                           detail::printable_ascii(e.msg_id, 100), *why));
+    const NewEvent placeholder = detail::quarantine_placeholder(e, *reason);
+    insert(w, positions[i], placeholder);
+    std::string raw_hex = "\\x";
+    raw_hex.reserve(2 + 2 * e.payload.size());
+    for (const unsigned char ch : e.payload) fmt::format_to(std::back_inserter(raw_hex), "{:02x}", ch);
+    w.exec_params("INSERT INTO events_quarantine (msg_id, subject, reason, raw) VALUES ($1, $2, $3, $4::bytea)",
+                  e.msg_id, placeholder.subject, *reason, raw_hex);
+    report.quarantined.push_back({e.msg_id, std::move(*reason)});
+  }
+  committing = true;
+  w.commit();
+  report.stored = fresh.size();
+  return report;
+}
+
+AppendReport PgStore::append_or_quarantine(const std::vector<NewEvent>& batch) {
+  try {
+    return AppendReport{.stored = append(batch)};
+  } catch (const StoreUnavailable&) {
+    throw;
+  } catch (const std::runtime_error&) {
+    // Something in the batch was refused, or the failure is not about an event:
+    // event by event, append_isolating tells which.
+  }
+  std::vector<const NewEvent*> rows;
+  std::unordered_set<std::string_view> seen;
+  for (const auto& e : batch)
+    if (seen.insert(e.msg_id).second) rows.push_back(&e);
+  return impl_->run("append", [&](pqxx::connection& c, bool& committing) {
+    return impl_->append_isolating(c, rows, committing);
+  });
+}
+
 namespace {
 
 /// Columns of a StoredEvent, in the order event_from_row reads them.
 constexpr std::string_view kEventColumns =
     "position, msg_id, subject, type, client_order_id, ts_event, payload::text, session_id";
+/// The same columns from schema/006's events_newest (its payload is text already).
+constexpr std::string_view kDefinerColumns =
+    "position, msg_id, subject, type, client_order_id, ts_event, payload, session_id";
 
 StoredEvent event_from_row(const pqxx::row& row) {
   StoredEvent e;
@@ -800,8 +925,11 @@ std::string newest_with_prefix(std::string_view prefix, std::string_view columns
 std::optional<StoredEvent> PgStore::last_event(std::string_view msg_id_prefix) {
   return impl_->run("last_event", [&](pqxx::connection& c, bool&) -> std::optional<StoredEvent> {
     pqxx::nontransaction t(c, "last_event");
-    const auto r = t.exec_params(newest_with_prefix(msg_id_prefix, kEventColumns),
-                                 stream_of(msg_id_prefix).value_or(std::string(msg_id_prefix)));
+    const auto r = impl_->can_read_events
+                       ? t.exec_params(newest_with_prefix(msg_id_prefix, kEventColumns),
+                                       stream_of(msg_id_prefix).value_or(std::string(msg_id_prefix)))
+                       : t.exec_params(fmt::format("SELECT {} FROM events_newest($1)", kDefinerColumns),
+                                       std::string(msg_id_prefix));
     if (r.empty()) return std::nullopt;
     return event_from_row(r[0]);
   });
@@ -875,9 +1003,49 @@ std::optional<std::string> PgStore::last_msg_id(std::string_view prefix) {
   return impl_->run("last_msg_id", [&](pqxx::connection& c, bool&) -> std::optional<std::string> {
     pqxx::nontransaction t(c, "last_msg_id");
     const pqxx::result r =
-        t.exec_params(newest_with_prefix(prefix, "msg_id"), stream_of(prefix).value_or(std::string(prefix)));
+        impl_->can_read_events
+            ? t.exec_params(newest_with_prefix(prefix, "msg_id"), stream_of(prefix).value_or(std::string(prefix)))
+            : t.exec_params("SELECT msg_id FROM events_newest($1)", std::string(prefix));
     if (r.empty()) return std::nullopt;
     return text(r[0][0]);
+  });
+}
+
+StoreHead PgStore::head() {
+  return impl_->run("head", [&](pqxx::connection& c, bool&) {
+    pqxx::read_transaction t(c, "head");  // one snapshot for both
+    const pqxx::result r = t.exec(
+        impl_->can_read_events
+            ? "SELECT h.position, encode(h.hash, 'hex'), t.events FROM event_totals t LEFT JOIN LATERAL "
+              "(SELECT position, hash FROM events ORDER BY position DESC LIMIT 1) h ON true"
+            : "SELECT head_position, head_hash, events FROM events_head()");
+    StoreHead h;
+    if (r.empty()) return h;
+    if (!r[0][0].is_null()) h.position = r[0][0].as<std::int64_t>();
+    if (!r[0][1].is_null()) h.hash = text(r[0][1]);
+    h.events = r[0][2].as<std::int64_t>();
+    return h;
+  });
+}
+
+std::map<std::int64_t, std::string> PgStore::hashes_at(const std::vector<std::int64_t>& positions) {
+  return impl_->run("hashes_at", [&](pqxx::connection& c, bool&) {
+    std::string list = "{";
+    for (std::size_t i = 0; i < positions.size(); ++i) list += (i ? "," : "") + std::to_string(positions[i]);
+    list += '}';
+    pqxx::nontransaction t(c, "hashes_at");
+    std::map<std::int64_t, std::string> out;
+    for (const auto& row : t.exec_params(
+             "SELECT position, encode(hash, 'hex') FROM events WHERE position = ANY ($1::bigint[])", list))
+      out.emplace(row[0].as<std::int64_t>(), text(row[1]));
+    return out;
+  });
+}
+
+std::int64_t PgStore::count_through(std::int64_t position) {
+  return impl_->run("count_through", [&](pqxx::connection& c, bool&) {
+    pqxx::nontransaction t(c, "count_through");
+    return t.exec_params("SELECT count(*) FROM events WHERE position <= $1", position)[0][0].as<std::int64_t>();
   });
 }
 

@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "codec/codec.hpp"
+#include "eventstore/checkpoint.hpp"
 #include "eventstore/event_store.hpp"
 #include "marketdata/reader.hpp"
 #include "natsio/natsio.hpp"
@@ -29,14 +30,24 @@ namespace services {
 namespace {
 
 constexpr const char* kUsage = R"(usage: traderctl COMMAND [options]
-Environment: NATS_URL (default nats://127.0.0.1:4222), DATABASE_URL (for events, verify,
-sessions, export, import, diff, replay, backtest).
+Environment: NATS_URL (default nats://127.0.0.1:4222); DATABASE_URL, the event store as the
+reader (trader_readonly: events, verify, sessions, export, diff, replay, backtest);
+TRADER_WRITER_DATABASE_URL, as the writer (trader_recorder: import appends, and the
+recorder of a replay or backtest records its session); TRADER_OWNER_DATABASE_URL, as the
+schema's owner (trader_owner: migrate).
 commands:
   status                          ask ops.status: every worker's health
   report                          ask the reporter (ops.report) for the final performance report
   events                          count recorded events by type and by subject (event store)
-  verify                          check the event store's hash chain; exit 1 if any event was
-                                  changed, deleted or reordered behind the store's back
+  verify [--checkpoints FILE --pubkey FILE]
+                                  check the event store's hash chain; exit 1 if any event was
+                                  changed, deleted or reordered behind the store's back. With the
+                                  recorder's signed checkpoints (or TRADER_CHECKPOINT_FILE and
+                                  TRADER_CHECKPOINT_PUBKEY) also every checkpoint's signature, that
+                                  the store still holds each signed head and is not shorter than
+                                  the newest: a truncated tail or a re-chained history fails too
+  migrate                         apply the event store's pending schema migrations, as the owner
+                                  (TRADER_OWNER_DATABASE_URL); workers and traderctl never migrate
   sessions [list]                 every recorded session: id, kind, events, market time span
   sessions show ID                one session: manifest (versions, config hashes, random seed,
                                   data file), counts by type, P&L summary
@@ -243,10 +254,81 @@ int sessions_show(eventstore::EventStore& store, const std::string& id) {
   return 0;
 }
 
+/// The event store as the reader (DATABASE_URL).
 eventstore::PgStore open_store() {
   const auto url = env_or("DATABASE_URL", "");
   if (url.empty()) throw std::runtime_error("DATABASE_URL is not set");
   return eventstore::PgStore(url);
+}
+
+/// The writer's URL (TRADER_WRITER_DATABASE_URL), for commands that append.
+std::string writer_url(const std::string& command) {
+  const auto url = env_or("TRADER_WRITER_DATABASE_URL", "");
+  if (url.empty())
+    throw std::runtime_error("TRADER_WRITER_DATABASE_URL is not set (" + command +
+                             " appends to the event store: the writer's URL, trader_recorder)");
+  return url;
+}
+
+int migrate() {
+  const auto url = env_or("TRADER_OWNER_DATABASE_URL", "");
+  if (url.empty())
+    throw std::runtime_error("TRADER_OWNER_DATABASE_URL is not set (migrations run as the schema's owner, trader_owner)");
+  const auto applied = eventstore::migrate(url);
+  fmt::print("event store schema is current ({} migration{} applied now)\n", applied, applied == 1 ? "" : "s");
+  return 0;
+}
+
+/// traderctl verify: the hash chain, then (when given) the signed checkpoints.
+int verify(const Args& a) {
+  std::string file = env_or("TRADER_CHECKPOINT_FILE", ""), pubkey = env_or("TRADER_CHECKPOINT_PUBKEY", "");
+  for (std::size_t i = 0; i < a.rest.size(); ++i) {
+    const auto& f = a.rest[i];
+    if ((f == "--checkpoints" || f == "--pubkey") && i + 1 < a.rest.size()) {
+      (f == "--checkpoints" ? file : pubkey) = a.rest[++i];
+    } else {
+      fmt::print(stderr, "traderctl verify: unknown argument {}\nusage: traderctl verify [--checkpoints FILE --pubkey FILE]\n", f);
+      return 2;
+    }
+  }
+  if (file.empty() != pubkey.empty()) {
+    fmt::print(stderr, "traderctl verify: give both the checkpoint file and the public key (--checkpoints, --pubkey, "
+               "or TRADER_CHECKPOINT_FILE, TRADER_CHECKPOINT_PUBKEY)\n");
+    return 2;
+  }
+  auto store = open_store();
+  const auto v = store.verify();
+  bool ok = v.ok;
+  if (v.ok) {
+    fmt::print("ok: {} events, hash chain intact; head hash {}\n", v.events, v.head_hash.empty() ? "-" : v.head_hash);
+  } else {
+    fmt::print("TAMPERED: event at position {}: {} ({} events checked)\n", v.first_bad_position, v.problem, v.events);
+  }
+  if (file.empty()) {
+    fmt::print("note: no signed checkpoints given (TRADER_CHECKPOINT_FILE, TRADER_CHECKPOINT_PUBKEY): a truncated "
+               "tail or a rewritten and re-chained history cannot be detected\n");
+    return ok ? 0 : 1;
+  }
+  const eventstore::CheckpointVerifier key(pubkey);
+  if (!std::filesystem::exists(file)) {
+    fmt::print("CHECKPOINTS MISSING: {} does not exist, and checkpoints are expected (the file was deleted or moved)\n",
+               file);
+    return 1;
+  }
+  const auto r = eventstore::check_checkpoints(store, eventstore::read_checkpoints(file), key);
+  for (const auto& p : r.problems) fmt::print("{}\n", p);
+  if (r.ok) {
+    if (r.newest)
+      fmt::print("ok: {} checkpoint{} signed by key {} hold; the newest (position {}, {} events) is in the store, "
+                 "whose head is at position {}\n", r.checkpoints, r.checkpoints == 1 ? "" : "s", key.key_id(),
+                 r.newest->position, r.newest->events, r.head.position);
+    else
+      fmt::print("ok: no checkpoint yet, and the store is empty\n");
+  } else {
+    fmt::print("CHECKPOINTS FAIL: {} problem{} ({} valid checkpoints, key {}, file {})\n", r.problems.size(),
+               r.problems.size() == 1 ? "" : "s", r.checkpoints, key.key_id(), file);
+  }
+  return ok && r.ok ? 0 : 1;
 }
 
 int set_state(natsio::Connection& conn, const Args& a, core::TradingState st) {
@@ -378,7 +460,8 @@ SandboxConfig sandbox_config(const std::string& kind, const std::string& source,
   return SandboxConfig{.kind = kind,
                        .source_session = source,
                        .data_source = data,
-                       .database_url = env_or("DATABASE_URL", ""),
+                       .database_url = writer_url(kind),
+                       .reader_database_url = env_or("DATABASE_URL", ""),
                        .bin_dir = env_or("TRADER_BIN_DIR", executable_dir().c_str()),
                        .nats_server = env_or("TRADER_NATS_SERVER", "nats-server"),
                        .ready_timeout_ms = 60'000};
@@ -530,9 +613,11 @@ int run_ctl(int argc, char** argv) {
       fmt::print("exported session {}: {} events to {}\n", a.rest[0], n, a.rest[1]);
       return 0;
     }
+    if (a.command == "migrate" && a.rest.empty()) return migrate();
     if (a.command == "import" && a.rest.size() == 1) {
-      auto store = open_store();
-      const auto sum = import_session(store, a.rest[0]);
+      auto store = open_store();  // the reader, for the session's events already stored
+      eventstore::PgStore writer(writer_url("import"));
+      const auto sum = import_session(store, writer, a.rest[0]);
       fmt::print("imported session {}: {} events, {} newly stored\n", sum.session_id, sum.events, sum.stored);
       return 0;
     }
@@ -544,16 +629,7 @@ int run_ctl(int argc, char** argv) {
       for (const auto& [subject, n] : store.count_by_subject()) fmt::print("  {:<24} {:>10}\n", subject, n);
       return 0;
     }
-    if (a.command == "verify") {
-      auto store = open_store();
-      const auto v = store.verify();
-      if (v.ok) {
-        fmt::print("ok: {} events, hash chain intact; head hash {}\n", v.events, v.head_hash.empty() ? "-" : v.head_hash);
-        return 0;
-      }
-      fmt::print("TAMPERED: event at position {}: {} ({} events checked)\n", v.first_bad_position, v.problem, v.events);
-      return 1;
-    }
+    if (a.command == "verify") return verify(a);
     if (a.command == "diff" && a.rest.size() == 2) {
       auto store = open_store();
       const auto d = diff_sessions(store, a.rest[0], a.rest[1]);

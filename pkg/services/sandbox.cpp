@@ -318,9 +318,17 @@ ChildProcess* Sandbox::find(const std::string& name) {
   return nullptr;
 }
 
+std::vector<std::pair<std::string, std::string>> Sandbox::env_for(const std::string& name) const {
+  auto env = env_;
+  if (name == "recorder" || cfg_.reader_database_url.empty()) return env;
+  for (auto& [k, v] : env)
+    if (k == "DATABASE_URL") v = cfg_.reader_database_url;
+  return env;
+}
+
 void Sandbox::start_worker(const std::string& name) {
-  workers_.push_back(std::make_unique<ChildProcess>(name, std::vector<std::string>{cfg_.bin_dir + "/" + name}, env_,
-                                                    dir_ + "/" + name + ".log"));
+  workers_.push_back(std::make_unique<ChildProcess>(name, std::vector<std::string>{cfg_.bin_dir + "/" + name},
+                                                    env_for(name), dir_ + "/" + name + ".log"));
   // The recorder creates the stream, and ops opens the session (session.started):
   // wait for each before anyone publishes, so that every worker's first event
   // (risk-state's start-up state and policy) is inside the session.
@@ -496,7 +504,7 @@ void Sandbox::restart(const std::string& name) {
   if (!(*it)->wait_for(10s)) throw SandboxError("sandbox: restart: " + name + " did not die of SIGKILL");
   const auto log = (*it)->log_path();
   { std::ofstream(log, std::ios::app) << "---- sandbox: SIGKILLed; starting again ----\n"; }
-  *it = std::make_unique<ChildProcess>(name, std::vector<std::string>{cfg_.bin_dir + "/" + name}, env_, log);
+  *it = std::make_unique<ChildProcess>(name, std::vector<std::string>{cfg_.bin_dir + "/" + name}, env_for(name), log);
   const auto deadline = SteadyClock::now() + std::chrono::milliseconds(cfg_.ready_timeout_ms);
   for (;;) {
     check_alive();

@@ -6,7 +6,8 @@
 /// store in a fresh temp dir), then the workers recorder, ops, risk-state,
 /// execution, reporter and strategy from `bin_dir`, all on that server, with:
 /// - DATABASE_URL = the user's event store, so the new session is recorded
-///   beside the live ones;
+///   beside the live ones: the recorder gets `database_url` (the writer's URL),
+///   every other worker `reader_database_url` (the reader's);
 /// - one stream name of its own, "SBX" + 16 random hex digits, for every worker
 ///   (RECORDER_STREAM, RISK_STREAM, EXECUTION_STREAM, OPS_STREAM): its msg_ids
 ///   ("SBX...:<seq>") never collide with the live stream's, so neither the live
@@ -93,7 +94,8 @@ struct SandboxConfig {
   std::string kind = "replay";              ///< session kind: "replay" | "backtest"
   std::string source_session;               ///< OPS_SESSION_SOURCE ("" = none)
   std::string data_source;                  ///< OPS_SESSION_DATA ("" = none)
-  std::string database_url;                 ///< the user's event store (required)
+  std::string database_url;                 ///< the user's event store as the writer, for the recorder (required)
+  std::string reader_database_url;          ///< as the reader, for the other workers ("" = database_url)
   std::string bin_dir;                      ///< directory of the worker binaries (required)
   std::string nats_server = "nats-server";  ///< path, or a name searched in PATH
   std::vector<std::string> workers = {"recorder", "ops", "risk-state", "execution", "reporter", "strategy"};
@@ -170,6 +172,8 @@ class Sandbox {
 
  private:
   void start_worker(const std::string& name);
+  /// env_ with the DATABASE_URL that worker `name` gets.
+  std::vector<std::pair<std::string, std::string>> env_for(const std::string& name) const;
   void wait_ready();
   ChildProcess* find(const std::string& name);
 

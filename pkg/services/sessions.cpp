@@ -125,7 +125,7 @@ std::string read_gz(const std::string& path) {
 
 }  // namespace
 
-ImportSummary import_session(eventstore::EventStore& store, const std::string& path) {
+ImportSummary import_session(eventstore::EventStore& reader, eventstore::EventStore& writer, const std::string& path) {
   const std::string text = read_gz(path);
   simdjson::ondemand::parser parser;
   ImportSummary sum;
@@ -211,7 +211,7 @@ ImportSummary import_session(eventstore::EventStore& store, const std::string& p
   // come from an earlier run of this same import.
   std::set<std::string_view> ours;
   for (const auto& e : events) ours.insert(e.msg_id);
-  eventstore::for_each(store, {.session_id = sum.session_id}, [&](const eventstore::StoredEvent& e) {
+  eventstore::for_each(reader, {.session_id = sum.session_id}, [&](const eventstore::StoredEvent& e) {
     if (!ours.contains(e.msg_id))
       throw std::runtime_error(fmt::format("session {} is already in this store (event {}); not imported again",
                                            sum.session_id, e.msg_id));
@@ -219,7 +219,7 @@ ImportSummary import_session(eventstore::EventStore& store, const std::string& p
   for (std::size_t i = 0; i < events.size(); i += 500) {
     const std::vector<eventstore::NewEvent> batch(events.begin() + static_cast<std::ptrdiff_t>(i),
                                                   events.begin() + static_cast<std::ptrdiff_t>(std::min(events.size(), i + 500)));
-    sum.stored += static_cast<std::int64_t>(store.append(batch));
+    sum.stored += static_cast<std::int64_t>(writer.append(batch));
   }
   return sum;
 }

@@ -62,7 +62,13 @@ struct ImportSummary {
 /// read and checked before anything is appended. Refused (std::runtime_error
 /// naming the line and field) for a malformed or truncated file, or when the
 /// store already holds events of that session from elsewhere (a session is
-/// never mixed with another copy of itself).
-ImportSummary import_session(eventstore::EventStore& store, const std::string& path);
+/// never mixed with another copy of itself). `reader` is read for the session's
+/// events already stored and `writer` appends: in a deployment the reader's and
+/// the writer's roles (traderctl import: DATABASE_URL, TRADER_WRITER_DATABASE_URL);
+/// they may be the same store.
+ImportSummary import_session(eventstore::EventStore& reader, eventstore::EventStore& writer, const std::string& path);
+inline ImportSummary import_session(eventstore::EventStore& store, const std::string& path) {
+  return import_session(store, store, path);
+}
 
 }  // namespace services

@@ -26,8 +26,9 @@ std::optional<config::Settings> load_settings(const std::string& program, const 
 /// The event store a worker rebuilds its state from at start: a PgStore on the
 /// `database_url` setting, or nullptr when that is empty or the store cannot be
 /// reached (said on stderr; the worker then rebuilds from the stream alone).
+/// A deployment gives it the reader's URL (trader_readonly: SELECT only).
 /// Throws std::runtime_error for failures other than unavailability (e.g. a
-/// schema from a newer binary).
+/// refused login, or a schema that needs `traderctl migrate`).
 std::unique_ptr<eventstore::PgStore> open_history_store(const config::Settings& s, const std::string& worker);
 
 }  // namespace services

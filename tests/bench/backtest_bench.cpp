@@ -96,9 +96,10 @@ struct Pipeline {
 
 /// Runs `traderctl backtest file` against `db_url`; throws if it fails or hangs.
 Pipeline run_backtest(const std::string& traderctl, const std::string& file, const std::string& db_url,
-                      const std::string& log_path) {
+                      const std::string& writer_url, const std::string& log_path) {
   testsupport::ProcessOptions o;
   o.env = {{"DATABASE_URL", db_url},
+           {"TRADER_WRITER_DATABASE_URL", writer_url},
            {"TRADER_BIN_DIR", testsupport::build_dir() + "/cmd"},
            {"TRADER_CONFIG", ""}};
   o.log_path = log_path;
@@ -286,21 +287,24 @@ int main(int argc, char** argv) try {
   for (int run = 1; run <= runs; ++run) {
     RunResult x;
     x.load = loadavg();
-    const std::string url = pg.create_database(fmt::format("backtest_{}", run));
-    { eventstore::PgStore migrate(url); }  // a user's store exists already: migrations are not timed
+    const std::string db = fmt::format("backtest_{}", run);
+    pg.create_database(db);  // a user's store exists already: migrations are not timed
+    const std::string url = pg.url_for(db, testsupport::PgRole::reader);
     const double start_epoch_s =
         std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-    x.p = run_backtest(traderctl, file, url, fmt::format("{}/traderctl_{}.log", logs, run));
+    x.p = run_backtest(traderctl, file, url, pg.url_for(db, testsupport::PgRole::writer),
+                       fmt::format("{}/traderctl_{}.log", logs, run));
     x.r = check_store(url, x.p, in, start_epoch_s);
 
     const auto rows = benchrows::export_rows(url);
     x.rows = rows.size();
     x.raw_js_s = raw_jetstream(nats.url(), fmt::format("RAW{}", run), rows);
-    const std::string url_b = pg.create_database(fmt::format("raw_copy_{}", run));
-    { eventstore::PgStore migrate(url_b); }
-    x.raw_copy_s = benchrows::copy_rows(url_b, "events", rows);
+    // The raw limit is PostgreSQL's, measured as its superuser (copy_rows CHECKPOINTs).
+    pg.create_database(fmt::format("raw_copy_{}", run));
+    x.raw_copy_s =
+        benchrows::copy_rows(pg.url_for(fmt::format("raw_copy_{}", run), testsupport::PgRole::superuser), "events", rows);
     {
-      eventstore::PgStore store_b(url_b);
+      eventstore::PgStore store_b(pg.url_for(fmt::format("raw_copy_{}", run), testsupport::PgRole::reader));
       const auto v = store_b.verify();
       if (!v.ok || v.events != static_cast<std::int64_t>(rows.size()))
         throw std::runtime_error(fmt::format("raw COPY: verify failed at {}: {}", v.first_bad_position, v.problem));

@@ -136,9 +136,9 @@ int main(int argc, char** argv) try {
   double recorder_s = 0;
   {
     std::vector<std::pair<std::string, std::string>> env{
-        {"NATS_URL", nats.url()}, {"DATABASE_URL", pg.url()}, {"HEARTBEAT_MS", "1000"}, {"TRADER_CONFIG", ""}};
+        {"NATS_URL", nats.url()}, {"DATABASE_URL", pg.writer_url()}, {"HEARTBEAT_MS", "1000"}, {"TRADER_CONFIG", ""}};
     if (!batch.empty()) env.emplace_back("RECORDER_BATCH", batch);
-    pqxx::connection poll(pg.url());
+    pqxx::connection poll(pg.reader_url());
     const auto t0 = Clock::now();
     testsupport::Process recorder({recorder_bin}, env);
     for (;;) {
@@ -161,7 +161,7 @@ int main(int argc, char** argv) try {
 
   // No loss, no duplicates, every event in the session, the chain intact.
   {
-    pqxx::connection c(pg.url());
+    pqxx::connection c(pg.reader_url());
     pqxx::read_transaction t(c);
     const auto r = t.exec(
         "SELECT count(*), count(DISTINCT msg_id), min(split_part(msg_id, ':', 2)::bigint), "
@@ -177,21 +177,22 @@ int main(int argc, char** argv) try {
                                            "session, up to position {}), want {} (1..{})",
                                            count, distinct, min_seq, max_seq, outside, max_position, n, n));
   }
-  eventstore::PgStore store_a(pg.url());
+  eventstore::PgStore store_a(pg.reader_url());
   const auto verify_t0 = Clock::now();
   const auto va = store_a.verify();
   const double verify_s = seconds_since(verify_t0);
   if (!va.ok || va.events < static_cast<std::int64_t>(n))
     throw std::runtime_error(fmt::format("recorder: verify failed at {}: {}", va.first_bad_position, va.problem));
-  const auto rows = benchrows::export_rows(pg.url(), n);
+  const auto rows = benchrows::export_rows(pg.reader_url(), n);
   const std::string head_n = rows.back()[9]->substr(2);  // hash of event N
 
   // ---- (b) raw COPY of the same rows into `events` of a fresh database
-  const std::string url_b = pg.create_database("raw_copy");
-  { eventstore::PgStore migrate(url_b); }
+  // The raw limits are PostgreSQL's, measured as its superuser (copy_rows CHECKPOINTs).
+  pg.create_database("raw_copy");
+  const std::string url_b = pg.url_for("raw_copy", testsupport::PgRole::superuser);
   const double copy_events_s = benchrows::copy_rows(url_b, "events", rows);
   {
-    eventstore::PgStore store_b(url_b);
+    eventstore::PgStore store_b(pg.url_for("raw_copy", testsupport::PgRole::reader));
     const auto vb = store_b.verify();
       if (!vb.ok || vb.events != static_cast<std::int64_t>(n) || vb.head_hash != head_n)
       throw std::runtime_error(fmt::format("raw COPY: verify failed at {}: {}", vb.first_bad_position, vb.problem));

@@ -89,10 +89,11 @@ int main(int argc, char** argv) try {
   std::unique_ptr<eventstore::PgStore> pg_store;
   if (with_pg) {
     pg = std::make_unique<testsupport::PgServer>();
-    pg_store = std::make_unique<eventstore::PgStore>(pg->url());
+    eventstore::PgStore writer(pg->writer_url());
+    pg_store = std::make_unique<eventstore::PgStore>(pg->reader_url());
     const auto t0 = Clock::now();
     for (std::size_t i = 0; i < batch.size(); i += 5'000)
-      pg_store->append({batch.begin() + static_cast<std::ptrdiff_t>(i),
+      writer.append({batch.begin() + static_cast<std::ptrdiff_t>(i),
                         batch.begin() + static_cast<std::ptrdiff_t>(std::min(batch.size(), i + 5'000))});
     fmt::print("replay_bench: {} events appended to PostgreSQL in {:.1f} s\n", batch.size(),
                std::chrono::duration<double>(Clock::now() - t0).count());

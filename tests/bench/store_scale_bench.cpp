@@ -81,6 +81,7 @@
 #include "codec/codec.hpp"
 #include "eventstore/detail.hpp"
 #include "eventstore/event_store.hpp"
+#include "eventstore/migrations.hpp"
 #include "marketdata/reader.hpp"
 #include "servers.hpp"
 #include "subjects/subjects.hpp"
@@ -476,22 +477,23 @@ int main(int argc, char** argv) try {
   const std::string collation = arg(argc, argv, "--collation", "");
 
   testsupport::PgServer pg;
-  std::string url = pg.url();  // the cluster's locale: C
+  std::string db = "trader";  // the cluster's locale: C
   if (!collation.empty()) {    // e.g. C.UTF-8 or en_US.UTF-8, as initdb gives a database by default elsewhere
-    pqxx::connection c(pg.url_for("postgres"));
+    pqxx::connection c(pg.url_for("postgres", testsupport::PgRole::superuser));
     pqxx::nontransaction t(c);
     t.exec("CREATE DATABASE scale TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE " + t.quote(collation) +
            " LC_CTYPE " + t.quote(collation));
-    url = pg.url_for("scale");
+    db = "scale";
+    pg.create_database(db);  // roles.sql (owner, grants) and the migrations
   }
-  std::size_t migrations = 0;
-  {
-    eventstore::PgStore migrate(url);
-    migrations = migrate.migrations_applied();
-  }
+  const std::size_t migrations = eventstore::embedded_migrations().size();
+  // The loader drops and rebuilds indexes and COPYs with the triggers' checks, as
+  // the superuser; every read below is the reader's (trader_readonly), as traderctl's.
+  const std::string admin_url = pg.url_for(db, testsupport::PgRole::superuser);
+  const std::string url = pg.url_for(db, testsupport::PgRole::reader);
   fmt::print("store_scale_bench: loading {} events into a database with collation {} (loadavg {})\n", target,
              collation.empty() ? "C" : collation, loadavg());
-  const auto loaded = load_store(url, target, chunk);
+  const auto loaded = load_store(admin_url, target, chunk);
   const auto n = loaded.events;
   std::int64_t live_sessions = 0;
   for (const auto& s : loaded.sessions) live_sessions += s.live;
@@ -503,7 +505,7 @@ int main(int argc, char** argv) try {
 
   // Sizes.
   {
-    pqxx::connection c(url);
+    pqxx::connection c(admin_url);
     pqxx::nontransaction t(c);
     const auto sz = t.exec(
         "SELECT pg_size_pretty(pg_relation_size('events')), pg_size_pretty(pg_table_size('events')), "

@@ -2,6 +2,7 @@
 // against MemoryStore (unit) and PgStore on a real PostgreSQL (integration).
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <optional>
@@ -15,6 +16,7 @@
 
 #include "eventstore/event_store.hpp"
 #include "eventstore/migrations.hpp"
+#include "eventstore/storable.hpp"
 #include "servers.hpp"
 
 using eventstore::EventStore;
@@ -38,16 +40,70 @@ namespace {
 
 // ---- fixtures -------------------------------------------------------------------
 
+using testsupport::PgRole;
+using testsupport::PgSchema;
+
 /// One PostgreSQL per test process; every test gets its own database.
 testsupport::PgServer& shared_pg() {
   static testsupport::PgServer pg;
   return pg;
 }
 
-std::string fresh_database() {
+/// A new database on shared_pg(), owned by trader_owner, migrated unless `schema`
+/// says otherwise; returns its name.
+std::string fresh_database(PgSchema schema = PgSchema::migrated) {
   static std::atomic<int> n{0};
-  return shared_pg().create_database(fmt::format("es_test_{}", ++n));
+  const auto name = fmt::format("es_test_{}", ++n);
+  shared_pg().create_database(name, schema);
+  return name;
 }
+
+std::string url(const std::string& db, PgRole role) { return shared_pg().url_for(db, role); }
+
+/// The store as a deployment uses it: it appends as the writer (trader_recorder,
+/// INSERT only) and reads as the reader (trader_readonly, SELECT only).
+/// last_msg_id() and last_event() are asked of both, the writer answering
+/// through schema/006's SECURITY DEFINER functions: they must agree.
+class PgPair final : public EventStore {
+ public:
+  PgPair(const testsupport::PgServer& pg, const std::string& db)
+      : writer_(pg.url_for(db, PgRole::writer)), reader_(pg.url_for(db, PgRole::reader)) {}
+  explicit PgPair(const std::string& db) : PgPair(shared_pg(), db) {}
+  PgStore& writer() { return writer_; }
+  PgStore& reader() { return reader_; }
+
+  std::size_t append(const std::vector<NewEvent>& batch) override { return writer_.append(batch); }
+  eventstore::AppendReport append_or_quarantine(const std::vector<NewEvent>& batch) override {
+    return writer_.append_or_quarantine(batch);
+  }
+  std::vector<StoredEvent> read(std::int64_t after, std::size_t limit) override { return reader_.read(after, limit); }
+  std::vector<StoredEvent> query(const eventstore::EventQuery& q) override { return reader_.query(q); }
+  std::unique_ptr<eventstore::EventReader> open_reader(const eventstore::EventQuery& q) override {
+    return reader_.open_reader(q);
+  }
+  std::vector<std::pair<std::string, std::int64_t>> count_by_type() override { return reader_.count_by_type(); }
+  std::vector<std::pair<std::string, std::int64_t>> count_by_type(const std::string& id) override {
+    return reader_.count_by_type(id);
+  }
+  std::vector<eventstore::SessionSummary> sessions() override { return reader_.sessions(); }
+  std::optional<StoredEvent> last_event(std::string_view prefix) override {
+    auto w = writer_.last_event(prefix);
+    auto r = reader_.last_event(prefix);
+    if (w != r) throw std::logic_error(fmt::format("last_event({:?}): the writer and the reader disagree", prefix));
+    return r;
+  }
+  std::vector<std::pair<std::string, std::int64_t>> count_by_subject() override { return reader_.count_by_subject(); }
+  std::int64_t count() override { return reader_.count(); }
+  std::optional<std::string> last_msg_id(std::string_view prefix) override {
+    auto w = writer_.last_msg_id(prefix);
+    auto r = reader_.last_msg_id(prefix);
+    if (w != r) throw std::logic_error(fmt::format("last_msg_id({:?}): the writer and the reader disagree", prefix));
+    return r;
+  }
+
+ private:
+  PgStore writer_, reader_;
+};
 
 /// Payloads are written the way jsonb prints them (keys by length, ", " and
 /// ": "), so PgStore returns them byte for byte and both backends compare equal.
@@ -348,7 +404,7 @@ void keeps_sessions_and_stream_ends_across_appends(Store& store) {
     body(store);                                                                     \
   }                                                                                  \
   TEST_CASE("PgStore " sentence, "[.integration][eventstore][postgres]") {           \
-    PgStore store(fresh_database());                                                 \
+    PgPair store(fresh_database());                                                  \
     body(store);                                                                     \
   }
 
@@ -406,17 +462,17 @@ TEST_CASE("PgStore throws StoreUnavailable when no server listens", "[eventstore
   CHECK_THROWS_AS(PgStore(fmt::format("postgresql://postgres@127.0.0.1:{}/trader", port)), StoreUnavailable);
 }
 
-TEST_CASE("PgStore applies the embedded migrations once per database", "[.integration][eventstore][postgres]") {
+TEST_CASE("migrate applies the embedded migrations once per database, as the owner",
+          "[.integration][eventstore][postgres]") {
   const auto migrations = eventstore::embedded_migrations();
   REQUIRE_FALSE(migrations.empty());
   CHECK(migrations.front().name == "001_events");
   for (std::size_t i = 1; i < migrations.size(); ++i) CHECK(migrations[i - 1].version < migrations[i].version);
 
-  const auto url = fresh_database();
-  PgStore first(url);
-  CHECK(first.migrations_applied() == migrations.size());
+  const auto db = fresh_database(PgSchema::empty);
+  CHECK(eventstore::migrate(url(db, PgRole::owner)) == migrations.size());
 
-  pqxx::connection c(url);
+  pqxx::connection c(url(db, PgRole::owner));
   const auto applied_at = [&] {
     pqxx::work w(c);
     return w.exec("SELECT string_agg(version || ':' || name || '@' || applied_at, ',' ORDER BY version) "
@@ -426,35 +482,36 @@ TEST_CASE("PgStore applies the embedded migrations once per database", "[.integr
   const auto before = applied_at();
   CHECK(before.starts_with("1:001_events@"));
 
-  PgStore second(url);
-  CHECK(second.migrations_applied() == 0);
+  CHECK(eventstore::migrate(url(db, PgRole::owner)) == 0);
   CHECK(eventstore::apply_migrations(c) == 0);
   CHECK(applied_at() == before);
+  PgStore writer(url(db, PgRole::writer));  // current: no complaint
 
   // The table is what the migrations say: 001_events (6 indexes, 2 guard
   // triggers, the writer role), 002_hash_chain (the chain trigger), 003_sessions
-  // (3 indexes by session) and 005 (the summaries' trigger and tables).
+  // (3 indexes by session), 005 (the summaries' trigger and tables) and 006
+  // (the total and the quarantine, everything owned by trader_owner).
   pqxx::work w(c);
   CHECK(w.exec("SELECT count(*) FROM pg_indexes WHERE tablename = 'events'")[0][0].as<int>() == 9);
   CHECK(w.exec("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'events'::regclass AND NOT tgisinternal")[0][0]
             .as<int>() == 4);
-  CHECK(w.exec("SELECT count(*) FROM pg_tables WHERE tablename IN ('event_sessions', 'event_streams')")[0][0]
-            .as<int>() == 2);
-  CHECK(w.exec("SELECT count(*) FROM pg_roles WHERE rolname = 'trader_writer' AND NOT rolcanlogin")[0][0].as<int>() ==
-        1);
+  CHECK(w.exec("SELECT count(*) FROM pg_tables WHERE tablename IN ('event_sessions', 'event_streams', "
+               "'event_totals', 'events_quarantine') AND tableowner = 'trader_owner'")[0][0]
+            .as<int>() == 4);
+  CHECK(w.exec("SELECT count(*) FROM pg_roles WHERE rolname IN ('trader_writer', 'trader_reader') AND NOT rolcanlogin")
+            [0][0].as<int>() == 2);
 }
 
-TEST_CASE("PgStores created concurrently on a fresh database migrate it exactly once",
+TEST_CASE("concurrent migrators of a fresh database apply the migrations exactly once",
           "[.integration][eventstore][postgres]") {
-  const auto url = fresh_database();
+  const auto db = fresh_database(PgSchema::empty);
   std::atomic<std::size_t> applied{0};
   std::atomic<int> failures{0};
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&] {
       try {
-        PgStore store(url);
-        applied += store.migrations_applied();
+        applied += eventstore::migrate(url(db, PgRole::owner));
       } catch (...) {
         ++failures;
       }
@@ -465,12 +522,54 @@ TEST_CASE("PgStores created concurrently on a fresh database migrate it exactly 
   CHECK(applied == eventstore::embedded_migrations().size());
 }
 
+TEST_CASE("PgStore refuses a schema that is behind and says to run traderctl migrate",
+          "[.integration][eventstore][postgres]") {
+  const auto db = fresh_database(PgSchema::empty);
+  const auto latest = eventstore::embedded_migrations().back().version;
+  const auto refused = [&](int at) {
+    try {
+      PgStore store(url(db, PgRole::writer));
+      FAIL("PgStore accepted a schema at migration " << at);
+    } catch (const StoreUnavailable& e) {
+      FAIL("reported as StoreUnavailable: " << e.what());
+    } catch (const std::runtime_error& e) {
+      CHECK_THAT(e.what(), Catch::Contains(fmt::format("event store schema is at migration {}, this binary needs {}: "
+                                                       "run `traderctl migrate` with the owner's URL",
+                                                       at, latest)));
+    }
+  };
+  refused(0);  // not even schema_migrations
+  {
+    pqxx::connection c(url(db, PgRole::owner));
+    pqxx::work w(c);
+    w.exec("CREATE TABLE schema_migrations (version int PRIMARY KEY, name text NOT NULL, "
+           "applied_at timestamptz NOT NULL DEFAULT now())");
+    w.exec("GRANT SELECT ON schema_migrations TO trader_writer, trader_reader");
+    for (const auto& m : eventstore::embedded_migrations()) {
+      if (m.version > 3) break;
+      w.exec(std::string(m.sql));
+      w.exec_params("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", m.version, std::string(m.name));
+    }
+    w.commit();
+  }
+  refused(3);
+  {  // nothing was created or altered by those attempts
+    pqxx::connection c(url(db, PgRole::owner));
+    pqxx::work w(c);
+    CHECK(w.exec("SELECT max(version) FROM schema_migrations")[0][0].as<int>() == 3);
+    CHECK(w.exec("SELECT to_regclass('event_streams') IS NULL")[0][0].as<bool>());
+  }
+  CHECK(eventstore::migrate(url(db, PgRole::owner)) == eventstore::embedded_migrations().size() - 3);
+  PgStore store(url(db, PgRole::writer));
+  CHECK(store.append({event("A")}) == 1);
+}
+
 TEST_CASE("UPDATE, DELETE and TRUNCATE on events fail as append-only even for a superuser",
           "[.integration][eventstore][postgres]") {
-  const auto url = fresh_database();
-  PgStore store(url);
+  const auto db = fresh_database();
+  PgPair store(db);
   REQUIRE(store.append({event("A"), event("B")}) == 2);
-  pqxx::connection c(url);
+  pqxx::connection c(url(db, PgRole::superuser));
   for (const char* sql : {"UPDATE events SET type = 'x'", "DELETE FROM events", "TRUNCATE events",
                           "UPDATE events SET payload = '{}' WHERE msg_id = 'A'"}) {
     INFO(sql);
@@ -483,46 +582,18 @@ TEST_CASE("UPDATE, DELETE and TRUNCATE on events fail as append-only even for a 
             .as<std::string>() == "object/order.submit");
 }
 
-TEST_CASE("A member of trader_writer can append and read but not modify events",
-          "[.integration][eventstore][postgres]") {
-  const auto url = fresh_database();
-  { PgStore owner(url); }
-  {
-    pqxx::connection c(url);
-    pqxx::work w(c);
-    w.exec("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'es_recorder') THEN "
-           "CREATE ROLE es_recorder LOGIN IN ROLE trader_writer; END IF; END $$");
-    w.commit();
-  }
-  const auto db = url.substr(url.rfind('/') + 1);
-  const auto writer_url = fmt::format("postgresql://es_recorder@127.0.0.1:{}/{}", shared_pg().port(), db);
-  PgStore writer(writer_url);
-  CHECK(writer.migrations_applied() == 0);
-  CHECK(writer.append({event("A"), event("B")}) == 2);
-  CHECK(writer.append({event("B"), event("C")}) == 1);
-  CHECK(writer.count() == 3);
-  CHECK(writer.read(0, 10).size() == 3);
-
-  pqxx::connection c(writer_url);
-  for (const char* sql : {"UPDATE events SET type = 'x'", "DELETE FROM events", "TRUNCATE events",
-                          "CREATE TABLE sneaky (x int)", "DROP TABLE events"}) {
-    INFO(sql);
-    pqxx::work w(c);
-    CHECK_THROWS_AS(w.exec(sql), pqxx::sql_error);
-  }
-}
-
 TEST_CASE("PgStore throws StoreUnavailable during an outage and resumes after restart without duplicates",
           "[.integration][eventstore][postgres]") {
   testsupport::PgServer pg;  // its own server: this test stops it
-  PgStore store(pg.url());
+  PgPair store(pg, "trader");
   REQUIRE(store.append({event("A"), event("B")}) == 2);
 
   pg.stop();
   CHECK_THROWS_AS(store.append({event("C")}), StoreUnavailable);
+  CHECK_THROWS_AS(store.append_or_quarantine({event("C")}), StoreUnavailable);
   CHECK_THROWS_AS(store.read(0, 10), StoreUnavailable);
   CHECK_THROWS_AS(store.count(), StoreUnavailable);
-  CHECK_THROWS_AS(PgStore(pg.url()), StoreUnavailable);
+  CHECK_THROWS_AS(PgStore(pg.writer_url()), StoreUnavailable);
 
   pg.start();
   CHECK(store.append({event("B"), event("C")}) == 1);  // the caller's retry: B is not stored twice
@@ -538,7 +609,7 @@ TEST_CASE("PgStore throws StoreUnavailable during an outage and resumes after re
 }
 
 TEST_CASE("PgStore reports SQL errors that are not outages as runtime_error", "[.integration][eventstore][postgres]") {
-  PgStore store(fresh_database());
+  PgStore store(url(fresh_database(), PgRole::writer));
   NewEvent nul = event("nul");
   nul.payload = R"({"s": "\u0000"})";  // jsonb rejects \u0000
   try {
@@ -554,9 +625,9 @@ TEST_CASE("PgStore reports SQL errors that are not outages as runtime_error", "[
 
 TEST_CASE("migrating a store recorded before the summaries fills them from its events",
           "[.integration][eventstore][postgres]") {
-  const auto url = fresh_database();
+  const auto db = fresh_database(PgSchema::empty);
   {  // a database at schema version 4, with events in it, chained in SQL as 004 describes
-    pqxx::connection c(url);
+    pqxx::connection c(url(db, PgRole::owner));
     pqxx::work w(c);
     w.exec("CREATE TABLE schema_migrations (version int PRIMARY KEY, name text NOT NULL, "
            "applied_at timestamptz NOT NULL DEFAULT now())");
@@ -583,8 +654,8 @@ TEST_CASE("migrating a store recorded before the summaries fills them from its e
       a.commit();
     }
   }
-  PgStore store(url);  // applies 005
-  CHECK(store.migrations_applied() == eventstore::embedded_migrations().size() - 4);
+  CHECK(eventstore::migrate(url(db, PgRole::owner)) == eventstore::embedded_migrations().size() - 4);  // 005 on
+  PgPair store(db);
   const auto all = store.read(0, 10);
   REQUIRE(all.size() == 4);
   CHECK(store.sessions() == std::vector<eventstore::SessionSummary>{{"s-a", all[0].position, all[3].position, 2, 20, 30},
@@ -593,7 +664,9 @@ TEST_CASE("migrating a store recorded before the summaries fills them from its e
   CHECK(store.last_msg_id("SBX9:") == std::optional<std::string>("SBX9:1"));
   REQUIRE(store.append({event("SBX9:2")}) == 1);  // and appends keep them up to date
   CHECK(store.last_msg_id("SBX9:") == std::optional<std::string>("SBX9:2"));
-  CHECK(store.verify().ok);
+  CHECK(store.reader().verify().ok);
+  CHECK(store.writer().head() == store.reader().head());
+  CHECK(store.reader().head().events == 5);
 }
 
 namespace {
@@ -646,3 +719,139 @@ void reads_a_whole_session_through_a_reader(Store& store) {
 
 STORE_BEHAVIOUR("reads a whole session through a reader: in order, a page at a time, a snapshot",
                 reads_a_whole_session_through_a_reader)
+
+// ---- quarantine (issue 11: nothing on the bus can stop the recorder) ------------------
+
+namespace {
+
+/// Events PostgreSQL refuses, each for another reason, among events it takes.
+struct HostileBatch {
+  std::vector<NewEvent> events;
+  std::vector<std::string> refused;  // msg_ids, in batch order
+};
+
+HostileBatch hostile_batch() {
+  HostileBatch b;
+  auto nul = event("EVENTS:2");
+  nul.payload = R"({"type": "order.submit", "client_order_id": "a\u0000b"})";  // jsonb refuses \u0000
+  auto long_id = event("EVENTS:4");
+  long_id.client_order_id = std::string(20'000, 'k');  // longer than an index entry may be
+  long_id.payload = R"({"type": "order.submit", "client_order_id": ")" + *long_id.client_order_id + R"("})";
+  auto not_json = event("EVENTS:5");
+  not_json.payload = R"({"type": "order.submit", )";
+  auto huge = event("EVENTS:6");  // refused, and bigger than a placeholder keeps
+  huge.payload = R"({"s": "\u0000", "pad": ")" + std::string(70'000, 'p') + R"("})";
+  auto bad_subject = event("EVENTS:8", "quote", "market.data.\xff\xfe");  // not UTF-8
+  bad_subject.session_id = "s-q";
+  b.events = {event("EVENTS:1"), nul, event("EVENTS:3"), long_id, not_json, huge, event("EVENTS:7"), bad_subject,
+              event("EVENTS:1")};
+  b.refused = {"EVENTS:2", "EVENTS:4", "EVENTS:5", "EVENTS:6", "EVENTS:8"};
+  return b;
+}
+
+template <class Store>
+void quarantines_refused_events_and_stores_the_rest(Store& store) {
+  const auto b = hostile_batch();
+  CHECK_THROWS_AS(store.append(b.events), std::runtime_error);  // append itself still refuses the batch
+  CHECK(store.count() == 0);
+
+  const auto report = store.append_or_quarantine(b.events);
+  CHECK(report.stored == 8);
+  std::vector<std::string> refused;
+  for (const auto& q : report.quarantined) {
+    refused.push_back(q.msg_id);
+    CHECK_FALSE(q.reason.empty());
+  }
+  CHECK(refused == b.refused);
+
+  const auto all = store.read(0, 100);
+  REQUIRE(all.size() == 8);
+  require_consecutive(all);
+  CHECK(msg_ids(all) == std::vector<std::string>{"EVENTS:1", "EVENTS:2", "EVENTS:3", "EVENTS:4", "EVENTS:5",
+                                                 "EVENTS:6", "EVENTS:7", "EVENTS:8"});
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    const auto& got = all[i];
+    const auto& sent = b.events[i];
+    INFO(got.msg_id);
+    const bool was_refused = std::find(b.refused.begin(), b.refused.end(), got.msg_id) != b.refused.end();
+    if (!was_refused) {
+      CHECK(got.type == sent.type);
+      CHECK(got.client_order_id == sent.client_order_id);
+      continue;
+    }
+    CHECK(got.type == "quarantined");
+    CHECK_FALSE(got.client_order_id.has_value());
+    CHECK(got.ts_event == sent.ts_event);
+    CHECK(got.session_id == sent.session_id);
+    const auto raw = std::string_view(sent.payload).substr(0, eventstore::detail::kPlaceholderRawBytes);
+    CHECK(got.payload.find(eventstore::detail::base64(raw)) != std::string::npos);
+    CHECK(got.payload.find(sent.payload.size() > raw.size() ? "true" : "false") != std::string::npos);
+    const bool ascii = std::all_of(got.payload.begin(), got.payload.end(),
+                                   [](unsigned char c) { return c >= 0x20 && c < 0x7f; });
+    CHECK(ascii);  // printable ASCII, whatever came in
+  }
+  CHECK(all[7].subject == "market.data.??");  // not storable as sent: printable ASCII of it
+  CHECK(all[1].subject == "trading.orders");  // storable: as sent
+
+  // Redelivered: stored once, quarantined once.
+  const auto again = store.append_or_quarantine(b.events);
+  CHECK(again.stored == 0);
+  CHECK(again.quarantined.empty());
+  CHECK(store.last_msg_id("EVENTS:") == std::optional<std::string>("EVENTS:8"));
+  CHECK(store.last_event("EVENTS:")->type == "quarantined");
+  CHECK(store.append_or_quarantine({event("EVENTS:9")}).stored == 1);
+  CHECK(store.count() == 9);
+}
+
+}  // namespace
+
+STORE_BEHAVIOUR("stores a placeholder for each event it refuses and every other event of the batch, in order",
+                quarantines_refused_events_and_stores_the_rest)
+
+TEST_CASE("MemoryStore keeps each refused event's raw payload and reason", "[eventstore][memory]") {
+  MemoryStore store;
+  const auto b = hostile_batch();
+  store.append_or_quarantine(b.events);
+  const auto q = store.quarantine();
+  REQUIRE(q.size() == b.refused.size());
+  CHECK(q[0] == eventstore::QuarantineRecord{.msg_id = "EVENTS:2",
+                                             .subject = "trading.orders",
+                                             .reason = "payload is not JSON that jsonb accepts",
+                                             .raw = b.events[1].payload});
+  CHECK_THAT(q[1].reason, Catch::Contains("client_order_id is 20000 bytes long"));
+  CHECK(q[3].raw == b.events[5].payload);  // whole, though the placeholder keeps 64 KiB
+  CHECK(q[4].subject == "market.data.??");
+}
+
+TEST_CASE("PgStore quarantines in events_quarantine with PostgreSQL's reason, inside the hash chain",
+          "[.integration][eventstore][postgres]") {
+  const auto db = fresh_database();
+  PgPair store(db);
+  const auto b = hostile_batch();
+  const auto report = store.append_or_quarantine(b.events);
+  REQUIRE(report.quarantined.size() == 5);
+  CHECK_THAT(report.quarantined[0].reason, Catch::Contains("unsupported Unicode escape sequence"));
+  CHECK_THAT(report.quarantined[2].reason, Catch::Contains("invalid input syntax for type json"));
+
+  pqxx::connection c(url(db, PgRole::reader));
+  pqxx::work w(c);
+  const auto rows = w.exec("SELECT msg_id, subject, reason, encode(raw, 'hex'), recorded_at IS NOT NULL "
+                           "FROM events_quarantine ORDER BY msg_id");
+  REQUIRE(rows.size() == 5);
+  const auto hex = [](std::string_view s) {
+    std::string out;
+    for (const unsigned char ch : s) out += fmt::format("{:02x}", ch);
+    return out;
+  };
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const auto& sent = *std::find_if(b.events.begin(), b.events.end(),
+                                     [&](const NewEvent& e) { return e.msg_id == rows[static_cast<int>(i)][0].c_str(); });
+    INFO(sent.msg_id);
+    CHECK(rows[static_cast<int>(i)][2].as<std::string>() == report.quarantined[i].reason);
+    CHECK(rows[static_cast<int>(i)][3].as<std::string>() == hex(sent.payload));
+    CHECK(rows[static_cast<int>(i)][4].as<bool>());
+  }
+  CHECK(rows[4][1].as<std::string>() == "market.data.??");
+  CHECK(store.reader().verify().ok);  // the placeholders are chained like any event
+  CHECK(store.reader().head().events == 8);
+}

@@ -43,24 +43,25 @@ void tamper(const std::string& url, const std::string& sql) {
 
 TEST_CASE("verify accepts an untouched store and names the first tampered event", "[.integration][eventstore][verify]") {
   testsupport::PgServer pg;
-  eventstore::PgStore store(pg.url());
+  eventstore::PgStore writer(pg.writer_url());  // the recorder
+  eventstore::PgStore store(pg.reader_url());   // traderctl verify
   CHECK(store.verify().ok);  // empty
-  REQUIRE(store.append(batch(1, 30)) == 30);
-  REQUIRE(store.append(batch(31, 20)) == 20);  // chained across batches
+  REQUIRE(writer.append(batch(1, 30)) == 30);
+  REQUIRE(writer.append(batch(31, 20)) == 20);  // chained across batches
   const auto clean = store.verify();
   CHECK(clean.ok);
   CHECK(clean.events == 50);
   CHECK(clean.head_hash.size() == 64);
 
   SECTION("a changed payload") {
-    tamper(pg.url(), R"(UPDATE events SET payload = '{"type":"order.submit","quantity":"9999"}' WHERE position = 17)");
+    tamper(pg.superuser_url(), R"(UPDATE events SET payload = '{"type":"order.submit","quantity":"9999"}' WHERE position = 17)");
     const auto v = store.verify();
     CHECK_FALSE(v.ok);
     CHECK(v.first_bad_position == 17);
     CHECK_THAT(v.problem, Catch::Contains("do not match its hash"));
   }
   SECTION("a deleted event") {
-    tamper(pg.url(), "DELETE FROM events WHERE position = 23");
+    tamper(pg.superuser_url(), "DELETE FROM events WHERE position = 23");
     const auto v = store.verify();
     CHECK_FALSE(v.ok);
     CHECK(v.first_bad_position == 24);
@@ -68,7 +69,7 @@ TEST_CASE("verify accepts an untouched store and names the first tampered event"
   }
   SECTION("two events swapped, each with its hashes") {
     // position is GENERATED ALWAYS, so a reordering moves the contents instead.
-    tamper(pg.url(), "UPDATE events e SET payload = o.payload, client_order_id = o.client_order_id, "
+    tamper(pg.superuser_url(), "UPDATE events e SET payload = o.payload, client_order_id = o.client_order_id, "
                      "ts_event = o.ts_event, hash = o.hash, prev_hash = o.prev_hash "
                      "FROM events o WHERE (e.position, o.position) IN ((5, 6), (6, 5))");
     const auto v = store.verify();
@@ -76,7 +77,7 @@ TEST_CASE("verify accepts an untouched store and names the first tampered event"
     CHECK(v.first_bad_position == 5);
   }
   SECTION("a changed subject, with the hash recomputed for that row alone") {
-    tamper(pg.url(), "UPDATE events SET subject = 'trading.executions', "
+    tamper(pg.superuser_url(), "UPDATE events SET subject = 'trading.executions', "
                      "hash = sha256(prev_hash || events_hash_input(position, msg_id, 'trading.executions', type, "
                      "client_order_id, ts_event, payload, session_id)) WHERE position = 40");
     const auto v = store.verify();
@@ -84,20 +85,20 @@ TEST_CASE("verify accepts an untouched store and names the first tampered event"
     CHECK(v.first_bad_position == 41);  // the next event still links to the old hash
   }
   SECTION("an event moved to another session") {
-    tamper(pg.url(), "UPDATE events SET session_id = 's-2' WHERE position = 30");
+    tamper(pg.superuser_url(), "UPDATE events SET session_id = 's-2' WHERE position = 30");
     const auto v = store.verify();
     CHECK_FALSE(v.ok);
     CHECK(v.first_bad_position == 30);
     CHECK_THAT(v.problem, Catch::Contains("do not match its hash"));
   }
   SECTION("an event taken out of its session") {
-    tamper(pg.url(), "UPDATE events SET session_id = NULL WHERE position = 12");
+    tamper(pg.superuser_url(), "UPDATE events SET session_id = NULL WHERE position = 12");
     const auto v = store.verify();
     CHECK_FALSE(v.ok);
     CHECK(v.first_bad_position == 12);
   }
   SECTION("appending after a clean verify keeps the chain whole") {
-    REQUIRE(store.append(batch(51, 5)) == 5);
+    REQUIRE(writer.append(batch(51, 5)) == 5);
     const auto v = store.verify();
     CHECK(v.ok);
     CHECK(v.events == 55);
@@ -106,9 +107,9 @@ TEST_CASE("verify accepts an untouched store and names the first tampered event"
 }
 
 TEST_CASE("migrating a store recorded before the hash chain chains its events", "[.integration][eventstore][verify]") {
-  testsupport::PgServer pg;
+  testsupport::PgServer pg(testsupport::PgSchema::empty);
   {  // a database at schema version 1, with events in it
-    pqxx::connection c(pg.url());
+    pqxx::connection c(pg.owner_url());
     pqxx::work w(c);
     w.exec("CREATE TABLE schema_migrations (version int PRIMARY KEY, name text NOT NULL, "
            "applied_at timestamptz NOT NULL DEFAULT now())");
@@ -123,10 +124,9 @@ TEST_CASE("migrating a store recorded before the hash chain chains its events", 
     }
     w.commit();
   }
-  eventstore::PgStore store(pg.url());  // applies 002_hash_chain
-  CHECK(store.migrations_applied() == eventstore::embedded_migrations().size() - 1);
-  REQUIRE(store.append(batch(11, 5)) == 5);
-  const auto v = store.verify();
+  CHECK(eventstore::migrate(pg.owner_url()) == eventstore::embedded_migrations().size() - 1);  // 002 chains them
+  REQUIRE(eventstore::PgStore(pg.writer_url()).append(batch(11, 5)) == 5);
+  const auto v = eventstore::PgStore(pg.reader_url()).verify();
   CHECK(v.ok);
   CHECK(v.events == 15);
 }

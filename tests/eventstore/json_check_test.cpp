@@ -83,7 +83,7 @@ TEST_CASE("is_valid_json handles deep nesting without recursion", "[eventstore][
 
 TEST_CASE("is_valid_json agrees with PostgreSQL jsonb on every case", "[.integration][eventstore][json]") {
   testsupport::PgServer pg;
-  pqxx::connection c(pg.url());
+  pqxx::connection c(pg.reader_url());
   for (const auto& cs : cases()) {
     INFO("input: " << cs.text);
     bool pg_valid = true;

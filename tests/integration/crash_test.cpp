@@ -94,7 +94,7 @@ TEST_CASE("execution and risk-state killed mid-session lose no order, fill none 
   CHECK_THAT(stack.worker("execution").log(), Catch::Contains("rebuilt from"));
   CHECK_THAT(stack.worker("risk-state").log(), Catch::Contains("rebuilt from"));
 
-  eventstore::PgStore store(stack.database_url());
+  eventstore::PgStore store(stack.reader_url());
   itest::wait_recorded(stack, store);
   const auto events = itest::read_all(store);
 
@@ -202,7 +202,7 @@ TEST_CASE("a halt and a run-time policy survive a risk-state SIGKILL", "[integra
                                    R"({"type":"trading_state.set","trading_state":"halted","reason":"desk halt"})", 5000);
   CHECK_THAT(halt, Catch::Contains(R"("trading_state":"halted")"));
   {
-    eventstore::PgStore store(stack.database_url());
+    eventstore::PgStore store(stack.reader_url());
     itest::wait_recorded(stack, store);  // the halt is in the store before the kill
   }
 

@@ -51,7 +51,7 @@ TEST_CASE("a real EURUSD session flows through every worker into the event store
   auto report = codec::decode_performance(report_json);
   REQUIRE(report.ok());
 
-  eventstore::PgStore store(stack.database_url());
+  eventstore::PgStore store(stack.reader_url());
   const auto stored = itest::wait_recorded(stack, store);
   const auto bus = tap.messages();
 

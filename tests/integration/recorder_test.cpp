@@ -67,7 +67,7 @@ ConsumerState recorder_consumer(const itest::Stack& stack) {
 
 /// Stream sequence of the newest event in the store (0 if none). PostgreSQL must be up.
 std::int64_t last_stored_seq(const itest::Stack& stack) {
-  eventstore::PgStore store(stack.database_url());
+  eventstore::PgStore store(stack.reader_url());
   const auto last = store.last_msg_id("EVENTS:");
   return last ? seq_of(*last) : 0;
 }
@@ -149,7 +149,7 @@ std::vector<BusMessage> read_stream(const itest::Stack& stack, std::int64_t last
 ///   (if one is stored) its ts_event. A lost message leaves a gap (and the count short), a message
 ///   stored twice shifts every later one (and the count long), a reordering swaps two.
 void check_store_matches_bus(itest::Stack& stack, const itest::Tap& tap) {
-  eventstore::PgStore store(stack.database_url());
+  eventstore::PgStore store(stack.reader_url());
   std::int64_t last = -1;
   try {
     last = itest::wait_recorded(stack, store);

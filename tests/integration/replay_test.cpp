@@ -93,7 +93,7 @@ TEST_CASE("traderctl replay records a new replay session from a session's inputs
   REQUIRE(stack.run({itest::bin("traderctl"), "halt", "test halt"}) == 0);
   REQUIRE(stack.run({itest::bin("traderctl"), "wait-idle", "--quiet-ms", "800", "--timeout-s", "60"}) == 0);
 
-  eventstore::PgStore store(stack.database_url());
+  eventstore::PgStore store(stack.reader_url());
   itest::wait_recorded(stack, store);
   const auto live = store.sessions();
   REQUIRE(live.size() == 1);
@@ -185,7 +185,7 @@ TEST_CASE("traderctl backtest runs the pipeline over a data file, prints the rep
   CHECK(out.find("Performance report (final)") != std::string::npos);
   const auto id = new_session_of(out);
   REQUIRE(id.starts_with("backtest-"));
-  eventstore::PgStore store(stack.database_url());
+  eventstore::PgStore store(stack.reader_url());
   const auto events = session_events(store, id);
   const auto [started, ended] = lifecycle(events);
   CHECK(started.kind == "backtest");
@@ -239,7 +239,7 @@ TEST_CASE("Ctrl-C during a backtest stops the sandbox, ends its session and exit
   CHECK(stack.run({"/bin/sh", "-c", "grep -l " + stream + " /proc/[0-9]*/environ 2>/dev/null | wc -l"}, &log) == 0);
   CHECK(std::stoi(log) <= 1);  // at most the grep's own shell
   CHECK(stack.run({itest::bin("traderctl"), "status"}, &log) == 0);  // the live stack still answers
-  eventstore::PgStore store(stack.database_url());
+  eventstore::PgStore store(stack.reader_url());
   const auto [started, ended] = lifecycle(session_events(store, id));
   CHECK(started.kind == "backtest");
   CHECK(ended);  // the partial session is closed

@@ -30,7 +30,7 @@ TEST_CASE("a live run is a session that traderctl lists, shows, exports and impo
   REQUIRE(stack.run({itest::bin("traderctl"), "report"}, &report) == 0);  // a final report inside the session
   stack.worker("ops").terminate();  // ends the session (session.ended)
 
-  eventstore::PgStore store(stack.database_url());
+  eventstore::PgStore store(stack.reader_url());
   itest::wait_recorded(stack, store);
   const auto sessions = store.sessions();
   REQUIRE(sessions.size() == 1);
@@ -69,13 +69,16 @@ TEST_CASE("a live run is a session that traderctl lists, shows, exports and impo
   CHECK(out.find(fmt::format("{} events", events.size())) != std::string::npos);
 
   // Into another store (a second database on the same server).
-  const auto other_url = stack.pg().create_database("imported");
+  stack.pg().create_database("imported");
+  const auto other_url = stack.pg().url_for("imported", testsupport::PgRole::reader);
   auto env = stack.env();
   testsupport::Process import({itest::bin("traderctl"), "import", path}, [&] {
     testsupport::ProcessOptions o;
     o.env = env;
-    for (auto& [k, v] : o.env)
+    for (auto& [k, v] : o.env) {
       if (k == "DATABASE_URL") v = other_url;
+      if (k == "TRADER_WRITER_DATABASE_URL") v = stack.pg().url_for("imported", testsupport::PgRole::writer);
+    }
     o.log_path = stack.dir() + "/import.log";
     return o;
   }());

@@ -20,15 +20,21 @@ natsio::Library& nats_library() {
 std::string bin(const std::string& name) { return testsupport::build_dir() + "/cmd/" + name; }
 
 Stack::Stack(std::vector<std::pair<std::string, std::string>> extra_env)
-    : dir_(testsupport::make_temp_dir("trader-stack-")) {
-  env_ = {{"NATS_URL", nats_.url()}, {"DATABASE_URL", pg_.url()}, {"HEARTBEAT_MS", "200"}};
+    : dir_(testsupport::make_temp_dir("trader-stack-")), keys_(testsupport::make_checkpoint_keys(dir_)) {
+  env_ = {{"NATS_URL", nats_.url()},
+          {"DATABASE_URL", pg_.reader_url()},
+          {"TRADER_WRITER_DATABASE_URL", pg_.writer_url()},
+          {"TRADER_CHECKPOINT_FILE", checkpoint_file()},
+          {"TRADER_CHECKPOINT_PUBKEY", keys_.public_key},
+          {"HEARTBEAT_MS", "200"}};
   env_.insert(env_.end(), extra_env.begin(), extra_env.end());
 }
 
 void Stack::start(std::vector<std::string> workers) {
   order_ = std::move(workers);
   for (const auto& w : order_) {
-    workers_[w] = std::make_unique<testsupport::Process>(std::vector<std::string>{bin(w)}, env_, dir_ + "/" + w + ".log");
+    workers_[w] = std::make_unique<testsupport::Process>(std::vector<std::string>{bin(w)},
+                                                         w == "recorder" ? recorder_env() : env_, dir_ + "/" + w + ".log");
     if (w == "recorder") {  // it creates the JetStream stream: wait for it before anyone publishes
       for (int i = 0; i < 300 && workers_[w]->log().find("ready") == std::string::npos; ++i) {
         if (!workers_[w]->running()) throw std::runtime_error("recorder exited: " + workers_[w]->log());
@@ -54,7 +60,8 @@ void Stack::restart(const std::string& name) {
   };
   const auto before = workers_[name] ? count_ready(workers_[name]->log()) : 0;
   workers_[name].reset();
-  workers_[name] = std::make_unique<testsupport::Process>(std::vector<std::string>{bin(name)}, env_,
+  workers_[name] = std::make_unique<testsupport::Process>(std::vector<std::string>{bin(name)},
+                                                          name == "recorder" ? recorder_env() : env_,
                                                           dir_ + "/" + name + ".log");
   // The killed instance's last heartbeat still counts as alive for a moment: wait
   // for the NEW instance's "ready" line (it rebuilds its state first).
@@ -81,6 +88,15 @@ Stack::~Stack() {
 }
 
 std::vector<std::pair<std::string, std::string>> Stack::env() const { return env_; }
+
+std::vector<std::pair<std::string, std::string>> Stack::recorder_env() const {
+  auto env = env_;
+  for (auto& [k, v] : env)
+    if (k == "DATABASE_URL") v = pg_.writer_url();
+  env.emplace_back("RECORDER_CHECKPOINT_KEY", keys_.private_key);
+  env.emplace_back("RECORDER_CHECKPOINT_FILE", checkpoint_file());
+  return env;
+}
 
 int Stack::run(const std::vector<std::string>& argv, std::string* output) const {
   static int n = 0;

@@ -22,6 +22,13 @@ std::string bin(const std::string& name);
 
 /// Servers plus the long-running workers (recorder, ops, risk-state, execution,
 /// reporter, strategy), started in that order, each logging to <tmp>/<worker>.log.
+/// Each connects to PostgreSQL as a deployment's would: the recorder as the
+/// writer (DATABASE_URL = writer_url()), every other worker as the reader;
+/// run() (traderctl) gets the reader's URL as DATABASE_URL and the writer's as
+/// TRADER_WRITER_DATABASE_URL. The recorder signs checkpoints with a key pair made
+/// in dir() (RECORDER_CHECKPOINT_KEY, RECORDER_CHECKPOINT_FILE), and run() gets
+/// TRADER_CHECKPOINT_FILE and TRADER_CHECKPOINT_PUBKEY, so `traderctl verify`
+/// checks them, as deploy/local sets it up.
 class Stack {
  public:
   /// Starts the servers. `extra_env` is added to every worker's environment (e.g. RISK_MAX_ORDER_QTY).
@@ -31,8 +38,16 @@ class Stack {
                                                  "strategy"});
   ~Stack();
   std::string nats_url() const { return nats_.url(); }
-  std::string database_url() const { return pg_.url(); }
+  /// trader_readonly: traderctl, risk-state, execution, and the tests' own reads.
+  std::string reader_url() const { return pg_.reader_url(); }
+  /// trader_recorder: the recorder.
+  std::string writer_url() const { return pg_.writer_url(); }
+  /// postgres: only for tests that tamper with the store on purpose.
+  std::string superuser_url() const { return pg_.superuser_url(); }
+  /// The environment of run() (and of every worker but the recorder).
   std::vector<std::pair<std::string, std::string>> env() const;
+  /// The recorder's environment: env() with the writer's DATABASE_URL.
+  std::vector<std::pair<std::string, std::string>> recorder_env() const;
   /// Runs a binary to completion with the stack's environment; returns its exit code. Output in `log`.
   int run(const std::vector<std::string>& argv, std::string* output = nullptr) const;
   testsupport::Process& worker(const std::string& name) { return *workers_.at(name); }
@@ -40,11 +55,15 @@ class Stack {
   void restart(const std::string& name);
   testsupport::PgServer& pg() { return pg_; }
   const std::string& dir() const { return dir_; }
+  /// The recorder's checkpoint file and the public key that checks it.
+  std::string checkpoint_file() const { return dir_ + "/checkpoints.jsonl"; }
+  const std::string& checkpoint_pubkey() const { return keys_.public_key; }
 
  private:
   testsupport::NatsServer nats_;
   testsupport::PgServer pg_;
   std::string dir_;
+  testsupport::KeyPair keys_;
   std::vector<std::pair<std::string, std::string>> env_;
   std::vector<std::string> order_;
   std::map<std::string, std::unique_ptr<testsupport::Process>> workers_;

@@ -14,6 +14,8 @@
 
 #include <libpq-fe.h>
 
+#include <random>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
@@ -25,6 +27,8 @@
 #include <stdexcept>
 #include <system_error>
 #include <thread>
+
+#include "eventstore/event_store.hpp"
 
 extern char** environ;
 
@@ -180,6 +184,18 @@ std::string file_tail(const std::string& path, std::size_t max_lines) {
   std::string out;
   for (const auto& l : lines) out += l + "\n";
   return out;
+}
+
+KeyPair make_checkpoint_keys(const std::string& dir) {
+  KeyPair k{dir + "/checkpoint.key", dir + "/checkpoint.pub"};
+  for (const auto& argv : {std::vector<std::string>{"openssl", "genpkey", "-algorithm", "ed25519", "-out", k.private_key},
+                           std::vector<std::string>{"openssl", "pkey", "-in", k.private_key, "-pubout", "-out",
+                                                    k.public_key}}) {
+    Process p(argv);
+    if (p.wait() != 0) throw std::runtime_error("testsupport: " + argv[1] + " failed: " + p.log());
+  }
+  if (::chmod(k.private_key.c_str(), 0600) != 0) throw_errno("chmod " + k.private_key);
+  return k;
 }
 
 // ---- Process ------------------------------------------------------------------
@@ -458,7 +474,38 @@ std::string PgServer::bin_dir() {
   return best;
 }
 
-PgServer::PgServer() {
+namespace {
+
+/// 48 random hex digits (as `openssl rand -hex 24`).
+std::string random_password() {
+  std::random_device rd;
+  std::string out;
+  for (int i = 0; i < 48; ++i) out += "0123456789abcdef"[rd() % 16];
+  return out;
+}
+
+/// Writes `text` to a new file of mode 0600 (owned by `owner` when set).
+void write_secret(const std::string& path, const std::string& text, const std::optional<UserIds>& owner) {
+  Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  if (fd.get() < 0) throw_errno("open " + path);
+  if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) throw_errno("write " + path);
+  if (owner && ::fchown(fd.get(), owner->uid, owner->gid) != 0) throw_errno("chown " + path);
+}
+
+}  // namespace
+
+std::string PgServer::role_name(PgRole role) {
+  switch (role) {
+    case PgRole::superuser: return "postgres";
+    case PgRole::owner: return "trader_owner";
+    case PgRole::writer: return "trader_recorder";
+    case PgRole::reader: return "trader_readonly";
+  }
+  return "";
+}
+
+PgServer::PgServer(PgSchema schema) {
+  for (auto& pw : passwords_) pw = random_password();
   root_ = make_temp_dir("trader-pg-");
   data_dir_ = root_ + "/data";
   sock_dir_ = root_ + "/sock";
@@ -477,10 +524,14 @@ PgServer::PgServer() {
         if (::chown(d.c_str(), pg.uid, pg.gid) != 0) throw_errno("chown " + d);
       }
     }
+    // The superuser's password for initdb; every pg_hba.conf line is scram-sha-256.
+    const std::string pwfile = root_ + "/superuser.password";
+    write_secret(pwfile, passwords_[static_cast<int>(PgRole::superuser)],
+                 run_as_.empty() ? std::nullopt : std::optional<UserIds>(lookup_user(run_as_)));
     const std::string initdb_log = root_ + "/initdb.log";
     {
-      Process initdb({bin_dir() + "/initdb", "-D", data_dir_, "-U", "postgres", "--auth=trust", "-E", "UTF8",
-                      "--locale=C", "-N"},
+      Process initdb({bin_dir() + "/initdb", "-D", data_dir_, "-U", "postgres", "--auth=scram-sha-256",
+                      "--pwfile=" + pwfile, "-E", "UTF8", "--locale=C", "-N"},
                      options({{"LC_ALL", "C"}}, initdb_log, run_as_, root_));
       const auto code = initdb.wait_for(120s);
       if (code != 0) {
@@ -489,8 +540,9 @@ PgServer::PgServer() {
                                  "); log tail:\n" + file_tail(initdb_log));
       }
     }
+    ::unlink(pwfile.c_str());
     launch();
-    create_database("trader");
+    create_database("trader", schema);
   } catch (...) {
     stop();
     remove_tree(root_);
@@ -507,28 +559,33 @@ pid_t PgServer::pid() const noexcept { return proc_ ? proc_->pid() : -1; }
 
 std::string PgServer::log_tail(std::size_t max_lines) const { return file_tail(log_path_, max_lines); }
 
-std::string PgServer::url_for(std::string_view db) const {
-  return "postgresql://postgres@127.0.0.1:" + std::to_string(port_) + "/" + std::string(db);
+std::string PgServer::url_for(std::string_view db, PgRole role) const {
+  return "postgresql://" + role_name(role) + ":" + passwords_[static_cast<int>(role)] + "@127.0.0.1:" +
+         std::to_string(port_) + "/" + std::string(db);
 }
 
-std::string PgServer::create_database(std::string_view name) {
+void PgServer::create_database(std::string_view name, PgSchema schema) {
   const bool plain = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
   });
   if (!plain) throw std::invalid_argument("PgServer::create_database: not a plain identifier: " + std::string(name));
-  const std::string conninfo = "host=127.0.0.1 port=" + std::to_string(port_) + " user=postgres dbname=postgres";
-  PGconn* c = PQconnectdb(conninfo.c_str());
-  std::string error;
-  if (PQstatus(c) != CONNECTION_OK) {
-    error = PQerrorMessage(c);
-  } else {
-    PGresult* r = PQexec(c, ("CREATE DATABASE " + std::string(name)).c_str());
-    if (PQresultStatus(r) != PGRES_COMMAND_OK) error = PQresultErrorMessage(r);
-    PQclear(r);
+  // roles.sql, through psql, as deploy/local/lib.sh and the compose image run it.
+  const std::string log = root_ + "/roles-" + std::string(name) + ".log";
+  Process psql({bin_dir() + "/psql", "-X", "-q", "-h", "127.0.0.1", "-p", std::to_string(port_), "-U", "postgres",
+                "-d", "postgres", "-f", source_dir() + "/pkg/eventstore/roles.sql"},
+               options({{"PGPASSWORD", passwords_[static_cast<int>(PgRole::superuser)]},
+                        {"TRADER_PG_DB", std::string(name)},
+                        {"TRADER_PG_OWNER_PASSWORD", passwords_[static_cast<int>(PgRole::owner)]},
+                        {"TRADER_PG_WRITER_PASSWORD", passwords_[static_cast<int>(PgRole::writer)]},
+                        {"TRADER_PG_READER_PASSWORD", passwords_[static_cast<int>(PgRole::reader)]}},
+                       log));
+  const auto code = psql.wait_for(60s);
+  if (code != 0) {
+    psql.terminate();
+    throw std::runtime_error("PgServer: roles.sql for database " + std::string(name) + " failed; log tail:\n" +
+                             file_tail(log));
   }
-  PQfinish(c);
-  if (!error.empty()) throw std::runtime_error("PgServer: CREATE DATABASE " + std::string(name) + ": " + error);
-  return url_for(name);
+  if (schema == PgSchema::migrated) eventstore::migrate(url_for(name, PgRole::owner));
 }
 
 void PgServer::stop() noexcept {

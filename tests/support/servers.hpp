@@ -44,6 +44,15 @@ std::string source_dir();
 /// The CMake build directory (compile definition TRADER_BUILD_DIR).
 std::string build_dir();
 
+/// An Ed25519 key pair as deploy/local makes it for the recorder's signed
+/// checkpoints: `openssl genpkey -algorithm ed25519` into `<dir>/checkpoint.key`
+/// (mode 0600) and its public half into `<dir>/checkpoint.pub`. Throws
+/// std::runtime_error if openssl fails.
+struct KeyPair {
+  std::string private_key, public_key;  ///< paths
+};
+KeyPair make_checkpoint_keys(const std::string& dir);
+
 /// The last `max_lines` lines of a text file ("" if it can't be read).
 std::string file_tail(const std::string& path, std::size_t max_lines = 30);
 
@@ -145,27 +154,50 @@ class NatsServer {
   std::unique_ptr<Process> proc_;
 };
 
+/// The roles a deployment connects as (pkg/eventstore/roles.sql,
+/// schema/006_least_privilege.sql).
+enum class PgRole {
+  superuser,  ///< postgres: for tests that tamper with the store on purpose
+  owner,      ///< trader_owner: migrations only
+  writer,     ///< trader_recorder (member of trader_writer): the recorder; INSERT only
+  reader,     ///< trader_readonly (member of trader_reader): traderctl, risk-state, execution; SELECT only
+};
+
+/// Whether a database gets the event store's migrations (as trader_owner).
+enum class PgSchema { migrated, empty };
+
 /// A throwaway PostgreSQL cluster (highest /usr/lib/postgresql/<v>/bin, or
-/// $TRADER_PG_BIN) on a free 127.0.0.1 port with trust auth, superuser
-/// "postgres" and a database "trader". Server settings are the defaults
-/// (fsync on); only initdb skips its final sync (-N) to save time.
+/// $TRADER_PG_BIN) on a free 127.0.0.1 port, provisioned as a deployment is:
+/// SCRAM-SHA-256 passwords for every connection, local and TCP (no trust), a
+/// random password per role, the roles and the database "trader" created by
+/// pkg/eventstore/roles.sql (through psql, as deploy/local does), then the
+/// migrations applied as trader_owner (eventstore::migrate). Server settings
+/// are the defaults (fsync on); only initdb skips its final sync (-N).
 /// When running as root, initdb and postgres run as user `postgres`.
 class PgServer {
  public:
-  /// initdb + start + CREATE DATABASE trader. Throws std::runtime_error with
-  /// the log tail if any step fails or the server isn't ready within 30 s.
-  PgServer();
+  /// initdb + start + roles.sql + (unless PgSchema::empty) migrations. Throws
+  /// std::runtime_error with the log tail if any step fails or the server isn't
+  /// ready within 30 s.
+  explicit PgServer(PgSchema schema = PgSchema::migrated);
   /// Fast shutdown (SIGINT to the postmaster), reap, rm -rf the cluster. noexcept.
   ~PgServer();
   PgServer(const PgServer&) = delete;
   PgServer& operator=(const PgServer&) = delete;
 
-  /// "postgresql://postgres@127.0.0.1:PORT/trader"
-  std::string url() const { return url_for("trader"); }
-  /// Same server, another database (which must exist; see create_database).
-  std::string url_for(std::string_view db) const;
-  /// CREATE DATABASE `name` (a plain identifier) and returns url_for(name).
-  std::string create_database(std::string_view name);
+  /// "postgresql://<role>:<password>@127.0.0.1:PORT/trader"
+  std::string superuser_url() const { return url_for("trader", PgRole::superuser); }
+  std::string owner_url() const { return url_for("trader", PgRole::owner); }
+  std::string writer_url() const { return url_for("trader", PgRole::writer); }
+  std::string reader_url() const { return url_for("trader", PgRole::reader); }
+  /// Same server, another database (which must exist; see create_database), as `role`.
+  std::string url_for(std::string_view db, PgRole role) const;
+  /// The login name of `role` (postgres, trader_owner, trader_recorder, trader_readonly).
+  static std::string role_name(PgRole role);
+  /// Creates database `name` (a plain identifier) owned by trader_owner with
+  /// roles.sql, and migrates it unless `schema` is PgSchema::empty. Throws
+  /// std::invalid_argument for a bad name, std::runtime_error if a step fails.
+  void create_database(std::string_view name, PgSchema schema = PgSchema::migrated);
   /// Fast shutdown; connections break. The cluster stays for start(). noexcept.
   void stop() noexcept;
   /// Restarts the stopped cluster on the same port. Throws std::runtime_error.
@@ -183,6 +215,7 @@ class PgServer {
   void launch();
   void wait_ready(std::chrono::seconds timeout);
   int port_ = 0;
+  std::string passwords_[4];  // by PgRole
   std::string root_;      // temp dir: data/, sock/, *.log
   std::string data_dir_;
   std::string sock_dir_;

@@ -149,10 +149,19 @@ TEST_CASE("PgServer accepts a pqxx connection to database trader", "[.integratio
   {
     PgServer pg;
     pid = pg.pid();
-    CHECK(pg.url() == "postgresql://postgres@127.0.0.1:" + std::to_string(pg.port()) + "/trader");
-    pqxx::connection c(pg.url());
+    CHECK(pg.superuser_url().starts_with("postgresql://postgres:"));
+    CHECK(pg.superuser_url().ends_with("@127.0.0.1:" + std::to_string(pg.port()) + "/trader"));
+    pqxx::connection c(pg.superuser_url());
     pqxx::work w(c);
     CHECK(w.exec("SELECT current_database()")[0][0].as<std::string>() == "trader");
+    // Provisioned as a deployment is: SCRAM only, the database owned by trader_owner, migrated.
+    CHECK(w.exec("SELECT count(*) FROM pg_hba_file_rules WHERE auth_method <> 'scram-sha-256'")[0][0].as<int>() == 0);
+    CHECK(w.exec("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'trader'")[0][0].as<std::string>() ==
+          "trader_owner");
+    CHECK(w.exec("SELECT count(*) FROM pg_authid WHERE rolname IN ('trader_owner', 'trader_recorder', "
+                 "'trader_readonly') AND rolcanlogin AND rolpassword LIKE 'SCRAM-SHA-256$%'")[0][0]
+              .as<int>() == 3);
+    CHECK(w.exec("SELECT to_regclass('events') IS NOT NULL")[0][0].as<bool>());
     CHECK(w.exec("SELECT current_setting('fsync')")[0][0].as<std::string>() == "on");
     CHECK(w.exec("SELECT current_setting('listen_addresses')")[0][0].as<std::string>() == "127.0.0.1");
   }
@@ -162,7 +171,7 @@ TEST_CASE("PgServer accepts a pqxx connection to database trader", "[.integratio
 TEST_CASE("PgServer survives stop and start with its data", "[.integration][testsupport]") {
   PgServer pg;
   {
-    pqxx::connection c(pg.url());
+    pqxx::connection c(pg.owner_url());
     pqxx::work w(c);
     w.exec("CREATE TABLE t (x int); INSERT INTO t VALUES (42)");
     w.commit();
@@ -170,19 +179,23 @@ TEST_CASE("PgServer survives stop and start with its data", "[.integration][test
   const int port = pg.port();
   pg.stop();
   CHECK_FALSE(pg.running());
-  CHECK_THROWS_AS(pqxx::connection(pg.url()), pqxx::broken_connection);
+  CHECK_THROWS_AS(pqxx::connection(pg.owner_url()), pqxx::broken_connection);
   pg.start();
   CHECK(pg.port() == port);
-  pqxx::connection c(pg.url());
+  pqxx::connection c(pg.owner_url());
   pqxx::work w(c);
   CHECK(w.exec("SELECT x FROM t")[0][0].as<int>() == 42);
 }
 
 TEST_CASE("PgServer creates extra databases", "[.integration][testsupport]") {
-  PgServer pg;
-  const auto url = pg.create_database("other_db");
-  CHECK(url == pg.url_for("other_db"));
-  pqxx::connection c(url);
+  PgServer pg(testsupport::PgSchema::empty);
+  pg.create_database("other_db");
+  pqxx::connection c(pg.url_for("other_db", testsupport::PgRole::reader));
   CHECK(std::string(c.dbname()) == "other_db");
+  pqxx::work w(c);
+  CHECK(w.exec("SELECT count(*) FROM events")[0][0].as<int>() == 0);  // migrated, readable by the reader
+  pqxx::connection trader(pg.owner_url());
+  pqxx::work t(trader);
+  CHECK(t.exec("SELECT to_regclass('events') IS NULL")[0][0].as<bool>());  // PgSchema::empty
   CHECK_THROWS_AS(pg.create_database("bad name; DROP"), std::invalid_argument);
 }
