@@ -25,9 +25,12 @@ namespace core {
 struct Limits {
   Quantity max_order_qty = Decimal::from_int(1'000'000);    ///< instrument units
   Money max_order_notional = Decimal::from_int(10'000'000);  ///< quote currency
-  /// |position after the order fills| per symbol, in instrument units.
+  /// |position after the order fills| per symbol, in instrument units, with every
+  /// working order on the order's side counted as filled (risk::RiskEngine::check, 7).
   std::optional<Quantity> max_position;
-  /// Sum over symbols of |position| x mark price, with the order filled (quote currency).
+  /// Sum over symbols of the larger worst case, |position + working buys| or
+  /// |position - working sells|, x mark price, with the order added (quote currency;
+  /// risk::RiskEngine::check, 8).
   std::optional<Money> max_gross_exposure;
   /// Orders approved and not yet terminal, this one included. 0 = off.
   std::int64_t max_open_orders = 0;
