@@ -59,12 +59,12 @@ int main(int argc, char** argv) try {
       argc, argv, [](const config::Settings& st) { broker_config(st); });
   if (!s) return 0;
   natsio::Library lib;
-  natsio::Connection conn({.url = s->get("nats_url"), .name = "execution"});
+  natsio::Connection conn(services::worker_nats(*s, "execution"));
   core::SystemClock clock;
   services::Runtime rt(conn, "execution", clock, s->get_int("heartbeat_ms"));
   const auto broker = broker_config(*s);
   const auto store = services::open_history_store(*s, "execution");
-  services::ensure_event_stream(conn, s->get("stream"));
+  services::wait_for_event_stream(conn, s->get("stream"));
   const services::Announcement announcement(rt, *s);  // records random_seed with the session
   services::ExecutionService svc(rt, broker, store.get(), s->get("stream"));
   const auto& h = svc.history();
@@ -74,7 +74,7 @@ int main(int argc, char** argv) try {
   conn.flush();
   rt.start_heartbeat();
   fmt::print(stderr, "execution: ready ({}, stream {} from sequence {}; latency {} ns, slippage {} bps, random_seed {})\n",
-             s->get("nats_url"), s->get("stream"), h.last_seq + 1, broker.latency_ns, broker.slippage_bps.to_string(),
+             services::redact_secrets(s->get("nats_url")), s->get("stream"), h.last_seq + 1, broker.latency_ns, broker.slippage_bps.to_string(),
              broker.random_seed);
   services::wait_for_termination();
   return 0;

@@ -27,9 +27,10 @@ int main(int argc, char** argv) try {
                            .limit = s->get_int("limit")};
   natsio::Library lib;
   // Bulk publisher: default (batched) nats.c writes when unpaced give the throughput.
-  natsio::Connection conn({.url = s->get("nats_url"), .name = "feed", .send_asap = cfg.speed > 0});
+  natsio::Connection conn(services::worker_nats(*s, "feed", cfg.speed > 0));
   core::SystemClock clock;
   services::Runtime rt(conn, "feed", clock, s->get_int("heartbeat_ms"));
+  rt.set_exit_status(core::kFinishedStatus);  // a one-shot tool: done is not down
   const services::Announcement announcement(rt, *s, cfg.path);
   rt.start_heartbeat();
   std::atomic<bool> stop{false};

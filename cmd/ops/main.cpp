@@ -39,23 +39,27 @@ int main(int argc, char** argv) try {
        {"session_kind", "OPS_SESSION_KIND", "live", "live | replay | backtest (replay and backtest sandboxes set it)"},
        {"session_source", "OPS_SESSION_SOURCE", "", "the session a replay or backtest is made from"},
        {"session_data", "OPS_SESSION_DATA", "", "where the session's market data comes from (a file), if known"},
-       {"stream", "OPS_STREAM", "EVENTS", "JetStream stream that records the session"}},
+       {"stream", "OPS_STREAM", "EVENTS", "JetStream stream that records the session"},
+       {"instance_expire_ms", "OPS_INSTANCE_EXPIRE_MS", "60000",
+        "how long ops.status keeps listing an instance that stopped or was replaced by a newer one (a worker "
+        "with no instance alive stays listed as down)"}},
       argc, argv, [](const config::Settings& st) {
         if (!st.get("session").empty() && !subjects::is_valid_session_id(st.get("session")))
           throw config::ConfigError("session: 1-128 characters from A-Z a-z 0-9 _ . : -");
         const auto& kind = st.get("session_kind");
         if (kind != "live" && kind != "replay" && kind != "backtest")
           throw config::ConfigError("session_kind: must be live, replay or backtest, got " + kind);
+        if (st.get_int("instance_expire_ms") < 0) throw config::ConfigError("instance_expire_ms: must be >= 0");
         if (!st.get("session_source").empty() && !subjects::is_valid_session_id(st.get("session_source")))
           throw config::ConfigError("session_source: 1-128 characters from A-Z a-z 0-9 _ . : -");
       });
   if (!s) return 0;
   natsio::Library lib;
-  natsio::Connection conn({.url = s->get("nats_url"), .name = "ops"});
+  natsio::Connection conn(services::worker_nats(*s, "ops"));
   core::SystemClock clock;
   services::Runtime rt(conn, "ops", clock, s->get_int("heartbeat_ms"));
-  services::ensure_event_stream(conn, s->get("stream"));  // so the session's start is recorded
-  services::OpsService svc(rt, s->get_int("heartbeat_ms"));
+  services::wait_for_event_stream(conn, s->get("stream"));  // so the session's start is recorded
+  services::OpsService svc(rt, s->get_int("heartbeat_ms"), s->get_int("instance_expire_ms"));
   const services::Announcement announcement(rt, *s);
 
   core::SessionStarted started{.session_id = s->get("session").empty() ? new_session_id(s->get("session_kind"), clock.now()) : s->get("session"),
@@ -69,7 +73,7 @@ int main(int argc, char** argv) try {
   rt.publish(subjects::kSessionLifecycle, codec::encode(started));
   conn.flush();
   rt.start_heartbeat();
-  fmt::print(stderr, "ops: ready ({}, session {})\n", s->get("nats_url"), started.session_id);
+  fmt::print(stderr, "ops: ready ({}, session {})\n", services::redact_secrets(s->get("nats_url")), started.session_id);
   const int sig = services::wait_for_termination();
   const core::SessionEnded ended{.session_id = started.session_id,
                                  .ts_wall = clock.now(),

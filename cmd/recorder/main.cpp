@@ -41,8 +41,8 @@ int main(int argc, char** argv) try {
   std::optional<eventstore::CheckpointSigner> signer;  // loaded first: a bad key stops us before anything runs
   if (!s->get("checkpoint_key").empty()) signer.emplace(s->get("checkpoint_key"));
   natsio::Library lib;
-  natsio::Connection conn({.url = s->get("nats_url"), .name = "recorder"});
-  services::ensure_event_stream(conn, cfg.stream);
+  natsio::Connection conn(services::worker_nats(*s, "recorder"));
+  services::wait_for_event_stream(conn, cfg.stream);
   core::SystemClock clock;
   services::Runtime rt(conn, "recorder", clock, s->get_int("heartbeat_ms"));
   const services::Announcement announcement(rt, *s);

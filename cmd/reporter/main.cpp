@@ -14,14 +14,14 @@ int main(int argc, char** argv) try {
       argc, argv);
   if (!s) return 0;
   natsio::Library lib;
-  natsio::Connection conn({.url = s->get("nats_url"), .name = "reporter"});
+  natsio::Connection conn(services::worker_nats(*s, "reporter"));
   core::SystemClock clock;
   services::Runtime rt(conn, "reporter", clock, s->get_int("heartbeat_ms"));
   const services::Announcement announcement(rt, *s);
   services::ReporterService svc(rt, s->get_int("metrics_interval_s") * core::kNsPerSecond);
   conn.flush();
   rt.start_heartbeat();
-  fmt::print(stderr, "reporter: ready ({})\n", s->get("nats_url"));
+  fmt::print(stderr, "reporter: ready ({})\n", services::redact_secrets(s->get("nats_url")));
   services::wait_for_termination();
   svc.publish_final();  // the final report goes out when the reporter stops
   return 0;

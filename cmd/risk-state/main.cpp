@@ -61,11 +61,11 @@ int main(int argc, char** argv) try {
       argc, argv, [](const config::Settings& st) { policy_from(st); });
   if (!s) return 0;
   natsio::Library lib;
-  natsio::Connection conn({.url = s->get("nats_url"), .name = "risk-state"});
+  natsio::Connection conn(services::worker_nats(*s, "risk-state"));
   core::SystemClock clock;
   services::Runtime rt(conn, "risk-state", clock, s->get_int("heartbeat_ms"));
   const auto store = services::open_history_store(*s, "risk-state");
-  services::ensure_event_stream(conn, s->get("stream"));
+  services::wait_for_event_stream(conn, s->get("stream"));
   const services::Announcement announcement(rt, *s);
   services::RiskService svc(rt, policy_from(*s), store.get(), s->get("stream"));
   const auto& h = svc.history();
@@ -74,7 +74,7 @@ int main(int argc, char** argv) try {
              h.store_problem, svc.decided_late());
   conn.flush();
   rt.start_heartbeat();
-  fmt::print(stderr, "risk-state: ready ({})\n", s->get("nats_url"));
+  fmt::print(stderr, "risk-state: ready ({})\n", services::redact_secrets(s->get("nats_url")));
   services::wait_for_termination();
   return 0;
 } catch (const std::exception& e) {

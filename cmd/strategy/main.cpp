@@ -1,6 +1,7 @@
 // strategy: example moving-average crossover that sends order.submit on trading.orders.
 #include <fmt/format.h>
 
+#include "services/recorder.hpp"
 #include "services/services.hpp"
 #include "services/manifest.hpp"
 #include "services/worker_main.hpp"
@@ -27,18 +28,28 @@ int main(int argc, char** argv) try {
       {{"fast", "STRATEGY_FAST", "20", "fast SMA length (events)"},
        {"slow", "STRATEGY_SLOW", "100", "slow SMA length (events)"},
        {"quantity", "STRATEGY_QUANTITY", "1000", "target position size"},
-       {"strategy_id", "STRATEGY_ID", "ma_cross", "strategy_id on its orders; prefix of client_order_id"}},
+       {"strategy_id", "STRATEGY_ID", "ma_cross", "strategy_id on its orders; prefix of client_order_id"},
+       {"stream", "STRATEGY_STREAM", "EVENTS", "JetStream stream of the event log (its state at start)"}},
       argc, argv, [](const config::Settings& st) { strategy_from(st); });
   if (!s) return 0;
   natsio::Library lib;
-  natsio::Connection conn({.url = s->get("nats_url"), .name = "strategy"});
+  natsio::Connection conn(services::worker_nats(*s, "strategy"));
   core::SystemClock clock;
   services::Runtime rt(conn, "strategy", clock, s->get_int("heartbeat_ms"));
+  const auto store = services::open_history_store(*s, "strategy");
+  services::wait_for_event_stream(conn, s->get("stream"));
   const services::Announcement announcement(rt, *s);
-  services::StrategyService svc(rt, strategy_from(*s));
+  services::StrategyService svc(rt, strategy_from(*s), store.get(), s->get("stream"));
+  const auto& h = svc.history();
+  std::string restored;
+  for (const auto& [symbol, r] : svc.restored())
+    restored += fmt::format("; {}: {} orders sent{}", symbol, r.first, r.second.empty() ? "" : ", in flight " + r.second);
+  fmt::print(stderr, "strategy: rebuilt from {} events ({} from the store, {} from the stream{}{}){}\n",
+             h.from_store + h.from_stream, h.from_store, h.from_stream, h.store_problem.empty() ? "" : "; store: ",
+             h.store_problem, restored);
   conn.flush();
   rt.start_heartbeat();
-  fmt::print(stderr, "strategy: ready ({})\n", s->get("nats_url"));
+  fmt::print(stderr, "strategy: ready ({})\n", services::redact_secrets(s->get("nats_url")));
   services::wait_for_termination();
   return 0;
 } catch (const std::exception& e) {

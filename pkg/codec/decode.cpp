@@ -721,6 +721,7 @@ struct RiskStateBuilder {
     if (k == "ts_event") return seen.required(2, read_ts(v, k, m.ts_event));
     if (k == "reason") return read_string(v, k, m.reason, kTextRule);
     if (k == "source") return read_string(v, k, m.source, kTextRule);
+    if (k == "sender") return read_string(v, k, m.sender, kNameRule);
     return {};
   }
   Err finish() { return seen.check(kRequired); }
@@ -993,6 +994,7 @@ struct RiskPolicyChangedBuilder {
     if (k == "ts_event") return seen.required(2, read_ts(v, k, m.ts_event));
     if (k == "reason") return read_string(v, k, m.reason, kTextRule);
     if (k == "source") return read_string(v, k, m.source, kTextRule);
+    if (k == "sender") return read_string(v, k, m.sender, kNameRule);
     return {};
   }
   Err finish() { return seen.check(kRequired); }
@@ -1122,6 +1124,7 @@ struct OpsStatusBuilder {
   Err field(std::string_view k, od::value& v) {
     if (k == "workers") return seen.required(0, read_object_array<WorkerStatusBuilder>(v, k, m.workers));
     if (k == "ts") return seen.required(1, read_ts(v, k, m.ts));
+    if (k == "status") return read_string(v, k, m.status, kNameRule);
     return {};
   }
   Err finish() { return seen.check(kRequired); }

@@ -400,6 +400,7 @@ void encode_into(std::string& out, const core::RiskStateChanged& m) {
   w.str("reason", m.reason);
   w.str("source", m.source);
   w.integer("ts_event", m.ts_event);
+  w.opt_str("sender", m.sender);
   w.end();
 }
 
@@ -464,6 +465,7 @@ void encode_into(std::string& out, const core::RiskPolicyChanged& m) {
   w.str("reason", m.reason);
   w.str("source", m.source);
   w.integer("ts_event", m.ts_event);
+  w.opt_str("sender", m.sender);
   w.end();
 }
 
@@ -555,6 +557,7 @@ void encode_into(std::string& out, const core::OpsStatus& m) {
     if (s.quarantined != 0) p.integer("quarantined", s.quarantined);
   });
   w.integer("ts", m.ts);
+  if (!m.status.empty()) w.str("status", m.status);
   w.end();
 }
 

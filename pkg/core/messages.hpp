@@ -162,6 +162,10 @@ struct RiskStateChanged {
   std::string reason;
   std::string source;                  ///< "manual", "auto" (crisis mode) or "startup"
   TimestampNs ts_event = 0;
+  /// Who made a manual change: the authenticated NATS user that sent the command, as
+  /// nats-server stamped it (codec::Sender, pkg/auth), never a field the sender
+  /// wrote. "" for automatic and start-up events (omitted on the wire).
+  std::string sender;
   friend bool operator==(const RiskStateChanged&, const RiskStateChanged&) = default;
 };
 
@@ -200,6 +204,8 @@ struct RiskPolicyChanged {
   std::string reason;
   std::string source;                      ///< "startup", "restored" or "manual"
   TimestampNs ts_event = 0;
+  /// Who set a manual policy (as RiskStateChanged::sender); "" otherwise (omitted).
+  std::string sender;
   friend bool operator==(const RiskPolicyChanged&, const RiskPolicyChanged&) = default;
 };
 
@@ -296,11 +302,17 @@ struct WorkerStarted {
 // ---- ops.* --------------------------------------------------------------------
 
 /// ops.heartbeat.<worker>, once a second (wall clock: ops data, not domain data).
+/// Heartbeat::status of a service's last heartbeat, sent as it exits on purpose: it is
+/// not running, so ops counts it as down (until it is replaced or forgotten).
+constexpr std::string_view kStoppedStatus = "stopped";
+/// The last heartbeat of a one-shot tool (the feed) that did its work: not down.
+constexpr std::string_view kFinishedStatus = "finished";
+
 struct Heartbeat {
   static constexpr std::string_view kType = "heartbeat";
-  std::string worker;                  ///< "execution", "risk-state", ...
+  std::string worker;                  ///< "execution", "risk-state", ...; must match the subject ops.heartbeat.<worker>
   std::string instance;                ///< host:pid
-  std::string status;                  ///< "ok" | "degraded: <why>"
+  std::string status;                  ///< "ok" | "degraded: <why>" | "stopped" | "finished" (the last one, at exit)
   std::int64_t msgs_in = 0;
   std::int64_t msgs_out = 0;
   std::int64_t errors = 0;             ///< bad inputs answered on ops.dead_letter
@@ -345,8 +357,9 @@ struct DeadLetter {
 struct WorkerStatus {
   std::string worker;
   std::string instance;
+  /// "ok" | "degraded: <why>" (the worker's own) | "stopped" | "finished" | "down: no heartbeat for <N> ms (...)"
   std::string status;
-  bool alive = false;                  ///< a heartbeat arrived within 3 intervals
+  bool alive = false;                  ///< a heartbeat arrived within 3 intervals and it was not a last one
   std::int64_t age_ms = 0;             ///< since the latest heartbeat
   std::int64_t msgs_in = 0;
   std::int64_t msgs_out = 0;
@@ -361,6 +374,11 @@ struct OpsStatus {
   static constexpr std::string_view kType = "ops.status";
   std::vector<WorkerStatus> workers;   ///< sorted by worker, then instance
   TimestampNs ts = 0;                  ///< wall time of the reply
+  /// The whole stack: "down" if a listed worker has no instance alive (overdue or
+  /// "stopped"; a "finished" one-shot tool does not count), else "degraded" if an alive
+  /// instance's status is not "ok", else "ok". `traderctl status` exits
+  /// 2, 1 or 0 accordingly. ("" from an ops of before this field.)
+  std::string status;
   friend bool operator==(const OpsStatus&, const OpsStatus&) = default;
 };
 

@@ -27,6 +27,64 @@ struct MsgDeleter {
 };
 using MsgPtr = std::unique_ptr<natsMsg, MsgDeleter>;
 
+/// `url` without its password (for messages): "nats://user:pw@host:port" -> "nats://host:port".
+std::string without_credentials(std::string_view url) {
+  const auto scheme = url.find("://");
+  const auto at = url.rfind('@');
+  if (scheme == std::string_view::npos || at == std::string_view::npos || at < scheme) return std::string(url);
+  return std::string(url.substr(0, scheme + 3)) + std::string(url.substr(at + 1));
+}
+
+/// The user named in `url` ("anonymous" if none).
+std::string user_of(std::string_view url) {
+  const auto scheme = url.find("://");
+  const auto at = url.rfind('@');
+  if (scheme == std::string_view::npos || at == std::string_view::npos || at < scheme) return "anonymous";
+  const auto creds = url.substr(scheme + 3, at - scheme - 3);
+  return std::string(creds.substr(0, creds.find(':')));
+}
+
+void release(Connection::State* st) noexcept {
+  if (st->refs.fetch_sub(1) == 1) delete st;
+}
+
+void on_disconnected(natsConnection* nc, void* closure) noexcept {
+  auto* st = static_cast<Connection::State*>(closure);
+  if (st->closing) return;
+  const char* err = nullptr;
+  natsConnection_GetLastError(nc, &err);
+  std::fprintf(stderr, "%s: NATS disconnected%s%s; reconnecting\n", st->name.c_str(), err && *err ? ": " : "",
+               err && *err ? err : "");
+}
+
+void on_reconnected(natsConnection* nc, void* closure) noexcept {
+  auto* st = static_cast<Connection::State*>(closure);
+  char url[256] = {};
+  natsConnection_GetConnectedUrl(nc, url, sizeof url);
+  std::fprintf(stderr, "%s: NATS reconnected to %s; subscriptions resumed\n", st->name.c_str(), url);
+  if (st->on_reconnect) {
+    try {
+      st->on_reconnect();
+    } catch (...) {
+      std::fprintf(stderr, "%s: reconnect handler threw\n", st->name.c_str());
+    }
+  }
+}
+
+/// The last callback nats.c makes for a connection: it lets go of the state.
+void on_closed(natsConnection*, void* closure) noexcept {
+  auto* st = static_cast<Connection::State*>(closure);
+  if (!st->closing) std::fprintf(stderr, "%s: NATS connection closed\n", st->name.c_str());
+  release(st);
+}
+
+void on_async_error(natsConnection*, natsSubscription* sub, natsStatus s, void* closure) noexcept {
+  auto* st = static_cast<Connection::State*>(closure);
+  const char* subject = sub ? natsSubscription_GetSubject(sub) : nullptr;
+  std::fprintf(stderr, "%s: NATS error%s%s: %s\n", st->name.c_str(), subject ? " on " : "", subject ? subject : "",
+               natsStatus_GetText(s));
+}
+
 // The only C entry point for subscriptions; nothing escapes into C.
 void on_msg(natsConnection*, natsSubscription*, natsMsg* m, void* closure) noexcept {
   MsgPtr owned{m};
@@ -56,7 +114,18 @@ Library::Library() {
 
 Library::~Library() { nats_CloseAndWait(2'000); }
 
-Connection::Connection(const NatsConfig& cfg) {
+Connection::Connection(const NatsConfig& cfg)
+    : state_(new State{.name = cfg.name.empty() ? std::string("nats") : cfg.name, .on_reconnect = cfg.on_reconnect}) {
+  try {
+    connect(cfg);
+  } catch (...) {
+    state_->closing = true;
+    release(state_);  // nats.c's share, if it took one, is left to it (a failed connect)
+    throw;
+  }
+}
+
+void Connection::connect(const NatsConfig& cfg) {
   natsOptions* raw = nullptr;
   check(natsOptions_Create(&raw), "natsOptions_Create");
   std::unique_ptr<natsOptions, OptionsDeleter> opts{raw};
@@ -70,6 +139,13 @@ Connection::Connection(const NatsConfig& cfg) {
   check(natsOptions_SetReconnectBufSize(raw, 64 * 1024 * 1024), "natsOptions_SetReconnectBufSize");
   // Unlimited client-side pending: a slow handler must not drop messages here.
   check(natsOptions_SetMaxPendingMsgs(raw, 10'000'000), "natsOptions_SetMaxPendingMsgs");
+  if (!cfg.inbox_prefix.empty())
+    check(natsOptions_SetCustomInboxPrefix(raw, cfg.inbox_prefix.c_str()), "natsOptions_SetCustomInboxPrefix");
+  check(natsOptions_SetDisconnectedCB(raw, &on_disconnected, state_), "natsOptions_SetDisconnectedCB");
+  check(natsOptions_SetReconnectedCB(raw, &on_reconnected, state_), "natsOptions_SetReconnectedCB");
+  check(natsOptions_SetClosedCB(raw, &on_closed, state_), "natsOptions_SetClosedCB");
+  check(natsOptions_SetErrorHandler(raw, &on_async_error, state_), "natsOptions_SetErrorHandler");
+  state_->refs.fetch_add(1);  // nats.c's share: released by on_closed, its last callback
   natsStatus s = NATS_OK;
   const std::int64_t step = 250;
   std::int64_t waited = 0;
@@ -79,14 +155,16 @@ Connection::Connection(const NatsConfig& cfg) {
     nats_Sleep(step);
     waited += step;
   }
-  if (s != NATS_OK) throw_status(fmt::format("connect to {}", cfg.url), s);
+  if (s != NATS_OK) throw_status(fmt::format("connect to {} as {}", without_credentials(cfg.url), user_of(cfg.url)), s);
 }
 
 Connection::~Connection() {
+  state_->closing = true;
   if (nc_) {
     natsConnection_FlushTimeout(nc_, 2'000);
-    natsConnection_Destroy(nc_);
+    natsConnection_Destroy(nc_);  // nats.c calls on_closed later, which releases its share
   }
+  release(state_);
 }
 
 bool Connection::publish(std::string_view subject, std::string_view data) noexcept {
@@ -163,6 +241,8 @@ std::uint64_t JsMessage::stream_sequence() const {
 
 bool JsMessage::ack_sync() noexcept { return natsMsg_AckSync(m_, nullptr, nullptr) == NATS_OK; }
 
+bool JsMessage::nak(std::int64_t delay_ms) noexcept { return natsMsg_NakWithDelay(m_, delay_ms, nullptr) == NATS_OK; }
+
 JetStream::JetStream(Connection& conn) {
   check(natsConnection_JetStream(&js_, conn.get(), nullptr), "natsConnection_JetStream");
 }
@@ -172,7 +252,8 @@ JetStream::~JetStream() {
   if (js_) jsCtx_Destroy(js_);
 }
 
-void JetStream::ensure_stream(const std::string& name, const std::vector<std::string>& subjects) {
+void JetStream::ensure_stream(const std::string& name, const std::vector<std::string>& subjects,
+                              const StreamLimits& limits) {
   std::vector<const char*> subj;
   for (const auto& s : subjects) subj.push_back(s.c_str());
   jsStreamConfig cfg;
@@ -181,6 +262,11 @@ void JetStream::ensure_stream(const std::string& name, const std::vector<std::st
   cfg.Subjects = subj.data();
   cfg.SubjectsLen = static_cast<int>(subj.size());
   cfg.Storage = js_FileStorage;
+  cfg.Retention = limits.interest ? js_InterestPolicy : js_LimitsPolicy;
+  cfg.Discard = limits.discard_new ? js_DiscardNew : js_DiscardOld;
+  if (limits.max_bytes > 0) cfg.MaxBytes = limits.max_bytes;
+  if (limits.max_msgs > 0) cfg.MaxMsgs = limits.max_msgs;
+  if (limits.max_msg_size > 0) cfg.MaxMsgSize = limits.max_msg_size;
   // Publishers use core NATS; without NoAck the stream would answer a `nats req`
   // on a captured subject (trading.orders, risk.management) with its PubAck
   // before the worker could reply.
@@ -188,33 +274,78 @@ void JetStream::ensure_stream(const std::string& name, const std::vector<std::st
   jsStreamInfo* si = nullptr;
   jsErrCode err = static_cast<jsErrCode>(0);
   natsStatus s = js_AddStream(&si, js_, &cfg, nullptr, &err);
-  if (s != NATS_OK && err == JSStreamNameExistErr) s = js_UpdateStream(&si, js_, &cfg, nullptr, &err);
+  if (s != NATS_OK && err == JSStreamNameExistErr) {
+    if (si) jsStreamInfo_Destroy(si);
+    si = nullptr;
+    err = static_cast<jsErrCode>(0);
+    s = js_UpdateStream(&si, js_, &cfg, nullptr, &err);
+  }
   if (si) jsStreamInfo_Destroy(si);
-  if (s != NATS_OK) throw_status(fmt::format("ensure stream {} (jetstream error {})", name, static_cast<int>(err)), s);
+  if (s != NATS_OK)
+    throw_status(fmt::format("ensure stream {} ({} retention; jetstream error {})", name,
+                             limits.interest ? "interest" : "limits", static_cast<int>(err)), s);
 }
 
-void JetStream::pull_subscribe(const std::string& stream, const std::string& durable, std::int64_t ack_wait_ms,
-                               std::uint64_t start_seq) {
+bool JetStream::stream_exists(const std::string& name) {
+  jsStreamInfo* si = nullptr;
   jsErrCode err = static_cast<jsErrCode>(0);
-  const natsStatus del = js_DeleteConsumer(js_, stream.c_str(), durable.c_str(), nullptr, &err);
-  if (del != NATS_OK && err != JSConsumerNotFoundErr && del != NATS_NOT_FOUND)
-    throw_status(fmt::format("delete consumer {} on {} (jetstream error {})", durable, stream, static_cast<int>(err)), del);
+  const natsStatus s = js_GetStreamInfo(&si, js_, name.c_str(), nullptr, &err);
+  if (si) jsStreamInfo_Destroy(si);
+  if (s == NATS_OK) return true;
+  if (s == NATS_NOT_FOUND || err == JSStreamNotFoundErr) return false;
+  throw_status(fmt::format("stream info {} (jetstream error {})", name, static_cast<int>(err)), s);
+}
+
+bool JetStream::ensure_durable(const std::string& stream, const std::string& durable, std::int64_t ack_wait_ms,
+                               std::int64_t max_ack_pending) {
+  if (ack_floor(stream, durable)) return false;
+  jsConsumerConfig cc;
+  jsConsumerConfig_Init(&cc);
+  cc.Durable = durable.c_str();
+  cc.AckPolicy = js_AckAll;
+  cc.DeliverPolicy = js_DeliverAll;
+  cc.AckWait = ack_wait_ms * 1'000'000;  // ns
+  cc.MaxAckPending = max_ack_pending;
+  cc.MaxWaiting = 512;
+  jsConsumerInfo* ci = nullptr;
+  jsErrCode err = static_cast<jsErrCode>(0);
+  const natsStatus s = js_AddConsumer(&ci, js_, stream.c_str(), &cc, nullptr, &err);
+  if (ci) jsConsumerInfo_Destroy(ci);
+  if (s != NATS_OK)
+    throw_status(fmt::format("create consumer {} on {} (jetstream error {})", durable, stream, static_cast<int>(err)), s);
+  return true;
+}
+
+std::optional<std::uint64_t> JetStream::ack_floor(const std::string& stream, const std::string& durable) {
+  jsConsumerInfo* ci = nullptr;
+  jsErrCode err = static_cast<jsErrCode>(0);
+  const natsStatus s = js_GetConsumerInfo(&ci, js_, stream.c_str(), durable.c_str(), nullptr, &err);
+  if (s == NATS_NOT_FOUND || err == JSConsumerNotFoundErr) {
+    if (ci) jsConsumerInfo_Destroy(ci);
+    return std::nullopt;
+  }
+  if (s != NATS_OK) {
+    if (ci) jsConsumerInfo_Destroy(ci);
+    throw_status(fmt::format("consumer info {} on {} (jetstream error {})", durable, stream, static_cast<int>(err)), s);
+  }
+  const std::uint64_t floor = ci->AckFloor.Stream;
+  jsConsumerInfo_Destroy(ci);
+  return floor;
+}
+
+void JetStream::bind_pull(const std::string& stream, const std::string& durable) {
+  if (pull_) {
+    natsSubscription_Destroy(pull_);  // keeps the durable consumer on the server
+    pull_ = nullptr;
+  }
   jsSubOptions so;
   jsSubOptions_Init(&so);
   so.Stream = stream.c_str();
-  so.Config.AckPolicy = js_AckAll;
-  if (start_seq <= 1) {
-    so.Config.DeliverPolicy = js_DeliverAll;
-  } else {
-    so.Config.DeliverPolicy = js_DeliverByStartSequence;
-    so.Config.OptStartSeq = start_seq;
-  }
-  so.Config.AckWait = ack_wait_ms * 1'000'000;  // ns
-  so.Config.MaxAckPending = -1;
-  so.Config.MaxWaiting = 4;
-  err = static_cast<jsErrCode>(0);
+  so.Consumer = durable.c_str();
+  jsErrCode err = static_cast<jsErrCode>(0);
   const natsStatus s = js_PullSubscribe(&pull_, js_, ">", durable.c_str(), nullptr, &so, &err);
-  if (s != NATS_OK) throw_status(fmt::format("pull subscribe {} on {} (jetstream error {})", durable, stream, static_cast<int>(err)), s);
+  if (s != NATS_OK)
+    throw_status(fmt::format("bind to consumer {} on {} (jetstream error {})", durable, stream, static_cast<int>(err)), s);
 }
 
 std::vector<JsMessage> JetStream::fetch(int batch, std::int64_t timeout_ms) {
@@ -290,10 +421,11 @@ OrderedSubscription::OrderedSubscription(Connection& conn, const std::string& st
 }
 
 OrderedSubscription::~OrderedSubscription() {
-  if (sub_) {
-    natsSubscription_Unsubscribe(sub_);
-    natsSubscription_Destroy(sub_);
-  }
+  // Destroy only: it removes the interest, and (nats.c >= 3.4.0) leaves the ephemeral
+  // consumer to the server, which removes it once it sees no interest. Unsubscribe
+  // would ask JetStream to delete it, which a worker may not do (pkg/auth), and wait
+  // for an answer that never comes.
+  if (sub_) natsSubscription_Destroy(sub_);
   if (js_) jsCtx_Destroy(js_);
 }
 
@@ -312,10 +444,7 @@ StreamReader::StreamReader(Connection& conn, const std::string& stream, std::uin
 
 StreamReader::~StreamReader() {
   if (current_) natsMsg_Destroy(current_);
-  if (sub_) {
-    natsSubscription_Unsubscribe(sub_);
-    natsSubscription_Destroy(sub_);
-  }
+  if (sub_) natsSubscription_Destroy(sub_);  // as ~OrderedSubscription: no delete request
   if (js_) jsCtx_Destroy(js_);
 }
 
@@ -333,6 +462,17 @@ bool StreamReader::next(StreamMessage& out, std::int64_t timeout_ms) {
   out.subject = natsMsg_GetSubject(m);
   out.data = std::string_view(natsMsg_GetData(m), static_cast<std::size_t>(natsMsg_GetDataLength(m)));
   return true;
+}
+
+JetStream::StreamState JetStream::stream_state(const std::string& stream) {
+  jsStreamInfo* si = nullptr;
+  jsErrCode err = static_cast<jsErrCode>(0);
+  check(js_GetStreamInfo(&si, js_, stream.c_str(), nullptr, &err), fmt::format("stream info {}", stream));
+  StreamState st{.first_seq = si->State.FirstSeq, .last_seq = si->State.LastSeq, .msgs = si->State.Msgs,
+                 .bytes = si->State.Bytes, .max_bytes = si->Config ? si->Config->MaxBytes : 0,
+                 .max_msgs = si->Config ? si->Config->MaxMsgs : 0};
+  jsStreamInfo_Destroy(si);
+  return st;
 }
 
 std::uint64_t JetStream::last_sequence(const std::string& stream) {

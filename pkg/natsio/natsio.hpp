@@ -14,9 +14,11 @@
 /// thread-safe (nats.c locks internally).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -56,6 +58,15 @@ struct NatsConfig {
   std::int64_t reconnect_wait_ms = 250;
   /// Retry the first connect for this long before giving up (0 = fail at once).
   std::int64_t connect_retry_ms = 10'000;
+  /// Prefix of this connection's inboxes (request replies, JetStream deliveries):
+  /// "" = nats.c's "_INBOX". Each worker uses its own (auth::inbox_prefix), which
+  /// its permissions bind it to, so no identity can read another one's replies.
+  std::string inbox_prefix;
+  /// Called (on a nats.c thread) after the connection came back from a disconnect;
+  /// its subscriptions are resumed by nats.c. Disconnects and reconnects are logged to
+  /// stderr ("<name>: NATS disconnected ...", "<name>: NATS reconnected ...") whether
+  /// or not this is set. Must not throw, must not block for long.
+  std::function<void()> on_reconnect;
 };
 
 /// A received message. Views point into the nats.c message and are valid only
@@ -68,7 +79,7 @@ struct Message {
 
 class Connection {
  public:
-  explicit Connection(const NatsConfig& cfg);  ///< throws NatsError
+  explicit Connection(const NatsConfig& cfg);  ///< throws NatsError (e.g. "Authorization Violation")
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -85,9 +96,23 @@ class Connection {
   bool connected() const noexcept;
   __natsConnection* get() const noexcept { return nc_; }
   std::string last_error() const;
+  const std::string& name() const noexcept { return state_->name; }
+
+
+  /// What the nats.c callbacks need. nats.c calls them on its own thread, the
+  /// "closed" one last, possibly after this object is gone: so the state is shared
+  /// by the Connection and that last callback, and whichever lets go last frees it.
+  struct State {
+    std::string name;
+    std::function<void()> on_reconnect;
+    std::atomic<bool> closing{false};  ///< set by ~Connection: the close is ours, say nothing
+    std::atomic<int> refs{1};          ///< the Connection, plus nats.c once connected
+  };
 
  private:
+  void connect(const NatsConfig& cfg);
   __natsConnection* nc_ = nullptr;
+  State* state_ = nullptr;
 };
 
 using Handler = std::function<void(const Message&)>;
@@ -130,6 +155,9 @@ class JsMessage {
   /// Acknowledge (with AckAll policy: this and every earlier message). Waits
   /// for the server's confirmation; returns false if it could not be sent.
   bool ack_sync() noexcept;
+  /// Negative acknowledgement: redeliver this message after `delay_ms`. False if it
+  /// could not be sent.
+  bool nak(std::int64_t delay_ms) noexcept;
 
  private:
   __natsMsg* m_ = nullptr;
@@ -142,21 +170,47 @@ class JetStream {
   ~JetStream();
   JetStream(const JetStream&) = delete;
   JetStream& operator=(const JetStream&) = delete;
-  /// Creates the stream (file storage, limits retention) or updates its
-  /// subject list if it exists. Throws NatsError.
-  void ensure_stream(const std::string& name, const std::vector<std::string>& subjects);
-  /// Durable pull consumer with AckAll on `stream`, (re)created so that it
-  /// delivers from stream sequence `start_seq` on (1 = everything): an existing
-  /// consumer of that name is deleted first, so whatever it had delivered but not
-  /// seen acknowledged does not matter; the caller's own checkpoint decides.
-  /// Throws NatsError.
-  void pull_subscribe(const std::string& stream, const std::string& durable, std::int64_t ack_wait_ms,
-                      std::uint64_t start_seq);
+  /// Creates the stream or updates its subjects and limits if it exists (an admin's
+  /// call: workers may not). File storage; the publishers use core NATS (NoAck).
+  /// Retention: `interest`, kept until every consumer acknowledged a message (the
+  /// recorder's durable, after the store committed it), so the stream only holds what
+  /// the store has not confirmed; or `limits` (kept until a limit). Limits that are
+  /// 0 are off; with `discard_new` a full stream refuses new messages rather than
+  /// drop old ones (never an unrecorded event). Throws NatsError, naming the
+  /// stream, also when an existing stream's retention differs (JetStream cannot
+  /// change it).
+  struct StreamLimits {
+    bool interest = true;
+    std::int64_t max_bytes = 0;
+    std::int64_t max_msgs = 0;
+    std::int32_t max_msg_size = 0;
+    bool discard_new = true;
+  };
+  void ensure_stream(const std::string& name, const std::vector<std::string>& subjects, const StreamLimits& limits);
+  /// True if the stream exists. Throws NatsError for other failures (e.g. a
+  /// permissions violation, no JetStream).
+  bool stream_exists(const std::string& name);
+  /// Creates the durable pull consumer `durable` on `stream` (AckAll, deliver all,
+  /// `ack_wait_ms`, at most `max_ack_pending` unacknowledged) unless it exists. Never
+  /// deletes or changes one that exists. Returns true if it created it.
+  bool ensure_durable(const std::string& stream, const std::string& durable, std::int64_t ack_wait_ms,
+                      std::int64_t max_ack_pending);
+  /// The consumer's acknowledgement floor (stream sequence), nullopt if it does not exist.
+  std::optional<std::uint64_t> ack_floor(const std::string& stream, const std::string& durable);
+  /// Binds to the existing durable pull consumer (see ensure_durable) for fetch().
+  /// Throws NatsError if it does not exist or cannot be bound.
+  void bind_pull(const std::string& stream, const std::string& durable);
   /// Up to `batch` messages, waiting at most timeout_ms. Empty on timeout.
   /// Throws NatsError on other failures (e.g. connection closed).
   std::vector<JsMessage> fetch(int batch, std::int64_t timeout_ms);
   /// Last sequence number stored in `stream` (0 if empty). Throws NatsError.
   std::uint64_t last_sequence(const std::string& stream);
+  /// The stream's state: first and last sequence, messages and bytes held.
+  struct StreamState {
+    std::uint64_t first_seq = 0, last_seq = 0, msgs = 0, bytes = 0;
+    std::int64_t max_bytes = 0, max_msgs = 0;  ///< configured limits (0 = none)
+  };
+  StreamState stream_state(const std::string& stream);
 
  private:
   __jsCtx* js_ = nullptr;
@@ -184,7 +238,7 @@ using StreamHandler = std::function<void(const StreamMessage&)>;
 class OrderedSubscription {
  public:
   OrderedSubscription(Connection& conn, const std::string& stream, std::uint64_t start_seq, StreamHandler handler);
-  ~OrderedSubscription();  ///< unsubscribes (deletes the ephemeral consumer)
+  ~OrderedSubscription();  ///< removes the interest; the server removes the ephemeral consumer soon after
   OrderedSubscription(const OrderedSubscription&) = delete;
   OrderedSubscription& operator=(const OrderedSubscription&) = delete;
   std::int64_t handler_errors() const noexcept { return state_->errors; }

@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -20,6 +21,8 @@
 #include "eventstore/event_store.hpp"
 #include "marketdata/reader.hpp"
 #include "natsio/natsio.hpp"
+#include "auth/auth.hpp"
+#include "services/recorder.hpp"
 #include "services/replay.hpp"
 #include "services/sandbox.hpp"
 #include "services/diff.hpp"
@@ -36,7 +39,7 @@ TRADER_WRITER_DATABASE_URL, as the writer (trader_recorder: import appends, and 
 recorder of a replay or backtest records its session); TRADER_OWNER_DATABASE_URL, as the
 schema's owner (trader_owner: migrate).
 commands:
-  status                          ask ops.status: every worker's health
+  status                          ask ops.status: every worker's health; exits 0 ok, 1 degraded (or no answer), 2 down
   report                          ask the reporter (ops.report) for the final performance report
   events                          count recorded events by type and by subject (event store)
   verify [--checkpoints FILE --pubkey FILE]
@@ -46,6 +49,15 @@ commands:
                                   TRADER_CHECKPOINT_PUBKEY) also every checkpoint's signature, that
                                   the store still holds each signed head and is not shorter than
                                   the newest: a truncated tail or a re-chained history fails too
+  auth init DIR [--operators A,B] [--cost N]
+                                  write the NATS credentials of every identity into DIR
+                                  (nats-<user>.password, mode 0600; existing ones are kept) and
+                                  the server's accounts block with their bcrypt hashes
+                                  (nats-accounts.conf): docs/architecture.md, "Who may say what"
+  stream-init [--stream NAME] [--max-bytes N]
+                                  as the admin (NATS_URL): create or update the event stream
+                                  (interest retention: it keeps what the store has not confirmed)
+                                  and the recorder's consumer, before any worker starts
   migrate                         apply the event store's pending schema migrations, as the owner
                                   (TRADER_OWNER_DATABASE_URL); workers and traderctl never migrate
   sessions [list]                 every recorded session: id, kind, events, market time span
@@ -114,6 +126,7 @@ core::OpsStatus ask_status(natsio::Connection& conn) {
 }
 
 void print_status(const core::OpsStatus& st) {
+  if (!st.status.empty()) fmt::print("stack: {}\n", st.status);
   fmt::print("{:<12} {:<28} {:<6} {:>8} {:>10} {:>10} {:>7}  {}\n", "worker", "instance", "alive", "age_ms",
              "msgs_in", "msgs_out", "errors", "status");
   for (const auto& w : st.workers)
@@ -340,6 +353,71 @@ int set_state(natsio::Connection& conn, const Args& a, core::TradingState st) {
   return 0;
 }
 
+
+// ---- auth init / stream-init ------------------------------------------------------
+
+/// The value after `flag` in `rest`, or `dflt`; throws std::invalid_argument for a
+/// flag without a value or an unknown flag (any other "--...").
+std::string flag_value(const std::vector<std::string>& rest, const std::string& flag, const std::string& dflt,
+                       const std::vector<std::string>& known) {
+  std::string out = dflt;
+  for (std::size_t i = 0; i < rest.size(); ++i) {
+    if (!rest[i].starts_with("--")) continue;
+    if (std::find(known.begin(), known.end(), rest[i]) == known.end())
+      throw std::invalid_argument("unknown option " + rest[i]);
+    if (i + 1 >= rest.size()) throw std::invalid_argument(rest[i] + " needs a value");
+    if (rest[i] == flag) out = rest[i + 1];
+    ++i;
+  }
+  return out;
+}
+
+int auth_cmd(const Args& a) {
+  const std::vector<std::string> known{"--operators", "--cost"};
+  try {
+    if (a.rest.size() < 2 || a.rest[0] != "init" || a.rest[1].starts_with("--"))
+      throw std::invalid_argument("usage: traderctl auth init DIR [--operators A,B] [--cost N]");
+    auth::Deployment d;
+    const auto ops = flag_value(a.rest, "--operators", "operator", known);
+    d.operators.clear();
+    for (std::size_t from = 0; from <= ops.size();) {
+      const auto to = std::min(ops.find(',', from), ops.size());
+      if (to > from) d.operators.push_back(ops.substr(from, to - from));
+      from = to + 1;
+    }
+    const int cost = std::stoi(flag_value(a.rest, "--cost", "10", known));
+    if (cost < 4 || cost > 16) throw std::invalid_argument("--cost: 4..16");
+    const auto ids = auth::identities(d);
+    auth::init_dir(a.rest[1], ids, cost);
+    fmt::print("credentials of {} identities in {} (nats-<user>.password); accounts in {}/nats-accounts.conf\n",
+               ids.size(), a.rest[1], a.rest[1]);
+    return 0;
+  } catch (const std::invalid_argument& e) {
+    fmt::print(stderr, "traderctl auth: {}\n", e.what());
+    return 2;
+  }
+}
+
+int stream_init(const Args& a) {
+  EventStreamConfig cfg;
+  try {
+    const std::vector<std::string> known{"--stream", "--max-bytes"};
+    cfg.stream = flag_value(a.rest, "--stream", cfg.stream, known);
+    cfg.max_bytes = std::stoll(flag_value(a.rest, "--max-bytes", std::to_string(cfg.max_bytes), known));
+    if (cfg.max_bytes < 0) throw std::invalid_argument("--max-bytes: >= 0 (0 = no limit)");
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "traderctl stream-init: {}\nusage: traderctl stream-init [--stream NAME] [--max-bytes N]\n",
+               e.what());
+    return 2;
+  }
+  natsio::Library lib;
+  natsio::Connection admin({.url = env_or("NATS_URL", "nats://127.0.0.1:4222"), .name = "traderctl-admin",
+                            .max_reconnect = 0, .connect_retry_ms = 0});
+  bootstrap_event_stream(admin, cfg);
+  fmt::print("stream {} (interest retention, at most {} bytes) and consumer {} ready\n", cfg.stream, cfg.max_bytes,
+             cfg.durable);
+  return 0;
+}
 
 // ---- replay / backtest ----------------------------------------------------------
 
@@ -579,7 +657,7 @@ int replay_or_backtest(const Args& a) {
         fmt::print(stderr, "{}: chaos: {} restarted and ready\n", what, r.chaos_restart);
       };
     }
-    const auto sum = publish_inputs(sb.conn(), plan.inputs, opt);
+    const auto sum = publish_inputs(sb.conn(), plan.inputs, opt, &sb.desk());
     if (r.lockstep)
       fmt::print("{}: lock-step: {} barrier rounds for {} inputs{}\n", what, sb.barrier_rounds(), sum.published,
                  r.chaos_restart.empty() ? "" : fmt::format(", {} restarted halfway", r.chaos_restart));
@@ -614,6 +692,8 @@ int run_ctl(int argc, char** argv) {
       return 0;
     }
     if (a.command == "migrate" && a.rest.empty()) return migrate();
+    if (a.command == "auth") return auth_cmd(a);
+    if (a.command == "stream-init") return stream_init(a);
     if (a.command == "import" && a.rest.size() == 1) {
       auto store = open_store();  // the reader, for the session's events already stored
       eventstore::PgStore writer(writer_url("import"));
@@ -641,9 +721,14 @@ int run_ctl(int argc, char** argv) {
     natsio::Connection conn({.url = env_or("NATS_URL", "nats://127.0.0.1:4222"), .name = "traderctl",
                              .max_reconnect = 0, .connect_retry_ms = 0});
     if (a.command == "status") {
-      if (a.json) fmt::print("{}\n", conn.request(subjects::kOpsStatus, "", 2'000));
-      else print_status(ask_status(conn));
-      return 0;
+      // Exit status as monitoring plugins do: 0 ok, 1 degraded, 2 down (a worker's
+      // heartbeat is overdue or it stopped); no answer from ops is an error (exit 1, below).
+      const auto reply = conn.request(subjects::kOpsStatus, "", 2'000);
+      auto st = codec::decode_ops_status(reply);
+      if (!st) throw std::runtime_error("ops.status reply: " + st.error().to_string());
+      if (a.json) fmt::print("{}\n", reply);
+      else print_status(*st);
+      return st->status == "down" ? 2 : st->status == "degraded" ? 1 : 0;
     }
     if (a.command == "report") {
       const auto reply = conn.request(subjects::kOpsReport, "", 5'000);

@@ -41,12 +41,16 @@ struct HistoryStats {
 
 /// Calls `fn` for every event of `stream` with sequence `after`+1..`up_to`, in
 /// sequence order, exactly once: first the events stored in `store` (nullptr = no store),
-/// then the rest from the stream itself. If the store cannot be read
-/// (eventstore::StoreUnavailable) it is skipped and everything comes from the
-/// stream (the stream keeps everything: limits retention without limits), and
-/// `store_problem` says why. Events whose msg_id belongs to another stream are
-/// skipped. Throws natsio::NatsError if the stream cannot be read, and whatever
-/// `fn` throws.
+/// then the rest from the stream itself. The stream keeps only what the store has
+/// not confirmed (interest retention, recorder.hpp): when the stream skips sequences
+/// (the recorder stored and acknowledged them meanwhile) they are read from the store.
+/// If the store cannot be read (eventstore::StoreUnavailable) `store_problem` says
+/// why and the stream is read alone, which works as long as it still holds
+/// everything after `after`. Events whose msg_id belongs to another stream are
+/// skipped. Throws natsio::NatsError if the stream cannot be read, or if sequences
+/// are in neither the stream nor a readable store (the worker then cannot rebuild:
+/// it exits, and its supervisor starts it again once the store is back), and
+/// whatever `fn` throws.
 HistoryStats read_history(eventstore::EventStore* store, natsio::Connection& conn, const std::string& stream,
                           std::uint64_t after, std::uint64_t up_to, const std::function<void(const LogEvent&)>& fn);
 

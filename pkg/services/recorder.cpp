@@ -11,10 +11,25 @@
 
 namespace services {
 
-void ensure_event_stream(natsio::Connection& conn, const std::string& stream) {
-  natsio::JetStream js(conn);
+void bootstrap_event_stream(natsio::Connection& admin, const EventStreamConfig& cfg) {
+  natsio::JetStream js(admin);
   std::vector<std::string> subj(std::begin(subjects::kCapturedSubjects), std::end(subjects::kCapturedSubjects));
-  js.ensure_stream(stream, subj);
+  js.ensure_stream(cfg.stream, subj,
+                   {.interest = true, .max_bytes = cfg.max_bytes, .max_msg_size = cfg.max_msg_size, .discard_new = true});
+  js.ensure_durable(cfg.stream, cfg.durable, cfg.ack_wait_ms, cfg.max_ack_pending);
+}
+
+void wait_for_event_stream(natsio::Connection& conn, const std::string& stream, std::int64_t timeout_ms) {
+  natsio::JetStream js(conn);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  for (bool said = false;; said = true) {
+    if (js.stream_exists(stream)) return;
+    if (std::chrono::steady_clock::now() >= deadline)
+      throw natsio::NatsError(fmt::format("the event stream {} does not exist: run `traderctl stream-init` with the "
+                                          "admin credentials", stream));
+    if (!said) fmt::print(stderr, "{}: waiting for the event stream {} (traderctl stream-init)\n", conn.name(), stream);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
 }
 
 SessionAssigner::SessionAssigner(const std::optional<eventstore::StoredEvent>& last) {
@@ -66,30 +81,6 @@ std::optional<std::string> RecorderCheckpoints::write() {
   } catch (const std::exception& e) {
     return std::string(e.what());
   }
-}
-
-std::optional<std::string> indexed_client_order_id(const std::optional<std::string>& client_order_id) {
-  if (!client_order_id) return std::nullopt;
-  const std::string_view s = *client_order_id;
-  std::size_t chars = 0;
-  for (std::size_t i = 0; i < s.size(); ++chars) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x20 || c == 0x7f) return std::nullopt;
-    const std::size_t n = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
-    if (n == 0 || i + n > s.size() || (n == 2 && c < 0xC2)) return std::nullopt;  // invalid or overlong lead byte
-    unsigned cp = n == 1 ? c : c & (0x7F >> n);
-    for (std::size_t k = 1; k < n; ++k) {
-      const auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xC0) != 0x80) return std::nullopt;
-      cp = cp << 6 | (cc & 0x3F);
-    }
-    if ((n == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
-      return std::nullopt;
-    if (cp >= 0x80 && cp <= 0x9F) return std::nullopt;  // C1 controls
-    i += n;
-  }
-  if (chars > kMaxIndexedClientOrderId) return std::nullopt;
-  return client_order_id;
 }
 
 namespace {
@@ -144,22 +135,80 @@ std::int64_t run_recorder(Runtime& rt, eventstore::EventStore& store, const Reco
     }
   }
   natsio::JetStream js(rt.conn());
-  js.pull_subscribe(cfg.stream, cfg.durable, cfg.ack_wait_ms, start_seq);
-  fmt::print(stderr, "recorder: resuming {} at stream sequence {} (open session: {})\n", cfg.stream, start_seq,
+  // The admin created the consumer with the stream; never delete it (with interest
+  // retention that would drop every message not yet stored).
+  if (js.ensure_durable(cfg.stream, cfg.durable, EventStreamConfig{}.ack_wait_ms, EventStreamConfig{}.max_ack_pending)) {
+    rt.quarantine(cfg.stream, fmt::format("the recorder's consumer {} was missing and was created again: messages "
+                                          "published while it was missing are not in the stream", cfg.durable),
+                  "");
+  }
+  if (const auto floor = js.ack_floor(cfg.stream, cfg.durable); floor && *floor >= start_seq) {
+    rt.quarantine(cfg.stream, fmt::format("the store's newest event from {} is sequence {}, but the consumer "
+                                          "acknowledged up to {}: sequences {}..{} are missing from the store",
+                                          cfg.stream, start_seq - 1, *floor, start_seq, *floor),
+                  "");
+  }
+  js.bind_pull(cfg.stream, cfg.durable);
+  fmt::print(stderr, "recorder: resuming {} after stream sequence {} (open session: {})\n", cfg.stream, start_seq - 1,
              sessions->open().value_or("none"));
   codec::Decoder dec;
-  std::int64_t stored = 0, quarantined = 0;
+  std::int64_t stored = 0;
   std::optional<std::string> checkpoint_error;
   std::vector<eventstore::NewEvent> batch;
+  std::int64_t backoff_ms = 0;
+  std::optional<std::string> nats_problem;
   while (!stop.load()) {
-    auto msgs = js.fetch(cfg.batch, cfg.fetch_timeout_ms);
+    std::vector<natsio::JsMessage> msgs;
+    try {
+      msgs = js.fetch(cfg.batch, cfg.fetch_timeout_ms);
+      if (nats_problem) {
+        fmt::print(stderr, "recorder: fetching from {} again\n", cfg.stream);
+        nats_problem.reset();
+        rt.set_status("ok");
+      }
+      backoff_ms = 0;
+    } catch (const natsio::NatsError& e) {
+      // An outage, a reconnect, "Exceeded MaxWaiting": wait and fetch again; the
+      // consumer keeps everything not acknowledged.
+      if (!nats_problem) fmt::print(stderr, "recorder: fetch failed, retrying: {}\n", e.what());
+      nats_problem = e.what();
+      rt.set_status(fmt::format("degraded: cannot fetch from {}: {}", cfg.stream, e.what()));
+      backoff_ms = std::min<std::int64_t>(std::max<std::int64_t>(backoff_ms * 2, 100), 5'000);
+      std::this_thread::sleep_for(std::chrono::milliseconds(backoff_ms));
+      if (rt.conn().connected()) {
+        try {
+          js.bind_pull(cfg.stream, cfg.durable);
+        } catch (const natsio::NatsError&) {  // tried again after the next failure
+        }
+      }
+      continue;
+    }
     if (msgs.empty()) continue;
+    // In stream order, and only the run that continues the store: after a restart the
+    // consumer may deliver newer messages before it redelivers what the previous run
+    // fetched and never acknowledged. A message after a gap is sent back (a short
+    // negative acknowledgement) until the missing ones have come and been stored.
+    std::vector<std::pair<std::uint64_t, natsio::JsMessage*>> order;
+    order.reserve(msgs.size());
+    for (auto& m : msgs) order.emplace_back(m.stream_sequence(), &m);
+    std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    natsio::JsMessage* last_in_order = nullptr;  // acknowledging it acknowledges everything up to it (AckAll)
     batch.clear();
     batch.reserve(msgs.size());
-    for (const auto& m : msgs) {
+    for (const auto& [seq, mp] : order) {
+      const auto& m = *mp;
       rt.count_in();
+      if (seq > start_seq) {  // a gap: wait for the missing sequences
+        for (auto it = std::find_if(order.begin(), order.end(), [&](const auto& o) { return o.first == seq; });
+             it != order.end(); ++it)
+          it->second->nak(200);
+        break;
+      }
+      last_in_order = mp;
+      if (seq < start_seq) continue;  // stored by an earlier run: acknowledged below, not appended
+      start_seq = seq + 1;
       eventstore::NewEvent ev;
-      ev.msg_id = fmt::format("{}:{}", cfg.stream, m.stream_sequence());
+      ev.msg_id = fmt::format("{}:{}", cfg.stream, seq);
       ev.subject = std::string(m.subject());
       auto env = dec.peek(m.data());
       if (env) {
@@ -167,7 +216,7 @@ std::int64_t run_recorder(Runtime& rt, eventstore::EventStore& store, const Reco
         // 0 means "no market time yet" (e.g. risk-state's start-up state before any
         // market data): stored as no time, so time-range reads and spans skip it.
         if (env->ts_event && *env->ts_event > 0) ev.ts_event = env->ts_event;
-        ev.client_order_id = indexed_client_order_id(env->client_order_id);
+        ev.client_order_id = env->client_order_id;  // a valid id only (codec peek): never too long to index
         ev.payload = std::string(m.data());
         std::optional<std::string> lifecycle;
         if (ev.type == core::SessionStarted::kType || ev.type == core::SessionEnded::kType) {
@@ -184,26 +233,21 @@ std::int64_t run_recorder(Runtime& rt, eventstore::EventStore& store, const Reco
       }
       batch.push_back(std::move(ev));
     }
-    bool committed = false;
-    for (;;) {  // append until committed; msg_id makes retries idempotent
+    bool committed = batch.empty();
+    while (!committed) {  // append until committed; msg_id makes retries idempotent
       try {
         const auto report = store.append_or_quarantine(batch);
         stored += static_cast<std::int64_t>(report.stored);
         for (const auto& q : report.quarantined) {
-          ++quarantined;
           const auto it = std::find_if(batch.begin(), batch.end(), [&](const auto& e) { return e.msg_id == q.msg_id; });
-          rt.dead_letter(it == batch.end() ? "" : it->subject,
-                         core::Error{.field = "", .message = fmt::format("quarantined {} (stored as a placeholder): {}",
-                                                                         q.msg_id, q.reason)},
-                         it == batch.end() ? "" : it->payload);
+          rt.quarantine(it == batch.end() ? std::string_view() : std::string_view(it->subject),
+                        fmt::format("the store refused {} (stored as a placeholder): {}", q.msg_id, q.reason),
+                        it == batch.end() ? std::string_view() : std::string_view(it->payload));
         }
         if (checkpoints && (checkpoint_error = checkpoints->after_append(static_cast<std::int64_t>(report.stored))))
           fmt::print(stderr, "recorder: checkpoint failed: {}\n", *checkpoint_error);
-        rt.set_status(quarantined         ? fmt::format("degraded: {} events quarantined", quarantined)
-                      : checkpoint_error ? fmt::format("degraded: checkpoint: {}", *checkpoint_error)
-                                         : "ok");
+        rt.set_status(checkpoint_error ? fmt::format("degraded: checkpoint: {}", *checkpoint_error) : "ok");
         committed = true;
-        break;
       } catch (const eventstore::StoreUnavailable& e) {
         rt.set_status(fmt::format("degraded: event store unavailable: {}", e.what()));
         fmt::print(stderr, "recorder: event store unavailable, retrying: {}\n", e.what());
@@ -211,9 +255,9 @@ std::int64_t run_recorder(Runtime& rt, eventstore::EventStore& store, const Reco
         std::this_thread::sleep_for(std::chrono::milliseconds(cfg.retry_ms));
       }
     }
-    if (stop.load() && !committed) break;
-    // AckAll: acknowledging the last message acknowledges the whole batch.
-    for (int attempt = 0; attempt < 10 && !msgs.back().ack_sync(); ++attempt)
+    if (!committed) break;
+    // AckAll: acknowledging the last message in order acknowledges all before it.
+    for (int attempt = 0; last_in_order && attempt < 10 && !last_in_order->ack_sync(); ++attempt)
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   if (checkpoints) {

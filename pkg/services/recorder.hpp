@@ -35,8 +35,25 @@ struct RecorderConfig {
   std::string durable = "recorder";
   int batch = 500;                       ///< messages per fetch and per transaction
   std::int64_t fetch_timeout_ms = 200;
-  std::int64_t ack_wait_ms = 30'000;     ///< redelivery if not acked by then
   std::int64_t retry_ms = 500;           ///< wait between attempts while the store is down
+};
+
+/// The event stream as an admin creates it (bootstrap_event_stream).
+struct EventStreamConfig {
+  std::string stream = "EVENTS";
+  std::string durable = "recorder";      ///< the recorder's durable pull consumer
+  /// Unacknowledged messages are redelivered after this (a restarted recorder gets the
+  /// batch its predecessor fetched but never acknowledged again after at most this).
+  std::int64_t ack_wait_ms = 5'000;
+  /// At most this many messages delivered and not acknowledged: the recorder's
+  /// batches never overlap, so a redelivery comes before anything newer (stream order).
+  std::int64_t max_ack_pending = 1'000;
+  /// The stream holds only what the store has not confirmed (interest retention); this
+  /// bounds it during a long outage of the recorder or the store. When full, new
+  /// messages are refused (DiscardNew), never an unrecorded one dropped, and ops.status
+  /// says so. 0 = no limit.
+  std::int64_t max_bytes = 4LL << 30;
+  std::int32_t max_msg_size = 1 << 20;   ///< NATS' own default max_payload
 };
 
 /// Which session each recorded event belongs to, decided in bus (stream)
@@ -62,8 +79,20 @@ class SessionAssigner {
   std::optional<std::string> open_;
 };
 
-/// Creates/updates the stream (call before any publisher starts). Throws natsio::NatsError.
-void ensure_event_stream(natsio::Connection& conn, const std::string& stream);
+/// The admin's bootstrap (`traderctl stream-init`, the test harness, sandboxes): creates
+/// or updates the event stream on subjects::kCapturedSubjects with interest retention
+/// and the limits of `cfg`, and the recorder's durable consumer, before any worker
+/// starts: a message published while no consumer exists is not kept (interest
+/// retention), so the recorder's consumer must exist first. Needs admin rights
+/// (pkg/auth). Throws natsio::NatsError naming what failed, e.g. an existing stream
+/// with another retention (JetStream cannot change it).
+void bootstrap_event_stream(natsio::Connection& admin, const EventStreamConfig& cfg);
+
+/// What every worker that uses the stream calls at start instead of creating it
+/// (workers may not): waits until `stream` exists, up to `timeout_ms`, saying once on
+/// stderr that it waits. Throws natsio::NatsError if it never appears ("run traderctl
+/// stream-init with the admin credentials").
+void wait_for_event_stream(natsio::Connection& conn, const std::string& stream, std::int64_t timeout_ms = 60'000);
 
 /// Signed checkpoints of the store's head (eventstore/checkpoint.hpp), written by
 /// the recorder after committed appends: at most one per `every_events` events
@@ -100,27 +129,24 @@ class RecorderCheckpoints {
   std::int64_t written_ = 0;
 };
 
-/// Longest client_order_id the recorder puts in the indexed column, in characters.
-constexpr std::size_t kMaxIndexedClientOrderId = 64;
-
-/// The client_order_id to store in the indexed column for a message's
-/// `client_order_id`: itself if it is valid UTF-8 of at most
-/// kMaxIndexedClientOrderId characters without control characters (U+0000-001F,
-/// U+007F-009F), else nullopt (the payload still holds it, so the event is
-/// stored; only reads by that id miss it). A hostile id thus never makes the
-/// store refuse an event. Pure.
-std::optional<std::string> indexed_client_order_id(const std::optional<std::string>& client_order_id);
-
 /// Runs until `stop`; returns the number of events stored by this run.
+/// Binds to the durable consumer the admin created (bootstrap_event_stream); if it is
+/// missing (an admin deleted it) it creates it, with an ALARM: what was published
+/// meanwhile is not in the stream. The consumer redelivers what a previous run fetched
+/// and never acknowledged; messages at or below the newest stream sequence the store
+/// holds are acknowledged without being appended again (they are stored), and an
+/// acknowledgement floor above it (the store lost events the stream no longer holds)
+/// is an ALARM and a degraded status.
 /// Appends with EventStore::append_or_quarantine: an event the store refuses is
-/// stored as a placeholder (and in its quarantine), logged with its msg_id and
-/// the reason, counted as an error (a dead_letter on ops.dead_letter), and the
-/// status becomes "degraded: N events quarantined" (N over this run).
+/// stored as a placeholder (and in its quarantine), and quarantined in the Runtime
+/// (logged with its msg_id and the reason, dead-lettered, counted, status degraded).
+/// A NATS failure (an outage of any length, "Exceeded MaxWaiting") is logged and
+/// retried with a back-off up to 5 s; the loop never ends because of it.
 /// With `checkpoints`, a checkpoint follows committed appends as it says, and one
 /// is written when the loop ends; a checkpoint that fails is logged and shown in
 /// the status ("degraded: checkpoint: ..."), and recording goes on.
-/// Throws natsio::NatsError if JetStream fails for good, std::runtime_error for
-/// a store failure that is not about an event (e.g. no INSERT privilege).
+/// Throws std::runtime_error for a store failure that is not about an event (e.g.
+/// no INSERT privilege), natsio::NatsError if the consumer cannot be bound at start.
 std::int64_t run_recorder(Runtime& rt, eventstore::EventStore& store, const RecorderConfig& cfg,
                           const std::atomic<bool>& stop, RecorderCheckpoints* checkpoints = nullptr);
 

@@ -22,8 +22,8 @@ double seconds_since(SteadyClock::time_point t0) {
 }
 
 bool is_input_subject(std::string_view subject) {
-  return subject.starts_with(subjects::kMarketDataPrefix) || subject == subjects::kRiskManagement ||
-         subject == subjects::kTradingOrders;
+  return subject.starts_with(subjects::kMarketDataPrefix) || subjects::is_risk_management(subject) ||
+         subjects::is_orders(subject);
 }
 
 }  // namespace
@@ -66,10 +66,11 @@ ReplayPlan load_replay_plan(eventstore::EventStore& store, const std::string& se
     std::string symbol;
     if (e.subject.starts_with(subjects::kMarketDataPrefix)) {
       symbol = e.subject.substr(subjects::kMarketDataPrefix.size());
-    } else if (e.subject == subjects::kTradingOrders) {
+    } else if (subjects::is_orders(e.subject)) {
       const std::string coid = e.client_order_id.value_or("");
-      bool own = false;
-      for (const auto& p : strategy_prefixes) own = own || coid.starts_with(p);
+      bool own = false;  // the strategy's own orders come from inside TRADING, on trading.orders itself
+      if (e.subject == subjects::kTradingOrders)
+        for (const auto& p : strategy_prefixes) own = own || coid.starts_with(p);
       if (own) {
         ++plan.strategy_orders;
         return;
@@ -85,7 +86,7 @@ ReplayPlan load_replay_plan(eventstore::EventStore& store, const std::string& se
       }
     }
     const core::TimestampNs ts = e.ts_event && *e.ts_event > 0 ? *e.ts_event : market_ts;
-    bool keep = symbols.empty() || e.subject == subjects::kRiskManagement || symbols.contains(symbol);
+    bool keep = symbols.empty() || subjects::is_risk_management(e.subject) || symbols.contains(symbol);
     if (keep && !filter.subjects.empty()) {
       bool any = false;
       for (const auto& p : filter.subjects) any = any || subject_matches(p, e.subject);
@@ -104,8 +105,12 @@ ReplayPlan load_replay_plan(eventstore::EventStore& store, const std::string& se
   return plan;
 }
 
+bool is_desk_input(std::string_view subject) noexcept {
+  return subjects::is_orders(subject) || subjects::is_risk_management(subject);
+}
+
 ReplaySummary publish_inputs(natsio::Connection& conn, const std::vector<ReplayInput>& inputs,
-                             const ReplayOptions& opt) {
+                             const ReplayOptions& opt, natsio::Connection* desk) {
   ReplaySummary sum;
   const auto t0 = SteadyClock::now();
   auto next_progress = t0 + std::chrono::milliseconds(opt.progress_ms);
@@ -129,9 +134,19 @@ ReplaySummary publish_inputs(natsio::Connection& conn, const std::vector<ReplayI
         }
       }
     }
-    if (!conn.publish(in.subject, in.payload))
+    const bool by_desk = desk != nullptr && is_desk_input(in.subject);
+    natsio::Connection& via = by_desk ? *desk : conn;
+    // Everything sent on `conn` before it has been handled by the server first.
+    if (by_desk) conn.flush(30'000);
+    // A person's input is sent as a person sends it: on the base subject (the server
+    // adds ".by.<user>"; in the sandbox the user is desk-replay).
+    if (!via.publish(by_desk ? subjects::base_of(in.subject) : std::string_view(in.subject), in.payload))
       throw natsio::NatsError(fmt::format("publishing input #{} ({} at position {}): {}", sum.published + 1, in.subject,
-                                          in.position, conn.last_error()));
+                                          in.position, via.last_error()));
+    // The server has handled it before anything later is sent on `conn`: the order of
+    // the inputs holds across the two connections (and the lock-step barrier's pings,
+    // sent on `conn`, come after it).
+    if (&via != &conn) via.flush(30'000);
     ++sum.published;
     if (in.market_ts > 0) {
       if (sum.first_market_ts == 0) sum.first_market_ts = in.market_ts;
@@ -149,11 +164,12 @@ ReplaySummary publish_inputs(natsio::Connection& conn, const std::vector<ReplayI
 }
 
 ReplaySummary replay_session(natsio::Connection& conn, eventstore::EventStore& store, const std::string& session_id,
-                             const ReplayFilter& filter, const ReplayOptions& opt, ReplayPlan* plan_out) {
+                             const ReplayFilter& filter, const ReplayOptions& opt, ReplayPlan* plan_out,
+                             natsio::Connection* desk) {
   const auto t0 = SteadyClock::now();
   auto plan = load_replay_plan(store, session_id, filter);
   const double load = seconds_since(t0);
-  auto sum = publish_inputs(conn, plan.inputs, opt);
+  auto sum = publish_inputs(conn, plan.inputs, opt, desk);
   sum.load_seconds = load;
   if (plan_out) *plan_out = std::move(plan);
   return sum;

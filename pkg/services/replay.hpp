@@ -105,14 +105,24 @@ struct ReplaySummary {
   core::TimestampNs first_market_ts = 0, last_market_ts = 0;
 };
 
-/// Publishes `inputs` on `conn` in order, paced per `opt`, then flushes (every
-/// message has reached the server). Throws natsio::NatsError if a publish or the
-/// flush fails (naming the input), and whatever the callbacks throw.
-ReplaySummary publish_inputs(natsio::Connection& conn, const std::vector<ReplayInput>& inputs, const ReplayOptions& opt);
+/// True for the inputs people send: trading.orders and risk.management, as recorded
+/// with their sender (trading.orders.by.<user>, pkg/auth) or not.
+bool is_desk_input(std::string_view subject) noexcept;
+
+/// Publishes `inputs` in order, paced per `opt`, then flushes (every message has
+/// reached the server): market data on `conn`; people's orders and commands
+/// (is_desk_input) on `desk` when it is given, on their base subject (the server
+/// names the desk identity as their sender), each flushed before the next input so
+/// that the order of the inputs holds across the two connections. Throws
+/// natsio::NatsError if a publish or a flush fails (naming the input), and
+/// whatever the callbacks throw.
+ReplaySummary publish_inputs(natsio::Connection& conn, const std::vector<ReplayInput>& inputs, const ReplayOptions& opt,
+                             natsio::Connection* desk = nullptr);
 
 /// load_replay_plan + publish_inputs. `plan_out`, if set, receives the plan.
 ReplaySummary replay_session(natsio::Connection& conn, eventstore::EventStore& store, const std::string& session_id,
-                             const ReplayFilter& filter, const ReplayOptions& opt, ReplayPlan* plan_out = nullptr);
+                             const ReplayFilter& filter, const ReplayOptions& opt, ReplayPlan* plan_out = nullptr,
+                             natsio::Connection* desk = nullptr);
 
 /// Parses a time for --from/--to: integer ns UTC, or ISO-8601 UTC
 /// "YYYY-MM-DDTHH:MM:SS[.fraction][Z]" (also "YYYY-MM-DD"). nullopt if neither.

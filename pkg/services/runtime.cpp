@@ -93,6 +93,10 @@ void Runtime::dead_letter(std::string_view subject, const core::Error& err, std:
   if (!reply.empty()) conn_.publish(reply, encoded);
 }
 
+void Runtime::refuse(const natsio::Message& m, const core::Error& err) {
+  dead_letter(m.subject, err, m.data, m.reply, subjects::sender_of(m.subject));
+}
+
 void Runtime::quarantine(std::string_view subject, std::string_view what, std::string_view payload,
                          std::string_view reply, std::uint64_t stream_seq) {
   const auto n = quarantined_.fetch_add(1, std::memory_order_relaxed) + 1;
@@ -120,6 +124,11 @@ void Runtime::flag(std::string_view subject, std::string_view reason) {
   if (n <= 20 || n % 10'000 == 0)
     fmt::print(stderr, "{}: market data not used (#{} flagged) on {}: {}\n", worker_, n, text(subject, 200),
                text(reason, 300));
+}
+
+void Runtime::set_exit_status(std::string_view status) {
+  std::lock_guard lock(mu_);
+  exit_status_ = std::string(status);
 }
 
 void Runtime::set_status(std::string status) {
@@ -170,7 +179,16 @@ void Runtime::heartbeat_loop() {
     cv_.wait_for(lock, std::chrono::milliseconds(heartbeat_ms_), [this] { return stop_; });
   }
   lock.unlock();
-  conn_.publish(subject, codec::encode(heartbeat()));  // final one, so ops sees the latest counters
+  // The final one, so ops sees the latest counters, and that this instance exited on
+  // purpose (status "stopped" or "finished", set_exit_status), not that it died; ops
+  // forgets it after its expiry time.
+  auto last = heartbeat();
+  {
+    std::lock_guard again(mu_);
+    last.status = exit_status_;
+  }
+  conn_.publish(subject, codec::encode(last));
+  conn_.flush();
 }
 
 }  // namespace services

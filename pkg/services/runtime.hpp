@@ -62,6 +62,9 @@ class Runtime {
   /// with the same dead_letter.
   void dead_letter(std::string_view subject, const core::Error& err, std::string_view payload,
                    std::string_view reply = {}, std::string_view sender = {});
+  /// dead_letter for a received message: its subject, payload, reply subject and its
+  /// sender, the person the server named in the subject (subjects::sender_of).
+  void refuse(const natsio::Message& m, const core::Error& err);
   /// A message the worker accepted but could not apply: an exception escaped the
   /// domain code (core::ArithmeticError on an absurd value, std::bad_alloc), or an
   /// event of its own log could not be replayed while rebuilding (`stream_seq` > 0).
@@ -80,6 +83,11 @@ class Runtime {
   /// adds is kept beside it: heartbeat().status is "<status>" or, after a
   /// quarantine, "degraded: ..." (joined with "; " when `status` is degraded too).
   void set_status(std::string status);
+  /// The status of the last heartbeat, sent as the Runtime is destroyed:
+  /// core::kStoppedStatus ("stopped", the default: a service that stops is down until
+  /// ops forgets it) or core::kFinishedStatus ("finished": a one-shot tool such as the
+  /// feed that did its work; not down). Thread-safe.
+  void set_exit_status(std::string_view status);
   /// The last JetStream stream sequence this worker processed (execution, for
   /// every message of its ordered consumer); reported as heartbeat log_seq.
   void set_log_seq(std::uint64_t seq) noexcept { log_seq_.store(seq, std::memory_order_relaxed); }
@@ -100,6 +108,7 @@ class Runtime {
   std::atomic<std::uint64_t> log_seq_{0};
   mutable std::mutex mu_;
   std::string status_ = "ok";
+  std::string exit_status_{core::kStoppedStatus};
   std::string last_quarantine_;  ///< why the latest message was quarantined (under mu_)
   std::condition_variable cv_;
   bool stop_ = false;

@@ -28,7 +28,9 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "auth/auth.hpp"
 #include "codec/codec.hpp"
+#include "services/recorder.hpp"
 #include "subjects/subjects.hpp"
 
 extern char** environ;
@@ -248,16 +250,19 @@ Sandbox::Sandbox(SandboxConfig cfg) : cfg_(std::move(cfg)) {
   stream_ = "SBX" + random_hex(16);
   session_id_ = new_session_id(cfg_.kind);
   try {
-    // nats-server -js on a free port; retry when another process takes the port first.
+    // Authentication as every deployment runs (pkg/auth): each worker its own
+    // identity, no anonymous user. Throwaway credentials, so bcrypt's cheapest cost.
+    const auto ids = auth::identities(auth::Deployment{.stream = stream_});
+    passwords_ = auth::init_dir(dir_ + "/creds", ids, 4);
+    // nats-server with JetStream on a free port; retry when another process takes the port first.
     for (int attempt = 0;; ++attempt) {
       const int port = free_tcp_port();
       const auto log = dir_ + "/nats-server.log";
       const auto log_start = fs::exists(log) ? fs::file_size(log) : 0;
-      nats_ = std::make_unique<ChildProcess>(
-          "nats-server",
-          std::vector<std::string>{cfg_.nats_server, "-a", "127.0.0.1", "-p", std::to_string(port), "-js", "-sd",
-                                   dir_ + "/jetstream"},
-          std::vector<std::pair<std::string, std::string>>{}, log);
+      const auto conf = dir_ + "/nats-server.conf";
+      std::ofstream(conf) << auth::server_config("127.0.0.1", port, dir_ + "/jetstream", "creds/nats-accounts.conf");
+      nats_ = std::make_unique<ChildProcess>("nats-server", std::vector<std::string>{cfg_.nats_server, "-c", conf},
+                                             std::vector<std::pair<std::string, std::string>>{}, log);
       const auto deadline = SteadyClock::now() + std::chrono::milliseconds(cfg_.ready_timeout_ms);
       bool up = false;
       while (!up && nats_->running() && SteadyClock::now() < deadline) {
@@ -265,7 +270,8 @@ Sandbox::Sandbox(SandboxConfig cfg) : cfg_(std::move(cfg)) {
         if (!up) std::this_thread::sleep_for(20ms);
       }
       if (up) {
-        nats_url_ = fmt::format("nats://127.0.0.1:{}", port);
+        host_port_ = fmt::format("127.0.0.1:{}", port);
+        nats_url_ = "nats://" + host_port_;
         break;
       }
       const bool exited = !nats_->running();
@@ -276,19 +282,35 @@ Sandbox::Sandbox(SandboxConfig cfg) : cfg_(std::move(cfg)) {
                                      exited ? "exited during startup" : "did not accept connections",
                                      nats_->log_tail()));
     }
-    env_ = {{"NATS_URL", nats_url_},
-            {"DATABASE_URL", cfg_.database_url},
+    {  // the admin's bootstrap: the stream and the recorder's consumer before anyone publishes
+      natsio::Connection admin(natsio::NatsConfig{
+          .url = nats_url("admin"), .name = "traderctl-sandbox-admin", .max_reconnect = 0, .connect_retry_ms = 0});
+      bootstrap_event_stream(admin, EventStreamConfig{.stream = stream_});
+    }
+    env_ = {{"DATABASE_URL", cfg_.database_url},
             {"HEARTBEAT_MS", std::to_string(cfg_.heartbeat_ms)},
             {"RECORDER_STREAM", stream_},
             {"RISK_STREAM", stream_},
             {"EXECUTION_STREAM", stream_},
             {"OPS_STREAM", stream_},
+            {"STRATEGY_STREAM", stream_},
             {"TRADER_SESSION", session_id_},
             {"OPS_SESSION_KIND", cfg_.kind},
             {"OPS_SESSION_SOURCE", cfg_.source_session},
             {"OPS_SESSION_DATA", cfg_.data_source}};
-    conn_ = std::make_unique<natsio::Connection>(natsio::NatsConfig{
-        .url = nats_url_, .name = "traderctl-sandbox", .send_asap = false, .max_reconnect = 0, .connect_retry_ms = 0});
+    // The replay tool: market data, pings and ops requests as `replay` (TRADING);
+    // replayed people's orders and commands as `desk-replay` (DESK), which stamps them.
+    conn_ = std::make_unique<natsio::Connection>(natsio::NatsConfig{.url = nats_url("replay"),
+                                                                    .name = "traderctl-sandbox",
+                                                                    .send_asap = false,
+                                                                    .max_reconnect = 0,
+                                                                    .connect_retry_ms = 0,
+                                                                    .inbox_prefix = auth::inbox_prefix("replay")});
+    desk_ = std::make_unique<natsio::Connection>(natsio::NatsConfig{.url = nats_url("desk-replay"),
+                                                                    .name = "traderctl-sandbox-desk",
+                                                                    .send_asap = false,
+                                                                    .max_reconnect = 0,
+                                                                    .connect_retry_ms = 0});
     for (const auto& w : cfg_.workers) start_worker(w);
     wait_ready();
   } catch (...) {
@@ -303,10 +325,17 @@ void Sandbox::stop_all() noexcept {
   for (auto it = workers_.rbegin(); it != workers_.rend(); ++it) (*it)->terminate();
   workers_.clear();
   js_.reset();
+  desk_.reset();
   conn_.reset();
   if (nats_) nats_->terminate();
   nats_.reset();
   if (!dir_.empty()) {
+    // TRADER_SANDBOX_KEEP=1 keeps the sandbox's logs and nats-server store for a post-mortem.
+    const char* keep = std::getenv("TRADER_SANDBOX_KEEP");
+    if (keep != nullptr && std::string_view(keep) == "1") {
+      fmt::print(stderr, "sandbox: kept {}\n", dir_);
+      return;
+    }
     std::error_code ec;
     fs::remove_all(dir_, ec);
   }
@@ -320,19 +349,24 @@ ChildProcess* Sandbox::find(const std::string& name) {
 
 std::vector<std::pair<std::string, std::string>> Sandbox::env_for(const std::string& name) const {
   auto env = env_;
+  env.emplace_back("NATS_URL", nats_url(name));
   if (name == "recorder" || cfg_.reader_database_url.empty()) return env;
   for (auto& [k, v] : env)
     if (k == "DATABASE_URL") v = cfg_.reader_database_url;
   return env;
 }
 
+std::string Sandbox::nats_url(const std::string& identity) const {
+  return auth::url(host_port_, identity, passwords_.at(identity));
+}
+
 void Sandbox::start_worker(const std::string& name) {
   workers_.push_back(std::make_unique<ChildProcess>(name, std::vector<std::string>{cfg_.bin_dir + "/" + name},
                                                     env_for(name), dir_ + "/" + name + ".log"));
-  // The recorder creates the stream, and ops opens the session (session.started):
-  // wait for each before anyone publishes, so that every worker's first event
-  // (risk-state's start-up state and policy) is inside the session.
-  if (name != "recorder" && name != "ops") return;
+  // ops opens the session (session.started): wait for it before anyone publishes,
+  // so that every worker's first event (risk-state's start-up state and policy) is
+  // inside the session. (The stream and the recorder's consumer exist already.)
+  if (name != "ops") return;
   auto& w = *workers_.back();
   const auto deadline = SteadyClock::now() + std::chrono::milliseconds(cfg_.ready_timeout_ms);
   while (read_file(w.log_path()).find(name + ": ready") == std::string::npos) {
@@ -380,7 +414,7 @@ void Sandbox::wait_ready() {
 int Sandbox::run(const std::string& program, const std::vector<std::string>& args, const std::atomic<bool>* stop) {
   std::vector<std::string> argv{cfg_.bin_dir + "/" + program};
   argv.insert(argv.end(), args.begin(), args.end());
-  ChildProcess p(program, argv, env_, dir_ + "/" + program + ".log");
+  ChildProcess p(program, argv, env_for(program), dir_ + "/" + program + ".log");
   for (;;) {
     if (auto code = p.wait_for(100ms)) {
       if (*code != 0)

@@ -37,6 +37,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -117,15 +118,23 @@ class Sandbox {
 
   const std::string& session_id() const noexcept { return session_id_; }
   const std::string& stream() const noexcept { return stream_; }
+  /// "nats://127.0.0.1:<port>": the server, without credentials (for messages).
   const std::string& nats_url() const noexcept { return nats_url_; }
   const std::string& dir() const noexcept { return dir_; }
-  /// A connection to the sandbox's server (send_asap off: a bulk publisher).
+  /// A connection to the sandbox's server as `replay` (TRADING: market data, pings,
+  /// ops requests; send_asap off: a bulk publisher).
   natsio::Connection& conn() noexcept { return *conn_; }
+  /// A connection as `desk-replay` (DESK): replayed people's orders and commands go
+  /// through it, so nats-server stamps their sender as it does for a live operator.
+  natsio::Connection& desk() noexcept { return *desk_; }
+  /// The URL of sandbox identity `identity` (pkg/auth; std::out_of_range if unknown).
+  std::string nats_url(const std::string& identity) const;
   /// The environment every sandbox process gets on top of this process's.
   const std::vector<std::pair<std::string, std::string>>& env() const noexcept { return env_; }
 
   /// Runs `bin_dir/<program> args...` against the sandbox to completion (e.g.
-  /// the feed), logging to dir()/<program>.log; returns its exit code. While it
+  /// the feed, connecting as the identity of that name), logging to
+  /// dir()/<program>.log; returns its exit code. While it
   /// runs, a dead worker throws SandboxError; `stop` (if set) ends it early.
   int run(const std::string& program, const std::vector<std::string>& args, const std::atomic<bool>* stop = nullptr);
 
@@ -183,6 +192,9 @@ class Sandbox {
   std::unique_ptr<ChildProcess> nats_;
   std::vector<std::unique_ptr<ChildProcess>> workers_;  // in start order
   std::unique_ptr<natsio::Connection> conn_;
+  std::unique_ptr<natsio::Connection> desk_;
+  std::string host_port_;                       ///< 127.0.0.1:<port> of the sandbox's server
+  std::map<std::string, std::string> passwords_;  ///< identity -> password (pkg/auth)
   std::unique_ptr<natsio::JetStream> js_;  ///< on conn_, for the barrier's stream info
   std::int64_t rounds_ = 0;
 };

@@ -1,6 +1,10 @@
 #include "services/services.hpp"
 
 #include <algorithm>
+#include <charconv>
+#include <limits>
+#include <optional>
+#include <set>
 #include <tuple>
 
 #include <fmt/format.h>
@@ -80,8 +84,9 @@ RiskService::RiskService(Runtime& rt, risk::RiskPolicy configured, eventstore::E
   auto on = [this](HandlerFn fn) { return [this, fn](const natsio::Message& m) { deliver(m, fn); }; };
   subs_.push_back(sub(rt_, subjects::kMarketDataAll, on(&RiskService::on_market)));
   subs_.push_back(sub(rt_, subjects::kTradingExecutions, on(&RiskService::on_execution)));
-  subs_.push_back(sub(rt_, subjects::kRiskManagement, on(&RiskService::on_command)));
+  subs_.push_back(sub(rt_, subjects::kRiskManagementByAll, on(&RiskService::on_command)));
   subs_.push_back(sub(rt_, subjects::kTradingOrders, on(&RiskService::on_order)));
+  subs_.push_back(sub(rt_, subjects::kTradingOrdersByAll, on(&RiskService::on_order)));
   rt_.conn().flush();  // subscribed at the server: from here on nothing is missed, only buffered
   natsio::JetStream js(rt_.conn());
   // Everything stored in the stream up to here was published before our
@@ -93,7 +98,7 @@ RiskService::RiskService(Runtime& rt, risk::RiskPolicy configured, eventstore::E
                           [this](const LogEvent& ev) { guarded(rt_, ev, [&] { replay(ev); }); });
   // A message published just before we subscribed may have been stored after
   // that read: read on to the stream's end now (raw bytes, for the overlap match).
-  const auto tail = read_history(nullptr, rt_.conn(), stream, history_.last_seq, js.last_sequence(stream),
+  const auto tail = read_history(store, rt_.conn(), stream, history_.last_seq, js.last_sequence(stream),
                                  [this](const LogEvent& ev) { guarded(rt_, ev, [&] { replay(ev); }); });
   history_.from_stream += tail.from_stream;
   history_.last_seq = tail.last_seq;
@@ -123,8 +128,8 @@ void RiskService::deliver(const natsio::Message& m, HandlerFn fn) {
   (this->*fn)(m);
 }
 
-void RiskService::pending_add(std::string key, std::uint64_t seq, std::string_view data) {
-  pending_.emplace(seq, std::string(data));
+void RiskService::pending_add(std::string key, std::uint64_t seq, std::string_view subject, std::string_view data) {
+  pending_.emplace(seq, std::pair{std::string(subject), std::string(data)});
   pending_by_key_[std::move(key)].push_back(seq);
 }
 
@@ -149,14 +154,15 @@ void RiskService::replay(const LogEvent& ev) {
                           [&](const core::Trade& t) { engine_.on_trade(t); },
                           [&](const core::Bar& b) { engine_.on_bar(b); }},
                *r);
-  } else if (ev.subject == subjects::kTradingOrders) {
+  } else if (subjects::is_orders(ev.subject)) {
     // An input: undecided until its decision shows up later in the log.
     auto r = dec_.decode_order_command(ev.data);
     if (!r) return;  // answered with a dead letter when it arrived
-    std::visit(overloaded{[&](const core::OrderSubmit& o) { pending_add("S:" + o.client_order_id, ev.seq, ev.data); },
-                          [&](const core::OrderCancel& c) { pending_add("C:" + c.client_order_id, ev.seq, ev.data); },
-                          [&](const core::OrderReplace& c) { pending_add("R:" + c.client_order_id, ev.seq, ev.data); }},
-               *r);
+    std::visit(
+        overloaded{[&](const core::OrderSubmit& o) { pending_add("S:" + o.client_order_id, ev.seq, ev.subject, ev.data); },
+                   [&](const core::OrderCancel& c) { pending_add("C:" + c.client_order_id, ev.seq, ev.subject, ev.data); },
+                   [&](const core::OrderReplace& c) { pending_add("R:" + c.client_order_id, ev.seq, ev.subject, ev.data); }},
+        *r);
   } else if (ev.subject == subjects::kTradingOrdersApproved) {
     auto r = dec_.decode_order_command(ev.data);
     if (!r) return;
@@ -181,31 +187,24 @@ void RiskService::replay(const LogEvent& ev) {
     auto r = dec_.decode_risk_event(ev.data);
     if (!r) return;
     std::visit(overloaded{[&](const core::RiskStateChanged& c) {
+                            if (c.source == "manual") unanswered_commands_.clear();  // decided up to here
                             // A start-up announcement repeats the state in force; restoring
                             // it would only rewrite the reason (and nest it at every restart).
                             if (c.source == "startup" && c.trading_state == engine_.state()) return;
                             engine_.restore(c);
                           },
                           [&](const core::RiskPolicyChanged& p) {
+                            if (p.source == "manual") unanswered_commands_.clear();
                             if (!risk::validate(p.policy)) engine_.set_policy(p.policy);
                             if (p.source == "startup") last_startup_policy_ = p;
                           }},
                *r);
-  } else if (ev.subject == subjects::kRiskManagement) {
-    // A command's effect is recorded as a risk.state / risk.policy event, which
-    // restores it; applying the command too covers one sent while we were down.
-    auto r = dec_.decode_risk_management(ev.data, engine_.policy());
-    if (!r) return;
-    const auto ts = ingress_time();
-    std::visit(overloaded{[&](const core::SetTradingState& c) {
-                            (void)engine_.set_state(c.trading_state,
-                                                    c.reason.empty() ? std::string("set by command") : c.reason,
-                                                    "manual", c.ts_event != 0 ? c.ts_event : ts);
-                          },
-                          [&](const core::SetRiskPolicy& c) {
-                            if (!risk::validate(c.policy)) engine_.set_policy(c.policy);
-                          }},
-               *r);
+  } else if (subjects::is_risk_management(ev.subject)) {
+    // A command's effect is recorded as a risk.state / risk.policy event (source
+    // manual), which restores it. One that no decision follows was sent while
+    // risk-state was down: it is decided after the rebuild, in log order with the
+    // undecided orders, and its sender is in its subject (risk.management.by.<user>).
+    unanswered_commands_.emplace(ev.seq, std::pair{std::string(ev.subject), std::string(ev.data)});
   }
 }
 
@@ -227,13 +226,16 @@ void RiskService::settle_policy(const risk::RiskPolicy& configured) {
 }
 
 void RiskService::decide_pending() {
-  // In log order; nobody waits for a reply any more.
-  const auto pending = std::move(pending_);
+  // Orders and commands the log holds and no decision follows, in log order; nobody
+  // waits for a reply any more.
+  auto pending = std::move(pending_);
+  pending.merge(std::move(unanswered_commands_));
   pending_.clear();
   pending_by_key_.clear();
-  for (const auto& [seq, data] : pending) {
-    const natsio::Message m{subjects::kTradingOrders, data, {}};
-    guarded(rt_, m, [&] { on_order(m); });
+  unanswered_commands_.clear();
+  for (const auto& [seq, msg] : pending) {
+    const natsio::Message m{msg.first, msg.second, {}};
+    guarded(rt_, m, [&] { subjects::is_orders(m.subject) ? on_order(m) : on_command(m); });
     ++decided_late_;
   }
 }
@@ -241,10 +243,12 @@ void RiskService::decide_pending() {
 void RiskService::drain_buffer() {
   std::lock_guard lock(mu_);
   // Messages buffered during the rebuild, in arrival order, minus those the history held.
-  static const std::map<std::string_view, HandlerFn> kHandlers{
-      {subjects::kTradingOrders, &RiskService::on_order},
-      {subjects::kTradingExecutions, &RiskService::on_execution},
-      {subjects::kRiskManagement, &RiskService::on_command}};
+  auto handler = [](std::string_view subject) -> HandlerFn {
+    if (subjects::is_orders(subject)) return &RiskService::on_order;
+    if (subject == subjects::kTradingExecutions) return &RiskService::on_execution;
+    if (subjects::is_risk_management(subject)) return &RiskService::on_command;
+    return &RiskService::on_market;
+  };
   for (const auto& b : buffer_) {
     const auto key = fmt::format("{}\n{}", b.subject, b.data);
     if (const auto it = overlap_.find(key); it != overlap_.end()) {
@@ -252,8 +256,7 @@ void RiskService::drain_buffer() {
       continue;
     }
     const natsio::Message m{b.subject, b.data, b.reply};
-    const auto h = kHandlers.find(b.subject);
-    guarded(rt_, m, [&] { (this->*(h != kHandlers.end() ? h->second : &RiskService::on_market))(m); });
+    guarded(rt_, m, [&] { (this->*handler(b.subject))(m); });
   }
   buffer_.clear();
   buffer_.shrink_to_fit();
@@ -269,7 +272,7 @@ void RiskService::on_market(const natsio::Message& m) {
   rt_.count_in();
   auto r = decode_market(dec_, m);
   if (!r && is_instrument_status(dec_, m)) return;
-  if (!r) return rt_.dead_letter(m.subject, r.error(), m.data);
+  if (!r) return rt_.refuse(m, r.error());
   if (auto why = check_.check(*r)) return rt_.flag(m.subject, *why);
   market_ts_ = std::max(market_ts_, market_ts(*r));
   std::visit(overloaded{[&](const core::Quote& q) { engine_.on_quote(q); },
@@ -282,7 +285,7 @@ void RiskService::on_market(const natsio::Message& m) {
 void RiskService::on_execution(const natsio::Message& m) {
   rt_.count_in();
   auto r = dec_.decode_execution_report(m.data);
-  if (!r) return rt_.dead_letter(m.subject, r.error(), m.data);
+  if (!r) return rt_.refuse(m, r.error());
   engine_.on_execution(*r);
   publish_transitions();
 }
@@ -295,7 +298,7 @@ void RiskService::publish_transitions() {
 void RiskService::on_order(const natsio::Message& m) {
   rt_.count_in();
   auto r = dec_.decode_order_command(m.data);
-  if (!r) return rt_.dead_letter(m.subject, r.error(), m.data, m.reply);
+  if (!r) return rt_.refuse(m, r.error());
   // Hand-typed orders carry no time: stamp them at ingress (ingress_time). From
   // here on the stamped time is data, recorded with the approved order.
   const auto now = ingress_time();
@@ -315,31 +318,38 @@ void RiskService::on_order(const natsio::Message& m) {
   if (auto* rep = std::get_if<core::OrderReplace>(&*r)) {
     const auto d = engine_.decide_replace(*rep);
     if (d.approved) return forward();
-    if (d.duplicate) return rt_.dead_letter(m.subject, core::Error{"client_order_id", d.reason}, m.data, m.reply);
+    if (d.duplicate) return rt_.refuse(m, core::Error{"client_order_id", d.reason});
     const auto orig = engine_.order(rep->orig_client_order_id);
-    if (!orig) return rt_.dead_letter(m.subject, core::Error{"orig_client_order_id", d.reason}, m.data, m.reply);
+    if (!orig) return rt_.refuse(m, core::Error{"orig_client_order_id", d.reason});
     return answer(risk::denied_replace_report(*rep, d.reason, rep->ts_event, *orig, d.exec_id));
   }
   const auto& order = std::get<core::OrderSubmit>(*r);
   const auto d = engine_.decide(order);  // records approvals (open orders, rate window, decided ids)
   if (d.approved) return forward();
   // An identical resend is not executed twice; the sender learns why on its reply / ops.dead_letter.
-  if (d.duplicate) return rt_.dead_letter(m.subject, core::Error{"client_order_id", d.reason}, m.data, m.reply);
+  if (d.duplicate) return rt_.refuse(m, core::Error{"client_order_id", d.reason});
   answer(risk::denied_report(order, d, order.ts_event));
 }
 
 void RiskService::on_command(const natsio::Message& m) {
   rt_.count_in();
+  // A decision records who made it: the identity nats-server stamped on the command
+  // (only DESK identities reach risk.management, through a shared service import).
+  const std::string sender(subjects::sender_of(m.subject));
+  if (sender.empty())
+    return rt_.refuse(m, core::Error{"", "a command needs a sender the server names: send it on risk.management as "
+                                         "an operator (e.g. with the operator credentials file)"});
   auto r = dec_.decode_risk_management(m.data, engine_.policy());
-  if (!r) return rt_.dead_letter(m.subject, r.error(), m.data, m.reply);
+  if (!r) return rt_.refuse(m, r.error());
   if (auto* p = std::get_if<core::SetRiskPolicy>(&*r)) {
-    if (const auto err = risk::validate(p->policy)) return rt_.dead_letter(m.subject, *err, m.data, m.reply);
+    if (const auto err = risk::validate(p->policy)) return rt_.refuse(m, *err);
     const auto ts = p->ts_event != 0 ? p->ts_event : ingress_time();
     engine_.set_policy(p->policy);
     const core::RiskPolicyChanged ev{.policy = engine_.policy(),
                                      .reason = p->reason.empty() ? std::string("set by command") : p->reason,
                                      .source = "manual",
-                                     .ts_event = ts};
+                                     .ts_event = ts,
+                                     .sender = sender};
     const auto out = codec::encode(ev);
     rt_.publish(subjects::kRiskState, out);
     if (!m.reply.empty()) rt_.conn().publish(m.reply, out);
@@ -349,14 +359,18 @@ void RiskService::on_command(const natsio::Message& m) {
   const auto& c = std::get<core::SetTradingState>(*r);
   const auto ts = c.ts_event != 0 ? c.ts_event : ingress_time();
   const auto reason = c.reason.empty() ? std::string("set by command") : c.reason;
-  const auto ev = engine_.set_state(c.trading_state, reason, "manual", ts);
-  if (ev) rt_.publish(subjects::kRiskState, codec::encode(*ev));
+  auto ev = engine_.set_state(c.trading_state, reason, "manual", ts);
+  if (ev) {
+    ev->sender = sender;
+    rt_.publish(subjects::kRiskState, codec::encode(*ev));
+  }
   if (!m.reply.empty()) {
     const core::RiskStateChanged now{.trading_state = engine_.state(),
                                      .previous_state = ev ? ev->previous_state : engine_.state(),
                                      .reason = engine_.state_reason(),
                                      .source = "manual",
-                                     .ts_event = ts};
+                                     .ts_event = ts,
+                                     .sender = sender};
     rt_.conn().publish(m.reply, codec::encode(now));
   }
 }
@@ -365,12 +379,41 @@ void RiskService::on_command(const natsio::Message& m) {
 
 ExecutionService::ExecutionService(Runtime& rt, matching::BrokerConfig cfg, eventstore::EventStore* store,
                                    std::string stream)
-    : rt_(rt), broker_(std::move(cfg)) {
+    : rt_(rt), store_(store), stream_(stream), broker_(std::move(cfg)) {
   natsio::JetStream js(rt_.conn());
   const std::uint64_t end = js.last_sequence(stream);
-  history_ = read_history(store, rt_.conn(), stream, 0, end, [this](const LogEvent& ev) {
-    guarded(rt_, ev, [&] { on_event(ev.seq, ev.subject, ev.data, true); });
-  });
+  // The live consumer first, from end + 1: the stream keeps everything after `end`
+  // until this consumer has received it, even what the recorder acknowledges while the
+  // history is read (created afterwards, it could start after messages already gone).
+  // log_seq counts every stream message (the consumer is unfiltered), also those
+  // execution ignores, so the lock-step barrier can compare it with the stream's
+  // last sequence. Set before handling: a pong runs on this same delivery thread,
+  // so it never sees the new value before the message was handled.
+  live_ = std::make_unique<natsio::OrderedSubscription>(
+      rt_.conn(), stream, end + 1, [this](const natsio::StreamMessage& m) {
+        {
+          std::unique_lock lock(gate_mu_);
+          gate_cv_.wait(lock, [this] { return rebuilt_; });
+        }
+        if (m.seq <= handled_) return;  // a consumer reset delivering again what was handled
+        if (m.seq > handled_ + 1) fill_gap(handled_ + 1, m.seq - 1);
+        handled_ = m.seq;
+        rt_.set_log_seq(m.seq);
+        guarded(rt_, LogEvent{m.seq, m.subject, m.data, false}, [&] { on_event(m.seq, m.subject, m.data, false); });
+      });
+  try {
+    history_ = read_history(store, rt_.conn(), stream, 0, end, [this](const LogEvent& ev) {
+      guarded(rt_, ev, [&] { on_event(ev.seq, ev.subject, ev.data, true); });
+    });
+  } catch (...) {
+    {
+      std::lock_guard lock(gate_mu_);
+      rebuilt_ = true;  // let the callback run to its end: live_ is destroyed on unwinding
+      handled_ = std::numeric_limits<std::uint64_t>::max();
+    }
+    gate_cv_.notify_all();
+    throw;
+  }
   replaying_ = false;
   for (const auto& id : pending_order_) {
     const auto it = pending_.find(id);
@@ -381,15 +424,26 @@ ExecutionService::ExecutionService(Runtime& rt, matching::BrokerConfig cfg, even
   pending_.clear();
   pending_order_.clear();
   rt_.set_log_seq(history_.last_seq);
-  // log_seq counts every stream message (the consumer is unfiltered), also those
-  // execution ignores, so the lock-step barrier can compare it with the stream's
-  // last sequence. Set before handling: a pong runs on this same delivery thread,
-  // so it never sees the new value before the message was handled.
-  live_ = std::make_unique<natsio::OrderedSubscription>(
-      rt_.conn(), stream, history_.last_seq + 1, [this](const natsio::StreamMessage& m) {
-        rt_.set_log_seq(m.seq);
-        guarded(rt_, LogEvent{m.seq, m.subject, m.data, false}, [&] { on_event(m.seq, m.subject, m.data, false); });
-      });
+  {
+    std::lock_guard lock(gate_mu_);
+    handled_ = history_.last_seq;
+    rebuilt_ = true;
+  }
+  gate_cv_.notify_all();
+}
+
+void ExecutionService::fill_gap(std::uint64_t from, std::uint64_t to) {
+  fmt::print(stderr, "execution: stream sequences {}..{} come from the store (no longer in the stream)\n", from, to);
+  try {
+    read_history(store_, rt_.conn(), stream_, from - 1, to, [this](const LogEvent& ev) {
+      handled_ = ev.seq;
+      rt_.set_log_seq(ev.seq);
+      guarded(rt_, ev, [&] { on_event(ev.seq, ev.subject, ev.data, false); });
+    });
+  } catch (const std::exception& e) {
+    // Nothing to execute them against: say so loudly; a restart rebuilds once the store answers.
+    rt_.quarantine(stream_, fmt::format("stream sequences {}..{} could not be read: {}", from, to, e.what()), "");
+  }
 }
 
 void ExecutionService::emit(const std::vector<core::ExecutionReport>& reports) {
@@ -414,7 +468,7 @@ void ExecutionService::on_event(std::uint64_t, std::string_view subject, std::st
         if (st->ts_event == 0) st->ts_event = market_ts_;  // hand-typed: the latest market time
         return emit(broker_.on_status(*st));
       }
-      if (!replay) rt_.dead_letter(m.subject, r.error(), m.data);  // reported once, live
+      if (!replay) rt_.refuse(m, r.error());  // reported once, live
       return;
     }
     if (auto why = check_.check(*r)) {  // never filled against, nor kept as the book
@@ -430,7 +484,7 @@ void ExecutionService::on_event(std::uint64_t, std::string_view subject, std::st
     if (!replay) rt_.count_in();
     auto r = dec_.decode_order_command(data);
     if (!r) {
-      if (!replay) rt_.dead_letter(m.subject, r.error(), m.data);
+      if (!replay) rt_.refuse(m, r.error());
       return;
     }
     emit(std::visit(overloaded{[&](const core::OrderSubmit& o) { return broker_.on_submit(o, o.ts_event); },
@@ -446,16 +500,95 @@ void ExecutionService::on_event(std::uint64_t, std::string_view subject, std::st
 
 // ---------------------------------------------------------------- strategy
 
-StrategyService::StrategyService(Runtime& rt, strategy::MaCrossConfig cfg) : rt_(rt), strategy_(std::move(cfg)) {
-  subs_.push_back(sub(rt_, subjects::kTradingExecutions, [this](const natsio::Message& m) { on_execution(m); }));
-  subs_.push_back(sub(rt_, subjects::kMarketDataAll, [this](const natsio::Message& m) { on_market(m); }));
+StrategyService::StrategyService(Runtime& rt, strategy::MaCrossConfig cfg, eventstore::EventStore* store,
+                                 const std::string& stream)
+    : rt_(rt), strategy_(cfg), own_prefix_(cfg.strategy_id + "-") {
+  const bool rebuild = !stream.empty();
+  std::optional<natsio::JetStream> js;
+  if (rebuild) {
+    js.emplace(rt_.conn());
+    overlap_after_ = js->last_sequence(stream);  // before subscribing: later ones may be buffered too
+  }
+  subs_.push_back(sub(rt_, subjects::kTradingExecutions,
+                      [this](const natsio::Message& m) { deliver(m, &StrategyService::on_execution); }));
+  subs_.push_back(sub(rt_, subjects::kMarketDataAll,
+                      [this](const natsio::Message& m) { deliver(m, &StrategyService::on_market); }));
+  rt_.conn().flush();
+  if (rebuild) {
+    history_ = read_history(store, rt_.conn(), stream, 0, js->last_sequence(stream),
+                            [this](const LogEvent& ev) { guarded(rt_, ev, [&] { replay(ev); }); });
+    for (const auto& [symbol, own] : own_) {
+      std::optional<std::string> in_flight;
+      if (!own.last.empty() && !finished_.contains(own.last)) in_flight = own.last;
+      strategy_.restore(symbol, own.sent, in_flight);
+      restored_[symbol] = {own.sent, in_flight.value_or("")};
+    }
+  }
+  std::lock_guard lock(mu_);
+  for (const auto& b : buffer_) {
+    const auto key = fmt::format("{}\n{}", b.subject, b.data);
+    if (const auto it = overlap_.find(key); it != overlap_.end()) {
+      if (--it->second == 0) overlap_.erase(it);
+      continue;
+    }
+    const natsio::Message m{b.subject, b.data, {}};
+    if (b.subject == subjects::kTradingExecutions) guarded(rt_, m, [&] { on_execution(m); });
+    else guarded(rt_, m, [&] { on_market(m); });
+  }
+  buffer_.clear();
+  buffer_.shrink_to_fit();
+  overlap_.clear();
+  live_ = true;
+}
+
+void StrategyService::deliver(const natsio::Message& m, HandlerFn fn) {
+  std::lock_guard lock(mu_);
+  if (!live_) {
+    buffer_.push_back({std::string(m.subject), std::string(m.data)});
+    return;
+  }
+  (this->*fn)(m);
+}
+
+void StrategyService::replay(const LogEvent& ev) {
+  if (ev.seq > overlap_after_) ++overlap_[fmt::format("{}\n{}", ev.subject, ev.data)];
+  const natsio::Message m{ev.subject, ev.data, {}};
+  if (ev.subject.starts_with(subjects::kMarketDataPrefix)) {
+    auto r = decode_market(dec_, m);
+    if (!r || check_.check(*r)) return;
+    // The decision is made again, and discarded: the log says what was sent (below).
+    (void)std::visit(overloaded{[&](const core::Quote& q) { return strategy_.on_quote(q); },
+                                [&](const core::Trade& t) { return strategy_.on_trade(t); },
+                                [&](const core::Bar& b) { return strategy_.on_bar(b); }},
+                     *r);
+  } else if (ev.subject == subjects::kTradingExecutions) {
+    auto r = dec_.decode_execution_report(ev.data);
+    if (!r) return;
+    strategy_.on_execution(*r);
+    if (r->client_order_id.starts_with(own_prefix_) && core::is_terminal(r->order_status))
+      finished_.insert(r->client_order_id);
+  } else if (ev.subject == subjects::kTradingOrders) {  // the strategies' own (people's arrive on .by.<user>)
+    auto r = dec_.decode_order_command(ev.data);
+    if (!r) return;
+    const auto* o = std::get_if<core::OrderSubmit>(&*r);
+    if (o == nullptr || !o->client_order_id.starts_with(own_prefix_)) return;
+    // "<strategy_id>-<symbol>-<n>"
+    const auto dash = o->client_order_id.rfind('-');
+    std::uint64_t n = 0;
+    const auto* first = o->client_order_id.data() + dash + 1;
+    const auto* last = o->client_order_id.data() + o->client_order_id.size();
+    if (dash == std::string::npos || std::from_chars(first, last, n).ptr != last) return;
+    auto& own = own_[o->symbol];
+    own.sent = std::max(own.sent, n);
+    own.last = o->client_order_id;
+  }
 }
 
 void StrategyService::on_market(const natsio::Message& m) {
   rt_.count_in();
   auto r = decode_market(dec_, m);
   if (!r && is_instrument_status(dec_, m)) return;
-  if (!r) return rt_.dead_letter(m.subject, r.error(), m.data);
+  if (!r) return rt_.refuse(m, r.error());
   if (auto why = check_.check(*r)) return rt_.flag(m.subject, *why);
   const auto order = std::visit(overloaded{[&](const core::Quote& q) { return strategy_.on_quote(q); },
                                            [&](const core::Trade& t) { return strategy_.on_trade(t); },
@@ -467,7 +600,7 @@ void StrategyService::on_market(const natsio::Message& m) {
 void StrategyService::on_execution(const natsio::Message& m) {
   rt_.count_in();
   auto r = dec_.decode_execution_report(m.data);
-  if (!r) return rt_.dead_letter(m.subject, r.error(), m.data);
+  if (!r) return rt_.refuse(m, r.error());
   strategy_.on_execution(*r);
 }
 
@@ -492,7 +625,7 @@ void ReporterService::on_market(const natsio::Message& m) {
   rt_.count_in();
   auto r = decode_market(dec_, m);
   if (!r && is_instrument_status(dec_, m)) return;
-  if (!r) return rt_.dead_letter(m.subject, r.error(), m.data);
+  if (!r) return rt_.refuse(m, r.error());
   if (auto why = check_.check(*r)) return rt_.flag(m.subject, *why);
   std::lock_guard lock(mu_);
   std::visit(overloaded{[&](const core::Quote& q) { portfolio_.on_quote(q); },
@@ -505,7 +638,7 @@ void ReporterService::on_market(const natsio::Message& m) {
 void ReporterService::on_execution(const natsio::Message& m) {
   rt_.count_in();
   auto r = dec_.decode_execution_report(m.data);
-  if (!r) return rt_.dead_letter(m.subject, r.error(), m.data);
+  if (!r) return rt_.refuse(m, r.error());
   std::lock_guard lock(mu_);
   portfolio_.on_execution(*r);
   maybe_publish_metrics(r->ts_event);
@@ -526,7 +659,8 @@ void ReporterService::on_report_request(const natsio::Message& m) {
 
 // ---------------------------------------------------------------- ops
 
-OpsService::OpsService(Runtime& rt, std::int64_t heartbeat_ms) : rt_(rt), heartbeat_ms_(heartbeat_ms) {
+OpsService::OpsService(Runtime& rt, std::int64_t heartbeat_ms, std::int64_t expire_ms)
+    : rt_(rt), heartbeat_ms_(heartbeat_ms), expire_ms_(expire_ms) {
   subs_.push_back(sub(rt_, subjects::kOpsHeartbeatAll, [this](const natsio::Message& m) { on_heartbeat(m); }));
   subs_.push_back(sub(rt_, subjects::kOpsStatus, [this](const natsio::Message& m) { on_status(m); }));
 }
@@ -534,27 +668,53 @@ OpsService::OpsService(Runtime& rt, std::int64_t heartbeat_ms) : rt_(rt), heartb
 void OpsService::on_heartbeat(const natsio::Message& m) {
   rt_.count_in();
   auto r = dec_.decode_heartbeat(m.data);
-  if (!r) return rt_.dead_letter(m.subject, r.error(), m.data);
+  if (!r) return rt_.refuse(m, r.error());
+  // A heartbeat speaks for the worker its subject names, which the server lets only that
+  // worker's identity publish (pkg/auth): one that claims another worker is forged.
+  if (m.subject != subjects::ops_heartbeat(r->worker))
+    return rt_.refuse(m, core::Error{"worker", fmt::format("a heartbeat on {} may only be of worker {:?}", m.subject,
+                                                           m.subject.substr(subjects::kOpsHeartbeatPrefix.size()))});
   std::lock_guard lock(mu_);
   seen_[{r->worker, r->instance}] = Seen{*r, rt_.clock().now()};
 }
 
-core::OpsStatus OpsService::status() const {
+core::OpsStatus OpsService::status() {
   const auto now = rt_.clock().now();
   core::OpsStatus st{.ts = now};
   std::lock_guard lock(mu_);
-  // Ops itself, then every worker heard from; sorted by worker, then instance.
   const auto self = rt_.heartbeat();
+  const auto overdue_ms = 3 * heartbeat_ms_;
+  auto exited = [](const Seen& s) {
+    return s.hb.status == core::kStoppedStatus || s.hb.status == core::kFinishedStatus;
+  };
+  auto alive = [&](const Seen& s) { return (now - s.received) / 1'000'000 <= overdue_ms && !exited(s); };
+  // Forget instances gone for longer than expire_ms_ when they stopped on purpose, or
+  // when another instance of the same worker is alive (it was restarted). A worker
+  // whose every instance died stays listed as down: a missing worker is never
+  // forgotten silently.
+  std::set<std::string> running;
+  for (const auto& [key, seen] : seen_)
+    if (alive(seen)) running.insert(key.first);
+  for (auto it = seen_.begin(); it != seen_.end();) {
+    const auto gone_ms = (now - it->second.received) / 1'000'000;
+    const bool replaced = running.contains(it->first.first) && !alive(it->second);
+    if (gone_ms > expire_ms_ && (exited(it->second) || replaced)) it = seen_.erase(it);
+    else ++it;
+  }
+  // Ops itself, then every worker heard from; sorted by worker, then instance.
   st.workers.push_back({.worker = self.worker, .instance = self.instance, .status = self.status, .alive = true,
                         .age_ms = 0, .msgs_in = self.msgs_in, .msgs_out = self.msgs_out, .errors = self.errors,
                         .flagged = self.flagged, .quarantined = self.quarantined});
   for (const auto& [key, seen] : seen_) {
     if (key.first == self.worker && key.second == self.instance) continue;
     const auto age_ms = (now - seen.received) / 1'000'000;
+    std::string status = seen.hb.status;
+    if (!exited(seen) && age_ms > overdue_ms)
+      status = fmt::format("down: no heartbeat for {} ms (last status: {})", age_ms, seen.hb.status);
     st.workers.push_back({.worker = seen.hb.worker,
                           .instance = seen.hb.instance,
-                          .status = seen.hb.status,
-                          .alive = age_ms <= 3 * heartbeat_ms_,
+                          .status = std::move(status),
+                          .alive = alive(seen),
                           .age_ms = age_ms,
                           .msgs_in = seen.hb.msgs_in,
                           .msgs_out = seen.hb.msgs_out,
@@ -565,6 +725,20 @@ core::OpsStatus OpsService::status() const {
   std::sort(st.workers.begin(), st.workers.end(), [](const auto& a, const auto& b) {
     return std::tie(a.worker, a.instance) < std::tie(b.worker, b.instance);
   });
+  // The stack: down if a worker has no instance alive (a one-shot tool that finished
+  // aside); else degraded if an alive instance says so; a dead instance whose worker
+  // was restarted is listed (until it expires) but does not make the stack down.
+  std::map<std::string, bool> worker_up;
+  for (const auto& w : st.workers) {
+    if (w.status == core::kFinishedStatus) continue;
+    worker_up[w.worker] = worker_up[w.worker] || w.alive;
+  }
+  st.status = "ok";
+  for (const auto& [worker, up] : worker_up)
+    if (!up) st.status = "down";
+  if (st.status == "ok")
+    for (const auto& w : st.workers)
+      if (w.alive && w.status != "ok") st.status = "degraded";
   return st;
 }
 

@@ -10,7 +10,9 @@
 /// subscription cannot be made.
 #pragma once
 
+#include <condition_variable>
 #include <map>
+#include <set>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -88,7 +90,7 @@ class RiskService {
   /// stamps the same times (docs/architecture.md, "Determinism").
   core::TimestampNs ingress_time() const;
   void publish_transitions();
-  void pending_add(std::string key, std::uint64_t seq, std::string_view data);
+  void pending_add(std::string key, std::uint64_t seq, std::string_view subject, std::string_view data);
   void pending_remove(const std::string& key);
 
   Runtime& rt_;
@@ -101,9 +103,12 @@ class RiskService {
   std::vector<Buffered> buffer_;
   std::uint64_t overlap_after_ = 0;             ///< history events after this sequence may also be buffered
   std::map<std::string, std::int64_t> overlap_;  ///< subject + '\n' + bytes of those events -> count
-  std::map<std::uint64_t, std::string> pending_;                 ///< undecided orders: seq -> JSON
+  std::map<std::uint64_t, std::pair<std::string, std::string>> pending_;  ///< undecided orders: seq -> (subject, JSON)
   std::map<std::string, std::vector<std::uint64_t>> pending_by_key_;  ///< "S:<id>" / "C:<id>" / "R:<id>" -> seqs
   std::optional<core::RiskPolicyChanged> last_startup_policy_;  ///< newest recorded risk.policy of source startup
+  /// risk.management.by.<user> commands of the log that no manual decision followed:
+  /// seq -> (subject, JSON). Sent while risk-state was down; applied after the rebuild.
+  std::map<std::uint64_t, std::pair<std::string, std::string>> unanswered_commands_;
   HistoryStats history_;
   std::int64_t decided_late_ = 0;
   std::vector<std::unique_ptr<natsio::Subscription>> subs_;
@@ -131,8 +136,14 @@ class ExecutionService {
 
  private:
   void on_event(std::uint64_t seq, std::string_view subject, std::string_view data, bool replay);
+  /// Live: the consumer skipped sequences `from`..`to` (the stream no longer held them
+  /// when it was created or reset): handles them from the store, as live.
+  void fill_gap(std::uint64_t from, std::uint64_t to);
   void emit(const std::vector<core::ExecutionReport>& reports);
   Runtime& rt_;
+  eventstore::EventStore* store_;
+  std::string stream_;
+  std::uint64_t handled_ = 0;  ///< the last stream sequence handled (history or live)
   codec::Decoder dec_;
   core::MarketCheck check_;  ///< flagged market data is never filled against
   matching::PaperBroker broker_;
@@ -144,21 +155,62 @@ class ExecutionService {
   std::vector<std::string> pending_order_;
   HistoryStats history_;
   std::int64_t republished_ = 0;
+  /// The live consumer exists before the history is read (so the stream keeps, for it,
+  /// everything after the history's end: interest retention); its callback waits on
+  /// `rebuilt_` until the constructor has handled the history.
+  std::mutex gate_mu_;
+  std::condition_variable gate_cv_;
+  bool rebuilt_ = false;
   std::unique_ptr<natsio::OrderedSubscription> live_;
 };
 
 /// strategy: the example moving-average crossover; sends order.submit on trading.orders.
+///
+/// Restarts are harmless (issue 11): at start it subscribes (buffering), then rebuilds
+/// from the event log (the store, then the stream up to its end): the market data and
+/// execution reports it saw go through the strategy again with its orders discarded,
+/// and its own orders in the log (trading.orders, client_order_id "<strategy_id>-...")
+/// give, per symbol, how many it sent and which one still waits for a final report.
+/// So a restarted strategy numbers its next order after the last one it sent (never a
+/// duplicate id) and waits for the order in flight instead of sending again. Then the
+/// buffered messages are handled, minus those the history held.
 class StrategyService {
  public:
-  StrategyService(Runtime& rt, strategy::MaCrossConfig cfg);
+  /// `store` may be nullptr and `stream` empty (no rebuild: a fresh strategy). Throws
+  /// natsio::NatsError if the stream cannot be read.
+  StrategyService(Runtime& rt, strategy::MaCrossConfig cfg, eventstore::EventStore* store = nullptr,
+                  const std::string& stream = "");
+  const HistoryStats& history() const noexcept { return history_; }
+  /// Per symbol after the rebuild: (orders sent, order in flight or "").
+  const std::map<std::string, std::pair<std::uint64_t, std::string>>& restored() const noexcept { return restored_; }
 
  private:
+  using HandlerFn = void (StrategyService::*)(const natsio::Message&);
+  void deliver(const natsio::Message& m, HandlerFn fn);
+  void replay(const LogEvent& ev);
   void on_market(const natsio::Message& m);
   void on_execution(const natsio::Message& m);
   Runtime& rt_;
   codec::Decoder dec_;
   core::MarketCheck check_;
   strategy::MaCross strategy_;
+  std::string own_prefix_;  ///< "<strategy_id>-"
+  std::mutex mu_;           ///< guards the buffer until live_
+  bool live_ = false;
+  struct Buffered {
+    std::string subject, data;
+  };
+  std::vector<Buffered> buffer_;
+  std::uint64_t overlap_after_ = 0;       ///< stream sequence before subscribing
+  std::map<std::string, int> overlap_;    ///< history after it, which the buffer may hold too
+  struct Own {
+    std::uint64_t sent = 0;     ///< highest order number seen
+    std::string last;           ///< the latest order's id
+  };
+  std::map<std::string, Own> own_;        ///< by symbol, from the log
+  std::set<std::string> finished_;        ///< own ids with a final report in the log
+  std::map<std::string, std::pair<std::uint64_t, std::string>> restored_;
+  HistoryStats history_;
   std::vector<std::unique_ptr<natsio::Subscription>> subs_;
 };
 
@@ -189,8 +241,14 @@ class ReporterService {
 /// ops: collects heartbeats and answers ops.status with every worker's health.
 class OpsService {
  public:
-  OpsService(Runtime& rt, std::int64_t heartbeat_ms);
-  core::OpsStatus status() const;
+  /// `heartbeat_ms`: the workers' heartbeat interval; an instance is down once its
+  /// latest heartbeat is older than 3 intervals. `expire_ms`: how long an instance that
+  /// stopped (its last heartbeat says "stopped") or that was replaced (another instance
+  /// of the worker is alive) stays listed before it is forgotten.
+  OpsService(Runtime& rt, std::int64_t heartbeat_ms, std::int64_t expire_ms = 60'000);
+  /// Every instance heard from, with the whole stack's status (core::OpsStatus::status).
+  /// Thread-safe (forgets expired instances as it goes).
+  core::OpsStatus status();
 
  private:
   void on_heartbeat(const natsio::Message& m);
@@ -198,6 +256,7 @@ class OpsService {
   Runtime& rt_;
   codec::Decoder dec_;
   std::int64_t heartbeat_ms_;
+  std::int64_t expire_ms_;
   mutable std::mutex mu_;
   struct Seen {
     core::Heartbeat hb;

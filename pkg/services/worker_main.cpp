@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "auth/auth.hpp"
+
 namespace services {
 
 std::optional<config::Settings> load_settings(const std::string& program, const std::string& summary,
@@ -23,6 +25,11 @@ std::optional<config::Settings> load_settings(const std::string& program, const 
     return std::nullopt;
   }
   return s;
+}
+
+natsio::NatsConfig worker_nats(const config::Settings& s, const std::string& name, bool send_asap) {
+  return natsio::NatsConfig{
+      .url = s.get("nats_url"), .name = name, .send_asap = send_asap, .inbox_prefix = auth::inbox_prefix(name)};
 }
 
 std::unique_ptr<eventstore::PgStore> open_history_store(const config::Settings& s, const std::string& worker) {

@@ -12,6 +12,7 @@
 
 #include "config/config.hpp"
 #include "eventstore/event_store.hpp"
+#include "natsio/natsio.hpp"
 
 namespace services {
 
@@ -22,6 +23,12 @@ namespace services {
 std::optional<config::Settings> load_settings(const std::string& program, const std::string& summary,
                                               std::vector<config::Option> extra, int argc, char** argv,
                                               const std::function<void(const config::Settings&)>& validate = {});
+
+/// How worker `name` connects to NATS: the `nats_url` setting (NATS_URL, carrying the
+/// worker's own identity: nats://<name>:<password>@host:port, pkg/auth), its own
+/// inbox prefix (auth::inbox_prefix(name): its permissions let it read only those),
+/// the connection named after the worker, and `send_asap` (see natsio::NatsConfig).
+natsio::NatsConfig worker_nats(const config::Settings& s, const std::string& name, bool send_asap = true);
 
 /// The event store a worker rebuilds its state from at start: a PgStore on the
 /// `database_url` setting, or nullptr when that is empty or the store cannot be

@@ -1,5 +1,7 @@
 #include "strategy/ma_cross.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include <stdexcept>
@@ -97,6 +99,12 @@ void MaCross::on_execution(const core::ExecutionReport& r) {
     }
   }
   if (s.in_flight == r.client_order_id && core::is_terminal(r.order_status)) s.in_flight.reset();
+}
+
+void MaCross::restore(const std::string& symbol, std::uint64_t orders_sent, std::optional<std::string> in_flight) {
+  SymbolState& s = symbols_[symbol];
+  s.orders_sent = std::max(s.orders_sent, orders_sent);
+  s.in_flight = std::move(in_flight);
 }
 
 core::Quantity MaCross::position(const std::string& symbol) const {

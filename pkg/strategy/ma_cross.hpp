@@ -75,6 +75,12 @@ class MaCross {
   void on_execution(const core::ExecutionReport& r);
 
   /// Signed position from this strategy's fills (0 if unknown).
+  /// After a rebuild from the event log (services::StrategyService): at least
+  /// `orders_sent` orders were sent on `symbol` (the next id is numbered after them,
+  /// so a restarted strategy never reuses a client_order_id), and `in_flight` is the
+  /// order still waiting for a final report, as the log says (nullopt: none).
+  void restore(const std::string& symbol, std::uint64_t orders_sent, std::optional<std::string> in_flight);
+
   core::Quantity position(const std::string& symbol) const;
   /// client_order_id of the order in flight for `symbol`, if any.
   std::optional<std::string> in_flight(const std::string& symbol) const;

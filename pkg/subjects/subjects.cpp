@@ -33,6 +33,30 @@ std::string ops_ping(std::string_view worker) {
   return s;
 }
 
+std::string by(std::string_view base, std::string_view user) {
+  std::string s(base);
+  s.append(kByToken);
+  s.append(user);
+  return s;
+}
+
+std::string_view sender_of(std::string_view subject) noexcept {
+  const auto at = subject.rfind(kByToken);
+  if (at == std::string_view::npos) return {};
+  const auto user = subject.substr(at + kByToken.size());
+  if (user.empty() || user.find('.') != std::string_view::npos) return {};
+  return user;
+}
+
+std::string_view base_of(std::string_view subject) noexcept {
+  if (sender_of(subject).empty()) return subject;
+  return subject.substr(0, subject.rfind(kByToken));
+}
+
+bool is_orders(std::string_view subject) noexcept { return base_of(subject) == kTradingOrders; }
+
+bool is_risk_management(std::string_view subject) noexcept { return base_of(subject) == kRiskManagement; }
+
 bool is_valid_session_id(std::string_view id) noexcept {
   if (id.empty() || id.size() > 128) return false;
   for (char c : id) {

@@ -14,6 +14,8 @@ namespace subjects {
 constexpr std::string_view kMarketDataPrefix = "market.data.";
 constexpr std::string_view kMarketDataAll = "market.data.>";
 /// Commands from strategies and people: order.submit, order.cancel, order.replace.
+/// A strategy publishes here; a person publishes here too, and the server delivers
+/// it as trading.orders.by.<user> (kByToken, pkg/auth).
 constexpr std::string_view kTradingOrders = "trading.orders";
 /// Orders that passed pre-trade risk, consumed by execution only.
 constexpr std::string_view kTradingOrdersApproved = "trading.orders.approved";
@@ -21,8 +23,17 @@ constexpr std::string_view kTradingOrdersApproved = "trading.orders.approved";
 constexpr std::string_view kTradingExecutions = "trading.executions";
 /// risk.state: trading state transitions.
 constexpr std::string_view kRiskState = "risk.state";
-/// risk.management: commands (trading_state.set, halt, resume).
+/// risk.management: commands (trading_state.set, halt, resume, risk.policy.set). People
+/// publish here; the server delivers it as risk.management.by.<user> (pkg/auth).
 constexpr std::string_view kRiskManagement = "risk.management";
+/// What the server appends to a person's subject: each operator has an account of its
+/// own whose imports map trading.orders and risk.management to
+/// "<subject>.by.<user>" in the TRADING account (pkg/auth). The user is thus part of
+/// the subject that is delivered and recorded, and nobody can write another's.
+constexpr std::string_view kByToken = ".by.";
+/// Subscriptions for what people send: trading.orders.by.*, risk.management.by.*.
+constexpr std::string_view kTradingOrdersByAll = "trading.orders.by.*";
+constexpr std::string_view kRiskManagementByAll = "risk.management.by.*";
 constexpr std::string_view kPerformanceMetrics = "performance.metrics";
 constexpr std::string_view kReportsPerformance = "reports.performance";
 /// Request-reply: health of every worker.
@@ -57,6 +68,18 @@ constexpr std::string_view kCapturedSubjects[] = {"market.data.>", "trading.>", 
 bool is_valid_symbol(std::string_view symbol) noexcept;
 /// "market.data.<symbol>". Precondition: is_valid_symbol(symbol) (asserted).
 std::string market_data(std::string_view symbol);
+/// "<base>.by.<user>", e.g. by("risk.management", "alice"). Pure.
+std::string by(std::string_view base, std::string_view user);
+/// The person who sent a message on `subject`: "alice" for "risk.management.by.alice"
+/// (the server put it there, pkg/auth), "" for any other subject. Pure.
+std::string_view sender_of(std::string_view subject) noexcept;
+/// The subject a person published on: "risk.management" for
+/// "risk.management.by.alice"; `subject` itself otherwise. Pure.
+std::string_view base_of(std::string_view subject) noexcept;
+/// True for trading.orders and trading.orders.by.<user> (not trading.orders.approved).
+bool is_orders(std::string_view subject) noexcept;
+/// True for risk.management and risk.management.by.<user>.
+bool is_risk_management(std::string_view subject) noexcept;
 /// "ops.heartbeat.<worker>".
 std::string ops_heartbeat(std::string_view worker);
 /// "ops.ping.<worker>".

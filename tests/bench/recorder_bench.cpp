@@ -117,7 +117,7 @@ int main(int argc, char** argv) try {
   double publish_s = 0;
   {
     natsio::Connection pub({.url = nats.url(), .name = "bench-pub", .send_asap = false});
-    services::ensure_event_stream(pub, "EVENTS");
+    services::bootstrap_event_stream(pub, services::EventStreamConfig{});
     const auto t0 = Clock::now();
     for (std::size_t i = 0; i < msgs.size(); ++i) {
       if (!pub.publish(msgs[i].subject, msgs[i].payload)) throw std::runtime_error("publish: " + pub.last_error());
@@ -136,7 +136,7 @@ int main(int argc, char** argv) try {
   double recorder_s = 0;
   {
     std::vector<std::pair<std::string, std::string>> env{
-        {"NATS_URL", nats.url()}, {"DATABASE_URL", pg.writer_url()}, {"HEARTBEAT_MS", "1000"}, {"TRADER_CONFIG", ""}};
+        {"NATS_URL", nats.url("recorder")}, {"DATABASE_URL", pg.writer_url()}, {"HEARTBEAT_MS", "1000"}, {"TRADER_CONFIG", ""}};
     if (!batch.empty()) env.emplace_back("RECORDER_BATCH", batch);
     pqxx::connection poll(pg.reader_url());
     const auto t0 = Clock::now();

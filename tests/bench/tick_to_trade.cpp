@@ -36,6 +36,7 @@
 #include "marketdata/reader.hpp"
 #include "natsio/natsio.hpp"
 #include "servers.hpp"
+#include "services/recorder.hpp"
 #include "subjects/subjects.hpp"
 
 namespace {
@@ -163,16 +164,21 @@ int main(int argc, char** argv) try {
   std::vector<double> hop_us[3];
   std::vector<bool> caused(quotes.size(), false);  // quote i caused an order
   {
-    const std::vector<std::pair<std::string, std::string>> env{
-        {"NATS_URL", nats.url()}, {"STRATEGY_FAST", fast}, {"STRATEGY_SLOW", slow}, {"STRATEGY_QUANTITY", "1"},
-        {"HEARTBEAT_MS", "200"}, {"TRADER_CONFIG", ""}};
+    // As a deployment runs them: the admin creates the event stream and the
+    // recorder's consumer, and each worker connects as its own identity.
+    services::bootstrap_event_stream(sub_conn, services::EventStreamConfig{});
+    auto env_as = [&](const std::string& user) {
+      return std::vector<std::pair<std::string, std::string>>{
+          {"NATS_URL", nats.url(user)}, {"STRATEGY_FAST", fast}, {"STRATEGY_SLOW", slow}, {"STRATEGY_QUANTITY", "1"},
+          {"HEARTBEAT_MS", "200"}, {"TRADER_CONFIG", ""}};
+    };
     const std::string bin = testsupport::build_dir() + "/cmd/";
     std::vector<std::unique_ptr<testsupport::Process>> workers;
     for (const char* w : {"ops", "execution", "risk-state", "strategy"})
-      workers.push_back(std::make_unique<testsupport::Process>(std::vector<std::string>{bin + w}, env));
+      workers.push_back(std::make_unique<testsupport::Process>(std::vector<std::string>{bin + w}, env_as(w)));
     testsupport::Process ready({bin + "traderctl", "wait-ready", "--timeout-s", "30", "ops", "execution", "risk-state",
                                 "strategy"},
-                               env);
+                               env_as("operator"));
     if (ready.wait() != 0) throw std::runtime_error("workers not ready: " + ready.log());
 
     std::vector<Clock::time_point> sent(quotes.size());
@@ -229,7 +235,9 @@ int main(int argc, char** argv) try {
     const std::string self = argv[0];
     if (with_log) {
       natsio::JetStream js(sub_conn);
-      js.ensure_stream("RAWLOG", {"bench.>"});
+      // The same kind of stream as the event log (interest retention would drop what
+      // has no consumer yet: limits, as a raw stream without a recorder keeps it all).
+      js.ensure_stream("RAWLOG", {"bench.>"}, {.interest = false, .discard_new = false});
     }
     std::vector<std::unique_ptr<testsupport::Process>> relays;
     // Every relay receives every quote, as strategy, risk-state and execution do;

@@ -163,7 +163,7 @@ TEST_CASE("execution and risk-state killed mid-session lose no order, fill none 
   }
 
   // 4. The reporter (never killed) holds the same position.
-  natsio::Connection person({.url = stack.nats_url(), .name = "person"});
+  natsio::Connection person({.url = stack.nats_url("operator"), .name = "person"});
   CHECK_THAT(person.request("ops.report", "", 5000),
              Catch::Contains(fmt::format(R"("symbol":"IBM","quantity":"{}")", position.to_string())));
 
@@ -203,9 +203,11 @@ TEST_CASE("a halt and a run-time policy survive a risk-state SIGKILL", "[integra
   itest::Stack stack;
   itest::Tap tap(stack.nats_url());
   stack.start({"recorder", "ops", "risk-state", "execution"});
-  natsio::Connection person({.url = stack.nats_url(), .name = "person"});
-  person.publish("market.data.EURUSD",
-                 R"({"type":"quote","symbol":"EURUSD","bid":"1.38742","ask":"1.38755","ts_event":1399334400158000000})");
+  natsio::Connection person({.url = stack.nats_url("operator"), .name = "person"});
+  natsio::Connection feed({.url = stack.nats_url("feed"), .name = "feed"});
+  feed.publish("market.data.EURUSD",
+               R"({"type":"quote","symbol":"EURUSD","bid":"1.38742","ask":"1.38755","ts_event":1399334400158000000})");
+  feed.flush();
   const auto policy = person.request(
       "risk.management", R"({"type":"risk.policy.set","defaults":{"max_order_qty":"5000"},"reason":"desk limit"})", 5000);
   CHECK_THAT(policy, Catch::Contains(R"("max_order_qty":"5000")"));

@@ -27,6 +27,7 @@ TEST_CASE("a poison quote and a poison fill stop no worker, and risk-state rebui
   itest::Stack stack;
   itest::Tap tap(stack.nats_url());
   stack.start({"recorder", "ops", "risk-state", "execution", "reporter", "strategy"});
+  // Stands for execution and the feed (the admin may publish anything in TRADING).
   natsio::Connection feed({.url = stack.nats_url(), .name = "hostile-feed"});
 
   // A quote of 90 billion: every sum and product of it fits (core::Decimal is 128-bit).
@@ -62,22 +63,23 @@ TEST_CASE("impossible quotes are refused or flagged and never filled against (is
   itest::Stack stack;
   itest::Tap tap(stack.nats_url());
   stack.start({"recorder", "ops", "risk-state", "execution", "reporter"});
-  natsio::Connection person({.url = stack.nats_url(), .name = "hostile-person"});
+  natsio::Connection feed({.url = stack.nats_url("feed"), .name = "hostile-feed"});
+  natsio::Connection person({.url = stack.nats_url("operator"), .name = "hostile-person"});
 
   // A negative quote is dead-lettered, naming the field.
-  person.publish("market.data.EURUSD",
+  feed.publish("market.data.EURUSD",
                  R"({"type":"quote","symbol":"EURUSD","bid":"-5","ask":"-4","ts_event":1399334400000000000})");
   const auto dl = tap.wait_for("ops.dead_letter", {R"("field":"bid")", "must be positive"});
   CHECK_FALSE(dl.empty());
 
   // A good quote, then a crossed one (bid 20, ask 10), then a stale one (back in time).
-  person.publish("market.data.EURUSD",
+  feed.publish("market.data.EURUSD",
                  R"({"type":"quote","symbol":"EURUSD","bid":"1.38742","ask":"1.38755","ts_event":1399334400100000000})");
-  person.publish("market.data.EURUSD",
+  feed.publish("market.data.EURUSD",
                  R"({"type":"quote","symbol":"EURUSD","bid":"20","ask":"10","ts_event":1399334400200000000})");
-  person.publish("market.data.EURUSD",
+  feed.publish("market.data.EURUSD",
                  R"({"type":"quote","symbol":"EURUSD","bid":"0.5","ask":"0.6","ts_event":1399334400000000001})");
-  person.flush();
+  feed.flush();
   // A market buy fills at the last good ask, not at the crossed 10 nor the stale 0.6:
   // no riskless P&L from a crossed book.
   person.publish("trading.orders",

@@ -10,7 +10,12 @@ TEST_CASE("hand-written orders from nats.js get the expected execution reports, 
   itest::Stack stack({{"RISK_MAX_ORDER_QTY", "100000"}, {"RISK_MAX_ORDER_NOTIONAL", "1000000"}});
   stack.start({"recorder", "ops", "risk-state", "execution", "reporter"});
   std::string out;
-  const int rc = stack.run({"node", testsupport::source_dir() + "/tests/js/manual_order.mjs"}, &out);
+  auto env = stack.env();
+  env.emplace_back("FEED_NATS_URL", stack.nats_url("feed"));
+  testsupport::Process node({"node", testsupport::source_dir() + "/tests/js/manual_order.mjs"}, env,
+                            stack.dir() + "/manual_order.log");
+  const int rc = node.wait();
+  out = node.log();
   INFO(out);
   CHECK(rc == 0);
   CHECK(out.find("all checks passed") != std::string::npos);

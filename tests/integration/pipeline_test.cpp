@@ -41,7 +41,7 @@ TEST_CASE("a real EURUSD session flows through every worker into the event store
   const auto file = testsupport::shared_data_dir() + "/quotes_EURUSD_2014-05-06.csv";
 
   std::string feed_out;
-  REQUIRE(stack.run({itest::bin("feed"), file}, &feed_out) == 0);
+  REQUIRE(stack.run_as("feed", {itest::bin("feed"), file}, &feed_out) == 0);
   INFO(feed_out);
   CHECK(feed_out.find("published 44864 messages") != std::string::npos);
   REQUIRE(stack.run({itest::bin("traderctl"), "wait-idle", "--quiet-ms", "1000", "--timeout-s", "300"}) == 0);

@@ -12,6 +12,7 @@
 #include "codec/codec.hpp"
 #include "eventstore/event_store.hpp"
 #include "stack.hpp"
+#include "subjects/subjects.hpp"
 
 namespace {
 
@@ -23,9 +24,11 @@ std::vector<std::pair<std::string, std::string>> inputs(const std::vector<events
   std::vector<std::pair<std::string, std::string>> out;
   for (const auto& e : events) {
     const bool md = e.subject.starts_with("market.data.");
-    const bool person = (e.subject == "trading.orders" && !e.client_order_id.value_or("").starts_with("ma_cross-")) ||
-                        e.subject == "risk.management";
-    if (md || person) out.emplace_back(e.subject, e.payload);
+    // A person's orders and commands are recorded on the subject that names the sender
+    // (trading.orders.by.operator); a replay sends them again as desk-replay, so compare base subjects.
+    const bool person = (subjects::is_orders(e.subject) && e.subject != "trading.orders") ||
+                        subjects::is_risk_management(e.subject);
+    if (md || person) out.emplace_back(std::string(subjects::base_of(e.subject)), e.payload);
   }
   return out;
 }
@@ -85,7 +88,7 @@ TEST_CASE("traderctl replay records a new replay session from a session's inputs
   itest::Stack stack;
   stack.start();
   const auto file = testsupport::shared_data_dir() + "/quotes_BTCUSDT_2020-02-22.csv";
-  REQUIRE(stack.run({itest::bin("feed"), "--limit", "3000", file}) == 0);
+  REQUIRE(stack.run_as("feed", {itest::bin("feed"), "--limit", "3000", file}) == 0);
   // A person's order and a risk command: inputs too.
   REQUIRE(stack.run({itest::bin("traderctl"), "pub", "trading.orders",
                      R"({"type":"order.submit","client_order_id":"me-1","symbol":"BTCUSDT","side":"buy","order_type":"market","quantity":"0.01"})"}) == 0);
@@ -124,7 +127,17 @@ TEST_CASE("traderctl replay records a new replay session from a session's inputs
   CHECK(started.kind == "replay");
   CHECK(started.source_session_id == id);
   CHECK(ended);
-  CHECK(inputs(replayed) == source_inputs);
+  {
+    const auto got = inputs(replayed);
+    CHECK(got.size() == source_inputs.size());
+    for (std::size_t i = 0; i < std::min(got.size(), source_inputs.size()); ++i) {
+      if (got[i] == source_inputs[i]) continue;
+      INFO("input #" << i << ": replayed " << got[i].first << " " << got[i].second << "; source "
+                     << source_inputs[i].first << " " << source_inputs[i].second);
+      CHECK(got[i] == source_inputs[i]);
+      break;
+    }
+  }
   std::map<std::string, int> types;
   for (const auto& e : replayed) {
     ++types[e.type];

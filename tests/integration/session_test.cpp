@@ -24,7 +24,7 @@ TEST_CASE("a live run is a session that traderctl lists, shows, exports and impo
   itest::Stack stack(std::vector<std::pair<std::string, std::string>>{{"EXECUTION_RANDOM_SEED", "4242"}});
   stack.start();
   const auto file = testsupport::shared_data_dir() + "/quotes_BTCUSDT_2020-02-22.csv";
-  REQUIRE(stack.run({itest::bin("feed"), "--limit", "3000", file}) == 0);
+  REQUIRE(stack.run_as("feed", {itest::bin("feed"), "--limit", "3000", file}) == 0);
   REQUIRE(stack.run({itest::bin("traderctl"), "wait-idle", "--quiet-ms", "1000", "--timeout-s", "120"}) == 0);
   std::string report;
   REQUIRE(stack.run({itest::bin("traderctl"), "report"}, &report) == 0);  // a final report inside the session

@@ -8,6 +8,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "services/recorder.hpp"
 #include "subjects/subjects.hpp"
 
 namespace itest {
@@ -21,26 +22,24 @@ std::string bin(const std::string& name) { return testsupport::build_dir() + "/c
 
 Stack::Stack(std::vector<std::pair<std::string, std::string>> extra_env)
     : dir_(testsupport::make_temp_dir("trader-stack-")), keys_(testsupport::make_checkpoint_keys(dir_)) {
-  env_ = {{"NATS_URL", nats_.url()},
+  env_ = {{"NATS_URL", nats_.url("operator")},
           {"DATABASE_URL", pg_.reader_url()},
           {"TRADER_WRITER_DATABASE_URL", pg_.writer_url()},
           {"TRADER_CHECKPOINT_FILE", checkpoint_file()},
           {"TRADER_CHECKPOINT_PUBKEY", keys_.public_key},
           {"HEARTBEAT_MS", "200"}};
   env_.insert(env_.end(), extra_env.begin(), extra_env.end());
+  // The admin's bootstrap: nobody may publish before the stream and the recorder's consumer exist.
+  natsio::Connection admin({.url = nats_.url(), .name = "test-admin"});
+  services::bootstrap_event_stream(admin, services::EventStreamConfig{});
 }
 
 void Stack::start(std::vector<std::string> workers) {
   order_ = std::move(workers);
   for (const auto& w : order_) {
     workers_[w] = std::make_unique<testsupport::Process>(std::vector<std::string>{bin(w)},
-                                                         w == "recorder" ? recorder_env() : env_, dir_ + "/" + w + ".log");
-    if (w == "recorder") {  // it creates the JetStream stream: wait for it before anyone publishes
-      for (int i = 0; i < 300 && workers_[w]->log().find("ready") == std::string::npos; ++i) {
-        if (!workers_[w]->running()) throw std::runtime_error("recorder exited: " + workers_[w]->log());
-        usleep(50'000);
-      }
-    }
+                                                         w == "recorder" ? recorder_env() : env_for(w),
+                                                         dir_ + "/" + w + ".log");
   }
   std::vector<std::string> argv{bin("traderctl"), "wait-ready", "--timeout-s", "30"};
   argv.insert(argv.end(), order_.begin(), order_.end());
@@ -61,7 +60,7 @@ void Stack::restart(const std::string& name) {
   const auto before = workers_[name] ? count_ready(workers_[name]->log()) : 0;
   workers_[name].reset();
   workers_[name] = std::make_unique<testsupport::Process>(std::vector<std::string>{bin(name)},
-                                                          name == "recorder" ? recorder_env() : env_,
+                                                          name == "recorder" ? recorder_env() : env_for(name),
                                                           dir_ + "/" + name + ".log");
   // The killed instance's last heartbeat still counts as alive for a moment: wait
   // for the NEW instance's "ready" line (it rebuilds its state first).
@@ -89,8 +88,15 @@ Stack::~Stack() {
 
 std::vector<std::pair<std::string, std::string>> Stack::env() const { return env_; }
 
-std::vector<std::pair<std::string, std::string>> Stack::recorder_env() const {
+std::vector<std::pair<std::string, std::string>> Stack::env_for(const std::string& user) const {
   auto env = env_;
+  for (auto& [k, v] : env)
+    if (k == "NATS_URL") v = nats_.url(user);
+  return env;
+}
+
+std::vector<std::pair<std::string, std::string>> Stack::recorder_env() const {
+  auto env = env_for("recorder");
   for (auto& [k, v] : env)
     if (k == "DATABASE_URL") v = pg_.writer_url();
   env.emplace_back("RECORDER_CHECKPOINT_KEY", keys_.private_key);
@@ -99,12 +105,36 @@ std::vector<std::pair<std::string, std::string>> Stack::recorder_env() const {
 }
 
 int Stack::run(const std::vector<std::string>& argv, std::string* output) const {
+  return run_as("operator", argv, output);
+}
+
+int Stack::run_as(const std::string& user, const std::vector<std::string>& argv, std::string* output) const {
   static int n = 0;
   const auto log = dir_ + "/run-" + std::to_string(++n) + ".log";
-  testsupport::Process p(argv, env_, log);
+  testsupport::Process p(argv, env_for(user), log);
   const int rc = p.wait();
   if (output) *output = p.log();
   return rc;
+}
+
+StreamTap::StreamTap(const std::string& admin_url, std::string stream)
+    : conn_({.url = admin_url, .name = "test-stream-tap"}) {
+  sub_ = std::make_unique<natsio::OrderedSubscription>(conn_, stream, 1, [this](const natsio::StreamMessage& m) {
+    std::lock_guard lock(mu_);
+    msgs_.push_back({m.seq, std::string(m.subject), std::string(m.data)});
+  });
+}
+
+std::vector<StreamTap::Msg> StreamTap::wait_for(std::size_t n) const {
+  for (int i = 0; i < 300; ++i) {
+    {
+      std::lock_guard lock(mu_);
+      if (msgs_.size() >= n) return msgs_;
+    }
+    usleep(100'000);
+  }
+  std::lock_guard lock(mu_);
+  return msgs_;
 }
 
 Tap::Tap(const std::string& nats_url) : conn_({.url = nats_url, .name = "test-tap"}) {

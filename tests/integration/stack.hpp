@@ -22,6 +22,11 @@ std::string bin(const std::string& name);
 
 /// Servers plus the long-running workers (recorder, ops, risk-state, execution,
 /// reporter, strategy), started in that order, each logging to <tmp>/<worker>.log.
+/// NATS runs with authentication (pkg/auth), as every deployment does: each worker
+/// connects as its own identity (NATS_URL = nats_url(<worker>)); start() first
+/// creates the event stream and the recorder's consumer as `admin`
+/// (services::bootstrap_event_stream), as `traderctl stream-init` does; run()
+/// (traderctl) connects as `operator` (DESK), a person.
 /// Each connects to PostgreSQL as a deployment's would: the recorder as the
 /// writer (DATABASE_URL = writer_url()), every other worker as the reader;
 /// run() (traderctl) gets the reader's URL as DATABASE_URL and the writer's as
@@ -31,25 +36,33 @@ std::string bin(const std::string& name);
 /// checks them, as deploy/local sets it up.
 class Stack {
  public:
-  /// Starts the servers. `extra_env` is added to every worker's environment (e.g. RISK_MAX_ORDER_QTY).
+  /// Starts the servers and, as the admin, creates the event stream and the recorder's
+  /// consumer. `extra_env` is added to every worker's environment (e.g. RISK_MAX_ORDER_QTY).
   explicit Stack(std::vector<std::pair<std::string, std::string>> extra_env = {});
   /// Starts the workers in order and waits until each sends heartbeats. Throws with their logs if not.
   void start(std::vector<std::string> workers = {"recorder", "ops", "risk-state", "execution", "reporter",
                                                  "strategy"});
   ~Stack();
+  /// The admin's URL (anything in TRADING: taps, test publishers standing for a worker).
   std::string nats_url() const { return nats_.url(); }
+  /// Identity `user`'s URL, e.g. nats_url("operator") for a person, nats_url("feed").
+  std::string nats_url(std::string_view user) const { return nats_.url(user); }
+  /// The environment a worker binary runs with as identity `user` (e.g. the feed).
+  std::vector<std::pair<std::string, std::string>> env_for(const std::string& user) const;
   /// trader_readonly: traderctl, risk-state, execution, and the tests' own reads.
   std::string reader_url() const { return pg_.reader_url(); }
   /// trader_recorder: the recorder.
   std::string writer_url() const { return pg_.writer_url(); }
   /// postgres: only for tests that tamper with the store on purpose.
   std::string superuser_url() const { return pg_.superuser_url(); }
-  /// The environment of run() (and of every worker but the recorder).
+  /// The environment of run(): a person (NATS_URL of `operator`, the reader's DATABASE_URL).
   std::vector<std::pair<std::string, std::string>> env() const;
   /// The recorder's environment: env() with the writer's DATABASE_URL.
   std::vector<std::pair<std::string, std::string>> recorder_env() const;
   /// Runs a binary to completion with the stack's environment; returns its exit code. Output in `log`.
   int run(const std::vector<std::string>& argv, std::string* output = nullptr) const;
+  /// The same as identity `user` (e.g. "feed" for the feed binary).
+  int run_as(const std::string& user, const std::vector<std::string>& argv, std::string* output = nullptr) const;
   testsupport::Process& worker(const std::string& name) { return *workers_.at(name); }
   /// Starts (again) one worker, e.g. after kill_hard(), and waits for its heartbeat.
   void restart(const std::string& name);
@@ -67,6 +80,27 @@ class Stack {
   std::vector<std::pair<std::string, std::string>> env_;
   std::vector<std::string> order_;
   std::map<std::string, std::unique_ptr<testsupport::Process>> workers_;
+};
+
+/// Every message of the event stream in stream order, as execution consumes it: an
+/// ordered consumer from sequence 1, created before anything is published (construct
+/// it right after the Stack). The stream keeps only what the store has not confirmed
+/// (interest retention), but nothing a consumer has not received, so this sees all of it.
+class StreamTap {
+ public:
+  explicit StreamTap(const std::string& admin_url, std::string stream = "EVENTS");
+  struct Msg {
+    std::uint64_t seq = 0;
+    std::string subject, data;
+  };
+  /// Waits (up to 30 s) until `n` messages arrived; returns what arrived.
+  std::vector<Msg> wait_for(std::size_t n) const;
+
+ private:
+  natsio::Connection conn_;
+  mutable std::mutex mu_;
+  std::vector<Msg> msgs_;
+  std::unique_ptr<natsio::OrderedSubscription> sub_;
 };
 
 /// Subscribes to every captured subject and keeps every message, in arrival order.

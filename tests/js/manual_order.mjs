@@ -1,10 +1,20 @@
 // Stands for a person at a terminal with the `nats` CLI: every payload below is
 // hand-written JSON text, exactly what they would type after `nats pub` / `nats req`.
+// The person is an operator (NATS_URL, the DESK account, as the operator credentials
+// file sets it); market data comes from the feed's identity (FEED_NATS_URL), the only
+// one besides replay that may publish it.
 // Exits 0 and prints "all checks passed" only if every check holds.
 import { connect, StringCodec } from "nats";
 
 const sc = StringCodec();
-const nc = await connect({ servers: process.env.NATS_URL ?? "nats://127.0.0.1:4222" });
+// nats.js takes the user and password as options, not inside the URL (the `nats` CLI
+// takes them from NATS_URL as it is).
+const options = (url) => {
+  const u = new URL(url);
+  return { servers: `${u.hostname}:${u.port}`, user: decodeURIComponent(u.username), pass: decodeURIComponent(u.password) };
+};
+const nc = await connect(options(process.env.NATS_URL ?? "nats://127.0.0.1:4222"));
+const feedConn = await connect(options(process.env.FEED_NATS_URL ?? process.env.NATS_URL));
 const execs = [];
 const rawExecs = []; // raw text: int64 nanosecond times do not fit a JS number
 const deadLetters = [];
@@ -23,6 +33,12 @@ function check(cond, what) {
   if (!cond) failures++;
 }
 const pub = (subject, text) => nc.publish(subject, sc.encode(text));
+// Market data from the feed; flushed, so that it reaches every worker before what the
+// person sends next on the other connection.
+const feed = async (subject, text) => {
+  feedConn.publish(subject, sc.encode(text));
+  await feedConn.flush();
+};
 const req = async (subject, text) => JSON.parse(sc.decode((await nc.request(subject, sc.encode(text), { timeout: 3000 })).data));
 async function reportsFor(id, n) {
   for (let i = 0; i < 100; i++) {
@@ -34,7 +50,7 @@ async function reportsFor(id, n) {
 }
 
 // A market to trade against: nats pub market.data.EURUSD '...'
-pub("market.data.EURUSD", '{"type":"quote","symbol":"EURUSD","bid":"1.38742","ask":"1.38755","ts_event":1399334400158000000}');
+await feed("market.data.EURUSD", '{"type":"quote","symbol":"EURUSD","bid":"1.38742","ask":"1.38755","ts_event":1399334400158000000}');
 await nc.flush();
 
 // 1. nats pub trading.orders — a market buy typed with a plain number quantity
@@ -59,7 +75,7 @@ check(r[1]?.exec_type === "canceled" && r[1]?.order_status === "canceled" && r[1
 // 3. the limit becomes marketable when the market moves down to it
 pub("trading.orders", '{"type":"order.submit","client_order_id":"manual-3","symbol":"EURUSD","side":"buy","order_type":"limit","quantity":"200","limit_price":"1.38700","time_in_force":"day"}');
 await reportsFor("manual-3", 1);
-pub("market.data.EURUSD", '{"type":"quote","symbol":"EURUSD","bid":"1.38690","ask":"1.38699","ts_event":1399334460000000000}');
+await feed("market.data.EURUSD", '{"type":"quote","symbol":"EURUSD","bid":"1.38690","ask":"1.38699","ts_event":1399334460000000000}');
 r = await reportsFor("manual-3", 2);
 check(r[1]?.exec_type === "fill" && r[1]?.last_px === "1.38699", "resting limit fills at the new ask when it crosses");
 
@@ -80,6 +96,7 @@ check(r[0]?.exec_type === "denied" && /max_order_qty/.test(r[0]?.text ?? ""), `t
 // 6. halt, an order is denied, resume, an order fills
 const halted = await req("risk.management", '{"type":"trading_state.set","trading_state":"halted","reason":"desk halt"}');
 check(halted.type === "risk.state" && halted.trading_state === "halted", "halt acknowledged with risk.state halted");
+check(halted.sender === "operator", `the halt records who made it, as the server stamped it (${halted.sender})`);
 pub("trading.orders", '{"type":"order.submit","client_order_id":"manual-5","symbol":"EURUSD","side":"sell","order_type":"market","quantity":100}');
 r = await reportsFor("manual-5", 1);
 check(r[0]?.exec_type === "denied" && /halted/.test(r[0]?.text ?? ""), `while halted: denied (${r[0]?.text})`);
@@ -93,8 +110,8 @@ check(r[1]?.exec_type === "fill" && r[1]?.last_px === "1.3869", `after resume: a
 pub("trading.orders", '{"type":"order.submit","client_order_id":"manual-stop","symbol":"EURUSD","side":"sell","order_type":"stop","quantity":100,"stop_price":"1.38650","time_in_force":"gtc"}');
 r = await reportsFor("manual-stop", 1);
 check(r[0]?.exec_type === "new" && r[0]?.stop_price === "1.3865" && r[0]?.order_type === "stop", `stop order accepted and waiting (${JSON.stringify(r[0])})`);
-pub("market.data.EURUSD", '{"type":"quote","symbol":"EURUSD","bid":"1.38660","ask":"1.38670","ts_event":1399334520000000000}');
-pub("market.data.EURUSD", '{"type":"quote","symbol":"EURUSD","bid":"1.38640","ask":"1.38650","ts_event":1399334580000000000}');
+await feed("market.data.EURUSD", '{"type":"quote","symbol":"EURUSD","bid":"1.38660","ask":"1.38670","ts_event":1399334520000000000}');
+await feed("market.data.EURUSD", '{"type":"quote","symbol":"EURUSD","bid":"1.38640","ask":"1.38650","ts_event":1399334580000000000}');
 r = await reportsFor("manual-stop", 2);
 check(r.length === 2 && r[1]?.exec_type === "fill" && r[1]?.last_px === "1.3864", `stop triggers at bid <= stop and fills at the bid (${JSON.stringify(r[1])})`);
 
@@ -117,12 +134,12 @@ pub("trading.orders", '{"type":"order.submit","client_order_id":"manual-gtd","sy
 r = await reportsFor("manual-gtd", 1);
 check(r[0]?.exec_type === "new" && r[0]?.time_in_force === "gtd", `gtd order accepted (${JSON.stringify(r[0])})`);
 check(rawExecs.some((t) => t.includes('"client_order_id":"manual-gtd"') && t.includes('"expire_time":1399334640000000000')), "expire_time echoed as an integer");
-pub("market.data.EURUSD", '{"type":"quote","symbol":"EURUSD","bid":"1.38640","ask":"1.38650","ts_event":1399334640000000000}');
+await feed("market.data.EURUSD", '{"type":"quote","symbol":"EURUSD","bid":"1.38640","ask":"1.38650","ts_event":1399334640000000000}');
 r = await reportsFor("manual-gtd", 2);
 check(r[1]?.exec_type === "expired" && r[1]?.order_status === "expired", `gtd expired at expire_time (${r[1]?.text})`);
 
 // 10. an IOC that fills partly: a quote with sizes fills at most the displayed size
-pub("market.data.BTCUSDT", '{"type":"quote","symbol":"BTCUSDT","bid":"9681.92","ask":"9682","bid_size":"0.67","ask_size":"0.84","ts_event":1399334700000000000}');
+await feed("market.data.BTCUSDT", '{"type":"quote","symbol":"BTCUSDT","bid":"9681.92","ask":"9682","bid_size":"0.67","ask_size":"0.84","ts_event":1399334700000000000}');
 await nc.flush();
 await new Promise((res) => setTimeout(res, 100));
 pub("trading.orders", '{"type":"order.submit","client_order_id":"manual-ioc","symbol":"BTCUSDT","side":"buy","order_type":"market","quantity":"2","time_in_force":"ioc"}');
@@ -136,7 +153,27 @@ const status = await req("ops.status", "");
 const names = new Set(status.workers?.map((w) => w.worker));
 check(["ops", "risk-state", "execution", "reporter", "recorder"].every((w) => names.has(w)), "ops.status lists every worker");
 
+// 12. least privilege: a person cannot publish market data, and nobody connects anonymously
+const seen = [];
+const md = nc.subscribe("market.data.EURUSD", { callback: (_e, m) => seen.push(sc.decode(m.data)) });
+await nc.flush();
+pub("market.data.EURUSD", '{"type":"quote","symbol":"EURUSD","bid":"1","ask":"2","ts_event":1399334800000000000}');
+await nc.flush().catch(() => {});
+await new Promise((res) => setTimeout(res, 300));
+check(seen.length === 0, `a quote published by an operator reaches nobody (${seen.length} seen)`);
+md.unsubscribe();
+const bare = new URL(process.env.NATS_URL);
+let anonymous = "connected";
+try {
+  const a = await connect({ servers: `${bare.hostname}:${bare.port}`, reconnect: false });
+  await a.close();
+} catch (e) {
+  anonymous = e.message;
+}
+check(/Authorization Violation/i.test(anonymous), `an anonymous client is refused (${anonymous})`);
+
 await nc.drain();
+await feedConn.drain();
 if (failures) {
   console.log(`${failures} checks failed`);
   process.exit(1);

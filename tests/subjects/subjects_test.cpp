@@ -139,7 +139,16 @@ TEST_CASE("every subject in the catalogue is built by subjects.hpp", "[subjects]
     INFO("catalogue subject " << s);
     if (const auto lt = s.find('<'); lt != std::string::npos) {
       CHECK(s.back() == '>');
-      CHECK(exact.count(s.substr(0, lt)) == 1);  // the prefix constant, e.g. "market.data."
+      const auto prefix = s.substr(0, lt);
+      if (prefix.ends_with(subjects::kByToken)) {  // "<base>.by.<user>": subjects::by(base, user)
+        const auto base = prefix.substr(0, prefix.size() - subjects::kByToken.size());
+        CHECK(exact.count(base) == 1);
+        CHECK(subjects::by(base, "operator") == base + ".by.operator");
+        CHECK(subjects::sender_of(subjects::by(base, "operator")) == "operator");
+        CHECK(subjects::base_of(subjects::by(base, "operator")) == base);
+      } else {
+        CHECK(exact.count(prefix) == 1);  // the prefix constant, e.g. "market.data."
+      }
     } else {
       CHECK(exact.count(s) == 1);
     }

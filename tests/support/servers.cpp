@@ -1,5 +1,7 @@
 #include "servers.hpp"
 
+#include "auth/auth.hpp"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -385,10 +387,11 @@ std::string Process::log() const { return read_file(log_path_); }
 
 // ---- NatsServer ---------------------------------------------------------------
 
-NatsServer::NatsServer(bool jetstream) : jetstream_(jetstream) {
+NatsServer::NatsServer(bool jetstream, bool auth) : jetstream_(jetstream), auth_(auth) {
   dir_ = make_temp_dir("trader-nats-");
   log_path_ = dir_ + "/nats-server.log";
   try {
+    if (auth_) passwords_ = auth::init_dir(dir_ + "/creds", auth::identities(auth::Deployment{}), 4);
     launch();
   } catch (...) {
     proc_.reset();
@@ -402,7 +405,13 @@ NatsServer::~NatsServer() {
   remove_tree(dir_);
 }
 
-std::string NatsServer::url() const { return "nats://127.0.0.1:" + std::to_string(port_); }
+std::string NatsServer::anonymous_url() const { return "nats://127.0.0.1:" + std::to_string(port_); }
+
+std::string NatsServer::url() const { return auth_ ? url("admin") : anonymous_url(); }
+
+std::string NatsServer::url(std::string_view user) const {
+  return auth::url("127.0.0.1:" + std::to_string(port_), user, passwords_.at(std::string(user)));
+}
 
 pid_t NatsServer::pid() const noexcept { return proc_ ? proc_->pid() : -1; }
 
@@ -423,7 +432,12 @@ void NatsServer::launch() {
   for (int attempt = 0;; ++attempt) {
     if (first) port_ = free_tcp_port();
     std::vector<std::string> argv{binary, "-a", "127.0.0.1", "-p", std::to_string(port_)};
-    if (jetstream_) {
+    if (auth_) {
+      const auto conf = dir_ + "/nats-server.conf";
+      std::ofstream(conf) << auth::server_config("127.0.0.1", port_, jetstream_ ? dir_ : "",
+                                                 "creds/nats-accounts.conf");
+      argv = {binary, "-c", conf};
+    } else if (jetstream_) {
       argv.insert(argv.end(), {"-js", "-sd", dir_});
     }
     const auto log_start = fs::exists(log_path_) ? fs::file_size(log_path_) : 0;

@@ -18,6 +18,7 @@
 
 #include <chrono>
 #include <csignal>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -123,16 +124,28 @@ class Process {
 class NatsServer {
  public:
   /// Starts the server and waits until it sends its INFO line to a TCP client.
+  /// With `auth` (the default, as every deployment runs: pkg/auth), the server has
+  /// the TRADING and DESK accounts with every identity of auth::identities()
+  /// (passwords in the server's temp dir, bcrypt cost 4 to keep tests quick) and no
+  /// anonymous user; without it, anyone may connect (only for tests of the harness
+  /// itself and benchmarks of raw NATS).
   /// Throws std::runtime_error (with the server's log tail) if it doesn't
   /// within 10 s.
-  explicit NatsServer(bool jetstream = true);
+  explicit NatsServer(bool jetstream = true, bool auth = true);
   /// SIGTERM, reap (SIGKILL after 5 s), remove the data dir. noexcept.
   ~NatsServer();
   NatsServer(const NatsServer&) = delete;
   NatsServer& operator=(const NatsServer&) = delete;
 
-  /// "nats://127.0.0.1:PORT"
+  /// "nats://127.0.0.1:PORT" without auth; with auth the `admin` identity's URL
+  /// (anything in TRADING: bootstrap, taps, test publishers standing for a worker).
   std::string url() const;
+  /// "nats://<user>:<password>@127.0.0.1:PORT" for identity `user` (auth only;
+  /// std::out_of_range for an unknown user).
+  std::string url(std::string_view user) const;
+  /// "nats://127.0.0.1:PORT": no credentials (an anonymous client, refused with auth).
+  std::string anonymous_url() const;
+  bool auth() const noexcept { return auth_; }
   int port() const noexcept { return port_; }
   /// PID of the running server, -1 while stopped.
   pid_t pid() const noexcept;
@@ -148,9 +161,11 @@ class NatsServer {
  private:
   void launch();
   bool jetstream_;
+  bool auth_;
   int port_ = 0;
   std::string dir_;
   std::string log_path_;
+  std::map<std::string, std::string> passwords_;  ///< user -> password (auth)
   std::unique_ptr<Process> proc_;
 };
 

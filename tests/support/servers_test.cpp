@@ -114,10 +114,16 @@ TEST_CASE("Process destructor leaves no child behind", "[testsupport]") {
 
 TEST_CASE("NatsServer accepts a TCP connection and sends INFO", "[.integration][testsupport]") {
   NatsServer nats;
-  CHECK(nats.url() == "nats://127.0.0.1:" + std::to_string(nats.port()));
+  CHECK(nats.anonymous_url() == "nats://127.0.0.1:" + std::to_string(nats.port()));
+  CHECK(nats.url().rfind("nats://admin:", 0) == 0);  // with auth (the default): the admin's URL
+  CHECK(nats.url("feed").rfind("nats://feed:", 0) == 0);
   const auto info = first_bytes(nats.port(), 5);
   CHECK(info.rfind("INFO ", 0) == 0);
   CHECK(first_bytes(nats.port(), 512).find("\"jetstream\":true") != std::string::npos);
+  CHECK(first_bytes(nats.port(), 512).find("\"auth_required\":true") != std::string::npos);
+  NatsServer open(true, false);
+  CHECK(open.url() == open.anonymous_url());
+  CHECK(first_bytes(open.port(), 512).find("\"auth_required\":true") == std::string::npos);
 }
 
 TEST_CASE("NatsServer without JetStream does not advertise it", "[.integration][testsupport]") {

@@ -1,0 +1,161 @@
+// pkg/auth: the identities of a deployment and the nats-server configuration that
+// enforces them. These tests check the permission table itself (who may publish
+// what); tests/integration/auth_test.cpp checks that a real nats-server enforces it.
+#include <catch2/catch.hpp>
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "auth/auth.hpp"
+#include "subjects/subjects.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+/// NATS subject matching: `*` one token, `>` one or more trailing tokens.
+bool matches(std::string_view pattern, std::string_view subject) {
+  for (;;) {
+    const auto pe = pattern.find('.');
+    const auto se = subject.find('.');
+    const auto pt = pattern.substr(0, pe);
+    const auto st = subject.substr(0, se);
+    if (pt == ">") return !st.empty();
+    if (pt != "*" && pt != st) return false;
+    if (pe == std::string_view::npos || se == std::string_view::npos) return pe == se;
+    pattern.remove_prefix(pe + 1);
+    subject.remove_prefix(se + 1);
+  }
+}
+
+bool may_publish(const auth::Identity& id, std::string_view subject) {
+  const auto& p = id.permissions;
+  const bool allowed = std::any_of(p.publish_allow.begin(), p.publish_allow.end(),
+                                   [&](const auto& a) { return matches(a, subject); });
+  const bool denied = std::any_of(p.publish_deny.begin(), p.publish_deny.end(),
+                                  [&](const auto& d) { return matches(d, subject); });
+  return allowed && !denied;
+}
+
+std::vector<std::string> publishers(const std::vector<auth::Identity>& ids, std::string_view subject) {
+  std::vector<std::string> out;
+  for (const auto& id : ids)
+    if (id.user != "admin" && may_publish(id, subject)) out.push_back(id.user);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+using Names = std::vector<std::string>;
+
+}  // namespace
+
+TEST_CASE("each subject has only the publishers the bus contract names", "[auth]") {
+  const auto ids = auth::identities({});
+  CHECK(publishers(ids, "market.data.EURUSD") == Names{"feed", "replay"});
+  CHECK(publishers(ids, "trading.orders") == Names{"desk-replay", "operator", "strategy"});
+  CHECK(publishers(ids, "trading.orders.approved") == Names{"risk-state"});
+  CHECK(publishers(ids, "risk.state") == Names{"risk-state"});
+  CHECK(publishers(ids, "trading.executions") == Names{"execution", "risk-state"});
+  CHECK(publishers(ids, "risk.management") == Names{"desk-replay", "operator"});
+  CHECK(publishers(ids, "session.lifecycle") == Names{"ops"});
+  CHECK(publishers(ids, "performance.metrics") == Names{"reporter"});
+  CHECK(publishers(ids, "reports.performance") == Names{"reporter"});
+  // Nobody writes another's name: the .by. subjects are written by the server (imports).
+  CHECK(publishers(ids, "trading.orders.by.operator").empty());
+  CHECK(publishers(ids, "risk.management.by.operator").empty());
+  // Heartbeats and manifests only under one's own name.
+  CHECK(publishers(ids, "ops.heartbeat.execution") == Names{"execution"});
+  CHECK(publishers(ids, "session.workers.recorder") == Names{"recorder"});
+}
+
+TEST_CASE("only admin may purge, delete or reconfigure the stream or delete a consumer", "[auth]") {
+  const auto ids = auth::identities({.stream = "EVENTS", .recorder_durable = "recorder"});
+  for (const auto* api : {"$JS.API.STREAM.PURGE.EVENTS", "$JS.API.STREAM.DELETE.EVENTS",
+                          "$JS.API.STREAM.UPDATE.EVENTS", "$JS.API.STREAM.CREATE.EVENTS",
+                          "$JS.API.CONSUMER.DELETE.EVENTS.recorder", "$JS.API.STREAM.MSG.DELETE.EVENTS",
+                          "$JS.API.CONSUMER.DURABLE.CREATE.EVENTS.x"}) {
+    INFO(api);
+    CHECK(publishers(ids, api).empty());
+  }
+  // Readers of the log create ephemeral consumers; never the recorder's durable.
+  for (const auto* w : {"strategy", "risk-state", "execution"}) {
+    const auto it = std::find_if(ids.begin(), ids.end(), [&](const auto& i) { return i.user == w; });
+    REQUIRE(it != ids.end());
+    INFO(w);
+    CHECK(may_publish(*it, "$JS.API.CONSUMER.CREATE.EVENTS"));
+    CHECK(may_publish(*it, "$JS.API.STREAM.INFO.EVENTS"));
+    CHECK_FALSE(may_publish(*it, "$JS.API.CONSUMER.CREATE.EVENTS.recorder"));
+    CHECK_FALSE(may_publish(*it, "$JS.API.CONSUMER.CREATE.EVENTS.recorder.>"));
+    CHECK_FALSE(may_publish(*it, "$JS.ACK.EVENTS.recorder.1.1.1.1.1"));
+  }
+  CHECK(publishers(ids, "$JS.API.CONSUMER.MSG.NEXT.EVENTS.recorder") == Names{"recorder"});
+  CHECK(publishers(ids, "$JS.ACK.EVENTS.recorder.1.5.5.0.1") == Names{"recorder"});
+}
+
+TEST_CASE("every person has an account of their own; names are checked", "[auth]") {
+  const auto ids = auth::identities({.operators = {"alice", "bob"}, .replay = false});
+  std::vector<std::string> accounts;
+  for (const auto& i : ids)
+    if (i.account != auth::kTradingAccount) accounts.push_back(i.account);
+  CHECK(accounts == Names{"DESK_alice", "DESK_bob"});
+  CHECK_THROWS_AS(auth::identities({.operators = {"execution"}}), std::invalid_argument);  // a worker's name
+  CHECK_THROWS_AS(auth::identities({.operators = {"Alice"}}), std::invalid_argument);
+  CHECK_THROWS_AS(auth::identities({.operators = {"a.b"}}), std::invalid_argument);  // would be a subject token
+  CHECK_THROWS_AS(auth::identities({.operators = {""}}), std::invalid_argument);
+  CHECK_THROWS_AS(auth::identities({.operators = {std::string(65, 'a')}}), std::invalid_argument);
+}
+
+TEST_CASE("the accounts block maps a person's sends to subjects that name them", "[auth]") {
+  const auto ids = auth::identities({.operators = {"alice"}, .replay = false});
+  std::map<std::string, std::string> pw;
+  for (const auto& i : ids) pw[i.user] = "pw-" + i.user;
+  const auto conf = auth::accounts_config(ids, pw);
+  CHECK(conf.find(R"({ service: { account: TRADING, subject: "trading.orders.by.alice" }, to: "trading.orders" })") !=
+        std::string::npos);
+  CHECK(conf.find(R"({ service: { account: TRADING, subject: "risk.management.by.alice" }, to: "risk.management" })") !=
+        std::string::npos);
+  CHECK(conf.find("no_auth_user") == std::string::npos);
+  CHECK(conf.find("jetstream: enabled") != std::string::npos);
+  pw.erase("alice");
+  CHECK_THROWS_AS(auth::accounts_config(ids, pw), std::invalid_argument);
+}
+
+TEST_CASE("init_dir keeps passwords across runs, writes them 0600 and only hashes into the config", "[auth]") {
+  const auto dir = fs::temp_directory_path() / fs::path("auth-test-" + auth::new_password());
+  const auto ids = auth::identities({.operators = {"operator"}, .replay = false});
+  const auto first = auth::init_dir(dir.string(), ids, 4);
+  const auto second = auth::init_dir(dir.string(), ids, 4);
+  CHECK(first == second);
+  CHECK(first.size() == ids.size());
+  struct stat st {};
+  REQUIRE(::stat((dir / "nats-operator.password").c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+  REQUIRE(::stat((dir / "nats-accounts.conf").c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+  std::ifstream in(dir / "nats-accounts.conf");
+  std::stringstream conf;
+  conf << in.rdbuf();
+  for (const auto& [user, password] : first) {
+    INFO(user);
+    CHECK(password.size() == 32);
+    CHECK(conf.str().find(password) == std::string::npos);  // only the bcrypt hash
+  }
+  CHECK(conf.str().find("$2b$04$") != std::string::npos);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("subjects/README.md lists every identity", "[auth]") {
+  std::ifstream in(fs::path(TRADER_SOURCE_DIR) / "subjects" / "README.md");
+  std::stringstream readme;
+  readme << in.rdbuf();
+  const auto text = readme.str();
+  const auto section = text.substr(text.find("## Identities"));
+  for (const auto& i : auth::identities({})) {
+    INFO(i.user);
+    CHECK(section.find("| `" + i.user + "`") != std::string::npos);
+  }
+}
