@@ -64,6 +64,11 @@ int main(int argc, char** argv) try {
       if (!said) fmt::print(stderr, "recorder: event store unavailable, retrying: {}\n", e.what());
       said = true;
       std::this_thread::sleep_for(std::chrono::milliseconds(cfg.retry_ms));
+    } catch (const std::exception& e) {  // e.g. the schema needs `traderctl migrate`: say so and exit 1
+      fmt::print(stderr, "recorder: {}\n", e.what());
+      services::request_termination();
+      signals.join();
+      return 1;
     }
   }
   if (!store) {  // stopped before the store ever answered: nothing fetched, nothing lost

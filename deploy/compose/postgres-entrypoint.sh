@@ -4,16 +4,24 @@
 # given below), then run postgres.
 # Auth: SCRAM-SHA-256 passwords for every TCP connection; the superuser postgres only
 # through the local socket as OS user postgres (peer), e.g.
-#   podman exec -it trader_postgres_1 runuser -u postgres -- psql trader
+#   podman-compose -f deploy/compose/compose.yaml exec postgres runuser -u postgres -- psql trader
 # Passwords (16 characters or more; e.g. openssl rand -hex 24), from the environment or
-# from files (Docker/Podman secrets): TRADER_PG_OWNER_PASSWORD[_FILE],
-# TRADER_PG_WRITER_PASSWORD[_FILE], TRADER_PG_READER_PASSWORD[_FILE].
+# from files (the compose stack's init service writes them; or Docker/Podman secrets):
+# TRADER_PG_OWNER_PASSWORD[_FILE], TRADER_PG_WRITER_PASSWORD[_FILE], TRADER_PG_READER_PASSWORD[_FILE].
 set -eu
 BIN=/usr/lib/postgresql/15/bin
-# secret NAME: $NAME, or the content of the file $NAME_FILE
+# secret NAME: $NAME, or the content of the file $NAME_FILE, waiting up to
+# TRADER_SECRETS_WAIT_S seconds (default 300) for the file (the compose stack's init service writes it)
 secret() {
   eval "value=\${$1:-}; file=\${$1_FILE:-}"
-  if [ -z "$value" ] && [ -n "$file" ]; then value=$(cat "$file"); fi
+  if [ -z "$value" ] && [ -n "$file" ]; then
+    waited=0
+    while [ ! -s "$file" ] && [ "$waited" -lt "${TRADER_SECRETS_WAIT_S:-300}" ]; do
+      [ "$waited" -eq 0 ] && echo "postgres-entrypoint: waiting for $file" >&2
+      waited=$((waited + 1)); sleep 1
+    done
+    value=$(cat "$file")
+  fi
   [ -n "$value" ] || { echo "postgres-entrypoint: set $1 or $1_FILE" >&2; exit 1; }
   printf '%s' "$value"
 }

@@ -6,7 +6,7 @@ BUILD_DIR=${TRADER_BUILD_DIR:-$ROOT/build}
 WORKERS=(recorder ops risk-state execution reporter strategy)
 # Debian 12 packages: build tools, libraries, and the two servers.
 PACKAGES=(build-essential cmake ninja-build pkg-config libnats-dev libsimdjson-dev libfmt-dev catch2
-          libpqxx-dev libpq-dev zlib1g-dev libssl-dev openssl nats-server postgresql)
+          libpqxx-dev libpq-dev zlib1g-dev libssl-dev libcrypt-dev openssl nats-server postgresql)
 
 log() { printf '%s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -47,15 +47,68 @@ free_port() { local p=$1; while ! port_free "$p"; do p=$((p + 1)); done; echo "$
 # as_pg CMD...: run as the postgres user when we are root (PostgreSQL refuses root)
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 
-# start_nats STATE_DIR PORT
+# ---- An authenticated bus (issue 11) ------------------------------------------------
+# nats-server runs with accounts and one user per identity (pkg/auth: the workers,
+# admin, and one DESK account per person); nobody connects anonymously. Passwords are
+# made once by `traderctl auth init` into $STATE/creds/nats-<user>.password (0600), the
+# server configuration holds their bcrypt hashes only. Needs a build (traderctl).
+
+# first_operator: the first of TRADER_OPERATORS (default "operator")
+first_operator() { local o=${TRADER_OPERATORS:-operator}; echo "${o%%,*}"; }
+
+# nats_url USER: the NATS URL of identity USER, with its password (after start_nats)
+nats_url() {
+  local f="$NATS_CREDS/nats-$1.password"
+  [ -r "$f" ] || die "no credentials for NATS user '$1' in $NATS_CREDS"
+  echo "nats://$1:$(cat "$f")@$NATS_HOSTPORT"
+}
+
+# start_nats STATE_DIR PORT [OPERATORS]: credentials (kept across restarts), the server's
+# configuration in $STATE/creds/nats-server.conf, nats-server -c, then the event stream and
+# the recorder's consumer created as admin (traderctl stream-init). OPERATORS: comma-separated
+# people (default "operator"). Sets NATS_CREDS and NATS_HOSTPORT.
 start_nats() {
-  local dir=$1 port=$2
+  local dir=$1 port=$2 operators=${3:-${TRADER_OPERATORS:-operator}} creds; creds=$(creds_dir "$dir")
   mkdir -p "$dir/nats" "$dir/logs" "$dir/pids"
   port_free "$port" || die "port $port is in use (NATS); set TRADER_NATS_PORT"
-  nats-server -a 127.0.0.1 -p "$port" -js -sd "$dir/nats" >"$dir/logs/nats-server.log" 2>&1 &
+  "$BUILD_DIR/cmd/traderctl" auth init "$creds" --operators "$operators" >/dev/null \
+    || die "traderctl auth init failed"
+  # include paths are resolved from the configuration file's directory
+  (umask 077; cat >"$creds/nats-server.conf" <<CONF
+# written by deploy/local (lib.sh start_nats): every client authenticates, no anonymous user
+listen: "127.0.0.1:$port"
+jetstream { store_dir: "$dir/nats" }
+include "nats-accounts.conf"
+CONF
+  )
+  NATS_CREDS=$creds NATS_HOSTPORT="127.0.0.1:$port"
+  nats-server -c "$creds/nats-server.conf" >"$dir/logs/nats-server.log" 2>&1 &
   echo $! >"$dir/pids/nats-server.pid"
-  for _ in $(seq 1 100); do port_free "$port" || return 0; sleep 0.1; done
-  die "nats-server did not start (see $dir/logs/nats-server.log)"
+  local up=0
+  for _ in $(seq 1 100); do port_free "$port" || { up=1; break; }; sleep 0.1; done
+  [ "$up" = 1 ] || die "nats-server did not start (see $dir/logs/nats-server.log)"
+  NATS_URL=$(nats_url admin) "$BUILD_DIR/cmd/traderctl" stream-init >"$dir/logs/stream-init.log" 2>&1 \
+    || die "traderctl stream-init failed: $(tail -3 "$dir/logs/stream-init.log")"
+}
+
+# write_operator_env STATE_DIR [USER]: $STATE/creds/<USER>.env (0600), a shell file a person
+# sources: NATS_URL as that operator, DATABASE_URL read-only, and the checkpoint settings of
+# traderctl verify. Also $STATE/creds/feed.env (NATS_URL as feed) for running the feed by
+# hand. Prints the operator file's path.
+write_operator_env() {
+  local dir=$1 user=${2:-$(first_operator)} f
+  f="$NATS_CREDS/$user.env"
+  (umask 077; cat >"$f" <<ENV
+# $user's credentials for this stack (deploy/local): source it, then use traderctl or nats.
+export NATS_URL='$(nats_url "$user")'
+export DATABASE_URL='$TRADER_READER_DATABASE_URL'
+export TRADER_CHECKPOINT_FILE='${TRADER_CHECKPOINT_FILE:-}'
+export TRADER_CHECKPOINT_PUBKEY='${TRADER_CHECKPOINT_PUBKEY:-}'
+ENV
+  )
+  (umask 077; printf "# the feed's identity (publishes market.data.>): source it before running cmd/feed\nexport NATS_URL='%s'\n" \
+    "$(nats_url feed)" >"$NATS_CREDS/feed.env")
+  echo "$f"
 }
 
 # ---- PostgreSQL without trust (issue 11) ---------------------------------------------
@@ -69,7 +122,7 @@ start_nats() {
 # all three in $STATE/creds/pg.env (0600). Use: start_pg, migrate_store, load_pg_env.
 
 # creds_dir STATE_DIR: $STATE/creds, created with mode 0700
-creds_dir() { (umask 077; mkdir -p "$1/creds"); chmod 0700 "$1/creds"; echo "$1/creds"; }
+creds_dir() { mkdir -p "$1"; (umask 077; mkdir -p "$1/creds"); chmod 0700 "$1/creds"; echo "$1/creds"; }
 
 # secret_file PATH: prints PATH's content, generating it first (openssl rand -hex 24, mode 0600) if missing
 secret_file() {
@@ -157,11 +210,38 @@ checkpoint_keys() {
   export TRADER_CHECKPOINT_FILE="$1/checkpoints.jsonl" TRADER_CHECKPOINT_PUBKEY="$creds/checkpoint.pub"
 }
 
-# start_workers STATE_DIR: env NATS_URL, DATABASE_URL (the reader's) and
-# TRADER_WRITER_DATABASE_URL must be set; the recorder gets the writer's URL as its
-# DATABASE_URL, every other worker the reader's; none gets the owner's. The recorder signs
-# checkpoints with $STATE/creds/checkpoint.key if checkpoint_keys made it. Settings from
-# TRADER_CONFIG (default deploy/config/trader.conf).
+# supervise NAME LOG CMD...: runs CMD, and runs it again whenever it exits, after a back-off
+# of 1, 2, 4 ... 30 s (back to 1 s once a run lasted 60 s). SIGTERM stops the worker
+# (forwarded) and then the supervisor. Run it in the background; its PID is the worker's
+# handle ($STATE/pids/NAME.pid), the worker's own PID is in NAME.child. Start it with its
+# standard streams redirected (everything goes to LOG), so it holds no caller's pipe.
+supervise() {
+  set +e
+  local name=$1 logf=$2 child=0 delay=1 stopping=0 rc started
+  shift 2
+  trap 'stopping=1; [ "$child" -gt 0 ] && kill -TERM "$child" 2>/dev/null' TERM INT
+  while :; do
+    started=$SECONDS
+    "$@" >>"$logf" 2>&1 &
+    child=$!
+    echo "$child" >"$SUPERVISE_PIDS/$name.child"
+    wait "$child"; rc=$?
+    while kill -0 "$child" 2>/dev/null; do wait "$child"; rc=$?; done   # woken by the trap
+    [ "$stopping" = 1 ] && exit 0
+    ((SECONDS - started >= 60)) && delay=1
+    printf 'supervisor: %s exited (code %s); starting it again in %s s\n' "$name" "$rc" "$delay" >>"$logf"
+    sleep "$delay" & wait $!
+    [ "$stopping" = 1 ] && exit 0
+    delay=$((delay < 16 ? delay * 2 : 30))
+  done
+}
+
+# start_workers STATE_DIR: after start_nats and load_pg_env. Each worker connects to NATS as
+# itself (nats_url NAME); the recorder gets the writer's URL as its DATABASE_URL, every other
+# worker the reader's (TRADER_READER_DATABASE_URL); none gets the owner's. Each runs under
+# supervise (restarted with a back-off when it dies). The recorder signs checkpoints with
+# $STATE/creds/checkpoint.key if checkpoint_keys made it. Settings from TRADER_CONFIG
+# (default deploy/config/trader.conf).
 start_workers() {
   local dir=$1 checkpoints=()
   [ -n "${TRADER_WRITER_DATABASE_URL:-}" ] || die "start_workers: TRADER_WRITER_DATABASE_URL is not set"
@@ -169,22 +249,20 @@ start_workers() {
                                                     RECORDER_CHECKPOINT_FILE="$dir/checkpoints.jsonl")
   export TRADER_CONFIG=${TRADER_CONFIG:-$ROOT/deploy/config/trader.conf}
   mkdir -p "$dir/logs" "$dir/pids"
+  SUPERVISE_PIDS="$dir/pids"
+  local clean=(env -u TRADER_OWNER_DATABASE_URL -u TRADER_WRITER_DATABASE_URL -u TRADER_READER_DATABASE_URL)
   for w in "${WORKERS[@]}"; do
+    : >"$dir/logs/$w.log"
     if [ "$w" = recorder ]; then
-      env -u TRADER_OWNER_DATABASE_URL -u TRADER_WRITER_DATABASE_URL DATABASE_URL="$TRADER_WRITER_DATABASE_URL" \
-        "${checkpoints[@]}" "$BUILD_DIR/cmd/$w" >"$dir/logs/$w.log" 2>&1 &
+      supervise "$w" "$dir/logs/$w.log" "${clean[@]}" NATS_URL="$(nats_url "$w")" \
+        DATABASE_URL="$TRADER_WRITER_DATABASE_URL" "${checkpoints[@]}" "$BUILD_DIR/cmd/$w" </dev/null >/dev/null 2>&1 &
     else
-      env -u TRADER_OWNER_DATABASE_URL -u TRADER_WRITER_DATABASE_URL "$BUILD_DIR/cmd/$w" >"$dir/logs/$w.log" 2>&1 &
+      supervise "$w" "$dir/logs/$w.log" "${clean[@]}" NATS_URL="$(nats_url "$w")" \
+        DATABASE_URL="$TRADER_READER_DATABASE_URL" "$BUILD_DIR/cmd/$w" </dev/null >/dev/null 2>&1 &
     fi
     echo $! >"$dir/pids/$w.pid"
-    # the recorder creates the JetStream stream: nobody may publish before it is ready
-    if [ "$w" = recorder ]; then
-      for _ in $(seq 1 100); do grep -q "ready" "$dir/logs/recorder.log" && break
-        kill -0 "$(cat "$dir/pids/recorder.pid")" 2>/dev/null || die "recorder exited: $(tail -3 "$dir/logs/recorder.log")"
-        sleep 0.1; done
-    fi
   done
-  "$BUILD_DIR/cmd/traderctl" wait-ready --timeout-s 30 "${WORKERS[@]}" >/dev/null \
+  NATS_URL=$(nats_url "$(first_operator)") "$BUILD_DIR/cmd/traderctl" wait-ready --timeout-s 30 "${WORKERS[@]}" >/dev/null \
     || die "workers did not come up; logs in $dir/logs"
 }
 
@@ -199,6 +277,12 @@ stop_pid() {
     kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
   fi
   rm -f "$f"
+  # a supervised worker's own process, should its supervisor have been killed first
+  if [ -f "$2/pids/$1.child" ]; then
+    pid=$(cat "$2/pids/$1.child")
+    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+    rm -f "$2/pids/$1.child"
+  fi
 }
 
 stop_all() {

@@ -1,0 +1,83 @@
+#!/bin/sh
+# trader-entrypoint: the trader image's entrypoint (deploy/compose/Dockerfile). Builds this
+# container's connection URLs from the credential files the compose stack's `init` service
+# writes (init-secrets.sh), then execs the command. Without TRADER_NATS_USER and
+# TRADER_PG_ROLE it only execs the command (e.g. `podman run --rm localhost/trader traderctl --help`).
+#   TRADER_NATS_USER   the NATS identity (recorder, ops, ..., feed, operator, admin):
+#                      NATS_URL=nats://USER:<$TRADER_SECRETS/nats-USER.password>@$TRADER_NATS_HOSTPORT
+#   TRADER_PG_ROLE     owner  -> TRADER_OWNER_DATABASE_URL (trader_owner: traderctl migrate only)
+#                      writer -> DATABASE_URL and TRADER_WRITER_DATABASE_URL (trader_recorder)
+#                      reader -> DATABASE_URL (trader_readonly)
+#                      from $TRADER_SECRETS/pg-<role>.password, on $TRADER_PG_HOSTPORT/$TRADER_PG_DB
+#   TRADER_SECRETS     where the credential files are (default /secrets, the service's own volume)
+#   TRADER_SECRETS_WAIT_S  wait this long for them (the init service may not have run yet; default 300)
+#   TRADER_RETRY_S     one-shots (migrate, stream-init): run the command again every 2 s until it
+#                      exits 0, for at most this many seconds (its dependency may not be up yet)
+#   TRADER_TOOL=1      a service of the `tools` profile (feed, traderctl): podman-compose 1.0 ignores
+#                      profiles and starts it with `up` too, as <project>_<service>_1 (podman writes
+#                      the container's name into /etc/hosts); then do nothing. `podman-compose run`
+#                      names it <project>_<service>_tmpNNNN; docker compose honours profiles.
+# Passwords are hex (traderctl auth init, openssl rand -hex): nothing to escape in a URL.
+set -eu
+secrets=${TRADER_SECRETS:-/secrets}
+me=${TRADER_NATS_USER:-${1:-trader}}
+
+if [ "${TRADER_TOOL:-}" = 1 ]; then
+  # this container's names in /etc/hosts (the line of its host name): podman lists its name there
+  names=$(awk -v h="$(cat /proc/sys/kernel/hostname)" '{ for (i = 2; i <= NF; i++) if ($i == h) print }' /etc/hosts)
+  case " $names " in
+    *_1[[:space:]]*)
+      echo "trader-entrypoint: a tool (profile tools) started by \`podman-compose up\`, which ignores profiles" \
+           "($names): nothing to do. Use \`podman-compose -f deploy/compose/compose.yaml run --rm SERVICE\`." >&2
+      exit 0 ;;
+  esac
+fi
+
+# secret FILE: its content, once it exists (waits up to TRADER_SECRETS_WAIT_S)
+secret() {
+  waited=0
+  while [ ! -s "$secrets/$1" ]; do
+    [ "$waited" -eq 0 ] && echo "trader-entrypoint ($me): waiting for $secrets/$1 (written by the init service)" >&2
+    waited=$((waited + 1))
+    if [ "$waited" -gt "${TRADER_SECRETS_WAIT_S:-300}" ]; then
+      echo "trader-entrypoint ($me): no $secrets/$1 after ${TRADER_SECRETS_WAIT_S:-300} s; is the init service done?" >&2
+      exit 1
+    fi
+    sleep 1
+  done
+  cat "$secrets/$1"
+}
+
+if [ -n "${TRADER_NATS_USER:-}" ]; then
+  NATS_URL="nats://$TRADER_NATS_USER:$(secret "nats-$TRADER_NATS_USER.password")@${TRADER_NATS_HOSTPORT:-nats:4222}"
+  export NATS_URL
+fi
+if [ -n "${TRADER_PG_ROLE:-}" ]; then
+  case $TRADER_PG_ROLE in
+    owner) role=trader_owner ;;
+    writer) role=trader_recorder ;;
+    reader) role=trader_readonly ;;
+    *) echo "trader-entrypoint ($me): TRADER_PG_ROLE must be owner, writer or reader, not '$TRADER_PG_ROLE'" >&2; exit 2 ;;
+  esac
+  url="postgresql://$role:$(secret "pg-$TRADER_PG_ROLE.password")@${TRADER_PG_HOSTPORT:-postgres:5432}/${TRADER_PG_DB:-trader}"
+  case $TRADER_PG_ROLE in
+    owner) TRADER_OWNER_DATABASE_URL=$url; export TRADER_OWNER_DATABASE_URL ;;
+    writer) DATABASE_URL=$url TRADER_WRITER_DATABASE_URL=$url; export DATABASE_URL TRADER_WRITER_DATABASE_URL ;;
+    reader) DATABASE_URL=$url; export DATABASE_URL ;;
+  esac
+fi
+[ "$#" -gt 0 ] || { echo "trader-entrypoint: no command given" >&2; exit 2; }
+
+if [ -n "${TRADER_RETRY_S:-}" ]; then
+  start=$(date +%s)
+  until "$@"; do
+    if [ $(($(date +%s) - start)) -ge "$TRADER_RETRY_S" ]; then
+      echo "trader-entrypoint ($me): '$*' still fails after $TRADER_RETRY_S s; giving up" >&2
+      exit 1
+    fi
+    echo "trader-entrypoint ($me): '$*' failed; again in 2 s" >&2
+    sleep 2
+  done
+  exit 0
+fi
+exec "$@"
