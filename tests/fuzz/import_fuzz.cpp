@@ -48,10 +48,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   } catch (const std::runtime_error&) {
     return 0;  // a refused file: documented
   }
-  // Known finding F2 (docs/fuzzing.md): a file that repeats a msg_id is accepted and
-  // its later events of that id are silently dropped (stored < events on a fresh store).
-  const bool all_stored = sum.stored == sum.events || (fuzz::skip_known_findings && sum.stored < sum.events);
-  check(all_stored && store.count() == sum.stored,
+  // A file that repeats a msg_id is refused (finding F2, fixed): a fresh store takes every event.
+  check(sum.stored == sum.events && store.count() == sum.stored,
         fmt::format("a fresh store took {} of {} events (count {})", sum.stored, sum.events, store.count()));
   const auto first = session_events(store, sum.session_id);
   check(static_cast<std::int64_t>(first.size()) == sum.stored, "the session holds another number of events than were stored");
