@@ -64,7 +64,9 @@ std::string_view to_string(Format) noexcept;
 /// - `symbol` passes `subjects::is_valid_symbol`;
 /// - prices are exact decimals (`core::Decimal::parse`, never via double);
 ///   sizes and volumes are exact decimals >= 0;
-/// - `aggressor_side` is "buy", "sell", "none" or empty (none); an empty `trade_id` is absent.
+/// - `aggressor_side` is "buy", "sell", "none" or empty (none);
+/// - `trade_id` is empty (absent) or at most 64 visible ASCII characters, 0x21-0x7E
+///   (the decoders' rule for identifiers: no spaces, control characters or non-ASCII).
 /// Nothing else is checked: crossed quotes, out-of-order times and odd OHLC values
 /// are real data (shared/data/README.md lists some) and are passed through.
 class Reader {
