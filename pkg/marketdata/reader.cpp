@@ -139,6 +139,8 @@ constexpr std::string_view kNonNegativeText =
 constexpr std::string_view kSymbolText = "must be 1 to 64 characters from [A-Za-z0-9_-]";
 constexpr std::string_view kDateText = "must be a date YYYY-MM-DD from 1970-01-01 to 2099-12-31";
 constexpr std::string_view kAggressorText = "must be buy, sell, none or empty";
+constexpr std::string_view kTradeIdText =
+    "must be at most 64 visible ASCII characters (no spaces, control characters or non-ASCII bytes)";
 
 // Column slots. The header maps each known name to its column index.
 enum Col : int {
@@ -383,6 +385,7 @@ struct Reader::Impl {
       case c_date: what = kDateText; break;
       case c_symbol: what = kSymbolText; break;
       case c_aggressor_side: what = kAggressorText; break;
+      case c_trade_id: what = kTradeIdText; break;
       case c_bid_size: case c_ask_size: case c_size: case c_volume: what = kNonNegativeText; break;
       default: what = kDecimalText; break;
     }
@@ -415,6 +418,18 @@ struct Reader::Impl {
 
   static bool parse_symbol(std::string_view s, std::string& out) {
     if (!subjects::is_valid_symbol(s)) return false;
+    out.assign(s);
+    return true;
+  }
+
+  /// A trade id as the decoders take one (codec decode.cpp's rule for identifiers):
+  /// at most 64 characters, each visible ASCII (0x21-0x7E). The feed publishes what it
+  /// reads, so anything else is a bad row: invalid UTF-8 would be published as U+FFFD
+  /// (fuzz finding F3), a space or a control character refused by every worker.
+  static bool parse_trade_id(std::string_view s, std::string& out) {
+    constexpr std::size_t kMaxTradeIdLen = 64;
+    if (s.size() > kMaxTradeIdLen || !std::all_of(s.begin(), s.end(), [](char c) { return c > 0x20 && c < 0x7F; }))
+      return false;
     out.assign(s);
     return true;
   }
@@ -466,7 +481,9 @@ struct Reader::Impl {
           }
           t.aggressor_side = *side;
         }
-        if (has(c_trade_id) && !field(c_trade_id).empty()) t.trade_id.emplace(field(c_trade_id));
+        if (has(c_trade_id) && !field(c_trade_id).empty()) {
+          MD_FIELD(c_trade_id, parse_trade_id, t.trade_id.emplace());
+        }
         if (has(c_ts_recv)) {
           MD_FIELD(c_ts_recv, parse_ts, t.ts_recv.emplace());
         }

@@ -67,7 +67,9 @@ std::string_view to_string(Format) noexcept;
 ///   in the wire range (|x| <= 92233720368.54775807, core::Decimal::in_wire_range):
 ///   a zero or negative price is a bad row, as the decoders refuse it on the bus;
 ///   sizes and volumes are exact decimals >= 0 in the wire range;
-/// - `aggressor_side` is "buy", "sell", "none" or empty (none); an empty `trade_id` is absent.
+/// - `aggressor_side` is "buy", "sell", "none" or empty (none);
+/// - `trade_id` is empty (absent) or at most 64 visible ASCII characters, 0x21-0x7E
+///   (the decoders' rule for identifiers: no spaces, control characters or non-ASCII).
 /// Nothing else is checked here: crossed quotes, out-of-order times and odd OHLC
 /// values are real data (shared/data/README.md lists some) and are passed through;
 /// the workers flag them (core/market_check.hpp) and never fill against them.

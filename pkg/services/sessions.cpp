@@ -4,6 +4,7 @@
 #include <memory>
 #include <set>
 #include <stdexcept>
+#include <unordered_map>
 
 #include <fmt/format.h>
 #include <simdjson.h>
@@ -123,6 +124,30 @@ std::string read_gz(const std::string& path) {
   throw std::runtime_error(fmt::format("{}:{}: {}: {}", path, line, field, problem));
 }
 
+/// Where import first read a msg_id: its line, and whether the file wrote it with
+/// the import prefix ("import:m1") or without ("m1").
+struct FirstSeen {
+  std::size_t line;
+  bool prefixed;
+};
+
+/// `"m1" repeats line 2`, for a msg_id (`stored`, with the import prefix) read again;
+/// `prefixed`: how this line writes it.
+std::string repeated_msg_id(std::string_view stored, bool prefixed, const FirstSeen& first) {
+  const auto as_written = [&](bool p) { return p ? stored : stored.substr(kImportPrefix.size()); };
+  std::string out;
+  codec::append_json_string(out, as_written(prefixed));
+  out += fmt::format(" repeats line {}", first.line);
+  if (first.prefixed != prefixed) {
+    out += " (";
+    codec::append_json_string(out, as_written(first.prefixed));
+    out += ", both imported as ";
+    codec::append_json_string(out, stored);
+    out += ')';
+  }
+  return out;
+}
+
 }  // namespace
 
 ImportSummary import_session(eventstore::EventStore& reader, eventstore::EventStore& writer, const std::string& path) {
@@ -130,6 +155,9 @@ ImportSummary import_session(eventstore::EventStore& reader, eventstore::EventSt
   simdjson::ondemand::parser parser;
   ImportSummary sum;
   std::vector<eventstore::NewEvent> events;
+  // Stored msg_id -> where it was first read. An export never repeats one; the store
+  // would keep the first event and drop the repeat without a word.
+  std::unordered_map<std::string, FirstSeen> first_seen;
   bool ended = false;
   std::size_t lineno = 0;
   for (std::size_t begin = 0; begin < text.size();) {
@@ -175,7 +203,10 @@ ImportSummary import_session(eventstore::EventStore& reader, eventstore::EventSt
     }
     eventstore::NewEvent e;
     e.msg_id = str("msg_id");
-    if (!e.msg_id.starts_with(kImportPrefix)) e.msg_id.insert(0, kImportPrefix);
+    const bool prefixed = e.msg_id.starts_with(kImportPrefix);
+    if (!prefixed) e.msg_id.insert(0, kImportPrefix);
+    if (const auto [it, fresh] = first_seen.try_emplace(e.msg_id, FirstSeen{lineno, prefixed}); !fresh)
+      bad(path, lineno, "msg_id", repeated_msg_id(e.msg_id, prefixed, it->second));
     e.session_id = str("session_id");
     if (*e.session_id != sum.session_id) bad(path, lineno, "session_id", fmt::format("is not {}", sum.session_id));
     e.subject = str("subject");

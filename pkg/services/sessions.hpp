@@ -60,7 +60,9 @@ struct ImportSummary {
 /// with "import:"), so it cannot collide with the store's own stream events,
 /// and running the same import again stores nothing twice. The whole file is
 /// read and checked before anything is appended. Refused (std::runtime_error
-/// naming the line and field) for a malformed or truncated file, or when the
+/// naming the line and field) for a malformed or truncated file, for a file
+/// that repeats a msg_id (an export never does, and the store would keep only
+/// the first: `FILE:3: msg_id: "m1" repeats line 2`), or when the
 /// store already holds events of that session from elsewhere (a session is
 /// never mixed with another copy of itself). `reader` is read for the session's
 /// events already stored and `writer` appends: in a deployment the reader's and

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstdio>
+#include <fstream>
 #include <thread>
 
 #include <fmt/format.h>
@@ -102,4 +103,25 @@ TEST_CASE("a live run is a session that traderctl lists, shows, exports and impo
   }
   CHECK(other.verify().ok);  // chained in the new store
   CHECK(store.verify().ok);
+
+  // A file that repeats a msg_id (fuzz finding F2, tests/fuzz/regressions/import) is
+  // refused: exit 1, the line and the msg_id named, nothing of it stored. The same
+  // file without the repeat is imported.
+  const auto event = [](std::string_view id, std::string_view coid, int ts) {
+    return fmt::format(R"({{"msg_id":"{}","session_id":"f2-repeat","subject":"trading.orders","type":"order.cancel",)"
+                       R"("client_order_id":"{}","ts_event":{},"payload":{{"type":"order.cancel","client_order_id":"{}"}}}})",
+                       id, coid, ts, coid) + "\n";
+  };
+  const std::string head = R"({"type":"session.export","v":1,"session_id":"f2-repeat"})" "\n";
+  const std::string end = R"({"type":"session.export.end","events":2})" "\n";
+  const auto repeated = stack.dir() + "/repeated-msg-id.jsonl";
+  std::ofstream(repeated) << head << event("m1", "a", 1) << event("m1", "b", 2) << end;
+  REQUIRE(stack.run({itest::bin("traderctl"), "import", repeated}, &out) == 1);
+  INFO(out);
+  CHECK(out.find(repeated + ":3: msg_id: \"m1\" repeats line 2") != std::string::npos);
+  CHECK(session_events(store, "f2-repeat").empty());
+  const auto distinct = stack.dir() + "/distinct-msg-ids.jsonl";
+  std::ofstream(distinct) << head << event("m1", "a", 1) << event("m2", "b", 2) << end;
+  REQUIRE(stack.run({itest::bin("traderctl"), "import", distinct}, &out) == 0);
+  CHECK(session_events(store, "f2-repeat").size() == 2);
 }

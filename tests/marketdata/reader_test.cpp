@@ -517,6 +517,42 @@ TEST_CASE("trades without aggressor or trade id columns, or with them empty, hav
   }
 }
 
+TEST_CASE("a trade_id that is not 1-64 visible ASCII characters is a bad row naming trade_id (fuzz finding F3)",
+          "[marketdata][errors]") {
+  // The decoders' rule for identifiers: what the feed publishes must come back unchanged.
+  const std::string kText =
+      "must be at most 64 visible ASCII characters (no spaces, control characters or non-ASCII bytes), got ";
+  const std::string id64(64, 'x');
+  const TempFile f("ts_event,symbol,price,size,trade_id\n"
+                   "1,BTCUSDT,9682,0.5,\xab" "42\n"        // line 2: not UTF-8 (F3's reproducer)
+                   "2,BTCUSDT,9682,0.5,\xc3\xa9t\xc3\xa9\n"  // line 3: UTF-8, not ASCII
+                   "3,BTCUSDT,9682,0.5,4\x01" "2\n"        // line 4: a control character
+                   "4,BTCUSDT,9682,0.5,4 2\n"              // line 5: a space
+                   "5,BTCUSDT,9682,0.5,4\x7f\n"            // line 6: DEL
+                   "6,BTCUSDT,9682,0.5," + id64 + "x\n" +   // line 7: 65 characters
+                   "7,BTCUSDT,9682,0.5," + id64 + "\n" +    // line 8: 64, fine
+                   "8,BTCUSDT,9682,0.5,!~\"\\{}\n"         // line 9: visible punctuation, fine
+                   "9,BTCUSDT,9682,0.5,\n");               // line 10: empty, no trade id
+  Reader r(f.path());
+  const auto all = read_all(r);
+  REQUIRE(all.errors.size() == 6);
+  const std::vector<std::pair<std::int64_t, std::string>> expected = {
+      {2, "\"\\xab42\""}, {3, "\"\\xc3\\xa9t\\xc3\\xa9\""}, {4, "\"4\\x012\""},
+      {5, "\"4 2\""},     {6, "\"4\\x7f\""},              {7, "\"" + id64 + "\"..."},
+  };
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    CHECK(all.errors[i].first == expected[i].first);
+    CHECK(all.errors[i].second.field == "trade_id");
+    CHECK(all.errors[i].second.message == fmt::format("line {}: {}{}", expected[i].first, kText, expected[i].second));
+  }
+  REQUIRE(all.messages.size() == 3);
+  CHECK(std::get<Trade>(all.messages[0]).trade_id == id64);
+  CHECK(std::get<Trade>(all.messages[1]).trade_id == "!~\"\\{}");
+  CHECK_FALSE(std::get<Trade>(all.messages[2]).trade_id.has_value());
+  CHECK(r.rows_ok() == 3);
+  CHECK(r.rows_bad() == 6);
+}
+
 TEST_CASE("plain OHLC bars with ts_event give trade bars, with ts_start and volume when present", "[marketdata]") {
   SECTION("ts_event only") {
     const TempFile f("ts_event,symbol,open,high,low,close\n60,SPY,1,2,0.5,1.5\n");

@@ -224,6 +224,41 @@ TEST_CASE("import refuses truncated or malformed files before appending anything
   std::remove(bad_path.c_str());
 }
 
+TEST_CASE("import refuses a file that repeats a msg_id, naming the line and the id (fuzz finding F2)",
+          "[sessions][export]") {
+  // An export never repeats a msg_id; the store would keep the first event and drop
+  // the other without a word (exactly-once recording), so the file is refused.
+  const auto event = [](std::string_view id, std::string_view coid, int ts) {
+    return fmt::format(R"({{"msg_id":"{}","session_id":"s1","subject":"trading.orders","type":"order.cancel",)"
+                       R"("client_order_id":"{}","ts_event":{},"payload":{{"type":"order.cancel","client_order_id":"{}"}}}})",
+                       id, coid, ts, coid) + "\n";
+  };
+  const std::string head = "{\"type\":\"session.export\",\"v\":1,\"session_id\":\"s1\"}\n";
+  const std::string end3 = "{\"type\":\"session.export.end\",\"events\":3}\n";
+  const auto path = temp_path("repeat.jsonl.gz");
+  eventstore::MemoryStore b;
+
+  SECTION("the same msg_id on two lines") {
+    write_gz(path, head + event("m1", "a", 1) + event("m2", "b", 2) + event("m1", "c", 3) + end3);
+    CHECK_THROWS_WITH(services::import_session(b, path), Catch::Contains(path + ":4: msg_id: \"m1\" repeats line 2"));
+    CHECK(b.count() == 0);  // nothing imported
+  }
+  SECTION("one msg_id written with and without the import prefix: both would be stored as import:m1") {
+    write_gz(path, head + event("m1", "a", 1) + event("m2", "b", 2) + event("import:m1", "c", 3) + end3);
+    CHECK_THROWS_WITH(services::import_session(b, path),
+                      Catch::Contains(":4: msg_id: \"import:m1\" repeats line 2 (\"m1\", both imported as \"import:m1\")"));
+    CHECK(b.count() == 0);
+  }
+  SECTION("distinct msg_ids are imported") {
+    write_gz(path, head + event("m1", "a", 1) + event("m2", "b", 2) + event("m3", "c", 3) + end3);
+    const auto sum = services::import_session(b, path);
+    CHECK(sum.events == 3);
+    CHECK(sum.stored == 3);
+    CHECK(b.count() == 3);
+  }
+  std::remove(path.c_str());
+}
+
 TEST_CASE("describe_session gathers the manifest, counts and the newest report", "[sessions]") {
   eventstore::MemoryStore store;
   fill(store);
