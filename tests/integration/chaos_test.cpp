@@ -5,8 +5,12 @@
 // decided, nothing is lost or doubled in the store, and the chain verifies.
 #include <catch2/catch.hpp>
 
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
 #include <map>
 #include <set>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -104,4 +108,133 @@ TEST_CASE("kill -9 of every worker in turn, the strategy included: trading goes 
   const int rc = stack.run({itest::bin("traderctl"), "verify"}, &out);
   INFO(out);
   CHECK(rc == 0);
+}
+
+TEST_CASE("NATS stopped for 60 s mid-session: every worker reconnects, nothing accepted is lost, every order is "
+          "decided and the recorder catches up (issue 11)",
+          "[integration][chaos][outage]") {
+  itest::nats_library();
+  itest::Stack stack(std::vector<std::pair<std::string, std::string>>{
+      {"STRATEGY_FAST", "3"}, {"STRATEGY_SLOW", "8"}, {"STRATEGY_QUANTITY", "100"}});
+  stack.start();
+  const auto quotes = ibm_quotes(4000);
+  REQUIRE(quotes.size() == 4000);
+  auto send = [&](std::size_t from, std::size_t to) {
+    natsio::Connection feed({.url = stack.nats_url("feed"), .name = "outage-feed"});
+    for (std::size_t i = from; i < to; ++i) REQUIRE(feed.publish("market.data.IBM", quotes[i]));
+    feed.flush();
+    REQUIRE(stack.run({itest::bin("traderctl"), "wait-idle", "--quiet-ms", "500", "--timeout-s", "120"}) == 0);
+  };
+  send(0, 2000);
+
+  stack.nats().stop();
+  std::this_thread::sleep_for(std::chrono::seconds(60));
+  stack.nats().start();
+  // Every worker is back: ops hears each one's heartbeat again.
+  int rc = -1;
+  std::string out;
+  for (int i = 0; i < 600 && rc != 0; ++i) {
+    rc = stack.run({itest::bin("traderctl"), "status"}, &out);
+    if (rc != 0) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  INFO(out);
+  REQUIRE(rc == 0);
+  // A person's order right after the outage is decided; so is everything after it.
+  REQUIRE(stack.run({itest::bin("traderctl"), "pub", "trading.orders",
+                     R"({"type":"order.submit","client_order_id":"after-outage","symbol":"IBM","side":"buy","order_type":"market","quantity":"100"})"}) == 0);
+  send(2000, 4000);
+
+  eventstore::PgStore store(stack.reader_url());
+  itest::wait_recorded(stack, store);
+  int quotes_stored = 0, person_reports = 0;
+  std::map<std::string, int> submits;
+  std::set<std::string> decided;
+  for (const auto& e : itest::read_all(store)) {
+    if (e.subject == "market.data.IBM") ++quotes_stored;
+    if (e.subject == "trading.orders" && e.type == "order.submit") ++submits[e.client_order_id.value_or("")];
+    if (e.type == "execution_report") {
+      decided.insert(e.client_order_id.value_or(""));
+      person_reports += e.client_order_id == std::optional<std::string>("after-outage");
+    }
+  }
+  CHECK(quotes_stored == 4000);
+  CHECK(person_reports >= 1);
+  REQUIRE(submits.size() >= 2);
+  for (const auto& [id, n] : submits) {
+    INFO(id);
+    CHECK(n == 1);
+    CHECK(decided.contains(id));
+  }
+  for (const auto* w : {"recorder", "ops", "risk-state", "execution", "reporter", "strategy"}) {
+    INFO(w);
+    CHECK(stack.worker(w).running());
+    CHECK_THAT(stack.worker(w).log(), Catch::Contains("NATS reconnected"));
+  }
+  const int vrc = stack.run({itest::bin("traderctl"), "verify"}, &out);
+  INFO(out);
+  CHECK(vrc == 0);
+}
+
+namespace {
+
+/// VmRSS of process `pid` in KiB (0 if unknown).
+long rss_kib(pid_t pid) {
+  std::ifstream in(fmt::format("/proc/{}/status", pid));
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6);
+  return 0;
+}
+
+}  // namespace
+
+TEST_CASE("a burst of 100,000 hostile messages stops no worker; RSS before and after is reported (issue 11)",
+          "[integration][chaos][burst]") {
+  itest::nats_library();
+  itest::Stack stack;
+  stack.start();
+  const std::vector<std::string> workers = {"recorder", "ops", "risk-state", "execution", "reporter", "strategy"};
+  std::map<std::string, long> before;
+  for (const auto& w : workers) before[w] = rss_kib(stack.worker(w).pid());
+
+  // 50,000 from a person on trading.orders, 50,000 from the feed's identity on market data:
+  // malformed JSON, wrong types, huge and negative numbers, long and control-character ids,
+  // crossed and backward quotes, 64 KiB strings.
+  natsio::Connection person({.url = stack.nats_url("operator"), .name = "burst-person"});
+  natsio::Connection feed({.url = stack.nats_url("feed"), .name = "burst-feed"});
+  const std::string big(60'000, 'x');
+  for (int i = 0; i < 50'000; ++i) {
+    std::string order;
+    switch (i % 6) {
+      case 0: order = "{not json"; break;
+      case 1: order = fmt::format(R"({{"type":"order.submit","client_order_id":"b-{}","symbol":"IBM","side":"buy","order_type":"market","quantity":"90000000000000"}})", i); break;
+      case 2: order = fmt::format(R"({{"type":"order.submit","client_order_id":"{}","symbol":"IBM","side":"buy","order_type":"market","quantity":"1"}})", big); break;
+      case 3: order = fmt::format(R"({{"type":"order.submit","client_order_id":"b\u0001{}","symbol":"IBM","side":"buy","order_type":"market","quantity":"1"}})", i); break;
+      case 4: order = fmt::format(R"({{"type":"order.cancel","client_order_id":"nope-{}"}})", i); break;
+      default: order = fmt::format(R"({{"type":"order.submit","client_order_id":"b-{}","symbol":"IBM","side":"sideways","order_type":"market","quantity":-1}})", i);
+    }
+    REQUIRE(person.publish("trading.orders", order));
+    std::string quote;
+    switch (i % 5) {
+      case 0: quote = R"({"type":"quote","symbol":"IBM","bid":"-5","ask":"-4","ts_event":1381237200000000000})"; break;
+      case 1: quote = R"({"type":"quote","symbol":"IBM","bid":"20","ask":"10","ts_event":1381237200000000000})"; break;
+      case 2: quote = fmt::format(R"({{"type":"quote","symbol":"IBM","bid":"180","ask":"181","ts_event":{}}})", 1381237200000000000 - i); break;
+      case 3: quote = R"({"type":"quote","symbol":"IBM","bid":"1e400","ask":[],"ts_event":"soon"})"; break;
+      default: quote = fmt::format(R"({{"type":"trade","symbol":"IBM","price":"180","size":"1","trade_id":"{}","ts_event":1}})", big);
+    }
+    REQUIRE(feed.publish("market.data.IBM", quote));
+  }
+  person.flush();
+  feed.flush();
+  REQUIRE(stack.run({itest::bin("traderctl"), "wait-idle", "--quiet-ms", "1000", "--timeout-s", "300"}) == 0);
+  std::string report = "RSS (KiB) before -> after 100,000 hostile messages:";
+  for (const auto& w : workers) {
+    INFO(w);
+    CHECK(stack.worker(w).running());
+    report += fmt::format(" {} {} -> {};", w, before[w], rss_kib(stack.worker(w).pid()));
+  }
+  WARN(report);
+  std::string out;
+  CHECK(stack.run({itest::bin("traderctl"), "status"}, &out) == 0);  // refused, flagged: nothing quarantined
+  INFO(out);
 }

@@ -67,6 +67,8 @@ class Stack {
   /// Starts (again) one worker, e.g. after kill_hard(), and waits for its heartbeat.
   void restart(const std::string& name);
   testsupport::PgServer& pg() { return pg_; }
+  /// The nats-server, for outage tests (stop() and start() keep its port and store).
+  testsupport::NatsServer& nats() { return nats_; }
   const std::string& dir() const { return dir_; }
   /// The recorder's checkpoint file and the public key that checks it.
   std::string checkpoint_file() const { return dir_ + "/checkpoints.jsonl"; }
