@@ -350,7 +350,9 @@ int set_state(natsio::Connection& conn, const Args& a, core::TradingState st) {
   const core::SetTradingState cmd{.trading_state = st, .reason = reason.empty() ? "traderctl" : reason};
   const auto reply = conn.request(subjects::kRiskManagement, codec::encode(cmd), 2'000);
   fmt::print("{}\n", reply);
-  return 0;
+  // risk-state answers with the state now in force, or with a dead letter saying why not.
+  const auto env = codec::peek(reply);
+  return env && env->type == core::RiskStateChanged::kType ? 0 : 1;
 }
 
 

@@ -28,20 +28,6 @@ bool is_input_subject(std::string_view subject) {
 
 }  // namespace
 
-bool subject_matches(std::string_view pattern, std::string_view subject) noexcept {
-  for (;;) {
-    const auto pe = pattern.find('.');
-    const auto se = subject.find('.');
-    const auto ptok = pattern.substr(0, pe);
-    const auto stok = subject.substr(0, se);
-    if (ptok == ">") return !subject.empty();
-    if (ptok != "*" && ptok != stok) return false;
-    if (pe == std::string_view::npos || se == std::string_view::npos) return pe == se;
-    pattern.remove_prefix(pe + 1);
-    subject.remove_prefix(se + 1);
-  }
-}
-
 ReplayPlan load_replay_plan(eventstore::EventStore& store, const std::string& session_id, const ReplayFilter& filter) {
   ReplayPlan plan{.session_id = session_id};
   const std::set<std::string> symbols(filter.symbols.begin(), filter.symbols.end());
@@ -89,7 +75,7 @@ ReplayPlan load_replay_plan(eventstore::EventStore& store, const std::string& se
     bool keep = symbols.empty() || subjects::is_risk_management(e.subject) || symbols.contains(symbol);
     if (keep && !filter.subjects.empty()) {
       bool any = false;
-      for (const auto& p : filter.subjects) any = any || subject_matches(p, e.subject);
+      for (const auto& p : filter.subjects) any = any || subjects::matches(p, e.subject);
       keep = any;
     }
     if (keep && filter.from) keep = ts != 0 && ts >= *filter.from;

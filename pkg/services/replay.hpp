@@ -50,9 +50,6 @@ struct ReplayFilter {
   std::optional<core::TimestampNs> from, to;
 };
 
-/// True if `subject` matches the NATS pattern (`*` one token, `>` the rest). Pure.
-bool subject_matches(std::string_view pattern, std::string_view subject) noexcept;
-
 /// One input to publish.
 struct ReplayInput {
   std::string subject;

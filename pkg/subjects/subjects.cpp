@@ -74,4 +74,18 @@ std::string session_worker(std::string_view worker) {
   return s;
 }
 
+bool matches(std::string_view pattern, std::string_view subject) noexcept {
+  for (;;) {
+    const auto pe = pattern.find('.');
+    const auto se = subject.find('.');
+    const auto ptok = pattern.substr(0, pe);
+    const auto stok = subject.substr(0, se);
+    if (ptok == ">") return !subject.empty();
+    if (ptok != "*" && ptok != stok) return false;
+    if (pe == std::string_view::npos || se == std::string_view::npos) return pe == se;
+    pattern.remove_prefix(pe + 1);
+    subject.remove_prefix(se + 1);
+  }
+}
+
 }  // namespace subjects

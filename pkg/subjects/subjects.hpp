@@ -70,6 +70,10 @@ bool is_valid_symbol(std::string_view symbol) noexcept;
 std::string market_data(std::string_view symbol);
 /// "<base>.by.<user>", e.g. by("risk.management", "alice"). Pure.
 std::string by(std::string_view base, std::string_view user);
+
+/// NATS subject matching: whether `subject` matches `pattern`, where `*` stands for one
+/// token and a final `>` for one or more. Pure.
+bool matches(std::string_view pattern, std::string_view subject) noexcept;
 /// The person who sent a message on `subject`: "alice" for "risk.management.by.alice"
 /// (the server put it there, pkg/auth), "" for any other subject. Pure.
 std::string_view sender_of(std::string_view subject) noexcept;

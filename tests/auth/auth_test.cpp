@@ -17,27 +17,12 @@ namespace {
 
 namespace fs = std::filesystem;
 
-/// NATS subject matching: `*` one token, `>` one or more trailing tokens.
-bool matches(std::string_view pattern, std::string_view subject) {
-  for (;;) {
-    const auto pe = pattern.find('.');
-    const auto se = subject.find('.');
-    const auto pt = pattern.substr(0, pe);
-    const auto st = subject.substr(0, se);
-    if (pt == ">") return !st.empty();
-    if (pt != "*" && pt != st) return false;
-    if (pe == std::string_view::npos || se == std::string_view::npos) return pe == se;
-    pattern.remove_prefix(pe + 1);
-    subject.remove_prefix(se + 1);
-  }
-}
-
 bool may_publish(const auth::Identity& id, std::string_view subject) {
   const auto& p = id.permissions;
   const bool allowed = std::any_of(p.publish_allow.begin(), p.publish_allow.end(),
-                                   [&](const auto& a) { return matches(a, subject); });
+                                   [&](const auto& a) { return subjects::matches(a, subject); });
   const bool denied = std::any_of(p.publish_deny.begin(), p.publish_deny.end(),
-                                  [&](const auto& d) { return matches(d, subject); });
+                                  [&](const auto& d) { return subjects::matches(d, subject); });
   return allowed && !denied;
 }
 

@@ -229,3 +229,15 @@ TEST_CASE("each example's type is its file name and each schema pins that type",
     CHECK(schema.find("https://json-schema.org/draft/2020-12/schema") != std::string::npos);
   }
 }
+
+TEST_CASE("subjects::matches follows NATS wildcards", "[subjects]") {
+  CHECK(subjects::matches("market.data.>", "market.data.EURUSD"));
+  CHECK(subjects::matches("market.data.>", "market.data.a.b"));
+  CHECK_FALSE(subjects::matches("market.data.>", "market.data"));
+  CHECK(subjects::matches("trading.orders.by.*", "trading.orders.by.alice"));
+  CHECK_FALSE(subjects::matches("trading.orders.by.*", "trading.orders.by.alice.x"));
+  CHECK_FALSE(subjects::matches("trading.orders.by.*", "trading.orders"));
+  CHECK(subjects::matches("trading.orders", "trading.orders"));
+  CHECK_FALSE(subjects::matches("trading.orders", "trading.orders.approved"));
+  CHECK(subjects::matches("*.state", "risk.state"));
+}
