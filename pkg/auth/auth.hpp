@@ -7,7 +7,8 @@
 /// `traderctl replay/backtest` sandboxes) now runs nats-server with the accounts block
 /// this library renders, and without an anonymous user. The table below is the bus
 /// contract's "publishers" column made law; subjects/README.md ("Identities") is its
-/// text for people, and tests/access checks that the two agree.
+/// text for people, and tests/auth/auth_test.cpp checks that the two agree (and the permission table itself);
+/// tests/integration/auth_test.cpp checks that a real nats-server enforces it.
 ///
 /// Accounts:
 ///  - **TRADING** (JetStream enabled): the workers, each with its own user and only
