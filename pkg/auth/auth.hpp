@@ -45,8 +45,9 @@
 ///
 /// Every worker may publish ops.heartbeat.<itself>, session.workers.<itself> and
 /// ops.dead_letter, subscribe ops.ping.<itself>, and answer requests (allow_responses).
-/// Workers that read the event log (risk-state, execution, strategy, recorder, ops)
-/// may read the stream's info and create ephemeral (ordered) consumers on it; none may
+/// Workers that rebuild from the event log (risk-state, execution, strategy) may read
+/// the stream's info and create ephemeral (ordered) consumers on it; ops, the recorder
+/// and replay may read the stream's info; none may
 /// purge, delete or update the stream, and none may delete or update a consumer. The
 /// recorder may create its durable consumer and fetch and acknowledge from it only.
 /// Inboxes are per identity (`_INBOX_<user>.>`, natsOptions_SetCustomInboxPrefix), so a

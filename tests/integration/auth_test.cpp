@@ -111,11 +111,6 @@ class RawClient {
   std::string error_;
 };
 
-/// Whether a stored payload (jsonb text: `"key": "value"`) or a wire one has key = value.
-bool has(const std::string& payload, const std::string& key, const std::string& value) {
-  return payload.find(fmt::format(R"("{}": "{}")", key, value)) != std::string::npos ||
-         payload.find(fmt::format(R"("{}":"{}")", key, value)) != std::string::npos;
-}
 
 bool refused(const std::string& verdict) { return verdict.find("Permissions Violation") != std::string::npos; }
 
@@ -211,12 +206,12 @@ TEST_CASE("no identity can bypass risk, forge a fill, a session end or a heartbe
     person_orders += e.subject == "trading.orders.by.operator";
     commands += e.subject == "risk.management.by.operator";
     decisions_by_operator +=
-        e.subject == "risk.state" && has(e.payload, "sender", "operator");
+        e.subject == "risk.state" && itest::payload_has(e.payload, "sender", "operator");
     forged += e.payload.find("forged") != std::string::npos;
     ended += e.type == "session.ended";
     if (e.type == "execution_report" && e.client_order_id == std::optional<std::string>("bypass-1")) {
       ++bypass_reports;
-      bypass_denied += has(e.payload, "exec_type", "denied");
+      bypass_denied += itest::payload_has(e.payload, "exec_type", "denied");
     }
   }
   CHECK(person_orders == 1);

@@ -33,11 +33,6 @@ std::vector<std::string> ibm_quotes(std::size_t n) {
   return out;
 }
 
-bool has(const std::string& payload, const std::string& key, const std::string& value) {
-  return payload.find(fmt::format(R"("{}": "{}")", key, value)) != std::string::npos ||
-         payload.find(fmt::format(R"("{}":"{}")", key, value)) != std::string::npos;
-}
-
 }  // namespace
 
 TEST_CASE("kill -9 of every worker in turn, the strategy included: trading goes on, nothing is lost or doubled "
@@ -81,7 +76,7 @@ TEST_CASE("kill -9 of every worker in turn, the strategy included: trading goes 
       decided.insert(e.client_order_id.value_or(""));
       const auto er = codec::decode_execution_report(e.payload);
       if (er) ++exec_ids[er->exec_id];
-      duplicate_denials += has(e.payload, "exec_type", "denied") &&
+      duplicate_denials += itest::payload_has(e.payload, "exec_type", "denied") &&
                            e.payload.find("duplicate client_order_id") != std::string::npos;
     }
   }

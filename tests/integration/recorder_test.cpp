@@ -109,19 +109,6 @@ class RecorderHealth {
   natsio::Subscription sub_;
 };
 
-/// The recorder's status as ops.status (`traderctl status --json`) reports it.
-std::string ops_status_of_recorder(const itest::Stack& stack) {
-  std::string out;
-  // exit 1: degraded (what these tests expect at times); 2: a worker down
-  if (const int rc = stack.run({itest::bin("traderctl"), "status", "--json"}, &out); rc != 0 && rc != 1)
-    return fmt::format("traderctl status exited {}: {}", rc, out);
-  const auto st = codec::decode_ops_status(out);
-  if (!st) return "bad ops.status: " + out;
-  for (const auto& w : st->workers)
-    if (w.worker == "recorder" && w.alive) return w.status;
-  return "recorder not alive in ops.status: " + out;
-}
-
 /// How often `needle` occurs in `text`.
 std::size_t occurrences(const std::string& text, const std::string& needle) {
   std::size_t n = 0;
@@ -250,7 +237,7 @@ TEST_CASE("the event store holds every message exactly once after PostgreSQL sto
   CHECK(!degraded.empty());  // its heartbeat on ops.heartbeat.recorder says so
   std::this_thread::sleep_until(stopped_at + 26s);
   {
-    const auto ops_view = ops_status_of_recorder(stack);  // what an operator sees, late in the outage
+    const auto ops_view = itest::worker_status(stack, "recorder");  // what an operator sees, late in the outage
     INFO("ops.status says of the recorder: " << ops_view);
     CHECK(ops_view.rfind("degraded: event store unavailable", 0) == 0);
   }

@@ -8,6 +8,9 @@
 #include <sstream>
 #include <stdexcept>
 
+#include <fmt/format.h>
+
+#include "codec/codec.hpp"
 #include "services/recorder.hpp"
 #include "subjects/subjects.hpp"
 
@@ -199,6 +202,22 @@ std::vector<eventstore::StoredEvent> read_all(eventstore::EventStore& store) {
     after = page.back().position;
     for (auto& e : page) out.push_back(std::move(e));
   }
+}
+
+std::string worker_status(const Stack& stack, const std::string& worker) {
+  std::string out;
+  if (const int rc = stack.run({bin("traderctl"), "status", "--json"}, &out); rc != 0 && rc != 1)
+    return fmt::format("traderctl status exited {}: {}", rc, out);
+  const auto st = codec::decode_ops_status(out);
+  if (!st) return "bad ops.status: " + out;
+  for (const auto& w : st->workers)
+    if (w.worker == worker && w.alive) return w.status;
+  return worker + " not alive in ops.status: " + out;
+}
+
+bool payload_has(const std::string& payload, const std::string& key, const std::string& value) {
+  return payload.find(fmt::format(R"("{}": "{}")", key, value)) != std::string::npos ||
+         payload.find(fmt::format(R"("{}":"{}")", key, value)) != std::string::npos;
 }
 
 }  // namespace itest

@@ -126,6 +126,15 @@ class Tap {
   std::vector<std::unique_ptr<natsio::Subscription>> subs_;
 };
 
+/// The status of `worker`'s alive instance as `traderctl status --json` (an operator)
+/// reports it, or a text saying why there is none (exit 2 or no reply, not alive).
+/// Exit 1 (the stack degraded) is an answer: some tests expect it.
+std::string worker_status(const Stack& stack, const std::string& worker);
+
+/// Whether a payload has `"key":"value"`, as the wire writes it or as PostgreSQL's
+/// jsonb gives it back (`"key": "value"`).
+bool payload_has(const std::string& payload, const std::string& key, const std::string& value);
+
 /// Waits (up to 60 s) until the event store holds as many events as the
 /// JetStream stream EVENTS captured; returns that number. Throws on timeout.
 std::int64_t wait_recorded(const Stack& stack, eventstore::EventStore& store);

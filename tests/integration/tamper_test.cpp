@@ -44,19 +44,6 @@ void tamper(const itest::Stack& stack, const std::string& sql) {
   w.commit();
 }
 
-/// The recorder's status in ops.status.
-std::string recorder_status(const itest::Stack& stack) {
-  std::string out;
-  // exit 1: degraded (what these tests expect at times); 2: a worker down
-  if (const int rc = stack.run({itest::bin("traderctl"), "status", "--json"}, &out); rc != 0 && rc != 1)
-    return fmt::format("traderctl status exited {}: {}", rc, out);
-  const auto st = codec::decode_ops_status(out);
-  if (!st) return "bad ops.status: " + out;
-  for (const auto& w : st->workers)
-    if (w.worker == "recorder" && w.alive) return w.status;
-  return "recorder not alive: " + out;
-}
-
 std::string hex(std::string_view s) {
   std::string out;
   for (const unsigned char c : s) out += fmt::format("{:02x}", c);
@@ -120,7 +107,7 @@ TEST_CASE("the recorder stores hostile orders, quarantines what PostgreSQL refus
   for (const auto& e : itest::read_all(store)) placeholders += e.type == "quarantined";
   CHECK(placeholders == quarantined_rows);
   CHECK(stack.worker("recorder").log().find("the store refused " + orders[1].msg_id) != std::string::npos);
-  CHECK_THAT(recorder_status(stack),
+  CHECK_THAT(itest::worker_status(stack, "recorder"),
              Catch::StartsWith(fmt::format("degraded: {} message{} quarantined", quarantined_rows,
                                            quarantined_rows == 1 ? "" : "s")));
   {
@@ -142,7 +129,7 @@ TEST_CASE("the recorder stores hostile orders, quarantines what PostgreSQL refus
     pqxx::work w(c);
     CHECK(w.exec("SELECT count(*) FROM events_quarantine")[0][0].as<std::int64_t>() == quarantined_rows);
   }
-  CHECK(recorder_status(stack) == "ok");  // this run quarantined nothing
+  CHECK(itest::worker_status(stack, "recorder") == "ok");  // this run quarantined nothing
   const auto [rc, out] = verify(stack);
   INFO(out);
   CHECK(rc == 0);
