@@ -188,7 +188,11 @@ void Runtime::heartbeat_loop() {
     last.status = exit_status_;
   }
   conn_.publish(subject, codec::encode(last));
-  conn_.flush();
+  try {
+    conn_.flush(1'000);
+  } catch (const std::exception&) {
+    // NATS is away: the last heartbeat is lost, and ops says "down" instead of "stopped".
+  }
 }
 
 }  // namespace services
