@@ -81,7 +81,7 @@ TEST_CASE("only admin may purge, delete or reconfigure the stream or delete a co
   CHECK(publishers(ids, "$JS.ACK.EVENTS.recorder.1.5.5.0.1") == Names{"recorder"});
 }
 
-TEST_CASE("every person has an account of their own; names are checked", "[auth]") {
+TEST_CASE("every person has an account of their own, names are checked", "[auth]") {
   const auto ids = auth::identities({.operators = {"alice", "bob"}, .replay = false});
   std::vector<std::string> accounts;
   for (const auto& i : ids)

@@ -133,7 +133,7 @@ TEST_CASE("stop, stop_limit, gtd and replace fields are written in a fixed order
   CHECK(codec::encode(samples::exec_replaced()).find(R"("orig_client_order_id":"manual-2")") != std::string::npos);
 }
 
-TEST_CASE("hand-typed order.replace with only a new price decodes; quantity stays unset", "[codec][decode]") {
+TEST_CASE("hand-typed order.replace with only a new price decodes, quantity stays unset", "[codec][decode]") {
   auto r = codec::decode_order_command(
       R"({"type":"order.replace","client_order_id":"manual-2b","orig_client_order_id":"manual-2","limit_price":1.385})");
   REQUIRE(r.ok());
@@ -442,7 +442,7 @@ TEST_CASE("worker.started sorts config by key, reads absent args as none and acc
                                R"("random_seed":"42"})") != std::string::npos);
 }
 
-TEST_CASE("session.lifecycle decodes both types; hand-typed input may leave optional fields out", "[codec][decode]") {
+TEST_CASE("session.lifecycle decodes both types, hand-typed input may leave optional fields out", "[codec][decode]") {
   auto s = codec::decode_session_lifecycle(
       R"({"kind":"backtest","session_id":"bt-1","started_by":"traderctl","version":"dev","ts_wall":5,"type":"session.started"})");
   REQUIRE(s.ok());
@@ -633,7 +633,7 @@ TEST_CASE("escaped strings are unescaped", "[codec][decode]") {
   CHECK(dl->payload == std::string("a\nb\0", 4));  // a payload is somebody's raw bytes: anything goes
 }
 
-TEST_CASE("halt and resume shorthands set the trading state; trading_state.set needs it", "[codec][decode]") {
+TEST_CASE("halt and resume shorthands set the trading state, trading_state.set needs it", "[codec][decode]") {
   auto h = codec::decode_risk_command(R"({"type":"halt"})");
   REQUIRE(h.ok());
   CHECK(h->trading_state == core::TradingState::halted);

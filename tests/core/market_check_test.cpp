@@ -18,7 +18,7 @@ core::Bar bar(std::string_view o, std::string_view h, std::string_view l, std::s
 
 }  // namespace
 
-TEST_CASE("a crossed quote is flagged; a locked one is normal (issue 11)", "[core][market_check]") {
+TEST_CASE("a crossed quote is flagged, a locked one is normal (issue 11)", "[core][market_check]") {
   core::MarketCheck c;
   CHECK_FALSE(c.check(quote("EURUSD", "1.3874", "1.3875", 1)));
   CHECK_FALSE(c.check(quote("EURUSD", "1.3875", "1.3875", 2)));  // locked

@@ -55,7 +55,7 @@ matching::PaperBroker at_100(matching::BrokerConfig cfg = {}) {
 
 }  // namespace
 
-TEST_CASE("the bar path visits the extreme nearer the open first; on a tie the high", "[matching][bars]") {
+TEST_CASE("the bar path visits the extreme nearer the open first, on a tie the high", "[matching][bars]") {
   struct Case {
     std::string_view o, h, l, c;
     std::vector<std::string> order;
@@ -80,7 +80,7 @@ TEST_CASE("the bar path visits the extreme nearer the open first; on a tie the h
   }
 }
 
-TEST_CASE("a limit inside the bar's range fills at its limit price with unlimited size; outside it works on",
+TEST_CASE("a limit inside the bar's range fills at its limit price with unlimited size, outside it works on",
           "[matching][bars]") {
   auto broker = at_100();
   (void)broker.on_submit(order("in", Side::buy, OrderType::limit, "98.25", std::nullopt, TimeInForce::gtc, "SPY",
@@ -97,7 +97,7 @@ TEST_CASE("a limit inside the bar's range fills at its limit price with unlimite
   CHECK(broker.open_orders() == 2);
 }
 
-TEST_CASE("a limit exactly at the bar's extreme is a touch: prob_fill_on_limit decides; through it always fills",
+TEST_CASE("a limit exactly at the bar's extreme is a touch: prob_fill_on_limit decides, through it always fills",
           "[matching][bars][fill-model]") {
   for (const auto* p : {"1", "0"}) {
     CAPTURE(p);
@@ -171,7 +171,7 @@ TEST_CASE("a stop the path crosses triggers at the first point that reaches it a
   }
 }
 
-TEST_CASE("orders in flight reach the market at the bar's open; market orders fill there", "[matching][bars][latency]") {
+TEST_CASE("orders in flight reach the market at the bar's open, market orders fill there", "[matching][bars][latency]") {
   matching::BrokerConfig cfg{.latency_ns = kSec};
   auto broker = at_100(cfg);
   CHECK(broker.on_submit(order("m", Side::buy, OrderType::market, std::nullopt, std::nullopt, TimeInForce::day),
@@ -200,7 +200,7 @@ TEST_CASE("expiry is checked once per bar, before its path", "[matching][bars][e
   CHECK(types(next_day) == std::vector{ExecType::expired});
 }
 
-TEST_CASE("bid and ask bars move their side along the path; the other side's orders see only the open",
+TEST_CASE("bid and ask bars move their side along the path, the other side's orders see only the open",
           "[matching][bars]") {
   matching::PaperBroker broker;
   const auto bid = [](std::string_view o, std::string_view h, std::string_view l, std::string_view c,

@@ -68,7 +68,7 @@ TEST_CASE("market fills slip slippage_bps worse than the touch, rounded away fro
   }
 }
 
-TEST_CASE("triggered stops slip; limit and stop_limit fills never do", "[matching][slippage]") {
+TEST_CASE("triggered stops slip, limit and stop_limit fills never do", "[matching][slippage]") {
   matching::PaperBroker broker(slippage("10", true));
   (void)broker.on_quote(quote("EURUSD", "1.00000", "1.00010", kDay0));
   (void)broker.on_submit(order("stop", Side::buy, OrderType::stop, "1", std::nullopt, "1.00050"), kDay0);
@@ -88,7 +88,7 @@ TEST_CASE("triggered stops slip; limit and stop_limit fills never do", "[matchin
   CHECK(out[2].last_px == dec("1.0006"));
 }
 
-TEST_CASE("prob_slippage adds one tick with that probability; without a tick size it does nothing",
+TEST_CASE("prob_slippage adds one tick with that probability, without a tick size it does nothing",
           "[matching][slippage]") {
   matching::BrokerConfig always{.prob_slippage = dec("1")};
   always.instruments["EURUSD"] = {.tick_size = dec("0.00001")};
@@ -140,7 +140,7 @@ TEST_CASE("slippage applies to every fill of a market order working across quote
 
 // ---- prob_fill_on_limit ---------------------------------------------------------------------
 
-TEST_CASE("prob_fill_on_limit 0: a resting limit the market only touches never fills; through it always does",
+TEST_CASE("prob_fill_on_limit 0: a resting limit the market only touches never fills, through it always does",
           "[matching][fill-model]") {
   matching::PaperBroker broker(matching::BrokerConfig{.prob_fill_on_limit = dec("0")});
   (void)broker.on_quote(quote("EURUSD", "1.00", "1.01", kDay0));

@@ -77,7 +77,7 @@ TEST_CASE("an order reaches the market at the first event of its symbol at or af
   CHECK(broker.order_status("m") == OrderStatus::filled);
 }
 
-TEST_CASE("an event exactly at receipt + latency delivers; one a nanosecond earlier does not", "[matching][latency]") {
+TEST_CASE("an event exactly at receipt + latency delivers, one a nanosecond earlier does not", "[matching][latency]") {
   auto broker = delayed();
   (void)broker.on_quote(quote("EURUSD", "1.00", "1.01", kDay0));
   CHECK(broker.on_submit(order("l", Side::buy, OrderType::limit, "10", "0.99"), kDay0 + kSec).empty());
@@ -252,7 +252,7 @@ TEST_CASE("cancels of unknown and finished orders are answered at receipt", "[ma
   CHECK(broker.in_flight() == 0);
 }
 
-TEST_CASE("a replace reaches the market after latency; the order can fill meanwhile", "[matching][latency][replace]") {
+TEST_CASE("a replace reaches the market after latency, the order can fill meanwhile", "[matching][latency][replace]") {
   auto broker = delayed();
   (void)broker.on_quote(quote("EURUSD", "1.00", "1.01", kDay0));
   (void)broker.on_submit(order("a", Side::buy, OrderType::limit, "10", "0.99"), kDay0);

@@ -172,7 +172,7 @@ TEST_CASE("a triggered stop_limit acts as a limit: ioc and fok cancel when not m
   CHECK(fill[0].limit_price == dec("1.055"));
 }
 
-TEST_CASE("market orders with no market data are rejected for every time in force; stops wait for data",
+TEST_CASE("market orders with no market data are rejected for every time in force, stops wait for data",
           "[matching][order-types]") {
   const auto tif = GENERATE(values(kAllTifs));
   CAPTURE(tif);
@@ -392,7 +392,7 @@ const Spec kRestingBuy = gtc_limit("0.99");
 
 }  // namespace
 
-TEST_CASE("replace answers replaced on the new id with the filled part carried over; the old id is done",
+TEST_CASE("replace answers replaced on the new id with the filled part carried over, the old id is done",
           "[matching][replace]") {
   matching::PaperBroker broker;
   (void)broker.on_quote(quote("EURUSD", "1.00", "1.01", kDay0));

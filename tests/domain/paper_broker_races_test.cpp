@@ -144,7 +144,7 @@ TEST_CASE("the new id of a replace is not a resend: an order.submit with it is a
 
 // ---- partial fills ---------------------------------------------------------------------------
 
-TEST_CASE("a limit fills partly across quotes and trades; avg_px is the exact volume-weighted price",
+TEST_CASE("a limit fills partly across quotes and trades, avg_px is the exact volume-weighted price",
           "[matching][size][trades]") {
   matching::PaperBroker broker;
   (void)broker.on_quote(sized("0.990", "1.010", "5", "5", kDay0));

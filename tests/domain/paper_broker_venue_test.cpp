@@ -48,7 +48,7 @@ core::InstrumentStatus status(std::string symbol, core::InstrumentState st, std:
 
 // ---- reference data ------------------------------------------------------------------------
 
-TEST_CASE("with instruments configured an unknown symbol is rejected; without any every symbol is accepted",
+TEST_CASE("with instruments configured an unknown symbol is rejected, without any every symbol is accepted",
           "[matching][instruments]") {
   matching::PaperBroker broker(with_instruments());
   const auto out = broker.on_submit(order("x", Side::buy, OrderType::limit, "1", "10", std::nullopt,
@@ -234,7 +234,7 @@ TEST_CASE("a halted symbol refuses new orders and replaces with the reason, acce
   CHECK(types(after) == std::vector{ExecType::new_, ExecType::fill});
 }
 
-TEST_CASE("a halt without a reason says so; orders still expire while halted", "[matching][halt][expiry]") {
+TEST_CASE("a halt without a reason says so, orders still expire while halted", "[matching][halt][expiry]") {
   matching::PaperBroker broker;
   (void)broker.on_quote(quote("EURUSD", "1.00", "1.01", kDay0));
   (void)broker.on_submit(order("day", Side::buy, OrderType::limit, "1", "0.99", std::nullopt, TimeInForce::day), kDay0);

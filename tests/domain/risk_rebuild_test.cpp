@@ -98,7 +98,7 @@ TEST_CASE("a restored automatic reducing latches the drawdown trigger only", "[r
   CHECK(t[0] == ev(TradingState::halted, TradingState::reducing, kDailyReason, "auto", kDay0 + 23 * kSec));
 }
 
-TEST_CASE("while replaying no automatic transition is made; the end of the replay evaluates once",
+TEST_CASE("while replaying no automatic transition is made, the end of the replay evaluates once",
           "[risk][rebuild]") {
   auto e = long_100({.daily_loss_limit = dec("1000")});
   e.set_replaying(true);

@@ -140,7 +140,7 @@ TEST_CASE("a replaced report moves the open order to the new id with the new ter
   CHECK(e.position("AAPL") == dec("200"));
 }
 
-TEST_CASE("replace when halted is denied; of unknown or finished orders it is approved for the venue to answer",
+TEST_CASE("replace when halted is denied, of unknown or finished orders it is approved for the venue to answer",
           "[risk][replace]") {
   auto e = engine();
   REQUIRE(e.set_state(TradingState::halted, "desk halt", "manual", kDay0 + 1));

@@ -204,7 +204,7 @@ TEST_CASE("an order that cannot make its side's worst case larger is never denie
         "max_position: position after fill -1501 exceeds limit 400");
 }
 
-TEST_CASE("a replace up is checked as an increase of the working quantity; down or a price move never",
+TEST_CASE("a replace up is checked as an increase of the working quantity, down or a price move never",
           "[risk][working]") {
   auto e = engine({.max_position = dec("1000")});
   const auto o1 = order({.id = "o1", .qty = "400"});

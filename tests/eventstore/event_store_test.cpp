@@ -418,7 +418,7 @@ STORE_BEHAVIOUR("counts events by type and by subject, sorted bytewise", counts_
 STORE_BEHAVIOUR("stores nothing for an empty batch", stores_nothing_for_an_empty_batch)
 STORE_BEHAVIOUR("rejects a batch with an invalid JSON payload as a whole", rejects_invalid_json_atomically)
 STORE_BEHAVIOUR("finds the newest msg_id with a prefix, the recorder's checkpoint", finds_the_newest_msg_id_of_a_stream)
-STORE_BEHAVIOUR("reads by session, subject, type, client_order_id and time range; lists sessions",
+STORE_BEHAVIOUR("reads by session, subject, type, client_order_id and time range, and lists sessions",
                 reads_by_session_subject_type_order_and_time)
 STORE_BEHAVIOUR("round-trips absent optional fields, extreme timestamps and awkward text",
                 round_trips_optional_fields_and_awkward_text)

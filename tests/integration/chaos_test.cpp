@@ -183,7 +183,7 @@ long rss_kib(pid_t pid) {
 
 }  // namespace
 
-TEST_CASE("a burst of 100,000 hostile messages stops no worker; RSS before and after is reported (issue 11)",
+TEST_CASE("a burst of 100,000 hostile messages stops no worker, and RSS before and after is reported (issue 11)",
           "[integration][chaos][burst]") {
   itest::nats_library();
   itest::Stack stack;

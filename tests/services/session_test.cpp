@@ -39,7 +39,7 @@ TEST_CASE("events between session.started and session.ended belong to that sessi
   CHECK(a.assign("execution_report", std::nullopt) == std::nullopt);  // after it
 }
 
-TEST_CASE("a new session.started switches sessions; an end naming another session closes nothing", "[sessions]") {
+TEST_CASE("a new session.started switches sessions, an end naming another session closes nothing", "[sessions]") {
   SessionAssigner a(std::nullopt);
   a.assign("session.started", Opt("s1"));
   CHECK(a.assign("session.started", Opt("s2")) == Opt("s2"));  // s1's ops was killed: no end
