@@ -61,7 +61,14 @@ void on_reconnected(natsConnection* nc, void* closure) noexcept {
   auto* st = static_cast<Connection::State*>(closure);
   char url[256] = {};
   natsConnection_GetConnectedUrl(nc, url, sizeof url);
-  std::fprintf(stderr, "%s: NATS reconnected to %s; subscriptions resumed\n", st->name.c_str(), url);
+  // The URL carries the password ("nats://user:password@host:port"): log "user:***".
+  std::string shown(url);
+  if (const auto at = shown.rfind('@'); at != std::string::npos) {
+    const auto scheme = shown.find("://");
+    const auto colon = shown.find(':', scheme == std::string::npos ? 0 : scheme + 3);
+    if (colon != std::string::npos && colon < at) shown.replace(colon + 1, at - colon - 1, "***");
+  }
+  std::fprintf(stderr, "%s: NATS reconnected to %s; subscriptions resumed\n", st->name.c_str(), shown.c_str());
   if (st->on_reconnect) {
     try {
       st->on_reconnect();
