@@ -1,6 +1,8 @@
 #include "services/event_log.hpp"
 
 #include <charconv>
+#include <limits>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -94,6 +96,95 @@ HistoryStats read_history(eventstore::EventStore* store, natsio::Connection& con
     ++st.from_stream;
   }
   return st;
+}
+
+LogFollower::LogFollower(Runtime& rt, eventstore::EventStore* store, std::string stream, std::uint64_t end,
+                         std::function<void(const LogEvent&)> fn)
+    : rt_(rt), store_(store), stream_(std::move(stream)), fn_(std::move(fn)) {
+  sub_ = std::make_unique<natsio::OrderedSubscription>(rt_.conn(), stream_, end + 1,
+                                                       [this](const natsio::StreamMessage& m) { on_message(m); });
+  watchdog_ = std::thread([this] { watchdog(); });
+}
+
+LogFollower::~LogFollower() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+    if (!open_) {  // the rebuild threw: let a waiting callback return without handling
+      open_ = true;
+      handled_ = std::numeric_limits<std::uint64_t>::max();
+    }
+  }
+  cv_.notify_all();
+  watchdog_.join();
+  sub_.reset();
+}
+
+void LogFollower::open(std::uint64_t handled) {
+  rt_.set_log_seq(handled);
+  {
+    std::lock_guard lock(mu_);
+    handled_ = handled;
+    open_ = true;
+  }
+  cv_.notify_all();
+}
+
+void LogFollower::on_message(const natsio::StreamMessage& m) {
+  std::unique_lock lock(mu_);
+  cv_.wait(lock, [this] { return open_; });
+  if (m.seq <= handled_) return;  // a consumer reset delivering again what was handled
+  if (m.seq > handled_ + 1) fill_gap(handled_ + 1, m.seq - 1);
+  handled_ = m.seq;
+  // Set before handling: a pong runs on this same delivery thread, so it never
+  // reports a sequence before its message was handled.
+  rt_.set_log_seq(m.seq);
+  fn_(LogEvent{m.seq, m.subject, m.data, false});
+}
+
+void LogFollower::fill_gap(std::uint64_t from, std::uint64_t to) {
+  fmt::print(stderr, "{}: stream sequences {}..{} come from the log (the consumer skipped them or delivers nothing)\n", rt_.worker(), from,
+             to);
+  try {
+    read_history(store_, rt_.conn(), stream_, from - 1, to, [this](const LogEvent& ev) {
+      handled_ = ev.seq;
+      rt_.set_log_seq(ev.seq);
+      fn_(ev);
+    });
+  } catch (const std::exception& e) {
+    // Nothing to handle them with: say so loudly; a restart rebuilds once the store answers.
+    rt_.quarantine(stream_, fmt::format("stream sequences {}..{} could not be read: {}", from, to, e.what()), "");
+  }
+  handled_ = std::max(handled_, to);
+}
+
+void LogFollower::watchdog() {
+  std::optional<natsio::JetStream> js;
+  std::uint64_t seen = 0;  // handled_ at the previous look
+  int stalled = 0;         // looks in a row that found handled_ unchanged
+  std::unique_lock lock(mu_);
+  while (!cv_.wait_for(lock, std::chrono::seconds(1), [this] { return stop_; })) {
+    if (!open_) continue;
+    stalled = handled_ == seen ? stalled + 1 : 0;
+    seen = handled_;
+    if (stalled < 2 || !rt_.conn().connected()) continue;
+    const auto handled = handled_;
+    lock.unlock();  // the request must not hold up delivery
+    std::optional<natsio::JetStream::StreamState> st;
+    try {
+      if (!js) js.emplace(rt_.conn());
+      st = js->stream_state(stream_);
+    } catch (const std::exception&) {  // NATS away: the next look tries again
+    }
+    lock.lock();
+    if (!st || stop_ || handled_ != handled || st->last_seq <= handled_) continue;
+    // Two seconds without a delivery although the stream holds more: the consumer
+    // was reset (nats.c does after a disconnect) and delivers nothing until the next
+    // publish. Read on from the log (store, then stream) ourselves.
+    fill_gap(handled_ + 1, st->last_seq);
+    seen = handled_;
+    stalled = 0;
+  }
 }
 
 }  // namespace services

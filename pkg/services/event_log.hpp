@@ -13,13 +13,18 @@
 /// Thread-safety: the functions run on the calling thread and call `fn` there.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 
 #include "eventstore/event_store.hpp"
 #include "natsio/natsio.hpp"
+#include "services/runtime.hpp"
 
 namespace services {
 
@@ -53,5 +58,63 @@ struct HistoryStats {
 /// whatever `fn` throws.
 HistoryStats read_history(eventstore::EventStore* store, natsio::Connection& conn, const std::string& stream,
                           std::uint64_t after, std::uint64_t up_to, const std::function<void(const LogEvent&)>& fn);
+
+/// Follows the event log live, in stream order, after a rebuild from its history:
+/// how execution and risk-state consume their inputs (issue 11: a worker that was
+/// disconnected, or whose consumer the server removed meanwhile, misses nothing).
+///
+/// Create it before reading the history up to `end` (the stream's last sequence
+/// read just before): it consumes the stream from `end`+1 with an ordered consumer,
+/// so the stream keeps everything after `end` for it (interest retention), even what
+/// the recorder acknowledges while the history is read. Its callback waits until
+/// open(); then `fn` runs once per sequence, in order:
+/// - a consumer reset that delivers again what was handled is skipped;
+/// - sequences the consumer skipped (no longer in the stream: after a disconnect long
+///   enough for the server to remove the consumer, nats.c creates a new one from the
+///   next sequence, but the recorder may have stored and acknowledged those meanwhile)
+///   are read from `store` and handled as live (LogEvent::from_store), before the
+///   next message the consumer delivers; if they cannot be read they are quarantined
+///   (an alarm on ops.dead_letter);
+/// - if nothing arrives although the stream has moved past the last sequence handled
+///   and no longer holds the next one (the reset consumer has nothing to deliver until
+///   the next publish), a watchdog thread that looks once a second fills that gap
+///   from the store itself.
+/// The heartbeat's log_seq (Runtime::set_log_seq) is set to each sequence before
+/// `fn` runs, so the lock-step barrier (sandbox.hpp) sees what was handled.
+/// Exceptions from `fn` are the caller's to catch (services wrap `fn` in guarded()).
+///
+/// Thread-safety: `fn` runs on the nats.c delivery thread, or for a gap on the
+/// watchdog thread, never two at once (one mutex). open() from any thread, once.
+/// Destroying it stops delivery and the watchdog; if it was never opened (the
+/// rebuild threw) a callback waiting at the gate returns without calling `fn`.
+/// Whatever `fn` refers to must outlive it.
+class LogFollower {
+ public:
+  /// Throws natsio::NatsError if the consumer cannot be created.
+  LogFollower(Runtime& rt, eventstore::EventStore* store, std::string stream, std::uint64_t end,
+              std::function<void(const LogEvent&)> fn);
+  ~LogFollower();
+  LogFollower(const LogFollower&) = delete;
+  LogFollower& operator=(const LogFollower&) = delete;
+  /// The rebuild is done and handled every sequence up to `handled` (>= `end`):
+  /// live delivery starts after it.
+  void open(std::uint64_t handled);
+
+ private:
+  void on_message(const natsio::StreamMessage& m);
+  void fill_gap(std::uint64_t from, std::uint64_t to);  ///< mu_ held
+  void watchdog();
+  Runtime& rt_;
+  eventstore::EventStore* store_;
+  std::string stream_;
+  std::function<void(const LogEvent&)> fn_;
+  std::mutex mu_;  ///< the gate, handled_, and every call of fn_
+  std::condition_variable cv_;
+  bool open_ = false;
+  bool stop_ = false;
+  std::uint64_t handled_ = 0;  ///< the last sequence handled (history or live)
+  std::thread watchdog_;
+  std::unique_ptr<natsio::OrderedSubscription> sub_;  ///< last: destroyed first
+};
 
 }  // namespace services

@@ -90,7 +90,26 @@ void Runtime::dead_letter(std::string_view subject, const core::Error& err, std:
              sender.empty() ? "" : " from ", sender, text(err.to_string(), 500));
   const auto encoded = codec::encode(dl);
   conn_.publish(subjects::kOpsDeadLetter, encoded);
-  if (!reply.empty()) conn_.publish(reply, encoded);
+  this->reply(reply, encoded);
+}
+
+namespace {
+thread_local std::vector<std::string>* t_reply_capture = nullptr;
+}  // namespace
+
+Runtime::ReplyCapture::ReplyCapture(std::vector<std::string>& into) : prev_(t_reply_capture) {
+  t_reply_capture = &into;
+}
+
+Runtime::ReplyCapture::~ReplyCapture() { t_reply_capture = prev_; }
+
+void Runtime::reply(std::string_view to, std::string_view payload) {
+  if (to.empty()) return;
+  if (to == kDeferredReply) {
+    if (t_reply_capture != nullptr) t_reply_capture->emplace_back(payload);
+    return;
+  }
+  conn_.publish(to, payload);
 }
 
 void Runtime::refuse(const natsio::Message& m, const core::Error& err) {
@@ -116,7 +135,7 @@ void Runtime::quarantine(std::string_view subject, std::string_view what, std::s
              stream_seq ? fmt::format(" (stream sequence {})", stream_seq) : std::string(), text(what, 500));
   const auto encoded = codec::encode(dl);
   conn_.publish(subjects::kOpsDeadLetter, encoded);
-  if (!reply.empty()) conn_.publish(reply, encoded);
+  this->reply(reply, encoded);
 }
 
 void Runtime::flag(std::string_view subject, std::string_view reason) {

@@ -22,6 +22,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include "core/messages.hpp"
 #include "core/result.hpp"
@@ -56,6 +57,26 @@ class Runtime {
   void publish(std::string_view subject, std::string_view payload);
   /// Counts one input message.
   void count_in() noexcept;
+  /// Answers a request on its reply subject `to` ("" = a plain publish, nobody waits:
+  /// nothing is sent). Not counted in msgs_out (the answer repeats what was published).
+  /// `to` == kDeferredReply: the answer is collected by the ReplyCapture active on this
+  /// thread (dropped if none): risk-state decides a request from the event stream,
+  /// whose copy does not carry the reply subject, and may learn it only afterwards
+  /// (reply_router.hpp). Thread-safe.
+  void reply(std::string_view to, std::string_view payload);
+  /// A reply subject no client can have (the NATS protocol has no newline in a subject).
+  static constexpr std::string_view kDeferredReply = "\n";
+  /// While alive, answers sent to kDeferredReply on this thread are appended to `into`.
+  class ReplyCapture {
+   public:
+    explicit ReplyCapture(std::vector<std::string>& into);
+    ~ReplyCapture();
+    ReplyCapture(const ReplyCapture&) = delete;
+    ReplyCapture& operator=(const ReplyCapture&) = delete;
+
+   private:
+    std::vector<std::string>* prev_;
+  };
   /// Publishes a dead_letter naming the field and the problem (and `sender`, the
   /// stamped identity of whoever sent the message, when known), logs it to stderr,
   /// counts it in `errors`; and if `reply` is non-empty also answers the sender
@@ -88,8 +109,9 @@ class Runtime {
   /// ops forgets it) or core::kFinishedStatus ("finished": a one-shot tool such as the
   /// feed that did its work; not down). Thread-safe.
   void set_exit_status(std::string_view status);
-  /// The last JetStream stream sequence this worker processed (execution, for
-  /// every message of its ordered consumer); reported as heartbeat log_seq.
+  /// The last JetStream stream sequence this worker processed (the log followers,
+  /// risk-state and execution, for every message of their ordered consumer; see
+  /// LogFollower); reported as heartbeat log_seq.
   void set_log_seq(std::uint64_t seq) noexcept { log_seq_.store(seq, std::memory_order_relaxed); }
   core::Heartbeat heartbeat() const;
   /// Starts the heartbeat thread and subscribes to ops.ping.<worker>. Call once

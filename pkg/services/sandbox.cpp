@@ -476,12 +476,12 @@ core::Heartbeat Sandbox::ping(const std::string& worker, std::int64_t timeout_ms
 // after B's round-r pong would have raised B's msgs_in by round r+1; one
 // published after A's round-r pong would have raised A's msgs_out. Neither
 // happened, so no core message between the workers is in flight.
-// The JetStream push to execution is not ordered with core pings (the stream
-// stores and pushes on its own schedule), hence execution's log_seq: the stream's
-// last sequence read after the pongs, equal in both rounds and equal to the
-// log_seq execution reported, means execution has handled everything the stream
-// holds (its consumer is unfiltered, so it sees every stream message, its own
-// reports and the reporter's metrics included). Every recorded message is on the
+// The JetStream push to risk-state and execution is not ordered with core pings
+// (the stream stores and pushes on its own schedule), hence their log_seq: the
+// stream's last sequence read after the pongs, equal in both rounds and equal to the
+// log_seq each reported, means each has handled everything the stream holds (their
+// consumers are unfiltered, so they see every stream message, their own reports and
+// the reporter's metrics included). Every recorded message is on the
 // stream, so the next input is stored after all derived events of this one.
 // What remains unordered is the stream's own inbound queue: a message the server
 // has queued for the stream but not stored yet is not in last_sequence. The two
@@ -495,14 +495,13 @@ std::uint64_t Sandbox::wait_quiescent(std::int64_t timeout_ms) {
   struct Round {
     std::vector<std::tuple<std::int64_t, std::int64_t, std::int64_t>> counters;
     std::uint64_t last_seq = 0;
-    std::uint64_t log_seq = 0;
+    std::vector<std::uint64_t> log_seqs;  ///< of the log followers (risk-state, execution)
     bool operator==(const Round&) const = default;
   };
   std::optional<Round> prev;
   const auto deadline = SteadyClock::now() + std::chrono::milliseconds(timeout_ms);
   for (;;) {
     Round r;
-    bool has_execution = false;
     for (const auto& w : workers) {
       core::Heartbeat hb;
       try {
@@ -512,19 +511,18 @@ std::uint64_t Sandbox::wait_quiescent(std::int64_t timeout_ms) {
         throw SandboxError(fmt::format("sandbox: barrier: {} does not answer ops.ping: {}", w, e.what()));
       }
       r.counters.emplace_back(hb.msgs_in, hb.msgs_out, hb.errors);
-      if (w == "execution") {
-        r.log_seq = hb.log_seq;
-        has_execution = true;
-      }
+      if (w == "execution" || w == "risk-state") r.log_seqs.push_back(hb.log_seq);
     }
     r.last_seq = js_->last_sequence(stream_);
     ++rounds_;
-    const bool caught_up = !has_execution || r.log_seq == r.last_seq;
+    const bool caught_up =
+        std::all_of(r.log_seqs.begin(), r.log_seqs.end(), [&](std::uint64_t s) { return s == r.last_seq; });
     if (caught_up && prev && *prev == r) return r.last_seq;
     if (SteadyClock::now() >= deadline) {
       check_alive();
-      throw SandboxError(fmt::format("sandbox: pipeline not quiescent after {} ms (stream at {}, execution at {})",
-                                     timeout_ms, r.last_seq, r.log_seq));
+      throw SandboxError(fmt::format("sandbox: pipeline not quiescent after {} ms (stream at {}, risk-state and "
+                                     "execution at {})",
+                                     timeout_ms, r.last_seq, fmt::join(r.log_seqs, ", ")));
     }
     if (caught_up) prev = std::move(r);
     else prev.reset();

@@ -152,7 +152,7 @@ class Sandbox {
   /// two consecutive rounds in which every worker on the trading path
   /// (strategy, risk-state, execution, reporter; those of cfg.workers) answers
   /// ops.ping with the same msgs_in/msgs_out/errors, the stream's last sequence
-  /// is the same, and execution's log_seq equals it. Returns that sequence. Why
+  /// is the same, and the log_seq of risk-state and execution equals it. Returns that sequence. Why
   /// this is sound is argued in sandbox.cpp and docs/architecture.md
   /// ("Determinism"). No sleeps: each round is a request per worker plus one
   /// stream-info request. Throws SandboxError after `timeout_ms` (naming what

@@ -81,27 +81,21 @@ RiskService::RiskService(Runtime& rt, risk::RiskPolicy configured, eventstore::E
                          std::string stream)
     : rt_(rt), engine_(configured.defaults) {
   engine_.set_policy(configured);
-  auto on = [this](HandlerFn fn) { return [this, fn](const natsio::Message& m) { deliver(m, fn); }; };
-  subs_.push_back(sub(rt_, subjects::kMarketDataAll, on(&RiskService::on_market)));
-  subs_.push_back(sub(rt_, subjects::kTradingExecutions, on(&RiskService::on_execution)));
-  subs_.push_back(sub(rt_, subjects::kRiskManagementByAll, on(&RiskService::on_command)));
-  subs_.push_back(sub(rt_, subjects::kTradingOrders, on(&RiskService::on_order)));
-  subs_.push_back(sub(rt_, subjects::kTradingOrdersByAll, on(&RiskService::on_order)));
-  rt_.conn().flush();  // subscribed at the server: from here on nothing is missed, only buffered
+  // The core copies of requests, for their reply subjects only (reply_router.hpp);
+  // subscribed before the stream's end is read, so every request the live consumer
+  // delivers had its core copy seen too (unless risk-state was disconnected then).
+  auto core = [this](const natsio::Message& m) { on_request(m); };
+  subs_.push_back(sub(rt_, subjects::kTradingOrders, core));
+  subs_.push_back(sub(rt_, subjects::kTradingOrdersByAll, core));
+  subs_.push_back(sub(rt_, subjects::kRiskManagementByAll, core));
+  rt_.conn().flush();
   natsio::JetStream js(rt_.conn());
-  // Everything stored in the stream up to here was published before our
-  // subscriptions existed or while they did: read it as history. Events after
-  // overlap_after_ may also sit in the buffer; they are matched and dropped there.
-  overlap_after_ = js.last_sequence(stream);
+  const std::uint64_t end = js.last_sequence(stream);
+  // The live consumer from end + 1 first (LogFollower), then the history up to end.
+  live_ = std::make_unique<LogFollower>(rt_, store, stream, end, [this](const LogEvent& ev) { on_log(ev); });
   engine_.set_replaying(true);
-  history_ = read_history(store, rt_.conn(), stream, 0, overlap_after_,
+  history_ = read_history(store, rt_.conn(), stream, 0, end,
                           [this](const LogEvent& ev) { guarded(rt_, ev, [&] { replay(ev); }); });
-  // A message published just before we subscribed may have been stored after
-  // that read: read on to the stream's end now (raw bytes, for the overlap match).
-  const auto tail = read_history(store, rt_.conn(), stream, history_.last_seq, js.last_sequence(stream),
-                                 [this](const LogEvent& ev) { guarded(rt_, ev, [&] { replay(ev); }); });
-  history_.from_stream += tail.from_stream;
-  history_.last_seq = tail.last_seq;
   engine_.set_replaying(false, market_ts_);
   (void)engine_.take_transitions();
   settle_policy(configured);
@@ -116,16 +110,45 @@ RiskService::RiskService(Runtime& rt, risk::RiskPolicy configured, eventstore::E
   rt_.publish(subjects::kRiskState, codec::encode(ev));
   decide_pending();
   publish_transitions();
-  drain_buffer();
+  live_->open(history_.last_seq);
 }
 
-void RiskService::deliver(const natsio::Message& m, HandlerFn fn) {
-  std::lock_guard lock(mu_);
-  if (!live_) {
-    buffer_.push_back({std::string(m.subject), std::string(m.data), std::string(m.reply)});
-    return;
+namespace {
+std::int64_t steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
+void RiskService::on_request(const natsio::Message& m) {
+  // Bookkeeping only: the decision comes with the stream copy (on_log).
+  for (const auto& answer : replies_.on_core(ReplyRouter::key(m.subject, m.data), m.reply, steady_ms()))
+    rt_.reply(m.reply, answer);
+}
+
+void RiskService::on_log(const LogEvent& ev) {
+  natsio::Message m{ev.subject, ev.data, {}};
+  if (ev.subject.starts_with(subjects::kMarketDataPrefix)) return guarded(rt_, m, [&] { on_market(m); });
+  if (ev.subject == subjects::kTradingExecutions) return guarded(rt_, m, [&] { on_execution(m); });
+  const bool order = subjects::is_orders(ev.subject);
+  if (!order && !subjects::is_risk_management(ev.subject)) return;  // not an input of risk-state
+  auto decide = [&] { guarded(rt_, m, [&] { order ? on_order(m) : on_command(m); }); };
+  // Filled in from the store after a gap (maybe on the follower's watchdog thread):
+  // long past, its requester no longer waits, and the router is the delivery thread's.
+  if (ev.from_store) return decide();
+  const auto key = ReplyRouter::key(ev.subject, ev.data);
+  if (const auto reply = replies_.on_stream(key, steady_ms())) {
+    m.reply = *reply;  // "" = a plain publish: nobody waits
+    return decide();
   }
-  (this->*fn)(m);
+  // The core copy has not come (yet): keep the answers for it.
+  std::vector<std::string> answers;
+  {
+    const Runtime::ReplyCapture capture(answers);
+    m.reply = Runtime::kDeferredReply;
+    decide();
+  }
+  replies_.keep(key, std::move(answers), steady_ms());
 }
 
 void RiskService::pending_add(std::string key, std::uint64_t seq, std::string_view subject, std::string_view data) {
@@ -142,8 +165,6 @@ void RiskService::pending_remove(const std::string& key) {
 }
 
 void RiskService::replay(const LogEvent& ev) {
-  if (ev.seq > overlap_after_ && !ev.from_store)
-    ++overlap_[fmt::format("{}\n{}", ev.subject, ev.data)];
   const natsio::Message m{ev.subject, ev.data, {}};
   if (ev.subject.starts_with(subjects::kMarketDataPrefix)) {
     auto r = decode_market(dec_, m);
@@ -240,30 +261,6 @@ void RiskService::decide_pending() {
   }
 }
 
-void RiskService::drain_buffer() {
-  std::lock_guard lock(mu_);
-  // Messages buffered during the rebuild, in arrival order, minus those the history held.
-  auto handler = [](std::string_view subject) -> HandlerFn {
-    if (subjects::is_orders(subject)) return &RiskService::on_order;
-    if (subject == subjects::kTradingExecutions) return &RiskService::on_execution;
-    if (subjects::is_risk_management(subject)) return &RiskService::on_command;
-    return &RiskService::on_market;
-  };
-  for (const auto& b : buffer_) {
-    const auto key = fmt::format("{}\n{}", b.subject, b.data);
-    if (const auto it = overlap_.find(key); it != overlap_.end()) {
-      if (--it->second == 0) overlap_.erase(it);
-      continue;
-    }
-    const natsio::Message m{b.subject, b.data, b.reply};
-    guarded(rt_, m, [&] { (this->*handler(b.subject))(m); });
-  }
-  buffer_.clear();
-  buffer_.shrink_to_fit();
-  overlap_.clear();
-  live_ = true;
-}
-
 core::TimestampNs RiskService::ingress_time() const {
   return market_ts_;
 }
@@ -306,12 +303,12 @@ void RiskService::on_order(const natsio::Message& m) {
   auto forward = [&] {
     const auto out = codec::encode(*r);
     rt_.publish(subjects::kTradingOrdersApproved, out);
-    if (!m.reply.empty()) rt_.conn().publish(m.reply, out);
+    rt_.reply(m.reply, out);
   };
   auto answer = [&](const core::ExecutionReport& er) {
     const auto out = codec::encode(er);
     rt_.publish(subjects::kTradingExecutions, out);
-    if (!m.reply.empty()) rt_.conn().publish(m.reply, out);
+    rt_.reply(m.reply, out);
   };
   // Cancels always pass: a halted desk must still be able to pull orders.
   if (std::holds_alternative<core::OrderCancel>(*r)) return forward();
@@ -352,7 +349,7 @@ void RiskService::on_command(const natsio::Message& m) {
                                      .sender = sender};
     const auto out = codec::encode(ev);
     rt_.publish(subjects::kRiskState, out);
-    if (!m.reply.empty()) rt_.conn().publish(m.reply, out);
+    rt_.reply(m.reply, out);
     publish_transitions();  // a tighter limit may trip a trigger at the next evaluation
     return;
   }
@@ -364,14 +361,14 @@ void RiskService::on_command(const natsio::Message& m) {
     ev->sender = sender;
     rt_.publish(subjects::kRiskState, codec::encode(*ev));
   }
-  if (!m.reply.empty()) {
+  if (!m.reply.empty()) {  // kDeferredReply included
     const core::RiskStateChanged now{.trading_state = engine_.state(),
                                      .previous_state = ev ? ev->previous_state : engine_.state(),
                                      .reason = engine_.state_reason(),
                                      .source = "manual",
                                      .ts_event = ts,
                                      .sender = sender};
-    rt_.conn().publish(m.reply, codec::encode(now));
+    rt_.reply(m.reply, codec::encode(now));
   }
 }
 
@@ -379,41 +376,18 @@ void RiskService::on_command(const natsio::Message& m) {
 
 ExecutionService::ExecutionService(Runtime& rt, matching::BrokerConfig cfg, eventstore::EventStore* store,
                                    std::string stream)
-    : rt_(rt), store_(store), stream_(stream), broker_(std::move(cfg)) {
+    : rt_(rt), broker_(std::move(cfg)) {
   natsio::JetStream js(rt_.conn());
   const std::uint64_t end = js.last_sequence(stream);
-  // The live consumer first, from end + 1: the stream keeps everything after `end`
-  // until this consumer has received it, even what the recorder acknowledges while the
-  // history is read (created afterwards, it could start after messages already gone).
-  // log_seq counts every stream message (the consumer is unfiltered), also those
-  // execution ignores, so the lock-step barrier can compare it with the stream's
-  // last sequence. Set before handling: a pong runs on this same delivery thread,
-  // so it never sees the new value before the message was handled.
-  live_ = std::make_unique<natsio::OrderedSubscription>(
-      rt_.conn(), stream, end + 1, [this](const natsio::StreamMessage& m) {
-        {
-          std::unique_lock lock(gate_mu_);
-          gate_cv_.wait(lock, [this] { return rebuilt_; });
-        }
-        if (m.seq <= handled_) return;  // a consumer reset delivering again what was handled
-        if (m.seq > handled_ + 1) fill_gap(handled_ + 1, m.seq - 1);
-        handled_ = m.seq;
-        rt_.set_log_seq(m.seq);
-        guarded(rt_, LogEvent{m.seq, m.subject, m.data, false}, [&] { on_event(m.seq, m.subject, m.data, false); });
-      });
-  try {
-    history_ = read_history(store, rt_.conn(), stream, 0, end, [this](const LogEvent& ev) {
-      guarded(rt_, ev, [&] { on_event(ev.seq, ev.subject, ev.data, true); });
-    });
-  } catch (...) {
-    {
-      std::lock_guard lock(gate_mu_);
-      rebuilt_ = true;  // let the callback run to its end: live_ is destroyed on unwinding
-      handled_ = std::numeric_limits<std::uint64_t>::max();
-    }
-    gate_cv_.notify_all();
-    throw;
-  }
+  // The live consumer first (LogFollower): log_seq counts every stream message (the
+  // consumer is unfiltered), also those execution ignores, so the lock-step barrier
+  // can compare it with the stream's last sequence.
+  live_ = std::make_unique<LogFollower>(rt_, store, stream, end, [this](const LogEvent& ev) {
+    guarded(rt_, ev, [&] { on_event(ev.seq, ev.subject, ev.data, false); });
+  });
+  history_ = read_history(store, rt_.conn(), stream, 0, end, [this](const LogEvent& ev) {
+    guarded(rt_, ev, [&] { on_event(ev.seq, ev.subject, ev.data, true); });
+  });
   replaying_ = false;
   for (const auto& id : pending_order_) {
     const auto it = pending_.find(id);
@@ -423,27 +397,7 @@ ExecutionService::ExecutionService(Runtime& rt, matching::BrokerConfig cfg, even
   }
   pending_.clear();
   pending_order_.clear();
-  rt_.set_log_seq(history_.last_seq);
-  {
-    std::lock_guard lock(gate_mu_);
-    handled_ = history_.last_seq;
-    rebuilt_ = true;
-  }
-  gate_cv_.notify_all();
-}
-
-void ExecutionService::fill_gap(std::uint64_t from, std::uint64_t to) {
-  fmt::print(stderr, "execution: stream sequences {}..{} come from the store (no longer in the stream)\n", from, to);
-  try {
-    read_history(store_, rt_.conn(), stream_, from - 1, to, [this](const LogEvent& ev) {
-      handled_ = ev.seq;
-      rt_.set_log_seq(ev.seq);
-      guarded(rt_, ev, [&] { on_event(ev.seq, ev.subject, ev.data, false); });
-    });
-  } catch (const std::exception& e) {
-    // Nothing to execute them against: say so loudly; a restart rebuilds once the store answers.
-    rt_.quarantine(stream_, fmt::format("stream sequences {}..{} could not be read: {}", from, to, e.what()), "");
-  }
+  live_->open(history_.last_seq);
 }
 
 void ExecutionService::emit(const std::vector<core::ExecutionReport>& reports) {

@@ -4,7 +4,9 @@
 ///
 /// Each service subscribes in its constructor and owns one codec::Decoder and
 /// one domain object. All callbacks run on the process's single nats.c
-/// delivery thread (natsio.hpp), so domain state has one writer. Bad input is
+/// delivery thread (natsio.hpp), so domain state has one writer (a LogFollower's
+/// gap filling may run on its watchdog thread, under the follower's mutex, never
+/// beside the delivery thread's handler). Bad input is
 /// answered on ops.dead_letter (and to the reply subject, if any) and counted;
 /// the service keeps going. Construction throws natsio::NatsError if a
 /// subscription cannot be made.
@@ -25,6 +27,7 @@
 #include "portfolio/portfolio.hpp"
 #include "risk/pre_trade.hpp"
 #include "services/event_log.hpp"
+#include "services/reply_router.hpp"
 #include "services/runtime.hpp"
 #include "strategy/ma_cross.hpp"
 
@@ -44,17 +47,26 @@ bool is_instrument_status(codec::Decoder& dec, const natsio::Message& m);
 /// trading.executions, applies risk.management commands (trading_state.set,
 /// risk.policy.set) and publishes risk.state (state changes and risk.policy).
 ///
-/// State from events: the constructor subscribes first (messages that arrive
-/// meanwhile wait in a buffer), then rebuilds the engine from the recorded
-/// history (store, then stream; read_history): market data (marks), approved
-/// orders and replaces (open orders, rate windows, decided ids), execution
-/// reports (positions, P&L, closed orders, its own denials), risk.state events
-/// (the state and its latches, restored as recorded, not re-derived),
-/// risk.policy events and risk.management commands. Orders in the log that no
-/// decision follows (sent while risk-state was down, or in flight when it died)
-/// are decided then, in log order. Buffered messages that the history already
-/// held are dropped (same subject and bytes among the history's newest events);
-/// the rest are handled live, in arrival order.
+/// Inputs in log order (issue 11): risk-state consumes the event stream (EVENTS)
+/// with a LogFollower, like execution, and decides each order and command at its
+/// place in the log: after exactly the market data, fills and commands stored before
+/// it. So a replay of the log decides the same way, and nothing published while
+/// risk-state was disconnected or restarting is missed: it is handled, in order, once
+/// it is back (a reconnect resumes the consumer; what the stream no longer holds comes
+/// from the store). The stream copy carries no reply subject, so risk-state also
+/// subscribes to trading.orders, trading.orders.by.* and risk.management.by.* on
+/// core NATS only to learn who waits for an answer (ReplyRouter); a request (`nats req`)
+/// gets its answer once its stream copy is decided.
+///
+/// State from events: at start the live consumer is created first (from the
+/// stream's end + 1), then the engine is rebuilt from the recorded history up to that
+/// end (store, then stream; read_history): market data (marks), approved orders and
+/// replaces (open orders, rate windows, decided ids), execution reports (positions,
+/// P&L, closed orders, its own denials), risk.state events (the state and its
+/// latches, restored as recorded, not re-derived), risk.policy events and
+/// risk.management commands. Orders in the log that no decision follows (in flight
+/// when the previous instance died) are decided then, in log order; then the live
+/// consumer starts.
 ///
 /// Policy at start: the configured policy, unless the policy recorded by the
 /// previous start-up equals it, in which case the policy in force before the
@@ -70,15 +82,13 @@ class RiskService {
   std::int64_t decided_late() const noexcept { return decided_late_; }
 
  private:
-  struct Buffered {
-    std::string subject, data, reply;
-  };
-  using HandlerFn = void (RiskService::*)(const natsio::Message&);
-  void deliver(const natsio::Message& m, HandlerFn fn);
+  /// A core copy of a request: remembers its reply subject (ReplyRouter).
+  void on_request(const natsio::Message& m);
+  /// One event of the live log, in stream order.
+  void on_log(const LogEvent& ev);
   void replay(const LogEvent& ev);
   void settle_policy(const risk::RiskPolicy& configured);
   void decide_pending();
-  void drain_buffer();
   void on_order(const natsio::Message& m);
   void on_market(const natsio::Message& m);
   void on_execution(const natsio::Message& m);
@@ -98,11 +108,6 @@ class RiskService {
   core::MarketCheck check_;  ///< market data quality (crossed, back in time): flagged data is not used
   risk::RiskEngine engine_;
   core::TimestampNs market_ts_ = 0;  ///< latest market event time seen (stamps hand-typed orders)
-  std::mutex mu_;                    ///< guards live_ and buffer_ (delivery thread vs start-up)
-  bool live_ = false;
-  std::vector<Buffered> buffer_;
-  std::uint64_t overlap_after_ = 0;             ///< history events after this sequence may also be buffered
-  std::map<std::string, std::int64_t> overlap_;  ///< subject + '\n' + bytes of those events -> count
   std::map<std::uint64_t, std::pair<std::string, std::string>> pending_;  ///< undecided orders: seq -> (subject, JSON)
   std::map<std::string, std::vector<std::uint64_t>> pending_by_key_;  ///< "S:<id>" / "C:<id>" / "R:<id>" -> seqs
   std::optional<core::RiskPolicyChanged> last_startup_policy_;  ///< newest recorded risk.policy of source startup
@@ -111,7 +116,9 @@ class RiskService {
   std::map<std::uint64_t, std::pair<std::string, std::string>> unanswered_commands_;
   HistoryStats history_;
   std::int64_t decided_late_ = 0;
+  ReplyRouter replies_;  ///< delivery thread only
   std::vector<std::unique_ptr<natsio::Subscription>> subs_;
+  std::unique_ptr<LogFollower> live_;  ///< last: destroyed (delivery stopped) first
 };
 
 /// execution: the paper broker. Consumes the event log (JetStream stream EVENTS)
@@ -136,14 +143,8 @@ class ExecutionService {
 
  private:
   void on_event(std::uint64_t seq, std::string_view subject, std::string_view data, bool replay);
-  /// Live: the consumer skipped sequences `from`..`to` (the stream no longer held them
-  /// when it was created or reset): handles them from the store, as live.
-  void fill_gap(std::uint64_t from, std::uint64_t to);
   void emit(const std::vector<core::ExecutionReport>& reports);
   Runtime& rt_;
-  eventstore::EventStore* store_;
-  std::string stream_;
-  std::uint64_t handled_ = 0;  ///< the last stream sequence handled (history or live)
   codec::Decoder dec_;
   core::MarketCheck check_;  ///< flagged market data is never filled against
   matching::PaperBroker broker_;
@@ -155,13 +156,7 @@ class ExecutionService {
   std::vector<std::string> pending_order_;
   HistoryStats history_;
   std::int64_t republished_ = 0;
-  /// The live consumer exists before the history is read (so the stream keeps, for it,
-  /// everything after the history's end: interest retention); its callback waits on
-  /// `rebuilt_` until the constructor has handled the history.
-  std::mutex gate_mu_;
-  std::condition_variable gate_cv_;
-  bool rebuilt_ = false;
-  std::unique_ptr<natsio::OrderedSubscription> live_;
+  std::unique_ptr<LogFollower> live_;  ///< last: destroyed (delivery stopped) first
 };
 
 /// strategy: the example moving-average crossover; sends order.submit on trading.orders.

@@ -233,3 +233,101 @@ TEST_CASE("a burst of 100,000 hostile messages stops no worker, and RSS before a
   CHECK(stack.run({itest::bin("traderctl"), "status"}, &out) == 0);  // refused, flagged: nothing quarantined
   INFO(out);
 }
+
+TEST_CASE("risk-state cut off the bus while orders arrive decides each of them once it is back, at its place in the "
+          "log, without a restart (issue 11)",
+          "[integration][chaos][partition]") {
+  itest::nats_library();
+  itest::Stack stack(std::vector<std::pair<std::string, std::string>>{{"RISK_MAX_ORDER_QTY", "1000"}});
+  stack.start({"recorder", "ops", "execution", "reporter"});
+  // risk-state reaches nats-server through a proxy we can cut: a partition of
+  // risk-state alone, while the server, the stream and every other client go on.
+  testsupport::TcpProxy proxy(stack.nats().port());
+  auto env = stack.env_for("risk-state");
+  for (auto& [k, v] : env)
+    if (k == "NATS_URL") v.replace(v.rfind(':'), std::string::npos, fmt::format(":{}", proxy.port()));
+  testsupport::Process risk({itest::bin("risk-state")}, env, stack.dir() + "/risk-state-proxied.log");
+  natsio::Connection admin({.url = stack.nats_url(), .name = "partition-admin"});
+  for (int i = 0; i < 300; ++i) {
+    try {
+      (void)admin.request("ops.ping.risk-state", "", 200);
+      break;
+    } catch (const natsio::NatsError&) {
+      REQUIRE(risk.running());
+    }
+  }
+  itest::Tap tap(stack.nats_url());
+  natsio::Connection feed({.url = stack.nats_url("feed"), .name = "partition-feed"});
+  natsio::Connection desk({.url = stack.nats_url("operator"), .name = "partition-desk"});
+  const auto quotes = ibm_quotes(30);
+  REQUIRE(quotes.size() == 30);
+  auto order = [](const std::string& id, int qty) {
+    return fmt::format(R"({{"type":"order.submit","client_order_id":"{}","symbol":"IBM","side":"buy",)"
+                       R"("order_type":"market","quantity":"{}"}})",
+                       id, qty);
+  };
+  for (int i = 0; i < 10; ++i) REQUIRE(feed.publish("market.data.IBM", quotes[i]));
+  feed.flush();
+  REQUIRE(desk.publish("trading.orders", order("before-cut", 100)));
+  desk.flush();
+  REQUIRE(!tap.wait_for("trading.orders.approved", {"before-cut"}).empty());
+
+  proxy.cut();
+  for (int i = 10; i < 20; ++i) REQUIRE(feed.publish("market.data.IBM", quotes[i]));
+  feed.flush();
+  REQUIRE(desk.publish("trading.orders", order("during-cut-1", 100)));
+  REQUIRE(desk.publish("trading.orders", order("during-cut-2", 5000)));  // over max_order_qty: denied
+  desk.flush();
+  for (int i = 20; i < 30; ++i) REQUIRE(feed.publish("market.data.IBM", quotes[i]));
+  feed.flush();
+  // Long enough for the server to drop risk-state's connection and its ordered
+  // consumer (inactive), and for the recorder to store and acknowledge the orders.
+  std::this_thread::sleep_for(std::chrono::seconds(8));
+  for (const auto& m : tap.messages()) {
+    INFO(m.subject << " " << m.data);
+    const bool decided_while_cut = m.data.find("during-cut") != std::string::npos && m.subject != "trading.orders.by.operator";
+    CHECK_FALSE(decided_while_cut);
+  }
+  proxy.restore();
+
+  // Each is decided once risk-state is back, stamped with the market time of the
+  // last quote before it in the log (quote 20), not of what came after.
+  const auto restored_at = std::chrono::steady_clock::now();
+  auto wait_long = [&](const std::string& subject, const std::vector<std::string>& needles) {
+    std::string found;
+    for (int i = 0; i < 6 && found.empty(); ++i) found = tap.wait_for(subject, needles);  // 10 s each
+    return found;
+  };
+  const auto approved = wait_long("trading.orders.approved", {"during-cut-1"});
+  const auto denied = wait_long("trading.executions", {"during-cut-2", "\"denied\""});
+  WARN("decided " << std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - restored_at).count()
+                  << " ms after the partition ended");
+  INFO(risk.log());
+  REQUIRE(!approved.empty());
+  REQUIRE(!denied.empty());
+  codec::Decoder dec;
+  const auto q20 = dec.decode_market_data(quotes[19]);
+  REQUIRE(q20);
+  const auto q20_ts = std::get<core::Quote>(*q20).ts_event;
+  const auto a = dec.decode_order_command(approved);
+  REQUIRE(a);
+  CHECK(std::get<core::OrderSubmit>(*a).ts_event == q20_ts);
+  // A request after the partition gets its answer (its reply subject travels on core
+  // NATS, the decision on the stream).
+  const auto reply = desk.request("trading.orders", order("after-cut", 100), 10'000);
+  CHECK_THAT(reply, Catch::Contains("after-cut") && Catch::Contains("order.submit"));
+  // Once each, by the same process: it reconnected, it did not restart.
+  int approvals = 0;
+  for (const auto& m : tap.messages())
+    if (m.subject == "trading.orders.approved" && m.data.find("during-cut-1") != std::string::npos) ++approvals;
+  CHECK(approvals == 1);
+  CHECK(risk.running());
+  CHECK_THAT(risk.log(), Catch::Contains("NATS reconnected to nats://risk-state:***@"));
+  // The password is never logged (it was, in the reconnect line).
+  const auto url = stack.nats_url("risk-state");
+  const auto password = url.substr(url.find(':', 7) + 1, url.rfind('@') - url.find(':', 7) - 1);
+  REQUIRE(password.size() >= 16);
+  CHECK(risk.log().find(password) == std::string::npos);
+  CHECK(proxy.accepted() >= 2);
+  risk.terminate();
+}

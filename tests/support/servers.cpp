@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pwd.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -657,6 +658,159 @@ void PgServer::wait_ready(std::chrono::seconds timeout) {
   }
   throw std::runtime_error("postgres on port " + std::to_string(port_) + " not ready within " +
                            std::to_string(timeout.count()) + " s; log tail:\n" + file_tail(log_path_));
+}
+
+// ---------------------------------------------------------------- TcpProxy
+
+TcpProxy::TcpProxy(int target_port) : target_port_(target_port) {
+  listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (listen_fd_ < 0) throw std::system_error(errno, std::generic_category(), "TcpProxy: socket");
+  const int one = 1;
+  ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof addr;
+  if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(listen_fd_, 16) != 0 ||
+      ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    const int e = errno;
+    ::close(listen_fd_);
+    throw std::system_error(e, std::generic_category(), "TcpProxy: listen");
+  }
+  port_ = ntohs(addr.sin_port);
+  if (::pipe2(wake_, O_CLOEXEC | O_NONBLOCK) != 0) {
+    const int e = errno;
+    ::close(listen_fd_);
+    throw std::system_error(e, std::generic_category(), "TcpProxy: pipe");
+  }
+  thread_ = std::thread([this] { loop(); });
+}
+
+TcpProxy::~TcpProxy() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  (void)!::write(wake_[1], "x", 1);
+  thread_.join();
+  ::close(listen_fd_);
+  ::close(wake_[0]);
+  ::close(wake_[1]);
+}
+
+void TcpProxy::cut() {
+  {
+    std::lock_guard lock(mu_);
+    cut_ = true;
+    cut_pending_ = true;
+  }
+  (void)!::write(wake_[1], "x", 1);
+  // Wait until the thread has closed every connection.
+  for (;;) {
+    {
+      std::lock_guard lock(mu_);
+      if (!cut_pending_) return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
+void TcpProxy::restore() {
+  std::lock_guard lock(mu_);
+  cut_ = false;
+}
+
+int TcpProxy::accepted() const {
+  std::lock_guard lock(mu_);
+  return accepted_;
+}
+
+void TcpProxy::loop() {
+  struct Pair {
+    int client, server;
+  };
+  std::vector<Pair> pairs;
+  auto close_all = [&] {
+    for (const auto& p : pairs) {
+      ::close(p.client);
+      ::close(p.server);
+    }
+    pairs.clear();
+  };
+  for (;;) {
+    bool cut = false;
+    {
+      std::lock_guard lock(mu_);
+      if (stop_) break;
+      cut = cut_;
+      if (cut_pending_) {
+        close_all();
+        cut_pending_ = false;
+      }
+    }
+    std::vector<pollfd> fds{{listen_fd_, POLLIN, 0}, {wake_[0], POLLIN, 0}};
+    for (const auto& p : pairs) {
+      fds.push_back({p.client, POLLIN, 0});
+      fds.push_back({p.server, POLLIN, 0});
+    }
+    if (::poll(fds.data(), fds.size(), 200) < 0 && errno != EINTR) break;
+    if (fds[1].revents != 0) {
+      char buf[64];
+      while (::read(wake_[0], buf, sizeof buf) > 0) {
+      }
+    }
+    if (fds[0].revents & POLLIN) {
+      const int c = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (c >= 0) {
+        if (cut) {
+          ::close(c);  // refused while cut
+        } else {
+          const int srv = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+          sockaddr_in addr{};
+          addr.sin_family = AF_INET;
+          addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+          addr.sin_port = htons(static_cast<std::uint16_t>(target_port_));
+          if (srv >= 0 && ::connect(srv, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+            pairs.push_back({c, srv});
+            std::lock_guard lock(mu_);
+            ++accepted_;
+          } else {
+            if (srv >= 0) ::close(srv);
+            ::close(c);
+          }
+        }
+      }
+    }
+    // Forward what arrived; a closed side closes the pair. (Blocking writes: loopback,
+    // and a test's traffic is small enough for the socket buffers.)
+    std::vector<std::size_t> dead;
+    for (std::size_t i = 0; i < pairs.size(); ++i) {
+      const auto& from_client = fds[2 + 2 * i];
+      const auto& from_server = fds[3 + 2 * i];
+      bool ok = true;
+      auto pump = [&](int from, int to) {
+        char buf[65536];
+        const auto n = ::read(from, buf, sizeof buf);
+        if (n <= 0) return false;
+        for (ssize_t off = 0; off < n;) {
+          const auto w = ::write(to, buf + off, static_cast<std::size_t>(n - off));
+          if (w <= 0) return false;
+          off += w;
+        }
+        return true;
+      };
+      if (from_client.revents & (POLLIN | POLLHUP | POLLERR)) ok = pump(pairs[i].client, pairs[i].server);
+      if (ok && (from_server.revents & (POLLIN | POLLHUP | POLLERR))) ok = pump(pairs[i].server, pairs[i].client);
+      if (!ok) dead.push_back(i);
+    }
+    for (auto it = dead.rbegin(); it != dead.rend(); ++it) {
+      ::close(pairs[*it].client);
+      ::close(pairs[*it].server);
+      pairs.erase(pairs.begin() + static_cast<std::ptrdiff_t>(*it));
+    }
+  }
+  close_all();
 }
 
 }  // namespace testsupport

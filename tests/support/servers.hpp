@@ -20,9 +20,11 @@
 #include <csignal>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -237,6 +239,35 @@ class PgServer {
   std::string log_path_;
   std::string run_as_;    // "postgres" when we are root, else ""
   std::unique_ptr<Process> proc_;
+};
+
+/// A TCP proxy on a free 127.0.0.1 port to `target_port`, for cutting one client
+/// off a server that keeps running (a network partition of that client alone).
+/// A thread forwards bytes both ways for every accepted connection. cut() closes
+/// every connection and refuses new ones (accepted and closed at once) until
+/// restore(). Throws std::system_error if it cannot listen. Thread-safe.
+class TcpProxy {
+ public:
+  explicit TcpProxy(int target_port);
+  ~TcpProxy();  ///< closes everything and joins the thread
+  TcpProxy(const TcpProxy&) = delete;
+  TcpProxy& operator=(const TcpProxy&) = delete;
+  int port() const noexcept { return port_; }
+  void cut();
+  void restore();
+  /// Connections accepted and forwarded so far (refused ones not counted).
+  int accepted() const;
+
+ private:
+  void loop();
+  int target_port_;
+  int port_ = 0;
+  int listen_fd_ = -1;
+  int wake_[2] = {-1, -1};  ///< self-pipe: wakes poll() for cut() and the destructor
+  mutable std::mutex mu_;
+  bool cut_ = false, stop_ = false, cut_pending_ = false;
+  int accepted_ = 0;
+  std::thread thread_;
 };
 
 }  // namespace testsupport
