@@ -347,8 +347,10 @@ struct DeadLetter {
   /// stamped it ("" = a message from inside the TRADING account, whose publisher is
   /// the subject's owner in subjects/README.md). Omitted on the wire when "".
   std::string sender;
-  /// The event log's stream sequence of the message, when it came from the log (a
-  /// worker rebuilding its state); 0 = arrived live (omitted on the wire).
+  /// The event log's stream sequence of the message, when the worker read it from the
+  /// log (risk-state always: it decides its inputs in log order, and a rebuild uses this
+  /// to know which inputs were answered; any worker rebuilding its state); 0 = arrived on
+  /// core NATS (omitted on the wire).
   std::uint64_t stream_seq = 0;
   friend bool operator==(const DeadLetter&, const DeadLetter&) = default;
 };

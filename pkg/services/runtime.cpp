@@ -77,7 +77,7 @@ std::string text(std::string_view s, std::size_t max) { return core::one_line(cl
 }  // namespace
 
 void Runtime::dead_letter(std::string_view subject, const core::Error& err, std::string_view payload,
-                          std::string_view reply, std::string_view sender) {
+                          std::string_view reply, std::string_view sender, std::uint64_t stream_seq) {
   errors_.fetch_add(1, std::memory_order_relaxed);
   core::DeadLetter dl{.worker = worker_,
                       .subject = text(subject, 1024),
@@ -85,7 +85,8 @@ void Runtime::dead_letter(std::string_view subject, const core::Error& err, std:
                       .error = text(err.message, 1000),
                       .payload = std::string(clip(payload, 4096)),
                       .ts = clock_.now(),
-                      .sender = std::string(sender)};
+                      .sender = std::string(sender),
+                      .stream_seq = stream_seq};
   fmt::print(stderr, "{}: rejected message on {}{}{}: {}\n", worker_, text(subject, 200),
              sender.empty() ? "" : " from ", sender, text(err.to_string(), 500));
   const auto encoded = codec::encode(dl);

@@ -81,8 +81,10 @@ class Runtime {
   /// stamped identity of whoever sent the message, when known), logs it to stderr,
   /// counts it in `errors`; and if `reply` is non-empty also answers the sender
   /// with the same dead_letter.
+  /// `stream_seq` > 0: the refused message's sequence in the event log (risk-state, which
+  /// decides its inputs from the log, names it, so a rebuild knows the input was answered).
   void dead_letter(std::string_view subject, const core::Error& err, std::string_view payload,
-                   std::string_view reply = {}, std::string_view sender = {});
+                   std::string_view reply = {}, std::string_view sender = {}, std::uint64_t stream_seq = 0);
   /// dead_letter for a received message: its subject, payload, reply subject and its
   /// sender, the person the server named in the subject (subjects::sender_of).
   void refuse(const natsio::Message& m, const core::Error& err);

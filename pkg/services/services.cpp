@@ -25,13 +25,13 @@ overloaded(Ts...) -> overloaded<Ts...>;
 /// absurd value, std::bad_alloc) quarantines the message instead of reaching
 /// natsio's last-resort catch: the worker goes on, and says it is degraded.
 template <class F>
-void guarded(Runtime& rt, const natsio::Message& m, F&& f) noexcept {
+void guarded(Runtime& rt, const natsio::Message& m, F&& f, std::uint64_t stream_seq = 0) noexcept {
   try {
     f();
   } catch (const std::exception& e) {
-    rt.quarantine(m.subject, e.what(), m.data, m.reply);
+    rt.quarantine(m.subject, e.what(), m.data, m.reply, stream_seq);
   } catch (...) {
-    rt.quarantine(m.subject, "unknown exception", m.data, m.reply);
+    rt.quarantine(m.subject, "unknown exception", m.data, m.reply, stream_seq);
   }
 }
 
@@ -132,7 +132,13 @@ void RiskService::on_log(const LogEvent& ev) {
   if (ev.subject == subjects::kTradingExecutions) return guarded(rt_, m, [&] { on_execution(m); });
   const bool order = subjects::is_orders(ev.subject);
   if (!order && !subjects::is_risk_management(ev.subject)) return;  // not an input of risk-state
-  auto decide = [&] { guarded(rt_, m, [&] { order ? on_order(m) : on_command(m); }); };
+  // The decision (or the dead letter) names the input's sequence in the log.
+  in_seq_ = ev.seq;
+  struct Reset {
+    std::uint64_t& seq;
+    ~Reset() { seq = 0; }
+  } reset{in_seq_};
+  auto decide = [&] { guarded(rt_, m, [&] { order ? on_order(m) : on_command(m); }, ev.seq); };
   // Filled in from the store after a gap (maybe on the follower's watchdog thread):
   // long past, its requester no longer waits, and the router is the delivery thread's.
   if (ev.from_store) return decide();
@@ -220,6 +226,22 @@ void RiskService::replay(const LogEvent& ev) {
                             if (p.source == "startup") last_startup_policy_ = p;
                           }},
                *r);
+  } else if (ev.subject == subjects::kOpsDeadLetter) {
+    // An input risk-state refused or quarantined was answered then (an identical resend,
+    // a bad policy, ...): the dead letter names its log sequence, so it is not decided,
+    // nor answered, again.
+    auto r = dec_.decode_dead_letter(ev.data);
+    if (!r || r->worker != rt_.worker() || r->stream_seq == 0) return;
+    unanswered_commands_.erase(r->stream_seq);
+    if (pending_.erase(r->stream_seq) == 0) return;
+    for (auto it = pending_by_key_.begin(); it != pending_by_key_.end(); ++it) {
+      auto& seqs = it->second;
+      if (const auto pos = std::find(seqs.begin(), seqs.end(), r->stream_seq); pos != seqs.end()) {
+        seqs.erase(pos);
+        if (seqs.empty()) pending_by_key_.erase(it);
+        break;
+      }
+    }
   } else if (subjects::is_risk_management(ev.subject)) {
     // A command's effect is recorded as a risk.state / risk.policy event (source
     // manual), which restores it. One that no decision follows was sent while
@@ -256,9 +278,15 @@ void RiskService::decide_pending() {
   unanswered_commands_.clear();
   for (const auto& [seq, msg] : pending) {
     const natsio::Message m{msg.first, msg.second, {}};
-    guarded(rt_, m, [&] { subjects::is_orders(m.subject) ? on_order(m) : on_command(m); });
+    in_seq_ = seq;
+    guarded(rt_, m, [&] { subjects::is_orders(m.subject) ? on_order(m) : on_command(m); }, seq);
     ++decided_late_;
   }
+  in_seq_ = 0;
+}
+
+void RiskService::refuse(const natsio::Message& m, const core::Error& err) {
+  rt_.dead_letter(m.subject, err, m.data, m.reply, subjects::sender_of(m.subject), in_seq_);
 }
 
 core::TimestampNs RiskService::ingress_time() const {
@@ -269,7 +297,7 @@ void RiskService::on_market(const natsio::Message& m) {
   rt_.count_in();
   auto r = decode_market(dec_, m);
   if (!r && is_instrument_status(dec_, m)) return;
-  if (!r) return rt_.refuse(m, r.error());
+  if (!r) return refuse(m, r.error());
   if (auto why = check_.check(*r)) return rt_.flag(m.subject, *why);
   market_ts_ = std::max(market_ts_, market_ts(*r));
   std::visit(overloaded{[&](const core::Quote& q) { engine_.on_quote(q); },
@@ -282,7 +310,7 @@ void RiskService::on_market(const natsio::Message& m) {
 void RiskService::on_execution(const natsio::Message& m) {
   rt_.count_in();
   auto r = dec_.decode_execution_report(m.data);
-  if (!r) return rt_.refuse(m, r.error());
+  if (!r) return refuse(m, r.error());
   engine_.on_execution(*r);
   publish_transitions();
 }
@@ -295,7 +323,7 @@ void RiskService::publish_transitions() {
 void RiskService::on_order(const natsio::Message& m) {
   rt_.count_in();
   auto r = dec_.decode_order_command(m.data);
-  if (!r) return rt_.refuse(m, r.error());
+  if (!r) return refuse(m, r.error());
   // Hand-typed orders carry no time: stamp them at ingress (ingress_time). From
   // here on the stamped time is data, recorded with the approved order.
   const auto now = ingress_time();
@@ -315,16 +343,16 @@ void RiskService::on_order(const natsio::Message& m) {
   if (auto* rep = std::get_if<core::OrderReplace>(&*r)) {
     const auto d = engine_.decide_replace(*rep);
     if (d.approved) return forward();
-    if (d.duplicate) return rt_.refuse(m, core::Error{"client_order_id", d.reason});
+    if (d.duplicate) return refuse(m, core::Error{"client_order_id", d.reason});
     const auto orig = engine_.order(rep->orig_client_order_id);
-    if (!orig) return rt_.refuse(m, core::Error{"orig_client_order_id", d.reason});
+    if (!orig) return refuse(m, core::Error{"orig_client_order_id", d.reason});
     return answer(risk::denied_replace_report(*rep, d.reason, rep->ts_event, *orig, d.exec_id));
   }
   const auto& order = std::get<core::OrderSubmit>(*r);
   const auto d = engine_.decide(order);  // records approvals (open orders, rate window, decided ids)
   if (d.approved) return forward();
   // An identical resend is not executed twice; the sender learns why on its reply / ops.dead_letter.
-  if (d.duplicate) return rt_.refuse(m, core::Error{"client_order_id", d.reason});
+  if (d.duplicate) return refuse(m, core::Error{"client_order_id", d.reason});
   answer(risk::denied_report(order, d, order.ts_event));
 }
 
@@ -334,12 +362,12 @@ void RiskService::on_command(const natsio::Message& m) {
   // (only DESK identities reach risk.management, through a shared service import).
   const std::string sender(subjects::sender_of(m.subject));
   if (sender.empty())
-    return rt_.refuse(m, core::Error{"", "a command needs a sender the server names: send it on risk.management as "
+    return refuse(m, core::Error{"", "a command needs a sender the server names: send it on risk.management as "
                                          "an operator (e.g. with the operator credentials file)"});
   auto r = dec_.decode_risk_management(m.data, engine_.policy());
-  if (!r) return rt_.refuse(m, r.error());
+  if (!r) return refuse(m, r.error());
   if (auto* p = std::get_if<core::SetRiskPolicy>(&*r)) {
-    if (const auto err = risk::validate(p->policy)) return rt_.refuse(m, *err);
+    if (const auto err = risk::validate(p->policy)) return refuse(m, *err);
     const auto ts = p->ts_event != 0 ? p->ts_event : ingress_time();
     engine_.set_policy(p->policy);
     const core::RiskPolicyChanged ev{.policy = engine_.policy(),

@@ -100,6 +100,9 @@ class RiskService {
   /// stamps the same times (docs/architecture.md, "Determinism").
   core::TimestampNs ingress_time() const;
   void publish_transitions();
+  /// Refuses input `m` (dead letter to ops.dead_letter and the requester) naming the
+  /// log sequence of the input being decided (in_seq_), so a rebuild knows it was answered.
+  void refuse(const natsio::Message& m, const core::Error& err);
   void pending_add(std::string key, std::uint64_t seq, std::string_view subject, std::string_view data);
   void pending_remove(const std::string& key);
 
@@ -108,6 +111,7 @@ class RiskService {
   core::MarketCheck check_;  ///< market data quality (crossed, back in time): flagged data is not used
   risk::RiskEngine engine_;
   core::TimestampNs market_ts_ = 0;  ///< latest market event time seen (stamps hand-typed orders)
+  std::uint64_t in_seq_ = 0;         ///< log sequence of the order or command being decided (0 = none)
   std::map<std::uint64_t, std::pair<std::string, std::string>> pending_;  ///< undecided orders: seq -> (subject, JSON)
   std::map<std::string, std::vector<std::uint64_t>> pending_by_key_;  ///< "S:<id>" / "C:<id>" / "R:<id>" -> seqs
   std::optional<core::RiskPolicyChanged> last_startup_policy_;  ///< newest recorded risk.policy of source startup

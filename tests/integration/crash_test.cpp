@@ -240,4 +240,27 @@ TEST_CASE("a halt and a run-time policy survive a risk-state SIGKILL", "[integra
   const std::string ok = R"({"type":"order.submit","client_order_id":"h-3","symbol":"EURUSD","side":"buy","order_type":"market","quantity":"1000"})";
   CHECK_THAT(person.request("trading.orders", ok, 5000), Catch::Contains(R"("type":"order.submit")"));
   CHECK_THAT(person.request("trading.orders", ok, 5000), Catch::Contains("resend of h-3"));
+
+  // The resend was answered when it came (a dead letter, in the log): a restart does not
+  // decide it again, nor answer it a second time.
+  {
+    eventstore::PgStore store(stack.reader_url());
+    itest::wait_recorded(stack, store);
+  }
+  stack.worker("risk-state").kill_hard();
+  stack.restart("risk-state");
+  {
+    const auto log = stack.worker("risk-state").log();
+    const auto last_start = log.substr(log.rfind("rebuilt from"));
+    INFO(last_start);
+    CHECK(last_start.find("; 0 orders decided late") != std::string::npos);
+  }
+  CHECK(person.request("trading.orders",
+                       R"({"type":"order.submit","client_order_id":"h-4","symbol":"EURUSD","side":"buy","order_type":"market","quantity":"1"})",
+                       5000)
+            .find(R"("type":"order.submit")") != std::string::npos);  // everything before it was handled
+  int resend_answers = 0;
+  for (const auto& m : tap.messages())
+    resend_answers += m.subject == "ops.dead_letter" && m.data.find("resend of h-3") != std::string::npos;
+  CHECK(resend_answers == 1);
 }
