@@ -33,8 +33,6 @@ std::string_view to_string(Format f) noexcept {
 
 namespace {
 
-constexpr std::size_t kInitialBuffer = 256 * 1024;
-constexpr unsigned kZlibBuffer = 128 * 1024;
 constexpr std::size_t kMaxShownValue = 64;    // longest offending value quoted in an error
 constexpr std::size_t kMaxShownHeader = 512;  // longest header quoted in an error
 
@@ -293,7 +291,7 @@ struct Reader::Impl {
     }
   }
 
-  void open(const std::string& p) {
+  void open(const std::string& p, const Reader::Buffers& sizes) {
     path = p;
     const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) fail("cannot open", std::generic_category().message(errno));
@@ -307,8 +305,8 @@ struct Reader::Impl {
       ::close(fd);
       fail("cannot open", "zlib could not allocate its state");
     }
-    gzbuffer(gz.get(), kZlibBuffer);
-    buf.resize(kInitialBuffer);
+    if (sizes.zlib != 0) gzbuffer(gz.get(), sizes.zlib);
+    buf.resize(std::clamp<std::size_t>(sizes.line, 2, kMaxLineBytes + 1));
   }
 
   void read_header() {
@@ -579,8 +577,10 @@ struct Reader::Impl {
   }
 };
 
-Reader::Reader(const std::string& path) : impl_(std::make_unique<Impl>()) {
-  impl_->open(path);
+Reader::Reader(const std::string& path) : Reader(path, Buffers{}) {}
+
+Reader::Reader(const std::string& path, Buffers buffers) : impl_(std::make_unique<Impl>()) {
+  impl_->open(path, buffers);
   impl_->read_header();
 }
 

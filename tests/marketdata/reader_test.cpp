@@ -638,3 +638,28 @@ TEST_CASE("formats have their enumerator names as text", "[marketdata]") {
   CHECK(marketdata::to_string(Format::bars) == "bars");
   CHECK(fmt::format("{:>12}", Format::daily_bars) == "  daily_bars");
 }
+
+TEST_CASE("tiny buffers read every shared data file exactly as the defaults do", "[marketdata][shared_data]") {
+  // A 2-byte line buffer grows on nearly every line; zlib at its default buffer.
+  for (const auto& c : file_cases()) {
+    DYNAMIC_SECTION(c.file) {
+      const auto path = (shared_data_dir() / c.file).string();
+      Reader big(path);
+      Reader tiny(path, Reader::Buffers{.line = 2, .zlib = 0});
+      std::int64_t n = 0;
+      for (;;) {
+        auto a = big.next();
+        auto b = tiny.next();
+        REQUIRE(a.has_value() == b.has_value());
+        if (!a) break;
+        REQUIRE(static_cast<bool>(*a) == static_cast<bool>(*b));
+        if (*a) REQUIRE(describe(a->value()) == describe(b->value()));
+        else REQUIRE(a->error().message == b->error().message);
+        REQUIRE(big.line() == tiny.line());
+        ++n;
+      }
+      CHECK(n > 0);
+      CHECK(n == c.messages);
+    }
+  }
+}
