@@ -34,11 +34,13 @@ Permissions worker(std::string_view w, Strings pub, Strings sub) {
   return p;
 }
 
-/// Reading the event log: the stream's info, ephemeral (ordered) consumers and their
-/// flow control. Never the recorder's durable, never a delete, purge or update.
+/// Reading the event log: the stream's info, ephemeral (ordered) consumers, their info
+/// (read-only: a log follower asks whether its consumer is stuck, event_log.hpp) and
+/// their flow control. Never the recorder's durable, never a delete, purge or update.
 void log_reader(Permissions& p, const Deployment& d) {
   const auto& s = d.stream;
-  for (auto x : {fmt::format("$JS.API.STREAM.INFO.{}", s), fmt::format("$JS.API.CONSUMER.CREATE.{}", s),
+  for (auto x : {fmt::format("$JS.API.STREAM.INFO.{}", s), fmt::format("$JS.API.CONSUMER.INFO.{}.*", s),
+                 fmt::format("$JS.API.CONSUMER.CREATE.{}", s),
                  fmt::format("$JS.API.CONSUMER.CREATE.{}.*", s), fmt::format("$JS.API.CONSUMER.CREATE.{}.*.>", s),
                  fmt::format("$JS.FC.{}.>", s)})
     p.publish_allow.push_back(std::move(x));

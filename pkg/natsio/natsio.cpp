@@ -2,6 +2,7 @@
 
 #include <nats/nats.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <fmt/format.h>
@@ -146,8 +147,10 @@ void Connection::connect(const NatsConfig& cfg) {
   check(natsOptions_SetReconnectBufSize(raw, 64 * 1024 * 1024), "natsOptions_SetReconnectBufSize");
   // Unlimited client-side pending: a slow handler must not drop messages here.
   check(natsOptions_SetMaxPendingMsgs(raw, 10'000'000), "natsOptions_SetMaxPendingMsgs");
-  if (!cfg.inbox_prefix.empty())
+  if (!cfg.inbox_prefix.empty()) {
     check(natsOptions_SetCustomInboxPrefix(raw, cfg.inbox_prefix.c_str()), "natsOptions_SetCustomInboxPrefix");
+    inbox_prefix_ = cfg.inbox_prefix;
+  }
   check(natsOptions_SetDisconnectedCB(raw, &on_disconnected, state_), "natsOptions_SetDisconnectedCB");
   check(natsOptions_SetReconnectedCB(raw, &on_reconnected, state_), "natsOptions_SetReconnectedCB");
   check(natsOptions_SetClosedCB(raw, &on_closed, state_), "natsOptions_SetClosedCB");
@@ -246,11 +249,27 @@ std::uint64_t JsMessage::stream_sequence() const {
   return meta->Sequence.Stream;
 }
 
-bool JsMessage::ack_sync() noexcept { return natsMsg_AckSync(m_, nullptr, nullptr) == NATS_OK; }
+// Acknowledgements by hand (the JetStream ack protocol: "+ACK", "-NAK {"delay":ns}" to
+// the message's $JS.ACK reply subject): natsMsg_AckSync needs a message of a nats.c
+// JetStream subscription, and fetch() reads from a plain one (see fetch()).
+bool JsMessage::ack_sync() noexcept {
+  const char* reply = natsMsg_GetReply(m_);
+  if (reply == nullptr || *reply == '\0') return false;
+  natsMsg* answer = nullptr;
+  const natsStatus s = natsConnection_RequestString(&answer, nc_, reply, "+ACK", 5'000);
+  if (answer) natsMsg_Destroy(answer);
+  return s == NATS_OK;
+}
 
-bool JsMessage::nak(std::int64_t delay_ms) noexcept { return natsMsg_NakWithDelay(m_, delay_ms, nullptr) == NATS_OK; }
+bool JsMessage::nak(std::int64_t delay_ms) noexcept {
+  const char* reply = natsMsg_GetReply(m_);
+  if (reply == nullptr || *reply == '\0') return false;
+  char body[64];
+  std::snprintf(body, sizeof body, "-NAK {\"delay\":%lld}", static_cast<long long>(delay_ms) * 1'000'000LL);
+  return natsConnection_PublishString(nc_, reply, body) == NATS_OK;
+}
 
-JetStream::JetStream(Connection& conn) {
+JetStream::JetStream(Connection& conn) : nc_(conn.get()), inbox_prefix_(conn.inbox_prefix()) {
   check(natsConnection_JetStream(&js_, conn.get(), nullptr), "natsConnection_JetStream");
 }
 
@@ -345,29 +364,72 @@ void JetStream::bind_pull(const std::string& stream, const std::string& durable)
     natsSubscription_Destroy(pull_);  // keeps the durable consumer on the server
     pull_ = nullptr;
   }
-  jsSubOptions so;
-  jsSubOptions_Init(&so);
-  so.Stream = stream.c_str();
-  so.Consumer = durable.c_str();
-  jsErrCode err = static_cast<jsErrCode>(0);
-  const natsStatus s = js_PullSubscribe(&pull_, js_, ">", durable.c_str(), nullptr, &so, &err);
-  if (s != NATS_OK)
-    throw_status(fmt::format("bind to consumer {} on {} (jetstream error {})", durable, stream, static_cast<int>(err)), s);
+  if (!ack_floor(stream, durable))
+    throw NatsError(fmt::format("bind to consumer {} on {}: the consumer does not exist", durable, stream));
+  // An inbox of our own prefix (the identity may subscribe to nothing else), unique per
+  // bind, so that deliveries for a previous binding's requests never reach this one.
+  pull_inbox_ = fmt::format("{}.pull.{}.{}", inbox_prefix_, static_cast<const void*>(this), ++pulls_);
+  pull_next_ = fmt::format("$JS.API.CONSUMER.MSG.NEXT.{}.{}", stream, durable);
+  check(natsConnection_SubscribeSync(&pull_, nc_, pull_inbox_.c_str()), "subscribe to the pull inbox");
+  check(natsSubscription_SetPendingLimits(pull_, -1, -1), "natsSubscription_SetPendingLimits");
 }
 
+namespace {
+
+/// A status message of the pull protocol ("Status" header: 100 heartbeat or flow
+/// control, 404 no messages, 408 request expired, 409 e.g. Exceeded MaxWaiting);
+/// "" for a stream message.
+std::string pull_status(natsMsg* m, std::string* description) {
+  if (natsMsg_GetDataLength(m) > 0) return {};
+  const char* v = nullptr;
+  if (natsMsgHeader_Get(m, "Status", &v) != NATS_OK || v == nullptr) return {};
+  const char* d = nullptr;
+  if (description && natsMsgHeader_Get(m, "Description", &d) == NATS_OK && d) *description = d;
+  return v;
+}
+
+}  // namespace
+
 std::vector<JsMessage> JetStream::fetch(int batch, std::int64_t timeout_ms) {
-  natsMsgList list{nullptr, 0};
-  jsErrCode err = static_cast<jsErrCode>(0);
-  const natsStatus s = natsSubscription_Fetch(&list, pull_, batch, timeout_ms, &err);
+  if (pull_ == nullptr) throw NatsError("fetch: not bound to a consumer (bind_pull)");
   std::vector<JsMessage> out;
-  if (s == NATS_TIMEOUT) return out;
-  if (s != NATS_OK) throw_status(fmt::format("fetch (jetstream error {})", static_cast<int>(err)), s);
-  out.reserve(static_cast<std::size_t>(list.Count));
-  for (int i = 0; i < list.Count; ++i) {
-    out.emplace_back(list.Msgs[i]);
-    list.Msgs[i] = nullptr;  // ownership moved
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  // One message, waiting at most `wait_ms`; false on timeout. A status message ends
+  // the current request (true, `ended`), a stream message is kept.
+  bool ended = false;
+  auto next = [&](std::int64_t wait_ms) {
+    natsMsg* m = nullptr;
+    const natsStatus s = natsSubscription_NextMsg(&m, pull_, wait_ms);
+    if (s == NATS_TIMEOUT) return false;
+    check(s, "fetch");
+    MsgPtr owned{m};
+    std::string description;
+    const std::string status = pull_status(m, &description);
+    if (status.empty()) {
+      out.emplace_back(owned.release(), nc_);
+    } else if (status == "409") {
+      throw NatsError(fmt::format("fetch: {} {}", status, description));
+    } else if (status != "100") {
+      ended = true;  // 404 / 408: this request is over
+    }
+    return true;
+  };
+  // Late deliveries for an earlier request first (valid messages, in order).
+  while (static_cast<int>(out.size()) < batch && next(0)) {
   }
-  natsMsgList_Destroy(&list);
+  if (static_cast<int>(out.size()) >= batch) return out;
+  const auto left_ms = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+  if (left_ms <= 0) return out;
+  const auto request = fmt::format(R"({{"batch":{},"expires":{}}})", batch - static_cast<int>(out.size()),
+                                   left_ms * 1'000'000LL);
+  check(natsConnection_PublishRequestString(nc_, pull_next_.c_str(), pull_inbox_.c_str(), request.c_str()),
+        "fetch request");
+  ended = false;
+  while (static_cast<int>(out.size()) < batch && !ended) {
+    const auto wait_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+    if (wait_ms <= 0 || !next(wait_ms)) break;
+  }
   return out;
 }
 
@@ -425,6 +487,18 @@ OrderedSubscription::OrderedSubscription(Connection& conn, const std::string& st
                              static_cast<int>(err)), s);
   }
   check(natsSubscription_SetPendingLimits(sub_, -1, -1), "natsSubscription_SetPendingLimits");
+}
+
+std::optional<OrderedSubscription::ConsumerState> OrderedSubscription::consumer_state() noexcept {
+  jsConsumerInfo* ci = nullptr;
+  jsErrCode err = static_cast<jsErrCode>(0);
+  if (natsSubscription_GetConsumerInfo(&ci, sub_, nullptr, &err) != NATS_OK || ci == nullptr) {
+    if (ci) jsConsumerInfo_Destroy(ci);
+    return std::nullopt;
+  }
+  const ConsumerState st{ci->NumPending, ci->Delivered.Stream};
+  jsConsumerInfo_Destroy(ci);
+  return st;
 }
 
 OrderedSubscription::~OrderedSubscription() {

@@ -95,6 +95,8 @@ class Connection {
   /// True while connected (not reconnecting/closed).
   bool connected() const noexcept;
   __natsConnection* get() const noexcept { return nc_; }
+  /// The prefix of this connection's inboxes (NatsConfig::inbox_prefix, "_INBOX" by default).
+  const std::string& inbox_prefix() const noexcept { return inbox_prefix_; }
   std::string last_error() const;
   const std::string& name() const noexcept { return state_->name; }
 
@@ -113,6 +115,7 @@ class Connection {
   void connect(const NatsConfig& cfg);
   __natsConnection* nc_ = nullptr;
   State* state_ = nullptr;
+  std::string inbox_prefix_ = "_INBOX";
 };
 
 using Handler = std::function<void(const Message&)>;
@@ -144,9 +147,10 @@ class Subscription {
 /// A JetStream message fetched from a pull consumer. Owns the natsMsg.
 class JsMessage {
  public:
-  explicit JsMessage(__natsMsg* m) noexcept : m_(m) {}
+  /// `nc`: the connection acknowledgements go out on.
+  JsMessage(__natsMsg* m, __natsConnection* nc) noexcept : m_(m), nc_(nc) {}
   ~JsMessage();
-  JsMessage(JsMessage&& o) noexcept : m_(o.m_) { o.m_ = nullptr; }
+  JsMessage(JsMessage&& o) noexcept : m_(o.m_), nc_(o.nc_) { o.m_ = nullptr; }
   JsMessage& operator=(JsMessage&&) = delete;
   JsMessage(const JsMessage&) = delete;
   std::string_view subject() const noexcept;
@@ -161,6 +165,7 @@ class JsMessage {
 
  private:
   __natsMsg* m_ = nullptr;
+  __natsConnection* nc_ = nullptr;
 };
 
 /// JetStream context plus a durable pull consumer, as the recorder uses it.
@@ -197,11 +202,21 @@ class JetStream {
                       std::int64_t max_ack_pending);
   /// The consumer's acknowledgement floor (stream sequence), nullopt if it does not exist.
   std::optional<std::uint64_t> ack_floor(const std::string& stream, const std::string& durable);
-  /// Binds to the existing durable pull consumer (see ensure_durable) for fetch().
-  /// Throws NatsError if it does not exist or cannot be bound.
+  /// Binds to the existing durable pull consumer (see ensure_durable) for fetch():
+  /// a subscription on an inbox of this connection's prefix. Throws NatsError if the
+  /// consumer does not exist or the subscription fails.
   void bind_pull(const std::string& stream, const std::string& durable);
   /// Up to `batch` messages, waiting at most timeout_ms. Empty on timeout.
-  /// Throws NatsError on other failures (e.g. connection closed).
+  /// Throws NatsError on other failures (e.g. connection closed, or a 409 status
+  /// such as "Exceeded MaxWaiting" or "Consumer Deleted").
+  ///
+  /// The pull protocol is spoken here, not through natsSubscription_Fetch: Debian's
+  /// nats.c 3.4.1 writes past its message array when more than half a batch is already
+  /// queued on the subscription (late deliveries for an earlier, timed-out request),
+  /// which corrupted the recorder's heap after restarts (nats.c PR #749, fixed in
+  /// 3.10). First what is queued (late deliveries, kept: they are valid), then one
+  /// request `{"batch":N,"expires":T}` on $JS.API.CONSUMER.MSG.NEXT.<stream>.<durable>,
+  /// read until N messages, a status that ends it (404, 408, 409) or the timeout.
   std::vector<JsMessage> fetch(int batch, std::int64_t timeout_ms);
   /// Last sequence number stored in `stream` (0 if empty). Throws NatsError.
   std::uint64_t last_sequence(const std::string& stream);
@@ -214,7 +229,11 @@ class JetStream {
 
  private:
   __jsCtx* js_ = nullptr;
-  __natsSubscription* pull_ = nullptr;
+  __natsConnection* nc_ = nullptr;
+  std::string inbox_prefix_;
+  __natsSubscription* pull_ = nullptr;  ///< plain sync subscription on pull_inbox_
+  std::string pull_inbox_, pull_next_;  ///< our inbox; $JS.API.CONSUMER.MSG.NEXT.<stream>.<durable>
+  std::uint64_t pulls_ = 0;             ///< binds so far (each gets its own inbox)
 };
 
 /// A message of a stream, delivered by an OrderedSubscription or a StreamReader.
@@ -242,6 +261,13 @@ class OrderedSubscription {
   OrderedSubscription(const OrderedSubscription&) = delete;
   OrderedSubscription& operator=(const OrderedSubscription&) = delete;
   std::int64_t handler_errors() const noexcept { return state_->errors; }
+  /// The server's view of this consumer: messages it still has to deliver, and the
+  /// stream sequence it delivered last. nullopt if it cannot be asked (the consumer
+  /// is being reset, NATS is away). Thread-safe (a request on the connection).
+  struct ConsumerState {
+    std::uint64_t num_pending = 0, delivered_stream_seq = 0;
+  };
+  std::optional<ConsumerState> consumer_state() noexcept;
 
   struct State {
     StreamHandler handler;

@@ -176,11 +176,17 @@ void LogFollower::watchdog() {
       st = js->stream_state(stream_);
     } catch (const std::exception&) {  // NATS away: the next look tries again
     }
+    // Our consumer as the server sees it. Only one that believes it delivered everything
+    // (nothing pending, delivered at or past the stream's end) while we have not handled
+    // it is stuck: after a disconnect nats.c creates a new consumer from the next
+    // sequence, and on an interest stream the server may start it past what the other
+    // consumers already acknowledged. A consumer with messages pending is only slow
+    // (flow control, a busy delivery thread): it is left alone.
+    const auto cs = st && st->last_seq > handled ? sub_->consumer_state() : std::nullopt;
     lock.lock();
-    if (!st || stop_ || handled_ != handled || st->last_seq <= handled_) continue;
-    // Two seconds without a delivery although the stream holds more: the consumer
-    // was reset (nats.c does after a disconnect) and delivers nothing until the next
-    // publish. Read on from the log (store, then stream) ourselves.
+    if (!st || !cs || stop_ || handled_ != handled || st->last_seq <= handled_) continue;
+    if (cs->num_pending > 0 || cs->delivered_stream_seq < st->last_seq) continue;
+    // Read on from the log (store, then stream) ourselves.
     fill_gap(handled_ + 1, st->last_seq);
     seen = handled_;
     stalled = 0;

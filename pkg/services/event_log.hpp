@@ -75,10 +75,12 @@ HistoryStats read_history(eventstore::EventStore* store, natsio::Connection& con
 ///   are read from `store` and handled as live (LogEvent::from_store), before the
 ///   next message the consumer delivers; if they cannot be read they are quarantined
 ///   (an alarm on ops.dead_letter);
-/// - if nothing arrives although the stream has moved past the last sequence handled
-///   and no longer holds the next one (the reset consumer has nothing to deliver until
-///   the next publish), a watchdog thread that looks once a second fills that gap
-///   from the store itself.
+/// - if nothing arrived for 2 s although the stream has moved past the last sequence
+///   handled, and the server says our consumer has nothing pending and delivered up to
+///   the stream's end (a consumer nats.c created again after a disconnect, which the
+///   server started past what the other consumers had acknowledged), a watchdog thread
+///   that looks once a second reads the rest of the log (store, then stream) itself. A
+///   consumer that still has messages pending is only slow and is left alone.
 /// The heartbeat's log_seq (Runtime::set_log_seq) is set to each sequence before
 /// `fn` runs, so the lock-step barrier (sandbox.hpp) sees what was handled.
 /// Exceptions from `fn` are the caller's to catch (services wrap `fn` in guarded()).
