@@ -377,7 +377,8 @@ void JetStream::bind_pull(const std::string& stream, const std::string& durable)
 namespace {
 
 /// A status message of the pull protocol ("Status" header: 100 heartbeat or flow
-/// control, 404 no messages, 408 request expired, 409 e.g. Exceeded MaxWaiting);
+/// control, 404 no messages, 408 request expired, 409 e.g. Exceeded MaxWaiting, 503 no
+/// responders);
 /// "" for a stream message.
 std::string pull_status(natsMsg* m, std::string* description) {
   if (natsMsg_GetDataLength(m) > 0) return {};
@@ -407,8 +408,10 @@ std::vector<JsMessage> JetStream::fetch(int batch, std::int64_t timeout_ms) {
     const std::string status = pull_status(m, &description);
     if (status.empty()) {
       out.emplace_back(owned.release(), nc_);
-    } else if (status == "409") {
-      throw NatsError(fmt::format("fetch: {} {}", status, description));
+    } else if (status == "409" || status == "503") {
+      // 409: e.g. Exceeded MaxWaiting, Consumer Deleted; 503: no responders (the consumer
+      // or JetStream is gone). The caller binds again, which says if the consumer is missing.
+      throw NatsError(fmt::format("fetch: {} {}", status, description.empty() ? "no responders" : description));
     } else if (status != "100") {
       ended = true;  // 404 / 408: this request is over
     }

@@ -207,8 +207,9 @@ class JetStream {
   /// consumer does not exist or the subscription fails.
   void bind_pull(const std::string& stream, const std::string& durable);
   /// Up to `batch` messages, waiting at most timeout_ms. Empty on timeout.
-  /// Throws NatsError on other failures (e.g. connection closed, or a 409 status
-  /// such as "Exceeded MaxWaiting" or "Consumer Deleted").
+  /// Throws NatsError on other failures (e.g. connection closed, a 409 status such
+  /// as "Exceeded MaxWaiting" or "Consumer Deleted", or 503 no responders: the
+  /// consumer is gone).
   ///
   /// The pull protocol is spoken here, not through natsSubscription_Fetch: Debian's
   /// nats.c 3.4.1 writes past its message array when more than half a batch is already

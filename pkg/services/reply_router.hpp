@@ -56,6 +56,9 @@ class ReplyRouter {
   /// Entries held (replies waiting for their stream copy, answers waiting for their core copy).
   std::size_t replies_waiting() const noexcept { return replies_.size; }
   std::size_t answers_waiting() const noexcept { return answers_.size; }
+  /// Bookkeeping slots held (one per entry put and not yet purged, taken or not): never
+  /// more than `max_entries` of each kind after a call returns.
+  std::size_t slots() const noexcept { return replies_.fifo.size() + answers_.fifo.size(); }
   /// Entries dropped by age or by the bound, since construction.
   std::int64_t expired() const noexcept { return expired_; }
 
