@@ -47,8 +47,9 @@ struct HistoryStats {
 /// Calls `fn` for every event of `stream` with sequence `after`+1..`up_to`, in
 /// sequence order, exactly once: first the events stored in `store` (nullptr = no store),
 /// then the rest from the stream itself. The stream keeps only what the store has
-/// not confirmed (interest retention, recorder.hpp): when the stream skips sequences
-/// (the recorder stored and acknowledged them meanwhile) they are read from the store.
+/// not confirmed (interest retention, recorder.hpp): when the stream skips sequences,
+/// or holds nothing more before `up_to` (the recorder stored and acknowledged them
+/// meanwhile), they are read from the store.
 /// If the store cannot be read (eventstore::StoreUnavailable) `store_problem` says
 /// why and the stream is read alone, which works as long as it still holds
 /// everything after `after`. Events whose msg_id belongs to another stream are
