@@ -46,12 +46,28 @@ TEST_CASE("a real EURUSD session flows through every worker into the event store
   CHECK(feed_out.find("published 44864 messages") != std::string::npos);
   REQUIRE(stack.run({itest::bin("traderctl"), "wait-idle", "--quiet-ms", "1000", "--timeout-s", "300"}) == 0);
 
+
+  eventstore::PgStore store(stack.reader_url());
+  // wait-idle watches counters only, not whether risk-state and execution reached the
+  // log's end (a JetStream flow-control pause can outlast its quiet time; issue 12's
+  // watermarks will tell). Give the last order up to 30 s to get its final report.
+  for (int i = 0; i < 300; ++i) {
+    std::int64_t orders = 0, finals = 0;
+    for (const auto& m : tap.messages()) {
+      orders += m.subject == subjects::kTradingOrders && m.data.find("order.submit") != std::string::npos;
+      finals += m.subject == subjects::kTradingExecutions &&
+                (m.data.find(R"("order_status":"filled")") != std::string::npos ||
+                 m.data.find(R"("order_status":"canceled")") != std::string::npos ||
+                 m.data.find(R"("order_status":"rejected")") != std::string::npos ||
+                 m.data.find(R"("order_status":"expired")") != std::string::npos);
+    }
+    if (finals >= orders) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
   std::string report_json;
   REQUIRE(stack.run({itest::bin("traderctl"), "report", "--json"}, &report_json) == 0);
   auto report = codec::decode_performance(report_json);
   REQUIRE(report.ok());
-
-  eventstore::PgStore store(stack.reader_url());
   const auto stored = itest::wait_recorded(stack, store);
   const auto bus = tap.messages();
 
