@@ -141,10 +141,12 @@ TEST_CASE("traderctl verify with signed checkpoints catches a truncated tail, a 
   itest::nats_library();
   itest::Stack stack(std::vector<std::pair<std::string, std::string>>{{"RECORDER_CHECKPOINT_EVERY", "40"}});
   stack.start();
-  REQUIRE(stack.run_as("feed", {itest::bin("feed"), "--limit", "300",
-                     testsupport::shared_data_dir() + "/quotes_BTCUSDT_2020-02-22.csv"}) == 0);
-  REQUIRE(stack.run({itest::bin("traderctl"), "wait-idle", "--quiet-ms", "1000", "--timeout-s", "120"}) == 0);
-  {
+  // Three rounds of 110 quotes, each recorded before the next: at least three appends of
+  // 40 events or more, so at least three checkpoints whatever batches the recorder fetches.
+  for (int round = 0; round < 3; ++round) {
+    REQUIRE(stack.run_as("feed", {itest::bin("feed"), "--limit", "110",
+                         testsupport::shared_data_dir() + "/quotes_BTCUSDT_2020-02-22.csv"}) == 0);
+    REQUIRE(stack.run({itest::bin("traderctl"), "wait-idle", "--quiet-ms", "1000", "--timeout-s", "120"}) == 0);
     eventstore::PgStore store(stack.reader_url());
     itest::wait_recorded(stack, store);
   }
