@@ -25,7 +25,8 @@ using Strings = std::vector<std::string>;
 /// What every TRADING worker may do besides its own subjects.
 Permissions worker(std::string_view w, Strings pub, Strings sub) {
   Permissions p;
-  p.publish_allow = {fmt::format("ops.heartbeat.{}", w), fmt::format("session.workers.{}", w), "ops.dead_letter"};
+  p.publish_allow = {fmt::format("ops.heartbeat.{}", w), fmt::format("session.workers.{}", w), "ops.dead_letter",
+                     fmt::format("progress.{}", w)};
   p.publish_allow.insert(p.publish_allow.end(), pub.begin(), pub.end());
   // session.lifecycle: a worker announces its manifest again when a session starts.
   p.subscribe_allow = {fmt::format("ops.ping.{}", w), inbox_prefix(w) + ".>", "session.lifecycle"};

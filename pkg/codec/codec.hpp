@@ -80,6 +80,7 @@ std::string encode(const core::RiskPolicyChanged&);
 std::string encode(const core::InstrumentStatus&);
 /// Type "performance.report" when final_report, else "performance.metrics".
 std::string encode(const core::PerformanceReport&);
+std::string encode(const core::Progress&);
 std::string encode(const core::Heartbeat&);
 std::string encode(const core::DeadLetter&);
 std::string encode(const core::OpsStatus&);
@@ -114,6 +115,7 @@ void encode_into(std::string& out, const core::RiskCommand&);
 void encode_into(std::string& out, const core::RiskPolicyChanged&);
 void encode_into(std::string& out, const core::InstrumentStatus&);
 void encode_into(std::string& out, const core::PerformanceReport&);
+void encode_into(std::string& out, const core::Progress&);
 void encode_into(std::string& out, const core::Heartbeat&);
 void encode_into(std::string& out, const core::DeadLetter&);
 void encode_into(std::string& out, const core::OpsStatus&);
@@ -135,6 +137,7 @@ struct Envelope {
   std::string type;
   std::optional<core::TimestampNs> ts_event;
   std::optional<std::string> client_order_id;
+  std::uint64_t cause_seq = 0;  ///< 0 = absent (or not a non-negative integer)
   friend bool operator==(const Envelope&, const Envelope&) = default;
 };
 
@@ -216,6 +219,7 @@ class Decoder {
   /// `commission` (total and per position) is optional on input: absent = 0.
   core::Result<core::PerformanceReport> decode_performance(std::string_view json);
   /// ops.heartbeat.<worker>: type heartbeat.
+  core::Result<core::Progress> decode_progress(std::string_view json);
   core::Result<core::Heartbeat> decode_heartbeat(std::string_view json);
   /// ops.dead_letter: type dead_letter.
   core::Result<core::DeadLetter> decode_dead_letter(std::string_view json);
@@ -255,6 +259,7 @@ core::Result<core::RiskCommand> decode_risk_management(std::string_view json, co
 core::Result<RiskEvent> decode_risk_event(std::string_view json);
 core::Result<core::InstrumentStatus> decode_instrument_status(std::string_view json);
 core::Result<core::PerformanceReport> decode_performance(std::string_view json);
+core::Result<core::Progress> decode_progress(std::string_view json);
 core::Result<core::Heartbeat> decode_heartbeat(std::string_view json);
 core::Result<core::DeadLetter> decode_dead_letter(std::string_view json);
 core::Result<core::OpsStatus> decode_ops_status(std::string_view json);

@@ -404,6 +404,14 @@ Err read_count(od::value& v, std::string_view key, std::int64_t& out) {
   return {};
 }
 
+/// A stream sequence (cause_seq, root_seq): a non-negative integer.
+Err read_seq(od::value& v, std::string_view key, std::uint64_t& out) {
+  std::int64_t n = 0;
+  if (auto e = read_count(v, key, n)) return e;
+  out = static_cast<std::uint64_t>(n);
+  return {};
+}
+
 Err read_ts(od::value& v, std::string_view key, std::int64_t& out) {
   if (auto e = read_int(v, key, out, "an integer (ns since the Unix epoch, UTC)")) return e;
   if (out < 0) return make(key, fmt::format("must not be negative, got {}", out));
@@ -603,6 +611,7 @@ struct OrderSubmitBuilder {
     if (k == "ts_event") return read_ts(v, k, m.ts_event);
     if (k == "stop_price") return read_positive_decimal(v, k, m.stop_price.emplace());
     if (k == "expire_time") return read_ts(v, k, m.expire_time.emplace());
+    if (k == "cause_seq") return read_seq(v, k, m.cause_seq);
     return {};
   }
   Err finish() {
@@ -644,6 +653,7 @@ struct OrderReplaceBuilder {
     if (k == "limit_price") return read_positive_decimal(v, k, m.limit_price.emplace());
     if (k == "stop_price") return read_positive_decimal(v, k, m.stop_price.emplace());
     if (k == "ts_event") return read_ts(v, k, m.ts_event);
+    if (k == "cause_seq") return read_seq(v, k, m.cause_seq);
     return {};
   }
   Err finish() {
@@ -663,6 +673,7 @@ struct OrderCancelBuilder {
   Err field(std::string_view k, od::value& v) {
     if (k == "client_order_id") return seen.required(0, read_client_order_id(v, k, m.client_order_id));
     if (k == "ts_event") return read_ts(v, k, m.ts_event);
+    if (k == "cause_seq") return read_seq(v, k, m.cause_seq);
     return {};
   }
   Err finish() { return seen.check(kRequired); }
@@ -699,6 +710,7 @@ struct ExecutionReportBuilder {
     if (k == "expire_time") return read_opt_ts(v, k, m.expire_time);
     if (k == "orig_client_order_id") return read_client_order_id(v, k, m.orig_client_order_id.emplace());
     if (k == "commission") return read_opt_decimal(v, k, m.commission);
+    if (k == "cause_seq") return read_seq(v, k, m.cause_seq);
     return {};
   }
   Err finish() {
@@ -722,6 +734,7 @@ struct RiskStateBuilder {
     if (k == "reason") return read_string(v, k, m.reason, kTextRule);
     if (k == "source") return read_string(v, k, m.source, kTextRule);
     if (k == "sender") return read_string(v, k, m.sender, kNameRule);
+    if (k == "cause_seq") return read_seq(v, k, m.cause_seq);
     return {};
   }
   Err finish() { return seen.check(kRequired); }
@@ -995,6 +1008,7 @@ struct RiskPolicyChangedBuilder {
     if (k == "reason") return read_string(v, k, m.reason, kTextRule);
     if (k == "source") return read_string(v, k, m.source, kTextRule);
     if (k == "sender") return read_string(v, k, m.sender, kNameRule);
+    if (k == "cause_seq") return read_seq(v, k, m.cause_seq);
     return {};
   }
   Err finish() { return seen.check(kRequired); }
@@ -1042,6 +1056,20 @@ struct PerformanceBuilder {
     if (k == "commission") return read_wide_decimal(v, k, m.commission);  // absent (recorded before it existed) = 0
     if (k == "positions") return seen.required(10, read_object_array<PositionBuilder>(v, k, m.positions));
     if (k == "ts_event") return seen.required(11, read_ts(v, k, m.ts_event));
+    if (k == "cause_seq") return read_seq(v, k, m.cause_seq);
+    return {};
+  }
+  Err finish() { return seen.check(kRequired); }
+};
+
+struct ProgressBuilder {
+  core::Progress m;
+  Seen seen;
+  static constexpr std::string_view kRequired[] = {"worker", "root_seq", "stage"};
+  Err field(std::string_view k, od::value& v) {
+    if (k == "worker") return seen.required(0, read_string(v, k, m.worker, kNameRule));
+    if (k == "root_seq") return seen.required(1, read_seq(v, k, m.root_seq));
+    if (k == "stage") return seen.required(2, read_count(v, k, m.stage));
     return {};
   }
   Err finish() { return seen.check(kRequired); }
@@ -1486,6 +1514,10 @@ core::Result<core::PerformanceReport> Decoder::decode_performance(std::string_vi
   return std::move(b.m);
 }
 
+core::Result<core::Progress> Decoder::decode_progress(std::string_view json) {
+  return impl_->decode_one<ProgressBuilder>(json, core::Progress::kType);
+}
+
 core::Result<core::Heartbeat> Decoder::decode_heartbeat(std::string_view json) {
   return impl_->decode_one<HeartbeatBuilder>(json, core::Heartbeat::kType);
 }
@@ -1546,6 +1578,9 @@ core::Result<Envelope> Decoder::peek(std::string_view json) {
     } else if (key == "ts_event") {
       std::int64_t ts = 0;
       if (!read_ts(v, key, ts)) env.ts_event = ts;
+    } else if (key == "cause_seq") {
+      std::uint64_t seq = 0;
+      if (!read_seq(v, key, seq)) env.cause_seq = seq;
     } else if (key == "client_order_id") {
       std::string id;  // only a valid id: the store indexes it (a hostile one stays in the payload)
       if (!read_string(v, key, id, kIdRule)) env.client_order_id = std::move(id);
@@ -1583,6 +1618,7 @@ core::Result<core::InstrumentStatus> decode_instrument_status(std::string_view j
 core::Result<core::PerformanceReport> decode_performance(std::string_view json) {
   return Decoder().decode_performance(json);
 }
+core::Result<core::Progress> decode_progress(std::string_view json) { return Decoder().decode_progress(json); }
 core::Result<core::Heartbeat> decode_heartbeat(std::string_view json) {
   return Decoder().decode_heartbeat(json);
 }

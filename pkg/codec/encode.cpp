@@ -337,6 +337,7 @@ void encode_into(std::string& out, const core::OrderSubmit& m) {
   w.integer("ts_event", m.ts_event);
   w.opt_dec("stop_price", m.stop_price);
   w.opt_integer("expire_time", m.expire_time);
+  if (m.cause_seq != 0) w.integer("cause_seq", static_cast<std::int64_t>(m.cause_seq));
   w.end();
 }
 
@@ -345,6 +346,7 @@ void encode_into(std::string& out, const core::OrderCancel& m) {
   w.begin(core::OrderCancel::kType);
   w.str("client_order_id", m.client_order_id);
   w.integer("ts_event", m.ts_event);
+  if (m.cause_seq != 0) w.integer("cause_seq", static_cast<std::int64_t>(m.cause_seq));
   w.end();
 }
 
@@ -357,6 +359,7 @@ void encode_into(std::string& out, const core::OrderReplace& m) {
   w.opt_dec("limit_price", m.limit_price);
   w.opt_dec("stop_price", m.stop_price);
   w.integer("ts_event", m.ts_event);
+  if (m.cause_seq != 0) w.integer("cause_seq", static_cast<std::int64_t>(m.cause_seq));
   w.end();
 }
 
@@ -389,6 +392,7 @@ void encode_into(std::string& out, const core::ExecutionReport& m) {
   w.opt_integer("expire_time", m.expire_time);
   if (m.orig_client_order_id) w.str("orig_client_order_id", *m.orig_client_order_id);
   w.opt_dec("commission", m.commission);
+  if (m.cause_seq != 0) w.integer("cause_seq", static_cast<std::int64_t>(m.cause_seq));
   w.end();
 }
 
@@ -401,6 +405,7 @@ void encode_into(std::string& out, const core::RiskStateChanged& m) {
   w.str("source", m.source);
   w.integer("ts_event", m.ts_event);
   w.opt_str("sender", m.sender);
+  if (m.cause_seq != 0) w.integer("cause_seq", static_cast<std::int64_t>(m.cause_seq));
   w.end();
 }
 
@@ -466,6 +471,7 @@ void encode_into(std::string& out, const core::RiskPolicyChanged& m) {
   w.str("source", m.source);
   w.integer("ts_event", m.ts_event);
   w.opt_str("sender", m.sender);
+  if (m.cause_seq != 0) w.integer("cause_seq", static_cast<std::int64_t>(m.cause_seq));
   w.end();
 }
 
@@ -506,6 +512,16 @@ void encode_into(std::string& out, const core::PerformanceReport& m) {
     p.dec("sold_qty", s.sold_qty);
   });
   w.integer("ts_event", m.ts_event);
+  if (m.cause_seq != 0) w.integer("cause_seq", static_cast<std::int64_t>(m.cause_seq));
+  w.end();
+}
+
+void encode_into(std::string& out, const core::Progress& m) {
+  Writer w(out);
+  w.begin(core::Progress::kType);
+  w.str("worker", m.worker);
+  w.integer("root_seq", static_cast<std::int64_t>(m.root_seq));
+  w.integer("stage", m.stage);
   w.end();
 }
 
@@ -606,6 +622,7 @@ void encode_into(std::string& out, const core::WorkerStarted& m) {
   w.end();
 }
 
+std::string encode(const core::Progress& m) { return encode_new(m); }
 std::string encode(const core::Quote& m) { return encode_new(m); }
 std::string encode(const core::Trade& m) { return encode_new(m); }
 std::string encode(const core::Bar& m) { return encode_new(m); }

@@ -96,6 +96,9 @@ struct OrderSubmit {
   TimestampNs ts_event = 0;                  ///< sender's time; 0 = stamped at risk-state ingress
   std::optional<Price> stop_price;           ///< required iff order_type is stop or stop_limit
   std::optional<TimestampNs> expire_time;    ///< required iff time_in_force is gtd (ns UTC)
+  /// Stream sequence of the event this message reacts to (docs/architecture.md, "Event
+  /// time"); 0 = none (a person's command, a root input). Omitted on the wire when 0.
+  std::uint64_t cause_seq = 0;
   friend bool operator==(const OrderSubmit&, const OrderSubmit&) = default;
 };
 
@@ -103,6 +106,9 @@ struct OrderCancel {
   static constexpr std::string_view kType = "order.cancel";
   std::string client_order_id;
   TimestampNs ts_event = 0;
+  /// Stream sequence of the event this message reacts to (docs/architecture.md, "Event
+  /// time"); 0 = none (a person's command, a root input). Omitted on the wire when 0.
+  std::uint64_t cause_seq = 0;
   friend bool operator==(const OrderCancel&, const OrderCancel&) = default;
 };
 
@@ -117,6 +123,9 @@ struct OrderReplace {
   std::optional<Price> limit_price;          ///< limit and stop_limit orders only
   std::optional<Price> stop_price;           ///< stop and stop_limit orders only
   TimestampNs ts_event = 0;
+  /// Stream sequence of the event this message reacts to (docs/architecture.md, "Event
+  /// time"); 0 = none (a person's command, a root input). Omitted on the wire when 0.
+  std::uint64_t cause_seq = 0;
   friend bool operator==(const OrderReplace&, const OrderReplace&) = default;
 };
 
@@ -150,6 +159,9 @@ struct ExecutionReport {
   std::optional<TimestampNs> expire_time;  ///< copied from gtd orders
   std::optional<std::string> orig_client_order_id;  ///< on replaced / cancel_rejected answers to a replace
   std::optional<Money> commission;     ///< this fill's commission (quote currency), when the broker charges one
+  /// Stream sequence of the event this message reacts to (docs/architecture.md, "Event
+  /// time"); 0 = none (a person's command, a root input). Omitted on the wire when 0.
+  std::uint64_t cause_seq = 0;
   friend bool operator==(const ExecutionReport&, const ExecutionReport&) = default;
 };
 
@@ -166,6 +178,9 @@ struct RiskStateChanged {
   /// nats-server stamped it (codec::Sender, pkg/auth), never a field the sender
   /// wrote. "" for automatic and start-up events (omitted on the wire).
   std::string sender;
+  /// Stream sequence of the event this message reacts to (docs/architecture.md, "Event
+  /// time"); 0 = none (a person's command, a root input). Omitted on the wire when 0.
+  std::uint64_t cause_seq = 0;
   friend bool operator==(const RiskStateChanged&, const RiskStateChanged&) = default;
 };
 
@@ -206,6 +221,9 @@ struct RiskPolicyChanged {
   TimestampNs ts_event = 0;
   /// Who set a manual policy (as RiskStateChanged::sender); "" otherwise (omitted).
   std::string sender;
+  /// Stream sequence of the event this message reacts to (docs/architecture.md, "Event
+  /// time"); 0 = none (a person's command, a root input). Omitted on the wire when 0.
+  std::uint64_t cause_seq = 0;
   friend bool operator==(const RiskPolicyChanged&, const RiskPolicyChanged&) = default;
 };
 
@@ -243,7 +261,27 @@ struct PerformanceReport {
   std::int64_t orders_rejected = 0;
   TimestampNs ts_event = 0;            ///< event time of the latest input
   Money commission;                    ///< paid in total (already deducted from realized_pnl)
+  /// Stream sequence of the event this message reacts to (docs/architecture.md, "Event
+  /// time"); 0 = none (a person's command, a root input). Omitted on the wire when 0.
+  std::uint64_t cause_seq = 0;
   friend bool operator==(const PerformanceReport&, const PerformanceReport&) = default;
+};
+
+// ---- progress.<worker> --------------------------------------------------------
+
+/// A worker's progress marker (docs/architecture.md, "Event time"): every message it
+/// will still publish in reaction to the log has an ordering key >= (root_seq, stage),
+/// i.e. it has handled, and published everything for, the inputs before that key.
+/// Published on progress.<worker> (captured by the event stream, so it follows the
+/// messages it vouches for), never by hand. Not a domain event: diff skips it.
+struct Progress {
+  static constexpr std::string_view kType = "progress";
+  std::string worker;                  ///< the publishing worker ("strategy", "risk-state", "execution")
+  /// Stream sequence of the earliest root input not yet fully handled; 0 = the worker
+  /// stopped and takes no part any more (nobody waits for it until it speaks again).
+  std::uint64_t root_seq = 0;
+  std::int64_t stage = 0;              ///< the worker's stage (1 strategy, 2 risk-state, 3 execution)
+  friend bool operator==(const Progress&, const Progress&) = default;
 };
 
 // ---- session.lifecycle / session.workers.<worker> -----------------------------

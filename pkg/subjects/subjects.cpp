@@ -27,6 +27,12 @@ std::string ops_heartbeat(std::string_view worker) {
   return s;
 }
 
+std::string progress(std::string_view worker) {
+  std::string s(kProgressPrefix);
+  s.append(worker);
+  return s;
+}
+
 std::string ops_ping(std::string_view worker) {
   std::string s(kOpsPingPrefix);
   s.append(worker);

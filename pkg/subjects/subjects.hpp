@@ -55,13 +55,19 @@ constexpr std::string_view kSessionLifecycle = "session.lifecycle";
 constexpr std::string_view kSessionWorkersPrefix = "session.workers.";
 constexpr std::string_view kSessionWorkersAll = "session.workers.>";
 
+/// Progress markers: progress.<worker> (docs/architecture.md, "Event time"), published by
+/// strategy, risk-state and execution; captured, so each follows the messages it vouches for.
+constexpr std::string_view kProgressPrefix = "progress.";
+constexpr std::string_view kProgressAll = "progress.>";
+
 /// JetStream stream that the recorder captures into the event store.
 constexpr std::string_view kEventStream = "EVENTS";
 /// Subjects captured by kEventStream. ops.* is request-reply and health, not events,
 /// except ops.dead_letter: what was refused, why, and from whom, is part of the audit
 /// log (issue 11).
 constexpr std::string_view kCapturedSubjects[] = {"market.data.>", "trading.>",  "risk.>",         "performance.>",
-                                                  "reports.>",     "session.>", "ops.dead_letter"};
+                                                  "reports.>",     "session.>", "ops.dead_letter",
+                                                  "progress.>"};
 
 /// True if `symbol` can be one subject token: non-empty, <= 64 chars, only
 /// [A-Za-z0-9_-] (no '.', '*', '>' or whitespace).
@@ -86,6 +92,8 @@ bool is_orders(std::string_view subject) noexcept;
 bool is_risk_management(std::string_view subject) noexcept;
 /// "ops.heartbeat.<worker>".
 std::string ops_heartbeat(std::string_view worker);
+/// "progress.<worker>".
+std::string progress(std::string_view worker);
 /// "ops.ping.<worker>".
 std::string ops_ping(std::string_view worker);
 /// True if `id` is a session id: 1-128 chars, only [A-Za-z0-9_.:-] (so an id made of

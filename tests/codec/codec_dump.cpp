@@ -63,6 +63,8 @@ int main(int argc, char** argv) try {
   write(dir, "performance.report", encode(samples::performance(true)));
   write(dir, "performance.metrics-empty", encode(samples::performance_empty()));
   write(dir, "heartbeat", encode(samples::heartbeat()));
+  write(dir, "progress", encode(samples::progress()));
+  write(dir, "execution_report-caused", encode(samples::exec_fill_caused()));
   write(dir, "dead_letter", encode(samples::dead_letter()));
   write(dir, "ops.status", encode(samples::ops_status()));
   write(dir, "ops.status-empty", encode(core::OpsStatus{.ts = 1}));
@@ -72,7 +74,7 @@ int main(int argc, char** argv) try {
   write(dir, "session.ended-minimal", encode(samples::session_ended_min()));
   write(dir, "worker.started", encode(samples::worker_started()));
   write(dir, "worker.started-minimal", encode(samples::worker_started_min()));
-  std::printf("codec_dump: wrote 39 documents to %s\n", dir.c_str());
+  std::printf("codec_dump: wrote 41 documents to %s\n", dir.c_str());
   return 0;
 } catch (const std::exception& e) {
   std::fprintf(stderr, "codec_dump: %s\n", e.what());

@@ -35,7 +35,7 @@ const fs::path kRoot = TRADER_SOURCE_DIR;
 /// Which decoder a subject uses.
 enum class On { market_data, orders, executions, risk_state, risk_management, performance, heartbeat,
                 dead_letter, ops_status, peek, risk_policy, risk_event, instrument_status, session_lifecycle,
-                worker_started };
+                worker_started, progress };
 
 /// Decodes `json` as a message on `on` and returns the error (or "" / "<ok>").
 core::Error decode_error(On on, std::string_view json) {
@@ -60,6 +60,7 @@ core::Error decode_error(On on, std::string_view json) {
     case On::instrument_status: return err(d.decode_instrument_status(json));
     case On::session_lifecycle: return err(d.decode_session_lifecycle(json));
     case On::worker_started: return err(d.decode_worker_started(json));
+    case On::progress: return err(d.decode_progress(json));
   }
   return {};
 }
@@ -168,6 +169,34 @@ TEST_CASE("heartbeat log_seq is written only when set and survives a round trip"
   auto bad = d.decode_heartbeat(R"({"type":"heartbeat","worker":"execution","instance":"h:1","status":"ok","ts":1,"log_seq":-1})");
   REQUIRE_FALSE(bad);
   CHECK(bad.error().field == "log_seq");
+}
+
+TEST_CASE("cause_seq is written only when set, survives a round trip and is read by peek", "[codec][round-trip]") {
+  auto fill = samples::exec_fill();
+  CHECK(codec::encode(fill).find("cause_seq") == std::string::npos);
+  fill.cause_seq = 9'007'199'254'740'993ULL;  // beyond a double's exact range
+  check_round_trip(fill, &codec::Decoder::decode_execution_report);
+  const auto env = codec::peek(codec::encode(fill));
+  REQUIRE(env);
+  CHECK(env->cause_seq == 9'007'199'254'740'993ULL);
+  core::OrderSubmit o{.client_order_id = "s-1", .symbol = "EURUSD", .quantity = dec("1"), .ts_event = 5, .cause_seq = 7};
+  CHECK(codec::encode(o).ends_with(R"("ts_event":5,"cause_seq":7})"));
+  auto back = codec::decode_order_command(codec::encode(o));
+  REQUIRE(back);
+  CHECK(std::get<core::OrderSubmit>(*back) == o);
+  codec::Decoder d;
+  auto bad = d.decode_order_command(R"({"type":"order.cancel","client_order_id":"x","cause_seq":-3})");
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().field == "cause_seq");
+  CHECK(codec::peek(R"({"type":"order.cancel","cause_seq":"x"})")->cause_seq == 0);  // not a sequence: absent
+}
+
+TEST_CASE("progress markers survive a round trip and name their missing field", "[codec][round-trip]") {
+  check_round_trip(samples::progress(), &codec::Decoder::decode_progress);
+  codec::Decoder d;
+  auto bad = d.decode_progress(R"({"type":"progress","worker":"execution","stage":3})");
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().field == "root_seq");
 }
 
 TEST_CASE("performance metrics and the final report keep their type through a round trip", "[codec][round-trip]") {
@@ -517,7 +546,7 @@ TEST_CASE("every golden example in subjects/examples decodes and re-encodes to i
       {"risk.policy.set", On::risk_policy},  {"risk.policy", On::risk_event},
       {"instrument_status", On::instrument_status},
       {"session.started", On::session_lifecycle}, {"session.ended", On::session_lifecycle},
-      {"worker.started", On::worker_started}};
+      {"worker.started", On::worker_started}, {"progress", On::progress}};
   int seen = 0;
   for (const auto& entry : fs::directory_iterator(kRoot / "subjects" / "examples")) {
     if (entry.path().extension() != ".json") continue;
@@ -558,6 +587,7 @@ TEST_CASE("every golden example in subjects/examples decodes and re-encodes to i
       case On::instrument_status: again = codec::encode(*d.decode_instrument_status(json)); break;
       case On::session_lifecycle: again = codec::encode(*d.decode_session_lifecycle(json)); break;
       case On::worker_started: again = codec::encode(*d.decode_worker_started(json)); break;
+      case On::progress: again = codec::encode(*d.decode_progress(json)); break;
     }
     CHECK(again == trim(read_file(fixture)));
   }

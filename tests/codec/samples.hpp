@@ -82,6 +82,12 @@ inline core::ExecutionReport exec_fill() {
           .leaves_qty = dec("60000"), .avg_px = dec("1.38698"), .strategy_id = "ma_cross",
           .ts_event = 1399334403771000000};
 }
+/// A fill that names its cause (the quote it filled against, by stream sequence).
+inline core::ExecutionReport exec_fill_caused() {
+  auto r = exec_fill();
+  r.cause_seq = 1042;
+  return r;
+}
 inline core::ExecutionReport exec_denied() {
   return {.client_order_id = "manual-7", .exec_id = "manual-7-1", .exec_type = core::ExecType::denied,
           .order_status = core::OrderStatus::denied, .symbol = "EURUSD", .side = core::Side::sell,
@@ -174,6 +180,7 @@ inline core::PerformanceReport performance_empty() {
   r.ts_event = 1;
   return r;
 }
+inline core::Progress progress() { return {.worker = "execution", .root_seq = 1042, .stage = 3}; }
 inline core::Heartbeat heartbeat() {
   return {.worker = "execution", .instance = "trader-1:4187", .status = "degraded: slow consumer",
           .msgs_in = 44864, .msgs_out = 12, .errors = 3, .last_input_ns = 1763712004998000000,

@@ -1,0 +1,153 @@
+/// @file event_time.hpp
+/// @brief The order in which a worker handles the event log: event-time order, by
+/// cause, not the order in which messages happened to reach the stream
+/// (docs/architecture.md, "Event time").
+///
+/// Every message of the log gets an ordering key (root, stage, seq):
+///  - a *root* input (market data, a person's order on trading.orders.by.<user>, a
+///    risk.management command) is its own root: key (seq, 0, seq);
+///  - a *derived* message names its cause (`cause_seq`, the stream sequence of the
+///    message it reacts to) and takes its cause's root, with the stage of the worker
+///    that published it: strategy orders 1, risk-state decisions 2 (approvals on
+///    trading.orders.approved, denials on trading.executions, risk.state caused by a
+///    root or an order), execution reports 3, risk.state caused by a report 4.
+/// Handling a root's whole cascade (orders, decisions, reports) before the next root is
+/// what lock-step did with a barrier per input; here it is what the keys say.
+///
+/// A worker cannot know from silence that an upstream worker has nothing more to say
+/// about a root: each of strategy, risk-state and execution publishes a *progress
+/// marker* (core::Progress on progress.<worker>, captured by the stream after the
+/// messages it vouches for): "every message I will still publish has a key >= (root_seq,
+/// stage)". EventTimeOrder buffers the log and releases the smallest key once no
+/// upstream that matters can still publish something smaller: conservative parallel
+/// discrete-event simulation (Chandy and Misra, "Distributed Simulation: A Case Study in
+/// Design and Verification of Distributed Programs", IEEE TSE 5(5), 1979) with null
+/// messages, and the watermarks of stream processors (Akidau et al., "The Dataflow
+/// Model", VLDB 2015).
+///
+/// Which upstream matters is the caller's domain knowledge (Upstream::relevant): the
+/// strategy waits for reports only while it has an order that is not final; risk-state
+/// waits for execution only while an approved order is not final. With nothing in
+/// flight every worker runs ahead at the speed of the log, with no round trip per input.
+///
+/// Pure: no I/O, no clock. Thread-safety: none (one owner thread).
+#pragma once
+
+#include <compare>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "codec/codec.hpp"
+#include "core/messages.hpp"
+
+namespace services {
+
+/// Stages of the pipeline (see above). A worker's outputs all carry its stage, except
+/// risk-state's reactions to execution reports (kStageRiskAfterFill).
+inline constexpr int kStageRoot = 0;
+inline constexpr int kStageStrategy = 1;
+inline constexpr int kStageRisk = 2;
+inline constexpr int kStageExecution = 3;
+inline constexpr int kStageRiskAfterFill = 4;
+
+/// Ordering key of a log message. Compared lexicographically.
+struct EventKey {
+  std::uint64_t root = 0;  ///< stream sequence of the root input whose cascade it belongs to
+  int stage = 0;           ///< kStage*
+  std::uint64_t seq = 0;   ///< its own stream sequence (publish order within one worker)
+  auto operator<=>(const EventKey&) const = default;
+};
+
+/// A worker's progress marker as a lower bound: every message it will still publish
+/// has a key >= (root, stage, 0).
+struct Floor {
+  std::uint64_t root = 0;
+  int stage = 0;
+  auto operator<=>(const Floor&) const = default;
+};
+
+/// How a message of the log takes part in the ordering.
+enum class LogRole {
+  root,     ///< a root input (ordered)
+  derived,  ///< a derived message with a known stage (ordered)
+  progress, ///< a progress marker (updates a floor; never handed to the caller)
+  other,    ///< everything else (session metadata, dead letters, metrics, risk.state without a cause):
+            ///< handed to the caller at once, in stream order
+};
+
+/// Buffers the log and hands it to `handle` in event-time order. See the file comment.
+class EventTimeOrder {
+ public:
+  /// One upstream worker whose messages this worker consumes.
+  struct Upstream {
+    std::string worker;                ///< as in its progress markers ("strategy", "risk-state", "execution")
+    std::vector<int> stages;           ///< the stages of its messages this worker consumes
+    std::function<bool()> relevant;    ///< may it still send something that matters now? (empty = always)
+  };
+  /// `self`: this worker's name (its own progress markers are ignored). `out_stage`:
+  /// the stage of what this worker publishes in reaction to an input of a stage
+  /// (nullopt: nothing, until the next root), for its own floor. `handle`: called once
+  /// per released (or `other`) message, in order.
+  EventTimeOrder(std::string self, std::vector<Upstream> upstream, std::function<std::optional<int>(int)> out_stage);
+
+  /// Classifies one message of the log (its stream sequence, subject and JSON) and
+  /// either buffers it (root, derived), applies it (progress), or returns it as
+  /// `other`. Call for every message in stream order, each exactly once. Returns the
+  /// role. Never throws on bad JSON (a message that cannot be read is `other`: the
+  /// handler refuses it in stream order).
+  LogRole push(std::uint64_t seq, std::string_view subject, std::string_view data);
+
+  /// Pops the next message that may be handled now, or nullopt if none may (the buffer
+  /// is empty, or its smallest key waits for an upstream's progress).
+  struct Ready {
+    EventKey key;
+    std::string subject;
+    std::string data;
+  };
+  std::optional<Ready> pop();
+
+  /// This worker's own progress: every message it will still publish in reaction to the
+  /// log has a key >= the result, given what it has been handed so far.
+  Floor floor() const;
+
+  /// The key of a message pushed earlier (nullopt if unknown or forgotten).
+  std::optional<EventKey> key_of(std::uint64_t seq) const;
+  /// Latest progress of `worker` (nullopt if none seen, or it left).
+  std::optional<Floor> progress_of(const std::string& worker) const;
+  /// Messages waiting in the buffer.
+  std::size_t buffered() const noexcept { return buffer_.size(); }
+  /// Why the smallest buffered message waits ("" if it does not, or the buffer is empty):
+  /// the upstream and its floor, for logs and tests.
+  std::string waiting_for() const;
+  /// Highest stream sequence pushed.
+  std::uint64_t last_seq() const noexcept { return last_seq_; }
+
+ private:
+  struct Known {
+    std::uint64_t root = 0;
+    int stage = 0;
+    bool order = false;     ///< an order command (its decision is risk-state's: stage 2)
+  };
+  /// The key upstream `u` may still publish at stage `stage`, given its floor.
+  static EventKey next_of(const Floor& f, int stage);
+  /// First upstream (relevant, with progress) that blocks `k`, or nullptr.
+  const Upstream* blocker(const EventKey& k) const;
+  void prune();
+
+  std::string self_;
+  std::vector<Upstream> upstream_;
+  std::function<std::optional<int>(int)> out_stage_;
+  codec::Decoder dec_;
+  std::map<EventKey, std::pair<std::string, std::string>> buffer_;  ///< key -> (subject, data)
+  std::map<std::uint64_t, Known> known_;  ///< seq -> key parts, for the causes of later messages
+  std::map<std::string, Floor> progress_;  ///< worker -> latest progress marker
+  std::uint64_t last_seq_ = 0;
+  std::uint64_t pushed_ = 0;
+};
+
+}  // namespace services
