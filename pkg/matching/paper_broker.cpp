@@ -219,9 +219,11 @@ std::vector<core::ExecutionReport> PaperBroker::on_submit(const core::OrderSubmi
     return out;
   };
   if (const auto it = orders_.find(o.client_order_id); it != orders_.end()) {
-    // An identical resend (only ts_event may differ) of an order we have: no answer, no change.
+    // An identical resend (only ts_event and cause_seq may differ) of an order we have:
+    // no answer, no change.
     auto resend = o;
     resend.ts_event = it->second.submit.ts_event;
+    resend.cause_seq = it->second.submit.cause_seq;
     if (!it->second.via_replace && resend == it->second.submit) return out;
     return reject(std::string(kTextDuplicate));
   }

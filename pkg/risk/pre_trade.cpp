@@ -42,16 +42,19 @@ std::optional<core::Error> positive(const std::string& path, std::string_view fi
   return std::nullopt;
 }
 
-/// Every field equal except ts_event: a resend of the same order.
+/// Every field equal except ts_event and cause_seq (when and in reaction to what it
+/// was sent): a resend of the same order.
 bool same_order(const core::OrderSubmit& a, const core::OrderSubmit& b) {
   core::OrderSubmit x = a;
   x.ts_event = b.ts_event;
+  x.cause_seq = b.cause_seq;
   return x == b;
 }
 
 bool same_replace(const core::OrderReplace& a, const core::OrderReplace& b) {
   core::OrderReplace x = a;
   x.ts_event = b.ts_event;
+  x.cause_seq = b.cause_seq;
   return x == b;
 }
 

@@ -1,12 +1,17 @@
 #include "services/diff.hpp"
 
 #include <algorithm>
+#include <charconv>
+#include <map>
 #include <memory>
+#include <regex>
 #include <stdexcept>
+#include <tuple>
 
 #include <fmt/format.h>
 
 #include "codec/codec.hpp"
+#include "services/event_time.hpp"
 
 namespace services {
 namespace {
@@ -63,71 +68,145 @@ bool is_restart_announcement(const eventstore::StoredEvent& e) {
 
 namespace {
 
-/// An input from outside the pipeline: it starts a step.
-bool is_step_input(const eventstore::StoredEvent& e) {
-  return e.subject.starts_with("market.data.") || e.subject == "risk.management";
+bool is_metrics(const eventstore::StoredEvent& e) {
+  return e.subject.starts_with("performance.") || e.subject.starts_with("reports.");
 }
 
-/// Reads a session step by step: one input and the events after it up to the
-/// next input, the derived events stably ordered by subject (see diff.hpp).
-class Steps {
- public:
-  explicit Steps(Cursor& c) : c_(c), ahead_(c_.next()) {}
-  /// The next step's events in canonical order; empty at the end.
-  std::vector<eventstore::StoredEvent> next() {
-    std::vector<eventstore::StoredEvent> step;
-    if (!ahead_) return step;
-    step.push_back(std::move(*ahead_));
-    for (ahead_ = c_.next(); ahead_ && !is_step_input(*ahead_); ahead_ = c_.next()) step.push_back(std::move(*ahead_));
-    std::stable_sort(step.begin() + 1, step.end(),
-                     [](const auto& x, const auto& y) { return x.subject < y.subject; });
-    return step;
-  }
+/// One session's comparable events in canonical order (see diff.hpp), with cause_seq
+/// and stream_seq rewritten as canonical positions.
+using Canonical = std::vector<std::pair<std::uint64_t, eventstore::StoredEvent>>;  ///< (step, event)
 
- private:
-  Cursor& c_;
-  std::optional<eventstore::StoredEvent> ahead_;
-};
+Canonical canonical(eventstore::EventStore& store, const std::string& session) {
+  Cursor c(store, session);
+  struct Item {
+    std::uint64_t root_ordinal = 0;
+    int rank = 0;
+    std::string subject;
+    std::uint64_t seq = 0;
+    eventstore::StoredEvent e;
+  };
+  std::vector<Item> items;
+  EventTimeOrder order("diff", {}, [](int) { return std::optional<int>{}; });
+  codec::Decoder dec;
+  std::map<std::uint64_t, std::uint64_t> ordinal_of_root;  // root's stream seq -> its ordinal
+  std::uint64_t current_root = 0;  // ordinal of the latest root in stream order
+  std::uint64_t fallback_seq = 0;
+  while (auto e = c.next()) {
+    if (e->type == core::Progress::kType) continue;  // the pipeline's own bookkeeping
+    std::uint64_t seq = 0;
+    const auto colon = e->msg_id.rfind(':');
+    if (colon == std::string::npos ||
+        std::from_chars(e->msg_id.data() + colon + 1, e->msg_id.data() + e->msg_id.size(), seq).ec != std::errc())
+      seq = ++fallback_seq;
+    const bool input = e->subject.starts_with("market.data.") || e->subject.starts_with("risk.management") ||
+                       e->subject.starts_with("trading.orders.by.");
+    const auto role = order.note(seq, e->subject, e->payload);
+    Item it{current_root, 6, e->subject, seq, std::move(*e)};
+    if (role == LogRole::root && input) {
+      ordinal_of_root[seq] = ++current_root;
+      it.root_ordinal = current_root;
+      it.rank = 0;
+    } else if (role == LogRole::derived) {
+      const auto k = *order.key_of(seq);
+      const auto r = ordinal_of_root.upper_bound(k.root);  // the root, or (unknown) the latest before it
+      it.root_ordinal = r == ordinal_of_root.begin() ? 0 : std::prev(r)->second;
+      it.rank = k.stage;
+    } else if (is_metrics(it.e)) {
+      const auto env = dec.peek(it.e.payload);
+      if (env && env->cause_seq != 0) {
+        if (const auto k = order.key_of(env->cause_seq)) {
+          const auto r = ordinal_of_root.upper_bound(k->root);
+          it.root_ordinal = r == ordinal_of_root.begin() ? 0 : std::prev(r)->second;
+          it.rank = 5;
+        }
+      }
+    }
+    items.push_back(std::move(it));
+  }
+  std::stable_sort(items.begin(), items.end(), [](const Item& x, const Item& y) {
+    return std::tie(x.root_ordinal, x.rank, x.subject) < std::tie(y.root_ordinal, y.rank, y.subject);
+  });
+  // Stream sequences differ between runs: a reference to one becomes "#<canonical position>".
+  std::map<std::uint64_t, std::size_t> position_of;
+  for (std::size_t i = 0; i < items.size(); ++i) position_of[items[i].seq] = i;
+  static const std::regex kRef(R"re("(cause_seq|stream_seq)": ?"?([0-9]+)"?)re");
+  Canonical out;
+  out.reserve(items.size());
+  for (auto& it : items) {
+    auto& p = it.e.payload;
+    if (p.find("_seq") != std::string::npos) {
+      std::string rewritten;
+      auto last = p.cbegin();
+      for (std::sregex_iterator m(p.begin(), p.end(), kRef), end; m != end; ++m) {
+        rewritten.append(last, (*m)[0].first);
+        const auto seq = std::stoull((*m)[2].str());
+        const auto at = position_of.find(seq);
+        rewritten += fmt::format("\"{}\": \"#{}\"", (*m)[1].str(),
+                                 at == position_of.end() ? std::string("?") : std::to_string(at->second));
+        last = (*m)[0].second;
+      }
+      rewritten.append(last, p.cend());
+      p = std::move(rewritten);
+    }
+    out.emplace_back(it.root_ordinal, std::move(it.e));
+  }
+  return out;
+}
+
+/// The first difference, step by step (a step: one input and what it caused), among
+/// the trading events or (`metrics`) the metrics: within a step pair by pair, an extra
+/// event on one side is missing on the other.
+void first_divergence(const Canonical& a, const Canonical& b, bool metrics, SessionDiff& d) {
+  std::size_t ia = 0, ib = 0;
+  std::int64_t index = 0;
+  auto skip = [&](const Canonical& v, std::size_t& i) {
+    while (i < v.size() && is_metrics(v[i].second) != metrics) ++i;
+  };
+  for (;;) {
+    skip(a, ia);
+    skip(b, ib);
+    if (ia == a.size() && ib == b.size()) return;
+    const eventstore::StoredEvent* ea = nullptr;
+    const eventstore::StoredEvent* eb = nullptr;
+    if (ia < a.size() && (ib == b.size() || a[ia].first <= b[ib].first)) ea = &a[ia].second;
+    if (ib < b.size() && (ia == a.size() || b[ib].first <= a[ia].first)) eb = &b[ib].second;
+    std::vector<std::string> fields;
+    if (!ea) fields.push_back("missing in a");
+    else if (!eb) fields.push_back("missing in b");
+    else {
+      if (ea->subject != eb->subject) fields.push_back("subject");
+      if (ea->type != eb->type) fields.push_back("type");
+      if (ea->client_order_id != eb->client_order_id) fields.push_back("client_order_id");
+      if (ea->ts_event != eb->ts_event) fields.push_back("ts_event");
+      if (ea->payload != eb->payload) fields.push_back("payload");
+    }
+    if (!fields.empty()) {
+      d.identical = false;
+      d.index = index;
+      d.metrics = metrics;
+      if (ea) d.at_a = *ea;
+      if (eb) d.at_b = *eb;
+      d.fields = std::move(fields);
+      return;
+    }
+    ++d.compared;
+    ++index;
+    ++ia;
+    ++ib;
+  }
+}
 
 }  // namespace
 
 SessionDiff diff_sessions(eventstore::EventStore& store, const std::string& a, const std::string& b) {
-  Cursor ca(store, a), cb(store, b);
-  Steps sa(ca), sb(cb);
+  const auto ea = canonical(store, a);
+  const auto eb = canonical(store, b);
   SessionDiff d;
-  for (;;) {
-    auto step_a = sa.next();
-    auto step_b = sb.next();
-    if (step_a.empty() && step_b.empty()) break;
-    d.events_a += static_cast<std::int64_t>(step_a.size());
-    d.events_b += static_cast<std::int64_t>(step_b.size());
-    if (!d.identical) continue;  // only counting now
-    for (std::size_t i = 0; i < std::max(step_a.size(), step_b.size()); ++i) {
-      std::optional<eventstore::StoredEvent> ea, eb;
-      if (i < step_a.size()) ea = std::move(step_a[i]);
-      if (i < step_b.size()) eb = std::move(step_b[i]);
-      std::vector<std::string> fields;
-      if (!ea) fields.push_back("missing in a");
-      else if (!eb) fields.push_back("missing in b");
-      else {
-        if (ea->subject != eb->subject) fields.push_back("subject");
-        if (ea->type != eb->type) fields.push_back("type");
-        if (ea->client_order_id != eb->client_order_id) fields.push_back("client_order_id");
-        if (ea->ts_event != eb->ts_event) fields.push_back("ts_event");
-        if (ea->payload != eb->payload) fields.push_back("payload");
-      }
-      if (fields.empty()) {
-        ++d.compared;
-        continue;
-      }
-      d.identical = false;
-      d.index = d.compared;
-      d.at_a = std::move(ea);
-      d.at_b = std::move(eb);
-      d.fields = std::move(fields);
-      break;
-    }
-  }
+  d.events_a = static_cast<std::int64_t>(ea.size());
+  d.events_b = static_cast<std::int64_t>(eb.size());
+  // What traders act on first (orders, decisions, fills, market data), metrics after.
+  first_divergence(ea, eb, false, d);
+  if (d.identical) first_divergence(ea, eb, true, d);
   return d;
 }
 
@@ -137,9 +216,10 @@ std::string format_diff(const SessionDiff& d, const std::string& a, const std::s
   std::string fields;
   for (const auto& f : d.fields) fields += (fields.empty() ? "" : ", ") + f;
   return fmt::format(
-      "DIFFERENT: first divergence at event {} (after {} identical events; a has {}, b has {} comparable events)\n"
+      "DIFFERENT: first divergence at {} {} (after {} identical; a has {}, b has {} comparable events)\n"
       "  differs in: {}\n  a {}\n    {}\n  b {}\n    {}\n",
-      d.index, d.compared, d.events_a, d.events_b, fields, a, show(d.at_a), b, show(d.at_b));
+      d.metrics ? "metrics event" : "trading event", d.index, d.compared, d.events_a, d.events_b, fields, a,
+      show(d.at_a), b, show(d.at_b));
 }
 
 }  // namespace services

@@ -4,17 +4,23 @@
 ///
 /// What is compared: every event of each session, except the session's own
 /// metadata (session.started, session.ended, worker.started: wall-clock times,
-/// ids and process ids that differ between any two runs by nature) and a
-/// worker's start-up announcements that change no state (is_restart_announcement:
-/// a worker restarted halfway announces itself again, a run without the restart
-/// does not), step by step. A step is one input from outside the pipeline (market.data.*,
-/// risk.management) and the events recorded after it up to the next input.
-/// Inputs and steps are compared in position order; within a step the derived
-/// events are compared in a canonical order, stably sorted by subject: workers
-/// that react in parallel to the same input (the reporter's performance.metrics
-/// and the strategy's order for one quote) reach the log in either order, while
-/// each subject keeps its own order. For each pair: subject, type,
-/// client_order_id, ts_event and payload.
+/// ids and process ids that differ between any two runs by nature), progress
+/// markers (core::Progress), and a worker's start-up announcements that change no
+/// state (is_restart_announcement: a worker restarted halfway announces itself
+/// again, a run without the restart does not), step by step, in canonical order
+/// (docs/architecture.md, "Event time"):
+///  - a step is one root input (market.data.*, risk.management, a person's order on
+///    trading.orders.by.<user>) and what it caused: a message that names its cause
+///    (cause_seq) belongs to its cause's step, at its stage (services::EventTimeOrder);
+///    one that names none, to the step of the input before it in the log;
+///  - within a step: by stage, then stably by subject (workers that react in parallel
+///    to the same input reach the log in either order, while each subject keeps its own);
+///  - trading events (everything but performance.* and reports.*) first: the first
+///    difference among them is reported before any among the metrics.
+/// Stream sequences differ between two runs of the same inputs, so `cause_seq` and
+/// `stream_seq` in a payload are compared as "#<canonical position>" of what they name.
+/// Each session is held in memory (about its payload bytes). For each pair: subject,
+/// type, client_order_id, ts_event and payload.
 /// Payloads are compared as the store returns them (PostgreSQL's jsonb text),
 /// i.e. as JSON values: a different key order or whitespace would not count,
 /// a different value, key or number does. Positions and msg_ids are where an
@@ -34,15 +40,19 @@ namespace services {
 
 /// The result of comparing session `a` with session `b`.
 struct SessionDiff {
-  std::int64_t compared = 0;       ///< pairs found equal before the first divergence (or in all), canonical order
+  std::int64_t compared = 0;       ///< pairs found equal before the first divergence (or in all)
   std::int64_t events_a = 0;       ///< comparable events in a
   std::int64_t events_b = 0;       ///< comparable events in b
   bool identical = true;
-  /// At the first divergence: the index among comparable events (from 0), and
+  /// At the first divergence: the index among the trading (or, if `metrics`, the
+  /// metrics) events in canonical order (from 0), and
   /// the events there (nullopt on the side that had already ended).
   std::int64_t index = -1;
   std::optional<eventstore::StoredEvent> at_a, at_b;
   std::vector<std::string> fields;  ///< which fields differ ("subject", "type", ..., "missing in b")
+  /// The divergence is among metrics (performance.*, reports.*): the trading events
+  /// (market data, orders, decisions, reports, risk.state) are all equal.
+  bool metrics = false;
 };
 
 /// True for the session metadata types that diff skips.

@@ -14,13 +14,21 @@ EventTimeOrder::EventTimeOrder(std::string self, std::vector<Upstream> upstream,
     : self_(std::move(self)), upstream_(std::move(upstream)), out_stage_(std::move(out_stage)) {}
 
 LogRole EventTimeOrder::push(std::uint64_t seq, std::string_view subject, std::string_view data) {
+  return classify(seq, subject, data, true);
+}
+
+LogRole EventTimeOrder::note(std::uint64_t seq, std::string_view subject, std::string_view data) {
+  return classify(seq, subject, data, false);
+}
+
+LogRole EventTimeOrder::classify(std::uint64_t seq, std::string_view subject, std::string_view data, bool keep) {
   if (++pushed_ % 4096 == 0) prune();
   // Progress markers do not move the bound on roots not seen yet (floor()): markers
   // answering markers would never end.
   if (!subject.starts_with(subjects::kProgressPrefix)) last_seq_ = std::max(last_seq_, seq);
   auto buffer = [&](EventKey k, bool order) {
     known_[seq] = Known{k.root, k.stage, order};
-    buffer_.emplace(k, std::pair{std::string(subject), std::string(data)});
+    if (keep) buffer_.emplace(k, std::pair{std::string(subject), std::string(data)});
   };
   if (subject.starts_with(subjects::kMarketDataPrefix)) {
     buffer({seq, kStageRoot, seq}, false);

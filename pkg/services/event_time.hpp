@@ -101,6 +101,9 @@ class EventTimeOrder {
   /// role. Never throws on bad JSON (a message that cannot be read is `other`: the
   /// handler refuses it in stream order).
   LogRole push(std::uint64_t seq, std::string_view subject, std::string_view data);
+  /// As push, but the message is not buffered: it was handled otherwise (risk-state
+  /// restores its history from recorded decisions). Its key and progress are learnt.
+  LogRole note(std::uint64_t seq, std::string_view subject, std::string_view data);
 
   /// Pops the next message that may be handled now, or nullopt if none may (the buffer
   /// is empty, or its smallest key waits for an upstream's progress).
@@ -119,6 +122,11 @@ class EventTimeOrder {
   std::optional<EventKey> key_of(std::uint64_t seq) const;
   /// Latest progress of `worker` (nullopt if none seen, or it left).
   std::optional<Floor> progress_of(const std::string& worker) const;
+  /// The smallest buffered key (nullopt = empty).
+  std::optional<EventKey> head() const {
+    if (buffer_.empty()) return std::nullopt;
+    return buffer_.begin()->first;
+  }
   /// Messages waiting in the buffer.
   std::size_t buffered() const noexcept { return buffer_.size(); }
   /// Why the smallest buffered message waits ("" if it does not, or the buffer is empty):
@@ -133,6 +141,7 @@ class EventTimeOrder {
     int stage = 0;
     bool order = false;     ///< an order command (its decision is risk-state's: stage 2)
   };
+  LogRole classify(std::uint64_t seq, std::string_view subject, std::string_view data, bool keep);
   /// The key upstream `u` may still publish at stage `stage`, given its floor.
   static EventKey next_of(const Floor& f, int stage);
   /// First upstream (relevant, with progress) that blocks `k`, or nullptr.

@@ -78,6 +78,7 @@ TEST_CASE("an identical resend of an order is answered by nothing and changes no
     CHECK(broker.on_submit(o, kDay0 + kSec).empty());
     auto later = o;
     later.ts_event = kDay0 + 99 * kSec;  // a resend stamped later is still the same order
+    later.cause_seq = 4242;              // and so is one that names another cause
     CHECK(broker.on_submit(later, kDay0 + 2 * kSec).empty());
     CHECK(broker.order_status(o.client_order_id) == status);
   }

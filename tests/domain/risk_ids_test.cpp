@@ -48,7 +48,10 @@ TEST_CASE("an identical resend of an approved order is ignored: not approved aga
   auto e = engine({.max_open_orders = 5, .max_orders_per_window = 1});
   REQUIRE(e.decide(order("a")).approved);
   // The same order again, stamped later (a hand-typed resend is stamped at ingress).
-  const auto d = e.decide(order("a", "10", kDay0 + 5));
+  // It names another cause (a resend is another message in the log): still the same order.
+  auto resend = order("a", "10", kDay0 + 5);
+  resend.cause_seq = 77;
+  const auto d = e.decide(resend);
   CHECK_FALSE(d.approved);
   CHECK(d.duplicate);
   CHECK(d.reason == "resend of a ignored: already approved");

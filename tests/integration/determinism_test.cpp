@@ -125,7 +125,7 @@ TEST_CASE("lock-step replays of a real quotes backtest reproduce every derived e
   const auto [rc, out] = diff(stack, a, e);
   INFO(out);
   CHECK(rc == 1);
-  CHECK(out.find("DIFFERENT: first divergence at event") != std::string::npos);
+  CHECK(out.find("DIFFERENT: first divergence at trading event") != std::string::npos);
   CHECK(out.find("execution_report") != std::string::npos);  // the first fill is where they part
   CHECK(out.find("payload") != std::string::npos);
 }

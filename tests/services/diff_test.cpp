@@ -58,7 +58,7 @@ TEST_CASE("diff reports the first divergence with both events side by side", "[d
   CHECK(d.at_a->position == 55);
   CHECK(d.at_b->position == 110);
   const auto text = services::format_diff(d, "a", "b");
-  CHECK_THAT(text, Catch::Contains("first divergence at event 52"));
+  CHECK_THAT(text, Catch::Contains("first divergence at trading event 52"));
   CHECK_THAT(text, Catch::Contains(R"("last_px":"1.5")"));
   CHECK_THAT(text, Catch::Contains(R"("last_px":"1.6")"));
 }
@@ -100,7 +100,8 @@ TEST_CASE("diff accepts parallel reactions to one input in either order, not acr
   CHECK(services::diff_sessions(store, "a", "b").identical);
   const auto d = services::diff_sessions(store, "a", "c");
   CHECK_FALSE(d.identical);
-  CHECK(d.compared == 2);
+  CHECK(d.compared == 1);  // the first quote; metrics are compared after the trading events
+  CHECK_FALSE(d.metrics);
   CHECK(d.fields == std::vector<std::string>{"missing in b"});
 }
 
@@ -133,6 +134,45 @@ void record_with(eventstore::EventStore& store, int base, const std::string& id,
 }
 
 }  // namespace
+
+TEST_CASE("diff orders events by cause and compares causes by position, not by stream sequence", "[diff]") {
+  // Two runs of one pipeline: the strategy's order for quote 1 reached the stream after
+  // quote 2 in run b, and the stream sequences differ; what each message says is the same.
+  const auto e = [](int seq, std::string session, std::string subject, std::string type, std::string payload) {
+    return eventstore::NewEvent{.msg_id = fmt::format("SBX{}:{}", session, seq), .subject = std::move(subject),
+                                .type = std::move(type), .ts_event = 5, .payload = std::move(payload),
+                                .session_id = std::move(session)};
+  };
+  eventstore::MemoryStore store;
+  store.append({e(1, "a", "market.data.IBM", "quote", R"({"q":1})"),
+                e(2, "a", "trading.orders", "order.submit", R"({"type":"order.submit","cause_seq":1})"),
+                e(3, "a", "market.data.IBM", "quote", R"({"q":2})"),
+                e(4, "a", "progress.strategy", "progress", R"({"type":"progress"})"),
+                e(5, "a", "trading.orders.approved", "order.submit", R"({"type":"order.submit","cause_seq":2})"),
+                e(6, "a", "performance.metrics", "performance.metrics", R"({"type":"performance.metrics","cause_seq":3})")});
+  store.append({e(11, "b", "market.data.IBM", "quote", R"({"q":1})"),
+                e(12, "b", "market.data.IBM", "quote", R"({"q":2})"),
+                e(13, "b", "performance.metrics", "performance.metrics", R"({"type":"performance.metrics","cause_seq":12})"),
+                e(14, "b", "trading.orders", "order.submit", R"({"type":"order.submit","cause_seq":11})"),
+                e(15, "b", "trading.orders.approved", "order.submit", R"({"type":"order.submit","cause_seq":14})")});
+  const auto same = services::diff_sessions(store, "a", "b");
+  INFO(services::format_diff(same, "a", "b"));
+  CHECK(same.identical);
+  CHECK(same.events_a == 5);  // the progress marker is skipped
+  CHECK(same.events_b == 5);
+  // c: the approval names the wrong cause (the quote, not the order).
+  store.append({e(21, "c", "market.data.IBM", "quote", R"({"q":1})"),
+                e(22, "c", "trading.orders", "order.submit", R"({"type":"order.submit","cause_seq":21})"),
+                e(23, "c", "market.data.IBM", "quote", R"({"q":2})"),
+                e(24, "c", "trading.orders.approved", "order.submit", R"({"type":"order.submit","cause_seq":21})"),
+                e(25, "c", "performance.metrics", "performance.metrics", R"({"type":"performance.metrics","cause_seq":22})")});
+  const auto wrong = services::diff_sessions(store, "a", "c");
+  CHECK_FALSE(wrong.identical);
+  CHECK_FALSE(wrong.metrics);  // the trading difference is reported first, though the metrics differ too
+  CHECK(wrong.fields == std::vector<std::string>{"payload"});
+  REQUIRE(wrong.at_b);
+  CHECK(wrong.at_b->subject == "trading.orders.approved");
+}
 
 TEST_CASE("diff skips a restarted worker's start-up announcements, not its decisions", "[diff]") {
   using core::TradingState;
