@@ -1089,12 +1089,7 @@ struct HeartbeatBuilder {
     if (k == "errors") return read_count(v, k, m.errors);
     if (k == "last_input_ns") return read_ts(v, k, m.last_input_ns);
     if (k == "started_ns") return read_ts(v, k, m.started_ns);
-    if (k == "log_seq") {
-      std::int64_t seq = 0;  // a count: non-negative, so it fits the uint64 field
-      if (auto e = read_count(v, k, seq)) return e;
-      m.log_seq = static_cast<std::uint64_t>(seq);
-      return {};
-    }
+    if (k == "log_seq") return read_seq(v, k, m.log_seq);
     if (k == "flagged") return read_count(v, k, m.flagged);
     if (k == "quarantined") return read_count(v, k, m.quarantined);
     return {};
@@ -1114,12 +1109,7 @@ struct DeadLetterBuilder {
     if (k == "field") return read_string(v, k, m.field, kTextRule);
     if (k == "payload") return read_string(v, k, m.payload, kRawRule);
     if (k == "sender") return read_string(v, k, m.sender, StringRule{128, StringRule::Chars::identifier, false});
-    if (k == "stream_seq") {
-      std::int64_t seq = 0;
-      if (auto e = read_count(v, k, seq)) return e;
-      m.stream_seq = static_cast<std::uint64_t>(seq);
-      return {};
-    }
+    if (k == "stream_seq") return read_seq(v, k, m.stream_seq);
     return {};
   }
   Err finish() { return seen.check(kRequired); }

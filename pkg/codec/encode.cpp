@@ -209,6 +209,10 @@ class Writer {
   void opt_integer(std::string_view key, const std::optional<std::int64_t>& v) {
     if (v) integer(key, *v);
   }
+  /// A stream sequence (cause_seq, log_seq, stream_seq), left out when 0 (none).
+  void opt_seq(std::string_view key, std::uint64_t v) {
+    if (v != 0) integer(key, static_cast<std::int64_t>(v));
+  }
   void boolean(std::string_view key, bool v) {
     this->key(key);
     b_.put(v ? std::string_view("true") : std::string_view("false"));
@@ -337,7 +341,7 @@ void encode_into(std::string& out, const core::OrderSubmit& m) {
   w.integer("ts_event", m.ts_event);
   w.opt_dec("stop_price", m.stop_price);
   w.opt_integer("expire_time", m.expire_time);
-  if (m.cause_seq != 0) w.integer("cause_seq", static_cast<std::int64_t>(m.cause_seq));
+  w.opt_seq("cause_seq", m.cause_seq);
   w.end();
 }
 
@@ -346,7 +350,7 @@ void encode_into(std::string& out, const core::OrderCancel& m) {
   w.begin(core::OrderCancel::kType);
   w.str("client_order_id", m.client_order_id);
   w.integer("ts_event", m.ts_event);
-  if (m.cause_seq != 0) w.integer("cause_seq", static_cast<std::int64_t>(m.cause_seq));
+  w.opt_seq("cause_seq", m.cause_seq);
   w.end();
 }
 
@@ -359,7 +363,7 @@ void encode_into(std::string& out, const core::OrderReplace& m) {
   w.opt_dec("limit_price", m.limit_price);
   w.opt_dec("stop_price", m.stop_price);
   w.integer("ts_event", m.ts_event);
-  if (m.cause_seq != 0) w.integer("cause_seq", static_cast<std::int64_t>(m.cause_seq));
+  w.opt_seq("cause_seq", m.cause_seq);
   w.end();
 }
 
@@ -392,7 +396,7 @@ void encode_into(std::string& out, const core::ExecutionReport& m) {
   w.opt_integer("expire_time", m.expire_time);
   if (m.orig_client_order_id) w.str("orig_client_order_id", *m.orig_client_order_id);
   w.opt_dec("commission", m.commission);
-  if (m.cause_seq != 0) w.integer("cause_seq", static_cast<std::int64_t>(m.cause_seq));
+  w.opt_seq("cause_seq", m.cause_seq);
   w.end();
 }
 
@@ -405,7 +409,7 @@ void encode_into(std::string& out, const core::RiskStateChanged& m) {
   w.str("source", m.source);
   w.integer("ts_event", m.ts_event);
   w.opt_str("sender", m.sender);
-  if (m.cause_seq != 0) w.integer("cause_seq", static_cast<std::int64_t>(m.cause_seq));
+  w.opt_seq("cause_seq", m.cause_seq);
   w.end();
 }
 
@@ -471,7 +475,7 @@ void encode_into(std::string& out, const core::RiskPolicyChanged& m) {
   w.str("source", m.source);
   w.integer("ts_event", m.ts_event);
   w.opt_str("sender", m.sender);
-  if (m.cause_seq != 0) w.integer("cause_seq", static_cast<std::int64_t>(m.cause_seq));
+  w.opt_seq("cause_seq", m.cause_seq);
   w.end();
 }
 
@@ -512,7 +516,7 @@ void encode_into(std::string& out, const core::PerformanceReport& m) {
     p.dec("sold_qty", s.sold_qty);
   });
   w.integer("ts_event", m.ts_event);
-  if (m.cause_seq != 0) w.integer("cause_seq", static_cast<std::int64_t>(m.cause_seq));
+  w.opt_seq("cause_seq", m.cause_seq);
   w.end();
 }
 
@@ -520,7 +524,7 @@ void encode_into(std::string& out, const core::Progress& m) {
   Writer w(out);
   w.begin(core::Progress::kType);
   w.str("worker", m.worker);
-  w.integer("root_seq", static_cast<std::int64_t>(m.root_seq));
+  w.integer("root_seq", static_cast<std::int64_t>(m.root_seq));  // 0 is meaningful here: always written
   w.integer("stage", m.stage);
   w.end();
 }
@@ -537,7 +541,7 @@ void encode_into(std::string& out, const core::Heartbeat& m) {
   w.integer("last_input_ns", m.last_input_ns);
   w.integer("started_ns", m.started_ns);
   w.integer("ts", m.ts);
-  if (m.log_seq != 0) w.integer("log_seq", static_cast<std::int64_t>(m.log_seq));
+  w.opt_seq("log_seq", m.log_seq);
   if (m.flagged != 0) w.integer("flagged", m.flagged);
   if (m.quarantined != 0) w.integer("quarantined", m.quarantined);
   w.end();
@@ -553,7 +557,7 @@ void encode_into(std::string& out, const core::DeadLetter& m) {
   w.str("payload", m.payload);
   w.integer("ts", m.ts);
   w.opt_str("sender", m.sender);
-  if (m.stream_seq != 0) w.integer("stream_seq", static_cast<std::int64_t>(m.stream_seq));
+  w.opt_seq("stream_seq", m.stream_seq);
   w.end();
 }
 
