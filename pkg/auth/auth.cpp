@@ -31,7 +31,18 @@ Permissions worker(std::string_view w, Strings pub, Strings sub) {
   // session.lifecycle: a worker announces its manifest again when a session starts.
   p.subscribe_allow = {fmt::format("ops.ping.{}", w), inbox_prefix(w) + ".>", "session.lifecycle"};
   p.subscribe_allow.insert(p.subscribe_allow.end(), sub.begin(), sub.end());
-  p.allow_responses = true;
+  // Replies, without allow_responses: with it nats-server (2.9) remembers the reply
+  // subject of every message the worker receives, and every JetStream delivery has one
+  // ($JS.ACK...). Past 4,096 remembered subjects it scans all of them on each delivery,
+  // and as nobody answers an ordered consumer's deliveries they stay two minutes: a
+  // burst of 45,000 quotes then kept the server busy for minutes, stalling every
+  // consumer and the recorder's acknowledgements. A worker answers requests from two
+  // places only, so it may publish there: people's requests, which reach TRADING
+  // through a service import with a reply subject `_R_.<token>...` the server makes
+  // up, and pings from ops and from a replay sandbox, whose inboxes are
+  // `_INBOX_ops.>` and `_INBOX_replay.>`. Never another worker's inbox.
+  for (auto r : {std::string("_R_.>"), inbox_prefix("ops") + ".>", inbox_prefix("replay") + ".>"})
+    p.publish_allow.push_back(std::move(r));
   return p;
 }
 

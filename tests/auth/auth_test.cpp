@@ -81,6 +81,28 @@ TEST_CASE("only admin may purge, delete or reconfigure the stream or delete a co
   CHECK(publishers(ids, "$JS.ACK.EVENTS.recorder.1.5.5.0.1") == Names{"recorder"});
 }
 
+TEST_CASE("workers answer people and pings without allow_responses, never into another worker's inbox", "[auth]") {
+  // allow_responses makes nats-server 2.9 track the reply subject of every JetStream
+  // delivery a worker gets, which a burst turned quadratic (auth.cpp, worker()).
+  const auto ids = auth::identities({});
+  for (const auto& id : ids) {
+    if (id.account != auth::kTradingAccount || id.user == "admin") continue;
+    INFO(id.user);
+    CHECK_FALSE(id.permissions.allow_responses);
+    CHECK(may_publish(id, "_R_.aBcDeF.GhIjK"));      // a person's request, through the import
+    CHECK(may_publish(id, "_INBOX_ops.x1y2z3"));     // ops pings every worker
+    CHECK(may_publish(id, "_INBOX_replay.x1y2z3"));  // so does a replay sandbox
+    for (const auto* other : {"_INBOX_execution.x", "_INBOX_risk-state.x", "_INBOX_recorder.x", "_INBOX.x",
+                              "_INBOX_operator.x"})
+      CHECK_FALSE(may_publish(id, other));
+  }
+  // People still get replies: their inbox is theirs, in their own account.
+  const auto person = std::find_if(ids.begin(), ids.end(), [](const auto& i) { return i.user == "operator"; });
+  REQUIRE(person != ids.end());
+  CHECK(std::find(person->permissions.subscribe_allow.begin(), person->permissions.subscribe_allow.end(),
+                  "_INBOX.>") != person->permissions.subscribe_allow.end());
+}
+
 TEST_CASE("every person has an account of their own, names are checked", "[auth]") {
   const auto ids = auth::identities({.operators = {"alice", "bob"}, .replay = false});
   std::vector<std::string> accounts;

@@ -185,6 +185,10 @@ TEST_CASE("no identity can bypass risk, forge a fill, a session end or a heartbe
       {"risk-state", {"stream delete", "$JS.API.STREAM.DELETE.EVENTS", ""}},
       {"recorder", {"stream update", "$JS.API.STREAM.UPDATE.EVENTS", "{}"}},
       {"ops", {"forged fill", "trading.executions", kForgedFill}},
+      // Workers answer requests without allow_responses (pkg/auth): into ops' and
+      // replay's inboxes and people's reply subjects only, never another worker's inbox.
+      {"strategy", {"a forged JetStream delivery", "_INBOX_risk-state.ABCDEF", kBypass}},
+      {"reporter", {"a forged reply", "_INBOX_execution.ABCDEF", "{}"}},
   };
   for (const auto& [who, c] : worker_cases) {
     RawClient w(stack.nats_url(who));

@@ -49,8 +49,8 @@ TEST_CASE("a real EURUSD session flows through every worker into the event store
 
   eventstore::PgStore store(stack.reader_url());
   // wait-idle watches counters only, not whether risk-state and execution reached the
-  // log's end (a JetStream flow-control pause can outlast its quiet time; issue 12's
-  // watermarks will tell). Give the last order up to 30 s to get its final report.
+  // log's end (issue 12's progress markers will tell). Give the last order up to 30 s
+  // to get its final report.
   for (int i = 0; i < 300; ++i) {
     std::int64_t orders = 0, finals = 0;
     for (const auto& m : tap.messages()) {
