@@ -548,20 +548,22 @@ void PaperBroker::match(Book& book, core::TimestampNs ts, const Step& step, std:
   }
 }
 
+// Market data first, then arrivals: the event updates the book and matches what was
+// already working (time priority), then the commands due by it reach the market against
+// the book it left (docs/fill-models.md, Latency).
 std::vector<core::ExecutionReport> PaperBroker::on_quote(const core::Quote& q) {
   std::vector<core::ExecutionReport> out;
-  deliver(q.symbol, q.ts_event, out);
   Book& book = books_[q.symbol];
   book.top.on_quote(q);
   book.bid_left = q.bid_size;
   book.ask_left = q.ask_size;
   match(book, q.ts_event, Step{}, out);
+  deliver(q.symbol, q.ts_event, out);
   return out;
 }
 
 std::vector<core::ExecutionReport> PaperBroker::on_trade(const core::Trade& t) {
   std::vector<core::ExecutionReport> out;
-  deliver(t.symbol, t.ts_event, out);
   Book& book = books_[t.symbol];
   book.top.on_trade(t);
   if (!book.top.has_quote) {
@@ -569,6 +571,7 @@ std::vector<core::ExecutionReport> PaperBroker::on_trade(const core::Trade& t) {
     book.ask_left = t.size;
   }
   match(book, t.ts_event, Step{.print = t.price, .print_size = t.size}, out);
+  deliver(t.symbol, t.ts_event, out);
   return out;
 }
 
@@ -614,11 +617,11 @@ std::vector<core::ExecutionReport> PaperBroker::on_bar(const core::Bar& b) {
 
 std::vector<core::ExecutionReport> PaperBroker::on_status(const core::InstrumentStatus& s) {
   std::vector<core::ExecutionReport> out;
-  deliver(s.symbol, s.ts_event, out);
   Book& book = books_[s.symbol];
   book.halted = s.status == core::InstrumentState::halted;
   book.halt_reason = book.halted ? s.reason : std::string();
   match(book, s.ts_event, Step{}, out);
+  deliver(s.symbol, s.ts_event, out);
   return out;
 }
 

@@ -146,8 +146,9 @@ class PaperBroker {
   /// and validation. Then the order reaches the market: at once with latency_ns 0
   /// (reports with ts_event = ts, appended to the same vector); with latency_ns > 0
   /// it is held in flight and reaches the market at the first market event of its
-  /// symbol (quote, trade, bar, status) with ts_event >= ts + latency_ns, before that
-  /// event is matched, against the book standing then; its reports come back from
+  /// symbol (quote, trade, bar, status) with ts_event >= ts + latency_ns, after that
+  /// event updated the book and matched the orders already working, against the book
+  /// it left (bars: at the open); its reports come back from
   /// that on_quote / on_trade / on_bar / on_status, with that event's ts_event.
   /// Day orders take the UTC date of ts + latency_ns as their accept date.
   ///
@@ -222,13 +223,16 @@ class PaperBroker {
   ///   follows it and is answered when both reach the market.
   std::vector<core::ExecutionReport> on_cancel(const core::OrderCancel& c, core::TimestampNs ts);
 
-  /// New top of book and displayed sizes for q.symbol. First the commands in flight
-  /// that are due (ts + latency_ns <= q.ts_event) reach the market, against the book
-  /// before this quote. Then, for that symbol's working orders in arrival order:
-  /// expiry (day: first event of a later UTC date, text "day order expired at end of
-  /// day"; gtd: ts_event >= expire_time, text "gtd order expired at expire_time"),
-  /// stop triggers, fills at the touch within the displayed size (none while the
-  /// symbol is halted). Only this symbol's market data advances its orders.
+  /// New top of book and displayed sizes for q.symbol. Then, for that symbol's working
+  /// orders in arrival order: expiry (day: first event of a later UTC date, text "day
+  /// order expired at end of day"; gtd: ts_event >= expire_time, text "gtd order
+  /// expired at expire_time"), stop triggers, fills at the touch within the displayed
+  /// size (none while the symbol is halted). Then the commands in flight that are due
+  /// (ts + latency_ns <= q.ts_event) reach the market, in order of receipt, against
+  /// this quote and what its displayed size has left: a market order with latency L
+  /// fills at the first quote at or after receipt + L (NautilusTrader settles delayed
+  /// commands after the datum that makes them due, the same way). Only this symbol's
+  /// market data advances its orders.
   /// @return those reports, ts_event = q.ts_event; empty if nothing happened.
   std::vector<core::ExecutionReport> on_quote(const core::Quote& q);
 
@@ -236,7 +240,9 @@ class PaperBroker {
   /// each, then acts as on_quote. On a quoted symbol the book stays; after expiry
   /// and matching as on_quote, the trade fills working limit-priced orders it
   /// reaches (price at or through the limit; exactly at it with probability
-  /// prob_fill_on_limit) at their limit, at most t.size in all. ts_event = t.ts_event.
+  /// prob_fill_on_limit) at their limit, at most t.size in all. Then, as on_quote, the
+  /// commands due reach the market (after the print: it does not fill them).
+  /// ts_event = t.ts_event.
   std::vector<core::ExecutionReport> on_trade(const core::Trade& t);
 
   /// Bar (ts_event = bar end), walked as a price path: open, then the extreme nearer
@@ -253,8 +259,8 @@ class PaperBroker {
   /// model, NautilusTrader's maker fills). Every report has ts_event = b.ts_event.
   std::vector<core::ExecutionReport> on_bar(const core::Bar& b);
 
-  /// The venue's status of s.symbol at s.ts_event: commands in flight that are due
-  /// reach the market first (under the previous status), then it applies. `halted`:
+  /// The venue's status of s.symbol at s.ts_event: it applies, then commands in flight
+  /// that are due reach the market (under the new status). `halted`:
   /// new orders and replaces on the symbol are refused (`rejected` / `cancel_rejected`,
   /// text "symbol <sym> is halted: <reason>", or "symbol <sym> is halted" when the
   /// reason is empty); working orders stay but nothing triggers or fills while halted;

@@ -1,9 +1,13 @@
 // Paper broker with latency: orders, cancels and replaces reach the market latency_ns
 // after receipt, at the first market event of their symbol at or after that time,
-// against the book that was standing then; validation is answered at receipt.
+// against the book that event left; validation is answered at receipt.
+#include <algorithm>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <fmt/format.h>
 
 #include "helpers.hpp"
 #include "matching/paper_broker.hpp"
@@ -51,7 +55,7 @@ core::Quote sized(std::string_view bid, std::string_view ask, std::string_view b
 }  // namespace
 
 TEST_CASE("an order reaches the market at the first event of its symbol at or after receipt + latency, "
-          "and trades against the book standing then",
+          "and trades against the book that event left",
           "[matching][latency]") {
   auto broker = delayed();
   const core::TimestampNs t0 = kDay0 + kSec;
@@ -67,11 +71,12 @@ TEST_CASE("an order reaches the market at the first event of its symbol at or af
   CHECK(broker.on_quote(quote("GBPUSD", "1.5", "1.6", t0 + 200 * kMs)).empty());
   CHECK(broker.in_flight() == 1);
 
-  // The first EURUSD event at or after t0 + 100 ms: it arrives (at t0 + 100 ms the
-  // standing ask was 1.02), the reports carry the event's time.
+  // The first EURUSD event at or after t0 + 100 ms: it arrives and fills at that
+  // quote's ask, never at a price from before it reached the market (1.01 at receipt,
+  // 1.02 while in flight); the reports carry the event's time.
   const auto out = broker.on_quote(quote("EURUSD", "1.04", "1.05", t0 + 300 * kMs));
   CHECK(types(out) == std::vector{ExecType::new_, ExecType::fill});
-  CHECK(out[1].last_px == dec("1.02"));
+  CHECK(out[1].last_px == dec("1.05"));
   for (const auto& r : out) CHECK(r.ts_event == t0 + 300 * kMs);
   CHECK(broker.in_flight() == 0);
   CHECK(broker.order_status("m") == OrderStatus::filled);
@@ -82,20 +87,68 @@ TEST_CASE("an event exactly at receipt + latency delivers, one a nanosecond earl
   (void)broker.on_quote(quote("EURUSD", "1.00", "1.01", kDay0));
   CHECK(broker.on_submit(order("l", Side::buy, OrderType::limit, "10", "0.99"), kDay0 + kSec).empty());
   CHECK(broker.on_quote(quote("EURUSD", "0.97", "0.98", kDay0 + kSec + kLatency - 1)).empty());
-  // Arrives at the exact time, rests against the 0.98 ask... which is through its
-  // limit: it fills on arrival at 0.98; the event itself then matches nothing.
+  // Arrives at the exact time, against that event's 1.11 ask: not marketable, it rests.
+  // The 0.98 ask a nanosecond earlier was gone before it reached the market.
   const auto out = broker.on_quote(quote("EURUSD", "1.10", "1.11", kDay0 + kSec + kLatency));
-  CHECK(types(out) == std::vector{ExecType::new_, ExecType::fill});
-  CHECK(out[1].last_px == dec("0.98"));
+  CHECK(types(out) == std::vector{ExecType::new_});
+  CHECK(broker.open_orders() == 1);
 }
 
-TEST_CASE("an arriving order rests and the same event can fill it", "[matching][latency]") {
+TEST_CASE("an arriving limit order trades against the quote that delivers it", "[matching][latency]") {
   auto broker = delayed();
   (void)broker.on_quote(quote("EURUSD", "1.00", "1.01", kDay0));
   (void)broker.on_submit(order("l", Side::buy, OrderType::limit, "10", "0.99"), kDay0);
   const auto out = broker.on_quote(quote("EURUSD", "0.97", "0.98", kDay0 + kLatency));
   CHECK(types(out) == std::vector{ExecType::new_, ExecType::fill});
-  CHECK(out[1].last_px == dec("0.98"));  // new at the old book (not marketable), filled by the event
+  CHECK(out[1].last_px == dec("0.98"));  // marketable against the new ask: filled there
+  for (const auto& r : out) CHECK(r.ts_event == kDay0 + kLatency);
+}
+
+TEST_CASE("a trade print that delivers an order does not fill it: the order arrived after it", "[matching][latency]") {
+  auto broker = delayed();
+  (void)broker.on_quote(quote("EURUSD", "1.00", "1.01", kDay0));
+  (void)broker.on_submit(order("l", Side::buy, OrderType::limit, "10", "0.99"), kDay0);
+  const auto out = broker.on_trade({.symbol = "EURUSD", .price = dec("0.98"), .size = dec("50"),
+                                    .ts_event = kDay0 + kLatency});
+  CHECK(types(out) == std::vector{ExecType::new_});
+  // The next print through its limit fills it, at the limit.
+  const auto next = broker.on_trade({.symbol = "EURUSD", .price = dec("0.98"), .size = dec("50"),
+                                     .ts_event = kDay0 + kLatency + 1});
+  CHECK(types(next) == std::vector{ExecType::fill});
+  CHECK(next[0].last_px == dec("0.99"));
+}
+
+TEST_CASE("fill time on hand-made quotes: a market order with latency L fills at the first quote at or after "
+          "its receipt + L, stamped with that quote's time",
+          "[matching][latency][fill-time]") {
+  // Quotes every 40 ms with a rising ask; orders received at various times between them.
+  std::vector<core::Quote> quotes;
+  for (int i = 0; i < 50; ++i)
+    quotes.push_back(quote("EURUSD", fmt::format("1.{:04d}", 1000 + i), fmt::format("1.{:04d}", 1002 + i),
+                           kDay0 + i * 40 * kMs));
+  for (const core::TimestampNs recv_offset : std::vector<core::TimestampNs>{0, 1, 39 * kMs, 40 * kMs, 61 * kMs, 100 * kMs}) {
+    auto broker = delayed();
+    const core::TimestampNs recv = kDay0 + 200 * kMs + recv_offset;
+    const auto due = recv + kLatency;
+    std::vector<core::ExecutionReport> reports;
+    bool sent = false;
+    for (const auto& q : quotes) {
+      if (!sent && q.ts_event > recv) {  // received between quotes (after the one at <= recv)
+        REQUIRE(broker.on_submit(order("m", Side::buy, OrderType::market, "1", std::nullopt, TimeInForce::ioc), recv)
+                    .empty());
+        sent = true;
+      }
+      auto out = broker.on_quote(q);
+      reports.insert(reports.end(), out.begin(), out.end());
+    }
+    const auto first = std::find_if(quotes.begin(), quotes.end(), [&](const auto& q) { return q.ts_event >= due; });
+    REQUIRE(first != quotes.end());
+    INFO("received at +" << recv_offset << " ns, due " << due);
+    REQUIRE(types(reports) == std::vector{ExecType::new_, ExecType::fill});
+    CHECK(reports[1].last_px == first->ask);
+    CHECK(reports[1].ts_event == first->ts_event);
+    CHECK(reports[1].ts_event >= due);
+  }
 }
 
 TEST_CASE("validation refusals are answered at receipt, without latency", "[matching][latency]") {
@@ -120,23 +173,30 @@ TEST_CASE("validation refusals are answered at receipt, without latency", "[matc
     CHECK(broker.order_status(o.client_order_id) == OrderStatus::rejected);
   }
   CHECK(broker.in_flight() == 0);
-  // Market state is judged when the order arrives: no market data then = rejected then.
+  // Market state is judged when the order arrives: no market data then = rejected then
+  // (delivered by a status event: the symbol trades but has no quote yet).
   CHECK(broker.on_submit(order("m", Side::buy, OrderType::market, "1"), t).empty());
-  const auto at = broker.on_quote(quote("EURUSD", "1.00000", "1.00001", t + kLatency));
-  CHECK(types(at) == std::vector{ExecType::rejected});
+  const auto at = broker.on_status({.symbol = "EURUSD", .status = core::InstrumentState::trading,
+                                    .ts_event = t + kLatency});
+  REQUIRE(types(at) == std::vector{ExecType::rejected});
   CHECK(at[0].text == "no market data for EURUSD");
   CHECK(at[0].ts_event == t + kLatency);
+  // Delivered by a quote, the same order meets that quote and fills.
+  CHECK(broker.on_submit(order("m2", Side::buy, OrderType::market, "1"), t + kSec).empty());
+  const auto filled = broker.on_quote(quote("EURUSD", "1.00000", "1.00001", t + kSec + kLatency));
+  CHECK(types(filled) == std::vector{ExecType::new_, ExecType::fill});
+  CHECK(filled.at(1).last_px == dec("1.00001"));
 }
 
 TEST_CASE("orders arriving on the same event trade in order of receipt and share the displayed size",
           "[matching][latency][size]") {
   auto broker = delayed();
-  (void)broker.on_quote(sized("1.00", "1.01", "5", "5", kDay0));
+  (void)broker.on_quote(sized("1.00", "1.01", "5", "100", kDay0));
   (void)broker.on_submit(order("a", Side::buy, OrderType::market, "3", std::nullopt, TimeInForce::ioc), kDay0 + 2);
   (void)broker.on_submit(order("b", Side::buy, OrderType::market, "3", std::nullopt, TimeInForce::ioc), kDay0 + 1);
   (void)broker.on_submit(order("c", Side::buy, OrderType::market, "3", std::nullopt, TimeInForce::ioc), kDay0 + 3);
   CHECK(broker.in_flight() == 3);
-  const auto out = broker.on_quote(sized("1.00", "1.01", "5", "100", kDay0 + kSec));
+  const auto out = broker.on_quote(sized("1.00", "1.01", "5", "5", kDay0 + kSec));  // its size counts
   REQUIRE(out.size() == 7);
   CHECK(out[0].client_order_id == "a");
   CHECK(out[1].client_order_id == "a");
@@ -146,7 +206,7 @@ TEST_CASE("orders arriving on the same event trade in order of receipt and share
   CHECK(out[3].last_qty == dec("2"));
   CHECK(out[4].exec_type == ExecType::canceled);
   CHECK(out[5].client_order_id == "c");
-  CHECK(out[6].exec_type == ExecType::canceled);  // the size of the old quote is used up
+  CHECK(out[6].exec_type == ExecType::canceled);  // the size of the delivering quote is used up
   CHECK(out[6].text == "ioc: not immediately marketable");
   check_quantities(out);
 }
@@ -372,12 +432,13 @@ TEST_CASE("latency and the venue's state: halts and expiry are judged at arrival
     CHECK(broker.in_flight() == 1);
     CHECK(types(broker.on_quote(quote("EURUSD", "1.00", "1.01", kDay0 + kSec))) == std::vector{ExecType::new_});
   }
-  SECTION("a status event delivers what is due before it applies") {
+  SECTION("a status event applies before what is due by it arrives") {
     CHECK(broker.on_submit(order("s", Side::buy, OrderType::limit, "1", "0.99"), kDay0).empty());
     const auto out = broker.on_status({.symbol = "EURUSD", .status = core::InstrumentState::halted,
-                                       .ts_event = kDay0 + kLatency});
-    CHECK(types(out) == std::vector{ExecType::new_});
-    CHECK(broker.open_orders() == 1);
+                                       .reason = "news", .ts_event = kDay0 + kLatency});
+    REQUIRE(types(out) == std::vector{ExecType::rejected});
+    CHECK(out[0].text == "symbol EURUSD is halted: news");
+    CHECK(broker.open_orders() == 0);
   }
 }
 
@@ -388,4 +449,46 @@ TEST_CASE("with latency 0 nothing is ever in flight and no pending_cancel is sen
         std::vector{ExecType::new_});
   CHECK(broker.in_flight() == 0);
   CHECK(types(broker.on_cancel({.client_order_id = "w"}, kDay0)) == std::vector{ExecType::canceled});
+}
+
+TEST_CASE("fill time on real quotes: no fill is stamped before the quote it filled against, and each market order "
+          "fills at the first quote at or after receipt + latency",
+          "[matching][latency][fill-time]") {
+  const auto quotes = domain_test::read_quotes(domain_test::shared_data_dir() + "quotes_EURUSD_2014-05-06.csv");
+  REQUIRE(quotes.size() > 10'000);
+  // 2.5 s: on this file (a quote every ~1.9 s on average, bursts and gaps) an order
+  // often waits past several quotes, and sometimes meets the very next one.
+  constexpr core::TimestampNs kL = 2'500 * kMs;
+  auto broker = matching::PaperBroker({.latency_ns = kL});
+  // A market order received right after every 997th quote, alternating sides.
+  struct Sent {
+    core::TimestampNs recv;
+    Side side;
+  };
+  std::map<std::string, Sent> sent;
+  std::vector<core::ExecutionReport> fills;
+  for (std::size_t i = 0; i < quotes.size(); ++i) {
+    for (auto& r : broker.on_quote(quotes[i]))
+      if (r.exec_type == ExecType::fill || r.exec_type == ExecType::partial_fill) fills.push_back(r);
+    if (i % 997 == 0 && i + 1 < quotes.size()) {
+      const auto id = fmt::format("o{}", i);
+      const auto side = (i / 997) % 2 == 0 ? Side::buy : Side::sell;
+      const auto recv = quotes[i].ts_event;
+      REQUIRE(broker.on_submit(order(id, side, OrderType::market, "1000", std::nullopt, TimeInForce::ioc), recv)
+                  .empty());
+      sent[id] = {recv, side};
+    }
+  }
+  REQUIRE(fills.size() >= sent.size() - 1);  // the last one may still be in flight at the end of the file
+  for (const auto& f : fills) {
+    const auto& s = sent.at(f.client_order_id);
+    const auto due = s.recv + kL;
+    const auto first = std::find_if(quotes.begin(), quotes.end(), [&](const auto& q) { return q.ts_event >= due; });
+    REQUIRE(first != quotes.end());
+    INFO(f.client_order_id << " received " << s.recv << ", due " << due);
+    CHECK(f.ts_event == first->ts_event);
+    CHECK(f.ts_event >= due);
+    CHECK(f.last_px == (s.side == Side::buy ? first->ask : first->bid));
+    CHECK(f.last_qty == dec("1000"));
+  }
 }
