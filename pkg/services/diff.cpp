@@ -126,9 +126,13 @@ Canonical canonical(eventstore::EventStore& store, const std::string& session) {
   std::stable_sort(items.begin(), items.end(), [](const Item& x, const Item& y) {
     return std::tie(x.root_ordinal, x.rank, x.subject) < std::tie(y.root_ordinal, y.rank, y.subject);
   });
-  // Stream sequences differ between runs: a reference to one becomes "#<canonical position>".
+  // Stream sequences differ between runs: a reference to one becomes "#<canonical position>",
+  // counted among the trading events only. What they refer to (market data, orders,
+  // decisions, reports) is one of them, and a metrics event that sits elsewhere in one
+  // run (it is compared after the trading events) must not shift every reference after it.
   std::map<std::uint64_t, std::size_t> position_of;
-  for (std::size_t i = 0; i < items.size(); ++i) position_of[items[i].seq] = i;
+  for (std::size_t i = 0, n = 0; i < items.size(); ++i)
+    if (!is_metrics(items[i].e)) position_of[items[i].seq] = n++;
   static const std::regex kRef(R"re("(cause_seq|stream_seq)": ?"?([0-9]+)"?)re");
   Canonical out;
   out.reserve(items.size());

@@ -18,7 +18,7 @@
 ///  - trading events (everything but performance.* and reports.*) first: the first
 ///    difference among them is reported before any among the metrics.
 /// Stream sequences differ between two runs of the same inputs, so `cause_seq` and
-/// `stream_seq` in a payload are compared as "#<canonical position>" of what they name.
+/// `stream_seq` in a payload are compared as "#<canonical position>" of what they name, counted among the trading events (metrics do not count).
 /// Each session is held in memory (about its payload bytes). For each pair: subject,
 /// type, client_order_id, ts_event and payload.
 /// Payloads are compared as the store returns them (PostgreSQL's jsonb text),

@@ -172,6 +172,25 @@ TEST_CASE("diff orders events by cause and compares causes by position, not by s
   CHECK(wrong.fields == std::vector<std::string>{"payload"});
   REQUIRE(wrong.at_b);
   CHECK(wrong.at_b->subject == "trading.orders.approved");
+
+  // f and g: the same, but g has a metrics event without a cause, which sits in the step
+  // it arrived in (the first), before quote 2. A metrics difference only: the reference
+  // to quote 2 after it (the second order's cause) still compares equal.
+  const auto two_orders = [&](std::string session, int base, bool extra_metrics) {
+    std::vector<eventstore::NewEvent> v{e(base + 1, session, "market.data.IBM", "quote", R"({"q":1})")};
+    if (extra_metrics)
+      v.push_back(e(base + 2, session, "performance.metrics", "performance.metrics", R"({"type":"performance.metrics"})"));
+    v.push_back(e(base + 3, session, "market.data.IBM", "quote", R"({"q":2})"));
+    v.push_back(e(base + 4, session, "trading.orders", "order.submit",
+                  fmt::format(R"({{"type":"order.submit","cause_seq":{}}})", base + 3)));
+    store.append(v);
+  };
+  two_orders("f", 40, false);
+  two_orders("g", 50, true);
+  const auto extra = services::diff_sessions(store, "f", "g");
+  INFO(services::format_diff(extra, "f", "g"));
+  CHECK_FALSE(extra.identical);
+  CHECK(extra.metrics);  // only the metrics differ
 }
 
 TEST_CASE("diff skips a restarted worker's start-up announcements, not its decisions", "[diff]") {
