@@ -87,6 +87,7 @@ Canonical canonical(eventstore::EventStore& store, const std::string& session) {
   };
   std::vector<Item> items;
   EventTimeOrder order("diff", {}, [](int) { return std::optional<int>{}; });
+  order.keep_all_keys();  // no progress to go by: a cause may come any number of events earlier
   codec::Decoder dec;
   std::map<std::uint64_t, std::uint64_t> ordinal_of_root;  // root's stream seq -> its ordinal
   std::uint64_t current_root = 0;  // ordinal of the latest root in stream order

@@ -21,7 +21,7 @@ LogRole EventTimeOrder::note(std::uint64_t seq, std::string_view subject, std::s
 }
 
 LogRole EventTimeOrder::classify(std::uint64_t seq, std::string_view subject, std::string_view data, bool keep) {
-  if (++pushed_ % 4096 == 0) prune();
+  if (++pushed_ % 4096 == 0 && prune_) prune();
   // Progress markers do not move the bound on roots not seen yet (floor()): markers
   // answering markers would never end.
   if (!subject.starts_with(subjects::kProgressPrefix)) last_seq_ = std::max(last_seq_, seq);
@@ -111,7 +111,7 @@ Floor EventTimeOrder::floor() const {
   // What this worker will still publish reacts to a message it has not handled yet:
   // one in the buffer, one an upstream may still send (if it matters now), or a root
   // not seen yet. Inputs it never reacts to (out_stage nullopt) bound nothing.
-  Floor f{last_seq_ + 1, *out_stage_(kStageRoot)};
+  Floor f{last_seq_ + 1, out_stage_(kStageRoot).value_or(kStageRoot)};  // (a reader that publishes nothing: diff)
   std::optional<std::uint64_t> group;
   for (const auto& [k, msg] : buffer_) {
     if (group && k.root != *group) break;

@@ -105,6 +105,13 @@ class EventTimeOrder {
   /// restores its history from recorded decisions). Its key and progress are learnt.
   LogRole note(std::uint64_t seq, std::string_view subject, std::string_view data);
 
+  /// Never forgets a key. By default the keys of messages before every upstream's
+  /// progress are dropped every 4,096 messages, since no later message can name them
+  /// as its cause. A reader without upstreams (traderctl diff reading a whole session)
+  /// has no progress to go by and must keep them all: memory grows with the session
+  /// (a few dozen bytes per message).
+  void keep_all_keys() noexcept { prune_ = false; }
+
   /// Pops the next message that may be handled now, or nullopt if none may (the buffer
   /// is empty, or its smallest key waits for an upstream's progress).
   struct Ready {
@@ -157,6 +164,7 @@ class EventTimeOrder {
   std::map<std::string, Floor> progress_;  ///< worker -> latest progress marker
   std::uint64_t last_seq_ = 0;
   std::uint64_t pushed_ = 0;
+  bool prune_ = true;
 };
 
 }  // namespace services

@@ -193,6 +193,45 @@ TEST_CASE("diff orders events by cause and compares causes by position, not by s
   CHECK(extra.metrics);  // only the metrics differ
 }
 
+TEST_CASE("diff places a reaction by its cause however many events later it reached the stream", "[diff]") {
+  // 5,000 quotes; an order for quote 4,000. In a it is sent, approved and filled at
+  // once; in b the order reaches the stream 50 quotes later, and the approval and the
+  // report 900 quotes later, past the 4,096th event (where a reader with upstreams
+  // forgets old keys; diff must not).
+  const auto e = [](std::uint64_t seq, const std::string& session, std::string subject, std::string type,
+                    std::string payload) {
+    return eventstore::NewEvent{.msg_id = fmt::format("SBX{}:{}", session, seq), .subject = std::move(subject),
+                                .type = std::move(type), .ts_event = 5, .payload = std::move(payload),
+                                .session_id = session};
+  };
+  eventstore::MemoryStore store;
+  for (const auto& [session, delay] : std::vector<std::pair<std::string, int>>{{"a", 0}, {"b", 900}}) {
+    std::vector<eventstore::NewEvent> v;
+    std::uint64_t seq = 0, quote_seq = 0, order_seq = 0, approval_seq = 0;
+    for (int q = 1; q <= 5000; ++q) {
+      v.push_back(e(++seq, session, "market.data.IBM", "quote", fmt::format(R"({{"q":{}}})", q)));
+      if (q == 4000) quote_seq = seq;
+      if (q == 4000 + delay / 18) {
+        order_seq = ++seq;
+        v.push_back(e(order_seq, session, "trading.orders", "order.submit",
+                      fmt::format(R"({{"type":"order.submit","cause_seq":{}}})", quote_seq)));
+      }
+      if (q == 4000 + delay) {
+        approval_seq = ++seq;
+        v.push_back(e(approval_seq, session, "trading.orders.approved", "order.submit",
+                      fmt::format(R"({{"type":"order.submit","cause_seq":{}}})", order_seq)));
+        v.push_back(e(++seq, session, "trading.executions", "execution_report",
+                      fmt::format(R"({{"type":"execution_report","cause_seq":{}}})", approval_seq)));
+      }
+    }
+    store.append(v);
+  }
+  const auto d = services::diff_sessions(store, "a", "b");
+  INFO(services::format_diff(d, "a", "b"));
+  CHECK(d.identical);
+  CHECK(d.events_a == 5003);
+}
+
 TEST_CASE("diff skips a restarted worker's start-up announcements, not its decisions", "[diff]") {
   using core::TradingState;
   eventstore::MemoryStore store;
