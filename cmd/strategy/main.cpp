@@ -41,12 +41,11 @@ int main(int argc, char** argv) try {
   const services::Announcement announcement(rt, *s);
   services::StrategyService svc(rt, strategy_from(*s), store.get(), s->get("stream"));
   const auto& h = svc.history();
-  std::string restored;
-  for (const auto& [symbol, r] : svc.restored())
-    restored += fmt::format("; {}: {} orders sent{}", symbol, r.first, r.second.empty() ? "" : ", in flight " + r.second);
-  fmt::print(stderr, "strategy: rebuilt from {} events ({} from the store, {} from the stream{}{}){}\n",
+  fmt::print(stderr,
+             "strategy: rebuilt from {} events ({} from the store, {} from the stream{}{}); {} orders not final, "
+             "{} published now (the log did not hold them)\n",
              h.from_store + h.from_stream, h.from_store, h.from_stream, h.store_problem.empty() ? "" : "; store: ",
-             h.store_problem, restored);
+             h.store_problem, svc.live_orders(), svc.republished());
   conn.flush();
   rt.start_heartbeat();
   fmt::print(stderr, "strategy: ready ({})\n", services::redact_secrets(s->get("nats_url")));

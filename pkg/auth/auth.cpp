@@ -159,9 +159,12 @@ std::vector<Identity> identities(const Deployment& d) {
     log_reader(p, d);
     add("execution", t, std::move(p));
   }
-  add("reporter", t,
-      worker("reporter", {"performance.metrics", "reports.performance"},
-             {"market.data.>", "trading.executions", "ops.report"}));
+  {
+    auto p = worker("reporter", {"performance.metrics", "reports.performance"},
+                    {"market.data.>", "trading.executions", "ops.report"});
+    log_reader(p, d);  // it follows the log in event-time order
+    add("reporter", t, std::move(p));
+  }
   {
     auto p = worker("ops", {"session.lifecycle"}, {"ops.heartbeat.>", "ops.status"});
     p.publish_allow.push_back(fmt::format("$JS.API.STREAM.INFO.{}", d.stream));

@@ -445,12 +445,14 @@ std::uint64_t stream_seq_of(natsMsg* m) {
   return meta->Sequence.Stream;
 }
 
-void on_stream_msg(natsConnection*, natsSubscription*, natsMsg* m, void* closure) noexcept {
+void on_stream_msg(natsConnection*, natsSubscription* sub, natsMsg* m, void* closure) noexcept {
   MsgPtr owned{m};
   auto* st = static_cast<OrderedSubscription::State*>(closure);
   try {
     StreamMessage msg{stream_seq_of(m), natsMsg_GetSubject(m),
                       std::string_view(natsMsg_GetData(m), static_cast<std::size_t>(natsMsg_GetDataLength(m)))};
+    int queued = 0;
+    if (natsSubscription_GetPending(sub, &queued, nullptr) == NATS_OK) msg.more_queued = queued > 0;
     st->handler(msg);
   } catch (const std::exception& e) {
     ++st->errors;

@@ -244,6 +244,9 @@ struct StreamMessage {
   std::uint64_t seq = 0;  ///< the stream sequence (1, 2, ...; no gaps in an unfiltered read)
   std::string_view subject;
   std::string_view data;
+  /// Ordered consumers: more messages wait in the client's queue after this one
+  /// (false = the consumer has caught up with what the server sent so far).
+  bool more_queued = false;
 };
 
 using StreamHandler = std::function<void(const StreamMessage&)>;

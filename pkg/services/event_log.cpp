@@ -1,5 +1,8 @@
 #include "services/event_log.hpp"
 
+#include <chrono>
+#include <thread>
+
 #include <charconv>
 #include <limits>
 #include <optional>
@@ -145,21 +148,34 @@ void LogFollower::on_message(const natsio::StreamMessage& m) {
   // Set before handling: a pong runs on this same delivery thread, so it never
   // reports a sequence before its message was handled.
   rt_.set_log_seq(m.seq);
-  fn_(LogEvent{m.seq, m.subject, m.data, false});
+  fn_(LogEvent{m.seq, m.subject, m.data, false, !m.more_queued});
 }
 
 void LogFollower::fill_gap(std::uint64_t from, std::uint64_t to) {
   fmt::print(stderr, "{}: stream sequences {}..{} come from the log (the consumer skipped them or delivers nothing)\n", rt_.worker(), from,
              to);
-  try {
-    read_history(store_, rt_.conn(), stream_, from - 1, to, [this](const LogEvent& ev) {
-      handled_ = ev.seq;
-      rt_.set_log_seq(ev.seq);
-      fn_(ev);
-    });
-  } catch (const std::exception& e) {
-    // Nothing to handle them with: say so loudly; a restart rebuilds once the store answers.
-    rt_.quarantine(stream_, fmt::format("stream sequences {}..{} could not be read: {}", from, to, e.what()), "");
+  // A sequence can be in neither place for a moment: the recorder acknowledged it (so the
+  // interest stream dropped it) while the store read above had not seen it committed yet.
+  // Read again from where it stopped, for up to 2 s, before giving up on it.
+  const auto start = handled_;
+  for (int attempt = 0;; ++attempt) {
+    try {
+      read_history(store_, rt_.conn(), stream_, std::max(handled_, from - 1), to, [this](const LogEvent& ev) {
+        handled_ = ev.seq;
+        rt_.set_log_seq(ev.seq);
+        fn_(ev);
+      });
+      break;
+    } catch (const std::exception& e) {
+      if (attempt < 20 && store_ != nullptr) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        continue;
+      }
+      // Nothing to handle them with: say so loudly; a restart rebuilds once the store answers.
+      rt_.quarantine(stream_, fmt::format("stream sequences {}..{} could not be read: {}",
+                                          std::max(start + 1, from), to, e.what()), "");
+      break;
+    }
   }
   handled_ = std::max(handled_, to);
 }

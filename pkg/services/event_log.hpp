@@ -34,6 +34,10 @@ struct LogEvent {
   std::string_view subject;
   std::string_view data;       ///< JSON; valid only during the callback
   bool from_store = false;     ///< true: read from PostgreSQL (jsonb rendering), false: raw bytes from the stream
+  /// Live delivery only: nothing else waits in the client's queue after it (the
+  /// follower caught up with what the server sent). A worker publishes its progress
+  /// then (event_time.hpp). False while reading history.
+  bool caught_up = false;
 };
 
 /// What read_history did, for the start-up log line.

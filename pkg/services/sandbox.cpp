@@ -294,6 +294,7 @@ Sandbox::Sandbox(SandboxConfig cfg) : cfg_(std::move(cfg)) {
             {"EXECUTION_STREAM", stream_},
             {"OPS_STREAM", stream_},
             {"STRATEGY_STREAM", stream_},
+            {"REPORTER_STREAM", stream_},
             {"TRADER_SESSION", session_id_},
             {"OPS_SESSION_KIND", cfg_.kind},
             {"OPS_SESSION_SOURCE", cfg_.source_session},
@@ -495,7 +496,7 @@ std::uint64_t Sandbox::wait_quiescent(std::int64_t timeout_ms) {
   struct Round {
     std::vector<std::tuple<std::int64_t, std::int64_t, std::int64_t>> counters;
     std::uint64_t last_seq = 0;
-    std::vector<std::uint64_t> log_seqs;  ///< of the log followers (risk-state, execution)
+    std::vector<std::uint64_t> log_seqs;  ///< of the log followers (all four)
     bool operator==(const Round&) const = default;
   };
   std::optional<Round> prev;
@@ -511,7 +512,7 @@ std::uint64_t Sandbox::wait_quiescent(std::int64_t timeout_ms) {
         throw SandboxError(fmt::format("sandbox: barrier: {} does not answer ops.ping: {}", w, e.what()));
       }
       r.counters.emplace_back(hb.msgs_in, hb.msgs_out, hb.errors);
-      if (w == "execution" || w == "risk-state") r.log_seqs.push_back(hb.log_seq);
+      r.log_seqs.push_back(hb.log_seq);  // all four follow the log
     }
     r.last_seq = js_->last_sequence(stream_);
     ++rounds_;
@@ -520,8 +521,8 @@ std::uint64_t Sandbox::wait_quiescent(std::int64_t timeout_ms) {
     if (caught_up && prev && *prev == r) return r.last_seq;
     if (SteadyClock::now() >= deadline) {
       check_alive();
-      throw SandboxError(fmt::format("sandbox: pipeline not quiescent after {} ms (stream at {}, risk-state and "
-                                     "execution at {})",
+      throw SandboxError(fmt::format("sandbox: pipeline not quiescent after {} ms (stream at {}, strategy, "
+                                     "risk-state, execution and reporter at {})",
                                      timeout_ms, r.last_seq, fmt::join(r.log_seqs, ", ")));
     }
     if (caught_up) prev = std::move(r);

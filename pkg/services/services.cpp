@@ -75,11 +75,64 @@ bool is_instrument_status(codec::Decoder& dec, const natsio::Message& m) {
   return env && env->type == core::InstrumentStatus::kType && static_cast<bool>(dec.decode_instrument_status(m.data));
 }
 
+// ---------------------------------------------------------------- event time
+
+EventTimeInput::EventTimeInput(Runtime& rt, std::vector<EventTimeOrder::Upstream> upstream,
+                               std::function<std::optional<int>(int)> out_stage, bool publishes)
+    : rt_(rt), order_(rt.worker(), std::move(upstream), std::move(out_stage)), publishes_(publishes) {}
+
+void EventTimeInput::drain(const Handler& handle) {
+  while (auto r = order_.pop()) handle(r->key.seq, r->subject, r->data);
+}
+
+void EventTimeInput::on_log(const LogEvent& ev, const Handler& handle, bool live) {
+  if (order_.push(ev.seq, ev.subject, ev.data) == LogRole::other) handle(ev.seq, ev.subject, ev.data);
+  drain(handle);
+  if (!live || !publishes_) return;
+  const auto head = order_.head();
+  const auto f = order_.floor();
+  if (f <= published_) return;
+  // Not once per message: when the message it waits on changed (it may be blocked on
+  // something new, or have nothing left), when it caught up with its queue and reached
+  // a later root (a change of stage alone, while idle, would only answer the others'
+  // markers with markers), or every 256 roots.
+  if (head != last_head_ || (ev.caught_up && f.root > published_.root) || f.root >= published_.root + 256)
+    publish_progress(true);
+  last_head_ = head;
+}
+
+void EventTimeInput::publish_progress(bool force) {
+  if (!publishes_) return;
+  const auto f = order_.floor();
+  if (!force && f <= published_) return;
+  published_ = f;
+  rt_.publish(subjects::progress(rt_.worker()),
+              codec::encode(core::Progress{.worker = rt_.worker(), .root_seq = f.root, .stage = f.stage}));
+}
+
+void EventTimeInput::leave() {
+  if (!publishes_) return;
+  rt_.publish(subjects::progress(rt_.worker()), codec::encode(core::Progress{.worker = rt_.worker(), .root_seq = 0, .stage = 0}));
+}
+
 // ---------------------------------------------------------------- risk-state
 
 RiskService::RiskService(Runtime& rt, risk::RiskPolicy configured, eventstore::EventStore* store,
                          std::string stream)
-    : rt_(rt), engine_(configured.defaults) {
+    : rt_(rt),
+      engine_(configured.defaults),
+      in_(rt,
+          {{"strategy", {kStageStrategy}, {}},
+           {"execution", {kStageExecution}, [this] { return engine_.open_orders() > 0; }}},
+          // Its progress speaks for its decisions (stage 2), which execution and the
+          // strategy wait for. Its reactions to reports (risk.state, stage 4) nobody waits
+          // for: counting them would tie its progress to execution's and execution's to
+          // its own, and the two would climb one root per exchange of markers.
+          [](int stage) -> std::optional<int> {
+            if (stage == kStageRoot || stage == kStageStrategy) return kStageRisk;
+            return std::nullopt;
+          },
+          true) {
   engine_.set_policy(configured);
   // The core copies of requests, for their reply subjects only (reply_router.hpp);
   // subscribed before the stream's end is read, so every request the live consumer
@@ -94,8 +147,12 @@ RiskService::RiskService(Runtime& rt, risk::RiskPolicy configured, eventstore::E
   // The live consumer from end + 1 first (LogFollower), then the history up to end.
   live_ = std::make_unique<LogFollower>(rt_, store, stream, end, [this](const LogEvent& ev) { on_log(ev); });
   engine_.set_replaying(true);
-  history_ = read_history(store, rt_.conn(), stream, 0, end,
-                          [this](const LogEvent& ev) { guarded(rt_, ev, [&] { replay(ev); }); });
+  // The history restores the recorded decisions (replay); the event-time order only
+  // learns each message's key and the progress markers, for what is decided from now on.
+  history_ = read_history(store, rt_.conn(), stream, 0, end, [this](const LogEvent& ev) {
+    in_.order().note(ev.seq, ev.subject, ev.data);
+    guarded(rt_, ev, [&] { replay(ev); });
+  });
   engine_.set_replaying(false, market_ts_);
   (void)engine_.take_transitions();
   settle_policy(configured);
@@ -110,7 +167,13 @@ RiskService::RiskService(Runtime& rt, risk::RiskPolicy configured, eventstore::E
   rt_.publish(subjects::kRiskState, codec::encode(ev));
   decide_pending();
   publish_transitions();
+  in_.publish_progress(true);
   live_->open(history_.last_seq);
+}
+
+RiskService::~RiskService() {
+  live_.reset();  // no more deliveries
+  in_.leave();
 }
 
 namespace {
@@ -127,7 +190,16 @@ void RiskService::on_request(const natsio::Message& m) {
 }
 
 void RiskService::on_log(const LogEvent& ev) {
+  if (ev.from_store) from_store_.insert(ev.seq);
+  in_.on_log(ev, [this](std::uint64_t seq, std::string_view subject, std::string_view data) {
+    const bool from_store = from_store_.erase(seq) > 0;
+    handle(LogEvent{seq, subject, data, from_store});
+  }, true);
+}
+
+void RiskService::handle(const LogEvent& ev) {
   natsio::Message m{ev.subject, ev.data, {}};
+  cause_ = ev.seq;
   if (ev.subject.starts_with(subjects::kMarketDataPrefix)) return guarded(rt_, m, [&] { on_market(m); });
   if (ev.subject == subjects::kTradingExecutions) return guarded(rt_, m, [&] { on_execution(m); });
   const bool order = subjects::is_orders(ev.subject);
@@ -269,20 +341,22 @@ void RiskService::settle_policy(const risk::RiskPolicy& configured) {
 }
 
 void RiskService::decide_pending() {
-  // Orders and commands the log holds and no decision follows, in log order; nobody
-  // waits for a reply any more.
+  // Orders and commands the log holds and no decision follows: decided now, in
+  // event-time order with what comes next; nobody waits for a reply any more.
   auto pending = std::move(pending_);
   pending.merge(std::move(unanswered_commands_));
   pending_.clear();
   pending_by_key_.clear();
   unanswered_commands_.clear();
   for (const auto& [seq, msg] : pending) {
-    const natsio::Message m{msg.first, msg.second, {}};
-    in_seq_ = seq;
-    guarded(rt_, m, [&] { subjects::is_orders(m.subject) ? on_order(m) : on_command(m); }, seq);
+    in_.order().push(seq, msg.first, msg.second);
+    from_store_.insert(seq);  // no reply: whoever asked has given up
     ++decided_late_;
   }
-  in_seq_ = 0;
+  in_.drain([this](std::uint64_t seq, std::string_view subject, std::string_view data) {
+    const bool from_store = from_store_.erase(seq) > 0;
+    handle(LogEvent{seq, subject, data, from_store});
+  });
 }
 
 void RiskService::refuse(const natsio::Message& m, const core::Error& err) {
@@ -316,8 +390,12 @@ void RiskService::on_execution(const natsio::Message& m) {
 }
 
 void RiskService::publish_transitions() {
-  // Crisis mode: automatic state changes on a daily loss or a drawdown.
-  for (const auto& ev : engine_.take_transitions()) rt_.publish(subjects::kRiskState, codec::encode(ev));
+  // Crisis mode: automatic state changes on a daily loss or a drawdown, caused by the
+  // market data, report or command being handled.
+  for (auto& ev : engine_.take_transitions()) {
+    ev.cause_seq = cause_;
+    rt_.publish(subjects::kRiskState, codec::encode(ev));
+  }
 }
 
 void RiskService::on_order(const natsio::Message& m) {
@@ -327,13 +405,17 @@ void RiskService::on_order(const natsio::Message& m) {
   // Hand-typed orders carry no time: stamp them at ingress (ingress_time). From
   // here on the stamped time is data, recorded with the approved order.
   const auto now = ingress_time();
-  std::visit([&](auto& c) { if (c.ts_event == 0) c.ts_event = now; }, *r);
+  std::visit([&](auto& c) {
+    if (c.ts_event == 0) c.ts_event = now;
+    c.cause_seq = in_seq_;  // the approval names the order it approves
+  }, *r);
   auto forward = [&] {
     const auto out = codec::encode(*r);
     rt_.publish(subjects::kTradingOrdersApproved, out);
     rt_.reply(m.reply, out);
   };
-  auto answer = [&](const core::ExecutionReport& er) {
+  auto answer = [&](core::ExecutionReport er) {
+    er.cause_seq = in_seq_;  // the denial names the order it denies
     const auto out = codec::encode(er);
     rt_.publish(subjects::kTradingExecutions, out);
     rt_.reply(m.reply, out);
@@ -374,7 +456,8 @@ void RiskService::on_command(const natsio::Message& m) {
                                      .reason = p->reason.empty() ? std::string("set by command") : p->reason,
                                      .source = "manual",
                                      .ts_event = ts,
-                                     .sender = sender};
+                                     .sender = sender,
+                                     .cause_seq = in_seq_};
     const auto out = codec::encode(ev);
     rt_.publish(subjects::kRiskState, out);
     rt_.reply(m.reply, out);
@@ -387,6 +470,7 @@ void RiskService::on_command(const natsio::Message& m) {
   auto ev = engine_.set_state(c.trading_state, reason, "manual", ts);
   if (ev) {
     ev->sender = sender;
+    ev->cause_seq = in_seq_;
     rt_.publish(subjects::kRiskState, codec::encode(*ev));
   }
   if (!m.reply.empty()) {  // kDeferredReply included
@@ -402,19 +486,46 @@ void RiskService::on_command(const natsio::Message& m) {
 
 // ---------------------------------------------------------------- execution
 
+namespace {
+/// out_stage for a worker that reacts to roots and to `consumed` (one stage), at `own`.
+std::function<std::optional<int>(int)> reacts(std::vector<int> inputs, int own) {
+  return [inputs = std::move(inputs), own](int stage) -> std::optional<int> {
+    for (const int i : inputs)
+      if (i == stage) return own;
+    return std::nullopt;
+  };
+}
+}  // namespace
+
 ExecutionService::ExecutionService(Runtime& rt, matching::BrokerConfig cfg, eventstore::EventStore* store,
                                    std::string stream)
-    : rt_(rt), broker_(std::move(cfg)) {
+    : rt_(rt),
+      broker_(std::move(cfg)),
+      in_(rt, {{"risk-state", {kStageRisk}, {}}}, reacts({kStageRoot, kStageRisk}, kStageExecution), true) {
   natsio::JetStream js(rt_.conn());
   const std::uint64_t end = js.last_sequence(stream);
   // The live consumer first (LogFollower): log_seq counts every stream message (the
   // consumer is unfiltered), also those execution ignores, so the lock-step barrier
   // can compare it with the stream's last sequence.
   live_ = std::make_unique<LogFollower>(rt_, store, stream, end, [this](const LogEvent& ev) {
-    guarded(rt_, ev, [&] { on_event(ev.seq, ev.subject, ev.data, false); });
+    in_.on_log(ev, [this, &ev](std::uint64_t seq, std::string_view subject, std::string_view data) {
+      guarded(rt_, LogEvent{seq, subject, data, ev.from_store}, [&] { on_event(seq, subject, data, false); });
+    }, true);
   });
-  history_ = read_history(store, rt_.conn(), stream, 0, end, [this](const LogEvent& ev) {
-    guarded(rt_, ev, [&] { on_event(ev.seq, ev.subject, ev.data, true); });
+  // The history in event-time order, as it was handled the first time (the progress
+  // markers in it release it the same way); what it leaves waiting is handled live.
+  const auto own_progress = subjects::progress(rt_.worker());
+  history_ = read_history(store, rt_.conn(), stream, 0, end, [this, &own_progress](const LogEvent& ev) {
+    // Its own reports in the log, in stream order: those the rebuild produced were published
+    // before; one the rebuild has not produced yet will not be published again when it is.
+    if (ev.subject == subjects::kTradingExecutions) {
+      if (auto r = dec_.decode_execution_report(ev.data); r && pending_.erase(r->exec_id) == 0) logged_.insert(r->exec_id);
+    } else if (ev.subject == own_progress) {
+      logged_.clear();  // everything before its own marker was produced again before it
+    }
+    in_.on_log(ev, [this, &ev](std::uint64_t seq, std::string_view subject, std::string_view data) {
+      guarded(rt_, LogEvent{seq, subject, data, ev.from_store}, [&] { on_event(seq, subject, data, true); });
+    }, false);
   });
   replaying_ = false;
   for (const auto& id : pending_order_) {
@@ -425,11 +536,14 @@ ExecutionService::ExecutionService(Runtime& rt, matching::BrokerConfig cfg, even
   }
   pending_.clear();
   pending_order_.clear();
+  in_.publish_progress(true);
   live_->open(history_.last_seq);
 }
 
-void ExecutionService::emit(const std::vector<core::ExecutionReport>& reports) {
-  for (const auto& er : reports) {
+void ExecutionService::emit(std::vector<core::ExecutionReport> reports) {
+  for (auto& er : reports) {
+    er.cause_seq = cause_;  // what it reacts to: the approved command, or the market data it happened on
+    if (logged_.erase(er.exec_id) > 0) continue;  // the previous instance published it
     auto out = codec::encode(er);
     if (!replaying_) {
       rt_.publish(subjects::kTradingExecutions, out);
@@ -440,8 +554,9 @@ void ExecutionService::emit(const std::vector<core::ExecutionReport>& reports) {
   }
 }
 
-void ExecutionService::on_event(std::uint64_t, std::string_view subject, std::string_view data, bool replay) {
+void ExecutionService::on_event(std::uint64_t seq, std::string_view subject, std::string_view data, bool replay) {
   const natsio::Message m{subject, data, {}};
+  cause_ = seq;
   if (subject.starts_with(subjects::kMarketDataPrefix)) {
     if (!replay) rt_.count_in();
     auto r = decode_market(dec_, m);
@@ -473,10 +588,6 @@ void ExecutionService::on_event(std::uint64_t, std::string_view subject, std::st
                                [&](const core::OrderCancel& c) { return broker_.on_cancel(c, c.ts_event); },
                                [&](const core::OrderReplace& c) { return broker_.on_replace(c, c.ts_event); }},
                     *r));
-  } else if (replaying_ && subject == subjects::kTradingExecutions) {
-    // A report in the log: if the replay produced it, it was published before.
-    auto r = dec_.decode_execution_report(data);
-    if (r && pending_.erase(r->exec_id) > 0 && pending_.empty()) pending_order_.clear();
   }
 }
 
@@ -484,146 +595,171 @@ void ExecutionService::on_event(std::uint64_t, std::string_view subject, std::st
 
 StrategyService::StrategyService(Runtime& rt, strategy::MaCrossConfig cfg, eventstore::EventStore* store,
                                  const std::string& stream)
-    : rt_(rt), strategy_(cfg), own_prefix_(cfg.strategy_id + "-") {
-  const bool rebuild = !stream.empty();
-  std::optional<natsio::JetStream> js;
-  if (rebuild) {
-    js.emplace(rt_.conn());
-    overlap_after_ = js->last_sequence(stream);  // before subscribing: later ones may be buffered too
-  }
-  subs_.push_back(sub(rt_, subjects::kTradingExecutions,
-                      [this](const natsio::Message& m) { deliver(m, &StrategyService::on_execution); }));
-  subs_.push_back(sub(rt_, subjects::kMarketDataAll,
-                      [this](const natsio::Message& m) { deliver(m, &StrategyService::on_market); }));
-  rt_.conn().flush();
-  if (rebuild) {
-    history_ = read_history(store, rt_.conn(), stream, 0, js->last_sequence(stream),
-                            [this](const LogEvent& ev) { guarded(rt_, ev, [&] { replay(ev); }); });
-    for (const auto& [symbol, own] : own_) {
-      std::optional<std::string> in_flight;
-      if (!own.last.empty() && !finished_.contains(own.last)) in_flight = own.last;
-      strategy_.restore(symbol, own.sent, in_flight);
-      restored_[symbol] = {own.sent, in_flight.value_or("")};
+    : rt_(rt),
+      strategy_(cfg),
+      own_prefix_(cfg.strategy_id + "-"),
+      in_(rt,
+          {{"risk-state", {kStageRisk}, [this] { return !live_ids_.empty(); }},
+           {"execution", {kStageExecution}, [this] { return !live_ids_.empty(); }}},
+          reacts({kStageRoot}, kStageStrategy), true) {
+  natsio::JetStream js(rt_.conn());
+  const std::uint64_t end = js.last_sequence(stream);
+  live_ = std::make_unique<LogFollower>(rt_, store, stream, end, [this](const LogEvent& ev) {
+    in_.on_log(ev, [this, &ev](std::uint64_t seq, std::string_view subject, std::string_view data) {
+      guarded(rt_, LogEvent{seq, subject, data, ev.from_store}, [&] { on_event(seq, subject, data, false); });
+    }, true);
+  });
+  const auto own_progress = subjects::progress(rt_.worker());
+  history_ = read_history(store, rt_.conn(), stream, 0, end, [this, &own_progress](const LogEvent& ev) {
+    // Its own orders in the log, in stream order (as execution's reports).
+    if (ev.subject == subjects::kTradingOrders) {
+      const auto env = dec_.peek(ev.data);
+      if (env && env->client_order_id && env->client_order_id->starts_with(own_prefix_) &&
+          pending_.erase(*env->client_order_id) == 0)
+        logged_.insert(*env->client_order_id);
+    } else if (ev.subject == own_progress) {
+      logged_.clear();
     }
+    in_.on_log(ev, [this, &ev](std::uint64_t seq, std::string_view subject, std::string_view data) {
+      guarded(rt_, LogEvent{seq, subject, data, ev.from_store}, [&] { on_event(seq, subject, data, true); });
+    }, false);
+  });
+  replaying_ = false;
+  for (const auto& id : pending_order_) {
+    const auto it = pending_.find(id);
+    if (it == pending_.end()) continue;
+    rt_.publish(subjects::kTradingOrders, it->second);
+    ++republished_;
   }
-  std::lock_guard lock(mu_);
-  for (const auto& b : buffer_) {
-    const auto key = fmt::format("{}\n{}", b.subject, b.data);
-    if (const auto it = overlap_.find(key); it != overlap_.end()) {
-      if (--it->second == 0) overlap_.erase(it);
-      continue;
-    }
-    const natsio::Message m{b.subject, b.data, {}};
-    if (b.subject == subjects::kTradingExecutions) guarded(rt_, m, [&] { on_execution(m); });
-    else guarded(rt_, m, [&] { on_market(m); });
-  }
-  buffer_.clear();
-  buffer_.shrink_to_fit();
-  overlap_.clear();
-  live_ = true;
+  pending_.clear();
+  pending_order_.clear();
+  in_.publish_progress(true);
+  live_->open(history_.last_seq);
 }
 
-void StrategyService::deliver(const natsio::Message& m, HandlerFn fn) {
-  std::lock_guard lock(mu_);
-  if (!live_) {
-    buffer_.push_back({std::string(m.subject), std::string(m.data)});
-    return;
-  }
-  (this->*fn)(m);
+StrategyService::~StrategyService() {
+  live_.reset();  // no more deliveries
+  in_.leave();
 }
 
-void StrategyService::replay(const LogEvent& ev) {
-  if (ev.seq > overlap_after_) ++overlap_[fmt::format("{}\n{}", ev.subject, ev.data)];
-  const natsio::Message m{ev.subject, ev.data, {}};
-  if (ev.subject.starts_with(subjects::kMarketDataPrefix)) {
+void StrategyService::on_event(std::uint64_t seq, std::string_view subject, std::string_view data, bool replay) {
+  const natsio::Message m{subject, data, {}};
+  if (subject.starts_with(subjects::kMarketDataPrefix)) {
+    if (!replay) rt_.count_in();
     auto r = decode_market(dec_, m);
-    if (!r || check_.check(*r)) return;
-    // The decision is made again, and discarded: the log says what was sent (below).
-    (void)std::visit(overloaded{[&](const core::Quote& q) { return strategy_.on_quote(q); },
-                                [&](const core::Trade& t) { return strategy_.on_trade(t); },
-                                [&](const core::Bar& b) { return strategy_.on_bar(b); }},
-                     *r);
-  } else if (ev.subject == subjects::kTradingExecutions) {
-    auto r = dec_.decode_execution_report(ev.data);
-    if (!r) return;
+    if (!r) {
+      if (!replay && !is_instrument_status(dec_, m)) rt_.refuse(m, r.error());
+      return;
+    }
+    if (auto why = check_.check(*r)) {
+      if (!replay) rt_.flag(m.subject, *why);
+      return;
+    }
+    auto order = std::visit(overloaded{[&](const core::Quote& q) { return strategy_.on_quote(q); },
+                                       [&](const core::Trade& t) { return strategy_.on_trade(t); },
+                                       [&](const core::Bar& b) { return strategy_.on_bar(b); }},
+                            *r);
+    if (!order) return;
+    order->cause_seq = seq;  // ts_event is already that market data's time
+    live_ids_.insert(order->client_order_id);
+    if (logged_.erase(order->client_order_id) > 0) return;  // the previous instance sent it
+    auto out = codec::encode(*order);
+    if (!replaying_) return rt_.publish(subjects::kTradingOrders, out);
+    pending_order_.push_back(order->client_order_id);
+    pending_.emplace(order->client_order_id, std::move(out));
+  } else if (subject == subjects::kTradingExecutions) {
+    if (!replay) rt_.count_in();
+    auto r = dec_.decode_execution_report(data);
+    if (!r) {
+      if (!replay) rt_.refuse(m, r.error());
+      return;
+    }
     strategy_.on_execution(*r);
-    if (r->client_order_id.starts_with(own_prefix_) && core::is_terminal(r->order_status))
-      finished_.insert(r->client_order_id);
-  } else if (ev.subject == subjects::kTradingOrders) {  // the strategies' own (people's arrive on .by.<user>)
-    auto r = dec_.decode_order_command(ev.data);
-    if (!r) return;
-    const auto* o = std::get_if<core::OrderSubmit>(&*r);
-    if (o == nullptr || !o->client_order_id.starts_with(own_prefix_)) return;
-    // "<strategy_id>-<symbol>-<n>"
-    const auto dash = o->client_order_id.rfind('-');
-    std::uint64_t n = 0;
-    const auto* first = o->client_order_id.data() + dash + 1;
-    const auto* last = o->client_order_id.data() + o->client_order_id.size();
-    if (dash == std::string::npos || std::from_chars(first, last, n).ptr != last) return;
-    auto& own = own_[o->symbol];
-    own.sent = std::max(own.sent, n);
-    own.last = o->client_order_id;
+    if (core::is_terminal(r->order_status)) live_ids_.erase(r->client_order_id);
   }
-}
-
-void StrategyService::on_market(const natsio::Message& m) {
-  rt_.count_in();
-  auto r = decode_market(dec_, m);
-  if (!r && is_instrument_status(dec_, m)) return;
-  if (!r) return rt_.refuse(m, r.error());
-  if (auto why = check_.check(*r)) return rt_.flag(m.subject, *why);
-  const auto order = std::visit(overloaded{[&](const core::Quote& q) { return strategy_.on_quote(q); },
-                                           [&](const core::Trade& t) { return strategy_.on_trade(t); },
-                                           [&](const core::Bar& b) { return strategy_.on_bar(b); }},
-                                *r);
-  if (order) rt_.publish(subjects::kTradingOrders, codec::encode(*order));
-}
-
-void StrategyService::on_execution(const natsio::Message& m) {
-  rt_.count_in();
-  auto r = dec_.decode_execution_report(m.data);
-  if (!r) return rt_.refuse(m, r.error());
-  strategy_.on_execution(*r);
 }
 
 // ---------------------------------------------------------------- reporter
 
-ReporterService::ReporterService(Runtime& rt, core::DurationNs metrics_interval_ns)
-    : rt_(rt), interval_(metrics_interval_ns) {
-  subs_.push_back(sub(rt_, subjects::kMarketDataAll, [this](const natsio::Message& m) { on_market(m); }));
-  subs_.push_back(sub(rt_, subjects::kTradingExecutions, [this](const natsio::Message& m) { on_execution(m); }));
+ReporterService::ReporterService(Runtime& rt, core::DurationNs metrics_interval_ns, eventstore::EventStore* store,
+                                 const std::string& stream)
+    : rt_(rt),
+      interval_(metrics_interval_ns),
+      in_(rt, {{"risk-state", {kStageRisk}, {}}, {"execution", {kStageExecution}, {}}},
+          [](int) { return std::optional<int>{}; }, false) {
+  natsio::JetStream js(rt_.conn());
+  const std::uint64_t end = js.last_sequence(stream);
+  live_ = std::make_unique<LogFollower>(rt_, store, stream, end, [this](const LogEvent& ev) {
+    in_.on_log(ev, [this, &ev](std::uint64_t seq, std::string_view subject, std::string_view data) {
+      guarded(rt_, LogEvent{seq, subject, data, ev.from_store}, [&] { on_event(seq, subject, data, false); });
+    }, true);
+  });
+  history_ = read_history(store, rt_.conn(), stream, 0, end, [this](const LogEvent& ev) {
+    // Its own metrics in the log, in stream order (as execution's reports), by cause.
+    if (ev.subject == subjects::kPerformanceMetrics) {
+      const auto env = dec_.peek(ev.data);
+      std::lock_guard lock(mu_);
+      if (env && env->cause_seq != 0 && pending_.erase(env->cause_seq) == 0) logged_.insert(env->cause_seq);
+    }
+    in_.on_log(ev, [this, &ev](std::uint64_t seq, std::string_view subject, std::string_view data) {
+      guarded(rt_, LogEvent{seq, subject, data, ev.from_store}, [&] { on_event(seq, subject, data, true); });
+    }, false);
+  });
+  {
+    std::lock_guard lock(mu_);
+    replaying_ = false;
+    for (const auto& [cause, out] : pending_) rt_.publish(subjects::kPerformanceMetrics, out);
+    pending_.clear();
+  }
   subs_.push_back(sub(rt_, subjects::kOpsReport, [this](const natsio::Message& m) { on_report_request(m); }));
+  live_->open(history_.last_seq);
 }
 
-void ReporterService::maybe_publish_metrics(core::TimestampNs ts) {
+ReporterService::~ReporterService() { live_.reset(); }
+
+void ReporterService::maybe_publish_metrics(core::TimestampNs ts, std::uint64_t cause) {
   if (interval_ <= 0) return;
   if (last_metrics_ts_ == 0) last_metrics_ts_ = ts;
   if (ts - last_metrics_ts_ < interval_) return;
   last_metrics_ts_ = ts;
-  rt_.publish(subjects::kPerformanceMetrics, codec::encode(portfolio_.snapshot(false)));
+  if (logged_.erase(cause) > 0) return;  // the previous instance published it
+  auto snap = portfolio_.snapshot(false);
+  snap.cause_seq = cause;
+  auto out = codec::encode(snap);
+  if (!replaying_) return rt_.publish(subjects::kPerformanceMetrics, out);
+  pending_.emplace(cause, std::move(out));
 }
 
-void ReporterService::on_market(const natsio::Message& m) {
-  rt_.count_in();
-  auto r = decode_market(dec_, m);
-  if (!r && is_instrument_status(dec_, m)) return;
-  if (!r) return rt_.refuse(m, r.error());
-  if (auto why = check_.check(*r)) return rt_.flag(m.subject, *why);
-  std::lock_guard lock(mu_);
-  std::visit(overloaded{[&](const core::Quote& q) { portfolio_.on_quote(q); },
-                        [&](const core::Trade& t) { portfolio_.on_trade(t); },
-                        [&](const core::Bar& b) { portfolio_.on_bar(b); }},
-             *r);
-  maybe_publish_metrics(market_ts(*r));
-}
-
-void ReporterService::on_execution(const natsio::Message& m) {
-  rt_.count_in();
-  auto r = dec_.decode_execution_report(m.data);
-  if (!r) return rt_.refuse(m, r.error());
-  std::lock_guard lock(mu_);
-  portfolio_.on_execution(*r);
-  maybe_publish_metrics(r->ts_event);
+void ReporterService::on_event(std::uint64_t seq, std::string_view subject, std::string_view data, bool replay) {
+  const natsio::Message m{subject, data, {}};
+  if (subject.starts_with(subjects::kMarketDataPrefix)) {
+    if (!replay) rt_.count_in();
+    auto r = decode_market(dec_, m);
+    if (!r) {
+      if (!replay && !is_instrument_status(dec_, m)) rt_.refuse(m, r.error());
+      return;
+    }
+    if (auto why = check_.check(*r)) {
+      if (!replay) rt_.flag(m.subject, *why);
+      return;
+    }
+    std::lock_guard lock(mu_);
+    std::visit(overloaded{[&](const core::Quote& q) { portfolio_.on_quote(q); },
+                          [&](const core::Trade& t) { portfolio_.on_trade(t); },
+                          [&](const core::Bar& b) { portfolio_.on_bar(b); }},
+               *r);
+    maybe_publish_metrics(market_ts(*r), seq);
+  } else if (subject == subjects::kTradingExecutions) {
+    if (!replay) rt_.count_in();
+    auto r = dec_.decode_execution_report(data);
+    if (!r) {
+      if (!replay) rt_.refuse(m, r.error());
+      return;
+    }
+    std::lock_guard lock(mu_);
+    portfolio_.on_execution(*r);
+    maybe_publish_metrics(r->ts_event, seq);
+  }
 }
 
 core::PerformanceReport ReporterService::publish_final() {

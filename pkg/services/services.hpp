@@ -27,6 +27,7 @@
 #include "portfolio/portfolio.hpp"
 #include "risk/pre_trade.hpp"
 #include "services/event_log.hpp"
+#include "services/event_time.hpp"
 #include "services/reply_router.hpp"
 #include "services/runtime.hpp"
 #include "strategy/ma_cross.hpp"
@@ -41,6 +42,40 @@ core::Result<core::MarketData> decode_market(codec::Decoder& dec, const natsio::
 /// instrument_status (workers other than execution take no action on it, and it
 /// is not bad input). Called on the error path only, so quotes pay nothing.
 bool is_instrument_status(codec::Decoder& dec, const natsio::Message& m);
+
+/// A worker's side of the event-time contract (event_time.hpp, docs/architecture.md
+/// "Event time"): its EventTimeOrder, and its progress markers on progress.<worker>.
+///
+/// Progress is published when the floor moved and: the message it waits on changed (it
+/// is blocked on something new, or has nothing left), or it caught up with its queue
+/// and reached a later root, or it ran 256 roots ahead of the last marker.
+/// Thread-safety: the owner's (its delivery thread, or the follower's mutex).
+class EventTimeInput {
+ public:
+  using Handler = std::function<void(std::uint64_t seq, std::string_view subject, std::string_view data)>;
+  /// `publishes`: strategy, risk-state and execution publish progress; the reporter
+  /// (nobody consumes what it says) does not.
+  EventTimeInput(Runtime& rt, std::vector<EventTimeOrder::Upstream> upstream,
+                 std::function<std::optional<int>(int)> out_stage, bool publishes);
+  /// Takes one message of the log: `handle` runs for it at once if it is not ordered
+  /// (LogRole::other), then for every message the order releases. `live`: publish
+  /// progress as above (false while rebuilding).
+  void on_log(const LogEvent& ev, const Handler& handle, bool live);
+  /// Releases what may be released (after a change of relevance, e.g. at the end of a rebuild).
+  void drain(const Handler& handle);
+  /// Publishes the floor if it moved (`force`: whatever the batching says).
+  void publish_progress(bool force);
+  /// Says the worker takes no part any more (progress root_seq 0): at an orderly stop.
+  void leave();
+  EventTimeOrder& order() noexcept { return order_; }
+
+ private:
+  Runtime& rt_;
+  EventTimeOrder order_;
+  bool publishes_;
+  Floor published_{};
+  std::optional<EventKey> last_head_;
+};
 
 /// risk-state: pre-trade checks on trading.orders, forwards approved commands
 /// to trading.orders.approved, answers denials with an execution_report on
@@ -77,6 +112,7 @@ class RiskService {
   /// natsio::NatsError if a subscription or the stream read fails.
   /// Precondition: risk::validate(configured) found nothing wrong.
   RiskService(Runtime& rt, risk::RiskPolicy configured, eventstore::EventStore* store, std::string stream);
+  ~RiskService();
   const HistoryStats& history() const noexcept { return history_; }
   /// Orders from the log decided at start (no decision had been recorded).
   std::int64_t decided_late() const noexcept { return decided_late_; }
@@ -84,8 +120,10 @@ class RiskService {
  private:
   /// A core copy of a request: remembers its reply subject (ReplyRouter).
   void on_request(const natsio::Message& m);
-  /// One event of the live log, in stream order.
+  /// One event of the live log, in stream order: into the event-time order.
   void on_log(const LogEvent& ev);
+  /// One event released by the event-time order.
+  void handle(const LogEvent& ev);
   void replay(const LogEvent& ev);
   void settle_policy(const risk::RiskPolicy& configured);
   void decide_pending();
@@ -121,6 +159,9 @@ class RiskService {
   HistoryStats history_;
   std::int64_t decided_late_ = 0;
   ReplyRouter replies_;  ///< delivery thread only
+  EventTimeInput in_;    ///< upstream: strategy's orders, execution's reports (while an approved order is open)
+  std::set<std::uint64_t> from_store_;  ///< buffered inputs read from the store (nobody waits for their answer)
+  std::uint64_t cause_ = 0;  ///< stream sequence of the message being handled (cause_seq of transitions)
   std::vector<std::unique_ptr<natsio::Subscription>> subs_;
   std::unique_ptr<LogFollower> live_;  ///< last: destroyed (delivery stopped) first
 };
@@ -147,11 +188,15 @@ class ExecutionService {
 
  private:
   void on_event(std::uint64_t seq, std::string_view subject, std::string_view data, bool replay);
-  void emit(const std::vector<core::ExecutionReport>& reports);
+  void emit(std::vector<core::ExecutionReport> reports);
   Runtime& rt_;
   codec::Decoder dec_;
   core::MarketCheck check_;  ///< flagged market data is never filled against
   matching::PaperBroker broker_;
+  EventTimeInput in_;            ///< the log in event-time order; upstream: risk-state's approvals
+  /// exec_ids of reports in the log the rebuild has not produced (yet): not published again.
+  std::set<std::string> logged_;
+  std::uint64_t cause_ = 0;      ///< stream sequence of the message being handled (the reports' cause_seq)
   core::TimestampNs market_ts_ = 0;  ///< latest market event time (stamps a hand-typed instrument_status)
   bool replaying_ = true;
   /// While replaying: reports produced but not (yet) seen in the log, by exec_id,
@@ -165,68 +210,70 @@ class ExecutionService {
 
 /// strategy: the example moving-average crossover; sends order.submit on trading.orders.
 ///
-/// Restarts are harmless (issue 11): at start it subscribes (buffering), then rebuilds
-/// from the event log (the store, then the stream up to its end): the market data and
-/// execution reports it saw go through the strategy again with its orders discarded,
-/// and its own orders in the log (trading.orders, client_order_id "<strategy_id>-...")
-/// give, per symbol, how many it sent and which one still waits for a final report.
-/// So a restarted strategy numbers its next order after the last one it sent (never a
-/// duplicate id) and waits for the order in flight instead of sending again. Then the
-/// buffered messages are handled, minus those the history held.
+/// Consumes the event log (market data, risk-state's denials, execution's reports) with a
+/// LogFollower, in event-time order (EventTimeInput): it decides on a root input only once
+/// every report for its own orders that sorts before that input is in, so its decisions are
+/// the same at any speed. It waits for risk-state and execution only while an order of its
+/// own is not final. Each order names its cause (cause_seq: the market data it answers;
+/// ts_event: that market data's time).
+///
+/// Restarts are harmless: at start it handles the whole history again (store, then stream)
+/// with its orders held back, and publishes only those the log does not hold (the previous
+/// instance died between deciding and publishing). Its state is then what it was, order
+/// numbers included, so it never sends an id twice.
 class StrategyService {
  public:
-  /// `store` may be nullptr and `stream` empty (no rebuild: a fresh strategy). Throws
-  /// natsio::NatsError if the stream cannot be read.
-  StrategyService(Runtime& rt, strategy::MaCrossConfig cfg, eventstore::EventStore* store = nullptr,
-                  const std::string& stream = "");
+  /// Throws natsio::NatsError if the stream cannot be read or consumed.
+  StrategyService(Runtime& rt, strategy::MaCrossConfig cfg, eventstore::EventStore* store, const std::string& stream);
+  ~StrategyService();
   const HistoryStats& history() const noexcept { return history_; }
-  /// Per symbol after the rebuild: (orders sent, order in flight or "").
-  const std::map<std::string, std::pair<std::uint64_t, std::string>>& restored() const noexcept { return restored_; }
+  /// Orders the rebuild produced that the log did not hold, published at start.
+  std::int64_t republished() const noexcept { return republished_; }
+  /// Own orders not final after the rebuild.
+  std::size_t live_orders() const noexcept { return live_ids_.size(); }
 
  private:
-  using HandlerFn = void (StrategyService::*)(const natsio::Message&);
-  void deliver(const natsio::Message& m, HandlerFn fn);
-  void replay(const LogEvent& ev);
-  void on_market(const natsio::Message& m);
-  void on_execution(const natsio::Message& m);
+  void on_event(std::uint64_t seq, std::string_view subject, std::string_view data, bool replay);
   Runtime& rt_;
   codec::Decoder dec_;
   core::MarketCheck check_;
   strategy::MaCross strategy_;
   std::string own_prefix_;  ///< "<strategy_id>-"
-  std::mutex mu_;           ///< guards the buffer until live_
-  bool live_ = false;
-  struct Buffered {
-    std::string subject, data;
-  };
-  std::vector<Buffered> buffer_;
-  std::uint64_t overlap_after_ = 0;       ///< stream sequence before subscribing
-  std::map<std::string, int> overlap_;    ///< history after it, which the buffer may hold too
-  struct Own {
-    std::uint64_t sent = 0;     ///< highest order number seen
-    std::string last;           ///< the latest order's id
-  };
-  std::map<std::string, Own> own_;        ///< by symbol, from the log
-  std::set<std::string> finished_;        ///< own ids with a final report in the log
-  std::map<std::string, std::pair<std::uint64_t, std::string>> restored_;
+  std::set<std::string> live_ids_;  ///< own orders sent and not final (reports are awaited)
+  EventTimeInput in_;
+  bool replaying_ = true;
+  std::map<std::string, std::string> pending_;  ///< rebuilt orders not (yet) seen in the log, by client_order_id
+  std::set<std::string> logged_;  ///< own orders in the log not produced (yet) by the rebuild: never sent again
+  std::vector<std::string> pending_order_;
   HistoryStats history_;
-  std::vector<std::unique_ptr<natsio::Subscription>> subs_;
+  std::int64_t republished_ = 0;
+  std::unique_ptr<LogFollower> live_;  ///< last: destroyed (delivery stopped) first
 };
 
-/// reporter: positions and P&L marked to market. Publishes performance.metrics
-/// every `metrics_interval_ns` of EVENT time (deterministic under replay), and
-/// the final report on reports.performance when asked on ops.report and when it stops.
+/// reporter: positions and P&L marked to market. Consumes the event log (market data,
+/// execution reports) with a LogFollower in event-time order (EventTimeInput: a root
+/// input is handled only once every report that sorts before it is in), so marks and
+/// fills interleave the same way at any speed. Publishes performance.metrics every
+/// `metrics_interval_ns` of EVENT time (cause_seq: the message that crossed the
+/// interval), and the final report on reports.performance when asked on ops.report
+/// and when it stops.
+///
+/// Restarts are harmless: at start it handles the whole history again (store, then
+/// stream) with its metrics held back, and publishes only those the log does not hold.
 class ReporterService {
  public:
-  ReporterService(Runtime& rt, core::DurationNs metrics_interval_ns);
+  /// Throws natsio::NatsError if the stream cannot be read or consumed.
+  ReporterService(Runtime& rt, core::DurationNs metrics_interval_ns, eventstore::EventStore* store,
+                  const std::string& stream);
+  ~ReporterService();
   /// Publishes the final report on reports.performance and returns it. Thread-safe.
   core::PerformanceReport publish_final();
+  const HistoryStats& history() const noexcept { return history_; }
 
  private:
-  void on_market(const natsio::Message& m);
-  void on_execution(const natsio::Message& m);
+  void on_event(std::uint64_t seq, std::string_view subject, std::string_view data, bool replay);
   void on_report_request(const natsio::Message& m);
-  void maybe_publish_metrics(core::TimestampNs ts);
+  void maybe_publish_metrics(core::TimestampNs ts, std::uint64_t cause);
   Runtime& rt_;
   codec::Decoder dec_;
   core::MarketCheck check_;
@@ -234,7 +281,13 @@ class ReporterService {
   portfolio::Portfolio portfolio_;
   core::DurationNs interval_;
   core::TimestampNs last_metrics_ts_ = 0;
+  EventTimeInput in_;
+  bool replaying_ = true;
+  std::map<std::uint64_t, std::string> pending_;  ///< rebuilt metrics not seen in the log, by cause_seq
+  std::set<std::uint64_t> logged_;                ///< causes of metrics in the log not produced (yet)
+  HistoryStats history_;
   std::vector<std::unique_ptr<natsio::Subscription>> subs_;
+  std::unique_ptr<LogFollower> live_;  ///< last: destroyed (delivery stopped) first
 };
 
 /// ops: collects heartbeats and answers ops.status with every worker's health.

@@ -67,7 +67,7 @@ TEST_CASE("only admin may purge, delete or reconfigure the stream or delete a co
     CHECK(publishers(ids, api).empty());
   }
   // Readers of the log create ephemeral consumers; never the recorder's durable.
-  for (const auto* w : {"strategy", "risk-state", "execution"}) {
+  for (const auto* w : {"strategy", "risk-state", "execution", "reporter"}) {
     const auto it = std::find_if(ids.begin(), ids.end(), [&](const auto& i) { return i.user == w; });
     REQUIRE(it != ids.end());
     INFO(w);
