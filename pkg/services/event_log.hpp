@@ -16,11 +16,16 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "eventstore/event_store.hpp"
 #include "natsio/natsio.hpp"
@@ -122,6 +127,58 @@ class LogFollower {
   std::uint64_t handled_ = 0;  ///< the last sequence handled (history or live)
   std::thread watchdog_;
   std::unique_ptr<natsio::OrderedSubscription> sub_;  ///< last: destroyed first
+};
+
+/// Rebuilding by deciding again (strategy, execution, reporter). While a worker reads
+/// its history it produces again what its previous instance published; this matches
+/// those outputs, by `Key` (an order's client_order_id, a report's exec_id, a metrics
+/// event's cause_seq), against its own messages found in the log, so that none is
+/// published twice and none its previous instance owed (decided, then killed before it
+/// published) is lost.
+///
+/// Use: in_log() for each of its own outputs in the history, in stream order, and
+/// own_marker() for each of its own progress markers; produced() for each output while
+/// replaying and live; finish() once the history is read, and publish what it returns.
+/// Not thread-safe: call under the worker's own lock (or on one thread).
+template <class Key>
+class Redecide {
+ public:
+  /// One of its own outputs found in the log.
+  void in_log(const Key& k) {
+    if (pending_.erase(k) == 0) logged_.insert(k);
+  }
+  /// Its own progress marker in the log: everything it published before the marker
+  /// was produced again by now, so a logged output not matched yet never will be.
+  void own_marker() { logged_.clear(); }
+  /// An output just produced (`encode()` gives its JSON, called only if needed). Returns
+  /// the JSON to publish now, or nullopt: the log holds it already (the previous
+  /// instance published it), or the history is still being read (held until finish()).
+  template <class Encode>
+  std::optional<std::string> produced(const Key& k, Encode&& encode) {
+    if (logged_.erase(k) > 0) return std::nullopt;
+    if (!replaying_) return std::forward<Encode>(encode)();
+    order_.push_back(k);
+    pending_.emplace(k, std::forward<Encode>(encode)());
+    return std::nullopt;
+  }
+  bool replaying() const noexcept { return replaying_; }
+  /// The history is read: returns the outputs produced again that the log did not hold,
+  /// in production order (to publish now); from here on produced() is live.
+  std::vector<std::string> finish() {
+    replaying_ = false;
+    std::vector<std::string> out;
+    for (const auto& k : order_)
+      if (auto node = pending_.extract(k)) out.push_back(std::move(node.mapped()));
+    pending_.clear();
+    order_.clear();
+    return out;
+  }
+
+ private:
+  bool replaying_ = true;
+  std::map<Key, std::string> pending_;  ///< produced while replaying, not (yet) seen in the log
+  std::set<Key> logged_;                ///< in the log, not produced (yet): never published again
+  std::vector<Key> order_;              ///< production order of pending_
 };
 
 }  // namespace services

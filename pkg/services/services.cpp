@@ -519,23 +519,18 @@ ExecutionService::ExecutionService(Runtime& rt, matching::BrokerConfig cfg, even
     // Its own reports in the log, in stream order: those the rebuild produced were published
     // before; one the rebuild has not produced yet will not be published again when it is.
     if (ev.subject == subjects::kTradingExecutions) {
-      if (auto r = dec_.decode_execution_report(ev.data); r && pending_.erase(r->exec_id) == 0) logged_.insert(r->exec_id);
+      if (auto r = dec_.decode_execution_report(ev.data)) redecide_.in_log(r->exec_id);
     } else if (ev.subject == own_progress) {
-      logged_.clear();  // everything before its own marker was produced again before it
+      redecide_.own_marker();
     }
     in_.on_log(ev, [this, &ev](std::uint64_t seq, std::string_view subject, std::string_view data) {
       guarded(rt_, LogEvent{seq, subject, data, ev.from_store}, [&] { on_event(seq, subject, data, true); });
     }, false);
   });
-  replaying_ = false;
-  for (const auto& id : pending_order_) {
-    const auto it = pending_.find(id);
-    if (it == pending_.end()) continue;
-    rt_.publish(subjects::kTradingExecutions, it->second);
+  for (const auto& out : redecide_.finish()) {
+    rt_.publish(subjects::kTradingExecutions, out);
     ++republished_;
   }
-  pending_.clear();
-  pending_order_.clear();
   in_.publish_progress(true);
   live_->open(history_.last_seq);
 }
@@ -543,14 +538,8 @@ ExecutionService::ExecutionService(Runtime& rt, matching::BrokerConfig cfg, even
 void ExecutionService::emit(std::vector<core::ExecutionReport> reports) {
   for (auto& er : reports) {
     er.cause_seq = cause_;  // what it reacts to: the approved command, or the market data it happened on
-    if (logged_.erase(er.exec_id) > 0) continue;  // the previous instance published it
-    auto out = codec::encode(er);
-    if (!replaying_) {
-      rt_.publish(subjects::kTradingExecutions, out);
-      continue;
-    }
-    pending_order_.push_back(er.exec_id);
-    pending_.emplace(er.exec_id, std::move(out));
+    if (auto out = redecide_.produced(er.exec_id, [&] { return codec::encode(er); }))
+      rt_.publish(subjects::kTradingExecutions, *out);
   }
 }
 
@@ -614,25 +603,19 @@ StrategyService::StrategyService(Runtime& rt, strategy::MaCrossConfig cfg, event
     // Its own orders in the log, in stream order (as execution's reports).
     if (ev.subject == subjects::kTradingOrders) {
       const auto env = dec_.peek(ev.data);
-      if (env && env->client_order_id && env->client_order_id->starts_with(own_prefix_) &&
-          pending_.erase(*env->client_order_id) == 0)
-        logged_.insert(*env->client_order_id);
+      if (env && env->client_order_id && env->client_order_id->starts_with(own_prefix_))
+        redecide_.in_log(*env->client_order_id);
     } else if (ev.subject == own_progress) {
-      logged_.clear();
+      redecide_.own_marker();
     }
     in_.on_log(ev, [this, &ev](std::uint64_t seq, std::string_view subject, std::string_view data) {
       guarded(rt_, LogEvent{seq, subject, data, ev.from_store}, [&] { on_event(seq, subject, data, true); });
     }, false);
   });
-  replaying_ = false;
-  for (const auto& id : pending_order_) {
-    const auto it = pending_.find(id);
-    if (it == pending_.end()) continue;
-    rt_.publish(subjects::kTradingOrders, it->second);
+  for (const auto& out : redecide_.finish()) {
+    rt_.publish(subjects::kTradingOrders, out);
     ++republished_;
   }
-  pending_.clear();
-  pending_order_.clear();
   in_.publish_progress(true);
   live_->open(history_.last_seq);
 }
@@ -662,11 +645,8 @@ void StrategyService::on_event(std::uint64_t seq, std::string_view subject, std:
     if (!order) return;
     order->cause_seq = seq;  // ts_event is already that market data's time
     live_ids_.insert(order->client_order_id);
-    if (logged_.erase(order->client_order_id) > 0) return;  // the previous instance sent it
-    auto out = codec::encode(*order);
-    if (!replaying_) return rt_.publish(subjects::kTradingOrders, out);
-    pending_order_.push_back(order->client_order_id);
-    pending_.emplace(order->client_order_id, std::move(out));
+    if (auto out = redecide_.produced(order->client_order_id, [&] { return codec::encode(*order); }))
+      rt_.publish(subjects::kTradingOrders, *out);
   } else if (subject == subjects::kTradingExecutions) {
     if (!replay) rt_.count_in();
     auto r = dec_.decode_execution_report(data);
@@ -699,7 +679,7 @@ ReporterService::ReporterService(Runtime& rt, core::DurationNs metrics_interval_
     if (ev.subject == subjects::kPerformanceMetrics) {
       const auto env = dec_.peek(ev.data);
       std::lock_guard lock(mu_);
-      if (env && env->cause_seq != 0 && pending_.erase(env->cause_seq) == 0) logged_.insert(env->cause_seq);
+      if (env && env->cause_seq != 0) redecide_.in_log(env->cause_seq);
     }
     in_.on_log(ev, [this, &ev](std::uint64_t seq, std::string_view subject, std::string_view data) {
       guarded(rt_, LogEvent{seq, subject, data, ev.from_store}, [&] { on_event(seq, subject, data, true); });
@@ -707,9 +687,7 @@ ReporterService::ReporterService(Runtime& rt, core::DurationNs metrics_interval_
   });
   {
     std::lock_guard lock(mu_);
-    replaying_ = false;
-    for (const auto& [cause, out] : pending_) rt_.publish(subjects::kPerformanceMetrics, out);
-    pending_.clear();
+    for (const auto& out : redecide_.finish()) rt_.publish(subjects::kPerformanceMetrics, out);
   }
   subs_.push_back(sub(rt_, subjects::kOpsReport, [this](const natsio::Message& m) { on_report_request(m); }));
   live_->open(history_.last_seq);
@@ -722,12 +700,12 @@ void ReporterService::maybe_publish_metrics(core::TimestampNs ts, std::uint64_t 
   if (last_metrics_ts_ == 0) last_metrics_ts_ = ts;
   if (ts - last_metrics_ts_ < interval_) return;
   last_metrics_ts_ = ts;
-  if (logged_.erase(cause) > 0) return;  // the previous instance published it
-  auto snap = portfolio_.snapshot(false);
-  snap.cause_seq = cause;
-  auto out = codec::encode(snap);
-  if (!replaying_) return rt_.publish(subjects::kPerformanceMetrics, out);
-  pending_.emplace(cause, std::move(out));
+  auto out = redecide_.produced(cause, [&] {
+    auto snap = portfolio_.snapshot(false);
+    snap.cause_seq = cause;
+    return codec::encode(snap);
+  });
+  if (out) rt_.publish(subjects::kPerformanceMetrics, *out);
 }
 
 void ReporterService::on_event(std::uint64_t seq, std::string_view subject, std::string_view data, bool replay) {

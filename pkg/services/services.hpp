@@ -194,15 +194,9 @@ class ExecutionService {
   core::MarketCheck check_;  ///< flagged market data is never filled against
   matching::PaperBroker broker_;
   EventTimeInput in_;            ///< the log in event-time order; upstream: risk-state's approvals
-  /// exec_ids of reports in the log the rebuild has not produced (yet): not published again.
-  std::set<std::string> logged_;
   std::uint64_t cause_ = 0;      ///< stream sequence of the message being handled (the reports' cause_seq)
   core::TimestampNs market_ts_ = 0;  ///< latest market event time (stamps a hand-typed instrument_status)
-  bool replaying_ = true;
-  /// While replaying: reports produced but not (yet) seen in the log, by exec_id,
-  /// with their encoding; `pending_order_` keeps production order.
-  std::map<std::string, std::string> pending_;
-  std::vector<std::string> pending_order_;
+  Redecide<std::string> redecide_;  ///< its reports, by exec_id, produced again vs in the log
   HistoryStats history_;
   std::int64_t republished_ = 0;
   std::unique_ptr<LogFollower> live_;  ///< last: destroyed (delivery stopped) first
@@ -241,10 +235,7 @@ class StrategyService {
   std::string own_prefix_;  ///< "<strategy_id>-"
   std::set<std::string> live_ids_;  ///< own orders sent and not final (reports are awaited)
   EventTimeInput in_;
-  bool replaying_ = true;
-  std::map<std::string, std::string> pending_;  ///< rebuilt orders not (yet) seen in the log, by client_order_id
-  std::set<std::string> logged_;  ///< own orders in the log not produced (yet) by the rebuild: never sent again
-  std::vector<std::string> pending_order_;
+  Redecide<std::string> redecide_;  ///< its orders, by client_order_id, produced again vs in the log
   HistoryStats history_;
   std::int64_t republished_ = 0;
   std::unique_ptr<LogFollower> live_;  ///< last: destroyed (delivery stopped) first
@@ -282,9 +273,7 @@ class ReporterService {
   core::DurationNs interval_;
   core::TimestampNs last_metrics_ts_ = 0;
   EventTimeInput in_;
-  bool replaying_ = true;
-  std::map<std::uint64_t, std::string> pending_;  ///< rebuilt metrics not seen in the log, by cause_seq
-  std::set<std::uint64_t> logged_;                ///< causes of metrics in the log not produced (yet)
+  Redecide<std::uint64_t> redecide_;  ///< its metrics, by cause_seq, produced again vs in the log
   HistoryStats history_;
   std::vector<std::unique_ptr<natsio::Subscription>> subs_;
   std::unique_ptr<LogFollower> live_;  ///< last: destroyed (delivery stopped) first
