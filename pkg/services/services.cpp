@@ -75,6 +75,25 @@ bool is_instrument_status(codec::Decoder& dec, const natsio::Message& m) {
   return env && env->type == core::InstrumentStatus::kType && static_cast<bool>(dec.decode_instrument_status(m.data));
 }
 
+/// Market data as the strategy and the reporter take it: counted (live), decoded (one
+/// that cannot be read is refused, unless it is an instrument status, which only
+/// execution uses), checked (an implausible one is flagged, not used). nullopt: not to
+/// be used. While replaying nothing is counted, refused or flagged again.
+std::optional<core::MarketData> take_market(Runtime& rt, codec::Decoder& dec, core::MarketCheck& check,
+                                            const natsio::Message& m, bool replay) {
+  if (!replay) rt.count_in();
+  auto r = decode_market(dec, m);
+  if (!r) {
+    if (!replay && !is_instrument_status(dec, m)) rt.refuse(m, r.error());
+    return std::nullopt;
+  }
+  if (auto why = check.check(*r)) {
+    if (!replay) rt.flag(m.subject, *why);
+    return std::nullopt;
+  }
+  return std::move(*r);
+}
+
 // ---------------------------------------------------------------- event time
 
 EventTimeInput::EventTimeInput(Runtime& rt, std::vector<EventTimeOrder::Upstream> upstream,
@@ -497,36 +516,55 @@ std::function<std::optional<int>(int)> reacts(std::vector<int> inputs, int own) 
 }
 }  // namespace
 
+namespace {
+
+/// The start-up of a worker that follows the log in event-time order (execution,
+/// strategy, reporter). The live follower first, from the stream's end, so that the
+/// stream keeps what comes meanwhile; then the history, each message fed to `in` (which
+/// hands what it releases to `on_event`, guarded: one that throws is quarantined), after
+/// `own_output` saw it (the worker's own messages, for its Redecide). The caller then
+/// publishes what the rebuild owes and opens `live` at the returned last_seq.
+HistoryStats follow_log(Runtime& rt, eventstore::EventStore* store, const std::string& stream, EventTimeInput& in,
+                        std::unique_ptr<LogFollower>& live,
+                        std::function<void(std::uint64_t, std::string_view, std::string_view, bool)> on_event,
+                        const std::function<void(const LogEvent&)>& own_output) {
+  natsio::JetStream js(rt.conn());
+  const std::uint64_t end = js.last_sequence(stream);
+  auto feed = [&rt, &in, on_event = std::move(on_event)](const LogEvent& ev, bool replay) {
+    in.on_log(ev, [&](std::uint64_t seq, std::string_view subject, std::string_view data) {
+      guarded(rt, LogEvent{seq, subject, data, ev.from_store}, [&] { on_event(seq, subject, data, replay); });
+    }, !replay);
+  };
+  // log_seq counts every stream message (the consumer is unfiltered), also those the
+  // worker ignores, so the lock-step barrier can compare it with the stream's last sequence.
+  live = std::make_unique<LogFollower>(rt, store, stream, end, [feed](const LogEvent& ev) { feed(ev, false); });
+  return read_history(store, rt.conn(), stream, 0, end, [&](const LogEvent& ev) {
+    own_output(ev);
+    feed(ev, true);
+  });
+}
+
+}  // namespace
+
 ExecutionService::ExecutionService(Runtime& rt, matching::BrokerConfig cfg, eventstore::EventStore* store,
                                    std::string stream)
     : rt_(rt),
       broker_(std::move(cfg)),
       in_(rt, {{"risk-state", {kStageRisk}, {}}}, reacts({kStageRoot, kStageRisk}, kStageExecution), true) {
-  natsio::JetStream js(rt_.conn());
-  const std::uint64_t end = js.last_sequence(stream);
-  // The live consumer first (LogFollower): log_seq counts every stream message (the
-  // consumer is unfiltered), also those execution ignores, so the lock-step barrier
-  // can compare it with the stream's last sequence.
-  live_ = std::make_unique<LogFollower>(rt_, store, stream, end, [this](const LogEvent& ev) {
-    in_.on_log(ev, [this, &ev](std::uint64_t seq, std::string_view subject, std::string_view data) {
-      guarded(rt_, LogEvent{seq, subject, data, ev.from_store}, [&] { on_event(seq, subject, data, false); });
-    }, true);
-  });
   // The history in event-time order, as it was handled the first time (the progress
   // markers in it release it the same way); what it leaves waiting is handled live.
   const auto own_progress = subjects::progress(rt_.worker());
-  history_ = read_history(store, rt_.conn(), stream, 0, end, [this, &own_progress](const LogEvent& ev) {
-    // Its own reports in the log, in stream order: those the rebuild produced were published
-    // before; one the rebuild has not produced yet will not be published again when it is.
-    if (ev.subject == subjects::kTradingExecutions) {
-      if (auto r = dec_.decode_execution_report(ev.data)) redecide_.in_log(r->exec_id);
-    } else if (ev.subject == own_progress) {
-      redecide_.own_marker();
-    }
-    in_.on_log(ev, [this, &ev](std::uint64_t seq, std::string_view subject, std::string_view data) {
-      guarded(rt_, LogEvent{seq, subject, data, ev.from_store}, [&] { on_event(seq, subject, data, true); });
-    }, false);
-  });
+  history_ = follow_log(
+      rt_, store, stream, in_, live_, [this](auto seq, auto subject, auto data, bool replay) { on_event(seq, subject, data, replay); },
+      [this, &own_progress](const LogEvent& ev) {
+        // Its own reports in the log, in stream order: those the rebuild produced were
+        // published before; one it has not produced yet will not be published again when it is.
+        if (ev.subject == subjects::kTradingExecutions) {
+          if (auto r = dec_.decode_execution_report(ev.data)) redecide_.in_log(r->exec_id);
+        } else if (ev.subject == own_progress) {
+          redecide_.own_marker();
+        }
+      });
   for (const auto& out : redecide_.finish()) {
     rt_.publish(subjects::kTradingExecutions, out);
     ++republished_;
@@ -591,27 +629,19 @@ StrategyService::StrategyService(Runtime& rt, strategy::MaCrossConfig cfg, event
           {{"risk-state", {kStageRisk}, [this] { return !live_ids_.empty(); }},
            {"execution", {kStageExecution}, [this] { return !live_ids_.empty(); }}},
           reacts({kStageRoot}, kStageStrategy), true) {
-  natsio::JetStream js(rt_.conn());
-  const std::uint64_t end = js.last_sequence(stream);
-  live_ = std::make_unique<LogFollower>(rt_, store, stream, end, [this](const LogEvent& ev) {
-    in_.on_log(ev, [this, &ev](std::uint64_t seq, std::string_view subject, std::string_view data) {
-      guarded(rt_, LogEvent{seq, subject, data, ev.from_store}, [&] { on_event(seq, subject, data, false); });
-    }, true);
-  });
   const auto own_progress = subjects::progress(rt_.worker());
-  history_ = read_history(store, rt_.conn(), stream, 0, end, [this, &own_progress](const LogEvent& ev) {
-    // Its own orders in the log, in stream order (as execution's reports).
-    if (ev.subject == subjects::kTradingOrders) {
-      const auto env = dec_.peek(ev.data);
-      if (env && env->client_order_id && env->client_order_id->starts_with(own_prefix_))
-        redecide_.in_log(*env->client_order_id);
-    } else if (ev.subject == own_progress) {
-      redecide_.own_marker();
-    }
-    in_.on_log(ev, [this, &ev](std::uint64_t seq, std::string_view subject, std::string_view data) {
-      guarded(rt_, LogEvent{seq, subject, data, ev.from_store}, [&] { on_event(seq, subject, data, true); });
-    }, false);
-  });
+  history_ = follow_log(
+      rt_, store, stream, in_, live_, [this](auto seq, auto subject, auto data, bool replay) { on_event(seq, subject, data, replay); },
+      [this, &own_progress](const LogEvent& ev) {
+        // Its own orders in the log, in stream order (as execution's reports).
+        if (ev.subject == subjects::kTradingOrders) {
+          const auto env = dec_.peek(ev.data);
+          if (env && env->client_order_id && env->client_order_id->starts_with(own_prefix_))
+            redecide_.in_log(*env->client_order_id);
+        } else if (ev.subject == own_progress) {
+          redecide_.own_marker();
+        }
+      });
   for (const auto& out : redecide_.finish()) {
     rt_.publish(subjects::kTradingOrders, out);
     ++republished_;
@@ -628,16 +658,8 @@ StrategyService::~StrategyService() {
 void StrategyService::on_event(std::uint64_t seq, std::string_view subject, std::string_view data, bool replay) {
   const natsio::Message m{subject, data, {}};
   if (subject.starts_with(subjects::kMarketDataPrefix)) {
-    if (!replay) rt_.count_in();
-    auto r = decode_market(dec_, m);
-    if (!r) {
-      if (!replay && !is_instrument_status(dec_, m)) rt_.refuse(m, r.error());
-      return;
-    }
-    if (auto why = check_.check(*r)) {
-      if (!replay) rt_.flag(m.subject, *why);
-      return;
-    }
+    auto r = take_market(rt_, dec_, check_, m, replay);
+    if (!r) return;
     auto order = std::visit(overloaded{[&](const core::Quote& q) { return strategy_.on_quote(q); },
                                        [&](const core::Trade& t) { return strategy_.on_trade(t); },
                                        [&](const core::Bar& b) { return strategy_.on_bar(b); }},
@@ -667,24 +689,15 @@ ReporterService::ReporterService(Runtime& rt, core::DurationNs metrics_interval_
       interval_(metrics_interval_ns),
       in_(rt, {{"risk-state", {kStageRisk}, {}}, {"execution", {kStageExecution}, {}}},
           [](int) { return std::optional<int>{}; }, false) {
-  natsio::JetStream js(rt_.conn());
-  const std::uint64_t end = js.last_sequence(stream);
-  live_ = std::make_unique<LogFollower>(rt_, store, stream, end, [this](const LogEvent& ev) {
-    in_.on_log(ev, [this, &ev](std::uint64_t seq, std::string_view subject, std::string_view data) {
-      guarded(rt_, LogEvent{seq, subject, data, ev.from_store}, [&] { on_event(seq, subject, data, false); });
-    }, true);
-  });
-  history_ = read_history(store, rt_.conn(), stream, 0, end, [this](const LogEvent& ev) {
-    // Its own metrics in the log, in stream order (as execution's reports), by cause.
-    if (ev.subject == subjects::kPerformanceMetrics) {
-      const auto env = dec_.peek(ev.data);
-      std::lock_guard lock(mu_);
-      if (env && env->cause_seq != 0) redecide_.in_log(env->cause_seq);
-    }
-    in_.on_log(ev, [this, &ev](std::uint64_t seq, std::string_view subject, std::string_view data) {
-      guarded(rt_, LogEvent{seq, subject, data, ev.from_store}, [&] { on_event(seq, subject, data, true); });
-    }, false);
-  });
+  history_ = follow_log(
+      rt_, store, stream, in_, live_, [this](auto seq, auto subject, auto data, bool replay) { on_event(seq, subject, data, replay); },
+      [this](const LogEvent& ev) {
+        // Its own metrics in the log, in stream order (as execution's reports), by cause.
+        if (ev.subject != subjects::kPerformanceMetrics) return;
+        const auto env = dec_.peek(ev.data);
+        std::lock_guard lock(mu_);
+        if (env && env->cause_seq != 0) redecide_.in_log(env->cause_seq);
+      });
   {
     std::lock_guard lock(mu_);
     for (const auto& out : redecide_.finish()) rt_.publish(subjects::kPerformanceMetrics, out);
@@ -711,16 +724,8 @@ void ReporterService::maybe_publish_metrics(core::TimestampNs ts, std::uint64_t 
 void ReporterService::on_event(std::uint64_t seq, std::string_view subject, std::string_view data, bool replay) {
   const natsio::Message m{subject, data, {}};
   if (subject.starts_with(subjects::kMarketDataPrefix)) {
-    if (!replay) rt_.count_in();
-    auto r = decode_market(dec_, m);
-    if (!r) {
-      if (!replay && !is_instrument_status(dec_, m)) rt_.refuse(m, r.error());
-      return;
-    }
-    if (auto why = check_.check(*r)) {
-      if (!replay) rt_.flag(m.subject, *why);
-      return;
-    }
+    auto r = take_market(rt_, dec_, check_, m, replay);
+    if (!r) return;
     std::lock_guard lock(mu_);
     std::visit(overloaded{[&](const core::Quote& q) { portfolio_.on_quote(q); },
                           [&](const core::Trade& t) { portfolio_.on_trade(t); },
