@@ -477,10 +477,11 @@ core::Heartbeat Sandbox::ping(const std::string& worker, std::int64_t timeout_ms
 // after B's round-r pong would have raised B's msgs_in by round r+1; one
 // published after A's round-r pong would have raised A's msgs_out. Neither
 // happened, so no core message between the workers is in flight.
-// The JetStream push to risk-state and execution is not ordered with core pings
-// (the stream stores and pushes on its own schedule), hence their log_seq: the
-// stream's last sequence read after the pongs, equal in both rounds and equal to the
-// log_seq each reported, means each has handled everything the stream holds (their
+// The JetStream push to the four log followers (strategy, risk-state, execution,
+// reporter) is not ordered with core pings (the stream stores and pushes on its own
+// schedule), hence their log_seq: the stream's last sequence read after the pongs,
+// equal in both rounds and equal to the log_seq each reported, means each has handled
+// everything the stream holds (their
 // consumers are unfiltered, so they see every stream message, their own reports and
 // the reporter's metrics included). Every recorded message is on the
 // stream, so the next input is stored after all derived events of this one.

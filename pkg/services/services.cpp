@@ -116,22 +116,23 @@ void EventTimeInput::on_log(const LogEvent& ev, const Handler& handle, bool live
   // a later root (a change of stage alone, while idle, would only answer the others'
   // markers with markers), or every 256 roots.
   if (head != last_head_ || (ev.caught_up && f.root > published_.root) || f.root >= published_.root + 256)
-    publish_progress(true);
+    publish_progress();
   last_head_ = head;
 }
 
-void EventTimeInput::publish_progress(bool force) {
+void EventTimeInput::publish_progress() {
   if (!publishes_) return;
-  const auto f = order_.floor();
-  if (!force && f <= published_) return;
-  published_ = f;
-  rt_.publish(subjects::progress(rt_.worker()),
-              codec::encode(core::Progress{.worker = rt_.worker(), .root_seq = f.root, .stage = f.stage}));
+  published_ = order_.floor();
+  send(published_.root, published_.stage);
 }
 
 void EventTimeInput::leave() {
-  if (!publishes_) return;
-  rt_.publish(subjects::progress(rt_.worker()), codec::encode(core::Progress{.worker = rt_.worker(), .root_seq = 0, .stage = 0}));
+  if (publishes_) send(0, 0);
+}
+
+void EventTimeInput::send(std::uint64_t root_seq, int stage) {
+  rt_.publish(subjects::progress(rt_.worker()),
+              codec::encode(core::Progress{.worker = rt_.worker(), .root_seq = root_seq, .stage = stage}));
 }
 
 // ---------------------------------------------------------------- risk-state
@@ -186,7 +187,7 @@ RiskService::RiskService(Runtime& rt, risk::RiskPolicy configured, eventstore::E
   rt_.publish(subjects::kRiskState, codec::encode(ev));
   decide_pending();
   publish_transitions();
-  in_.publish_progress(true);
+  in_.publish_progress();
   live_->open(history_.last_seq);
 }
 
@@ -569,7 +570,7 @@ ExecutionService::ExecutionService(Runtime& rt, matching::BrokerConfig cfg, even
     rt_.publish(subjects::kTradingExecutions, out);
     ++republished_;
   }
-  in_.publish_progress(true);
+  in_.publish_progress();
   live_->open(history_.last_seq);
 }
 
@@ -646,7 +647,7 @@ StrategyService::StrategyService(Runtime& rt, strategy::MaCrossConfig cfg, event
     rt_.publish(subjects::kTradingOrders, out);
     ++republished_;
   }
-  in_.publish_progress(true);
+  in_.publish_progress();
   live_->open(history_.last_seq);
 }
 

@@ -63,13 +63,14 @@ class EventTimeInput {
   void on_log(const LogEvent& ev, const Handler& handle, bool live);
   /// Releases what may be released (after a change of relevance, e.g. at the end of a rebuild).
   void drain(const Handler& handle);
-  /// Publishes the floor if it moved (`force`: whatever the batching says).
-  void publish_progress(bool force);
+  /// Publishes the floor now, whatever the batching says (e.g. at the end of a rebuild).
+  void publish_progress();
   /// Says the worker takes no part any more (progress root_seq 0): at an orderly stop.
   void leave();
   EventTimeOrder& order() noexcept { return order_; }
 
  private:
+  void send(std::uint64_t root_seq, int stage);
   Runtime& rt_;
   EventTimeOrder order_;
   bool publishes_;
