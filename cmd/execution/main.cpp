@@ -5,11 +5,11 @@
 
 #include <fmt/format.h>
 
-#include "services/instruments_file.hpp"
-#include "services/recorder.hpp"
-#include "services/services.hpp"
-#include "services/manifest.hpp"
-#include "services/worker_main.hpp"
+#include "workers/instruments_file.hpp"
+#include "workers/recorder.hpp"
+#include "workers/execution.hpp"
+#include "workers/manifest.hpp"
+#include "workers/worker_main.hpp"
 
 namespace {
 

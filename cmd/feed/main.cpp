@@ -4,9 +4,9 @@
 
 #include <fmt/format.h>
 
-#include "services/feed.hpp"
-#include "services/manifest.hpp"
-#include "services/worker_main.hpp"
+#include "workers/feed.hpp"
+#include "workers/manifest.hpp"
+#include "workers/worker_main.hpp"
 
 int main(int argc, char** argv) try {
   services::block_termination_signals();

@@ -6,11 +6,11 @@
 #include <fmt/format.h>
 
 #include "codec/codec.hpp"
-#include "services/manifest.hpp"
-#include "services/recorder.hpp"
-#include "services/services.hpp"
-#include "services/version.hpp"
-#include "services/worker_main.hpp"
+#include "workers/manifest.hpp"
+#include "workers/recorder.hpp"
+#include "workers/ops.hpp"
+#include "workers/version.hpp"
+#include "workers/worker_main.hpp"
 #include "subjects/subjects.hpp"
 
 namespace {

@@ -9,9 +9,9 @@
 
 #include "eventstore/checkpoint.hpp"
 #include "eventstore/event_store.hpp"
-#include "services/recorder.hpp"
-#include "services/manifest.hpp"
-#include "services/worker_main.hpp"
+#include "workers/recorder.hpp"
+#include "workers/manifest.hpp"
+#include "workers/worker_main.hpp"
 
 int main(int argc, char** argv) try {
   services::block_termination_signals();

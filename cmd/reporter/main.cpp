@@ -1,10 +1,10 @@
 // reporter: positions and P&L marked to market; performance.metrics and reports.performance.
 #include <fmt/format.h>
 
-#include "services/recorder.hpp"
-#include "services/services.hpp"
-#include "services/manifest.hpp"
-#include "services/worker_main.hpp"
+#include "workers/recorder.hpp"
+#include "workers/reporter.hpp"
+#include "workers/manifest.hpp"
+#include "workers/worker_main.hpp"
 
 int main(int argc, char** argv) try {
   services::block_termination_signals();

@@ -1,11 +1,11 @@
 // risk-state: pre-trade checks and the trading state (active | reducing | halted).
 #include <fmt/format.h>
 
-#include "services/recorder.hpp"
+#include "workers/recorder.hpp"
 
-#include "services/services.hpp"
-#include "services/manifest.hpp"
-#include "services/worker_main.hpp"
+#include "workers/risk_state.hpp"
+#include "workers/manifest.hpp"
+#include "workers/worker_main.hpp"
 
 namespace {
 

@@ -1,10 +1,10 @@
 // strategy: example moving-average crossover that sends order.submit on trading.orders.
 #include <fmt/format.h>
 
-#include "services/recorder.hpp"
-#include "services/services.hpp"
-#include "services/manifest.hpp"
-#include "services/worker_main.hpp"
+#include "workers/recorder.hpp"
+#include "workers/strategy.hpp"
+#include "workers/manifest.hpp"
+#include "workers/worker_main.hpp"
 
 namespace {
 strategy::MaCrossConfig strategy_from(const config::Settings& s) {

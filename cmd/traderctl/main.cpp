@@ -1,4 +1,4 @@
 // traderctl: command line for people. See `traderctl help`.
-#include "services/ctl.hpp"
+#include "tooling/ctl.hpp"
 
 int main(int argc, char** argv) { return services::run_ctl(argc, argv); }

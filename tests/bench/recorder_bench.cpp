@@ -48,7 +48,7 @@
 #include "marketdata/reader.hpp"
 #include "natsio/natsio.hpp"
 #include "servers.hpp"
-#include "services/recorder.hpp"
+#include "workers/recorder.hpp"
 #include "subjects/subjects.hpp"
 
 namespace {

@@ -36,7 +36,7 @@
 #include "marketdata/reader.hpp"
 #include "natsio/natsio.hpp"
 #include "servers.hpp"
-#include "services/replay.hpp"
+#include "tooling/replay.hpp"
 #include "subjects/subjects.hpp"
 
 namespace {

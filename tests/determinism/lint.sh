@@ -4,7 +4,7 @@
 #   1. The pure domain and codec libraries use no wall or monotonic clock, no
 #      unordered container (its iteration order is unspecified), and no random
 #      source other than the fill model's own seeded generator.
-#   2. In the services glue, the wall clock (clock().now()) appears only where
+#   2. In the workers and the tooling, the wall clock (clock().now()) appears only where
 #      the allowlist below says, all of it ops data or session metadata.
 # Usage: lint.sh SOURCE_DIR. Exit 1 with every violation listed.
 set -u
@@ -31,18 +31,18 @@ scan '(random_device|std::rand\(|[^_a-z]rand\(|srand\(|mt19937|default_random_en
 n=$(grep -c 'clock_gettime' pkg/core/time.cpp)
 [[ $n == 1 ]] || report "pkg/core/time.cpp: expected clock_gettime once (SystemClock::now), found $n"
 
-# Services: every clock().now() / clock_.now() is in the allowlist (file:count), each ops data or metadata.
+# Workers and tooling: every clock().now() / clock_.now() is in the allowlist (file:count), each ops data or metadata.
 declare -A allowed=(
-  [pkg/services/manifest.cpp]=1   # worker.started ts_wall (session metadata)
-  [pkg/services/services.cpp]=2   # OpsService: heartbeat ages for ops.status
-  [pkg/services/runtime.cpp]=4    # Runtime: last_input_ns, heartbeat, dead_letter and quarantine ts (ops data)
-  [pkg/services/recorder.cpp]=2   # RecorderCheckpoints: when a checkpoint is due, its ts_wall (outside the record)
+  [pkg/workers/manifest.cpp]=1   # worker.started ts_wall (session metadata)
+  [pkg/workers/ops.cpp]=2   # OpsService: heartbeat ages for ops.status
+  [pkg/workers/runtime.cpp]=4    # Runtime: last_input_ns, heartbeat, dead_letter and quarantine ts (ops data)
+  [pkg/workers/recorder.cpp]=2   # RecorderCheckpoints: when a checkpoint is due, its ts_wall (outside the record)
 )
 while IFS= read -r f; do
   n=$(grep -v '^\s*//' "$f" | grep -cE 'clock(_|\(\))\.now\(\)')
   want=${allowed[$f]:-0}
   [[ $n == "$want" ]] || report "$f: clock().now() $n times, allowed $want (a wall-clock read in the state-changing path?)"
-done < <(find pkg/services -name '*.cpp' | sort)
+done < <(find pkg/workers pkg/tooling -name '*.cpp' | sort)
 
-((fail)) || echo "determinism: ok (${#domain[@]} domain libraries and pkg/services checked)"
+((fail)) || echo "determinism: ok (${#domain[@]} domain libraries, pkg/workers and pkg/tooling checked)"
 exit $fail

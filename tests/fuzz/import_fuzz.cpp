@@ -23,7 +23,7 @@
 
 #include "eventstore/event_store.hpp"
 #include "fuzz_support.hpp"
-#include "services/sessions.hpp"
+#include "tooling/sessions.hpp"
 
 namespace {
 

@@ -15,7 +15,7 @@
 #include "core/market_check.hpp"
 #include "marketdata/reader.hpp"
 #include "matching/paper_broker.hpp"
-#include "services/event_time.hpp"
+#include "workers/event_time.hpp"
 #include "stack.hpp"
 
 namespace {

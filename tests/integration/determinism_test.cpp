@@ -24,7 +24,7 @@ namespace {
 // orders stay inside the default risk limits. Interval metrics every 10 s of
 // market time: the reporter's performance.metrics and the strategy's order react
 // to the same quote in two processes and reach the stream in either order, which
-// diff's per-step canonical order absorbs (services/diff.hpp); metrics moved to
+// diff's per-step canonical order absorbs (tooling/diff.hpp); metrics moved to
 // another step would still be caught.
 const std::vector<std::pair<std::string, std::string>> kEnv = {
     {"STRATEGY_FAST", "3"}, {"STRATEGY_SLOW", "12"}, {"STRATEGY_QUANTITY", "0.01"},

@@ -11,7 +11,7 @@
 #include <fmt/format.h>
 
 #include "codec/codec.hpp"
-#include "services/recorder.hpp"
+#include "workers/recorder.hpp"
 #include "subjects/subjects.hpp"
 
 namespace itest {

@@ -1,0 +1,771 @@
+#include "tooling/ctl.hpp"
+
+#include <pthread.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "codec/codec.hpp"
+#include "eventstore/checkpoint.hpp"
+#include "eventstore/event_store.hpp"
+#include "marketdata/reader.hpp"
+#include "natsio/natsio.hpp"
+#include "auth/auth.hpp"
+#include "workers/recorder.hpp"
+#include "tooling/replay.hpp"
+#include "tooling/sandbox.hpp"
+#include "tooling/diff.hpp"
+#include "tooling/sessions.hpp"
+#include "subjects/subjects.hpp"
+
+namespace services {
+namespace {
+
+constexpr const char* kUsage = R"(usage: traderctl COMMAND [options]
+Environment: NATS_URL (default nats://127.0.0.1:4222); DATABASE_URL, the event store as the
+reader (trader_readonly: events, verify, sessions, export, diff, replay, backtest);
+TRADER_WRITER_DATABASE_URL, as the writer (trader_recorder: import appends, and the
+recorder of a replay or backtest records its session); TRADER_OWNER_DATABASE_URL, as the
+schema's owner (trader_owner: migrate).
+commands:
+  status                          ask ops.status: every worker's health; exits 0 ok, 1 degraded (or no answer), 2 down
+  report                          ask the reporter (ops.report) for the final performance report
+  events                          count recorded events by type and by subject (event store)
+  verify [--checkpoints FILE --pubkey FILE]
+                                  check the event store's hash chain; exit 1 if any event was
+                                  changed, deleted or reordered behind the store's back. With the
+                                  recorder's signed checkpoints (or TRADER_CHECKPOINT_FILE and
+                                  TRADER_CHECKPOINT_PUBKEY) also every checkpoint's signature, that
+                                  the store still holds each signed head and is not shorter than
+                                  the newest: a truncated tail or a re-chained history fails too
+  auth init DIR [--operators A,B] [--cost N]
+                                  write the NATS credentials of every identity into DIR
+                                  (nats-<user>.password, mode 0600; existing ones are kept) and
+                                  the server's accounts block with their bcrypt hashes
+                                  (nats-accounts.conf): docs/architecture.md, "Who may say what"
+  stream-init [--stream NAME] [--max-bytes N]
+                                  as the admin (NATS_URL): create or update the event stream
+                                  (interest retention: it keeps what the store has not confirmed)
+                                  and the recorder's consumer, before any worker starts
+  migrate                         apply the event store's pending schema migrations, as the owner
+                                  (TRADER_OWNER_DATABASE_URL); workers and traderctl never migrate
+  sessions [list]                 every recorded session: id, kind, events, market time span
+  sessions show ID                one session: manifest (versions, config hashes, random seed,
+                                  data file), counts by type, P&L summary
+  export ID FILE                  write session ID to FILE as gzip'd JSON Lines
+  import FILE                     load an exported session into this event store
+  diff A B                        compare sessions A and B event by event (session metadata
+                                  skipped); print the first divergence side by side; exit 1 if
+                                  they differ
+  halt [REASON]                   risk.management trading_state.set halted
+  reduce [REASON]                 risk.management trading_state.set reducing
+  resume [REASON]                 risk.management trading_state.set active
+  pub SUBJECT JSON                publish one message (like `nats pub`)
+  req SUBJECT JSON                request and print the reply (like `nats req`)
+  wait-ready [--timeout-s N] WORKER...    wait until these workers send heartbeats
+  wait-idle [--quiet-ms N] [--timeout-s N] wait until no worker's counters move for N ms
+  replay ID [--speed X] [--symbol SYM]... [--subject SUBJ]... [--from TS] [--to TS]
+                                  publish session ID's inputs (market data, people's orders and
+                                  risk commands) into a private sandbox pipeline (own nats-server,
+                                  own stream; live state untouched), recorded as a new session of
+                                  kind replay linked to ID; prints the summary, the final report
+                                  and the new session id. --speed 0 (default) = as fast as
+                                  possible, X = recorded pace x X. TS = ns UTC or ISO-8601 UTC.
+  backtest FILE [--speed X] [--limit N]   the whole pipeline in a sandbox over a data file (feed),
+                                  as fast as possible, in event-time order: the derived events are a
+                                  function of the inputs (traderctl diff A B); prints the final report
+                                  and the new session id
+  backtest --session ID [--speed X] [filters as replay]   the same over a recorded session's inputs
+  replay/backtest --chaos-restart WORKER   SIGKILL that sandbox worker once half of the inputs are
+                                  published, start it again, wait until it has rebuilt, go on
+  replay/backtest --lockstep      a cross-check: publish one input, wait until the sandbox pipeline is
+                                  quiescent (ops.ping barrier), then the next (about 300 inputs/s)
+options: --json prints raw JSON replies instead of tables
+)";
+
+std::string env_or(const char* name, const char* dflt) {
+  const char* v = std::getenv(name);
+  return v && *v ? v : dflt;
+}
+
+struct Args {
+  std::string command;
+  std::vector<std::string> rest;
+  bool json = false;
+  std::int64_t timeout_s = 30;
+  std::int64_t quiet_ms = 1000;
+};
+
+Args parse(int argc, char** argv) {
+  Args a;
+  for (int i = 1; i < argc; ++i) {
+    const std::string s = argv[i];
+    if (s == "--json") a.json = true;
+    else if (s == "--timeout-s" && i + 1 < argc) a.timeout_s = std::atoll(argv[++i]);
+    else if (s == "--quiet-ms" && i + 1 < argc) a.quiet_ms = std::atoll(argv[++i]);
+    else if (a.command.empty()) a.command = s;
+    else a.rest.push_back(s);
+  }
+  return a;
+}
+
+core::OpsStatus ask_status(natsio::Connection& conn) {
+  auto r = codec::decode_ops_status(conn.request(subjects::kOpsStatus, "", 2'000));
+  if (!r) throw std::runtime_error("ops.status reply: " + r.error().to_string());
+  return *r;
+}
+
+void print_status(const core::OpsStatus& st) {
+  if (!st.status.empty()) fmt::print("stack: {}\n", st.status);
+  fmt::print("{:<12} {:<28} {:<6} {:>8} {:>10} {:>10} {:>7}  {}\n", "worker", "instance", "alive", "age_ms",
+             "msgs_in", "msgs_out", "errors", "status");
+  for (const auto& w : st.workers)
+    fmt::print("{:<12} {:<28} {:<6} {:>8} {:>10} {:>10} {:>7}  {}\n", w.worker, w.instance, w.alive ? "yes" : "NO",
+               w.age_ms, w.msgs_in, w.msgs_out, w.errors, w.status);
+}
+
+void print_report(const core::PerformanceReport& r) {
+  fmt::print("Performance report ({}) at {}\n", r.final_report ? "final" : "interim",
+             r.ts_event ? core::format_iso8601(r.ts_event) : std::string("-"));
+  fmt::print("  orders {} (denied {}, rejected {}), fills {}, gross notional traded {}\n", r.orders, r.orders_denied,
+             r.orders_rejected, r.fills, r.gross_notional_traded);
+  fmt::print("  realized P&L {}  unrealized P&L {}  total P&L {}  peak {}  max drawdown {}\n", r.realized_pnl,
+             r.unrealized_pnl, r.total_pnl, r.peak_pnl, r.max_drawdown);
+  if (r.positions.empty()) return;
+  fmt::print("  {:<10} {:>14} {:>12} {:>12} {:>14} {:>14} {:>12} {:>12}\n", "symbol", "position", "avg_px", "mark_px",
+             "realized", "unrealized", "bought", "sold");
+  for (const auto& p : r.positions)
+    fmt::print("  {:<10} {:>14} {:>12} {:>12} {:>14} {:>14} {:>12} {:>12}\n", p.symbol, p.quantity, p.avg_px,
+               p.mark_px, p.realized_pnl, p.unrealized_pnl, p.bought_qty, p.sold_qty);
+}
+
+int wait_ready(natsio::Connection& conn, const Args& a) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(a.timeout_s);
+  std::set<std::string> missing(a.rest.begin(), a.rest.end());
+  while (std::chrono::steady_clock::now() < deadline) {
+    try {
+      for (const auto& w : ask_status(conn).workers)
+        if (w.alive) missing.erase(w.worker);
+      if (missing.empty()) return 0;
+    } catch (const natsio::NatsError&) {  // ops not up yet
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  fmt::print(stderr, "traderctl: not ready after {} s:", a.timeout_s);
+  for (const auto& m : missing) fmt::print(stderr, " {}", m);
+  fmt::print(stderr, "\n");
+  return 1;
+}
+
+int wait_idle(natsio::Connection& conn, const Args& a) {
+  const auto start = std::chrono::steady_clock::now();
+  const auto deadline = start + std::chrono::seconds(a.timeout_s);
+  std::map<std::string, std::pair<std::int64_t, std::int64_t>> last;
+  auto quiet_since = start;
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::map<std::string, std::pair<std::int64_t, std::int64_t>> now;
+    for (const auto& w : ask_status(conn).workers)
+      if (w.alive && w.worker != "ops") now[w.worker + "/" + w.instance] = {w.msgs_in, w.msgs_out};
+    const auto t = std::chrono::steady_clock::now();
+    if (now != last) {
+      last = std::move(now);
+      quiet_since = t;
+    } else if (t - quiet_since >= std::chrono::milliseconds(a.quiet_ms)) {
+      return 0;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  fmt::print(stderr, "traderctl: still busy after {} s\n", a.timeout_s);
+  return 1;
+}
+
+std::string ts_or_dash(std::optional<core::TimestampNs> ts) { return ts ? core::format_iso8601(*ts) : "-"; }
+
+int sessions_list(eventstore::EventStore& store, const Args& a) {
+  const auto all = store.sessions();
+  if (a.json) {
+    std::string out = "[";
+    for (const auto& s : all) {
+      if (out.size() > 1) out += ',';
+      out += R"({"session_id":)";
+      codec::append_json_string(out, s.session_id);
+      out += fmt::format(R"(,"events":{},"first_position":{},"last_position":{},"first_ts_event":{},"last_ts_event":{}}})",
+                         s.events, s.first_position, s.last_position,
+                         s.first_ts_event ? std::to_string(*s.first_ts_event) : "null",
+                         s.last_ts_event ? std::to_string(*s.last_ts_event) : "null");
+    }
+    fmt::print("{}]\n", out);
+    return 0;
+  }
+  // Kinds and ends from the lifecycle events, read by type (indexed), not session by session.
+  std::map<std::string, std::string> kind;
+  std::set<std::string> ended;
+  codec::Decoder dec;
+  for (const auto type : {core::SessionStarted::kType, core::SessionEnded::kType}) {
+    eventstore::for_each(store, {.type = std::string(type)}, [&](const eventstore::StoredEvent& e) {
+      auto l = dec.decode_session_lifecycle(e.payload);
+      if (!l) return;
+      if (auto* st = std::get_if<core::SessionStarted>(&*l)) kind.try_emplace(st->session_id, st->kind);
+      else ended.insert(std::get<core::SessionEnded>(*l).session_id);
+    });
+  }
+  fmt::print("{:<36} {:<9} {:>10}  {:<30} {:<30} {}\n", "session", "kind", "events", "market from", "market to",
+             "ended");
+  for (const auto& s : all) {
+    const auto k = kind.find(s.session_id);
+    fmt::print("{:<36} {:<9} {:>10}  {:<30} {:<30} {}\n", s.session_id, k == kind.end() ? "-" : k->second, s.events,
+               ts_or_dash(s.first_ts_event), ts_or_dash(s.last_ts_event), ended.contains(s.session_id) ? "yes" : "no");
+  }
+  if (all.empty()) fmt::print("(no sessions recorded)\n");
+  return 0;
+}
+
+std::string config_value(const core::WorkerStarted& w, std::string_view key) {
+  for (const auto& [k, v] : w.config)
+    if (k == key) return v;
+  return "";
+}
+
+int sessions_show(eventstore::EventStore& store, const std::string& id) {
+  const auto info = describe_session(store, id);
+  const auto& s = info.summary;
+  fmt::print("Session {}\n", id);
+  if (info.started) {
+    const auto& st = *info.started;
+    fmt::print("  kind {}, started by {} at {} (wall clock), version {}\n", st.kind, st.started_by,
+               core::format_iso8601(st.ts_wall), st.version);
+    if (!st.source_session_id.empty()) fmt::print("  made from session {}\n", st.source_session_id);
+    if (!st.data_source.empty()) fmt::print("  data source {}\n", st.data_source);
+  } else {
+    fmt::print("  (its session.started is not in this store)\n");
+  }
+  if (info.ended) fmt::print("  ended at {} (wall clock): {}\n", core::format_iso8601(info.ended->ts_wall), info.ended->reason);
+  else fmt::print("  not ended (still open, or its ops worker was killed)\n");
+  fmt::print("  events {} (positions {}..{}), market time {} .. {}\n", s.events, s.first_position, s.last_position,
+             ts_or_dash(s.first_ts_event), ts_or_dash(s.last_ts_event));
+  fmt::print("Workers\n  {:<11} {:<28} {:<64}  {}\n", "worker", "version", "config_hash", "notes");
+  for (const auto& w : info.workers) {
+    std::string notes;
+    if (w.worker == "execution") notes = "random_seed " + config_value(w, "random_seed");
+    if (!w.data_source.empty()) notes = fmt::format("data {} sha256 {}", w.data_source, w.data_sha256);
+    fmt::print("  {:<11} {:<28} {:<64}  {}\n", w.worker, w.version, w.config_hash, notes);
+  }
+  fmt::print("Events by type\n");
+  for (const auto& [type, n] : info.counts_by_type) fmt::print("  {:<24} {:>10}\n", type, n);
+  if (info.report) print_report(*info.report);
+  else fmt::print("(no performance report in this session)\n");
+  return 0;
+}
+
+/// The event store as the reader (DATABASE_URL).
+eventstore::PgStore open_store() {
+  const auto url = env_or("DATABASE_URL", "");
+  if (url.empty()) throw std::runtime_error("DATABASE_URL is not set");
+  return eventstore::PgStore(url);
+}
+
+/// The writer's URL (TRADER_WRITER_DATABASE_URL), for commands that append.
+std::string writer_url(const std::string& command) {
+  const auto url = env_or("TRADER_WRITER_DATABASE_URL", "");
+  if (url.empty())
+    throw std::runtime_error("TRADER_WRITER_DATABASE_URL is not set (" + command +
+                             " appends to the event store: the writer's URL, trader_recorder)");
+  return url;
+}
+
+int migrate() {
+  const auto url = env_or("TRADER_OWNER_DATABASE_URL", "");
+  if (url.empty())
+    throw std::runtime_error("TRADER_OWNER_DATABASE_URL is not set (migrations run as the schema's owner, trader_owner)");
+  const auto applied = eventstore::migrate(url);
+  fmt::print("event store schema is current ({} migration{} applied now)\n", applied, applied == 1 ? "" : "s");
+  return 0;
+}
+
+/// traderctl verify: the hash chain, then (when given) the signed checkpoints.
+int verify(const Args& a) {
+  std::string file = env_or("TRADER_CHECKPOINT_FILE", ""), pubkey = env_or("TRADER_CHECKPOINT_PUBKEY", "");
+  for (std::size_t i = 0; i < a.rest.size(); ++i) {
+    const auto& f = a.rest[i];
+    if ((f == "--checkpoints" || f == "--pubkey") && i + 1 < a.rest.size()) {
+      (f == "--checkpoints" ? file : pubkey) = a.rest[++i];
+    } else {
+      fmt::print(stderr, "traderctl verify: unknown argument {}\nusage: traderctl verify [--checkpoints FILE --pubkey FILE]\n", f);
+      return 2;
+    }
+  }
+  if (file.empty() != pubkey.empty()) {
+    fmt::print(stderr, "traderctl verify: give both the checkpoint file and the public key (--checkpoints, --pubkey, "
+               "or TRADER_CHECKPOINT_FILE, TRADER_CHECKPOINT_PUBKEY)\n");
+    return 2;
+  }
+  auto store = open_store();
+  const auto v = store.verify();
+  bool ok = v.ok;
+  if (v.ok) {
+    fmt::print("ok: {} events, hash chain intact; head hash {}\n", v.events, v.head_hash.empty() ? "-" : v.head_hash);
+  } else {
+    fmt::print("TAMPERED: event at position {}: {} ({} events checked)\n", v.first_bad_position, v.problem, v.events);
+  }
+  if (file.empty()) {
+    fmt::print("note: no signed checkpoints given (TRADER_CHECKPOINT_FILE, TRADER_CHECKPOINT_PUBKEY): a truncated "
+               "tail or a rewritten and re-chained history cannot be detected\n");
+    return ok ? 0 : 1;
+  }
+  const eventstore::CheckpointVerifier key(pubkey);
+  if (!std::filesystem::exists(file)) {
+    fmt::print("CHECKPOINTS MISSING: {} does not exist, and checkpoints are expected (the file was deleted or moved)\n",
+               file);
+    return 1;
+  }
+  const auto r = eventstore::check_checkpoints(store, eventstore::read_checkpoints(file), key);
+  for (const auto& p : r.problems) fmt::print("{}\n", p);
+  if (r.ok) {
+    if (r.newest)
+      fmt::print("ok: {} checkpoint{} signed by key {} hold; the newest (position {}, {} events) is in the store, "
+                 "whose head is at position {}\n", r.checkpoints, r.checkpoints == 1 ? "" : "s", key.key_id(),
+                 r.newest->position, r.newest->events, r.head.position);
+    else
+      fmt::print("ok: no checkpoint yet, and the store is empty\n");
+  } else {
+    fmt::print("CHECKPOINTS FAIL: {} problem{} ({} valid checkpoints, key {}, file {})\n", r.problems.size(),
+               r.problems.size() == 1 ? "" : "s", r.checkpoints, key.key_id(), file);
+  }
+  return ok && r.ok ? 0 : 1;
+}
+
+int set_state(natsio::Connection& conn, const Args& a, core::TradingState st) {
+  std::string reason;
+  for (const auto& r : a.rest) reason += (reason.empty() ? "" : " ") + r;
+  const core::SetTradingState cmd{.trading_state = st, .reason = reason.empty() ? "traderctl" : reason};
+  const auto reply = conn.request(subjects::kRiskManagement, codec::encode(cmd), 2'000);
+  fmt::print("{}\n", reply);
+  // risk-state answers with the state now in force, or with a dead letter saying why not.
+  const auto env = codec::peek(reply);
+  return env && env->type == core::RiskStateChanged::kType ? 0 : 1;
+}
+
+
+// ---- auth init / stream-init ------------------------------------------------------
+
+/// The value after `flag` in `rest`, or `dflt`; throws std::invalid_argument for a
+/// flag without a value or an unknown flag (any other "--...").
+std::string flag_value(const std::vector<std::string>& rest, const std::string& flag, const std::string& dflt,
+                       const std::vector<std::string>& known) {
+  std::string out = dflt;
+  for (std::size_t i = 0; i < rest.size(); ++i) {
+    if (!rest[i].starts_with("--")) continue;
+    if (std::find(known.begin(), known.end(), rest[i]) == known.end())
+      throw std::invalid_argument("unknown option " + rest[i]);
+    if (i + 1 >= rest.size()) throw std::invalid_argument(rest[i] + " needs a value");
+    if (rest[i] == flag) out = rest[i + 1];
+    ++i;
+  }
+  return out;
+}
+
+int auth_cmd(const Args& a) {
+  const std::vector<std::string> known{"--operators", "--cost"};
+  try {
+    if (a.rest.size() < 2 || a.rest[0] != "init" || a.rest[1].starts_with("--"))
+      throw std::invalid_argument("usage: traderctl auth init DIR [--operators A,B] [--cost N]");
+    auth::Deployment d;
+    const auto ops = flag_value(a.rest, "--operators", "operator", known);
+    d.operators.clear();
+    for (std::size_t from = 0; from <= ops.size();) {
+      const auto to = std::min(ops.find(',', from), ops.size());
+      if (to > from) d.operators.push_back(ops.substr(from, to - from));
+      from = to + 1;
+    }
+    const int cost = std::stoi(flag_value(a.rest, "--cost", "10", known));
+    if (cost < 4 || cost > 16) throw std::invalid_argument("--cost: 4..16");
+    const auto ids = auth::identities(d);
+    auth::init_dir(a.rest[1], ids, cost);
+    fmt::print("credentials of {} identities in {} (nats-<user>.password); accounts in {}/nats-accounts.conf\n",
+               ids.size(), a.rest[1], a.rest[1]);
+    return 0;
+  } catch (const std::invalid_argument& e) {
+    fmt::print(stderr, "traderctl auth: {}\n", e.what());
+    return 2;
+  }
+}
+
+int stream_init(const Args& a) {
+  EventStreamConfig cfg;
+  try {
+    const std::vector<std::string> known{"--stream", "--max-bytes"};
+    cfg.stream = flag_value(a.rest, "--stream", cfg.stream, known);
+    cfg.max_bytes = std::stoll(flag_value(a.rest, "--max-bytes", std::to_string(cfg.max_bytes), known));
+    if (cfg.max_bytes < 0) throw std::invalid_argument("--max-bytes: >= 0 (0 = no limit)");
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "traderctl stream-init: {}\nusage: traderctl stream-init [--stream NAME] [--max-bytes N]\n",
+               e.what());
+    return 2;
+  }
+  natsio::Library lib;
+  natsio::Connection admin({.url = env_or("NATS_URL", "nats://127.0.0.1:4222"), .name = "traderctl-admin",
+                            .max_reconnect = 0, .connect_retry_ms = 0});
+  bootstrap_event_stream(admin, cfg);
+  fmt::print("stream {} (interest retention, at most {} bytes) and consumer {} ready\n", cfg.stream, cfg.max_bytes,
+             cfg.durable);
+  return 0;
+}
+
+// ---- replay / backtest ----------------------------------------------------------
+
+/// Ctrl-C / SIGTERM during a replay or backtest: construct it before any thread
+/// exists (it blocks the signals in this thread, and every later thread inherits
+/// the mask); its thread receives them and sets `stop`, so the command tears the
+/// sandbox down in order instead of dying with children left running.
+class InterruptWatch {
+ public:
+  InterruptWatch() {
+    sigset_t set = signals();
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    thread_ = std::thread([this, set] {
+      int sig = 0;
+      sigwait(&set, &sig);
+      if (sig != SIGUSR1) {
+        signal_ = sig;
+        stop = true;
+        fmt::print(stderr, "traderctl: signal {}: stopping and cleaning up the sandbox\n", sig);
+      }
+    });
+  }
+  ~InterruptWatch() {
+    if (!stop) pthread_kill(thread_.native_handle(), SIGUSR1);
+    thread_.join();
+  }
+  InterruptWatch(const InterruptWatch&) = delete;
+  InterruptWatch& operator=(const InterruptWatch&) = delete;
+  std::atomic<bool> stop{false};
+  int signal_number() const { return signal_; }
+
+ private:
+  static sigset_t signals() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGUSR1);
+    return set;
+  }
+  std::atomic<int> signal_{0};
+  std::thread thread_;
+};
+
+struct RunArgs {
+  std::string session;        // replay ID / backtest --session ID
+  std::string file;           // backtest FILE
+  double speed = 0;
+  ReplayFilter filter;
+  std::int64_t limit = 0;     // backtest FILE: at most this many records (0 = all)
+  bool lockstep = false;
+  std::string chaos_restart;  // sandbox worker to SIGKILL and restart halfway ("" = none)
+};
+
+/// Parses `rest` of replay/backtest; throws std::invalid_argument with the bad flag.
+RunArgs parse_run_args(const std::vector<std::string>& rest, bool backtest) {
+  RunArgs r;
+  std::vector<std::string> positional;
+  for (std::size_t i = 0; i < rest.size(); ++i) {
+    const auto& f = rest[i];
+    auto value = [&]() -> const std::string& {
+      if (i + 1 >= rest.size()) throw std::invalid_argument(f + " needs a value");
+      return rest[++i];
+    };
+    if (f == "--speed") {
+      const auto& v = value();
+      char* end = nullptr;
+      r.speed = std::strtod(v.c_str(), &end);
+      if (v.empty() || *end != '\0' || !(r.speed >= 0)) throw std::invalid_argument("--speed: a number >= 0, got " + v);
+    } else if (f == "--symbol") {
+      r.filter.symbols.push_back(value());
+    } else if (f == "--subject") {
+      r.filter.subjects.push_back(value());
+    } else if (f == "--from" || f == "--to") {
+      const auto& v = value();
+      const auto ts = parse_time_arg(v);
+      if (!ts) throw std::invalid_argument(f + ": ns UTC or ISO-8601 (2020-02-22T10:00:00Z), got " + v);
+      (f == "--from" ? r.filter.from : r.filter.to) = ts;
+    } else if (f == "--session" && backtest) {
+      r.session = value();
+    } else if (f == "--limit" && backtest) {
+      const auto& v = value();
+      char* end = nullptr;
+      r.limit = std::strtoll(v.c_str(), &end, 10);
+      if (v.empty() || *end != '\0' || r.limit < 0) throw std::invalid_argument("--limit: an integer >= 0, got " + v);
+    } else if (f == "--lockstep") {
+      r.lockstep = true;
+    } else if (f == "--chaos-restart") {
+      r.chaos_restart = value();
+    } else if (f.starts_with("--")) {
+      throw std::invalid_argument("unknown option " + f);
+    } else {
+      positional.push_back(f);
+    }
+  }
+  if (backtest) {
+    if (r.session.empty() == (positional.size() != 1))
+      throw std::invalid_argument("give either FILE or --session ID");
+    if (!positional.empty()) r.file = positional[0];
+    const bool filters = !r.filter.symbols.empty() || !r.filter.subjects.empty() || r.filter.from || r.filter.to;
+    if (!r.file.empty() && filters) throw std::invalid_argument("--symbol/--subject/--from/--to need --session");
+    if (r.file.empty() && r.limit) throw std::invalid_argument("--limit needs FILE");
+  } else {
+    if (positional.size() != 1) throw std::invalid_argument("give exactly one session ID");
+    r.session = positional[0];
+  }
+  if (!r.chaos_restart.empty() && r.chaos_restart != "execution" && r.chaos_restart != "risk-state" &&
+      r.chaos_restart != "strategy" && r.chaos_restart != "reporter" && r.chaos_restart != "recorder")
+    throw std::invalid_argument("--chaos-restart: a sandbox worker (execution, risk-state, strategy, reporter, "
+                                "recorder), got " + r.chaos_restart);
+  if (!r.session.empty() && !subjects::is_valid_session_id(r.session))
+    throw std::invalid_argument("not a session id: " + r.session);
+  return r;
+}
+
+SandboxConfig sandbox_config(const std::string& kind, const std::string& source, const std::string& data) {
+  return SandboxConfig{.kind = kind,
+                       .source_session = source,
+                       .data_source = data,
+                       .database_url = writer_url(kind),
+                       .reader_database_url = env_or("DATABASE_URL", ""),
+                       .bin_dir = env_or("TRADER_BIN_DIR", executable_dir().c_str()),
+                       .nats_server = env_or("TRADER_NATS_SERVER", "nats-server"),
+                       .ready_timeout_ms = 60'000};
+}
+
+void print_progress(const char* what, const ReplayProgress& p) {
+  fmt::print(stderr, "{}: {}/{} inputs ({:.0f}%), {:.0f} events/s, market time {}\n", what, p.published, p.total,
+             p.total ? 100.0 * static_cast<double>(p.published) / static_cast<double>(p.total) : 100.0,
+             p.seconds > 0 ? static_cast<double>(p.published) / p.seconds : 0.0,
+             p.market_ts ? core::format_iso8601(p.market_ts) : std::string("-"));
+}
+
+/// backtest FILE --lockstep: the file's records as inputs (what the feed would
+/// publish, in file order), at most `limit` (0 = all). Bad rows are skipped and
+/// counted on stderr.
+std::vector<ReplayInput> read_file_inputs(const std::string& path, std::int64_t limit, const char* what) {
+  marketdata::Reader reader(path);
+  std::vector<ReplayInput> out;
+  std::int64_t bad = 0;
+  while (limit == 0 || static_cast<std::int64_t>(out.size()) < limit) {
+    auto rec = reader.next();
+    if (!rec) break;
+    if (!*rec) {
+      ++bad;
+      continue;
+    }
+    std::visit([&](const auto& x) {
+      out.push_back({.subject = subjects::market_data(x.symbol), .payload = codec::encode(x), .market_ts = x.ts_event,
+                     .position = reader.line()});
+    }, rec->value());
+  }
+  fmt::print(stderr, "{}: {}: {} records to publish ({}, {} bad rows skipped)\n", what, path, out.size(),
+             marketdata::to_string(reader.format()), bad);
+  return out;
+}
+
+/// The end shared by replay and backtest: idle, final report, orderly stop (or,
+/// after Ctrl-C, a short orderly stop), the new session's id.
+int finish_run(Sandbox& sb, eventstore::EventStore& store, const InterruptWatch& watch, const char* what) {
+  if (watch.stop) {
+    try {
+      sb.finish(store, 15'000);  // session.ended is recorded; the partial session stays readable
+    } catch (const std::exception& e) {
+      fmt::print(stderr, "{}: {}\n", what, e.what());
+    }
+    fmt::print(stderr, "{}: interrupted; partial session {} (traderctl sessions show {})\n", what, sb.session_id(),
+               sb.session_id());
+    return 128 + (watch.signal_number() ? watch.signal_number() : SIGINT);
+  }
+  // The end: every log follower has handled the whole stream and nothing moved for two
+  // rounds (the event-time order leaves nothing waiting once the inputs stopped).
+  sb.wait_quiescent(600'000);
+  const auto reply = sb.report();
+  auto r = codec::decode_performance(reply);
+  if (!r) throw std::runtime_error("report reply: " + r.error().to_string());
+  print_report(*r);
+  sb.finish(store);
+  fmt::print("session {} ({})\n  traderctl sessions show {}\n", sb.session_id(), what, sb.session_id());
+  return 0;
+}
+
+int replay_or_backtest(const Args& a) {
+  const bool backtest = a.command == "backtest";
+  const char* what = backtest ? "backtest" : "replay";
+  RunArgs r;
+  try {
+    r = parse_run_args(a.rest, backtest);
+  } catch (const std::invalid_argument& e) {
+    fmt::print(stderr, "traderctl {}: {}\nusage: traderctl replay ID [--speed X] [--symbol SYM]... [--subject SUBJ]... "
+               "[--from TS] [--to TS] [--lockstep [--chaos-restart WORKER]]\n"
+               "       traderctl backtest FILE [--speed X] [--limit N] | backtest --session ID [--speed X] [filters]\n"
+               "       (backtest too: [--lockstep [--chaos-restart WORKER]])\n", what, e.what());
+    return 2;
+  }
+  InterruptWatch watch;  // before any thread
+  natsio::Library lib;
+  auto store = open_store();
+  ReplayPlan plan;
+  if (!r.session.empty()) {
+    plan = load_replay_plan(store, r.session, r.filter);  // an unknown session fails here, before any sandbox
+    fmt::print(stderr, "{}: session {}: {} inputs to publish ({} events read; {} orders of strategy '{}' left out, "
+               "{} inputs filtered out)\n", what, r.session, plan.inputs.size(), plan.session_events,
+               plan.strategy_orders, plan.strategy_id, plan.filtered_out);
+  }
+  std::string data = r.file.empty() ? "" : std::filesystem::absolute(r.file).string();
+  if (!data.empty() && !std::filesystem::exists(data)) throw std::runtime_error("no such data file: " + data);
+  Sandbox sb(sandbox_config(backtest ? "backtest" : "replay", r.session, data.empty() ? "session:" + r.session : data));
+  fmt::print(stderr, "{}: sandbox ready (nats {}, stream {}), new session {}\n", what, sb.nats_url(), sb.stream(),
+             sb.session_id());
+  if (!r.lockstep)
+    fmt::print(stderr, "{}: full speed, in event-time order: every worker handles the log by cause, whatever order "
+               "it reached the stream in (docs/architecture.md, \"Event time\")\n", what);
+  // The file's records go through the feed, unless traderctl must act between them
+  // (a barrier per input, or a worker to restart halfway): then it publishes them itself.
+  const bool self_publish = r.lockstep || !r.chaos_restart.empty();
+  if (!data.empty() && self_publish) plan.inputs = read_file_inputs(data, r.limit, what);
+  if (!data.empty() && !self_publish) {
+    const auto t0 = std::chrono::steady_clock::now();
+    std::vector<std::string> feed_args{data, "--speed", fmt::format("{}", r.speed)};
+    if (r.limit) feed_args.insert(feed_args.end(), {"--limit", std::to_string(r.limit)});
+    sb.run("feed", feed_args, &watch.stop);
+    fmt::print(stderr, "{}: feed done in {:.3f} s\n", what,
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  } else {
+    ReplayOptions opt{.speed = r.speed,
+                      .on_progress = [what](const ReplayProgress& p) { print_progress(what, p); },
+                      .stop = &watch.stop};
+    const auto total = static_cast<std::int64_t>(plan.inputs.size());
+    std::int64_t done = 0;
+    if (r.lockstep) {
+      sb.wait_quiescent();  // start-up events (risk.state, risk.policy) are in the stream before the first input
+    }
+    if (self_publish) {
+      opt.after_each = [&](const ReplayInput&) {
+        if (r.lockstep) sb.wait_quiescent();
+        if (++done != total / 2 || r.chaos_restart.empty()) return;
+        fmt::print(stderr, "{}: chaos: SIGKILL {} after {} of {} inputs, starting it again\n", what,
+                   r.chaos_restart, done, total);
+        sb.restart(r.chaos_restart);
+        if (r.lockstep) sb.wait_quiescent();
+        fmt::print(stderr, "{}: chaos: {} restarted and ready\n", what, r.chaos_restart);
+      };
+    }
+    const auto sum = publish_inputs(sb.conn(), plan.inputs, opt, &sb.desk());
+    if (r.lockstep)
+      fmt::print("{}: lock-step: {} barrier rounds for {} inputs{}\n", what, sb.barrier_rounds(), sum.published,
+                 r.chaos_restart.empty() ? "" : fmt::format(", {} restarted halfway", r.chaos_restart));
+    fmt::print("{}: published {} events of {} in {:.3f} s ({:.0f} events/s), market time {} .. {}\n", what,
+               sum.published, r.session.empty() ? data : "session " + r.session, sum.publish_seconds,
+               sum.publish_seconds > 0 ? static_cast<double>(sum.published) / sum.publish_seconds : 0.0,
+               sum.first_market_ts ? core::format_iso8601(sum.first_market_ts) : "-",
+               sum.last_market_ts ? core::format_iso8601(sum.last_market_ts) : "-");
+  }
+  return finish_run(sb, store, watch, what);
+}
+}  // namespace
+
+int run_ctl(int argc, char** argv) {
+  const auto a = parse(argc, argv);
+  if (a.command.empty() || a.command == "help" || a.command == "--help") {
+    fmt::print("{}", kUsage);
+    return a.command.empty() ? 2 : 0;
+  }
+  try {
+    if (a.command == "sessions") {
+      auto store = open_store();
+      if (a.rest.empty() || (a.rest.size() == 1 && a.rest[0] == "list")) return sessions_list(store, a);
+      if (a.rest.size() == 2 && a.rest[0] == "show") return sessions_show(store, a.rest[1]);
+      fmt::print(stderr, "traderctl: usage: sessions [list] | sessions show ID\n");
+      return 2;
+    }
+    if (a.command == "export" && a.rest.size() == 2) {
+      auto store = open_store();
+      const auto n = export_session(store, a.rest[0], a.rest[1]);
+      fmt::print("exported session {}: {} events to {}\n", a.rest[0], n, a.rest[1]);
+      return 0;
+    }
+    if (a.command == "migrate" && a.rest.empty()) return migrate();
+    if (a.command == "auth") return auth_cmd(a);
+    if (a.command == "stream-init") return stream_init(a);
+    if (a.command == "import" && a.rest.size() == 1) {
+      auto store = open_store();  // the reader, for the session's events already stored
+      eventstore::PgStore writer(writer_url("import"));
+      const auto sum = import_session(store, writer, a.rest[0]);
+      fmt::print("imported session {}: {} events, {} newly stored\n", sum.session_id, sum.events, sum.stored);
+      return 0;
+    }
+    if (a.command == "events") {
+      auto store = open_store();
+      fmt::print("Recorded events: {}\n  {:<24} {:>10}\n", store.count(), "type", "count");
+      for (const auto& [type, n] : store.count_by_type()) fmt::print("  {:<24} {:>10}\n", type, n);
+      fmt::print("  {:<24} {:>10}\n", "subject", "count");
+      for (const auto& [subject, n] : store.count_by_subject()) fmt::print("  {:<24} {:>10}\n", subject, n);
+      return 0;
+    }
+    if (a.command == "verify") return verify(a);
+    if (a.command == "diff" && a.rest.size() == 2) {
+      auto store = open_store();
+      const auto d = diff_sessions(store, a.rest[0], a.rest[1]);
+      fmt::print("{}", format_diff(d, a.rest[0], a.rest[1]));
+      return d.identical ? 0 : 1;
+    }
+    if (a.command == "replay" || a.command == "backtest") return replay_or_backtest(a);
+    natsio::Library lib;
+    natsio::Connection conn({.url = env_or("NATS_URL", "nats://127.0.0.1:4222"), .name = "traderctl",
+                             .max_reconnect = 0, .connect_retry_ms = 0});
+    if (a.command == "status") {
+      // Exit status as monitoring plugins do: 0 ok, 1 degraded, 2 down (a worker's
+      // heartbeat is overdue or it stopped); no answer from ops is an error (exit 1, below).
+      const auto reply = conn.request(subjects::kOpsStatus, "", 2'000);
+      auto st = codec::decode_ops_status(reply);
+      if (!st) throw std::runtime_error("ops.status reply: " + st.error().to_string());
+      if (a.json) fmt::print("{}\n", reply);
+      else print_status(*st);
+      return st->status == "down" ? 2 : st->status == "degraded" ? 1 : 0;
+    }
+    if (a.command == "report") {
+      const auto reply = conn.request(subjects::kOpsReport, "", 5'000);
+      if (a.json) { fmt::print("{}\n", reply); return 0; }
+      auto r = codec::decode_performance(reply);
+      if (!r) throw std::runtime_error("report reply: " + r.error().to_string());
+      print_report(*r);
+      return 0;
+    }
+    if (a.command == "halt") return set_state(conn, a, core::TradingState::halted);
+    if (a.command == "reduce") return set_state(conn, a, core::TradingState::reducing);
+    if (a.command == "resume") return set_state(conn, a, core::TradingState::active);
+    if ((a.command == "pub" || a.command == "req") && a.rest.size() == 2) {
+      if (a.command == "pub") {
+        if (!conn.publish(a.rest[0], a.rest[1])) throw std::runtime_error("publish failed");
+        conn.flush();
+      } else {
+        fmt::print("{}\n", conn.request(a.rest[0], a.rest[1], 5'000));
+      }
+      return 0;
+    }
+    if (a.command == "wait-ready") return wait_ready(conn, a);
+    if (a.command == "wait-idle") return wait_idle(conn, a);
+    fmt::print(stderr, "traderctl: unknown command or arguments: {}\n{}", a.command, kUsage);
+    return 2;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "traderctl {}: {}\n", a.command, e.what());
+    return 1;
+  }
+}
+
+}  // namespace services

@@ -1,0 +1,153 @@
+#include "workers/event_time.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "subjects/subjects.hpp"
+
+namespace services {
+
+EventTimeOrder::EventTimeOrder(std::string self, std::vector<Upstream> upstream,
+                               std::function<std::optional<int>(int)> out_stage)
+    : self_(std::move(self)), upstream_(std::move(upstream)), out_stage_(std::move(out_stage)) {}
+
+LogRole EventTimeOrder::push(std::uint64_t seq, std::string_view subject, std::string_view data) {
+  return classify(seq, subject, data, true);
+}
+
+LogRole EventTimeOrder::note(std::uint64_t seq, std::string_view subject, std::string_view data) {
+  return classify(seq, subject, data, false);
+}
+
+LogRole EventTimeOrder::classify(std::uint64_t seq, std::string_view subject, std::string_view data, bool keep) {
+  if (++pushed_ % 4096 == 0 && prune_) prune();
+  // Progress markers do not move the bound on roots not seen yet (floor()): markers
+  // answering markers would never end.
+  if (!subject.starts_with(subjects::kProgressPrefix)) last_seq_ = std::max(last_seq_, seq);
+  auto buffer = [&](EventKey k, bool order) {
+    known_[seq] = Known{k.root, k.stage, order};
+    if (keep) buffer_.emplace(k, std::pair{std::string(subject), std::string(data)});
+  };
+  if (subject.starts_with(subjects::kMarketDataPrefix)) {
+    buffer({seq, kStageRoot, seq}, false);
+    return LogRole::root;
+  }
+  // trading.orders.by.<user>: a person's order (the server names the sender).
+  const bool person_order = subjects::is_orders(subject) && !subjects::sender_of(subject).empty();
+  if (person_order || subjects::is_risk_management(subject)) {
+    buffer({seq, kStageRoot, seq}, person_order);
+    return LogRole::root;
+  }
+  if (subject.starts_with(subjects::kProgressPrefix)) {
+    auto p = dec_.decode_progress(data);
+    if (!p || p->worker == self_ || subject.substr(subjects::kProgressPrefix.size()) != p->worker) return LogRole::other;
+    if (p->root_seq == 0) progress_.erase(p->worker);  // it stopped: it takes no part any more
+    else progress_[p->worker] = Floor{p->root_seq, static_cast<int>(p->stage)};
+    return LogRole::progress;
+  }
+  const bool orders = subject == subjects::kTradingOrders;
+  const bool approved = subject == subjects::kTradingOrdersApproved;
+  const bool reports = subject == subjects::kTradingExecutions;
+  const bool risk = subject == subjects::kRiskState;
+  if (!orders && !approved && !reports && !risk) return LogRole::other;
+  const auto env = dec_.peek(data);
+  if (!env) return LogRole::other;  // refused by the handler, in stream order
+  if (env->cause_seq == 0 || env->cause_seq >= seq) {
+    // No cause: a strategy order is then a root of its own; anything else (recorded
+    // before causes existed, or a start-up announcement) is handled as it comes.
+    if (orders) {
+      buffer({seq, kStageRoot, seq}, true);
+      return LogRole::root;
+    }
+    return LogRole::other;
+  }
+  const auto cause = known_.find(env->cause_seq);
+  const Known c = cause != known_.end() ? cause->second : Known{env->cause_seq, kStageRoot, false};
+  int stage = kStageRoot;
+  if (orders) stage = kStageStrategy;
+  else if (approved) stage = kStageRisk;
+  else if (reports) stage = c.order ? kStageRisk : kStageExecution;  // a denial answers an order
+  else stage = c.stage == kStageExecution ? kStageRiskAfterFill : kStageRisk;
+  buffer({c.root, stage, seq}, orders);
+  return LogRole::derived;
+}
+
+EventKey EventTimeOrder::next_of(const Floor& f, int stage) {
+  if (f.stage <= stage) return {f.root, stage, 0};
+  return {f.root + 1, stage, 0};
+}
+
+const EventTimeOrder::Upstream* EventTimeOrder::blocker(const EventKey& k) const {
+  for (const auto& u : upstream_) {
+    const auto p = progress_.find(u.worker);
+    if (p == progress_.end()) continue;  // never heard from (not taking part), or it left
+    if (u.relevant && !u.relevant()) continue;
+    for (const int s : u.stages)
+      if (!(k < next_of(p->second, s))) return &u;
+  }
+  return nullptr;
+}
+
+std::optional<EventTimeOrder::Ready> EventTimeOrder::pop() {
+  if (buffer_.empty()) return std::nullopt;
+  const auto it = buffer_.begin();
+  if (blocker(it->first) != nullptr) return std::nullopt;
+  Ready r{it->first, std::move(it->second.first), std::move(it->second.second)};
+  buffer_.erase(it);
+  return r;
+}
+
+std::string EventTimeOrder::waiting_for() const {
+  if (buffer_.empty()) return {};
+  const auto& k = buffer_.begin()->first;
+  const auto* u = blocker(k);
+  if (u == nullptr) return {};
+  const auto& f = progress_.at(u->worker);
+  return fmt::format("({}, {}, {}) waits for {} at ({}, {})", k.root, k.stage, k.seq, u->worker, f.root, f.stage);
+}
+
+Floor EventTimeOrder::floor() const {
+  // What this worker will still publish reacts to a message it has not handled yet:
+  // one in the buffer, one an upstream may still send (if it matters now), or a root
+  // not seen yet. Inputs it never reacts to (out_stage nullopt) bound nothing.
+  Floor f{last_seq_ + 1, out_stage_(kStageRoot).value_or(kStageRoot)};  // (a reader that publishes nothing: diff)
+  std::optional<std::uint64_t> group;
+  for (const auto& [k, msg] : buffer_) {
+    if (group && k.root != *group) break;
+    const auto s = out_stage_(k.stage);
+    if (!s) continue;
+    group = k.root;
+    f = std::min(f, Floor{k.root, *s});
+  }
+  for (const auto& u : upstream_) {
+    const auto p = progress_.find(u.worker);
+    if (p == progress_.end() || (u.relevant && !u.relevant())) continue;
+    for (const int st : u.stages)
+      if (const auto s = out_stage_(st)) f = std::min(f, Floor{next_of(p->second, st).root, *s});
+  }
+  return f;
+}
+
+std::optional<EventKey> EventTimeOrder::key_of(std::uint64_t seq) const {
+  const auto it = known_.find(seq);
+  if (it == known_.end()) return std::nullopt;
+  return EventKey{it->second.root, it->second.stage, seq};
+}
+
+std::optional<Floor> EventTimeOrder::progress_of(const std::string& worker) const {
+  const auto it = progress_.find(worker);
+  if (it == progress_.end()) return std::nullopt;
+  return it->second;
+}
+
+void EventTimeOrder::prune() {
+  // A later message's cause has a root at or after every publisher's progress (and
+  // this worker's own): what lies before can no longer be named.
+  std::uint64_t bound = floor().root;
+  for (const auto& [w, f] : progress_) bound = std::min(bound, f.root);
+  if (!buffer_.empty()) bound = std::min(bound, buffer_.begin()->first.root);
+  known_.erase(known_.begin(), known_.lower_bound(bound));
+}
+
+}  // namespace services

@@ -1,0 +1,85 @@
+#include "workers/execution.hpp"
+
+#include <algorithm>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "subjects/subjects.hpp"
+
+namespace services {
+
+ExecutionService::ExecutionService(Runtime& rt, matching::BrokerConfig cfg, eventstore::EventStore* store,
+                                   std::string stream)
+    : rt_(rt),
+      broker_(std::move(cfg)),
+      in_(rt, {{"risk-state", {kStageRisk}, {}}}, reacts({kStageRoot, kStageRisk}, kStageExecution), true) {
+  // The history in event-time order, as it was handled the first time (the progress
+  // markers in it release it the same way); what it leaves waiting is handled live.
+  const auto own_progress = subjects::progress(rt_.worker());
+  history_ = follow_log(
+      rt_, store, stream, in_, live_, [this](auto seq, auto subject, auto data, bool replay) { on_event(seq, subject, data, replay); },
+      [this, &own_progress](const LogEvent& ev) {
+        // Its own reports in the log, in stream order: those the rebuild produced were
+        // published before; one it has not produced yet will not be published again when it is.
+        if (ev.subject == subjects::kTradingExecutions) {
+          if (auto r = dec_.decode_execution_report(ev.data)) redecide_.in_log(r->exec_id);
+        } else if (ev.subject == own_progress) {
+          redecide_.own_marker();
+        }
+      });
+  for (const auto& out : redecide_.finish()) {
+    rt_.publish(subjects::kTradingExecutions, out);
+    ++republished_;
+  }
+  in_.publish_progress();
+  live_->open(history_.last_seq);
+}
+
+void ExecutionService::emit(std::vector<core::ExecutionReport> reports) {
+  for (auto& er : reports) {
+    er.cause_seq = cause_;  // what it reacts to: the approved command, or the market data it happened on
+    if (auto out = redecide_.produced(er.exec_id, [&] { return codec::encode(er); }))
+      rt_.publish(subjects::kTradingExecutions, *out);
+  }
+}
+
+void ExecutionService::on_event(std::uint64_t seq, std::string_view subject, std::string_view data, bool replay) {
+  const natsio::Message m{subject, data, {}};
+  cause_ = seq;
+  if (subject.starts_with(subjects::kMarketDataPrefix)) {
+    if (!replay) rt_.count_in();
+    auto r = decode_market(dec_, m);
+    if (!r) {
+      if (auto st = dec_.decode_instrument_status(data); st && subject.substr(subjects::kMarketDataPrefix.size()) == st->symbol) {
+        if (st->ts_event == 0) st->ts_event = market_ts_;  // hand-typed: the latest market time
+        return emit(broker_.on_status(*st));
+      }
+      if (!replay) rt_.refuse(m, r.error());  // reported once, live
+      return;
+    }
+    if (auto why = check_.check(*r)) {  // never filled against, nor kept as the book
+      if (!replay) rt_.flag(m.subject, *why);
+      return;
+    }
+    market_ts_ = std::max(market_ts_, market_ts(*r));
+    emit(std::visit(overloaded{[&](const core::Quote& q) { return broker_.on_quote(q); },
+                               [&](const core::Trade& t) { return broker_.on_trade(t); },
+                               [&](const core::Bar& b) { return broker_.on_bar(b); }},
+                    *r));
+  } else if (subject == subjects::kTradingOrdersApproved) {
+    if (!replay) rt_.count_in();
+    auto r = dec_.decode_order_command(data);
+    if (!r) {
+      if (!replay) rt_.refuse(m, r.error());
+      return;
+    }
+    emit(std::visit(overloaded{[&](const core::OrderSubmit& o) { return broker_.on_submit(o, o.ts_event); },
+                               [&](const core::OrderCancel& c) { return broker_.on_cancel(c, c.ts_event); },
+                               [&](const core::OrderReplace& c) { return broker_.on_replace(c, c.ts_event); }},
+                    *r));
+  }
+}
+
+
+}  // namespace services

@@ -1,0 +1,57 @@
+/// @file execution.hpp
+/// @brief The execution worker (cmd/execution): the paper broker on the event log.
+#pragma once
+
+#include <map>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "codec/codec.hpp"
+#include "core/market_check.hpp"
+#include "workers/log_input.hpp"
+#include "matching/paper_broker.hpp"
+
+namespace services {
+
+/// execution: the paper broker. Consumes the event log (JetStream stream EVENTS)
+/// in stream order, so the order in which it sees market data and approved
+/// orders is the order every replay sees; publishes every execution_report on
+/// trading.executions.
+///
+/// State from events: at start it rebuilds the broker by feeding it the whole
+/// recorded history (store, then stream; read_history) up to the stream's end,
+/// publishing nothing. Reports that this replay produces but that the history
+/// does not hold (the previous instance died between deciding and publishing)
+/// are published then, in order; then it consumes live from the next sequence.
+/// So after a SIGKILL no approved order is lost and none is filled twice.
+class ExecutionService {
+ public:
+  /// `store` may be nullptr (history from the stream alone). Throws
+  /// natsio::NatsError if the stream cannot be read or consumed.
+  ExecutionService(Runtime& rt, matching::BrokerConfig cfg, eventstore::EventStore* store, std::string stream);
+  const HistoryStats& history() const noexcept { return history_; }
+  /// Reports the rebuild produced that the log did not hold, published at start.
+  std::int64_t republished() const noexcept { return republished_; }
+
+ private:
+  void on_event(std::uint64_t seq, std::string_view subject, std::string_view data, bool replay);
+  void emit(std::vector<core::ExecutionReport> reports);
+  Runtime& rt_;
+  codec::Decoder dec_;
+  core::MarketCheck check_;  ///< flagged market data is never filled against
+  matching::PaperBroker broker_;
+  EventTimeInput in_;            ///< the log in event-time order; upstream: risk-state's approvals
+  std::uint64_t cause_ = 0;      ///< stream sequence of the message being handled (the reports' cause_seq)
+  core::TimestampNs market_ts_ = 0;  ///< latest market event time (stamps a hand-typed instrument_status)
+  Redecide<std::string> redecide_;  ///< its reports, by exec_id, produced again vs in the log
+  HistoryStats history_;
+  std::int64_t republished_ = 0;
+  std::unique_ptr<LogFollower> live_;  ///< last: destroyed (delivery stopped) first
+};
+
+}  // namespace services

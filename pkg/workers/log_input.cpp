@@ -1,0 +1,115 @@
+#include "workers/log_input.hpp"
+
+#include <algorithm>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "subjects/subjects.hpp"
+
+namespace services {
+
+core::Result<core::MarketData> decode_market(codec::Decoder& dec, const natsio::Message& m) {
+  auto r = dec.decode_market_data(m.data);
+  if (!r) return r;
+  const auto& symbol = std::visit([](const auto& x) -> const std::string& { return x.symbol; }, *r);
+  const auto token = m.subject.substr(std::min(m.subject.size(), subjects::kMarketDataPrefix.size()));
+  if (token != symbol)
+    return core::make_error("symbol", fmt::format("\"{}\" does not match the subject {}", symbol, m.subject));
+  return r;
+}
+
+bool is_instrument_status(codec::Decoder& dec, const natsio::Message& m) {
+  const auto env = dec.peek(m.data);
+  return env && env->type == core::InstrumentStatus::kType && static_cast<bool>(dec.decode_instrument_status(m.data));
+}
+
+/// Market data as the strategy and the reporter take it: counted (live), decoded (one
+/// that cannot be read is refused, unless it is an instrument status, which only
+/// execution uses), checked (an implausible one is flagged, not used). nullopt: not to
+std::optional<core::MarketData> take_market(Runtime& rt, codec::Decoder& dec, core::MarketCheck& check,
+                                            const natsio::Message& m, bool replay) {
+  if (!replay) rt.count_in();
+  auto r = decode_market(dec, m);
+  if (!r) {
+    if (!replay && !is_instrument_status(dec, m)) rt.refuse(m, r.error());
+    return std::nullopt;
+  }
+  if (auto why = check.check(*r)) {
+    if (!replay) rt.flag(m.subject, *why);
+    return std::nullopt;
+  }
+  return std::move(*r);
+}
+
+// ---------------------------------------------------------------- event time
+
+EventTimeInput::EventTimeInput(Runtime& rt, std::vector<EventTimeOrder::Upstream> upstream,
+                               std::function<std::optional<int>(int)> out_stage, bool publishes)
+    : rt_(rt), order_(rt.worker(), std::move(upstream), std::move(out_stage)), publishes_(publishes) {}
+
+void EventTimeInput::drain(const Handler& handle) {
+  while (auto r = order_.pop()) handle(r->key.seq, r->subject, r->data);
+}
+
+void EventTimeInput::on_log(const LogEvent& ev, const Handler& handle, bool live) {
+  if (order_.push(ev.seq, ev.subject, ev.data) == LogRole::other) handle(ev.seq, ev.subject, ev.data);
+  drain(handle);
+  if (!live || !publishes_) return;
+  const auto head = order_.head();
+  const auto f = order_.floor();
+  if (f <= published_) return;
+  // Not once per message: when the message it waits on changed (it may be blocked on
+  // something new, or have nothing left), when it caught up with its queue and reached
+  // a later root (a change of stage alone, while idle, would only answer the others'
+  // markers with markers), or every 256 roots.
+  if (head != last_head_ || (ev.caught_up && f.root > published_.root) || f.root >= published_.root + 256)
+    publish_progress();
+  last_head_ = head;
+}
+
+void EventTimeInput::publish_progress() {
+  if (!publishes_) return;
+  published_ = order_.floor();
+  send(published_.root, published_.stage);
+}
+
+void EventTimeInput::leave() {
+  if (publishes_) send(0, 0);
+}
+
+void EventTimeInput::send(std::uint64_t root_seq, int stage) {
+  rt_.publish(subjects::progress(rt_.worker()),
+              codec::encode(core::Progress{.worker = rt_.worker(), .root_seq = root_seq, .stage = stage}));
+}
+
+std::function<std::optional<int>(int)> reacts(std::vector<int> inputs, int own) {
+  return [inputs = std::move(inputs), own](int stage) -> std::optional<int> {
+    for (const int i : inputs)
+      if (i == stage) return own;
+    return std::nullopt;
+  };
+}
+
+HistoryStats follow_log(Runtime& rt, eventstore::EventStore* store, const std::string& stream, EventTimeInput& in,
+                        std::unique_ptr<LogFollower>& live,
+                        std::function<void(std::uint64_t, std::string_view, std::string_view, bool)> on_event,
+                        const std::function<void(const LogEvent&)>& own_output) {
+  natsio::JetStream js(rt.conn());
+  const std::uint64_t end = js.last_sequence(stream);
+  auto feed = [&rt, &in, on_event = std::move(on_event)](const LogEvent& ev, bool replay) {
+    in.on_log(ev, [&](std::uint64_t seq, std::string_view subject, std::string_view data) {
+      guarded(rt, LogEvent{seq, subject, data, ev.from_store}, [&] { on_event(seq, subject, data, replay); });
+    }, !replay);
+  };
+  // log_seq counts every stream message (the consumer is unfiltered), also those the
+  // worker ignores, so the lock-step barrier can compare it with the stream's last sequence.
+  live = std::make_unique<LogFollower>(rt, store, stream, end, [feed](const LogEvent& ev) { feed(ev, false); });
+  return read_history(store, rt.conn(), stream, 0, end, [&](const LogEvent& ev) {
+    own_output(ev);
+    feed(ev, true);
+  });
+}
+
+
+}  // namespace services

@@ -1,0 +1,269 @@
+#include "workers/recorder.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "codec/codec.hpp"
+#include "subjects/subjects.hpp"
+
+namespace services {
+
+void bootstrap_event_stream(natsio::Connection& admin, const EventStreamConfig& cfg) {
+  natsio::JetStream js(admin);
+  std::vector<std::string> subj(std::begin(subjects::kCapturedSubjects), std::end(subjects::kCapturedSubjects));
+  js.ensure_stream(cfg.stream, subj,
+                   {.interest = true, .max_bytes = cfg.max_bytes, .max_msg_size = cfg.max_msg_size, .discard_new = true});
+  js.ensure_durable(cfg.stream, cfg.durable, cfg.ack_wait_ms, cfg.max_ack_pending);
+}
+
+void wait_for_event_stream(natsio::Connection& conn, const std::string& stream, std::int64_t timeout_ms) {
+  natsio::JetStream js(conn);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  for (bool said = false;; said = true) {
+    if (js.stream_exists(stream)) return;
+    if (std::chrono::steady_clock::now() >= deadline)
+      throw natsio::NatsError(fmt::format("the event stream {} does not exist: run `traderctl stream-init` with the "
+                                          "admin credentials", stream));
+    if (!said) fmt::print(stderr, "{}: waiting for the event stream {} (traderctl stream-init)\n", conn.name(), stream);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+}
+
+SessionAssigner::SessionAssigner(const std::optional<eventstore::StoredEvent>& last) {
+  if (last && last->type != "session.ended") open_ = last->session_id;
+}
+
+std::optional<std::string> SessionAssigner::assign(std::string_view type,
+                                                   const std::optional<std::string>& lifecycle_session) {
+  if (type == "session.started" && lifecycle_session) {
+    open_ = lifecycle_session;
+    return open_;
+  }
+  if (type == "session.ended" && lifecycle_session) {
+    if (open_ == lifecycle_session) open_.reset();
+    return lifecycle_session;
+  }
+  return open_;
+}
+
+RecorderCheckpoints::RecorderCheckpoints(std::function<eventstore::StoreHead()> head,
+                                         eventstore::CheckpointSigner signer, std::string path,
+                                         std::int64_t every_events, std::int64_t every_ms, const core::Clock& clock)
+    : head_(std::move(head)),
+      signer_(std::move(signer)),
+      path_(std::move(path)),
+      every_events_(every_events),
+      every_ms_(every_ms),
+      clock_(clock) {}
+
+std::optional<std::string> RecorderCheckpoints::after_append(std::int64_t stored) {
+  pending_ += stored;
+  if (pending_ == 0) return std::nullopt;
+  const bool due = !last_ || pending_ >= every_events_ || clock_.now() - *last_ >= every_ms_ * 1'000'000;
+  return due ? write() : std::nullopt;
+}
+
+std::optional<std::string> RecorderCheckpoints::flush() { return write(); }
+
+std::optional<std::string> RecorderCheckpoints::write() {
+  try {
+    const auto head = head_();
+    if (head.position == 0) return std::nullopt;  // nothing to sign yet
+    const auto now = clock_.now();
+    eventstore::append_checkpoint(path_, signer_.sign(head, now));
+    pending_ = 0;
+    last_ = now;
+    ++written_;
+    return std::nullopt;
+  } catch (const std::exception& e) {
+    return std::string(e.what());
+  }
+}
+
+namespace {
+
+/// JSON string literal of arbitrary bytes, for storing a payload that is not JSON.
+std::string json_string(std::string_view raw) {
+  std::string out = "\"";
+  for (unsigned char c : raw) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20 || c >= 0x7f) out += fmt::format("\\u{:04x}", c);
+        else out.push_back(static_cast<char>(c));
+    }
+  }
+  out += "\"";
+  return out;
+}
+
+}  // namespace
+
+std::int64_t run_recorder(Runtime& rt, eventstore::EventStore& store, const RecorderConfig& cfg,
+                          const std::atomic<bool>& stop, RecorderCheckpoints* checkpoints) {
+  // The event store is the checkpoint: resume right after the newest event stored
+  // from this stream. A batch that a killed recorder fetched but never committed
+  // is fetched again, in stream order; acks only tidy the server's state.
+  const std::string prefix = cfg.stream + ":";
+  std::uint64_t start_seq = 1;
+  for (;;) {
+    try {
+      if (const auto last = store.last_msg_id(prefix)) start_seq = std::stoull(last->substr(prefix.size())) + 1;
+      break;
+    } catch (const eventstore::StoreUnavailable& e) {
+      rt.set_status(fmt::format("degraded: event store unavailable: {}", e.what()));
+      if (stop.load()) return 0;
+      std::this_thread::sleep_for(std::chrono::milliseconds(cfg.retry_ms));
+    }
+  }
+  // Sessions continue where the store stops (the newest event from this stream).
+  std::optional<SessionAssigner> sessions;
+  while (!sessions) {
+    try {
+      sessions.emplace(store.last_event(prefix));
+    } catch (const eventstore::StoreUnavailable& e) {
+      rt.set_status(fmt::format("degraded: event store unavailable: {}", e.what()));
+      if (stop.load()) return 0;
+      std::this_thread::sleep_for(std::chrono::milliseconds(cfg.retry_ms));
+    }
+  }
+  natsio::JetStream js(rt.conn());
+  // The admin created the consumer with the stream; never delete it (with interest
+  // retention that would drop every message not yet stored).
+  if (js.ensure_durable(cfg.stream, cfg.durable, EventStreamConfig{}.ack_wait_ms, EventStreamConfig{}.max_ack_pending)) {
+    rt.quarantine(cfg.stream, fmt::format("the recorder's consumer {} was missing and was created again: messages "
+                                          "published while it was missing are not in the stream", cfg.durable),
+                  "");
+  }
+  if (const auto floor = js.ack_floor(cfg.stream, cfg.durable); floor && *floor >= start_seq) {
+    rt.quarantine(cfg.stream, fmt::format("the store's newest event from {} is sequence {}, but the consumer "
+                                          "acknowledged up to {}: sequences {}..{} are missing from the store",
+                                          cfg.stream, start_seq - 1, *floor, start_seq, *floor),
+                  "");
+  }
+  js.bind_pull(cfg.stream, cfg.durable);
+  fmt::print(stderr, "recorder: resuming {} after stream sequence {} (open session: {})\n", cfg.stream, start_seq - 1,
+             sessions->open().value_or("none"));
+  codec::Decoder dec;
+  std::int64_t stored = 0;
+  std::optional<std::string> checkpoint_error;
+  std::vector<eventstore::NewEvent> batch;
+  std::int64_t backoff_ms = 0;
+  std::optional<std::string> nats_problem;
+  while (!stop.load()) {
+    std::vector<natsio::JsMessage> msgs;
+    try {
+      msgs = js.fetch(cfg.batch, cfg.fetch_timeout_ms);
+      if (nats_problem) {
+        fmt::print(stderr, "recorder: fetching from {} again\n", cfg.stream);
+        nats_problem.reset();
+        rt.set_status("ok");
+      }
+      backoff_ms = 0;
+    } catch (const natsio::NatsError& e) {
+      // An outage, a reconnect, "Exceeded MaxWaiting": wait and fetch again; the
+      // consumer keeps everything not acknowledged.
+      if (!nats_problem) fmt::print(stderr, "recorder: fetch failed, retrying: {}\n", e.what());
+      nats_problem = e.what();
+      rt.set_status(fmt::format("degraded: cannot fetch from {}: {}", cfg.stream, e.what()));
+      backoff_ms = std::min<std::int64_t>(std::max<std::int64_t>(backoff_ms * 2, 100), 5'000);
+      std::this_thread::sleep_for(std::chrono::milliseconds(backoff_ms));
+      if (rt.conn().connected()) {
+        try {
+          js.bind_pull(cfg.stream, cfg.durable);
+        } catch (const natsio::NatsError&) {  // tried again after the next failure
+        }
+      }
+      continue;
+    }
+    if (msgs.empty()) continue;
+    // In stream order, and only the run that continues the store: after a restart the
+    // consumer may deliver newer messages before it redelivers what the previous run
+    // fetched and never acknowledged. A message after a gap is sent back (a short
+    // negative acknowledgement) until the missing ones have come and been stored.
+    std::vector<std::pair<std::uint64_t, natsio::JsMessage*>> order;
+    order.reserve(msgs.size());
+    for (auto& m : msgs) order.emplace_back(m.stream_sequence(), &m);
+    std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    natsio::JsMessage* last_in_order = nullptr;  // acknowledging it acknowledges everything up to it (AckAll)
+    batch.clear();
+    batch.reserve(msgs.size());
+    for (const auto& [seq, mp] : order) {
+      const auto& m = *mp;
+      rt.count_in();
+      if (seq > start_seq) {  // a gap: wait for the missing sequences
+        for (auto it = std::find_if(order.begin(), order.end(), [&](const auto& o) { return o.first == seq; });
+             it != order.end(); ++it)
+          it->second->nak(200);
+        break;
+      }
+      last_in_order = mp;
+      if (seq < start_seq) continue;  // stored by an earlier run: acknowledged below, not appended
+      start_seq = seq + 1;
+      eventstore::NewEvent ev;
+      ev.msg_id = fmt::format("{}:{}", cfg.stream, seq);
+      ev.subject = std::string(m.subject());
+      auto env = dec.peek(m.data());
+      if (env) {
+        ev.type = env->type;
+        // 0 means "no market time yet" (e.g. risk-state's start-up state before any
+        // market data): stored as no time, so time-range reads and spans skip it.
+        if (env->ts_event && *env->ts_event > 0) ev.ts_event = env->ts_event;
+        ev.client_order_id = env->client_order_id;  // a valid id only (codec peek): never too long to index
+        ev.payload = std::string(m.data());
+        std::optional<std::string> lifecycle;
+        if (ev.type == core::SessionStarted::kType || ev.type == core::SessionEnded::kType) {
+          if (auto l = dec.decode_session_lifecycle(m.data()))
+            lifecycle = std::visit([](const auto& x) { return x.session_id; }, *l);
+        }
+        ev.session_id = sessions->assign(ev.type, lifecycle);
+      } else {
+        // Not a valid message: keep it (nothing accepted is lost), marked as such.
+        ev.type = "invalid";
+        ev.payload = fmt::format("{{\"error\":{},\"raw\":{}}}", json_string(env.error().to_string()),
+                                 json_string(m.data()));
+        ev.session_id = sessions->assign(ev.type, std::nullopt);
+      }
+      batch.push_back(std::move(ev));
+    }
+    bool committed = batch.empty();
+    while (!committed) {  // append until committed; msg_id makes retries idempotent
+      try {
+        const auto report = store.append_or_quarantine(batch);
+        stored += static_cast<std::int64_t>(report.stored);
+        for (const auto& q : report.quarantined) {
+          const auto it = std::find_if(batch.begin(), batch.end(), [&](const auto& e) { return e.msg_id == q.msg_id; });
+          rt.quarantine(it == batch.end() ? std::string_view() : std::string_view(it->subject),
+                        fmt::format("the store refused {} (stored as a placeholder): {}", q.msg_id, q.reason),
+                        it == batch.end() ? std::string_view() : std::string_view(it->payload));
+        }
+        if (checkpoints && (checkpoint_error = checkpoints->after_append(static_cast<std::int64_t>(report.stored))))
+          fmt::print(stderr, "recorder: checkpoint failed: {}\n", *checkpoint_error);
+        rt.set_status(checkpoint_error ? fmt::format("degraded: checkpoint: {}", *checkpoint_error) : "ok");
+        committed = true;
+      } catch (const eventstore::StoreUnavailable& e) {
+        rt.set_status(fmt::format("degraded: event store unavailable: {}", e.what()));
+        fmt::print(stderr, "recorder: event store unavailable, retrying: {}\n", e.what());
+        if (stop.load()) break;  // not acked: redelivered to the next run
+        std::this_thread::sleep_for(std::chrono::milliseconds(cfg.retry_ms));
+      }
+    }
+    if (!committed) break;
+    // AckAll: acknowledging the last message in order acknowledges all before it.
+    for (int attempt = 0; last_in_order && attempt < 10 && !last_in_order->ack_sync(); ++attempt)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  if (checkpoints) {
+    if (const auto error = checkpoints->flush()) fmt::print(stderr, "recorder: checkpoint at shutdown failed: {}\n", *error);
+  }
+  return stored;
+}
+
+}  // namespace services

@@ -1,0 +1,59 @@
+/// @file reporter.hpp
+/// @brief The reporter worker (cmd/reporter): positions, P&L and performance reports.
+#pragma once
+
+#include <mutex>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "codec/codec.hpp"
+#include "core/market_check.hpp"
+#include "workers/log_input.hpp"
+#include "portfolio/portfolio.hpp"
+
+namespace services {
+
+/// reporter: positions and P&L marked to market. Consumes the event log (market data,
+/// execution reports) with a LogFollower in event-time order (EventTimeInput: a root
+/// input is handled only once every report that sorts before it is in), so marks and
+/// fills interleave the same way at any speed. Publishes performance.metrics every
+/// `metrics_interval_ns` of EVENT time (cause_seq: the message that crossed the
+/// interval), and the final report on reports.performance when asked on ops.report
+/// and when it stops.
+///
+/// Restarts are harmless: at start it handles the whole history again (store, then
+/// stream) with its metrics held back, and publishes only those the log does not hold.
+class ReporterService {
+ public:
+  /// Throws natsio::NatsError if the stream cannot be read or consumed.
+  ReporterService(Runtime& rt, core::DurationNs metrics_interval_ns, eventstore::EventStore* store,
+                  const std::string& stream);
+  ~ReporterService();
+  /// Publishes the final report on reports.performance and returns it. Thread-safe.
+  core::PerformanceReport publish_final();
+  const HistoryStats& history() const noexcept { return history_; }
+
+ private:
+  void on_event(std::uint64_t seq, std::string_view subject, std::string_view data, bool replay);
+  void on_report_request(const natsio::Message& m);
+  void maybe_publish_metrics(core::TimestampNs ts, std::uint64_t cause);
+  Runtime& rt_;
+  codec::Decoder dec_;
+  core::MarketCheck check_;
+  std::mutex mu_;  ///< guards portfolio_: delivery thread vs publish_final from main
+  portfolio::Portfolio portfolio_;
+  core::DurationNs interval_;
+  core::TimestampNs last_metrics_ts_ = 0;
+  EventTimeInput in_;
+  Redecide<std::uint64_t> redecide_;  ///< its metrics, by cause_seq, produced again vs in the log
+  HistoryStats history_;
+  std::vector<std::unique_ptr<natsio::Subscription>> subs_;
+  std::unique_ptr<LogFollower> live_;  ///< last: destroyed (delivery stopped) first
+};
+
+}  // namespace services

@@ -1,0 +1,383 @@
+#include "workers/risk_state.hpp"
+
+#include <algorithm>
+#include <utility>
+#include <chrono>
+
+#include <fmt/format.h>
+
+#include "subjects/subjects.hpp"
+
+namespace services {
+
+// ---------------------------------------------------------------- risk-state
+
+RiskService::RiskService(Runtime& rt, risk::RiskPolicy configured, eventstore::EventStore* store,
+                         std::string stream)
+    : rt_(rt),
+      engine_(configured.defaults),
+      in_(rt,
+          {{"strategy", {kStageStrategy}, {}},
+           {"execution", {kStageExecution}, [this] { return engine_.open_orders() > 0; }}},
+          // Its progress speaks for its decisions (stage 2), which execution and the
+          // strategy wait for. Its reactions to reports (risk.state, stage 4) nobody waits
+          // for: counting them would tie its progress to execution's and execution's to
+          // its own, and the two would climb one root per exchange of markers.
+          [](int stage) -> std::optional<int> {
+            if (stage == kStageRoot || stage == kStageStrategy) return kStageRisk;
+            return std::nullopt;
+          },
+          true) {
+  engine_.set_policy(configured);
+  // The core copies of requests, for their reply subjects only (reply_router.hpp);
+  // subscribed before the stream's end is read, so every request the live consumer
+  // delivers had its core copy seen too (unless risk-state was disconnected then).
+  auto core = [this](const natsio::Message& m) { on_request(m); };
+  subs_.push_back(sub(rt_, subjects::kTradingOrders, core));
+  subs_.push_back(sub(rt_, subjects::kTradingOrdersByAll, core));
+  subs_.push_back(sub(rt_, subjects::kRiskManagementByAll, core));
+  rt_.conn().flush();
+  natsio::JetStream js(rt_.conn());
+  const std::uint64_t end = js.last_sequence(stream);
+  // The live consumer from end + 1 first (LogFollower), then the history up to end.
+  live_ = std::make_unique<LogFollower>(rt_, store, stream, end, [this](const LogEvent& ev) { on_log(ev); });
+  engine_.set_replaying(true);
+  // The history restores the recorded decisions (replay); the event-time order only
+  // learns each message's key and the progress markers, for what is decided from now on.
+  history_ = read_history(store, rt_.conn(), stream, 0, end, [this](const LogEvent& ev) {
+    in_.order().note(ev.seq, ev.subject, ev.data);
+    guarded(rt_, ev, [&] { replay(ev); });
+  });
+  engine_.set_replaying(false, market_ts_);
+  (void)engine_.take_transitions();
+  settle_policy(configured);
+  // The state as rebuilt (a halt survives a restart), then what the history left undone.
+  core::RiskStateChanged ev{.trading_state = engine_.state(),
+                            .previous_state = engine_.state(),
+                            .reason = engine_.state_reason().empty()
+                                          ? std::string("risk-state started")
+                                          : fmt::format("risk-state started; {}", engine_.state_reason()),
+                            .source = "startup",
+                            .ts_event = ingress_time()};
+  rt_.publish(subjects::kRiskState, codec::encode(ev));
+  decide_pending();
+  publish_transitions();
+  in_.publish_progress();
+  live_->open(history_.last_seq);
+}
+
+RiskService::~RiskService() {
+  live_.reset();  // no more deliveries
+  in_.leave();
+}
+
+namespace {
+std::int64_t steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
+void RiskService::on_request(const natsio::Message& m) {
+  // Bookkeeping only: the decision comes with the stream copy (on_log).
+  for (const auto& answer : replies_.on_core(ReplyRouter::key(m.subject, m.data), m.reply, steady_ms()))
+    rt_.reply(m.reply, answer);
+}
+
+void RiskService::on_log(const LogEvent& ev) {
+  if (ev.from_store) from_store_.insert(ev.seq);
+  in_.on_log(ev, [this](std::uint64_t seq, std::string_view subject, std::string_view data) {
+    const bool from_store = from_store_.erase(seq) > 0;
+    handle(LogEvent{seq, subject, data, from_store});
+  }, true);
+}
+
+void RiskService::handle(const LogEvent& ev) {
+  natsio::Message m{ev.subject, ev.data, {}};
+  cause_ = ev.seq;
+  if (ev.subject.starts_with(subjects::kMarketDataPrefix)) return guarded(rt_, m, [&] { on_market(m); });
+  if (ev.subject == subjects::kTradingExecutions) return guarded(rt_, m, [&] { on_execution(m); });
+  const bool order = subjects::is_orders(ev.subject);
+  if (!order && !subjects::is_risk_management(ev.subject)) return;  // not an input of risk-state
+  // The decision (or the dead letter) names the input's sequence in the log.
+  in_seq_ = ev.seq;
+  struct Reset {
+    std::uint64_t& seq;
+    ~Reset() { seq = 0; }
+  } reset{in_seq_};
+  auto decide = [&] { guarded(rt_, m, [&] { order ? on_order(m) : on_command(m); }, ev.seq); };
+  // Filled in from the store after a gap (maybe on the follower's watchdog thread):
+  // long past, its requester no longer waits, and the router is the delivery thread's.
+  if (ev.from_store) return decide();
+  const auto key = ReplyRouter::key(ev.subject, ev.data);
+  if (const auto reply = replies_.on_stream(key, steady_ms())) {
+    m.reply = *reply;  // "" = a plain publish: nobody waits
+    return decide();
+  }
+  // The core copy has not come (yet): keep the answers for it.
+  std::vector<std::string> answers;
+  {
+    const Runtime::ReplyCapture capture(answers);
+    m.reply = Runtime::kDeferredReply;
+    decide();
+  }
+  replies_.keep(key, std::move(answers), steady_ms());
+}
+
+void RiskService::pending_add(std::string key, std::uint64_t seq, std::string_view subject, std::string_view data) {
+  pending_.emplace(seq, std::pair{std::string(subject), std::string(data)});
+  pending_by_key_[std::move(key)].push_back(seq);
+}
+
+void RiskService::pending_remove(const std::string& key) {
+  const auto it = pending_by_key_.find(key);
+  if (it == pending_by_key_.end()) return;
+  pending_.erase(it->second.front());
+  it->second.erase(it->second.begin());
+  if (it->second.empty()) pending_by_key_.erase(it);
+}
+
+void RiskService::replay(const LogEvent& ev) {
+  const natsio::Message m{ev.subject, ev.data, {}};
+  if (ev.subject.starts_with(subjects::kMarketDataPrefix)) {
+    auto r = decode_market(dec_, m);
+    if (!r) return;
+    if (check_.check(*r)) return;  // flagged when it arrived (counted then)
+    market_ts_ = std::max(market_ts_, market_ts(*r));
+    std::visit(overloaded{[&](const core::Quote& q) { engine_.on_quote(q); },
+                          [&](const core::Trade& t) { engine_.on_trade(t); },
+                          [&](const core::Bar& b) { engine_.on_bar(b); }},
+               *r);
+  } else if (subjects::is_orders(ev.subject)) {
+    // An input: undecided until its decision shows up later in the log.
+    auto r = dec_.decode_order_command(ev.data);
+    if (!r) return;  // answered with a dead letter when it arrived
+    std::visit(
+        overloaded{[&](const core::OrderSubmit& o) { pending_add("S:" + o.client_order_id, ev.seq, ev.subject, ev.data); },
+                   [&](const core::OrderCancel& c) { pending_add("C:" + c.client_order_id, ev.seq, ev.subject, ev.data); },
+                   [&](const core::OrderReplace& c) { pending_add("R:" + c.client_order_id, ev.seq, ev.subject, ev.data); }},
+        *r);
+  } else if (ev.subject == subjects::kTradingOrdersApproved) {
+    auto r = dec_.decode_order_command(ev.data);
+    if (!r) return;
+    std::visit(overloaded{[&](const core::OrderSubmit& o) {
+                            engine_.on_approved(o);
+                            pending_remove("S:" + o.client_order_id);
+                          },
+                          [&](const core::OrderCancel& c) { pending_remove("C:" + c.client_order_id); },
+                          [&](const core::OrderReplace& c) {
+                            engine_.on_approved_replace(c);
+                            pending_remove("R:" + c.client_order_id);
+                          }},
+               *r);
+  } else if (ev.subject == subjects::kTradingExecutions) {
+    auto r = dec_.decode_execution_report(ev.data);
+    if (!r) return;
+    engine_.on_execution(*r);
+    if (r->exec_type == core::ExecType::denied) pending_remove("S:" + r->client_order_id);
+    if (r->exec_type == core::ExecType::cancel_rejected && r->orig_client_order_id)
+      pending_remove("R:" + r->client_order_id);
+  } else if (ev.subject == subjects::kRiskState) {
+    auto r = dec_.decode_risk_event(ev.data);
+    if (!r) return;
+    std::visit(overloaded{[&](const core::RiskStateChanged& c) {
+                            if (c.source == "manual") unanswered_commands_.clear();  // decided up to here
+                            // A start-up announcement repeats the state in force; restoring
+                            // it would only rewrite the reason (and nest it at every restart).
+                            if (c.source == "startup" && c.trading_state == engine_.state()) return;
+                            engine_.restore(c);
+                          },
+                          [&](const core::RiskPolicyChanged& p) {
+                            if (p.source == "manual") unanswered_commands_.clear();
+                            if (!risk::validate(p.policy)) engine_.set_policy(p.policy);
+                            if (p.source == "startup") last_startup_policy_ = p;
+                          }},
+               *r);
+  } else if (ev.subject == subjects::kOpsDeadLetter) {
+    // An input risk-state refused or quarantined was answered then (an identical resend,
+    // a bad policy, ...): the dead letter names its log sequence, so it is not decided,
+    // nor answered, again.
+    auto r = dec_.decode_dead_letter(ev.data);
+    if (!r || r->worker != rt_.worker() || r->stream_seq == 0) return;
+    unanswered_commands_.erase(r->stream_seq);
+    if (pending_.erase(r->stream_seq) == 0) return;
+    for (auto it = pending_by_key_.begin(); it != pending_by_key_.end(); ++it) {
+      auto& seqs = it->second;
+      if (const auto pos = std::find(seqs.begin(), seqs.end(), r->stream_seq); pos != seqs.end()) {
+        seqs.erase(pos);
+        if (seqs.empty()) pending_by_key_.erase(it);
+        break;
+      }
+    }
+  } else if (subjects::is_risk_management(ev.subject)) {
+    // A command's effect is recorded as a risk.state / risk.policy event (source
+    // manual), which restores it. One that no decision follows was sent while
+    // risk-state was down: it is decided after the rebuild, in log order with the
+    // undecided orders, and its sender is in its subject (risk.management.by.<user>).
+    unanswered_commands_.emplace(ev.seq, std::pair{std::string(ev.subject), std::string(ev.data)});
+  }
+}
+
+void RiskService::publish_policy(std::string reason, std::string source, core::TimestampNs ts) {
+  const core::RiskPolicyChanged ev{.policy = engine_.policy(), .reason = std::move(reason),
+                                   .source = std::move(source), .ts_event = ts};
+  rt_.publish(subjects::kRiskState, codec::encode(ev));
+}
+
+void RiskService::settle_policy(const risk::RiskPolicy& configured) {
+  const auto ts = ingress_time();
+  if (last_startup_policy_ && last_startup_policy_->policy == configured) {
+    publish_policy("configuration unchanged: the policy in force before the restart is kept", "restored", ts);
+    return;
+  }
+  engine_.set_policy(configured);
+  publish_policy(last_startup_policy_ ? "configuration changed since the last start" : "configured at start-up",
+                 "startup", ts);
+}
+
+void RiskService::decide_pending() {
+  // Orders and commands the log holds and no decision follows: decided now, in
+  // event-time order with what comes next; nobody waits for a reply any more.
+  auto pending = std::move(pending_);
+  pending.merge(std::move(unanswered_commands_));
+  pending_.clear();
+  pending_by_key_.clear();
+  unanswered_commands_.clear();
+  for (const auto& [seq, msg] : pending) {
+    in_.order().push(seq, msg.first, msg.second);
+    from_store_.insert(seq);  // no reply: whoever asked has given up
+    ++decided_late_;
+  }
+  in_.drain([this](std::uint64_t seq, std::string_view subject, std::string_view data) {
+    const bool from_store = from_store_.erase(seq) > 0;
+    handle(LogEvent{seq, subject, data, from_store});
+  });
+}
+
+void RiskService::refuse(const natsio::Message& m, const core::Error& err) {
+  rt_.dead_letter(m.subject, err, m.data, m.reply, subjects::sender_of(m.subject), in_seq_);
+}
+
+core::TimestampNs RiskService::ingress_time() const {
+  return market_ts_;
+}
+
+void RiskService::on_market(const natsio::Message& m) {
+  rt_.count_in();
+  auto r = decode_market(dec_, m);
+  if (!r && is_instrument_status(dec_, m)) return;
+  if (!r) return refuse(m, r.error());
+  if (auto why = check_.check(*r)) return rt_.flag(m.subject, *why);
+  market_ts_ = std::max(market_ts_, market_ts(*r));
+  std::visit(overloaded{[&](const core::Quote& q) { engine_.on_quote(q); },
+                        [&](const core::Trade& t) { engine_.on_trade(t); },
+                        [&](const core::Bar& b) { engine_.on_bar(b); }},
+             *r);
+  publish_transitions();  // marks move equity
+}
+
+void RiskService::on_execution(const natsio::Message& m) {
+  rt_.count_in();
+  auto r = dec_.decode_execution_report(m.data);
+  if (!r) return refuse(m, r.error());
+  engine_.on_execution(*r);
+  publish_transitions();
+}
+
+void RiskService::publish_transitions() {
+  // Crisis mode: automatic state changes on a daily loss or a drawdown, caused by the
+  // market data, report or command being handled.
+  for (auto& ev : engine_.take_transitions()) {
+    ev.cause_seq = cause_;
+    rt_.publish(subjects::kRiskState, codec::encode(ev));
+  }
+}
+
+void RiskService::on_order(const natsio::Message& m) {
+  rt_.count_in();
+  auto r = dec_.decode_order_command(m.data);
+  if (!r) return refuse(m, r.error());
+  // Hand-typed orders carry no time: stamp them at ingress (ingress_time). From
+  // here on the stamped time is data, recorded with the approved order.
+  const auto now = ingress_time();
+  std::visit([&](auto& c) {
+    if (c.ts_event == 0) c.ts_event = now;
+    c.cause_seq = in_seq_;  // the approval names the order it approves
+  }, *r);
+  auto forward = [&] {
+    const auto out = codec::encode(*r);
+    rt_.publish(subjects::kTradingOrdersApproved, out);
+    rt_.reply(m.reply, out);
+  };
+  auto answer = [&](core::ExecutionReport er) {
+    er.cause_seq = in_seq_;  // the denial names the order it denies
+    const auto out = codec::encode(er);
+    rt_.publish(subjects::kTradingExecutions, out);
+    rt_.reply(m.reply, out);
+  };
+  // Cancels always pass: a halted desk must still be able to pull orders.
+  if (std::holds_alternative<core::OrderCancel>(*r)) return forward();
+  if (auto* rep = std::get_if<core::OrderReplace>(&*r)) {
+    const auto d = engine_.decide_replace(*rep);
+    if (d.approved) return forward();
+    if (d.duplicate) return refuse(m, core::Error{"client_order_id", d.reason});
+    const auto orig = engine_.order(rep->orig_client_order_id);
+    if (!orig) return refuse(m, core::Error{"orig_client_order_id", d.reason});
+    return answer(risk::denied_replace_report(*rep, d.reason, rep->ts_event, *orig, d.exec_id));
+  }
+  const auto& order = std::get<core::OrderSubmit>(*r);
+  const auto d = engine_.decide(order);  // records approvals (open orders, rate window, decided ids)
+  if (d.approved) return forward();
+  // An identical resend is not executed twice; the sender learns why on its reply / ops.dead_letter.
+  if (d.duplicate) return refuse(m, core::Error{"client_order_id", d.reason});
+  answer(risk::denied_report(order, d, order.ts_event));
+}
+
+void RiskService::on_command(const natsio::Message& m) {
+  rt_.count_in();
+  // A decision records who made it: the identity nats-server stamped on the command
+  // (only DESK identities reach risk.management, through a shared service import).
+  const std::string sender(subjects::sender_of(m.subject));
+  if (sender.empty())
+    return refuse(m, core::Error{"", "a command needs a sender the server names: send it on risk.management as "
+                                         "an operator (e.g. with the operator credentials file)"});
+  auto r = dec_.decode_risk_management(m.data, engine_.policy());
+  if (!r) return refuse(m, r.error());
+  if (auto* p = std::get_if<core::SetRiskPolicy>(&*r)) {
+    if (const auto err = risk::validate(p->policy)) return refuse(m, *err);
+    const auto ts = p->ts_event != 0 ? p->ts_event : ingress_time();
+    engine_.set_policy(p->policy);
+    const core::RiskPolicyChanged ev{.policy = engine_.policy(),
+                                     .reason = p->reason.empty() ? std::string("set by command") : p->reason,
+                                     .source = "manual",
+                                     .ts_event = ts,
+                                     .sender = sender,
+                                     .cause_seq = in_seq_};
+    const auto out = codec::encode(ev);
+    rt_.publish(subjects::kRiskState, out);
+    rt_.reply(m.reply, out);
+    publish_transitions();  // a tighter limit may trip a trigger at the next evaluation
+    return;
+  }
+  const auto& c = std::get<core::SetTradingState>(*r);
+  const auto ts = c.ts_event != 0 ? c.ts_event : ingress_time();
+  const auto reason = c.reason.empty() ? std::string("set by command") : c.reason;
+  auto ev = engine_.set_state(c.trading_state, reason, "manual", ts);
+  if (ev) {
+    ev->sender = sender;
+    ev->cause_seq = in_seq_;
+    rt_.publish(subjects::kRiskState, codec::encode(*ev));
+  }
+  if (!m.reply.empty()) {  // kDeferredReply included
+    const core::RiskStateChanged now{.trading_state = engine_.state(),
+                                     .previous_state = ev ? ev->previous_state : engine_.state(),
+                                     .reason = engine_.state_reason(),
+                                     .source = "manual",
+                                     .ts_event = ts,
+                                     .sender = sender};
+    rt_.reply(m.reply, codec::encode(now));
+  }
+}
+
+
+}  // namespace services

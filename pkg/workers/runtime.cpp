@@ -1,0 +1,218 @@
+#include "workers/runtime.hpp"
+
+#include <algorithm>
+#include <csignal>
+#include <cstdio>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "codec/codec.hpp"
+#include "core/text.hpp"
+#include "subjects/subjects.hpp"
+
+namespace services {
+
+void block_termination_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+int wait_for_termination() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  int sig = 0;
+  sigwait(&set, &sig);
+  return sig;
+}
+
+void request_termination() { kill(getpid(), SIGTERM); }
+
+Runtime::Runtime(natsio::Connection& conn, std::string worker, const core::Clock& clock, std::int64_t heartbeat_ms)
+    : conn_(conn), worker_(std::move(worker)), clock_(clock), heartbeat_ms_(heartbeat_ms), started_ns_(clock.now()) {
+  char host[128] = {};
+  gethostname(host, sizeof host - 1);
+  instance_ = fmt::format("{}:{}", host, getpid());
+}
+
+Runtime::~Runtime() {
+  ping_.reset();  // waits for an in-flight pong
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Runtime::publish(std::string_view subject, std::string_view payload) {
+  if (conn_.publish(subject, payload)) {
+    msgs_out_.fetch_add(1, std::memory_order_relaxed);
+  } else {
+    errors_.fetch_add(1, std::memory_order_relaxed);
+    fmt::print(stderr, "{}: publish on {} failed: {}\n", worker_, subject, conn_.last_error());
+  }
+}
+
+void Runtime::count_in() noexcept {
+  msgs_in_.fetch_add(1, std::memory_order_relaxed);
+  last_input_ns_.store(clock_.now(), std::memory_order_relaxed);
+}
+
+namespace {
+
+/// At most `max` bytes of `s`, for log lines and dead letters (never splits a
+/// UTF-8 sequence in a way that matters: the encoder repairs invalid UTF-8).
+std::string_view clip(std::string_view s, std::size_t max) { return s.substr(0, std::min(s.size(), max)); }
+
+/// Text for a message's free-text field: one line, no control characters, at most
+/// `max` bytes (core::one_line; decoders refuse control characters there).
+std::string text(std::string_view s, std::size_t max) { return core::one_line(clip(s, max)); }
+
+}  // namespace
+
+void Runtime::dead_letter(std::string_view subject, const core::Error& err, std::string_view payload,
+                          std::string_view reply, std::string_view sender, std::uint64_t stream_seq) {
+  errors_.fetch_add(1, std::memory_order_relaxed);
+  core::DeadLetter dl{.worker = worker_,
+                      .subject = text(subject, 1024),
+                      .field = text(err.field, 512),
+                      .error = text(err.message, 1000),
+                      .payload = std::string(clip(payload, 4096)),
+                      .ts = clock_.now(),
+                      .sender = std::string(sender),
+                      .stream_seq = stream_seq};
+  fmt::print(stderr, "{}: rejected message on {}{}{}: {}\n", worker_, text(subject, 200),
+             sender.empty() ? "" : " from ", sender, text(err.to_string(), 500));
+  const auto encoded = codec::encode(dl);
+  conn_.publish(subjects::kOpsDeadLetter, encoded);
+  this->reply(reply, encoded);
+}
+
+namespace {
+thread_local std::vector<std::string>* t_reply_capture = nullptr;
+}  // namespace
+
+Runtime::ReplyCapture::ReplyCapture(std::vector<std::string>& into) : prev_(t_reply_capture) {
+  t_reply_capture = &into;
+}
+
+Runtime::ReplyCapture::~ReplyCapture() { t_reply_capture = prev_; }
+
+void Runtime::reply(std::string_view to, std::string_view payload) {
+  if (to.empty()) return;
+  if (to == kDeferredReply) {
+    if (t_reply_capture != nullptr) t_reply_capture->emplace_back(payload);
+    return;
+  }
+  conn_.publish(to, payload);
+}
+
+void Runtime::refuse(const natsio::Message& m, const core::Error& err) {
+  dead_letter(m.subject, err, m.data, m.reply, subjects::sender_of(m.subject));
+}
+
+void Runtime::quarantine(std::string_view subject, std::string_view what, std::string_view payload,
+                         std::string_view reply, std::uint64_t stream_seq) {
+  const auto n = quarantined_.fetch_add(1, std::memory_order_relaxed) + 1;
+  errors_.fetch_add(1, std::memory_order_relaxed);
+  {
+    std::lock_guard lock(mu_);
+    last_quarantine_ = text(what, 300);
+  }
+  core::DeadLetter dl{.worker = worker_,
+                      .subject = text(subject, 1024),
+                      .field = "",
+                      .error = "not applied (quarantined): " + text(what, 900),
+                      .payload = std::string(clip(payload, 4096)),
+                      .ts = clock_.now(),
+                      .stream_seq = stream_seq};
+  fmt::print(stderr, "{}: ALARM: quarantined message #{} on {}{}: {}\n", worker_, n, text(subject, 200),
+             stream_seq ? fmt::format(" (stream sequence {})", stream_seq) : std::string(), text(what, 500));
+  const auto encoded = codec::encode(dl);
+  conn_.publish(subjects::kOpsDeadLetter, encoded);
+  this->reply(reply, encoded);
+}
+
+void Runtime::flag(std::string_view subject, std::string_view reason) {
+  const auto n = flagged_.fetch_add(1, std::memory_order_relaxed) + 1;
+  if (n <= 20 || n % 10'000 == 0)
+    fmt::print(stderr, "{}: market data not used (#{} flagged) on {}: {}\n", worker_, n, text(subject, 200),
+               text(reason, 300));
+}
+
+void Runtime::set_exit_status(std::string_view status) {
+  std::lock_guard lock(mu_);
+  exit_status_ = std::string(status);
+}
+
+void Runtime::set_status(std::string status) {
+  auto clean = text(status, 900);
+  std::lock_guard lock(mu_);
+  status_ = std::move(clean);
+}
+
+core::Heartbeat Runtime::heartbeat() const {
+  core::Heartbeat hb{.worker = worker_, .instance = instance_};
+  hb.quarantined = quarantined_.load(std::memory_order_relaxed);
+  hb.flagged = flagged_.load(std::memory_order_relaxed);
+  {
+    std::lock_guard lock(mu_);
+    hb.status = status_;
+    if (hb.quarantined > 0) {
+      auto q = fmt::format("degraded: {} message{} quarantined (latest: {})", hb.quarantined,
+                           hb.quarantined == 1 ? "" : "s", last_quarantine_);
+      hb.status = hb.status == "ok" ? std::move(q) : fmt::format("{}; {}", hb.status, q);
+    }
+  }
+  hb.msgs_in = msgs_in_.load();
+  hb.msgs_out = msgs_out_.load();
+  hb.errors = errors_.load();
+  hb.last_input_ns = last_input_ns_.load();
+  hb.started_ns = started_ns_;
+  hb.ts = clock_.now();
+  hb.log_seq = log_seq_.load(std::memory_order_relaxed);
+  return hb;
+}
+
+void Runtime::start_heartbeat() {
+  // On the delivery thread, like every handler of this process: the pong is
+  // published after everything that arrived before the ping was handled.
+  ping_ = std::make_unique<natsio::Subscription>(conn_, subjects::ops_ping(worker_), [this](const natsio::Message& m) {
+    if (!m.reply.empty()) conn_.publish(m.reply, codec::encode(heartbeat()));
+  });
+  thread_ = std::thread([this] { heartbeat_loop(); });
+}
+
+void Runtime::heartbeat_loop() {
+  const auto subject = subjects::ops_heartbeat(worker_);
+  std::unique_lock lock(mu_);
+  while (!stop_) {
+    lock.unlock();
+    conn_.publish(subject, codec::encode(heartbeat()));
+    lock.lock();
+    cv_.wait_for(lock, std::chrono::milliseconds(heartbeat_ms_), [this] { return stop_; });
+  }
+  lock.unlock();
+  // The final one, so ops sees the latest counters, and that this instance exited on
+  // purpose (status "stopped" or "finished", set_exit_status), not that it died; ops
+  // forgets it after its expiry time.
+  auto last = heartbeat();
+  {
+    std::lock_guard again(mu_);
+    last.status = exit_status_;
+  }
+  conn_.publish(subject, codec::encode(last));
+  try {
+    conn_.flush(1'000);
+  } catch (const std::exception&) {
+    // NATS is away: the last heartbeat is lost, and ops says "down" instead of "stopped".
+  }
+}
+
+}  // namespace services
