@@ -46,9 +46,10 @@
 /// Every worker may publish ops.heartbeat.<itself>, session.workers.<itself> and
 /// ops.dead_letter, subscribe ops.ping.<itself>, and answer requests: people's (reply
 /// subjects `_R_.>`, made by the server for a service import) and pings from ops and
-/// replay (`_INBOX_ops.>`, `_INBOX_replay.>`). Workers do not get allow_responses: with
-/// it nats-server tracks the reply subject of every JetStream delivery they receive,
-/// and a burst of deliveries made that quadratic (auth.cpp, worker()).
+/// replay (`_INBOX_ops.>`, `_INBOX_replay.>`). No identity gets allow_responses (admin
+/// may publish anything anyway): with it nats-server tracks the reply subject of every
+/// JetStream delivery it receives, and a burst or a backlog read made that quadratic
+/// (auth.cpp, worker() and admin).
 /// Workers that rebuild from the event log (risk-state, execution, strategy) may read
 /// the stream's info and create ephemeral (ordered) consumers on it; ops, the recorder
 /// and replay may read the stream's info; none may
