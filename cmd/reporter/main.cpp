@@ -1,40 +1,23 @@
 // reporter: positions and P&L marked to market; performance.metrics and reports.performance.
 #include <fmt/format.h>
 
-#include "workers/recorder.hpp"
 #include "workers/reporter.hpp"
-#include "workers/manifest.hpp"
 #include "workers/worker_main.hpp"
 
-int main(int argc, char** argv) try {
-  services::block_termination_signals();
-  const auto s = services::load_settings(
-      "reporter", "Positions and P&L: performance.metrics during the run, reports.performance at the end.",
-      {{"metrics_interval_s", "REPORTER_METRICS_INTERVAL_S", "60",
-        "publish performance.metrics every this many seconds of EVENT time (0 = never)"},
-       {"stream", "REPORTER_STREAM", "EVENTS", "JetStream stream of the event log (its state at start)"}},
+int main(int argc, char** argv) {
+  return services::run_log_worker(
+      {.name = "reporter",
+       .summary = "Positions and P&L: performance.metrics during the run, reports.performance at the end.",
+       .options = services::reporter_options(),
+       .validate = [](const config::Settings& s) { services::metrics_interval_from(s); },
+       .start = [](services::Runtime& rt, const config::Settings& s, eventstore::EventStore* store, std::string& said) {
+         auto svc = std::make_shared<services::ReporterService>(rt, services::metrics_interval_from(s), store,
+                                                                s.get("stream"));
+         const auto& h = svc->history();
+         said = "rebuilt from " + services::describe_history(h.from_store, h.from_stream, h.store_problem);
+         return svc;
+       },
+       // The final report goes out when the reporter stops.
+       .at_stop = [](void* svc) { static_cast<services::ReporterService*>(svc)->publish_final(); }},
       argc, argv);
-  if (!s) return 0;
-  natsio::Library lib;
-  natsio::Connection conn(services::worker_nats(*s, "reporter"));
-  core::SystemClock clock;
-  services::Runtime rt(conn, "reporter", clock, s->get_int("heartbeat_ms"));
-  const auto store = services::open_history_store(*s, "reporter");
-  services::wait_for_event_stream(conn, s->get("stream"));
-  const services::Announcement announcement(rt, *s);
-  services::ReporterService svc(rt, s->get_int("metrics_interval_s") * core::kNsPerSecond, store.get(),
-                                s->get("stream"));
-  const auto& h = svc.history();
-  fmt::print(stderr, "reporter: rebuilt from {} events ({} from the store, {} from the stream{}{})\n",
-             h.from_store + h.from_stream, h.from_store, h.from_stream, h.store_problem.empty() ? "" : "; store: ",
-             h.store_problem);
-  conn.flush();
-  rt.start_heartbeat();
-  fmt::print(stderr, "reporter: ready ({})\n", services::redact_secrets(s->get("nats_url")));
-  services::wait_for_termination();
-  svc.publish_final();  // the final report goes out when the reporter stops
-  return 0;
-} catch (const std::exception& e) {
-  fmt::print(stderr, "reporter: {}\n", e.what());
-  return 1;
 }

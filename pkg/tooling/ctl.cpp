@@ -23,9 +23,11 @@
 #include "natsio/natsio.hpp"
 #include "auth/auth.hpp"
 #include "workers/recorder.hpp"
+#include "workers/version.hpp"
 #include "tooling/replay.hpp"
 #include "tooling/sandbox.hpp"
 #include "tooling/diff.hpp"
+#include "tooling/in_process.hpp"
 #include "tooling/sessions.hpp"
 #include "subjects/subjects.hpp"
 
@@ -86,6 +88,10 @@ commands:
                                   as fast as possible, in event-time order: the derived events are a
                                   function of the inputs (traderctl diff A B); prints the final report
                                   and the new session id
+  backtest FILE --in-process [--limit N] [--record]   the same worker code in this process over
+                                  an in-memory bus (no NATS, no PostgreSQL needed): the same report,
+                                  far faster; --record stores it as a session (traderctl diff it with
+                                  the pipeline's)
   backtest --session ID [--speed X] [filters as replay]   the same over a recorded session's inputs
   replay/backtest --chaos-restart WORKER   SIGKILL that sandbox worker once half of the inputs are
                                   published, start it again, wait until it has rebuilt, go on
@@ -472,6 +478,8 @@ struct RunArgs {
   ReplayFilter filter;
   std::int64_t limit = 0;     // backtest FILE: at most this many records (0 = all)
   bool lockstep = false;
+  bool in_process = false;    // backtest FILE --in-process
+  bool record = false;        // ... --record
   std::string chaos_restart;  // sandbox worker to SIGKILL and restart halfway ("" = none)
 };
 
@@ -508,6 +516,10 @@ RunArgs parse_run_args(const std::vector<std::string>& rest, bool backtest) {
       if (v.empty() || *end != '\0' || r.limit < 0) throw std::invalid_argument("--limit: an integer >= 0, got " + v);
     } else if (f == "--lockstep") {
       r.lockstep = true;
+    } else if (f == "--in-process" && backtest) {
+      r.in_process = true;
+    } else if (f == "--record" && backtest) {
+      r.record = true;
     } else if (f == "--chaos-restart") {
       r.chaos_restart = value();
     } else if (f.starts_with("--")) {
@@ -523,6 +535,9 @@ RunArgs parse_run_args(const std::vector<std::string>& rest, bool backtest) {
     const bool filters = !r.filter.symbols.empty() || !r.filter.subjects.empty() || r.filter.from || r.filter.to;
     if (!r.file.empty() && filters) throw std::invalid_argument("--symbol/--subject/--from/--to need --session");
     if (r.file.empty() && r.limit) throw std::invalid_argument("--limit needs FILE");
+    if (r.in_process && (r.file.empty() || r.lockstep || !r.chaos_restart.empty() || r.speed != 0))
+      throw std::invalid_argument("--in-process needs FILE, and takes neither --speed, --lockstep nor --chaos-restart");
+    if (r.record && !r.in_process) throw std::invalid_argument("--record goes with --in-process (the pipeline always records)");
   } else {
     if (positional.size() != 1) throw std::invalid_argument("give exactly one session ID");
     r.session = positional[0];
@@ -603,6 +618,56 @@ int finish_run(Sandbox& sb, eventstore::EventStore& store, const InterruptWatch&
   return 0;
 }
 
+/// backtest FILE --in-process [--record]: tooling/in_process.hpp. With --record the run
+/// is stored as a session of kind backtest, as the pipeline's recorder stores one: every
+/// event of the in-process log, msg_id "INP<16 hex>:<seq>", filed under the session.
+int backtest_in_process(const RunArgs& r) {
+  const auto data = std::filesystem::absolute(r.file).string();
+  if (!std::filesystem::exists(data)) throw std::runtime_error("no such data file: " + data);
+  auto cfg = in_process_config_from_environment(data, r.limit);
+  std::unique_ptr<eventstore::PgStore> writer;
+  std::vector<eventstore::NewEvent> batch;
+  std::int64_t stored = 0;
+  const std::string stream = "INP" + random_hex(16);
+  codec::Decoder dec;
+  SessionAssigner sessions(std::nullopt);
+  auto append = [&] {
+    if (batch.empty()) return;
+    stored += static_cast<std::int64_t>(writer->append_or_quarantine(batch).stored);
+    batch.clear();
+  };
+  if (r.record) {
+    writer = std::make_unique<eventstore::PgStore>(writer_url("backtest"));
+    cfg.session = core::SessionStarted{.session_id = new_session_id("backtest"),
+                                       .kind = "backtest",
+                                       .data_source = data,
+                                       .started_by = "traderctl",
+                                       .version = std::string(version()),
+                                       .ts_wall = core::SystemClock().now(),
+                                       .reason = "traderctl backtest --in-process --record"};
+    cfg.on_logged = [&](std::uint64_t seq, std::string_view subject, std::string_view json) {
+      batch.push_back(recorded_event(dec, sessions, stream, seq, subject, json));
+      if (batch.size() >= 2'000) append();
+    };
+  }
+  fmt::print(stderr, "backtest: in-process (one thread, in-memory bus, the workers' own code), in event-time order{}\n",
+             r.record ? ", recorded" : "");
+  const auto res = run_in_process(cfg);
+  if (r.record) append();
+  fmt::print("backtest: in-process: {} inputs of {} ({}, {} bad rows) in {:.3f} s ({:.0f} inputs/s), {} events in "
+             "the log\n",
+             res.feed.published, data, res.feed.format, res.feed.bad_rows, res.feed.seconds,
+             res.feed.seconds > 0 ? static_cast<double>(res.feed.published) / res.feed.seconds : 0.0, res.log_events);
+  print_report(res.report);
+  if (!r.record) {
+    fmt::print("session none (backtest, in-process: not recorded; --record stores it)\n");
+    return 0;
+  }
+  fmt::print("session {} (backtest)\n  traderctl sessions show {}\n", cfg.session->session_id, cfg.session->session_id);
+  fmt::print(stderr, "backtest: stored {} events\n", stored);
+  return 0;
+}
+
 int replay_or_backtest(const Args& a) {
   const bool backtest = a.command == "backtest";
   const char* what = backtest ? "backtest" : "replay";
@@ -612,10 +677,12 @@ int replay_or_backtest(const Args& a) {
   } catch (const std::invalid_argument& e) {
     fmt::print(stderr, "traderctl {}: {}\nusage: traderctl replay ID [--speed X] [--symbol SYM]... [--subject SUBJ]... "
                "[--from TS] [--to TS] [--lockstep [--chaos-restart WORKER]]\n"
-               "       traderctl backtest FILE [--speed X] [--limit N] | backtest --session ID [--speed X] [filters]\n"
+               "       traderctl backtest FILE [--speed X] [--limit N] | backtest FILE --in-process [--limit N] [--record]\n"
+               "       traderctl backtest --session ID [--speed X] [filters]\n"
                "       (backtest too: [--lockstep [--chaos-restart WORKER]])\n", what, e.what());
     return 2;
   }
+  if (r.in_process) return backtest_in_process(r);
   InterruptWatch watch;  // before any thread
   natsio::Library lib;
   auto store = open_store();

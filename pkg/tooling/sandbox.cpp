@@ -97,6 +97,15 @@ bool nats_says_info(int port) {
   return got == sizeof buf && std::string_view(buf, 4) == "INFO";
 }
 
+std::string make_temp_dir() {
+  const char* t = std::getenv("TMPDIR");
+  std::string tmpl = std::string(t && *t ? t : "/tmp") + "/trader-sandbox-XXXXXX";
+  if (::mkdtemp(tmpl.data()) == nullptr) throw SandboxError(fmt::format("mkdtemp {}: {}", tmpl, std::strerror(errno)));
+  return tmpl;
+}
+
+}  // namespace
+
 std::string random_hex(int digits) {
   std::random_device rd;  // ids and stream names are metadata, never domain data
   std::string out;
@@ -112,15 +121,6 @@ std::string new_session_id(const std::string& kind) {
   return fmt::format("{}-{:04}{:02}{:02}T{:02}{:02}{:02}Z-{}", kind, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
                      tm.tm_hour, tm.tm_min, tm.tm_sec, random_hex(4));
 }
-
-std::string make_temp_dir() {
-  const char* t = std::getenv("TMPDIR");
-  std::string tmpl = std::string(t && *t ? t : "/tmp") + "/trader-sandbox-XXXXXX";
-  if (::mkdtemp(tmpl.data()) == nullptr) throw SandboxError(fmt::format("mkdtemp {}: {}", tmpl, std::strerror(errno)));
-  return tmpl;
-}
-
-}  // namespace
 
 std::string executable_dir() {
   std::error_code ec;

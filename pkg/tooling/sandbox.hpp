@@ -199,6 +199,13 @@ class Sandbox {
   std::int64_t rounds_ = 0;
 };
 
+/// `digits` random hex digits (std::random_device): for ids and stream names, which are
+/// metadata, never domain data.
+std::string random_hex(int digits);
+/// A new session id "<kind>-<UTC time>-<4 hex>", e.g. "backtest-20261121T093015Z-1a2b",
+/// as ops names live sessions.
+std::string new_session_id(const std::string& kind);
+
 /// Directory of the running executable (/proc/self/exe). Throws SandboxError.
 std::string executable_dir();
 

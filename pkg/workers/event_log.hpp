@@ -29,29 +29,10 @@
 
 #include "eventstore/event_store.hpp"
 #include "natsio/natsio.hpp"
+#include "workers/bus.hpp"
 #include "workers/runtime.hpp"
 
 namespace services {
-
-/// One event of the log.
-struct LogEvent {
-  std::uint64_t seq = 0;       ///< stream sequence
-  std::string_view subject;
-  std::string_view data;       ///< JSON; valid only during the callback
-  bool from_store = false;     ///< true: read from PostgreSQL (jsonb rendering), false: raw bytes from the stream
-  /// Live delivery only: nothing else waits in the client's queue after it (the
-  /// follower caught up with what the server sent). A worker publishes its progress
-  /// then (event_time.hpp). False while reading history.
-  bool caught_up = false;
-};
-
-/// What read_history did, for the start-up log line.
-struct HistoryStats {
-  std::uint64_t last_seq = 0;      ///< highest sequence delivered (`after` = none)
-  std::int64_t from_store = 0;
-  std::int64_t from_stream = 0;
-  std::string store_problem;       ///< why the store was skipped ("" = it was read)
-};
 
 /// Calls `fn` for every event of `stream` with sequence `after`+1..`up_to`, in
 /// sequence order, exactly once: first the events stored in `store` (nullptr = no store),
@@ -100,7 +81,7 @@ HistoryStats read_history(eventstore::EventStore* store, natsio::Connection& con
 /// Destroying it stops delivery and the watchdog; if it was never opened (the
 /// rebuild threw) a callback waiting at the gate returns without calling `fn`.
 /// Whatever `fn` refers to must outlive it.
-class LogFollower {
+class LogFollower final : public LogTail {
  public:
   /// Throws natsio::NatsError if the consumer cannot be created.
   LogFollower(Runtime& rt, eventstore::EventStore* store, std::string stream, std::uint64_t end,
@@ -110,7 +91,7 @@ class LogFollower {
   LogFollower& operator=(const LogFollower&) = delete;
   /// The rebuild is done and handled every sequence up to `handled` (>= `end`):
   /// live delivery starts after it.
-  void open(std::uint64_t handled);
+  void open(std::uint64_t handled) override;
 
  private:
   void on_message(const natsio::StreamMessage& m);

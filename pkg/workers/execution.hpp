@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "config/config.hpp"
 #include "codec/codec.hpp"
 #include "core/market_check.hpp"
 #include "workers/log_input.hpp"
@@ -51,7 +52,15 @@ class ExecutionService {
   Redecide<std::string> redecide_;  ///< its reports, by exec_id, produced again vs in the log
   HistoryStats history_;
   std::int64_t republished_ = 0;
-  std::unique_ptr<LogFollower> live_;  ///< last: destroyed (delivery stopped) first
+  std::unique_ptr<LogTail> live_;  ///< last: destroyed (delivery stopped) first
 };
+
+/// execution's settings (EXECUTION_* environment variables).
+std::vector<config::Option> execution_options();
+/// The paper broker's configuration those settings give; the instruments file is read
+/// (a relative path is looked up beside TRADER_CONFIG when not found from the working
+/// directory). Throws config::ConfigError naming the setting, std::runtime_error for an
+/// instruments file that cannot be read.
+matching::BrokerConfig broker_config_from(const config::Settings& s);
 
 }  // namespace services

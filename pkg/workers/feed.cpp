@@ -39,6 +39,7 @@ FeedSummary run_feed(Runtime& rt, const FeedConfig& cfg, const std::atomic<bool>
     subject.append(symbol);
     std::visit([&](const auto& x) { rt.publish(subject, codec::encode(x)); }, md);
     ++sum.published;
+    if (cfg.after_each) cfg.after_each();
     switch (md.index()) {
       case 0: ++sum.quotes; break;
       case 1: ++sum.trades; break;
@@ -46,7 +47,7 @@ FeedSummary run_feed(Runtime& rt, const FeedConfig& cfg, const std::atomic<bool>
     }
     if (cfg.limit > 0 && sum.published >= cfg.limit) break;
   }
-  rt.conn().flush(30'000);
+  rt.bus().flush(30'000);
   sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   return sum;
 }

@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "workers/runtime.hpp"
@@ -21,6 +22,9 @@ struct FeedConfig {
   std::string path;             ///< data file (.csv or .csv.gz)
   double speed = 0;             ///< <= 0: as fast as possible; else recorded pace x speed
   std::int64_t limit = 0;       ///< stop after this many messages (0 = all)
+  /// Called after each message is published (set: the in-process engine runs its bus
+  /// there, so every input is handled before the next; tooling/in_process.hpp).
+  std::function<void()> after_each;
 };
 
 struct FeedSummary {
@@ -30,8 +34,8 @@ struct FeedSummary {
 };
 
 /// Publishes the file; returns the counts. Throws std::runtime_error if the
-/// file cannot be opened or its header is not a known format. Stops early when
-/// `stop` becomes true.
+/// file cannot be opened or its header is not a known format, natsio::NatsError if
+/// the final flush fails; and what after_each throws. Stops early when `stop` becomes true.
 FeedSummary run_feed(Runtime& rt, const FeedConfig& cfg, const std::atomic<bool>& stop);
 
 }  // namespace services

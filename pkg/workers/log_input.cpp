@@ -92,11 +92,10 @@ std::function<std::optional<int>(int)> reacts(std::vector<int> inputs, int own) 
 }
 
 HistoryStats follow_log(Runtime& rt, eventstore::EventStore* store, const std::string& stream, EventTimeInput& in,
-                        std::unique_ptr<LogFollower>& live,
+                        std::unique_ptr<LogTail>& live,
                         std::function<void(std::uint64_t, std::string_view, std::string_view, bool)> on_event,
                         const std::function<void(const LogEvent&)>& own_output) {
-  natsio::JetStream js(rt.conn());
-  const std::uint64_t end = js.last_sequence(stream);
+  const std::uint64_t end = rt.bus().log_end(stream);
   auto feed = [&rt, &in, on_event = std::move(on_event)](const LogEvent& ev, bool replay) {
     in.on_log(ev, [&](std::uint64_t seq, std::string_view subject, std::string_view data) {
       guarded(rt, LogEvent{seq, subject, data, ev.from_store}, [&] { on_event(seq, subject, data, replay); });
@@ -104,8 +103,8 @@ HistoryStats follow_log(Runtime& rt, eventstore::EventStore* store, const std::s
   };
   // log_seq counts every stream message (the consumer is unfiltered), also those the
   // worker ignores, so the lock-step barrier can compare it with the stream's last sequence.
-  live = std::make_unique<LogFollower>(rt, store, stream, end, [feed](const LogEvent& ev) { feed(ev, false); });
-  return read_history(store, rt.conn(), stream, 0, end, [&](const LogEvent& ev) {
+  live = rt.bus().follow(rt, store, stream, end, [feed](const LogEvent& ev) { feed(ev, false); });
+  return rt.bus().read_history(store, stream, 0, end, [&](const LogEvent& ev) {
     own_output(ev);
     feed(ev, true);
   });

@@ -63,9 +63,9 @@ void guarded(Runtime& rt, const LogEvent& ev, F&& f) noexcept {
 
 /// A core subscription whose handler is guarded (a message that throws is quarantined).
 template <class F>
-std::unique_ptr<natsio::Subscription> sub(Runtime& rt, std::string_view subject, F&& f) {
-  return std::make_unique<natsio::Subscription>(
-      rt.conn(), subject, [&rt, f = std::forward<F>(f)](const natsio::Message& m) { guarded(rt, m, [&] { f(m); }); });
+std::unique_ptr<BusSubscription> sub(Runtime& rt, std::string_view subject, F&& f) {
+  return rt.bus().subscribe(subject,
+                            [&rt, f = std::forward<F>(f)](const natsio::Message& m) { guarded(rt, m, [&] { f(m); }); });
 }
 
 /// The event time of a market data message (ns UTC).
@@ -134,7 +134,7 @@ std::function<std::optional<int>(int)> reacts(std::vector<int> inputs, int own);
 /// `own_output` saw it (the worker's own messages, for its Redecide). The caller then
 /// publishes what the rebuild owes and opens `live` at the returned last_seq.
 HistoryStats follow_log(Runtime& rt, eventstore::EventStore* store, const std::string& stream, EventTimeInput& in,
-                        std::unique_ptr<LogFollower>& live,
+                        std::unique_ptr<LogTail>& live,
                         std::function<void(std::uint64_t, std::string_view, std::string_view, bool)> on_event,
                         const std::function<void(const LogEvent&)>& own_output);
 

@@ -99,7 +99,7 @@ core::OpsStatus OpsService::status() {
 void OpsService::on_status(const natsio::Message& m) {
   rt_.count_in();
   if (m.reply.empty()) return;  // a publish without reply subject has nobody to answer
-  rt_.conn().publish(m.reply, codec::encode(status()));
+  rt_.bus().publish(m.reply, codec::encode(status()));
 }
 
 

@@ -44,7 +44,7 @@ class OpsService {
     core::TimestampNs received = 0;
   };
   std::map<std::pair<std::string, std::string>, Seen> seen_;  ///< (worker, instance)
-  std::vector<std::unique_ptr<natsio::Subscription>> subs_;
+  std::vector<std::unique_ptr<BusSubscription>> subs_;
 };
 
 }  // namespace services

@@ -106,6 +106,34 @@ std::string json_string(std::string_view raw) {
 
 }  // namespace
 
+eventstore::NewEvent recorded_event(codec::Decoder& dec, SessionAssigner& sessions, std::string_view stream,
+                                    std::uint64_t seq, std::string_view subject, std::string_view data) {
+  eventstore::NewEvent ev;
+  ev.msg_id = fmt::format("{}:{}", stream, seq);
+  ev.subject = std::string(subject);
+  auto env = dec.peek(data);
+  if (env) {
+    ev.type = env->type;
+    // 0 means "no market time yet" (e.g. risk-state's start-up state before any
+    // market data): stored as no time, so time-range reads and spans skip it.
+    if (env->ts_event && *env->ts_event > 0) ev.ts_event = env->ts_event;
+    ev.client_order_id = env->client_order_id;  // a valid id only (codec peek): never too long to index
+    ev.payload = std::string(data);
+    std::optional<std::string> lifecycle;
+    if (ev.type == core::SessionStarted::kType || ev.type == core::SessionEnded::kType) {
+      if (auto l = dec.decode_session_lifecycle(data))
+        lifecycle = std::visit([](const auto& x) { return x.session_id; }, *l);
+    }
+    ev.session_id = sessions.assign(ev.type, lifecycle);
+  } else {
+    // Not a valid message: keep it (nothing accepted is lost), marked as such.
+    ev.type = "invalid";
+    ev.payload = fmt::format("{{\"error\":{},\"raw\":{}}}", json_string(env.error().to_string()), json_string(data));
+    ev.session_id = sessions.assign(ev.type, std::nullopt);
+  }
+  return ev;
+}
+
 std::int64_t run_recorder(Runtime& rt, eventstore::EventStore& store, const RecorderConfig& cfg,
                           const std::atomic<bool>& stop, RecorderCheckpoints* checkpoints) {
   // The event store is the checkpoint: resume right after the newest event stored
@@ -207,30 +235,7 @@ std::int64_t run_recorder(Runtime& rt, eventstore::EventStore& store, const Reco
       last_in_order = mp;
       if (seq < start_seq) continue;  // stored by an earlier run: acknowledged below, not appended
       start_seq = seq + 1;
-      eventstore::NewEvent ev;
-      ev.msg_id = fmt::format("{}:{}", cfg.stream, seq);
-      ev.subject = std::string(m.subject());
-      auto env = dec.peek(m.data());
-      if (env) {
-        ev.type = env->type;
-        // 0 means "no market time yet" (e.g. risk-state's start-up state before any
-        // market data): stored as no time, so time-range reads and spans skip it.
-        if (env->ts_event && *env->ts_event > 0) ev.ts_event = env->ts_event;
-        ev.client_order_id = env->client_order_id;  // a valid id only (codec peek): never too long to index
-        ev.payload = std::string(m.data());
-        std::optional<std::string> lifecycle;
-        if (ev.type == core::SessionStarted::kType || ev.type == core::SessionEnded::kType) {
-          if (auto l = dec.decode_session_lifecycle(m.data()))
-            lifecycle = std::visit([](const auto& x) { return x.session_id; }, *l);
-        }
-        ev.session_id = sessions->assign(ev.type, lifecycle);
-      } else {
-        // Not a valid message: keep it (nothing accepted is lost), marked as such.
-        ev.type = "invalid";
-        ev.payload = fmt::format("{{\"error\":{},\"raw\":{}}}", json_string(env.error().to_string()),
-                                 json_string(m.data()));
-        ev.session_id = sessions->assign(ev.type, std::nullopt);
-      }
+      auto ev = recorded_event(dec, *sessions, cfg.stream, seq, m.subject(), m.data());
       batch.push_back(std::move(ev));
     }
     bool committed = batch.empty();

@@ -26,6 +26,7 @@
 
 #include "eventstore/checkpoint.hpp"
 #include "eventstore/event_store.hpp"
+#include "codec/codec.hpp"
 #include "workers/runtime.hpp"
 
 namespace services {
@@ -78,6 +79,14 @@ class SessionAssigner {
  private:
   std::optional<std::string> open_;
 };
+
+/// The event the recorder stores for message `seq` of `stream`: msg_id "<stream>:<seq>",
+/// subject, and from the payload its type, client_order_id and ts_event (0 = none), its
+/// session from `sessions`; a payload that is not a valid message is kept as type
+/// "invalid" with the error and the raw bytes (nothing accepted is lost). Also what
+/// `traderctl backtest --in-process --record` stores. Not thread-safe (`dec`, `sessions`).
+eventstore::NewEvent recorded_event(codec::Decoder& dec, SessionAssigner& sessions, std::string_view stream,
+                                    std::uint64_t seq, std::string_view subject, std::string_view data);
 
 /// The admin's bootstrap (`traderctl stream-init`, the test harness, sandboxes): creates
 /// or updates the event stream on subjects::kCapturedSubjects with interest retention

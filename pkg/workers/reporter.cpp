@@ -83,8 +83,22 @@ core::PerformanceReport ReporterService::publish_final() {
 void ReporterService::on_report_request(const natsio::Message& m) {
   rt_.count_in();
   const auto report = publish_final();
-  if (!m.reply.empty()) rt_.conn().publish(m.reply, codec::encode(report));
+  if (!m.reply.empty()) rt_.bus().publish(m.reply, codec::encode(report));
 }
 
+
+// ---------------------------------------------------------------- settings
+
+std::vector<config::Option> reporter_options() {
+  return {{"metrics_interval_s", "REPORTER_METRICS_INTERVAL_S", "60",
+        "publish performance.metrics every this many seconds of EVENT time (0 = never)"},
+       {"stream", "REPORTER_STREAM", "EVENTS", "JetStream stream of the event log (its state at start)"}};
+}
+
+core::DurationNs metrics_interval_from(const config::Settings& s) {
+  const auto s_ = s.get_int("metrics_interval_s");
+  if (s_ < 0) throw config::ConfigError("metrics_interval_s: must not be negative");
+  return s_ * core::kNsPerSecond;
+}
 
 }  // namespace services

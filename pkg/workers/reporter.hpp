@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "config/config.hpp"
 #include "codec/codec.hpp"
 #include "core/market_check.hpp"
 #include "workers/log_input.hpp"
@@ -52,8 +53,14 @@ class ReporterService {
   EventTimeInput in_;
   Redecide<std::uint64_t> redecide_;  ///< its metrics, by cause_seq, produced again vs in the log
   HistoryStats history_;
-  std::vector<std::unique_ptr<natsio::Subscription>> subs_;
-  std::unique_ptr<LogFollower> live_;  ///< last: destroyed (delivery stopped) first
+  std::vector<std::unique_ptr<BusSubscription>> subs_;
+  std::unique_ptr<LogTail> live_;  ///< last: destroyed (delivery stopped) first
 };
+
+/// reporter's settings (REPORTER_* environment variables).
+std::vector<config::Option> reporter_options();
+/// metrics_interval_s in ns of event time (0 = no performance.metrics). Throws
+/// config::ConfigError if negative.
+core::DurationNs metrics_interval_from(const config::Settings& s);
 
 }  // namespace services

@@ -36,15 +36,14 @@ RiskService::RiskService(Runtime& rt, risk::RiskPolicy configured, eventstore::E
   subs_.push_back(sub(rt_, subjects::kTradingOrders, core));
   subs_.push_back(sub(rt_, subjects::kTradingOrdersByAll, core));
   subs_.push_back(sub(rt_, subjects::kRiskManagementByAll, core));
-  rt_.conn().flush();
-  natsio::JetStream js(rt_.conn());
-  const std::uint64_t end = js.last_sequence(stream);
+  rt_.bus().flush();
+  const std::uint64_t end = rt_.bus().log_end(stream);
   // The live consumer from end + 1 first (LogFollower), then the history up to end.
-  live_ = std::make_unique<LogFollower>(rt_, store, stream, end, [this](const LogEvent& ev) { on_log(ev); });
+  live_ = rt_.bus().follow(rt_, store, stream, end, [this](const LogEvent& ev) { on_log(ev); });
   engine_.set_replaying(true);
   // The history restores the recorded decisions (replay); the event-time order only
   // learns each message's key and the progress markers, for what is decided from now on.
-  history_ = read_history(store, rt_.conn(), stream, 0, end, [this](const LogEvent& ev) {
+  history_ = rt_.bus().read_history(store, stream, 0, end, [this](const LogEvent& ev) {
     in_.order().note(ev.seq, ev.subject, ev.data);
     guarded(rt_, ev, [&] { replay(ev); });
   });
@@ -377,6 +376,58 @@ void RiskService::on_command(const natsio::Message& m) {
                                      .sender = sender};
     rt_.reply(m.reply, codec::encode(now));
   }
+}
+
+
+// ---------------------------------------------------------------- settings
+
+namespace {
+std::optional<core::Decimal> optional_decimal(const config::Settings& s, const std::string& key) {
+  if (s.get(key).empty()) return std::nullopt;  // "" = this limit is off
+  return s.get_decimal(key);
+}
+
+/// drawdown_action: what a max_drawdown breach does, "reducing" or "halted".
+core::TradingState drawdown_action(const config::Settings& s) {
+  const std::string& v = s.get("drawdown_action");
+  if (v == "reducing") return core::TradingState::reducing;
+  if (v == "halted") return core::TradingState::halted;
+  throw config::ConfigError(fmt::format("drawdown_action: must be \"reducing\" or \"halted\", got \"{}\"", v));
+}
+
+}  // namespace
+
+std::vector<config::Option> risk_state_options() {
+  return {{"max_order_qty", "RISK_MAX_ORDER_QTY", "1000000", "largest quantity of one order"},
+       {"max_order_notional", "RISK_MAX_ORDER_NOTIONAL", "10000000", "largest quantity x price of one order"},
+       {"max_position", "RISK_MAX_POSITION", "", "largest |position| per symbol after a fill, working orders on its side included (\"\" = off)"},
+       {"max_gross_exposure", "RISK_MAX_GROSS_EXPOSURE", "", "largest sum of worst-case |position| x price, working orders included (\"\" = off)"},
+       {"max_open_orders", "RISK_MAX_OPEN_ORDERS", "0", "orders approved and not yet done (0 = off)"},
+       {"price_band_bps", "RISK_PRICE_BAND_BPS", "", "fat-finger band around the mid, basis points (\"\" = off)"},
+       {"max_orders_per_window", "RISK_MAX_ORDERS_PER_WINDOW", "0", "orders per strategy per window (0 = off)"},
+       {"rate_window_ms", "RISK_RATE_WINDOW_MS", "1000", "the order-rate window, event time"},
+       {"daily_loss_limit", "RISK_DAILY_LOSS_LIMIT", "", "loss in a UTC day that halts trading (\"\" = off)"},
+       {"max_drawdown", "RISK_MAX_DRAWDOWN", "", "drawdown from peak equity that trips drawdown_action (\"\" = off)"},
+       {"drawdown_action", "RISK_DRAWDOWN_ACTION", "reducing", "what a max_drawdown breach does: reducing or halted"},
+       {"stream", "RISK_STREAM", "EVENTS", "JetStream stream of the event log (history at start)"}};
+}
+
+risk::RiskPolicy risk_policy_from(const config::Settings& s) {
+  risk::RiskPolicy p;
+  auto& lim = p.defaults;
+  lim.max_order_qty = s.get_decimal("max_order_qty");
+  lim.max_order_notional = s.get_decimal("max_order_notional");
+  lim.max_position = optional_decimal(s, "max_position");
+  lim.max_gross_exposure = optional_decimal(s, "max_gross_exposure");
+  lim.max_open_orders = s.get_int("max_open_orders");
+  lim.price_band_bps = optional_decimal(s, "price_band_bps");
+  lim.max_orders_per_window = s.get_int("max_orders_per_window");
+  lim.rate_window_ns = s.get_int("rate_window_ms") * 1'000'000;
+  lim.daily_loss_limit = optional_decimal(s, "daily_loss_limit");
+  lim.max_drawdown = optional_decimal(s, "max_drawdown");
+  lim.drawdown_action = drawdown_action(s);
+  if (const auto err = risk::validate(p)) throw config::ConfigError(err->to_string());
+  return p;
 }
 
 

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "config/config.hpp"
 #include "codec/codec.hpp"
 #include "core/market_check.hpp"
 #include "workers/log_input.hpp"
@@ -105,8 +106,15 @@ class RiskService {
   EventTimeInput in_;    ///< upstream: strategy's orders, execution's reports (while an approved order is open)
   std::set<std::uint64_t> from_store_;  ///< buffered inputs read from the store (nobody waits for their answer)
   std::uint64_t cause_ = 0;  ///< stream sequence of the message being handled (cause_seq of transitions)
-  std::vector<std::unique_ptr<natsio::Subscription>> subs_;
-  std::unique_ptr<LogFollower> live_;  ///< last: destroyed (delivery stopped) first
+  std::vector<std::unique_ptr<BusSubscription>> subs_;
+  std::unique_ptr<LogTail> live_;  ///< last: destroyed (delivery stopped) first
 };
+
+/// risk-state's settings (RISK_* environment variables, docs/configuration.md), beside
+/// the common ones (worker_main.hpp).
+std::vector<config::Option> risk_state_options();
+/// The policy those settings give. Throws config::ConfigError naming the setting
+/// (risk::validate's message for an inconsistent policy).
+risk::RiskPolicy risk_policy_from(const config::Settings& s);
 
 }  // namespace services

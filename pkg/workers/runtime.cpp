@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <csignal>
 #include <cstdio>
+#include <stdexcept>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -34,7 +35,19 @@ int wait_for_termination() {
 void request_termination() { kill(getpid(), SIGTERM); }
 
 Runtime::Runtime(natsio::Connection& conn, std::string worker, const core::Clock& clock, std::int64_t heartbeat_ms)
-    : conn_(conn), worker_(std::move(worker)), clock_(clock), heartbeat_ms_(heartbeat_ms), started_ns_(clock.now()) {
+    : Runtime(std::make_unique<NatsBus>(conn), nullptr, std::move(worker), clock, heartbeat_ms) {}
+
+Runtime::Runtime(Bus& bus, std::string worker, const core::Clock& clock, std::int64_t heartbeat_ms)
+    : Runtime(nullptr, &bus, std::move(worker), clock, heartbeat_ms) {}
+
+Runtime::Runtime(std::unique_ptr<NatsBus> owned, Bus* bus, std::string worker, const core::Clock& clock,
+                 std::int64_t heartbeat_ms)
+    : owned_bus_(std::move(owned)),
+      bus_(bus ? *bus : *owned_bus_),
+      worker_(std::move(worker)),
+      clock_(clock),
+      heartbeat_ms_(heartbeat_ms),
+      started_ns_(clock.now()) {
   char host[128] = {};
   gethostname(host, sizeof host - 1);
   instance_ = fmt::format("{}:{}", host, getpid());
@@ -50,12 +63,17 @@ Runtime::~Runtime() {
   if (thread_.joinable()) thread_.join();
 }
 
+natsio::Connection& Runtime::conn() {
+  if (auto* c = bus_.nats()) return *c;
+  throw std::logic_error(fmt::format("{}: no NATS connection (in-process bus)", worker_));
+}
+
 void Runtime::publish(std::string_view subject, std::string_view payload) {
-  if (conn_.publish(subject, payload)) {
+  if (bus_.publish(subject, payload)) {
     msgs_out_.fetch_add(1, std::memory_order_relaxed);
   } else {
     errors_.fetch_add(1, std::memory_order_relaxed);
-    fmt::print(stderr, "{}: publish on {} failed: {}\n", worker_, subject, conn_.last_error());
+    fmt::print(stderr, "{}: publish on {} failed: {}\n", worker_, subject, bus_.last_error());
   }
 }
 
@@ -90,7 +108,7 @@ void Runtime::dead_letter(std::string_view subject, const core::Error& err, std:
   fmt::print(stderr, "{}: rejected message on {}{}{}: {}\n", worker_, text(subject, 200),
              sender.empty() ? "" : " from ", sender, text(err.to_string(), 500));
   const auto encoded = codec::encode(dl);
-  conn_.publish(subjects::kOpsDeadLetter, encoded);
+  bus_.publish(subjects::kOpsDeadLetter, encoded);
   this->reply(reply, encoded);
 }
 
@@ -110,7 +128,7 @@ void Runtime::reply(std::string_view to, std::string_view payload) {
     if (t_reply_capture != nullptr) t_reply_capture->emplace_back(payload);
     return;
   }
-  conn_.publish(to, payload);
+  bus_.publish(to, payload);
 }
 
 void Runtime::refuse(const natsio::Message& m, const core::Error& err) {
@@ -135,7 +153,7 @@ void Runtime::quarantine(std::string_view subject, std::string_view what, std::s
   fmt::print(stderr, "{}: ALARM: quarantined message #{} on {}{}: {}\n", worker_, n, text(subject, 200),
              stream_seq ? fmt::format(" (stream sequence {})", stream_seq) : std::string(), text(what, 500));
   const auto encoded = codec::encode(dl);
-  conn_.publish(subjects::kOpsDeadLetter, encoded);
+  bus_.publish(subjects::kOpsDeadLetter, encoded);
   this->reply(reply, encoded);
 }
 
@@ -183,8 +201,8 @@ core::Heartbeat Runtime::heartbeat() const {
 void Runtime::start_heartbeat() {
   // On the delivery thread, like every handler of this process: the pong is
   // published after everything that arrived before the ping was handled.
-  ping_ = std::make_unique<natsio::Subscription>(conn_, subjects::ops_ping(worker_), [this](const natsio::Message& m) {
-    if (!m.reply.empty()) conn_.publish(m.reply, codec::encode(heartbeat()));
+  ping_ = bus_.subscribe(subjects::ops_ping(worker_), [this](const natsio::Message& m) {
+    if (!m.reply.empty()) bus_.publish(m.reply, codec::encode(heartbeat()));
   });
   thread_ = std::thread([this] { heartbeat_loop(); });
 }
@@ -194,7 +212,7 @@ void Runtime::heartbeat_loop() {
   std::unique_lock lock(mu_);
   while (!stop_) {
     lock.unlock();
-    conn_.publish(subject, codec::encode(heartbeat()));
+    bus_.publish(subject, codec::encode(heartbeat()));
     lock.lock();
     cv_.wait_for(lock, std::chrono::milliseconds(heartbeat_ms_), [this] { return stop_; });
   }
@@ -207,9 +225,9 @@ void Runtime::heartbeat_loop() {
     std::lock_guard again(mu_);
     last.status = exit_status_;
   }
-  conn_.publish(subject, codec::encode(last));
+  bus_.publish(subject, codec::encode(last));
   try {
-    conn_.flush(1'000);
+    bus_.flush(1'000);
   } catch (const std::exception&) {
     // NATS is away: the last heartbeat is lost, and ops says "down" instead of "stopped".
   }

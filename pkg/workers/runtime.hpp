@@ -28,6 +28,7 @@
 #include "core/result.hpp"
 #include "core/time.hpp"
 #include "natsio/natsio.hpp"
+#include "workers/bus.hpp"
 
 namespace services {
 
@@ -42,7 +43,10 @@ void request_termination();
 
 class Runtime {
  public:
+  /// A worker on NATS: a NatsBus over `conn` (which must outlive the Runtime).
   Runtime(natsio::Connection& conn, std::string worker, const core::Clock& clock, std::int64_t heartbeat_ms);
+  /// A worker on `bus` (e.g. a MemoryBus, memory_bus.hpp), which must outlive the Runtime.
+  Runtime(Bus& bus, std::string worker, const core::Clock& clock, std::int64_t heartbeat_ms);
   ~Runtime();  ///< stops the heartbeat thread
   Runtime(const Runtime&) = delete;
   Runtime& operator=(const Runtime&) = delete;
@@ -51,7 +55,11 @@ class Runtime {
   /// "<host>:<pid>", as in heartbeats.
   const std::string& instance() const noexcept { return instance_; }
   const core::Clock& clock() const noexcept { return clock_; }
-  natsio::Connection& conn() noexcept { return conn_; }
+  /// The bus the worker runs on.
+  Bus& bus() noexcept { return bus_; }
+  /// The NATS connection under the bus; throws std::logic_error on an in-process bus
+  /// (for what only NATS has: JetStream, the recorder, the feed).
+  natsio::Connection& conn();
 
   /// Publishes and counts msgs_out; a failed publish is logged and counted as an error.
   void publish(std::string_view subject, std::string_view payload);
@@ -122,8 +130,11 @@ class Runtime {
   void start_heartbeat();
 
  private:
+  Runtime(std::unique_ptr<NatsBus> owned, Bus* bus, std::string worker, const core::Clock& clock,
+          std::int64_t heartbeat_ms);
   void heartbeat_loop();
-  natsio::Connection& conn_;
+  std::unique_ptr<NatsBus> owned_bus_;  ///< the NatsBus of the first constructor
+  Bus& bus_;
   std::string worker_, instance_;
   const core::Clock& clock_;
   std::int64_t heartbeat_ms_;
@@ -137,7 +148,7 @@ class Runtime {
   std::condition_variable cv_;
   bool stop_ = false;
   std::thread thread_;
-  std::unique_ptr<natsio::Subscription> ping_;  ///< ops.ping.<worker>; destroyed first
+  std::unique_ptr<BusSubscription> ping_;  ///< ops.ping.<worker>; destroyed first
 };
 
 }  // namespace services

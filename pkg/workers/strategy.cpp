@@ -73,4 +73,27 @@ void StrategyService::on_event(std::uint64_t seq, std::string_view subject, std:
 }
 
 
+// ---------------------------------------------------------------- settings
+
+std::vector<config::Option> strategy_options() {
+  return {{"fast", "STRATEGY_FAST", "20", "fast SMA length (events)"},
+       {"slow", "STRATEGY_SLOW", "100", "slow SMA length (events)"},
+       {"quantity", "STRATEGY_QUANTITY", "1000", "target position size"},
+       {"strategy_id", "STRATEGY_ID", "ma_cross", "strategy_id on its orders; prefix of client_order_id"},
+       {"stream", "STRATEGY_STREAM", "EVENTS", "JetStream stream of the event log (its state at start)"}};
+}
+
+strategy::MaCrossConfig strategy_config_from(const config::Settings& s) {
+  strategy::MaCrossConfig c;
+  const auto fast = s.get_int("fast");
+  const auto slow = s.get_int("slow");
+  if (fast < 1 || slow <= fast) throw config::ConfigError("fast/slow: need 1 <= fast < slow");
+  c.fast = static_cast<std::size_t>(fast);
+  c.slow = static_cast<std::size_t>(slow);
+  c.quantity = s.get_decimal("quantity");
+  if (!c.quantity.is_positive()) throw config::ConfigError("quantity: must be positive");
+  c.strategy_id = s.get("strategy_id");
+  return c;
+}
+
 }  // namespace services

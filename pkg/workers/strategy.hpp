@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "config/config.hpp"
 #include "codec/codec.hpp"
 #include "core/market_check.hpp"
 #include "workers/log_input.hpp"
@@ -54,7 +55,13 @@ class StrategyService {
   Redecide<std::string> redecide_;  ///< its orders, by client_order_id, produced again vs in the log
   HistoryStats history_;
   std::int64_t republished_ = 0;
-  std::unique_ptr<LogFollower> live_;  ///< last: destroyed (delivery stopped) first
+  std::unique_ptr<LogTail> live_;  ///< last: destroyed (delivery stopped) first
 };
+
+/// strategy's settings (STRATEGY_* environment variables).
+std::vector<config::Option> strategy_options();
+/// The crossover's configuration those settings give. Throws config::ConfigError
+/// (need 1 <= fast < slow, a positive quantity).
+strategy::MaCrossConfig strategy_config_from(const config::Settings& s);
 
 }  // namespace services

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include "auth/auth.hpp"
+#include "workers/manifest.hpp"
+#include "workers/recorder.hpp"
 
 namespace services {
 
@@ -40,6 +42,36 @@ std::unique_ptr<eventstore::PgStore> open_history_store(const config::Settings& 
     fmt::print(stderr, "{}: event store unavailable, rebuilding from the stream alone: {}\n", worker, e.what());
     return nullptr;
   }
+}
+
+std::string describe_history(std::int64_t from_store, std::int64_t from_stream, const std::string& store_problem) {
+  return fmt::format("{} events ({} from the store, {} from the stream{}{})", from_store + from_stream, from_store,
+                     from_stream, store_problem.empty() ? "" : "; store: ", store_problem);
+}
+
+int run_log_worker(const LogWorker& w, int argc, char** argv) try {
+  block_termination_signals();
+  const auto s = load_settings(w.name, w.summary, w.options, argc, argv, w.validate);
+  if (!s) return 0;
+  natsio::Library lib;
+  natsio::Connection conn(worker_nats(*s, w.name));
+  core::SystemClock clock;
+  Runtime rt(conn, w.name, clock, s->get_int("heartbeat_ms"));
+  const auto store = open_history_store(*s, w.name);
+  wait_for_event_stream(conn, s->get("stream"));
+  const Announcement announcement(rt, *s);  // its manifest (settings, random_seed) with the session
+  std::string said;
+  const auto worker = w.start(rt, *s, store.get(), said);
+  fmt::print(stderr, "{}: {}\n", w.name, said);
+  conn.flush();
+  rt.start_heartbeat();
+  fmt::print(stderr, "{}: ready ({})\n", w.name, redact_secrets(s->get("nats_url")));
+  wait_for_termination();
+  if (w.at_stop) w.at_stop(worker.get());
+  return 0;
+} catch (const std::exception& e) {
+  fmt::print(stderr, "{}: {}\n", w.name, e.what());
+  return 1;
 }
 
 }  // namespace services

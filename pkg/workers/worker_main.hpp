@@ -13,6 +13,7 @@
 #include "config/config.hpp"
 #include "eventstore/event_store.hpp"
 #include "natsio/natsio.hpp"
+#include "workers/runtime.hpp"
 
 namespace services {
 
@@ -37,5 +38,34 @@ natsio::NatsConfig worker_nats(const config::Settings& s, const std::string& nam
 /// Throws std::runtime_error for failures other than unavailability (e.g. a
 /// refused login, or a schema that needs `traderctl migrate`).
 std::unique_ptr<eventstore::PgStore> open_history_store(const config::Settings& s, const std::string& worker);
+
+/// The start-up skeleton of a worker that follows the event log (risk-state, execution,
+/// strategy, reporter: cmd/<name>/main.cpp is this call and its worker's start).
+struct LogWorker {
+  std::string name;                  ///< the binary's name, its NATS identity and its worker name
+  std::string summary;               ///< first line of --help
+  std::vector<config::Option> options;  ///< its own settings (besides the common ones); must include "stream"
+  std::function<void(const config::Settings&)> validate;  ///< --check-config and start: throws config::ConfigError
+  /// Builds the worker (it rebuilds its state from `store`, nullptr = none, and the
+  /// stream, and subscribes). Returns what keeps it alive until SIGTERM, and sets `said`
+  /// to its start-up line ("rebuilt from ...").
+  std::function<std::shared_ptr<void>(Runtime& rt, const config::Settings& s, eventstore::EventStore* store,
+                                      std::string& said)>
+      start;
+  /// After SIGTERM, before the worker is destroyed (e.g. the reporter's final report).
+  std::function<void(void* worker)> at_stop;
+};
+
+/// main() of a LogWorker: blocks SIGINT/SIGTERM, reads the settings (argv, environment,
+/// TRADER_CONFIG; --help, --check-config), connects as `name` (worker_nats), opens the
+/// history store (open_history_store), waits for the event stream, announces its
+/// manifest (Announcement), starts the worker, prints its line and "ready", starts the
+/// heartbeat (a pong now means "ready"), waits for SIGTERM, stops. Returns the exit
+/// code: 0, or 1 after printing "<name>: <what>" for an exception (a configuration
+/// error, NATS or the store unreachable at start: the supervisor restarts it).
+int run_log_worker(const LogWorker& w, int argc, char** argv);
+
+/// "<n> events (<a> from the store, <b> from the stream[; store: <problem>])", for start-up lines.
+std::string describe_history(std::int64_t from_store, std::int64_t from_stream, const std::string& store_problem);
 
 }  // namespace services

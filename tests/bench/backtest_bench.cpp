@@ -31,8 +31,16 @@
 //     pqxx::stream_to in one transaction into `events` of another fresh database
 //     with the same migrations (indexes and the chain check as for the recorder),
 //     after a CHECKPOINT, from BEGIN to COMMIT; PgStore::verify() passes after.
+// (c) raw JetStream publish-and-consume: the same rows published as in (a) into a
+//     fresh stream while an ordered consumer (natsio::OrderedSubscription, as the
+//     workers read the log) reads them back; timed from the first publish until the
+//     consumer has the last one. Issue 12's baseline for the pipeline: one hop of the
+//     bus, with nothing done to the messages.
+// (i) in-process: the real `traderctl backtest F --in-process` (the same worker code
+//     on an in-memory bus, tooling/in_process.hpp), timed by itself (its own line) and
+//     from process start to exit; its report must equal the pipeline's (checked).
 // The pipeline's recorded events/s is reported as a ratio to the slower of (a)
-// and (b), the bottleneck limit.
+// and (b), the bottleneck limit, and to (c).
 #include <nats/nats.h>
 
 #include <algorithm>
@@ -41,7 +49,9 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <condition_variable>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <regex>
 #include <stdexcept>
@@ -259,12 +269,110 @@ double raw_jetstream(const std::string& url, const std::string& name, const std:
   return s;
 }
 
+/// (c): js_PublishAsync of every row into a fresh stream `name` while an ordered consumer
+/// reads it from sequence 1. Seconds from the first publish until the consumer has all.
+double raw_publish_consume(const std::string& url, const std::string& name, const std::vector<benchrows::Row>& rows) {
+  natsConnection* nc = nullptr;
+  jsCtx* js = nullptr;
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  const auto check = [&](natsStatus s, const char* what) {
+    if (s != NATS_OK)
+      throw std::runtime_error(fmt::format("raw publish+consume: {}: {} (jetstream error {}) {}", what,
+                                           natsStatus_GetText(s), static_cast<int>(jerr), nats_GetLastError(nullptr)));
+  };
+  check(natsConnection_ConnectTo(&nc, url.c_str()), "connect");
+  jsOptions jo;
+  jsOptions_Init(&jo);
+  jo.PublishAsync.MaxPending = 4000;
+  check(natsConnection_JetStream(&js, nc, &jo), "context");
+  std::vector<const char*> subj;
+  for (const auto s : subjects::kCapturedSubjects) subj.push_back(s.data());
+  jsStreamConfig sc;
+  jsStreamConfig_Init(&sc);
+  sc.Name = name.c_str();
+  sc.Subjects = subj.data();
+  sc.SubjectsLen = static_cast<int>(subj.size());
+  sc.Storage = js_FileStorage;
+  jsStreamInfo* si = nullptr;
+  check(js_AddStream(&si, js, &sc, nullptr, &jerr), "add stream");
+  jsStreamInfo_Destroy(si);
+  double s = 0;
+  {
+    natsio::Connection reader({.url = url, .name = "bench-consumer"});
+    std::mutex mu;
+    std::condition_variable cv;
+    std::uint64_t got = 0;
+    const std::uint64_t want = rows.size();
+    natsio::OrderedSubscription sub(reader, name, 1, [&](const natsio::StreamMessage& m) {
+      std::lock_guard lock(mu);
+      if (m.seq == got + 1) ++got;
+      if (got == want) cv.notify_all();
+    });
+    const auto t0 = Clock::now();
+    for (const auto& r : rows) {
+      const auto& payload = *r[benchrows::kPayload];
+      check(js_PublishAsync(js, r[benchrows::kSubject]->c_str(), payload.data(), static_cast<int>(payload.size()),
+                            nullptr),
+            "js_PublishAsync");
+    }
+    std::unique_lock lock(mu);
+    if (!cv.wait_for(lock, std::chrono::minutes(10), [&] { return got == want; }))
+      throw std::runtime_error(fmt::format("raw publish+consume: consumed {} of {}", got, want));
+    s = seconds_since(t0);
+  }
+  jsPubOptions po;
+  jsPubOptions_Init(&po);
+  po.MaxWait = 60'000;
+  check(js_PublishAsyncComplete(js, &po), "js_PublishAsyncComplete");
+  js_DeleteStream(js, name.c_str(), nullptr, &jerr);
+  jsCtx_Destroy(js);
+  natsConnection_Destroy(nc);
+  return s;
+}
+
+/// (i): `traderctl backtest file --in-process`, no servers.
+struct InProcess {
+  double wall_s = 0;         ///< process start to exit
+  double run_s = 0;          ///< as it reports itself (the run, without process start-up)
+  std::int64_t inputs = 0;
+  std::string report;        ///< its report lines
+};
+
+/// The lines of traderctl's output from "Performance report" to the session line.
+std::string report_of(const std::string& out) {
+  const auto a = out.find("Performance report");
+  const auto b = out.find("\nsession ", a);
+  if (a == std::string::npos || b == std::string::npos) throw std::runtime_error("no report in:\n" + out);
+  return out.substr(a, b - a);
+}
+
+InProcess run_in_process(const std::string& traderctl, const std::string& file, const std::string& log_path) {
+  testsupport::ProcessOptions o;
+  o.env = {{"NATS_URL", ""}, {"DATABASE_URL", ""}, {"TRADER_CONFIG", ""}};
+  o.log_path = log_path;
+  InProcess x;
+  const auto t0 = Clock::now();
+  testsupport::Process ctl({traderctl, "backtest", file, "--in-process"}, o);
+  const auto code = ctl.wait_for(std::chrono::minutes(10));
+  x.wall_s = seconds_since(t0);
+  const std::string log = ctl.log();
+  if (!code || *code != 0) throw std::runtime_error("traderctl backtest --in-process failed:\n" + log);
+  std::smatch m;
+  static const std::regex line(R"(in-process: ([0-9]+) inputs of .* in ([0-9.]+) s)");
+  if (!std::regex_search(log, m, line)) throw std::runtime_error("no in-process line in:\n" + log);
+  x.inputs = std::stoll(m[1].str());
+  x.run_s = std::stod(m[2].str());
+  x.report = report_of(log);
+  return x;
+}
+
 struct RunResult {
   std::string load;
   Pipeline p;
   Recorded r;
+  InProcess ip;
   std::size_t rows = 0;
-  double raw_js_s = 0, raw_copy_s = 0;
+  double raw_js_s = 0, raw_copy_s = 0, raw_pc_s = 0;
 };
 
 }  // namespace
@@ -299,6 +407,11 @@ int main(int argc, char** argv) try {
     const auto rows = benchrows::export_rows(url);
     x.rows = rows.size();
     x.raw_js_s = raw_jetstream(nats.url(), fmt::format("RAW{}", run), rows);
+    x.raw_pc_s = raw_publish_consume(nats.url(), fmt::format("RAWPC{}", run), rows);
+    x.ip = run_in_process(traderctl, file, fmt::format("{}/in_process_{}.log", logs, run));
+    if (x.ip.report != report_of(x.p.output))
+      throw std::runtime_error("in-process report differs from the pipeline's:\n" + x.ip.report + "\nvs\n" +
+                               report_of(x.p.output));
     // The raw limit is PostgreSQL's, measured as its superuser (copy_rows CHECKPOINTs).
     pg.create_database(fmt::format("raw_copy_{}", run));
     x.raw_copy_s =
@@ -336,24 +449,34 @@ int main(int argc, char** argv) try {
     fmt::print("| (b) raw COPY into events, events/s | {:.0f} |\n", copy_rate);
     fmt::print("| ratio recorded / min(a, b) (whole; steady) | {:.2f}; {:.2f} |\n", events / p.wall_s / limit,
                steady / limit);
+    const double pc_rate = static_cast<double>(x.rows) / x.raw_pc_s;
+    fmt::print("| (c) raw JetStream publish-and-consume, events/s | {:.0f} |\n", pc_rate);
+    fmt::print("| ratio recorded / (c) (whole; steady) | {:.2f}; {:.2f} |\n", events / p.wall_s / pc_rate,
+               steady / pc_rate);
+    fmt::print("| (i) in-process input events/s (run; process start to exit) | {:.0f}; {:.0f} |\n",
+               static_cast<double>(x.ip.inputs) / x.ip.run_s, static_cast<double>(x.ip.inputs) / x.ip.wall_s);
+    fmt::print("| (i) in-process report equals the pipeline's | yes |\n");
     results.push_back(std::move(x));
   }
 
   fmt::print("\nbacktest_bench summary ({} records of {}):\n", in.payloads.size(), file);
   fmt::print("| run | loadavg before | wall s | start-up s | streaming s | draining s | input ev/s | recorded ev/s | "
-             "steady ev/s | (a) raw JetStream ev/s | (b) raw COPY ev/s | recorded/min(a,b) | steady/min(a,b) |\n");
-  fmt::print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+             "steady ev/s | (a) raw JetStream ev/s | (b) raw COPY ev/s | recorded/min(a,b) | steady/min(a,b) | "
+             "(c) raw publish+consume ev/s | recorded/(c) | steady/(c) | (i) in-process inputs/s |\n");
+  fmt::print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
   for (std::size_t i = 0; i < results.size(); ++i) {
     const auto& x = results[i];
     const double events = static_cast<double>(x.r.session_events);
     const double js_rate = static_cast<double>(x.rows) / x.raw_js_s, copy_rate = static_cast<double>(x.rows) / x.raw_copy_s;
     const double limit = std::min(js_rate, copy_rate), steady = 0.8 * events / (x.r.p90_s - x.r.p10_s);
+    const double pc_rate = static_cast<double>(x.rows) / x.raw_pc_s;
     fmt::print("| {} | {} | {:.2f} | {:.2f} | {:.2f} | {:.2f} | {:.0f} | {:.0f} | {:.0f} | {:.0f} | {:.0f} | {:.2f} | "
-               "{:.2f} |\n",
+               "{:.2f} | {:.0f} | {:.2f} | {:.2f} | {:.0f} |\n",
                i + 1, x.load, x.p.wall_s,
                x.p.ready_s, x.p.feed_done_s - x.p.ready_s, x.p.wall_s - x.p.feed_done_s,
                static_cast<double>(x.r.market_data) / x.p.wall_s, events / x.p.wall_s, steady, js_rate, copy_rate,
-               events / x.p.wall_s / limit, steady / limit);
+               events / x.p.wall_s / limit, steady / limit, pc_rate, events / x.p.wall_s / pc_rate, steady / pc_rate,
+               static_cast<double>(x.ip.inputs) / x.ip.run_s);
   }
   std::error_code ec;
   std::filesystem::remove_all(logs, ec);

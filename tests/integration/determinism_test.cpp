@@ -156,7 +156,7 @@ TEST_CASE("lock-step replay of a real trades backtest reproduces every derived e
 // (docs/architecture.md, "Event time"), so two full-speed backtests of one file derive
 // the same events, and so does one with a stateful worker SIGKILLed halfway.
 TEST_CASE("full-speed backtests of real quotes, trades and bars derive the same events on every run, also across "
-          "a restart of the strategy, execution or the reporter",
+          "a restart of the strategy, execution or the reporter, and in-process",
           "[integration][determinism][event-time]") {
   itest::nats_library();
   itest::Stack stack(kEnv);
@@ -182,5 +182,9 @@ TEST_CASE("full-speed backtests of real quotes, trades and bars derive the same 
     require_identical(stack, a, b, 3000 + (types.count("execution_report") ? types.at("execution_report") : 0));
     const auto r = run_session(stack, {"backtest", file, "--limit", c.limit, "--chaos-restart", c.restart});
     require_identical(stack, a, r, 3000);
+    // The in-process engine (the same worker code on an in-memory bus), recorded: the
+    // same derived events as the pipeline's (tooling/in_process.hpp).
+    const auto p = run_session(stack, {"backtest", file, "--limit", c.limit, "--in-process", "--record"});
+    require_identical(stack, a, p, 3000);
   }
 }

@@ -1,0 +1,88 @@
+#include "tooling/in_process.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <stdexcept>
+#include <utility>
+
+#include "codec/codec.hpp"
+#include "subjects/subjects.hpp"
+#include "workers/execution.hpp"
+#include "workers/memory_bus.hpp"
+#include "workers/reporter.hpp"
+#include "workers/risk_state.hpp"
+#include "workers/runtime.hpp"
+#include "workers/strategy.hpp"
+#include "workers/worker_main.hpp"
+
+namespace services {
+
+namespace {
+/// The settings of worker `program`, as its main reads them without flags.
+config::Settings settings_of(const std::string& program, std::vector<config::Option> options) {
+  std::string arg0 = program;
+  char* argv[] = {arg0.data(), nullptr};
+  auto s = load_settings(program, "in-process", std::move(options), 1, argv);
+  if (!s) throw config::ConfigError(program + ": settings asked to exit (--help or --check-config in TRADER_CONFIG?)");
+  return std::move(*s);
+}
+}  // namespace
+
+InProcessConfig in_process_config_from_environment(std::string data_path, std::int64_t limit) {
+  InProcessConfig c;
+  c.data_path = std::move(data_path);
+  c.limit = limit;
+  c.policy = risk_policy_from(settings_of("risk-state", risk_state_options()));
+  c.broker = broker_config_from(settings_of("execution", execution_options()));
+  c.strategy = strategy_config_from(settings_of("strategy", strategy_options()));
+  c.metrics_interval_ns = metrics_interval_from(settings_of("reporter", reporter_options()));
+  return c;
+}
+
+InProcessResult run_in_process(const InProcessConfig& cfg) {
+  if (cfg.batch < 1) throw std::invalid_argument("batch: must be >= 1");
+  const auto t0 = std::chrono::steady_clock::now();
+  MemoryBus bus(false, cfg.on_logged);
+  core::SystemClock clock;  // ops data only (Runtime counters); domain time comes from the events
+  const std::string stream = "EVENTS";  // one log: the name is not used
+  // In the sandbox's start order (tooling/sandbox.hpp), each on its own Runtime; heartbeats
+  // are not started (nobody watches, and the bus is single-threaded).
+  Runtime risk_rt(bus, "risk-state", clock, 0), exec_rt(bus, "execution", clock, 0), rep_rt(bus, "reporter", clock, 0),
+      strat_rt(bus, "strategy", clock, 0), feed_rt(bus, "feed", clock, 0);
+  InProcessResult res;
+  if (cfg.session) feed_rt.publish(subjects::kSessionLifecycle, codec::encode(*cfg.session));
+  {
+    // All four start on an empty log (nothing to rebuild: the log keeps nothing), and
+    // handle what the others published at start (risk-state's state and policy) live.
+    RiskService risk(risk_rt, cfg.policy, nullptr, stream);
+    ExecutionService exec(exec_rt, cfg.broker, nullptr, stream);
+    ReporterService reporter(rep_rt, cfg.metrics_interval_ns, nullptr, stream);
+    StrategyService strat(strat_rt, cfg.strategy, nullptr, stream);
+    bus.run();
+
+    std::int64_t in_batch = 0;
+    const std::atomic<bool> stop{false};
+    FeedConfig feed{.path = cfg.data_path, .speed = 0, .limit = cfg.limit, .after_each = [&] {
+                      if (++in_batch < cfg.batch) return;
+                      in_batch = 0;
+                      bus.run();
+                    }};
+    res.feed = run_feed(feed_rt, feed, stop);
+    bus.run();  // the last batch, and everything it sets off
+    res.report = reporter.publish_final();
+    bus.run();
+  }  // the workers stop (their last progress markers), as at the end of a pipeline run
+  if (cfg.session) {
+    feed_rt.publish(subjects::kSessionLifecycle,
+                    codec::encode(core::SessionEnded{.session_id = cfg.session->session_id,
+                                                     .ts_wall = clock.now(),
+                                                     .reason = "in-process backtest done"}));
+  }
+  bus.run();
+  res.log_events = bus.log_end(stream);
+  res.delivered = bus.delivered();
+  res.feed.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return res;
+}
+
+}  // namespace services

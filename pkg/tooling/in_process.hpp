@@ -1,0 +1,70 @@
+/// @file in_process.hpp
+/// @brief The in-process engine: `traderctl backtest FILE --in-process`. The same
+/// worker code as the NATS pipeline (workers/risk_state, execution, strategy,
+/// reporter, and the feed), on a MemoryBus (workers/memory_bus.hpp) in one thread:
+/// no NATS server, no PostgreSQL.
+///
+/// Why it computes what the pipeline computes: every worker handles the event log in
+/// event-time order (docs/architecture.md, "Event time"), so what it publishes depends
+/// on the causes in the log, not on when messages arrived. The engine is one more
+/// arrival order: the feed publishes the file's records in file order, and after every
+/// `batch` records the bus delivers everything queued (records, then what the workers
+/// publish in reply, progress markers included) until nothing is left, as the NATS
+/// pipeline does with a burst. tests/integration/in_process_test.cpp checks the two
+/// give the same report and, recorded, `traderctl diff` finds nothing.
+///
+/// Thread-safety: run_in_process runs on the calling thread and is reentrant (each call
+/// has its own bus and workers), so sweeps may run several at once on several threads.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/messages.hpp"
+#include "matching/paper_broker.hpp"
+#include "core/risk_policy.hpp"
+#include "strategy/ma_cross.hpp"
+#include "workers/feed.hpp"
+
+namespace services {
+
+struct InProcessConfig {
+  std::string data_path;                 ///< the data file (any format of marketdata::Reader)
+  std::int64_t limit = 0;                ///< at most this many records (0 = all)
+  core::RiskPolicy policy;               ///< risk-state's (risk_policy_from)
+  matching::BrokerConfig broker;         ///< execution's (broker_config_from)
+  strategy::MaCrossConfig strategy;      ///< strategy's (strategy_config_from)
+  core::DurationNs metrics_interval_ns = 60 * core::kNsPerSecond;  ///< reporter's (metrics_interval_from)
+  /// Records published before the bus delivers (>= 1). Any value gives the same
+  /// results (the event-time order); larger batches mean fewer progress markers.
+  std::int64_t batch = 1024;
+  /// Set: the run is a session. The engine publishes it on session.lifecycle first (as
+  /// ops does in the pipeline) and a session.ended last, so a recorder (on_logged) files
+  /// every event of the run under it.
+  std::optional<core::SessionStarted> session;
+  /// Sees every event of the log as it is appended: sequence from 1, subject, JSON
+  /// (e.g. to record the session: tooling/ctl.cpp --record). Unset: nothing is kept.
+  std::function<void(std::uint64_t seq, std::string_view subject, std::string_view data)> on_logged;
+};
+
+struct InProcessResult {
+  FeedSummary feed;                 ///< what the feed read and published (seconds: the whole run)
+  core::PerformanceReport report;   ///< the reporter's final report
+  std::uint64_t log_events = 0;     ///< events in the log: inputs, derived events, progress markers
+  std::uint64_t delivered = 0;      ///< messages the bus delivered (captured or not)
+};
+
+/// The settings each worker of the pipeline would read (environment variables and
+/// TRADER_CONFIG, as a sandbox worker inherits them; no command-line flags), for
+/// `data_path`. Throws config::ConfigError naming a bad setting.
+InProcessConfig in_process_config_from_environment(std::string data_path, std::int64_t limit);
+
+/// Runs the backtest. Throws std::runtime_error if the file cannot be read or is of no
+/// known format, std::invalid_argument for batch < 1; a message a worker cannot handle
+/// is dead-lettered and quarantined as in the pipeline (the run goes on).
+InProcessResult run_in_process(const InProcessConfig& cfg);
+
+}  // namespace services

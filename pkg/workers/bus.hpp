@@ -1,0 +1,125 @@
+/// @file bus.hpp
+/// @brief The bus a worker runs on: NATS (NatsBus: the deployed system, the sandbox
+/// of `traderctl backtest`) or one process (MemoryBus, memory_bus.hpp: `traderctl
+/// backtest --in-process`). The workers (risk_state, execution, strategy, reporter)
+/// are written against this interface only, so both run the same worker code.
+///
+/// What a worker needs of a bus:
+/// - publish a message on a subject, and subscribe to subjects (core messages:
+///   requests, ops);
+/// - the event log: one total order of every captured message (subjects::
+///   kCapturedSubjects), each with its sequence from 1. A worker reads the log's
+///   history at start (read_history) and then follows its live tail (follow), from
+///   the sequence after the history's end.
+///
+/// Errors: NatsBus throws natsio::NatsError where the nats.c call fails (see each
+/// method); MemoryBus never fails. Thread-safety: as each implementation says.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "eventstore/event_store.hpp"
+#include "natsio/natsio.hpp"
+
+namespace services {
+
+class Runtime;
+
+/// One event of the log.
+struct LogEvent {
+  std::uint64_t seq = 0;       ///< its sequence in the log (JetStream: the stream sequence)
+  std::string_view subject;
+  std::string_view data;       ///< JSON; valid only during the callback
+  bool from_store = false;     ///< true: read from PostgreSQL (jsonb rendering), false: raw bytes from the stream
+  /// Live delivery only: nothing else waits in the client's queue after it (the
+  /// follower caught up with what the server sent). A worker publishes its progress
+  /// then (event_time.hpp). False while reading history.
+  bool caught_up = false;
+};
+
+/// What read_history did, for the start-up log line.
+struct HistoryStats {
+  std::uint64_t last_seq = 0;      ///< highest sequence delivered (`after` = none)
+  std::int64_t from_store = 0;
+  std::int64_t from_stream = 0;    ///< from the bus's log (JetStream stream, or MemoryBus's log)
+  std::string store_problem;       ///< why the store was skipped ("" = it was read)
+};
+
+/// A subscription to core messages; destroying it stops delivery (and, for NATS,
+/// waits for a callback in progress).
+class BusSubscription {
+ public:
+  virtual ~BusSubscription() = default;
+};
+
+/// The live tail of the event log a worker follows after its rebuild. Delivery
+/// waits until open(); destroying it stops delivery.
+class LogTail {
+ public:
+  virtual ~LogTail() = default;
+  /// The rebuild is done and handled every sequence up to `handled`: live delivery
+  /// starts after it.
+  virtual void open(std::uint64_t handled) = 0;
+};
+
+class Bus {
+ public:
+  using Handler = std::function<void(const natsio::Message&)>;
+  virtual ~Bus() = default;
+
+  /// Publishes `payload` on `subject`. Returns false if it could not be sent
+  /// (last_error() says why); never throws.
+  virtual bool publish(std::string_view subject, std::string_view payload) = 0;
+  /// Why the latest publish failed.
+  virtual std::string last_error() const = 0;
+  /// Calls `fn` for every core message on a subject matching `pattern` (NATS
+  /// wildcards). Throws natsio::NatsError (NatsBus) if the subscription fails.
+  virtual std::unique_ptr<BusSubscription> subscribe(std::string_view pattern, Handler fn) = 0;
+  /// Returns once everything published so far reached the server (NatsBus; throws
+  /// natsio::NatsError after `timeout_ms`). MemoryBus: returns at once.
+  virtual void flush(std::int64_t timeout_ms = 5'000) = 0;
+
+  /// The last sequence of the event log `stream` (0 = empty). Throws natsio::NatsError
+  /// (NatsBus) if the stream cannot be asked.
+  virtual std::uint64_t log_end(const std::string& stream) = 0;
+  /// Calls `fn` for every event of the log with sequence `after`+1..`up_to`, in order,
+  /// exactly once (NatsBus: services::read_history, event_log.hpp: the store first,
+  /// then the stream; MemoryBus: its own log, `store` unused). Throws what
+  /// read_history throws, and whatever `fn` throws.
+  virtual HistoryStats read_history(eventstore::EventStore* store, const std::string& stream, std::uint64_t after,
+                                    std::uint64_t up_to, const std::function<void(const LogEvent&)>& fn) = 0;
+  /// Follows the log from `end`+1 (NatsBus: a LogFollower, event_log.hpp). Create it
+  /// before reading the history up to `end`; `fn` runs once per sequence after open().
+  virtual std::unique_ptr<LogTail> follow(Runtime& rt, eventstore::EventStore* store, const std::string& stream,
+                                          std::uint64_t end, std::function<void(const LogEvent&)> fn) = 0;
+
+  /// The NATS connection under this bus; nullptr for an in-process bus. For what only
+  /// NATS has (JetStream administration, the recorder, the feed).
+  virtual natsio::Connection* nats() noexcept { return nullptr; }
+};
+
+/// The bus over one nats.c connection (which it does not own). Thread-safety: as
+/// natsio::Connection (publishing is thread-safe; handlers run on the delivery thread).
+class NatsBus final : public Bus {
+ public:
+  explicit NatsBus(natsio::Connection& conn) noexcept : conn_(conn) {}
+  bool publish(std::string_view subject, std::string_view payload) override { return conn_.publish(subject, payload); }
+  std::string last_error() const override { return conn_.last_error(); }
+  std::unique_ptr<BusSubscription> subscribe(std::string_view pattern, Handler fn) override;
+  void flush(std::int64_t timeout_ms) override { conn_.flush(timeout_ms); }
+  std::uint64_t log_end(const std::string& stream) override;
+  HistoryStats read_history(eventstore::EventStore* store, const std::string& stream, std::uint64_t after,
+                            std::uint64_t up_to, const std::function<void(const LogEvent&)>& fn) override;
+  std::unique_ptr<LogTail> follow(Runtime& rt, eventstore::EventStore* store, const std::string& stream,
+                                  std::uint64_t end, std::function<void(const LogEvent&)> fn) override;
+  natsio::Connection* nats() noexcept override { return &conn_; }
+
+ private:
+  natsio::Connection& conn_;
+};
+
+}  // namespace services
