@@ -13,21 +13,52 @@ EventTimeOrder::EventTimeOrder(std::string self, std::vector<Upstream> upstream,
     : self_(std::move(self)), upstream_(std::move(upstream)), out_stage_(std::move(out_stage)) {}
 
 LogRole EventTimeOrder::push(std::uint64_t seq, std::string_view subject, std::string_view data) {
-  return classify(seq, subject, data, true);
+  return classify(seq, subject, data, Mode::keep);
+}
+
+EventTimeOrder::Pushed EventTimeOrder::push_or_pass(std::uint64_t seq, std::string_view subject,
+                                                    std::string_view data) {
+  passed_ = false;
+  const auto role = classify(seq, subject, data, Mode::pass);
+  return {role, passed_};
 }
 
 LogRole EventTimeOrder::note(std::uint64_t seq, std::string_view subject, std::string_view data) {
-  return classify(seq, subject, data, false);
+  return classify(seq, subject, data, Mode::note);
 }
 
-LogRole EventTimeOrder::classify(std::uint64_t seq, std::string_view subject, std::string_view data, bool keep) {
+void EventTimeOrder::remember(std::uint64_t seq, Known k) {
+  if (known_.empty() || known_.back().first < seq) {
+    known_.emplace_back(seq, k);  // the usual case: the log comes in stream order
+    return;
+  }
+  const auto it = std::lower_bound(known_.begin(), known_.end(), seq,
+                                   [](const auto& e, std::uint64_t s) { return e.first < s; });
+  if (it != known_.end() && it->first == seq) it->second = k;
+  else known_.insert(it, {seq, k});
+}
+
+const EventTimeOrder::Known* EventTimeOrder::find_known(std::uint64_t seq) const {
+  const auto it = std::lower_bound(known_.begin(), known_.end(), seq,
+                                   [](const auto& e, std::uint64_t s) { return e.first < s; });
+  return it != known_.end() && it->first == seq ? &it->second : nullptr;
+}
+
+LogRole EventTimeOrder::classify(std::uint64_t seq, std::string_view subject, std::string_view data, Mode mode) {
   if (++pushed_ % 4096 == 0 && prune_) prune();
   // Progress markers do not move the bound on roots not seen yet (floor()): markers
   // answering markers would never end.
   if (!subject.starts_with(subjects::kProgressPrefix)) last_seq_ = std::max(last_seq_, seq);
   auto buffer = [&](EventKey k, bool order) {
-    known_[seq] = Known{k.root, k.stage, order};
-    if (keep) buffer_.emplace(k, std::pair{std::string(subject), std::string(data)});
+    remember(seq, Known{k.root, k.stage, order});
+    if (mode == Mode::note) return;
+    // Passed: nothing waits before it and nothing blocks it, so pop() would release it
+    // next; the caller handles it from its own views, without a copy.
+    if (mode == Mode::pass && buffer_.empty() && blocker(k) == nullptr) {
+      passed_ = true;
+      return;
+    }
+    buffer_.emplace(k, std::pair{std::string(subject), std::string(data)});
   };
   if (subject.starts_with(subjects::kMarketDataPrefix)) {
     buffer({seq, kStageRoot, seq}, false);
@@ -62,8 +93,8 @@ LogRole EventTimeOrder::classify(std::uint64_t seq, std::string_view subject, st
     }
     return LogRole::other;
   }
-  const auto cause = known_.find(env->cause_seq);
-  const Known c = cause != known_.end() ? cause->second : Known{env->cause_seq, kStageRoot, false};
+  const auto* cause = find_known(env->cause_seq);
+  const Known c = cause != nullptr ? *cause : Known{env->cause_seq, kStageRoot, false};
   int stage = kStageRoot;
   if (orders) stage = kStageStrategy;
   else if (approved) stage = kStageRisk;
@@ -130,9 +161,9 @@ Floor EventTimeOrder::floor() const {
 }
 
 std::optional<EventKey> EventTimeOrder::key_of(std::uint64_t seq) const {
-  const auto it = known_.find(seq);
-  if (it == known_.end()) return std::nullopt;
-  return EventKey{it->second.root, it->second.stage, seq};
+  const auto* k = find_known(seq);
+  if (k == nullptr) return std::nullopt;
+  return EventKey{k->root, k->stage, seq};
 }
 
 std::optional<Floor> EventTimeOrder::progress_of(const std::string& worker) const {
@@ -147,7 +178,8 @@ void EventTimeOrder::prune() {
   std::uint64_t bound = floor().root;
   for (const auto& [w, f] : progress_) bound = std::min(bound, f.root);
   if (!buffer_.empty()) bound = std::min(bound, buffer_.begin()->first.root);
-  known_.erase(known_.begin(), known_.lower_bound(bound));
+  known_.erase(known_.begin(), std::lower_bound(known_.begin(), known_.end(), bound,
+                                                [](const auto& e, std::uint64_t s) { return e.first < s; }));
 }
 
 }  // namespace services

@@ -34,6 +34,7 @@
 #pragma once
 
 #include <compare>
+#include <deque>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -101,6 +102,15 @@ class EventTimeOrder {
   /// role. Never throws on bad JSON (a message that cannot be read is `other`: the
   /// handler refuses it in stream order).
   LogRole push(std::uint64_t seq, std::string_view subject, std::string_view data);
+  /// As push, but a message that pop() would release at once (nothing is buffered, and
+  /// no upstream blocks its key) is not copied into the buffer: `passed` is true and the
+  /// caller handles it now, from its own views, before it pops anything. The same
+  /// order as push then pop, without the copy (the common case: nothing in flight).
+  struct Pushed {
+    LogRole role;
+    bool passed = false;
+  };
+  Pushed push_or_pass(std::uint64_t seq, std::string_view subject, std::string_view data);
   /// As push, but the message is not buffered: it was handled otherwise (risk-state
   /// restores its history from recorded decisions). Its key and progress are learnt.
   LogRole note(std::uint64_t seq, std::string_view subject, std::string_view data);
@@ -148,7 +158,10 @@ class EventTimeOrder {
     int stage = 0;
     bool order = false;     ///< an order command (its decision is risk-state's: stage 2)
   };
-  LogRole classify(std::uint64_t seq, std::string_view subject, std::string_view data, bool keep);
+  enum class Mode { keep, pass, note };
+  LogRole classify(std::uint64_t seq, std::string_view subject, std::string_view data, Mode mode);
+  void remember(std::uint64_t seq, Known k);
+  const Known* find_known(std::uint64_t seq) const;
   /// The key upstream `u` may still publish at stage `stage`, given its floor.
   static EventKey next_of(const Floor& f, int stage);
   /// First upstream (relevant, with progress) that blocks `k`, or nullptr.
@@ -160,7 +173,10 @@ class EventTimeOrder {
   std::function<std::optional<int>(int)> out_stage_;
   codec::Decoder dec_;
   std::map<EventKey, std::pair<std::string, std::string>> buffer_;  ///< key -> (subject, data)
-  std::map<std::uint64_t, Known> known_;  ///< seq -> key parts, for the causes of later messages
+  /// seq -> key parts, for the causes of later messages; ascending by seq (the log comes
+  /// in stream order), a prefix dropped by prune().
+  std::deque<std::pair<std::uint64_t, Known>> known_;
+  bool passed_ = false;  ///< set by classify in Mode::pass
   std::map<std::string, Floor> progress_;  ///< worker -> latest progress marker
   std::uint64_t last_seq_ = 0;
   std::uint64_t pushed_ = 0;

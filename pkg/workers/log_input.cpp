@@ -53,7 +53,8 @@ void EventTimeInput::drain(const Handler& handle) {
 }
 
 void EventTimeInput::on_log(const LogEvent& ev, const Handler& handle, bool live) {
-  if (order_.push(ev.seq, ev.subject, ev.data) == LogRole::other) handle(ev.seq, ev.subject, ev.data);
+  const auto pushed = order_.push_or_pass(ev.seq, ev.subject, ev.data);
+  if (pushed.role == LogRole::other || pushed.passed) handle(ev.seq, ev.subject, ev.data);
   drain(handle);
   if (!live || !publishes_) return;
   const auto head = order_.head();
