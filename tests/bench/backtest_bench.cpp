@@ -225,52 +225,82 @@ Recorded check_store(const std::string& url, const Pipeline& p, const Inputs& in
   return r;
 }
 
+/// A plain nats.c connection with a JetStream context (PublishAsync MaxPending 4000, as
+/// ../shared/limits 4) and a fresh file stream `name` on the pipeline's subjects; the
+/// stream is deleted with it. Throws std::runtime_error naming the failed call.
+class RawStream {
+ public:
+  RawStream(const std::string& url, std::string name, std::string what) : name_(std::move(name)), what_(std::move(what)) {
+    check(natsConnection_ConnectTo(&nc_, url.c_str()), "connect");
+    jsOptions jo;
+    jsOptions_Init(&jo);
+    jo.PublishAsync.MaxPending = 4000;
+    check(natsConnection_JetStream(&js_, nc_, &jo), "context");
+    std::vector<const char*> subj;
+    for (const auto s : subjects::kCapturedSubjects) subj.push_back(s.data());  // string literals: NUL-terminated
+    jsStreamConfig sc;
+    jsStreamConfig_Init(&sc);
+    sc.Name = name_.c_str();
+    sc.Subjects = subj.data();
+    sc.SubjectsLen = static_cast<int>(subj.size());
+    sc.Storage = js_FileStorage;
+    jsStreamInfo* si = nullptr;
+    check(js_AddStream(&si, js_, &sc, nullptr, &jerr_), "add stream");
+    jsStreamInfo_Destroy(si);
+  }
+  ~RawStream() {
+    js_DeleteStream(js_, name_.c_str(), nullptr, &jerr_);
+    jsCtx_Destroy(js_);
+    natsConnection_Destroy(nc_);
+  }
+  RawStream(const RawStream&) = delete;
+  RawStream& operator=(const RawStream&) = delete;
+  /// js_PublishAsync of every row's subject and payload.
+  void publish(const std::vector<benchrows::Row>& rows) {
+    for (const auto& r : rows) {
+      const auto& payload = *r[benchrows::kPayload];
+      check(js_PublishAsync(js_, r[benchrows::kSubject]->c_str(), payload.data(), static_cast<int>(payload.size()),
+                            nullptr),
+            "js_PublishAsync");
+    }
+  }
+  /// Waits for every PubAck (60 s at most).
+  void complete() {
+    jsPubOptions po;
+    jsPubOptions_Init(&po);
+    po.MaxWait = 60'000;
+    check(js_PublishAsyncComplete(js_, &po), "js_PublishAsyncComplete");
+  }
+  /// Messages the stream holds.
+  std::uint64_t stored() {
+    jsStreamInfo* si = nullptr;
+    check(js_GetStreamInfo(&si, js_, name_.c_str(), nullptr, &jerr_), "stream info");
+    const auto n = si->State.Msgs;
+    jsStreamInfo_Destroy(si);
+    return n;
+  }
+
+ private:
+  void check(natsStatus s, const char* call) {
+    if (s != NATS_OK)
+      throw std::runtime_error(fmt::format("{}: {}: {} (jetstream error {}) {}", what_, call, natsStatus_GetText(s),
+                                           static_cast<int>(jerr_), nats_GetLastError(nullptr)));
+  }
+  std::string name_, what_;
+  natsConnection* nc_ = nullptr;
+  jsCtx* js_ = nullptr;
+  jsErrCode jerr_ = static_cast<jsErrCode>(0);
+};
+
 /// (a): js_PublishAsync of every row's subject and payload into a fresh file
 /// stream `name` capturing the pipeline's subjects. Seconds until every PubAck.
 double raw_jetstream(const std::string& url, const std::string& name, const std::vector<benchrows::Row>& rows) {
-  natsConnection* nc = nullptr;
-  jsCtx* js = nullptr;
-  jsErrCode jerr = static_cast<jsErrCode>(0);
-  const auto check = [&](natsStatus s, const char* what) {
-    if (s != NATS_OK)
-      throw std::runtime_error(fmt::format("raw jetstream: {}: {} (jetstream error {}) {}", what, natsStatus_GetText(s),
-                                           static_cast<int>(jerr), nats_GetLastError(nullptr)));
-  };
-  check(natsConnection_ConnectTo(&nc, url.c_str()), "connect");
-  jsOptions jo;
-  jsOptions_Init(&jo);
-  jo.PublishAsync.MaxPending = 4000;
-  check(natsConnection_JetStream(&js, nc, &jo), "context");
-  std::vector<const char*> subj;
-  for (const auto s : subjects::kCapturedSubjects) subj.push_back(s.data());  // string literals: NUL-terminated
-  jsStreamConfig sc;
-  jsStreamConfig_Init(&sc);
-  sc.Name = name.c_str();
-  sc.Subjects = subj.data();
-  sc.SubjectsLen = static_cast<int>(subj.size());
-  sc.Storage = js_FileStorage;
-  jsStreamInfo* si = nullptr;
-  check(js_AddStream(&si, js, &sc, nullptr, &jerr), "add stream");
-  jsStreamInfo_Destroy(si);
+  RawStream raw(url, name, "raw jetstream");
   const auto t0 = Clock::now();
-  for (const auto& r : rows) {
-    const auto& payload = *r[benchrows::kPayload];
-    check(js_PublishAsync(js, r[benchrows::kSubject]->c_str(), payload.data(), static_cast<int>(payload.size()), nullptr),
-          "js_PublishAsync");
-  }
-  jsPubOptions po;
-  jsPubOptions_Init(&po);
-  po.MaxWait = 60'000;
-  check(js_PublishAsyncComplete(js, &po), "js_PublishAsyncComplete");
+  raw.publish(rows);
+  raw.complete();
   const double s = seconds_since(t0);
-  si = nullptr;
-  check(js_GetStreamInfo(&si, js, name.c_str(), nullptr, &jerr), "stream info");
-  const auto stored = si->State.Msgs;
-  jsStreamInfo_Destroy(si);
-  js_DeleteStream(js, name.c_str(), nullptr, &jerr);
-  jsCtx_Destroy(js);
-  natsConnection_Destroy(nc);
-  if (stored != rows.size())
+  if (const auto stored = raw.stored(); stored != rows.size())
     throw std::runtime_error(fmt::format("raw jetstream: stream holds {} of {} messages", stored, rows.size()));
   return s;
 }
@@ -278,61 +308,25 @@ double raw_jetstream(const std::string& url, const std::string& name, const std:
 /// (c): js_PublishAsync of every row into a fresh stream `name` while an ordered consumer
 /// reads it from sequence 1. Seconds from the first publish until the consumer has all.
 double raw_publish_consume(const std::string& url, const std::string& name, const std::vector<benchrows::Row>& rows) {
-  natsConnection* nc = nullptr;
-  jsCtx* js = nullptr;
-  jsErrCode jerr = static_cast<jsErrCode>(0);
-  const auto check = [&](natsStatus s, const char* what) {
-    if (s != NATS_OK)
-      throw std::runtime_error(fmt::format("raw publish+consume: {}: {} (jetstream error {}) {}", what,
-                                           natsStatus_GetText(s), static_cast<int>(jerr), nats_GetLastError(nullptr)));
-  };
-  check(natsConnection_ConnectTo(&nc, url.c_str()), "connect");
-  jsOptions jo;
-  jsOptions_Init(&jo);
-  jo.PublishAsync.MaxPending = 4000;
-  check(natsConnection_JetStream(&js, nc, &jo), "context");
-  std::vector<const char*> subj;
-  for (const auto s : subjects::kCapturedSubjects) subj.push_back(s.data());
-  jsStreamConfig sc;
-  jsStreamConfig_Init(&sc);
-  sc.Name = name.c_str();
-  sc.Subjects = subj.data();
-  sc.SubjectsLen = static_cast<int>(subj.size());
-  sc.Storage = js_FileStorage;
-  jsStreamInfo* si = nullptr;
-  check(js_AddStream(&si, js, &sc, nullptr, &jerr), "add stream");
-  jsStreamInfo_Destroy(si);
-  double s = 0;
-  {
-    natsio::Connection reader({.url = url, .name = "bench-consumer"});
-    std::mutex mu;
-    std::condition_variable cv;
-    std::uint64_t got = 0;
-    const std::uint64_t want = rows.size();
-    natsio::OrderedSubscription sub(reader, name, 1, [&](const natsio::StreamMessage& m) {
-      std::lock_guard lock(mu);
-      if (m.seq == got + 1) ++got;
-      if (got == want) cv.notify_all();
-    });
-    const auto t0 = Clock::now();
-    for (const auto& r : rows) {
-      const auto& payload = *r[benchrows::kPayload];
-      check(js_PublishAsync(js, r[benchrows::kSubject]->c_str(), payload.data(), static_cast<int>(payload.size()),
-                            nullptr),
-            "js_PublishAsync");
-    }
-    std::unique_lock lock(mu);
-    if (!cv.wait_for(lock, std::chrono::minutes(10), [&] { return got == want; }))
-      throw std::runtime_error(fmt::format("raw publish+consume: consumed {} of {}", got, want));
-    s = seconds_since(t0);
-  }
-  jsPubOptions po;
-  jsPubOptions_Init(&po);
-  po.MaxWait = 60'000;
-  check(js_PublishAsyncComplete(js, &po), "js_PublishAsyncComplete");
-  js_DeleteStream(js, name.c_str(), nullptr, &jerr);
-  jsCtx_Destroy(js);
-  natsConnection_Destroy(nc);
+  RawStream raw(url, name, "raw publish+consume");
+  natsio::Connection reader({.url = url, .name = "bench-consumer"});
+  std::mutex mu;
+  std::condition_variable cv;
+  std::uint64_t got = 0;
+  const std::uint64_t want = rows.size();
+  natsio::OrderedSubscription sub(reader, name, 1, [&](const natsio::StreamMessage& m) {
+    std::lock_guard lock(mu);
+    if (m.seq == got + 1) ++got;
+    if (got == want) cv.notify_all();
+  });
+  const auto t0 = Clock::now();
+  raw.publish(rows);
+  std::unique_lock lock(mu);
+  if (!cv.wait_for(lock, std::chrono::minutes(10), [&] { return got == want; }))
+    throw std::runtime_error(fmt::format("raw publish+consume: consumed {} of {}", got, want));
+  const double s = seconds_since(t0);
+  lock.unlock();
+  raw.complete();
   return s;
 }
 
