@@ -8,6 +8,7 @@
 #include "codec/codec.hpp"
 #include "subjects/subjects.hpp"
 #include "workers/execution.hpp"
+#include "workers/manifest.hpp"
 #include "workers/memory_bus.hpp"
 #include "workers/reporter.hpp"
 #include "workers/risk_state.hpp"
@@ -32,17 +33,22 @@ InProcessConfig in_process_config_from_environment(std::string data_path, std::i
   InProcessConfig c;
   c.data_path = std::move(data_path);
   c.limit = limit;
-  c.policy = risk_policy_from(settings_of("risk-state", risk_state_options()));
-  c.broker = broker_config_from(settings_of("execution", execution_options()));
-  c.strategy = strategy_config_from(settings_of("strategy", strategy_options()));
-  c.metrics_interval_ns = metrics_interval_from(settings_of("reporter", reporter_options()));
+  const auto& risk = c.settings.emplace("risk-state", settings_of("risk-state", risk_state_options())).first->second;
+  const auto& exec = c.settings.emplace("execution", settings_of("execution", execution_options())).first->second;
+  const auto& strat = c.settings.emplace("strategy", settings_of("strategy", strategy_options())).first->second;
+  const auto& rep = c.settings.emplace("reporter", settings_of("reporter", reporter_options())).first->second;
+  c.settings.emplace("feed", settings_of("feed", {}));
+  c.policy = risk_policy_from(risk);
+  c.broker = broker_config_from(exec);
+  c.strategy = strategy_config_from(strat);
+  c.metrics_interval_ns = metrics_interval_from(rep);
   return c;
 }
 
 InProcessResult run_in_process(const InProcessConfig& cfg) {
   if (cfg.batch < 1) throw std::invalid_argument("batch: must be >= 1");
   const auto t0 = std::chrono::steady_clock::now();
-  MemoryBus bus(false, cfg.on_logged);
+  MemoryBus bus(true, cfg.on_logged);  // kept until the workers have read their history
   core::SystemClock clock;  // ops data only (Runtime counters); domain time comes from the events
   const std::string stream = "EVENTS";  // one log: the name is not used
   // In the sandbox's start order (tooling/sandbox.hpp), each on its own Runtime; heartbeats
@@ -50,15 +56,30 @@ InProcessResult run_in_process(const InProcessConfig& cfg) {
   Runtime risk_rt(bus, "risk-state", clock, 0), exec_rt(bus, "execution", clock, 0), rep_rt(bus, "reporter", clock, 0),
       strat_rt(bus, "strategy", clock, 0), feed_rt(bus, "feed", clock, 0);
   InProcessResult res;
-  if (cfg.session) feed_rt.publish(subjects::kSessionLifecycle, codec::encode(*cfg.session));
+  // The session opens first (ops does it in the pipeline, before the workers start), then
+  // each worker announces itself in it (its manifest, once).
+  std::vector<std::unique_ptr<Announcement>> announced;
+  if (cfg.session) {
+    feed_rt.publish(subjects::kSessionLifecycle, codec::encode(*cfg.session));
+    bus.run();
+    for (auto* rt : {&risk_rt, &exec_rt, &rep_rt, &strat_rt, &feed_rt})
+      if (const auto it = cfg.settings.find(rt->worker()); it != cfg.settings.end())
+        announced.push_back(
+            std::make_unique<Announcement>(*rt, it->second, rt == &feed_rt ? cfg.data_path : std::string()));
+    bus.run();
+  }
   {
-    // All four start on an empty log (nothing to rebuild: the log keeps nothing), and
-    // handle what the others published at start (risk-state's state and policy) live.
+    // As in the sandbox: each starts on what the log holds so far (the session's start,
+    // the manifests, what the workers before it announced) as its history.
     RiskService risk(risk_rt, cfg.policy, nullptr, stream);
+    bus.run();
     ExecutionService exec(exec_rt, cfg.broker, nullptr, stream);
+    bus.run();
     ReporterService reporter(rep_rt, cfg.metrics_interval_ns, nullptr, stream);
+    bus.run();
     StrategyService strat(strat_rt, cfg.strategy, nullptr, stream);
     bus.run();
+    bus.stop_keeping_log();  // from here memory holds one batch and what it sets off
 
     std::int64_t in_batch = 0;
     const std::atomic<bool> stop{false};

@@ -19,10 +19,12 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "config/config.hpp"
 #include "core/messages.hpp"
 #include "matching/paper_broker.hpp"
 #include "core/risk_policy.hpp"
@@ -41,6 +43,11 @@ struct InProcessConfig {
   /// Records published before the bus delivers (>= 1). Any value gives the same
   /// results (the event-time order); larger batches mean fewer progress markers.
   std::int64_t batch = 1024;
+  /// Each worker's settings (by worker name: risk-state, execution, strategy, reporter,
+  /// feed), as in_process_config_from_environment read them. With a session, every worker
+  /// named here records its manifest in it (worker.started: settings, config_hash, version;
+  /// the feed's with the data file's SHA-256), as the pipeline's workers do.
+  std::map<std::string, config::Settings> settings;
   /// Set: the run is a session. The engine publishes it on session.lifecycle first (as
   /// ops does in the pipeline) and a session.ended last, so a recorder (on_logged) files
   /// every event of the run under it.

@@ -109,17 +109,14 @@ core::WorkerStarted worker_manifest(const Runtime& rt, const config::Settings& s
 Announcement::Announcement(Runtime& rt, const config::Settings& s, const std::string& data_source)
     : rt_(rt), manifest_(worker_manifest(rt, s, data_source)), payload_(codec::encode(manifest_)) {
   const auto subject = subjects::session_worker(rt_.worker());
-  sub_ = std::make_unique<natsio::Subscription>(rt_.conn(), subjects::kSessionLifecycle,
-                                                [this, subject](const natsio::Message& m) {
-                                                  // Only a start asks for manifests. A message that does
-                                                  // not decode is not this worker's input to judge: the
-                                                  // recorder keeps it, ops validates what it publishes.
-                                                  const auto env = dec_.peek(m.data);
-                                                  if (env && env->type == core::SessionStarted::kType)
-                                                    rt_.publish(subject, payload_);
-                                                });
+  sub_ = rt_.bus().subscribe(subjects::kSessionLifecycle, [this, subject](const natsio::Message& m) {
+    // Only a start asks for manifests. A message that does not decode is not this
+    // worker's input to judge: the recorder keeps it, ops validates what it publishes.
+    const auto env = dec_.peek(m.data);
+    if (env && env->type == core::SessionStarted::kType) rt_.publish(subject, payload_);
+  });
   rt_.publish(subject, payload_);
-  rt_.conn().flush();
+  rt_.bus().flush();
   fmt::print(stderr, "{}: version {}, config_hash {}\n", rt_.worker(), manifest_.version, manifest_.config_hash);
 }
 

@@ -53,7 +53,8 @@ core::WorkerStarted worker_manifest(const Runtime& rt, const config::Settings& s
 /// manifest again, so every session holds the manifest of every worker that
 /// runs in it, including those started before the session. Keep it alive for
 /// the life of the process. Throws what worker_manifest throws and
-/// natsio::NatsError. Callbacks run on the nats.c delivery thread.
+/// natsio::NatsError. Callbacks run on the bus's delivery thread (nats.c's, or the
+/// MemoryBus's run(): the in-process engine announces its workers too).
 class Announcement {
  public:
   Announcement(Runtime& rt, const config::Settings& s, const std::string& data_source = "");
@@ -64,7 +65,7 @@ class Announcement {
   core::WorkerStarted manifest_;
   std::string payload_;
   codec::Decoder dec_;  // used on the delivery thread only
-  std::unique_ptr<natsio::Subscription> sub_;
+  std::unique_ptr<BusSubscription> sub_;
 };
 
 }  // namespace services

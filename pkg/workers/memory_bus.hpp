@@ -71,6 +71,12 @@ class MemoryBus final : public Bus {
   /// Exceptions from handlers propagate (the workers guard their own). Not reentrant:
   /// a call from within a handler returns at once.
   void run();
+  /// Stops keeping the log (and drops what it kept): from here on memory holds the
+  /// queue only, and read_history throws. E.g. once every worker has started.
+  void stop_keeping_log() {
+    keep_log_ = false;
+    log_.clear();
+  }
   /// Messages delivered so far (captured or not).
   std::uint64_t delivered() const noexcept { return delivered_; }
   /// The log as kept (keep_log; else empty). Entry i has sequence i + 1.

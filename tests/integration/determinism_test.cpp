@@ -186,5 +186,9 @@ TEST_CASE("full-speed backtests of real quotes, trades and bars derive the same 
     // same derived events as the pipeline's (tooling/in_process.hpp).
     const auto p = run_session(stack, {"backtest", file, "--limit", c.limit, "--in-process", "--record"});
     require_identical(stack, a, p, 3000);
+    // It says how it was run, as the pipeline's workers do: a manifest per worker.
+    const auto in_process_types = types_of(store, p);
+    CHECK(in_process_types.count("worker.started") == 1);
+    if (in_process_types.count("worker.started")) CHECK(in_process_types.at("worker.started") == 5);
   }
 }

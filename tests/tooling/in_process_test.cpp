@@ -17,7 +17,7 @@
 
 namespace {
 
-services::InProcessConfig config(const std::string& file, std::int64_t limit) {
+services::InProcessConfig test_config(const std::string& file, std::int64_t limit) {
   services::InProcessConfig c;
   c.data_path = testsupport::shared_data_dir() + "/" + file;
   c.limit = limit;
@@ -59,7 +59,7 @@ TEST_CASE("in-process backtests of real quotes, trades and bars derive the same 
                            "bars_1m_GBPUSD_2012-02-01_to_14.csv", "bars_1d_SPY_IBM_BAC_1998-2021.csv"}) {
     INFO(file);
     eventstore::MemoryStore store;
-    auto c = config(file, 4'000);
+    auto c = test_config(file, 4'000);
     if (std::string(file).find("BTC") != std::string::npos) c.strategy.quantity = core::Decimal::parse("0.01").value();
     c.batch = 1024;
     const auto a = record(c, store, "backtest-a");
@@ -86,7 +86,7 @@ TEST_CASE("in-process backtests of real quotes, trades and bars derive the same 
 
 TEST_CASE("the in-process diff can fail: another fill model derives other events", "[in_process]") {
   eventstore::MemoryStore store;
-  auto c = config("quotes_EURUSD_2014-05-06.csv", 4'000);
+  auto c = test_config("quotes_EURUSD_2014-05-06.csv", 4'000);
   record(c, store, "backtest-a");
   c.broker.slippage_bps = core::Decimal::from_int(5);
   record(c, store, "backtest-b");
@@ -96,7 +96,7 @@ TEST_CASE("the in-process diff can fail: another fill model derives other events
 }
 
 TEST_CASE("an in-process run of a whole real quotes day needs no servers and trades", "[in_process]") {
-  const auto res = services::run_in_process(config("quotes_EURUSD_2014-05-06.csv", 0));
+  const auto res = services::run_in_process(test_config("quotes_EURUSD_2014-05-06.csv", 0));
   CHECK(res.feed.published == 44'864);
   CHECK(res.feed.bad_rows == 0);
   CHECK(res.report.final_report);
@@ -104,10 +104,10 @@ TEST_CASE("an in-process run of a whole real quotes day needs no servers and tra
   CHECK(res.report.orders > 100);
   CHECK(res.log_events > res.feed.published);
   CHECK_THROWS_AS(services::run_in_process([] {
-                    auto c = config("quotes_EURUSD_2014-05-06.csv", 10);
+                    auto c = test_config("quotes_EURUSD_2014-05-06.csv", 10);
                     c.batch = 0;
                     return c;
                   }()),
                   std::invalid_argument);
-  CHECK_THROWS(services::run_in_process(config("no_such_file.csv", 0)));
+  CHECK_THROWS(services::run_in_process(test_config("no_such_file.csv", 0)));
 }
