@@ -12,6 +12,7 @@
 
 #include <cerrno>
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
@@ -388,6 +389,30 @@ void Sandbox::check_alive() {
                                      *w->exit_code(), w->log_path(), w->log_tail()));
 }
 
+namespace {
+/// The stacks of every thread of process `pid` (gdb -batch, at most 30 s), for a worker
+/// that does not become ready: where it waits. "" when gdb is not installed.
+std::string thread_stacks(pid_t pid) {
+  if (::access("/usr/bin/gdb", X_OK) != 0 || ::access("/usr/bin/timeout", X_OK) != 0) return {};
+  const auto cmd = fmt::format("/usr/bin/timeout 30 /usr/bin/gdb -p {} -batch -ex 'thread apply all bt' 2>&1", pid);
+  std::unique_ptr<FILE, int (*)(FILE*)> p(::popen(cmd.c_str(), "r"), ::pclose);
+  if (!p) return {};
+  std::string out;
+  char buf[4096];
+  while (const auto n = std::fread(buf, 1, sizeof buf, p.get())) out.append(buf, n);
+  // The frames only: gdb's chatter about symbols and threads is noise here.
+  std::string frames;
+  std::size_t at = 0;
+  while (at < out.size()) {
+    const auto end = std::min(out.find('\n', at), out.size());
+    const std::string_view line(out.data() + at, end - at);
+    if (line.starts_with("Thread ") || line.starts_with("#")) frames.append(line).push_back('\n');
+    at = end + 1;
+  }
+  return frames;
+}
+}  // namespace
+
 void Sandbox::wait_ready() {
   const auto deadline = SteadyClock::now() + std::chrono::milliseconds(cfg_.ready_timeout_ms);
   codec::Decoder dec;
@@ -407,7 +432,11 @@ void Sandbox::wait_ready() {
   }
   std::string logs;
   for (const auto& m : missing)
-    if (auto* w = find(m)) logs += fmt::format("--- {} ({}):\n{}", m, w->log_path(), w->log_tail());
+    if (auto* w = find(m)) {
+      logs += fmt::format("--- {} ({}):\n{}", m, w->log_path(), w->log_tail());
+      if (const auto stacks = thread_stacks(w->pid()); !stacks.empty())
+        logs += fmt::format("--- {}: where its threads wait (gdb):\n{}", m, stacks);
+    }
   throw SandboxError(fmt::format("sandbox: workers not ready after {} ms: {}\n{}", cfg_.ready_timeout_ms,
                                  fmt::join(missing, ", "), logs));
 }

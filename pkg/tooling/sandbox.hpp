@@ -108,7 +108,9 @@ class Sandbox {
  public:
   /// Starts nats-server and the workers and waits until every worker sends
   /// heartbeats (ops.status). Throws SandboxError (with the failing worker's log
-  /// tail); everything started so far is stopped before it propagates.
+  /// tail, and for a worker that is alive but not ready, where its threads wait:
+  /// their stacks, when gdb is installed); everything started so far is stopped
+  /// before it propagates.
   explicit Sandbox(SandboxConfig cfg);
   /// Stops everything still running (by PID, in reverse order; nats-server
   /// last) and removes dir(). noexcept.
