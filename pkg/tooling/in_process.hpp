@@ -10,8 +10,11 @@
 /// arrival order: the feed publishes the file's records in file order, and after every
 /// `batch` records the bus delivers everything queued (records, then what the workers
 /// publish in reply, progress markers included) until nothing is left, as the NATS
-/// pipeline does with a burst. tests/integration/in_process_test.cpp checks the two
-/// give the same report and, recorded, `traderctl diff` finds nothing.
+/// pipeline does with a burst. tests/integration/determinism_test.cpp records both runs of
+/// the same files and `traderctl diff` finds nothing; tests/tooling/in_process_test.cpp
+/// finds the batch size changes nothing; tests/bench/backtest_bench requires the same report.
+/// As in the sandbox, the session (if any) opens first, each worker records its manifest,
+/// then the workers start one by one on what the log holds so far as their history.
 ///
 /// Thread-safety: run_in_process runs on the calling thread and is reentrant (each call
 /// has its own bus and workers), so sweeps may run several at once on several threads.
