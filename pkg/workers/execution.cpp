@@ -84,7 +84,6 @@ void ExecutionService::on_event(std::uint64_t seq, std::string_view subject, std
   }
 }
 
-
 // ---------------------------------------------------------------- settings
 
 namespace {
@@ -101,16 +100,16 @@ std::string resolve(const std::string& path) {
 
 std::vector<config::Option> execution_options() {
   return {{"commission_per_unit", "EXECUTION_COMMISSION_PER_UNIT", "0", "quote currency per unit filled"},
-       {"commission_bps", "EXECUTION_COMMISSION_BPS", "0", "basis points of each fill's notional"},
-       {"commission_min_per_order", "EXECUTION_COMMISSION_MIN_PER_ORDER", "0", "minimum per order"},
-       {"instruments", "EXECUTION_INSTRUMENTS", "",
-        "instrument reference data CSV (symbol,tick_size,lot_size); \"\" = any symbol, no checks"},
-       {"latency_us", "EXECUTION_LATENCY_US", "0", "event-time delay from receipt to the simulated market, microseconds"},
-       {"slippage_bps", "EXECUTION_SLIPPAGE_BPS", "0", "market and triggered-stop fills this many bps worse than the touch"},
-       {"prob_slippage", "EXECUTION_PROB_SLIPPAGE", "0", "probability (0..1) that such a fill slips one more tick"},
-       {"prob_fill_on_limit", "EXECUTION_PROB_FILL_ON_LIMIT", "1", "probability (0..1) that a limit touched exactly at its price fills"},
-       {"random_seed", "EXECUTION_RANDOM_SEED", "0", "seed of the fill model's generator (same seed + same log = same fills)"},
-       {"stream", "EXECUTION_STREAM", "EVENTS", "JetStream stream of the event log (input and history)"}};
+          {"commission_bps", "EXECUTION_COMMISSION_BPS", "0", "basis points of each fill's notional"},
+          {"commission_min_per_order", "EXECUTION_COMMISSION_MIN_PER_ORDER", "0", "minimum per order"},
+          {"instruments", "EXECUTION_INSTRUMENTS", "",
+           "instrument reference data CSV (symbol,tick_size,lot_size); \"\" = any symbol, no checks"},
+          {"latency_us", "EXECUTION_LATENCY_US", "0", "event-time delay from receipt to the simulated market, microseconds"},
+          {"slippage_bps", "EXECUTION_SLIPPAGE_BPS", "0", "market and triggered-stop fills this many bps worse than the touch"},
+          {"prob_slippage", "EXECUTION_PROB_SLIPPAGE", "0", "probability (0..1) that such a fill slips one more tick"},
+          {"prob_fill_on_limit", "EXECUTION_PROB_FILL_ON_LIMIT", "1", "probability (0..1) that a limit touched exactly at its price fills"},
+          {"random_seed", "EXECUTION_RANDOM_SEED", "0", "seed of the fill model's generator (same seed + same log = same fills)"},
+          {"stream", "EXECUTION_STREAM", "EVENTS", "JetStream stream of the event log (input and history)"}};
 }
 
 matching::BrokerConfig broker_config_from(const config::Settings& s) {

@@ -42,6 +42,17 @@ std::optional<core::MarketData> take_market(Runtime& rt, codec::Decoder& dec, co
   return std::move(*r);
 }
 
+std::optional<core::ExecutionReport> take_report(Runtime& rt, codec::Decoder& dec, const natsio::Message& m,
+                                                 bool replay) {
+  if (!replay) rt.count_in();
+  auto r = dec.decode_execution_report(m.data);
+  if (!r) {
+    if (!replay) rt.refuse(m, r.error());
+    return std::nullopt;
+  }
+  return std::move(*r);
+}
+
 // ---------------------------------------------------------------- event time
 
 EventTimeInput::EventTimeInput(Runtime& rt, std::vector<EventTimeOrder::Upstream> upstream,

@@ -89,6 +89,12 @@ bool is_instrument_status(codec::Decoder& dec, const natsio::Message& m);
 std::optional<core::MarketData> take_market(Runtime& rt, codec::Decoder& dec, core::MarketCheck& check,
                                             const natsio::Message& m, bool replay);
 
+/// An execution report as the strategy and the reporter take it: counted (live), decoded
+/// (one that cannot be read is refused, live). nullopt: not to be used. While replaying
+/// nothing is counted or refused again.
+std::optional<core::ExecutionReport> take_report(Runtime& rt, codec::Decoder& dec, const natsio::Message& m,
+                                                 bool replay);
+
 /// A worker's side of the event-time contract (event_time.hpp, docs/architecture.md
 /// "Event time"): its EventTimeOrder, and its progress markers on progress.<worker>.
 ///

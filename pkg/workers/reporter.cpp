@@ -61,12 +61,8 @@ void ReporterService::on_event(std::uint64_t seq, std::string_view subject, std:
                *r);
     maybe_publish_metrics(market_ts(*r), seq);
   } else if (subject == subjects::kTradingExecutions) {
-    if (!replay) rt_.count_in();
-    auto r = dec_.decode_execution_report(data);
-    if (!r) {
-      if (!replay) rt_.refuse(m, r.error());
-      return;
-    }
+    auto r = take_report(rt_, dec_, m, replay);
+    if (!r) return;
     std::lock_guard lock(mu_);
     portfolio_.on_execution(*r);
     maybe_publish_metrics(r->ts_event, seq);
@@ -86,13 +82,12 @@ void ReporterService::on_report_request(const natsio::Message& m) {
   if (!m.reply.empty()) rt_.bus().publish(m.reply, codec::encode(report));
 }
 
-
 // ---------------------------------------------------------------- settings
 
 std::vector<config::Option> reporter_options() {
   return {{"metrics_interval_s", "REPORTER_METRICS_INTERVAL_S", "60",
-        "publish performance.metrics every this many seconds of EVENT time (0 = never)"},
-       {"stream", "REPORTER_STREAM", "EVENTS", "JetStream stream of the event log (its state at start)"}};
+           "publish performance.metrics every this many seconds of EVENT time (0 = never)"},
+          {"stream", "REPORTER_STREAM", "EVENTS", "JetStream stream of the event log (its state at start)"}};
 }
 
 core::DurationNs metrics_interval_from(const config::Settings& s) {

@@ -378,7 +378,6 @@ void RiskService::on_command(const natsio::Message& m) {
   }
 }
 
-
 // ---------------------------------------------------------------- settings
 
 namespace {
@@ -399,17 +398,17 @@ core::TradingState drawdown_action(const config::Settings& s) {
 
 std::vector<config::Option> risk_state_options() {
   return {{"max_order_qty", "RISK_MAX_ORDER_QTY", "1000000", "largest quantity of one order"},
-       {"max_order_notional", "RISK_MAX_ORDER_NOTIONAL", "10000000", "largest quantity x price of one order"},
-       {"max_position", "RISK_MAX_POSITION", "", "largest |position| per symbol after a fill, working orders on its side included (\"\" = off)"},
-       {"max_gross_exposure", "RISK_MAX_GROSS_EXPOSURE", "", "largest sum of worst-case |position| x price, working orders included (\"\" = off)"},
-       {"max_open_orders", "RISK_MAX_OPEN_ORDERS", "0", "orders approved and not yet done (0 = off)"},
-       {"price_band_bps", "RISK_PRICE_BAND_BPS", "", "fat-finger band around the mid, basis points (\"\" = off)"},
-       {"max_orders_per_window", "RISK_MAX_ORDERS_PER_WINDOW", "0", "orders per strategy per window (0 = off)"},
-       {"rate_window_ms", "RISK_RATE_WINDOW_MS", "1000", "the order-rate window, event time"},
-       {"daily_loss_limit", "RISK_DAILY_LOSS_LIMIT", "", "loss in a UTC day that halts trading (\"\" = off)"},
-       {"max_drawdown", "RISK_MAX_DRAWDOWN", "", "drawdown from peak equity that trips drawdown_action (\"\" = off)"},
-       {"drawdown_action", "RISK_DRAWDOWN_ACTION", "reducing", "what a max_drawdown breach does: reducing or halted"},
-       {"stream", "RISK_STREAM", "EVENTS", "JetStream stream of the event log (history at start)"}};
+          {"max_order_notional", "RISK_MAX_ORDER_NOTIONAL", "10000000", "largest quantity x price of one order"},
+          {"max_position", "RISK_MAX_POSITION", "", "largest |position| per symbol after a fill, working orders on its side included (\"\" = off)"},
+          {"max_gross_exposure", "RISK_MAX_GROSS_EXPOSURE", "", "largest sum of worst-case |position| x price, working orders included (\"\" = off)"},
+          {"max_open_orders", "RISK_MAX_OPEN_ORDERS", "0", "orders approved and not yet done (0 = off)"},
+          {"price_band_bps", "RISK_PRICE_BAND_BPS", "", "fat-finger band around the mid, basis points (\"\" = off)"},
+          {"max_orders_per_window", "RISK_MAX_ORDERS_PER_WINDOW", "0", "orders per strategy per window (0 = off)"},
+          {"rate_window_ms", "RISK_RATE_WINDOW_MS", "1000", "the order-rate window, event time"},
+          {"daily_loss_limit", "RISK_DAILY_LOSS_LIMIT", "", "loss in a UTC day that halts trading (\"\" = off)"},
+          {"max_drawdown", "RISK_MAX_DRAWDOWN", "", "drawdown from peak equity that trips drawdown_action (\"\" = off)"},
+          {"drawdown_action", "RISK_DRAWDOWN_ACTION", "reducing", "what a max_drawdown breach does: reducing or halted"},
+          {"stream", "RISK_STREAM", "EVENTS", "JetStream stream of the event log (history at start)"}};
 }
 
 risk::RiskPolicy risk_policy_from(const config::Settings& s) {

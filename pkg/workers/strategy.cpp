@@ -61,26 +61,21 @@ void StrategyService::on_event(std::uint64_t seq, std::string_view subject, std:
     if (auto out = redecide_.produced(order->client_order_id, [&] { return codec::encode(*order); }))
       rt_.publish(subjects::kTradingOrders, *out);
   } else if (subject == subjects::kTradingExecutions) {
-    if (!replay) rt_.count_in();
-    auto r = dec_.decode_execution_report(data);
-    if (!r) {
-      if (!replay) rt_.refuse(m, r.error());
-      return;
-    }
+    auto r = take_report(rt_, dec_, m, replay);
+    if (!r) return;
     strategy_.on_execution(*r);
     if (core::is_terminal(r->order_status)) live_ids_.erase(r->client_order_id);
   }
 }
 
-
 // ---------------------------------------------------------------- settings
 
 std::vector<config::Option> strategy_options() {
   return {{"fast", "STRATEGY_FAST", "20", "fast SMA length (events)"},
-       {"slow", "STRATEGY_SLOW", "100", "slow SMA length (events)"},
-       {"quantity", "STRATEGY_QUANTITY", "1000", "target position size"},
-       {"strategy_id", "STRATEGY_ID", "ma_cross", "strategy_id on its orders; prefix of client_order_id"},
-       {"stream", "STRATEGY_STREAM", "EVENTS", "JetStream stream of the event log (its state at start)"}};
+          {"slow", "STRATEGY_SLOW", "100", "slow SMA length (events)"},
+          {"quantity", "STRATEGY_QUANTITY", "1000", "target position size"},
+          {"strategy_id", "STRATEGY_ID", "ma_cross", "strategy_id on its orders; prefix of client_order_id"},
+          {"stream", "STRATEGY_STREAM", "EVENTS", "JetStream stream of the event log (its state at start)"}};
 }
 
 strategy::MaCrossConfig strategy_config_from(const config::Settings& s) {
