@@ -10,14 +10,13 @@ int main(int argc, char** argv) {
        .summary = "Positions and P&L: performance.metrics during the run, reports.performance at the end.",
        .options = services::reporter_options(),
        .validate = [](const config::Settings& s) { services::metrics_interval_from(s); },
-       .start = [](services::Runtime& rt, const config::Settings& s, eventstore::EventStore* store, std::string& said) {
+       .start = [](services::Runtime& rt, const config::Settings& s, eventstore::EventStore* store) {
          auto svc = std::make_shared<services::ReporterService>(rt, services::metrics_interval_from(s), store,
                                                                 s.get("stream"));
          const auto& h = svc->history();
-         said = "rebuilt from " + services::describe_history(h.from_store, h.from_stream, h.store_problem);
-         return svc;
-       },
-       // The final report goes out when the reporter stops.
-       .at_stop = [](void* svc) { static_cast<services::ReporterService*>(svc)->publish_final(); }},
+         auto said = "rebuilt from " + services::describe_history(h.from_store, h.from_stream, h.store_problem);
+         // The final report goes out when the reporter stops.
+         return services::LogWorker::Started{svc, std::move(said), [svc] { svc->publish_final(); }};
+       }},
       argc, argv);
 }

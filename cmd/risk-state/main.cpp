@@ -10,13 +10,13 @@ int main(int argc, char** argv) {
        .summary = "Checks every order on trading.orders before it reaches the broker (docs/trading-rules.md).",
        .options = services::risk_state_options(),
        .validate = [](const config::Settings& s) { services::risk_policy_from(s); },
-       .start = [](services::Runtime& rt, const config::Settings& s, eventstore::EventStore* store, std::string& said) {
+       .start = [](services::Runtime& rt, const config::Settings& s, eventstore::EventStore* store) {
          auto svc = std::make_shared<services::RiskService>(rt, services::risk_policy_from(s), store, s.get("stream"));
          const auto& h = svc->history();
-         said = fmt::format("rebuilt from {}; {} orders decided late",
+         auto said = fmt::format("rebuilt from {}; {} orders decided late",
                             services::describe_history(h.from_store, h.from_stream, h.store_problem),
                             svc->decided_late());
-         return svc;
+         return services::LogWorker::Started{svc, std::move(said), {}};
        }},
       argc, argv);
 }

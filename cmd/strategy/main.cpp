@@ -10,14 +10,14 @@ int main(int argc, char** argv) {
        .summary = "Example strategy: simple moving-average crossover on quote mids (documented in docs/).",
        .options = services::strategy_options(),
        .validate = [](const config::Settings& s) { services::strategy_config_from(s); },
-       .start = [](services::Runtime& rt, const config::Settings& s, eventstore::EventStore* store, std::string& said) {
+       .start = [](services::Runtime& rt, const config::Settings& s, eventstore::EventStore* store) {
          auto svc = std::make_shared<services::StrategyService>(rt, services::strategy_config_from(s), store,
                                                                 s.get("stream"));
          const auto& h = svc->history();
-         said = fmt::format("rebuilt from {}; {} orders not final, {} published now (the log did not hold them)",
+         auto said = fmt::format("rebuilt from {}; {} orders not final, {} published now (the log did not hold them)",
                             services::describe_history(h.from_store, h.from_stream, h.store_problem),
                             svc->live_orders(), svc->republished());
-         return svc;
+         return services::LogWorker::Started{svc, std::move(said), {}};
        }},
       argc, argv);
 }

@@ -60,14 +60,13 @@ int run_log_worker(const LogWorker& w, int argc, char** argv) try {
   const auto store = open_history_store(*s, w.name);
   wait_for_event_stream(conn, s->get("stream"));
   const Announcement announcement(rt, *s);  // its manifest (settings, random_seed) with the session
-  std::string said;
-  const auto worker = w.start(rt, *s, store.get(), said);
-  fmt::print(stderr, "{}: {}\n", w.name, said);
+  const auto started = w.start(rt, *s, store.get());
+  fmt::print(stderr, "{}: {}\n", w.name, started.said);
   conn.flush();
   rt.start_heartbeat();
   fmt::print(stderr, "{}: ready ({})\n", w.name, redact_secrets(s->get("nats_url")));
   wait_for_termination();
-  if (w.at_stop) w.at_stop(worker.get());
+  if (started.at_stop) started.at_stop();
   return 0;
 } catch (const std::exception& e) {
   fmt::print(stderr, "{}: {}\n", w.name, e.what());

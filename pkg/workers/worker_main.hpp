@@ -46,14 +46,17 @@ struct LogWorker {
   std::string summary;               ///< first line of --help
   std::vector<config::Option> options;  ///< its own settings (besides the common ones); must include "stream"
   std::function<void(const config::Settings&)> validate;  ///< --check-config and start: throws config::ConfigError
+  /// What start() returns: the worker (kept alive until SIGTERM), its start-up line
+  /// ("rebuilt from ..."), and what to do after SIGTERM, before it is destroyed (e.g. the
+  /// reporter's final report; may be empty).
+  struct Started {
+    std::shared_ptr<void> worker;
+    std::string said;
+    std::function<void()> at_stop;
+  };
   /// Builds the worker (it rebuilds its state from `store`, nullptr = none, and the
-  /// stream, and subscribes). Returns what keeps it alive until SIGTERM, and sets `said`
-  /// to its start-up line ("rebuilt from ...").
-  std::function<std::shared_ptr<void>(Runtime& rt, const config::Settings& s, eventstore::EventStore* store,
-                                      std::string& said)>
-      start;
-  /// After SIGTERM, before the worker is destroyed (e.g. the reporter's final report).
-  std::function<void(void* worker)> at_stop;
+  /// stream, and subscribes).
+  std::function<Started(Runtime& rt, const config::Settings& s, eventstore::EventStore* store)> start;
 };
 
 /// main() of a LogWorker: blocks SIGINT/SIGTERM, reads the settings (argv, environment,
