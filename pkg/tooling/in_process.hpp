@@ -64,7 +64,6 @@ struct InProcessResult {
   FeedSummary feed;                 ///< what the feed read and published (seconds: the whole run)
   core::PerformanceReport report;   ///< the reporter's final report
   std::uint64_t log_events = 0;     ///< events in the log: inputs, derived events, progress markers
-  std::uint64_t delivered = 0;      ///< messages the bus delivered (captured or not)
 };
 
 /// The settings each worker of the pipeline would read (environment variables and

@@ -110,15 +110,23 @@ struct Pipeline {
   std::string session_id, stream, output;
 };
 
-/// Runs `traderctl backtest file` against `db_url`; throws if it fails or hangs.
-Pipeline run_backtest(const std::string& traderctl, const std::string& file, const std::string& db_url,
-                      const std::string& writer_url, const std::string& log_path) {
+/// How traderctl runs against the benchmark's store: reader and writer URLs, the build's
+/// workers, no settings file; output to `log_path`.
+testsupport::ProcessOptions ctl_options(const std::string& db_url, const std::string& writer_url,
+                                        const std::string& log_path) {
   testsupport::ProcessOptions o;
   o.env = {{"DATABASE_URL", db_url},
            {"TRADER_WRITER_DATABASE_URL", writer_url},
            {"TRADER_BIN_DIR", testsupport::build_dir() + "/cmd"},
            {"TRADER_CONFIG", ""}};
   o.log_path = log_path;
+  return o;
+}
+
+/// Runs `traderctl backtest file` against `db_url`; throws if it fails or hangs.
+Pipeline run_backtest(const std::string& traderctl, const std::string& file, const std::string& db_url,
+                      const std::string& writer_url, const std::string& log_path) {
+  const auto o = ctl_options(db_url, writer_url, log_path);
   Pipeline p;
   const auto t0 = Clock::now();
   testsupport::Process ctl({traderctl, "backtest", file}, o);
@@ -335,12 +343,7 @@ double raw_publish_consume(const std::string& url, const std::string& name, cons
 std::pair<double, std::string> run_replay(const std::string& traderctl, const std::string& session,
                                           const std::string& db_url, const std::string& writer_url,
                                           const std::string& log_path) {
-  testsupport::ProcessOptions o;
-  o.env = {{"DATABASE_URL", db_url},
-           {"TRADER_WRITER_DATABASE_URL", writer_url},
-           {"TRADER_BIN_DIR", testsupport::build_dir() + "/cmd"},
-           {"TRADER_CONFIG", ""}};
-  o.log_path = log_path;
+  const auto o = ctl_options(db_url, writer_url, log_path);
   const auto t0 = Clock::now();
   testsupport::Process ctl({traderctl, "replay", session}, o);
   const auto code = ctl.wait_for(std::chrono::minutes(30));
