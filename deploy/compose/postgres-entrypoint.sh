@@ -1,6 +1,7 @@
 #!/bin/sh
 # First start: initdb into /data/pgdata. Every start: provision the event store's roles and
-# the database "trader" with pkg/eventstore/roles.sql (idempotent; it sets the passwords
+# the databases "trader" (live) and "trader_research" (backtests, replays) with
+# pkg/eventstore/roles.sql (idempotent; it sets the passwords
 # given below), then run postgres.
 # Auth: SCRAM-SHA-256 passwords for every TCP connection; the superuser postgres only
 # through the local socket as OS user postgres (peer), e.g.

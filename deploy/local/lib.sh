@@ -143,7 +143,8 @@ load_pg_env() {
 }
 
 # start_pg STATE_DIR PORT: initdb on first use (SCRAM only), start, provision the roles and
-# the database "trader" (roles.sql), write $STATE/creds/pg.env. Migrations: migrate_store.
+# the databases "trader" (live) and "trader_research" (backtests, replays; roles.sql, every
+# start, so an older state dir gains it), write $STATE/creds/pg.env. Migrations: migrate_store.
 start_pg() {
   local dir=$1 port=$2 bin; bin=$(pg_bin)
   [ -n "$bin" ] || die "PostgreSQL binaries not found"

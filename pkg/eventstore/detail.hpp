@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include <openssl/types.h>
+#include <pqxx/connection>
 
 namespace eventstore::detail {
 
@@ -25,6 +26,12 @@ constexpr std::int64_t kAppendLockKey = 0x747264722d617070;
 /// (wrong or missing password, unknown role or database, no pg_hba.conf entry),
 /// not an outage: retrying won't help, so it is not StoreUnavailable. Pure.
 bool is_login_refused(std::string_view libpq_message);
+
+/// apply_migrations / migrate, for the live store (research = false: the common
+/// migrations; a research store is refused) or a research store (research.hpp:
+/// the common migrations, then research_migrations()).
+std::size_t apply_migrations(pqxx::connection_base& conn, bool research);
+std::size_t migrate(const std::string& owner_url, bool research);
 
 /// SQLSTATE (integrity_constraint_violation) with which the chain check of
 /// schema/004_chain_checked_per_statement.sql rejects a statement.

@@ -9,10 +9,13 @@
 
 #include "eventstore/detail.hpp"
 #include "eventstore/event_store.hpp"
+#include "eventstore/research.hpp"
 
 namespace eventstore {
 
-std::size_t apply_migrations(pqxx::connection_base& conn) {
+namespace detail {
+
+std::size_t apply_migrations(pqxx::connection_base& conn, bool research) {
   pqxx::work w(conn, "apply_migrations");
   w.exec("SET LOCAL client_min_messages = warning");
   w.exec(fmt::format("SELECT pg_advisory_xact_lock({})", detail::kMigrationLockKey));
@@ -29,23 +32,39 @@ std::size_t apply_migrations(pqxx::connection_base& conn) {
       applied.emplace(row[0].as<int>(), row[1].as<std::string>());
     }
   }
+  // A research store is never migrated as the live one (nor the other way round,
+  // which the research migration itself refuses for a database holding events).
+  if (!research && applied.contains(kResearchStoreVersion)) {
+    throw std::runtime_error(fmt::format(
+        "eventstore: database {} is a research store (schema_migrations has {}): it is migrated with the research "
+        "migrations, by `traderctl migrate` through the live store's URL",
+        w.exec("SELECT current_database()")[0][0].c_str(), kResearchStoreVersion));
+  }
 
   std::size_t count = 0;
-  for (const Migration& m : embedded_migrations()) {
-    if (const auto it = applied.find(m.version); it != applied.end()) {
-      if (it->second != m.name) {
-        throw std::runtime_error(fmt::format(
-            "eventstore: database has migration {} named '{}', this binary has '{}'", m.version, it->second, m.name));
+  auto apply = [&](std::span<const Migration> list) {
+    for (const Migration& m : list) {
+      if (const auto it = applied.find(m.version); it != applied.end()) {
+        if (it->second != m.name) {
+          throw std::runtime_error(fmt::format("eventstore: database has migration {} named '{}', this binary has '{}'",
+                                               m.version, it->second, m.name));
+        }
+        continue;
       }
-      continue;
+      w.exec(std::string(m.sql), std::string(m.name));
+      w.exec_params("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", m.version, std::string(m.name));
+      ++count;
     }
-    w.exec(std::string(m.sql), std::string(m.name));
-    w.exec_params("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", m.version, std::string(m.name));
-    ++count;
-  }
+  };
+  apply(embedded_migrations());
+  if (research) apply(research_migrations());
   w.commit();
   return count;
 }
+
+}  // namespace detail
+
+std::size_t apply_migrations(pqxx::connection_base& conn) { return detail::apply_migrations(conn, false); }
 
 namespace detail {
 
@@ -82,10 +101,12 @@ void require_current_schema(pqxx::connection_base& conn) {
   }
 }
 
-std::size_t migrate(const std::string& owner_url) {
+namespace detail {
+
+std::size_t migrate(const std::string& owner_url, bool research) {
   try {
     pqxx::connection c(owner_url);
-    return apply_migrations(c);
+    return apply_migrations(c, research);
   } catch (const pqxx::broken_connection& e) {
     std::string_view what = e.what();
     while (!what.empty() && (what.back() == '\n' || what.back() == ' ')) what.remove_suffix(1);
@@ -96,5 +117,9 @@ std::size_t migrate(const std::string& owner_url) {
     throw std::runtime_error(fmt::format("eventstore: migrate: {}", e.what()));
   }
 }
+
+}  // namespace detail
+
+std::size_t migrate(const std::string& owner_url) { return detail::migrate(owner_url, false); }
 
 }  // namespace eventstore

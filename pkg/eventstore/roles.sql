@@ -8,6 +8,12 @@
 --   TRADER_PG_DB=trader TRADER_PG_OWNER_PASSWORD=... TRADER_PG_WRITER_PASSWORD=... \
 --   TRADER_PG_READER_PASSWORD=... psql -X -q -d postgres -f pkg/eventstore/roles.sql
 --
+-- It creates two databases with the same owner and grants: the live store
+-- TRADER_PG_DB, and the research store (backtests, replays, imports:
+-- pkg/eventstore/research.hpp) TRADER_PG_RESEARCH_DB, by default
+-- TRADER_PG_DB with "_research" appended. Tools find the research store by
+-- the same rule (TRADER_RESEARCH_DB names another).
+--
 -- Idempotent: creates what is missing, sets the three passwords (SCRAM-SHA-256)
 -- every time, so a re-run with the same password files changes nothing.
 --
@@ -26,9 +32,14 @@
 \getenv owner_password TRADER_PG_OWNER_PASSWORD
 \getenv writer_password TRADER_PG_WRITER_PASSWORD
 \getenv reader_password TRADER_PG_READER_PASSWORD
+\getenv research_db TRADER_PG_RESEARCH_DB
 \if :{?db}
 \else
   \set db ''
+\endif
+\if :{?research_db}
+\else
+  \set research_db :db '_research'
 \endif
 \if :{?owner_password}
 \else
@@ -42,11 +53,13 @@
 \else
   \set reader_password ''
 \endif
-SELECT :'db' ~ '^[a-z_][a-z0-9_]*$' AND length(:'owner_password') >= 16 AND length(:'writer_password') >= 16
+SELECT :'db' ~ '^[a-z_][a-z0-9_]*$' AND :'research_db' ~ '^[a-z_][a-z0-9_]*$' AND :'research_db' <> :'db'
+       AND length(:'db') <= 63 AND length(:'research_db') <= 63 AND length(:'owner_password') >= 16 AND length(:'writer_password') >= 16
        AND length(:'reader_password') >= 16 AS roles_sql_ok \gset
 \if :roles_sql_ok
 \else
-  DO $$ BEGIN RAISE EXCEPTION 'roles.sql: set TRADER_PG_DB (a plain lowercase name) and TRADER_PG_OWNER_PASSWORD, '
+  DO $$ BEGIN RAISE EXCEPTION 'roles.sql: set TRADER_PG_DB (a plain lowercase name; TRADER_PG_RESEARCH_DB, if set, another) '
+                              'and TRADER_PG_OWNER_PASSWORD, '
                               'TRADER_PG_WRITER_PASSWORD, TRADER_PG_READER_PASSWORD (16 characters or more)'; END $$;
 \endif
 
@@ -67,8 +80,12 @@ ALTER ROLE trader_readonly LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATI
 GRANT trader_writer TO trader_recorder;
 GRANT trader_reader TO trader_readonly;
 
-SELECT format('CREATE DATABASE %I OWNER trader_owner', :'db')
- WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = :'db') \gexec
+SELECT format('CREATE DATABASE %I OWNER trader_owner', d)
+  FROM unnest(ARRAY[:'db', :'research_db']) AS d
+ WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = d) \gexec
 ALTER DATABASE :"db" OWNER TO trader_owner;
 REVOKE CONNECT, TEMPORARY ON DATABASE :"db" FROM PUBLIC;
 GRANT CONNECT ON DATABASE :"db" TO trader_writer, trader_reader;
+ALTER DATABASE :"research_db" OWNER TO trader_owner;
+REVOKE CONNECT, TEMPORARY ON DATABASE :"research_db" FROM PUBLIC;
+GRANT CONNECT ON DATABASE :"research_db" TO trader_writer, trader_reader;

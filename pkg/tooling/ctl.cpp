@@ -29,17 +29,21 @@
 #include "tooling/diff.hpp"
 #include "tooling/in_process.hpp"
 #include "tooling/sessions.hpp"
+#include "tooling/stores.hpp"
+#include "eventstore/research.hpp"
 #include "subjects/subjects.hpp"
 
 namespace services {
 namespace {
 
 constexpr const char* kUsage = R"(usage: traderctl COMMAND [options]
-Environment: NATS_URL (default nats://127.0.0.1:4222); DATABASE_URL, the event store as the
-reader (trader_readonly: events, verify, sessions, export, diff, replay, backtest);
-TRADER_WRITER_DATABASE_URL, as the writer (trader_recorder: import appends, and the
-recorder of a replay or backtest records its session); TRADER_OWNER_DATABASE_URL, as the
-schema's owner (trader_owner: migrate).
+Environment: NATS_URL (default nats://127.0.0.1:4222); DATABASE_URL, the live event store as
+the reader (trader_readonly: events, verify, sessions, export, diff, replay, backtest);
+TRADER_WRITER_DATABASE_URL, as the writer (trader_recorder: the recorder of a replay or
+backtest, --record and import write the research store through it); TRADER_OWNER_DATABASE_URL,
+as the schema's owner (trader_owner: migrate). The research store (backtests, replays, imports;
+never the live append-only log) is the same server with the database TRADER_RESEARCH_DB,
+default <live database>_research: the same URLs reach it with only the database changed.
 commands:
   status                          ask ops.status: every worker's health; exits 0 ok, 1 degraded (or no answer), 2 down
   report                          ask the reporter (ops.report) for the final performance report
@@ -60,13 +64,17 @@ commands:
                                   as the admin (NATS_URL): create or update the event stream
                                   (interest retention: it keeps what the store has not confirmed)
                                   and the recorder's consumer, before any worker starts
-  migrate                         apply the event store's pending schema migrations, as the owner
-                                  (TRADER_OWNER_DATABASE_URL); workers and traderctl never migrate
-  sessions [list]                 every recorded session: id, kind, events, market time span
+  migrate                         apply the pending schema migrations of the live store and of the
+                                  research store, as the owner (TRADER_OWNER_DATABASE_URL); workers
+                                  and traderctl never migrate otherwise
+  sessions [list]                 every recorded session of both stores: id, store, kind, events,
+                                  market time span
   sessions show ID                one session: manifest (versions, config hashes, random seed,
                                   data file), counts by type, P&L summary
+  sessions rm ID                  remove a research session (backtest, replay, import) whole; the
+                                  live store is append-only and refuses
   export ID FILE                  write session ID to FILE as gzip'd JSON Lines
-  import FILE                     load an exported session into this event store
+  import FILE                     load an exported session into the research store
   diff A B                        compare sessions A and B event by event (session metadata
                                   skipped); print the first divergence side by side; exit 1 if
                                   they differ
@@ -198,14 +206,18 @@ int wait_idle(natsio::Connection& conn, const Args& a) {
 
 std::string ts_or_dash(std::optional<core::TimestampNs> ts) { return ts ? core::format_iso8601(*ts) : "-"; }
 
-int sessions_list(eventstore::EventStore& store, const Args& a) {
-  const auto all = store.sessions();
+int sessions_list(SessionStores& stores, const Args& a) {
+  std::vector<std::pair<StoreKind, eventstore::SessionSummary>> all;
+  for (const auto& s : stores.live().sessions()) all.emplace_back(StoreKind::live, s);
+  if (auto* research = stores.research())
+    for (const auto& s : research->sessions()) all.emplace_back(StoreKind::research, s);
   if (a.json) {
     std::string out = "[";
-    for (const auto& s : all) {
+    for (const auto& [where, s] : all) {
       if (out.size() > 1) out += ',';
       out += R"({"session_id":)";
       codec::append_json_string(out, s.session_id);
+      out += fmt::format(R"(,"store":"{}")", to_string(where));
       out += fmt::format(R"(,"events":{},"first_position":{},"last_position":{},"first_ts_event":{},"last_ts_event":{}}})",
                          s.events, s.first_position, s.last_position,
                          s.first_ts_event ? std::to_string(*s.first_ts_event) : "null",
@@ -218,20 +230,25 @@ int sessions_list(eventstore::EventStore& store, const Args& a) {
   std::map<std::string, std::string> kind;
   std::set<std::string> ended;
   codec::Decoder dec;
-  for (const auto type : {core::SessionStarted::kType, core::SessionEnded::kType}) {
-    eventstore::for_each(store, {.type = std::string(type)}, [&](const eventstore::StoredEvent& e) {
-      auto l = dec.decode_session_lifecycle(e.payload);
-      if (!l) return;
-      if (auto* st = std::get_if<core::SessionStarted>(&*l)) kind.try_emplace(st->session_id, st->kind);
-      else ended.insert(std::get<core::SessionEnded>(*l).session_id);
-    });
-  }
-  fmt::print("{:<36} {:<9} {:>10}  {:<30} {:<30} {}\n", "session", "kind", "events", "market from", "market to",
-             "ended");
-  for (const auto& s : all) {
+  auto lifecycles = [&](eventstore::EventStore& store) {
+    for (const auto type : {core::SessionStarted::kType, core::SessionEnded::kType}) {
+      eventstore::for_each(store, {.type = std::string(type)}, [&](const eventstore::StoredEvent& e) {
+        auto l = dec.decode_session_lifecycle(e.payload);
+        if (!l) return;
+        if (auto* st = std::get_if<core::SessionStarted>(&*l)) kind.try_emplace(st->session_id, st->kind);
+        else ended.insert(std::get<core::SessionEnded>(*l).session_id);
+      });
+    }
+  };
+  lifecycles(stores.live());
+  if (auto* research = stores.research()) lifecycles(*research);
+  fmt::print("{:<36} {:<8} {:<9} {:>10}  {:<30} {:<30} {}\n", "session", "store", "kind", "events", "market from",
+             "market to", "ended");
+  for (const auto& [where, s] : all) {
     const auto k = kind.find(s.session_id);
-    fmt::print("{:<36} {:<9} {:>10}  {:<30} {:<30} {}\n", s.session_id, k == kind.end() ? "-" : k->second, s.events,
-               ts_or_dash(s.first_ts_event), ts_or_dash(s.last_ts_event), ended.contains(s.session_id) ? "yes" : "no");
+    fmt::print("{:<36} {:<8} {:<9} {:>10}  {:<30} {:<30} {}\n", s.session_id, to_string(where),
+               k == kind.end() ? "-" : k->second, s.events, ts_or_dash(s.first_ts_event), ts_or_dash(s.last_ts_event),
+               ended.contains(s.session_id) ? "yes" : "no");
   }
   if (all.empty()) fmt::print("(no sessions recorded)\n");
   return 0;
@@ -243,10 +260,11 @@ std::string config_value(const core::WorkerStarted& w, std::string_view key) {
   return "";
 }
 
-int sessions_show(eventstore::EventStore& store, const std::string& id) {
-  const auto info = describe_session(store, id);
+int sessions_show(SessionStores& stores, const std::string& id) {
+  const auto found = stores.find(id);
+  const auto info = describe_session(found.store, id);
   const auto& s = info.summary;
-  fmt::print("Session {}\n", id);
+  fmt::print("Session {} (in the {} store)\n", id, to_string(found.kind));
   if (info.started) {
     const auto& st = *info.started;
     fmt::print("  kind {}, started by {} at {} (wall clock), version {}\n", st.kind, st.started_by,
@@ -274,28 +292,56 @@ int sessions_show(eventstore::EventStore& store, const std::string& id) {
   return 0;
 }
 
-/// The event store as the reader (DATABASE_URL).
-eventstore::PgStore open_store() {
-  const auto url = env_or("DATABASE_URL", "");
-  if (url.empty()) throw std::runtime_error("DATABASE_URL is not set");
-  return eventstore::PgStore(url);
-}
+/// The live event store as the reader (DATABASE_URL).
+eventstore::PgStore open_store() { return eventstore::PgStore(StoreUrls::from_environment().live_reader()); }
 
-/// The writer's URL (TRADER_WRITER_DATABASE_URL), for commands that append.
-std::string writer_url(const std::string& command) {
-  const auto url = env_or("TRADER_WRITER_DATABASE_URL", "");
-  if (url.empty())
-    throw std::runtime_error("TRADER_WRITER_DATABASE_URL is not set (" + command +
-                             " appends to the event store: the writer's URL, trader_recorder)");
+/// The research store as the writer (TRADER_WRITER_DATABASE_URL with the research
+/// database), checked to be a research store.
+std::string research_writer_url(const std::string& command) {
+  const auto url = StoreUrls::from_environment().research_writer(command);
+  require_research_store(url);
   return url;
 }
 
+/// `traderctl sessions rm ID`: a research session, whole. A live session is refused
+/// (the live store is append-only), and so is an id neither store holds.
+int sessions_rm(SessionStores& stores, const std::string& id) {
+  if (SessionStores::holds(stores.live(), id)) {
+    fmt::print(stderr, "traderctl sessions rm: {} is a live session: the live store is append-only and keeps every "
+               "event; only research sessions (backtests, replays, imports) can be removed\n", id);
+    return 1;
+  }
+  const auto url = research_writer_url("sessions rm");
+  const auto removed = eventstore::remove_research_session(url, id);
+  if (removed == 0) {
+    fmt::print(stderr, "traderctl sessions rm: unknown research session {}: the research store ({}) holds no event "
+               "of it\n", id, eventstore::database_of(url));
+    return 1;
+  }
+  fmt::print("removed research session {}: {} events (research store {})\n", id, removed,
+             eventstore::database_of(url));
+  return 0;
+}
+
 int migrate() {
-  const auto url = env_or("TRADER_OWNER_DATABASE_URL", "");
-  if (url.empty())
+  const auto urls = StoreUrls::from_environment();
+  if (urls.owner.empty())
     throw std::runtime_error("TRADER_OWNER_DATABASE_URL is not set (migrations run as the schema's owner, trader_owner)");
-  const auto applied = eventstore::migrate(url);
+  const auto applied = eventstore::migrate(urls.owner);
   fmt::print("event store schema is current ({} migration{} applied now)\n", applied, applied == 1 ? "" : "s");
+  const auto research = urls.research_owner();
+  std::size_t research_applied = 0;
+  try {
+    research_applied = eventstore::migrate_research(research);
+  } catch (const std::runtime_error& e) {
+    if (std::string_view(e.what()).find("does not exist") == std::string_view::npos) throw;
+    throw std::runtime_error(fmt::format(
+        "the research store's database {} does not exist: create it with pkg/eventstore/roles.sql (it creates "
+        "TRADER_PG_DB and TRADER_PG_RESEARCH_DB), then run traderctl migrate again ({})",
+        eventstore::database_of(research), e.what()));
+  }
+  fmt::print("research store {} is current ({} migration{} applied now)\n", eventstore::database_of(research),
+             research_applied, research_applied == 1 ? "" : "s");
   return 0;
 }
 
@@ -551,12 +597,14 @@ RunArgs parse_run_args(const std::vector<std::string>& rest, bool backtest) {
   return r;
 }
 
+/// The sandbox records into the research store: its recorder as the writer, every other
+/// worker (the rebuilds of risk-state and execution) as the reader.
 SandboxConfig sandbox_config(const std::string& kind, const std::string& source, const std::string& data) {
   return SandboxConfig{.kind = kind,
                        .source_session = source,
                        .data_source = data,
-                       .database_url = writer_url(kind),
-                       .reader_database_url = env_or("DATABASE_URL", ""),
+                       .database_url = research_writer_url(kind),
+                       .reader_database_url = StoreUrls::from_environment().research_reader(),
                        .bin_dir = env_or("TRADER_BIN_DIR", executable_dir().c_str()),
                        .nats_server = env_or("TRADER_NATS_SERVER", "nats-server"),
                        .ready_timeout_ms = 60'000};
@@ -637,7 +685,7 @@ int backtest_in_process(const RunArgs& r) {
     batch.clear();
   };
   if (r.record) {
-    writer = std::make_unique<eventstore::PgStore>(writer_url("backtest"));
+    writer = std::make_unique<eventstore::PgStore>(research_writer_url("backtest --record"));
     cfg.session = core::SessionStarted{.session_id = new_session_id("backtest"),
                                        .kind = "backtest",
                                        .data_source = data,
@@ -664,7 +712,7 @@ int backtest_in_process(const RunArgs& r) {
     return 0;
   }
   fmt::print("session {} (backtest)\n  traderctl sessions show {}\n", cfg.session->session_id, cfg.session->session_id);
-  fmt::print(stderr, "backtest: stored {} events\n", stored);
+  fmt::print(stderr, "backtest: stored {} events in the research store\n", stored);
   return 0;
 }
 
@@ -685,10 +733,12 @@ int replay_or_backtest(const Args& a) {
   if (r.in_process) return backtest_in_process(r);
   InterruptWatch watch;  // before any thread
   natsio::Library lib;
-  auto store = open_store();
+  SessionStores stores(StoreUrls::from_environment());
+  auto& store = stores.research_or_throw();  // where the sandbox records
   ReplayPlan plan;
   if (!r.session.empty()) {
-    plan = load_replay_plan(store, r.session, r.filter);  // an unknown session fails here, before any sandbox
+    // The source may be live or research; an unknown session fails here, before any sandbox.
+    plan = load_replay_plan(stores.find(r.session).store, r.session, r.filter);
     fmt::print(stderr, "{}: session {}: {} inputs to publish ({} events read; {} orders of strategy '{}' left out, "
                "{} inputs filtered out)\n", what, r.session, plan.inputs.size(), plan.session_events,
                plan.strategy_orders, plan.strategy_id, plan.filtered_out);
@@ -754,15 +804,16 @@ int run_ctl(int argc, char** argv) {
   }
   try {
     if (a.command == "sessions") {
-      auto store = open_store();
-      if (a.rest.empty() || (a.rest.size() == 1 && a.rest[0] == "list")) return sessions_list(store, a);
-      if (a.rest.size() == 2 && a.rest[0] == "show") return sessions_show(store, a.rest[1]);
-      fmt::print(stderr, "traderctl: usage: sessions [list] | sessions show ID\n");
+      SessionStores stores(StoreUrls::from_environment());
+      if (a.rest.empty() || (a.rest.size() == 1 && a.rest[0] == "list")) return sessions_list(stores, a);
+      if (a.rest.size() == 2 && a.rest[0] == "show") return sessions_show(stores, a.rest[1]);
+      if (a.rest.size() == 2 && a.rest[0] == "rm") return sessions_rm(stores, a.rest[1]);
+      fmt::print(stderr, "traderctl: usage: sessions [list] | sessions show ID | sessions rm ID\n");
       return 2;
     }
     if (a.command == "export" && a.rest.size() == 2) {
-      auto store = open_store();
-      const auto n = export_session(store, a.rest[0], a.rest[1]);
+      SessionStores stores(StoreUrls::from_environment());
+      const auto n = export_session(stores.find(a.rest[0]).store, a.rest[0], a.rest[1]);
       fmt::print("exported session {}: {} events to {}\n", a.rest[0], n, a.rest[1]);
       return 0;
     }
@@ -770,10 +821,16 @@ int run_ctl(int argc, char** argv) {
     if (a.command == "auth") return auth_cmd(a);
     if (a.command == "stream-init") return stream_init(a);
     if (a.command == "import" && a.rest.size() == 1) {
-      auto store = open_store();  // the reader, for the session's events already stored
-      eventstore::PgStore writer(writer_url("import"));
-      const auto sum = import_session(store, writer, a.rest[0]);
-      fmt::print("imported session {}: {} events, {} newly stored\n", sum.session_id, sum.events, sum.stored);
+      // Into the research store: an imported session is research, never part of the live audit log.
+      SessionStores stores(StoreUrls::from_environment());
+      eventstore::PgStore writer(research_writer_url("import"));
+      const auto sum = import_session(stores.research_or_throw(), writer, a.rest[0], [&](const std::string& id) {
+        if (SessionStores::holds(stores.live(), id))
+          throw std::runtime_error("session " + id + " is in the live store already: importing a copy would give "
+                                   "one session id two histories");
+      });
+      fmt::print("imported session {} into the research store: {} events, {} newly stored\n", sum.session_id,
+                 sum.events, sum.stored);
       return 0;
     }
     if (a.command == "events") {
@@ -786,8 +843,8 @@ int run_ctl(int argc, char** argv) {
     }
     if (a.command == "verify") return verify(a);
     if (a.command == "diff" && a.rest.size() == 2) {
-      auto store = open_store();
-      const auto d = diff_sessions(store, a.rest[0], a.rest[1]);
+      SessionStores stores(StoreUrls::from_environment());
+      const auto d = diff_sessions(stores.find(a.rest[0]).store, a.rest[0], stores.find(a.rest[1]).store, a.rest[1]);
       fmt::print("{}", format_diff(d, a.rest[0], a.rest[1]));
       return d.identical ? 0 : 1;
     }

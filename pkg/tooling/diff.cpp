@@ -204,8 +204,13 @@ void first_divergence(const Canonical& a, const Canonical& b, bool metrics, Sess
 }  // namespace
 
 SessionDiff diff_sessions(eventstore::EventStore& store, const std::string& a, const std::string& b) {
-  const auto ea = canonical(store, a);
-  const auto eb = canonical(store, b);
+  return diff_sessions(store, a, store, b);
+}
+
+SessionDiff diff_sessions(eventstore::EventStore& store_a, const std::string& a, eventstore::EventStore& store_b,
+                          const std::string& b) {
+  const auto ea = canonical(store_a, a);
+  const auto eb = canonical(store_b, b);
   SessionDiff d;
   d.events_a = static_cast<std::int64_t>(ea.size());
   d.events_b = static_cast<std::int64_t>(eb.size());

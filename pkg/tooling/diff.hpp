@@ -71,6 +71,10 @@ bool is_restart_announcement(const eventstore::StoredEvent& e);
 /// Compares sessions `a` and `b` (see the file comment). Throws
 /// std::runtime_error("unknown session ...") if the store holds no event of either.
 SessionDiff diff_sessions(eventstore::EventStore& store, const std::string& a, const std::string& b);
+/// The same with each session read from its own store (a live session against a
+/// research one: tooling/stores.hpp).
+SessionDiff diff_sessions(eventstore::EventStore& store_a, const std::string& a, eventstore::EventStore& store_b,
+                          const std::string& b);
 
 /// The human-readable report of `d` (what `traderctl diff` prints).
 std::string format_diff(const SessionDiff& d, const std::string& a, const std::string& b);

@@ -299,7 +299,9 @@ Sandbox::Sandbox(SandboxConfig cfg) : cfg_(std::move(cfg)) {
             {"TRADER_SESSION", session_id_},
             {"OPS_SESSION_KIND", cfg_.kind},
             {"OPS_SESSION_SOURCE", cfg_.source_session},
-            {"OPS_SESSION_DATA", cfg_.data_source}};
+            {"OPS_SESSION_DATA", cfg_.data_source},
+            {"RECORDER_CHECKPOINT_KEY", ""},
+            {"RECORDER_CHECKPOINT_FILE", ""}};
     // The replay tool: market data, pings and ops requests as `replay` (TRADING);
     // replayed people's orders and commands as `desk-replay` (DESK), which stamps them.
     conn_ = std::make_unique<natsio::Connection>(natsio::NatsConfig{.url = nats_url("replay"),

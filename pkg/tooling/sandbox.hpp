@@ -5,9 +5,12 @@
 /// A Sandbox starts its own `nats-server -js` on a free 127.0.0.1 port (JetStream
 /// store in a fresh temp dir), then the workers recorder, ops, risk-state,
 /// execution, reporter and strategy from `bin_dir`, all on that server, with:
-/// - DATABASE_URL = the user's event store, so the new session is recorded
-///   beside the live ones: the recorder gets `database_url` (the writer's URL),
-///   every other worker `reader_database_url` (the reader's);
+/// - DATABASE_URL = the research store (tooling/stores.hpp; traderctl passes
+///   it), so the new session is recorded for research and never in the live
+///   append-only log: the recorder gets `database_url` (the writer's URL), every
+///   other worker `reader_database_url` (the reader's). RECORDER_CHECKPOINT_KEY
+///   and RECORDER_CHECKPOINT_FILE are cleared: the sandbox's recorder never signs
+///   checkpoints (they are the live store's);
 /// - one stream name of its own, "SBX" + 16 random hex digits, for every worker
 ///   (RECORDER_STREAM, RISK_STREAM, EXECUTION_STREAM, OPS_STREAM): its msg_ids
 ///   ("SBX...:<seq>") never collide with the live stream's, so neither the live
@@ -95,7 +98,7 @@ struct SandboxConfig {
   std::string kind = "replay";              ///< session kind: "replay" | "backtest"
   std::string source_session;               ///< OPS_SESSION_SOURCE ("" = none)
   std::string data_source;                  ///< OPS_SESSION_DATA ("" = none)
-  std::string database_url;                 ///< the user's event store as the writer, for the recorder (required)
+  std::string database_url;                 ///< the research store as the writer, for the recorder (required)
   std::string reader_database_url;          ///< as the reader, for the other workers ("" = database_url)
   std::string bin_dir;                      ///< directory of the worker binaries (required)
   std::string nats_server = "nats-server";  ///< path, or a name searched in PATH

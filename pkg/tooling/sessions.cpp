@@ -150,7 +150,8 @@ std::string repeated_msg_id(std::string_view stored, bool prefixed, const FirstS
 
 }  // namespace
 
-ImportSummary import_session(eventstore::EventStore& reader, eventstore::EventStore& writer, const std::string& path) {
+ImportSummary import_session(eventstore::EventStore& reader, eventstore::EventStore& writer, const std::string& path,
+                             const std::function<void(const std::string&)>& check_session) {
   const std::string text = read_gz(path);
   simdjson::ondemand::parser parser;
   ImportSummary sum;
@@ -238,6 +239,7 @@ ImportSummary import_session(eventstore::EventStore& reader, eventstore::EventSt
   if (!ended) bad(path, lineno, "", "truncated: no session.export.end line");
   sum.events = static_cast<std::int64_t>(events.size());
 
+  if (check_session) check_session(sum.session_id);
   // Never mix two copies of a session: events of it already in the store must
   // come from an earlier run of this same import.
   std::set<std::string_view> ours;

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -67,8 +68,12 @@ struct ImportSummary {
 /// never mixed with another copy of itself). `reader` is read for the session's
 /// events already stored and `writer` appends: in a deployment the reader's and
 /// the writer's roles (traderctl import: DATABASE_URL, TRADER_WRITER_DATABASE_URL);
-/// they may be the same store.
-ImportSummary import_session(eventstore::EventStore& reader, eventstore::EventStore& writer, const std::string& path);
+/// they may be the same store. `check_session`, when set, is called with the
+/// file's session id after the file is checked and before anything is read or
+/// appended; it refuses the import by throwing (traderctl: a session the live
+/// store holds is never imported into the research store).
+ImportSummary import_session(eventstore::EventStore& reader, eventstore::EventStore& writer, const std::string& path,
+                             const std::function<void(const std::string&)>& check_session = {});
 inline ImportSummary import_session(eventstore::EventStore& store, const std::string& path) {
   return import_session(store, store, path);
 }

@@ -425,9 +425,11 @@ int main(int argc, char** argv) try {
         std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
     x.p = run_backtest(traderctl, file, url, pg.url_for(db, testsupport::PgRole::writer),
                        fmt::format("{}/traderctl_{}.log", logs, run));
-    x.r = check_store(url, x.p, in, start_epoch_s);
+    // traderctl records the backtest in the research store beside `db` (eventstore/research.hpp).
+    const std::string research = pg.url_for(db + "_research", testsupport::PgRole::reader);
+    x.r = check_store(research, x.p, in, start_epoch_s);
 
-    const auto rows = benchrows::export_rows(url);
+    const auto rows = benchrows::export_rows(research);
     x.rows = rows.size();
     x.raw_js_s = raw_jetstream(nats.url(), fmt::format("RAW{}", run), rows);
     x.raw_pc_s = raw_publish_consume(nats.url(), fmt::format("RAWPC{}", run), rows);

@@ -92,7 +92,7 @@ TEST_CASE("lock-step replays of a real quotes backtest reproduce every derived e
   itest::nats_library();
   itest::Stack stack(kEnv);
   stack.start({"recorder", "ops"});  // the store; every run brings its own sandbox pipeline
-  eventstore::PgStore store(stack.reader_url());
+  eventstore::PgStore store(stack.research_reader_url());  // backtests and replays are research
   const auto file = testsupport::shared_data_dir() + "/quotes_BTCUSDT_2020-02-22.csv";
 
   // (a) A: a lock-step backtest over 3,000 real quotes.
@@ -138,7 +138,7 @@ TEST_CASE("lock-step replay of a real trades backtest reproduces every derived e
   itest::nats_library();
   itest::Stack stack(kEnv);
   stack.start({"recorder", "ops"});
-  eventstore::PgStore store(stack.reader_url());
+  eventstore::PgStore store(stack.research_reader_url());  // backtests and replays are research
   const auto file = testsupport::shared_data_dir() + "/trades_BTCUSDT_2020-02-22.csv";
   const auto a = run_session(stack, {"backtest", file, "--limit", "3000", "--lockstep"});
   const auto types = types_of(store, a);
@@ -161,7 +161,7 @@ TEST_CASE("full-speed backtests of real quotes, trades and bars derive the same 
   itest::nats_library();
   itest::Stack stack(kEnv);
   stack.start({"recorder", "ops"});
-  eventstore::PgStore store(stack.reader_url());
+  eventstore::PgStore store(stack.research_reader_url());  // backtests and replays are research
   struct Case {
     std::string file, limit, restart;
   };

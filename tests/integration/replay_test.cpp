@@ -119,9 +119,12 @@ TEST_CASE("traderctl replay records a new replay session from a session's inputs
   wait_live_recorded(stack, store);
   CHECK(session_events(store, id).size() == static_cast<std::size_t>(live_count));
   CHECK(live_reporter_msgs_in(stack) == live_msgs_in);
+  // ...and the live store holds nothing of the replay: it is research (tooling/stores.hpp).
+  CHECK(session_events(store, replay_id).empty());
+  eventstore::PgStore research(stack.research_reader_url());
 
   // The new session: kind replay, made from `id`, holding exactly the inputs in order, plus derived events.
-  const auto replayed = session_events(store, replay_id);
+  const auto replayed = session_events(research, replay_id);
   const auto [started, ended] = lifecycle(replayed);
   CHECK(started.session_id == replay_id);
   CHECK(started.kind == "replay");
@@ -148,6 +151,7 @@ TEST_CASE("traderctl replay records a new replay session from a session's inputs
   CHECK(types["worker.started"] >= 6);
   CHECK(types["performance.report"] >= 1);
   CHECK(store.verify().ok);
+  CHECK(research.verify().ok);
 
   {  // filters select what they say
     // Market time window: the quotes [1000, 2000) of the source, by ts_event.
@@ -163,14 +167,14 @@ TEST_CASE("traderctl replay records a new replay session from a session's inputs
     INFO(out);
     const auto w_id = new_session_of(out);
     REQUIRE(!w_id.empty());
-    const auto w_inputs = inputs(session_events(store, w_id));
+    const auto w_inputs = inputs(session_events(research, w_id));
     CHECK(w_inputs.size() == in_window);
     for (const auto& [subject, payload] : w_inputs) CHECK(subject == "market.data.BTCUSDT");
 
     REQUIRE(stack.run({itest::bin("traderctl"), "replay", id, "--symbol", "ETHUSDT"}, &out) == 0);
     const auto none_id = new_session_of(out);
     REQUIRE(!none_id.empty());
-    const auto n_inputs = inputs(session_events(store, none_id));
+    const auto n_inputs = inputs(session_events(research, none_id));
     REQUIRE(n_inputs.size() == 1);  // only the risk command: no market data or order on ETHUSDT
     CHECK(n_inputs[0].first == "risk.management");
     CHECK(session_events(store, id).size() == static_cast<std::size_t>(live_count));
@@ -198,7 +202,7 @@ TEST_CASE("traderctl backtest runs the pipeline over a data file, prints the rep
   CHECK(out.find("Performance report (final)") != std::string::npos);
   const auto id = new_session_of(out);
   REQUIRE(id.starts_with("backtest-"));
-  eventstore::PgStore store(stack.reader_url());
+  eventstore::PgStore store(stack.research_reader_url());
   const auto events = session_events(store, id);
   const auto [started, ended] = lifecycle(events);
   CHECK(started.kind == "backtest");
@@ -252,7 +256,7 @@ TEST_CASE("Ctrl-C during a backtest stops the sandbox, ends its session and exit
   CHECK(stack.run({"/bin/sh", "-c", "grep -l " + stream + " /proc/[0-9]*/environ 2>/dev/null | wc -l"}, &log) == 0);
   CHECK(std::stoi(log) <= 1);  // at most the grep's own shell
   CHECK(stack.run({itest::bin("traderctl"), "status"}, &log) == 0);  // the live stack still answers
-  eventstore::PgStore store(stack.reader_url());
+  eventstore::PgStore store(stack.research_reader_url());
   const auto [started, ended] = lifecycle(session_events(store, id));
   CHECK(started.kind == "backtest");
   CHECK(ended);  // the partial session is closed

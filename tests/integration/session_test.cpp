@@ -86,7 +86,10 @@ TEST_CASE("a live run is a session that traderctl lists, shows, exports and impo
   REQUIRE(import.wait() == 0);
   CHECK(import.log().find(fmt::format("{} events, {} newly stored", events.size(), events.size())) != std::string::npos);
 
-  eventstore::PgStore other(other_url);
+  // Imports are research: they go into that deployment's research store, never its live log.
+  eventstore::PgStore other(stack.pg().url_for("imported_research", testsupport::PgRole::reader));
+  eventstore::PgStore other_live(other_url);
+  CHECK(session_events(other_live, id).empty());
   const auto copied = session_events(other, id);
   REQUIRE(copied.size() == events.size());
   for (std::size_t i = 0; i < events.size(); ++i) {
@@ -119,9 +122,14 @@ TEST_CASE("a live run is a session that traderctl lists, shows, exports and impo
   REQUIRE(stack.run({itest::bin("traderctl"), "import", repeated}, &out) == 1);
   INFO(out);
   CHECK(out.find(repeated + ":3: msg_id: \"m1\" repeats line 2") != std::string::npos);
-  CHECK(session_events(store, "f2-repeat").empty());
+  eventstore::PgStore research(stack.research_reader_url());
+  CHECK(session_events(research, "f2-repeat").empty());
   const auto distinct = stack.dir() + "/distinct-msg-ids.jsonl";
   std::ofstream(distinct) << head << event("m1", "a", 1) << event("m2", "b", 2) << end;
   REQUIRE(stack.run({itest::bin("traderctl"), "import", distinct}, &out) == 0);
-  CHECK(session_events(store, "f2-repeat").size() == 2);
+  CHECK(session_events(research, "f2-repeat").size() == 2);
+  CHECK(session_events(store, "f2-repeat").empty());
+  // A live session is never imported again as research: one id, one history.
+  REQUIRE(stack.run({itest::bin("traderctl"), "import", path}, &out) == 1);
+  CHECK(out.find("session " + id + " is in the live store already") != std::string::npos);
 }

@@ -53,6 +53,9 @@ class Stack {
   std::string reader_url() const { return pg_.reader_url(); }
   /// trader_recorder: the recorder.
   std::string writer_url() const { return pg_.writer_url(); }
+  /// The research store ("trader_research": backtests, replays, imports) as the
+  /// reader, for the tests' reads of what traderctl backtest/replay recorded.
+  std::string research_reader_url() const { return pg_.research_url(testsupport::PgRole::reader); }
   /// postgres: only for tests that tamper with the store on purpose.
   std::string superuser_url() const { return pg_.superuser_url(); }
   /// The environment of run(): a person (NATS_URL of `operator`, the reader's DATABASE_URL).

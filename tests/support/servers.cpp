@@ -32,6 +32,7 @@
 #include <thread>
 
 #include "eventstore/event_store.hpp"
+#include "eventstore/research.hpp"
 
 extern char** environ;
 
@@ -600,7 +601,10 @@ void PgServer::create_database(std::string_view name, PgSchema schema) {
     throw std::runtime_error("PgServer: roles.sql for database " + std::string(name) + " failed; log tail:\n" +
                              file_tail(log));
   }
-  if (schema == PgSchema::migrated) eventstore::migrate(url_for(name, PgRole::owner));
+  if (schema == PgSchema::migrated) {
+    eventstore::migrate(url_for(name, PgRole::owner));
+    eventstore::migrate_research(url_for(std::string(name) + "_research", PgRole::owner));
+  }
 }
 
 void PgServer::stop() noexcept {

@@ -187,8 +187,9 @@ enum class PgSchema { migrated, empty };
 /// $TRADER_PG_BIN) on a free 127.0.0.1 port, provisioned as a deployment is:
 /// SCRAM-SHA-256 passwords for every connection, local and TCP (no trust), a
 /// random password per role, the roles and the database "trader" created by
-/// pkg/eventstore/roles.sql (through psql, as deploy/local does), then the
-/// migrations applied as trader_owner (eventstore::migrate). Server settings
+/// pkg/eventstore/roles.sql (through psql, as deploy/local does; it also creates
+/// the research store "trader_research"), then the migrations applied as
+/// trader_owner (eventstore::migrate, eventstore::migrate_research). Server settings
 /// are the defaults (fsync on); only initdb skips its final sync (-N).
 /// When running as root, initdb and postgres run as user `postgres`.
 class PgServer {
@@ -207,12 +208,16 @@ class PgServer {
   std::string owner_url() const { return url_for("trader", PgRole::owner); }
   std::string writer_url() const { return url_for("trader", PgRole::writer); }
   std::string reader_url() const { return url_for("trader", PgRole::reader); }
+  /// The research store beside "trader" ("trader_research", eventstore/research.hpp), as `role`.
+  std::string research_url(PgRole role) const { return url_for("trader_research", role); }
   /// Same server, another database (which must exist; see create_database), as `role`.
   std::string url_for(std::string_view db, PgRole role) const;
   /// The login name of `role` (postgres, trader_owner, trader_recorder, trader_readonly).
   static std::string role_name(PgRole role);
-  /// Creates database `name` (a plain identifier) owned by trader_owner with
-  /// roles.sql, and migrates it unless `schema` is PgSchema::empty. Throws
+  /// Creates database `name` (a plain identifier) and its research store
+  /// `name`_research, both owned by trader_owner, with roles.sql, and migrates
+  /// them (the research one with the research migrations too) unless `schema` is
+  /// PgSchema::empty. Throws
   /// std::invalid_argument for a bad name, std::runtime_error if a step fails.
   void create_database(std::string_view name, PgSchema schema = PgSchema::migrated);
   /// Fast shutdown; connections break. The cluster stays for start(). noexcept.

@@ -1,0 +1,98 @@
+// Issue 12, "Research stays out of the audit log", as a user runs it: backtests and
+// replays recorded by traderctl go into the research store, the live store gains
+// nothing from them, `traderctl sessions` shows both, and `traderctl sessions rm`
+// removes a research session whole while the live store stays append-only and
+// `traderctl verify` (hash chain and signed checkpoints) keeps passing.
+#include <catch2/catch.hpp>
+
+#include <regex>
+#include <string>
+
+#include "eventstore/event_store.hpp"
+#include "servers.hpp"
+#include "stack.hpp"
+
+namespace {
+
+std::string session_of(const std::string& output) {
+  std::smatch m;
+  static const std::regex re(R"(session ((replay|backtest)-[0-9TZ]+-[0-9a-f]{4}) \()");
+  return std::regex_search(output, m, re) ? m[1].str() : "";
+}
+
+}  // namespace
+
+TEST_CASE("backtests go into the research store, never the live one, and sessions rm removes only research",
+          "[integration][research]") {
+  itest::nats_library();
+  itest::Stack stack;
+  stack.start({"recorder", "ops", "risk-state", "execution", "reporter", "strategy"});
+  const auto ctl = itest::bin("traderctl");
+  const auto file = testsupport::shared_data_dir() + "/quotes_BTCUSDT_2020-02-22.csv";
+  // A live session with real trading in it.
+  REQUIRE(stack.run_as("feed", {itest::bin("feed"), "--limit", "1000", file}) == 0);
+  REQUIRE(stack.run({ctl, "wait-idle", "--quiet-ms", "800", "--timeout-s", "120"}) == 0);
+  eventstore::PgStore live(stack.reader_url());
+  itest::wait_recorded(stack, live);
+  const auto live_sessions = live.sessions();
+  REQUIRE(live_sessions.size() == 1);
+  const auto live_id = live_sessions[0].session_id;
+
+  // A pipeline backtest and a recorded in-process one.
+  std::string out;
+  REQUIRE(stack.run({ctl, "backtest", file, "--limit", "1500"}, &out) == 0);
+  INFO(out);
+  const auto bt = session_of(out);
+  REQUIRE(!bt.empty());
+  REQUIRE(stack.run({ctl, "backtest", file, "--limit", "1500", "--in-process", "--record"}, &out) == 0);
+  const auto inp = session_of(out);
+  REQUIRE(!inp.empty());
+  CHECK(out.find("stored") != std::string::npos);
+
+  // The live store gained nothing from them: no event of either session, no sandbox
+  // or in-process msg_id; its only session is the live one.
+  itest::wait_recorded(stack, live);
+  CHECK(live.query({.session_id = bt, .limit = 1}).empty());
+  CHECK(live.query({.session_id = inp, .limit = 1}).empty());
+  CHECK_FALSE(live.last_msg_id("SBX").has_value());
+  CHECK_FALSE(live.last_msg_id("INP").has_value());
+  CHECK(live.sessions().size() == 1);
+  eventstore::PgStore research(stack.research_reader_url());
+  CHECK(research.query({.session_id = bt}).size() > 1500);
+  CHECK(research.query({.session_id = inp}).size() > 1500);
+
+  // Both are listed, each with its store; show and diff find them wherever they are.
+  REQUIRE(stack.run({ctl, "sessions"}, &out) == 0);
+  INFO(out);
+  CHECK(std::regex_search(out, std::regex(live_id + R"( +live +live )")));
+  CHECK(std::regex_search(out, std::regex(bt + R"( +research +backtest )")));
+  CHECK(std::regex_search(out, std::regex(inp + R"( +research +backtest )")));
+  REQUIRE(stack.run({ctl, "sessions", "show", bt}, &out) == 0);
+  CHECK(out.find("(in the research store)") != std::string::npos);
+  CHECK(stack.run({ctl, "diff", bt, inp}, &out) == 0);  // pipeline and in-process: the same derived events
+  CHECK(stack.run({ctl, "diff", live_id, bt}, &out) == 1);  // across stores too: the live run had other inputs
+
+  // A live session cannot be removed; an unknown one is an error; a research one goes whole.
+  CHECK(stack.run({ctl, "sessions", "rm", live_id}, &out) == 1);
+  CHECK(out.find("the live store is append-only") != std::string::npos);
+  CHECK(stack.run({ctl, "sessions", "rm", "backtest-20260101T000000Z-0000"}, &out) == 1);
+  CHECK(out.find("unknown research session") != std::string::npos);
+  const auto removed_events = research.query({.session_id = bt, .limit = 1'000'000}).size();
+  REQUIRE(stack.run({ctl, "sessions", "rm", bt}, &out) == 0);
+  CHECK(out.find("removed research session " + bt + ": " + std::to_string(removed_events) + " events") !=
+        std::string::npos);
+  CHECK(research.query({.session_id = bt, .limit = 1}).empty());
+  CHECK(research.query({.session_id = inp}).size() > 1500);  // the other one stays
+  CHECK(stack.run({ctl, "sessions", "show", bt}, &out) == 1);
+  CHECK(out.find("unknown session " + bt) != std::string::npos);
+  CHECK(stack.run({ctl, "sessions", "rm", bt}, &out) == 1);
+
+  // The live store is whole: every live event still there, its hash chain and the
+  // recorder's signed checkpoints verify.
+  CHECK(live.query({.session_id = live_id, .limit = 1'000'000}).size() >=
+        static_cast<std::size_t>(live_sessions[0].events));  // the live session goes on (heartbeats, metrics)
+  REQUIRE(stack.run({ctl, "verify"}, &out) == 0);
+  INFO(out);
+  CHECK(out.find("ok: ") != std::string::npos);
+  CHECK(out.find("hash chain intact") != std::string::npos);
+}
