@@ -3,8 +3,11 @@
 #include <nats/nats.h>
 
 #include <chrono>
+#include <climits>
 #include <cstdio>
 #include <cstring>
+#include <mutex>
+#include <unordered_map>
 #include <fmt/format.h>
 
 namespace natsio {
@@ -43,6 +46,78 @@ std::string user_of(std::string_view url) {
   if (scheme == std::string_view::npos || at == std::string_view::npos || at < scheme) return "anonymous";
   const auto creds = url.substr(scheme + 3, at - scheme - 3);
   return std::string(creds.substr(0, creds.find(':')));
+}
+
+// ---------------------------------------------------------------- letting go of a subscription
+//
+// nats.c 3.4.1 (Debian 12's) has a use-after-free on every subscription the server may
+// still be sending to when it is destroyed (nats.c issue #637, fixed in 3.6.1 by PR #638):
+// its reader thread looks the subscription of an incoming message up in the connection's
+// table, lets go of the table's lock, and only then locks and fills the subscription,
+// without holding a reference. natsSubscription_Destroy from another thread can free it in
+// between; the reader thread then locks a freed mutex and links the message into freed
+// memory. That corrupted the heap of a worker started again after a kill -9: its history
+// read (StreamReader, an ordered consumer that goes on pushing the stream's tail) was
+// destroyed right after its last message, while the next ones arrived ("rebuilt from ...",
+// then glibc's "malloc_consolidate(): unaligned fastbin chunk detected"). With an
+// ASan-built nats.c 3.4.1 a loop of StreamReaders over a stream being published to shows
+// it in seconds (heap-use-after-free in natsConn_processMsg, freed by ~StreamReader).
+//
+// So a subscription is let go of in three steps, by retire():
+// 1. it leaves the connection's table while our reference keeps it alive. A core
+//    subscription: natsSubscription_Unsubscribe. A JetStream one: Unsubscribe would also
+//    ask JetStream to delete its consumer, which a worker may not do (pkg/auth; it would
+//    wait 5 s for an answer that never comes), so natsSubscription_AutoUnsubscribe with a
+//    maximum it has already delivered, which removes it at once without that request;
+// 2. a round trip to the server (flush): the reader thread handles the socket in order, so
+//    once it has read the PONG it is done with every message it read before, and those
+//    after find no subscription;
+// 3. only then natsSubscription_Destroy lets go of our reference.
+// If the round trip fails (NATS away) the subscription is left allocated: a few hundred
+// bytes, rather than memory the reader thread may still write to.
+//
+// One case is narrower than airtight: a JetStream subscription that delivered nothing gets
+// AutoUnsubscribe(1), which the server honours at once only if it has sent it anything
+// (a heartbeat every 5 s: an ordered consumer idle that long has); otherwise at most one
+// more message may race with the final Destroy, as before this fix.
+
+/// What each live subscription is for, by handle: the async error handler names it from
+/// here, never by asking nats.c about a handle that may be freed already (3.4.1 passes the
+/// handler a subscription it does not hold a reference to: nats.c PR #659, in 3.7.0).
+std::mutex g_labels_mu;
+std::unordered_map<const natsSubscription*, std::string> g_labels;
+
+void remember(const natsSubscription* sub, std::string label) {
+  std::lock_guard lock(g_labels_mu);
+  g_labels[sub] = std::move(label);
+}
+
+std::string label_of(const natsSubscription* sub) {
+  std::lock_guard lock(g_labels_mu);
+  const auto it = g_labels.find(sub);
+  return it == g_labels.end() ? std::string() : it->second;
+}
+
+void retire(natsConnection* nc, natsSubscription* sub, bool jetstream) noexcept {
+  if (sub == nullptr) return;
+  {
+    std::lock_guard lock(g_labels_mu);
+    g_labels.erase(sub);
+  }
+  if (natsConnection_IsClosed(nc)) {  // no reader thread any more: nothing can race
+    natsSubscription_Destroy(sub);
+    return;
+  }
+  if (jetstream) {
+    int64_t delivered = 0;
+    if (natsSubscription_GetDelivered(sub, &delivered) != NATS_OK) delivered = 0;  // closed already
+    natsSubscription_AutoUnsubscribe(sub, delivered <= 0 ? 1 : static_cast<int>(std::min<int64_t>(delivered, INT_MAX)));
+  } else {
+    natsSubscription_Unsubscribe(sub);
+  }
+  if (natsConnection_FlushTimeout(nc, 5'000) != NATS_OK && !natsConnection_IsClosed(nc))
+    return;  // left allocated on purpose (see above)
+  natsSubscription_Destroy(sub);
 }
 
 void release(Connection::State* st) noexcept {
@@ -88,8 +163,13 @@ void on_closed(natsConnection*, void* closure) noexcept {
 
 void on_async_error(natsConnection*, natsSubscription* sub, natsStatus s, void* closure) noexcept {
   auto* st = static_cast<Connection::State*>(closure);
-  const char* subject = sub ? natsSubscription_GetSubject(sub) : nullptr;
-  std::fprintf(stderr, "%s: NATS error%s%s: %s\n", st->name.c_str(), subject ? " on " : "", subject ? subject : "",
+  // Not natsSubscription_GetSubject(sub): `sub` may be freed by now (see g_labels).
+  std::string label;
+  try {
+    label = sub ? label_of(sub) : std::string();
+  } catch (...) {
+  }
+  std::fprintf(stderr, "%s: NATS error%s%s: %s\n", st->name.c_str(), label.empty() ? "" : " on ", label.c_str(),
                natsStatus_GetText(s));
 }
 
@@ -207,19 +287,15 @@ std::string Connection::last_error() const {
 }
 
 Subscription::Subscription(Connection& conn, std::string_view subject, Handler handler)
-    : state_(std::make_unique<State>(State{std::move(handler), 0, std::string(subject)})) {
+    : nc_(conn.get()), state_(std::make_unique<State>(State{std::move(handler), 0, std::string(subject)})) {
   check(natsConnection_Subscribe(&sub_, conn.get(), state_->subject.c_str(), &on_msg, state_.get()),
         fmt::format("subscribe {}", subject));
+  remember(sub_, state_->subject);
   // No client-side limit: the server's slow-consumer protection still applies.
   check(natsSubscription_SetPendingLimits(sub_, -1, -1), "natsSubscription_SetPendingLimits");
 }
 
-Subscription::~Subscription() {
-  if (sub_) {
-    natsSubscription_Unsubscribe(sub_);
-    natsSubscription_Destroy(sub_);
-  }
-}
+Subscription::~Subscription() { retire(nc_, sub_, false); }
 
 std::int64_t Subscription::dropped() const noexcept {
   int64_t n = 0;
@@ -274,7 +350,7 @@ JetStream::JetStream(Connection& conn) : nc_(conn.get()), inbox_prefix_(conn.inb
 }
 
 JetStream::~JetStream() {
-  if (pull_) natsSubscription_Destroy(pull_);  // keeps the durable consumer on the server
+  retire(nc_, pull_, false);  // a plain subscription: keeps the durable consumer on the server
   if (js_) jsCtx_Destroy(js_);
 }
 
@@ -361,7 +437,7 @@ std::optional<std::uint64_t> JetStream::ack_floor(const std::string& stream, con
 
 void JetStream::bind_pull(const std::string& stream, const std::string& durable) {
   if (pull_) {
-    natsSubscription_Destroy(pull_);  // keeps the durable consumer on the server
+    retire(nc_, pull_, false);  // a plain subscription: keeps the durable consumer on the server
     pull_ = nullptr;
   }
   if (!ack_floor(stream, durable))
@@ -371,6 +447,7 @@ void JetStream::bind_pull(const std::string& stream, const std::string& durable)
   pull_inbox_ = fmt::format("{}.pull.{}.{}", inbox_prefix_, static_cast<const void*>(this), ++pulls_);
   pull_next_ = fmt::format("$JS.API.CONSUMER.MSG.NEXT.{}.{}", stream, durable);
   check(natsConnection_SubscribeSync(&pull_, nc_, pull_inbox_.c_str()), "subscribe to the pull inbox");
+  remember(pull_, pull_inbox_);
   check(natsSubscription_SetPendingLimits(pull_, -1, -1), "natsSubscription_SetPendingLimits");
 }
 
@@ -480,7 +557,7 @@ void ordered_options(jsSubOptions& so, const std::string& stream, std::uint64_t 
 
 OrderedSubscription::OrderedSubscription(Connection& conn, const std::string& stream, std::uint64_t start_seq,
                                          StreamHandler handler)
-    : state_(std::make_unique<State>(State{std::move(handler), 0, stream})) {
+    : nc_(conn.get()), state_(std::make_unique<State>(State{std::move(handler), 0, stream})) {
   check(natsConnection_JetStream(&js_, conn.get(), nullptr), "natsConnection_JetStream");
   jsSubOptions so;
   ordered_options(so, stream, start_seq);
@@ -491,6 +568,7 @@ OrderedSubscription::OrderedSubscription(Connection& conn, const std::string& st
     throw_status(fmt::format("ordered consumer on {} from {} (jetstream error {})", stream, start_seq,
                              static_cast<int>(err)), s);
   }
+  remember(sub_, "ordered consumer on " + stream);
   check(natsSubscription_SetPendingLimits(sub_, -1, -1), "natsSubscription_SetPendingLimits");
 }
 
@@ -507,15 +585,13 @@ std::optional<OrderedSubscription::ConsumerState> OrderedSubscription::consumer_
 }
 
 OrderedSubscription::~OrderedSubscription() {
-  // Destroy only: it removes the interest, and (nats.c >= 3.4.0) leaves the ephemeral
-  // consumer to the server, which removes it once it sees no interest. Unsubscribe
-  // would ask JetStream to delete it, which a worker may not do (pkg/auth), and wait
-  // for an answer that never comes.
-  if (sub_) natsSubscription_Destroy(sub_);
+  // retire() removes the interest without asking JetStream to delete the ephemeral
+  // consumer (a worker may not: pkg/auth); the server removes it once it sees no interest.
+  retire(nc_, sub_, true);
   if (js_) jsCtx_Destroy(js_);
 }
 
-StreamReader::StreamReader(Connection& conn, const std::string& stream, std::uint64_t start_seq) {
+StreamReader::StreamReader(Connection& conn, const std::string& stream, std::uint64_t start_seq) : nc_(conn.get()) {
   check(natsConnection_JetStream(&js_, conn.get(), nullptr), "natsConnection_JetStream");
   jsSubOptions so;
   ordered_options(so, stream, start_seq);
@@ -526,11 +602,14 @@ StreamReader::StreamReader(Connection& conn, const std::string& stream, std::uin
     throw_status(fmt::format("stream reader on {} from {} (jetstream error {})", stream, start_seq,
                              static_cast<int>(err)), s);
   }
+  remember(sub_, "stream reader on " + stream);
 }
 
 StreamReader::~StreamReader() {
   if (current_) natsMsg_Destroy(current_);
-  if (sub_) natsSubscription_Destroy(sub_);  // as ~OrderedSubscription: no delete request
+  // The server goes on pushing the stream's tail to this consumer after the last message
+  // read: this is the subscription whose plain Destroy corrupted the heap (retire()).
+  retire(nc_, sub_, true);
   if (js_) jsCtx_Destroy(js_);
 }
 

@@ -126,7 +126,9 @@ using Handler = std::function<void(const Message&)>;
 class Subscription {
  public:
   Subscription(Connection& conn, std::string_view subject, Handler handler);  ///< throws NatsError
-  ~Subscription();  ///< unsubscribes; waits for an in-flight callback to return
+  /// Unsubscribes (retire() in natsio.cpp). nats.c 3.4.1 does not wait for a callback already
+  /// running on the delivery thread: it may still be running when this returns.
+  ~Subscription();
   Subscription(const Subscription&) = delete;
   Subscription& operator=(const Subscription&) = delete;
   /// Messages dropped because the client-side pending buffer overflowed.
@@ -140,6 +142,7 @@ class Subscription {
   };
 
  private:
+  __natsConnection* nc_ = nullptr;
   __natsSubscription* sub_ = nullptr;
   std::unique_ptr<State> state_;
 };
@@ -285,6 +288,7 @@ class OrderedSubscription {
   };
 
  private:
+  __natsConnection* nc_ = nullptr;
   __jsCtx* js_ = nullptr;
   __natsSubscription* sub_ = nullptr;
   std::unique_ptr<State> state_;
@@ -305,6 +309,7 @@ class StreamReader {
   bool next(StreamMessage& out, std::int64_t timeout_ms);
 
  private:
+  __natsConnection* nc_ = nullptr;
   __jsCtx* js_ = nullptr;
   __natsSubscription* sub_ = nullptr;
   __natsMsg* current_ = nullptr;
