@@ -14,6 +14,7 @@
 #include "eventstore/event_store.hpp"
 #include "eventstore/research.hpp"
 #include "servers.hpp"
+#include "sql_attempt.hpp"
 
 namespace {
 
@@ -35,20 +36,9 @@ NewEvent event(const std::string& stream, int i, const std::string& session) {
           .session_id = session};
 }
 
-/// Runs `sql` on database `db` as `role` and commits: "" when that worked, else
-/// "<SQLSTATE>: <message>".
+/// Runs `sql` on database `db` as `role` (estest::attempt_sql): "" or "<SQLSTATE>: <message>".
 std::string attempt(const std::string& db, PgRole role, const std::string& sql) {
-  pqxx::connection c(pg().url_for(db, role));
-  try {
-    pqxx::work w(c);
-    w.exec(sql);
-    w.commit();
-    return "";
-  } catch (const pqxx::insufficient_privilege& e) {  // libpqxx 6.4 leaves its sqlstate() empty
-    return std::string("42501: ") + e.what();
-  } catch (const pqxx::sql_error& e) {
-    return e.sqlstate() + ": " + e.what();
-  }
+  return estest::attempt_sql(pg().url_for(db, role), sql);
 }
 
 std::int64_t scalar(const std::string& db, const std::string& sql) {

@@ -12,6 +12,7 @@
 
 #include "eventstore/event_store.hpp"
 #include "servers.hpp"
+#include "sql_attempt.hpp"
 
 namespace {
 
@@ -33,21 +34,8 @@ NewEvent event(int i) {
           .session_id = "s-1"};
 }
 
-/// Runs `sql` as `role` in a transaction of its own and commits: "" when that
-/// worked, else "<SQLSTATE>: <message>".
-std::string attempt(PgRole role, const std::string& sql) {
-  pqxx::connection c(pg().url_for("trader", role));
-  try {
-    pqxx::work w(c);
-    w.exec(sql);
-    w.commit();
-    return "";
-  } catch (const pqxx::insufficient_privilege& e) {  // libpqxx 6.4 leaves its sqlstate() empty
-    return std::string("42501: ") + e.what();
-  } catch (const pqxx::sql_error& e) {
-    return e.sqlstate() + ": " + e.what();
-  }
-}
+/// Runs `sql` as `role` (estest::attempt_sql): "" when that worked, else "<SQLSTATE>: <message>".
+std::string attempt(PgRole role, const std::string& sql) { return estest::attempt_sql(pg().url_for("trader", role), sql); }
 
 /// Statements that would read, change or unguard the record (or the summaries
 /// and the quarantine) behind the store's back.
