@@ -33,11 +33,29 @@ class Cursor {
         if (page_.empty()) return std::nullopt;
       }
       auto& e = page_[i_++];
-      if (!is_session_metadata(e.type) && !is_restart_announcement(e)) return std::move(e);
+      if (is_session_metadata(e.type)) continue;
+      if (e.type == core::RiskPolicyChanged::kType && !seen_policy_) {
+        // The session's first policy: the one in force when it began. Whether risk-state
+        // announced it as "startup" (a fresh log: a sandbox) or "restored" (a log with
+        // history: a live stack started again) says where it ran, not what it decided
+        // with: compared by content (start_policy), not as an event.
+        seen_policy_ = true;
+        const auto r = codec::decode_risk_event(e.payload);
+        const auto* p = r ? std::get_if<core::RiskPolicyChanged>(&*r) : nullptr;
+        if (p != nullptr && (p->source == "startup" || p->source == "restored")) {
+          start_policy_ = std::move(e);
+          continue;
+        }
+      }
+      if (!is_restart_announcement(e)) return std::move(e);
     }
   }
+  /// The policy in force when the session began (see next()), once it has been read.
+  const std::optional<eventstore::StoredEvent>& start_policy() const noexcept { return start_policy_; }
 
  private:
+  bool seen_policy_ = false;
+  std::optional<eventstore::StoredEvent> start_policy_;
   std::unique_ptr<eventstore::EventReader> reader_;
   std::vector<eventstore::StoredEvent> page_;
   std::size_t i_ = 0;
@@ -76,7 +94,8 @@ bool is_metrics(const eventstore::StoredEvent& e) {
 /// and stream_seq rewritten as canonical positions.
 using Canonical = std::vector<std::pair<std::uint64_t, eventstore::StoredEvent>>;  ///< (step, event)
 
-Canonical canonical(eventstore::EventStore& store, const std::string& session) {
+Canonical canonical(eventstore::EventStore& store, const std::string& session,
+                    std::optional<eventstore::StoredEvent>& start_policy) {
   Cursor c(store, session);
   struct Item {
     std::uint64_t root_ordinal = 0;
@@ -124,6 +143,7 @@ Canonical canonical(eventstore::EventStore& store, const std::string& session) {
     }
     items.push_back(std::move(it));
   }
+  start_policy = c.start_policy();
   std::stable_sort(items.begin(), items.end(), [](const Item& x, const Item& y) {
     return std::tie(x.root_ordinal, x.rank, x.subject) < std::tie(y.root_ordinal, y.rank, y.subject);
   });
@@ -158,6 +178,35 @@ Canonical canonical(eventstore::EventStore& store, const std::string& session) {
   return out;
 }
 
+/// A replay republishes the people's inputs of the session it replays as the sandbox's
+/// `desk-replay` identity (it cannot publish as them: pkg/auth), so nats-server files
+/// them under trading.orders.by.desk-replay / risk.management.by.desk-replay and
+/// risk-state stamps `sender` "desk-replay". Who sent a person's input is compared,
+/// except against desk-replay, which stands for whoever sent it in the session replayed.
+constexpr std::string_view kReplayDesk = "desk-replay";
+
+bool same_sender_subject(std::string_view a, std::string_view b) {
+  if (a == b) return true;
+  for (const std::string_view prefix : {"trading.orders.by.", "risk.management.by."}) {
+    if (!a.starts_with(prefix) || !b.starts_with(prefix)) continue;
+    return a.substr(prefix.size()) == kReplayDesk || b.substr(prefix.size()) == kReplayDesk;
+  }
+  return false;
+}
+
+/// `payload` with the value of its "sender" (as jsonb prints it) emptied.
+std::string without_sender(std::string payload) {
+  static const std::regex kSender(R"re("sender": ?"[^"]*")re");
+  return std::regex_replace(payload, kSender, R"("sender": "")");
+}
+
+bool same_payload(const std::string& a, const std::string& b) {
+  if (a == b) return true;
+  const bool replayed = a.find("\"sender\": \"desk-replay\"") != std::string::npos ||
+                        b.find("\"sender\": \"desk-replay\"") != std::string::npos;
+  return replayed && without_sender(a) == without_sender(b);
+}
+
 /// The first difference, step by step (a step: one input and what it caused), among
 /// the trading events or (`metrics`) the metrics: within a step pair by pair, an extra
 /// event on one side is missing on the other.
@@ -179,11 +228,11 @@ void first_divergence(const Canonical& a, const Canonical& b, bool metrics, Sess
     if (!ea) fields.push_back("missing in a");
     else if (!eb) fields.push_back("missing in b");
     else {
-      if (ea->subject != eb->subject) fields.push_back("subject");
+      if (!same_sender_subject(ea->subject, eb->subject)) fields.push_back("subject");
       if (ea->type != eb->type) fields.push_back("type");
       if (ea->client_order_id != eb->client_order_id) fields.push_back("client_order_id");
       if (ea->ts_event != eb->ts_event) fields.push_back("ts_event");
-      if (ea->payload != eb->payload) fields.push_back("payload");
+      if (!same_payload(ea->payload, eb->payload)) fields.push_back("payload");
     }
     if (!fields.empty()) {
       d.identical = false;
@@ -209,11 +258,26 @@ SessionDiff diff_sessions(eventstore::EventStore& store, const std::string& a, c
 
 SessionDiff diff_sessions(eventstore::EventStore& store_a, const std::string& a, eventstore::EventStore& store_b,
                           const std::string& b) {
-  const auto ea = canonical(store_a, a);
-  const auto eb = canonical(store_b, b);
+  std::optional<eventstore::StoredEvent> pa, pb;
+  const auto ea = canonical(store_a, a, pa);
+  const auto eb = canonical(store_b, b, pb);
   SessionDiff d;
   d.events_a = static_cast<std::int64_t>(ea.size());
   d.events_b = static_cast<std::int64_t>(eb.size());
+  // The policy each session began with, by content, before anything it decided.
+  auto policy_of = [](const std::optional<eventstore::StoredEvent>& e) -> std::optional<core::RiskPolicy> {
+    if (!e) return std::nullopt;
+    const auto r = codec::decode_risk_event(e->payload);
+    return std::get<core::RiskPolicyChanged>(*r).policy;  // decoded once already (Cursor::next)
+  };
+  if (policy_of(pa) != policy_of(pb)) {
+    d.identical = false;
+    d.index = 0;
+    d.at_a = pa;
+    d.at_b = pb;
+    d.fields = {!pa ? "missing in a" : !pb ? "missing in b" : "the risk policy in force at the start"};
+    return d;
+  }
   // What traders act on first (orders, decisions, fills, market data), metrics after.
   first_divergence(ea, eb, false, d);
   if (d.identical) first_divergence(ea, eb, true, d);

@@ -8,6 +8,10 @@
 /// markers (core::Progress), and a worker's start-up announcements that change no
 /// state (is_restart_announcement: a worker restarted halfway announces itself
 /// again, a run without the restart does not), step by step, in canonical order
+/// (the session's first risk.policy, when it is the policy risk-state started with,
+/// "startup" in a fresh log or "restored" in one with history, is compared by its
+/// policy alone, before everything else: a replay of a live session starts from a
+/// fresh log, the live stack may not have)
 /// (docs/architecture.md, "Event time"):
 ///  - a step is one root input (market.data.*, risk.management, a person's order on
 ///    trading.orders.by.<user>) and what it caused: a message that names its cause

@@ -95,6 +95,8 @@ TEST_CASE("traderctl replay records a new replay session from a session's inputs
   REQUIRE(stack.run({itest::bin("traderctl"), "wait-idle", "--quiet-ms", "800", "--timeout-s", "60"}) == 0);
   REQUIRE(stack.run({itest::bin("traderctl"), "halt", "test halt"}) == 0);
   REQUIRE(stack.run({itest::bin("traderctl"), "wait-idle", "--quiet-ms", "800", "--timeout-s", "60"}) == 0);
+  // The desk asks for the report, as a replay does at its end (a report is requested, not derived).
+  REQUIRE(stack.run({itest::bin("traderctl"), "report"}) == 0);
 
   eventstore::PgStore store(stack.reader_url());
   itest::wait_recorded(stack, store);
@@ -152,6 +154,14 @@ TEST_CASE("traderctl replay records a new replay session from a session's inputs
   CHECK(types["performance.report"] >= 1);
   CHECK(store.verify().ok);
   CHECK(research.verify().ok);
+  // Issue 12: the replay of a recorded live session derives that session's events (the
+  // person's order, the halt, the strategy's orders, every fill): traderctl diff exits 0.
+  {
+    std::string diff_out;
+    CHECK(stack.run({itest::bin("traderctl"), "diff", id, replay_id}, &diff_out) == 0);
+    INFO(diff_out);
+    CHECK(diff_out.find("identical: ") != std::string::npos);
+  }
 
   {  // filters select what they say
     // Market time window: the quotes [1000, 2000) of the source, by ts_event.

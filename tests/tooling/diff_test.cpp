@@ -118,11 +118,12 @@ std::string risk_policy(std::string source) {
 
 /// Session `id`: risk-state's first start, 20 quotes, `extra` after the 10th (a restart or a transition), 10 more.
 void record_with(eventstore::EventStore& store, int base, const std::string& id,
-                 const std::vector<std::pair<std::string, std::string>>& extra) {
+                 const std::vector<std::pair<std::string, std::string>>& extra,
+                 const std::string& first_policy = risk_policy("startup")) {
   using core::TradingState;
   int n = base;
   std::vector<eventstore::NewEvent> batch{
-      ev(n++, id, "risk.policy", risk_policy("startup")),
+      ev(n++, id, "risk.policy", first_policy),
       ev(n++, id, "risk.state", risk_state(TradingState::active, TradingState::active, "startup"))};
   for (int i = 0; i < 20; ++i) {
     batch.push_back(ev(n++, id, "quote", fmt::format(R"({{"bid":"{}"}})", i)));
@@ -241,7 +242,7 @@ TEST_CASE("diff skips a restarted worker's start-up announcements, not its decis
                                 {"risk.state", risk_state(TradingState::active, TradingState::active, "startup")}});
   const auto same = services::diff_sessions(store, "a", "b");
   CHECK(same.identical);
-  CHECK(same.compared == 21);  // 20 quotes and the configured policy
+  CHECK(same.compared == 20);  // 20 quotes (the policy at the start is compared by content)
 
   // c: a restart with a changed configuration installs another policy: a difference.
   record_with(store, 200, "c", {{"risk.policy", risk_policy("startup")}});
@@ -259,4 +260,26 @@ TEST_CASE("diff skips a restarted worker's start-up announcements, not its decis
   CHECK_FALSE(services::is_restart_announcement(
       {.type = "risk.state", .payload = risk_state(TradingState::halted, TradingState::active, "startup")}));
   CHECK_FALSE(services::is_restart_announcement({.type = "risk.state", .payload = "not json"}));
+}
+
+TEST_CASE("diff compares the policy a session began with by content, however risk-state announced it", "[diff]") {
+  eventstore::MemoryStore store;
+  record_with(store, 0, "replay", {});  // a sandbox: a fresh log, so the configured policy is "startup"
+  // The live session it replays: risk-state started on a log with history and kept the same policy.
+  record_with(store, 100, "live", {}, risk_policy("restored"));
+  const auto same = services::diff_sessions(store, "live", "replay");
+  CHECK(same.identical);
+  CHECK(same.compared == 20);
+
+  // Another configured policy at the start is a difference, reported before anything else.
+  core::RiskPolicy tighter;
+  tighter.defaults.max_order_qty = core::Decimal::from_int(5);
+  record_with(store, 200, "tight", {},
+              codec::encode(core::RiskPolicyChanged{.policy = tighter, .reason = "r", .source = "startup", .ts_event = 1'000}));
+  const auto other = services::diff_sessions(store, "replay", "tight");
+  CHECK_FALSE(other.identical);
+  CHECK(other.index == 0);
+  CHECK(other.fields == std::vector<std::string>{"the risk policy in force at the start"});
+  REQUIRE(other.at_b);
+  CHECK(other.at_b->type == "risk.policy");
 }
