@@ -91,7 +91,19 @@ SessionStores::Found SessionStores::find(const std::string& id) {
 }
 
 void require_research_store(const std::string& url) {
-  if (!eventstore::is_research_store(url))
+  bool research = false;
+  try {
+    research = eventstore::is_research_store(url);
+  } catch (const eventstore::StoreUnavailable&) {
+    throw;
+  } catch (const std::runtime_error& e) {
+    if (!says_no_such_database(e.what())) throw;
+    throw std::runtime_error(fmt::format(
+        "the research store (database {}) does not exist: create it with pkg/eventstore/roles.sql (deploy/local/up "
+        "and the compose stack run it) and run `traderctl migrate`, or set TRADER_RESEARCH_DB to an existing one",
+        eventstore::database_of(url)));
+  }
+  if (!research)
     throw std::runtime_error(fmt::format(
         "database {} is not a research store: run `traderctl migrate` (as the owner) to make it one, or set "
         "TRADER_RESEARCH_DB to the research database; a backtest or replay never writes into the live store",

@@ -87,6 +87,30 @@ TEST_CASE("backtests go into the research store, never the live one, and session
   CHECK(out.find("unknown session " + bt) != std::string::npos);
   CHECK(stack.run({ctl, "sessions", "rm", bt}, &out) == 1);
 
+  // A research store that does not exist: listing goes on with the live store and says how
+  // to make it; writing research is refused, and never falls back to the live store.
+  {
+    auto env = stack.env();
+    env.emplace_back("TRADER_RESEARCH_DB", "no_such_research");
+    testsupport::ProcessOptions o;
+    o.env = env;
+    o.log_path = stack.dir() + "/no-research.log";
+    testsupport::Process list({ctl, "sessions"}, o);
+    REQUIRE(list.wait() == 0);
+    CHECK(list.log().find(live_id) != std::string::npos);
+    CHECK(list.log().find("the research store (database no_such_research) does not exist") != std::string::npos);
+    o.log_path = stack.dir() + "/no-research-record.log";
+    testsupport::Process record({ctl, "backtest", file, "--limit", "100", "--in-process", "--record"}, o);
+    CHECK(record.wait() == 1);
+    CHECK(record.log().find("does not exist: create it with pkg/eventstore/roles.sql") != std::string::npos);
+    // TRADER_RESEARCH_DB naming the live database is refused outright.
+    o.env.back().second = "trader";
+    o.log_path = stack.dir() + "/research-is-live.log";
+    testsupport::Process live_as_research({ctl, "backtest", file, "--limit", "100", "--in-process", "--record"}, o);
+    CHECK(live_as_research.wait() == 1);
+    CHECK(live_as_research.log().find("cannot be the live store's database") != std::string::npos);
+  }
+
   // The live store is whole: every live event still there, its hash chain and the
   // recorder's signed checkpoints verify.
   CHECK(live.query({.session_id = live_id, .limit = 1'000'000}).size() >=
