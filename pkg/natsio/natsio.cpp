@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <climits>
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
 #include <mutex>
@@ -80,6 +81,42 @@ std::string user_of(std::string_view url) {
 // AutoUnsubscribe(1), which the server honours at once only if it has sent it anything
 // (a heartbeat every 5 s: an ordered consumer idle that long has); otherwise at most one
 // more message may race with the final Destroy, as before this fix.
+//
+// ---------------------------------------------------------------- waiting for the handler
+//
+// None of these steps waits for a message callback that is already running on the
+// delivery thread: in nats.c 3.4.1 Unsubscribe/AutoUnsubscribe/Destroy only mark the
+// subscription closed (natsSub_close, src/sub.c) and post a control message to the
+// delivery worker (natsLib_msgDeliveryPostControlMsg). So the owner of an async
+// subscription (Subscription, OrderedSubscription; StreamReader and the pull inbox are
+// synchronous, nothing runs for them on the delivery thread) could free what its handler
+// uses while the handler still ran (ThreadSanitizer: ops's Announcement decoder, freed
+// while a session.lifecycle callback read it). nats.c's remedy is the on-complete
+// callback (natsSubscription_SetOnCompleteCB, set at construction). What 3.4.1 does
+// (src/nats.c, _deliverMsgs, the shared delivery pool that Library selects):
+// - once a subscription is closed, a message for it still queued is dropped, never
+//   delivered (the check of sub->closed, made under the worker's lock, which natsSub_close
+//   holds too): after the close at most the callback already under way runs;
+// - the control message that the close posted is handled in queue order, after that
+//   callback returned, and calls the on-complete callback (then releases the
+//   subscription). The per-subscription delivery thread does the same (src/sub.c,
+//   natsSub_deliverMsgs), so it holds with or without the pool;
+// - every way a subscription closes goes through natsSub_close: Unsubscribe, Destroy,
+//   AutoUnsubscribe with a maximum already reached (natsSub_setMax refuses it and the
+//   subscription is removed at once: retire() for a JetStream subscription that
+//   delivered something), the maximum reached by a delivery (removed after that
+//   callback), and the connection closing (_removeAllSubscriptions, conn.c). A JetStream
+//   ordered consumer is one natsSubscription for its whole life (a reset after a gap
+//   gives it a new sid and deliver subject, jsSub_resetOrderedConsumer in js.c), and
+//   uses the pool like any async subscription (natsConn_subscribeImpl with
+//   preventUseOfLibDlvPool false).
+// So after retire() the destructor waits until the on-complete callback ran
+// (await_handlers()). It does not wait when the subscription is still open (retire() left
+// it allocated and open: NATS away, a JetStream one that delivered nothing; the callback
+// comes when the connection closes), nor on the delivery thread itself (the callback
+// runs there, after the current one), nor longer than kHandlerWait; in those cases the
+// State goes to the on-complete callback, which frees it, and its `stopped` flag keeps
+// the trampolines from calling the handler again.
 
 /// What each live subscription is for, by handle: the async error handler names it from
 /// here, never by asking nats.c about a handle that may be freed already (3.4.1 passes the
@@ -98,15 +135,17 @@ std::string label_of(const natsSubscription* sub) {
   return it == g_labels.end() ? std::string() : it->second;
 }
 
-void retire(natsConnection* nc, natsSubscription* sub, bool jetstream) noexcept {
-  if (sub == nullptr) return;
+/// Returns true if the subscription is closed now (an async one's on-complete callback
+/// has run or is queued), false if it was left allocated and still open (NATS away).
+bool retire(natsConnection* nc, natsSubscription* sub, bool jetstream) noexcept {
+  if (sub == nullptr) return true;
   {
     std::lock_guard lock(g_labels_mu);
     g_labels.erase(sub);
   }
   if (natsConnection_IsClosed(nc)) {  // no reader thread any more: nothing can race
-    natsSubscription_Destroy(sub);
-    return;
+    natsSubscription_Destroy(sub);    // closed with the connection already
+    return true;
   }
   if (jetstream) {
     int64_t delivered = 0;
@@ -116,8 +155,80 @@ void retire(natsConnection* nc, natsSubscription* sub, bool jetstream) noexcept 
     natsSubscription_Unsubscribe(sub);
   }
   if (natsConnection_FlushTimeout(nc, 5'000) != NATS_OK && !natsConnection_IsClosed(nc))
-    return;  // left allocated on purpose (see above)
-  natsSubscription_Destroy(sub);
+    return !natsSubscription_IsValid(sub);  // left allocated on purpose (see above); our reference keeps it
+  natsSubscription_Destroy(sub);  // closes it if the steps above did not (Unsubscribe inside)
+  return true;
+}
+
+/// Depth of natsio message callbacks running on this thread (the delivery thread while a
+/// handler runs; 0 elsewhere).
+thread_local int t_in_callback = 0;
+
+struct InCallback {
+  InCallback() noexcept { ++t_in_callback; }
+  ~InCallback() { --t_in_callback; }
+  InCallback(const InCallback&) = delete;
+  InCallback& operator=(const InCallback&) = delete;
+};
+
+/// How long a destructor waits for a running handler to return (see await_handlers()).
+constexpr auto kHandlerWait = std::chrono::seconds(5);
+
+/// nats.c's on-complete callback (natsSubscription_SetOnCompleteCB), on the delivery
+/// thread: the subscription is closed and no handler runs or will run for it.
+template <class State>
+void on_complete(void* closure) noexcept {
+  auto* st = static_cast<State*>(closure);
+  bool orphaned = false;
+  {
+    std::lock_guard lock(st->completion.mu);
+    st->completion.done = true;
+    orphaned = st->completion.orphaned;
+    // Notified under the lock: the waiter frees `st` as soon as it can take it.
+    if (!orphaned) st->completion.cv.notify_all();
+  }
+  if (orphaned) delete st;
+}
+
+/// Registers on_complete for `sub`; on failure retires it and throws (the State must
+/// not be freed while a handler might run, so it is left to nats.c then).
+template <class State>
+void arm_completion(natsConnection* nc, natsSubscription* sub, std::unique_ptr<State>& st, bool jetstream) {
+  const natsStatus s = natsSubscription_SetOnCompleteCB(sub, &on_complete<State>, st.get());
+  if (s == NATS_OK) return;
+  const std::string what = fmt::format("natsSubscription_SetOnCompleteCB: {}", natsStatus_GetText(s));
+  retire(nc, sub, jetstream);
+  (void)st.release();  // no on-complete callback will free it: a few bytes, never a handler's freed state
+  throw NatsError(what);
+}
+
+/// The destructor's last step, after retire(): returns once no handler of the
+/// subscription runs or will run, and frees the State (via `owned`), or hands the State
+/// to on_complete without waiting, where waiting cannot end or would deadlock:
+/// - `closed` false: retire() left the subscription open (NATS away); its callback comes
+///   only when the connection closes;
+/// - on the delivery thread (t_in_callback): the callback runs there, after the current
+///   handler. No other handler runs meanwhile (one thread), and a closed subscription's
+///   queued messages are dropped;
+/// - past kHandlerWait: a handler blocked on something the destroying thread holds, or a
+///   delivery thread stuck elsewhere. Written to stderr; the handler may still run.
+template <class State>
+void await_handlers(std::unique_ptr<State>& owned, bool closed, const std::string& what) noexcept {
+  State* st = owned.get();
+  if (st == nullptr) return;
+  auto& c = st->completion;
+  c.stopped.store(true);  // no handler call starts from here on (the trampolines look)
+  std::unique_lock lock(c.mu);
+  if (c.done) return;  // `owned` frees it after the lock is let go (the callback is over)
+  if (closed && t_in_callback == 0) {
+    if (c.cv.wait_for(lock, kHandlerWait, [&c] { return c.done; })) return;
+    std::fprintf(stderr,
+                 "natsio: ALARM: a handler of %s still runs %lld s after its subscription was closed; destroying "
+                 "it anyway (what the handler uses may be freed under it)\n",
+                 what.c_str(), static_cast<long long>(kHandlerWait.count()));
+  }
+  c.orphaned = true;
+  (void)owned.release();  // on_complete frees it
 }
 
 void release(Connection::State* st) noexcept {
@@ -176,7 +287,9 @@ void on_async_error(natsConnection*, natsSubscription* sub, natsStatus s, void* 
 // The only C entry point for subscriptions; nothing escapes into C.
 void on_msg(natsConnection*, natsSubscription*, natsMsg* m, void* closure) noexcept {
   MsgPtr owned{m};
+  const InCallback in_callback;
   auto* st = static_cast<Subscription::State*>(closure);
+  if (st->completion.stopped.load()) return;  // its owner is gone (await_handlers())
   try {
     const char* reply = natsMsg_GetReply(m);
     Message msg{natsMsg_GetSubject(m),
@@ -287,15 +400,22 @@ std::string Connection::last_error() const {
 }
 
 Subscription::Subscription(Connection& conn, std::string_view subject, Handler handler)
-    : nc_(conn.get()), state_(std::make_unique<State>(State{std::move(handler), 0, std::string(subject)})) {
+    : nc_(conn.get()), state_(std::make_unique<State>()) {
+  state_->handler = std::move(handler);
+  state_->subject = std::string(subject);
   check(natsConnection_Subscribe(&sub_, conn.get(), state_->subject.c_str(), &on_msg, state_.get()),
         fmt::format("subscribe {}", subject));
   remember(sub_, state_->subject);
+  arm_completion(nc_, sub_, state_, false);
   // No client-side limit: the server's slow-consumer protection still applies.
-  check(natsSubscription_SetPendingLimits(sub_, -1, -1), "natsSubscription_SetPendingLimits");
+  const natsStatus s = natsSubscription_SetPendingLimits(sub_, -1, -1);
+  if (s != NATS_OK) {
+    await_handlers(state_, retire(nc_, sub_, false), state_->subject);
+    throw_status("natsSubscription_SetPendingLimits", s);
+  }
 }
 
-Subscription::~Subscription() { retire(nc_, sub_, false); }
+Subscription::~Subscription() { await_handlers(state_, retire(nc_, sub_, false), state_->subject); }
 
 std::int64_t Subscription::dropped() const noexcept {
   int64_t n = 0;
@@ -524,7 +644,9 @@ std::uint64_t stream_seq_of(natsMsg* m) {
 
 void on_stream_msg(natsConnection*, natsSubscription* sub, natsMsg* m, void* closure) noexcept {
   MsgPtr owned{m};
+  const InCallback in_callback;
   auto* st = static_cast<OrderedSubscription::State*>(closure);
+  if (st->completion.stopped.load()) return;  // its owner is gone (await_handlers())
   try {
     StreamMessage msg{stream_seq_of(m), natsMsg_GetSubject(m),
                       std::string_view(natsMsg_GetData(m), static_cast<std::size_t>(natsMsg_GetDataLength(m)))};
@@ -557,7 +679,9 @@ void ordered_options(jsSubOptions& so, const std::string& stream, std::uint64_t 
 
 OrderedSubscription::OrderedSubscription(Connection& conn, const std::string& stream, std::uint64_t start_seq,
                                          StreamHandler handler)
-    : nc_(conn.get()), state_(std::make_unique<State>(State{std::move(handler), 0, stream})) {
+    : nc_(conn.get()), state_(std::make_unique<State>()) {
+  state_->handler = std::move(handler);
+  state_->stream = stream;
   check(natsConnection_JetStream(&js_, conn.get(), nullptr), "natsConnection_JetStream");
   jsSubOptions so;
   ordered_options(so, stream, start_seq);
@@ -569,7 +693,18 @@ OrderedSubscription::OrderedSubscription(Connection& conn, const std::string& st
                              static_cast<int>(err)), s);
   }
   remember(sub_, "ordered consumer on " + stream);
-  check(natsSubscription_SetPendingLimits(sub_, -1, -1), "natsSubscription_SetPendingLimits");
+  try {
+    arm_completion(nc_, sub_, state_, true);
+  } catch (...) {
+    jsCtx_Destroy(js_);
+    throw;
+  }
+  const natsStatus ps = natsSubscription_SetPendingLimits(sub_, -1, -1);
+  if (ps != NATS_OK) {
+    await_handlers(state_, retire(nc_, sub_, true), "ordered consumer on " + stream);
+    jsCtx_Destroy(js_);
+    throw_status("natsSubscription_SetPendingLimits", ps);
+  }
 }
 
 std::optional<OrderedSubscription::ConsumerState> OrderedSubscription::consumer_state() noexcept {
@@ -587,7 +722,8 @@ std::optional<OrderedSubscription::ConsumerState> OrderedSubscription::consumer_
 OrderedSubscription::~OrderedSubscription() {
   // retire() removes the interest without asking JetStream to delete the ephemeral
   // consumer (a worker may not: pkg/auth); the server removes it once it sees no interest.
-  retire(nc_, sub_, true);
+  const bool closed = retire(nc_, sub_, true);
+  await_handlers(state_, closed, "ordered consumer on " + state_->stream);
   if (js_) jsCtx_Destroy(js_);
 }
 

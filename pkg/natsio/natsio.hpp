@@ -12,12 +12,19 @@
 /// callbacks of a process run on that single thread, in arrival order. A worker
 /// that owns state therefore has a single writer without locks. Publishing is
 /// thread-safe (nats.c locks internally).
+///
+/// Stopping: destroying a Subscription or OrderedSubscription returns only once its
+/// handler is not running and will not run again (nats.c's on-complete callback; see
+/// ~Subscription), so what the handler uses may be destroyed right after it. Destroy a
+/// subscription before the objects its handler refers to (declare it after them).
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -120,14 +127,48 @@ class Connection {
 
 using Handler = std::function<void(const Message&)>;
 
+namespace detail {
+/// How an async subscription's destructor learns that its handler is done: shared with
+/// nats.c's on-complete callback, which runs on the delivery thread once the
+/// subscription is closed and its last handler call has returned (natsio.cpp,
+/// await_handlers()).
+struct Completion {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;      ///< the on-complete callback ran: no handler runs or will run
+  bool orphaned = false;  ///< the destructor returned first: the callback frees the State
+  /// Set by the destructor: natsio's trampolines call the handler no more, even for a
+  /// message nats.c still delivers (a subscription retire() could not close).
+  std::atomic<bool> stopped{false};
+};
+}  // namespace detail
+
 /// Async subscription; the handler runs on the process's single delivery
 /// thread. An exception escaping the handler is caught, counted in
 /// `handler_errors()` and written to stderr; the subscription keeps going.
 class Subscription {
  public:
   Subscription(Connection& conn, std::string_view subject, Handler handler);  ///< throws NatsError
-  /// Unsubscribes (retire() in natsio.cpp). nats.c 3.4.1 does not wait for a callback already
-  /// running on the delivery thread: it may still be running when this returns.
+  /// Unsubscribes (retire() in natsio.cpp) and returns only once the handler is not
+  /// running and will not be called again: nats.c 3.4.1's Unsubscribe/Destroy do not wait
+  /// for a callback already running on the delivery thread, so this waits for the
+  /// subscription's on-complete callback, which nats.c runs on that thread after the last
+  /// handler call. Exceptions, where it does not wait (natsio.cpp, await_handlers()):
+  /// - called on the delivery thread itself (from a handler, this one's or another's):
+  ///   waiting would deadlock. No handler of this subscription runs then (one thread), and
+  ///   none is called again once it is closed; the handler object (State) is freed later
+  ///   on that thread by the on-complete callback, so a handler may destroy its own
+  ///   subscription. The handler's own captures (the State) are destroyed then, on that
+  ///   thread, not here: what a handler refers to needs to outlive only the handler call
+  ///   that destroys its own subscription;
+  /// - the handler still runs 5 s after the subscription was closed (e.g. it waits for
+  ///   something the destroying thread holds): this writes an alarm to stderr and returns,
+  ///   leaving the State to the on-complete callback; that one call may still be running;
+  /// - NATS unreachable and the subscription could not be closed (an OrderedSubscription
+  ///   that delivered nothing): returns after retire()'s failed round trip (5 s) without
+  ///   waiting. The handler is not called again, but a call that started in that very
+  ///   moment is not waited for.
+  /// In every case the handler is not called again once this has returned.
   ~Subscription();
   Subscription(const Subscription&) = delete;
   Subscription& operator=(const Subscription&) = delete;
@@ -135,10 +176,13 @@ class Subscription {
   std::int64_t dropped() const noexcept;
   std::int64_t handler_errors() const noexcept { return state_->errors; }
 
+  /// What the handler needs; nats.c's on-complete callback frees it if the destructor
+  /// could not wait (see ~Subscription).
   struct State {
     Handler handler;
     std::int64_t errors = 0;
     std::string subject;
+    detail::Completion completion;
   };
 
  private:
@@ -269,7 +313,11 @@ using StreamHandler = std::function<void(const StreamMessage&)>;
 class OrderedSubscription {
  public:
   OrderedSubscription(Connection& conn, const std::string& stream, std::uint64_t start_seq, StreamHandler handler);
-  ~OrderedSubscription();  ///< removes the interest; the server removes the ephemeral consumer soon after
+  /// Removes the interest (the server removes the ephemeral consumer soon after) and,
+  /// as ~Subscription, returns only once the handler is not running and will not be
+  /// called again, with the same exceptions (on the delivery thread; a handler still
+  /// running after 5 s; NATS unreachable).
+  ~OrderedSubscription();
   OrderedSubscription(const OrderedSubscription&) = delete;
   OrderedSubscription& operator=(const OrderedSubscription&) = delete;
   std::int64_t handler_errors() const noexcept { return state_->errors; }
@@ -285,6 +333,7 @@ class OrderedSubscription {
     StreamHandler handler;
     std::int64_t errors = 0;
     std::string stream;
+    detail::Completion completion;
   };
 
  private:

@@ -49,15 +49,21 @@ struct HistoryStats {
   std::string store_problem;       ///< why the store was skipped ("" = it was read)
 };
 
-/// A subscription to core messages; destroying it stops delivery (and, for NATS,
-/// waits for a callback in progress).
+/// A subscription to core messages. Destroying it stops delivery and returns only once
+/// its handler is not running and will not run again (NATS: natsio::Subscription waits
+/// for nats.c's on-complete callback; MemoryBus: one thread does everything), so what
+/// the handler uses may be destroyed right after. Exceptions (NATS, natsio.hpp
+/// ~Subscription): destroyed from a handler on the delivery thread, where no other
+/// handler runs meanwhile anyway, and a handler still running after 5 s (an alarm on
+/// stderr; it returns then).
 class BusSubscription {
  public:
   virtual ~BusSubscription() = default;
 };
 
 /// The live tail of the event log a worker follows after its rebuild. Delivery
-/// waits until open(); destroying it stops delivery.
+/// waits until open(); destroying it stops delivery and, as for BusSubscription,
+/// returns only once its callback is not running and will not run again.
 class LogTail {
  public:
   virtual ~LogTail() = default;

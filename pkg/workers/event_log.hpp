@@ -78,8 +78,10 @@ HistoryStats read_history(eventstore::EventStore* store, natsio::Connection& con
 ///
 /// Thread-safety: `fn` runs on the nats.c delivery thread, or for a gap on the
 /// watchdog thread, never two at once (one mutex). open() from any thread, once.
-/// Destroying it stops delivery and the watchdog; if it was never opened (the
-/// rebuild threw) a callback waiting at the gate returns without calling `fn`.
+/// Destroying it stops delivery and the watchdog, and returns only once `fn` is not
+/// running and will not run again (natsio::OrderedSubscription waits for its handler);
+/// if it was never opened (the rebuild threw) a callback waiting at the gate returns
+/// without calling `fn`.
 /// Whatever `fn` refers to must outlive it.
 class LogFollower final : public LogTail {
  public:

@@ -54,7 +54,7 @@ Runtime::Runtime(std::unique_ptr<NatsBus> owned, Bus* bus, std::string worker, c
 }
 
 Runtime::~Runtime() {
-  ping_.reset();  // waits for an in-flight pong
+  ping_.reset();  // returns once no pong is being answered (natsio::Subscription waits for its handler)
   {
     std::lock_guard lock(mu_);
     stop_ = true;
