@@ -46,6 +46,14 @@ class Gate {
   bool open_ = false;
 };
 
+/// The delivery thread is free: a new subscription still gets its messages.
+bool delivery_goes_on(natsio::Connection& conn) {
+  Gate got;
+  natsio::Subscription other(conn, "after.x", [&](const natsio::Message&) { got.open(); });
+  conn.flush();
+  return conn.publish("after.x", "1") && got.wait();
+}
+
 /// A handler held inside its callback: `entered` opens when it started, it then waits
 /// for `release` and sets `finished` just before it returns.
 struct HeldHandler {
@@ -96,11 +104,7 @@ TEST_CASE("natsio: ~Subscription returns only after a handler running on the del
     CHECK(h->calls.load() == 1);
   }
   // The delivery thread goes on serving other subscriptions.
-  Gate got;
-  natsio::Subscription other(conn, "after.x", [&](const natsio::Message&) { got.open(); });
-  conn.flush();
-  REQUIRE(conn.publish("after.x", "1"));
-  CHECK(got.wait());
+  CHECK(delivery_goes_on(conn));
 }
 
 TEST_CASE("natsio: ~OrderedSubscription returns only after a handler running on the delivery thread has returned",
@@ -140,11 +144,7 @@ TEST_CASE("natsio: a handler that destroys its own subscription, or another one,
     conn.flush();
     REQUIRE(done.wait());
     // The delivery thread is free: another subscription still gets its messages.
-    Gate got;
-    natsio::Subscription other(conn, "after.x", [&](const natsio::Message&) { got.open(); });
-    conn.flush();
-    REQUIRE(conn.publish("after.x", "1"));
-    CHECK(got.wait());
+    CHECK(delivery_goes_on(conn));
     CHECK(calls.load() == 1);
   }
 
@@ -160,11 +160,7 @@ TEST_CASE("natsio: a handler that destroys its own subscription, or another one,
     conn.flush();
     REQUIRE(conn.publish("killer.x", "x"));
     REQUIRE(done.wait());
-    Gate got;
-    natsio::Subscription other(conn, "after.x", [&](const natsio::Message&) { got.open(); });
-    conn.flush();
-    REQUIRE(conn.publish("after.x", "1"));
-    CHECK(got.wait());
+    CHECK(delivery_goes_on(conn));
   }
 
   SECTION("an ordered consumer destroys itself") {
@@ -182,11 +178,7 @@ TEST_CASE("natsio: a handler that destroys its own subscription, or another one,
     });
     assigned.open();
     REQUIRE(done.wait());
-    Gate got;
-    natsio::Subscription other(conn, "after.x", [&](const natsio::Message&) { got.open(); });
-    conn.flush();
-    REQUIRE(conn.publish("after.x", "1"));
-    CHECK(got.wait());
+    CHECK(delivery_goes_on(conn));
     CHECK(calls.load() == 1);
   }
 }
