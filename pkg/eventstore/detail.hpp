@@ -10,8 +10,11 @@
 #include <string>
 #include <string_view>
 
+#include <fmt/format.h>
 #include <openssl/types.h>
-#include <pqxx/connection>
+#include <pqxx/pqxx>
+
+#include "eventstore/event_store.hpp"
 
 namespace eventstore::detail {
 
@@ -26,6 +29,26 @@ constexpr std::int64_t kAppendLockKey = 0x747264722d617070;
 /// (wrong or missing password, unknown role or database, no pg_hba.conf entry),
 /// not an outage: retrying won't help, so it is not StoreUnavailable. Pure.
 bool is_login_refused(std::string_view libpq_message);
+
+/// Runs fn(connection) on a connection of its own to `url` and turns libpqxx's errors
+/// into the store's: a refused login (is_login_refused) and any SQL error into
+/// std::runtime_error, anything else about the connection into StoreUnavailable, each
+/// prefixed "eventstore: <what>: ". For the one-shot calls (migrate, research.hpp).
+template <class Fn>
+auto with_connection(const std::string& url, std::string_view what, Fn&& fn) {
+  try {
+    pqxx::connection c(url);
+    return fn(c);
+  } catch (const pqxx::broken_connection& e) {
+    std::string_view why = e.what();
+    while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.remove_suffix(1);
+    if (is_login_refused(why))
+      throw std::runtime_error(fmt::format("eventstore: {}: the server refused the login: {}", what, why));
+    throw StoreUnavailable(fmt::format("eventstore: {}: database unavailable: {}", what, why));
+  } catch (const pqxx::sql_error& e) {
+    throw std::runtime_error(fmt::format("eventstore: {}: {}", what, e.what()));
+  }
+}
 
 /// apply_migrations / migrate, for the live store (research = false: the common
 /// migrations; a research store is refused) or a research store (research.hpp:

@@ -104,18 +104,7 @@ void require_current_schema(pqxx::connection_base& conn) {
 namespace detail {
 
 std::size_t migrate(const std::string& owner_url, bool research) {
-  try {
-    pqxx::connection c(owner_url);
-    return apply_migrations(c, research);
-  } catch (const pqxx::broken_connection& e) {
-    std::string_view what = e.what();
-    while (!what.empty() && (what.back() == '\n' || what.back() == ' ')) what.remove_suffix(1);
-    if (detail::is_login_refused(what))
-      throw std::runtime_error(fmt::format("eventstore: migrate: the server refused the login: {}", what));
-    throw StoreUnavailable(fmt::format("eventstore: migrate: database unavailable: {}", what));
-  } catch (const pqxx::sql_error& e) {
-    throw std::runtime_error(fmt::format("eventstore: migrate: {}", e.what()));
-  }
+  return with_connection(owner_url, "migrate", [research](pqxx::connection& c) { return apply_migrations(c, research); });
 }
 
 }  // namespace detail

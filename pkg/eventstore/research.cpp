@@ -53,22 +53,6 @@ bool plain_identifier(std::string_view s) {
   return true;
 }
 
-template <class Fn>
-auto with_connection(const std::string& url, const char* what, Fn&& fn) {
-  try {
-    pqxx::connection c(url);
-    return fn(c);
-  } catch (const pqxx::broken_connection& e) {
-    std::string_view why = e.what();
-    while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.remove_suffix(1);
-    if (detail::is_login_refused(why))
-      throw std::runtime_error(fmt::format("eventstore: {}: the server refused the login: {}", what, why));
-    throw StoreUnavailable(fmt::format("eventstore: {}: database unavailable: {}", what, why));
-  } catch (const pqxx::sql_error& e) {
-    throw std::runtime_error(fmt::format("eventstore: {}: {}", what, e.what()));
-  }
-}
-
 bool research_marked(pqxx::connection& c) {
   pqxx::nontransaction t(c, "is_research_store");
   if (t.exec("SELECT to_regclass('schema_migrations')")[0][0].is_null()) return false;
@@ -125,11 +109,11 @@ std::string research_url(const std::string& live_url, const std::string& configu
 std::size_t migrate_research(const std::string& owner_url) { return detail::migrate(owner_url, true); }
 
 bool is_research_store(const std::string& url) {
-  return with_connection(url, "is_research_store", [](pqxx::connection& c) { return research_marked(c); });
+  return detail::with_connection(url, "is_research_store", [](pqxx::connection& c) { return research_marked(c); });
 }
 
 std::int64_t remove_research_session(const std::string& writer_url, const std::string& session_id) {
-  return with_connection(writer_url, "remove session", [&](pqxx::connection& c) -> std::int64_t {
+  return detail::with_connection(writer_url, "remove session", [&](pqxx::connection& c) -> std::int64_t {
     if (!research_marked(c))
       throw std::runtime_error(fmt::format(
           "eventstore: database {} is not a research store: the live store is append-only, and no session can be "

@@ -334,11 +334,8 @@ int migrate() {
   try {
     research_applied = eventstore::migrate_research(research);
   } catch (const std::runtime_error& e) {
-    if (std::string_view(e.what()).find("does not exist") == std::string_view::npos) throw;
-    throw std::runtime_error(fmt::format(
-        "the research store's database {} does not exist: create it with pkg/eventstore/roles.sql (it creates "
-        "TRADER_PG_DB and TRADER_PG_RESEARCH_DB), then run traderctl migrate again ({})",
-        eventstore::database_of(research), e.what()));
+    if (!says_no_such_database(e.what())) throw;
+    throw std::runtime_error(missing_research_store(research));
   }
   fmt::print("research store {} is current ({} migration{} applied now)\n", eventstore::database_of(research),
              research_applied, research_applied == 1 ? "" : "s");

@@ -17,11 +17,18 @@ std::string env(const char* name) {
   return v ? v : "";
 }
 
+}  // namespace
+
 bool says_no_such_database(std::string_view what) {
   return what.find("database \"") != std::string_view::npos && what.find("does not exist") != std::string_view::npos;
 }
 
-}  // namespace
+std::string missing_research_store(const std::string& url) {
+  return fmt::format("the research store (database {}) does not exist: create it with pkg/eventstore/roles.sql "
+                     "(deploy/local/up and the compose stack run it; it creates TRADER_PG_DB and "
+                     "TRADER_PG_RESEARCH_DB) and run `traderctl migrate`, or set TRADER_RESEARCH_DB to an existing one",
+                     eventstore::database_of(url));
+}
 
 StoreUrls StoreUrls::from_environment() {
   return StoreUrls{.reader = env("DATABASE_URL"),
@@ -65,9 +72,7 @@ eventstore::PgStore* SessionStores::research() {
       throw;
     } catch (const std::runtime_error& e) {
       if (!says_no_such_database(e.what())) throw;
-      research_missing_ = fmt::format(
-          "the research store (database {}) does not exist: create it with pkg/eventstore/roles.sql (deploy/local/up "
-          "and the compose stack run it) and run `traderctl migrate`", eventstore::database_of(url));
+      research_missing_ = missing_research_store(url);
       fmt::print(stderr, "traderctl: note: {}\n", research_missing_);
     }
   }
@@ -98,10 +103,7 @@ void require_research_store(const std::string& url) {
     throw;
   } catch (const std::runtime_error& e) {
     if (!says_no_such_database(e.what())) throw;
-    throw std::runtime_error(fmt::format(
-        "the research store (database {}) does not exist: create it with pkg/eventstore/roles.sql (deploy/local/up "
-        "and the compose stack run it) and run `traderctl migrate`, or set TRADER_RESEARCH_DB to an existing one",
-        eventstore::database_of(url)));
+    throw std::runtime_error(missing_research_store(url));
   }
   if (!research)
     throw std::runtime_error(fmt::format(

@@ -22,6 +22,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "eventstore/event_store.hpp"
 
@@ -84,6 +85,12 @@ class SessionStores {
   bool research_tried_ = false;
   std::string research_missing_;  ///< why research() is null
 };
+
+/// True for a PostgreSQL error text saying a database does not exist.
+bool says_no_such_database(std::string_view what);
+/// What traderctl says when the research store's database (at `url`) does not exist:
+/// which database, and how to create it.
+std::string missing_research_store(const std::string& url);
 
 /// Throws std::runtime_error unless the database at `url` is a research store
 /// (eventstore::is_research_store): a misconfigured TRADER_RESEARCH_DB must never
