@@ -72,6 +72,8 @@ LogRole EventTimeOrder::classify(std::uint64_t seq, std::string_view subject, st
   }
   if (subject.starts_with(subjects::kProgressPrefix)) {
     auto p = dec_.decode_progress(data);
+    if (p && p->worker == self_ && hold_ && p->root_seq != 0 && subject.substr(subjects::kProgressPrefix.size()) == p->worker)
+      own_ = std::max(own_, Floor{p->root_seq, static_cast<int>(p->stage)});
     if (!p || p->worker == self_ || subject.substr(subjects::kProgressPrefix.size()) != p->worker) return LogRole::other;
     if (p->root_seq == 0) progress_.erase(p->worker);  // it stopped: it takes no part any more
     else progress_[p->worker] = Floor{p->root_seq, static_cast<int>(p->stage)};
@@ -110,6 +112,9 @@ EventKey EventTimeOrder::next_of(const Floor& f, int stage) {
 }
 
 const EventTimeOrder::Upstream* EventTimeOrder::blocker(const EventKey& k) const {
+  // Holding: released once its own reactions' place, (root, the stage it publishes at),
+  // lies before its own progress (a message it does not react to: the next stage).
+  if (hold_ && !(Floor{k.root, out_stage_(k.stage).value_or(k.stage + 1)} < own_)) return &own_gate_;
   for (const auto& u : upstream_) {
     const auto p = progress_.find(u.worker);
     if (p == progress_.end()) continue;  // never heard from (not taking part), or it left
@@ -134,7 +139,7 @@ std::string EventTimeOrder::waiting_for() const {
   const auto& k = buffer_.begin()->first;
   const auto* u = blocker(k);
   if (u == nullptr) return {};
-  const auto& f = progress_.at(u->worker);
+  const auto& f = u == &own_gate_ ? own_ : progress_.at(u->worker);
   return fmt::format("({}, {}, {}) waits for {} at ({}, {})", k.root, k.stage, k.seq, u->worker, f.root, f.stage);
 }
 

@@ -122,6 +122,19 @@ class EventTimeOrder {
   /// (a few dozen bytes per message).
   void keep_all_keys() noexcept { prune_ = false; }
 
+  /// While a worker rebuilds from its own log (risk-state): holds back every message
+  /// whose reactions' place, (its root, out_stage of its stage; the next stage for a
+  /// message it does not react to), is not below the highest progress this worker itself
+  /// published in the log (its own markers, ignored otherwise; a marker with root_seq 0,
+  /// an orderly stop, moves nothing). A marker reaches the log after everything it
+  /// vouches for, so when a message is released while holding, everything the worker
+  /// published in reaction to it is already pushed: an input released with no answer
+  /// pushed was never answered.
+  /// `hold(false)` at the end of the history releases the rest in key order, as usual.
+  void hold_at_own_progress(bool hold) noexcept { hold_ = hold; }
+  /// The highest own progress seen while holding ((0, 0) if none).
+  Floor own_progress() const noexcept { return own_; }
+
   /// Pops the next message that may be handled now, or nullopt if none may (the buffer
   /// is empty, or its smallest key waits for an upstream's progress).
   struct Ready {
@@ -181,6 +194,9 @@ class EventTimeOrder {
   std::uint64_t last_seq_ = 0;
   std::uint64_t pushed_ = 0;
   bool prune_ = true;
+  bool hold_ = false;                       ///< hold_at_own_progress
+  Floor own_{};                             ///< its own highest progress in the log (while holding)
+  Upstream own_gate_{self_, {}, {}};        ///< what blocker() names when holding blocks a key
 };
 
 }  // namespace services

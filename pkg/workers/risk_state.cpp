@@ -37,16 +37,26 @@ RiskService::RiskService(Runtime& rt, risk::RiskPolicy configured, eventstore::E
   subs_.push_back(sub(rt_, subjects::kTradingOrdersByAll, core));
   subs_.push_back(sub(rt_, subjects::kRiskManagementByAll, core));
   rt_.bus().flush();
-  const std::uint64_t end = rt_.bus().log_end(stream);
+  end_ = rt_.bus().log_end(stream);
   // The live consumer from end + 1 first (LogFollower), then the history up to end.
-  live_ = rt_.bus().follow(rt_, store, stream, end, [this](const LogEvent& ev) { on_log(ev); });
+  live_ = rt_.bus().follow(rt_, store, stream, end_, [this](const LogEvent& ev) { on_log(ev); });
+  // The history in event-time order, as the previous instances handled it, held back at
+  // their own progress markers: what is released has its recorded decisions pushed
+  // before it, so an input released without one was never decided, and is decided
+  // there, against the state it had in the uninterrupted run (not the end's).
   engine_.set_replaying(true);
-  // The history restores the recorded decisions (replay); the event-time order only
-  // learns each message's key and the progress markers, for what is decided from now on.
-  history_ = rt_.bus().read_history(store, stream, 0, end, [this](const LogEvent& ev) {
-    in_.order().note(ev.seq, ev.subject, ev.data);
-    guarded(rt_, ev, [&] { replay(ev); });
+  in_.order().hold_at_own_progress(true);
+  history_ = rt_.bus().read_history(store, stream, 0, end_, [this](const LogEvent& ev) {
+    guarded(rt_, ev, [&] { note_recorded(ev); });
+    in_.on_log(ev, [&](std::uint64_t seq, std::string_view subject, std::string_view data) {
+      guarded(rt_, LogEvent{seq, subject, data, true}, [&] { on_released(seq, subject, data); });
+    }, false);
   });
+  // Every decision the log holds is known now: the rest of the history is released in
+  // key order, with the automatic transitions evaluated as it goes (those the log holds
+  // are not published again).
+  phase_ = Phase::tail;
+  in_.order().hold_at_own_progress(false);
   engine_.set_replaying(false, market_ts_);
   (void)engine_.take_transitions();
   settle_policy(configured);
@@ -59,7 +69,11 @@ RiskService::RiskService(Runtime& rt, risk::RiskPolicy configured, eventstore::E
                             .source = "startup",
                             .ts_event = ingress_time()};
   rt_.publish(subjects::kRiskState, codec::encode(ev));
-  decide_pending();
+  in_.drain([this](std::uint64_t seq, std::string_view subject, std::string_view data) {
+    guarded(rt_, LogEvent{seq, subject, data, true}, [&] { on_released(seq, subject, data); });
+  });
+  settle_undecided(std::nullopt);  // the last inputs of the history: nothing after them to wait for
+  phase_ = Phase::live;
   publish_transitions();
   in_.publish_progress();
   live_->open(history_.last_seq);
@@ -86,9 +100,18 @@ void RiskService::on_request(const natsio::Message& m) {
 void RiskService::on_log(const LogEvent& ev) {
   if (ev.from_store) from_store_.insert(ev.seq);
   in_.on_log(ev, [this](std::uint64_t seq, std::string_view subject, std::string_view data) {
-    const bool from_store = from_store_.erase(seq) > 0;
-    handle(LogEvent{seq, subject, data, from_store});
+    on_released(seq, subject, data);
   }, true);
+}
+
+void RiskService::on_released(std::uint64_t seq, std::string_view subject, std::string_view data) {
+  if (!undecided_.empty())
+    if (const auto k = in_.order().key_of(seq)) settle_undecided(*k);
+  if (seq > end_) {
+    const bool from_store = from_store_.erase(seq) > 0;
+    return handle(LogEvent{seq, subject, data, from_store});
+  }
+  from_history(seq, subject, data);
 }
 
 void RiskService::handle(const LogEvent& ev) {
@@ -123,22 +146,76 @@ void RiskService::handle(const LogEvent& ev) {
   replies_.keep(key, std::move(answers), steady_ms());
 }
 
-void RiskService::pending_add(std::string key, std::uint64_t seq, std::string_view subject, std::string_view data) {
-  pending_.emplace(seq, std::pair{std::string(subject), std::string(data)});
-  pending_by_key_[std::move(key)].push_back(seq);
+namespace {
+/// The key a decision without cause_seq (recorded before causes existed) names its order by.
+std::string client_key(const core::OrderCommand& c) {
+  return std::visit(overloaded{[](const core::OrderSubmit& o) { return "S:" + o.client_order_id; },
+                               [](const core::OrderCancel& x) { return "C:" + x.client_order_id; },
+                               [](const core::OrderReplace& x) { return "R:" + x.client_order_id; }},
+                    c);
+}
+}  // namespace
+
+void RiskService::note_recorded(const LogEvent& ev) {
+  // In stream order, before the event-time order sees it: which inputs the previous
+  // instances answered (their decisions and transitions name their cause; a dead letter
+  // its input's stream sequence).
+  auto note = [&](std::uint64_t cause, std::string key) {
+    if (cause != 0) recorded_causes_.insert(cause);
+    else if (!key.empty()) recorded_keys_.insert(std::move(key));
+  };
+  if (ev.subject == subjects::kTradingOrdersApproved) {
+    if (auto r = dec_.decode_order_command(ev.data))
+      note(std::visit([](const auto& c) { return c.cause_seq; }, *r), client_key(*r));
+  } else if (ev.subject == subjects::kTradingExecutions) {
+    auto r = dec_.decode_execution_report(ev.data);
+    if (!r) return;
+    // risk-state's answers: a denial, or a denied replace (cancel_rejected naming the
+    // replace; execution's own cancel_rejected names an approved command, never an input).
+    if (r->exec_type == core::ExecType::denied) note(r->cause_seq, "S:" + r->client_order_id);
+    else if (r->exec_type == core::ExecType::cancel_rejected && r->orig_client_order_id)
+      note(r->cause_seq, "R:" + r->client_order_id);
+  } else if (ev.subject == subjects::kRiskState) {
+    auto r = dec_.decode_risk_event(ev.data);
+    if (!r) return;
+    std::visit([&](const auto& e) {
+      if (e.cause_seq != 0) recorded_causes_.insert(e.cause_seq);
+      else if (e.source == "manual") manual_without_cause_ = ev.seq;  // recorded before causes: decided up to here
+    }, *r);
+  } else if (ev.subject == subjects::kOpsDeadLetter) {
+    // An input risk-state refused or quarantined (an identical resend, a bad policy, ...)
+    // was answered then: not decided, nor answered, again.
+    auto r = dec_.decode_dead_letter(ev.data);
+    if (r && r->worker == rt_.worker() && r->stream_seq != 0) recorded_causes_.insert(r->stream_seq);
+  }
 }
 
-void RiskService::pending_remove(const std::string& key) {
-  const auto it = pending_by_key_.find(key);
-  if (it == pending_by_key_.end()) return;
-  pending_.erase(it->second.front());
-  it->second.erase(it->second.begin());
-  if (it->second.empty()) pending_by_key_.erase(it);
+void RiskService::settle_undecided(std::optional<EventKey> before) {
+  // An input no decision follows is decided where the uninterrupted run decided it:
+  // once the order moves past its decisions' place, (its root, stage 2).
+  while (!undecided_.empty()) {
+    const auto it = undecided_.begin();
+    if (before && !(Floor{it->first.root, kStageRisk} < Floor{before->root, before->stage})) return;
+    const auto [seq, msg] = std::move(it->second);
+    undecided_.erase(it);
+    ++decided_late_;
+    handle(LogEvent{seq, msg.first, msg.second, true});  // nobody waits for the answer any more
+  }
 }
 
-void RiskService::replay(const LogEvent& ev) {
-  const natsio::Message m{ev.subject, ev.data, {}};
-  if (ev.subject.starts_with(subjects::kMarketDataPrefix)) {
+void RiskService::from_history(std::uint64_t seq, std::string_view subject, std::string_view data) {
+  const natsio::Message m{subject, data, {}};
+  // Does the log hold its answer (a decision, a transition, a dead letter)?
+  const bool answered = recorded_causes_.erase(seq) > 0;
+  // After the history's own progress (phase tail or live) a market event or a report may
+  // not have been handled before: its transitions are published, unless the log has them.
+  auto transitions = [&] {
+    if (phase_ == Phase::holding) return;
+    cause_ = seq;
+    if (answered) (void)engine_.take_transitions();  // restored as recorded
+    else publish_transitions();
+  };
+  if (subject.starts_with(subjects::kMarketDataPrefix)) {
     auto r = decode_market(dec_, m);
     if (!r) return;
     if (check_.check(*r)) return;  // flagged when it arrived (counted then)
@@ -147,73 +224,48 @@ void RiskService::replay(const LogEvent& ev) {
                           [&](const core::Trade& t) { engine_.on_trade(t); },
                           [&](const core::Bar& b) { engine_.on_bar(b); }},
                *r);
-  } else if (subjects::is_orders(ev.subject)) {
-    // An input: undecided until its decision shows up later in the log.
-    auto r = dec_.decode_order_command(ev.data);
-    if (!r) return;  // answered with a dead letter when it arrived
-    std::visit(
-        overloaded{[&](const core::OrderSubmit& o) { pending_add("S:" + o.client_order_id, ev.seq, ev.subject, ev.data); },
-                   [&](const core::OrderCancel& c) { pending_add("C:" + c.client_order_id, ev.seq, ev.subject, ev.data); },
-                   [&](const core::OrderReplace& c) { pending_add("R:" + c.client_order_id, ev.seq, ev.subject, ev.data); }},
-        *r);
-  } else if (ev.subject == subjects::kTradingOrdersApproved) {
-    auto r = dec_.decode_order_command(ev.data);
+    transitions();
+  } else if (subjects::is_orders(subject) || subjects::is_risk_management(subject)) {
+    // An input: decided if the log holds its answer; if not, decided by settle_undecided
+    // at its place (or now, once live: nothing of the history is left before it).
+    bool decided = answered;
+    if (subjects::is_orders(subject)) {
+      if (auto r = dec_.decode_order_command(data)) decided = recorded_keys_.erase(client_key(*r)) > 0 || decided;
+    } else if (seq < manual_without_cause_) {
+      decided = true;
+    }
+    if (decided) return;
+    if (phase_ == Phase::live) {
+      ++decided_late_;
+      return handle(LogEvent{seq, subject, data, true});
+    }
+    const auto k = in_.order().key_of(seq).value_or(EventKey{seq, kStageRoot, seq});
+    undecided_.emplace(k, std::pair{seq, std::pair{std::string(subject), std::string(data)}});
+  } else if (subject == subjects::kTradingOrdersApproved) {
+    auto r = dec_.decode_order_command(data);
     if (!r) return;
-    std::visit(overloaded{[&](const core::OrderSubmit& o) {
-                            engine_.on_approved(o);
-                            pending_remove("S:" + o.client_order_id);
-                          },
-                          [&](const core::OrderCancel& c) { pending_remove("C:" + c.client_order_id); },
-                          [&](const core::OrderReplace& c) {
-                            engine_.on_approved_replace(c);
-                            pending_remove("R:" + c.client_order_id);
-                          }},
+    std::visit(overloaded{[&](const core::OrderSubmit& o) { engine_.on_approved(o); }, [](const core::OrderCancel&) {},
+                          [&](const core::OrderReplace& c) { engine_.on_approved_replace(c); }},
                *r);
-  } else if (ev.subject == subjects::kTradingExecutions) {
-    auto r = dec_.decode_execution_report(ev.data);
+  } else if (subject == subjects::kTradingExecutions) {
+    auto r = dec_.decode_execution_report(data);
     if (!r) return;
     engine_.on_execution(*r);
-    if (r->exec_type == core::ExecType::denied) pending_remove("S:" + r->client_order_id);
-    if (r->exec_type == core::ExecType::cancel_rejected && r->orig_client_order_id)
-      pending_remove("R:" + r->client_order_id);
-  } else if (ev.subject == subjects::kRiskState) {
-    auto r = dec_.decode_risk_event(ev.data);
+    transitions();
+  } else if (subject == subjects::kRiskState) {
+    auto r = dec_.decode_risk_event(data);
     if (!r) return;
     std::visit(overloaded{[&](const core::RiskStateChanged& c) {
-                            if (c.source == "manual") unanswered_commands_.clear();  // decided up to here
                             // A start-up announcement repeats the state in force; restoring
                             // it would only rewrite the reason (and nest it at every restart).
                             if (c.source == "startup" && c.trading_state == engine_.state()) return;
                             engine_.restore(c);
                           },
                           [&](const core::RiskPolicyChanged& p) {
-                            if (p.source == "manual") unanswered_commands_.clear();
                             if (!risk::validate(p.policy)) engine_.set_policy(p.policy);
                             if (p.source == "startup") last_startup_policy_ = p;
                           }},
                *r);
-  } else if (ev.subject == subjects::kOpsDeadLetter) {
-    // An input risk-state refused or quarantined was answered then (an identical resend,
-    // a bad policy, ...): the dead letter names its log sequence, so it is not decided,
-    // nor answered, again.
-    auto r = dec_.decode_dead_letter(ev.data);
-    if (!r || r->worker != rt_.worker() || r->stream_seq == 0) return;
-    unanswered_commands_.erase(r->stream_seq);
-    if (pending_.erase(r->stream_seq) == 0) return;
-    for (auto it = pending_by_key_.begin(); it != pending_by_key_.end(); ++it) {
-      auto& seqs = it->second;
-      if (const auto pos = std::find(seqs.begin(), seqs.end(), r->stream_seq); pos != seqs.end()) {
-        seqs.erase(pos);
-        if (seqs.empty()) pending_by_key_.erase(it);
-        break;
-      }
-    }
-  } else if (subjects::is_risk_management(ev.subject)) {
-    // A command's effect is recorded as a risk.state / risk.policy event (source
-    // manual), which restores it. One that no decision follows was sent while
-    // risk-state was down: it is decided after the rebuild, in log order with the
-    // undecided orders, and its sender is in its subject (risk.management.by.<user>).
-    unanswered_commands_.emplace(ev.seq, std::pair{std::string(ev.subject), std::string(ev.data)});
   }
 }
 
@@ -232,25 +284,6 @@ void RiskService::settle_policy(const risk::RiskPolicy& configured) {
   engine_.set_policy(configured);
   publish_policy(last_startup_policy_ ? "configuration changed since the last start" : "configured at start-up",
                  "startup", ts);
-}
-
-void RiskService::decide_pending() {
-  // Orders and commands the log holds and no decision follows: decided now, in
-  // event-time order with what comes next; nobody waits for a reply any more.
-  auto pending = std::move(pending_);
-  pending.merge(std::move(unanswered_commands_));
-  pending_.clear();
-  pending_by_key_.clear();
-  unanswered_commands_.clear();
-  for (const auto& [seq, msg] : pending) {
-    in_.order().push(seq, msg.first, msg.second);
-    from_store_.insert(seq);  // no reply: whoever asked has given up
-    ++decided_late_;
-  }
-  in_.drain([this](std::uint64_t seq, std::string_view subject, std::string_view data) {
-    const bool from_store = from_store_.erase(seq) > 0;
-    handle(LogEvent{seq, subject, data, from_store});
-  });
 }
 
 void RiskService::refuse(const natsio::Message& m, const core::Error& err) {

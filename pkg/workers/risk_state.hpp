@@ -39,13 +39,19 @@ namespace services {
 ///
 /// State from events: at start the live consumer is created first (from the
 /// stream's end + 1), then the engine is rebuilt from the recorded history up to that
-/// end (store, then stream; read_history): market data (marks), approved orders and
+/// end (store, then stream; read_history), in event-time order (event_time.hpp) and
+/// held back at risk-state's own progress markers in the log
+/// (EventTimeOrder::hold_at_own_progress): market data (marks), approved orders and
 /// replaces (open orders, rate windows, decided ids), execution reports (positions,
 /// P&L, closed orders, its own denials), risk.state events (the state and its
-/// latches, restored as recorded, not re-derived), risk.policy events and
-/// risk.management commands. Orders in the log that no decision follows (in flight
-/// when the previous instance died) are decided then, in log order; then the live
-/// consumer starts.
+/// latches, restored as recorded, not re-derived), risk.policy events. An order or
+/// command the log holds no answer to (no decision, denial, transition or dead letter
+/// naming it: in flight when the previous instance died) is decided at its place in
+/// that order, against the state the uninterrupted run had there, not the state at
+/// the end of the history; market data and reports after the last own marker have
+/// their transitions evaluated again (those the log holds are not published twice).
+/// So a full-speed run with risk-state killed mid-way derives the same events as one
+/// left alone (tests/integration/determinism_test.cpp). Then the live consumer starts.
 ///
 /// Policy at start: the configured policy, unless the policy recorded by the
 /// previous start-up equals it, in which case the policy in force before the
@@ -66,11 +72,20 @@ class RiskService {
   void on_request(const natsio::Message& m);
   /// One event of the live log, in stream order: into the event-time order.
   void on_log(const LogEvent& ev);
-  /// One event released by the event-time order.
+  /// One event released by the event-time order (or handed at once: LogRole::other).
+  void on_released(std::uint64_t seq, std::string_view subject, std::string_view data);
+  /// One event to decide or apply live.
   void handle(const LogEvent& ev);
-  void replay(const LogEvent& ev);
+  /// A history event (seq <= end_) as released: applied as recorded; an input without
+  /// an answer in the log waits in undecided_.
+  void from_history(std::uint64_t seq, std::string_view subject, std::string_view data);
+  /// A history event in stream order, before the event-time order: notes which inputs the
+  /// log answers (recorded_causes_, recorded_keys_, manual_without_cause_).
+  void note_recorded(const LogEvent& ev);
+  /// Decides the undecided inputs whose decisions' place, (root, stage 2), lies before
+  /// `before` (all of them if nullopt), in key order.
+  void settle_undecided(std::optional<EventKey> before);
   void settle_policy(const risk::RiskPolicy& configured);
-  void decide_pending();
   void on_order(const natsio::Message& m);
   void on_market(const natsio::Message& m);
   void on_execution(const natsio::Message& m);
@@ -85,8 +100,6 @@ class RiskService {
   /// Refuses input `m` (dead letter to ops.dead_letter and the requester) naming the
   /// log sequence of the input being decided (in_seq_), so a rebuild knows it was answered.
   void refuse(const natsio::Message& m, const core::Error& err);
-  void pending_add(std::string key, std::uint64_t seq, std::string_view subject, std::string_view data);
-  void pending_remove(const std::string& key);
 
   Runtime& rt_;
   codec::Decoder dec_;
@@ -94,12 +107,17 @@ class RiskService {
   risk::RiskEngine engine_;
   core::TimestampNs market_ts_ = 0;  ///< latest market event time seen (stamps hand-typed orders)
   std::uint64_t in_seq_ = 0;         ///< log sequence of the order or command being decided (0 = none)
-  std::map<std::uint64_t, std::pair<std::string, std::string>> pending_;  ///< undecided orders: seq -> (subject, JSON)
-  std::map<std::string, std::vector<std::uint64_t>> pending_by_key_;  ///< "S:<id>" / "C:<id>" / "R:<id>" -> seqs
   std::optional<core::RiskPolicyChanged> last_startup_policy_;  ///< newest recorded risk.policy of source startup
-  /// risk.management.by.<user> commands of the log that no manual decision followed:
-  /// seq -> (subject, JSON). Sent while risk-state was down; applied after the rebuild.
-  std::map<std::uint64_t, std::pair<std::string, std::string>> unanswered_commands_;
+  enum class Phase { holding, tail, live };
+  Phase phase_ = Phase::holding;  ///< holding: reading the history; tail: releasing its rest; live
+  std::uint64_t end_ = 0;         ///< the history's last stream sequence (read at start)
+  /// Inputs of the history the log holds an answer to, by stream sequence (the causes its
+  /// decisions, transitions and dead letters name); erased as each input is released.
+  std::set<std::uint64_t> recorded_causes_;
+  std::set<std::string> recorded_keys_;  ///< the same for decisions recorded before causes existed ("S:<id>", ...)
+  std::uint64_t manual_without_cause_ = 0;  ///< a causeless manual decision's seq: commands before it were decided
+  /// Inputs of the history with no answer in the log, by key: (seq, (subject, JSON)).
+  std::map<EventKey, std::pair<std::uint64_t, std::pair<std::string, std::string>>> undecided_;
   HistoryStats history_;
   std::int64_t decided_late_ = 0;
   ReplyRouter replies_;  ///< delivery thread only

@@ -277,3 +277,36 @@ TEST_CASE("handled in arrival order, the same toy pipeline decides differently b
 }
 
 }  // namespace
+
+TEST_CASE("holding at its own progress releases a message only once its own reactions to it are in the log",
+          "[event-time]") {
+  // risk-state's view while it rebuilds: it reacts to roots and the strategy's orders at stage 2.
+  EventTimeOrder o("risk-state", {{"strategy", {1}, {}}}, [](int stage) -> std::optional<int> {
+    if (stage == 0 || stage == 1) return 2;
+    return std::nullopt;
+  });
+  o.hold_at_own_progress(true);
+  auto drain = [&] {
+    std::vector<std::uint64_t> out;
+    while (auto r = o.pop()) out.push_back(r->key.seq);
+    return out;
+  };
+  o.push(1, "market.data.X", "{}");
+  o.push(2, "trading.orders", order_json("s-1", 1));
+  CHECK(drain().empty());  // no own marker yet: nothing is vouched for
+  CHECK(o.waiting_for().find("risk-state") != std::string::npos);
+  // Its own marker (1, 2): reactions at (1, 2) may still come, so root 1 waits.
+  o.push(3, "progress.risk-state", progress_json("risk-state", {1, 2}));
+  CHECK(drain().empty());
+  o.push(4, "trading.orders.approved", order_json("s-1", 2));  // its decision on s-1
+  // (2, 2): everything it published about root 1 is in the log; its approval (stage 2,
+  // to which it does not react) waits until (1, 3) is vouched for too.
+  o.push(5, "progress.risk-state", progress_json("risk-state", {2, 2}));
+  CHECK(drain() == std::vector<std::uint64_t>{1, 2, 4});
+  o.push(6, "market.data.X", "{}");
+  o.push(7, "progress.risk-state", progress_json("risk-state", {0, 0}));  // an orderly stop vouches for nothing more
+  CHECK(drain().empty());
+  CHECK(o.own_progress() == services::Floor{2, 2});
+  o.hold_at_own_progress(false);  // the whole history is read
+  CHECK(drain() == std::vector<std::uint64_t>{6});
+}
