@@ -52,6 +52,8 @@ namespace services {
 /// their transitions evaluated again (those the log holds are not published twice).
 /// So a full-speed run with risk-state killed mid-way derives the same events as one
 /// left alone (tests/integration/determinism_test.cpp). Then the live consumer starts.
+/// Memory: the history after its last own marker is buffered until the whole history is
+/// read (a few hundred roots normally; everything recorded during a long outage).
 ///
 /// Policy at start: the configured policy, unless the policy recorded by the
 /// previous start-up equals it, in which case the policy in force before the
