@@ -211,7 +211,7 @@ Err read_sha256(od::value& v, std::string_view key, std::string& out) {
 }
 
 Err read_session_kind(od::value& v, std::string_view key, std::string& out) {
-  constexpr std::string_view kOneOf = "live|replay|backtest";
+  constexpr std::string_view kOneOf = "live|replay|backtest|inputs";
   od::json_type t;
   if (auto e = v.type().get(t)) return json_error(e);
   if (t != od::json_type::string) return make(key, fmt::format("must be one of {}, got {}", kOneOf, describe(v, t)));
@@ -1163,6 +1163,7 @@ struct SessionStartedBuilder {
     if (k == "source_session_id") return read_session_id(v, k, m.source_session_id);
     if (k == "data_source") return read_string(v, k, m.data_source, kLongTextRule);
     if (k == "reason") return read_string(v, k, m.reason, kTextRule);
+    if (k == "input_set") return read_session_id(v, k, m.input_set);
     return {};
   }
   Err finish() { return seen.check(kRequired); }

@@ -592,6 +592,7 @@ void encode_into(std::string& out, const core::SessionStarted& m) {
   w.str("version", m.version);
   w.integer("ts_wall", m.ts_wall);
   w.opt_str("reason", m.reason);
+  w.opt_str("input_set", m.input_set);
   w.end();
 }
 

@@ -294,15 +294,20 @@ struct Progress {
 /// `traderctl replay` / `traderctl backtest` for the sessions they run.
 struct SessionStarted {
   static constexpr std::string_view kType = "session.started";
-  static constexpr std::string_view kKinds[] = {"live", "replay", "backtest"};
+  static constexpr std::string_view kKinds[] = {"live", "replay", "backtest", "inputs"};
   std::string session_id;              ///< 1-128 chars from [A-Za-z0-9_.:-] (subjects::is_valid_session_id)
-  std::string kind;                    ///< "live" | "replay" | "backtest"
+  /// "live" | "replay" | "backtest" | "inputs" (an input set: a research session holding
+  /// inputs that backtests share, tooling/input_sets.hpp; never published on the bus)
+  std::string kind;
   std::string source_session_id;       ///< the session a replay/backtest was made from; "" = none (omitted on the wire)
   std::string data_source;             ///< where the data comes from, e.g. a file path; "" = not given (omitted)
   std::string started_by;              ///< the worker or tool that started it, e.g. "ops", "traderctl"
   std::string version;                 ///< version of the binaries, e.g. a git describe
   TimestampNs ts_wall = 0;             ///< wall-clock ns UTC when it started (metadata, not domain time)
   std::string reason;                  ///< why, free text; "" = none (omitted)
+  /// The input set (an "inputs" session of the research store) holding this session's
+  /// inputs, which the session then does not store itself; "" = it stores its own (omitted).
+  std::string input_set;
   friend bool operator==(const SessionStarted&, const SessionStarted&) = default;
 };
 

@@ -28,6 +28,7 @@
 #include "tooling/sandbox.hpp"
 #include "tooling/diff.hpp"
 #include "tooling/in_process.hpp"
+#include "tooling/input_sets.hpp"
 #include "tooling/sessions.hpp"
 #include "tooling/stores.hpp"
 #include "eventstore/research.hpp"
@@ -271,12 +272,14 @@ int sessions_show(SessionStores& stores, const std::string& id) {
                core::format_iso8601(st.ts_wall), st.version);
     if (!st.source_session_id.empty()) fmt::print("  made from session {}\n", st.source_session_id);
     if (!st.data_source.empty()) fmt::print("  data source {}\n", st.data_source);
+    if (!st.input_set.empty())
+      fmt::print("  inputs stored once, in input set {} (shared; counted in below)\n", st.input_set);
   } else {
     fmt::print("  (its session.started is not in this store)\n");
   }
   if (info.ended) fmt::print("  ended at {} (wall clock): {}\n", core::format_iso8601(info.ended->ts_wall), info.ended->reason);
   else fmt::print("  not ended (still open, or its ops worker was killed)\n");
-  fmt::print("  events {} (positions {}..{}), market time {} .. {}\n", s.events, s.first_position, s.last_position,
+  fmt::print("  events {} stored (positions {}..{}), market time {} .. {}\n", s.events, s.first_position, s.last_position,
              ts_or_dash(s.first_ts_event), ts_or_dash(s.last_ts_event));
   fmt::print("Workers\n  {:<11} {:<28} {:<64}  {}\n", "worker", "version", "config_hash", "notes");
   for (const auto& w : info.workers) {
@@ -312,6 +315,12 @@ int sessions_rm(SessionStores& stores, const std::string& id) {
     return 1;
   }
   const auto url = research_writer_url("sessions rm");
+  // An input set stays while a session reads its inputs from it (tooling/input_sets.hpp).
+  if (const auto users = sessions_using_input_set(stores.research_or_throw(), id); !users.empty()) {
+    fmt::print(stderr, "traderctl sessions rm: {} is the input set of {} session(s) ({}{}): remove them first\n", id,
+               users.size(), users.front(), users.size() > 1 ? ", ..." : "");
+    return 1;
+  }
   const auto removed = eventstore::remove_research_session(url, id);
   if (removed == 0) {
     fmt::print(stderr, "traderctl sessions rm: unknown research session {}: the research store ({}) holds no event "
@@ -665,7 +674,8 @@ int finish_run(Sandbox& sb, eventstore::EventStore& store, const InterruptWatch&
 
 /// backtest FILE --in-process [--record]: tooling/in_process.hpp. With --record the run
 /// is stored as a session of kind backtest, as the pipeline's recorder stores one: every
-/// event of the in-process log, msg_id "INP<16 hex>:<seq>", filed under the session.
+/// event of the in-process log, msg_id "INP<16 hex>:<seq>", filed under the session,
+/// except its inputs, stored once in an input set (tooling/input_sets.hpp).
 int backtest_in_process(const RunArgs& r) {
   const auto data = std::filesystem::absolute(r.file).string();
   if (!std::filesystem::exists(data)) throw std::runtime_error("no such data file: " + data);
@@ -681,16 +691,36 @@ int backtest_in_process(const RunArgs& r) {
     stored += static_cast<std::int64_t>(writer->append_or_quarantine(batch).stored);
     batch.clear();
   };
+  // The file's inputs are stored once, in an input set keyed by their content hash
+  // (tooling/input_sets.hpp); the session stores everything else and names the set.
+  std::vector<ReplayInput> inputs;
+  std::size_t input_k = 0;  // inputs the run has published so far
+  std::int64_t shared = 0;
   if (r.record) {
     writer = std::make_unique<eventstore::PgStore>(research_writer_url("backtest --record"));
+    inputs = read_file_inputs(data, r.limit, "backtest");
+    const auto set = input_set_id(inputs);
+    eventstore::PgStore reader(StoreUrls::from_environment().research_reader());
+    const auto added = ensure_input_set(reader, *writer, set, inputs, data, std::string(version()));
+    fmt::print(stderr, "backtest: inputs in input set {} ({})\n", set,
+               added > 0 ? fmt::format("stored now, {} events", added) : std::string("stored before: shared"));
     cfg.session = core::SessionStarted{.session_id = new_session_id("backtest"),
                                        .kind = "backtest",
                                        .data_source = data,
                                        .started_by = "traderctl",
                                        .version = std::string(version()),
                                        .ts_wall = core::SystemClock().now(),
-                                       .reason = "traderctl backtest --in-process --record"};
+                                       .reason = "traderctl backtest --in-process --record",
+                                       .input_set = set};
     cfg.on_logged = [&](std::uint64_t seq, std::string_view subject, std::string_view json) {
+      if (subject.starts_with(subjects::kMarketDataPrefix)) {
+        // The k-th input: in the set, unless it differs from the set's (then stored here).
+        const auto k = input_k++;
+        if (k < inputs.size() && inputs[k].subject == subject && inputs[k].payload == json) {
+          ++shared;
+          return;
+        }
+      }
       batch.push_back(recorded_event(dec, sessions, stream, seq, subject, json));
       if (batch.size() >= 2'000) append();
     };
@@ -709,7 +739,8 @@ int backtest_in_process(const RunArgs& r) {
     return 0;
   }
   fmt::print("session {} (backtest)\n  traderctl sessions show {}\n", cfg.session->session_id, cfg.session->session_id);
-  fmt::print(stderr, "backtest: stored {} events in the research store\n", stored);
+  fmt::print(stderr, "backtest: stored {} events in the research store; {} inputs shared from its input set\n", stored,
+             shared);
   return 0;
 }
 

@@ -1,4 +1,5 @@
 #include "tooling/diff.hpp"
+#include "tooling/input_sets.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -21,7 +22,7 @@ namespace {
 class Cursor {
  public:
   Cursor(eventstore::EventStore& store, const std::string& session)
-      : reader_(store.open_reader({.session_id = session, .limit = 5'000})), page_(reader_->next()) {
+      : reader_(open_session(store, session, 5'000)), page_(reader_->next()) {  // its inputs included
     if (page_.empty()) throw std::runtime_error(fmt::format("unknown session {}: the store holds no event of it", session));
   }
   /// The next comparable event, nullopt at the end.

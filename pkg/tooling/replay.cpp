@@ -1,4 +1,5 @@
 #include "tooling/replay.hpp"
+#include "tooling/input_sets.hpp"
 
 #include <charconv>
 #include <chrono>
@@ -35,7 +36,7 @@ ReplayPlan load_replay_plan(eventstore::EventStore& store, const std::string& se
   std::map<std::string, std::string> order_symbol;  // client_order_id -> symbol, from the session's orders
   codec::Decoder dec;
   core::TimestampNs market_ts = 0;
-  eventstore::for_each(store, {.session_id = session_id}, [&](eventstore::StoredEvent& e) {
+  for_each_session_event(store, session_id, [&](eventstore::StoredEvent& e) {  // its inputs included
     ++plan.session_events;
     if (e.ts_event && *e.ts_event > 0 && e.subject.starts_with(subjects::kMarketDataPrefix)) market_ts = *e.ts_event;
     if (e.subject == std::string(subjects::kSessionWorkersPrefix) + "strategy") {

@@ -1,4 +1,5 @@
 #include "tooling/sessions.hpp"
+#include "tooling/input_sets.hpp"
 
 #include <map>
 #include <memory>
@@ -46,6 +47,12 @@ SessionInfo describe_session(eventstore::EventStore& store, const std::string& s
     if (auto l = dec.decode_session_lifecycle(e.payload))
       if (auto* s = std::get_if<core::SessionEnded>(&*l)) info.ended = *s;
   });
+  if (info.started && !info.started->input_set.empty()) {
+    // Its inputs are in its input set: counted as the session reads them (input_sets.hpp).
+    std::map<std::string, std::int64_t> counts;
+    for_each_session_event(store, session_id, [&](const eventstore::StoredEvent& e) { ++counts[e.type]; });
+    info.counts_by_type.assign(counts.begin(), counts.end());
+  }
   std::map<std::string, core::WorkerStarted> workers;
   q.type = "worker.started";
   eventstore::for_each(store, q, [&](const eventstore::StoredEvent& e) {
@@ -80,7 +87,7 @@ std::int64_t export_session(eventstore::EventStore& store, const std::string& se
   line += '}';
   write();
   std::int64_t n = 0;
-  eventstore::for_each(store, {.session_id = session_id}, [&](const eventstore::StoredEvent& e) {
+  for_each_session_event(store, session_id, [&](const eventstore::StoredEvent& e) {  // its inputs included
     line += R"({"msg_id":)";
     codec::append_json_string(line, e.msg_id);
     line += R"(,"session_id":)";

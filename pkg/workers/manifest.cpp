@@ -12,35 +12,29 @@
 #include "subjects/subjects.hpp"
 
 namespace services {
-namespace {
 
-/// Incremental SHA-256 over OpenSSL's EVP interface (RAII over EVP_MD_CTX).
-class Sha256 {
- public:
-  Sha256() : ctx_(EVP_MD_CTX_new()) {
-    if (!ctx_ || EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr) != 1) throw std::runtime_error("sha256: init failed");
+Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) {
+  if (!ctx_ || EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr) != 1) {
+    EVP_MD_CTX_free(ctx_);
+    throw std::runtime_error("sha256: init failed");
   }
-  ~Sha256() { EVP_MD_CTX_free(ctx_); }
-  Sha256(const Sha256&) = delete;
-  Sha256& operator=(const Sha256&) = delete;
-  void update(const void* data, std::size_t n) {
-    if (EVP_DigestUpdate(ctx_, data, n) != 1) throw std::runtime_error("sha256: update failed");
-  }
-  std::string hex() {
-    std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
-    unsigned int len = 0;
-    if (EVP_DigestFinal_ex(ctx_, md.data(), &len) != 1) throw std::runtime_error("sha256: final failed");
-    std::string out;
-    out.reserve(2 * len);
-    for (unsigned int i = 0; i < len; ++i) out += fmt::format("{:02x}", md[i]);
-    return out;
-  }
+}
 
- private:
-  EVP_MD_CTX* ctx_;
-};
+Sha256::~Sha256() { EVP_MD_CTX_free(ctx_); }
 
-}  // namespace
+void Sha256::update(const void* data, std::size_t n) {
+  if (EVP_DigestUpdate(ctx_, data, n) != 1) throw std::runtime_error("sha256: update failed");
+}
+
+std::string Sha256::hex() {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
+  unsigned int len = 0;
+  if (EVP_DigestFinal_ex(ctx_, md.data(), &len) != 1) throw std::runtime_error("sha256: final failed");
+  std::string out;
+  out.reserve(2 * len);
+  for (unsigned int i = 0; i < len; ++i) out += fmt::format("{:02x}", md[i]);
+  return out;
+}
 
 std::string sha256_hex(std::string_view bytes) {
   Sha256 h;

@@ -18,7 +18,26 @@
 #include "core/messages.hpp"
 #include "workers/runtime.hpp"
 
+struct evp_md_ctx_st;  // OpenSSL's EVP_MD_CTX (openssl/types.h)
+
 namespace services {
+
+/// Incremental SHA-256 (OpenSSL libcrypto's EVP interface, RAII over EVP_MD_CTX).
+/// Throws std::runtime_error if OpenSSL fails. Thread-safety: one thread per object.
+class Sha256 {
+ public:
+  Sha256();
+  ~Sha256();
+  Sha256(const Sha256&) = delete;
+  Sha256& operator=(const Sha256&) = delete;
+  void update(const void* data, std::size_t n);
+  void update(std::string_view bytes) { update(bytes.data(), bytes.size()); }
+  /// The lowercase hex digest of everything given; call once.
+  std::string hex();
+
+ private:
+  ::evp_md_ctx_st* ctx_;
+};
 
 /// Lowercase hex SHA-256 of `bytes` (OpenSSL libcrypto). Thread-safe.
 std::string sha256_hex(std::string_view bytes);

@@ -448,6 +448,9 @@ TEST_CASE("session messages write optional strings only when set, config as an o
   CHECK(full.find(R"("args":["deploy/data/quotes_EURUSD_2014-05-06.csv.gz","caf)") != std::string::npos);
   CHECK(codec::encode(samples::session_started_replay())
             .find(R"("source_session_id":"live-20251121T075500Z-trader-1","data_source":)") != std::string::npos);
+  CHECK(codec::encode(samples::session_started_replay())
+            .ends_with(R"(,"input_set":"inputs-0123456789abcdef0123456789abcdef"})"));
+  CHECK(codec::encode(samples::session_started_live()).find("input_set") == std::string::npos);  // "" is left out
 }
 
 TEST_CASE("worker.started sorts config by key, reads absent args as none and accepts ts_wall in a string",
@@ -918,9 +921,9 @@ const Bad kBad[] = {
     {On::session_lifecycle, R"({"type":"session.started","session_id":"a/b","kind":"live","started_by":"ops","version":"1","ts_wall":1})", "session_id", R"(got "a/b")"},
     {On::session_lifecycle, R"({"type":"session.started","session_id":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx","kind":"live","started_by":"ops","version":"1","ts_wall":1})", "session_id", "must be 1-128 characters"},
     {On::session_lifecycle, R"({"type":"session.started","session_id":7,"kind":"live","started_by":"ops","version":"1","ts_wall":1})", "session_id", "must be a string, got 7"},
-    {On::session_lifecycle, R"({"type":"session.started","session_id":"s1","kind":"paper","started_by":"ops","version":"1","ts_wall":1})", "kind", R"(must be one of live|replay|backtest, got "paper")"},
+    {On::session_lifecycle, R"({"type":"session.started","session_id":"s1","kind":"paper","started_by":"ops","version":"1","ts_wall":1})", "kind", R"(must be one of live|replay|backtest|inputs, got "paper")"},
     {On::session_lifecycle, R"({"type":"session.started","session_id":"s1","kind":"LIVE","started_by":"ops","version":"1","ts_wall":1})", "kind", R"(got "LIVE")"},
-    {On::session_lifecycle, R"({"type":"session.started","session_id":"s1","kind":1,"started_by":"ops","version":"1","ts_wall":1})", "kind", "must be one of live|replay|backtest, got 1"},
+    {On::session_lifecycle, R"({"type":"session.started","session_id":"s1","kind":1,"started_by":"ops","version":"1","ts_wall":1})", "kind", "must be one of live|replay|backtest|inputs, got 1"},
     {On::session_lifecycle, R"({"type":"session.started","session_id":"s1","kind":"live","started_by":"","version":"1","ts_wall":1})", "started_by", "must not be empty"},
     {On::session_lifecycle, R"({"type":"session.started","session_id":"s1","kind":"live","started_by":"ops","version":"","ts_wall":1})", "version", "must not be empty"},
     {On::session_lifecycle, R"({"type":"session.started","session_id":"s1","kind":"live","started_by":"ops","version":2,"ts_wall":1})", "version", "must be a string, got 2"},

@@ -206,7 +206,8 @@ inline core::SessionStarted session_started_replay() {
           .source_session_id = "live-20251121T075500Z-trader-1",
           .data_source = "deploy/data/quotes_EURUSD_2014-05-06.csv.gz", .started_by = "traderctl",
           .version = "0.4.0-12-geb89fa6", .ts_wall = 1763712600000000000,
-          .reason = "replay with a tighter \"daily\" loss limit"};
+          .reason = "replay with a tighter \"daily\" loss limit",
+          .input_set = "inputs-0123456789abcdef0123456789abcdef"};
 }
 /// Only the required fields: a live session.
 inline core::SessionStarted session_started_live() {

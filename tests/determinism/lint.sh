@@ -39,6 +39,7 @@ declare -A allowed=(
   [pkg/workers/recorder.cpp]=2   # RecorderCheckpoints: when a checkpoint is due, its ts_wall (outside the record)
   [pkg/tooling/in_process.cpp]=1 # the in-process session's session.ended ts_wall (session metadata)
   [pkg/tooling/ctl.cpp]=1        # backtest --in-process --record: its session.started ts_wall (session metadata)
+  [pkg/tooling/input_sets.cpp]=1 # an input set's session.started / session.ended ts_wall (session metadata)
 )
 while IFS= read -r f; do
   n=$(grep -v '^\s*//' "$f" | grep -cE 'clock(_|\(\))?\.now\(\)|SystemClock\(\)\.now\(\)')

@@ -15,6 +15,7 @@
 #include <fmt/ranges.h>
 
 #include "codec/codec.hpp"
+#include "tooling/input_sets.hpp"
 #include "eventstore/event_store.hpp"
 #include "stack.hpp"
 
@@ -36,9 +37,10 @@ std::string new_session_of(const std::string& output) {
   return std::regex_search(output, m, re) ? m[1].str() : "";
 }
 
+/// Events of session `id` by type, as traderctl reads it (its inputs from its input set included).
 std::map<std::string, std::int64_t> types_of(eventstore::EventStore& store, const std::string& id) {
   std::map<std::string, std::int64_t> out;
-  eventstore::for_each(store, {.session_id = id}, [&](const eventstore::StoredEvent& e) { ++out[e.type]; });
+  services::for_each_session_event(store, id, [&](const eventstore::StoredEvent& e) { ++out[e.type]; });
   return out;
 }
 

@@ -48,6 +48,17 @@ TEST_CASE("backtests go into the research store, never the live one, and session
   const auto inp = session_of(out);
   REQUIRE(!inp.empty());
   CHECK(out.find("stored") != std::string::npos);
+  // Its inputs went into an input set keyed by their content (tooling/input_sets.hpp); a
+  // second run of the same inputs shares it and stores only what it derived.
+  std::smatch m;
+  REQUIRE(std::regex_search(out, m, std::regex(R"(input set (inputs-[0-9a-f]{32}) \(stored now)")));
+  const std::string set = m[1].str();
+  CHECK(out.find("1500 inputs shared from its input set") != std::string::npos);
+  REQUIRE(stack.run({ctl, "backtest", file, "--limit", "1500", "--in-process", "--record"}, &out) == 0);
+  const auto inp2 = session_of(out);
+  REQUIRE(!inp2.empty());
+  CHECK(out.find("input set " + set + " (stored before: shared)") != std::string::npos);
+  CHECK(out.find("1500 inputs shared from its input set") != std::string::npos);
 
   // The live store gained nothing from them: no event of either session, no sandbox
   // or in-process msg_id; its only session is the live one.
@@ -58,8 +69,12 @@ TEST_CASE("backtests go into the research store, never the live one, and session
   CHECK_FALSE(live.last_msg_id("INP").has_value());
   CHECK(live.sessions().size() == 1);
   eventstore::PgStore research(stack.research_reader_url());
-  CHECK(research.query({.session_id = bt}).size() > 1500);
-  CHECK(research.query({.session_id = inp}).size() > 1500);
+  CHECK(research.query({.session_id = bt}).size() > 1500);  // the pipeline's recorder stores its inputs too
+  // The 1,500 quotes once, in the set; neither in-process session stores one.
+  CHECK(research.query({.session_id = set, .type = "quote", .limit = 100'000}).size() == 1500);
+  CHECK(research.query({.session_id = inp, .type = "quote", .limit = 1}).empty());
+  CHECK(research.query({.session_id = inp2, .type = "quote", .limit = 1}).empty());
+  CHECK_FALSE(research.query({.session_id = inp, .type = "execution_report", .limit = 1}).empty());
 
   // Both are listed, each with its store; show and diff find them wherever they are.
   REQUIRE(stack.run({ctl, "sessions"}, &out) == 0);
@@ -70,6 +85,10 @@ TEST_CASE("backtests go into the research store, never the live one, and session
   REQUIRE(stack.run({ctl, "sessions", "show", bt}, &out) == 0);
   CHECK(out.find("(in the research store)") != std::string::npos);
   CHECK(stack.run({ctl, "diff", bt, inp}, &out) == 0);  // pipeline and in-process: the same derived events
+  CHECK(stack.run({ctl, "diff", inp, inp2}, &out) == 0);  // each read with its inputs back in place
+  CHECK(out.find("identical") != std::string::npos);
+  REQUIRE(stack.run({ctl, "sessions", "show", inp}, &out) == 0);
+  CHECK(std::regex_search(out, std::regex(R"(quote\D+1500\b)")));  // its inputs counted in
   CHECK(stack.run({ctl, "diff", live_id, bt}, &out) == 1);  // across stores too: the live run had other inputs
 
   // A live session cannot be removed; an unknown one is an error; a research one goes whole.
@@ -82,7 +101,15 @@ TEST_CASE("backtests go into the research store, never the live one, and session
   CHECK(out.find("removed research session " + bt + ": " + std::to_string(removed_events) + " events") !=
         std::string::npos);
   CHECK(research.query({.session_id = bt, .limit = 1}).empty());
-  CHECK(research.query({.session_id = inp}).size() > 1500);  // the other one stays
+  CHECK_FALSE(research.query({.session_id = inp, .limit = 1}).empty());  // the other one stays
+  // An input set goes only once no session reads its inputs from it.
+  CHECK(stack.run({ctl, "sessions", "rm", set}, &out) == 1);
+  CHECK(out.find("is the input set of 2 session(s)") != std::string::npos);
+  REQUIRE(stack.run({ctl, "sessions", "rm", inp2}, &out) == 0);
+  REQUIRE(stack.run({ctl, "sessions", "show", inp}, &out) == 0);  // inp still reads its inputs from the set
+  CHECK(std::regex_search(out, std::regex(R"(quote\D+1500\b)")));
+  CHECK(stack.run({ctl, "sessions", "rm", set}, &out) == 1);
+  CHECK(out.find("is the input set of 1 session(s) (" + inp + ")") != std::string::npos);
   CHECK(stack.run({ctl, "sessions", "show", bt}, &out) == 1);
   CHECK(out.find("unknown session " + bt) != std::string::npos);
   CHECK(stack.run({ctl, "sessions", "rm", bt}, &out) == 1);
@@ -110,6 +137,11 @@ TEST_CASE("backtests go into the research store, never the live one, and session
     CHECK(live_as_research.wait() == 1);
     CHECK(live_as_research.log().find("cannot be the live store's database") != std::string::npos);
   }
+
+  // Once nobody uses it, the set goes like any research session.
+  REQUIRE(stack.run({ctl, "sessions", "rm", inp}, &out) == 0);
+  REQUIRE(stack.run({ctl, "sessions", "rm", set}, &out) == 0);
+  CHECK(research.query({.session_id = set, .limit = 1}).empty());
 
   // The live store is whole: every live event still there, its hash chain and the
   // recorder's signed checkpoints verify.

@@ -11,6 +11,7 @@
 #include "eventstore/event_store.hpp"
 #include "natsio/natsio.hpp"
 #include "servers.hpp"
+#include "tooling/input_sets.hpp"
 
 namespace itest {
 
@@ -145,10 +146,11 @@ std::int64_t wait_recorded(const Stack& stack, eventstore::EventStore& store);
 /// Every stored event, in position order.
 std::vector<eventstore::StoredEvent> read_all(eventstore::EventStore& store);
 
-/// Every event of session `id`, in position order (one reader).
+/// Every event of session `id`, in position order, as traderctl reads it: with the
+/// inputs of its input set, if it names one, back in place (tooling/input_sets.hpp).
 inline std::vector<eventstore::StoredEvent> session_events(eventstore::EventStore& store, const std::string& id) {
   std::vector<eventstore::StoredEvent> out;
-  eventstore::for_each(store, {.session_id = id}, [&](eventstore::StoredEvent& e) { out.push_back(std::move(e)); });
+  services::for_each_session_event(store, id, [&](eventstore::StoredEvent& e) { out.push_back(std::move(e)); });
   return out;
 }
 
