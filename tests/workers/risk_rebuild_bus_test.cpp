@@ -4,6 +4,7 @@
 // history; an order the log holds a decision for is not decided again.
 #include <catch2/catch.hpp>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -75,35 +76,37 @@ std::map<std::string, std::vector<std::string>> decisions(const services::Memory
 
 using Decisions = std::map<std::string, std::vector<std::string>>;
 
+/// The session: the strategy's o1 on a mid of 100, its o2 on a mid of 100.2, then the
+/// market moves to 200. risk-state (on `rt`) runs from the start through the first
+/// `alive` of these three steps, then is gone.
+void play(services::MemoryBus& bus, services::Runtime& rt, int alive) {
+  strategy_done_before(bus, 1);
+  auto risk = std::make_unique<services::RiskService>(rt, band_policy(), nullptr, "EVENTS");
+  bus.run();
+  const std::function<void()> steps[] = {
+      [&] { order(bus, "o1", quote(bus, "99.9", "100.1", 1'000), 1'000); },
+      [&] { order(bus, "o2", quote(bus, "100.1", "100.3", 2'000), 2'000); },
+      [&] { strategy_done_before(bus, quote(bus, "199.9", "200.1", 3'000) + 1); }};
+  for (int i = 0; i < 3; ++i) {
+    if (i == alive) risk.reset();
+    steps[i]();
+  }
+}
+
 }  // namespace
 
 TEST_CASE("risk-state decides an order in flight at its crash at the order's place, not at the history's end",
           "[risk_rebuild]") {
   core::SystemClock clock;  // ops counters only
-  // The uninterrupted run: o1 on a mid of 100, o2 on a mid of 100.2, then the market moves to 200.
   services::MemoryBus a(true);
   services::Runtime rt_a(a, "risk-state", clock, 0);
-  {
-    strategy_done_before(a, 1);
-    services::RiskService risk(rt_a, band_policy(), nullptr, "EVENTS");
-    a.run();
-    order(a, "o1", quote(a, "99.9", "100.1", 1'000), 1'000);
-    order(a, "o2", quote(a, "100.1", "100.3", 2'000), 2'000);
-    strategy_done_before(a, quote(a, "199.9", "200.1", 3'000) + 1);
-  }
+  play(a, rt_a, 3);  // the uninterrupted run
   REQUIRE(decisions(a) == Decisions{{"o1", {"approved"}}, {"o2", {"approved"}}});
 
   // The same with risk-state gone after o1: o2 and the move to 200 wait in the log.
   services::MemoryBus b(true);
   services::Runtime rt_b(b, "risk-state", clock, 0);
-  {
-    strategy_done_before(b, 1);
-    services::RiskService risk(rt_b, band_policy(), nullptr, "EVENTS");
-    b.run();
-    order(b, "o1", quote(b, "99.9", "100.1", 1'000), 1'000);
-  }
-  order(b, "o2", quote(b, "100.1", "100.3", 2'000), 2'000);
-  strategy_done_before(b, quote(b, "199.9", "200.1", 3'000) + 1);
+  play(b, rt_b, 1);
   CHECK(decisions(b) == Decisions{{"o1", {"approved"}}});
   services::Runtime rt_b2(b, "risk-state", clock, 0);
   std::int64_t late = 0;
