@@ -2,7 +2,6 @@
 #include "tooling/input_sets.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <map>
 #include <memory>
 #include <regex>
@@ -114,11 +113,8 @@ Canonical canonical(eventstore::EventStore& store, const std::string& session,
   std::uint64_t fallback_seq = 0;
   while (auto e = c.next()) {
     if (e->type == core::Progress::kType) continue;  // the pipeline's own bookkeeping
-    std::uint64_t seq = 0;
-    const auto colon = e->msg_id.rfind(':');
-    if (colon == std::string::npos ||
-        std::from_chars(e->msg_id.data() + colon + 1, e->msg_id.data() + e->msg_id.size(), seq).ec != std::errc())
-      seq = ++fallback_seq;
+    const auto parsed = stream_seq_of(e->msg_id);
+    const std::uint64_t seq = parsed ? *parsed : ++fallback_seq;
     const bool input = e->subject.starts_with("market.data.") || e->subject.starts_with("risk.management") ||
                        e->subject.starts_with("trading.orders.by.");
     const auto role = order.note(seq, e->subject, e->payload);

@@ -14,17 +14,6 @@
 namespace services {
 namespace {
 
-/// The stream sequence in a msg_id "<stream>:<seq>" (nullopt if it has none).
-std::optional<std::uint64_t> seq_of(const std::string& msg_id) {
-  const auto colon = msg_id.rfind(':');
-  if (colon == std::string::npos) return std::nullopt;
-  std::uint64_t seq = 0;
-  const auto* end = msg_id.data() + msg_id.size();
-  const auto r = std::from_chars(msg_id.data() + colon + 1, end, seq);
-  if (r.ec != std::errc() || r.ptr != end) return std::nullopt;
-  return seq;
-}
-
 bool is_input(const std::string& subject) { return subject.starts_with(subjects::kMarketDataPrefix); }
 
 /// A session read with its input set's inputs back in its gaps (input_sets.hpp).
@@ -45,7 +34,7 @@ class SessionReader final : public eventstore::EventReader {
         if (buf_.empty()) break;
       }
       auto& e = buf_[i_];
-      const auto seq = seq_of(e.msg_id);
+      const auto seq = stream_seq_of(e.msg_id);
       if (set_ && next_seq_ && seq && *seq > *next_seq_) {  // a gap: the set's next input
         out.push_back(next_input(e.msg_id.substr(0, e.msg_id.rfind(':') + 1) + std::to_string(*next_seq_)));
         ++*next_seq_;
@@ -56,7 +45,7 @@ class SessionReader final : public eventstore::EventReader {
         set_id_ = input_set_of(e);
         if (!set_id_.empty()) set_ = store_.open_reader({.session_id = set_id_, .limit = page_});
       }
-      if (set_ && next_seq_ && is_input(e.subject)) (void)next_input({});  // stored itself: it takes its ordinal
+      if (set_ && next_seq_ && is_input(e.subject)) pass_input();  // stored itself: it takes its ordinal
       if (seq && started_) next_seq_ = *seq + 1;
       out.push_back(std::move(e));
       ++i_;
@@ -65,25 +54,32 @@ class SessionReader final : public eventstore::EventReader {
   }
 
  private:
-  /// The set's next input, as the session's event `msg_id`.
-  eventstore::StoredEvent next_input(std::string msg_id) {
+  /// The set's next input (nullptr once it has no more), advanced past.
+  eventstore::StoredEvent* take_input() {
     for (;;) {
       if (j_ == set_buf_.size()) {
         set_buf_ = set_->next();
         j_ = 0;
-        if (set_buf_.empty())
-          throw std::runtime_error(fmt::format(
-              "session {}: its input set {} holds fewer inputs than the session has gaps ({} inputs read from it; "
-              "is the set missing from this store, or was it removed?)", id_, set_id_, used_));
+        if (set_buf_.empty()) return nullptr;
       }
       auto& in = set_buf_[j_++];
-      if (!is_input(in.subject)) continue;  // its session.started / session.ended
-      ++used_;
-      in.msg_id = std::move(msg_id);
-      in.session_id = id_;
-      return std::move(in);
+      if (is_input(in.subject)) return &in;  // (not its session.started / session.ended)
     }
   }
+  /// The set's next input, as the session's event `msg_id` (a gap).
+  eventstore::StoredEvent next_input(std::string msg_id) {
+    auto* in = take_input();
+    if (in == nullptr)
+      throw std::runtime_error(fmt::format(
+          "session {}: its input set {} holds fewer inputs than the session has gaps ({} inputs read from it; "
+          "is the set missing from this store, or was it removed?)", id_, set_id_, used_));
+    ++used_;
+    in->msg_id = std::move(msg_id);
+    in->session_id = id_;
+    return std::move(*in);
+  }
+  /// An input the session stored itself: it takes the set's next ordinal (if the set has it).
+  void pass_input() { (void)take_input(); }
 
   eventstore::EventStore& store_;
   std::string id_;
@@ -101,6 +97,16 @@ class SessionReader final : public eventstore::EventReader {
 };
 
 }  // namespace
+
+std::optional<std::uint64_t> stream_seq_of(std::string_view msg_id) {
+  const auto colon = msg_id.rfind(':');
+  if (colon == std::string_view::npos) return std::nullopt;
+  std::uint64_t seq = 0;
+  const auto* end = msg_id.data() + msg_id.size();
+  const auto r = std::from_chars(msg_id.data() + colon + 1, end, seq);
+  if (r.ec != std::errc() || r.ptr != end) return std::nullopt;
+  return seq;
+}
 
 std::string input_set_id(const std::vector<ReplayInput>& inputs) {
   Sha256 h;

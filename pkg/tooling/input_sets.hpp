@@ -16,7 +16,8 @@
 /// Reading. open_session() reads a session as if it stored its inputs: the set's inputs
 /// are put back into the gaps, with the msg_id of their place ("<stream>:<seq>") and the
 /// session's id (their `position` is the set event's). Every traderctl command that reads
-/// a session (show, export, report, diff, replay, backtest --session) reads it so.
+/// a session (show, export, diff, replay, backtest --session) reads it so. A session that
+/// stores its inputs itself (an import of an export) reads as stored, its set present or not.
 ///
 /// Thread-safety: none (one thread per reader, as eventstore::EventReader).
 #pragma once
@@ -26,6 +27,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "eventstore/event_store.hpp"
@@ -63,6 +65,9 @@ void for_each_session_event(eventstore::EventStore& store, const std::string& se
 
 /// Sessions of `store` whose session.started names `set` as their input set.
 std::vector<std::string> sessions_using_input_set(eventstore::EventStore& store, const std::string& set);
+
+/// The stream sequence in a msg_id "<stream>:<seq>" (nullopt if it has none). Pure.
+std::optional<std::uint64_t> stream_seq_of(std::string_view msg_id);
 
 /// The input set a session's session.started names ("" if none or unreadable).
 std::string input_set_of(const eventstore::StoredEvent& session_started);

@@ -72,9 +72,11 @@ LogRole EventTimeOrder::classify(std::uint64_t seq, std::string_view subject, st
   }
   if (subject.starts_with(subjects::kProgressPrefix)) {
     auto p = dec_.decode_progress(data);
-    if (p && p->worker == self_ && hold_ && p->root_seq != 0 && subject.substr(subjects::kProgressPrefix.size()) == p->worker)
-      own_ = std::max(own_, Floor{p->root_seq, static_cast<int>(p->stage)});
-    if (!p || p->worker == self_ || subject.substr(subjects::kProgressPrefix.size()) != p->worker) return LogRole::other;
+    if (!p || subject.substr(subjects::kProgressPrefix.size()) != p->worker) return LogRole::other;
+    if (p->worker == self_) {  // its own: only a floor to hold at while rebuilding (root_seq 0: it stopped)
+      if (hold_ && p->root_seq != 0) own_ = std::max(own_, Floor{p->root_seq, static_cast<int>(p->stage)});
+      return LogRole::other;
+    }
     if (p->root_seq == 0) progress_.erase(p->worker);  // it stopped: it takes no part any more
     else progress_[p->worker] = Floor{p->root_seq, static_cast<int>(p->stage)};
     return LogRole::progress;

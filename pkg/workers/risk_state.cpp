@@ -165,8 +165,11 @@ void RiskService::note_recorded(const LogEvent& ev) {
     else if (!key.empty()) recorded_keys_.insert(std::move(key));
   };
   if (ev.subject == subjects::kTradingOrdersApproved) {
-    if (auto r = dec_.decode_order_command(ev.data))
-      note(std::visit([](const auto& c) { return c.cause_seq; }, *r), client_key(*r));
+    // The envelope says enough (the approval is decoded once, when it is released).
+    const auto env = dec_.peek(ev.data);
+    if (!env || (env->cause_seq == 0 && !env->client_order_id)) return;
+    const char* kind = env->type == core::OrderCancel::kType ? "C:" : env->type == core::OrderReplace::kType ? "R:" : "S:";
+    note(env->cause_seq, env->client_order_id ? kind + *env->client_order_id : std::string());
   } else if (ev.subject == subjects::kTradingExecutions) {
     auto r = dec_.decode_execution_report(ev.data);
     if (!r) return;
@@ -176,12 +179,15 @@ void RiskService::note_recorded(const LogEvent& ev) {
     else if (r->exec_type == core::ExecType::cancel_rejected && r->orig_client_order_id)
       note(r->cause_seq, "R:" + r->client_order_id);
   } else if (ev.subject == subjects::kRiskState) {
-    auto r = dec_.decode_risk_event(ev.data);
-    if (!r) return;
-    std::visit([&](const auto& e) {
-      if (e.cause_seq != 0) recorded_causes_.insert(e.cause_seq);
-      else if (e.source == "manual") manual_without_cause_ = ev.seq;  // recorded before causes: decided up to here
-    }, *r);
+    const auto env = dec_.peek(ev.data);
+    if (!env) return;
+    if (env->cause_seq != 0) {
+      recorded_causes_.insert(env->cause_seq);
+      return;
+    }
+    auto r = dec_.decode_risk_event(ev.data);  // no cause: a start-up announcement, or recorded before causes
+    if (r && std::visit([](const auto& e) { return e.source == "manual"; }, *r))
+      manual_without_cause_ = ev.seq;  // recorded before causes: commands before it were decided
   } else if (ev.subject == subjects::kOpsDeadLetter) {
     // An input risk-state refused or quarantined (an identical resend, a bad policy, ...)
     // was answered then: not decided, nor answered, again.

@@ -96,6 +96,13 @@ TEST_CASE("a session whose gaps its input set cannot fill is an error naming bot
     CHECK(std::string(e.what()).find("backtest-2") != std::string::npos);
     CHECK(std::string(e.what()).find("inputs-missing") != std::string::npos);
   }
+  // An import of an export stores its inputs itself and names a set this store lacks:
+  // it reads as stored (nothing to fill), input for input.
+  const auto q = quote("100", 1);
+  store.append({event("IMP:1", "session.lifecycle", "session.started", started("imported", "inputs-missing"), "imported"),
+                event("IMP:2", q.subject, "quote", q.payload, "imported"),
+                event("IMP:3", "trading.orders", "order.submit", R"({"type":"order.submit"})", "imported")});
+  CHECK(read(store, "imported", 100).size() == 3);
   // A session that names no set reads as stored, gaps and all.
   store.append({event("SBX:1b", "session.lifecycle", "session.started", started("plain", ""), "plain"),
                 event("SBX:7", "trading.orders", "order.submit", R"({"type":"order.submit"})", "plain")});
