@@ -39,6 +39,8 @@ int main(int argc, char** argv) try {
        {"session_kind", "OPS_SESSION_KIND", "live", "live | replay | backtest (replay and backtest sandboxes set it)"},
        {"session_source", "OPS_SESSION_SOURCE", "", "the session a replay or backtest is made from"},
        {"session_data", "OPS_SESSION_DATA", "", "where the session's market data comes from (a file), if known"},
+       {"session_input_set", "OPS_SESSION_INPUT_SET", "",
+        "the input set (research store) holding the session's inputs once (traderctl's sandboxes set it)"},
        {"stream", "OPS_STREAM", "EVENTS", "JetStream stream that records the session"},
        {"instance_expire_ms", "OPS_INSTANCE_EXPIRE_MS", "60000",
         "how long ops.status keeps listing an instance that stopped or was replaced by a newer one (a worker "
@@ -52,6 +54,8 @@ int main(int argc, char** argv) try {
         if (st.get_int("instance_expire_ms") < 0) throw config::ConfigError("instance_expire_ms: must be >= 0");
         if (!st.get("session_source").empty() && !subjects::is_valid_session_id(st.get("session_source")))
           throw config::ConfigError("session_source: 1-128 characters from A-Z a-z 0-9 _ . : -");
+        if (!st.get("session_input_set").empty() && !subjects::is_valid_session_id(st.get("session_input_set")))
+          throw config::ConfigError("session_input_set: 1-128 characters from A-Z a-z 0-9 _ . : -");
       });
   if (!s) return 0;
   natsio::Library lib;
@@ -69,7 +73,8 @@ int main(int argc, char** argv) try {
                                .started_by = "ops",
                                .version = std::string(services::version()),
                                .ts_wall = clock.now(),
-                               .reason = "ops started"};
+                               .reason = "ops started",
+                               .input_set = s->get("session_input_set")};
   rt.publish(subjects::kSessionLifecycle, codec::encode(started));
   conn.flush();
   rt.start_heartbeat();

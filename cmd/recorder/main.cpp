@@ -24,7 +24,10 @@ int main(int argc, char** argv) try {
         "Ed25519 private key (PEM, mode 0600) signing checkpoints of the store's head; empty = no checkpoints"},
        {"checkpoint_file", "RECORDER_CHECKPOINT_FILE", "", "file the signed checkpoints are appended to (JSON lines)"},
        {"checkpoint_every", "RECORDER_CHECKPOINT_EVERY", "10000", "a checkpoint at most every N events stored..."},
-       {"checkpoint_interval_ms", "RECORDER_CHECKPOINT_INTERVAL_MS", "10000", "...or every T ms, and at shutdown"}},
+       {"checkpoint_interval_ms", "RECORDER_CHECKPOINT_INTERVAL_MS", "10000", "...or every T ms, and at shutdown"},
+       {"input_digests", "RECORDER_INPUT_DIGESTS", "",
+        "traderctl's sandboxes: digests of the inputs an input set holds, not stored again (\"\" = store all)"},
+       {"input_state", "RECORDER_INPUT_STATE", "", "with input_digests: where the count of inputs survives a restart"}},
       argc, argv, [](const config::Settings& st) {
         if (st.get("database_url").empty()) throw config::ConfigError("database_url: required (DATABASE_URL)");
         if (st.get_int("batch") < 1) throw config::ConfigError("batch: must be >= 1");
@@ -32,12 +35,16 @@ int main(int argc, char** argv) try {
           throw config::ConfigError("checkpoint_file: required with checkpoint_key (RECORDER_CHECKPOINT_FILE)");
         if (st.get_int("checkpoint_every") < 1 || st.get_int("checkpoint_interval_ms") < 1)
           throw config::ConfigError("checkpoint_every, checkpoint_interval_ms: must be >= 1");
+        if (!st.get("input_digests").empty() && st.get("input_state").empty())
+          throw config::ConfigError("input_state: required with input_digests (RECORDER_INPUT_STATE)");
       });
   if (!s) return 0;
   services::RecorderConfig cfg;
   cfg.batch = static_cast<int>(s->get_int("batch"));
   cfg.stream = s->get("stream");
   cfg.durable = s->get("durable");
+  cfg.input_digests = s->get("input_digests");
+  cfg.input_state = s->get("input_state");
   std::optional<eventstore::CheckpointSigner> signer;  // loaded first: a bad key stops us before anything runs
   if (!s->get("checkpoint_key").empty()) signer.emplace(s->get("checkpoint_key"));
   natsio::Library lib;

@@ -603,12 +603,20 @@ RunArgs parse_run_args(const std::vector<std::string>& rest, bool backtest) {
   return r;
 }
 
+/// TRADER_SHARE_INPUTS=0 keeps a pipeline backtest's or replay's market data in its own
+/// session instead of an input set (tooling/input_sets.hpp): the benchmark times the
+/// recorder storing them.
+bool share_inputs() { return env_or("TRADER_SHARE_INPUTS", "1") != std::string("0"); }
+
 /// The sandbox records into the research store: its recorder as the writer, every other
 /// worker (the rebuilds of risk-state and execution) as the reader.
-SandboxConfig sandbox_config(const std::string& kind, const std::string& source, const std::string& data) {
+SandboxConfig sandbox_config(const std::string& kind, const std::string& source, const std::string& data,
+                             std::string input_set = {}, std::vector<std::string> input_digests = {}) {
   return SandboxConfig{.kind = kind,
                        .source_session = source,
                        .data_source = data,
+                       .input_set = std::move(input_set),
+                       .input_digests = std::move(input_digests),
                        .database_url = research_writer_url(kind),
                        .reader_database_url = StoreUrls::from_environment().research_reader(),
                        .bin_dir = env_or("TRADER_BIN_DIR", executable_dir().c_str()),
@@ -773,7 +781,31 @@ int replay_or_backtest(const Args& a) {
   }
   std::string data = r.file.empty() ? "" : std::filesystem::absolute(r.file).string();
   if (!data.empty() && !std::filesystem::exists(data)) throw std::runtime_error("no such data file: " + data);
-  Sandbox sb(sandbox_config(backtest ? "backtest" : "replay", r.session, data.empty() ? "session:" + r.session : data));
+  const auto source = data.empty() ? "session:" + r.session : data;
+  // Its market data is stored once, in an input set keyed by its content, which the
+  // sandbox's recorder does not store again (tooling/input_sets.hpp).
+  const bool self_publish = r.lockstep || !r.chaos_restart.empty();
+  if (!data.empty()) plan.inputs = read_file_inputs(data, r.limit, what);
+  std::vector<ReplayInput> market;
+  for (const auto& in : plan.inputs)
+    if (in.subject.starts_with(subjects::kMarketDataPrefix)) market.push_back(in);
+  std::string input_set;
+  std::vector<std::string> digests;
+  if (!market.empty() && share_inputs() && !plan.input_set.empty() &&
+      input_set_holds(stores.find(r.session).store, plan.input_set, market)) {
+    // A replay of all of its source's inputs, as its input set holds them: that set.
+    input_set = plan.input_set;
+    fmt::print(stderr, "{}: market data in input set {} (its source's: shared)\n", what, input_set);
+    digests = input_digests(market);
+  } else if (!market.empty() && share_inputs()) {
+    input_set = input_set_id(market);
+    eventstore::PgStore writer(research_writer_url(what));
+    const auto added = ensure_input_set(store, writer, input_set, market, source, std::string(version()));
+    fmt::print(stderr, "{}: market data in input set {} ({})\n", what, input_set,
+               added > 0 ? fmt::format("stored now, {} events", added) : std::string("stored before: shared"));
+    digests = input_digests(market);
+  }
+  Sandbox sb(sandbox_config(backtest ? "backtest" : "replay", r.session, source, input_set, std::move(digests)));
   fmt::print(stderr, "{}: sandbox ready (nats {}, stream {}), new session {}\n", what, sb.nats_url(), sb.stream(),
              sb.session_id());
   if (!r.lockstep)
@@ -781,8 +813,6 @@ int replay_or_backtest(const Args& a) {
                "it reached the stream in (docs/architecture.md, \"Event time\")\n", what);
   // The file's records go through the feed, unless traderctl must act between them
   // (a barrier per input, or a worker to restart halfway): then it publishes them itself.
-  const bool self_publish = r.lockstep || !r.chaos_restart.empty();
-  if (!data.empty() && self_publish) plan.inputs = read_file_inputs(data, r.limit, what);
   if (!data.empty() && !self_publish) {
     const auto t0 = std::chrono::steady_clock::now();
     std::vector<std::string> feed_args{data, "--speed", fmt::format("{}", r.speed)};

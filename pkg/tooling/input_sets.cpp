@@ -1,6 +1,5 @@
 #include "tooling/input_sets.hpp"
 
-#include <charconv>
 #include <stdexcept>
 #include <utility>
 
@@ -13,8 +12,6 @@
 
 namespace services {
 namespace {
-
-bool is_input(const std::string& subject) { return subject.starts_with(subjects::kMarketDataPrefix); }
 
 /// A session read with its input set's inputs back in its gaps (input_sets.hpp).
 class SessionReader final : public eventstore::EventReader {
@@ -42,10 +39,10 @@ class SessionReader final : public eventstore::EventReader {
       }
       if (!started_ && e.type == core::SessionStarted::kType) {
         started_ = true;
-        set_id_ = input_set_of(e);
-        if (!set_id_.empty()) set_ = store_.open_reader({.session_id = set_id_, .limit = page_});
+        set_id_ = input_set_of(e.payload);
+        if (!set_id_.empty()) set_.emplace(store_, set_id_, page_);
       }
-      if (set_ && next_seq_ && is_input(e.subject)) pass_input();  // stored itself: it takes its ordinal
+      if (set_ && next_seq_ && is_set_input(e.subject)) pass_input();  // stored itself: it takes its ordinal
       if (seq && started_) next_seq_ = *seq + 1;
       out.push_back(std::move(e));
       ++i_;
@@ -54,32 +51,19 @@ class SessionReader final : public eventstore::EventReader {
   }
 
  private:
-  /// The set's next input (nullptr once it has no more), advanced past.
-  eventstore::StoredEvent* take_input() {
-    for (;;) {
-      if (j_ == set_buf_.size()) {
-        set_buf_ = set_->next();
-        j_ = 0;
-        if (set_buf_.empty()) return nullptr;
-      }
-      auto& in = set_buf_[j_++];
-      if (is_input(in.subject)) return &in;  // (not its session.started / session.ended)
-    }
-  }
   /// The set's next input, as the session's event `msg_id` (a gap).
   eventstore::StoredEvent next_input(std::string msg_id) {
-    auto* in = take_input();
+    auto* in = set_->take();
     if (in == nullptr)
       throw std::runtime_error(fmt::format(
           "session {}: its input set {} holds fewer inputs than the session has gaps ({} inputs read from it; "
-          "is the set missing from this store, or was it removed?)", id_, set_id_, used_));
-    ++used_;
+          "is the set missing from this store, or was it removed?)", id_, set_id_, set_->taken()));
     in->msg_id = std::move(msg_id);
     in->session_id = id_;
     return std::move(*in);
   }
   /// An input the session stored itself: it takes the set's next ordinal (if the set has it).
-  void pass_input() { (void)take_input(); }
+  void pass_input() { (void)set_->take(); }
 
   eventstore::EventStore& store_;
   std::string id_;
@@ -90,23 +74,10 @@ class SessionReader final : public eventstore::EventReader {
   bool started_ = false;
   std::optional<std::uint64_t> next_seq_;  ///< the stream sequence expected next (after session.started)
   std::string set_id_;
-  std::unique_ptr<eventstore::EventReader> set_;
-  std::vector<eventstore::StoredEvent> set_buf_;
-  std::size_t j_ = 0;
-  std::int64_t used_ = 0;
+  std::optional<InputSetInputs> set_;
 };
 
 }  // namespace
-
-std::optional<std::uint64_t> stream_seq_of(std::string_view msg_id) {
-  const auto colon = msg_id.rfind(':');
-  if (colon == std::string_view::npos) return std::nullopt;
-  std::uint64_t seq = 0;
-  const auto* end = msg_id.data() + msg_id.size();
-  const auto r = std::from_chars(msg_id.data() + colon + 1, end, seq);
-  if (r.ec != std::errc() || r.ptr != end) return std::nullopt;
-  return seq;
-}
 
 std::string input_set_id(const std::vector<ReplayInput>& inputs) {
   Sha256 h;
@@ -120,11 +91,16 @@ std::string input_set_id(const std::vector<ReplayInput>& inputs) {
   return "inputs-" + h.hex().substr(0, 32);
 }
 
-std::string input_set_of(const eventstore::StoredEvent& session_started) {
-  auto l = codec::decode_session_lifecycle(session_started.payload);
-  if (!l) return {};
-  const auto* s = std::get_if<core::SessionStarted>(&*l);
-  return s != nullptr ? s->input_set : std::string();
+std::vector<std::string> input_digests(const std::vector<ReplayInput>& inputs) {
+  std::vector<std::string> out;
+  out.reserve(inputs.size());
+  std::string bytes;
+  for (const auto& in : inputs) {
+    bytes.assign(in.subject).push_back('\0');
+    bytes.append(in.payload).push_back('\0');
+    out.push_back(sha256_hex(bytes));
+  }
+  return out;
 }
 
 std::int64_t ensure_input_set(eventstore::EventStore& reader, eventstore::EventStore& writer, const std::string& set,
@@ -173,6 +149,17 @@ std::int64_t ensure_input_set(eventstore::EventStore& reader, eventstore::EventS
   return appended;
 }
 
+bool input_set_holds(eventstore::EventStore& store, const std::string& set, const std::vector<ReplayInput>& inputs) {
+  if (store.query({.session_id = set, .type = std::string(core::SessionEnded::kType), .limit = 1}).empty())
+    return false;
+  InputSetInputs in(store, set);
+  for (const auto& want : inputs) {
+    const auto* got = in.take();
+    if (got == nullptr || got->subject != want.subject || got->payload != want.payload) return false;
+  }
+  return in.take() == nullptr;
+}
+
 std::unique_ptr<eventstore::EventReader> open_session(eventstore::EventStore& store, const std::string& session_id,
                                                       std::size_t page) {
   return std::make_unique<SessionReader>(store, session_id, page);
@@ -189,7 +176,7 @@ std::vector<std::string> sessions_using_input_set(eventstore::EventStore& store,
   std::vector<std::string> out;
   eventstore::for_each(store, {.type = std::string(core::SessionStarted::kType)},
                        [&](const eventstore::StoredEvent& e) {
-                         if (e.session_id && *e.session_id != set && input_set_of(e) == set) out.push_back(*e.session_id);
+                         if (e.session_id && *e.session_id != set && input_set_of(e.payload) == set) out.push_back(*e.session_id);
                        });
   return out;
 }

@@ -32,6 +32,7 @@
 
 #include "eventstore/event_store.hpp"
 #include "tooling/replay.hpp"
+#include "workers/input_set.hpp"  // stream_seq_of, input_set_of, InputSetInputs
 
 namespace services {
 
@@ -39,6 +40,10 @@ namespace services {
 /// the first 32 hex digits of SHA-256 over each input's subject, a NUL, its payload and
 /// a NUL. Pure.
 std::string input_set_id(const std::vector<ReplayInput>& inputs);
+
+/// Each input's digest as the recorder compares it (RecorderConfig::input_digests): the
+/// lowercase hex SHA-256 of its subject, a NUL, its payload and a NUL. Pure.
+std::vector<std::string> input_digests(const std::vector<ReplayInput>& inputs);
 
 /// Makes sure the research store holds the input set `set` with `inputs`: if `reader`
 /// (the store as the reader) finds it incomplete, appends through `writer` (the same
@@ -50,6 +55,12 @@ std::string input_set_id(const std::vector<ReplayInput>& inputs);
 std::int64_t ensure_input_set(eventstore::EventStore& reader, eventstore::EventStore& writer, const std::string& set,
                               const std::vector<ReplayInput>& inputs, const std::string& data_source,
                               const std::string& version);
+
+/// True if `store` holds input set `set` complete (its session.ended written) and its
+/// inputs are exactly `inputs` (subjects and payload bytes, in order): a replay of a
+/// session that names `set` and publishes all of its inputs as read then shares it.
+/// @throws eventstore::StoreUnavailable as EventStore::query.
+bool input_set_holds(eventstore::EventStore& store, const std::string& set, const std::vector<ReplayInput>& inputs);
 
 /// Reads session `session_id` in position order, a page of `page` events at a time,
 /// with its input set's inputs back in its gaps (see the file comment). A session
@@ -65,11 +76,5 @@ void for_each_session_event(eventstore::EventStore& store, const std::string& se
 
 /// Sessions of `store` whose session.started names `set` as their input set.
 std::vector<std::string> sessions_using_input_set(eventstore::EventStore& store, const std::string& set);
-
-/// The stream sequence in a msg_id "<stream>:<seq>" (nullopt if it has none). Pure.
-std::optional<std::uint64_t> stream_seq_of(std::string_view msg_id);
-
-/// The input set a session's session.started names ("" if none or unreadable).
-std::string input_set_of(const eventstore::StoredEvent& session_started);
 
 }  // namespace services

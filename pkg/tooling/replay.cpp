@@ -38,6 +38,7 @@ ReplayPlan load_replay_plan(eventstore::EventStore& store, const std::string& se
   core::TimestampNs market_ts = 0;
   for_each_session_event(store, session_id, [&](eventstore::StoredEvent& e) {  // its inputs included
     ++plan.session_events;
+    if (plan.input_set.empty() && e.type == core::SessionStarted::kType) plan.input_set = input_set_of(e.payload);
     if (e.ts_event && *e.ts_event > 0 && e.subject.starts_with(subjects::kMarketDataPrefix)) market_ts = *e.ts_event;
     if (e.subject == std::string(subjects::kSessionWorkersPrefix) + "strategy") {
       if (auto w = dec.decode_worker_started(e.payload)) {

@@ -66,6 +66,7 @@ struct ReplayPlan {
   std::int64_t session_events = 0;          ///< events read
   std::int64_t strategy_orders = 0;         ///< trading.orders left out as the strategy's own
   std::int64_t filtered_out = 0;            ///< inputs the filter left out
+  std::string input_set;                    ///< the input set the session names ("" = none; input_sets.hpp)
 };
 
 /// Reads session `session_id` page by page (EventQuery by session, position

@@ -300,6 +300,9 @@ Sandbox::Sandbox(SandboxConfig cfg) : cfg_(std::move(cfg)) {
             {"OPS_SESSION_KIND", cfg_.kind},
             {"OPS_SESSION_SOURCE", cfg_.source_session},
             {"OPS_SESSION_DATA", cfg_.data_source},
+            {"OPS_SESSION_INPUT_SET", cfg_.input_set},
+            {"RECORDER_INPUT_DIGESTS", cfg_.input_set.empty() ? "" : dir_ + "/input-digests.txt"},
+            {"RECORDER_INPUT_STATE", cfg_.input_set.empty() ? "" : dir_ + "/recorder-inputs.state"},
             {"RECORDER_CHECKPOINT_KEY", ""},
             {"RECORDER_CHECKPOINT_FILE", ""}};
     // The replay tool: market data, pings and ops requests as `replay` (TRADING);
@@ -315,6 +318,11 @@ Sandbox::Sandbox(SandboxConfig cfg) : cfg_(std::move(cfg)) {
                                                                     .send_asap = false,
                                                                     .max_reconnect = 0,
                                                                     .connect_retry_ms = 0});
+    if (!cfg_.input_set.empty()) {  // what the recorder leaves to the input set (RecorderConfig::input_digests)
+      std::ofstream digests(dir_ + "/input-digests.txt", std::ios::trunc);
+      for (const auto& d : cfg_.input_digests) digests << d << '\n';
+      if (!digests.flush()) throw SandboxError("sandbox: cannot write " + dir_ + "/input-digests.txt");
+    }
     for (const auto& w : cfg_.workers) start_worker(w);
     wait_ready();
   } catch (...) {

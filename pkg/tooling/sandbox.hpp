@@ -98,6 +98,11 @@ struct SandboxConfig {
   std::string kind = "replay";              ///< session kind: "replay" | "backtest"
   std::string source_session;               ///< OPS_SESSION_SOURCE ("" = none)
   std::string data_source;                  ///< OPS_SESSION_DATA ("" = none)
+  /// The input set holding the session's market data (OPS_SESSION_INPUT_SET; "" = none)
+  /// and its inputs' digests, which the sandbox gives its recorder (RECORDER_INPUT_DIGESTS):
+  /// tooling/input_sets.hpp.
+  std::string input_set;
+  std::vector<std::string> input_digests;
   std::string database_url;                 ///< the research store as the writer, for the recorder (required)
   std::string reader_database_url;          ///< as the reader, for the other workers ("" = database_url)
   std::string bin_dir;                      ///< directory of the worker binaries (required)

@@ -6,14 +6,30 @@
 #include <charconv>
 #include <limits>
 #include <optional>
+#include <variant>
 
 #include <fmt/format.h>
+
+#include "codec/codec.hpp"
+#include "core/messages.hpp"
+#include "subjects/subjects.hpp"
+#include "workers/input_set.hpp"
 
 namespace services {
 namespace {
 
 /// Reads the store on from `after_position`, delivering this stream's events with a
 /// sequence in (st.last_seq, until_seq] in order; stops at the first later one.
+///
+/// A session that names an input set (input_set.hpp) leaves its inputs out of the store:
+/// its stored events have gaps after its session.started, and the k-th gap is the set's
+/// k-th input. The cursor counts the inputs of every sequence it sees, stored or delivered
+/// by the stream (note_stream), and puts the set's inputs back into the gaps:
+/// - a gap between two stored events is always inputs (the recorder stores in order);
+/// - a gap after the last stored event only with `gone`: the stream no longer holds
+///   those sequences, so the recorder acknowledged them, and it acknowledges in order,
+///   after committing what it stores. A fresh read of the store that does not find them
+///   means they are inputs it left to the set.
 class StoreCursor {
  public:
   StoreCursor(eventstore::EventStore* store, const std::string& stream) : store_(store), prefix_(stream + ":") {}
@@ -21,15 +37,17 @@ class StoreCursor {
   bool usable() const noexcept { return store_ != nullptr && problem_.empty(); }
   const std::string& problem() const noexcept { return problem_; }
 
-  /// Delivers what the store holds up to `until_seq`; false if the store could not be read.
-  bool read_until(std::uint64_t until_seq, HistoryStats& st, const std::function<void(const LogEvent&)>& fn) {
+  /// Delivers what the store holds up to `until_seq` (and, with `gone`, the input set's
+  /// inputs up to it, see above); false if the store or the set could not be read.
+  bool read_until(std::uint64_t until_seq, HistoryStats& st, const std::function<void(const LogEvent&)>& fn,
+                  bool gone = false) {
     if (!usable()) return false;
     try {
       for (;;) {
         if (page_.empty() || next_ == page_.size()) {
           page_ = store_->read(after_, 5'000);
           next_ = 0;
-          if (page_.empty()) return true;
+          if (page_.empty()) return !gone || until_seq <= acct_ || fill(until_seq, st, fn);
         }
         for (; next_ < page_.size(); ++next_) {
           const auto& ev = page_[next_];
@@ -37,12 +55,18 @@ class StoreCursor {
           if (ev.msg_id.compare(0, prefix_.size(), prefix_) != 0 ||
               std::from_chars(ev.msg_id.data() + prefix_.size(), ev.msg_id.data() + ev.msg_id.size(), seq).ec !=
                   std::errc{} ||
-              seq <= st.last_seq) {
+              seq <= acct_) {  // another stream's, or counted and delivered (or skipped) already
             after_ = ev.position;
             continue;
           }
-          if (seq > until_seq) return true;  // not consumed: the next call starts here
+          if (seq > acct_ + 1 && set_) {  // a gap before it: the set's inputs
+            if (!fill(std::min(seq - 1, until_seq), st, fn)) return false;
+            if (acct_ + 1 < seq) return true;  // stopped inside the gap: it is consumed next time
+          }
+          if (seq > until_seq && seq > st.last_seq) return true;  // not consumed: the next call starts here
           after_ = ev.position;
+          count(seq, ev.subject, ev.type == core::SessionStarted::kType, ev.payload);
+          if (seq <= st.last_seq) continue;
           fn(LogEvent{seq, ev.subject, ev.payload, true});
           st.last_seq = seq;
           ++st.from_store;
@@ -54,13 +78,65 @@ class StoreCursor {
     }
   }
 
+  /// An event the stream delivered (`seq` = st.last_seq, just handled): counted.
+  void note_stream(std::uint64_t seq, std::string_view subject, std::string_view data) {
+    if (seq <= acct_) return;
+    if (seq > acct_ + 1 && set_) lost_ = fmt::format("sequences {}..{} were never read", acct_ + 1, seq - 1);
+    const bool started = subject == subjects::kSessionLifecycle &&
+                         data.find(core::SessionStarted::kType) != std::string_view::npos;
+    count(seq, subject, started, data);
+  }
+
  private:
+  /// Sequence `seq` (one after acct_, or the first seen) is counted: a session.started
+  /// opens its input set (if it names one); an input takes the set's next ordinal.
+  void count(std::uint64_t seq, std::string_view subject, bool maybe_started, std::string_view payload) {
+    acct_ = seq;
+    if (maybe_started && subject == subjects::kSessionLifecycle) {
+      const auto l = codec::decode_session_lifecycle(payload);
+      if (const auto* started = l ? std::get_if<core::SessionStarted>(&*l) : nullptr) {
+        set_.reset();  // a new session: its own set, or none
+        lost_.clear();
+        if (!started->input_set.empty()) set_.emplace(*store_, started->input_set);
+      }
+      return;
+    }
+    if (set_ && is_set_input(subject)) (void)set_->take();  // stored itself: it takes its ordinal
+  }
+
+  /// Delivers the set's inputs as sequences acct_+1..to (those up to st.last_seq were
+  /// handled before this read: only counted). False if the set cannot fill them.
+  bool fill(std::uint64_t to, HistoryStats& st, const std::function<void(const LogEvent&)>& fn) {
+    if (!set_) return true;  // no input set: nothing to put back (the stream or the caller says what is missing)
+    if (!lost_.empty()) {
+      problem_ = fmt::format("cannot put input set {}'s inputs back: {}", set_->id(), lost_);
+      return false;
+    }
+    for (auto g = acct_ + 1; g <= to; ++g) {
+      auto* in = set_->take();
+      if (in == nullptr) {
+        problem_ = fmt::format("input set {} holds fewer inputs ({}) than the stream has gaps (sequence {}): is it "
+                               "missing from this store?", set_->id(), set_->taken(), g);
+        return false;
+      }
+      acct_ = g;
+      if (g <= st.last_seq) continue;
+      fn(LogEvent{g, in->subject, in->payload, true});
+      st.last_seq = g;
+      ++st.from_store;
+    }
+    return true;
+  }
+
   eventstore::EventStore* store_;
   std::string prefix_;
   std::string problem_;
   std::int64_t after_ = 0;                      // last store position consumed
   std::vector<eventstore::StoredEvent> page_;   // the page being read
   std::size_t next_ = 0;                        // its next event
+  std::uint64_t acct_ = 0;                      // every sequence up to here is counted (inputs' ordinals)
+  std::optional<InputSetInputs> set_;           // the open session's input set, if it names one
+  std::string lost_;                            // why the inputs' ordinals are unknown ("" = known)
 };
 
 }  // namespace
@@ -77,32 +153,50 @@ HistoryStats read_history(eventstore::EventStore* store, natsio::Connection& con
   cursor.read_until(up_to, st, fn);
   st.store_problem = store == nullptr ? "no event store configured" : cursor.problem();
   if (st.last_seq >= up_to) return st;
+  // Sequences the stream no longer holds must come from the store (or the input set).
+  const auto missing = [&](std::uint64_t from, std::uint64_t to) {
+    return natsio::NatsError(fmt::format(
+        "reading {} history: sequences {}..{} are no longer in the stream and the event store {}", stream, from, to,
+        cursor.usable() ? "does not hold them" : "cannot be read (" + st.store_problem + cursor.problem() + ")"));
+  };
+  // What the stream no longer holds (interest retention: everything the recorder
+  // acknowledged) is in the store, or is the input set's (StoreCursor). Asking where
+  // the stream starts spares waiting for a message that is not coming.
+  std::uint64_t first = 0;
+  try {
+    first = natsio::JetStream(conn).stream_state(stream).first_seq;
+  } catch (const natsio::NatsError&) {  // not allowed or not answered: the reader below finds out
+  }
+  if (first > st.last_seq + 1) {
+    const auto gone_to = std::min(first - 1, up_to);
+    cursor.read_until(gone_to, st, fn, /*gone=*/true);
+    if (st.last_seq >= up_to) return st;
+    if (st.last_seq < gone_to) throw missing(st.last_seq + 1, gone_to);
+  }
   natsio::StreamReader reader(conn, stream, st.last_seq + 1);
   natsio::StreamMessage m;
   while (st.last_seq < up_to) {
     if (!reader.next(m, 10'000)) {
-      // Nothing more in the stream: the rest was stored and acknowledged meanwhile (on an
-      // interest stream a new consumer starts past what every consumer acknowledged),
-      // so the store has it now.
-      cursor.read_until(up_to, st, fn);
+      // Nothing more in the stream: the rest was stored (or left to the input set) and
+      // acknowledged meanwhile (on an interest stream a new consumer starts past what
+      // every consumer acknowledged).
+      cursor.read_until(up_to, st, fn, /*gone=*/true);
       if (st.last_seq >= up_to) break;
-      throw natsio::NatsError(fmt::format("reading {} history: no message after sequence {} (expected up to {})",
-                                          stream, st.last_seq, up_to));
+      throw natsio::NatsError(fmt::format("reading {} history: no message after sequence {} (expected up to {}){}",
+                                          stream, st.last_seq, up_to,
+                                          cursor.problem().empty() ? "" : "; the event store: " + cursor.problem()));
     }
     if (m.seq <= st.last_seq) continue;
     if (m.seq > st.last_seq + 1) {
       // The stream keeps only what the store has not confirmed (interest retention):
-      // these were stored and acknowledged meanwhile, so the store has them now.
-      cursor.read_until(m.seq - 1, st, fn);
-      if (st.last_seq + 1 < m.seq)
-        throw natsio::NatsError(fmt::format(
-            "reading {} history: sequences {}..{} are no longer in the stream and the event store {}", stream,
-            st.last_seq + 1, m.seq - 1,
-            cursor.usable() ? "does not hold them" : "cannot be read (" + st.store_problem + cursor.problem() + ")"));
+      // these were stored (or left to the input set) and acknowledged meanwhile.
+      cursor.read_until(m.seq - 1, st, fn, /*gone=*/true);
+      if (st.last_seq + 1 < m.seq) throw missing(st.last_seq + 1, m.seq - 1);
     }
     fn(LogEvent{m.seq, m.subject, m.data, false});
     st.last_seq = m.seq;
     ++st.from_stream;
+    cursor.note_stream(m.seq, m.subject, m.data);
   }
   return st;
 }

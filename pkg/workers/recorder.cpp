@@ -2,12 +2,17 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <thread>
+#include <vector>
 
 #include <fmt/format.h>
 
 #include "codec/codec.hpp"
 #include "subjects/subjects.hpp"
+#include "workers/input_set.hpp"
+#include "workers/manifest.hpp"
 
 namespace services {
 
@@ -134,8 +139,70 @@ eventstore::NewEvent recorded_event(codec::Decoder& dec, SessionAssigner& sessio
   return ev;
 }
 
+namespace {
+
+/// Input-set mode (RecorderConfig::input_digests): which inputs the stream's session
+/// leaves to its input set, counted across restarts.
+class InputSkipper {
+ public:
+  explicit InputSkipper(const RecorderConfig& cfg) : state_path_(cfg.input_state) {
+    if (cfg.input_digests.empty()) return;
+    if (state_path_.empty()) throw std::runtime_error("recorder: input_state is required with input_digests");
+    std::ifstream in(cfg.input_digests);
+    if (!in) throw std::runtime_error(fmt::format("recorder: cannot read the input digests {}", cfg.input_digests));
+    for (std::string line; std::getline(in, line);)
+      if (!line.empty()) digests_.push_back(line);
+    on_ = true;
+    std::ifstream st(state_path_);
+    if (st) st >> accounted_ >> counted_ >> started_;
+  }
+  bool on() const noexcept { return on_; }
+  /// Stream sequences up to here are counted (a restart resumes after them at least).
+  std::uint64_t accounted() const noexcept { return accounted_; }
+  /// Message `seq` in stream order: true if it is an input its set holds (not to be stored).
+  bool skip(std::uint64_t seq, std::string_view subject, std::string_view data) {
+    if (!on_ || seq <= accounted_) return false;
+    accounted_ = seq;
+    // Readers count a session's inputs from its session.started (workers/input_set.hpp).
+    if (subject == subjects::kSessionLifecycle) {
+      const auto env = codec::peek(data);
+      if (env && env->type == core::SessionStarted::kType) started_ = true;
+    }
+    if (!started_ || !is_set_input(subject)) return false;
+    const auto k = counted_++;
+    if (k >= digests_.size()) return false;
+    std::string bytes;
+    bytes.reserve(subject.size() + data.size() + 2);
+    bytes.append(subject).push_back('\0');
+    bytes.append(data).push_back('\0');
+    return sha256_hex(bytes) == digests_[k];
+  }
+  /// Makes the count durable (after the commit, before the acknowledgement).
+  void save() const {
+    if (!on_) return;
+    const auto tmp = state_path_ + ".tmp";
+    {
+      std::ofstream out(tmp, std::ios::trunc);
+      out << accounted_ << ' ' << counted_ << ' ' << started_ << '\n';
+      if (!out.flush()) throw std::runtime_error(fmt::format("recorder: cannot write {}", tmp));
+    }
+    std::filesystem::rename(tmp, state_path_);
+  }
+
+ private:
+  std::string state_path_;
+  std::vector<std::string> digests_;
+  bool on_ = false;
+  std::uint64_t accounted_ = 0;
+  std::uint64_t counted_ = 0;
+  bool started_ = false;  ///< the session.started is counted
+};
+
+}  // namespace
+
 std::int64_t run_recorder(Runtime& rt, eventstore::EventStore& store, const RecorderConfig& cfg,
                           const std::atomic<bool>& stop, RecorderCheckpoints* checkpoints) {
+  InputSkipper inputs(cfg);
   // The event store is the checkpoint: resume right after the newest event stored
   // from this stream. A batch that a killed recorder fetched but never committed
   // is fetched again, in stream order; acks only tidy the server's state.
@@ -151,6 +218,8 @@ std::int64_t run_recorder(Runtime& rt, eventstore::EventStore& store, const Reco
       std::this_thread::sleep_for(std::chrono::milliseconds(cfg.retry_ms));
     }
   }
+  // Input-set mode: what it acknowledged without storing were inputs it skipped.
+  if (inputs.on()) start_seq = std::max<std::uint64_t>(start_seq, inputs.accounted() + 1);
   // Sessions continue where the store stops (the newest event from this stream).
   std::optional<SessionAssigner> sessions;
   while (!sessions) {
@@ -233,8 +302,10 @@ std::int64_t run_recorder(Runtime& rt, eventstore::EventStore& store, const Reco
         break;
       }
       last_in_order = mp;
+      const bool skip = inputs.skip(seq, m.subject(), m.data());  // counted once, whether stored before or not
       if (seq < start_seq) continue;  // stored by an earlier run: acknowledged below, not appended
       start_seq = seq + 1;
+      if (skip) continue;  // its input set holds it: acknowledged below, not stored
       auto ev = recorded_event(dec, *sessions, cfg.stream, seq, m.subject(), m.data());
       batch.push_back(std::move(ev));
     }
@@ -261,6 +332,7 @@ std::int64_t run_recorder(Runtime& rt, eventstore::EventStore& store, const Reco
       }
     }
     if (!committed) break;
+    inputs.save();  // before the acknowledgement: what it acknowledges is counted
     // AckAll: acknowledging the last message in order acknowledges all before it.
     for (int attempt = 0; last_in_order && attempt < 10 && !last_in_order->ack_sync(); ++attempt)
       std::this_thread::sleep_for(std::chrono::milliseconds(100));

@@ -37,6 +37,17 @@ struct RecorderConfig {
   int batch = 500;                       ///< messages per fetch and per transaction
   std::int64_t fetch_timeout_ms = 200;
   std::int64_t retry_ms = 500;           ///< wait between attempts while the store is down
+  /// Input-set mode (traderctl's sandboxes; pkg/tooling/input_sets.hpp): a file of the
+  /// session's inputs' digests, one lowercase hex SHA-256 of subject, NUL, payload per
+  /// line, in publish order. The k-th market.data.* message of the stream whose digest
+  /// equals line k is not stored (its input set holds it; the session's gap at its
+  /// sequence is where readers put it back); any other is. "" = store everything.
+  std::string input_digests;
+  /// With input_digests: the file where it keeps (the last stream sequence counted, the
+  /// inputs counted), written after each commit and before the acknowledgement, so a
+  /// restarted recorder counts on from there (what it acknowledged without storing is
+  /// an input it skipped; what it did not acknowledge comes again and is counted then).
+  std::string input_state;
 };
 
 /// The event stream as an admin creates it (bootstrap_event_stream).

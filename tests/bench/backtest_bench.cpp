@@ -118,7 +118,10 @@ testsupport::ProcessOptions ctl_options(const std::string& db_url, const std::st
   o.env = {{"DATABASE_URL", db_url},
            {"TRADER_WRITER_DATABASE_URL", writer_url},
            {"TRADER_BIN_DIR", testsupport::build_dir() + "/cmd"},
-           {"TRADER_CONFIG", ""}};
+           {"TRADER_CONFIG", ""},
+           // Keep the inputs in the session: the checks below read every stream sequence and
+           // every record of the file from it, and time the recorder's appends of them.
+           {"TRADER_SHARE_INPUTS", "0"}};
   o.log_path = log_path;
   return o;
 }

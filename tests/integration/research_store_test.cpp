@@ -44,15 +44,17 @@ TEST_CASE("backtests go into the research store, never the live one, and session
   INFO(out);
   const auto bt = session_of(out);
   REQUIRE(!bt.empty());
+  // Its market data went into an input set keyed by its content (tooling/input_sets.hpp),
+  // which the sandbox's recorder did not store again; later runs of the same inputs,
+  // in-process or not, share it and store only what they derived.
+  std::smatch m;
+  REQUIRE(std::regex_search(out, m, std::regex(R"(input set (inputs-[0-9a-f]{32}) \(stored now)")));
+  const std::string set = m[1].str();
   REQUIRE(stack.run({ctl, "backtest", file, "--limit", "1500", "--in-process", "--record"}, &out) == 0);
   const auto inp = session_of(out);
   REQUIRE(!inp.empty());
   CHECK(out.find("stored") != std::string::npos);
-  // Its inputs went into an input set keyed by their content (tooling/input_sets.hpp); a
-  // second run of the same inputs shares it and stores only what it derived.
-  std::smatch m;
-  REQUIRE(std::regex_search(out, m, std::regex(R"(input set (inputs-[0-9a-f]{32}) \(stored now)")));
-  const std::string set = m[1].str();
+  CHECK(out.find("input set " + set + " (stored before: shared)") != std::string::npos);
   CHECK(out.find("1500 inputs shared from its input set") != std::string::npos);
   REQUIRE(stack.run({ctl, "backtest", file, "--limit", "1500", "--in-process", "--record"}, &out) == 0);
   const auto inp2 = session_of(out);
@@ -69,9 +71,10 @@ TEST_CASE("backtests go into the research store, never the live one, and session
   CHECK_FALSE(live.last_msg_id("INP").has_value());
   CHECK(live.sessions().size() == 1);
   eventstore::PgStore research(stack.research_reader_url());
-  CHECK(research.query({.session_id = bt}).size() > 1500);  // the pipeline's recorder stores its inputs too
-  // The 1,500 quotes once, in the set; neither in-process session stores one.
+  // The 1,500 quotes once, in the set; none of the three sessions stores one.
   CHECK(research.query({.session_id = set, .type = "quote", .limit = 100'000}).size() == 1500);
+  CHECK(research.query({.session_id = bt, .type = "quote", .limit = 1}).empty());
+  CHECK_FALSE(research.query({.session_id = bt, .type = "execution_report", .limit = 1}).empty());
   CHECK(research.query({.session_id = inp, .type = "quote", .limit = 1}).empty());
   CHECK(research.query({.session_id = inp2, .type = "quote", .limit = 1}).empty());
   CHECK_FALSE(research.query({.session_id = inp, .type = "execution_report", .limit = 1}).empty());
@@ -94,6 +97,8 @@ TEST_CASE("backtests go into the research store, never the live one, and session
   // A live session cannot be removed; an unknown one is an error; a research one goes whole.
   CHECK(stack.run({ctl, "sessions", "rm", live_id}, &out) == 1);
   CHECK(out.find("the live store is append-only") != std::string::npos);
+  CHECK(stack.run({ctl, "sessions", "rm", set}, &out) == 1);
+  CHECK(out.find("is the input set of 3 session(s)") != std::string::npos);
   CHECK(stack.run({ctl, "sessions", "rm", "backtest-20260101T000000Z-0000"}, &out) == 1);
   CHECK(out.find("unknown research session") != std::string::npos);
   const auto removed_events = research.query({.session_id = bt, .limit = 1'000'000}).size();
