@@ -61,6 +61,11 @@ TEST_CASE("backtests go into the research store, never the live one, and session
   REQUIRE(!inp2.empty());
   CHECK(out.find("input set " + set + " (stored before: shared)") != std::string::npos);
   CHECK(out.find("1500 inputs shared from its input set") != std::string::npos);
+  // A replay of the pipeline backtest publishes exactly what the set holds: it shares it.
+  REQUIRE(stack.run({ctl, "replay", bt}, &out) == 0);
+  const auto rp = session_of(out);
+  REQUIRE(!rp.empty());
+  CHECK(out.find("input set " + set + " (its source's: shared)") != std::string::npos);
 
   // The live store gained nothing from them: no event of either session, no sandbox
   // or in-process msg_id; its only session is the live one.
@@ -77,6 +82,8 @@ TEST_CASE("backtests go into the research store, never the live one, and session
   CHECK_FALSE(research.query({.session_id = bt, .type = "execution_report", .limit = 1}).empty());
   CHECK(research.query({.session_id = inp, .type = "quote", .limit = 1}).empty());
   CHECK(research.query({.session_id = inp2, .type = "quote", .limit = 1}).empty());
+  CHECK(research.query({.session_id = rp, .type = "quote", .limit = 1}).empty());
+  CHECK_FALSE(research.query({.session_id = rp, .type = "execution_report", .limit = 1}).empty());
   CHECK_FALSE(research.query({.session_id = inp, .type = "execution_report", .limit = 1}).empty());
 
   // Both are listed, each with its store; show and diff find them wherever they are.
@@ -88,6 +95,7 @@ TEST_CASE("backtests go into the research store, never the live one, and session
   REQUIRE(stack.run({ctl, "sessions", "show", bt}, &out) == 0);
   CHECK(out.find("(in the research store)") != std::string::npos);
   CHECK(stack.run({ctl, "diff", bt, inp}, &out) == 0);  // pipeline and in-process: the same derived events
+  CHECK(stack.run({ctl, "diff", bt, rp}, &out) == 0);  // the replay reproduces the backtest
   CHECK(stack.run({ctl, "diff", inp, inp2}, &out) == 0);  // each read with its inputs back in place
   CHECK(out.find("identical") != std::string::npos);
   REQUIRE(stack.run({ctl, "sessions", "show", inp}, &out) == 0);
@@ -98,7 +106,7 @@ TEST_CASE("backtests go into the research store, never the live one, and session
   CHECK(stack.run({ctl, "sessions", "rm", live_id}, &out) == 1);
   CHECK(out.find("the live store is append-only") != std::string::npos);
   CHECK(stack.run({ctl, "sessions", "rm", set}, &out) == 1);
-  CHECK(out.find("is the input set of 3 session(s)") != std::string::npos);
+  CHECK(out.find("is the input set of 4 session(s)") != std::string::npos);
   CHECK(stack.run({ctl, "sessions", "rm", "backtest-20260101T000000Z-0000"}, &out) == 1);
   CHECK(out.find("unknown research session") != std::string::npos);
   const auto removed_events = research.query({.session_id = bt, .limit = 1'000'000}).size();
@@ -109,8 +117,9 @@ TEST_CASE("backtests go into the research store, never the live one, and session
   CHECK_FALSE(research.query({.session_id = inp, .limit = 1}).empty());  // the other one stays
   // An input set goes only once no session reads its inputs from it.
   CHECK(stack.run({ctl, "sessions", "rm", set}, &out) == 1);
-  CHECK(out.find("is the input set of 2 session(s)") != std::string::npos);
+  CHECK(out.find("is the input set of 3 session(s)") != std::string::npos);
   REQUIRE(stack.run({ctl, "sessions", "rm", inp2}, &out) == 0);
+  REQUIRE(stack.run({ctl, "sessions", "rm", rp}, &out) == 0);
   REQUIRE(stack.run({ctl, "sessions", "show", inp}, &out) == 0);  // inp still reads its inputs from the set
   CHECK(std::regex_search(out, std::regex(R"(quote\D+1500\b)")));
   CHECK(stack.run({ctl, "sessions", "rm", set}, &out) == 1);
