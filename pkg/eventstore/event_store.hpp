@@ -214,6 +214,13 @@ class EventStore {
   /// `prefix`, e.g. "EVENTS:" -> "EVENTS:10478"; nullopt if there is none.
   /// The recorder resumes its stream right after it.
   virtual std::optional<std::string> last_msg_id(std::string_view prefix) = 0;
+
+  /// The position of the event with this exact msg_id, nullopt if none is stored (PgStore:
+  /// one lookup in the msg_id index; needs SELECT, i.e. not the writer). A reader of one
+  /// stream starts there instead of at the beginning of the log (the stream's
+  /// "<stream>:1" is its first event): workers/event_log.cpp.
+  /// @throws StoreUnavailable, std::runtime_error as query().
+  virtual std::optional<std::int64_t> position_of(std::string_view msg_id) = 0;
 };
 
 /// Calls fn(StoredEvent&) for every event that store.open_reader(q) reads, in
@@ -311,6 +318,7 @@ class PgStore final : public EventStore {
   std::vector<std::pair<std::string, std::int64_t>> count_by_subject() override;
   std::int64_t count() override;
   std::optional<std::string> last_msg_id(std::string_view prefix) override;
+  std::optional<std::int64_t> position_of(std::string_view msg_id) override;
 
   /// The newest event's position and hash and the number of stored events, read
   /// in one snapshot (the writer: through events_head(); a role with SELECT:
@@ -371,6 +379,7 @@ class MemoryStore final : public EventStore {
   std::vector<std::pair<std::string, std::int64_t>> count_by_subject() override;
   std::int64_t count() override;
   std::optional<std::string> last_msg_id(std::string_view prefix) override;
+  std::optional<std::int64_t> position_of(std::string_view msg_id) override;
 
   /// Test hook: while true, every call throws StoreUnavailable (an outage).
   void set_unavailable(bool unavailable);

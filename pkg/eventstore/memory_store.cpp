@@ -214,6 +214,14 @@ std::int64_t MemoryStore::count() {
   return static_cast<std::int64_t>(events_.size());
 }
 
+std::optional<std::int64_t> MemoryStore::position_of(std::string_view msg_id) {
+  const std::lock_guard lock(mu_);
+  check_available();
+  for (const auto& e : events_)
+    if (e.msg_id == msg_id) return e.position;
+  return std::nullopt;
+}
+
 std::optional<std::string> MemoryStore::last_msg_id(std::string_view prefix) {
   const std::lock_guard lock(mu_);
   check_available();

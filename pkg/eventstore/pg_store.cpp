@@ -999,6 +999,15 @@ std::int64_t PgStore::count() {
   });
 }
 
+std::optional<std::int64_t> PgStore::position_of(std::string_view msg_id) {
+  return impl_->run("position_of", [&](pqxx::connection& c, bool&) -> std::optional<std::int64_t> {
+    pqxx::nontransaction t(c, "position_of");
+    const pqxx::result r = t.exec_params("SELECT position FROM events WHERE msg_id = $1", std::string(msg_id));
+    if (r.empty()) return std::nullopt;
+    return r[0][0].as<std::int64_t>();
+  });
+}
+
 std::optional<std::string> PgStore::last_msg_id(std::string_view prefix) {
   return impl_->run("last_msg_id", [&](pqxx::connection& c, bool&) -> std::optional<std::string> {
     pqxx::nontransaction t(c, "last_msg_id");

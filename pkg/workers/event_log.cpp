@@ -1,5 +1,6 @@
 #include "workers/event_log.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -18,7 +19,7 @@
 namespace services {
 namespace {
 
-/// Reads the store on from `after_position`, delivering this stream's events with a
+/// Reads the store from the stream's first event on (locate), delivering its events with a
 /// sequence in (st.last_seq, until_seq] in order; stops at the first later one.
 ///
 /// A session that names an input set (input_set.hpp) leaves its inputs out of the store:
@@ -45,7 +46,7 @@ class StoreCursor {
     try {
       for (;;) {
         if (page_.empty() || next_ == page_.size()) {
-          page_ = store_->read(after_, 5'000);
+          page_ = locate() ? store_->read(after_, 5'000) : std::vector<eventstore::StoredEvent>{};
           next_ = 0;
           if (page_.empty()) return !gone || until_seq <= acct_ || fill(until_seq, st, fn);
         }
@@ -88,6 +89,18 @@ class StoreCursor {
   }
 
  private:
+  /// Whether the store holds any of this stream, and if so where it starts: at its first
+  /// event, "<stream>:1" (the log before it, other streams' and sessions', is not read:
+  /// a sandbox's workers start on a stream that is new in a store holding every earlier
+  /// backtest). Two index lookups; asked again on each read until the stream is found.
+  bool locate() {
+    if (located_) return true;
+    if (!store_->last_msg_id(prefix_)) return false;
+    if (const auto first = store_->position_of(prefix_ + "1")) after_ = std::max(after_, *first - 1);
+    located_ = true;
+    return true;
+  }
+
   /// Sequence `seq` (one after acct_, or the first seen) is counted: a session.started
   /// opens its input set (if it names one); an input takes the set's next ordinal.
   void count(std::uint64_t seq, std::string_view subject, bool maybe_started, std::string_view payload) {
@@ -131,6 +144,7 @@ class StoreCursor {
   eventstore::EventStore* store_;
   std::string prefix_;
   std::string problem_;
+  bool located_ = false;                        // the store holds some of the stream; after_ is set
   std::int64_t after_ = 0;                      // last store position consumed
   std::vector<eventstore::StoredEvent> page_;   // the page being read
   std::size_t next_ = 0;                        // its next event

@@ -100,6 +100,7 @@ class PgPair final : public EventStore {
     if (w != r) throw std::logic_error(fmt::format("last_msg_id({:?}): the writer and the reader disagree", prefix));
     return r;
   }
+  std::optional<std::int64_t> position_of(std::string_view msg_id) override { return reader_.position_of(msg_id); }
 
  private:
   PgStore writer_, reader_;
@@ -292,6 +293,13 @@ void finds_the_newest_msg_id_of_a_stream(Store& store) {
   CHECK(store.last_msg_id("EVENTS:") == std::optional<std::string>("EVENTS:10"));  // newest by position
   CHECK(store.last_msg_id("IMPORT:") == std::optional<std::string>("IMPORT:8"));
   CHECK_FALSE(store.last_msg_id("OTHER:").has_value());
+  // An exact msg_id's position: where a reader of one stream starts.
+  const auto all = store.read(0, 10);
+  REQUIRE(all.size() == 5);
+  CHECK(store.position_of("IMPORT:7") == std::optional<std::int64_t>(all[2].position));
+  CHECK(store.position_of("EVENTS:1") == std::optional<std::int64_t>(all[0].position));
+  CHECK_FALSE(store.position_of("EVENTS:").has_value());  // exact, not a prefix
+  CHECK_FALSE(store.position_of("EVENTS:3").has_value());
 }
 
 /// Two sessions, events outside any session, and every filter of query().
