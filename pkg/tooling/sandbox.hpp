@@ -164,8 +164,9 @@ class Sandbox {
   /// ops.ping with the same msgs_in/msgs_out/errors, the stream's last sequence
   /// is the same, and the log_seq of risk-state and execution equals it. Returns that sequence. Why
   /// this is sound is argued in sandbox.cpp and docs/architecture.md
-  /// ("Determinism"). No sleeps: each round is a request per worker plus one
-  /// stream-info request. Throws SandboxError after `timeout_ms` (naming what
+  /// ("Determinism"). Each round is a request per worker plus one stream-info
+  /// request; after three rounds in a row that found a worker behind, it pauses
+  /// 1, 2, 4 ... up to 20 ms between rounds (a pause never decides the outcome). Throws SandboxError after `timeout_ms` (naming what
   /// still moved) or if a process died.
   std::uint64_t wait_quiescent(std::int64_t timeout_ms = 60'000);
   /// Rounds the barrier has taken so far (for the summary).

@@ -45,6 +45,14 @@
 //     at least 0.9x the rate of the backtest from the file: reported as backtest wall
 //     time / replay wall time (the same number of inputs). Its report must equal the
 //     backtest's (checked).
+// (s) shared inputs, as a user runs it: `traderctl backtest F` with the market data in an
+//     input set (docs/architecture.md, "Input sets"; (p) keeps them in its session with
+//     TRADER_SHARE_INPUTS=0 for its checks). A first run stores the set, a second shares
+//     it (timed, and reported as the stream's events / its wall time against (c)), then a
+//     replay of the second shares it too. All three reports must equal (p)'s.
+// (c4) as (c) with four ordered consumers, each on its own connection: the fan-out of the
+//     pipeline's bus alone (strategy, risk-state, execution and the reporter each follow
+//     the whole log), the ceiling of (s) on this machine whatever the workers do.
 // The pipeline's recorded events/s is reported as a ratio to the slower of (a)
 // and (b), the bottleneck limit, and to (c).
 #include <nats/nats.h>
@@ -112,24 +120,26 @@ struct Pipeline {
 
 /// How traderctl runs against the benchmark's store: reader and writer URLs, the build's
 /// workers, no settings file; output to `log_path`.
+/// `share`: as a user runs it, the market data in an input set (architecture, "Input
+/// sets"); otherwise kept in the session (TRADER_SHARE_INPUTS=0): the checks of (p) read
+/// every stream sequence and every record of the file from it, and time the recorder's
+/// appends of them.
 testsupport::ProcessOptions ctl_options(const std::string& db_url, const std::string& writer_url,
-                                        const std::string& log_path) {
+                                        const std::string& log_path, bool share = false) {
   testsupport::ProcessOptions o;
   o.env = {{"DATABASE_URL", db_url},
            {"TRADER_WRITER_DATABASE_URL", writer_url},
            {"TRADER_BIN_DIR", testsupport::build_dir() + "/cmd"},
            {"TRADER_CONFIG", ""},
-           // Keep the inputs in the session: the checks below read every stream sequence and
-           // every record of the file from it, and time the recorder's appends of them.
-           {"TRADER_SHARE_INPUTS", "0"}};
+           {"TRADER_SHARE_INPUTS", share ? "1" : "0"}};
   o.log_path = log_path;
   return o;
 }
 
 /// Runs `traderctl backtest file` against `db_url`; throws if it fails or hangs.
 Pipeline run_backtest(const std::string& traderctl, const std::string& file, const std::string& db_url,
-                      const std::string& writer_url, const std::string& log_path) {
-  const auto o = ctl_options(db_url, writer_url, log_path);
+                      const std::string& writer_url, const std::string& log_path, bool share = false) {
+  const auto o = ctl_options(db_url, writer_url, log_path, share);
   Pipeline p;
   const auto t0 = Clock::now();
   testsupport::Process ctl({traderctl, "backtest", file}, o);
@@ -316,25 +326,35 @@ double raw_jetstream(const std::string& url, const std::string& name, const std:
   return s;
 }
 
-/// (c): js_PublishAsync of every row into a fresh stream `name` while an ordered consumer
-/// reads it from sequence 1. Seconds from the first publish until the consumer has all.
-double raw_publish_consume(const std::string& url, const std::string& name, const std::vector<benchrows::Row>& rows) {
+/// (c): js_PublishAsync of every row into a fresh stream `name` while `consumers` ordered
+/// consumers (each on its own connection, as each worker has) read it from sequence 1.
+/// Seconds from the first publish until every consumer has all.
+double raw_publish_consume(const std::string& url, const std::string& name, const std::vector<benchrows::Row>& rows,
+                           int consumers = 1) {
   RawStream raw(url, name, "raw publish+consume");
-  natsio::Connection reader({.url = url, .name = "bench-consumer"});
   std::mutex mu;
   std::condition_variable cv;
-  std::uint64_t got = 0;
+  std::vector<std::uint64_t> got(static_cast<std::size_t>(consumers), 0);
   const std::uint64_t want = rows.size();
-  natsio::OrderedSubscription sub(reader, name, 1, [&](const natsio::StreamMessage& m) {
-    std::lock_guard lock(mu);
-    if (m.seq == got + 1) ++got;
-    if (got == want) cv.notify_all();
-  });
+  const auto all = [&] { return std::all_of(got.begin(), got.end(), [&](std::uint64_t g) { return g == want; }); };
+  std::vector<std::unique_ptr<natsio::Connection>> readers;
+  std::vector<std::unique_ptr<natsio::OrderedSubscription>> subs;
+  for (int i = 0; i < consumers; ++i) {
+    readers.push_back(std::make_unique<natsio::Connection>(
+        natsio::NatsConfig{.url = url, .name = fmt::format("bench-consumer-{}", i)}));
+    subs.push_back(std::make_unique<natsio::OrderedSubscription>(
+        *readers.back(), name, 1, [&, i](const natsio::StreamMessage& m) {
+          std::lock_guard lock(mu);
+          auto& g = got[static_cast<std::size_t>(i)];
+          if (m.seq == g + 1) ++g;
+          if (g == want && all()) cv.notify_all();
+        }));
+  }
   const auto t0 = Clock::now();
   raw.publish(rows);
   std::unique_lock lock(mu);
-  if (!cv.wait_for(lock, std::chrono::minutes(10), [&] { return got == want; }))
-    throw std::runtime_error(fmt::format("raw publish+consume: consumed {} of {}", got, want));
+  if (!cv.wait_for(lock, std::chrono::minutes(10), all))
+    throw std::runtime_error(fmt::format("raw publish+consume: consumed {} of {}", fmt::join(got, ", "), want));
   const double s = seconds_since(t0);
   lock.unlock();
   raw.complete();
@@ -345,8 +365,8 @@ double raw_publish_consume(const std::string& url, const std::string& name, cons
 /// its output.
 std::pair<double, std::string> run_replay(const std::string& traderctl, const std::string& session,
                                           const std::string& db_url, const std::string& writer_url,
-                                          const std::string& log_path) {
-  const auto o = ctl_options(db_url, writer_url, log_path);
+                                          const std::string& log_path, bool share = false) {
+  const auto o = ctl_options(db_url, writer_url, log_path, share);
   const auto t0 = Clock::now();
   testsupport::Process ctl({traderctl, "replay", session}, o);
   const auto code = ctl.wait_for(std::chrono::minutes(30));
@@ -398,7 +418,9 @@ struct RunResult {
   Recorded r;
   InProcess ip;
   std::size_t rows = 0;
-  double raw_js_s = 0, raw_copy_s = 0, raw_pc_s = 0, replay_s = 0;
+  double raw_js_s = 0, raw_copy_s = 0, raw_pc_s = 0, raw_pc4_s = 0, replay_s = 0;
+  Pipeline shared_first, shared;  ///< (s) with the inputs in an input set: storing it, then sharing it
+  double shared_replay_s = 0;
 };
 
 }  // namespace
@@ -436,6 +458,7 @@ int main(int argc, char** argv) try {
     x.rows = rows.size();
     x.raw_js_s = raw_jetstream(nats.url(), fmt::format("RAW{}", run), rows);
     x.raw_pc_s = raw_publish_consume(nats.url(), fmt::format("RAWPC{}", run), rows);
+    x.raw_pc4_s = raw_publish_consume(nats.url(), fmt::format("RAWPC4{}", run), rows, 4);
     x.ip = run_in_process(traderctl, file, fmt::format("{}/in_process_{}.log", logs, run));
     if (x.ip.report != report_of(x.p.output))
       throw std::runtime_error("in-process report differs from the pipeline's:\n" + x.ip.report + "\nvs\n" +
@@ -458,6 +481,25 @@ int main(int argc, char** argv) try {
       x.replay_s = secs;
       if (report_of(out) != report_of(x.p.output))
         throw std::runtime_error("replay report differs from the backtest's:\n" + out);
+    }
+    // (s) as a user runs it: the inputs in an input set, stored by the first run, shared
+    // by the second and by a replay of it (the same reports).
+    x.shared_first = run_backtest(traderctl, file, url, pg.url_for(db, testsupport::PgRole::writer),
+                                  fmt::format("{}/shared_first_{}.log", logs, run), true);
+    x.shared = run_backtest(traderctl, file, url, pg.url_for(db, testsupport::PgRole::writer),
+                            fmt::format("{}/shared_{}.log", logs, run), true);
+    if (x.shared_first.output.find("(stored now,") == std::string::npos ||
+        x.shared.output.find("(stored before: shared)") == std::string::npos)
+      throw std::runtime_error("the shared runs did not store, then share, an input set:\n" + x.shared.output);
+    for (const auto* s : {&x.shared_first, &x.shared})
+      if (report_of(s->output) != report_of(x.p.output))
+        throw std::runtime_error("a shared-input backtest's report differs:\n" + s->output);
+    {
+      auto [secs, out] = run_replay(traderctl, x.shared.session_id, url, pg.url_for(db, testsupport::PgRole::writer),
+                                    fmt::format("{}/shared_replay_{}.log", logs, run), true);
+      x.shared_replay_s = secs;
+      if (out.find("(its source's: shared)") == std::string::npos || report_of(out) != report_of(x.p.output))
+        throw std::runtime_error("the replay of the shared-input backtest:\n" + out);
     }
     const auto& p = x.p;
     const auto& r = x.r;
@@ -494,6 +536,16 @@ int main(int argc, char** argv) try {
     fmt::print("| (i) in-process report equals the pipeline's | yes |\n");
     fmt::print("| (r) replay of the session, wall s; backtest wall / replay wall | {:.2f}; {:.2f} |\n", x.replay_s,
                p.wall_s / x.replay_s);
+    const auto& sh = x.shared;
+    fmt::print("| (s) shared inputs: first run (stores the set), wall s | {:.2f} |\n", x.shared_first.wall_s);
+    fmt::print("| (s) shared inputs: second run, wall s (ready, feed done) | {:.2f} ({:.2f}, {:.2f}) |\n", sh.wall_s,
+               sh.ready_s, sh.feed_done_s);
+    fmt::print("| (s) log events/s ({} stream events / wall); ratio to (c) | {:.0f}; {:.2f} |\n", x.rows,
+               static_cast<double>(x.rows) / sh.wall_s, static_cast<double>(x.rows) / sh.wall_s / pc_rate);
+    fmt::print("| (s) replay of it, wall s; backtest wall / replay wall | {:.2f}; {:.2f} |\n", x.shared_replay_s,
+               sh.wall_s / x.shared_replay_s);
+    fmt::print("| (c4) raw publish with 4 ordered consumers (the log followers' fan-out), events/s; (s) / (c4) | "
+               "{:.0f}; {:.2f} |\n", static_cast<double>(x.rows) / x.raw_pc4_s, x.raw_pc4_s / sh.wall_s);
     results.push_back(std::move(x));
   }
 
@@ -516,6 +568,20 @@ int main(int argc, char** argv) try {
                static_cast<double>(x.r.market_data) / x.p.wall_s, events / x.p.wall_s, steady, js_rate, copy_rate,
                events / x.p.wall_s / limit, steady / limit, pc_rate, events / x.p.wall_s / pc_rate, steady / pc_rate,
                static_cast<double>(x.ip.inputs) / x.ip.run_s, x.replay_s, x.p.wall_s / x.replay_s);
+  }
+  fmt::print("\nshared inputs, as a user runs it (s):\n| run | first run wall s | wall s | start-up s | streaming s | "
+             "draining s | log ev/s | log ev/s / (c) | (c4) 4 consumers ev/s | log ev/s / (c4) | replay wall s | "
+             "replay rate / backtest rate |\n"
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    const auto& x = results[i];
+    const auto& sh = x.shared;
+    const double log_rate = static_cast<double>(x.rows) / sh.wall_s;
+    const double pc4_rate = static_cast<double>(x.rows) / x.raw_pc4_s;
+    fmt::print("| {} | {:.2f} | {:.2f} | {:.2f} | {:.2f} | {:.2f} | {:.0f} | {:.2f} | {:.0f} | {:.2f} | {:.2f} | {:.2f} |\n",
+               i + 1, x.shared_first.wall_s, sh.wall_s, sh.ready_s, sh.feed_done_s - sh.ready_s,
+               sh.wall_s - sh.feed_done_s, log_rate, log_rate / (static_cast<double>(x.rows) / x.raw_pc_s), pc4_rate,
+               log_rate / pc4_rate, x.shared_replay_s, sh.wall_s / x.shared_replay_s);
   }
   std::error_code ec;
   std::filesystem::remove_all(logs, ec);
