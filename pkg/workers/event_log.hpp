@@ -43,7 +43,12 @@ namespace services {
 /// If the store cannot be read (eventstore::StoreUnavailable) `store_problem` says
 /// why and the stream is read alone, which works as long as it still holds
 /// everything after `after`. Events whose msg_id belongs to another stream are
-/// skipped. Throws natsio::NatsError if the stream cannot be read, or if sequences
+/// skipped, and so are the events stored before the stream's first one ("<stream>:1",
+/// EventStore::position_of). A session that names an input set (input_set.hpp) has its
+/// inputs put back from the set at their sequences: the gaps between its stored events,
+/// and those after the last one that the stream no longer holds (it asks the stream
+/// where it starts: the recorder acknowledges in order, after committing).
+/// Throws natsio::NatsError if the stream cannot be read, or if sequences
 /// are in neither the stream nor a readable store (the worker then cannot rebuild:
 /// it exits, and its supervisor starts it again once the store is back), and
 /// whatever `fn` throws.

@@ -39,12 +39,13 @@ struct RecorderConfig {
   std::int64_t retry_ms = 500;           ///< wait between attempts while the store is down
   /// Input-set mode (traderctl's sandboxes; pkg/tooling/input_sets.hpp): a file of the
   /// session's inputs' digests, one lowercase hex SHA-256 of subject, NUL, payload per
-  /// line, in publish order. The k-th market.data.* message of the stream whose digest
-  /// equals line k is not stored (its input set holds it; the session's gap at its
-  /// sequence is where readers put it back); any other is. "" = store everything.
+  /// line, in publish order. The k-th market.data.* message of the stream after its
+  /// session.started whose digest equals line k is acknowledged and not stored (its
+  /// input set holds it; the session's gap at its sequence is where readers put it
+  /// back, workers/input_set.hpp); any other is stored. "" = store everything.
   std::string input_digests;
   /// With input_digests: the file where it keeps (the last stream sequence counted, the
-  /// inputs counted), written after each commit and before the acknowledgement, so a
+  /// inputs counted, whether the session.started was seen), written after each commit and before the acknowledgement, so a
   /// restarted recorder counts on from there (what it acknowledged without storing is
   /// an input it skipped; what it did not acknowledge comes again and is counted then).
   std::string input_state;
