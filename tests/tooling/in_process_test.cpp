@@ -102,7 +102,7 @@ TEST_CASE("an in-process run of a whole real quotes day needs no servers and tra
   CHECK(res.report.final_report);
   CHECK(res.report.orders == res.report.fills);  // market orders, all filled
   CHECK(res.report.orders > 100);
-  CHECK(res.log_events > res.feed.published);
+  CHECK(res.log_events > static_cast<std::uint64_t>(res.feed.published));
   CHECK_THROWS_AS(services::run_in_process([] {
                     auto c = test_config("quotes_EURUSD_2014-05-06.csv", 10);
                     c.batch = 0;
