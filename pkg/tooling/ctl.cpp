@@ -608,6 +608,18 @@ RunArgs parse_run_args(const std::vector<std::string>& rest, bool backtest) {
 /// recorder storing them.
 bool share_inputs() { return env_or("TRADER_SHARE_INPUTS", "1") != std::string("0"); }
 
+/// Makes sure the research store holds `inputs` once, in the input set keyed by their
+/// content (tooling/input_sets.hpp), says whether it stored them now or shares them, and
+/// returns the set's id.
+std::string store_input_set(eventstore::EventStore& reader, eventstore::EventStore& writer,
+                            const std::vector<ReplayInput>& inputs, const std::string& source, const char* what) {
+  const auto set = input_set_id(inputs);
+  const auto added = ensure_input_set(reader, writer, set, inputs, source, std::string(version()));
+  fmt::print(stderr, "{}: market data in input set {} ({})\n", what, set,
+             added > 0 ? fmt::format("stored now, {} events", added) : std::string("stored before: shared"));
+  return set;
+}
+
 /// The sandbox records into the research store: its recorder as the writer, every other
 /// worker (the rebuilds of risk-state and execution) as the reader.
 SandboxConfig sandbox_config(const std::string& kind, const std::string& source, const std::string& data,
@@ -707,11 +719,8 @@ int backtest_in_process(const RunArgs& r) {
   if (r.record) {
     writer = std::make_unique<eventstore::PgStore>(research_writer_url("backtest --record"));
     inputs = read_file_inputs(data, r.limit, "backtest");
-    const auto set = input_set_id(inputs);
     eventstore::PgStore reader(StoreUrls::from_environment().research_reader());
-    const auto added = ensure_input_set(reader, *writer, set, inputs, data, std::string(version()));
-    fmt::print(stderr, "backtest: inputs in input set {} ({})\n", set,
-               added > 0 ? fmt::format("stored now, {} events", added) : std::string("stored before: shared"));
+    const auto set = store_input_set(reader, *writer, inputs, data, "backtest");
     cfg.session = core::SessionStarted{.session_id = new_session_id("backtest"),
                                        .kind = "backtest",
                                        .data_source = data,
@@ -791,18 +800,15 @@ int replay_or_backtest(const Args& a) {
     if (in.subject.starts_with(subjects::kMarketDataPrefix)) market.push_back(in);
   std::string input_set;
   std::vector<std::string> digests;
-  if (!market.empty() && share_inputs() && !plan.input_set.empty() &&
-      input_set_holds(stores.find(r.session).store, plan.input_set, market)) {
-    // A replay of all of its source's inputs, as its input set holds them: that set.
-    input_set = plan.input_set;
-    fmt::print(stderr, "{}: market data in input set {} (its source's: shared)\n", what, input_set);
-    digests = input_digests(market);
-  } else if (!market.empty() && share_inputs()) {
-    input_set = input_set_id(market);
-    eventstore::PgStore writer(research_writer_url(what));
-    const auto added = ensure_input_set(store, writer, input_set, market, source, std::string(version()));
-    fmt::print(stderr, "{}: market data in input set {} ({})\n", what, input_set,
-               added > 0 ? fmt::format("stored now, {} events", added) : std::string("stored before: shared"));
+  if (!market.empty() && share_inputs()) {
+    if (!plan.input_set.empty() && input_set_holds(stores.find(r.session).store, plan.input_set, market)) {
+      // A replay of all of its source's inputs, as its input set holds them: that set.
+      input_set = plan.input_set;
+      fmt::print(stderr, "{}: market data in input set {} (its source's: shared)\n", what, input_set);
+    } else {
+      eventstore::PgStore writer(research_writer_url(what));
+      input_set = store_input_set(store, writer, market, source, what);
+    }
     digests = input_digests(market);
   }
   Sandbox sb(sandbox_config(backtest ? "backtest" : "replay", r.session, source, input_set, std::move(digests)));

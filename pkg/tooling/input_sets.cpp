@@ -39,8 +39,7 @@ class SessionReader final : public eventstore::EventReader {
       }
       if (!started_ && e.type == core::SessionStarted::kType) {
         started_ = true;
-        set_id_ = input_set_of(e.payload);
-        if (!set_id_.empty()) set_.emplace(store_, set_id_, page_);
+        if (const auto set = input_set_of(e.payload); !set.empty()) set_.emplace(store_, set, page_);
       }
       if (set_ && next_seq_ && is_set_input(e.subject)) pass_input();  // stored itself: it takes its ordinal
       if (seq && started_) next_seq_ = *seq + 1;
@@ -57,7 +56,7 @@ class SessionReader final : public eventstore::EventReader {
     if (in == nullptr)
       throw std::runtime_error(fmt::format(
           "session {}: its input set {} holds fewer inputs than the session has gaps ({} inputs read from it; "
-          "is the set missing from this store, or was it removed?)", id_, set_id_, set_->taken()));
+          "is the set missing from this store, or was it removed?)", id_, set_->id(), set_->taken()));
     in->msg_id = std::move(msg_id);
     in->session_id = id_;
     return std::move(*in);
@@ -73,7 +72,6 @@ class SessionReader final : public eventstore::EventReader {
   std::size_t i_ = 0;
   bool started_ = false;
   std::optional<std::uint64_t> next_seq_;  ///< the stream sequence expected next (after session.started)
-  std::string set_id_;
   std::optional<InputSetInputs> set_;
 };
 
@@ -94,12 +92,7 @@ std::string input_set_id(const std::vector<ReplayInput>& inputs) {
 std::vector<std::string> input_digests(const std::vector<ReplayInput>& inputs) {
   std::vector<std::string> out;
   out.reserve(inputs.size());
-  std::string bytes;
-  for (const auto& in : inputs) {
-    bytes.assign(in.subject).push_back('\0');
-    bytes.append(in.payload).push_back('\0');
-    out.push_back(sha256_hex(bytes));
-  }
+  for (const auto& in : inputs) out.push_back(input_digest(in.subject, in.payload));
   return out;
 }
 

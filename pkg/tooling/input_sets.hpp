@@ -41,8 +41,7 @@ namespace services {
 /// a NUL. Pure.
 std::string input_set_id(const std::vector<ReplayInput>& inputs);
 
-/// Each input's digest as the recorder compares it (RecorderConfig::input_digests): the
-/// lowercase hex SHA-256 of its subject, a NUL, its payload and a NUL. Pure.
+/// Each input's digest as the recorder compares it: workers/input_set.hpp input_digest(). Pure.
 std::vector<std::string> input_digests(const std::vector<ReplayInput>& inputs);
 
 /// Makes sure the research store holds the input set `set` with `inputs`: if `reader`

@@ -35,7 +35,6 @@ SessionInfo describe_session(eventstore::EventStore& store, const std::string& s
     }
   }
   if (!found) throw std::runtime_error(fmt::format("unknown session {}: the store holds no event of it", session_id));
-  info.counts_by_type = store.count_by_type(session_id);
   codec::Decoder dec;
   eventstore::EventQuery q{.session_id = session_id, .type = "session.started"};
   eventstore::for_each(store, q, [&](const eventstore::StoredEvent& e) {
@@ -52,6 +51,8 @@ SessionInfo describe_session(eventstore::EventStore& store, const std::string& s
     std::map<std::string, std::int64_t> counts;
     for_each_session_event(store, session_id, [&](const eventstore::StoredEvent& e) { ++counts[e.type]; });
     info.counts_by_type.assign(counts.begin(), counts.end());
+  } else {
+    info.counts_by_type = store.count_by_type(session_id);
   }
   std::map<std::string, core::WorkerStarted> workers;
   q.type = "worker.started";

@@ -6,6 +6,7 @@
 
 #include "codec/codec.hpp"
 #include "subjects/subjects.hpp"
+#include "workers/manifest.hpp"
 
 namespace services {
 
@@ -24,6 +25,16 @@ std::string input_set_of(std::string_view payload) {
   if (!l) return {};
   const auto* s = std::get_if<core::SessionStarted>(&*l);
   return s != nullptr ? s->input_set : std::string();
+}
+
+std::string input_digest(std::string_view subject, std::string_view payload) {
+  Sha256 h;
+  constexpr char nul = '\0';
+  h.update(subject);
+  h.update(&nul, 1);
+  h.update(payload);
+  h.update(&nul, 1);
+  return h.hex();
 }
 
 bool is_set_input(std::string_view subject) noexcept { return subject.starts_with(subjects::kMarketDataPrefix); }

@@ -32,6 +32,11 @@ std::optional<std::uint64_t> stream_seq_of(std::string_view msg_id);
 /// not a session.started).
 std::string input_set_of(std::string_view payload);
 
+/// One input's digest: the lowercase hex SHA-256 of its subject, a NUL, its payload and a
+/// NUL (the bytes an input set's id hashes, one input at a time). How traderctl tells the
+/// sandbox's recorder which inputs a set holds (RecorderConfig::input_digests). Pure.
+std::string input_digest(std::string_view subject, std::string_view payload);
+
 /// True for the subjects an input set holds: market.data.<symbol>.
 bool is_set_input(std::string_view subject) noexcept;
 

@@ -12,7 +12,6 @@
 #include "codec/codec.hpp"
 #include "subjects/subjects.hpp"
 #include "workers/input_set.hpp"
-#include "workers/manifest.hpp"
 
 namespace services {
 
@@ -171,11 +170,7 @@ class InputSkipper {
     if (!started_ || !is_set_input(subject)) return false;
     const auto k = counted_++;
     if (k >= digests_.size()) return false;
-    std::string bytes;
-    bytes.reserve(subject.size() + data.size() + 2);
-    bytes.append(subject).push_back('\0');
-    bytes.append(data).push_back('\0');
-    return sha256_hex(bytes) == digests_[k];
+    return input_digest(subject, data) == digests_[k];
   }
   /// Makes the count durable (after the commit, before the acknowledgement).
   void save() const {

@@ -148,11 +148,12 @@ void RiskService::handle(const LogEvent& ev) {
 
 namespace {
 /// The key a decision without cause_seq (recorded before causes existed) names its order by.
+std::string client_key(std::string_view type, std::string_view client_order_id) {
+  const char* kind = type == core::OrderCancel::kType ? "C:" : type == core::OrderReplace::kType ? "R:" : "S:";
+  return kind + std::string(client_order_id);
+}
 std::string client_key(const core::OrderCommand& c) {
-  return std::visit(overloaded{[](const core::OrderSubmit& o) { return "S:" + o.client_order_id; },
-                               [](const core::OrderCancel& x) { return "C:" + x.client_order_id; },
-                               [](const core::OrderReplace& x) { return "R:" + x.client_order_id; }},
-                    c);
+  return std::visit([](const auto& x) { return client_key(std::decay_t<decltype(x)>::kType, x.client_order_id); }, c);
 }
 }  // namespace
 
@@ -168,8 +169,7 @@ void RiskService::note_recorded(const LogEvent& ev) {
     // The envelope says enough (the approval is decoded once, when it is released).
     const auto env = dec_.peek(ev.data);
     if (!env || (env->cause_seq == 0 && !env->client_order_id)) return;
-    const char* kind = env->type == core::OrderCancel::kType ? "C:" : env->type == core::OrderReplace::kType ? "R:" : "S:";
-    note(env->cause_seq, env->client_order_id ? kind + *env->client_order_id : std::string());
+    note(env->cause_seq, env->client_order_id ? client_key(env->type, *env->client_order_id) : std::string());
   } else if (ev.subject == subjects::kTradingExecutions) {
     auto r = dec_.decode_execution_report(ev.data);
     if (!r) return;
