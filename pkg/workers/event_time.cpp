@@ -8,9 +8,34 @@
 
 namespace services {
 
+
 EventTimeOrder::EventTimeOrder(std::string self, std::vector<Upstream> upstream,
                                std::function<std::optional<int>(int)> out_stage)
-    : self_(std::move(self)), upstream_(std::move(upstream)), out_stage_(std::move(out_stage)) {}
+    : self_(std::move(self)),
+      upstream_(std::move(upstream)),
+      out_stage_(std::move(out_stage)),
+      up_floor_(upstream_.size()) {}
+
+void EventTimeOrder::insert(const EventKey& k, std::string_view subject, std::string_view data) {
+  std::uint32_t slot = 0;
+  if (free_slots_.empty()) {
+    slot = static_cast<std::uint32_t>(slots_.size());
+    slots_.emplace_back();
+  } else {
+    slot = free_slots_.back();
+    free_slots_.pop_back();
+  }
+  slots_[slot].subject.assign(subject);
+  slots_[slot].data.assign(data);
+  // Keys are unique (each has its own stream sequence). The usual case appends.
+  if (buffer_.empty() || buffer_.back().first < k) {
+    buffer_.emplace_back(k, slot);
+    return;
+  }
+  const auto it = std::upper_bound(buffer_.begin(), buffer_.end(), k,
+                                   [](const EventKey& a, const auto& e) { return a < e.first; });
+  buffer_.emplace(it, k, slot);
+}
 
 LogRole EventTimeOrder::push(std::uint64_t seq, std::string_view subject, std::string_view data) {
   return classify(seq, subject, data, Mode::keep);
@@ -58,7 +83,7 @@ LogRole EventTimeOrder::classify(std::uint64_t seq, std::string_view subject, st
       passed_ = true;
       return;
     }
-    buffer_.emplace(k, std::pair{std::string(subject), std::string(data)});
+    insert(k, subject, data);
   };
   if (subject.starts_with(subjects::kMarketDataPrefix)) {
     buffer({seq, kStageRoot, seq}, false);
@@ -77,8 +102,12 @@ LogRole EventTimeOrder::classify(std::uint64_t seq, std::string_view subject, st
       if (hold_ && p->root_seq != 0) own_ = std::max(own_, Floor{p->root_seq, static_cast<int>(p->stage)});
       return LogRole::other;
     }
-    if (p->root_seq == 0) progress_.erase(p->worker);  // it stopped: it takes no part any more
-    else progress_[p->worker] = Floor{p->root_seq, static_cast<int>(p->stage)};
+    std::optional<Floor> f;  // nullopt: it stopped, it takes no part any more
+    if (p->root_seq != 0) f = Floor{p->root_seq, static_cast<int>(p->stage)};
+    if (f) progress_[p->worker] = *f;
+    else progress_.erase(p->worker);
+    for (std::size_t i = 0; i < upstream_.size(); ++i)
+      if (upstream_[i].worker == p->worker) up_floor_[i] = f;
     return LogRole::progress;
   }
   const bool orders = subject == subjects::kTradingOrders;
@@ -117,31 +146,37 @@ const EventTimeOrder::Upstream* EventTimeOrder::blocker(const EventKey& k) const
   // Holding: released once its own reactions' place, (root, the stage it publishes at),
   // lies before its own progress (a message it does not react to: the next stage).
   if (hold_ && !(Floor{k.root, out_stage_(k.stage).value_or(k.stage + 1)} < own_)) return &own_gate_;
-  for (const auto& u : upstream_) {
-    const auto p = progress_.find(u.worker);
-    if (p == progress_.end()) continue;  // never heard from (not taking part), or it left
+  for (std::size_t i = 0; i < upstream_.size(); ++i) {
+    const auto& p = up_floor_[i];
+    if (!p) continue;  // never heard from (not taking part), or it left
+    const auto& u = upstream_[i];
     if (u.relevant && !u.relevant()) continue;
     for (const int s : u.stages)
-      if (!(k < next_of(p->second, s))) return &u;
+      if (!(k < next_of(*p, s))) return &u;
   }
   return nullptr;
 }
 
 std::optional<EventTimeOrder::Ready> EventTimeOrder::pop() {
+  if (popped_) {  // the caller is done with the last one: its slot serves a later message
+    free_slots_.push_back(*popped_);
+    popped_.reset();
+  }
   if (buffer_.empty()) return std::nullopt;
-  const auto it = buffer_.begin();
-  if (blocker(it->first) != nullptr) return std::nullopt;
-  Ready r{it->first, std::move(it->second.first), std::move(it->second.second)};
-  buffer_.erase(it);
-  return r;
+  const auto [key, slot] = buffer_.front();
+  if (blocker(key) != nullptr) return std::nullopt;
+  buffer_.pop_front();
+  popped_ = slot;
+  const auto& sl = slots_[slot];
+  return Ready{key, sl.subject, sl.data};
 }
 
 std::string EventTimeOrder::waiting_for() const {
   if (buffer_.empty()) return {};
-  const auto& k = buffer_.begin()->first;
+  const auto& k = buffer_.front().first;
   const auto* u = blocker(k);
   if (u == nullptr) return {};
-  const auto& f = u == &own_gate_ ? own_ : progress_.at(u->worker);
+  const auto& f = u == &own_gate_ ? own_ : *up_floor_[static_cast<std::size_t>(u - upstream_.data())];
   return fmt::format("({}, {}, {}) waits for {} at ({}, {})", k.root, k.stage, k.seq, u->worker, f.root, f.stage);
 }
 
@@ -151,18 +186,19 @@ Floor EventTimeOrder::floor() const {
   // not seen yet. Inputs it never reacts to (out_stage nullopt) bound nothing.
   Floor f{last_seq_ + 1, out_stage_(kStageRoot).value_or(kStageRoot)};  // (a reader that publishes nothing: diff)
   std::optional<std::uint64_t> group;
-  for (const auto& [k, msg] : buffer_) {
+  for (const auto& [k, slot] : buffer_) {
     if (group && k.root != *group) break;
     const auto s = out_stage_(k.stage);
     if (!s) continue;
     group = k.root;
     f = std::min(f, Floor{k.root, *s});
   }
-  for (const auto& u : upstream_) {
-    const auto p = progress_.find(u.worker);
-    if (p == progress_.end() || (u.relevant && !u.relevant())) continue;
+  for (std::size_t i = 0; i < upstream_.size(); ++i) {
+    const auto& p = up_floor_[i];
+    const auto& u = upstream_[i];
+    if (!p || (u.relevant && !u.relevant())) continue;
     for (const int st : u.stages)
-      if (const auto s = out_stage_(st)) f = std::min(f, Floor{next_of(p->second, st).root, *s});
+      if (const auto s = out_stage_(st)) f = std::min(f, Floor{next_of(*p, st).root, *s});
   }
   return f;
 }
@@ -184,7 +220,7 @@ void EventTimeOrder::prune() {
   // this worker's own): what lies before can no longer be named.
   std::uint64_t bound = floor().root;
   for (const auto& [w, f] : progress_) bound = std::min(bound, f.root);
-  if (!buffer_.empty()) bound = std::min(bound, buffer_.begin()->first.root);
+  if (!buffer_.empty()) bound = std::min(bound, buffer_.front().first.root);
   known_.erase(known_.begin(), std::lower_bound(known_.begin(), known_.end(), bound,
                                                 [](const auto& e, std::uint64_t s) { return e.first < s; }));
 }

@@ -136,11 +136,13 @@ class EventTimeOrder {
   Floor own_progress() const noexcept { return own_; }
 
   /// Pops the next message that may be handled now, or nullopt if none may (the buffer
-  /// is empty, or its smallest key waits for an upstream's progress).
+  /// is empty, or its smallest key waits for an upstream's progress). The views stay
+  /// valid until the next pop() (its storage is then reused for a later message: the
+  /// buffer allocates nothing per message once warm).
   struct Ready {
     EventKey key;
-    std::string subject;
-    std::string data;
+    std::string_view subject;
+    std::string_view data;
   };
   std::optional<Ready> pop();
 
@@ -155,7 +157,7 @@ class EventTimeOrder {
   /// The smallest buffered key (nullopt = empty).
   std::optional<EventKey> head() const {
     if (buffer_.empty()) return std::nullopt;
-    return buffer_.begin()->first;
+    return buffer_.front().first;
   }
   /// Messages waiting in the buffer.
   std::size_t buffered() const noexcept { return buffer_.size(); }
@@ -185,7 +187,23 @@ class EventTimeOrder {
   std::vector<Upstream> upstream_;
   std::function<std::optional<int>(int)> out_stage_;
   codec::Decoder dec_;
-  std::map<EventKey, std::pair<std::string, std::string>> buffer_;  ///< key -> (subject, data)
+  void insert(const EventKey& k, std::string_view subject, std::string_view data);
+  /// A buffered message's bytes. Slots are reused (their strings keep their capacity),
+  /// so the buffer allocates nothing per message once warm.
+  struct Slot {
+    std::string subject;
+    std::string data;
+  };
+  /// The buffer: (key, slot) ascending by key. A deque, not a map: roots come in
+  /// ascending order and are appended, pops take the front, and only a derived message
+  /// (a few percent of the log) lands in the middle.
+  std::deque<std::pair<EventKey, std::uint32_t>> buffer_;
+  std::vector<Slot> slots_;
+  std::vector<std::uint32_t> free_slots_;
+  std::optional<std::uint32_t> popped_;  ///< the slot the last pop() handed out (its views)
+  /// Latest progress of each upstream_[i] (nullopt: none seen, or it left): what
+  /// blocker() and floor() read for every message, without a lookup by name.
+  std::vector<std::optional<Floor>> up_floor_;
   /// seq -> key parts, for the causes of later messages; ascending by seq (the log comes
   /// in stream order), a prefix dropped by prune().
   std::deque<std::pair<std::uint64_t, Known>> known_;

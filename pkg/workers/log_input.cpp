@@ -9,7 +9,8 @@
 
 namespace services {
 
-core::Result<core::MarketData> decode_market(codec::Decoder& dec, const natsio::Message& m) {
+namespace {
+core::Result<core::MarketData> decode_market_once(codec::Decoder& dec, const natsio::Message& m) {
   auto r = dec.decode_market_data(m.data);
   if (!r) return r;
   const auto& symbol = std::visit([](const auto& x) -> const std::string& { return x.symbol; }, *r);
@@ -17,6 +18,45 @@ core::Result<core::MarketData> decode_market(codec::Decoder& dec, const natsio::
   if (token != symbol)
     return core::make_error("symbol", fmt::format("\"{}\" does not match the subject {}", symbol, m.subject));
   return r;
+}
+
+/// Recently decoded market data, by content. A decoded message is a function of its
+/// subject and bytes only (a Decoder has no settings), so a message equal to one decoded
+/// before gets the same result without being parsed again. On the in-process bus every
+/// worker takes every quote, each at its own point of the event-time order (a
+/// downstream worker buffers until its upstream's progress marker, up to 256 roots
+/// behind), so one decode serves all four. On NATS (one worker per process) a message
+/// is rarely seen twice and a miss costs a hash and a copy.
+/// Direct-mapped: slot = hash & (kSlots - 1); a collision replaces the slot.
+class MarketMemo {
+ public:
+  static constexpr std::size_t kSlots = 4096;
+  MarketMemo() : slots_(kSlots) {}
+  template <class Decode>
+  core::Result<core::MarketData> get(const natsio::Message& m, Decode&& decode) {
+    auto& s = slots_[std::hash<std::string_view>{}(m.data) & (kSlots - 1)];
+    if (s.result && m.data == s.data && m.subject == s.subject) return *s.result;
+    s.result.reset();  // an exception in decode leaves no stale result
+    auto r = decode();
+    s.subject.assign(m.subject);
+    s.data.assign(m.data);
+    s.result = r;
+    return r;
+  }
+
+ private:
+  struct Slot {
+    std::string subject;
+    std::string data;
+    std::optional<core::Result<core::MarketData>> result;
+  };
+  std::vector<Slot> slots_;
+};
+}  // namespace
+
+core::Result<core::MarketData> decode_market(codec::Decoder& dec, const natsio::Message& m) {
+  thread_local MarketMemo memo;
+  return memo.get(m, [&] { return decode_market_once(dec, m); });
 }
 
 bool is_instrument_status(codec::Decoder& dec, const natsio::Message& m) {

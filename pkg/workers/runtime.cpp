@@ -79,7 +79,7 @@ void Runtime::publish(std::string_view subject, std::string_view payload) {
 
 void Runtime::count_in() noexcept {
   msgs_in_.fetch_add(1, std::memory_order_relaxed);
-  last_input_ns_.store(clock_.now(), std::memory_order_relaxed);
+  if (watched_.load(std::memory_order_relaxed)) last_input_ns_.store(clock_.now(), std::memory_order_relaxed);
 }
 
 namespace {
@@ -199,6 +199,7 @@ core::Heartbeat Runtime::heartbeat() const {
 }
 
 void Runtime::start_heartbeat() {
+  watched_.store(true, std::memory_order_relaxed);
   // On the delivery thread, like every handler of this process: the pong is
   // published after everything that arrived before the ping was handled.
   ping_ = bus_.subscribe(subjects::ops_ping(worker_), [this](const natsio::Message& m) {

@@ -63,7 +63,9 @@ class Runtime {
 
   /// Publishes and counts msgs_out; a failed publish is logged and counted as an error.
   void publish(std::string_view subject, std::string_view payload);
-  /// Counts one input message.
+  /// Counts one input message and, once start_heartbeat() ran, stamps its wall time
+  /// (heartbeat last_input_ns). Without heartbeats (the in-process engine) nobody reads
+  /// that time, and the clock is not read for every input.
   void count_in() noexcept;
   /// Answers a request on its reply subject `to` ("" = a plain publish, nobody waits:
   /// nothing is sent). Not counted in msgs_out (the answer repeats what was published).
@@ -141,6 +143,7 @@ class Runtime {
   std::int64_t started_ns_;
   std::atomic<std::int64_t> msgs_in_{0}, msgs_out_{0}, errors_{0}, last_input_ns_{0}, flagged_{0}, quarantined_{0};
   std::atomic<std::uint64_t> log_seq_{0};
+  std::atomic<bool> watched_{false};  ///< start_heartbeat() ran: count_in stamps last_input_ns
   mutable std::mutex mu_;
   std::string status_ = "ok";
   std::string exit_status_{core::kStoppedStatus};

@@ -205,7 +205,7 @@ struct Sim {
       return;
     }
     if (wk.order.push(seq, m.subject, m.data) == LogRole::other) return;
-    while (auto r = wk.order.pop()) handle(wk, r->key.seq, r->subject, r->data);
+    while (auto r = wk.order.pop()) handle(wk, r->key.seq, std::string(r->subject), std::string(r->data));
     const auto f = wk.order.floor();
     if (f > wk.published) {
       wk.published = f;
