@@ -14,7 +14,9 @@ EventTimeOrder::EventTimeOrder(std::string self, std::vector<Upstream> upstream,
     : self_(std::move(self)),
       upstream_(std::move(upstream)),
       out_stage_(std::move(out_stage)),
-      up_floor_(upstream_.size()) {}
+      up_floor_(upstream_.size()) {
+  for (int st = 0; st <= kStageRiskAfterFill; ++st) out_table_[static_cast<std::size_t>(st)] = out_stage_(st);
+}
 
 void EventTimeOrder::insert(const EventKey& k, std::string_view subject, std::string_view data) {
   std::uint32_t slot = 0;
@@ -145,7 +147,7 @@ EventKey EventTimeOrder::next_of(const Floor& f, int stage) {
 const EventTimeOrder::Upstream* EventTimeOrder::blocker(const EventKey& k) const {
   // Holding: released once its own reactions' place, (root, the stage it publishes at),
   // lies before its own progress (a message it does not react to: the next stage).
-  if (hold_ && !(Floor{k.root, out_stage_(k.stage).value_or(k.stage + 1)} < own_)) return &own_gate_;
+  if (hold_ && !(Floor{k.root, out_of(k.stage).value_or(k.stage + 1)} < own_)) return &own_gate_;
   for (std::size_t i = 0; i < upstream_.size(); ++i) {
     const auto& p = up_floor_[i];
     if (!p) continue;  // never heard from (not taking part), or it left
@@ -184,11 +186,11 @@ Floor EventTimeOrder::floor() const {
   // What this worker will still publish reacts to a message it has not handled yet:
   // one in the buffer, one an upstream may still send (if it matters now), or a root
   // not seen yet. Inputs it never reacts to (out_stage nullopt) bound nothing.
-  Floor f{last_seq_ + 1, out_stage_(kStageRoot).value_or(kStageRoot)};  // (a reader that publishes nothing: diff)
+  Floor f{last_seq_ + 1, out_of(kStageRoot).value_or(kStageRoot)};  // (a reader that publishes nothing: diff)
   std::optional<std::uint64_t> group;
   for (const auto& [k, slot] : buffer_) {
     if (group && k.root != *group) break;
-    const auto s = out_stage_(k.stage);
+    const auto s = out_of(k.stage);
     if (!s) continue;
     group = k.root;
     f = std::min(f, Floor{k.root, *s});
@@ -198,7 +200,7 @@ Floor EventTimeOrder::floor() const {
     const auto& u = upstream_[i];
     if (!p || (u.relevant && !u.relevant())) continue;
     for (const int st : u.stages)
-      if (const auto s = out_stage_(st)) f = std::min(f, Floor{next_of(*p, st).root, *s});
+      if (const auto s = out_of(st)) f = std::min(f, Floor{next_of(*p, st).root, *s});
   }
   return f;
 }

@@ -33,6 +33,7 @@
 /// Pure: no I/O, no clock. Thread-safety: none (one owner thread).
 #pragma once
 
+#include <array>
 #include <compare>
 #include <deque>
 #include <cstdint>
@@ -92,7 +93,8 @@ class EventTimeOrder {
   };
   /// `self`: this worker's name (its own progress markers are ignored). `out_stage`:
   /// the stage of what this worker publishes in reaction to an input of a stage
-  /// (nullopt: nothing, until the next root), for its own floor. `handle`: called once
+  /// (nullopt: nothing, until the next root), for its own floor; a function of the
+  /// stage alone (it is tabulated here once). `handle`: called once
   /// per released (or `other`) message, in order.
   EventTimeOrder(std::string self, std::vector<Upstream> upstream, std::function<std::optional<int>(int)> out_stage);
 
@@ -186,6 +188,10 @@ class EventTimeOrder {
   std::string self_;
   std::vector<Upstream> upstream_;
   std::function<std::optional<int>(int)> out_stage_;
+  std::array<std::optional<int>, kStageRiskAfterFill + 1> out_table_{};  ///< out_stage_ of each stage
+  std::optional<int> out_of(int stage) const {
+    return stage >= 0 && stage <= kStageRiskAfterFill ? out_table_[static_cast<std::size_t>(stage)] : out_stage_(stage);
+  }
   codec::Decoder dec_;
   void insert(const EventKey& k, std::string_view subject, std::string_view data);
   /// A buffered message's bytes. Slots are reused (their strings keep their capacity),

@@ -52,7 +52,7 @@ void ExecutionService::on_event(std::uint64_t seq, std::string_view subject, std
   cause_ = seq;
   if (subject.starts_with(subjects::kMarketDataPrefix)) {
     if (!replay) rt_.count_in();
-    auto r = decode_market(dec_, m);
+    const auto& r = decode_market(dec_, m);
     if (!r) {
       if (auto st = dec_.decode_instrument_status(data); st && subject.substr(subjects::kMarketDataPrefix.size()) == st->symbol) {
         if (st->ts_event == 0) st->ts_event = market_ts_;  // hand-typed: the latest market time

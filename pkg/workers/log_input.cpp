@@ -33,15 +33,14 @@ class MarketMemo {
   static constexpr std::size_t kSlots = 4096;
   MarketMemo() : slots_(kSlots) {}
   template <class Decode>
-  core::Result<core::MarketData> get(const natsio::Message& m, Decode&& decode) {
+  const core::Result<core::MarketData>& get(const natsio::Message& m, Decode&& decode) {
     auto& s = slots_[std::hash<std::string_view>{}(m.data) & (kSlots - 1)];
     if (s.result && m.data == s.data && m.subject == s.subject) return *s.result;
     s.result.reset();  // an exception in decode leaves no stale result
-    auto r = decode();
+    s.result.emplace(decode());
     s.subject.assign(m.subject);
     s.data.assign(m.data);
-    s.result = r;
-    return r;
+    return *s.result;
   }
 
  private:
@@ -54,7 +53,7 @@ class MarketMemo {
 };
 }  // namespace
 
-core::Result<core::MarketData> decode_market(codec::Decoder& dec, const natsio::Message& m) {
+const core::Result<core::MarketData>& decode_market(codec::Decoder& dec, const natsio::Message& m) {
   thread_local MarketMemo memo;
   return memo.get(m, [&] { return decode_market_once(dec, m); });
 }
@@ -67,19 +66,19 @@ bool is_instrument_status(codec::Decoder& dec, const natsio::Message& m) {
 /// Market data as the strategy and the reporter take it: counted (live), decoded (one
 /// that cannot be read is refused, unless it is an instrument status, which only
 /// execution uses), checked (an implausible one is flagged, not used). nullopt: not to
-std::optional<core::MarketData> take_market(Runtime& rt, codec::Decoder& dec, core::MarketCheck& check,
-                                            const natsio::Message& m, bool replay) {
+const core::MarketData* take_market(Runtime& rt, codec::Decoder& dec, core::MarketCheck& check,
+                                    const natsio::Message& m, bool replay) {
   if (!replay) rt.count_in();
-  auto r = decode_market(dec, m);
+  const auto& r = decode_market(dec, m);
   if (!r) {
     if (!replay && !is_instrument_status(dec, m)) rt.refuse(m, r.error());
-    return std::nullopt;
+    return nullptr;
   }
   if (auto why = check.check(*r)) {
     if (!replay) rt.flag(m.subject, *why);
-    return std::nullopt;
+    return nullptr;
   }
-  return std::move(*r);
+  return &*r;
 }
 
 std::optional<core::ExecutionReport> take_report(Runtime& rt, codec::Decoder& dec, const natsio::Message& m,

@@ -74,8 +74,13 @@ inline core::TimestampNs market_ts(const core::MarketData& md) {
 }
 
 /// Decodes a market.data.<symbol> message and checks that the payload's
-/// symbol matches the subject's last token.
-core::Result<core::MarketData> decode_market(codec::Decoder& dec, const natsio::Message& m);
+/// symbol matches the subject's last token. The result is a function of the subject
+/// and the bytes alone; recent results are kept by content on this thread (a few
+/// thousand), so a message decoded before, by this worker or another one in the same
+/// process (the in-process engine's workers all take every quote), is not parsed again.
+/// The reference stays valid until the next decode_market or take_market call on this
+/// thread. Thread-safety: per thread (the memo is thread_local).
+const core::Result<core::MarketData>& decode_market(codec::Decoder& dec, const natsio::Message& m);
 
 /// True if a market.data message that decode_market refused is a valid
 /// instrument_status (workers other than execution take no action on it, and it
@@ -85,9 +90,11 @@ bool is_instrument_status(codec::Decoder& dec, const natsio::Message& m);
 /// Market data as the strategy and the reporter take it: counted (live), decoded (one
 /// that cannot be read is refused, unless it is an instrument status, which only
 /// execution uses), checked (an implausible one is flagged, not used). nullopt: not to
-/// be used. While replaying nothing is counted, refused or flagged again.
-std::optional<core::MarketData> take_market(Runtime& rt, codec::Decoder& dec, core::MarketCheck& check,
-                                            const natsio::Message& m, bool replay);
+/// be used. While replaying nothing is counted, refused or flagged again. The pointer,
+/// into decode_market's memo, stays valid until the next decode_market or take_market
+/// call on this thread.
+const core::MarketData* take_market(Runtime& rt, codec::Decoder& dec, core::MarketCheck& check,
+                                    const natsio::Message& m, bool replay);
 
 /// An execution report as the strategy and the reporter take it: counted (live), decoded
 /// (one that cannot be read is refused, live). nullopt: not to be used. While replaying

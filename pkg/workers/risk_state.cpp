@@ -222,7 +222,7 @@ void RiskService::from_history(std::uint64_t seq, std::string_view subject, std:
     else publish_transitions();
   };
   if (subject.starts_with(subjects::kMarketDataPrefix)) {
-    auto r = decode_market(dec_, m);
+    const auto& r = decode_market(dec_, m);
     if (!r) return;
     if (check_.check(*r)) return;  // flagged when it arrived (counted then)
     market_ts_ = std::max(market_ts_, market_ts(*r));
@@ -302,7 +302,7 @@ core::TimestampNs RiskService::ingress_time() const {
 
 void RiskService::on_market(const natsio::Message& m) {
   rt_.count_in();
-  auto r = decode_market(dec_, m);
+  const auto& r = decode_market(dec_, m);
   if (!r && is_instrument_status(dec_, m)) return;
   if (!r) return refuse(m, r.error());
   if (auto why = check_.check(*r)) return rt_.flag(m.subject, *why);
