@@ -24,6 +24,7 @@
 
 #include "eventstore/event_store.hpp"
 #include "natsio/natsio.hpp"
+#include "workers/event_time.hpp"
 
 namespace services {
 
@@ -39,6 +40,9 @@ struct LogEvent {
   /// follower caught up with what the server sent). A worker publishes its progress
   /// then (event_time.hpp). False while reading history.
   bool caught_up = false;
+  /// In-process only (MemoryBus): the bus's one copy of the event, which `subject` and
+  /// `data` view, with its market data decoded once for every worker. nullptr on NATS.
+  std::shared_ptr<const SharedEvent> shared;
 };
 
 /// What read_history did, for the start-up log line.

@@ -18,7 +18,8 @@ EventTimeOrder::EventTimeOrder(std::string self, std::vector<Upstream> upstream,
   for (int st = 0; st <= kStageRiskAfterFill; ++st) out_table_[static_cast<std::size_t>(st)] = out_stage_(st);
 }
 
-void EventTimeOrder::insert(const EventKey& k, std::string_view subject, std::string_view data) {
+void EventTimeOrder::insert(const EventKey& k, std::string_view subject, std::string_view data,
+                            std::shared_ptr<const SharedEvent> shared) {
   std::uint32_t slot = 0;
   if (free_slots_.empty()) {
     slot = static_cast<std::uint32_t>(slots_.size());
@@ -27,8 +28,13 @@ void EventTimeOrder::insert(const EventKey& k, std::string_view subject, std::st
     slot = free_slots_.back();
     free_slots_.pop_back();
   }
-  slots_[slot].subject.assign(subject);
-  slots_[slot].data.assign(data);
+  auto& sl = slots_[slot];
+  if (shared) {
+    sl.shared = std::move(shared);
+  } else {
+    sl.subject.assign(subject);
+    sl.data.assign(data);
+  }
   // Keys are unique (each has its own stream sequence). The usual case appends.
   if (buffer_.empty() || buffer_.back().first < k) {
     buffer_.emplace_back(k, slot);
@@ -44,9 +50,9 @@ LogRole EventTimeOrder::push(std::uint64_t seq, std::string_view subject, std::s
 }
 
 EventTimeOrder::Pushed EventTimeOrder::push_or_pass(std::uint64_t seq, std::string_view subject,
-                                                    std::string_view data) {
+                                                    std::string_view data, std::shared_ptr<const SharedEvent> shared) {
   passed_ = false;
-  const auto role = classify(seq, subject, data, Mode::pass);
+  const auto role = classify(seq, subject, data, Mode::pass, std::move(shared));
   return {role, passed_};
 }
 
@@ -71,7 +77,8 @@ const EventTimeOrder::Known* EventTimeOrder::find_known(std::uint64_t seq) const
   return it != known_.end() && it->first == seq ? &it->second : nullptr;
 }
 
-LogRole EventTimeOrder::classify(std::uint64_t seq, std::string_view subject, std::string_view data, Mode mode) {
+LogRole EventTimeOrder::classify(std::uint64_t seq, std::string_view subject, std::string_view data, Mode mode,
+                                 std::shared_ptr<const SharedEvent> shared) {
   if (++pushed_ % 4096 == 0 && prune_) prune();
   // Progress markers do not move the bound on roots not seen yet (floor()): markers
   // answering markers would never end.
@@ -85,7 +92,7 @@ LogRole EventTimeOrder::classify(std::uint64_t seq, std::string_view subject, st
       passed_ = true;
       return;
     }
-    insert(k, subject, data);
+    insert(k, subject, data, std::move(shared));
   };
   if (subject.starts_with(subjects::kMarketDataPrefix)) {
     buffer({seq, kStageRoot, seq}, false);
@@ -161,6 +168,7 @@ const EventTimeOrder::Upstream* EventTimeOrder::blocker(const EventKey& k) const
 
 std::optional<EventTimeOrder::Ready> EventTimeOrder::pop() {
   if (popped_) {  // the caller is done with the last one: its slot serves a later message
+    slots_[*popped_].shared.reset();
     free_slots_.push_back(*popped_);
     popped_.reset();
   }
@@ -170,6 +178,7 @@ std::optional<EventTimeOrder::Ready> EventTimeOrder::pop() {
   buffer_.pop_front();
   popped_ = slot;
   const auto& sl = slots_[slot];
+  if (sl.shared) return Ready{key, sl.shared->subject, sl.shared->data, sl.shared.get()};
   return Ready{key, sl.subject, sl.data};
 }
 

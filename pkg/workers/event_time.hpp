@@ -39,6 +39,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -56,6 +57,19 @@ inline constexpr int kStageStrategy = 1;
 inline constexpr int kStageRisk = 2;
 inline constexpr int kStageExecution = 3;
 inline constexpr int kStageRiskAfterFill = 4;
+
+/// An event of the log as an in-process bus holds it (MemoryBus): one copy, shared by
+/// every worker that buffers it, with its market data decoded once. A worker handling
+/// it is handed views of `subject` and `data`; decode_market (log_input.hpp) then takes
+/// `market` instead of parsing `data` again. On NATS there is none (each worker is its
+/// own process and decodes what it receives). Immutable once built.
+struct SharedEvent {
+  std::string subject;
+  std::string data;
+  /// For market.data.<symbol>: decode_market's result for `subject` and `data`
+  /// (computed by the bus, with the same code); nullopt for other subjects.
+  std::optional<core::Result<core::MarketData>> market;
+};
 
 /// Ordering key of a log message. Compared lexicographically.
 struct EventKey {
@@ -112,7 +126,10 @@ class EventTimeOrder {
     LogRole role;
     bool passed = false;
   };
-  Pushed push_or_pass(std::uint64_t seq, std::string_view subject, std::string_view data);
+  /// `shared`: the bus's shared copy of the message (in-process), which the buffer then
+  /// keeps instead of copying `subject` and `data` (they must be views of it).
+  Pushed push_or_pass(std::uint64_t seq, std::string_view subject, std::string_view data,
+                      std::shared_ptr<const SharedEvent> shared = {});
   /// As push, but the message is not buffered: it was handled otherwise (risk-state
   /// restores its history from recorded decisions). Its key and progress are learnt.
   LogRole note(std::uint64_t seq, std::string_view subject, std::string_view data);
@@ -145,6 +162,7 @@ class EventTimeOrder {
     EventKey key;
     std::string_view subject;
     std::string_view data;
+    const SharedEvent* shared = nullptr;  ///< the bus's copy, if it came with one (subject and data view it)
   };
   std::optional<Ready> pop();
 
@@ -176,7 +194,8 @@ class EventTimeOrder {
     bool order = false;     ///< an order command (its decision is risk-state's: stage 2)
   };
   enum class Mode { keep, pass, note };
-  LogRole classify(std::uint64_t seq, std::string_view subject, std::string_view data, Mode mode);
+  LogRole classify(std::uint64_t seq, std::string_view subject, std::string_view data, Mode mode,
+                   std::shared_ptr<const SharedEvent> shared = {});
   void remember(std::uint64_t seq, Known k);
   const Known* find_known(std::uint64_t seq) const;
   /// The key upstream `u` may still publish at stage `stage`, given its floor.
@@ -193,12 +212,15 @@ class EventTimeOrder {
     return stage >= 0 && stage <= kStageRiskAfterFill ? out_table_[static_cast<std::size_t>(stage)] : out_stage_(stage);
   }
   codec::Decoder dec_;
-  void insert(const EventKey& k, std::string_view subject, std::string_view data);
-  /// A buffered message's bytes. Slots are reused (their strings keep their capacity),
-  /// so the buffer allocates nothing per message once warm.
+  void insert(const EventKey& k, std::string_view subject, std::string_view data,
+              std::shared_ptr<const SharedEvent> shared);
+  /// A buffered message: the bus's shared copy, or its own copy of the bytes. Slots are
+  /// reused (their strings keep their capacity), so the buffer allocates nothing per
+  /// message once warm.
   struct Slot {
     std::string subject;
     std::string data;
+    std::shared_ptr<const SharedEvent> shared;  ///< if set, subject and data are unused
   };
   /// The buffer: (key, slot) ascending by key. A deque, not a map: roots come in
   /// ascending order and are appended, pops take the front, and only a derived message

@@ -9,8 +9,7 @@
 
 namespace services {
 
-namespace {
-core::Result<core::MarketData> decode_market_once(codec::Decoder& dec, const natsio::Message& m) {
+core::Result<core::MarketData> decode_market_value(codec::Decoder& dec, const natsio::Message& m) {
   auto r = dec.decode_market_data(m.data);
   if (!r) return r;
   const auto& symbol = std::visit([](const auto& x) -> const std::string& { return x.symbol; }, *r);
@@ -20,42 +19,22 @@ core::Result<core::MarketData> decode_market_once(codec::Decoder& dec, const nat
   return r;
 }
 
-/// Recently decoded market data, by content. A decoded message is a function of its
-/// subject and bytes only (a Decoder has no settings), so a message equal to one decoded
-/// before gets the same result without being parsed again. On the in-process bus every
-/// worker takes every quote, each at its own point of the event-time order (a
-/// downstream worker buffers until its upstream's progress marker, up to 256 roots
-/// behind), so one decode serves all four. On NATS (one worker per process) a message
-/// is rarely seen twice and a miss costs a hash and a copy.
-/// Direct-mapped: slot = hash & (kSlots - 1); a collision replaces the slot.
-class MarketMemo {
- public:
-  static constexpr std::size_t kSlots = 4096;
-  MarketMemo() : slots_(kSlots) {}
-  template <class Decode>
-  const core::Result<core::MarketData>& get(const natsio::Message& m, Decode&& decode) {
-    auto& s = slots_[std::hash<std::string_view>{}(m.data) & (kSlots - 1)];
-    if (s.result && m.data == s.data && m.subject == s.subject) return *s.result;
-    s.result.reset();  // an exception in decode leaves no stale result
-    s.result.emplace(decode());
-    s.subject.assign(m.subject);
-    s.data.assign(m.data);
-    return *s.result;
-  }
-
- private:
-  struct Slot {
-    std::string subject;
-    std::string data;
-    std::optional<core::Result<core::MarketData>> result;
-  };
-  std::vector<Slot> slots_;
-};
+namespace {
+thread_local const SharedEvent* tl_handling = nullptr;  ///< HandlingShared
 }  // namespace
 
+HandlingShared::HandlingShared(const SharedEvent* ev) noexcept : prev_(tl_handling) { tl_handling = ev; }
+HandlingShared::~HandlingShared() { tl_handling = prev_; }
+
 const core::Result<core::MarketData>& decode_market(codec::Decoder& dec, const natsio::Message& m) {
-  thread_local MarketMemo memo;
-  return memo.get(m, [&] { return decode_market_once(dec, m); });
+  // The event being handled, as the bus decoded it: the very bytes (not merely equal ones).
+  if (const auto* ev = tl_handling; ev != nullptr && ev->market && ev->data.data() == m.data.data() &&
+                                    ev->data.size() == m.data.size() && ev->subject == m.subject)
+    return *ev->market;
+  thread_local std::optional<core::Result<core::MarketData>> last;
+  last.reset();  // an exception below leaves nothing stale
+  last.emplace(decode_market_value(dec, m));
+  return *last;
 }
 
 bool is_instrument_status(codec::Decoder& dec, const natsio::Message& m) {
@@ -99,12 +78,18 @@ EventTimeInput::EventTimeInput(Runtime& rt, std::vector<EventTimeOrder::Upstream
     : rt_(rt), order_(rt.worker(), std::move(upstream), std::move(out_stage)), publishes_(publishes) {}
 
 void EventTimeInput::drain(const Handler& handle) {
-  while (auto r = order_.pop()) handle(r->key.seq, r->subject, r->data);
+  while (auto r = order_.pop()) {
+    const HandlingShared scope(r->shared);
+    handle(r->key.seq, r->subject, r->data);
+  }
 }
 
 void EventTimeInput::on_log(const LogEvent& ev, const Handler& handle, bool live) {
-  const auto pushed = order_.push_or_pass(ev.seq, ev.subject, ev.data);
-  if (pushed.role == LogRole::other || pushed.passed) handle(ev.seq, ev.subject, ev.data);
+  const auto pushed = order_.push_or_pass(ev.seq, ev.subject, ev.data, ev.shared);
+  if (pushed.role == LogRole::other || pushed.passed) {
+    const HandlingShared scope(ev.shared.get());
+    handle(ev.seq, ev.subject, ev.data);
+  }
   drain(handle);
   if (!live || !publishes_) return;
   const auto head = order_.head();

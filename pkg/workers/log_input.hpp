@@ -73,14 +73,29 @@ inline core::TimestampNs market_ts(const core::MarketData& md) {
   return std::visit([](const auto& x) { return x.ts_event; }, md);
 }
 
-/// Decodes a market.data.<symbol> message and checks that the payload's
-/// symbol matches the subject's last token. The result is a function of the subject
-/// and the bytes alone; recent results are kept by content on this thread (a few
-/// thousand), so a message decoded before, by this worker or another one in the same
-/// process (the in-process engine's workers all take every quote), is not parsed again.
-/// The reference stays valid until the next decode_market or take_market call on this
-/// thread. Thread-safety: per thread (the memo is thread_local).
+/// Decodes a market.data.<symbol> message and checks that the payload's symbol matches
+/// the subject's last token. Always parses. Thread-safety: as `dec`.
+core::Result<core::MarketData> decode_market_value(codec::Decoder& dec, const natsio::Message& m);
+
+/// decode_market_value's result, without parsing again when the message is the event
+/// being handled on this thread (HandlingShared) and the bus decoded it already (the
+/// in-process engine: one decode per quote for all four workers). The reference stays
+/// valid until the next decode_market or take_market call on this thread, or the end of
+/// the handling. Thread-safety: per thread.
 const core::Result<core::MarketData>& decode_market(codec::Decoder& dec, const natsio::Message& m);
+
+/// While it lives, `ev` (nullptr: none) is the event being handled on this thread, for
+/// decode_market. EventTimeInput sets it around each handler call; scopes nest.
+class HandlingShared {
+ public:
+  explicit HandlingShared(const SharedEvent* ev) noexcept;
+  ~HandlingShared();
+  HandlingShared(const HandlingShared&) = delete;
+  HandlingShared& operator=(const HandlingShared&) = delete;
+
+ private:
+  const SharedEvent* prev_;
+};
 
 /// True if a market.data message that decode_market refused is a valid
 /// instrument_status (workers other than execution take no action on it, and it
@@ -90,9 +105,8 @@ bool is_instrument_status(codec::Decoder& dec, const natsio::Message& m);
 /// Market data as the strategy and the reporter take it: counted (live), decoded (one
 /// that cannot be read is refused, unless it is an instrument status, which only
 /// execution uses), checked (an implausible one is flagged, not used). nullopt: not to
-/// be used. While replaying nothing is counted, refused or flagged again. The pointer,
-/// into decode_market's memo, stays valid until the next decode_market or take_market
-/// call on this thread.
+/// be used. While replaying nothing is counted, refused or flagged again. The pointer
+/// (to decode_market's result) stays valid as decode_market's reference does.
 const core::MarketData* take_market(Runtime& rt, codec::Decoder& dec, core::MarketCheck& check,
                                     const natsio::Message& m, bool replay);
 

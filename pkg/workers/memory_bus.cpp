@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "subjects/subjects.hpp"
+#include "workers/log_input.hpp"
 
 namespace services {
 
@@ -84,7 +85,7 @@ HistoryStats MemoryBus::read_history(eventstore::EventStore*, const std::string&
     throw std::logic_error(fmt::format("in-process log: sequences {}..{} are not kept", after + 1, up_to));
   for (std::uint64_t seq = after + 1; seq <= up_to; ++seq) {
     const auto& e = log_[seq - 1];
-    fn(LogEvent{seq, e.subject, e.data, false, false});
+    fn(LogEvent{seq, e->subject, e->data, false, false, e});
     st.last_seq = seq;
     ++st.from_stream;
   }
@@ -103,19 +104,27 @@ void MemoryBus::deliver(Entry entry) {
       s->fn(natsio::Message{entry.subject, entry.data, {}});
   if (!captured(entry.subject)) return;
   const auto seq = ++seq_;
-  const Entry* ep = &entry;
-  if (keep_log_) {
-    log_.push_back(std::move(entry));  // a deque: what handlers append later does not move it
-    ep = &log_.back();
+  auto ev = std::make_shared<SharedEvent>();
+  ev->subject = std::move(entry.subject);
+  ev->data = std::move(entry.data);
+  if (ev->subject.starts_with(subjects::kMarketDataPrefix)) {
+    // What every worker's decode_market would answer. Should decoding throw (an absurd
+    // value), each worker decodes it itself and quarantines it, as on NATS.
+    try {
+      ev->market.emplace(decode_market_value(dec_, natsio::Message{ev->subject, ev->data, {}}));
+    } catch (...) {
+      ev->market.reset();
+    }
   }
-  const Entry& e = *ep;
-  if (on_logged_) on_logged_(seq, e.subject, e.data);
+  std::shared_ptr<const SharedEvent> e = std::move(ev);
+  if (keep_log_) log_.push_back(e);
+  if (on_logged_) on_logged_(seq, e->subject, e->data);
   const bool caught_up = queue_.empty();
   for (std::size_t i = 0; i < followers_.size(); ++i) {
     auto* f = followers_[i];
     if (!f || !f->opened || seq <= f->handled) continue;
     f->handled = seq;
-    f->fn(LogEvent{seq, e.subject, e.data, false, caught_up});
+    f->fn(LogEvent{seq, e->subject, e->data, false, caught_up, e});
   }
 }
 

@@ -16,6 +16,10 @@
 ///   pipeline (docs/architecture.md, "Event time").
 /// - Reply subjects: a request published with a reply subject is not modelled; a core
 ///   subscriber gets natsio::Message::reply empty.
+/// - Each captured event is held once (SharedEvent) and handed to the followers with
+///   LogEvent::shared: a worker that buffers it keeps that copy, and decode_market takes
+///   the market data the bus decoded once (log_input.hpp) instead of parsing the bytes
+///   again in every worker. What a worker sees is what it would decode itself.
 ///
 /// Memory: with `keep_log` the log keeps every event (read_history then works from
 /// sequence 1, and log() gives it); without it an event is dropped once delivered, so
@@ -79,8 +83,8 @@ class MemoryBus final : public Bus {
   }
   /// Messages delivered so far (captured or not).
   std::uint64_t delivered() const noexcept { return delivered_; }
-  /// The log as kept (keep_log; else empty). Entry i has sequence i + 1.
-  const std::deque<Entry>& log() const noexcept { return log_; }
+  /// The log as kept (keep_log; else empty). Event i has sequence i + 1.
+  const std::deque<std::shared_ptr<const SharedEvent>>& log() const noexcept { return log_; }
 
   struct Follower;
   struct Sub;
@@ -90,7 +94,8 @@ class MemoryBus final : public Bus {
   bool keep_log_;
   LogSink on_logged_;
   std::deque<Entry> queue_;
-  std::deque<Entry> log_;
+  std::deque<std::shared_ptr<const SharedEvent>> log_;
+  codec::Decoder dec_;  ///< decodes each market data event once (SharedEvent::market)
   std::uint64_t seq_ = 0;
   std::uint64_t delivered_ = 0;
   bool running_ = false;

@@ -1,6 +1,5 @@
-// decode_market: its results are those of a fresh decode, whatever it decoded before on
-// the same thread (it keeps recent results by content, so that the workers of the
-// in-process engine decode each quote once).
+// decode_market: a fresh decode's result, or, for the event being handled in-process,
+// the one the bus decoded once for every worker; and the bus's shared events.
 #include <catch2/catch.hpp>
 
 #include <string>
@@ -10,6 +9,9 @@
 
 #include "codec/codec.hpp"
 #include "workers/log_input.hpp"
+#include "core/time.hpp"
+#include "workers/memory_bus.hpp"
+#include "workers/runtime.hpp"
 
 namespace {
 
@@ -27,7 +29,7 @@ std::string outcome(const core::Result<core::MarketData>& r) {
 /// What a decoder that has seen nothing else answers.
 std::string fresh(std::string_view subject, std::string_view data) {
   codec::Decoder dec;
-  return outcome(services::decode_market(dec, natsio::Message{subject, data, {}}));
+  return outcome(services::decode_market_value(dec, natsio::Message{subject, data, {}}));
 }
 
 }  // namespace
@@ -73,4 +75,61 @@ TEST_CASE("decode_market gives a fresh decode's result, whatever it decoded befo
       REQUIRE(decode(subject(i - 4), msgs[i - 4]) == want[i - 4]);
     }
   }
+}
+
+TEST_CASE("decode_market takes the bus's decode of the very event being handled, and parses anything else") {
+  codec::Decoder dec;
+  const auto json = quote_json("IBM", 3);
+  // A planted result, different from what the bytes say: seeing it proves the bytes were not parsed.
+  services::SharedEvent ev{"market.data.IBM", json, core::Result<core::MarketData>(core::make_error("planted", "x"))};
+  const natsio::Message own{ev.subject, ev.data, {}};
+  const std::string copy = json;  // equal bytes elsewhere
+  const natsio::Message other{ev.subject, copy, {}};
+  {
+    const services::HandlingShared scope(&ev);
+    CHECK(outcome(services::decode_market(dec, own)) == "error on planted");
+    CHECK(outcome(services::decode_market(dec, other)) == fresh(ev.subject, json));
+    {
+      const services::HandlingShared inner(nullptr);  // nested: nothing handled
+      CHECK(outcome(services::decode_market(dec, own)) == fresh(ev.subject, json));
+    }
+    CHECK(outcome(services::decode_market(dec, own)) == "error on planted");
+  }
+  CHECK(outcome(services::decode_market(dec, own)) == fresh(ev.subject, json));
+  services::SharedEvent undecoded{"market.data.IBM", json, std::nullopt};
+  const services::HandlingShared scope(&undecoded);
+  CHECK(outcome(services::decode_market(dec, natsio::Message{undecoded.subject, undecoded.data, {}})) ==
+        fresh(ev.subject, json));
+}
+
+TEST_CASE("the in-process bus hands every follower one shared copy, market data decoded as a worker would") {
+  services::MemoryBus bus(true);
+  core::SystemClock clock;
+  services::Runtime rt(bus, "test", clock, 0);
+  std::vector<std::shared_ptr<const services::SharedEvent>> held;
+  auto keep = [&](const services::LogEvent& e) {
+    // What a follower is handed views the shared copy.
+    CHECK(e.subject.data() == e.shared->subject.data());
+    CHECK(e.data.data() == e.shared->data.data());
+    held.push_back(e.shared);
+  };
+  auto a = bus.follow(rt, nullptr, "EVENTS", 0, keep);
+  auto b = bus.follow(rt, nullptr, "EVENTS", 0, keep);
+  a->open(0);
+  b->open(0);
+  const auto good = quote_json("IBM", 1);
+  const std::string bad = R"({"type":"quote","v":1,"symbol":"IBM","bid":"-","ask":"1","ts_event":1})";
+  bus.publish("market.data.IBM", good);
+  bus.publish("market.data.BAC", good);  // the symbol does not match the subject
+  bus.publish("market.data.IBM", bad);
+  bus.publish("trading.orders", R"({"type":"order.submit"})");
+  bus.run();
+  REQUIRE(held.size() == 8);
+  for (std::size_t i = 0; i < 4; ++i) CHECK(held[2 * i] == held[2 * i + 1]);  // one copy for both followers
+  auto market = [&](std::size_t i) { return outcome(*held[2 * i]->market); };
+  CHECK(market(0) == fresh("market.data.IBM", good));
+  CHECK(market(1) == "error on symbol");
+  CHECK(market(2) == fresh("market.data.IBM", bad));
+  CHECK_FALSE(held[6]->market);
+  CHECK(held[6]->data == R"({"type":"order.submit"})");
 }

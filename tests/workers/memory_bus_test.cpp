@@ -35,7 +35,7 @@ TEST_CASE("the log holds the captured subjects only, in publish order, numbered 
   CHECK(bus.log_end("anything") == 4);
   CHECK(bus.delivered() == 5);
   REQUIRE(bus.log().size() == 4);
-  CHECK(bus.log()[0].data == R"({"type":"quote"})");
+  CHECK(bus.log()[0]->data == R"({"type":"quote"})");
 }
 
 TEST_CASE("what a handler publishes is delivered after what was queued before it, to every follower in order",

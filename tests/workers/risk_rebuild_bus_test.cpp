@@ -62,7 +62,8 @@ void order(services::MemoryBus& bus, const std::string& id, std::uint64_t cause,
 /// risk-state's decisions in the log, by client_order_id: "approved" / "denied", in log order.
 std::map<std::string, std::vector<std::string>> decisions(const services::MemoryBus& bus) {
   std::map<std::string, std::vector<std::string>> out;
-  for (const auto& e : bus.log()) {
+  for (const auto& ev : bus.log()) {
+    const auto& e = *ev;
     if (e.subject == subjects::kTradingOrdersApproved) {
       if (auto r = codec::decode_order_command(e.data))
         out[std::get<core::OrderSubmit>(*r).client_order_id].push_back("approved");
