@@ -687,7 +687,7 @@ int finish_run(Sandbox& sb, eventstore::EventStore& store, const InterruptWatch&
   auto r = codec::decode_performance(reply);
   if (!r) throw std::runtime_error("report reply: " + r.error().to_string());
   print_report(*r);
-  sb.finish(store);
+  sb.finish(store, 120'000, /*quiescent=*/true);
   fmt::print("session {} ({})\n  traderctl sessions show {}\n", sb.session_id(), what, sb.session_id());
   return 0;
 }

@@ -182,16 +182,20 @@ class Sandbox {
   /// Asks the reporter (ops.report) for the final report; returns the JSON reply.
   /// Throws natsio::NatsError on timeout.
   std::string report(std::int64_t timeout_ms = 10'000);
-  /// The orderly end: waits idle, SIGTERMs ops (session.ended), waits until the
-  /// recorder stored everything the stream holds (the store's newest
-  /// "<stream>:<seq>" reaches the stream's last sequence), then stops the
-  /// workers and nats-server. Throws SandboxError on timeout or a dead worker.
-  void finish(eventstore::EventStore& store, std::int64_t timeout_ms = 120'000);
+  /// The orderly end: waits idle (600 ms without a counter moving in ops.status; not
+  /// when the caller has just seen the pipeline `quiescent`, wait_quiescent), SIGTERMs
+  /// ops (session.ended), stops the other workers but the recorder (SIGTERM to all at
+  /// once, then each waited for), waits until the recorder stored everything the stream
+  /// holds (the store's newest "<stream>:<seq>" reaches the stream's last sequence),
+  /// then stops the recorder. Throws SandboxError on timeout or a dead recorder.
+  void finish(eventstore::EventStore& store, std::int64_t timeout_ms = 120'000, bool quiescent = false);
   /// Immediate teardown (what the destructor does), e.g. after Ctrl-C. noexcept.
   void stop_all() noexcept;
 
  private:
   void start_worker(const std::string& name);
+  /// SIGTERM to every worker, then each waited for (SIGKILL after its grace).
+  void stop_workers() noexcept;
   /// env_ with the DATABASE_URL that worker `name` gets.
   std::vector<std::pair<std::string, std::string>> env_for(const std::string& name) const;
   void wait_ready();
