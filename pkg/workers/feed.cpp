@@ -37,7 +37,7 @@ FeedSummary run_feed(Runtime& rt, const FeedConfig& cfg, const std::atomic<bool>
     const auto& symbol = std::visit([](const auto& x) -> const std::string& { return x.symbol; }, md);
     subject.assign(subjects::kMarketDataPrefix);
     subject.append(symbol);
-    std::visit([&](const auto& x) { rt.publish(subject, codec::encode(x)); }, md);
+    std::visit([&](const auto& x) { rt.publish_market(subject, md, codec::encode(x)); }, md);
     ++sum.published;
     if (cfg.after_each) cfg.after_each();
     switch (md.index()) {

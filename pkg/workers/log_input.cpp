@@ -9,14 +9,18 @@
 
 namespace services {
 
+core::Result<core::MarketData> market_result(std::string_view subject, core::MarketData md) {
+  const auto& symbol = std::visit([](const auto& x) -> const std::string& { return x.symbol; }, md);
+  const auto token = subject.substr(std::min(subject.size(), subjects::kMarketDataPrefix.size()));
+  if (token != symbol)
+    return core::make_error("symbol", fmt::format("\"{}\" does not match the subject {}", symbol, subject));
+  return md;
+}
+
 core::Result<core::MarketData> decode_market_value(codec::Decoder& dec, const natsio::Message& m) {
   auto r = dec.decode_market_data(m.data);
   if (!r) return r;
-  const auto& symbol = std::visit([](const auto& x) -> const std::string& { return x.symbol; }, *r);
-  const auto token = m.subject.substr(std::min(m.subject.size(), subjects::kMarketDataPrefix.size()));
-  if (token != symbol)
-    return core::make_error("symbol", fmt::format("\"{}\" does not match the subject {}", symbol, m.subject));
-  return r;
+  return market_result(m.subject, std::move(*r));
 }
 
 namespace {

@@ -74,8 +74,11 @@ inline core::TimestampNs market_ts(const core::MarketData& md) {
 }
 
 /// Decodes a market.data.<symbol> message and checks that the payload's symbol matches
-/// the subject's last token. Always parses. Thread-safety: as `dec`.
+/// the subject's last token (market_result). Always parses. Thread-safety: as `dec`.
 core::Result<core::MarketData> decode_market_value(codec::Decoder& dec, const natsio::Message& m);
+/// `md` if its symbol is the last token of `subject` (market.data.<symbol>), else an
+/// error on "symbol". Pure.
+core::Result<core::MarketData> market_result(std::string_view subject, core::MarketData md);
 
 /// decode_market_value's result, without parsing again when the message is the event
 /// being handled on this thread (HandlingShared) and the bus decoded it already (the

@@ -66,7 +66,12 @@ MemoryBus::~MemoryBus() {
 }
 
 bool MemoryBus::publish(std::string_view subject, std::string_view payload) {
-  queue_.push_back(Entry{std::string(subject), std::string(payload)});
+  queue_.push_back(Entry{std::string(subject), std::string(payload), std::nullopt});
+  return true;
+}
+
+bool MemoryBus::publish_market(std::string_view subject, const core::MarketData& md, std::string_view payload) {
+  queue_.push_back(Entry{std::string(subject), std::string(payload), md});
   return true;
 }
 
@@ -108,10 +113,12 @@ void MemoryBus::deliver(Entry entry) {
   ev->subject = std::move(entry.subject);
   ev->data = std::move(entry.data);
   if (ev->subject.starts_with(subjects::kMarketDataPrefix)) {
-    // What every worker's decode_market would answer. Should decoding throw (an absurd
-    // value), each worker decodes it itself and quarantines it, as on NATS.
+    // What every worker's decode_market would answer: the publisher's message (Bus::
+    // publish_market), or a decode of the bytes. Should that throw (an absurd value),
+    // each worker decodes it itself and quarantines it, as on NATS.
     try {
-      ev->market.emplace(decode_market_value(dec_, natsio::Message{ev->subject, ev->data, {}}));
+      if (entry.market) ev->market.emplace(market_result(ev->subject, std::move(*entry.market)));
+      else ev->market.emplace(decode_market_value(dec_, natsio::Message{ev->subject, ev->data, {}}));
     } catch (...) {
       ev->market.reset();
     }

@@ -34,6 +34,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -47,6 +48,7 @@ class MemoryBus final : public Bus {
   struct Entry {
     std::string subject;
     std::string data;
+    std::optional<core::MarketData> market;  ///< publish_market: the message `data` encodes
   };
   /// Sees each event appended to the log: its sequence, subject and JSON.
   using LogSink = std::function<void(std::uint64_t seq, std::string_view subject, std::string_view data)>;
@@ -58,6 +60,9 @@ class MemoryBus final : public Bus {
 
   /// Queues the message (copied); never fails.
   bool publish(std::string_view subject, std::string_view payload) override;
+  /// As publish; `md` becomes the event's SharedEvent::market (with decode_market's
+  /// symbol check) instead of a decode of `payload`.
+  bool publish_market(std::string_view subject, const core::MarketData& md, std::string_view payload) override;
   std::string last_error() const override { return {}; }
   std::unique_ptr<BusSubscription> subscribe(std::string_view pattern, Handler fn) override;
   void flush(std::int64_t) override {}

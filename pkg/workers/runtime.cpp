@@ -68,8 +68,14 @@ natsio::Connection& Runtime::conn() {
   throw std::logic_error(fmt::format("{}: no NATS connection (in-process bus)", worker_));
 }
 
-void Runtime::publish(std::string_view subject, std::string_view payload) {
-  if (bus_.publish(subject, payload)) {
+void Runtime::publish(std::string_view subject, std::string_view payload) { sent(subject, bus_.publish(subject, payload)); }
+
+void Runtime::publish_market(std::string_view subject, const core::MarketData& md, std::string_view payload) {
+  sent(subject, bus_.publish_market(subject, md, payload));
+}
+
+void Runtime::sent(std::string_view subject, bool ok) {
+  if (ok) {
     msgs_out_.fetch_add(1, std::memory_order_relaxed);
   } else {
     errors_.fetch_add(1, std::memory_order_relaxed);

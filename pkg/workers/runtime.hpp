@@ -63,6 +63,8 @@ class Runtime {
 
   /// Publishes and counts msgs_out; a failed publish is logged and counted as an error.
   void publish(std::string_view subject, std::string_view payload);
+  /// The same for market data (Bus::publish_market: `payload` is codec::encode(md)).
+  void publish_market(std::string_view subject, const core::MarketData& md, std::string_view payload);
   /// Counts one input message and, once start_heartbeat() ran, stamps its wall time
   /// (heartbeat last_input_ns). Without heartbeats (the in-process engine) nobody reads
   /// that time, and the clock is not read for every input.
@@ -135,6 +137,8 @@ class Runtime {
   Runtime(std::unique_ptr<NatsBus> owned, Bus* bus, std::string worker, const core::Clock& clock,
           std::int64_t heartbeat_ms);
   void heartbeat_loop();
+  /// Counts a publish on `subject`: msgs_out, or an error (logged).
+  void sent(std::string_view subject, bool ok);
   std::unique_ptr<NatsBus> owned_bus_;  ///< the NatsBus of the first constructor
   Bus& bus_;
   std::string worker_, instance_;
