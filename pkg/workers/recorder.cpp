@@ -1,7 +1,12 @@
 #include "workers/recorder.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -140,6 +145,40 @@ eventstore::NewEvent recorded_event(codec::Decoder& dec, SessionAssigner& sessio
 
 namespace {
 
+/// Writes `text` to `path` (replacing it) and fsyncs it. Throws std::runtime_error.
+void write_durably(const std::string& path, std::string_view text) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) throw std::runtime_error(fmt::format("recorder: cannot write {}: {}", path, std::strerror(errno)));
+  std::size_t done = 0;
+  while (done < text.size()) {
+    const auto n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const int e = errno;
+      ::close(fd);
+      throw std::runtime_error(fmt::format("recorder: cannot write {}: {}", path, std::strerror(e)));
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0) {
+    const int e = errno;
+    ::close(fd);
+    throw std::runtime_error(fmt::format("recorder: cannot fsync {}: {}", path, std::strerror(e)));
+  }
+  ::close(fd);
+}
+
+/// fsyncs a directory, so that a rename in it survives a crash. Throws std::runtime_error.
+void sync_directory(const std::filesystem::path& dir) {
+  const auto d = dir.empty() ? std::string(".") : dir.string();
+  const int fd = ::open(d.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) throw std::runtime_error(fmt::format("recorder: cannot open {}: {}", d, std::strerror(errno)));
+  const int rc = ::fsync(fd);
+  const int e = errno;
+  ::close(fd);
+  if (rc != 0) throw std::runtime_error(fmt::format("recorder: cannot fsync {}: {}", d, std::strerror(e)));
+}
+
 /// Input-set mode (RecorderConfig::input_digests): which inputs the stream's session
 /// leaves to its input set, counted across restarts.
 class InputSkipper {
@@ -153,7 +192,15 @@ class InputSkipper {
       if (!line.empty()) digests_.push_back(line);
     on_ = true;
     std::ifstream st(state_path_);
-    if (st) st >> accounted_ >> counted_ >> started_;
+    if (st) {
+      // Written whole or not at all (save): anything else is not ours to guess at.
+      int started = 0;
+      std::string rest;
+      if (!(st >> accounted_ >> counted_ >> started) || (started != 0 && started != 1) || (st >> rest))
+        throw std::runtime_error(fmt::format("recorder: the input state {} is not \"<accounted> <counted> <0|1>\"",
+                                             state_path_));
+      started_ = started == 1;
+    }
   }
   bool on() const noexcept { return on_; }
   /// Stream sequences up to here are counted (a restart resumes after them at least).
@@ -172,16 +219,16 @@ class InputSkipper {
     if (k >= digests_.size()) return false;
     return input_digest(subject, data) == digests_[k];
   }
-  /// Makes the count durable (after the commit, before the acknowledgement).
+  /// Makes the count durable (after the commit, before the acknowledgement): written to
+  /// a temporary file, fsync'd, renamed over the state, and the directory fsync'd, so
+  /// that after a crash the state is the old one or the new one, never a torn one.
   void save() const {
     if (!on_) return;
     const auto tmp = state_path_ + ".tmp";
-    {
-      std::ofstream out(tmp, std::ios::trunc);
-      out << accounted_ << ' ' << counted_ << ' ' << started_ << '\n';
-      if (!out.flush()) throw std::runtime_error(fmt::format("recorder: cannot write {}", tmp));
-    }
+    const auto text = fmt::format("{} {} {}\n", accounted_, counted_, started_ ? 1 : 0);
+    write_durably(tmp, text);
     std::filesystem::rename(tmp, state_path_);
+    sync_directory(std::filesystem::path(state_path_).parent_path());
   }
 
  private:

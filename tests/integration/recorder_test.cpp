@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <fstream>
 #include <iterator>
 #include <map>
 #include <mutex>
@@ -346,4 +347,42 @@ TEST_CASE("the event store holds every message exactly once after the recorder i
   REQUIRE(feed.wait() == 0);
   wait_idle(stack);
   check_store_matches_bus(stack, tap, log);
+}
+
+TEST_CASE("a recorder in input-set mode refuses an input state it did not write whole, naming it",
+          "[integration][recorder]") {
+  // The state is written to a temporary file, fsync'd and renamed (recorder.cpp): after a
+  // crash it is the old one or the new one. Anything else is refused, never read as 0.
+  itest::nats_library();
+  itest::Stack stack;
+  const auto digests = stack.dir() + "/input-digests.txt";
+  const auto state = stack.dir() + "/input-state";
+  std::ofstream(digests) << std::string(64, 'a') << "\n";
+  for (const std::string bad : {"12 3\n", "12 3 7\n", "12 3 1 9\n", "x y z\n"}) {
+    std::ofstream(state, std::ios::trunc) << bad;
+    testsupport::Process rec({itest::bin("recorder")},
+                             [&] {
+                               auto env = stack.recorder_env();
+                               env.emplace_back("RECORDER_INPUT_DIGESTS", digests);
+                               env.emplace_back("RECORDER_INPUT_STATE", state);
+                               return env;
+                             }(),
+                             stack.dir() + "/recorder-bad-state.log");
+    INFO("state file: " << bad);
+    CHECK(rec.wait() != 0);
+    CHECK_THAT(rec.log(), Catch::Contains("the input state " + state + " is not"));
+  }
+  // A whole one is taken.
+  std::ofstream(state, std::ios::trunc) << "0 0 0\n";
+  testsupport::Process ok({itest::bin("recorder")},
+                          [&] {
+                            auto env = stack.recorder_env();
+                            env.emplace_back("RECORDER_INPUT_DIGESTS", digests);
+                            env.emplace_back("RECORDER_INPUT_STATE", state);
+                            return env;
+                          }(),
+                          stack.dir() + "/recorder-good-state.log");
+  std::this_thread::sleep_for(2s);
+  CHECK(ok.running());
+  CHECK_THAT(ok.log(), !Catch::Contains("input state"));
 }
