@@ -30,6 +30,7 @@ int main(int argc, char** argv) try {
   natsio::Connection conn(services::worker_nats(*s, "feed", cfg.speed > 0));
   core::SystemClock clock;
   services::Runtime rt(conn, "feed", clock, s->get_int("heartbeat_ms"));
+  const auto http = services::serve_http(rt, *s);
   rt.set_exit_status(core::kFinishedStatus);  // a one-shot tool: done is not down
   const services::Announcement announcement(rt, *s, cfg.path);
   rt.start_heartbeat();

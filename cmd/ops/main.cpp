@@ -62,6 +62,7 @@ int main(int argc, char** argv) try {
   natsio::Connection conn(services::worker_nats(*s, "ops"));
   core::SystemClock clock;
   services::Runtime rt(conn, "ops", clock, s->get_int("heartbeat_ms"));
+  const auto http = services::serve_http(rt, *s);
   services::wait_for_event_stream(conn, s->get("stream"));  // so the session's start is recorded
   services::OpsService svc(rt, s->get_int("heartbeat_ms"), s->get_int("instance_expire_ms"));
   const services::Announcement announcement(rt, *s);

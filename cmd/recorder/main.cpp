@@ -52,6 +52,7 @@ int main(int argc, char** argv) try {
   services::wait_for_event_stream(conn, cfg.stream);
   core::SystemClock clock;
   services::Runtime rt(conn, "recorder", clock, s->get_int("heartbeat_ms"));
+  const auto http = services::serve_http(rt, *s);
   const services::Announcement announcement(rt, *s);
   rt.start_heartbeat();
   std::atomic<bool> stop{false};

@@ -4,9 +4,18 @@
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD_DIR=${TRADER_BUILD_DIR:-$ROOT/build}
 WORKERS=(recorder ops risk-state execution reporter strategy)
-# Debian 12 packages: build tools, libraries, and the two servers.
+# Each worker's health and metrics endpoint: TRADER_HTTP_PORT_BASE + its index in WORKERS.
+HTTP_PORT_BASE=${TRADER_HTTP_PORT_BASE:-9460}
+# http_port WORKER: that worker's port
+http_port() {
+  local i
+  for i in "${!WORKERS[@]}"; do [ "${WORKERS[$i]}" = "$1" ] && { echo $((HTTP_PORT_BASE + i)); return; }; done
+  die "http_port: no worker $1"
+}
+# Debian 12 packages: build tools, libraries, the two servers, and prometheus (for promtool).
 PACKAGES=(build-essential cmake ninja-build pkg-config libnats-dev libsimdjson-dev libfmt-dev catch2
-          libpqxx-dev libpq-dev zlib1g-dev libssl-dev libcrypt-dev openssl nats-server postgresql)
+          libpqxx-dev libpq-dev zlib1g-dev libssl-dev libcrypt-dev openssl nats-server postgresql
+          libcpp-httplib-dev prometheus)
 
 log() { printf '%s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -255,10 +264,10 @@ start_workers() {
   for w in "${WORKERS[@]}"; do
     : >"$dir/logs/$w.log"
     if [ "$w" = recorder ]; then
-      supervise "$w" "$dir/logs/$w.log" "${clean[@]}" NATS_URL="$(nats_url "$w")" \
+      supervise "$w" "$dir/logs/$w.log" "${clean[@]}" NATS_URL="$(nats_url "$w")" HTTP_PORT="$(http_port "$w")" \
         DATABASE_URL="$TRADER_WRITER_DATABASE_URL" "${checkpoints[@]}" "$BUILD_DIR/cmd/$w" </dev/null >/dev/null 2>&1 &
     else
-      supervise "$w" "$dir/logs/$w.log" "${clean[@]}" NATS_URL="$(nats_url "$w")" \
+      supervise "$w" "$dir/logs/$w.log" "${clean[@]}" NATS_URL="$(nats_url "$w")" HTTP_PORT="$(http_port "$w")" \
         DATABASE_URL="$TRADER_READER_DATABASE_URL" "$BUILD_DIR/cmd/$w" </dev/null >/dev/null 2>&1 &
     fi
     echo $! >"$dir/pids/$w.pid"

@@ -38,6 +38,7 @@ overloaded(Ts...) -> overloaded<Ts...>;
 /// natsio's last-resort catch: the worker goes on, and says it is degraded.
 template <class F>
 void guarded(Runtime& rt, const natsio::Message& m, F&& f, std::uint64_t stream_seq = 0) noexcept {
+  const Runtime::HandlingTimer timer(rt);
   try {
     f();
   } catch (const std::exception& e) {
@@ -51,6 +52,7 @@ void guarded(Runtime& rt, const natsio::Message& m, F&& f, std::uint64_t stream_
 /// stream sequence): a worker never crash-loops while rebuilding from its own log.
 template <class F>
 void guarded(Runtime& rt, const LogEvent& ev, F&& f) noexcept {
+  const Runtime::HandlingTimer timer(rt);
   try {
     f();
   } catch (const std::exception& e) {

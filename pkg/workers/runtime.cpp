@@ -1,6 +1,7 @@
 #include "workers/runtime.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <stdexcept>
@@ -103,6 +104,7 @@ std::string text(std::string_view s, std::size_t max) { return core::one_line(cl
 void Runtime::dead_letter(std::string_view subject, const core::Error& err, std::string_view payload,
                           std::string_view reply, std::string_view sender, std::uint64_t stream_seq) {
   errors_.fetch_add(1, std::memory_order_relaxed);
+  dead_letters_by_field_.add(err.field.empty() ? std::string_view("(none)") : clip(err.field, 64));
   core::DeadLetter dl{.worker = worker_,
                       .subject = text(subject, 1024),
                       .field = text(err.field, 512),
@@ -238,6 +240,78 @@ void Runtime::heartbeat_loop() {
   } catch (const std::exception&) {
     // NATS is away: the last heartbeat is lost, and ops says "down" instead of "stopped".
   }
+}
+
+
+
+// ---------------------------------------------------------------- health and metrics
+
+bool Runtime::ready(std::vector<std::string>* why) const {
+  bool ok = true;
+  auto no = [&](std::string reason) {
+    ok = false;
+    if (why) why->push_back(std::move(reason));
+  };
+  if (!watched_.load(std::memory_order_relaxed)) no("starting: rebuilding its state");
+  if (const auto* nats = const_cast<Bus&>(bus_).nats(); nats != nullptr && !nats->connected())
+    no("not connected to NATS");
+  std::lock_guard lock(mu_);
+  if (status_ != "ok") no(status_);
+  return ok;
+}
+
+void Runtime::add_metrics(std::function<void(obs::Exposition&)> write) {
+  std::lock_guard lock(mu_);
+  metric_writers_.push_back(std::move(write));
+}
+
+std::string Runtime::metrics_text() const {
+  obs::Exposition x;
+  const obs::Labels w{{"worker", worker_}};
+  // Text format 0.0.4: a counter's family is named as its sample, _total included.
+  auto counter = [&](const char* name, const char* help, std::int64_t v) {
+    x.family(name, "counter", help);
+    x.sample(name, w, v);
+  };
+  counter("trader_messages_in_total", "Input messages handled (live; not those replayed at start).",
+          msgs_in_.load(std::memory_order_relaxed));
+  counter("trader_messages_out_total", "Messages published.", msgs_out_.load(std::memory_order_relaxed));
+  counter("trader_errors_total", "Errors: refused input, failed publishes, quarantined messages.",
+          errors_.load(std::memory_order_relaxed));
+  counter("trader_flagged_total", "Market data not used because a plausibility check flagged it.",
+          flagged_.load(std::memory_order_relaxed));
+  counter("trader_quarantined_total", "Accepted messages that could not be applied (the worker is degraded).",
+          quarantined_.load(std::memory_order_relaxed));
+  x.family("trader_dead_letters_total", "counter",
+           "Messages answered on ops.dead_letter, by the field the error names (at most 64 fields, then \"other\").");
+  for (const auto& [field, n] : dead_letters_by_field_.snapshot())
+    x.sample("trader_dead_letters_total", {{"worker", worker_}, {"field", field}}, n);
+  x.family("trader_handling_seconds", "histogram", "Time to handle one input message, live (wall clock).");
+  x.histogram("trader_handling_seconds", w, handling_);
+  x.family("trader_ready", "gauge", "1 if the worker is ready (state rebuilt, NATS connected, status ok).");
+  x.sample("trader_ready", w, std::int64_t{ready() ? 1 : 0});
+  x.family("trader_log_seq", "gauge", "The last event-stream sequence the worker handled (log followers).");
+  x.sample("trader_log_seq", w, static_cast<std::uint64_t>(log_seq_.load(std::memory_order_relaxed)));
+  x.family("trader_start_time_seconds", "gauge", "When the worker started (Unix time, seconds).");
+  x.sample("trader_start_time_seconds", w, static_cast<double>(started_ns_) / 1e9);
+  std::vector<std::function<void(obs::Exposition&)>> writers;
+  {
+    std::lock_guard lock(mu_);
+    writers = metric_writers_;
+  }
+  for (const auto& write : writers) write(x);
+  return x.text();
+}
+
+Runtime::HandlingTimer::HandlingTimer(Runtime& rt) noexcept
+    : rt_(rt.watched_.load(std::memory_order_relaxed) ? &rt : nullptr) {
+  if (rt_) t0_ = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+Runtime::HandlingTimer::~HandlingTimer() {
+  if (!rt_) return;
+  const auto t1 = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  rt_->handling_.observe_ns(t1 - t0_);
 }
 
 }  // namespace services

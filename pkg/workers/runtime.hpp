@@ -17,6 +17,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -28,6 +29,7 @@
 #include "core/result.hpp"
 #include "core/time.hpp"
 #include "natsio/natsio.hpp"
+#include "obs/metrics.hpp"
 #include "workers/bus.hpp"
 
 namespace services {
@@ -133,6 +135,37 @@ class Runtime {
   /// natsio::NatsError if the subscription fails.
   void start_heartbeat();
 
+  // ---- health and metrics (docs/operations.md, "Health and metrics") ----
+
+  /// Ready to serve: started (start_heartbeat ran: its state is rebuilt), connected
+  /// to NATS (a NATS bus), and its own status "ok" (not degraded: e.g. the recorder
+  /// with its store unavailable). Otherwise false, and `why` (if given) says which.
+  /// Thread-safe.
+  bool ready(std::vector<std::string>* why = nullptr) const;
+  /// The Prometheus text exposition of this worker (obs/metrics.hpp): its counters,
+  /// dead letters by field, handling latency, readiness, and whatever the worker adds
+  /// (add_metrics). Thread-safe (a scrape runs on the HTTP server's thread).
+  std::string metrics_text() const;
+  /// Adds a worker's own metric families to metrics_text(): `write` runs at every
+  /// scrape, on the HTTP server's thread, and must read only what is safe to read
+  /// from there. Thread-safe.
+  void add_metrics(std::function<void(obs::Exposition&)> write);
+  /// Times the handling of one message (the workers' guarded handlers): from
+  /// construction to destruction, into the handling-latency histogram; only once
+  /// start_heartbeat() ran (live, not while rebuilding, and never in-process, where
+  /// nobody scrapes: no clock read per message there).
+  class HandlingTimer {
+   public:
+    explicit HandlingTimer(Runtime& rt) noexcept;
+    ~HandlingTimer();
+    HandlingTimer(const HandlingTimer&) = delete;
+    HandlingTimer& operator=(const HandlingTimer&) = delete;
+
+   private:
+    Runtime* rt_;          ///< nullptr: not timed
+    std::int64_t t0_ = 0;  ///< steady clock, ns
+  };
+
  private:
   Runtime(std::unique_ptr<NatsBus> owned, Bus* bus, std::string worker, const core::Clock& clock,
           std::int64_t heartbeat_ms);
@@ -148,6 +181,9 @@ class Runtime {
   std::atomic<std::int64_t> msgs_in_{0}, msgs_out_{0}, errors_{0}, last_input_ns_{0}, flagged_{0}, quarantined_{0};
   std::atomic<std::uint64_t> log_seq_{0};
   std::atomic<bool> watched_{false};  ///< start_heartbeat() ran: count_in stamps last_input_ns
+  obs::Histogram handling_{obs::Histogram::latency_bounds()};  ///< HandlingTimer
+  obs::LabelCounter dead_letters_by_field_;                     ///< dead_letter, by the field it names
+  std::vector<std::function<void(obs::Exposition&)>> metric_writers_;  ///< add_metrics (under mu_)
   mutable std::mutex mu_;
   std::string status_ = "ok";
   std::string exit_status_{core::kStoppedStatus};

@@ -1,6 +1,10 @@
 #include "workers/worker_main.hpp"
 
+#include <map>
+#include <string_view>
+
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "auth/auth.hpp"
 #include "workers/manifest.hpp"
@@ -13,6 +17,8 @@ std::optional<config::Settings> load_settings(const std::string& program, const 
                                               const std::function<void(const config::Settings&)>& validate) {
   auto opts = config::common_options();
   opts.push_back({"heartbeat_ms", "HEARTBEAT_MS", "1000", "heartbeat interval on ops.heartbeat.<worker>"});
+  opts.push_back({"http_address", "HTTP_ADDRESS", "127.0.0.1", "address of the health and metrics endpoint"});
+  opts.push_back({"http_port", "HTTP_PORT", "", "port of the health and metrics endpoint (empty: none; 0: any free port)"});
   opts.insert(opts.end(), extra.begin(), extra.end());
   config::Settings s(program, summary, std::move(opts));
   s.parse(argc, argv);
@@ -21,6 +27,10 @@ std::optional<config::Settings> load_settings(const std::string& program, const 
     return std::nullopt;
   }
   s.get_int("heartbeat_ms");
+  if (const auto port = s.get("http_port"); !port.empty()) {
+    const auto p = s.get_int("http_port");
+    if (p < 0 || p > 65535) throw config::ConfigError("http_port: must be 0..65535 (or empty: no endpoint)");
+  }
   if (validate) validate(s);
   if (s.check_only()) {
     fmt::print("{}config ok\n", s.describe());
@@ -44,6 +54,45 @@ std::unique_ptr<eventstore::PgStore> open_history_store(const config::Settings& 
   }
 }
 
+namespace {
+std::string json_text(std::string_view s) {
+  std::string out = "\"";
+  for (const char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (static_cast<unsigned char>(c) < 0x20) {
+      out += fmt::format("\\u{:04x}", static_cast<unsigned char>(c));
+      continue;
+    }
+    out += c;
+  }
+  return out + "\"";
+}
+}  // namespace
+
+std::unique_ptr<obs::HttpServer> serve_http(Runtime& rt, const config::Settings& s) {
+  if (s.get("http_port").empty()) return nullptr;
+  const auto worker = rt.worker();
+  std::map<std::string, obs::HttpServer::Handler> routes;
+  routes["/health/live"] = [worker] {
+    return obs::HttpResponse{200, "application/json", fmt::format("{{\"status\":\"live\",\"worker\":{}}}\n", json_text(worker))};
+  };
+  routes["/health/ready"] = [&rt, worker] {
+    std::vector<std::string> why;
+    const bool ok = rt.ready(&why);
+    std::vector<std::string> quoted;
+    for (const auto& w : why) quoted.push_back(json_text(w));
+    return obs::HttpResponse{ok ? 200 : 503, "application/json",
+                             fmt::format("{{\"status\":\"{}\",\"worker\":{},\"reasons\":[{}]}}\n",
+                                         ok ? "ready" : "not ready", json_text(worker), fmt::join(quoted, ","))};
+  };
+  routes["/metrics"] = [&rt] { return obs::HttpResponse{200, std::string(obs::kContentType), rt.metrics_text()}; };
+  auto server = std::make_unique<obs::HttpServer>(s.get("http_address"), static_cast<int>(s.get_int("http_port")),
+                                                  std::move(routes));
+  fmt::print(stderr, "{}: health and metrics on http://{}:{}/ (/health/live, /health/ready, /metrics)\n", worker,
+             s.get("http_address"), server->port());
+  return server;
+}
+
 std::string describe_history(std::int64_t from_store, std::int64_t from_stream, const std::string& store_problem) {
   return fmt::format("{} events ({} from the store, {} from the stream{}{})", from_store + from_stream, from_store,
                      from_stream, store_problem.empty() ? "" : "; store: ", store_problem);
@@ -57,6 +106,7 @@ int run_log_worker(const LogWorker& w, int argc, char** argv) try {
   natsio::Connection conn(worker_nats(*s, w.name));
   core::SystemClock clock;
   Runtime rt(conn, w.name, clock, s->get_int("heartbeat_ms"));
+  const auto http = serve_http(rt, *s);
   const auto store = open_history_store(*s, w.name);
   wait_for_event_stream(conn, s->get("stream"));
   const Announcement announcement(rt, *s);  // its manifest (settings, random_seed) with the session

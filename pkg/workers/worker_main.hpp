@@ -13,12 +13,13 @@
 #include "config/config.hpp"
 #include "eventstore/event_store.hpp"
 #include "natsio/natsio.hpp"
+#include "obs/http_server.hpp"
 #include "workers/runtime.hpp"
 
 namespace services {
 
 /// Settings for `program` with the common options (nats_url, database_url,
-/// heartbeat_ms) plus `extra`, parsed from argv/env/file. Returns nullopt when
+/// heartbeat_ms, http_address, http_port) plus `extra`, parsed from argv/env/file. Returns nullopt when
 /// the program should exit 0 at once (--help printed, or --check-config
 /// printed the settings after `validate` succeeded). Throws config::ConfigError.
 std::optional<config::Settings> load_settings(const std::string& program, const std::string& summary,
@@ -38,6 +39,16 @@ natsio::NatsConfig worker_nats(const config::Settings& s, const std::string& nam
 /// Throws std::runtime_error for failures other than unavailability (e.g. a
 /// refused login, or a schema that needs `traderctl migrate`).
 std::unique_ptr<eventstore::PgStore> open_history_store(const config::Settings& s, const std::string& worker);
+
+/// The worker's HTTP endpoint (docs/operations.md, "Health and metrics") on the
+/// `http_address`:`http_port` settings (HTTP_ADDRESS, default 127.0.0.1; HTTP_PORT,
+/// default "" = none): GET /health/live (200 while the process serves), GET
+/// /health/ready (200 when rt.ready(), else 503 with the reasons), GET /metrics
+/// (rt.metrics_text()). Start it right after the Runtime, before the rebuild, so that a
+/// probe sees "live, not ready" meanwhile. Says its URL on stderr. Returns nullptr
+/// without a port. Throws std::runtime_error if the port cannot be bound, and
+/// config::ConfigError for a port outside 0..65535.
+std::unique_ptr<obs::HttpServer> serve_http(Runtime& rt, const config::Settings& s);
 
 /// The start-up skeleton of a worker that follows the event log (risk-state, execution,
 /// strategy, reporter: cmd/<name>/main.cpp is this call and its worker's start).

@@ -1,0 +1,160 @@
+// Issue 13, step 1: every worker serves /health/live, /health/ready and /metrics over
+// HTTP. Against a real stack (nats-server, PostgreSQL, every worker) and real market
+// data: the endpoints answer, the metrics pass `promtool check metrics` and count what
+// the session did, and readiness follows the worker's NATS connection.
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <string>
+#include <thread>
+
+#include <fmt/format.h>
+#include <httplib.h>
+
+#include "stack.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+const std::vector<std::string> kWorkers = {"recorder", "ops", "risk-state", "execution", "reporter", "strategy"};
+
+/// The port a worker said it serves on ("health and metrics on http://127.0.0.1:<port>/").
+int port_of(itest::Stack& stack, const std::string& worker) {
+  static const std::regex re(R"(health and metrics on http://127\.0\.0\.1:(\d+)/)");
+  std::smatch m;
+  const auto log = stack.worker(worker).log();
+  REQUIRE(std::regex_search(log, m, re));
+  return std::stoi(m[1]);
+}
+
+struct Got {
+  int status = 0;
+  std::string body, content_type;
+};
+
+Got get(int port, const std::string& path) {
+  httplib::Client c("127.0.0.1", port);
+  c.set_connection_timeout(5, 0);
+  c.set_read_timeout(5, 0);
+  auto r = c.Get(path);
+  if (!r) return {};
+  return {r->status, r->body, r->get_header_value("Content-Type")};
+}
+
+int promtool_check(const std::string& text, std::string& said) {
+  char path[] = "/tmp/http_test_metrics_XXXXXX";
+  const int fd = mkstemp(path);
+  REQUIRE(fd >= 0);
+  ::close(fd);
+  std::ofstream(path) << text;
+  FILE* p = popen(fmt::format("promtool check metrics < {} 2>&1", path).c_str(), "r");
+  REQUIRE(p != nullptr);
+  char buf[4096];
+  said.clear();
+  while (const auto n = fread(buf, 1, sizeof buf, p)) said.append(buf, n);
+  const int st = pclose(p);
+  std::remove(path);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/// The value of the sample `name{worker="<worker>"}` in a scrape (-1 if absent).
+double sample(const std::string& text, const std::string& name, const std::string& worker) {
+  const auto key = fmt::format("{}{{worker=\"{}\"}} ", name, worker);
+  const auto at = text.find("\n" + key);
+  if (at == std::string::npos) return -1;
+  return std::stod(text.substr(at + 1 + key.size()));
+}
+
+template <class Pred>
+bool until(std::chrono::milliseconds limit, Pred pred) {
+  const auto end = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < end) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(100ms);
+  }
+  return pred();
+}
+
+}  // namespace
+
+TEST_CASE("every worker serves health and Prometheus metrics over HTTP, and readiness follows NATS",
+          "[integration][http]") {
+  itest::nats_library();
+  itest::Stack stack(std::vector<std::pair<std::string, std::string>>{{"HTTP_PORT", "0"}});  // each worker: a free port
+  stack.start();
+  std::map<std::string, int> port;
+  for (const auto& w : kWorkers) port[w] = port_of(stack, w);
+
+  // A real session: 2,000 BTCUSDT quotes through every worker.
+  REQUIRE(stack.run_as("feed", {itest::bin("feed"), "--limit", "2000",
+                                testsupport::shared_data_dir() + "/quotes_BTCUSDT_2020-02-22.csv"}) == 0);
+  REQUIRE(stack.run({itest::bin("traderctl"), "wait-idle", "--quiet-ms", "1000", "--timeout-s", "120"}) == 0);
+
+  for (const auto& w : kWorkers) {
+    INFO(w << " on port " << port[w]);
+    const auto live = get(port[w], "/health/live");
+    CHECK(live.status == 200);
+    CHECK(live.body == fmt::format("{{\"status\":\"live\",\"worker\":\"{}\"}}\n", w));
+    const auto ready = get(port[w], "/health/ready");
+    CHECK(ready.status == 200);
+    CHECK(ready.body == fmt::format("{{\"status\":\"ready\",\"worker\":\"{}\",\"reasons\":[]}}\n", w));
+    const auto m = get(port[w], "/metrics");
+    REQUIRE(m.status == 200);
+    CHECK(m.content_type == "text/plain; version=0.0.4; charset=utf-8");
+    std::string said;
+    INFO(m.body);
+    CHECK(promtool_check(m.body, said) == 0);
+    CHECK(said.empty());
+    CHECK(sample(m.body, "trader_ready", w) == 1);
+    CHECK(get(port[w], "/nothing").status == 404);
+  }
+  // What the session did: every log follower took every quote as an input, and timed it.
+  for (const auto& w : {"risk-state", "execution", "reporter", "strategy"}) {
+    INFO(w);
+    const auto m = get(port[w], "/metrics").body;
+    CHECK(sample(m, "trader_messages_in_total", w) >= 2000);
+    CHECK(sample(m, "trader_handling_seconds_count", w) >= 2000);
+    CHECK(sample(m, "trader_log_seq", w) >= 2000);
+  }
+  CHECK(sample(get(port["strategy"], "/metrics").body, "trader_messages_out_total", "strategy") > 0);  // it traded
+
+  // NATS gone: alive, not ready, and it says why; NATS back: ready again.
+  stack.nats().stop();
+  for (const auto& w : {"risk-state", "execution"}) {
+    INFO(w);
+    CHECK(until(15s, [&] { return get(port[w], "/health/ready").status == 503; }));
+    const auto ready = get(port[w], "/health/ready");
+    CHECK_THAT(ready.body, Catch::Contains("\"status\":\"not ready\"") && Catch::Contains("not connected to NATS"));
+    CHECK(get(port[w], "/health/live").status == 200);
+    CHECK(sample(get(port[w], "/metrics").body, "trader_ready", w) == 0);
+  }
+  stack.nats().start();
+  for (const auto& w : kWorkers) {
+    INFO(w);
+    CHECK(until(60s, [&] { return get(port[w], "/health/ready").status == 200; }));
+  }
+}
+
+TEST_CASE("a worker refuses a health port it cannot have, and a port outside 0..65535",
+          "[integration][http]") {
+  itest::nats_library();
+  itest::Stack stack;
+  httplib::Server squatter;  // holds a port
+  const int taken = squatter.bind_to_any_port("127.0.0.1");
+  REQUIRE(taken > 0);
+  for (const auto& [port, says] : std::vector<std::pair<std::string, std::string>>{
+           {std::to_string(taken), "http: cannot bind 127.0.0.1:" + std::to_string(taken)},
+           {"70000", "http_port: must be 0..65535"},
+           {"eighty", "http_port"}}) {
+    INFO(port);
+    auto env = stack.env_for("ops");
+    env.emplace_back("HTTP_PORT", port);
+    testsupport::Process ops({itest::bin("ops")}, env, stack.dir() + "/ops-port-" + port + ".log");
+    CHECK(ops.wait() != 0);
+    CHECK_THAT(ops.log(), Catch::Contains(says));
+  }
+}
