@@ -445,6 +445,13 @@ std::uint64_t JsMessage::stream_sequence() const {
   return meta->Sequence.Stream;
 }
 
+std::uint64_t JsMessage::pending() const {
+  jsMsgMetaData* meta = nullptr;
+  check(natsMsg_GetMetaData(&meta, m_), "natsMsg_GetMetaData");
+  std::unique_ptr<jsMsgMetaData, MetaDeleter> owned{meta};
+  return meta->NumPending;
+}
+
 // Acknowledgements by hand (the JetStream ack protocol: "+ACK", "-NAK {"delay":ns}" to
 // the message's $JS.ACK reply subject): natsMsg_AckSync needs a message of a nats.c
 // JetStream subscription, and fetch() reads from a plain one (see fetch()).

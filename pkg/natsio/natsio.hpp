@@ -203,6 +203,9 @@ class JsMessage {
   std::string_view subject() const noexcept;
   std::string_view data() const noexcept;
   std::uint64_t stream_sequence() const;  ///< from the reply-subject metadata; throws NatsError
+  /// Messages of the stream after this one not yet delivered to the consumer (the
+  /// reply-subject metadata's pending count). Throws NatsError.
+  std::uint64_t pending() const;
   /// Acknowledge (with AckAll policy: this and every earlier message). Waits
   /// for the server's confirmation; returns false if it could not be sent.
   bool ack_sync() noexcept;

@@ -130,6 +130,13 @@ void Exposition::sample(std::string_view name, const Labels& labels, std::int64_
   fmt::format_to(std::back_inserter(out_), " {}\n", value);
 }
 
+void Exposition::sample_number(std::string_view name, const Labels& labels, std::string_view number) {
+  head(name, labels);
+  out_ += ' ';
+  out_ += number;
+  out_ += '\n';
+}
+
 void Exposition::histogram(std::string_view name, const Labels& labels, const Histogram& h) {
   const auto s = h.snapshot();
   const std::string bucket = std::string(name) + "_bucket";

@@ -83,6 +83,10 @@ class Exposition {
   void sample(std::string_view name, const Labels& labels, double value);
   void sample(std::string_view name, const Labels& labels, std::uint64_t value);
   void sample(std::string_view name, const Labels& labels, std::int64_t value);
+  /// A value already written as a number (an exact decimal such as "-5826.999992":
+  /// money is never a double in this project; Prometheus parses the text). `number`
+  /// must be a float literal Prometheus reads ([-]digits[.digits]); it is not checked.
+  void sample_number(std::string_view name, const Labels& labels, std::string_view number);
   /// The samples of a histogram family `name` (_bucket with le, _sum, _count).
   void histogram(std::string_view name, const Labels& labels, const Histogram& h);
   const std::string& text() const noexcept { return out_; }

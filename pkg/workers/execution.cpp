@@ -36,11 +36,26 @@ ExecutionService::ExecutionService(Runtime& rt, matching::BrokerConfig cfg, even
     ++republished_;
   }
   in_.publish_progress();
+  working_orders_.store(static_cast<std::int64_t>(broker_.open_orders()), std::memory_order_relaxed);
   live_->open(history_.last_seq);
+  metrics_ = rt_.add_metrics([this](obs::Exposition& x) {
+    x.family("trader_execution_reports_total", "counter",
+             "Execution reports by exec_type: those its rebuild produced again, and every new one.");
+    for (std::size_t i = 0; i < reports_by_exec_type_.size(); ++i)
+      x.sample("trader_execution_reports_total",
+               {{"worker", rt_.worker()}, {"exec_type", core::to_string(static_cast<core::ExecType>(i))}},
+               reports_by_exec_type_[i].load(std::memory_order_relaxed));
+    x.family("trader_orders_working", "gauge",
+             "Working orders at the paper broker: resting limits, working market rests, untriggered stops.");
+    x.sample("trader_orders_working", {{"worker", rt_.worker()}}, working_orders_.load(std::memory_order_relaxed));
+  });
 }
 
 void ExecutionService::emit(std::vector<core::ExecutionReport> reports) {
+  if (!reports.empty()) working_orders_.store(static_cast<std::int64_t>(broker_.open_orders()), std::memory_order_relaxed);
   for (auto& er : reports) {
+    if (const auto i = static_cast<std::size_t>(er.exec_type); i < reports_by_exec_type_.size())
+      reports_by_exec_type_[i].fetch_add(1, std::memory_order_relaxed);
     er.cause_seq = cause_;  // what it reacts to: the approved command, or the market data it happened on
     if (auto out = redecide_.produced(er.exec_id, [&] { return codec::encode(er); }))
       rt_.publish(subjects::kTradingExecutions, *out);

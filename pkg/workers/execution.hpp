@@ -5,6 +5,8 @@
 #include <map>
 #include <cstdint>
 #include <functional>
+#include <array>
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
@@ -52,7 +54,12 @@ class ExecutionService {
   Redecide<std::string> redecide_;  ///< its reports, by exec_id, produced again vs in the log
   HistoryStats history_;
   std::int64_t republished_ = 0;
-  std::unique_ptr<LogTail> live_;  ///< last: destroyed (delivery stopped) first
+  /// For Prometheus, written on the delivery thread and read by a scrape: reports by
+  /// exec_type (all the worker produced, those of its rebuild included), working orders.
+  std::array<std::atomic<std::uint64_t>, 10> reports_by_exec_type_{};
+  std::atomic<std::int64_t> working_orders_{0};
+  std::unique_ptr<LogTail> live_;  ///< destroyed (delivery stopped) before what it uses
+  std::unique_ptr<Runtime::MetricsRegistration> metrics_;  ///< last: no scrape reads it once it goes
 };
 
 /// execution's settings (EXECUTION_* environment variables).

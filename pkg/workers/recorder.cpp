@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -292,6 +293,20 @@ std::int64_t run_recorder(Runtime& rt, eventstore::EventStore& store, const Reco
              sessions->open().value_or("none"));
   codec::Decoder dec;
   std::int64_t stored = 0;
+  // For Prometheus (read by a scrape on the HTTP thread): how far the store is, and how
+  // much of the stream the consumer has not fetched yet (the pending count the server
+  // sends with each message; 0 once caught up).
+  std::atomic<std::uint64_t> stored_total{0}, last_stored_seq{start_seq - 1}, pending{0};
+  const auto metrics = rt.add_metrics([&](obs::Exposition& x) {
+    const obs::Labels w{{"worker", rt.worker()}};
+    x.family("trader_recorder_stored_total", "counter", "Events this recorder stored (inputs left to an input set not counted).");
+    x.sample("trader_recorder_stored_total", w, stored_total.load(std::memory_order_relaxed));
+    x.family("trader_recorder_last_stored_seq", "gauge", "The stream sequence up to which the store holds everything.");
+    x.sample("trader_recorder_last_stored_seq", w, last_stored_seq.load(std::memory_order_relaxed));
+    x.family("trader_recorder_lag_messages", "gauge",
+             "Messages of the stream not fetched yet, as of the last fetch: the recorder's lag behind the stream.");
+    x.sample("trader_recorder_lag_messages", w, pending.load(std::memory_order_relaxed));
+  });
   std::optional<std::string> checkpoint_error;
   std::vector<eventstore::NewEvent> batch;
   std::int64_t backoff_ms = 0;
@@ -322,7 +337,10 @@ std::int64_t run_recorder(Runtime& rt, eventstore::EventStore& store, const Reco
       }
       continue;
     }
-    if (msgs.empty()) continue;
+    if (msgs.empty()) {
+      pending.store(0, std::memory_order_relaxed);  // nothing came within the fetch timeout: caught up
+      continue;
+    }
     // In stream order, and only the run that continues the store: after a restart the
     // consumer may deliver newer messages before it redelivers what the previous run
     // fetched and never acknowledged. A message after a gap is sent back (a short
@@ -374,6 +392,14 @@ std::int64_t run_recorder(Runtime& rt, eventstore::EventStore& store, const Reco
       }
     }
     if (!committed) break;
+    if (last_in_order) {
+      last_stored_seq.store(start_seq - 1, std::memory_order_relaxed);
+      try {
+        pending.store(last_in_order->pending(), std::memory_order_relaxed);
+      } catch (const natsio::NatsError&) {  // no metadata: keep the last figure
+      }
+    }
+    stored_total.store(static_cast<std::uint64_t>(stored), std::memory_order_relaxed);
     inputs.save();  // before the acknowledgement: what it acknowledges is counted
     // AckAll: acknowledging the last message in order acknowledges all before it.
     for (int attempt = 0; last_in_order && attempt < 10 && !last_in_order->ack_sync(); ++attempt)

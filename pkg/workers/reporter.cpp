@@ -32,9 +32,57 @@ ReporterService::ReporterService(Runtime& rt, core::DurationNs metrics_interval_
   }
   subs_.push_back(sub(rt_, subjects::kOpsReport, [this](const natsio::Message& m) { on_report_request(m); }));
   live_->open(history_.last_seq);
+  metrics_ = rt_.add_metrics([this](obs::Exposition& x) {
+    core::PerformanceReport p;
+    {
+      std::lock_guard lock(mu_);
+      p = portfolio_.snapshot(false);
+    }
+    write_portfolio_metrics(x, rt_.worker(), p);
+  });
 }
 
-ReporterService::~ReporterService() { live_.reset(); }
+ReporterService::~ReporterService() {
+  metrics_.reset();
+  live_.reset();
+}
+
+void write_portfolio_metrics(obs::Exposition& x, const std::string& worker, const core::PerformanceReport& p) {
+  struct PerSymbol {
+    const char* name;
+    const char* help;
+    core::Decimal core::PositionSnapshot::*field;
+  };
+  static const PerSymbol per_symbol[] = {
+      {"trader_position", "Signed position (+ long, - short), in units of the instrument.", &core::PositionSnapshot::quantity},
+      {"trader_avg_px", "Average entry price of the open position.", &core::PositionSnapshot::avg_px},
+      {"trader_mark_px", "Last mark: quote mid, else last trade or bar close.", &core::PositionSnapshot::mark_px},
+      {"trader_realized_pnl", "Realized P&L of the symbol, commissions deducted.", &core::PositionSnapshot::realized_pnl},
+      {"trader_unrealized_pnl", "Unrealized P&L of the open position, marked to market.", &core::PositionSnapshot::unrealized_pnl},
+      {"trader_commission", "Commissions paid on the symbol.", &core::PositionSnapshot::commission}};
+  for (const auto& f : per_symbol) {
+    x.family(f.name, "gauge", f.help);
+    for (const auto& pos : p.positions)
+      x.sample_number(f.name, {{"worker", worker}, {"symbol", pos.symbol}}, (pos.*f.field).to_string());
+  }
+  x.family("trader_pnl", "gauge", "P&L of the whole portfolio, by kind (realized, unrealized, total).");
+  x.sample_number("trader_pnl", {{"worker", worker}, {"kind", "realized"}}, p.realized_pnl.to_string());
+  x.sample_number("trader_pnl", {{"worker", worker}, {"kind", "unrealized"}}, p.unrealized_pnl.to_string());
+  x.sample_number("trader_pnl", {{"worker", worker}, {"kind", "total"}}, p.total_pnl.to_string());
+  auto one = [&](const char* name, const char* help, const core::Decimal& v) {
+    x.family(name, "gauge", help);
+    x.sample_number(name, {{"worker", worker}}, v.to_string());
+  };
+  one("trader_peak_pnl", "Highest total P&L seen.", p.peak_pnl);
+  one("trader_max_drawdown", "Largest fall of total P&L from its peak.", p.max_drawdown);
+  one("trader_gross_notional_traded", "Sum of |last_qty x last_px| over all fills.", p.gross_notional_traded);
+  x.family("trader_fills", "gauge", "Fills in the portfolio's history (the session so far).");
+  x.sample("trader_fills", {{"worker", worker}}, p.fills);
+  x.family("trader_orders", "gauge", "Orders in the portfolio's history: every client_order_id seen, and those denied or rejected.");
+  x.sample("trader_orders", {{"worker", worker}, {"outcome", "seen"}}, p.orders);
+  x.sample("trader_orders", {{"worker", worker}, {"outcome", "denied"}}, p.orders_denied);
+  x.sample("trader_orders", {{"worker", worker}, {"outcome", "rejected"}}, p.orders_rejected);
+}
 
 void ReporterService::maybe_publish_metrics(core::TimestampNs ts, std::uint64_t cause) {
   if (interval_ <= 0) return;

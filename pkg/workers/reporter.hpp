@@ -29,6 +29,13 @@ namespace services {
 ///
 /// Restarts are harmless: at start it handles the whole history again (store, then
 /// stream) with its metrics held back, and publishes only those the log does not hold.
+///
+/// Prometheus (Runtime::metrics_text): the portfolio as of the scrape, marked to the
+/// latest market data handled: per symbol trader_position, trader_avg_px,
+/// trader_mark_px, trader_realized_pnl, trader_unrealized_pnl, trader_commission; and
+/// trader_pnl{kind=realized|unrealized|total}, trader_peak_pnl, trader_max_drawdown,
+/// trader_gross_notional_traded, trader_fills, trader_orders{outcome=seen|denied|rejected}.
+/// Prices and money as their exact decimals (no double), in the instrument's currency.
 class ReporterService {
  public:
   /// Throws natsio::NatsError if the stream cannot be read or consumed.
@@ -54,8 +61,12 @@ class ReporterService {
   Redecide<std::uint64_t> redecide_;  ///< its metrics, by cause_seq, produced again vs in the log
   HistoryStats history_;
   std::vector<std::unique_ptr<BusSubscription>> subs_;
-  std::unique_ptr<LogTail> live_;  ///< last: destroyed (delivery stopped) first
+  std::unique_ptr<LogTail> live_;  ///< destroyed (delivery stopped) before what it uses
+  std::unique_ptr<Runtime::MetricsRegistration> metrics_;  ///< last: no scrape reads it once it goes
 };
+
+/// The portfolio's Prometheus families (see ReporterService) of report `p`.
+void write_portfolio_metrics(obs::Exposition& x, const std::string& worker, const core::PerformanceReport& p);
 
 /// reporter's settings (REPORTER_* environment variables).
 std::vector<config::Option> reporter_options();

@@ -76,10 +76,26 @@ RiskService::RiskService(Runtime& rt, risk::RiskPolicy configured, eventstore::E
   phase_ = Phase::live;
   publish_transitions();
   in_.publish_progress();
+  note_state();
   live_->open(history_.last_seq);
+  metrics_ = rt_.add_metrics([this](obs::Exposition& x) {
+    const auto state = static_cast<core::TradingState>(trading_state_.load(std::memory_order_relaxed));
+    x.family("trader_trading_state", "gauge", "The trading state: 1 for the one in force (active, reducing, halted).");
+    for (const auto st : {core::TradingState::active, core::TradingState::reducing, core::TradingState::halted})
+      x.sample("trader_trading_state", {{"worker", rt_.worker()}, {"state", core::to_string(st)}},
+               std::int64_t{st == state ? 1 : 0});
+    x.family("trader_open_orders", "gauge", "Orders risk-state approved that are not final yet (its max_open_orders count).");
+    x.sample("trader_open_orders", {{"worker", rt_.worker()}}, open_orders_.load(std::memory_order_relaxed));
+  });
+}
+
+void RiskService::note_state() noexcept {
+  trading_state_.store(static_cast<int>(engine_.state()), std::memory_order_relaxed);
+  open_orders_.store(engine_.open_orders(), std::memory_order_relaxed);
 }
 
 RiskService::~RiskService() {
+  metrics_.reset();
   live_.reset();  // no more deliveries
   in_.leave();
 }
@@ -102,6 +118,7 @@ void RiskService::on_log(const LogEvent& ev) {
   in_.on_log(ev, [this](std::uint64_t seq, std::string_view subject, std::string_view data) {
     on_released(seq, subject, data);
   }, true);
+  note_state();
 }
 
 void RiskService::on_released(std::uint64_t seq, std::string_view subject, std::string_view data) {

@@ -6,6 +6,7 @@
 #include <set>
 #include <cstdint>
 #include <functional>
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
@@ -127,7 +128,12 @@ class RiskService {
   std::set<std::uint64_t> from_store_;  ///< buffered inputs read from the store (nobody waits for their answer)
   std::uint64_t cause_ = 0;  ///< stream sequence of the message being handled (cause_seq of transitions)
   std::vector<std::unique_ptr<BusSubscription>> subs_;
-  std::unique_ptr<LogTail> live_;  ///< last: destroyed (delivery stopped) first
+  /// For Prometheus, written on the delivery thread after each message, read by a scrape.
+  std::atomic<int> trading_state_{0};        ///< core::TradingState
+  std::atomic<std::int64_t> open_orders_{0};  ///< approved and not final
+  void note_state() noexcept;
+  std::unique_ptr<LogTail> live_;  ///< destroyed (delivery stopped) before what it uses
+  std::unique_ptr<Runtime::MetricsRegistration> metrics_;  ///< last: no scrape reads it once it goes
 };
 
 /// risk-state's settings (RISK_* environment variables, docs/configuration.md), beside

@@ -260,9 +260,16 @@ bool Runtime::ready(std::vector<std::string>* why) const {
   return ok;
 }
 
-void Runtime::add_metrics(std::function<void(obs::Exposition&)> write) {
-  std::lock_guard lock(mu_);
-  metric_writers_.push_back(std::move(write));
+std::unique_ptr<Runtime::MetricsRegistration> Runtime::add_metrics(std::function<void(obs::Exposition&)> write) {
+  std::lock_guard lock(metrics_mu_);
+  const auto id = next_writer_++;
+  metric_writers_.emplace(id, std::move(write));
+  return std::make_unique<MetricsRegistration>(*this, id);
+}
+
+Runtime::MetricsRegistration::~MetricsRegistration() {
+  std::lock_guard lock(rt_.metrics_mu_);
+  rt_.metric_writers_.erase(id_);
 }
 
 std::string Runtime::metrics_text() const {
@@ -294,12 +301,8 @@ std::string Runtime::metrics_text() const {
   x.sample("trader_log_seq", w, static_cast<std::uint64_t>(log_seq_.load(std::memory_order_relaxed)));
   x.family("trader_start_time_seconds", "gauge", "When the worker started (Unix time, seconds).");
   x.sample("trader_start_time_seconds", w, static_cast<double>(started_ns_) / 1e9);
-  std::vector<std::function<void(obs::Exposition&)>> writers;
-  {
-    std::lock_guard lock(mu_);
-    writers = metric_writers_;
-  }
-  for (const auto& write : writers) write(x);
+  std::lock_guard lock(metrics_mu_);  // a registration going away waits for this scrape
+  for (const auto& [id, write] : metric_writers_) write(x);
   return x.text();
 }
 

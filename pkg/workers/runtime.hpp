@@ -18,6 +18,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -148,8 +149,20 @@ class Runtime {
   std::string metrics_text() const;
   /// Adds a worker's own metric families to metrics_text(): `write` runs at every
   /// scrape, on the HTTP server's thread, and must read only what is safe to read
-  /// from there. Thread-safe.
-  void add_metrics(std::function<void(obs::Exposition&)> write);
+  /// from there. Until the returned registration is destroyed; its destructor waits
+  /// for a scrape that is running it. Thread-safe.
+  class MetricsRegistration {
+   public:
+    MetricsRegistration(Runtime& rt, std::uint64_t id) noexcept : rt_(rt), id_(id) {}
+    ~MetricsRegistration();
+    MetricsRegistration(const MetricsRegistration&) = delete;
+    MetricsRegistration& operator=(const MetricsRegistration&) = delete;
+
+   private:
+    Runtime& rt_;
+    std::uint64_t id_;
+  };
+  [[nodiscard]] std::unique_ptr<MetricsRegistration> add_metrics(std::function<void(obs::Exposition&)> write);
   /// Times the handling of one message (the workers' guarded handlers): from
   /// construction to destruction, into the handling-latency histogram; only once
   /// start_heartbeat() ran (live, not while rebuilding, and never in-process, where
@@ -183,7 +196,9 @@ class Runtime {
   std::atomic<bool> watched_{false};  ///< start_heartbeat() ran: count_in stamps last_input_ns
   obs::Histogram handling_{obs::Histogram::latency_bounds()};  ///< HandlingTimer
   obs::LabelCounter dead_letters_by_field_;                     ///< dead_letter, by the field it names
-  std::vector<std::function<void(obs::Exposition&)>> metric_writers_;  ///< add_metrics (under mu_)
+  mutable std::mutex metrics_mu_;  ///< metric_writers_; held while a scrape runs them
+  std::map<std::uint64_t, std::function<void(obs::Exposition&)>> metric_writers_;  ///< add_metrics, by id
+  std::uint64_t next_writer_ = 0;
   mutable std::mutex mu_;
   std::string status_ = "ok";
   std::string exit_status_{core::kStoppedStatus};

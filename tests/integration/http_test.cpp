@@ -15,6 +15,8 @@
 #include <fmt/format.h>
 #include <httplib.h>
 
+#include "codec/codec.hpp"
+#include "eventstore/event_store.hpp"
 #include "stack.hpp"
 
 namespace {
@@ -61,12 +63,21 @@ int promtool_check(const std::string& text, std::string& said) {
   return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-/// The value of the sample `name{worker="<worker>"}` in a scrape (-1 if absent).
-double sample(const std::string& text, const std::string& name, const std::string& worker) {
-  const auto key = fmt::format("{}{{worker=\"{}\"}} ", name, worker);
+/// The value of the sample `name{worker="<worker>"<more>}` in a scrape, as written
+/// ("" if absent). `more`: further labels, e.g. `,kind="total"`.
+std::string sample_text(const std::string& text, const std::string& name, const std::string& worker,
+                        const std::string& more = "") {
+  const auto key = fmt::format("{}{{worker=\"{}\"{}}} ", name, worker, more);
   const auto at = text.find("\n" + key);
-  if (at == std::string::npos) return -1;
-  return std::stod(text.substr(at + 1 + key.size()));
+  if (at == std::string::npos) return "";
+  const auto from = at + 1 + key.size();
+  return text.substr(from, text.find('\n', from) - from);
+}
+
+/// The same as a number (-1 if absent).
+double sample(const std::string& text, const std::string& name, const std::string& worker, const std::string& more = "") {
+  const auto v = sample_text(text, name, worker, more);
+  return v.empty() ? -1 : std::stod(v);
 }
 
 template <class Pred>
@@ -121,6 +132,51 @@ TEST_CASE("every worker serves health and Prometheus metrics over HTTP, and read
     CHECK(sample(m, "trader_log_seq", w) >= 2000);
   }
   CHECK(sample(get(port["strategy"], "/metrics").body, "trader_messages_out_total", "strategy") > 0);  // it traded
+
+  // The worker's own figures against the event store and the final report.
+  eventstore::PgStore store(stack.reader_url());
+  std::map<std::string, double> reports_by_exec_type;
+  double fills = 0;
+  for (const auto& e : itest::read_all(store)) {
+    if (e.type != "execution_report") continue;
+    const auto r = codec::decode_execution_report(e.payload);
+    REQUIRE(r);
+    if (r->exec_type != core::ExecType::denied) reports_by_exec_type[std::string(core::to_string(r->exec_type))] += 1;
+    if (!r->last_qty.is_zero()) fills += 1;
+  }
+  REQUIRE(fills > 0);
+  const auto exec = get(port["execution"], "/metrics").body;
+  for (const auto t : {"new", "fill", "partial_fill", "canceled", "rejected", "expired"}) {
+    INFO(t);
+    CHECK(sample(exec, "trader_execution_reports_total", "execution", fmt::format(",exec_type=\"{}\"", t)) ==
+          reports_by_exec_type[t]);
+  }
+  const auto rep = get(port["reporter"], "/metrics").body;
+  CHECK(sample(rep, "trader_fills", "reporter") == fills);
+  std::string report_json;
+  REQUIRE(stack.run({itest::bin("traderctl"), "report", "--json"}, &report_json) == 0);
+  const auto report = codec::decode_performance(report_json.substr(0, report_json.find('\n')));
+  REQUIRE(report);
+  CHECK(sample_text(rep, "trader_pnl", "reporter", ",kind=\"total\"") == report->total_pnl.to_string());
+  CHECK(sample_text(rep, "trader_pnl", "reporter", ",kind=\"realized\"") == report->realized_pnl.to_string());
+  CHECK(sample_text(rep, "trader_max_drawdown", "reporter") == report->max_drawdown.to_string());
+  for (const auto& pos : report->positions) {
+    INFO(pos.symbol);
+    CHECK(sample_text(rep, "trader_position", "reporter", fmt::format(",symbol=\"{}\"", pos.symbol)) ==
+          pos.quantity.to_string());
+  }
+  const auto risk = get(port["risk-state"], "/metrics").body;
+  CHECK(sample(risk, "trader_trading_state", "risk-state", ",state=\"active\"") == 1);
+  CHECK(sample(risk, "trader_trading_state", "risk-state", ",state=\"halted\"") == 0);
+  REQUIRE(stack.run({itest::bin("traderctl"), "halt", "http test"}) == 0);
+  CHECK(until(10s, [&] {
+    return sample(get(port["risk-state"], "/metrics").body, "trader_trading_state", "risk-state", ",state=\"halted\"") == 1;
+  }));
+  REQUIRE(stack.run({itest::bin("traderctl"), "resume"}) == 0);
+  const auto rec = get(port["recorder"], "/metrics").body;
+  CHECK(sample(rec, "trader_recorder_stored_total", "recorder") >= 2000);
+  CHECK(sample(rec, "trader_recorder_lag_messages", "recorder") == 0);
+  CHECK(sample(rec, "trader_recorder_last_stored_seq", "recorder") >= 2000);
 
   // NATS gone: alive, not ready, and it says why; NATS back: ready again.
   stack.nats().stop();
