@@ -1,9 +1,8 @@
 #include "auth/auth.hpp"
+#include "config/files.hpp"
 
 #include <crypt.h>
-#include <fcntl.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -101,22 +100,11 @@ const Strings& streams() {
 }
 
 void write_private(const std::string& path, const std::string& text) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) throw std::runtime_error(fmt::format("auth: cannot write {}: {}", path, std::strerror(errno)));
-  ::fchmod(fd, 0600);
-  std::size_t done = 0;
-  while (done < text.size()) {
-    const auto n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const int err = errno;
-      ::close(fd);
-      throw std::runtime_error(fmt::format("auth: cannot write {}: {}", path, std::strerror(err)));
-    }
-    done += static_cast<std::size_t>(n);
+  try {
+    config::write_file_durably(path, text);
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error(fmt::format("auth: {}", e.what()));
   }
-  if (::fsync(fd) != 0 || ::close(fd) != 0)
-    throw std::runtime_error(fmt::format("auth: cannot write {}: {}", path, std::strerror(errno)));
 }
 
 }  // namespace

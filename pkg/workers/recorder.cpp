@@ -1,13 +1,8 @@
 #include "workers/recorder.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <atomic>
-#include <cerrno>
 #include <chrono>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -16,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "codec/codec.hpp"
+#include "config/files.hpp"
 #include "subjects/subjects.hpp"
 #include "workers/input_set.hpp"
 
@@ -146,40 +142,6 @@ eventstore::NewEvent recorded_event(codec::Decoder& dec, SessionAssigner& sessio
 
 namespace {
 
-/// Writes `text` to `path` (replacing it) and fsyncs it. Throws std::runtime_error.
-void write_durably(const std::string& path, std::string_view text) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) throw std::runtime_error(fmt::format("recorder: cannot write {}: {}", path, std::strerror(errno)));
-  std::size_t done = 0;
-  while (done < text.size()) {
-    const auto n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const int e = errno;
-      ::close(fd);
-      throw std::runtime_error(fmt::format("recorder: cannot write {}: {}", path, std::strerror(e)));
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0) {
-    const int e = errno;
-    ::close(fd);
-    throw std::runtime_error(fmt::format("recorder: cannot fsync {}: {}", path, std::strerror(e)));
-  }
-  ::close(fd);
-}
-
-/// fsyncs a directory, so that a rename in it survives a crash. Throws std::runtime_error.
-void sync_directory(const std::filesystem::path& dir) {
-  const auto d = dir.empty() ? std::string(".") : dir.string();
-  const int fd = ::open(d.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) throw std::runtime_error(fmt::format("recorder: cannot open {}: {}", d, std::strerror(errno)));
-  const int rc = ::fsync(fd);
-  const int e = errno;
-  ::close(fd);
-  if (rc != 0) throw std::runtime_error(fmt::format("recorder: cannot fsync {}: {}", d, std::strerror(e)));
-}
-
 /// Input-set mode (RecorderConfig::input_digests): which inputs the stream's session
 /// leaves to its input set, counted across restarts.
 class InputSkipper {
@@ -227,9 +189,13 @@ class InputSkipper {
     if (!on_) return;
     const auto tmp = state_path_ + ".tmp";
     const auto text = fmt::format("{} {} {}\n", accounted_, counted_, started_ ? 1 : 0);
-    write_durably(tmp, text);
-    std::filesystem::rename(tmp, state_path_);
-    sync_directory(std::filesystem::path(state_path_).parent_path());
+    try {
+      config::write_file_durably(tmp, text);
+      std::filesystem::rename(tmp, state_path_);
+      config::sync_directory(std::filesystem::path(state_path_).parent_path().string());
+    } catch (const std::exception& e) {
+      throw std::runtime_error(fmt::format("recorder: input state: {}", e.what()));
+    }
   }
 
  private:
