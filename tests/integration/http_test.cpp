@@ -17,6 +17,7 @@
 
 #include "codec/codec.hpp"
 #include "eventstore/event_store.hpp"
+#include "promtool.hpp"
 #include "stack.hpp"
 
 namespace {
@@ -47,21 +48,7 @@ Got get(int port, const std::string& path) {
   return {r->status, r->body, r->get_header_value("Content-Type")};
 }
 
-int promtool_check(const std::string& text, std::string& said) {
-  char path[] = "/tmp/http_test_metrics_XXXXXX";
-  const int fd = mkstemp(path);
-  REQUIRE(fd >= 0);
-  ::close(fd);
-  std::ofstream(path) << text;
-  FILE* p = popen(fmt::format("promtool check metrics < {} 2>&1", path).c_str(), "r");
-  REQUIRE(p != nullptr);
-  char buf[4096];
-  said.clear();
-  while (const auto n = fread(buf, 1, sizeof buf, p)) said.append(buf, n);
-  const int st = pclose(p);
-  std::remove(path);
-  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
+int promtool_check(const std::string& text, std::string& said) { return testsupport::promtool_check_metrics(text, said); }
 
 /// The value of the sample `name{worker="<worker>"<more>}` in a scrape, as written
 /// ("" if absent). `more`: further labels, e.g. `,kind="total"`.

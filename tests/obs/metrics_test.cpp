@@ -2,34 +2,15 @@
 // buckets, and a label set that stays bounded whatever the input.
 #include <catch2/catch.hpp>
 
-#include <cstdio>
-#include <fstream>
 #include <string>
 
 #include <fmt/format.h>
 
 #include "obs/metrics.hpp"
+#include "promtool.hpp"
 
 namespace {
-
-/// `promtool check metrics` of `text`: its exit code, and what it said in `out`.
-int promtool_check(const std::string& text, std::string& out) {
-  char path[] = "/tmp/obs_metrics_XXXXXX";
-  const int fd = mkstemp(path);
-  REQUIRE(fd >= 0);
-  ::close(fd);
-  std::ofstream(path) << text;
-  const std::string cmd = fmt::format("{} check metrics < {} 2>&1", PROMTOOL, path);
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  char buf[4096];
-  out.clear();
-  while (const auto n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  const int status = pclose(p);
-  std::remove(path);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
+int promtool_check(const std::string& text, std::string& said) { return testsupport::promtool_check_metrics(text, said); }
 }  // namespace
 
 TEST_CASE("a histogram counts each duration in the first bucket whose bound holds it, cumulatively") {
