@@ -15,7 +15,7 @@ http_port() {
 # Debian 12 packages: build tools, libraries, the two servers, and prometheus (for promtool).
 PACKAGES=(build-essential cmake ninja-build pkg-config libnats-dev libsimdjson-dev libfmt-dev catch2
           libpqxx-dev libpq-dev zlib1g-dev libssl-dev libcrypt-dev openssl nats-server postgresql
-          libcpp-httplib-dev prometheus)
+          libcpp-httplib-dev prometheus curl)
 
 log() { printf '%s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -295,8 +295,47 @@ stop_pid() {
   fi
 }
 
+# prometheus_config: a Prometheus configuration (stdout) that scrapes every worker's
+# /metrics on 127.0.0.1 (http_port) as job "trader", each target labelled with its worker,
+# and loads the stack's alert rules (deploy/prometheus/alerts.yml).
+prometheus_config() {
+  local w
+  cat <<YML
+# Written by deploy/local/up (prometheus_config in deploy/local/lib.sh).
+global: {scrape_interval: 5s, evaluation_interval: 5s}
+rule_files: ["$ROOT/deploy/prometheus/alerts.yml"]
+scrape_configs:
+  - job_name: trader
+    honor_labels: true   # each sample's own worker label (the same as the target's)
+    static_configs:
+YML
+  for w in "${WORKERS[@]}"; do
+    printf '      - targets: ["127.0.0.1:%s"]\n        labels: {worker: %s}\n' "$(http_port "$w")" "$w"
+  done
+}
+
+# start_prometheus STATE_DIR PORT: Prometheus (Debian's) on 127.0.0.1:PORT scraping the
+# workers, its data in STATE_DIR/prometheus.
+start_prometheus() {
+  local dir=$1 port=$2
+  command -v prometheus >/dev/null || die "prometheus is missing (apt-get install -y prometheus)"
+  mkdir -p "$dir/prometheus" "$dir/logs" "$dir/pids"
+  prometheus_config >"$dir/prometheus.yml"
+  prometheus --config.file="$dir/prometheus.yml" --storage.tsdb.path="$dir/prometheus" \
+    --web.listen-address="127.0.0.1:$port" </dev/null >"$dir/logs/prometheus.log" 2>&1 &
+  echo $! >"$dir/pids/prometheus.pid"
+  local i
+  for i in $(seq 1 100); do
+    curl -fsS "http://127.0.0.1:$port/-/ready" >/dev/null 2>&1 && return 0
+    kill -0 "$(cat "$dir/pids/prometheus.pid")" 2>/dev/null || die "prometheus exited; see $dir/logs/prometheus.log"
+    sleep 0.1
+  done
+  die "prometheus not ready on 127.0.0.1:$port; see $dir/logs/prometheus.log"
+}
+
 stop_all() {
   local dir=$1 w
+  stop_pid prometheus "$dir"
   # strategy first (no new orders), recorder last among workers (it drains the stream)
   for w in feed strategy reporter execution risk-state ops recorder; do stop_pid "$w" "$dir"; done
   if [ -f "$dir/pids/postgres.pid" ]; then

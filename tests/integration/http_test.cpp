@@ -25,14 +25,7 @@ namespace {
 using namespace std::chrono_literals;
 const std::vector<std::string> kWorkers = {"recorder", "ops", "risk-state", "execution", "reporter", "strategy"};
 
-/// The port a worker said it serves on ("health and metrics on http://127.0.0.1:<port>/").
-int port_of(itest::Stack& stack, const std::string& worker) {
-  static const std::regex re(R"(health and metrics on http://127\.0\.0\.1:(\d+)/)");
-  std::smatch m;
-  const auto log = stack.worker(worker).log();
-  REQUIRE(std::regex_search(log, m, re));
-  return std::stoi(m[1]);
-}
+int port_of(itest::Stack& stack, const std::string& worker) { return itest::http_port_of(stack, worker); }
 
 struct Got {
   int status = 0;

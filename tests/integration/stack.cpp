@@ -8,6 +8,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include <regex>
+
 #include <fmt/format.h>
 
 #include "codec/codec.hpp"
@@ -202,6 +204,14 @@ std::vector<eventstore::StoredEvent> read_all(eventstore::EventStore& store) {
     after = page.back().position;
     for (auto& e : page) out.push_back(std::move(e));
   }
+}
+
+int http_port_of(Stack& stack, const std::string& worker) {
+  static const std::regex re(R"(health and metrics on http://127\.0\.0\.1:(\d+)/)");
+  std::smatch m;
+  const auto log = stack.worker(worker).log();
+  if (!std::regex_search(log, m, re)) throw std::runtime_error(worker + " did not say its HTTP port:\n" + log);
+  return std::stoi(m[1]);
 }
 
 std::string worker_status(const Stack& stack, const std::string& worker) {

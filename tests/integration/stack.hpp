@@ -146,6 +146,11 @@ std::int64_t wait_recorded(const Stack& stack, eventstore::EventStore& store);
 /// Every stored event, in position order.
 std::vector<eventstore::StoredEvent> read_all(eventstore::EventStore& store);
 
+/// The port worker `worker` of `stack` serves health and metrics on, as its log says
+/// ("health and metrics on http://127.0.0.1:<port>/"; the stack started with HTTP_PORT).
+/// Throws std::runtime_error if the log does not say.
+int http_port_of(Stack& stack, const std::string& worker);
+
 /// Every event of session `id`, in position order, as traderctl reads it: with the
 /// inputs of its input set, if it names one, back in place (tooling/input_sets.hpp).
 inline std::vector<eventstore::StoredEvent> session_events(eventstore::EventStore& store, const std::string& id) {
