@@ -333,6 +333,8 @@ void Connection::connect(const NatsConfig& cfg) {
   check(natsOptions_SetURL(raw, cfg.url.c_str()), "natsOptions_SetURL");
   if (!cfg.name.empty()) check(natsOptions_SetName(raw, cfg.name.c_str()), "natsOptions_SetName");
   check(natsOptions_SetSendAsap(raw, cfg.send_asap), "natsOptions_SetSendAsap");
+  if (!cfg.user.empty())
+    check(natsOptions_SetUserInfo(raw, cfg.user.c_str(), cfg.password.c_str()), "natsOptions_SetUserInfo");
   check(natsOptions_UseGlobalMessageDelivery(raw, true), "natsOptions_UseGlobalMessageDelivery");
   check(natsOptions_SetMaxReconnect(raw, cfg.max_reconnect), "natsOptions_SetMaxReconnect");
   check(natsOptions_SetReconnectWait(raw, cfg.reconnect_wait_ms), "natsOptions_SetReconnectWait");
@@ -358,8 +360,12 @@ void Connection::connect(const NatsConfig& cfg) {
     nats_Sleep(step);
     waited += step;
   }
-  if (s != NATS_OK) throw_status(fmt::format("connect to {} as {}", without_credentials(cfg.url), user_of(cfg.url)), s);
+  if (s != NATS_OK)
+    throw_status(fmt::format("connect to {} as {}", without_credentials(cfg.url), cfg.user.empty() ? user_of(cfg.url) : cfg.user),
+                 s);
 }
+
+std::string url_without_credentials(std::string_view url) { return without_credentials(url); }
 
 Connection::~Connection() {
   state_->closing = true;

@@ -43,6 +43,10 @@ class NatsError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// `url` without the user and password it may carry: "nats://user:pw@host:port" ->
+/// "nats://host:port". Pure.
+std::string url_without_credentials(std::string_view url);
+
 /// Owns nats.c's global state. Declare it first in main(), before any
 /// Connection: its destructor calls nats_CloseAndWait, which must run last.
 class Library {
@@ -69,6 +73,10 @@ struct NatsConfig {
   /// "" = nats.c's "_INBOX". Each worker uses its own (auth::inbox_prefix), which
   /// its permissions bind it to, so no identity can read another one's replies.
   std::string inbox_prefix;
+  /// Credentials given apart from the URL (natsOptions_SetUserInfo): "" = those of the
+  /// URL, if any. Used where they come from someone else (the Ops API's HTTP callers).
+  std::string user;
+  std::string password;
   /// Called (on a nats.c thread) after the connection came back from a disconnect;
   /// its subscriptions are resumed by nats.c. Disconnects and reconnects are logged to
   /// stderr ("<name>: NATS disconnected ...", "<name>: NATS reconnected ...") whether

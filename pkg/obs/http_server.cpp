@@ -1,5 +1,7 @@
 #include "obs/http_server.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -11,7 +13,27 @@ struct HttpServer::Impl {
   httplib::Server server;
 };
 
-HttpServer::HttpServer(const std::string& address, int port, std::map<std::string, Handler> routes)
+std::string HttpRequest::header(std::string_view name) const {
+  for (const auto& [k, v] : headers)
+    if (k.size() == name.size() &&
+        std::equal(k.begin(), k.end(), name.begin(), [](char a, char b) { return std::tolower(a) == std::tolower(b); }))
+      return v;
+  return {};
+}
+
+namespace {
+std::vector<HttpServer::Route> as_routes(std::map<std::string, HttpServer::Handler> get_routes) {
+  std::vector<HttpServer::Route> out;
+  for (auto& [path, h] : get_routes)
+    out.push_back({"GET", path, [h = std::move(h)](const HttpRequest&) { return h(); }});
+  return out;
+}
+}  // namespace
+
+HttpServer::HttpServer(const std::string& address, int port, std::map<std::string, Handler> get_routes)
+    : HttpServer(address, port, as_routes(std::move(get_routes))) {}
+
+HttpServer::HttpServer(const std::string& address, int port, std::vector<Route> routes)
     : impl_(std::make_unique<Impl>()) {
   auto& s = impl_->server;
   s.new_task_queue = [] { return new httplib::ThreadPool(2); };
@@ -25,17 +47,24 @@ HttpServer::HttpServer(const std::string& address, int port, std::map<std::strin
     int yes = 1;
     ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
   });
-  for (auto& [path, handler] : routes) {
-    s.Get(path, [h = std::move(handler)](const httplib::Request&, httplib::Response& res) {
+  for (auto& route : routes) {
+    auto serve = [h = std::move(route.handler)](const httplib::Request& req, httplib::Response& res) {
+      HttpRequest in{req.method, req.path, req.body, {}};
+      for (const auto& [k, v] : req.headers) in.headers.emplace(k, v);
       HttpResponse r;
       try {
-        r = h();
-      } catch (const std::exception& e) {
-        r = HttpResponse{500, "application/json", fmt::format("{{\"error\":\"{}\"}}\n", "internal error")};
+        r = h(in);
+      } catch (const std::exception&) {
+        r = HttpResponse{500, "application/json", "{\"error\":\"internal error\"}\n", {}};
       }
       res.status = r.status;
+      for (const auto& [k, v] : r.headers) res.set_header(k.c_str(), v);
       res.set_content(r.body, r.content_type.c_str());
-    });
+    };
+    if (route.method == "GET") s.Get(route.path, std::move(serve));
+    else if (route.method == "POST") s.Post(route.path, std::move(serve));
+    else if (route.method == "PUT") s.Put(route.path, std::move(serve));
+    else throw std::invalid_argument("http: unknown method " + route.method);
   }
   if (port == 0) {
     port_ = s.bind_to_any_port(address.c_str());

@@ -3,8 +3,9 @@
 /// cpp-httplib (Debian's libcpp-httplib-dev; docs/dependencies.md): we configure it,
 /// we do not write a server.
 ///
-/// GET only: each route is a function that builds the whole response. Anything else
-/// (another method, an unknown path) gets httplib's 404/405. Hostile clients are
+/// Each route is a method and an exact path, and a function that builds the whole
+/// response from the request. Anything else (an unknown path, another method) gets
+/// httplib's 404. Hostile clients are
 /// bounded: requests up to 8 KiB, 5 s to read or write, a pool of 2 threads (a scrape
 /// and a probe at once; more wait), keep-alive for at most 10 requests. The socket has
 /// SO_REUSEADDR but not httplib's default SO_REUSEPORT: a port in use is an error,
@@ -20,6 +21,8 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
+#include <string_view>
 
 namespace obs {
 
@@ -27,15 +30,36 @@ struct HttpResponse {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
+  std::map<std::string, std::string> headers;  ///< extra headers (e.g. WWW-Authenticate)
+};
+
+/// What a handler sees of a request.
+struct HttpRequest {
+  std::string method;
+  std::string path;
+  std::string body;                            ///< at most the server's limit (8 KiB)
+  std::map<std::string, std::string> headers;  ///< names as sent (httplib compares them case-insensitively)
+  /// A header's value, looked up without regard to case ("" if absent).
+  std::string header(std::string_view name) const;
 };
 
 class HttpServer {
  public:
   using Handler = std::function<HttpResponse()>;
+  using RequestHandler = std::function<HttpResponse(const HttpRequest&)>;
+  /// A route: "GET", "POST" or "PUT", and an exact path.
+  struct Route {
+    std::string method;
+    std::string path;
+    RequestHandler handler;
+  };
   /// Binds `address`:`port` (port 0: any free port, see port()) and serves `routes`
-  /// (path -> handler) on a thread of its own until destroyed. Throws
-  /// std::runtime_error if the address cannot be bound (in use, not local, no rights).
-  HttpServer(const std::string& address, int port, std::map<std::string, Handler> routes);
+  /// on a thread of its own until destroyed. A handler that throws gets a 500 with no
+  /// detail. Throws std::runtime_error if the address cannot be bound (in use, not
+  /// local, no rights), std::invalid_argument for a method it does not know.
+  HttpServer(const std::string& address, int port, std::vector<Route> routes);
+  /// The same with GET routes only (path -> handler).
+  HttpServer(const std::string& address, int port, std::map<std::string, Handler> get_routes);
   /// Stops accepting, waits for the handlers running to finish.
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;

@@ -7,6 +7,7 @@
 #include <fmt/ranges.h>
 
 #include "auth/auth.hpp"
+#include "codec/codec.hpp"
 #include "workers/manifest.hpp"
 #include "workers/recorder.hpp"
 
@@ -56,36 +57,33 @@ std::unique_ptr<eventstore::PgStore> open_history_store(const config::Settings& 
 
 namespace {
 std::string json_text(std::string_view s) {
-  std::string out = "\"";
-  for (const char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (static_cast<unsigned char>(c) < 0x20) {
-      out += fmt::format("\\u{:04x}", static_cast<unsigned char>(c));
-      continue;
-    }
-    out += c;
-  }
-  return out + "\"";
+  std::string out;
+  codec::append_json_string(out, s);
+  return out;
 }
 }  // namespace
 
-std::unique_ptr<obs::HttpServer> serve_http(Runtime& rt, const config::Settings& s) {
+std::unique_ptr<obs::HttpServer> serve_http(Runtime& rt, const config::Settings& s,
+                                            std::vector<obs::HttpServer::Route> extra) {
   if (s.get("http_port").empty()) return nullptr;
   const auto worker = rt.worker();
-  std::map<std::string, obs::HttpServer::Handler> routes;
-  routes["/health/live"] = [worker] {
-    return obs::HttpResponse{200, "application/json", fmt::format("{{\"status\":\"live\",\"worker\":{}}}\n", json_text(worker))};
+  std::vector<obs::HttpServer::Route> routes = std::move(extra);
+  auto get = [&](std::string path, obs::HttpServer::Handler h) {
+    routes.push_back({"GET", std::move(path), [h = std::move(h)](const obs::HttpRequest&) { return h(); }});
   };
-  routes["/health/ready"] = [&rt, worker] {
+  get("/health/live", [worker] {
+    return obs::HttpResponse{200, "application/json", fmt::format("{{\"status\":\"live\",\"worker\":{}}}\n", json_text(worker)), {}};
+  });
+  get("/health/ready", [&rt, worker] {
     std::vector<std::string> why;
     const bool ok = rt.ready(&why);
     std::vector<std::string> quoted;
     for (const auto& w : why) quoted.push_back(json_text(w));
     return obs::HttpResponse{ok ? 200 : 503, "application/json",
                              fmt::format("{{\"status\":\"{}\",\"worker\":{},\"reasons\":[{}]}}\n",
-                                         ok ? "ready" : "not ready", json_text(worker), fmt::join(quoted, ","))};
-  };
-  routes["/metrics"] = [&rt] { return obs::HttpResponse{200, std::string(obs::kContentType), rt.metrics_text()}; };
+                                         ok ? "ready" : "not ready", json_text(worker), fmt::join(quoted, ",")), {}};
+  });
+  get("/metrics", [&rt] { return obs::HttpResponse{200, std::string(obs::kContentType), rt.metrics_text(), {}}; });
   auto server = std::make_unique<obs::HttpServer>(s.get("http_address"), static_cast<int>(s.get_int("http_port")),
                                                   std::move(routes));
   fmt::print(stderr, "{}: health and metrics on http://{}:{}/ (/health/live, /health/ready, /metrics)\n", worker,

@@ -51,7 +51,7 @@ TEST_CASE("the server answers its GET routes, refuses the rest, survives a hosti
   CHECK(calls.load() == 2);
 
   // The same port cannot be bound twice.
-  CHECK_THROWS_AS(obs::HttpServer("127.0.0.1", server->port(), {}), std::runtime_error);
+  CHECK_THROWS_AS(obs::HttpServer("127.0.0.1", server->port(), std::vector<obs::HttpServer::Route>{}), std::runtime_error);
   const int port = server->port();
   server.reset();  // stops and joins
   httplib::Client c3("127.0.0.1", port);

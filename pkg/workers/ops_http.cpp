@@ -1,0 +1,188 @@
+#include "workers/ops_http.hpp"
+
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+
+#include <algorithm>
+#include <array>
+
+#include <fmt/format.h>
+#include <simdjson.h>
+
+#include "auth/auth.hpp"
+#include "codec/codec.hpp"
+#include "core/enums.hpp"
+#include "core/messages.hpp"
+#include "subjects/subjects.hpp"
+
+namespace services {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+/// A caller's connection is kept this long after its last call.
+constexpr auto kIdle = std::chrono::minutes(5);
+constexpr std::int64_t kRequestTimeoutMs = 5'000;
+constexpr std::size_t kMaxReason = 1'000;
+
+obs::HttpResponse error(int status, std::string_view message, std::string_view field = {}) {
+  std::string body = "{\"error\":";
+  codec::append_json_string(body, message);
+  body += ",\"field\":";
+  codec::append_json_string(body, field);
+  body += "}\n";
+  obs::HttpResponse r{status, "application/json", std::move(body), {}};
+  if (status == 401) r.headers["WWW-Authenticate"] = "Basic realm=\"trader ops\", charset=\"UTF-8\"";
+  return r;
+}
+
+std::array<unsigned char, SHA256_DIGEST_LENGTH> sha256(std::string_view s) {
+  std::array<unsigned char, SHA256_DIGEST_LENGTH> out{};
+  SHA256(reinterpret_cast<const unsigned char*>(s.data()), s.size(), out.data());
+  return out;
+}
+
+/// "Basic <base64(user:password)>" -> (user, password); nullopt if it is not that.
+std::optional<std::pair<std::string, std::string>> basic_credentials(const std::string& header) {
+  constexpr std::string_view kScheme = "Basic ";
+  if (header.size() <= kScheme.size() || header.size() > 1024) return std::nullopt;
+  if (!std::equal(kScheme.begin(), kScheme.end(), header.begin(),
+                  [](char a, char b) { return std::tolower(a) == std::tolower(b); }))
+    return std::nullopt;
+  const std::string b64 = header.substr(kScheme.size());
+  if (b64.size() % 4 != 0) return std::nullopt;
+  std::string raw(b64.size() / 4 * 3, '\0');
+  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(raw.data()),
+                                reinterpret_cast<const unsigned char*>(b64.data()), static_cast<int>(b64.size()));
+  if (n < 0) return std::nullopt;
+  // EVP_DecodeBlock counts each '=' of the padding as a zero byte.
+  const std::size_t pad = b64.ends_with("==") ? 2 : b64.ends_with("=") ? 1 : 0;
+  if (static_cast<std::size_t>(n) < pad) return std::nullopt;
+  raw.resize(static_cast<std::size_t>(n) - pad);
+  const auto colon = raw.find(':');
+  if (colon == std::string::npos || colon == 0) return std::nullopt;
+  return std::pair{raw.substr(0, colon), raw.substr(colon + 1)};
+}
+
+/// True for identities that are not a person's.
+bool is_service_identity(const std::string& user) {
+  const auto& workers = auth::worker_names();
+  return std::find(workers.begin(), workers.end(), user) != workers.end() || user == "admin" || user == "replay" ||
+         user == "desk-replay";
+}
+
+/// The reason of a POST body: none, or {"reason": string}. An error names the field.
+core::Result<std::string> reason_of(const std::string& body) {
+  if (std::all_of(body.begin(), body.end(), [](unsigned char c) { return std::isspace(c); })) return std::string();
+  // The DOM parser validates the whole text (trailing garbage included); a body is small.
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (parser.parse(body.data(), body.size()).get(doc)) return core::make_error("body", "is not valid JSON");
+  simdjson::dom::object obj;
+  if (doc.get_object().get(obj)) return core::make_error("body", "must be a JSON object");
+  std::string reason;
+  for (const auto field : obj) {
+    if (field.key != "reason")
+      return core::make_error(std::string(field.key.substr(0, 64)), "is not a field of this call (only \"reason\")");
+    std::string_view v;
+    if (field.value.get_string().get(v)) return core::make_error("reason", "must be a string");
+    if (v.size() > kMaxReason) return core::make_error("reason", fmt::format("is longer than {} bytes", kMaxReason));
+    reason = std::string(v);
+  }
+  return reason;
+}
+
+}  // namespace
+
+struct OpsHttpApi::Caller {
+  std::array<unsigned char, SHA256_DIGEST_LENGTH> password_sha{};
+  std::unique_ptr<natsio::Connection> conn;
+  Clock::time_point last_used;
+};
+
+struct OpsHttpApi::Authed {
+  std::shared_ptr<Caller> caller;  ///< null: refused
+  std::string user;
+  obs::HttpResponse refusal;
+};
+
+OpsHttpApi::OpsHttpApi(const std::string& nats_url) : url_(natsio::url_without_credentials(nats_url)) {}
+OpsHttpApi::~OpsHttpApi() = default;
+
+OpsHttpApi::Authed OpsHttpApi::authenticate(const obs::HttpRequest& req) {
+  const auto creds = basic_credentials(req.header("Authorization"));
+  if (!creds) return {nullptr, "", error(401, "a person's credentials are needed (HTTP Basic: NATS user and password)")};
+  const auto& [user, password] = *creds;
+  if (is_service_identity(user))
+    return {nullptr, user, error(403, fmt::format("{} is a service's identity, not a person's", user), "user")};
+  const auto sha = sha256(password);
+  std::lock_guard lock(mu_);
+  for (auto it = callers_.begin(); it != callers_.end();)  // forget idle ones
+    it = Clock::now() - it->second->last_used > kIdle ? callers_.erase(it) : std::next(it);
+  if (const auto it = callers_.find(user); it != callers_.end() && it->second->password_sha == sha) {
+    it->second->last_used = Clock::now();
+    return {it->second, user, {}};
+  }
+  // A new caller, or another password: nats-server decides.
+  auto c = std::make_shared<Caller>();
+  try {
+    c->conn = std::make_unique<natsio::Connection>(natsio::NatsConfig{.url = url_,
+                                                                      .name = "ops-http:" + user,
+                                                                      .max_reconnect = 5,
+                                                                      .connect_retry_ms = 0,
+                                                                      .user = user,
+                                                                      .password = password});
+  } catch (const natsio::NatsError& e) {
+    const std::string what = e.what();
+    if (what.find("Authorization") != std::string::npos || what.find("authorization") != std::string::npos ||
+        what.find("NOT_PERMITTED") != std::string::npos || what.find("not permitted") != std::string::npos)
+      return {nullptr, user, error(401, "bad user or password")};
+    return {nullptr, user, error(502, "NATS is unreachable")};
+  }
+  c->password_sha = sha;
+  c->last_used = Clock::now();
+  if (callers_.size() >= 64) callers_.clear();  // a flood of users: start again
+  callers_[user] = c;
+  return {c, user, {}};
+}
+
+obs::HttpResponse OpsHttpApi::request(const obs::HttpRequest& req, const std::string& subject,
+                                      const std::string& payload) {
+  auto a = authenticate(req);
+  if (!a.caller) return a.refusal;
+  std::string reply;
+  try {
+    reply = a.caller->conn->request(subject, payload, kRequestTimeoutMs);
+  } catch (const natsio::NatsError& e) {
+    const std::string what = e.what();
+    if (what.find("ermission") != std::string::npos)
+      return error(403, fmt::format("{} may not ask {}", a.user, subject));
+    if (what.find("no responders") != std::string::npos || what.find("No responders") != std::string::npos)
+      return error(502, fmt::format("nobody answers {}", subject));
+    return error(504, fmt::format("no answer on {} within {} ms", subject, kRequestTimeoutMs));
+  }
+  const auto env = codec::peek(reply);
+  if (env && env->type == core::DeadLetter::kType) return obs::HttpResponse{422, "application/json", reply + "\n", {}};
+  return obs::HttpResponse{200, "application/json", reply + "\n", {}};
+}
+
+obs::HttpResponse OpsHttpApi::set_state(const obs::HttpRequest& req, std::string_view state) {
+  const auto reason = reason_of(req.body);
+  if (!reason) return error(400, reason.error().message, reason.error().field);
+  const auto st = core::parse_trading_state(state);
+  const core::SetTradingState cmd{.trading_state = *st,
+                                  .reason = reason->empty() ? std::string("ops HTTP API") : *reason};
+  return request(req, std::string(subjects::kRiskManagement), codec::encode(cmd));
+}
+
+std::vector<obs::HttpServer::Route> OpsHttpApi::routes() {
+  return {
+      {"GET", "/status", [this](const obs::HttpRequest& r) { return request(r, std::string(subjects::kOpsStatus), ""); }},
+      {"GET", "/report", [this](const obs::HttpRequest& r) { return request(r, std::string(subjects::kOpsReport), ""); }},
+      {"POST", "/halt", [this](const obs::HttpRequest& r) { return set_state(r, "halted"); }},
+      {"POST", "/reduce", [this](const obs::HttpRequest& r) { return set_state(r, "reducing"); }},
+      {"POST", "/resume", [this](const obs::HttpRequest& r) { return set_state(r, "active"); }},
+  };
+}
+
+}  // namespace services

@@ -1,0 +1,63 @@
+/// @file ops_http.hpp
+/// @brief The Ops API over HTTP (docs/openapi.json), served by ops beside its health and
+/// metrics: an authenticated gateway to the same operations over NATS.
+///
+/// Every call needs a person's credentials (HTTP Basic: the user and password of their
+/// NATS identity, pkg/auth: `operator` by default). The call is then made on NATS *as that
+/// person*: ops opens (and keeps for a while) a connection with those credentials, so
+/// nats-server checks them, the person's own permissions apply (no more, no less than
+/// `nats req` would give them), and every state-changing call reaches risk-state as
+/// risk.management.by.<user>: the event store records who made it. Worker and tool
+/// identities (auth::worker_names, admin, replay, desk-replay) are refused.
+///
+/// | call | NATS | answer |
+/// |---|---|---|
+/// | GET /status | request ops.status | 200: the stack's status (core::OpsStatus) |
+/// | GET /report | request ops.report | 200: the reporter's report (core::PerformanceReport) |
+/// | POST /halt, /reduce, /resume | request risk.management: trading_state.set | 200: risk.state (core::RiskStateChanged); 422: risk-state's dead letter |
+///
+/// Body of POST: none, or a JSON object {"reason": string of at most 1,000 bytes}.
+/// Errors: JSON {"error": text, "field": the field at fault ("" if none)}: 400 a bad
+/// body (the field named), 401 no or bad credentials (with WWW-Authenticate), 403 an
+/// identity that is not a person's, 502 NATS unreachable, 504 no answer in 5 s.
+///
+/// Thread-safety: the handlers run on the HTTP server's threads; the connection cache is
+/// locked.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "natsio/natsio.hpp"
+#include "obs/http_server.hpp"
+
+namespace services {
+
+class OpsHttpApi {
+ public:
+  /// `nats_url`: the server's URL (ops's own; its credentials are dropped).
+  explicit OpsHttpApi(const std::string& nats_url);
+  ~OpsHttpApi();
+  OpsHttpApi(const OpsHttpApi&) = delete;
+  OpsHttpApi& operator=(const OpsHttpApi&) = delete;
+  /// The routes, for obs::HttpServer; they use this object, which must outlive the server.
+  std::vector<obs::HttpServer::Route> routes();
+
+ private:
+  struct Caller;
+  /// The caller's connection, or the response that refuses the call.
+  struct Authed;
+  Authed authenticate(const obs::HttpRequest& req);
+  obs::HttpResponse request(const obs::HttpRequest& req, const std::string& subject, const std::string& payload);
+  obs::HttpResponse set_state(const obs::HttpRequest& req, std::string_view state);
+
+  std::string url_;
+  std::mutex mu_;
+  std::map<std::string, std::shared_ptr<Caller>> callers_;  ///< by user
+};
+
+}  // namespace services
