@@ -4,11 +4,13 @@
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD_DIR=${TRADER_BUILD_DIR:-$ROOT/build}
 WORKERS=(recorder ops risk-state execution reporter strategy)
-# Each worker's health and metrics endpoint: TRADER_HTTP_PORT_BASE + its index in WORKERS.
+# Each worker's health and metrics endpoint: TRADER_HTTP_PORT_BASE + its index in WORKERS
+# (0: each worker takes a free port and logs it, as deploy/local/demo does beside `up`).
 HTTP_PORT_BASE=${TRADER_HTTP_PORT_BASE:-9460}
 # http_port WORKER: that worker's port
 http_port() {
   local i
+  [ "$HTTP_PORT_BASE" = 0 ] && { echo 0; return; }
   for i in "${!WORKERS[@]}"; do [ "${WORKERS[$i]}" = "$1" ] && { echo $((HTTP_PORT_BASE + i)); return; }; done
   die "http_port: no worker $1"
 }
