@@ -60,15 +60,7 @@ double sample(const std::string& text, const std::string& name, const std::strin
   return v.empty() ? -1 : std::stod(v);
 }
 
-template <class Pred>
-bool until(std::chrono::milliseconds limit, Pred pred) {
-  const auto end = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < end) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(100ms);
-  }
-  return pred();
-}
+using itest::until;
 
 }  // namespace
 

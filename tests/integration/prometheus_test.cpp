@@ -30,15 +30,7 @@ std::string get(int port, const std::string& path) {
   return r && r->status == 200 ? r->body : std::string();
 }
 
-template <class Pred>
-bool until(std::chrono::milliseconds limit, Pred pred) {
-  const auto end = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < end) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(250ms);
-  }
-  return pred();
-}
+using itest::until;
 
 /// How many times `needle` occurs in `hay`.
 std::size_t count(const std::string& hay, const std::string& needle) {

@@ -2,9 +2,11 @@
 /// @brief Test fixture: real nats-server + PostgreSQL + every worker binary, as a user runs them.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -145,6 +147,17 @@ std::int64_t wait_recorded(const Stack& stack, eventstore::EventStore& store);
 
 /// Every stored event, in position order.
 std::vector<eventstore::StoredEvent> read_all(eventstore::EventStore& store);
+
+/// Polls `pred` every `step` until it holds or `limit` passed; returns its last answer.
+template <class Pred>
+bool until(std::chrono::milliseconds limit, Pred pred, std::chrono::milliseconds step = std::chrono::milliseconds(100)) {
+  const auto end = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < end) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(step);
+  }
+  return pred();
+}
 
 /// The port worker `worker` of `stack` serves health and metrics on, as its log says
 /// ("health and metrics on http://127.0.0.1:<port>/"; the stack started with HTTP_PORT).
