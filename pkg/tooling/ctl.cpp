@@ -31,6 +31,7 @@
 #include "tooling/input_sets.hpp"
 #include "tooling/sessions.hpp"
 #include "tooling/stores.hpp"
+#include "tooling/trace.hpp"
 #include "eventstore/research.hpp"
 #include "subjects/subjects.hpp"
 
@@ -76,6 +77,9 @@ commands:
                                   live store is append-only and refuses
   export ID FILE                  write session ID to FILE as gzip'd JSON Lines
   import FILE                     load an exported session into the research store
+  trace CLIENT_ORDER_ID           an order's whole life from the event store (live, else research):
+                                  its command, risk-state's decision, every execution report,
+                                  replaces and cancels (following orig_client_order_id both ways)
   diff A B                        compare sessions A and B event by event (session metadata
                                   skipped); print the first divergence side by side; exit 1 if
                                   they differ
@@ -906,6 +910,23 @@ int run_ctl(int argc, char** argv) {
       return 0;
     }
     if (a.command == "verify") return verify(a);
+    if (a.command == "trace" && a.rest.size() == 1) {
+      SessionStores stores(StoreUrls::from_environment());
+      auto lines = trace_order(stores.live(), a.rest[0]);
+      std::string_view where = "live";
+      if (lines.empty())
+        if (auto* research = stores.research()) {
+          lines = trace_order(*research, a.rest[0]);
+          where = "research";
+        }
+      if (lines.empty()) {
+        fmt::print(stderr, "traderctl trace: no event with client_order_id {} in the live or the research store\n",
+                   a.rest[0]);
+        return 1;
+      }
+      fmt::print("{}", format_trace(a.rest[0], lines, where));
+      return 0;
+    }
     if (a.command == "diff" && a.rest.size() == 2) {
       SessionStores stores(StoreUrls::from_environment());
       const auto d = diff_sessions(stores.find(a.rest[0]).store, a.rest[0], stores.find(a.rest[1]).store, a.rest[1]);
