@@ -63,7 +63,7 @@ int main(int argc, char** argv) try {
   natsio::Connection conn(services::worker_nats(*s, "ops"));
   core::SystemClock clock;
   services::Runtime rt(conn, "ops", clock, s->get_int("heartbeat_ms"));
-  services::OpsHttpApi api(s->get("nats_url"));  // the Ops API over HTTP, beside health and metrics
+  services::OpsHttpApi api(s->get("nats_url"), s->get("database_url"));  // the Ops API over HTTP, beside health and metrics
   const auto http = services::serve_http(rt, *s, api.routes());
   services::wait_for_event_stream(conn, s->get("stream"));  // so the session's start is recorded
   services::OpsService svc(rt, s->get_int("heartbeat_ms"), s->get_int("instance_expire_ms"));

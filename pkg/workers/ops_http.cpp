@@ -106,7 +106,8 @@ struct OpsHttpApi::Authed {
   obs::HttpResponse refusal;
 };
 
-OpsHttpApi::OpsHttpApi(const std::string& nats_url) : url_(natsio::url_without_credentials(nats_url)) {}
+OpsHttpApi::OpsHttpApi(const std::string& nats_url, std::string database_url)
+    : url_(natsio::url_without_credentials(nats_url)), database_url_(std::move(database_url)) {}
 OpsHttpApi::~OpsHttpApi() = default;
 
 OpsHttpApi::Authed OpsHttpApi::authenticate(const obs::HttpRequest& req) {
@@ -167,12 +168,79 @@ obs::HttpResponse OpsHttpApi::request(const obs::HttpRequest& req, const std::st
 }
 
 obs::HttpResponse OpsHttpApi::set_state(const obs::HttpRequest& req, std::string_view state) {
+  if (auto a = authenticate(req); !a.caller) return a.refusal;  // before anything is said about the body
   const auto reason = reason_of(req.body);
   if (!reason) return error(400, reason.error().message, reason.error().field);
   const auto st = core::parse_trading_state(state);
   const core::SetTradingState cmd{.trading_state = *st,
                                   .reason = reason->empty() ? std::string("ops HTTP API") : *reason};
   return request(req, std::string(subjects::kRiskManagement), codec::encode(cmd));
+}
+
+template <class F>
+obs::HttpResponse OpsHttpApi::with_store(F&& f) {
+  if (database_url_.empty()) return error(503, "ops has no event store (database_url)");
+  std::lock_guard lock(store_mu_);
+  try {
+    if (!store_) store_ = std::make_unique<eventstore::PgStore>(database_url_);
+    return f(*store_);
+  } catch (const eventstore::StoreUnavailable&) {
+    store_.reset();
+    return error(503, "the event store is unavailable");
+  }
+}
+
+obs::HttpResponse OpsHttpApi::get_policy(const obs::HttpRequest& req) {
+  auto a = authenticate(req);
+  if (!a.caller) return a.refusal;
+  return with_store([&](eventstore::PgStore& store) {
+    std::optional<std::string> newest;
+    auto reader = store.open_reader({.type = std::string(core::RiskPolicyChanged::kType)});
+    for (auto page = reader->next(); !page.empty(); page = reader->next()) newest = page.back().payload;
+    if (!newest) return error(404, "no risk.policy recorded yet (risk-state publishes one when it starts)");
+    return obs::HttpResponse{200, "application/json", *newest + "\n", {}};
+  });
+}
+
+obs::HttpResponse OpsHttpApi::put_policy(const obs::HttpRequest& req) {
+  if (auto a = authenticate(req); !a.caller) return a.refusal;  // before anything is said about the body
+  // The body: a JSON object with only the fields of risk.policy.set a person sets.
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (parser.parse(req.body.data(), req.body.size()).get(doc)) return error(400, "is not valid JSON", "body");
+  simdjson::dom::object obj;
+  if (doc.get_object().get(obj)) return error(400, "must be a JSON object", "body");
+  for (const auto field : obj)
+    if (field.key != "defaults" && field.key != "per_symbol" && field.key != "reason")
+      return error(400, "is not a field of this call (defaults, per_symbol, reason)", std::string(field.key.substr(0, 64)));
+  // risk.policy.set with those fields: the body's object, after the type and version.
+  std::string cmd = R"({"type":"risk.policy.set","v":1)";
+  const auto inner = simdjson::minify(obj);
+  if (inner.size() > 2) cmd += "," + inner.substr(1);
+  else cmd += "}";
+  return request(req, std::string(subjects::kRiskManagement), cmd);
+}
+
+obs::HttpResponse OpsHttpApi::sessions(const obs::HttpRequest& req) {
+  auto a = authenticate(req);
+  if (!a.caller) return a.refusal;
+  return with_store([&](eventstore::PgStore& store) {
+    std::string body = "{\"sessions\":[";
+    bool first = true;
+    for (const auto& s : store.sessions()) {
+      if (!first) body += ',';
+      first = false;
+      body += "{\"session_id\":";
+      codec::append_json_string(body, s.session_id);
+      body += fmt::format(",\"events\":{},\"first_position\":{},\"last_position\":{}", s.events, s.first_position,
+                          s.last_position);
+      if (s.first_ts_event) body += fmt::format(",\"first_ts_event\":{}", *s.first_ts_event);
+      if (s.last_ts_event) body += fmt::format(",\"last_ts_event\":{}", *s.last_ts_event);
+      body += '}';
+    }
+    body += "]}\n";
+    return obs::HttpResponse{200, "application/json", std::move(body), {}};
+  });
 }
 
 std::vector<obs::HttpServer::Route> OpsHttpApi::routes() {
@@ -182,6 +250,9 @@ std::vector<obs::HttpServer::Route> OpsHttpApi::routes() {
       {"POST", "/halt", [this](const obs::HttpRequest& r) { return set_state(r, "halted"); }},
       {"POST", "/reduce", [this](const obs::HttpRequest& r) { return set_state(r, "reducing"); }},
       {"POST", "/resume", [this](const obs::HttpRequest& r) { return set_state(r, "active"); }},
+      {"GET", "/risk/policy", [this](const obs::HttpRequest& r) { return get_policy(r); }},
+      {"PUT", "/risk/policy", [this](const obs::HttpRequest& r) { return put_policy(r); }},
+      {"GET", "/sessions", [this](const obs::HttpRequest& r) { return sessions(r); }},
   };
 }
 

@@ -15,8 +15,14 @@
 /// | GET /status | request ops.status | 200: the stack's status (core::OpsStatus) |
 /// | GET /report | request ops.report | 200: the reporter's report (core::PerformanceReport) |
 /// | POST /halt, /reduce, /resume | request risk.management: trading_state.set | 200: risk.state (core::RiskStateChanged); 422: risk-state's dead letter |
+/// | GET /risk/policy | (the event store: the newest risk.policy) | 200: risk.policy (core::RiskPolicyChanged); 404 none yet |
+/// | PUT /risk/policy | request risk.management: risk.policy.set with the body's defaults, per_symbol, reason | 200: risk.policy; 422: risk-state's dead letter, naming the field |
+/// | GET /sessions | (the event store) | 200: {"sessions": [...]} every live session |
 ///
-/// Body of POST: none, or a JSON object {"reason": string of at most 1,000 bytes}.
+/// Body of POST: none, or a JSON object {"reason": string of at most 1,000 bytes}. Body of
+/// PUT /risk/policy: a JSON object with any of "defaults", "per_symbol", "reason", as in a
+/// risk.policy.set command (PATCH semantics, docs/trading-rules.md); risk-state checks them.
+/// The store calls need the `database_url` setting (the reader's); without it they answer 503.
 /// Errors: JSON {"error": text, "field": the field at fault ("" if none)}: 400 a bad
 /// body (the field named), 401 no or bad credentials (with WWW-Authenticate), 403 an
 /// identity that is not a person's, 502 NATS unreachable, 504 no answer in 5 s.
@@ -32,6 +38,7 @@
 #include <string>
 #include <vector>
 
+#include "eventstore/event_store.hpp"
 #include "natsio/natsio.hpp"
 #include "obs/http_server.hpp"
 
@@ -40,7 +47,8 @@ namespace services {
 class OpsHttpApi {
  public:
   /// `nats_url`: the server's URL (ops's own; its credentials are dropped).
-  explicit OpsHttpApi(const std::string& nats_url);
+  /// `database_url`: the event store as the reader ("" = none: the store calls answer 503).
+  OpsHttpApi(const std::string& nats_url, std::string database_url);
   ~OpsHttpApi();
   OpsHttpApi(const OpsHttpApi&) = delete;
   OpsHttpApi& operator=(const OpsHttpApi&) = delete;
@@ -54,8 +62,17 @@ class OpsHttpApi {
   Authed authenticate(const obs::HttpRequest& req);
   obs::HttpResponse request(const obs::HttpRequest& req, const std::string& subject, const std::string& payload);
   obs::HttpResponse set_state(const obs::HttpRequest& req, std::string_view state);
+  obs::HttpResponse get_policy(const obs::HttpRequest& req);
+  obs::HttpResponse put_policy(const obs::HttpRequest& req);
+  obs::HttpResponse sessions(const obs::HttpRequest& req);
+  /// Runs `f` on the store (opened on first use, again after a failure). 503 without one.
+  template <class F>
+  obs::HttpResponse with_store(F&& f);
 
   std::string url_;
+  std::string database_url_;
+  std::mutex store_mu_;
+  std::unique_ptr<eventstore::PgStore> store_;  ///< under store_mu_
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<Caller>> callers_;  ///< by user
 };

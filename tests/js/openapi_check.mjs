@@ -79,6 +79,21 @@ await call("trailing garbage", "POST", "/halt", { headers: me, body: '{"reason":
 await call("a reason too long", "POST", "/halt", { headers: me, body: JSON.stringify({ reason: "x".repeat(1001) }), expect: 400,
   check: (j) => (j.field === "reason" ? "" : `field ${j.field}`) });
 await call("resume, empty body", "POST", "/resume", { headers: me, body: "", expect: 200, check: (j) => (j.trading_state === "active" ? "" : j.trading_state) });
+// The policy: risk-state records its own at start (the recorder may take a moment).
+for (let i = 0; i < 50; i++) {
+  const r = await fetch(base + "/risk/policy", { headers: me });
+  if (r.status === 200) break;
+  await new Promise((ok) => setTimeout(ok, 100));
+}
+await call("the policy in force", "GET", "/risk/policy", { headers: me, expect: 200 });
+await call("a policy change", "PUT", "/risk/policy", { headers: me, body: JSON.stringify({ defaults: { max_open_orders: 50 }, reason: "openapi policy" }), expect: 200,
+  check: (j) => (j.defaults.max_open_orders === 50 && j.sender === user && j.source === "manual" ? "" : JSON.stringify(j)) });
+await call("a policy risk-state refuses", "PUT", "/risk/policy", { headers: me, body: '{"defaults":{"max_order_qty":"-5"}}', expect: 422,
+  check: (j) => (j.field === "defaults.max_order_qty" ? "" : `field ${j.field}`) });
+await call("a policy field that is not one", "PUT", "/risk/policy", { headers: me, body: '{"type":"risk.policy.set"}', expect: 400,
+  check: (j) => (j.field === "type" ? "" : `field ${j.field}`) });
+await call("a policy without credentials", "PUT", "/risk/policy", { body: "{}", expect: 401 });
+await call("sessions", "GET", "/sessions", { headers: me, expect: 200, check: (j) => (j.sessions.length >= 1 ? "" : "no session") });
 await call("live", "GET", "/health/live", { expect: 200 });
 await call("ready", "GET", "/health/ready", { expect: 200 });
 await call("metrics", "GET", "/metrics", { expect: 200 });
