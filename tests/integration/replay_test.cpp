@@ -97,6 +97,9 @@ TEST_CASE("traderctl replay records a new replay session from a session's inputs
   REQUIRE(stack.run({itest::bin("traderctl"), "wait-idle", "--quiet-ms", "800", "--timeout-s", "60"}) == 0);
   // The desk asks for the report, as a replay does at its end (a report is requested, not derived).
   REQUIRE(stack.run({itest::bin("traderctl"), "report"}) == 0);
+  // The reporter counts that request as an input; ops.status shows it with its next heartbeat
+  // (up to heartbeat_ms later). Quiet for longer than that: the count below includes it.
+  REQUIRE(stack.run({itest::bin("traderctl"), "wait-idle", "--quiet-ms", "1500", "--timeout-s", "60"}) == 0);
 
   eventstore::PgStore store(stack.reader_url());
   itest::wait_recorded(stack, store);
