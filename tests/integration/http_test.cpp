@@ -107,6 +107,7 @@ TEST_CASE("every worker serves health and Prometheus metrics over HTTP, and read
 
   // The worker's own figures against the event store and the final report.
   eventstore::PgStore store(stack.reader_url());
+  itest::wait_recorded(stack, store);
   std::map<std::string, double> reports_by_exec_type;
   double fills = 0;
   for (const auto& e : itest::read_all(store)) {

@@ -41,6 +41,7 @@ TEST_CASE("the Ops API answers as docs/openapi.json says, and records who change
   // risk-state's answer with the person as sender.
   REQUIRE(stack.run({itest::bin("traderctl"), "wait-idle", "--quiet-ms", "800", "--timeout-s", "60"}) == 0);
   eventstore::PgStore store(stack.reader_url());
+  itest::wait_recorded(stack, store);
   bool command = false, answer = false;
   for (const auto& e : itest::read_all(store)) {
     if (e.subject == "risk.management.by.operator" && e.payload.find("openapi check") != std::string::npos) command = true;

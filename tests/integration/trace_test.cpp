@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "eventstore/event_store.hpp"
 #include "stack.hpp"
 
 namespace {
@@ -35,6 +36,8 @@ TEST_CASE("traderctl trace prints an order's life from the store: command, decis
   req(R"({"type":"order.cancel","client_order_id":"t-2"})");
   req(R"({"type":"order.submit","client_order_id":"t-9","symbol":"EURUSD","side":"buy","order_type":"market","quantity":"999999999"})");
   REQUIRE(stack.run({ctl, "wait-idle", "--quiet-ms", "800", "--timeout-s", "60"}) == 0);
+  eventstore::PgStore store(stack.reader_url());
+  itest::wait_recorded(stack, store);  // the store holds everything the stream does
 
   const std::vector<std::string> life = {
       "Order t-1 (with t-2) in the live store: 9 events",

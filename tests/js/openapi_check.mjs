@@ -80,7 +80,7 @@ await call("a reason too long", "POST", "/halt", { headers: me, body: JSON.strin
   check: (j) => (j.field === "reason" ? "" : `field ${j.field}`) });
 await call("resume, empty body", "POST", "/resume", { headers: me, body: "", expect: 200, check: (j) => (j.trading_state === "active" ? "" : j.trading_state) });
 // The policy: risk-state records its own at start (the recorder may take a moment).
-for (let i = 0; i < 50; i++) {
+for (let i = 0; i < 300; i++) {
   const r = await fetch(base + "/risk/policy", { headers: me });
   if (r.status === 200) break;
   await new Promise((ok) => setTimeout(ok, 100));
