@@ -49,8 +49,9 @@ HttpServer::HttpServer(const std::string& address, int port, std::vector<Route> 
   });
   for (auto& route : routes) {
     auto serve = [h = std::move(route.handler)](const httplib::Request& req, httplib::Response& res) {
-      HttpRequest in{req.method, req.path, req.body, {}};
+      HttpRequest in{req.method, req.path, req.body, {}, {}};
       for (const auto& [k, v] : req.headers) in.headers.emplace(k, v);
+      for (const auto& m : req.matches) in.matches.push_back(m.str());
       HttpResponse r;
       try {
         r = h(in);

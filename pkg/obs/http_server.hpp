@@ -39,6 +39,7 @@ struct HttpRequest {
   std::string path;
   std::string body;                            ///< at most the server's limit (8 KiB)
   std::map<std::string, std::string> headers;  ///< names as sent (httplib compares them case-insensitively)
+  std::vector<std::string> matches;            ///< the route's capture groups (matches[0]: the whole path)
   /// A header's value, looked up without regard to case ("" if absent).
   std::string header(std::string_view name) const;
 };
@@ -47,7 +48,9 @@ class HttpServer {
  public:
   using Handler = std::function<HttpResponse()>;
   using RequestHandler = std::function<HttpResponse(const HttpRequest&)>;
-  /// A route: "GET", "POST" or "PUT", and an exact path.
+  /// A route: "GET", "POST" or "PUT", and a path: an ECMAScript regular expression the
+  /// whole path must match (a plain path matches itself); its groups are in
+  /// HttpRequest::matches.
   struct Route {
     std::string method;
     std::string path;

@@ -243,6 +243,41 @@ obs::HttpResponse OpsHttpApi::sessions(const obs::HttpRequest& req) {
   });
 }
 
+obs::HttpResponse OpsHttpApi::session(const obs::HttpRequest& req, bool report) {
+  auto a = authenticate(req);
+  if (!a.caller) return a.refusal;
+  const std::string id = req.matches.size() > 1 ? req.matches[1] : std::string();
+  return with_store([&](eventstore::PgStore& store) {
+    if (report) {
+      std::optional<std::string> newest;
+      auto reader = store.open_reader({.session_id = id, .type = std::string(core::PerformanceReport::kReportType)});
+      for (auto page = reader->next(); !page.empty(); page = reader->next()) newest = page.back().payload;
+      if (!newest) return error(404, fmt::format("session {} holds no performance report", id), "id");
+      return obs::HttpResponse{200, "application/json", *newest + "\n", {}};
+    }
+    for (const auto& s : store.sessions()) {
+      if (s.session_id != id) continue;
+      std::string body = "{\"session_id\":";
+      codec::append_json_string(body, s.session_id);
+      body += fmt::format(",\"events\":{},\"first_position\":{},\"last_position\":{}", s.events, s.first_position,
+                          s.last_position);
+      if (s.first_ts_event) body += fmt::format(",\"first_ts_event\":{}", *s.first_ts_event);
+      if (s.last_ts_event) body += fmt::format(",\"last_ts_event\":{}", *s.last_ts_event);
+      body += ",\"events_by_type\":{";
+      bool first = true;
+      for (const auto& [type, n] : store.count_by_type(id)) {
+        if (!first) body += ',';
+        first = false;
+        codec::append_json_string(body, type);
+        body += fmt::format(":{}", n);
+      }
+      body += "}}\n";
+      return obs::HttpResponse{200, "application/json", std::move(body), {}};
+    }
+    return error(404, fmt::format("no session {} in the live store", id), "id");
+  });
+}
+
 std::vector<obs::HttpServer::Route> OpsHttpApi::routes() {
   return {
       {"GET", "/status", [this](const obs::HttpRequest& r) { return request(r, std::string(subjects::kOpsStatus), ""); }},
@@ -253,6 +288,9 @@ std::vector<obs::HttpServer::Route> OpsHttpApi::routes() {
       {"GET", "/risk/policy", [this](const obs::HttpRequest& r) { return get_policy(r); }},
       {"PUT", "/risk/policy", [this](const obs::HttpRequest& r) { return put_policy(r); }},
       {"GET", "/sessions", [this](const obs::HttpRequest& r) { return sessions(r); }},
+      // A session id: 1-128 characters of A-Z a-z 0-9 _ . : - (subjects::is_valid_session_id).
+      {"GET", R"(/sessions/([A-Za-z0-9_.:-]{1,128}))", [this](const obs::HttpRequest& r) { return session(r, false); }},
+      {"GET", R"(/sessions/([A-Za-z0-9_.:-]{1,128})/report)", [this](const obs::HttpRequest& r) { return session(r, true); }},
   };
 }
 

@@ -18,6 +18,8 @@
 /// | GET /risk/policy | (the event store: the newest risk.policy) | 200: risk.policy (core::RiskPolicyChanged); 404 none yet |
 /// | PUT /risk/policy | request risk.management: risk.policy.set with the body's defaults, per_symbol, reason | 200: risk.policy; 422: risk-state's dead letter, naming the field |
 /// | GET /sessions | (the event store) | 200: {"sessions": [...]} every live session |
+/// | GET /sessions/{id} | (the event store) | 200: the session's summary and events by type; 404 unknown |
+/// | GET /sessions/{id}/report | (the event store) | 200: its newest performance.report; 404 none |
 ///
 /// Body of POST: none, or a JSON object {"reason": string of at most 1,000 bytes}. Body of
 /// PUT /risk/policy: a JSON object with any of "defaults", "per_symbol", "reason", as in a
@@ -65,6 +67,7 @@ class OpsHttpApi {
   obs::HttpResponse get_policy(const obs::HttpRequest& req);
   obs::HttpResponse put_policy(const obs::HttpRequest& req);
   obs::HttpResponse sessions(const obs::HttpRequest& req);
+  obs::HttpResponse session(const obs::HttpRequest& req, bool report);
   /// Runs `f` on the store (opened on first use, again after a failure). 503 without one.
   template <class F>
   obs::HttpResponse with_store(F&& f);
