@@ -5,8 +5,11 @@
 
 #include <algorithm>
 #include <array>
+#include <initializer_list>
+#include <set>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <simdjson.h>
 
 #include "auth/auth.hpp"
@@ -64,32 +67,66 @@ std::optional<std::pair<std::string, std::string>> basic_credentials(const std::
   return std::pair{raw.substr(0, colon), raw.substr(colon + 1)};
 }
 
-/// True for identities that are not a person's.
+/// True for identities that are not a person's: every identity of a deployment without
+/// people (the workers, the feed, admin, replay, desk-replay: pkg/auth).
 bool is_service_identity(const std::string& user) {
-  const auto& workers = auth::worker_names();
-  return std::find(workers.begin(), workers.end(), user) != workers.end() || user == "admin" || user == "replay" ||
-         user == "desk-replay";
+  static const std::set<std::string> services = [] {
+    std::set<std::string> out;
+    for (const auto& id : auth::identities(auth::Deployment{.operators = {}})) out.insert(id.user);
+    return out;
+  }();
+  return services.contains(user);
+}
+
+/// A request body that must be one JSON object with keys among `allowed` (the DOM parser
+/// validates the whole text, trailing garbage included; a body is at most 8 KiB). `parser`
+/// owns what the object views. An error names the field ("body" for the whole).
+core::Result<simdjson::dom::object> body_object(simdjson::dom::parser& parser, const std::string& body,
+                                                std::initializer_list<std::string_view> allowed) {
+  simdjson::dom::element doc;
+  if (parser.parse(body.data(), body.size()).get(doc)) return core::make_error("body", "is not valid JSON");
+  simdjson::dom::object obj;
+  if (doc.get_object().get(obj)) return core::make_error("body", "must be a JSON object");
+  for (const auto field : obj)
+    if (std::find(allowed.begin(), allowed.end(), field.key) == allowed.end())
+      return core::make_error(std::string(field.key.substr(0, 64)),
+                              fmt::format("is not a field of this call ({})", fmt::join(allowed, ", ")));
+  return obj;
 }
 
 /// The reason of a POST body: none, or {"reason": string}. An error names the field.
 core::Result<std::string> reason_of(const std::string& body) {
   if (std::all_of(body.begin(), body.end(), [](unsigned char c) { return std::isspace(c); })) return std::string();
-  // The DOM parser validates the whole text (trailing garbage included); a body is small.
   simdjson::dom::parser parser;
-  simdjson::dom::element doc;
-  if (parser.parse(body.data(), body.size()).get(doc)) return core::make_error("body", "is not valid JSON");
-  simdjson::dom::object obj;
-  if (doc.get_object().get(obj)) return core::make_error("body", "must be a JSON object");
+  const auto obj = body_object(parser, body, {"reason"});
+  if (!obj) return obj.error();
   std::string reason;
-  for (const auto field : obj) {
-    if (field.key != "reason")
-      return core::make_error(std::string(field.key.substr(0, 64)), "is not a field of this call (only \"reason\")");
+  for (const auto field : *obj) {
     std::string_view v;
     if (field.value.get_string().get(v)) return core::make_error("reason", "must be a string");
     if (v.size() > kMaxReason) return core::make_error("reason", fmt::format("is longer than {} bytes", kMaxReason));
     reason = std::string(v);
   }
   return reason;
+}
+
+/// The payload of the newest event `q` selects (nullopt: none). Reads them all, in pages:
+/// what it is used for (risk.policy, a session's performance.report) is a handful of events.
+std::optional<std::string> newest_payload(eventstore::EventStore& store, const eventstore::EventQuery& q) {
+  std::optional<std::string> newest;
+  auto reader = store.open_reader(q);
+  for (auto page = reader->next(); !page.empty(); page = reader->next()) newest = std::move(page.back().payload);
+  return newest;
+}
+
+/// A session's summary as JSON members (no braces): id, events, positions, market time span.
+void append_session(std::string& body, const eventstore::SessionSummary& s) {
+  body += "\"session_id\":";
+  codec::append_json_string(body, s.session_id);
+  body += fmt::format(",\"events\":{},\"first_position\":{},\"last_position\":{}", s.events, s.first_position,
+                      s.last_position);
+  if (s.first_ts_event) body += fmt::format(",\"first_ts_event\":{}", *s.first_ts_event);
+  if (s.last_ts_event) body += fmt::format(",\"last_ts_event\":{}", *s.last_ts_event);
 }
 
 }  // namespace
@@ -147,10 +184,7 @@ OpsHttpApi::Authed OpsHttpApi::authenticate(const obs::HttpRequest& req) {
   return {c, user, {}};
 }
 
-obs::HttpResponse OpsHttpApi::request(const obs::HttpRequest& req, const std::string& subject,
-                                      const std::string& payload) {
-  auto a = authenticate(req);
-  if (!a.caller) return a.refusal;
+obs::HttpResponse OpsHttpApi::request(const Authed& a, const std::string& subject, const std::string& payload) {
   std::string reply;
   try {
     reply = a.caller->conn->request(subject, payload, kRequestTimeoutMs);
@@ -167,14 +201,21 @@ obs::HttpResponse OpsHttpApi::request(const obs::HttpRequest& req, const std::st
   return obs::HttpResponse{200, "application/json", reply + "\n", {}};
 }
 
+obs::HttpResponse OpsHttpApi::ask(const obs::HttpRequest& req, const std::string& subject) {
+  const auto a = authenticate(req);
+  if (!a.caller) return a.refusal;
+  return request(a, subject, "");
+}
+
 obs::HttpResponse OpsHttpApi::set_state(const obs::HttpRequest& req, std::string_view state) {
-  if (auto a = authenticate(req); !a.caller) return a.refusal;  // before anything is said about the body
+  const auto a = authenticate(req);
+  if (!a.caller) return a.refusal;  // before anything is said about the body
   const auto reason = reason_of(req.body);
   if (!reason) return error(400, reason.error().message, reason.error().field);
   const auto st = core::parse_trading_state(state);
   const core::SetTradingState cmd{.trading_state = *st,
                                   .reason = reason->empty() ? std::string("ops HTTP API") : *reason};
-  return request(req, std::string(subjects::kRiskManagement), codec::encode(cmd));
+  return request(a, std::string(subjects::kRiskManagement), codec::encode(cmd));
 }
 
 template <class F>
@@ -194,31 +235,25 @@ obs::HttpResponse OpsHttpApi::get_policy(const obs::HttpRequest& req) {
   auto a = authenticate(req);
   if (!a.caller) return a.refusal;
   return with_store([&](eventstore::PgStore& store) {
-    std::optional<std::string> newest;
-    auto reader = store.open_reader({.type = std::string(core::RiskPolicyChanged::kType)});
-    for (auto page = reader->next(); !page.empty(); page = reader->next()) newest = page.back().payload;
+    const auto newest = newest_payload(store, {.type = std::string(core::RiskPolicyChanged::kType)});
     if (!newest) return error(404, "no risk.policy recorded yet (risk-state publishes one when it starts)");
     return obs::HttpResponse{200, "application/json", *newest + "\n", {}};
   });
 }
 
 obs::HttpResponse OpsHttpApi::put_policy(const obs::HttpRequest& req) {
-  if (auto a = authenticate(req); !a.caller) return a.refusal;  // before anything is said about the body
+  const auto a = authenticate(req);
+  if (!a.caller) return a.refusal;  // before anything is said about the body
   // The body: a JSON object with only the fields of risk.policy.set a person sets.
   simdjson::dom::parser parser;
-  simdjson::dom::element doc;
-  if (parser.parse(req.body.data(), req.body.size()).get(doc)) return error(400, "is not valid JSON", "body");
-  simdjson::dom::object obj;
-  if (doc.get_object().get(obj)) return error(400, "must be a JSON object", "body");
-  for (const auto field : obj)
-    if (field.key != "defaults" && field.key != "per_symbol" && field.key != "reason")
-      return error(400, "is not a field of this call (defaults, per_symbol, reason)", std::string(field.key.substr(0, 64)));
+  const auto obj = body_object(parser, req.body, {"defaults", "per_symbol", "reason"});
+  if (!obj) return error(400, obj.error().message, obj.error().field);
   // risk.policy.set with those fields: the body's object, after the type and version.
   std::string cmd = R"({"type":"risk.policy.set","v":1)";
-  const auto inner = simdjson::minify(obj);
+  const auto inner = simdjson::minify(*obj);
   if (inner.size() > 2) cmd += "," + inner.substr(1);
   else cmd += "}";
-  return request(req, std::string(subjects::kRiskManagement), cmd);
+  return request(a, std::string(subjects::kRiskManagement), cmd);
 }
 
 obs::HttpResponse OpsHttpApi::sessions(const obs::HttpRequest& req) {
@@ -228,14 +263,9 @@ obs::HttpResponse OpsHttpApi::sessions(const obs::HttpRequest& req) {
     std::string body = "{\"sessions\":[";
     bool first = true;
     for (const auto& s : store.sessions()) {
-      if (!first) body += ',';
+      body += first ? "{" : ",{";
       first = false;
-      body += "{\"session_id\":";
-      codec::append_json_string(body, s.session_id);
-      body += fmt::format(",\"events\":{},\"first_position\":{},\"last_position\":{}", s.events, s.first_position,
-                          s.last_position);
-      if (s.first_ts_event) body += fmt::format(",\"first_ts_event\":{}", *s.first_ts_event);
-      if (s.last_ts_event) body += fmt::format(",\"last_ts_event\":{}", *s.last_ts_event);
+      append_session(body, s);
       body += '}';
     }
     body += "]}\n";
@@ -249,20 +279,15 @@ obs::HttpResponse OpsHttpApi::session(const obs::HttpRequest& req, bool report) 
   const std::string id = req.matches.size() > 1 ? req.matches[1] : std::string();
   return with_store([&](eventstore::PgStore& store) {
     if (report) {
-      std::optional<std::string> newest;
-      auto reader = store.open_reader({.session_id = id, .type = std::string(core::PerformanceReport::kReportType)});
-      for (auto page = reader->next(); !page.empty(); page = reader->next()) newest = page.back().payload;
+      const auto newest =
+          newest_payload(store, {.session_id = id, .type = std::string(core::PerformanceReport::kReportType)});
       if (!newest) return error(404, fmt::format("session {} holds no performance report", id), "id");
       return obs::HttpResponse{200, "application/json", *newest + "\n", {}};
     }
     for (const auto& s : store.sessions()) {
       if (s.session_id != id) continue;
-      std::string body = "{\"session_id\":";
-      codec::append_json_string(body, s.session_id);
-      body += fmt::format(",\"events\":{},\"first_position\":{},\"last_position\":{}", s.events, s.first_position,
-                          s.last_position);
-      if (s.first_ts_event) body += fmt::format(",\"first_ts_event\":{}", *s.first_ts_event);
-      if (s.last_ts_event) body += fmt::format(",\"last_ts_event\":{}", *s.last_ts_event);
+      std::string body = "{";
+      append_session(body, s);
       body += ",\"events_by_type\":{";
       bool first = true;
       for (const auto& [type, n] : store.count_by_type(id)) {
@@ -280,8 +305,8 @@ obs::HttpResponse OpsHttpApi::session(const obs::HttpRequest& req, bool report) 
 
 std::vector<obs::HttpServer::Route> OpsHttpApi::routes() {
   return {
-      {"GET", "/status", [this](const obs::HttpRequest& r) { return request(r, std::string(subjects::kOpsStatus), ""); }},
-      {"GET", "/report", [this](const obs::HttpRequest& r) { return request(r, std::string(subjects::kOpsReport), ""); }},
+      {"GET", "/status", [this](const obs::HttpRequest& r) { return ask(r, std::string(subjects::kOpsStatus)); }},
+      {"GET", "/report", [this](const obs::HttpRequest& r) { return ask(r, std::string(subjects::kOpsReport)); }},
       {"POST", "/halt", [this](const obs::HttpRequest& r) { return set_state(r, "halted"); }},
       {"POST", "/reduce", [this](const obs::HttpRequest& r) { return set_state(r, "reducing"); }},
       {"POST", "/resume", [this](const obs::HttpRequest& r) { return set_state(r, "active"); }},

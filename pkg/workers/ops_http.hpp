@@ -62,7 +62,10 @@ class OpsHttpApi {
   /// The caller's connection, or the response that refuses the call.
   struct Authed;
   Authed authenticate(const obs::HttpRequest& req);
-  obs::HttpResponse request(const obs::HttpRequest& req, const std::string& subject, const std::string& payload);
+  /// A request on NATS as the authenticated caller `a`; its answer (a dead letter: 422).
+  obs::HttpResponse request(const Authed& a, const std::string& subject, const std::string& payload);
+  /// GET of a NATS request without a body (ops.status, ops.report).
+  obs::HttpResponse ask(const obs::HttpRequest& req, const std::string& subject);
   obs::HttpResponse set_state(const obs::HttpRequest& req, std::string_view state);
   obs::HttpResponse get_policy(const obs::HttpRequest& req);
   obs::HttpResponse put_policy(const obs::HttpRequest& req);
