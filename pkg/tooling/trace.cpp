@@ -1,5 +1,6 @@
 #include "tooling/trace.hpp"
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <variant>
@@ -9,6 +10,7 @@
 #include "codec/codec.hpp"
 #include "core/enums.hpp"
 #include "subjects/subjects.hpp"
+#include "workers/log_input.hpp"  // overloaded
 
 namespace services {
 
@@ -16,12 +18,6 @@ namespace {
 
 constexpr std::size_t kMaxIds = 100;
 
-template <class... Ts>
-struct overloaded : Ts... {
-  using Ts::operator()...;
-};
-template <class... Ts>
-overloaded(Ts...) -> overloaded<Ts...>;
 
 std::string describe_submit(const core::OrderSubmit& o) {
   std::string s = fmt::format("{} {} {} {}", core::to_string(o.side), o.quantity.to_string(), o.symbol,
@@ -81,36 +77,27 @@ std::vector<eventstore::StoredEvent> read_all(eventstore::EventStore& store, eve
 
 std::vector<TraceLine> trace_order(eventstore::EventStore& store, const std::string& client_order_id) {
   std::map<std::int64_t, TraceLine> lines;  // by position
-  std::set<std::string> ids{client_order_id}, done, sessions_scanned;
+  std::set<std::string> ids{client_order_id}, done, scanned;
+  std::multimap<std::string, std::string> replaced_by;  // orig_client_order_id -> the id that replaced it
   while (ids.size() > done.size() && done.size() < kMaxIds) {
-    std::string id;
-    for (const auto& i : ids)
-      if (!done.contains(i)) {
-        id = i;
-        break;
-      }
+    const auto id = *std::find_if(ids.begin(), ids.end(), [&](const auto& i) { return !done.contains(i); });
     done.insert(id);
-    std::set<std::string> linked, sessions;
+    std::set<std::string> linked;
     for (const auto& e : read_all(store, {.client_order_id = id})) {
-      if (e.session_id) sessions.insert(*e.session_id);
+      // Orders that replaced another name it as orig_client_order_id, under their own id:
+      // each session's replaces are read once.
+      if (e.session_id && scanned.insert(*e.session_id).second)
+        for (const auto& r : read_all(store, {.session_id = e.session_id, .type = std::string(core::OrderReplace::kType)}))
+          if (const auto c = codec::decode_order_command(r.payload))
+            if (const auto* rep = std::get_if<core::OrderReplace>(&*c))
+              replaced_by.emplace(rep->orig_client_order_id, rep->client_order_id);
       auto what = describe(e, linked);
       lines.try_emplace(e.position, TraceLine{e.position, e.session_id, e.ts_event, e.subject,
                                               e.client_order_id.value_or(""), std::move(what)});
     }
-    // Orders that replaced this one name it as orig_client_order_id: the session's replaces.
-    for (const auto& s : sessions) {
-      if (!sessions_scanned.insert(s).second) continue;
-      for (const auto& e : read_all(store, {.session_id = s, .type = std::string(core::OrderReplace::kType)})) {
-        const auto c = codec::decode_order_command(e.payload);
-        if (!c) continue;
-        if (const auto* r = std::get_if<core::OrderReplace>(&*c); r && ids.contains(r->orig_client_order_id))
-          linked.insert(r->client_order_id);
-      }
-    }
+    for (auto [it, end] = replaced_by.equal_range(id); it != end; ++it) linked.insert(it->second);
     for (const auto& l : linked)
       if (!l.empty()) ids.insert(l);
-    // A replace found in an earlier session scan may name an id added later: scan again.
-    if (ids.size() > done.size()) sessions_scanned.clear();
   }
   std::vector<TraceLine> out;
   for (auto& [pos, l] : lines) out.push_back(std::move(l));
