@@ -21,18 +21,6 @@ std::string HttpRequest::header(std::string_view name) const {
   return {};
 }
 
-namespace {
-std::vector<HttpServer::Route> as_routes(std::map<std::string, HttpServer::Handler> get_routes) {
-  std::vector<HttpServer::Route> out;
-  for (auto& [path, h] : get_routes)
-    out.push_back({"GET", path, [h = std::move(h)](const HttpRequest&) { return h(); }});
-  return out;
-}
-}  // namespace
-
-HttpServer::HttpServer(const std::string& address, int port, std::map<std::string, Handler> get_routes)
-    : HttpServer(address, port, as_routes(std::move(get_routes))) {}
-
 HttpServer::HttpServer(const std::string& address, int port, std::vector<Route> routes)
     : impl_(std::make_unique<Impl>()) {
   auto& s = impl_->server;

@@ -3,8 +3,8 @@
 /// cpp-httplib (Debian's libcpp-httplib-dev; docs/dependencies.md): we configure it,
 /// we do not write a server.
 ///
-/// Each route is a method and an exact path, and a function that builds the whole
-/// response from the request. Anything else (an unknown path, another method) gets
+/// Each route is a method and a path pattern (see Route), and a function that builds the
+/// whole response from the request. Anything else (an unknown path, another method) gets
 /// httplib's 404. Hostile clients are
 /// bounded: requests up to 8 KiB, 5 s to read or write, a pool of 2 threads (a scrape
 /// and a probe at once; more wait), keep-alive for at most 10 requests. The socket has
@@ -46,7 +46,6 @@ struct HttpRequest {
 
 class HttpServer {
  public:
-  using Handler = std::function<HttpResponse()>;
   using RequestHandler = std::function<HttpResponse(const HttpRequest&)>;
   /// A route: "GET", "POST" or "PUT", and a path: an ECMAScript regular expression the
   /// whole path must match (a plain path matches itself); its groups are in
@@ -61,8 +60,6 @@ class HttpServer {
   /// detail. Throws std::runtime_error if the address cannot be bound (in use, not
   /// local, no rights), std::invalid_argument for a method it does not know.
   HttpServer(const std::string& address, int port, std::vector<Route> routes);
-  /// The same with GET routes only (path -> handler).
-  HttpServer(const std::string& address, int port, std::map<std::string, Handler> get_routes);
   /// Stops accepting, waits for the handlers running to finish.
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;

@@ -68,7 +68,7 @@ std::unique_ptr<obs::HttpServer> serve_http(Runtime& rt, const config::Settings&
   if (s.get("http_port").empty()) return nullptr;
   const auto worker = rt.worker();
   std::vector<obs::HttpServer::Route> routes = std::move(extra);
-  auto get = [&](std::string path, obs::HttpServer::Handler h) {
+  auto get = [&](std::string path, std::function<obs::HttpResponse()> h) {
     routes.push_back({"GET", std::move(path), [h = std::move(h)](const obs::HttpRequest&) { return h(); }});
   };
   get("/health/live", [worker] {

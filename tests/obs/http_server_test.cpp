@@ -13,9 +13,19 @@ TEST_CASE("the server answers its GET routes, refuses the rest, survives a hosti
   std::atomic<int> calls{0};
   auto server = std::make_unique<obs::HttpServer>(
       "127.0.0.1", 0,
-      std::map<std::string, obs::HttpServer::Handler>{
-          {"/health/live", [&] { ++calls; return obs::HttpResponse{200, "application/json", "{\"status\":\"live\"}\n"}; }},
-          {"/boom", []() -> obs::HttpResponse { throw std::runtime_error("secret detail"); }}});
+      std::vector<obs::HttpServer::Route>{
+          {"GET", "/health/live",
+           [&](const obs::HttpRequest&) {
+             ++calls;
+             return obs::HttpResponse{200, "application/json", "{\"status\":\"live\"}\n", {}};
+           }},
+          {"GET", "/boom", [](const obs::HttpRequest&) -> obs::HttpResponse { throw std::runtime_error("secret detail"); }},
+          {"PUT", R"(/things/([a-z]+))",
+           [](const obs::HttpRequest& r) {
+             return obs::HttpResponse{201, "text/plain", r.method + " " + r.matches.at(1) + " " + r.body + " " +
+                                                             r.header("x-TOKEN"),
+                                      {{"X-Seen", "yes"}}};
+           }}});
   REQUIRE(server->port() > 0);
   httplib::Client c("127.0.0.1", server->port());
   c.set_connection_timeout(5, 0);
@@ -26,6 +36,16 @@ TEST_CASE("the server answers its GET routes, refuses the rest, survives a hosti
   CHECK(r->status == 200);
   CHECK(r->body == "{\"status\":\"live\"}\n");
   CHECK(r->get_header_value("Content-Type") == "application/json");
+
+  // A pattern route: its group, the method, body and a header (any case), extra headers back.
+  auto put = c.Put("/things/abc", httplib::Headers{{"X-Token", "t1"}}, "payload", "text/plain");
+  REQUIRE(put);
+  CHECK(put->status == 201);
+  CHECK(put->body == "PUT abc payload t1");
+  CHECK(put->get_header_value("X-Seen") == "yes");
+  auto unmatched = c.Put("/things/ABC", "x", "text/plain");  // the pattern must match the whole path
+  REQUIRE(unmatched);
+  CHECK(unmatched->status == 404);
 
   auto missing = c.Get("/nope");
   REQUIRE(missing);
