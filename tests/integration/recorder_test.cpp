@@ -358,31 +358,25 @@ TEST_CASE("a recorder in input-set mode refuses an input state it did not write 
   const auto digests = stack.dir() + "/input-digests.txt";
   const auto state = stack.dir() + "/input-state";
   std::ofstream(digests) << std::string(64, 'a') << "\n";
+  // A recorder in input-set mode with those files.
+  auto recorder = [&](const std::string& log) {
+    auto env = stack.recorder_env();
+    env.emplace_back("RECORDER_INPUT_DIGESTS", digests);
+    env.emplace_back("RECORDER_INPUT_STATE", state);
+    return std::make_unique<testsupport::Process>(std::vector<std::string>{itest::bin("recorder")}, env,
+                                                  stack.dir() + "/" + log);
+  };
   for (const std::string bad : {"12 3\n", "12 3 7\n", "12 3 1 9\n", "x y z\n"}) {
     std::ofstream(state, std::ios::trunc) << bad;
-    testsupport::Process rec({itest::bin("recorder")},
-                             [&] {
-                               auto env = stack.recorder_env();
-                               env.emplace_back("RECORDER_INPUT_DIGESTS", digests);
-                               env.emplace_back("RECORDER_INPUT_STATE", state);
-                               return env;
-                             }(),
-                             stack.dir() + "/recorder-bad-state.log");
+    const auto rec = recorder("recorder-bad-state.log");
     INFO("state file: " << bad);
-    CHECK(rec.wait() != 0);
-    CHECK_THAT(rec.log(), Catch::Contains("the input state " + state + " is not"));
+    CHECK(rec->wait() != 0);
+    CHECK_THAT(rec->log(), Catch::Contains("the input state " + state + " is not"));
   }
   // A whole one is taken.
   std::ofstream(state, std::ios::trunc) << "0 0 0\n";
-  testsupport::Process ok({itest::bin("recorder")},
-                          [&] {
-                            auto env = stack.recorder_env();
-                            env.emplace_back("RECORDER_INPUT_DIGESTS", digests);
-                            env.emplace_back("RECORDER_INPUT_STATE", state);
-                            return env;
-                          }(),
-                          stack.dir() + "/recorder-good-state.log");
+  const auto ok = recorder("recorder-good-state.log");
   std::this_thread::sleep_for(2s);
-  CHECK(ok.running());
-  CHECK_THAT(ok.log(), !Catch::Contains("input state"));
+  CHECK(ok->running());
+  CHECK_THAT(ok->log(), !Catch::Contains("input state"));
 }
