@@ -17,7 +17,7 @@ http_port() {
 # Debian 12 packages: build tools, libraries, the two servers, and prometheus (for promtool).
 PACKAGES=(build-essential cmake ninja-build pkg-config libnats-dev libsimdjson-dev libfmt-dev catch2
           libpqxx-dev libpq-dev zlib1g-dev libssl-dev libcrypt-dev openssl nats-server postgresql
-          libcpp-httplib-dev prometheus curl)
+          libcpp-httplib-dev libspdlog-dev prometheus curl)
 
 log() { printf '%s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
