@@ -48,6 +48,12 @@ ExecutionService::ExecutionService(Runtime& rt, matching::BrokerConfig cfg, even
     x.family("trader_orders_working", "gauge",
              "Working orders at the paper broker: resting limits, working market rests, untriggered stops.");
     x.sample("trader_orders_working", {{"worker", rt_.worker()}}, working_orders_.load(std::memory_order_relaxed));
+    x.family("trader_orders_by_status", "gauge",
+             "Orders the paper broker has reported on, by the order_status of each one's newest report.");
+    for (std::size_t i = 0; i < orders_by_status_.size(); ++i)
+      x.sample("trader_orders_by_status",
+               {{"worker", rt_.worker()}, {"order_status", core::to_string(static_cast<core::OrderStatus>(i))}},
+               orders_by_status_[i].load(std::memory_order_relaxed));
   });
 }
 
@@ -56,6 +62,14 @@ void ExecutionService::emit(std::vector<core::ExecutionReport> reports) {
   for (auto& er : reports) {
     if (const auto i = static_cast<std::size_t>(er.exec_type); i < reports_by_exec_type_.size())
       reports_by_exec_type_[i].fetch_add(1, std::memory_order_relaxed);
+    if (const auto now = static_cast<std::size_t>(er.order_status); now < orders_by_status_.size()) {
+      auto [it, fresh] = latest_status_.try_emplace(er.client_order_id, er.order_status);
+      if (!fresh) {
+        orders_by_status_[static_cast<std::size_t>(it->second)].fetch_sub(1, std::memory_order_relaxed);
+        it->second = er.order_status;
+      }
+      orders_by_status_[now].fetch_add(1, std::memory_order_relaxed);
+    }
     er.cause_seq = cause_;  // what it reacts to: the approved command, or the market data it happened on
     if (auto out = redecide_.produced(er.exec_id, [&] { return codec::encode(er); }))
       rt_.publish(subjects::kTradingExecutions, *out);

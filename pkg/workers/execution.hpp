@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <string_view>
 #include <vector>
 
@@ -55,9 +56,14 @@ class ExecutionService {
   HistoryStats history_;
   std::int64_t republished_ = 0;
   /// For Prometheus, written on the delivery thread and read by a scrape: reports by
-  /// exec_type (all the worker produced, those of its rebuild included), working orders.
+  /// exec_type (all the worker produced, those of its rebuild included), working orders,
+  /// and orders by their latest order_status (each client_order_id counted once, under the
+  /// status of its newest report; `latest_status_` is the delivery thread's alone).
   std::array<std::atomic<std::uint64_t>, 10> reports_by_exec_type_{};
   std::atomic<std::int64_t> working_orders_{0};
+  static constexpr std::size_t kOrderStatuses = static_cast<std::size_t>(core::OrderStatus::expired) + 1;
+  std::array<std::atomic<std::int64_t>, kOrderStatuses> orders_by_status_{};
+  std::unordered_map<std::string, core::OrderStatus> latest_status_;
   std::unique_ptr<LogTail> live_;  ///< destroyed (delivery stopped) before what it uses
   std::unique_ptr<Runtime::MetricsRegistration> metrics_;  ///< last: no scrape reads it once it goes
 };

@@ -1,5 +1,7 @@
 #include "workers/runtime.hpp"
 
+#include "workers/version.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <csignal>
@@ -12,6 +14,7 @@
 #include "codec/codec.hpp"
 #include "core/text.hpp"
 #include "subjects/subjects.hpp"
+#include "workers/version.hpp"
 
 namespace services {
 
@@ -299,6 +302,8 @@ std::string Runtime::metrics_text() const {
   x.sample("trader_ready", w, std::int64_t{ready() ? 1 : 0});
   x.family("trader_log_seq", "gauge", "The last event-stream sequence the worker handled (log followers).");
   x.sample("trader_log_seq", w, static_cast<std::uint64_t>(log_seq_.load(std::memory_order_relaxed)));
+  x.family("trader_build_info", "gauge", "Always 1; the version label says which build runs (with its commit).");
+  x.sample("trader_build_info", {{"worker", worker_}, {"version", std::string(version())}}, std::int64_t{1});
   x.family("trader_start_time_seconds", "gauge", "When the worker started (Unix time, seconds).");
   x.sample("trader_start_time_seconds", w, static_cast<double>(started_ns_) / 1e9);
   std::lock_guard lock(metrics_mu_);  // a registration going away waits for this scrape

@@ -1,10 +1,14 @@
 # Writes OUT (version.cpp) with the version of this build: PROJECT_VERSION, plus
-# "+g<commit>" and "-dirty" when built from a git checkout. Run at every build
+# "+g<commit>" and "-dirty" when built from a git checkout, or "+g<COMMIT>" when the
+# build is given the commit (-DTRADER_COMMIT=..., as the container image is: its build
+# context has no .git). Run at every build
 # (cmake -P); the file is rewritten only when the text changes, so nothing
 # relinks needlessly.
 set(version "${PROJECT_VERSION}")
 find_program(GIT git)
-if(GIT)
+if(COMMIT)
+  set(version "${version}+g${COMMIT}")
+elseif(GIT)
   execute_process(COMMAND ${GIT} -C ${SOURCE_DIR} rev-parse --short=12 HEAD
                   OUTPUT_VARIABLE commit OUTPUT_STRIP_TRAILING_WHITESPACE RESULT_VARIABLE rc ERROR_QUIET)
   if(rc EQUAL 0 AND commit)

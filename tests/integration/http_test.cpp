@@ -19,6 +19,7 @@
 #include "eventstore/event_store.hpp"
 #include "promtool.hpp"
 #include "stack.hpp"
+#include "workers/version.hpp"
 
 namespace {
 
@@ -93,6 +94,8 @@ TEST_CASE("every worker serves health and Prometheus metrics over HTTP, and read
     CHECK(promtool_check(m.body, said) == 0);
     CHECK(said.empty());
     CHECK(sample(m.body, "trader_ready", w) == 1);
+    // Which build answers: the same version (and commit) as the manifest's.
+    CHECK(sample(m.body, "trader_build_info", w, fmt::format(",version=\"{}\"", services::version())) == 1);
     CHECK(get(port[w], "/nothing").status == 404);
   }
   // What the session did: every log follower took every quote as an input, and timed it.
@@ -109,12 +112,16 @@ TEST_CASE("every worker serves health and Prometheus metrics over HTTP, and read
   eventstore::PgStore store(stack.reader_url());
   itest::wait_recorded(stack, store);
   std::map<std::string, double> reports_by_exec_type;
+  std::map<std::string, std::string> latest_status;  // client_order_id -> order_status of its newest report
   double fills = 0;
   for (const auto& e : itest::read_all(store)) {
     if (e.type != "execution_report") continue;
     const auto r = codec::decode_execution_report(e.payload);
     REQUIRE(r);
-    if (r->exec_type != core::ExecType::denied) reports_by_exec_type[std::string(core::to_string(r->exec_type))] += 1;
+    if (r->exec_type != core::ExecType::denied) {
+      reports_by_exec_type[std::string(core::to_string(r->exec_type))] += 1;
+      latest_status[r->client_order_id] = std::string(core::to_string(r->order_status));
+    }
     if (!r->last_qty.is_zero()) fills += 1;
   }
   REQUIRE(fills > 0);
@@ -123,6 +130,14 @@ TEST_CASE("every worker serves health and Prometheus metrics over HTTP, and read
     INFO(t);
     CHECK(sample(exec, "trader_execution_reports_total", "execution", fmt::format(",exec_type=\"{}\"", t)) ==
           reports_by_exec_type[t]);
+  }
+  std::map<std::string, double> orders_by_status;
+  for (const auto& [id, st] : latest_status) orders_by_status[st] += 1;
+  REQUIRE(!latest_status.empty());
+  for (const auto st : {"new", "partially_filled", "filled", "canceled", "rejected", "expired"}) {
+    INFO(st);
+    CHECK(sample(exec, "trader_orders_by_status", "execution", fmt::format(",order_status=\"{}\"", st)) ==
+          orders_by_status[st]);
   }
   const auto rep = get(port["reporter"], "/metrics").body;
   CHECK(sample(rep, "trader_fills", "reporter") == fills);
