@@ -111,6 +111,9 @@ for (let i = 0; i < 300; i++) {
   await new Promise((ok) => setTimeout(ok, 100));
 }
 await call("a session's report", "GET", `/sessions/${sessionId}/report`, { headers: me, expect: 200, docPath: "/sessions/{id}/report" });
+// A browser on another site's page, holding the person's credentials: refused (CSRF).
+await call("a halt from another site's page", "POST", "/halt", { headers: { ...me, Origin: "http://evil.example" }, body: "{}", expect: 403,
+  check: (j) => (j.field === "Origin" ? "" : `field ${j.field}`) });
 await call("live", "GET", "/health/live", { expect: 200 });
 await call("ready", "GET", "/health/ready", { expect: 200 });
 await call("metrics", "GET", "/metrics", { expect: 200 });
