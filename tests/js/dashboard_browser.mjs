@@ -4,7 +4,8 @@
 // feed's identity) sends a market order that fills and a limit order that works: both
 // must appear on the page (the position, the working order). A refused halt shows the
 // Ops API's error; the Halt button must change the trading state on the bus (risk.state,
-// sender = the person), and the Resume button back. Screenshots go to ARTIFACTS_DIR.
+// sender = the person; its reason carries markup, which the page must show as text),
+// and the Resume button back. Screenshots go to ARTIFACTS_DIR.
 //
 //   OPS_URL=http://127.0.0.1:PORT OPS_USER=operator OPS_PASSWORD=... NATS_URL=nats://operator:...@host:port \
 //   FEED_NATS_URL=nats://feed:...@host:port ARTIFACTS_DIR=build/test-artifacts/dashboard \
@@ -116,13 +117,18 @@ try {
   await waitFor("a refused halt shows the API's error", () => /400 .*field reason/.test(document.getElementById("api-error").textContent));
   check(!states.some((s) => s.trading_state === "halted"), "the refused halt changed nothing on the bus");
 
+  // The reason is anyone's text, shown back on every dashboard: markup in it stays text.
+  const hostile = 'dashboard halt <img src=x onerror="window.__pwned=1">';
   await page.$eval("#reason", (e) => { e.value = ""; });
-  await page.type("#reason", "dashboard halt");
+  await page.type("#reason", hostile);
   await page.click("#halt");
   const halted = await stateOnBus((s) => s.type === "risk.state" && s.trading_state === "halted");
-  check(halted && halted.sender === user && halted.reason === "dashboard halt" && halted.source === "manual",
+  check(halted && halted.sender === user && halted.reason === hostile && halted.source === "manual",
     `the Halt button halts trading on the bus, as ${user} (${JSON.stringify(halted)})`);
   await waitFor("the page shows halted", () => document.getElementById("trading-state").dataset.state === "halted");
+  await waitFor("the reason shows as text, not markup", (h) =>
+    document.getElementById("state-detail").textContent.includes(h) && !document.querySelector("main img, header img") &&
+    window.__pwned === undefined, hostile);
   check((await page.$eval("#api-error", (e) => e.textContent)) === "", "no error shown after the halt");
   await shot("3-halted.png");
 
