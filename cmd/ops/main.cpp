@@ -1,6 +1,7 @@
 // ops: the operational API. Answers `nats req ops.status ''` from worker heartbeats,
 // and opens and closes the live session (session.lifecycle) that the recorder
-// files every event under.
+// files every event under. With an HTTP port it also serves the Ops API and the
+// dashboard, whose model it rebuilds from the event log.
 #include <random>
 
 #include <fmt/format.h>
@@ -8,6 +9,7 @@
 #include "codec/codec.hpp"
 #include "workers/manifest.hpp"
 #include "workers/recorder.hpp"
+#include "workers/dashboard.hpp"
 #include "workers/ops.hpp"
 #include "workers/ops_http.hpp"
 #include "workers/version.hpp"
@@ -64,9 +66,18 @@ int main(int argc, char** argv) try {
   core::SystemClock clock;
   services::Runtime rt(conn, "ops", clock, s->get_int("heartbeat_ms"));
   services::OpsHttpApi api(s->get("nats_url"), s->get("database_url"));  // the Ops API over HTTP, beside health and metrics
-  const auto http = services::serve_http(rt, *s, api.routes());
+  services::Dashboard dashboard(api);                                     // and the dashboard
+  auto routes = api.routes();
+  for (auto& r : dashboard.routes()) routes.push_back(std::move(r));
+  const auto http = services::serve_http(rt, *s, std::move(routes), {.threads = services::Dashboard::kServerThreads});
   services::wait_for_event_stream(conn, s->get("stream"));  // so the session's start is recorded
   services::OpsService svc(rt, s->get_int("heartbeat_ms"), s->get_int("instance_expire_ms"));
+  // The dashboard's model, rebuilt from the event log (store, then stream) and followed
+  // live; only with an HTTP port (a sandbox's ops serves none, and follows no log).
+  const auto store = http ? services::open_history_store(*s, "ops") : nullptr;
+  const auto feed = http ? std::make_unique<services::DashboardFeed>(dashboard, rt, store.get(), s->get("stream"),
+                                                                      [&svc] { return svc.status(); })
+                         : nullptr;
   const services::Announcement announcement(rt, *s);
 
   core::SessionStarted started{.session_id = s->get("session").empty() ? new_session_id(s->get("session_kind"), clock.now()) : s->get("session"),

@@ -160,7 +160,7 @@ std::vector<Identity> identities(const Deployment& d) {
   }
   {
     auto p = worker("ops", {"session.lifecycle"}, {"ops.heartbeat.>", "ops.status"});
-    p.publish_allow.push_back(fmt::format("$JS.API.STREAM.INFO.{}", d.stream));
+    log_reader(p, d);  // the dashboard's model follows the log (workers/dashboard.hpp)
     add("ops", t, std::move(p));
   }
   {

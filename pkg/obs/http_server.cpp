@@ -13,6 +13,25 @@ struct HttpServer::Impl {
   httplib::Server server;
 };
 
+namespace {
+
+/// HttpStreamSink over httplib's DataSink, for one call of a stream.
+class Sink final : public HttpStreamSink {
+ public:
+  Sink(httplib::DataSink& sink, const std::atomic<bool>& stopping) : sink_(sink), stopping_(stopping) {}
+  bool write(std::string_view data) override {
+    if (data.empty()) return true;  // an empty chunk would end the response
+    return sink_.write(data.data(), data.size());
+  }
+  bool stopping() const override { return stopping_.load(); }
+
+ private:
+  httplib::DataSink& sink_;
+  const std::atomic<bool>& stopping_;
+};
+
+}  // namespace
+
 std::string HttpRequest::header(std::string_view name) const {
   for (const auto& [k, v] : headers)
     if (k.size() == name.size() &&
@@ -21,10 +40,11 @@ std::string HttpRequest::header(std::string_view name) const {
   return {};
 }
 
-HttpServer::HttpServer(const std::string& address, int port, std::vector<Route> routes)
+HttpServer::HttpServer(const std::string& address, int port, std::vector<Route> routes, Options options)
     : impl_(std::make_unique<Impl>()) {
+  if (options.threads < 1) throw std::invalid_argument("http: threads must be >= 1");
   auto& s = impl_->server;
-  s.new_task_queue = [] { return new httplib::ThreadPool(2); };
+  s.new_task_queue = [n = static_cast<std::size_t>(options.threads)] { return new httplib::ThreadPool(n); };
   s.set_read_timeout(5, 0);
   s.set_write_timeout(5, 0);
   s.set_payload_max_length(8 * 1024);
@@ -36,7 +56,7 @@ HttpServer::HttpServer(const std::string& address, int port, std::vector<Route> 
     ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
   });
   for (auto& route : routes) {
-    auto serve = [h = std::move(route.handler)](const httplib::Request& req, httplib::Response& res) {
+    auto serve = [this, h = std::move(route.handler)](const httplib::Request& req, httplib::Response& res) {
       HttpRequest in{req.method, req.path, req.body, {}, {}};
       for (const auto& [k, v] : req.headers) in.headers.emplace(k, v);
       for (const auto& m : req.matches) in.matches.push_back(m.str());
@@ -48,7 +68,16 @@ HttpServer::HttpServer(const std::string& address, int port, std::vector<Route> 
       }
       res.status = r.status;
       for (const auto& [k, v] : r.headers) res.set_header(k.c_str(), v);
-      res.set_content(r.body, r.content_type.c_str());
+      if (!r.stream) return res.set_content(r.body, r.content_type.c_str());
+      // httplib copies the provider: the stream (and what it captured) is shared, and
+      // destroyed with the response once the stream ended.
+      auto stream = std::make_shared<std::function<bool(HttpStreamSink&)>>(std::move(r.stream));
+      res.set_chunked_content_provider(r.content_type, [this, stream](std::size_t, httplib::DataSink& sink) {
+        Sink out(sink, stopping_);
+        if (!out.stopping() && (*stream)(out)) return true;
+        sink.done();  // the last chunk: the response ends cleanly
+        return true;
+      });
     };
     if (route.method == "GET") s.Get(route.path, std::move(serve));
     else if (route.method == "POST") s.Post(route.path, std::move(serve));
@@ -67,6 +96,7 @@ HttpServer::HttpServer(const std::string& address, int port, std::vector<Route> 
 }
 
 HttpServer::~HttpServer() {
+  stopping_ = true;
   impl_->server.stop();
   if (thread_.joinable()) thread_.join();
 }

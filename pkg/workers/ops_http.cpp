@@ -67,6 +67,16 @@ std::optional<std::pair<std::string, std::string>> basic_credentials(const std::
   return std::pair{raw.substr(0, colon), raw.substr(colon + 1)};
 }
 
+/// A browser's request from another site: an Origin header (browsers send one with every
+/// POST and PUT) other than this server's own, http://<Host> (https://<Host> behind a TLS
+/// proxy that keeps the Host). curl and other clients send none.
+bool cross_site(const obs::HttpRequest& req) {
+  const auto origin = req.header("Origin");
+  if (origin.empty()) return false;
+  const auto host = req.header("Host");
+  return origin != "http://" + host && origin != "https://" + host;
+}
+
 /// True for identities that are not a person's: every identity of a deployment without
 /// people (the workers, the feed, admin, replay, desk-replay: pkg/auth).
 bool is_service_identity(const std::string& user) {
@@ -147,7 +157,15 @@ OpsHttpApi::OpsHttpApi(const std::string& nats_url, std::string database_url)
     : url_(natsio::url_without_credentials(nats_url)), database_url_(std::move(database_url)) {}
 OpsHttpApi::~OpsHttpApi() = default;
 
+std::optional<obs::HttpResponse> OpsHttpApi::refusal(const obs::HttpRequest& req) {
+  auto a = authenticate(req);
+  if (a.caller) return std::nullopt;
+  return std::move(a.refusal);
+}
+
 OpsHttpApi::Authed OpsHttpApi::authenticate(const obs::HttpRequest& req) {
+  if ((req.method == "POST" || req.method == "PUT") && cross_site(req))
+    return {nullptr, "", error(403, "a state-changing call from another site's page is refused", "Origin")};
   const auto creds = basic_credentials(req.header("Authorization"));
   if (!creds) return {nullptr, "", error(401, "a person's credentials are needed (HTTP Basic: NATS user and password)")};
   const auto& [user, password] = *creds;

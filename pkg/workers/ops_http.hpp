@@ -28,6 +28,10 @@
 /// Errors: JSON {"error": text, "field": the field at fault ("" if none)}: 400 a bad
 /// body (the field named), 401 no or bad credentials (with WWW-Authenticate), 403 an
 /// identity that is not a person's, 502 NATS unreachable, 504 no answer in 5 s.
+/// A state-changing call (POST, PUT) that a browser sends from another site (an Origin
+/// header that is not this server's own) is refused with 403 before anything else: a
+/// browser that holds a person's Basic credentials for the dashboard would otherwise send
+/// them along with another site's form (cross-site request forgery).
 ///
 /// Thread-safety: the handlers run on the HTTP server's threads; the connection cache is
 /// locked.
@@ -37,6 +41,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -56,6 +61,10 @@ class OpsHttpApi {
   OpsHttpApi& operator=(const OpsHttpApi&) = delete;
   /// The routes, for obs::HttpServer; they use this object, which must outlive the server.
   std::vector<obs::HttpServer::Route> routes();
+  /// The response that refuses `req` (no or bad credentials: 401, a service's identity:
+  /// 403, NATS unreachable: 502), or nullopt: a person's credentials, as nats-server
+  /// checked them. For other routes that need a person (the dashboard). Thread-safe.
+  std::optional<obs::HttpResponse> refusal(const obs::HttpRequest& req);
 
  private:
   struct Caller;

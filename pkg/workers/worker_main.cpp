@@ -64,7 +64,8 @@ std::string json_text(std::string_view s) {
 }  // namespace
 
 std::unique_ptr<obs::HttpServer> serve_http(Runtime& rt, const config::Settings& s,
-                                            std::vector<obs::HttpServer::Route> extra) {
+                                            std::vector<obs::HttpServer::Route> extra,
+                                            obs::HttpServer::Options options) {
   if (s.get("http_port").empty()) return nullptr;
   const auto worker = rt.worker();
   std::vector<obs::HttpServer::Route> routes = std::move(extra);
@@ -85,7 +86,7 @@ std::unique_ptr<obs::HttpServer> serve_http(Runtime& rt, const config::Settings&
   });
   get("/metrics", [&rt] { return obs::HttpResponse{200, std::string(obs::kContentType), rt.metrics_text(), {}}; });
   auto server = std::make_unique<obs::HttpServer>(s.get("http_address"), static_cast<int>(s.get_int("http_port")),
-                                                  std::move(routes));
+                                                  std::move(routes), options);
   fmt::print(stderr, "{}: health and metrics on http://{}:{}/ (/health/live, /health/ready, /metrics)\n", worker,
              s.get("http_address"), server->port());
   return server;

@@ -48,9 +48,12 @@ std::unique_ptr<eventstore::PgStore> open_history_store(const config::Settings& 
 /// probe sees "live, not ready" meanwhile. Says its URL on stderr. Returns nullptr
 /// without a port. Throws std::runtime_error if the port cannot be bound, and
 /// config::ConfigError for a port outside 0..65535.
-/// `extra`: further routes on the same server (ops: the Ops API, ops_http.hpp).
+/// `extra`: further routes on the same server (ops: the Ops API, ops_http.hpp, and the
+/// dashboard, dashboard.hpp); `options`: the server's (ops: more threads for the
+/// dashboard's streams).
 std::unique_ptr<obs::HttpServer> serve_http(Runtime& rt, const config::Settings& s,
-                                            std::vector<obs::HttpServer::Route> extra = {});
+                                            std::vector<obs::HttpServer::Route> extra = {},
+                                            obs::HttpServer::Options options = {});
 
 /// The start-up skeleton of a worker that follows the event log (risk-state, execution,
 /// strategy, reporter: cmd/<name>/main.cpp is this call and its worker's start).

@@ -111,6 +111,31 @@ for (let i = 0; i < 300; i++) {
   await new Promise((ok) => setTimeout(ok, 100));
 }
 await call("a session's report", "GET", `/sessions/${sessionId}/report`, { headers: me, expect: 200, docPath: "/sessions/{id}/report" });
+// A browser on another site's page, holding the person's credentials: refused (CSRF).
+await call("a halt from another site's page", "POST", "/halt", { headers: { ...me, Origin: "http://evil.example" }, body: "{}", expect: 403,
+  check: (j) => (j.field === "Origin" ? "" : `field ${j.field}`) });
+await call("the dashboard without credentials", "GET", "/dashboard", { expect: 401 });
+await call("the dashboard", "GET", "/dashboard", { headers: me, expect: 200 });
+await call("the dashboard's feed without credentials", "GET", "/dashboard/events", { expect: 401 });
+{
+  // The feed never ends: its status, type and first event, then it is closed.
+  const ac = new AbortController();
+  const res = await fetch(base + "/dashboard/events", { headers: me, signal: ac.signal });
+  const type = res.headers.get("content-type") ?? "";
+  if (res.status !== 200 || !type.startsWith("text/event-stream")) fail(`the dashboard's feed: ${res.status} ${type}`);
+  else {
+    const reader = res.body.getReader();
+    let text = "";
+    while (!text.includes("\n\n")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+    }
+    if (!text.includes("event: snapshot")) fail(`the dashboard's feed: no snapshot first: ${text.slice(0, 200)}`);
+    else covered.add("GET /dashboard/events 200");
+  }
+  ac.abort();
+}
 await call("live", "GET", "/health/live", { expect: 200 });
 await call("ready", "GET", "/health/ready", { expect: 200 });
 await call("metrics", "GET", "/metrics", { expect: 200 });

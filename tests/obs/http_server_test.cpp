@@ -1,9 +1,14 @@
-// obs::HttpServer: GET routes on a real socket, refusals, a hostile request, and a port
-// in use.
+// obs::HttpServer: GET routes on a real socket, refusals, a hostile request, a port
+// in use, and streamed responses (Server-Sent Events).
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <chrono>
+#include <memory>
 #include <string>
+#include <thread>
+
+#include <fmt/format.h>
 
 #include <httplib.h>
 
@@ -77,4 +82,73 @@ TEST_CASE("the server answers its GET routes, refuses the rest, survives a hosti
   httplib::Client c3("127.0.0.1", port);
   c3.set_connection_timeout(1, 0);
   CHECK_FALSE(c3.Get("/health/live"));
+}
+
+TEST_CASE("a streamed response is sent as it is written, is never compressed, and ends when the server stops") {
+  std::atomic<bool> streaming{false};
+  std::atomic<int> destroyed{0};
+  struct Guard {
+    explicit Guard(std::atomic<int>& count) : n(count) {}
+    ~Guard() { ++n; }
+    Guard(const Guard&) = delete;
+    Guard& operator=(const Guard&) = delete;
+    std::atomic<int>& n;
+  };
+  auto server = std::make_unique<obs::HttpServer>(
+      "127.0.0.1", 0,
+      std::vector<obs::HttpServer::Route>{
+          {"GET", "/three",
+           [&](const obs::HttpRequest&) {
+             auto left = std::make_shared<int>(3);
+             obs::HttpResponse r{200, "text/event-stream", "", {{"Cache-Control", "no-store"}}};
+             r.stream = [left, guard = std::make_shared<Guard>(destroyed)](obs::HttpStreamSink& sink) {
+               if (*left == 0) return false;
+               return sink.write(fmt::format("data: {}\n\n", (*left)--));
+             };
+             return r;
+           }},
+          {"GET", "/forever",
+           [&](const obs::HttpRequest&) {
+             obs::HttpResponse r{200, "text/event-stream", "", {}};
+             r.stream = [&](obs::HttpStreamSink& sink) {
+               if (!streaming.exchange(true) && !sink.write(": hello\n\n")) return false;
+               std::this_thread::sleep_for(std::chrono::milliseconds(20));
+               return !sink.stopping();
+             };
+             return r;
+           }}},
+      obs::HttpServer::Options{.threads = 3});
+  httplib::Client c("127.0.0.1", server->port());
+  c.set_read_timeout(5, 0);
+  // Asks for gzip: a stream must not be compressed (it would be held back in the compressor).
+  auto r = c.Get("/three", httplib::Headers{{"Accept-Encoding", "gzip, deflate, br"}});
+  REQUIRE(r);
+  CHECK(r->status == 200);
+  CHECK(r->body == "data: 3\n\ndata: 2\n\ndata: 1\n\n");
+  CHECK(r->get_header_value("Content-Type") == "text/event-stream");
+  CHECK(r->get_header_value("Content-Encoding").empty());
+  CHECK(r->get_header_value("Cache-Control") == "no-store");
+  // The stream (and what it held) is gone with its response: right after the last chunk
+  // was sent, on the server's thread (the client may see the end first).
+  for (int i = 0; i < 500 && destroyed.load() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  CHECK(destroyed.load() == 1);
+
+  // A stream that never ends by itself: stopping the server ends it.
+  std::string got;
+  std::thread client([&] {
+    httplib::Client c2("127.0.0.1", server->port());
+    c2.set_read_timeout(5, 0);
+    c2.Get("/forever", [&](const char* data, std::size_t n) {
+      got.append(data, n);
+      return true;
+    });
+  });
+  for (int i = 0; i < 500 && !streaming.load(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  REQUIRE(streaming.load());
+  auto other = c.Get("/three");  // the other threads still serve
+  REQUIRE(other);
+  CHECK(other->status == 200);
+  server.reset();  // returns: the stream saw stopping()
+  client.join();
+  CHECK(got == ": hello\n\n");
 }
