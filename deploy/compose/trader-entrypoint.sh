@@ -13,25 +13,10 @@
 #   TRADER_SECRETS_WAIT_S  wait this long for them (the init service may not have run yet; default 300)
 #   TRADER_RETRY_S     one-shots (migrate, stream-init): run the command again every 2 s until it
 #                      exits 0, for at most this many seconds (its dependency may not be up yet)
-#   TRADER_TOOL=1      a service of the `tools` profile (feed, traderctl): podman-compose 1.0 ignores
-#                      profiles and starts it with `up` too, as <project>_<service>_1 (podman writes
-#                      the container's name into /etc/hosts); then do nothing. `podman-compose run`
-#                      names it <project>_<service>_tmpNNNN; docker compose honours profiles.
 # Passwords are hex (traderctl auth init, openssl rand -hex): nothing to escape in a URL.
 set -eu
 secrets=${TRADER_SECRETS:-/secrets}
 me=${TRADER_NATS_USER:-${1:-trader}}
-
-if [ "${TRADER_TOOL:-}" = 1 ]; then
-  # this container's names in /etc/hosts (the line of its host name): podman lists its name there
-  names=$(awk -v h="$(cat /proc/sys/kernel/hostname)" '{ for (i = 2; i <= NF; i++) if ($i == h) print }' /etc/hosts)
-  case " $names " in
-    *_1[[:space:]]*)
-      echo "trader-entrypoint: a tool (profile tools) started by \`podman-compose up\`, which ignores profiles" \
-           "($names): nothing to do. Use \`podman-compose -f deploy/compose/compose.yaml run --rm SERVICE\`." >&2
-      exit 0 ;;
-  esac
-fi
 
 # secret FILE: its content, once it exists (waits up to TRADER_SECRETS_WAIT_S)
 secret() {
