@@ -72,6 +72,7 @@ int main(int argc, char** argv) try {
   const auto http = services::serve_http(rt, *s, std::move(routes), {.threads = services::Dashboard::kServerThreads});
   services::wait_for_event_stream(conn, s->get("stream"));  // so the session's start is recorded
   services::OpsService svc(rt, s->get_int("heartbeat_ms"), s->get_int("instance_expire_ms"));
+  const services::OpsNatsQueries queries(rt, api);  // the Ops API's store queries over NATS too
   // The dashboard's model, rebuilt from the event log (store, then stream) and followed
   // live; only with an HTTP port (a sandbox's ops serves none, and follows no log).
   const auto store = http ? services::open_history_store(*s, "ops") : nullptr;

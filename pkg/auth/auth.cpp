@@ -84,7 +84,8 @@ std::string list(const Strings& xs) {
 /// publishes on "<base>" and TRADING receives "<base>.by.<user>".
 const Strings& services() {
   static const Strings kServices = {"trading.orders.by.*", "risk.management.by.*", "ops.status",
-                                    "ops.report"};
+                                    "ops.report", "ops.risk.policy", "ops.sessions", "ops.session",
+                                    "ops.session.report"};
   return kServices;
 }
 /// Streams of events TRADING exports and people import to watch them. None may overlap
@@ -159,7 +160,9 @@ std::vector<Identity> identities(const Deployment& d) {
     add("reporter", t, std::move(p));
   }
   {
-    auto p = worker("ops", {"session.lifecycle"}, {"ops.heartbeat.>", "ops.status"});
+    auto p = worker("ops", {"session.lifecycle"},
+                    {"ops.heartbeat.>", "ops.status", "ops.risk.policy", "ops.sessions", "ops.session",
+                     "ops.session.report"});
     log_reader(p, d);  // the dashboard's model follows the log (workers/dashboard.hpp)
     add("ops", t, std::move(p));
   }
@@ -179,7 +182,8 @@ std::vector<Identity> identities(const Deployment& d) {
   for (const auto& i : out) taken.insert(i.user);
   auto desk_user = [&](const std::string& u) {
     Permissions p;
-    p.publish_allow = {"trading.orders", "risk.management", "ops.status", "ops.report"};
+    p.publish_allow = {"trading.orders",  "risk.management", "ops.status",  "ops.report",
+                       "ops.risk.policy", "ops.sessions",    "ops.session", "ops.session.report"};
     p.subscribe_allow = streams();
     p.subscribe_allow.insert(p.subscribe_allow.begin(), "_INBOX.>");
     add(u, desk_account(u), std::move(p));
@@ -232,7 +236,8 @@ std::string accounts_config(const std::vector<Identity>& ids, const std::map<std
     for (const auto base : {"trading.orders", "risk.management"})
       o << "      { service: { account: " << kTradingAccount << ", subject: " << q(fmt::format("{}.by.{}", base, id.user))
         << " }, to: " << q(base) << " }\n";
-    for (const auto base : {"ops.status", "ops.report"})
+    for (const auto base : {"ops.status", "ops.report", "ops.risk.policy", "ops.sessions", "ops.session",
+                             "ops.session.report"})
       o << "      { service: { account: " << kTradingAccount << ", subject: " << q(base) << " } }\n";
     for (const auto& s : streams())
       o << "      { stream: { account: " << kTradingAccount << ", subject: " << q(s) << " } }\n";

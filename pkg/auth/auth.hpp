@@ -41,7 +41,7 @@
 /// | ops | TRADING | session.lifecycle |
 /// | recorder | TRADING | (JetStream: its own durable consumer only) |
 /// | admin | TRADING | anything |
-/// | operator, desk-replay | DESK_<user> | trading.orders, risk.management (both arriving as <subject>.by.<user>), ops.status and ops.report requests |
+/// | operator, desk-replay | DESK_<user> | trading.orders, risk.management (both arriving as <subject>.by.<user>), ops.status, ops.report, ops.risk.policy, ops.sessions, ops.session and ops.session.report requests |
 ///
 /// Every worker may publish ops.heartbeat.<itself>, session.workers.<itself> and
 /// ops.dead_letter, subscribe ops.ping.<itself>, and answer requests: people's (reply

@@ -40,6 +40,12 @@ constexpr std::string_view kReportsPerformance = "reports.performance";
 constexpr std::string_view kOpsStatus = "ops.status";
 /// Request-reply: the reporter answers with a final performance report and publishes it.
 constexpr std::string_view kOpsReport = "ops.report";
+/// Request-reply: ops answers from the event store, as the Ops API's GET /risk/policy,
+/// /sessions, /sessions/{id} and /sessions/{id}/report (workers/ops_http.hpp).
+constexpr std::string_view kOpsRiskPolicy = "ops.risk.policy";
+constexpr std::string_view kOpsSessions = "ops.sessions";
+constexpr std::string_view kOpsSession = "ops.session";
+constexpr std::string_view kOpsSessionReport = "ops.session.report";
 constexpr std::string_view kOpsHeartbeatPrefix = "ops.heartbeat.";
 constexpr std::string_view kOpsHeartbeatAll = "ops.heartbeat.>";
 /// Request-reply to one worker: ops.ping.<worker>; the reply is its heartbeat,

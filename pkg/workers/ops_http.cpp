@@ -17,6 +17,7 @@
 #include "core/enums.hpp"
 #include "core/messages.hpp"
 #include "subjects/subjects.hpp"
+#include "workers/log_input.hpp"
 
 namespace services {
 
@@ -252,6 +253,10 @@ obs::HttpResponse OpsHttpApi::with_store(F&& f) {
 obs::HttpResponse OpsHttpApi::get_policy(const obs::HttpRequest& req) {
   auto a = authenticate(req);
   if (!a.caller) return a.refusal;
+  return policy_in_force();
+}
+
+obs::HttpResponse OpsHttpApi::policy_in_force() {
   return with_store([&](eventstore::PgStore& store) {
     const auto newest = newest_payload(store, {.type = std::string(core::RiskPolicyChanged::kType)});
     if (!newest) return error(404, "no risk.policy recorded yet (risk-state publishes one when it starts)");
@@ -277,6 +282,10 @@ obs::HttpResponse OpsHttpApi::put_policy(const obs::HttpRequest& req) {
 obs::HttpResponse OpsHttpApi::sessions(const obs::HttpRequest& req) {
   auto a = authenticate(req);
   if (!a.caller) return a.refusal;
+  return sessions_list();
+}
+
+obs::HttpResponse OpsHttpApi::sessions_list() {
   return with_store([&](eventstore::PgStore& store) {
     std::string body = "{\"sessions\":[";
     bool first = true;
@@ -294,7 +303,10 @@ obs::HttpResponse OpsHttpApi::sessions(const obs::HttpRequest& req) {
 obs::HttpResponse OpsHttpApi::session(const obs::HttpRequest& req, bool report) {
   auto a = authenticate(req);
   if (!a.caller) return a.refusal;
-  const std::string id = req.matches.size() > 1 ? req.matches[1] : std::string();
+  return session_summary(req.matches.size() > 1 ? req.matches[1] : std::string(), report);
+}
+
+obs::HttpResponse OpsHttpApi::session_summary(const std::string& id, bool report) {
   return with_store([&](eventstore::PgStore& store) {
     if (report) {
       const auto newest =
@@ -335,6 +347,38 @@ std::vector<obs::HttpServer::Route> OpsHttpApi::routes() {
       {"GET", R"(/sessions/([A-Za-z0-9_.:-]{1,128}))", [this](const obs::HttpRequest& r) { return session(r, false); }},
       {"GET", R"(/sessions/([A-Za-z0-9_.:-]{1,128})/report)", [this](const obs::HttpRequest& r) { return session(r, true); }},
   };
+}
+
+// ---------------------------------------------------------------- over NATS
+
+OpsNatsQueries::OpsNatsQueries(Runtime& rt, OpsHttpApi& api) : rt_(rt), api_(api) {
+  for (const auto subject : {subjects::kOpsRiskPolicy, subjects::kOpsSessions, subjects::kOpsSession,
+                             subjects::kOpsSessionReport})
+    subs_.push_back(sub(rt_, subject, [this](const natsio::Message& m) { on_request(m); }));
+}
+
+void OpsNatsQueries::on_request(const natsio::Message& m) {
+  rt_.count_in();
+  const auto answer = [&](const obs::HttpResponse& r) {
+    // 200: the same JSON as over HTTP; else its error ({"error", "field"}).
+    std::string body = r.body;
+    while (!body.empty() && body.back() == '\n') body.pop_back();
+    rt_.reply(m.reply, body);
+  };
+  if (m.subject == subjects::kOpsRiskPolicy) return answer(api_.policy_in_force());
+  if (m.subject == subjects::kOpsSessions) return answer(api_.sessions_list());
+  // ops.session and ops.session.report: {"session_id":"..."}.
+  simdjson::dom::parser parser;
+  const std::string body(m.data.substr(0, 8 * 1024 + 1));  // what HTTP takes, and one byte more to refuse
+  if (m.data.size() > 8 * 1024) return rt_.refuse(m, core::Error{"body", "is longer than 8 KiB"});
+  const auto obj = body_object(parser, body, {"session_id"});
+  if (!obj) return rt_.refuse(m, obj.error());
+  std::string_view id;
+  if ((*obj)["session_id"].get_string().get(id))
+    return rt_.refuse(m, core::Error{"session_id", "is required: a session id string"});
+  if (!subjects::is_valid_session_id(id))
+    return rt_.refuse(m, core::Error{"session_id", "is not a session id (1-128 characters from A-Z a-z 0-9 _ . : -)"});
+  answer(api_.session_summary(std::string(id), m.subject == subjects::kOpsSessionReport));
 }
 
 }  // namespace services

@@ -48,6 +48,8 @@
 #include "eventstore/event_store.hpp"
 #include "natsio/natsio.hpp"
 #include "obs/http_server.hpp"
+#include "workers/bus.hpp"
+#include "workers/runtime.hpp"
 
 namespace services {
 
@@ -65,6 +67,16 @@ class OpsHttpApi {
   /// 403, NATS unreachable: 502), or nullopt: a person's credentials, as nats-server
   /// checked them. For other routes that need a person (the dashboard). Thread-safe.
   std::optional<obs::HttpResponse> refusal(const obs::HttpRequest& req);
+
+  /// The event store's answers behind GET /risk/policy, /sessions, /sessions/{id} and
+  /// /sessions/{id}/report, with no caller to authenticate: for OpsNatsQueries, where
+  /// nats-server's permissions decided who may ask. 200 with the JSON body, 404 naming the
+  /// field, 503 without a store (or while it is unavailable). Thread-safe (one store
+  /// connection, used under a lock).
+  obs::HttpResponse policy_in_force();
+  obs::HttpResponse sessions_list();
+  /// `report`: the session's newest performance report instead of its summary.
+  obs::HttpResponse session_summary(const std::string& id, bool report);
 
  private:
   struct Caller;
@@ -90,6 +102,29 @@ class OpsHttpApi {
   std::unique_ptr<eventstore::PgStore> store_;  ///< under store_mu_
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<Caller>> callers_;  ///< by user
+};
+
+/// The Ops API's event-store queries over NATS request-reply, beside the HTTP routes (the
+/// other operations are NATS requests already: ops.status, ops.report, and risk.management
+/// for halt, reduce, resume and risk.policy.set, which risk-state answers):
+///   ops.risk.policy     (body ignored)               -> the risk.policy in force, as recorded
+///   ops.sessions        (body ignored)               -> {"sessions":[...]}, as GET /sessions
+///   ops.session         {"session_id":"ID"}          -> as GET /sessions/ID
+///   ops.session.report  {"session_id":"ID"}          -> as GET /sessions/ID/report
+/// Errors: a body that is not {"session_id": a session id} is refused as a dead letter
+/// naming the field (on ops.dead_letter and as the reply); an unknown session or a store
+/// that is down is answered with {"error": ..., "field": ...}. Who may ask is nats-server's
+/// business (pkg/auth: people and ops). Handlers run on the subscriptions' threads.
+class OpsNatsQueries {
+ public:
+  /// Subscribes; `rt` and `api` must outlive this object.
+  OpsNatsQueries(Runtime& rt, OpsHttpApi& api);
+
+ private:
+  void on_request(const natsio::Message& m);
+  Runtime& rt_;
+  OpsHttpApi& api_;
+  std::vector<std::unique_ptr<BusSubscription>> subs_;
 };
 
 }  // namespace services
