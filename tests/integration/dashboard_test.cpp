@@ -21,23 +21,6 @@
 
 namespace {
 
-/// The password inside "nats://<user>:<password>@host:port".
-std::string password_of(const std::string& url) {
-  const auto user_end = url.find(':', url.find("://") + 3);
-  return url.substr(user_end + 1, url.rfind('@') - user_end - 1);
-}
-
-/// The HTTP port ops said last in its log (a restarted ops appends to the same log).
-int last_http_port(itest::Stack& stack) {
-  static const std::regex re(R"(health and metrics on http://127\.0\.0\.1:(\d+)/)");
-  const auto log = stack.worker("ops").log();
-  int port = 0;
-  for (auto it = std::sregex_iterator(log.begin(), log.end(), re); it != std::sregex_iterator(); ++it)
-    port = std::stoi((*it)[1]);
-  if (port == 0) throw std::runtime_error("ops did not say its HTTP port:\n" + log);
-  return port;
-}
-
 /// The first event of ops' dashboard feed (the snapshot), as text.
 std::string first_feed_event(int port, const std::string& user, const std::string& password) {
   httplib::Client c("127.0.0.1", port);
@@ -59,9 +42,9 @@ TEST_CASE("the dashboard shows a hand-typed order's fill in a real browser, and 
   itest::Stack stack(std::vector<std::pair<std::string, std::string>>{{"HTTP_PORT", "0"}});
   stack.start();
   const std::string user = "operator";
-  const std::string password = password_of(stack.nats_url(user));
+  const std::string password = itest::password_of(stack.nats_url(user));
   auto env = stack.env();
-  env.emplace_back("OPS_URL", fmt::format("http://127.0.0.1:{}", last_http_port(stack)));
+  env.emplace_back("OPS_URL", fmt::format("http://127.0.0.1:{}", itest::http_port_of(stack, "ops")));
   env.emplace_back("OPS_USER", user);
   env.emplace_back("OPS_PASSWORD", password);
   env.emplace_back("FEED_NATS_URL", stack.nats_url("feed"));
@@ -70,27 +53,21 @@ TEST_CASE("the dashboard shows a hand-typed order's fill in a real browser, and 
   env.emplace_back("ARTIFACTS_DIR", artifacts);
 
   {
-    testsupport::Process node({"node", testsupport::source_dir() + "/tests/js/dashboard_feed.mjs"}, env,
-                              stack.dir() + "/dashboard_feed.log");
-    const int rc = node.wait();
-    INFO(node.log());
-    CHECK(rc == 0);
-    CHECK(node.log().find("all checks passed") != std::string::npos);
+    const auto feed = itest::run_node(stack, "dashboard_feed.mjs", env);
+    INFO(feed.log);
+    CHECK(feed.passed());
   }
   {
-    testsupport::Process node({"node", testsupport::source_dir() + "/tests/js/dashboard_browser.mjs"}, env,
-                              stack.dir() + "/dashboard_browser.log");
-    const int rc = node.wait();
-    INFO(node.log());
-    CHECK(rc == 0);
-    CHECK(node.log().find("all checks passed") != std::string::npos);
+    const auto browser = itest::run_node(stack, "dashboard_browser.mjs", env);
+    INFO(browser.log);
+    CHECK(browser.passed());
     fmt::print(stderr, "dashboard screenshots: {}\n", artifacts);
     CHECK(std::filesystem::exists(artifacts + "/3-halted.png"));
   }
 
   // A halt just before ops restarts; the new ops rebuilds its model from the log.
   {
-    httplib::Client c("127.0.0.1", last_http_port(stack));
+    httplib::Client c("127.0.0.1", itest::http_port_of(stack, "ops"));
     c.set_basic_auth(user.c_str(), password.c_str());
     c.set_read_timeout(10, 0);
     const auto r = c.Post("/halt", R"({"reason":"before the restart"})", "application/json");
@@ -99,10 +76,10 @@ TEST_CASE("the dashboard shows a hand-typed order's fill in a real browser, and 
   }
   // Until the feed shows it (ops follows the stream: a moment).
   REQUIRE(itest::until(std::chrono::seconds(20), [&] {
-    return first_feed_event(last_http_port(stack), user, password).find("before the restart") != std::string::npos;
+    return first_feed_event(itest::http_port_of(stack, "ops"), user, password).find("before the restart") != std::string::npos;
   }));
   stack.restart("ops");
-  const auto snap = first_feed_event(last_http_port(stack), user, password);
+  const auto snap = first_feed_event(itest::http_port_of(stack, "ops"), user, password);
   INFO(snap);
   CHECK(snap.rfind("retry: 3000\nevent: snapshot\ndata: {", 0) == 0);
   CHECK(snap.find(R"("rebuilt":true)") != std::string::npos);

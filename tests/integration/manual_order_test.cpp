@@ -9,14 +9,9 @@ TEST_CASE("hand-written orders from nats.js get the expected execution reports, 
   itest::nats_library();
   itest::Stack stack({{"RISK_MAX_ORDER_QTY", "100000"}, {"RISK_MAX_ORDER_NOTIONAL", "1000000"}});
   stack.start({"recorder", "ops", "risk-state", "execution", "reporter"});
-  std::string out;
   auto env = stack.env();
   env.emplace_back("FEED_NATS_URL", stack.nats_url("feed"));
-  testsupport::Process node({"node", testsupport::source_dir() + "/tests/js/manual_order.mjs"}, env,
-                            stack.dir() + "/manual_order.log");
-  const int rc = node.wait();
-  out = node.log();
-  INFO(out);
-  CHECK(rc == 0);
-  CHECK(out.find("all checks passed") != std::string::npos);
+  const auto node = itest::run_node(stack, "manual_order.mjs", env);
+  INFO(node.log);
+  CHECK(node.passed());
 }

@@ -11,13 +11,7 @@
 #include "eventstore/event_store.hpp"
 #include "stack.hpp"
 
-namespace {
-/// The password inside "nats://<user>:<password>@host:port".
-std::string password_of(const std::string& url) {
-  const auto user_end = url.find(':', url.find("://") + 3);
-  return url.substr(user_end + 1, url.rfind('@') - user_end - 1);
-}
-}  // namespace
+using itest::password_of;
 
 TEST_CASE("the Ops API answers as docs/openapi.json says, and records who changed the trading state",
           "[integration][http][ops_api]") {
@@ -30,12 +24,9 @@ TEST_CASE("the Ops API answers as docs/openapi.json says, and records who change
   env.emplace_back("OPS_PASSWORD", password_of(stack.nats_url("operator")));
   env.emplace_back("SERVICE_USER", "execution");
   env.emplace_back("SERVICE_PASSWORD", password_of(stack.nats_url("execution")));
-  testsupport::Process node({"node", testsupport::source_dir() + "/tests/js/openapi_check.mjs"}, env,
-                            stack.dir() + "/openapi_check.log");
-  const int rc = node.wait();
-  INFO(node.log());
-  CHECK(rc == 0);
-  CHECK(node.log().find("all checks passed") != std::string::npos);
+  const auto check = itest::run_node(stack, "openapi_check.mjs", env);
+  INFO(check.log);
+  CHECK(check.passed());
 
   // The halt, as the store recorded it: the person's command (its subject names them) and
   // risk-state's answer with the person as sender.

@@ -208,10 +208,24 @@ std::vector<eventstore::StoredEvent> read_all(eventstore::EventStore& store) {
 
 int http_port_of(Stack& stack, const std::string& worker) {
   static const std::regex re(R"(health and metrics on http://127\.0\.0\.1:(\d+)/)");
-  std::smatch m;
   const auto log = stack.worker(worker).log();
-  if (!std::regex_search(log, m, re)) throw std::runtime_error(worker + " did not say its HTTP port:\n" + log);
-  return std::stoi(m[1]);
+  int port = 0;  // the newest instance's: a restarted worker appends to the same log
+  for (auto it = std::sregex_iterator(log.begin(), log.end(), re); it != std::sregex_iterator(); ++it)
+    port = std::stoi((*it)[1]);
+  if (port == 0) throw std::runtime_error(worker + " did not say its HTTP port:\n" + log);
+  return port;
+}
+
+std::string password_of(const std::string& url) {
+  const auto user_end = url.find(':', url.find("://") + 3);
+  return url.substr(user_end + 1, url.rfind('@') - user_end - 1);
+}
+
+NodeRun run_node(const Stack& stack, const std::string& script, const std::vector<std::pair<std::string, std::string>>& env) {
+  testsupport::Process node({"node", testsupport::source_dir() + "/tests/js/" + script}, env,
+                            stack.dir() + "/" + script + ".log");
+  const int rc = node.wait();
+  return {rc, node.log()};
 }
 
 std::string worker_status(const Stack& stack, const std::string& worker) {

@@ -160,9 +160,23 @@ bool until(std::chrono::milliseconds limit, Pred pred, std::chrono::milliseconds
 }
 
 /// The port worker `worker` of `stack` serves health and metrics on, as its log says
-/// ("health and metrics on http://127.0.0.1:<port>/"; the stack started with HTTP_PORT).
-/// Throws std::runtime_error if the log does not say.
+/// ("health and metrics on http://127.0.0.1:<port>/"; the stack started with HTTP_PORT);
+/// the newest instance's after a restart. Throws std::runtime_error if the log does not say.
 int http_port_of(Stack& stack, const std::string& worker);
+
+/// The password inside "nats://<user>:<password>@host:port" (Stack::nats_url).
+std::string password_of(const std::string& url);
+
+/// What a Node.js check script of tests/js printed, and its exit code. Each script prints
+/// "all checks passed" last only when every check held.
+struct NodeRun {
+  int rc = -1;
+  std::string log;
+  bool passed() const { return rc == 0 && log.find("all checks passed") != std::string::npos; }
+};
+/// Runs `node tests/js/<script>` with `env` and waits for it; its output is kept in the
+/// stack's directory (<script>.log).
+NodeRun run_node(const Stack& stack, const std::string& script, const std::vector<std::pair<std::string, std::string>>& env);
 
 /// Every event of session `id`, in position order, as traderctl reads it: with the
 /// inputs of its input set, if it names one, back in place (tooling/input_sets.hpp).
