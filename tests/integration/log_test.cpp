@@ -65,8 +65,8 @@ bool says(const Record& r, const std::string& text) { return r.at("msg").find(te
 
 }  // namespace
 
-TEST_CASE("workers log JSON lines with their session; a NATS outage is logged as warn then info; a refused order "
-          "names its client_order_id (issue 13)",
+TEST_CASE("workers log JSON lines with their session, a NATS outage as warn then info, and a refused order with "
+          "its client_order_id (issue 13)",
           "[integration][logs]") {
   itest::nats_library();
   itest::Stack stack;
