@@ -262,7 +262,10 @@ void on_reconnected(natsConnection* nc, void* closure) noexcept {
     const auto colon = shown.find(':', scheme == std::string::npos ? 0 : scheme + 3);
     if (colon != std::string::npos && colon < at) shown.replace(colon + 1, at - colon - 1, "***");
   }
-  st->log->info("NATS reconnected to " + shown + "; subscriptions resumed");
+  try {
+    st->log->info("NATS reconnected to " + shown + "; subscriptions resumed");
+  } catch (...) {  // out of memory: not said
+  }
   if (st->on_reconnect) {
     try {
       st->on_reconnect();
@@ -308,7 +311,7 @@ void on_msg(natsConnection*, natsSubscription*, natsMsg* m, void* closure) noexc
     st->handler(msg);
   } catch (const std::exception& e) {
     ++st->errors;
-    st->log->error(std::string("natsio: handler threw: ") + e.what(), {{"subject", st->subject}});
+    st->log->error("natsio: handler threw", {{"subject", st->subject}, {"error", e.what()}});  // allocates nothing here
   } catch (...) {
     ++st->errors;
     st->log->error("natsio: handler threw a non-standard exception", {{"subject", st->subject}});
@@ -681,7 +684,7 @@ void on_stream_msg(natsConnection*, natsSubscription* sub, natsMsg* m, void* clo
     st->handler(msg);
   } catch (const std::exception& e) {
     ++st->errors;
-    st->log->error(std::string("natsio: ordered consumer handler threw: ") + e.what(), {{"stream", st->stream}});
+    st->log->error("natsio: ordered consumer handler threw", {{"stream", st->stream}, {"error", e.what()}});
   } catch (...) {
     ++st->errors;
     st->log->error("natsio: ordered consumer handler threw a non-standard exception", {{"stream", st->stream}});

@@ -168,7 +168,8 @@ struct Completion {
 
 /// Async subscription; the handler runs on the process's single delivery
 /// thread. An exception escaping the handler is caught, counted in
-/// `handler_errors()` and logged (error, with the subject); the subscription keeps going.
+/// `handler_errors()` and logged (error, with the subject and the exception's `error`); the
+/// subscription keeps going.
 class Subscription {
  public:
   Subscription(Connection& conn, std::string_view subject, Handler handler);  ///< throws NatsError
