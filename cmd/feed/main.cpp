@@ -8,53 +8,56 @@
 #include "workers/manifest.hpp"
 #include "workers/worker_main.hpp"
 
-int main(int argc, char** argv) try {
-  services::block_termination_signals();
-  const auto s = services::load_settings(
-      "feed", "Publishes a recorded data file (quotes, trades, bars; .csv or .csv.gz) on market.data.<symbol>.\n"
-              "usage: feed [options] FILE",
-      {{"file", "FEED_FILE", "", "data file (or give it as the argument)"},
-       {"speed", "FEED_SPEED", "0", "0 = as fast as possible; N = recorded pace x N"},
-       {"limit", "FEED_LIMIT", "0", "stop after this many messages (0 = all)"}},
-      argc, argv, [](const config::Settings& st) {
-        if (st.get("file").empty() && st.positional().empty()) throw config::ConfigError("file: a data file is required");
-        if (st.get_double("speed") < 0) throw config::ConfigError("speed: must be >= 0");
-        st.get_int("limit");
-      });
-  if (!s) return 0;
-  services::FeedConfig cfg{.path = s->get("file").empty() ? s->positional().front() : s->get("file"),
-                           .speed = s->get_double("speed"),
-                           .limit = s->get_int("limit")};
-  natsio::Library lib;
-  // Bulk publisher: default (batched) nats.c writes when unpaced give the throughput.
-  natsio::Connection conn(services::worker_nats(*s, "feed", cfg.speed > 0));
-  core::SystemClock clock;
-  services::Runtime rt(conn, "feed", clock, s->get_int("heartbeat_ms"));
-  const auto http = services::serve_http(rt, *s);
-  rt.set_exit_status(core::kFinishedStatus);  // a one-shot tool: done is not down
-  const services::Announcement announcement(rt, *s, cfg.path);
-  rt.start_heartbeat();
-  std::atomic<bool> stop{false};
-  std::thread signals([&] {
-    services::wait_for_termination();
-    stop = true;
-  });
-  services::FeedSummary sum;
+int main(int argc, char** argv) {
+  std::shared_ptr<obs::Logger> log;  // once the settings are read: every later failure is logged through it
   try {
-    sum = services::run_feed(rt, cfg, stop);
-  } catch (...) {
-    services::request_termination();
+    services::block_termination_signals();
+    const auto s = services::load_settings(
+        "feed", "Publishes a recorded data file (quotes, trades, bars; .csv or .csv.gz) on market.data.<symbol>.\n"
+                "usage: feed [options] FILE",
+        {{"file", "FEED_FILE", "", "data file (or give it as the argument)"},
+         {"speed", "FEED_SPEED", "0", "0 = as fast as possible; N = recorded pace x N"},
+         {"limit", "FEED_LIMIT", "0", "stop after this many messages (0 = all)"}},
+        argc, argv, [](const config::Settings& st) {
+          if (st.get("file").empty() && st.positional().empty()) throw config::ConfigError("file: a data file is required");
+          if (st.get_double("speed") < 0) throw config::ConfigError("speed: must be >= 0");
+          st.get_int("limit");
+        });
+    if (!s) return 0;
+    services::FeedConfig cfg{.path = s->get("file").empty() ? s->positional().front() : s->get("file"),
+                             .speed = s->get_double("speed"),
+                             .limit = s->get_int("limit")};
+    log = services::worker_log(*s, "feed");
+    natsio::Library lib;
+    // Bulk publisher: default (batched) nats.c writes when unpaced give the throughput.
+    natsio::Connection conn(services::worker_nats(*s, "feed", cfg.speed > 0, log));
+    core::SystemClock clock;
+    services::Runtime rt(conn, "feed", clock, s->get_int("heartbeat_ms"));
+    const auto http = services::serve_http(rt, *s);
+    rt.set_exit_status(core::kFinishedStatus);  // a one-shot tool: done is not down
+    const services::Announcement announcement(rt, *s, cfg.path);
+    rt.start_heartbeat();
+    std::atomic<bool> stop{false};
+    std::thread signals([&] {
+      services::wait_for_termination();
+      stop = true;
+    });
+    services::FeedSummary sum;
+    try {
+      sum = services::run_feed(rt, cfg, stop);
+    } catch (...) {
+      services::request_termination();
+      signals.join();
+      throw;
+    }
+    services::request_termination();  // wakes the signal thread
     signals.join();
-    throw;
+    fmt::print("feed: published {} messages ({} quotes, {} trades, {} bars) from {} [{}] in {:.3f} s ({:.0f} msg/s); "
+               "bad rows: {}\n",
+               sum.published, sum.quotes, sum.trades, sum.bars, cfg.path, sum.format, sum.seconds,
+               sum.seconds > 0 ? static_cast<double>(sum.published) / sum.seconds : 0.0, sum.bad_rows);
+    return 0;
+  } catch (const std::exception& e) {
+    return services::log_failure("feed", e, log);
   }
-  services::request_termination();  // wakes the signal thread
-  signals.join();
-  fmt::print("feed: published {} messages ({} quotes, {} trades, {} bars) from {} [{}] in {:.3f} s ({:.0f} msg/s); "
-             "bad rows: {}\n",
-             sum.published, sum.quotes, sum.trades, sum.bars, cfg.path, sum.format, sum.seconds,
-             sum.seconds > 0 ? static_cast<double>(sum.published) / sum.seconds : 0.0, sum.bad_rows);
-  return 0;
-} catch (const std::exception& e) {
-  fmt::print(stderr, "feed: {}\n", e.what());
-  return 1;
 }

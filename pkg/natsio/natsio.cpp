@@ -211,7 +211,7 @@ void arm_completion(natsConnection* nc, natsSubscription* sub, std::unique_ptr<S
 ///   handler. No other handler runs meanwhile (one thread), and a closed subscription's
 ///   queued messages are dropped;
 /// - past kHandlerWait: a handler blocked on something the destroying thread holds, or a
-///   delivery thread stuck elsewhere. Written to stderr; the handler may still run.
+///   delivery thread stuck elsewhere. Logged (error); the handler may still run.
 template <class State>
 void await_handlers(std::unique_ptr<State>& owned, bool closed, const std::string& what) noexcept {
   State* st = owned.get();
@@ -222,10 +222,12 @@ void await_handlers(std::unique_ptr<State>& owned, bool closed, const std::strin
   if (c.done) return;  // `owned` frees it after the lock is let go (the callback is over)
   if (closed && t_in_callback == 0) {
     if (c.cv.wait_for(lock, kHandlerWait, [&c] { return c.done; })) return;
-    std::fprintf(stderr,
-                 "natsio: ALARM: a handler of %s still runs %lld s after its subscription was closed; destroying "
-                 "it anyway (what the handler uses may be freed under it)\n",
-                 what.c_str(), static_cast<long long>(kHandlerWait.count()));
+    try {
+      st->log->error(fmt::format("natsio: ALARM: a handler of {} still runs {} s after its subscription was closed; "
+                                 "destroying it anyway (what the handler uses may be freed under it)",
+                                 what, kHandlerWait.count()));
+    } catch (...) {  // fmt out of memory: nothing to say it with
+    }
   }
   c.orphaned = true;
   (void)owned.release();  // on_complete frees it
@@ -240,8 +242,13 @@ void on_disconnected(natsConnection* nc, void* closure) noexcept {
   if (st->closing) return;
   const char* err = nullptr;
   natsConnection_GetLastError(nc, &err);
-  std::fprintf(stderr, "%s: NATS disconnected%s%s; reconnecting\n", st->name.c_str(), err && *err ? ": " : "",
-               err && *err ? err : "");
+  std::string msg = "NATS disconnected";
+  try {
+    if (err && *err) msg += std::string(": ") + err;
+    msg += "; reconnecting";
+  } catch (...) {
+  }
+  st->log->warn(msg);
 }
 
 void on_reconnected(natsConnection* nc, void* closure) noexcept {
@@ -255,12 +262,15 @@ void on_reconnected(natsConnection* nc, void* closure) noexcept {
     const auto colon = shown.find(':', scheme == std::string::npos ? 0 : scheme + 3);
     if (colon != std::string::npos && colon < at) shown.replace(colon + 1, at - colon - 1, "***");
   }
-  std::fprintf(stderr, "%s: NATS reconnected to %s; subscriptions resumed\n", st->name.c_str(), shown.c_str());
+  try {
+    st->log->info("NATS reconnected to " + shown + "; subscriptions resumed");
+  } catch (...) {  // out of memory: not said
+  }
   if (st->on_reconnect) {
     try {
       st->on_reconnect();
     } catch (...) {
-      std::fprintf(stderr, "%s: reconnect handler threw\n", st->name.c_str());
+      st->log->error("reconnect handler threw");
     }
   }
 }
@@ -268,7 +278,7 @@ void on_reconnected(natsConnection* nc, void* closure) noexcept {
 /// The last callback nats.c makes for a connection: it lets go of the state.
 void on_closed(natsConnection*, void* closure) noexcept {
   auto* st = static_cast<Connection::State*>(closure);
-  if (!st->closing) std::fprintf(stderr, "%s: NATS connection closed\n", st->name.c_str());
+  if (!st->closing) st->log->warn("NATS connection closed");
   release(st);
 }
 
@@ -280,8 +290,11 @@ void on_async_error(natsConnection*, natsSubscription* sub, natsStatus s, void* 
     label = sub ? label_of(sub) : std::string();
   } catch (...) {
   }
-  std::fprintf(stderr, "%s: NATS error%s%s: %s\n", st->name.c_str(), label.empty() ? "" : " on ", label.c_str(),
-               natsStatus_GetText(s));
+  try {
+    st->log->error(fmt::format("NATS error{}{}: {}", label.empty() ? "" : " on ", label, natsStatus_GetText(s)),
+                   {{"subject", label}});
+  } catch (...) {
+  }
 }
 
 // The only C entry point for subscriptions; nothing escapes into C.
@@ -298,10 +311,10 @@ void on_msg(natsConnection*, natsSubscription*, natsMsg* m, void* closure) noexc
     st->handler(msg);
   } catch (const std::exception& e) {
     ++st->errors;
-    std::fprintf(stderr, "natsio: handler for %s threw: %s\n", st->subject.c_str(), e.what());
+    st->log->error("natsio: handler threw", {{"subject", st->subject}, {"error", e.what()}});  // allocates nothing here
   } catch (...) {
     ++st->errors;
-    std::fprintf(stderr, "natsio: handler for %s threw a non-standard exception\n", st->subject.c_str());
+    st->log->error("natsio: handler threw a non-standard exception", {{"subject", st->subject}});
   }
 }
 
@@ -316,7 +329,9 @@ Library::Library() {
 Library::~Library() { nats_CloseAndWait(2'000); }
 
 Connection::Connection(const NatsConfig& cfg)
-    : state_(new State{.name = cfg.name.empty() ? std::string("nats") : cfg.name, .on_reconnect = cfg.on_reconnect}) {
+    : state_(new State{.name = cfg.name.empty() ? std::string("nats") : cfg.name,
+                       .on_reconnect = cfg.on_reconnect,
+                       .log = cfg.log ? cfg.log : obs::default_logger(cfg.name.empty() ? std::string("nats") : cfg.name)}) {
   try {
     connect(cfg);
   } catch (...) {
@@ -409,6 +424,7 @@ Subscription::Subscription(Connection& conn, std::string_view subject, Handler h
     : nc_(conn.get()), state_(std::make_unique<State>()) {
   state_->handler = std::move(handler);
   state_->subject = std::string(subject);
+  state_->log = conn.log_ptr();
   check(natsConnection_Subscribe(&sub_, conn.get(), state_->subject.c_str(), &on_msg, state_.get()),
         fmt::format("subscribe {}", subject));
   remember(sub_, state_->subject);
@@ -668,11 +684,10 @@ void on_stream_msg(natsConnection*, natsSubscription* sub, natsMsg* m, void* clo
     st->handler(msg);
   } catch (const std::exception& e) {
     ++st->errors;
-    std::fprintf(stderr, "natsio: ordered consumer handler on %s threw: %s\n", st->stream.c_str(), e.what());
+    st->log->error("natsio: ordered consumer handler threw", {{"stream", st->stream}, {"error", e.what()}});
   } catch (...) {
     ++st->errors;
-    std::fprintf(stderr, "natsio: ordered consumer handler on %s threw a non-standard exception\n",
-                 st->stream.c_str());
+    st->log->error("natsio: ordered consumer handler threw a non-standard exception", {{"stream", st->stream}});
   }
 }
 
@@ -695,6 +710,7 @@ OrderedSubscription::OrderedSubscription(Connection& conn, const std::string& st
     : nc_(conn.get()), state_(std::make_unique<State>()) {
   state_->handler = std::move(handler);
   state_->stream = stream;
+  state_->log = conn.log_ptr();
   check(natsConnection_JetStream(&js_, conn.get(), nullptr), "natsConnection_JetStream");
   jsSubOptions so;
   ordered_options(so, stream, start_seq);

@@ -13,6 +13,11 @@
 /// that owns state therefore has a single writer without locks. Publishing is
 /// thread-safe (nats.c locks internally).
 ///
+/// Logging: a connection logs through the obs::Logger of its NatsConfig (one record per
+/// line, pkg/obs/log.hpp), from nats.c's threads: disconnects (warn), reconnects (info,
+/// with the URL's password replaced by ***), an unexpected close (warn), asynchronous
+/// errors (error) and handlers that threw (error). Its subscriptions use the same logger.
+///
 /// Stopping: destroying a Subscription or OrderedSubscription returns only once its
 /// handler is not running and will not run again (nats.c's on-complete callback; see
 /// ~Subscription), so what the handler uses may be destroyed right after it. Destroy a
@@ -30,6 +35,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "obs/log.hpp"
 
 struct __natsConnection;
 struct __natsSubscription;
@@ -78,10 +85,14 @@ struct NatsConfig {
   std::string user;
   std::string password;
   /// Called (on a nats.c thread) after the connection came back from a disconnect;
-  /// its subscriptions are resumed by nats.c. Disconnects and reconnects are logged to
-  /// stderr ("<name>: NATS disconnected ...", "<name>: NATS reconnected ...") whether
-  /// or not this is set. Must not throw, must not block for long.
+  /// its subscriptions are resumed by nats.c. Disconnects and reconnects are logged
+  /// ("NATS disconnected ...", warn; "NATS reconnected to ...", info) whether or not
+  /// this is set. Must not throw, must not block for long.
   std::function<void()> on_reconnect;
+  /// Where the connection and its subscriptions log (shared: nats.c's last callback
+  /// may come after the Connection is gone). nullptr = obs::default_logger(name): text
+  /// on stderr, as traderctl wants.
+  std::shared_ptr<obs::Logger> log;
 };
 
 /// A received message. Views point into the nats.c message and are valid only
@@ -114,6 +125,9 @@ class Connection {
   const std::string& inbox_prefix() const noexcept { return inbox_prefix_; }
   std::string last_error() const;
   const std::string& name() const noexcept { return state_->name; }
+  /// The connection's logger (NatsConfig::log, or the default one). Thread-safe.
+  obs::Logger& log() const noexcept { return *state_->log; }
+  const std::shared_ptr<obs::Logger>& log_ptr() const noexcept { return state_->log; }
 
 
   /// What the nats.c callbacks need. nats.c calls them on its own thread, the
@@ -122,6 +136,7 @@ class Connection {
   struct State {
     std::string name;
     std::function<void()> on_reconnect;
+    std::shared_ptr<obs::Logger> log;  ///< never null
     std::atomic<bool> closing{false};  ///< set by ~Connection: the close is ours, say nothing
     std::atomic<int> refs{1};          ///< the Connection, plus nats.c once connected
   };
@@ -153,7 +168,8 @@ struct Completion {
 
 /// Async subscription; the handler runs on the process's single delivery
 /// thread. An exception escaping the handler is caught, counted in
-/// `handler_errors()` and written to stderr; the subscription keeps going.
+/// `handler_errors()` and logged (error, with the subject and the exception's `error`); the
+/// subscription keeps going.
 class Subscription {
  public:
   Subscription(Connection& conn, std::string_view subject, Handler handler);  ///< throws NatsError
@@ -170,7 +186,7 @@ class Subscription {
   ///   thread, not here: what a handler refers to needs to outlive only the handler call
   ///   that destroys its own subscription;
   /// - the handler still runs 5 s after the subscription was closed (e.g. it waits for
-  ///   something the destroying thread holds): this writes an alarm to stderr and returns,
+  ///   something the destroying thread holds): this logs an alarm (error) and returns,
   ///   leaving the State to the on-complete callback; that one call may still be running;
   /// - NATS unreachable and the subscription could not be closed (an OrderedSubscription
   ///   that delivered nothing): returns after retire()'s failed round trip (5 s) without
@@ -190,6 +206,7 @@ class Subscription {
     Handler handler;
     std::int64_t errors = 0;
     std::string subject;
+    std::shared_ptr<obs::Logger> log;  ///< the connection's
     detail::Completion completion;
   };
 
@@ -344,6 +361,7 @@ class OrderedSubscription {
     StreamHandler handler;
     std::int64_t errors = 0;
     std::string stream;
+    std::shared_ptr<obs::Logger> log;  ///< the connection's
     detail::Completion completion;
   };
 

@@ -381,7 +381,12 @@ void Sandbox::start_worker(const std::string& name) {
   if (name != "ops") return;
   auto& w = *workers_.back();
   const auto deadline = SteadyClock::now() + std::chrono::milliseconds(cfg_.ready_timeout_ms);
-  while (read_file(w.log_path()).find(name + ": ready") == std::string::npos) {
+  // Its "ready (...)" record: a JSON line (obs/log.hpp, the default) or, with LOG_FORMAT=text, "ops: ready (".
+  const auto ready = [&] {
+    const auto log = read_file(w.log_path());
+    return log.find("\"msg\":\"ready (") != std::string::npos || log.find(name + ": ready (") != std::string::npos;
+  };
+  while (!ready()) {
     check_alive();
     if (SteadyClock::now() >= deadline)
       throw SandboxError(fmt::format("sandbox: {} not ready; log tail:\n{}", name, w.log_tail()));

@@ -25,7 +25,11 @@ std::uint64_t NatsBus::log_end(const std::string& stream) { return natsio::JetSt
 
 HistoryStats NatsBus::read_history(eventstore::EventStore* store, const std::string& stream, std::uint64_t after,
                                    std::uint64_t up_to, const std::function<void(const LogEvent&)>& fn) {
-  return services::read_history(store, conn_, stream, after, up_to, fn);
+  // The log's session.lifecycle events say which session the worker's records are in.
+  return services::read_history(store, conn_, stream, after, up_to, [this, &fn](const LogEvent& ev) {
+    note_session(conn_.log(), ev.subject, ev.data);
+    fn(ev);
+  });
 }
 
 std::unique_ptr<LogTail> NatsBus::follow(Runtime& rt, eventstore::EventStore* store, const std::string& stream,

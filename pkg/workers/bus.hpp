@@ -58,8 +58,8 @@ struct HistoryStats {
 /// for nats.c's on-complete callback; MemoryBus: one thread does everything), so what
 /// the handler uses may be destroyed right after. Exceptions (NATS, natsio.hpp
 /// ~Subscription): destroyed from a handler on the delivery thread, where no other
-/// handler runs meanwhile anyway, and a handler still running after 5 s (an alarm on
-/// stderr; it returns then).
+/// handler runs meanwhile anyway, and a handler still running after 5 s (an alarm in
+/// the connection's log; it returns then).
 class BusSubscription {
  public:
   virtual ~BusSubscription() = default;

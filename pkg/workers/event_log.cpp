@@ -256,12 +256,13 @@ void LogFollower::on_message(const natsio::StreamMessage& m) {
   // Set before handling: a pong runs on this same delivery thread, so it never
   // reports a sequence before its message was handled.
   rt_.set_log_seq(m.seq);
+  note_session(rt_.log(), m.subject, m.data);
   fn_(LogEvent{m.seq, m.subject, m.data, false, !m.more_queued});
 }
 
 void LogFollower::fill_gap(std::uint64_t from, std::uint64_t to) {
-  fmt::print(stderr, "{}: stream sequences {}..{} come from the log (the consumer skipped them or delivers nothing)\n", rt_.worker(), from,
-             to);
+  rt_.log().warn(fmt::format("stream sequences {}..{} come from the log (the consumer skipped them or delivers nothing)",
+                             from, to));
   // A sequence can be in neither place for a moment: the recorder acknowledged it (so the
   // interest stream dropped it) while the store read above had not seen it committed yet.
   // Read again from where it stopped, for up to 2 s, before giving up on it.
@@ -271,6 +272,7 @@ void LogFollower::fill_gap(std::uint64_t from, std::uint64_t to) {
       read_history(store_, rt_.conn(), stream_, std::max(handled_, from - 1), to, [this](const LogEvent& ev) {
         handled_ = ev.seq;
         rt_.set_log_seq(ev.seq);
+        note_session(rt_.log(), ev.subject, ev.data);
         fn_(ev);
       });
       break;

@@ -108,10 +108,11 @@ Announcement::Announcement(Runtime& rt, const config::Settings& s, const std::st
     // worker's input to judge: the recorder keeps it, ops validates what it publishes.
     const auto env = dec_.peek(m.data);
     if (env && env->type == core::SessionStarted::kType) rt_.publish(subject, payload_);
+    note_session(rt_.log(), m.subject, m.data);  // the session of the worker's log records
   });
   rt_.publish(subject, payload_);
   rt_.bus().flush();
-  fmt::print(stderr, "{}: version {}, config_hash {}\n", rt_.worker(), manifest_.version, manifest_.config_hash);
+  rt_.log().info(fmt::format("version {}, config_hash {}", manifest_.version, manifest_.config_hash));
 }
 
 }  // namespace services

@@ -33,7 +33,7 @@ void wait_for_event_stream(natsio::Connection& conn, const std::string& stream, 
     if (std::chrono::steady_clock::now() >= deadline)
       throw natsio::NatsError(fmt::format("the event stream {} does not exist: run `traderctl stream-init` with the "
                                           "admin credentials", stream));
-    if (!said) fmt::print(stderr, "{}: waiting for the event stream {} (traderctl stream-init)\n", conn.name(), stream);
+    if (!said) conn.log().info(fmt::format("waiting for the event stream {} (traderctl stream-init)", stream));
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
 }
@@ -255,8 +255,13 @@ std::int64_t run_recorder(Runtime& rt, eventstore::EventStore& store, const Reco
                   "");
   }
   js.bind_pull(cfg.stream, cfg.durable);
-  fmt::print(stderr, "recorder: resuming {} after stream sequence {} (open session: {})\n", cfg.stream, start_seq - 1,
-             sessions->open().value_or("none"));
+  // The session of its log records: the store's open one (a recorder started mid-session),
+  // unless the live session.lifecycle said one already (Announcement, note_session); then
+  // each change it records (a recorder that lags catches up to the live one).
+  std::optional<std::string> logged_open = sessions->open();
+  if (logged_open && rt.log().session().empty()) rt.log().set_session(*logged_open);
+  rt.log().info(fmt::format("resuming {} after stream sequence {} (open session: {})", cfg.stream, start_seq - 1,
+                            sessions->open().value_or("none")));
   codec::Decoder dec;
   std::int64_t stored = 0;
   // For Prometheus (read by a scrape on the HTTP thread): how far the store is, and how
@@ -282,7 +287,7 @@ std::int64_t run_recorder(Runtime& rt, eventstore::EventStore& store, const Reco
     try {
       msgs = js.fetch(cfg.batch, cfg.fetch_timeout_ms);
       if (nats_problem) {
-        fmt::print(stderr, "recorder: fetching from {} again\n", cfg.stream);
+        rt.log().info(fmt::format("fetching from {} again", cfg.stream));
         nats_problem.reset();
         rt.set_status("ok");
       }
@@ -290,7 +295,7 @@ std::int64_t run_recorder(Runtime& rt, eventstore::EventStore& store, const Reco
     } catch (const natsio::NatsError& e) {
       // An outage, a reconnect, "Exceeded MaxWaiting": wait and fetch again; the
       // consumer keeps everything not acknowledged.
-      if (!nats_problem) fmt::print(stderr, "recorder: fetch failed, retrying: {}\n", e.what());
+      if (!nats_problem) rt.log().warn(fmt::format("fetch failed, retrying: {}", e.what()));
       nats_problem = e.what();
       rt.set_status(fmt::format("degraded: cannot fetch from {}: {}", cfg.stream, e.what()));
       backoff_ms = std::min<std::int64_t>(std::max<std::int64_t>(backoff_ms * 2, 100), 5'000);
@@ -335,6 +340,10 @@ std::int64_t run_recorder(Runtime& rt, eventstore::EventStore& store, const Reco
       auto ev = recorded_event(dec, *sessions, cfg.stream, seq, m.subject(), m.data());
       batch.push_back(std::move(ev));
     }
+    if (sessions->open() != logged_open) {
+      logged_open = sessions->open();
+      rt.log().set_session(logged_open.value_or(""));
+    }
     bool committed = batch.empty();
     while (!committed) {  // append until committed; msg_id makes retries idempotent
       try {
@@ -347,12 +356,12 @@ std::int64_t run_recorder(Runtime& rt, eventstore::EventStore& store, const Reco
                         it == batch.end() ? std::string_view() : std::string_view(it->payload));
         }
         if (checkpoints && (checkpoint_error = checkpoints->after_append(static_cast<std::int64_t>(report.stored))))
-          fmt::print(stderr, "recorder: checkpoint failed: {}\n", *checkpoint_error);
+          rt.log().error(fmt::format("checkpoint failed: {}", *checkpoint_error));
         rt.set_status(checkpoint_error ? fmt::format("degraded: checkpoint: {}", *checkpoint_error) : "ok");
         committed = true;
       } catch (const eventstore::StoreUnavailable& e) {
         rt.set_status(fmt::format("degraded: event store unavailable: {}", e.what()));
-        fmt::print(stderr, "recorder: event store unavailable, retrying: {}\n", e.what());
+        rt.log().warn(fmt::format("event store unavailable, retrying: {}", e.what()));
         if (stop.load()) break;  // not acked: redelivered to the next run
         std::this_thread::sleep_for(std::chrono::milliseconds(cfg.retry_ms));
       }
@@ -372,7 +381,7 @@ std::int64_t run_recorder(Runtime& rt, eventstore::EventStore& store, const Reco
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   if (checkpoints) {
-    if (const auto error = checkpoints->flush()) fmt::print(stderr, "recorder: checkpoint at shutdown failed: {}\n", *error);
+    if (const auto error = checkpoints->flush()) rt.log().error(fmt::format("checkpoint at shutdown failed: {}", *error));
   }
   return stored;
 }

@@ -110,8 +110,8 @@ eventstore::NewEvent recorded_event(codec::Decoder& dec, SessionAssigner& sessio
 void bootstrap_event_stream(natsio::Connection& admin, const EventStreamConfig& cfg);
 
 /// What every worker that uses the stream calls at start instead of creating it
-/// (workers may not): waits until `stream` exists, up to `timeout_ms`, saying once on
-/// stderr that it waits. Throws natsio::NatsError if it never appears ("run traderctl
+/// (workers may not): waits until `stream` exists, up to `timeout_ms`, logging once (the
+/// connection's log) that it waits. Throws natsio::NatsError if it never appears ("run traderctl
 /// stream-init with the admin credentials").
 void wait_for_event_stream(natsio::Connection& conn, const std::string& stream, std::int64_t timeout_ms = 60'000);
 

@@ -38,16 +38,29 @@ int wait_for_termination() {
 
 void request_termination() { kill(getpid(), SIGTERM); }
 
-Runtime::Runtime(natsio::Connection& conn, std::string worker, const core::Clock& clock, std::int64_t heartbeat_ms)
-    : Runtime(std::make_unique<NatsBus>(conn), nullptr, std::move(worker), clock, heartbeat_ms) {}
+void note_session(obs::Logger& log, std::string_view subject, std::string_view payload) {
+  if (subject != subjects::kSessionLifecycle) return;
+  const auto l = codec::decode_session_lifecycle(payload);
+  if (!l) return;
+  if (const auto* started = std::get_if<core::SessionStarted>(&*l)) {
+    if (started->kind != "inputs") log.set_session(started->session_id);
+  } else if (const auto* ended = std::get_if<core::SessionEnded>(&*l); ended && log.session() == ended->session_id) {
+    log.set_session("");
+  }
+}
 
-Runtime::Runtime(Bus& bus, std::string worker, const core::Clock& clock, std::int64_t heartbeat_ms)
-    : Runtime(nullptr, &bus, std::move(worker), clock, heartbeat_ms) {}
+Runtime::Runtime(natsio::Connection& conn, std::string worker, const core::Clock& clock, std::int64_t heartbeat_ms)
+    : Runtime(std::make_unique<NatsBus>(conn), nullptr, std::move(worker), clock, heartbeat_ms, conn.log_ptr()) {}
+
+Runtime::Runtime(Bus& bus, std::string worker, const core::Clock& clock, std::int64_t heartbeat_ms,
+                 std::shared_ptr<obs::Logger> log)
+    : Runtime(nullptr, &bus, std::move(worker), clock, heartbeat_ms, std::move(log)) {}
 
 Runtime::Runtime(std::unique_ptr<NatsBus> owned, Bus* bus, std::string worker, const core::Clock& clock,
-                 std::int64_t heartbeat_ms)
+                 std::int64_t heartbeat_ms, std::shared_ptr<obs::Logger> log)
     : owned_bus_(std::move(owned)),
       bus_(bus ? *bus : *owned_bus_),
+      log_(log ? std::move(log) : obs::default_logger(worker)),
       worker_(std::move(worker)),
       clock_(clock),
       heartbeat_ms_(heartbeat_ms),
@@ -83,7 +96,7 @@ void Runtime::sent(std::string_view subject, bool ok) {
     msgs_out_.fetch_add(1, std::memory_order_relaxed);
   } else {
     errors_.fetch_add(1, std::memory_order_relaxed);
-    fmt::print(stderr, "{}: publish on {} failed: {}\n", worker_, subject, bus_.last_error());
+    log_->error(fmt::format("publish on {} failed: {}", subject, bus_.last_error()), {{"subject", subject}});
   }
 }
 
@@ -102,6 +115,36 @@ std::string_view clip(std::string_view s, std::size_t max) { return s.substr(0, 
 /// `max` bytes (core::one_line; decoders refuse control characters there).
 std::string text(std::string_view s, std::size_t max) { return core::one_line(clip(s, max)); }
 
+/// The fields of a log record about a refused or quarantined message: `base` (those
+/// with a value), its stream sequence if any, and the client_order_id its payload
+/// carries, if it is JSON with one (codec::peek: a valid id, whatever the message's
+/// other faults), so that `jq 'select(.client_order_id=="...")'` finds the record. A
+/// payload over 64 KiB is not read for it (a flood of huge messages stays cheap).
+class OrderFields {
+ public:
+  OrderFields(std::string_view payload, std::initializer_list<obs::LogField> base, std::uint64_t stream_seq) {
+    for (const auto& f : base)
+      if (!f.value.empty()) fields_.push_back(f);
+    if (stream_seq != 0) {
+      seq_ = std::to_string(stream_seq);
+      fields_.push_back({"seq", seq_});
+    }
+    if (!payload.empty() && payload.size() <= 64 * 1024) {
+      if (auto env = codec::peek(payload); env && env->client_order_id) {
+        id_ = std::move(*env->client_order_id);
+        fields_.insert(fields_.begin(), obs::LogField{"client_order_id", id_});
+      }
+    }
+  }
+  OrderFields(const OrderFields&) = delete;
+  OrderFields& operator=(const OrderFields&) = delete;
+  const std::vector<obs::LogField>& fields() const noexcept { return fields_; }
+
+ private:
+  std::string seq_, id_;
+  std::vector<obs::LogField> fields_;
+};
+
 }  // namespace
 
 void Runtime::dead_letter(std::string_view subject, const core::Error& err, std::string_view payload,
@@ -116,8 +159,10 @@ void Runtime::dead_letter(std::string_view subject, const core::Error& err, std:
                       .ts = clock_.now(),
                       .sender = std::string(sender),
                       .stream_seq = stream_seq};
-  fmt::print(stderr, "{}: rejected message on {}{}{}: {}\n", worker_, text(subject, 200),
-             sender.empty() ? "" : " from ", sender, text(err.to_string(), 500));
+  log_->write(obs::LogLevel::warn,
+              fmt::format("rejected message on {}{}{}: {}", text(subject, 200), sender.empty() ? "" : " from ", sender,
+                          text(err.to_string(), 500)),
+              OrderFields(payload, {{"subject", subject}, {"field", err.field}, {"sender", sender}}, stream_seq).fields());
   const auto encoded = codec::encode(dl);
   bus_.publish(subjects::kOpsDeadLetter, encoded);
   this->reply(reply, encoded);
@@ -161,8 +206,10 @@ void Runtime::quarantine(std::string_view subject, std::string_view what, std::s
                       .payload = std::string(clip(payload, 4096)),
                       .ts = clock_.now(),
                       .stream_seq = stream_seq};
-  fmt::print(stderr, "{}: ALARM: quarantined message #{} on {}{}: {}\n", worker_, n, text(subject, 200),
-             stream_seq ? fmt::format(" (stream sequence {})", stream_seq) : std::string(), text(what, 500));
+  log_->write(obs::LogLevel::error,
+              fmt::format("ALARM: quarantined message #{} on {}{}: {}", n, text(subject, 200),
+                          stream_seq ? fmt::format(" (stream sequence {})", stream_seq) : std::string(), text(what, 500)),
+              OrderFields(payload, {{"subject", subject}}, stream_seq).fields());
   const auto encoded = codec::encode(dl);
   bus_.publish(subjects::kOpsDeadLetter, encoded);
   this->reply(reply, encoded);
@@ -171,8 +218,8 @@ void Runtime::quarantine(std::string_view subject, std::string_view what, std::s
 void Runtime::flag(std::string_view subject, std::string_view reason) {
   const auto n = flagged_.fetch_add(1, std::memory_order_relaxed) + 1;
   if (n <= 20 || n % 10'000 == 0)
-    fmt::print(stderr, "{}: market data not used (#{} flagged) on {}: {}\n", worker_, n, text(subject, 200),
-               text(reason, 300));
+    log_->warn(fmt::format("market data not used (#{} flagged) on {}: {}", n, text(subject, 200), text(reason, 300)),
+               {{"subject", subject}});
 }
 
 void Runtime::set_exit_status(std::string_view status) {

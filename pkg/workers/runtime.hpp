@@ -30,6 +30,7 @@
 #include "core/result.hpp"
 #include "core/time.hpp"
 #include "natsio/natsio.hpp"
+#include "obs/log.hpp"
 #include "obs/metrics.hpp"
 #include "workers/bus.hpp"
 
@@ -44,17 +45,28 @@ int wait_for_termination();
 /// Sends SIGTERM to this process (wakes wait_for_termination), e.g. when a worker's own loop fails.
 void request_termination();
 
+/// Keeps the session of `log`'s records (obs::Logger::set_session) in step with a
+/// message seen on the bus or in the event log: on session.lifecycle, a session.started
+/// makes its session_id the logger's session, and a session.ended of that session clears
+/// it. Anything else (another subject, a payload that does not decode) changes nothing.
+/// Thread-safe.
+void note_session(obs::Logger& log, std::string_view subject, std::string_view payload);
+
 class Runtime {
  public:
   /// A worker on NATS: a NatsBus over `conn` (which must outlive the Runtime).
   Runtime(natsio::Connection& conn, std::string worker, const core::Clock& clock, std::int64_t heartbeat_ms);
   /// A worker on `bus` (e.g. a MemoryBus, memory_bus.hpp), which must outlive the Runtime.
-  Runtime(Bus& bus, std::string worker, const core::Clock& clock, std::int64_t heartbeat_ms);
+  /// `log`: where it logs; nullptr = obs::default_logger(worker) (text on stderr).
+  Runtime(Bus& bus, std::string worker, const core::Clock& clock, std::int64_t heartbeat_ms,
+          std::shared_ptr<obs::Logger> log = nullptr);
   ~Runtime();  ///< stops the heartbeat thread
   Runtime(const Runtime&) = delete;
   Runtime& operator=(const Runtime&) = delete;
 
   const std::string& worker() const noexcept { return worker_; }
+  /// The worker's log (obs/log.hpp): the connection's logger on NATS. Thread-safe.
+  obs::Logger& log() const noexcept { return *log_; }
   /// "<host>:<pid>", as in heartbeats.
   const std::string& instance() const noexcept { return instance_; }
   const core::Clock& clock() const noexcept { return clock_; }
@@ -93,7 +105,8 @@ class Runtime {
     std::vector<std::string>* prev_;
   };
   /// Publishes a dead_letter naming the field and the problem (and `sender`, the
-  /// stamped identity of whoever sent the message, when known), logs it to stderr,
+  /// stamped identity of whoever sent the message, when known), logs it (warn, with the
+  /// payload's client_order_id if it has one),
   /// counts it in `errors`; and if `reply` is non-empty also answers the sender
   /// with the same dead_letter.
   /// `stream_seq` > 0: the refused message's sequence in the event log (risk-state, which
@@ -181,12 +194,13 @@ class Runtime {
 
  private:
   Runtime(std::unique_ptr<NatsBus> owned, Bus* bus, std::string worker, const core::Clock& clock,
-          std::int64_t heartbeat_ms);
+          std::int64_t heartbeat_ms, std::shared_ptr<obs::Logger> log);
   void heartbeat_loop();
   /// Counts a publish on `subject`: msgs_out, or an error (logged).
   void sent(std::string_view subject, bool ok);
   std::unique_ptr<NatsBus> owned_bus_;  ///< the NatsBus of the first constructor
   Bus& bus_;
+  std::shared_ptr<obs::Logger> log_;  ///< never null
   std::string worker_, instance_;
   const core::Clock& clock_;
   std::int64_t heartbeat_ms_;

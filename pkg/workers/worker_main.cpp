@@ -13,6 +13,17 @@
 
 namespace services {
 
+namespace {
+/// The logger options the settings give (load_settings checks them at start).
+obs::LogOptions log_options(const config::Settings& s, const std::string& name) {
+  const auto format = obs::parse_log_format(s.get("log_format"));
+  if (!format) throw config::ConfigError("log_format: must be json or text, got " + s.get("log_format"));
+  const auto level = obs::parse_log_level(s.get("log_level"));
+  if (!level) throw config::ConfigError("log_level: must be debug, info, warn or error, got " + s.get("log_level"));
+  return obs::LogOptions{.worker = name, .format = *format, .level = *level};
+}
+}  // namespace
+
 std::optional<config::Settings> load_settings(const std::string& program, const std::string& summary,
                                               std::vector<config::Option> extra, int argc, char** argv,
                                               const std::function<void(const config::Settings&)>& validate) {
@@ -20,6 +31,8 @@ std::optional<config::Settings> load_settings(const std::string& program, const 
   opts.push_back({"heartbeat_ms", "HEARTBEAT_MS", "1000", "heartbeat interval on ops.heartbeat.<worker>"});
   opts.push_back({"http_address", "HTTP_ADDRESS", "127.0.0.1", "address of the health and metrics endpoint"});
   opts.push_back({"http_port", "HTTP_PORT", "", "port of the health and metrics endpoint (empty: none; 0: any free port)"});
+  opts.push_back({"log_format", "LOG_FORMAT", "json", "json (one JSON object per line) | text (one readable line per record)"});
+  opts.push_back({"log_level", "LOG_LEVEL", "info", "debug | info | warn | error: the least severe records written"});
   opts.insert(opts.end(), extra.begin(), extra.end());
   config::Settings s(program, summary, std::move(opts));
   s.parse(argc, argv);
@@ -28,6 +41,7 @@ std::optional<config::Settings> load_settings(const std::string& program, const 
     return std::nullopt;
   }
   s.get_int("heartbeat_ms");
+  (void)log_options(s, program);
   if (const auto port = s.get("http_port"); !port.empty()) {
     const auto p = s.get_int("http_port");
     if (p < 0 || p > 65535) throw config::ConfigError("http_port: must be 0..65535 (or empty: no endpoint)");
@@ -40,17 +54,37 @@ std::optional<config::Settings> load_settings(const std::string& program, const 
   return s;
 }
 
-natsio::NatsConfig worker_nats(const config::Settings& s, const std::string& name, bool send_asap) {
-  return natsio::NatsConfig{
-      .url = s.get("nats_url"), .name = name, .send_asap = send_asap, .inbox_prefix = auth::inbox_prefix(name)};
+std::shared_ptr<obs::Logger> worker_log(const config::Settings& s, const std::string& name) {
+  return std::make_shared<obs::Logger>(log_options(s, name));
 }
 
-std::unique_ptr<eventstore::PgStore> open_history_store(const config::Settings& s, const std::string& worker) {
+natsio::NatsConfig worker_nats(const config::Settings& s, const std::string& name, bool send_asap,
+                               std::shared_ptr<obs::Logger> log) {
+  return natsio::NatsConfig{.url = s.get("nats_url"),
+                            .name = name,
+                            .send_asap = send_asap,
+                            .inbox_prefix = auth::inbox_prefix(name),
+                            .log = log ? std::move(log) : worker_log(s, name)};
+}
+
+int log_failure(const std::string& name, const std::exception& e, const std::shared_ptr<obs::Logger>& log) noexcept {
+  try {
+    if (log) {
+      log->error(e.what());
+    } else {
+      obs::Logger(obs::LogOptions{.worker = name}).error(e.what());
+    }
+  } catch (...) {  // no logger could be built: the exit code says it
+  }
+  return 1;
+}
+
+std::unique_ptr<eventstore::PgStore> open_history_store(const config::Settings& s, obs::Logger& log) {
   if (s.get("database_url").empty()) return nullptr;
   try {
     return std::make_unique<eventstore::PgStore>(s.get("database_url"));
   } catch (const eventstore::StoreUnavailable& e) {
-    fmt::print(stderr, "{}: event store unavailable, rebuilding from the stream alone: {}\n", worker, e.what());
+    log.warn(fmt::format("event store unavailable, rebuilding from the stream alone: {}", e.what()));
     return nullptr;
   }
 }
@@ -87,8 +121,8 @@ std::unique_ptr<obs::HttpServer> serve_http(Runtime& rt, const config::Settings&
   get("/metrics", [&rt] { return obs::HttpResponse{200, std::string(obs::kContentType), rt.metrics_text(), {}}; });
   auto server = std::make_unique<obs::HttpServer>(s.get("http_address"), static_cast<int>(s.get_int("http_port")),
                                                   std::move(routes), options);
-  fmt::print(stderr, "{}: health and metrics on http://{}:{}/ (/health/live, /health/ready, /metrics)\n", worker,
-             s.get("http_address"), server->port());
+  rt.log().info(fmt::format("health and metrics on http://{}:{}/ (/health/live, /health/ready, /metrics)",
+                            s.get("http_address"), server->port()));
   return server;
 }
 
@@ -97,29 +131,32 @@ std::string describe_history(std::int64_t from_store, std::int64_t from_stream, 
                      from_stream, store_problem.empty() ? "" : "; store: ", store_problem);
 }
 
-int run_log_worker(const LogWorker& w, int argc, char** argv) try {
-  block_termination_signals();
-  const auto s = load_settings(w.name, w.summary, w.options, argc, argv, w.validate);
-  if (!s) return 0;
-  natsio::Library lib;
-  natsio::Connection conn(worker_nats(*s, w.name));
-  core::SystemClock clock;
-  Runtime rt(conn, w.name, clock, s->get_int("heartbeat_ms"));
-  const auto http = serve_http(rt, *s);
-  const auto store = open_history_store(*s, w.name);
-  wait_for_event_stream(conn, s->get("stream"));
-  const Announcement announcement(rt, *s);  // its manifest (settings, random_seed) with the session
-  const auto started = w.start(rt, *s, store.get());
-  fmt::print(stderr, "{}: {}\n", w.name, started.said);
-  conn.flush();
-  rt.start_heartbeat();
-  fmt::print(stderr, "{}: ready ({})\n", w.name, redact_secrets(s->get("nats_url")));
-  wait_for_termination();
-  if (started.at_stop) started.at_stop();
-  return 0;
-} catch (const std::exception& e) {
-  fmt::print(stderr, "{}: {}\n", w.name, e.what());
-  return 1;
+int run_log_worker(const LogWorker& w, int argc, char** argv) {
+  std::shared_ptr<obs::Logger> log;
+  try {
+    block_termination_signals();
+    const auto s = load_settings(w.name, w.summary, w.options, argc, argv, w.validate);
+    if (!s) return 0;
+    log = worker_log(*s, w.name);
+    natsio::Library lib;
+    natsio::Connection conn(worker_nats(*s, w.name, true, log));
+    core::SystemClock clock;
+    Runtime rt(conn, w.name, clock, s->get_int("heartbeat_ms"));
+    const auto http = serve_http(rt, *s);
+    const auto store = open_history_store(*s, *log);
+    wait_for_event_stream(conn, s->get("stream"));
+    const Announcement announcement(rt, *s);  // its manifest (settings, random_seed) with the session
+    const auto started = w.start(rt, *s, store.get());
+    log->info(started.said);
+    conn.flush();
+    rt.start_heartbeat();
+    log->info(fmt::format("ready ({})", redact_secrets(s->get("nats_url"))));
+    wait_for_termination();
+    if (started.at_stop) started.at_stop();
+    return 0;
+  } catch (const std::exception& e) {
+    return log_failure(w.name, e, log);
+  }
 }
 
 }  // namespace services

@@ -14,38 +14,54 @@
 #include "eventstore/event_store.hpp"
 #include "natsio/natsio.hpp"
 #include "obs/http_server.hpp"
+#include "obs/log.hpp"
 #include "workers/runtime.hpp"
 
 namespace services {
 
 /// Settings for `program` with the common options (nats_url, database_url,
-/// heartbeat_ms, http_address, http_port) plus `extra`, parsed from argv/env/file. Returns nullopt when
+/// heartbeat_ms, http_address, http_port, log_format, log_level) plus `extra`, parsed from
+/// argv/env/file. Returns nullopt when
 /// the program should exit 0 at once (--help printed, or --check-config
 /// printed the settings after `validate` succeeded). Throws config::ConfigError.
 std::optional<config::Settings> load_settings(const std::string& program, const std::string& summary,
                                               std::vector<config::Option> extra, int argc, char** argv,
                                               const std::function<void(const config::Settings&)>& validate = {});
 
+/// The worker's log (obs/log.hpp) on stderr, named `name`, as the settings say:
+/// `log_format` (LOG_FORMAT: json, the default, one JSON object per line; or text, one
+/// readable line per record, for a person at a terminal) and `log_level` (LOG_LEVEL:
+/// debug, info (default), warn, error). Throws config::ConfigError for another value.
+std::shared_ptr<obs::Logger> worker_log(const config::Settings& s, const std::string& name);
+
 /// How worker `name` connects to NATS: the `nats_url` setting (NATS_URL, carrying the
 /// worker's own identity: nats://<name>:<password>@host:port, pkg/auth), its own
 /// inbox prefix (auth::inbox_prefix(name): its permissions let it read only those),
-/// the connection named after the worker, and `send_asap` (see natsio::NatsConfig).
-natsio::NatsConfig worker_nats(const config::Settings& s, const std::string& name, bool send_asap = true);
+/// the connection named after the worker, `send_asap` (see natsio::NatsConfig), and the
+/// worker's log `log` (nullptr: worker_log(s, name)), which the Runtime on that
+/// connection shares.
+natsio::NatsConfig worker_nats(const config::Settings& s, const std::string& name, bool send_asap = true,
+                               std::shared_ptr<obs::Logger> log = nullptr);
+
+/// What a worker's main() does with the exception that ends it: logs "<what>" (error)
+/// through `log`, or, when the failure came before there was one (bad settings), through
+/// a JSON logger with the default options. Returns 1, the exit code.
+int log_failure(const std::string& name, const std::exception& e, const std::shared_ptr<obs::Logger>& log) noexcept;
 
 /// The event store a worker rebuilds its state from at start: a PgStore on the
 /// `database_url` setting, or nullptr when that is empty or the store cannot be
-/// reached (said on stderr; the worker then rebuilds from the stream alone).
+/// reached (logged as a warning to `log`; the worker then rebuilds from the stream alone).
 /// A deployment gives it the reader's URL (trader_readonly: SELECT only).
 /// Throws std::runtime_error for failures other than unavailability (e.g. a
 /// refused login, or a schema that needs `traderctl migrate`).
-std::unique_ptr<eventstore::PgStore> open_history_store(const config::Settings& s, const std::string& worker);
+std::unique_ptr<eventstore::PgStore> open_history_store(const config::Settings& s, obs::Logger& log);
 
 /// The worker's HTTP endpoint (docs/operations.md, "Health and metrics") on the
 /// `http_address`:`http_port` settings (HTTP_ADDRESS, default 127.0.0.1; HTTP_PORT,
 /// default "" = none): GET /health/live (200 while the process serves), GET
 /// /health/ready (200 when rt.ready(), else 503 with the reasons), GET /metrics
 /// (rt.metrics_text()). Start it right after the Runtime, before the rebuild, so that a
-/// probe sees "live, not ready" meanwhile. Says its URL on stderr. Returns nullptr
+/// probe sees "live, not ready" meanwhile. Logs its URL. Returns nullptr
 /// without a port. Throws std::runtime_error if the port cannot be bound, and
 /// config::ConfigError for a port outside 0..65535.
 /// `extra`: further routes on the same server (ops: the Ops API, ops_http.hpp, and the
@@ -79,8 +95,10 @@ struct LogWorker {
 /// TRADER_CONFIG; --help, --check-config), connects as `name` (worker_nats), opens the
 /// history store (open_history_store), waits for the event stream, announces its
 /// manifest (Announcement), starts the worker, prints its line and "ready", starts the
-/// heartbeat (a pong now means "ready"), waits for SIGTERM, stops. Returns the exit
-/// code: 0, or 1 after printing "<name>: <what>" for an exception (a configuration
+/// heartbeat (a pong now means "ready"), waits for SIGTERM, stops. Logs through
+/// worker_log(); the session of its log records is the one the event log or
+/// session.lifecycle says is open (the log followers' NatsBus, Announcement). Returns
+/// the exit code: 0, or 1 after logging "<what>" for an exception (a configuration
 /// error, NATS or the store unreachable at start: the supervisor restarts it).
 int run_log_worker(const LogWorker& w, int argc, char** argv);
 

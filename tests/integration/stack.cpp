@@ -57,9 +57,11 @@ void Stack::start(std::vector<std::string> workers) {
 }
 
 void Stack::restart(const std::string& name) {
+  // Its "ready (...)" records (JSON lines, obs/log.hpp: "msg":"ready (nats://...)").
   auto count_ready = [](const std::string& log) {
+    constexpr std::string_view kReady = "\"msg\":\"ready (";
     std::size_t n = 0;
-    for (auto at = log.find(": ready"); at != std::string::npos; at = log.find(": ready", at + 1)) ++n;
+    for (auto at = log.find(kReady); at != std::string::npos; at = log.find(kReady, at + 1)) ++n;
     return n;
   };
   const auto before = workers_[name] ? count_ready(workers_[name]->log()) : 0;
