@@ -250,12 +250,6 @@ obs::HttpResponse OpsHttpApi::with_store(F&& f) {
   }
 }
 
-obs::HttpResponse OpsHttpApi::get_policy(const obs::HttpRequest& req) {
-  auto a = authenticate(req);
-  if (!a.caller) return a.refusal;
-  return policy_in_force();
-}
-
 obs::HttpResponse OpsHttpApi::policy_in_force() {
   return with_store([&](eventstore::PgStore& store) {
     const auto newest = newest_payload(store, {.type = std::string(core::RiskPolicyChanged::kType)});
@@ -279,12 +273,6 @@ obs::HttpResponse OpsHttpApi::put_policy(const obs::HttpRequest& req) {
   return request(a, std::string(subjects::kRiskManagement), cmd);
 }
 
-obs::HttpResponse OpsHttpApi::sessions(const obs::HttpRequest& req) {
-  auto a = authenticate(req);
-  if (!a.caller) return a.refusal;
-  return sessions_list();
-}
-
 obs::HttpResponse OpsHttpApi::sessions_list() {
   return with_store([&](eventstore::PgStore& store) {
     std::string body = "{\"sessions\":[";
@@ -298,12 +286,6 @@ obs::HttpResponse OpsHttpApi::sessions_list() {
     body += "]}\n";
     return obs::HttpResponse{200, "application/json", std::move(body), {}};
   });
-}
-
-obs::HttpResponse OpsHttpApi::session(const obs::HttpRequest& req, bool report) {
-  auto a = authenticate(req);
-  if (!a.caller) return a.refusal;
-  return session_summary(req.matches.size() > 1 ? req.matches[1] : std::string(), report);
 }
 
 obs::HttpResponse OpsHttpApi::session_summary(const std::string& id, bool report) {
@@ -334,18 +316,26 @@ obs::HttpResponse OpsHttpApi::session_summary(const std::string& id, bool report
 }
 
 std::vector<obs::HttpServer::Route> OpsHttpApi::routes() {
+  // The store reads: a person's credentials first, then the same query as over NATS.
+  const auto read = [this](auto query) {
+    return [this, query](const obs::HttpRequest& r) {
+      if (auto refused = refusal(r)) return std::move(*refused);
+      return query(r);
+    };
+  };
+  const auto id = [](const obs::HttpRequest& r) { return r.matches.size() > 1 ? r.matches[1] : std::string(); };
   return {
       {"GET", "/status", [this](const obs::HttpRequest& r) { return ask(r, std::string(subjects::kOpsStatus)); }},
       {"GET", "/report", [this](const obs::HttpRequest& r) { return ask(r, std::string(subjects::kOpsReport)); }},
       {"POST", "/halt", [this](const obs::HttpRequest& r) { return set_state(r, "halted"); }},
       {"POST", "/reduce", [this](const obs::HttpRequest& r) { return set_state(r, "reducing"); }},
       {"POST", "/resume", [this](const obs::HttpRequest& r) { return set_state(r, "active"); }},
-      {"GET", "/risk/policy", [this](const obs::HttpRequest& r) { return get_policy(r); }},
+      {"GET", "/risk/policy", read([this](const obs::HttpRequest&) { return policy_in_force(); })},
       {"PUT", "/risk/policy", [this](const obs::HttpRequest& r) { return put_policy(r); }},
-      {"GET", "/sessions", [this](const obs::HttpRequest& r) { return sessions(r); }},
+      {"GET", "/sessions", read([this](const obs::HttpRequest&) { return sessions_list(); })},
       // A session id: 1-128 characters of A-Z a-z 0-9 _ . : - (subjects::is_valid_session_id).
-      {"GET", R"(/sessions/([A-Za-z0-9_.:-]{1,128}))", [this](const obs::HttpRequest& r) { return session(r, false); }},
-      {"GET", R"(/sessions/([A-Za-z0-9_.:-]{1,128})/report)", [this](const obs::HttpRequest& r) { return session(r, true); }},
+      {"GET", R"(/sessions/([A-Za-z0-9_.:-]{1,128}))", read([this, id](const obs::HttpRequest& r) { return session_summary(id(r), false); })},
+      {"GET", R"(/sessions/([A-Za-z0-9_.:-]{1,128})/report)", read([this, id](const obs::HttpRequest& r) { return session_summary(id(r), true); })},
   };
 }
 
@@ -369,8 +359,8 @@ void OpsNatsQueries::on_request(const natsio::Message& m) {
   if (m.subject == subjects::kOpsSessions) return answer(api_.sessions_list());
   // ops.session and ops.session.report: {"session_id":"..."}.
   simdjson::dom::parser parser;
-  const std::string body(m.data.substr(0, 8 * 1024 + 1));  // what HTTP takes, and one byte more to refuse
-  if (m.data.size() > 8 * 1024) return rt_.refuse(m, core::Error{"body", "is longer than 8 KiB"});
+  if (m.data.size() > 8 * 1024) return rt_.refuse(m, core::Error{"body", "is longer than 8 KiB"});  // as over HTTP
+  const std::string body(m.data);
   const auto obj = body_object(parser, body, {"session_id"});
   if (!obj) return rt_.refuse(m, obj.error());
   std::string_view id;

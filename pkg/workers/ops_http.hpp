@@ -88,10 +88,7 @@ class OpsHttpApi {
   /// GET of a NATS request without a body (ops.status, ops.report).
   obs::HttpResponse ask(const obs::HttpRequest& req, const std::string& subject);
   obs::HttpResponse set_state(const obs::HttpRequest& req, std::string_view state);
-  obs::HttpResponse get_policy(const obs::HttpRequest& req);
   obs::HttpResponse put_policy(const obs::HttpRequest& req);
-  obs::HttpResponse sessions(const obs::HttpRequest& req);
-  obs::HttpResponse session(const obs::HttpRequest& req, bool report);
   /// Runs `f` on the store (opened on first use, again after a failure). 503 without one.
   template <class F>
   obs::HttpResponse with_store(F&& f);
