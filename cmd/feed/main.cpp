@@ -12,21 +12,24 @@ int main(int argc, char** argv) {
   std::shared_ptr<obs::Logger> log;  // once the settings are read: every later failure is logged through it
   try {
     services::block_termination_signals();
+    std::vector<config::Option> options{{"file", "FEED_FILE", "", "data file (or give it as the argument)"},
+                                        {"speed", "FEED_SPEED", "0", "0 = as fast as possible; N = recorded pace x N"},
+                                        {"limit", "FEED_LIMIT", "0", "stop after this many messages (0 = all)"}};
+    for (auto& o : services::feed_options()) options.push_back(std::move(o));
     const auto s = services::load_settings(
         "feed", "Publishes a recorded data file (quotes, trades, bars; .csv or .csv.gz) on market.data.<symbol>.\n"
                 "usage: feed [options] FILE",
-        {{"file", "FEED_FILE", "", "data file (or give it as the argument)"},
-         {"speed", "FEED_SPEED", "0", "0 = as fast as possible; N = recorded pace x N"},
-         {"limit", "FEED_LIMIT", "0", "stop after this many messages (0 = all)"}},
-        argc, argv, [](const config::Settings& st) {
+        std::move(options), argc, argv, [](const config::Settings& st) {
           if (st.get("file").empty() && st.positional().empty()) throw config::ConfigError("file: a data file is required");
           if (st.get_double("speed") < 0) throw config::ConfigError("speed: must be >= 0");
           st.get_int("limit");
+          services::quality_policy_from(st);
         });
     if (!s) return 0;
     services::FeedConfig cfg{.path = s->get("file").empty() ? s->positional().front() : s->get("file"),
                              .speed = s->get_double("speed"),
-                             .limit = s->get_int("limit")};
+                             .limit = s->get_int("limit"),
+                             .quality = services::quality_policy_from(*s)};
     log = services::worker_log(*s, "feed");
     natsio::Library lib;
     // Bulk publisher: default (batched) nats.c writes when unpaced give the throughput.
@@ -53,9 +56,10 @@ int main(int argc, char** argv) {
     services::request_termination();  // wakes the signal thread
     signals.join();
     fmt::print("feed: published {} messages ({} quotes, {} trades, {} bars) from {} [{}] in {:.3f} s ({:.0f} msg/s); "
-               "bad rows: {}\n",
+               "bad rows: {}; data quality: {}\n",
                sum.published, sum.quotes, sum.trades, sum.bars, cfg.path, sum.format, sum.seconds,
-               sum.seconds > 0 ? static_cast<double>(sum.published) / sum.seconds : 0.0, sum.bad_rows);
+               sum.seconds > 0 ? static_cast<double>(sum.published) / sum.seconds : 0.0, sum.bad_rows,
+               sum.quality.to_string());
     return 0;
   } catch (const std::exception& e) {
     return services::log_failure("feed", e, log);

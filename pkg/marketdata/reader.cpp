@@ -207,6 +207,7 @@ struct Reader::Impl {
   std::int64_t line = 0;
   std::int64_t ok = 0;
   std::int64_t bad = 0;
+  BadRow bad_kind = BadRow::malformed;
 
   std::size_t ncols = 0;
   int col[c_count];                    // column index per slot, -1 if absent
@@ -373,6 +374,7 @@ struct Reader::Impl {
 
   void set_bad_row(Record& out, std::string_view field, std::string message) {
     ++bad;
+    bad_kind = BadRow::malformed;
     out.emplace(core::Error{std::string(field), std::move(message)});
   }
 
@@ -388,6 +390,15 @@ struct Reader::Impl {
       default: what = kDecimalText; break;
     }
     set_bad_row(out, kColName[c], fmt::format("line {}: {}, got {}", line, what, quoted(text)));
+  }
+
+  /// A price that is not a positive decimal: "line 17: non-positive price: ask 0.00" when it
+  /// is a decimal <= 0 (BadRow::non_positive_price), else as set_bad_value.
+  void set_bad_price(Record& out, Col c, std::string_view text) {
+    core::Decimal d;
+    if (!parse_wire_decimal(text, d) || d.is_positive()) return set_bad_value(out, c, text);
+    set_bad_row(out, kColName[c], fmt::format("line {}: non-positive price: {} {}", line, kColName[c], text));
+    bad_kind = BadRow::non_positive_price;
   }
 
   /// Makes `out` hold a default T and returns it for filling in.
@@ -438,6 +449,12 @@ struct Reader::Impl {
     set_bad_value(out, C, field(C));        \
     return;                                 \
   }
+// The same for a price: a decimal <= 0 is a bad row of its own kind (BadRow::non_positive_price).
+#define MD_PRICE(C, OUT)                    \
+  if (!parse_decimal(field(C), OUT)) {      \
+    set_bad_price(out, C, field(C));        \
+    return;                                 \
+  }
 
   /// Parses one non-blank row into `out` (a record, or an Error counted in `bad`).
   void parse_row(std::string_view row, Record& out) {
@@ -452,11 +469,11 @@ struct Reader::Impl {
         auto& q = emplace<core::Quote>(out);
         MD_FIELD(c_ts_event, parse_ts, q.ts_event);
         MD_FIELD(c_symbol, parse_symbol, q.symbol);
-        MD_FIELD(c_bid, parse_decimal, q.bid);
+        MD_PRICE(c_bid, q.bid);
         if (format == Format::quotes_with_sizes) {
           MD_FIELD(c_bid_size, parse_non_negative, q.bid_size.emplace());
         }
-        MD_FIELD(c_ask, parse_decimal, q.ask);
+        MD_PRICE(c_ask, q.ask);
         if (format == Format::quotes_with_sizes) {
           MD_FIELD(c_ask_size, parse_non_negative, q.ask_size.emplace());
         }
@@ -469,7 +486,7 @@ struct Reader::Impl {
         auto& t = emplace<core::Trade>(out);
         MD_FIELD(c_ts_event, parse_ts, t.ts_event);
         MD_FIELD(c_symbol, parse_symbol, t.symbol);
-        MD_FIELD(c_price, parse_decimal, t.price);
+        MD_PRICE(c_price, t.price);
         MD_FIELD(c_size, parse_non_negative, t.size);
         if (has(c_aggressor_side) && !field(c_aggressor_side).empty()) {
           const auto side = core::parse_aggressor_side(field(c_aggressor_side));
@@ -494,10 +511,10 @@ struct Reader::Impl {
         }
         MD_FIELD(c_ts_event, parse_ts, b.ts_event);
         MD_FIELD(c_symbol, parse_symbol, b.symbol);
-        MD_FIELD(c_open, parse_decimal, b.open);
-        MD_FIELD(c_high, parse_decimal, b.high);
-        MD_FIELD(c_low, parse_decimal, b.low);
-        MD_FIELD(c_close, parse_decimal, b.close);
+        MD_PRICE(c_open, b.open);
+        MD_PRICE(c_high, b.high);
+        MD_PRICE(c_low, b.low);
+        MD_PRICE(c_close, b.close);
         if (has(c_volume)) {
           MD_FIELD(c_volume, parse_non_negative, b.volume.emplace());
         }
@@ -508,10 +525,10 @@ struct Reader::Impl {
         MD_FIELD(c_date, parse_date, b.ts_start.emplace());
         b.ts_event = *b.ts_start + core::kNsPerDay;
         MD_FIELD(c_symbol, parse_symbol, b.symbol);
-        MD_FIELD(c_open, parse_decimal, b.open);
-        MD_FIELD(c_high, parse_decimal, b.high);
-        MD_FIELD(c_low, parse_decimal, b.low);
-        MD_FIELD(c_close, parse_decimal, b.close);
+        MD_PRICE(c_open, b.open);
+        MD_PRICE(c_high, b.high);
+        MD_PRICE(c_low, b.low);
+        MD_PRICE(c_close, b.close);
         if (has(c_volume)) {
           MD_FIELD(c_volume, parse_non_negative, b.volume.emplace());
         }
@@ -526,15 +543,15 @@ struct Reader::Impl {
         }
         MD_FIELD(c_ts_event, parse_ts, bid.ts_event);
         MD_FIELD(c_symbol, parse_symbol, bid.symbol);
-        MD_FIELD(c_bid_open, parse_decimal, bid.open);
-        MD_FIELD(c_bid_high, parse_decimal, bid.high);
-        MD_FIELD(c_bid_low, parse_decimal, bid.low);
-        MD_FIELD(c_bid_close, parse_decimal, bid.close);
+        MD_PRICE(c_bid_open, bid.open);
+        MD_PRICE(c_bid_high, bid.high);
+        MD_PRICE(c_bid_low, bid.low);
+        MD_PRICE(c_bid_close, bid.close);
         core::Bar ask;
-        MD_FIELD(c_ask_open, parse_decimal, ask.open);
-        MD_FIELD(c_ask_high, parse_decimal, ask.high);
-        MD_FIELD(c_ask_low, parse_decimal, ask.low);
-        MD_FIELD(c_ask_close, parse_decimal, ask.close);
+        MD_PRICE(c_ask_open, ask.open);
+        MD_PRICE(c_ask_high, ask.high);
+        MD_PRICE(c_ask_low, ask.low);
+        MD_PRICE(c_ask_close, ask.close);
         ask.symbol = bid.symbol;
         ask.price_type = core::PriceType::ask;
         ask.ts_start = bid.ts_start;
@@ -546,6 +563,7 @@ struct Reader::Impl {
     ++ok;
   }
 #undef MD_FIELD
+#undef MD_PRICE
 
   Record next() {
     Record out;  // every path returns this object, so it is constructed in the caller
@@ -595,5 +613,6 @@ std::optional<core::Result<core::MarketData>> Reader::next() { return impl_->nex
 std::int64_t Reader::line() const noexcept { return impl_->line; }
 std::int64_t Reader::rows_ok() const noexcept { return impl_->ok; }
 std::int64_t Reader::rows_bad() const noexcept { return impl_->bad; }
+Reader::BadRow Reader::last_bad_row() const noexcept { return impl_->bad_kind; }
 
 }  // namespace marketdata

@@ -65,14 +65,18 @@ std::string_view to_string(Format) noexcept;
 /// - `symbol` passes `subjects::is_valid_symbol`;
 /// - prices are exact decimals (`core::Decimal::parse`, never via double), > 0 and
 ///   in the wire range (|x| <= 92233720368.54775807, core::Decimal::in_wire_range):
-///   a zero or negative price is a bad row, as the decoders refuse it on the bus;
+///   a zero or negative price is a bad row, as the decoders refuse it on the bus, of its
+///   own kind (last_bad_row() == BadRow::non_positive_price, message
+///   "line 17: non-positive price: ask 0.00"; the feed counts it as data quality,
+///   marketdata/quality.hpp);
 ///   sizes and volumes are exact decimals >= 0 in the wire range;
 /// - `aggressor_side` is "buy", "sell", "none" or empty (none);
 /// - `trade_id` is empty (absent) or at most 64 visible ASCII characters, 0x21-0x7E
 ///   (the decoders' rule for identifiers: no spaces, control characters or non-ASCII).
 /// Nothing else is checked here: crossed quotes, out-of-order times and odd OHLC
 /// values are real data (shared/data/README.md lists some) and are passed through;
-/// the workers flag them (core/market_check.hpp) and never fill against them.
+/// the feed drops or flags them by its policy (marketdata/quality.hpp), and the workers
+/// flag whatever still reaches them (core/market_check.hpp) and never fill against it.
 class Reader {
  public:
   /// Longest accepted line, newline excluded. A longer line is reported as a bad row.
@@ -127,6 +131,11 @@ class Reader {
   std::int64_t rows_ok() const noexcept;
   /// Data rows read so far that gave an Error (blank lines are not rows).
   std::int64_t rows_bad() const noexcept;
+
+  /// What made a row bad: a price that is a decimal <= 0, or anything else.
+  enum class BadRow { malformed, non_positive_price };
+  /// The kind of the latest Error next() gave (malformed before any).
+  BadRow last_bad_row() const noexcept;
 
  private:
   struct Impl;

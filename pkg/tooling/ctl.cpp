@@ -19,6 +19,7 @@
 #include "codec/codec.hpp"
 #include "eventstore/checkpoint.hpp"
 #include "eventstore/event_store.hpp"
+#include "marketdata/quality.hpp"
 #include "marketdata/reader.hpp"
 #include "natsio/natsio.hpp"
 #include "auth/auth.hpp"
@@ -26,6 +27,7 @@
 #include "workers/version.hpp"
 #include "tooling/replay.hpp"
 #include "tooling/sandbox.hpp"
+#include "tooling/derived_instruments.hpp"
 #include "tooling/diff.hpp"
 #include "tooling/in_process.hpp"
 #include "tooling/input_sets.hpp"
@@ -648,26 +650,30 @@ void print_progress(const char* what, const ReplayProgress& p) {
 }
 
 /// backtest FILE --lockstep: the file's records as inputs (what the feed would
-/// publish, in file order), at most `limit` (0 = all). Bad rows are skipped and
-/// counted on stderr.
-std::vector<ReplayInput> read_file_inputs(const std::string& path, std::int64_t limit, const char* what) {
-  marketdata::Reader reader(path);
+/// publish, in file order: rows dropped by the data-quality `policy` are not, as the
+/// feed's are not), at most `limit` (0 = all). Bad rows are skipped and counted on
+/// stderr, with the data-quality counts (the feed's summary).
+std::vector<ReplayInput> read_file_inputs(const std::string& path, std::int64_t limit, const char* what,
+                                          const marketdata::quality::Policy& policy) {
+  marketdata::quality::CheckedReader reader(path, policy);
   std::vector<ReplayInput> out;
   std::int64_t bad = 0;
-  while (limit == 0 || static_cast<std::int64_t>(out.size()) < limit) {
-    auto rec = reader.next();
-    if (!rec) break;
-    if (!*rec) {
-      ++bad;
-      continue;
+  bool full = false;
+  while (!full) {
+    auto row = reader.next();
+    if (!row) break;
+    if (row->error) ++bad;
+    for (const auto& md : row->records) {
+      if ((full = limit != 0 && static_cast<std::int64_t>(out.size()) >= limit)) break;
+      std::visit([&](const auto& x) {
+        out.push_back({.subject = subjects::market_data(x.symbol), .payload = codec::encode(x), .market_ts = x.ts_event,
+                       .position = row->line});
+      }, md);
     }
-    std::visit([&](const auto& x) {
-      out.push_back({.subject = subjects::market_data(x.symbol), .payload = codec::encode(x), .market_ts = x.ts_event,
-                     .position = reader.line()});
-    }, rec->value());
   }
   fmt::print(stderr, "{}: {}: {} records to publish ({}, {} bad rows skipped)\n", what, path, out.size(),
-             marketdata::to_string(reader.format()), bad);
+             marketdata::to_string(reader.reader().format()), bad);
+  fmt::print("{}: data quality: {}\n", what, reader.check().counts().to_string());
   return out;
 }
 
@@ -722,7 +728,7 @@ int backtest_in_process(const RunArgs& r) {
   std::int64_t shared = 0;
   if (r.record) {
     writer = std::make_unique<eventstore::PgStore>(research_writer_url("backtest --record"));
-    inputs = read_file_inputs(data, r.limit, "backtest");
+    inputs = read_file_inputs(data, r.limit, "backtest", cfg.quality);
     eventstore::PgStore reader(StoreUrls::from_environment().research_reader());
     const auto set = store_input_set(reader, *writer, inputs, data, "backtest");
     cfg.session = core::SessionStarted{.session_id = new_session_id("backtest"),
@@ -754,6 +760,8 @@ int backtest_in_process(const RunArgs& r) {
              "the log\n",
              res.feed.published, data, res.feed.format, res.feed.bad_rows, res.feed.seconds,
              res.feed.seconds > 0 ? static_cast<double>(res.feed.published) / res.feed.seconds : 0.0, res.log_events);
+  fmt::print("backtest: data quality: {}\n", res.feed.quality.to_string());
+  if (!res.derived.empty()) fmt::print("backtest: {}\n", describe_derived(res.derived));
   print_report(res.report);
   if (!r.record) {
     fmt::print("session none (backtest, in-process: not recorded; --record stores it)\n");
@@ -798,7 +806,16 @@ int replay_or_backtest(const Args& a) {
   // Its market data is stored once, in an input set keyed by its content, which the
   // sandbox's recorder does not store again (tooling/input_sets.hpp).
   const bool self_publish = r.lockstep || !r.chaos_restart.empty();
-  if (!data.empty()) plan.inputs = read_file_inputs(data, r.limit, what);
+  // The feed's data-quality policy and execution's instruments, as the sandbox's workers read them.
+  std::string instruments;
+  if (!data.empty()) {
+    auto wcfg = in_process_config_from_environment(data, r.limit);
+    plan.inputs = read_file_inputs(data, r.limit, what, wcfg.quality);
+    if (const auto derived = add_derived_instruments(wcfg.broker.instruments, data, r.limit); !derived.empty()) {
+      fmt::print("{}: {}\n", what, describe_derived(derived));
+      instruments = instruments_csv(wcfg.broker.instruments);
+    }
+  }
   std::vector<ReplayInput> market;
   for (const auto& in : plan.inputs)
     if (in.subject.starts_with(subjects::kMarketDataPrefix)) market.push_back(in);
@@ -815,7 +832,9 @@ int replay_or_backtest(const Args& a) {
     }
     digests = input_digests(market);
   }
-  Sandbox sb(sandbox_config(backtest ? "backtest" : "replay", r.session, source, input_set, std::move(digests)));
+  auto sandbox_cfg = sandbox_config(backtest ? "backtest" : "replay", r.session, source, input_set, std::move(digests));
+  sandbox_cfg.instruments_csv = std::move(instruments);
+  Sandbox sb(std::move(sandbox_cfg));
   fmt::print(stderr, "{}: sandbox ready (nats {}, stream {}), new session {}\n", what, sb.nats_url(), sb.stream(),
              sb.session_id());
   if (!r.lockstep)

@@ -7,6 +7,7 @@
 
 #include "codec/codec.hpp"
 #include "subjects/subjects.hpp"
+#include "tooling/derived_instruments.hpp"
 #include "workers/execution.hpp"
 #include "workers/manifest.hpp"
 #include "workers/memory_bus.hpp"
@@ -37,11 +38,12 @@ InProcessConfig in_process_config_from_environment(std::string data_path, std::i
   const auto& exec = c.settings.emplace("execution", settings_of("execution", execution_options())).first->second;
   const auto& strat = c.settings.emplace("strategy", settings_of("strategy", strategy_options())).first->second;
   const auto& rep = c.settings.emplace("reporter", settings_of("reporter", reporter_options())).first->second;
-  c.settings.emplace("feed", settings_of("feed", {}));
+  const auto& feed = c.settings.emplace("feed", settings_of("feed", feed_options())).first->second;
   c.policy = risk_policy_from(risk);
   c.broker = broker_config_from(exec);
   c.strategy = strategy_config_from(strat);
   c.metrics_interval_ns = metrics_interval_from(rep);
+  c.quality = quality_policy_from(feed);
   return c;
 }
 
@@ -56,6 +58,8 @@ InProcessResult run_in_process(const InProcessConfig& cfg) {
   Runtime risk_rt(bus, "risk-state", clock, 0), exec_rt(bus, "execution", clock, 0), rep_rt(bus, "reporter", clock, 0),
       strat_rt(bus, "strategy", clock, 0), feed_rt(bus, "feed", clock, 0);
   InProcessResult res;
+  auto broker = cfg.broker;
+  if (cfg.derive_instruments) res.derived = add_derived_instruments(broker.instruments, cfg.data_path, cfg.limit);
   // The session opens first (ops does it in the pipeline, before the workers start), then
   // each worker announces itself in it (its manifest, once).
   std::vector<std::unique_ptr<Announcement>> announced;
@@ -73,7 +77,7 @@ InProcessResult run_in_process(const InProcessConfig& cfg) {
     // the manifests, what the workers before it announced) as its history.
     RiskService risk(risk_rt, cfg.policy, nullptr, stream);
     bus.run();
-    ExecutionService exec(exec_rt, cfg.broker, nullptr, stream);
+    ExecutionService exec(exec_rt, broker, nullptr, stream);
     bus.run();
     ReporterService reporter(rep_rt, cfg.metrics_interval_ns, nullptr, stream);
     bus.run();
@@ -83,7 +87,7 @@ InProcessResult run_in_process(const InProcessConfig& cfg) {
 
     std::int64_t in_batch = 0;
     const std::atomic<bool> stop{false};
-    FeedConfig feed{.path = cfg.data_path, .speed = 0, .limit = cfg.limit, .after_each = [&] {
+    FeedConfig feed{.path = cfg.data_path, .speed = 0, .limit = cfg.limit, .quality = cfg.quality, .after_each = [&] {
                       if (++in_batch < cfg.batch) return;
                       in_batch = 0;
                       bus.run();

@@ -31,6 +31,8 @@
 #include "core/messages.hpp"
 #include "matching/paper_broker.hpp"
 #include "core/risk_policy.hpp"
+#include "marketdata/derive.hpp"
+#include "marketdata/quality.hpp"
 #include "strategy/ma_cross.hpp"
 #include "workers/feed.hpp"
 
@@ -42,6 +44,11 @@ struct InProcessConfig {
   core::RiskPolicy policy;               ///< risk-state's (risk_policy_from)
   matching::BrokerConfig broker;         ///< execution's (broker_config_from)
   strategy::MaCrossConfig strategy;      ///< strategy's (strategy_config_from)
+  marketdata::quality::Policy quality;   ///< the feed's data-quality policy (quality_policy_from)
+  /// True: symbols of the data that broker.instruments (when not empty) does not define get
+  /// an instrument derived from the data (tooling/derived_instruments.hpp), as the pipeline
+  /// backtest does; false: they are rejected "unknown symbol", as in live trading.
+  bool derive_instruments = true;
   core::DurationNs metrics_interval_ns = 60 * core::kNsPerSecond;  ///< reporter's (metrics_interval_from)
   /// Records published before the bus delivers (>= 1). Any value gives the same
   /// results (the event-time order); larger batches mean fewer progress markers.
@@ -64,6 +71,7 @@ struct InProcessResult {
   FeedSummary feed;                 ///< what the feed read and published (seconds: the whole run)
   core::PerformanceReport report;   ///< the reporter's final report
   std::uint64_t log_events = 0;     ///< events in the log: inputs, derived events, progress markers
+  std::vector<marketdata::DerivedInstrument> derived;  ///< instruments derived from the data, by symbol
 };
 
 /// The settings each worker of the pipeline would read (environment variables and

@@ -305,6 +305,13 @@ Sandbox::Sandbox(SandboxConfig cfg) : cfg_(std::move(cfg)) {
             {"RECORDER_INPUT_STATE", cfg_.input_set.empty() ? "" : dir_ + "/recorder-inputs.state"},
             {"RECORDER_CHECKPOINT_KEY", ""},
             {"RECORDER_CHECKPOINT_FILE", ""}};
+    if (!cfg_.instruments_csv.empty()) {  // the configured instruments and those derived from the data
+      const auto path = dir_ + "/instruments.csv";
+      std::ofstream out(path);
+      out << cfg_.instruments_csv;
+      if (!out.flush()) throw SandboxError("sandbox: cannot write " + path);
+      env_.emplace_back("EXECUTION_INSTRUMENTS", path);
+    }
     // The replay tool: market data, pings and ops requests as `replay` (TRADING);
     // replayed people's orders and commands as `desk-replay` (DESK), which stamps them.
     conn_ = std::make_unique<natsio::Connection>(natsio::NatsConfig{.url = nats_url("replay"),

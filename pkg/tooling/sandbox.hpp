@@ -103,6 +103,10 @@ struct SandboxConfig {
   /// tooling/input_sets.hpp.
   std::string input_set;
   std::vector<std::string> input_digests;
+  /// Set: written to dir()/instruments.csv and given to execution (EXECUTION_INSTRUMENTS),
+  /// in place of the configured file: a backtest's configured instruments plus those
+  /// derived from its data (tooling/derived_instruments.hpp). "" = the configured file.
+  std::string instruments_csv;
   std::string database_url;                 ///< the research store as the writer, for the recorder (required)
   std::string reader_database_url;          ///< as the reader, for the other workers ("" = database_url)
   std::string bin_dir;                      ///< directory of the worker binaries (required)

@@ -11,23 +11,30 @@
 
 namespace services {
 
+std::vector<config::Option> feed_options() {
+  return {{"quality", "FEED_QUALITY", "",
+           "data-quality policy: kind=drop|flag,... (kinds non_positive, crossed, inconsistent, backward, outlier; "
+           "outlier_window=N, outlier_k=X, outlier_floor_bps=X); \"\" = drop all but outliers, flag outliers"}};
+}
+
+marketdata::quality::Policy quality_policy_from(const config::Settings& s) {
+  try {
+    return marketdata::quality::Policy::parse(s.get("quality"));
+  } catch (const std::invalid_argument& e) {
+    throw config::ConfigError(e.what());
+  }
+}
+
 FeedSummary run_feed(Runtime& rt, const FeedConfig& cfg, const std::atomic<bool>& stop) {
-  marketdata::Reader reader(cfg.path);
+  marketdata::quality::CheckedReader reader(cfg.path, cfg.quality);
   FeedSummary sum;
-  sum.format = std::string(marketdata::to_string(reader.format()));
+  sum.format = std::string(marketdata::to_string(reader.reader().format()));
   const auto wall_start = std::chrono::steady_clock::now();
   core::TimestampNs first_ts = 0;
   std::string subject;
   const std::string source = "file:" + cfg.path;
-  while (!stop.load(std::memory_order_relaxed)) {
-    auto rec = reader.next();
-    if (!rec) break;
-    if (!*rec) {
-      ++sum.bad_rows;
-      rt.dead_letter(source, rec->error(), "");
-      continue;
-    }
-    const auto& md = rec->value();
+  // Publishes one record; true when the limit is reached.
+  auto publish = [&](const core::MarketData& md) {
     const auto ts = std::visit([](const auto& x) { return x.ts_event; }, md);
     if (cfg.speed > 0) {
       if (first_ts == 0) first_ts = ts;
@@ -45,8 +52,23 @@ FeedSummary run_feed(Runtime& rt, const FeedConfig& cfg, const std::atomic<bool>
       case 1: ++sum.trades; break;
       default: ++sum.bars; break;
     }
-    if (cfg.limit > 0 && sum.published >= cfg.limit) break;
+    return cfg.limit > 0 && sum.published >= cfg.limit;
+  };
+  bool done = false;
+  while (!done && !stop.load(std::memory_order_relaxed)) {
+    auto row = reader.next();
+    if (!row) break;
+    if (row->error) {
+      ++sum.bad_rows;
+      rt.dead_letter(source, *row->error, "");
+      continue;
+    }
+    // Dropped or flagged: reported with its line (a flagged row is published next).
+    if (row->finding) rt.dead_letter(source, core::Error{row->finding->field, row->finding->message}, "");
+    for (const auto& md : row->records)
+      if ((done = publish(md))) break;
   }
+  sum.quality = reader.check().counts();
   rt.bus().flush(30'000);
   sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   return sum;

@@ -6,7 +6,12 @@
 /// tie-break for equal timestamps), either as fast as possible (speed <= 0) or
 /// paced at recorded time divided by `speed` (speed 1 = real time, 60 = a
 /// minute per second). Bad rows go to ops.dead_letter with line and column and
-/// are counted; the feed goes on. Not thread-safe; runs on the calling thread.
+/// are counted; the feed goes on. Every row is checked for data quality
+/// (marketdata/quality.hpp: non-positive prices, crossed quotes or bars, inconsistent
+/// bars, backward time, outliers): by the policy it is dropped (not published) or
+/// flagged (published), and either way reported on ops.dead_letter (field = the column,
+/// error "line 17: crossed quote: bid 20 above ask 10 (dropped)"), in the log (warn),
+/// and counted by kind in FeedSummary::quality. Not thread-safe; runs on the calling thread.
 #pragma once
 
 #include <atomic>
@@ -14,6 +19,8 @@
 #include <functional>
 #include <string>
 
+#include "config/config.hpp"
+#include "marketdata/quality.hpp"
 #include "workers/runtime.hpp"
 
 namespace services {
@@ -22,16 +29,26 @@ struct FeedConfig {
   std::string path;             ///< data file (.csv or .csv.gz)
   double speed = 0;             ///< <= 0: as fast as possible; else recorded pace x speed
   std::int64_t limit = 0;       ///< stop after this many messages (0 = all)
+  marketdata::quality::Policy quality;  ///< drop or flag, per kind (default: the documented policy)
   /// Called after each message is published (set: the in-process engine runs its bus
   /// there, so every input is handled before the next; tooling/in_process.hpp).
   std::function<void()> after_each;
 };
 
 struct FeedSummary {
+  /// bad_rows: malformed rows (marketdata::Reader's errors), not counting those of
+  /// `quality` (a price <= 0 is quality kind non_positive).
   std::int64_t published = 0, quotes = 0, trades = 0, bars = 0, bad_rows = 0;
   double seconds = 0;
   std::string format;
+  marketdata::quality::Counts quality;  ///< dropped and flagged rows, by kind, with their first lines
 };
+
+/// The feed's options beside file, speed and limit: `quality` (FEED_QUALITY), the
+/// data-quality policy in marketdata::quality::Policy::parse's syntax ("" = the defaults).
+std::vector<config::Option> feed_options();
+/// The policy those settings give. Throws config::ConfigError naming `quality`.
+marketdata::quality::Policy quality_policy_from(const config::Settings& s);
 
 /// Publishes the file; returns the counts. Throws std::runtime_error if the
 /// file cannot be opened or its header is not a known format, natsio::NatsError if

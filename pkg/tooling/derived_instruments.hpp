@@ -1,0 +1,41 @@
+/// @file derived_instruments.hpp
+/// @brief Backtests only: instruments derived from the data for the symbols the configured
+/// instruments file does not define (marketdata/derive.hpp), so that such a file trades
+/// instead of having every order rejected "unknown symbol".
+///
+/// Used by `traderctl backtest FILE --in-process` (tooling/in_process.hpp, merged into the
+/// BrokerConfig) and the pipeline backtest (a merged instruments CSV in the sandbox,
+/// tooling/sandbox.hpp SandboxConfig::instruments_csv). Live trading (deploy/local/up,
+/// compose) never derives: there an unknown symbol stays rejected (docs/fill-models.md).
+/// Risk-state has no instrument list (its limits apply to every symbol, per_symbol
+/// overrides aside), so only the execution worker's reference data needs the merge.
+///
+/// Thread-safety: free functions without shared state. Errors: add_derived_instruments
+/// throws std::runtime_error as marketdata::Reader's constructor (file unreadable).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "marketdata/derive.hpp"
+#include "matching/instruments.hpp"
+
+namespace services {
+
+/// When `instruments` is not empty (a file is configured, so unknown symbols are
+/// rejected): adds the derived instrument of every symbol in the data file `data_path`
+/// (its first `limit` records, 0 = all) that `instruments` does not define, and returns
+/// those added, by symbol. Empty `instruments` (no file: every symbol accepted, nothing
+/// checked) stay empty and nothing is derived.
+std::vector<marketdata::DerivedInstrument> add_derived_instruments(matching::Instruments& instruments,
+                                                                   const std::string& data_path, std::int64_t limit);
+
+/// "derived instruments (not in instruments.csv): NZDUSD tick 0.00001, lot none; ..."; "" if none.
+std::string describe_derived(const std::vector<marketdata::DerivedInstrument>& derived);
+
+/// `instruments` as an instruments file (workers/instruments_file.hpp reads it back):
+/// "symbol,tick_size,lot_size" and one row per symbol, an absent size empty.
+std::string instruments_csv(const matching::Instruments& instruments);
+
+}  // namespace services
