@@ -27,7 +27,8 @@
 /// type, client_order_id, ts_event and payload.
 /// Payloads are compared as the store returns them (PostgreSQL's jsonb text),
 /// i.e. as JSON values: a different key order or whitespace would not count,
-/// a different value, key or number does. Positions and msg_ids are where an
+/// a different value, key or number does, except a dead_letter's `ts` (the wall-clock
+/// time its worker refused something, e.g. the feed's data-quality reports: not compared). Positions and msg_ids are where an
 /// event was stored, not what it says, and are not compared.
 ///
 /// Reads through eventstore::EventStore and throws what it throws; not thread-safe.

@@ -123,7 +123,7 @@ TEST_CASE("a bar with high below low, or open or close outside [low, high], is i
   CHECK(c.counts()[Kind::inconsistent] == 3);
 }
 
-TEST_CASE("a bid/ask bar row whose bid close is above its ask close is crossed; a bad ask bar names ask_ columns",
+TEST_CASE("a bid/ask bar row whose bid close is above its ask close is crossed, and a bad ask bar names ask_ columns",
           "[quality]") {
   Check c;
   std::vector<MarketData> row = {bar("1.1", "1.2", "1.0", "1.15", 60, PriceType::bid),
@@ -143,7 +143,7 @@ TEST_CASE("a bid/ask bar row whose bid close is above its ask close is crossed; 
   CHECK(f->message == "line 4: inconsistent ask bar: close 1.25 above high 1.2 (dropped)");
 }
 
-TEST_CASE("time that steps back within a symbol is backward; equal times and other symbols are not", "[quality]") {
+TEST_CASE("time that steps back within a symbol is backward, but equal times and other symbols are not", "[quality]") {
   Check c;
   CHECK_FALSE(one(c, quote("1", "2", 100), 2));
   CHECK_FALSE(one(c, quote("1", "2", 100), 3));             // equal: normal
@@ -165,7 +165,7 @@ TEST_CASE("time that steps back within a symbol is backward; equal times and oth
   CHECK(one(daily, trade("10", 50), 3)->field == "date");
 }
 
-TEST_CASE("a lone price spike after the warm-up is one outlier, flagged by default; the next good price is not",
+TEST_CASE("a lone price spike after the warm-up is one outlier, flagged by default, and the next good price is not",
           "[quality]") {
   Policy p;
   p.outlier.window = 10;
@@ -220,7 +220,7 @@ TEST_CASE("no outlier during the warm-up, and a flat stretch is held to the floo
   CHECK(next_trade(flat, line, "100.3")->kind == Kind::outlier);
 }
 
-TEST_CASE("quotes are checked on their mid; the field is the side that moved", "[quality]") {
+TEST_CASE("quotes are checked on their mid, and the field is the side that moved", "[quality]") {
   Policy p;
   p.outlier.window = 3;
   Check c(p);
