@@ -255,7 +255,7 @@ std::optional<std::pair<std::string, std::string>> Check::outlier(const core::Ma
   }
   s.outlier = p;
   if (series == 0) field = std::fabs(bid - s.ref_bid) >= std::fabs(ask - s.ref_ask) ? "bid" : "ask";
-  const auto what = series == 0 ? fmt::format("quote mid {}", p) : fmt::format("{} {}", field, p);
+  const auto what = series == 0 ? fmt::format("{} quote mid {}", *symbol, p) : fmt::format("{} {} {}", *symbol, field, p);
   return std::pair{field, fmt::format("outlier: {} moves {:.4g}% from {} (limit {} x mean |return| {:.4g}% of the "
                                       "last {} = {:.4g}%)",
                                       what, 100 * r, s.ref, policy_.outlier.k, 100 * mean, w, 100 * threshold)};

@@ -105,7 +105,9 @@ struct Finding {
   Action action = Action::drop;
   std::int64_t line = 0;   ///< 1-based file line (the header is line 1)
   std::string field;       ///< the column, e.g. "ask", "bid_close", "ts_event"
-  /// "line 17: crossed quote: bid 20 above ask 10 (dropped)" / "... (flagged)".
+  /// "line 17: crossed quote: bid 20 above ask 10 (dropped)" / "... (flagged)";
+  /// an outlier: "line 40: outlier: IBM close 116.06 moves 50.72% from 235.5 (limit 10 x
+  /// mean |return| 2.068% of the last 50 = 20.68%) (flagged)".
   std::string message;
 };
 

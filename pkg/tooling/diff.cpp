@@ -33,7 +33,7 @@ class Cursor {
         if (page_.empty()) return std::nullopt;
       }
       auto& e = page_[i_++];
-      if (is_session_metadata(e.type)) continue;
+      if (is_session_metadata(e.type) || is_feed_report(e)) continue;
       if (e.type == core::RiskPolicyChanged::kType && !seen_policy_) {
         // The session's first policy: the one in force when it began. Whether risk-state
         // announced it as "startup" (a fresh log: a sandbox) or "restored" (a log with
@@ -72,6 +72,11 @@ std::string show(const std::optional<eventstore::StoredEvent>& e) {
 
 bool is_session_metadata(std::string_view type) noexcept {
   return type == "session.started" || type == "session.ended" || type == "worker.started";
+}
+
+bool is_feed_report(const eventstore::StoredEvent& e) {
+  static const std::regex kFeed(R"re("worker": ?"feed")re");
+  return e.type == "dead_letter" && std::regex_search(e.payload, kFeed);
 }
 
 bool is_restart_announcement(const eventstore::StoredEvent& e) {

@@ -4,7 +4,8 @@
 ///
 /// What is compared: every event of each session, except the session's own
 /// metadata (session.started, session.ended, worker.started: wall-clock times,
-/// ids and process ids that differ between any two runs by nature), progress
+/// ids and process ids that differ between any two runs by nature), the feed's
+/// reports on its file (is_feed_report), progress
 /// markers (core::Progress), and a worker's start-up announcements that change no
 /// state (is_restart_announcement: a worker restarted halfway announces itself
 /// again, a run without the restart does not), step by step, in canonical order
@@ -62,6 +63,12 @@ struct SessionDiff {
 
 /// True for the session metadata types that diff skips.
 bool is_session_metadata(std::string_view type) noexcept;
+
+/// True for a dead_letter of the feed: its report of a bad or dropped/flagged row of its
+/// data file (workers/feed.hpp). It is about the file, not derived from the log: a replay
+/// of the session, or a backtest whose inputs traderctl publishes itself (--lockstep,
+/// --chaos-restart), has none. diff skips it. Pure.
+bool is_feed_report(const eventstore::StoredEvent& e);
 
 /// True for an announcement a worker makes each time it starts, which changes no
 /// state, and which diff therefore skips: risk-state's `risk.state` with source

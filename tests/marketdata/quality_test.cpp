@@ -182,7 +182,7 @@ TEST_CASE("a lone price spike after the warm-up is one outlier, flagged by defau
   CHECK(f->kind == Kind::outlier);
   CHECK(f->action == Action::flag);
   CHECK(f->field == "price");
-  CHECK_THAT(f->message, Catch::StartsWith(fmt::format("line {}: outlier: price 136.5 moves 30% from 105", spike_line)));
+  CHECK_THAT(f->message, Catch::StartsWith(fmt::format("line {}: outlier: BTCUSDT price 136.5 moves 30% from 105", spike_line)));
   CHECK_THAT(f->message, Catch::EndsWith("(flagged)"));
   // Back to the old level: measured against 105, the last good price, so not an outlier.
   CHECK_FALSE(next_trade(c, line, "104"));
