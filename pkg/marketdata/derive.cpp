@@ -4,7 +4,6 @@
 
 #include <fmt/format.h>
 
-#include "marketdata/reader.hpp"
 
 namespace marketdata {
 
@@ -66,16 +65,19 @@ std::vector<DerivedInstrument> InstrumentDeriver::instruments() const {
   return out;
 }
 
-std::vector<DerivedInstrument> derive_instruments(const std::string& path, std::int64_t limit) {
-  Reader reader(path);
+std::vector<DerivedInstrument> derive_instruments(const std::string& path, std::int64_t limit,
+                                                  const quality::Policy& policy) {
+  quality::CheckedReader reader(path, policy);
   InstrumentDeriver deriver;
   std::int64_t n = 0;
   while (limit == 0 || n < limit) {
-    auto rec = reader.next();
-    if (!rec) break;
-    if (!*rec) continue;
-    deriver.add(rec->value());
-    ++n;
+    auto row = reader.next();
+    if (!row) break;
+    for (const auto& md : row->records) {
+      if (limit != 0 && n >= limit) break;
+      deriver.add(md);
+      ++n;
+    }
   }
   return deriver.instruments();
 }

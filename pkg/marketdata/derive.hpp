@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "core/messages.hpp"
+#include "marketdata/quality.hpp"
 
 namespace marketdata {
 
@@ -58,8 +59,12 @@ class InstrumentDeriver {
   std::map<std::string, Seen> seen_;
 };
 
-/// Every record of the file at `path` (at most `limit` records, 0 = all; bad rows skipped)
-/// through an InstrumentDeriver. Throws std::runtime_error as marketdata::Reader's constructor.
-std::vector<DerivedInstrument> derive_instruments(const std::string& path, std::int64_t limit = 0);
+/// The records the feed publishes from the file at `path` under data-quality `policy`
+/// (marketdata/quality.hpp: bad and dropped rows left out; at most `limit` records,
+/// 0 = all) through an InstrumentDeriver: what the feed's subscribers see, so a backtest
+/// derives the same from the file as from the inputs it recorded. Throws
+/// std::runtime_error as marketdata::Reader's constructor.
+std::vector<DerivedInstrument> derive_instruments(const std::string& path, std::int64_t limit = 0,
+                                                  const quality::Policy& policy = {});
 
 }  // namespace marketdata

@@ -807,14 +807,14 @@ int replay_or_backtest(const Args& a) {
   // sandbox's recorder does not store again (tooling/input_sets.hpp).
   const bool self_publish = r.lockstep || !r.chaos_restart.empty();
   // The feed's data-quality policy and execution's instruments, as the sandbox's workers read them.
-  std::string instruments;
-  if (!data.empty()) {
-    auto wcfg = in_process_config_from_environment(data, r.limit);
-    plan.inputs = read_file_inputs(data, r.limit, what, wcfg.quality);
-    if (const auto derived = add_derived_instruments(wcfg.broker.instruments, data, r.limit); !derived.empty()) {
-      fmt::print("{}: {}\n", what, describe_derived(derived));
-      instruments = instruments_csv(wcfg.broker.instruments);
-    }
+  auto workers_cfg = in_process_config_from_environment(data, r.limit);
+  if (!data.empty()) plan.inputs = read_file_inputs(data, r.limit, what, workers_cfg.quality);
+  std::string instruments;  // a backtest's symbols the instruments file lacks: derived (tooling/derived_instruments.hpp)
+  if (const auto derived = backtest ? add_derived_instruments(workers_cfg.broker.instruments, plan.inputs)
+                                    : std::vector<marketdata::DerivedInstrument>{};
+      !derived.empty()) {
+    fmt::print("{}: {}\n", what, describe_derived(derived));
+    instruments = instruments_csv(workers_cfg.broker.instruments);
   }
   std::vector<ReplayInput> market;
   for (const auto& in : plan.inputs)

@@ -2,18 +2,41 @@
 
 #include <fmt/format.h>
 
+#include "codec/codec.hpp"
+#include "subjects/subjects.hpp"
+
 namespace services {
 
-std::vector<marketdata::DerivedInstrument> add_derived_instruments(matching::Instruments& instruments,
-                                                                   const std::string& data_path, std::int64_t limit) {
+namespace {
+std::vector<marketdata::DerivedInstrument> merge(matching::Instruments& instruments,
+                                                 std::vector<marketdata::DerivedInstrument> derived) {
   std::vector<marketdata::DerivedInstrument> added;
-  if (instruments.empty()) return added;
-  for (auto& d : marketdata::derive_instruments(data_path, limit)) {
+  for (auto& d : derived) {
     if (instruments.contains(d.symbol)) continue;
     instruments.emplace(d.symbol, matching::Instrument{.symbol = d.symbol, .tick_size = d.tick_size, .lot_size = d.lot_size});
     added.push_back(std::move(d));
   }
   return added;
+}
+}  // namespace
+
+std::vector<marketdata::DerivedInstrument> add_derived_instruments(matching::Instruments& instruments,
+                                                                   const std::string& data_path, std::int64_t limit,
+                                                                   const marketdata::quality::Policy& policy) {
+  if (instruments.empty()) return {};
+  return merge(instruments, marketdata::derive_instruments(data_path, limit, policy));
+}
+
+std::vector<marketdata::DerivedInstrument> add_derived_instruments(matching::Instruments& instruments,
+                                                                   const std::vector<ReplayInput>& inputs) {
+  if (instruments.empty()) return {};
+  marketdata::InstrumentDeriver deriver;
+  codec::Decoder dec;
+  for (const auto& in : inputs) {
+    if (!in.subject.starts_with(subjects::kMarketDataPrefix)) continue;
+    if (auto md = dec.decode_market_data(in.payload)) deriver.add(*md);
+  }
+  return merge(instruments, deriver.instruments());
 }
 
 std::string describe_derived(const std::vector<marketdata::DerivedInstrument>& derived) {

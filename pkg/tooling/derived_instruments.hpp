@@ -4,8 +4,10 @@
 /// instead of having every order rejected "unknown symbol".
 ///
 /// Used by `traderctl backtest FILE --in-process` (tooling/in_process.hpp, merged into the
-/// BrokerConfig) and the pipeline backtest (a merged instruments CSV in the sandbox,
-/// tooling/sandbox.hpp SandboxConfig::instruments_csv). Live trading (deploy/local/up,
+/// BrokerConfig) and the pipeline backtest, of a file or `--session ID` (a merged
+/// instruments CSV in the sandbox, tooling/sandbox.hpp SandboxConfig::instruments_csv).
+/// Both derive from the records the feed publishes, so they agree. `traderctl replay`
+/// does not derive: it reproduces a session as it ran (a live one never derives). Live trading (deploy/local/up,
 /// compose) never derives: there an unknown symbol stays rejected (docs/fill-models.md).
 /// Risk-state has no instrument list (its limits apply to every symbol, per_symbol
 /// overrides aside), so only the execution worker's reference data needs the merge.
@@ -20,6 +22,7 @@
 
 #include "marketdata/derive.hpp"
 #include "matching/instruments.hpp"
+#include "tooling/replay.hpp"
 
 namespace services {
 
@@ -29,7 +32,14 @@ namespace services {
 /// those added, by symbol. Empty `instruments` (no file: every symbol accepted, nothing
 /// checked) stay empty and nothing is derived.
 std::vector<marketdata::DerivedInstrument> add_derived_instruments(matching::Instruments& instruments,
-                                                                   const std::string& data_path, std::int64_t limit);
+                                                                   const std::string& data_path, std::int64_t limit,
+                                                                   const marketdata::quality::Policy& policy = {});
+
+/// The same from the market data among `inputs` (a pipeline backtest's: what it publishes,
+/// read from the file or from a session; payloads that are not quotes, trades or bars are
+/// left out). Never throws beyond std::bad_alloc.
+std::vector<marketdata::DerivedInstrument> add_derived_instruments(matching::Instruments& instruments,
+                                                                   const std::vector<ReplayInput>& inputs);
 
 /// "derived instruments (not in instruments.csv): NZDUSD tick 0.00001, lot none; ..."; "" if none.
 std::string describe_derived(const std::vector<marketdata::DerivedInstrument>& derived);

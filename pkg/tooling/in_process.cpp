@@ -59,7 +59,7 @@ InProcessResult run_in_process(const InProcessConfig& cfg) {
       strat_rt(bus, "strategy", clock, 0), feed_rt(bus, "feed", clock, 0);
   InProcessResult res;
   auto broker = cfg.broker;
-  if (cfg.derive_instruments) res.derived = add_derived_instruments(broker.instruments, cfg.data_path, cfg.limit);
+  if (cfg.derive_instruments) res.derived = add_derived_instruments(broker.instruments, cfg.data_path, cfg.limit, cfg.quality);
   // The session opens first (ops does it in the pipeline, before the workers start), then
   // each worker announces itself in it (its manifest, once).
   std::vector<std::unique_ptr<Announcement>> announced;

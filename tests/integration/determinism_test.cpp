@@ -252,5 +252,8 @@ TEST_CASE("a pipeline backtest of a symbol with no instrument definition trades 
   CHECK(types.count("execution_report") == 1);
   const auto p = run({"backtest", file.string(), "--in-process", "--record"});
   require_identical(stack, a, p, 3000);
+  // A backtest of the session's inputs derives the same from them (the file is not read).
   std::filesystem::remove(file);
+  const auto s = run({"backtest", "--session", a});
+  require_identical(stack, a, s, 3000);
 }

@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "codec/codec.hpp"
 #include "support/servers.hpp"
 #include "tooling/derived_instruments.hpp"
 #include "tooling/in_process.hpp"
@@ -61,6 +62,28 @@ class Renamed {
   }
   Renamed(const Renamed&) = delete;
   Renamed& operator=(const Renamed&) = delete;
+  std::string path() const { return path_.string(); }
+
+ private:
+  fs::path path_;
+};
+
+/// A small data file in the temp directory; removed when the test ends.
+class TempData {
+ public:
+  explicit TempData(std::string_view content) {
+    static int counter = 0;
+    path_ = fs::temp_directory_path() / fmt::format("data_quality_test_{}_{}.csv", ::getpid(), ++counter);
+    std::ofstream out(path_);
+    out << content;
+    REQUIRE(out.good());
+  }
+  ~TempData() {
+    std::error_code ec;
+    fs::remove(path_, ec);
+  }
+  TempData(const TempData&) = delete;
+  TempData& operator=(const TempData&) = delete;
   std::string path() const { return path_.string(); }
 
  private:
@@ -161,4 +184,38 @@ TEST_CASE("no instruments file: nothing is derived and every symbol trades as be
   CHECK(some.at("BAC").tick_size == dec("0.0001"));
   CHECK(some.at("SPY").lot_size == dec("1"));
   CHECK(services::instruments_csv(some) == "symbol,tick_size,lot_size\nBAC,0.0001,1\nIBM,0.01,\nSPY,0.0001,1\n");
+}
+
+TEST_CASE("a pipeline backtest derives from the inputs it publishes what the in-process engine derives from the file",
+          "[in_process][instruments]") {
+  const std::string path = testsupport::source_dir() + "/tests/fixtures/marketdata/quotes_EURUSD_bad_rows.csv";
+  // The file's published records (the zero ask and the crossed quote dropped), as inputs.
+  std::vector<services::ReplayInput> inputs;
+  marketdata::quality::CheckedReader reader(path, {});
+  while (auto row = reader.next())
+    for (const auto& md : row->records)
+      std::visit([&](const auto& x) { inputs.push_back({.subject = "market.data.EURUSD", .payload = codec::encode(x)}); },
+                 md);
+  inputs.push_back({.subject = "trading.orders.by.operator", .payload = "{}"});  // not market data: left out
+  matching::Instruments from_inputs{{"IBM", {.symbol = "IBM"}}};
+  matching::Instruments from_file = from_inputs;
+  const auto a = services::add_derived_instruments(from_inputs, inputs);
+  const auto b = services::add_derived_instruments(from_file, path, 0);
+  REQUIRE(a.size() == 1);
+  CHECK(a == b);
+  CHECK(from_inputs == from_file);
+  CHECK(marketdata::to_string(a[0]) == "EURUSD tick 0.00001, lot none");
+}
+
+TEST_CASE("a dropped row does not count toward the derived tick, and the limit counts published records",
+          "[instruments]") {
+  const TempData f("ts_event,symbol,price,size\n1,X,10.5,1\n2,X,10.123,1\n1,X,10.12345,0.5\n3,X,10.25,2\n");
+  // Line 4 steps back in time: dropped by default, so its 5 decimals and its lot 0.5 are not seen.
+  auto d = marketdata::derive_instruments(f.path());
+  REQUIRE(d.size() == 1);
+  CHECK(marketdata::to_string(d[0]) == "X tick 0.001, lot 1");
+  d = marketdata::derive_instruments(f.path(), 0, marketdata::quality::Policy::parse("backward=flag"));
+  CHECK(marketdata::to_string(d[0]) == "X tick 0.00001, lot 0.1");
+  d = marketdata::derive_instruments(f.path(), 1);
+  CHECK(marketdata::to_string(d[0]) == "X tick 0.1, lot 1");
 }
