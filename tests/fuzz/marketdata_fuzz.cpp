@@ -28,6 +28,7 @@
 
 #include "codec/codec.hpp"
 #include "fuzz_support.hpp"
+#include "marketdata/quality.hpp"
 #include "marketdata/reader.hpp"
 
 namespace {
@@ -74,20 +75,43 @@ ReadAll read_all(const std::string& content, codec::Decoder& dec) {
   out.format = reader->format();
   out.compressed = reader->compressed();
   std::int64_t last_line = reader->line();
+  // The feed's data-quality checks over the same rows (marketdata/quality.hpp): every
+  // finding names its line, and the counts add up.
+  marketdata::quality::Check quality(marketdata::quality::Policy::parse("outlier_window=2"));
+  std::int64_t findings = 0;
+  auto expect_line = [&](const marketdata::quality::Finding& f, std::int64_t line) {
+    ++findings;
+    check(f.line == line && f.message.starts_with(fmt::format("line {}: ", line)),
+          fmt::format("a finding of line {} says: {}", line, f.message));
+  };
+  std::vector<core::MarketData> row;
+  std::int64_t row_line = 0;
+  auto flush_row = [&] {
+    if (row.empty()) return;
+    if (auto f = quality.check_row(row, row_line)) expect_line(*f, row_line);
+    row.clear();
+  };
   while (auto r = reader->next()) {
     Record rec;
     rec.line = reader->line();
     check(rec.line >= last_line, fmt::format("line() went back from {} to {}", last_line, rec.line));
     last_line = rec.line;
+    if (rec.line != row_line) flush_row();
     if (r->ok()) {
       rec.data = r->value();
       check_codec_accepts(*rec.data, rec.line, dec);
+      row_line = rec.line;
+      row.push_back(*rec.data);
     } else {
       rec.field = r->error().field;
       rec.message = r->error().message;
+      if (reader->last_bad_row() == marketdata::Reader::BadRow::non_positive_price)
+        expect_line(quality.non_positive(r->error(), rec.line), rec.line);
     }
     out.records.push_back(std::move(rec));
   }
+  flush_row();
+  check(quality.counts().total() == findings, "the data-quality counts do not add up to the findings");
   check(!reader->next(), "next() gave a record after end of file");
   out.rows_ok = reader->rows_ok();
   out.rows_bad = reader->rows_bad();
