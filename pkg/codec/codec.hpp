@@ -96,6 +96,10 @@ std::string encode(const core::SessionLifecycle&);  ///< whichever alternative i
 /// keeps it sorted by key with unique keys, asserted), config_hash, args (always
 /// written, [] when empty), data_source and data_sha256 (omitted when "").
 std::string encode(const core::WorkerStarted&);
+/// Type "feed.summary" (session.workers.feed): data_source, format, published, quotes,
+/// trades, bars, bad_rows, dropped, flagged, findings [{kind, count, lines}], policy,
+/// ts_event (omitted when 0).
+std::string encode(const core::FeedSummaryEvent&);
 
 /// Hot-path forms: clear `out` and write the payload into it, reusing its
 /// capacity (no allocation once `out` is large enough). Thread-safe for distinct `out`.
@@ -123,6 +127,7 @@ void encode_into(std::string& out, const core::SessionStarted&);
 void encode_into(std::string& out, const core::SessionEnded&);
 void encode_into(std::string& out, const core::SessionLifecycle&);
 void encode_into(std::string& out, const core::WorkerStarted&);
+void encode_into(std::string& out, const core::FeedSummaryEvent&);
 
 /// Appends `s` to `out` as a quoted JSON string (escapes '"', '\\' and control
 /// characters; invalid UTF-8 bytes become \ufffd). Pure.
@@ -239,6 +244,11 @@ class Decoder {
   /// config_hash (64 lowercase hex digits). args (array of strings, absent = []),
   /// data_source and data_sha256 (64 lowercase hex digits when present) are optional.
   core::Result<core::WorkerStarted> decode_worker_started(std::string_view json);
+  /// session.workers.feed: type feed.summary. Required: data_source, format, published,
+  /// findings (each: kind, count, lines: an array of at most 64 line numbers >= 1);
+  /// counts are integers >= 0; quotes, trades, bars, bad_rows, dropped, flagged (absent = 0),
+  /// policy and ts_event optional.
+  core::Result<core::FeedSummaryEvent> decode_feed_summary(std::string_view json);
   /// Any message: "type" plus ts_event and client_order_id when present.
   /// Checks that the whole input is one JSON object; ignores "v".
   core::Result<Envelope> peek(std::string_view json);
@@ -265,6 +275,7 @@ core::Result<core::DeadLetter> decode_dead_letter(std::string_view json);
 core::Result<core::OpsStatus> decode_ops_status(std::string_view json);
 core::Result<core::SessionLifecycle> decode_session_lifecycle(std::string_view json);
 core::Result<core::WorkerStarted> decode_worker_started(std::string_view json);
+core::Result<core::FeedSummaryEvent> decode_feed_summary(std::string_view json);
 core::Result<Envelope> peek(std::string_view json);
 
 }  // namespace codec

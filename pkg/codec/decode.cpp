@@ -1182,6 +1182,61 @@ struct SessionEndedBuilder {
   Err finish() { return seen.check(kRequired); }
 };
 
+/// A JSON array of file line numbers (integers >= 1), at most 64; element errors are
+/// reported as "<key>[i]".
+Err read_line_array(od::value& v, std::string_view key, std::vector<std::int64_t>& out) {
+  od::json_type t;
+  if (auto e = v.type().get(t)) return json_error(e);
+  if (t != od::json_type::array) return make(key, "must be an array of line numbers, got " + describe(v, t));
+  od::array arr;
+  if (auto e = v.get_array().get(arr)) return json_error(e);
+  out.clear();
+  for (auto er : arr) {
+    od::value ev;
+    if (auto e = std::move(er).get(ev)) return json_error(e);
+    const std::string path = fmt::format("{}[{}]", key, out.size());
+    if (out.size() >= 64) return make(key, "must have at most 64 elements");
+    if (auto e = read_count(ev, path, out.emplace_back())) return e;
+    if (out.back() < 1) return make(path, "must be a line number >= 1, got 0");
+  }
+  return {};
+}
+
+struct FeedFindingsBuilder {
+  core::FeedFindings m;
+  Seen seen;
+  static constexpr std::string_view kRequired[] = {"kind", "count", "lines"};
+  Err field(std::string_view k, od::value& v) {
+    if (k == "kind") return seen.required(0, read_string(v, k, m.kind, kNameRule));
+    if (k == "count") return seen.required(1, read_count(v, k, m.count));
+    if (k == "lines") return seen.required(2, read_line_array(v, k, m.lines));
+    return {};
+  }
+  Err finish() { return seen.check(kRequired); }
+};
+
+struct FeedSummaryBuilder {
+  core::FeedSummaryEvent m;
+  Seen seen;
+  static constexpr std::string_view kRequired[] = {"data_source", "format", "published", "findings"};
+  Err field(std::string_view k, od::value& v) {
+    if (k == "data_source") return seen.required(0, read_string(v, k, m.data_source, kLongTextRule));
+    if (k == "format") return seen.required(1, read_string(v, k, m.format, kNameRule));
+    if (k == "published") return seen.required(2, read_count(v, k, m.published));
+    if (k == "findings") return seen.required(3, read_object_array<FeedFindingsBuilder>(v, k, m.findings));
+    if (k == "quotes") return read_count(v, k, m.quotes);
+    if (k == "trades") return read_count(v, k, m.trades);
+    if (k == "bars") return read_count(v, k, m.bars);
+    if (k == "bad_rows") return read_count(v, k, m.bad_rows);
+    if (k == "dropped") return read_count(v, k, m.dropped);
+    if (k == "flagged") return read_count(v, k, m.flagged);
+    if (k == "policy") return read_string(v, k, m.policy, kLongTextRule);
+    if (k == "ts_event") return read_ts(v, k, m.ts_event);
+    return {};
+  }
+  Err finish() { return seen.check(kRequired); }
+};
+
 struct WorkerStartedBuilder {
   core::WorkerStarted m;
   Seen seen;
@@ -1550,6 +1605,10 @@ core::Result<core::WorkerStarted> Decoder::decode_worker_started(std::string_vie
   return impl_->decode_one<WorkerStartedBuilder>(json, core::WorkerStarted::kType);
 }
 
+core::Result<core::FeedSummaryEvent> Decoder::decode_feed_summary(std::string_view json) {
+  return impl_->decode_one<FeedSummaryBuilder>(json, core::FeedSummaryEvent::kType);
+}
+
 core::Result<Envelope> Decoder::peek(std::string_view json) {
   auto& s = *impl_;
   if (auto e = s.load(json)) return std::move(*e);
@@ -1621,6 +1680,9 @@ core::Result<core::OpsStatus> decode_ops_status(std::string_view json) {
 }
 core::Result<core::SessionLifecycle> decode_session_lifecycle(std::string_view json) {
   return Decoder().decode_session_lifecycle(json);
+}
+core::Result<core::FeedSummaryEvent> decode_feed_summary(std::string_view json) {
+  return Decoder().decode_feed_summary(json);
 }
 core::Result<core::WorkerStarted> decode_worker_started(std::string_view json) {
   return Decoder().decode_worker_started(json);

@@ -160,6 +160,16 @@ class Writer {
     }
     b_.put(']');
   }
+  /// `"key":[1,2,...]`.
+  void integer_array(std::string_view key, const std::vector<std::int64_t>& items) {
+    this->key(key);
+    b_.put('[');
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      if (i != 0) b_.put(',');
+      integer_value(items[i]);
+    }
+    b_.put(']');
+  }
   void dec(std::string_view key, core::Decimal d) {
     this->key(key);
     char* p = b_.room(core::Decimal::kMaxChars + 2);
@@ -627,6 +637,28 @@ void encode_into(std::string& out, const core::WorkerStarted& m) {
   w.end();
 }
 
+void encode_into(std::string& out, const core::FeedSummaryEvent& m) {
+  Writer w(out);
+  w.begin(core::FeedSummaryEvent::kType);
+  w.str("data_source", m.data_source);
+  w.str("format", m.format);
+  w.integer("published", m.published);
+  w.integer("quotes", m.quotes);
+  w.integer("trades", m.trades);
+  w.integer("bars", m.bars);
+  w.integer("bad_rows", m.bad_rows);
+  w.integer("dropped", m.dropped);
+  w.integer("flagged", m.flagged);
+  w.array_of_objects("findings", m.findings, [](Writer& p, const core::FeedFindings& f) {
+    p.str("kind", f.kind);
+    p.integer("count", f.count);
+    p.integer_array("lines", f.lines);
+  });
+  w.opt_str("policy", m.policy);
+  if (m.ts_event != 0) w.integer("ts_event", m.ts_event);
+  w.end();
+}
+
 std::string encode(const core::Progress& m) { return encode_new(m); }
 std::string encode(const core::Quote& m) { return encode_new(m); }
 std::string encode(const core::Trade& m) { return encode_new(m); }
@@ -651,5 +683,6 @@ std::string encode(const core::SessionStarted& m) { return encode_new(m); }
 std::string encode(const core::SessionEnded& m) { return encode_new(m); }
 std::string encode(const core::SessionLifecycle& m) { return encode_new(m); }
 std::string encode(const core::WorkerStarted& m) { return encode_new(m); }
+std::string encode(const core::FeedSummaryEvent& m) { return encode_new(m); }
 
 }  // namespace codec

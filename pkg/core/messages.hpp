@@ -342,6 +342,31 @@ struct WorkerStarted {
   friend bool operator==(const WorkerStarted&, const WorkerStarted&) = default;
 };
 
+/// One kind of data-quality finding in a FeedSummaryEvent (marketdata/quality.hpp).
+struct FeedFindings {
+  std::string kind;                   ///< "non_positive", "crossed", "inconsistent", "backward", "outlier"
+  std::int64_t count = 0;             ///< rows of this kind (> 0)
+  std::vector<std::int64_t> lines;    ///< the first few (at most 5) file lines, ascending
+  friend bool operator==(const FeedFindings&, const FeedFindings&) = default;
+};
+
+/// session.workers.feed, once at the feed's end: what it read from its file and what it
+/// published, dropped and flagged (services::FeedSummary), so that a stored session
+/// keeps the counts. Counts, not domain data: `traderctl diff` skips it (a session
+/// whose inputs traderctl published itself has none).
+struct FeedSummaryEvent {
+  static constexpr std::string_view kType = "feed.summary";
+  std::string data_source;            ///< the data file's path
+  std::string format;                 ///< marketdata::Format, e.g. "quotes"
+  std::int64_t published = 0, quotes = 0, trades = 0, bars = 0;
+  std::int64_t bad_rows = 0;          ///< malformed rows (not data quality)
+  std::int64_t dropped = 0, flagged = 0;
+  std::vector<FeedFindings> findings; ///< per kind with a count, in the order of the checks
+  std::string policy;                 ///< the data-quality policy, marketdata::quality::Policy::to_string
+  TimestampNs ts_event = 0;           ///< ts_event of the last record published (0 = none: omitted)
+  friend bool operator==(const FeedSummaryEvent&, const FeedSummaryEvent&) = default;
+};
+
 // ---- ops.* --------------------------------------------------------------------
 
 /// ops.heartbeat.<worker>, once a second (wall clock: ops data, not domain data).

@@ -71,7 +71,7 @@ std::string show(const std::optional<eventstore::StoredEvent>& e) {
 }  // namespace
 
 bool is_session_metadata(std::string_view type) noexcept {
-  return type == "session.started" || type == "session.ended" || type == "worker.started";
+  return type == "session.started" || type == "session.ended" || type == "worker.started" || type == "feed.summary";
 }
 
 bool is_feed_report(const eventstore::StoredEvent& e) {

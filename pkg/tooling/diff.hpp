@@ -4,7 +4,8 @@
 ///
 /// What is compared: every event of each session, except the session's own
 /// metadata (session.started, session.ended, worker.started: wall-clock times,
-/// ids and process ids that differ between any two runs by nature), the feed's
+/// ids and process ids that differ between any two runs by nature; feed.summary: a
+/// session whose inputs traderctl published itself has none), the feed's
 /// reports on its file (is_feed_report), progress
 /// markers (core::Progress), and a worker's start-up announcements that change no
 /// state (is_restart_announcement: a worker restarted halfway announces itself

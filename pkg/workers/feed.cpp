@@ -25,17 +25,39 @@ marketdata::quality::Policy quality_policy_from(const config::Settings& s) {
   }
 }
 
+core::FeedSummaryEvent summary_event(const FeedSummary& sum, const FeedConfig& cfg, core::TimestampNs last_ts) {
+  core::FeedSummaryEvent e{.data_source = cfg.path,
+                           .format = sum.format,
+                           .published = sum.published,
+                           .quotes = sum.quotes,
+                           .trades = sum.trades,
+                           .bars = sum.bars,
+                           .bad_rows = sum.bad_rows,
+                           .dropped = sum.quality.dropped,
+                           .flagged = sum.quality.flagged,
+                           .policy = cfg.quality.to_string(),
+                           .ts_event = last_ts};
+  for (std::size_t i = 0; i < marketdata::quality::kKinds; ++i) {
+    if (sum.quality.count[i] == 0) continue;
+    e.findings.push_back({.kind = std::string(marketdata::quality::to_string(static_cast<marketdata::quality::Kind>(i))),
+                          .count = sum.quality.count[i],
+                          .lines = sum.quality.first_lines[i]});
+  }
+  return e;
+}
+
 FeedSummary run_feed(Runtime& rt, const FeedConfig& cfg, const std::atomic<bool>& stop) {
   marketdata::quality::CheckedReader reader(cfg.path, cfg.quality);
   FeedSummary sum;
   sum.format = std::string(marketdata::to_string(reader.reader().format()));
   const auto wall_start = std::chrono::steady_clock::now();
-  core::TimestampNs first_ts = 0;
+  core::TimestampNs first_ts = 0, last_ts = 0;
   std::string subject;
   const std::string source = "file:" + cfg.path;
   // Publishes one record; true when the limit is reached.
   auto publish = [&](const core::MarketData& md) {
     const auto ts = std::visit([](const auto& x) { return x.ts_event; }, md);
+    last_ts = ts;
     if (cfg.speed > 0) {
       if (first_ts == 0) first_ts = ts;
       const auto offset = std::chrono::nanoseconds(static_cast<std::int64_t>(static_cast<double>(ts - first_ts) / cfg.speed));
@@ -69,6 +91,7 @@ FeedSummary run_feed(Runtime& rt, const FeedConfig& cfg, const std::atomic<bool>
       if ((done = publish(md))) break;
   }
   sum.quality = reader.check().counts();
+  rt.publish(subjects::session_worker(rt.worker()), codec::encode(summary_event(sum, cfg, last_ts)));
   rt.bus().flush(30'000);
   sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   return sum;

@@ -11,7 +11,8 @@
 /// bars, backward time, outliers): by the policy it is dropped (not published) or
 /// flagged (published), and either way reported on ops.dead_letter (field = the column,
 /// error "line 17: crossed quote: bid 20 above ask 10 (dropped)"), in the log (warn),
-/// and counted by kind in FeedSummary::quality. Not thread-safe; runs on the calling thread.
+/// and counted by kind in FeedSummary::quality, which the feed publishes at its end as a
+/// feed.summary event (recorded with the session). Not thread-safe; runs on the calling thread.
 #pragma once
 
 #include <atomic>
@@ -50,7 +51,11 @@ std::vector<config::Option> feed_options();
 /// The policy those settings give. Throws config::ConfigError naming `quality`.
 marketdata::quality::Policy quality_policy_from(const config::Settings& s);
 
-/// Publishes the file; returns the counts. Throws std::runtime_error if the
+/// The summary as the event the feed publishes at its end (session.workers.feed, type
+/// feed.summary: core::FeedSummaryEvent), `last_ts` the ts_event of the last record published.
+core::FeedSummaryEvent summary_event(const FeedSummary& sum, const FeedConfig& cfg, core::TimestampNs last_ts);
+
+/// Publishes the file, then its summary (summary_event) on session.workers.feed; returns the counts. Throws std::runtime_error if the
 /// file cannot be opened or its header is not a known format, natsio::NatsError if
 /// the final flush fails; and what after_each throws. Stops early when `stop` becomes true.
 FeedSummary run_feed(Runtime& rt, const FeedConfig& cfg, const std::atomic<bool>& stop);

@@ -74,7 +74,9 @@ int main(int argc, char** argv) try {
   write(dir, "session.ended-minimal", encode(samples::session_ended_min()));
   write(dir, "worker.started", encode(samples::worker_started()));
   write(dir, "worker.started-minimal", encode(samples::worker_started_min()));
-  std::printf("codec_dump: wrote 41 documents to %s\n", dir.c_str());
+  write(dir, "feed.summary", encode(samples::feed_summary()));
+  write(dir, "feed.summary-minimal", encode(samples::feed_summary_min()));
+  std::printf("codec_dump: wrote 43 documents to %s\n", dir.c_str());
   return 0;
 } catch (const std::exception& e) {
   std::fprintf(stderr, "codec_dump: %s\n", e.what());

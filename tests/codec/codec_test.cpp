@@ -35,7 +35,7 @@ const fs::path kRoot = TRADER_SOURCE_DIR;
 /// Which decoder a subject uses.
 enum class On { market_data, orders, executions, risk_state, risk_management, performance, heartbeat,
                 dead_letter, ops_status, peek, risk_policy, risk_event, instrument_status, session_lifecycle,
-                worker_started, progress };
+                worker_started, progress, feed_summary };
 
 /// Decodes `json` as a message on `on` and returns the error (or "" / "<ok>").
 core::Error decode_error(On on, std::string_view json) {
@@ -61,6 +61,7 @@ core::Error decode_error(On on, std::string_view json) {
     case On::session_lifecycle: return err(d.decode_session_lifecycle(json));
     case On::worker_started: return err(d.decode_worker_started(json));
     case On::progress: return err(d.decode_progress(json));
+    case On::feed_summary: return err(d.decode_feed_summary(json));
   }
   return {};
 }
@@ -432,6 +433,26 @@ TEST_CASE("session lifecycle messages and worker manifests survive a round trip"
   CHECK(buf == codec::encode(samples::session_ended()));
 }
 
+TEST_CASE("the feed's summary survives a round trip, its line numbers as an array", "[codec][round-trip]") {
+  check_round_trip(samples::feed_summary(), &codec::Decoder::decode_feed_summary);
+  check_round_trip(samples::feed_summary_min(), &codec::Decoder::decode_feed_summary);
+  CHECK(codec::encode(samples::feed_summary_min()) ==
+        R"({"type":"feed.summary","v":1,"data_source":"data.csv","format":"trades","published":0,"quotes":0,)"
+        R"("trades":0,"bars":0,"bad_rows":0,"dropped":0,"flagged":0,"findings":[]})");
+  CHECK(codec::encode(samples::feed_summary()).find(R"("findings":[{"kind":"non_positive","count":1,"lines":[17]},)"
+                                                    R"({"kind":"crossed","count":1,"lines":[29]}])") != std::string::npos);
+  const auto bad = [](std::string_view json) { return codec::decode_feed_summary(json).error().to_string(); };
+  const std::string head = R"({"type":"feed.summary","data_source":"d.csv","format":"quotes","published":1,)";
+  CHECK_THAT(bad(head + R"("findings":[{"kind":"crossed","count":1,"lines":[0]}]})"),
+             Catch::Contains("findings[0].lines[0]: must be a line number >= 1"));
+  CHECK_THAT(bad(head + R"("findings":[{"kind":"crossed","count":1,"lines":"17"}]})"),
+             Catch::Contains("findings[0].lines: must be an array of line numbers"));
+  CHECK_THAT(bad(head + R"("findings":[{"kind":"crossed","lines":[1]}]})"), Catch::Contains("findings[0].count"));
+  CHECK_THAT(bad(R"({"type":"feed.summary","data_source":"d.csv","format":"quotes","findings":[]})"),
+             Catch::Contains("published"));
+  CHECK_THAT(bad(head + R"("dropped":-1,"findings":[]})"), Catch::Contains("dropped: must not be negative"));
+}
+
 TEST_CASE("session messages write optional strings only when set, config as an object and args always",
           "[codec][encode]") {
   CHECK(codec::encode(samples::session_started_live()) ==
@@ -549,7 +570,8 @@ TEST_CASE("every golden example in subjects/examples decodes and re-encodes to i
       {"risk.policy.set", On::risk_policy},  {"risk.policy", On::risk_event},
       {"instrument_status", On::instrument_status},
       {"session.started", On::session_lifecycle}, {"session.ended", On::session_lifecycle},
-      {"worker.started", On::worker_started}, {"progress", On::progress}};
+      {"worker.started", On::worker_started}, {"progress", On::progress},
+      {"feed.summary", On::feed_summary}};
   int seen = 0;
   for (const auto& entry : fs::directory_iterator(kRoot / "subjects" / "examples")) {
     if (entry.path().extension() != ".json") continue;
@@ -591,6 +613,7 @@ TEST_CASE("every golden example in subjects/examples decodes and re-encodes to i
       case On::session_lifecycle: again = codec::encode(*d.decode_session_lifecycle(json)); break;
       case On::worker_started: again = codec::encode(*d.decode_worker_started(json)); break;
       case On::progress: again = codec::encode(*d.decode_progress(json)); break;
+      case On::feed_summary: again = codec::encode(*d.decode_feed_summary(json)); break;
     }
     CHECK(again == trim(read_file(fixture)));
   }

@@ -238,4 +238,22 @@ inline core::WorkerStarted worker_started_min() {
           .config_hash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"};
 }
 
+inline core::FeedSummaryEvent feed_summary() {
+  return {.data_source = "tests/fixtures/marketdata/quotes_EURUSD_bad_rows.csv",
+          .format = "quotes",
+          .published = 38,
+          .quotes = 38,
+          .bad_rows = 0,
+          .dropped = 2,
+          .flagged = 0,
+          .findings = {{.kind = "non_positive", .count = 1, .lines = {17}}, {.kind = "crossed", .count = 1, .lines = {29}}},
+          .policy = "non_positive=drop,crossed=drop,inconsistent=drop,backward=drop,outlier=flag,outlier_window=50,"
+                    "outlier_k=10,outlier_floor_bps=1",
+          .ts_event = 1399334591862000000};
+}
+
+inline core::FeedSummaryEvent feed_summary_min() {
+  return {.data_source = "data.csv", .format = "trades"};
+}
+
 }  // namespace samples

@@ -187,7 +187,7 @@ TEST_CASE("catalogue message types, schemas and examples are the same set", "[su
   const auto cat = read_catalogue();
   const auto schemas = files_in(kRoot / "subjects" / "schemas", ".schema.json");
   const auto examples = files_in(kRoot / "subjects" / "examples", ".json");
-  CHECK(cat.types.size() == 23);
+  CHECK(cat.types.size() == 24);
   for (const auto& t : cat.types) {
     INFO("catalogue type " << t);
     CHECK(schemas.count(t) == 1);
@@ -212,7 +212,7 @@ TEST_CASE("every C++ message type string is in the catalogue", "[subjects]") {
                              core::PerformanceReport::kMetricsType,
                              core::PerformanceReport::kReportType, core::Heartbeat::kType,
                              core::DeadLetter::kType, core::OpsStatus::kType, core::SessionStarted::kType,
-                             core::SessionEnded::kType, core::WorkerStarted::kType}) {
+                             core::SessionEnded::kType, core::WorkerStarted::kType, core::FeedSummaryEvent::kType}) {
     INFO(t);
     CHECK(cat.types.count(std::string(t)) == 1);
   }

@@ -97,11 +97,13 @@ TEST_CASE("a zero ask and a crossed quote in real quotes are dropped, reported w
   // Lines 2-41 of quotes_EURUSD_2014-05-06.csv; line 17's ask set to 0.00, line 29's bid
   // and ask swapped (bid 1.38746 above ask 1.38733).
   auto c = test_config(testsupport::source_dir() + "/tests/fixtures/marketdata/quotes_EURUSD_bad_rows.csv");
-  std::vector<std::string> dead_letters;
+  std::vector<std::string> dead_letters, summaries;
   c.session = core::SessionStarted{
       .session_id = "backtest-q", .kind = "backtest", .started_by = "test", .version = "test", .ts_wall = 1, .reason = "t"};
   c.on_logged = [&](std::uint64_t, std::string_view subject, std::string_view json) {
     if (subject == "ops.dead_letter") dead_letters.emplace_back(json);
+    if (subject == "session.workers.feed" && json.find("feed.summary") != std::string_view::npos)
+      summaries.emplace_back(json);
   };
   const auto res = services::run_in_process(c);
   CHECK(res.feed.published == 38);
@@ -120,6 +122,17 @@ TEST_CASE("a zero ask and a crossed quote in real quotes are dropped, reported w
   CHECK_THAT(dead_letters[1], Catch::Contains(R"("field":"bid")"));
   CHECK_THAT(dead_letters[1], Catch::Contains("line 29: crossed quote: bid 1.38746 above ask 1.38733 (dropped)"));
   CHECK(res.derived.empty());  // EURUSD is defined
+  // The counts are recorded with the session: the feed's summary event at its end.
+  REQUIRE(summaries.size() == 1);
+  const auto ev = codec::decode_feed_summary(summaries[0]);
+  REQUIRE(ev.ok());
+  CHECK(ev->data_source == c.data_path);
+  CHECK(ev->format == "quotes");
+  CHECK(ev->published == 38);
+  CHECK(ev->dropped == 2);
+  CHECK(ev->findings == std::vector<core::FeedFindings>{{.kind = "non_positive", .count = 1, .lines = {17}},
+                                                         {.kind = "crossed", .count = 1, .lines = {29}}});
+  CHECK(ev->ts_event == 1399334591862000000);  // line 41, the last record published
 }
 
 TEST_CASE("the same rows flagged instead are published, and still reported", "[in_process][quality]") {
