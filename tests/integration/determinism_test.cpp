@@ -250,6 +250,7 @@ TEST_CASE("a pipeline backtest of a symbol with no instrument definition trades 
   const auto a = run({"backtest", file.string()});
   const auto types = types_of(store, a);
   CHECK(types.count("execution_report") == 1);
+  CHECK(types.count("feed.summary") == 1);  // the feed's counts, recorded with the session
   const auto p = run({"backtest", file.string(), "--in-process", "--record"});
   require_identical(stack, a, p, 3000);
   // A backtest of the session's inputs derives the same from them (the file is not read).
