@@ -4,8 +4,8 @@ namespace portfolio {
 
 core::Money notional(core::Quantity q, core::Price p) { return mul(abs(q), p); }
 
-core::Money mark_to_market(core::Quantity qty, core::Price avg_px, core::Price mark_px) {
-  return mul(mark_px - avg_px, qty);
+core::Money mark_to_market(core::Quantity qty, core::Money open_cost, core::Price mark_px) {
+  return mul(mark_px, qty) - open_cost;
 }
 
 core::Money drawdown(core::Money peak, core::Money current) { return peak - current; }
@@ -15,7 +15,7 @@ void Portfolio::seen(core::TimestampNs ts) {
 }
 
 void Portfolio::revalue(Position& p) {
-  const core::Money u = p.mark_px ? mark_to_market(p.quantity, p.avg_px, *p.mark_px) : core::Money{};
+  const core::Money u = p.mark_px ? mark_to_market(p.quantity, p.open_cost, *p.mark_px) : core::Money{};
   unrealized_total_ += u - p.unrealized_pnl;
   p.unrealized_pnl = u;
 }
@@ -65,25 +65,35 @@ void Portfolio::on_fill(const core::ExecutionReport& r) {
   }
 
   const bool opens = p.quantity.is_zero() || (p.quantity.is_positive() == signed_q.is_positive());
-  if (opens) {
-    // Adding (or opening): quantity-weighted average entry price.
-    const core::Quantity new_qty = p.quantity + signed_q;
-    p.avg_px = div(mul(p.avg_px, abs(p.quantity)) + mul(r.last_px, q), abs(new_qty));
-    p.quantity = new_qty;
-  } else {
-    // Reducing: realize on the closed part; the rest (if any) opens at last_px.
-    const core::Quantity closed = min(q, abs(p.quantity));
-    const core::Money per_unit = p.quantity.is_positive() ? r.last_px - p.avg_px : p.avg_px - r.last_px;
-    const core::Money realized = mul(per_unit, closed);
-    p.realized_pnl += realized;
-    realized_total_ += realized;
-    p.quantity += signed_q;
-    if (p.quantity.is_zero()) {
-      p.avg_px = core::Price{};
-    } else if (q > closed) {
-      p.avg_px = r.last_px;  // flipped: the remainder opened at the fill price
+  core::Quantity opening = q;  // what opens a new lot: all of an adding fill, the rest of a flip
+  if (!opens) {
+    // Reducing: close the oldest lots first, realizing each at its own price.
+    const bool long_pos = p.quantity.is_positive();
+    core::Quantity rest = q;
+    while (rest.is_positive() && !p.lots.empty()) {
+      Lot& lot = p.lots.front();
+      const core::Quantity closed = min(rest, lot.qty);
+      const core::Money realized = mul(long_pos ? r.last_px - lot.px : lot.px - r.last_px, closed);
+      const core::Money lot_cost = mul(lot.px, closed);
+      p.open_cost -= long_pos ? lot_cost : -lot_cost;
+      p.realized_pnl += realized;
+      realized_total_ += realized;
+      p.quantity += long_pos ? -closed : closed;
+      lot.qty -= closed;
+      rest -= closed;
+      if (lot.qty.is_zero()) p.lots.pop_front();
     }
+    opening = rest;
+    if (p.lots.empty()) p.open_cost = core::Money{};  // flat: no rounding residue can survive
   }
+  if (opening.is_positive()) {
+    p.lots.push_back(Lot{opening, r.last_px});
+    const core::Money cost = mul(r.last_px, opening);
+    p.open_cost += signed_q.is_positive() ? cost : -cost;
+    p.quantity += signed_q.is_positive() ? opening : -opening;
+  }
+  // Display only: no P&L figure is derived from the rounded average.
+  p.avg_px = p.quantity.is_zero() ? core::Price{} : div(abs(p.open_cost), abs(p.quantity));
   if (r.commission) {
     // realized = closed-lot P&L - commissions (a cost of the fill, opening fills included).
     p.commission += *r.commission;
