@@ -355,10 +355,14 @@
   }
 
   function renderCharts(a) {
-    const curve = list(a.equity_curve).map(record);
-    const positions = list(a.positions).map(record);
-    const fills = list(a.fills).map(record);
-    const prices = list(a.prices).map(record);
+    // In event-time order, as the analysis gives them; sorted again (stably) in case not,
+    // since Chart.js draws lines in the order of the points.
+    const inTime = (xs, key) => list(xs).map(record).map((r, i) => [ms(r[key]) ?? 0, i, r])
+      .sort((p, q) => p[0] - q[0] || p[1] - q[1]).map((e) => e[2]);
+    const curve = inTime(a.equity_curve, "ts");
+    const positions = inTime(a.positions, "ts");
+    const fills = inTime(a.fills, "ts");
+    const prices = inTime(a.prices, "ts");
     const times = [];
     for (const p of curve) times.push(ms(p.ts));
     for (const p of prices) times.push(ms(p.ts));
