@@ -52,6 +52,7 @@ constexpr Field kStatsFields[] = {
     {"avg_loss", Kind::kDecimalOrNull, false},        {"time_in_market_pct", Kind::kNumberOrNull, false},
     {"fills", Kind::kIntOrNull, false},               {"orders", Kind::kIntOrNull, false},
     {"orders_denied", Kind::kIntOrNull, false},       {"orders_rejected", Kind::kIntOrNull, false},
+    {"daily_returns", Kind::kIntOrNull, false},  // written by analytics::to_json, beyond the contract's list
 };
 constexpr Field kSymbolKey[] = {{"symbol", Kind::kString, true}};
 constexpr Field kStrategyKey[] = {{"strategy_id", Kind::kString, true}};
@@ -98,7 +99,8 @@ constexpr Field kFillFields[] = {
     {"ts", Kind::kInt, true},          {"symbol", Kind::kString, true},
     {"strategy_id", Kind::kString, false}, {"client_order_id", Kind::kString, false},
     {"side", Kind::kSide, true},       {"quantity", Kind::kDecimal, true},
-    {"price", Kind::kDecimal, true},   {"commission", Kind::kDecimalOrNull, false}};
+    {"price", Kind::kDecimal, true},   {"commission", Kind::kDecimalOrNull, false},
+    {"slippage", Kind::kDecimalOrNull, false}};
 constexpr Field kPriceFields[] = {
     {"ts", Kind::kInt, true}, {"symbol", Kind::kString, true}, {"price", Kind::kDecimal, true}};
 constexpr Field kRoundTripFields[] = {

@@ -145,6 +145,7 @@
     ["orders", "Orders", "int"],
     ["orders_denied", "Orders denied (risk)", "int"],
     ["orders_rejected", "Orders rejected (venue)", "int"],
+    ["daily_returns", "Daily returns (of Sharpe, Sortino)", "int"],
   ];
   const FORMAT = { decimal: fmtDecimal, ratio: fmtRatio, pct: fmtPct, duration: fmtDuration, int: fmtInt };
   const SIGNED = new Set(["pnl_total", "pnl_realized", "pnl_unrealized", "return_pct", "annualized_return_pct",
@@ -262,7 +263,7 @@
           }));
   }
 
-  const MAX_ROUND_TRIPS = 500;
+  const MAX_ROUND_TRIPS = 200;
   function renderRoundTrips(a) {
     const all = list(a.round_trips).map(record);
     const shown = all.slice(0, MAX_ROUND_TRIPS);
@@ -404,7 +405,7 @@
       Array.from(bySymbol, ([symbol, s]) => {
         const color = COLORS[i++ % COLORS.length];
         return { label: symbol, stepped: true, borderColor: color, backgroundColor: color, data: s.points,
-                 pointRadius: 2 };
+                 pointRadius: s.points.length > 100 ? 0 : 2 };
       }),
       chartOptions(xRange, "quantity"));
 
@@ -426,12 +427,13 @@
       host.append(title, box);
       const own = fills.filter((f) => text(f.symbol) === symbol);
       const marker = (f) => ({ x: ms(f.ts), y: num(f.price), fill: f });
+      const radius = own.length > 200 ? 3 : 6;  // many fills: smaller markers
       makeChart(canvas, "price",
         [{ label: "price", borderColor: COLORS[k % COLORS.length], backgroundColor: COLORS[k % COLORS.length],
            data: prices.filter((p) => text(p.symbol) === symbol).map((p) => ({ x: ms(p.ts), y: num(p.price) })) },
-         { label: "buys", showLine: false, pointStyle: "triangle", pointRadius: 6, pointHoverRadius: 8,
+         { label: "buys", showLine: false, pointStyle: "triangle", pointRadius: radius, pointHoverRadius: 8,
            borderColor: BUY, backgroundColor: BUY, data: own.filter((f) => f.side === "buy").map(marker) },
-         { label: "sells", showLine: false, pointStyle: "triangle", rotation: 180, pointRadius: 6,
+         { label: "sells", showLine: false, pointStyle: "triangle", rotation: 180, pointRadius: radius,
            pointHoverRadius: 8, borderColor: SELL, backgroundColor: SELL,
            data: own.filter((f) => f.side === "sell").map(marker) }],
         chartOptions(xRange, "price", (o) => {

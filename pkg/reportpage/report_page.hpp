@@ -42,7 +42,7 @@ namespace reportpage {
 
 /// The page lists at most this many round trips (the first ones, in exit order as given),
 /// and says how many there are.
-inline constexpr std::size_t kMaxRoundTripsShown = 500;
+inline constexpr std::size_t kMaxRoundTripsShown = 200;
 
 /// Thrown by render for an analysis the page cannot show; error() names the field.
 class InvalidAnalysis : public std::invalid_argument {
