@@ -263,7 +263,7 @@
           }));
   }
 
-  const MAX_ROUND_TRIPS = 200;
+  const MAX_ROUND_TRIPS = 200;  // reportpage::kMaxRoundTripsShown (a unit test checks they agree)
   function renderRoundTrips(a) {
     const all = list(a.round_trips).map(record);
     const shown = all.slice(0, MAX_ROUND_TRIPS);

@@ -200,3 +200,14 @@ TEST_CASE("a refused value is quoted short and without control characters", "[re
   CHECK_THAT(message, Catch::Contains("?[31mred") && Catch::Contains("...\""));
   CHECK(message.size() < 120);
 }
+
+TEST_CASE("the page's script shows as many round trips as the header says", "[reportpage]") {
+  const std::string_view script = reportpage::detail::script();
+  CHECK(script.find("const MAX_ROUND_TRIPS = " + std::to_string(reportpage::kMaxRoundTripsShown) + ";") !=
+        std::string_view::npos);
+  // Strings from the analysis reach the DOM as text only.
+  CHECK(script.find("innerHTML") == std::string_view::npos);
+  CHECK(script.find("outerHTML") == std::string_view::npos);
+  CHECK(script.find("insertAdjacentHTML") == std::string_view::npos);
+  CHECK(script.find("document.write") == std::string_view::npos);
+}
