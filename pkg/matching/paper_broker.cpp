@@ -625,6 +625,24 @@ std::vector<core::ExecutionReport> PaperBroker::on_status(const core::Instrument
   return out;
 }
 
+std::vector<core::ExecutionReport> PaperBroker::on_action(const core::CorporateAction& a) {
+  std::vector<core::ExecutionReport> out;
+  Book& book = books_[a.symbol];
+  deliver(a.symbol, a.ts_event, out);
+  if (a.action != core::ActionKind::split) return out;
+  const std::string text = fmt::format("canceled: {} split, ratio {}", a.symbol, a.ratio.value_or(core::Decimal{}));
+  for (const auto& [seq, id] : book.resting) {
+    const auto it = orders_.find(id);
+    if (it == orders_.end()) continue;
+    out.push_back(report(it->second, core::ExecType::canceled, core::OrderStatus::canceled, a.ts_event, text));
+  }
+  book.resting.clear();
+  book.top = core::TopOfBook{};
+  book.bid_left.reset();
+  book.ask_left.reset();
+  return out;
+}
+
 std::size_t PaperBroker::in_flight() const {
   std::size_t n = 0;
   for (const auto& [symbol, book] : books_) n += book.in_flight.size();
