@@ -637,9 +637,12 @@ std::vector<core::ExecutionReport> PaperBroker::on_action(const core::CorporateA
     out.push_back(report(it->second, core::ExecType::canceled, core::OrderStatus::canceled, a.ts_event, text));
   }
   book.resting.clear();
-  book.top = core::TopOfBook{};
-  book.bid_left.reset();
-  book.ask_left.reset();
+  // The last prices and sizes in post-split units, until the next market data.
+  const core::Decimal ratio = a.ratio.value_or(core::Decimal::from_int(1));
+  if (book.top.bid) book.top.bid = div(*book.top.bid, ratio);
+  if (book.top.ask) book.top.ask = div(*book.top.ask, ratio);
+  if (book.bid_left) book.bid_left = mul(*book.bid_left, ratio);
+  if (book.ask_left) book.ask_left = mul(*book.ask_left, ratio);
   return out;
 }
 

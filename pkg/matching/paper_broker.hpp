@@ -273,8 +273,8 @@ class PaperBroker {
   /// A corporate action of a.symbol at a.ts_event. Commands in flight that are due
   /// reach the market first (as on_status). A `split` then cancels every working order
   /// on the symbol (text "canceled: <symbol> split, ratio <r>"), as brokers cancel open
-  /// orders across a split rather than guess new prices, and forgets the symbol's
-  /// prices: until the next market data nothing fills there (a market order waits).
+  /// orders across a split rather than guess new prices, and restates the symbol's last
+  /// prices (divided by the ratio) and displayed sizes (multiplied) until the next data.
   /// A `dividend` changes nothing at the venue (the price drop comes with the data).
   /// @return the reports of due arrivals and the cancels, in arrival order.
   std::vector<core::ExecutionReport> on_action(const core::CorporateAction& a);
