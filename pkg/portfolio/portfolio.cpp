@@ -73,8 +73,12 @@ void Portfolio::on_fill(const core::ExecutionReport& r) {
     while (rest.is_positive() && !p.lots.empty()) {
       Lot& lot = p.lots.front();
       const core::Quantity closed = min(rest, lot.qty);
-      const core::Money realized = mul(long_pos ? r.last_px - lot.px : lot.px - r.last_px, closed);
-      const core::Money lot_cost = mul(lot.px, closed);
+      // A whole lot leaves with its exact cost; a part of one at its price (exact unless
+      // a split made that price inexact).
+      const core::Money lot_cost = closed == lot.qty ? lot.cost : mul(lot.px, closed);
+      const core::Money proceeds = mul(r.last_px, closed);
+      const core::Money realized = long_pos ? proceeds - lot_cost : lot_cost - proceeds;
+      lot.cost -= lot_cost;
       p.open_cost -= long_pos ? lot_cost : -lot_cost;
       p.realized_pnl += realized;
       realized_total_ += realized;
@@ -87,8 +91,8 @@ void Portfolio::on_fill(const core::ExecutionReport& r) {
     if (p.lots.empty()) p.open_cost = core::Money{};  // flat: no rounding residue can survive
   }
   if (opening.is_positive()) {
-    p.lots.push_back(Lot{opening, r.last_px});
     const core::Money cost = mul(r.last_px, opening);
+    p.lots.push_back(Lot{opening, r.last_px, cost});
     p.open_cost += signed_q.is_positive() ? cost : -cost;
     p.quantity += signed_q.is_positive() ? opening : -opening;
   }
@@ -110,6 +114,35 @@ void Portfolio::mark(const std::string& symbol, core::Price mark_px, core::Times
   seen(ts);
   Position& p = positions_[symbol];
   p.mark_px = mark_px;
+  revalue(p);
+  update_drawdown();
+}
+
+void Portfolio::on_action(const core::CorporateAction& a) {
+  seen(a.ts_event);
+  Position& p = positions_[a.symbol];
+  if (a.action == core::ActionKind::split && a.ratio && a.ratio->is_positive()) {
+    const core::Decimal ratio = *a.ratio;
+    for (Lot& lot : p.lots) {
+      lot.qty = mul(lot.qty, ratio);
+      if (lot.qty.is_positive()) lot.px = div(lot.cost, lot.qty);
+    }
+    std::erase_if(p.lots, [](const Lot& l) { return !l.qty.is_positive(); });
+    p.quantity = mul(p.quantity, ratio);
+    if (p.lots.empty()) {
+      p.quantity = core::Quantity{};
+      p.open_cost = core::Money{};
+    }
+    p.avg_px = p.quantity.is_zero() ? core::Price{} : div(abs(p.open_cost), abs(p.quantity));
+    if (p.mark_px) p.mark_px = div(*p.mark_px, ratio);
+    if (p.bid_close) p.bid_close = div(*p.bid_close, ratio);
+    if (p.ask_close) p.ask_close = div(*p.ask_close, ratio);
+  } else if (a.action == core::ActionKind::dividend && a.amount && !p.quantity.is_zero()) {
+    const core::Money cash = mul(p.quantity, *a.amount);  // signed: a short position pays
+    p.realized_pnl += cash;
+    realized_total_ += cash;
+    dividends_total_ += cash;
+  }
   revalue(p);
   update_drawdown();
 }

@@ -95,6 +95,21 @@ class Portfolio {
   /// one side's close until both were seen); the symbol counts as quoted.
   void on_bar(const core::Bar& b);
 
+  /// A corporate action at a.ts_event (core::CorporateAction):
+  ///  - split by `ratio`: every open lot's quantity is multiplied by ratio and its cost
+  ///    kept (lot price = cost / new quantity), so open cost and P&L do not move; the
+  ///    mark (and the bid/ask bar closes) is divided by ratio until the next price;
+  ///    bought_qty / sold_qty keep counting what was traded (pre-split units before);
+  ///  - dividend of `amount` per share: realized P&L += quantity x amount (a short
+  ///    position pays it), counted in dividends().
+  /// Then updates peak / max drawdown. A symbol without a position only has its mark
+  /// adjusted. Exact as long as quantity x ratio and the lot costs fit 8 digits (a lot
+  /// price after a 7-for-1 split is rounded, but only whole-lot closes use it exactly).
+  void on_action(const core::CorporateAction& a);
+
+  /// Dividends received (+) or paid (-) in total, included in realized P&L.
+  core::Money dividends() const { return dividends_total_; }
+
   /// Current report: positions sorted by symbol (every symbol that has had a fill,
   /// flat ones included), totals, commissions, peak_pnl, max_drawdown, counters,
   /// ts_event = the latest ts_event seen. `final_report` only selects the message type. O(symbols).
@@ -111,7 +126,8 @@ class Portfolio {
   /// One open lot: what one opening fill (or the remainder of a flip) bought or sold.
   struct Lot {
     core::Quantity qty;  ///< > 0; the position's sign says long or short
-    core::Price px;      ///< the fill price
+    core::Price px;      ///< the fill price (after a split: cost / qty, rounded)
+    core::Money cost;    ///< qty x px when opened, exact; kept across splits
   };
   struct Position {
     core::Quantity quantity;   ///< signed
@@ -142,6 +158,7 @@ class Portfolio {
   core::Money max_drawdown_;
   core::Money gross_notional_;
   core::Money commission_total_;
+  core::Money dividends_total_;
   std::int64_t fills_ = 0;
   std::int64_t orders_denied_ = 0;
   std::int64_t orders_rejected_ = 0;

@@ -359,3 +359,58 @@ TEST_CASE("issue 14: thousands of random whole-share fills at cent prices stay w
     REQUIRE(s.total_pnl == cash + mul(mark, qty));  // P&L = cash flows + the position at the mark
   }
 }
+
+TEST_CASE("issue 14: a 2-for-1 split doubles the position, keeps its cost, and leaves P&L continuous",
+          "[portfolio][corporate_action]") {
+  portfolio::Portfolio p;
+  // IBM's real closes around its 1999-05-27 split (shared/data bars_1d_SPY_IBM_BAC).
+  p.on_fill(fill("o1", "IBM", Side::buy, "100", "221.13", kDay0));
+  p.mark("IBM", dec("235.50"), kDay0 + 1);  // the 26th's close
+  auto s = p.snapshot(false);
+  CHECK(s.total_pnl == dec("1437"));  // (235.50 - 221.13) x 100
+  p.on_action({.symbol = "IBM", .action = core::ActionKind::split, .ratio = dec("2"), .ts_event = kDay0 + 2});
+  s = p.snapshot(false);
+  CHECK(s.positions[0].quantity == dec("200"));
+  CHECK(s.positions[0].avg_px == dec("110.565"));  // 22113 / 200
+  CHECK(s.positions[0].mark_px == dec("117.75"));  // 235.50 / 2 until the next price
+  CHECK(s.total_pnl == dec("1437"));               // nothing moved
+  CHECK(s.max_drawdown.is_zero());
+  p.mark("IBM", dec("116.06"), kDay0 + 3);  // the 27th's close: a real loss of 1.69 x 200
+  CHECK(p.snapshot(false).total_pnl == dec("1099"));
+  p.on_fill(fill("o2", "IBM", Side::sell, "200", "116.06", kDay0 + 4));
+  s = p.snapshot(false);
+  CHECK(s.realized_pnl == dec("1099"));  // 200 x 116.06 - 22113, exact
+  CHECK(s.positions[0].quantity.is_zero());
+  // Without the action the same data books a fake loss of ~11,900:
+  portfolio::Portfolio raw;
+  raw.on_fill(fill("o1", "IBM", Side::buy, "100", "221.13", kDay0));
+  raw.mark("IBM", dec("235.50"), kDay0 + 1);
+  raw.mark("IBM", dec("116.06"), kDay0 + 3);
+  CHECK(raw.snapshot(false).total_pnl == dec("-10507"));  // (116.06 - 221.13) x 100
+}
+
+TEST_CASE("a reverse split and a split of a short position, partly closed after", "[portfolio][corporate_action]") {
+  portfolio::Portfolio p;
+  p.on_fill(fill("o1", "XYZ", Side::sell, "1000", "1.20", kDay0));
+  p.on_action({.symbol = "XYZ", .action = core::ActionKind::split, .ratio = dec("0.1"), .ts_event = kDay0 + 1});
+  auto s = p.snapshot(false);
+  CHECK(s.positions[0].quantity == dec("-100"));
+  CHECK(s.positions[0].avg_px == dec("12"));
+  CHECK(s.positions[0].mark_px == dec("12"));
+  CHECK(s.total_pnl.is_zero());
+  p.on_fill(fill("o2", "XYZ", Side::buy, "40", "11", kDay0 + 2));
+  CHECK(p.snapshot(false).realized_pnl == dec("40"));  // (12 - 11) x 40
+}
+
+TEST_CASE("a dividend pays holders quantity x amount and charges short sellers", "[portfolio][corporate_action]") {
+  portfolio::Portfolio p;
+  p.on_fill(fill("o1", "SPY", Side::buy, "300", "370.00", kDay0));
+  p.on_fill(fill("o2", "IWM", Side::sell, "100", "190.00", kDay0));
+  p.on_action({.symbol = "SPY", .action = core::ActionKind::dividend, .amount = dec("1.5762"), .ts_event = kDay0 + 1});
+  p.on_action({.symbol = "IWM", .action = core::ActionKind::dividend, .amount = dec("0.61"), .ts_event = kDay0 + 1});
+  p.on_action({.symbol = "QQQ", .action = core::ActionKind::dividend, .amount = dec("0.38"), .ts_event = kDay0 + 1});
+  const auto s = p.snapshot(false);
+  CHECK(p.dividends() == dec("411.86"));  // 300 x 1.5762 - 100 x 0.61
+  CHECK(s.realized_pnl == dec("411.86"));
+  CHECK(s.positions.size() == 2);  // QQQ, never traded, is not a position
+}
