@@ -259,7 +259,12 @@ struct Analyzer::Impl {
     }
     const auto ts = std::visit([](const auto& x) { return x.ts_event; }, md);
     const auto& symbol = std::visit([](const auto& x) -> const std::string& { return x.symbol; }, md);
-    if (weekend_trading(ts)) weekend = true;
+    // A bar's ts_event is its END: a Friday's daily bar ends at Saturday 00:00.
+    const core::TimestampNs traded_at = std::visit(
+        overloaded{[](const core::Bar& b) { return b.ts_start.value_or(b.ts_event - 1); },
+                   [](const auto& x) { return x.ts_event; }},
+        md);
+    if (weekend_trading(traded_at)) weekend = true;
     advance(ts);
     Scope& sym = scope(by_symbol, symbol);
     feed(total.pf, md);

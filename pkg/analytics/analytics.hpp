@@ -52,7 +52,8 @@
 ///    fraction of the span (first to last event) with a non-zero position;
 ///  - periods_per_year 0 = auto: 365 if any market data falls on a Saturday (UTC) or on a
 ///    Sunday before 17:00 UTC (crypto trades through the weekend; the FX week opens on
-///    Sunday evening UTC, which does not count), else 252.
+///    Sunday evening UTC, which does not count), else 252. A bar counts at its start
+///    (ts_start, else ts_event - 1 ns: a Friday's daily bar ends at Saturday 00:00).
 ///
 /// Errors: nothing throws except std::bad_alloc and core::ArithmeticError (a figure out
 /// of the 128-bit Decimal range, unreachable with wire-range inputs). A logged event that

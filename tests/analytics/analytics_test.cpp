@@ -336,6 +336,12 @@ TEST_CASE("periods_per_year is 365 with weekend trading (crypto), else 252, unle
     CHECK(a.analysis().settings.periods_per_year == 365);
   }
   {
+    analytics::Analyzer a;  // a Friday's daily bar ends at Saturday 00:00: not weekend trading
+    a.on_market_data(core::Bar{.symbol = "SPY", .open = D("1"), .high = D("1"), .low = D("1"), .close = D("1"),
+                               .ts_event = core::days_from_civil_ns(1998, 1, 3)});
+    CHECK(a.analysis().settings.periods_per_year == 252);
+  }
+  {
     analytics::Settings s;
     s.periods_per_year = 260;
     analytics::Analyzer a(s);
