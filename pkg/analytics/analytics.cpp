@@ -398,6 +398,7 @@ struct Analyzer::Impl {
     out.pnl_total = snap.total_pnl;
     out.pnl_realized = snap.realized_pnl;
     out.pnl_unrealized = snap.unrealized_pnl;
+    out.pnl_realized_gross = snap.realized_pnl + snap.commission;
     out.commission = snap.commission;
     out.slippage = s.slippage;
     out.gross_notional_traded = snap.gross_notional_traded;
@@ -431,7 +432,8 @@ struct Analyzer::Impl {
     if (!out.annualized_return_pct) {
       if (warnings)
         warnings->push_back(fmt::format("annualized_return_pct and calmar are null: need at least 2 daily returns "
-                                        "(UTC days with events), have {}", out.daily_returns));
+                                        "(UTC days with events), have {}, and an equity that is not negative",
+                                        out.daily_returns));
     } else if (out.max_drawdown_pct > 0) {
       out.calmar = *out.annualized_return_pct / out.max_drawdown_pct;
     } else if (warnings) {
@@ -594,6 +596,7 @@ void stats_fields(std::string& out, const Stats& s) {
   dec(out, "pnl_total", s.pnl_total);
   dec(out, "pnl_realized", s.pnl_realized);
   dec(out, "pnl_unrealized", s.pnl_unrealized);
+  dec(out, "pnl_realized_gross", s.pnl_realized_gross);
   dec(out, "commission", s.commission);
   dec(out, "slippage", s.slippage);
   dec(out, "gross_notional_traded", s.gross_notional_traded);

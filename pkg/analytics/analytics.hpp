@@ -17,6 +17,8 @@
 ///  - money, prices and quantities are exact core::Decimal in the one reporting
 ///    currency (Settings::base_currency, a label: no conversion is made); ratios and
 ///    percentages are double, percentages as fractions (0.004 = 0.4 %);
+///  - an execution report without a strategy_id (a person's order) counts under the
+///    strategy_id "manual";
 ///  - times are int64 ns UTC from the events (ts_event); no clock is read;
 ///  - equity = starting_capital + total P&L (realized net of commissions + unrealized);
 ///  - returns are DAILY: the equity at the close of each UTC day that has events (its
@@ -89,6 +91,7 @@ struct Settings {
 /// The figures of one scope (the totals, a symbol or a strategy_id). Keys as in the JSON.
 struct Stats {
   core::Money pnl_total, pnl_realized, pnl_unrealized;  ///< realized is net of commissions
+  core::Money pnl_realized_gross;  ///< realized before commissions (pnl_realized + commission)
   core::Money commission, slippage, gross_notional_traded;
   double turnover = 0;
   std::optional<double> return_pct;             ///< pnl_total / starting_capital
