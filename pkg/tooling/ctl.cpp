@@ -954,6 +954,7 @@ std::optional<int> report_cmd(const Args& a, ReportFlags& flags) {
                "[--equity-csv FILE] [--capital X] [--periods-per-year N]]\n", e.what());
     return 2;
   }
+  if (a.json && flags.json.empty()) flags.json = "-";  // `report SESSION --json`: the JSON on stdout
   SessionStores stores(StoreUrls::from_environment());
   const auto found = stores.find(positional[0]);
   emit_analysis(analyze_session(found.store, positional[0], flags.settings), flags);
