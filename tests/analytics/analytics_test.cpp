@@ -307,7 +307,7 @@ TEST_CASE("the analysis is interim until the session has a session.ended event",
   CHECK_THAT(analytics::to_json(a.analysis()), Catch::Contains(R"("status":"final")"));
 }
 
-TEST_CASE("logged events are decoded: market data, execution reports; bad payloads are skipped with a warning",
+TEST_CASE("logged events are decoded (market data, execution reports) and bad payloads are skipped with a warning",
           "[analytics][events]") {
   analytics::Analyzer a(capital("1000"));
   a.on_event("market.data.X", codec::encode(at("X", "10", d1)));
