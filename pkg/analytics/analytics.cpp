@@ -109,7 +109,7 @@ struct Touch {
 };
 
 struct OpenTrip {
-  bool long_ = true;
+  bool is_long = true;
   core::Quantity entry_qty, exit_qty;
   core::Money entry_notional, exit_notional, commission;
   core::TimestampNs entry_ts = 0;
@@ -352,7 +352,7 @@ struct Analyzer::Impl {
     TripState& st = trips[{strategy, symbol}];
     const core::Quantity signed_q = side == core::Side::buy ? q : -q;
     auto open = [&](core::Quantity qty, core::Money c) {
-      st.trip = OpenTrip{.long_ = side == core::Side::buy, .entry_qty = qty, .entry_notional = mul(qty, px),
+      st.trip = OpenTrip{.is_long = side == core::Side::buy, .entry_qty = qty, .entry_notional = mul(qty, px),
                          .commission = c, .entry_ts = ts};
     };
     if (st.position.is_zero() || st.position.is_positive() == signed_q.is_positive()) {
@@ -374,8 +374,8 @@ struct Analyzer::Impl {
       t.commission += c_close;
       st.position += side == core::Side::buy ? closed : -closed;
       if (st.position.is_zero()) {
-        const core::Money gross = t.long_ ? t.exit_notional - t.entry_notional : t.entry_notional - t.exit_notional;
-        round_trips.push_back({.symbol = symbol, .strategy_id = strategy, .long_ = t.long_, .quantity = t.entry_qty,
+        const core::Money gross = t.is_long ? t.exit_notional - t.entry_notional : t.entry_notional - t.exit_notional;
+        round_trips.push_back({.symbol = symbol, .strategy_id = strategy, .is_long = t.is_long, .quantity = t.entry_qty,
                                .entry_ts = t.entry_ts, .exit_ts = ts, .entry_px = div(t.entry_notional, t.entry_qty),
                                .exit_px = div(t.exit_notional, t.exit_qty), .pnl = gross - t.commission,
                                .commission = t.commission, .holding_ns = ts - t.entry_ts});
@@ -507,7 +507,7 @@ Analysis Analyzer::analysis(std::string title, std::string session_id) const {
   Analysis a;
   a.title = std::move(title);
   a.session_id = std::move(session_id);
-  a.final_ = m.ended;
+  a.is_final = m.ended;
   a.settings = m.settings;
   a.settings.periods_per_year = m.periods();
   a.first_ts = m.first_ts;
@@ -653,7 +653,7 @@ std::vector<std::size_t> downsample(const std::vector<core::TimestampNs>& ts, st
   return out;
 }
 
-std::string_view direction(const RoundTrip& t) { return t.long_ ? "long" : "short"; }
+std::string_view direction(const RoundTrip& t) { return t.is_long ? "long" : "short"; }
 
 }  // namespace
 
@@ -665,7 +665,7 @@ std::string to_json(const Analysis& a) {
   integer(o, "v", 1);
   str(o, "title", a.title);
   str(o, "session_id", a.session_id);
-  str(o, "status", a.final_ ? "final" : "interim");
+  str(o, "status", a.is_final ? "final" : "interim");
   key(o, "settings");
   o += '{';
   dec(o, "starting_capital", a.settings.starting_capital);
@@ -916,7 +916,7 @@ void header(std::string& o, std::string_view first) {
 
 std::string to_text(const Analysis& a) {
   std::string o;
-  o += fmt::format("Analysis ({}){}{}: {} .. {}\n", a.final_ ? "final" : "interim",
+  o += fmt::format("Analysis ({}){}{}: {} .. {}\n", a.is_final ? "final" : "interim",
                    a.title.empty() ? "" : " of ", a.title, a.first_ts ? core::format_iso8601(a.first_ts) : "-",
                    a.last_ts ? core::format_iso8601(a.last_ts) : "-");
   o += fmt::format("  capital {} {}, daily returns ({} of them), {} periods per year, risk-free rate {}\n",

@@ -139,7 +139,7 @@ struct PricePoint {
 
 struct RoundTrip {
   std::string symbol, strategy_id;
-  bool long_ = true;  ///< direction: "long" | "short"
+  bool is_long = true;  ///< direction: "long" | "short"
   core::Quantity quantity;  ///< total entered (= total exited)
   core::TimestampNs entry_ts = 0, exit_ts = 0;
   core::Price entry_px, exit_px;  ///< volume-weighted
@@ -178,7 +178,7 @@ struct StrategyStats {
 struct Analysis {
   std::string title;
   std::string session_id;
-  bool final_ = false;  ///< "final" if the session ended (session.ended seen), else "interim"
+  bool is_final = false;  ///< "final" if the session ended (session.ended seen), else "interim"
   Settings settings;    ///< periods_per_year resolved (never 0 here)
   core::TimestampNs first_ts = 0, last_ts = 0;
   Stats totals;
@@ -235,7 +235,8 @@ std::optional<double> annualized_return(core::Money start, core::Money end, std:
 /// a / b as a double, from the exact decimals (b != 0). Pure.
 double ratio(core::Decimal a, core::Decimal b);
 
-/// The analysis as JSON (the contract in docs/statistics.md, "JSON"). Pure.
+/// The analysis as JSON: the contract the report page reads (docs/statistics.md, "Outputs"):
+/// decimals as strings, ratios as numbers or null, ns UTC times, every string escaped. Pure.
 std::string to_json(const Analysis& a);
 /// The round trips as CSV, one header line:
 /// symbol,strategy_id,direction,quantity,entry_ts,exit_ts,entry_px,exit_px,pnl,commission,holding_ns

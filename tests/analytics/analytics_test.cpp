@@ -197,7 +197,7 @@ TEST_CASE("round trips go flat to flat with partial closes, a flip and commissio
   // split by quantity: 0.8 x 50 / 80 = 0.5 here, 0.3 to trip 2; commission 1 + 0.5 + 1 +
   // 0.5 = 3; pnl 297.
   const auto& r1 = an.round_trips[0];
-  CHECK(r1.long_);
+  CHECK(r1.is_long);
   CHECK(r1.quantity == D("150"));
   CHECK(r1.entry_px == D("10.33333333"));
   CHECK(r1.exit_px == D("12.33333333"));
@@ -208,7 +208,7 @@ TEST_CASE("round trips go flat to flat with partial closes, a flip and commissio
   CHECK(r1.holding_ns == 3);
   // Trip 2: short 30 from 13 (the flip), covered at 12.5: 30 x 0.5 = 15 - (0.3 + 0.3) = 14.4.
   const auto& r2 = an.round_trips[1];
-  CHECK_FALSE(r2.long_);
+  CHECK_FALSE(r2.is_long);
   CHECK(r2.quantity == D("30"));
   CHECK(r2.entry_px == D("13"));
   CHECK(r2.exit_px == D("12.5"));
@@ -299,11 +299,11 @@ TEST_CASE("rejections and denials are counted by reason", "[analytics][rejection
 TEST_CASE("the analysis is interim until the session has a session.ended event", "[analytics][status]") {
   analytics::Analyzer a;
   a.on_event("market.data.X", codec::encode(at("X", "10", d1)));
-  CHECK_FALSE(a.analysis().final_);
+  CHECK_FALSE(a.analysis().is_final);
   CHECK_THAT(analytics::to_json(a.analysis()), Catch::Contains(R"("status":"interim")"));
   CHECK_THAT(analytics::to_text(a.analysis()), Catch::Contains("Analysis (interim)"));
   a.on_event("session.lifecycle", codec::encode(core::SessionEnded{.session_id = "s", .ts_wall = 1}));
-  CHECK(a.analysis().final_);
+  CHECK(a.analysis().is_final);
   CHECK_THAT(analytics::to_json(a.analysis()), Catch::Contains(R"("status":"final")"));
 }
 

@@ -69,7 +69,7 @@ TEST_CASE("the analysis of an in-process backtest's log has the reporter's total
     log.feed(a);
     const auto an = a.analysis();
     check_totals(an.totals, res.report);
-    CHECK_FALSE(an.final_);  // no session, so no session.ended in the log
+    CHECK_FALSE(an.is_final);  // no session, so no session.ended in the log
     // Per symbol: the reporter's positions; per strategy (one): the totals.
     REQUIRE(an.per_symbol.size() == res.report.positions.size());
     for (std::size_t i = 0; i < an.per_symbol.size(); ++i) {
@@ -99,7 +99,7 @@ TEST_CASE("report SESSION's analysis of a stored session has the reporter's tota
   store.append(batch);
   const auto an = services::analyze_session(store, "bt-1", {});
   check_totals(an.totals, res.report);
-  CHECK(an.final_);
+  CHECK(an.is_final);
   CHECK(an.title == "backtest of " + kFile);
   CHECK(an.session_id == "bt-1");
   CHECK_THROWS_WITH(services::analyze_session(store, "nope", {}), Catch::Contains("unknown session nope"));
@@ -110,7 +110,7 @@ TEST_CASE("report SESSION's analysis of a stored session has the reporter's tota
   for (const auto& e : batch)
     if (e.type != core::SessionEnded::kType) running.push_back(e);
   open.append(running);
-  CHECK_FALSE(services::analyze_session(open, "bt-1", {}).final_);
+  CHECK_FALSE(services::analyze_session(open, "bt-1", {}).is_final);
 }
 
 TEST_CASE("traderctl backtest FILE --in-process --json - prints the analysis with the reporter's totals",
