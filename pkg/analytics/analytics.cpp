@@ -111,7 +111,7 @@ struct Touch {
 struct OpenTrip {
   bool is_long = true;
   core::Quantity entry_qty, exit_qty;
-  core::Money entry_notional, exit_notional, commission;
+  core::Money entry_notional, exit_notional, commission, dividends;
   core::TimestampNs entry_ts = 0;
 };
 
@@ -191,6 +191,7 @@ struct Analyzer::Impl {
   std::int64_t days_closed = 0;
   std::int64_t flagged = 0, undecodable = 0;
   std::string first_flag, first_bad;
+  std::vector<std::string> extra_warnings;
 
   explicit Impl(Settings s) : settings(std::move(s)), total(settings.starting_capital) {}
 
@@ -305,6 +306,39 @@ struct Analyzer::Impl {
     record_equity(ts, false);
   }
 
+  void action(const core::CorporateAction& a) {
+    advance(a.ts_event);
+    Scope& sym = scope(by_symbol, a.symbol);
+    total.pf.on_action(a);
+    sym.pf.on_action(a);
+    for (auto& [id, s] : by_strategy) s.pf.on_action(a);
+    const bool split = a.action == core::ActionKind::split && a.ratio && a.ratio->is_positive();
+    const bool dividend = a.action == core::ActionKind::dividend && a.amount;
+    if (split) {
+      // Pre-split prices, as the portfolio's marks (its touch follows).
+      if (auto t = touch.find(a.symbol); t != touch.end()) {
+        if (t->second.bid) t->second.bid = div(*t->second.bid, *a.ratio);
+        if (t->second.ask) t->second.ask = div(*t->second.ask, *a.ratio);
+      }
+    }
+    for (auto& [key, st] : trips) {
+      if (key.second != a.symbol || st.position.is_zero() || !st.trip) continue;
+      if (split) {
+        st.position = mul(st.position, *a.ratio);
+        st.trip->entry_qty = mul(st.trip->entry_qty, *a.ratio);
+        st.trip->exit_qty = mul(st.trip->exit_qty, *a.ratio);
+        if (st.position.is_zero()) st.trip.reset();  // a reverse split rounded it away (as the portfolio)
+      } else if (dividend) {
+        st.trip->dividends += mul(st.position, *a.amount);  // signed: a short pays
+      }
+    }
+    total.touch(a.ts_event, settings.starting_capital);
+    sym.touch(a.ts_event, settings.starting_capital);
+    for (auto& [id, s] : by_strategy)
+      if (s.traded.contains(a.symbol)) s.touch(a.ts_event, settings.starting_capital);
+    record_equity(a.ts_event, false);
+  }
+
   void execution(const core::ExecutionReport& r) {
     advance(r.ts_event);
     const std::string& strategy = r.strategy_id.empty() ? kManual : r.strategy_id;
@@ -377,7 +411,8 @@ struct Analyzer::Impl {
         const core::Money gross = t.is_long ? t.exit_notional - t.entry_notional : t.entry_notional - t.exit_notional;
         round_trips.push_back({.symbol = symbol, .strategy_id = strategy, .is_long = t.is_long, .quantity = t.entry_qty,
                                .entry_ts = t.entry_ts, .exit_ts = ts, .entry_px = div(t.entry_notional, t.entry_qty),
-                               .exit_px = div(t.exit_notional, t.exit_qty), .pnl = gross - t.commission,
+                               .exit_px = div(t.exit_notional, t.exit_qty),
+                               .pnl = gross + t.dividends - t.commission,
                                .commission = t.commission, .holding_ns = ts - t.entry_ts});
         st.trip.reset();
         if (!rest.is_zero()) {
@@ -399,6 +434,7 @@ struct Analyzer::Impl {
     out.pnl_realized = snap.realized_pnl;
     out.pnl_unrealized = snap.unrealized_pnl;
     out.pnl_realized_gross = snap.realized_pnl + snap.commission;
+    out.dividends = s.pf.dividends();
     out.commission = snap.commission;
     out.slippage = s.slippage;
     out.gross_notional_traded = snap.gross_notional_traded;
@@ -480,6 +516,8 @@ Analyzer& Analyzer::operator=(Analyzer&&) noexcept = default;
 void Analyzer::on_market_data(const core::MarketData& md) { impl_->market(md); }
 void Analyzer::on_execution(const core::ExecutionReport& r) { impl_->execution(r); }
 void Analyzer::on_session_ended() { impl_->ended = true; }
+void Analyzer::on_corporate_action(const core::CorporateAction& a) { impl_->action(a); }
+void Analyzer::add_warning(std::string w) { impl_->extra_warnings.push_back(std::move(w)); }
 void Analyzer::set_data_quality(DataQuality dq) { impl_->dq = std::move(dq); }
 
 void Analyzer::on_event(std::string_view subject, std::string_view json) {
@@ -491,6 +529,15 @@ void Analyzer::on_event(std::string_view subject, std::string_view json) {
     if (md) return impl_->market(*md);
     const auto env = impl_->dec.peek(json);
     if (env && env->type == core::InstrumentStatus::kType) return;
+    if (env && env->type == core::CorporateAction::kType) {
+      // As the workers take it (workers/log_input.hpp corporate_action_of): valid, and for
+      // the subject's symbol.
+      auto a = impl_->dec.decode_corporate_action(json);
+      if (!a) return bad(a.error());
+      if (subject.substr(subjects::kMarketDataPrefix.size()) != a->symbol)
+        return bad(core::Error{"symbol", "is not the subject's"});
+      return impl_->action(*a);
+    }
     bad(md.error());
   } else if (subject == subjects::kTradingExecutions) {
     auto r = impl_->dec.decode_execution_report(json);
@@ -541,6 +588,7 @@ Analysis Analyzer::analysis(std::string title, std::string session_id) const {
       a.warnings.push_back(fmt::format("{} ({}): position {} still open at the end: not a round trip", key.second,
                                        key.first, st.position));
   if (!m.any) a.warnings.push_back("no market data or execution report: nothing to analyze");
+  a.warnings.insert(a.warnings.end(), m.extra_warnings.begin(), m.extra_warnings.end());
   a.data_quality = m.dq;
   a.equity_curve = m.curve;
   a.positions = m.positions;
@@ -597,6 +645,7 @@ void stats_fields(std::string& out, const Stats& s) {
   dec(out, "pnl_realized", s.pnl_realized);
   dec(out, "pnl_unrealized", s.pnl_unrealized);
   dec(out, "pnl_realized_gross", s.pnl_realized_gross);
+  dec(out, "dividends", s.dividends);
   dec(out, "commission", s.commission);
   dec(out, "slippage", s.slippage);
   dec(out, "gross_notional_traded", s.gross_notional_traded);
@@ -927,6 +976,8 @@ std::string to_text(const Analysis& a) {
                    "avg loss {}, max drawdown duration {}\n",
                    t.orders, t.orders_denied, t.orders_rejected, t.fills, t.round_trips, t.wins, t.losses, t.avg_win,
                    t.avg_loss, duration(t.max_drawdown_duration_ns));
+  o += fmt::format("  realized P&L {} (before commission {}), unrealized {}{}\n", t.pnl_realized, t.pnl_realized_gross,
+                   t.pnl_unrealized, t.dividends.is_zero() ? std::string() : fmt::format(", dividends {}", t.dividends));
   header(o, "");
   row(o, "total", t);
   if (!a.per_symbol.empty()) {

@@ -44,7 +44,7 @@
 ///    (strategy_id, symbol) a round trip opens when the position leaves zero and closes
 ///    when it returns to zero; a fill through zero closes one and opens the next (its
 ///    commission split by quantity). pnl = direction x (exit notional - entry notional)
-///    - the commissions of its fills; entry/exit px are volume-weighted; wins pnl > 0,
+///    + dividends while open - the commissions of its fills; entry/exit px are volume-weighted; wins pnl > 0,
 ///    losses pnl < 0 (0 is neither); positions still open at the end are not round
 ///    trips (a warning says so);
 ///  - slippage per fill vs the touch at fill time: buy (last_px - ask) x last_qty, sell
@@ -93,6 +93,7 @@ struct Stats {
   core::Money pnl_total, pnl_realized, pnl_unrealized;  ///< realized is net of commissions
   core::Money pnl_realized_gross;  ///< realized before commissions (pnl_realized + commission)
   core::Money commission, slippage, gross_notional_traded;
+  core::Money dividends;  ///< received (+) or paid on shorts (-), in pnl_realized
   double turnover = 0;
   std::optional<double> return_pct;             ///< pnl_total / starting_capital
   std::optional<double> annualized_return_pct;  ///< needs >= 2 daily returns
@@ -143,7 +144,7 @@ struct RoundTrip {
   core::Quantity quantity;  ///< total entered (= total exited)
   core::TimestampNs entry_ts = 0, exit_ts = 0;
   core::Price entry_px, exit_px;  ///< volume-weighted
-  core::Money pnl;          ///< net of `commission`
+  core::Money pnl;          ///< net of `commission`, dividends while open included
   core::Money commission;
   core::DurationNs holding_ns = 0;
 };
@@ -206,10 +207,17 @@ class Analyzer {
   Analyzer& operator=(Analyzer&&) noexcept;
 
   void on_market_data(const core::MarketData& md);
+  /// A split or dividend (core::CorporateAction), applied as the reporter does
+  /// (portfolio::Portfolio::on_action); an open round trip's quantities follow a split, and
+  /// a dividend received (or paid, short) while it is open counts in its pnl.
+  void on_corporate_action(const core::CorporateAction& a);
+  /// A warning from outside the log (e.g. the feed's suspected splits), listed after the own.
+  void add_warning(std::string w);
   void on_execution(const core::ExecutionReport& r);
   /// The session ended (session.ended): the analysis is "final".
   void on_session_ended();
-  /// One logged event: market.data.* (quote, trade, bar; instrument_status ignored),
+  /// One logged event: market.data.* (quote, trade, bar, corporate_action whose symbol is
+  /// the subject's; instrument_status ignored),
   /// trading.executions (execution_report), session.lifecycle (session.ended); any other
   /// subject is ignored. A payload that does not decode is skipped and counted.
   void on_event(std::string_view subject, std::string_view json);

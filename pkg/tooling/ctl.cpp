@@ -817,6 +817,7 @@ int backtest_in_process(const RunArgs& r) {
     analytics::Analyzer an(r.report.settings);
     log.feed(an);
     an.on_session_ended();  // the run is over (a session.ended is in the log only with --record)
+    for (const auto& w : res.feed.warnings) an.add_warning("feed: " + w);
     emit_analysis(an.analysis("backtest of " + std::filesystem::path(data).filename().string(),
                               r.record ? cfg.session->session_id : ""),
                   r.report);

@@ -260,6 +260,30 @@ TEST_CASE("round trips are grouped per strategy_id: two strategies on one symbol
   CHECK(an.per_symbol[0].stats.round_trips == 2);
 }
 
+TEST_CASE("a dividend while a round trip is open counts in its pnl and a split scales its quantities",
+          "[analytics][round_trips][corporate_actions]") {
+  analytics::Analyzer a(capital("100000"));
+  a.on_market_data(at("X", "100", d1));
+  a.on_execution(fill("X", core::Side::buy, "10", "100", d1 + 1));
+  a.on_event("market.data.X", codec::encode(core::CorporateAction{
+                                  .symbol = "X", .action = core::ActionKind::dividend, .amount = D("0.5"), .ts_event = d2}));
+  a.on_corporate_action({.symbol = "X", .action = core::ActionKind::split, .ratio = D("2"), .ts_event = d3});
+  a.on_market_data(at("X", "55", d3 + kHour));
+  a.on_execution(fill("X", core::Side::sell, "20", "55", d3 + 2 * kHour));
+  const auto an = a.analysis();
+  // Dividend 10 x 0.5 = 5; after the 2-for-1 split the position is 20 from 1000 / 20 = 50;
+  // sold at 55: 20 x 55 - 1000 = 100; the round trip: 100 + 5 = 105.
+  REQUIRE(an.round_trips.size() == 1);
+  CHECK(an.round_trips[0].quantity == D("20"));
+  CHECK(an.round_trips[0].entry_px == D("50"));
+  CHECK(an.round_trips[0].exit_px == D("55"));
+  CHECK(an.round_trips[0].pnl == D("105"));
+  CHECK(an.totals.dividends == D("5"));
+  CHECK(an.totals.pnl_total == D("105"));
+  CHECK(an.per_strategy[0].stats.pnl_total == D("105"));
+  CHECK(an.per_symbol[0].stats.pnl_total == D("105"));
+}
+
 TEST_CASE("slippage is paid against the touch at fill time, and is 0 without a quote", "[analytics][slippage]") {
   analytics::Analyzer a(capital("100000"));
   a.on_market_data(quote("X", "9.99", "10.01", d1));

@@ -4,6 +4,8 @@
 #include <catch2/catch.hpp>
 
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 
@@ -80,6 +82,34 @@ TEST_CASE("the analysis of an in-process backtest's log has the reporter's total
     REQUIRE(an.per_strategy.size() == 1);
     CHECK(an.per_strategy[0].stats.pnl_total == res.report.total_pnl);
   }
+}
+
+TEST_CASE("with corporate actions (splits and a dividend) the analysis still has the reporter's totals",
+          "[analytics][report][corporate_actions]") {
+  const auto actions = std::filesystem::temp_directory_path() / "analytics_report_test_actions.csv";
+  {
+    std::ofstream f(actions);
+    f << "date,symbol,action,value\n1999-05-27,IBM,split,2:1\n2004-08-30,BAC,split,2:1\n"
+         "2000-03-17,SPY,dividend,0.37\n2010-03-01,BAC,dividend,0.01\n";
+  }
+  auto cfg = run_config("bars_1d_SPY_IBM_BAC_1998-2021.csv");
+  cfg.actions_path = actions.string();
+  services::EventTimeLog log;
+  cfg.on_logged = [&](std::uint64_t seq, std::string_view subject, std::string_view data) { log.add(seq, subject, data); };
+  const auto res = services::run_in_process(cfg);
+  std::filesystem::remove(actions);
+  REQUIRE(res.feed.actions == 4);
+  analytics::Analyzer a;
+  log.feed(a);
+  const auto an = a.analysis();
+  check_totals(an.totals, res.report);
+  REQUIRE(an.per_symbol.size() == res.report.positions.size());
+  for (std::size_t i = 0; i < an.per_symbol.size(); ++i) {
+    INFO(an.per_symbol[i].symbol);
+    CHECK(an.per_symbol[i].stats.pnl_realized == res.report.positions[i].realized_pnl);
+    CHECK(an.per_symbol[i].stats.pnl_unrealized == res.report.positions[i].unrealized_pnl);
+  }
+  CHECK_FALSE(an.totals.dividends.is_zero());
 }
 
 TEST_CASE("report SESSION's analysis of a stored session has the reporter's totals and is final once it ended",
