@@ -53,13 +53,14 @@ commands:
   status                          ask ops.status: every worker's health; exits 0 ok, 1 degraded (or no answer), 2 down
   report                          ask the running reporter (ops.report) for its performance report so
                                   far (interim: the session is still running)
-  report SESSION [--json FILE|-] [--trades-csv FILE] [--equity-csv FILE] [--capital X]
-         [--periods-per-year N]   the statistics of a recorded session (either store), from its
+  report SESSION [--json FILE|-] [--trades-csv FILE] [--equity-csv FILE] [--html FILE]
+         [--capital X] [--periods-per-year N]   the statistics of a recorded session (either store), from its
                                   events: P&L, Sharpe, Sortino, Calmar, drawdown, round trips, win
                                   rate, slippage, rejections by reason (docs/statistics.md); final
                                   if the session ended, else interim. --json writes the analysis
                                   (- = stdout, the table then goes to stderr); the CSVs are the
-                                  round trips and the equity curve; --capital (default 1000000)
+                                  round trips and the equity curve; --html the report page
+                                  (docs/report-page.md); --capital (default 1000000)
                                   and --periods-per-year (0 = auto: 365 with weekend trading, 252)
   events                          count recorded events by type and by subject (event store)
   verify [--checkpoints FILE --pubkey FILE]
@@ -120,8 +121,8 @@ commands:
   backtest FILE --actions FILE2   (either way) with the corporate actions of FILE2 (splits,
                                   dividends: docs/data-quality.md#corporate-actions); without it,
                                   suspected splits in daily bars are warned of
-  replay/backtest [--json FILE|-] [--trades-csv FILE] [--equity-csv FILE] [--capital X]
-                  [--periods-per-year N]   after the report, the session's statistics as `report
+  replay/backtest [--json FILE|-] [--trades-csv FILE] [--equity-csv FILE] [--html FILE]
+                  [--capital X] [--periods-per-year N]   after the report, the session's statistics as `report
                                   SESSION` prints them (and writes them where asked)
   backtest --session ID [--speed X] [filters as replay]   the same over a recorded session's inputs
   replay/backtest --chaos-restart WORKER   SIGKILL that sandbox worker once half of the inputs are
@@ -845,7 +846,7 @@ int replay_or_backtest(const Args& a) {
                "       traderctl backtest FILE [--speed X] [--limit N] | backtest FILE --in-process [--limit N] [--record]\n"
                "       traderctl backtest --session ID [--speed X] [filters]\n"
                "       (backtest too: [--lockstep [--chaos-restart WORKER]])\n"
-               "       (both: [--json FILE|-] [--trades-csv FILE] [--equity-csv FILE] [--capital X] "
+               "       (both: [--json FILE|-] [--trades-csv FILE] [--equity-csv FILE] [--html FILE] [--capital X] "
                "[--periods-per-year N])\n", what, e.what());
     return 2;
   }
@@ -944,15 +945,15 @@ std::optional<int> report_cmd(const Args& a, ReportFlags& flags) {
       positional.push_back(a.rest[i]);
     }
     if (positional.empty()) {
-      if (!flags.trades_csv.empty() || !flags.equity_csv.empty())
-        throw std::invalid_argument("--trades-csv and --equity-csv need a SESSION");
+      if (!flags.trades_csv.empty() || !flags.equity_csv.empty() || !flags.html.empty())
+        throw std::invalid_argument("--trades-csv, --equity-csv and --html need a SESSION");
       return std::nullopt;
     }
     if (positional.size() != 1) throw std::invalid_argument("give one SESSION (without one: the running reporter's report)");
     if (!subjects::is_valid_session_id(positional[0])) throw std::invalid_argument("not a session id: " + positional[0]);
   } catch (const std::invalid_argument& e) {
     fmt::print(stderr, "traderctl report: {}\nusage: traderctl report [SESSION [--json FILE|-] [--trades-csv FILE] "
-               "[--equity-csv FILE] [--capital X] [--periods-per-year N]]\n", e.what());
+               "[--equity-csv FILE] [--html FILE] [--capital X] [--periods-per-year N]]\n", e.what());
     return 2;
   }
   if (a.json && flags.json.empty()) flags.json = "-";  // `report SESSION --json`: the JSON on stdout

@@ -10,6 +10,7 @@
 #include <simdjson.h>
 
 #include "codec/codec.hpp"
+#include "reportpage/report_page.hpp"
 #include "subjects/subjects.hpp"
 #include "tooling/input_sets.hpp"
 #include "workers/event_time.hpp"
@@ -118,8 +119,8 @@ analytics::Analysis analyze_session(eventstore::EventStore& store, const std::st
 
 bool parse_report_flag(const std::vector<std::string>& rest, std::size_t& i, ReportFlags& f) {
   const auto& flag = rest[i];
-  if (flag != "--json" && flag != "--trades-csv" && flag != "--equity-csv" && flag != "--capital" &&
-      flag != "--periods-per-year")
+  if (flag != "--json" && flag != "--trades-csv" && flag != "--equity-csv" && flag != "--html" &&
+      flag != "--capital" && flag != "--periods-per-year")
     return false;
   if (i + 1 >= rest.size()) throw std::invalid_argument(flag + " needs a value");
   const auto& v = rest[++i];
@@ -129,6 +130,8 @@ bool parse_report_flag(const std::vector<std::string>& rest, std::size_t& i, Rep
     f.trades_csv = v;
   } else if (flag == "--equity-csv") {
     f.equity_csv = v;
+  } else if (flag == "--html") {
+    f.html = v;
   } else if (flag == "--capital") {
     const auto d = core::Decimal::parse(v);
     if (!d || !d->is_positive() || !d->in_wire_range())
@@ -163,10 +166,13 @@ void write_file(const std::string& path, const std::string& text) {
 void emit_analysis(const analytics::Analysis& a, const ReportFlags& f) {
   fmt::print(f.text(), "{}", analytics::to_text(a));
   std::fflush(f.text());
-  if (!f.json.empty()) write_file(f.json, analytics::to_json(a) + "\n");
+  const std::string json = f.json.empty() && f.html.empty() ? std::string() : analytics::to_json(a);
+  if (!f.json.empty()) write_file(f.json, json + "\n");
   if (!f.trades_csv.empty()) write_file(f.trades_csv, analytics::trades_csv(a));
   if (!f.equity_csv.empty()) write_file(f.equity_csv, analytics::equity_csv(a));
+  if (!f.html.empty()) write_file(f.html, reportpage::render(json));
   if (!f.json.empty() && f.json != "-") fmt::print(f.text(), "analysis JSON written to {}\n", f.json);
+  if (!f.html.empty() && f.html != "-") fmt::print(f.text(), "report page written to {}\n", f.html);
 }
 
 }  // namespace services

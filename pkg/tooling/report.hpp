@@ -73,6 +73,7 @@ struct ReportFlags {
   std::string json;        ///< --json FILE ("-" = stdout; then the text goes to stderr); "" = none
   std::string trades_csv;  ///< --trades-csv FILE
   std::string equity_csv;  ///< --equity-csv FILE
+  std::string html;        ///< --html FILE: the report page (pkg/reportpage, docs/report-page.md)
   analytics::Settings settings;  ///< --capital X, --periods-per-year N
   /// Where the text goes: stderr when the JSON goes to stdout, else stdout.
   std::FILE* text() const noexcept { return json == "-" ? stderr : stdout; }
@@ -83,7 +84,9 @@ struct ReportFlags {
 /// ("--capital: a positive decimal, got x").
 bool parse_report_flag(const std::vector<std::string>& rest, std::size_t& i, ReportFlags& f);
 
-/// Prints the analysis as text (to f.text()) and writes the JSON and CSVs where asked.
+/// Prints the analysis as text (to f.text()) and writes the JSON, the CSVs and the report
+/// page where asked. Throws std::runtime_error naming a file it cannot write, or the
+/// analysis the page refuses (reportpage::InvalidAnalysis).
 void emit_analysis(const analytics::Analysis& a, const ReportFlags& f);
 
 }  // namespace services

@@ -147,10 +147,19 @@ TEST_CASE("traderctl backtest FILE --in-process --json - prints the analysis wit
           "[analytics][report][traderctl]") {
   const auto res = services::run_in_process(run_config());
   int rc = -1;
+  const auto page = std::filesystem::temp_directory_path() / "analytics_report_test.html";
+  std::filesystem::remove(page);
   const auto out = run("env -u NATS_URL -u DATABASE_URL " + testsupport::build_dir() + "/cmd/traderctl backtest " +
-                           testsupport::shared_data_dir() + "/" + kFile + " --in-process --json - 2>/dev/null",
+                           testsupport::shared_data_dir() + "/" + kFile + " --in-process --json - --html " +
+                           page.string() + " 2>/dev/null",
                        &rc);
   REQUIRE(rc == 0);
+  {  // the report page of the same analysis (pkg/reportpage)
+    std::ifstream f(page);
+    const std::string html((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    CHECK_THAT(html, Catch::StartsWith("<!DOCTYPE html") || Catch::StartsWith("<!doctype html"));
+    std::filesystem::remove(page);
+  }
   simdjson::dom::parser parser;
   simdjson::dom::element e;
   REQUIRE_FALSE(parser.parse(out).get(e));  // stdout holds the JSON alone
