@@ -14,7 +14,9 @@ int main(int argc, char** argv) {
     services::block_termination_signals();
     std::vector<config::Option> options{{"file", "FEED_FILE", "", "data file (or give it as the argument)"},
                                         {"speed", "FEED_SPEED", "0", "0 = as fast as possible; N = recorded pace x N"},
-                                        {"limit", "FEED_LIMIT", "0", "stop after this many messages (0 = all)"}};
+                                        {"limit", "FEED_LIMIT", "0", "stop after this many messages (0 = all)"},
+                                        {"actions", "FEED_ACTIONS", "",
+                                         "corporate-actions file (splits, dividends: docs/data-quality.md); \"\" = none"}};
     for (auto& o : services::feed_options()) options.push_back(std::move(o));
     const auto s = services::load_settings(
         "feed", "Publishes a recorded data file (quotes, trades, bars; .csv or .csv.gz) on market.data.<symbol>.\n"
@@ -29,7 +31,8 @@ int main(int argc, char** argv) {
     services::FeedConfig cfg{.path = s->get("file").empty() ? s->positional().front() : s->get("file"),
                              .speed = s->get_double("speed"),
                              .limit = s->get_int("limit"),
-                             .quality = services::quality_policy_from(*s)};
+                             .quality = services::quality_policy_from(*s),
+                             .actions_path = s->get("actions")};
     log = services::worker_log(*s, "feed");
     natsio::Library lib;
     // Bulk publisher: default (batched) nats.c writes when unpaced give the throughput.
@@ -60,6 +63,8 @@ int main(int argc, char** argv) {
                sum.published, sum.quotes, sum.trades, sum.bars, cfg.path, sum.format, sum.seconds,
                sum.seconds > 0 ? static_cast<double>(sum.published) / sum.seconds : 0.0, sum.bad_rows,
                sum.quality.to_string());
+    if (sum.actions > 0) fmt::print("feed: {} corporate actions published from {}\n", sum.actions, cfg.actions_path);
+    for (const auto& w : sum.warnings) fmt::print("feed: warning: {}\n", w);
     return 0;
   } catch (const std::exception& e) {
     return services::log_failure("feed", e, log);

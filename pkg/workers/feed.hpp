@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "config/config.hpp"
 #include "marketdata/quality.hpp"
@@ -34,18 +35,24 @@ struct FeedConfig {
   /// Called after each message is published (set: the in-process engine runs its bus
   /// there, so every input is handled before the next; tooling/in_process.hpp).
   std::function<void()> after_each;
+  /// A corporate-actions file (marketdata/actions.hpp; "" = none): each action is
+  /// published on market.data.<symbol> before the first record after its ex-date.
+  /// Without one, trade bars are watched for suspected splits (FeedSummary::warnings).
+  std::string actions_path;
 };
 
 struct FeedSummary {
   /// bad_rows: malformed rows (marketdata::Reader's errors), not counting those of
   /// `quality` (a price <= 0 is quality kind non_positive).
   std::int64_t published = 0, quotes = 0, trades = 0, bars = 0, bad_rows = 0;
+  std::int64_t actions = 0;           ///< corporate actions published (counted in `published` too)
+  std::vector<std::string> warnings;  ///< e.g. suspected splits (marketdata::SplitDetector), in data order
   double seconds = 0;
   std::string format;
   marketdata::quality::Counts quality;  ///< dropped and flagged rows, by kind, with their first lines
 };
 
-/// The feed's options beside file, speed and limit: `quality` (FEED_QUALITY), the
+/// The feed's options beside file, speed, limit and actions: `quality` (FEED_QUALITY), the
 /// data-quality policy in marketdata::quality::Policy::parse's syntax ("" = the defaults).
 std::vector<config::Option> feed_options();
 /// The policy those settings give. Throws config::ConfigError naming `quality`.
@@ -55,8 +62,10 @@ marketdata::quality::Policy quality_policy_from(const config::Settings& s);
 /// feed.summary: core::FeedSummaryEvent), `last_ts` the ts_event of the last record published.
 core::FeedSummaryEvent summary_event(const FeedSummary& sum, const FeedConfig& cfg, core::TimestampNs last_ts);
 
-/// Publishes the file, then its summary (summary_event) on session.workers.feed; returns the counts. Throws std::runtime_error if the
-/// file cannot be opened or its header is not a known format, natsio::NatsError if
+/// Publishes the file, then its summary (summary_event) on session.workers.feed; returns
+/// the counts. Throws std::runtime_error if the
+/// file cannot be opened or its header is not a known format, or the actions file is
+/// bad (before anything is published), natsio::NatsError if
 /// the final flush fails; and what after_each throws. Stops early when `stop` becomes true.
 FeedSummary run_feed(Runtime& rt, const FeedConfig& cfg, const std::atomic<bool>& stop);
 
