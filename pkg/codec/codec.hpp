@@ -98,7 +98,7 @@ std::string encode(const core::SessionLifecycle&);  ///< whichever alternative i
 /// written, [] when empty), data_source and data_sha256 (omitted when "").
 std::string encode(const core::WorkerStarted&);
 /// Type "feed.summary" (session.workers.feed): data_source, format, published, quotes,
-/// trades, bars, bad_rows, dropped, flagged, findings [{kind, count, lines}], policy,
+/// trades, bars, bad_rows, dropped, flagged, by_kind [{kind, count, lines}], policy,
 /// ts_event (omitted when 0).
 std::string encode(const core::FeedSummaryEvent&);
 
@@ -250,7 +250,7 @@ class Decoder {
   /// data_source and data_sha256 (64 lowercase hex digits when present) are optional.
   core::Result<core::WorkerStarted> decode_worker_started(std::string_view json);
   /// session.workers.feed: type feed.summary. Required: data_source, format, published,
-  /// findings (each: kind, count, lines: an array of at most 64 line numbers >= 1);
+  /// by_kind (each: kind, count, lines: an array of at most 64 line numbers >= 1);
   /// counts are integers >= 0; quotes, trades, bars, bad_rows, dropped, flagged (absent = 0),
   /// policy and ts_event optional.
   core::Result<core::FeedSummaryEvent> decode_feed_summary(std::string_view json);

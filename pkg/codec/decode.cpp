@@ -1246,12 +1246,12 @@ struct FeedFindingsBuilder {
 struct FeedSummaryBuilder {
   core::FeedSummaryEvent m;
   Seen seen;
-  static constexpr std::string_view kRequired[] = {"data_source", "format", "published", "findings"};
+  static constexpr std::string_view kRequired[] = {"data_source", "format", "published", "by_kind"};
   Err field(std::string_view k, od::value& v) {
     if (k == "data_source") return seen.required(0, read_string(v, k, m.data_source, kLongTextRule));
     if (k == "format") return seen.required(1, read_string(v, k, m.format, kNameRule));
     if (k == "published") return seen.required(2, read_count(v, k, m.published));
-    if (k == "findings") return seen.required(3, read_object_array<FeedFindingsBuilder>(v, k, m.findings));
+    if (k == "by_kind") return seen.required(3, read_object_array<FeedFindingsBuilder>(v, k, m.by_kind));
     if (k == "quotes") return read_count(v, k, m.quotes);
     if (k == "trades") return read_count(v, k, m.trades);
     if (k == "bars") return read_count(v, k, m.bars);

@@ -660,7 +660,7 @@ void encode_into(std::string& out, const core::FeedSummaryEvent& m) {
   w.integer("bad_rows", m.bad_rows);
   w.integer("dropped", m.dropped);
   w.integer("flagged", m.flagged);
-  w.array_of_objects("findings", m.findings, [](Writer& p, const core::FeedFindings& f) {
+  w.array_of_objects("by_kind", m.by_kind, [](Writer& p, const core::FeedFindings& f) {
     p.str("kind", f.kind);
     p.integer("count", f.count);
     p.integer_array("lines", f.lines);

@@ -383,7 +383,7 @@ struct FeedSummaryEvent {
   std::int64_t published = 0, quotes = 0, trades = 0, bars = 0;
   std::int64_t bad_rows = 0;          ///< malformed rows (not data quality)
   std::int64_t dropped = 0, flagged = 0;
-  std::vector<FeedFindings> findings; ///< per kind with a count, in the order of the checks
+  std::vector<FeedFindings> by_kind;   ///< per kind with a count, in the order of the checks
   std::string policy;                 ///< the data-quality policy, marketdata::quality::Policy::to_string
   TimestampNs ts_event = 0;           ///< ts_event of the last record published (0 = none: omitted)
   friend bool operator==(const FeedSummaryEvent&, const FeedSummaryEvent&) = default;

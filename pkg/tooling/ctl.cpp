@@ -827,7 +827,6 @@ int backtest_in_process(const RunArgs& r) {
     log.feed(an);
     an.on_session_ended();  // the run is over (a session.ended is in the log only with --record)
     for (const auto& w : res.feed.warnings) an.add_warning("feed: " + w);
-    if (res.feed.quality.total() > 0) an.add_warning("feed: data quality: " + res.feed.quality.to_string());
     if (!res.derived.empty()) an.add_warning(describe_derived(res.derived));
     emit_analysis(an.analysis("backtest of " + std::filesystem::path(data).filename().string(),
                               r.record ? cfg.session->session_id : ""),

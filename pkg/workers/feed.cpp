@@ -40,7 +40,7 @@ core::FeedSummaryEvent summary_event(const FeedSummary& sum, const FeedConfig& c
                            .ts_event = last_ts};
   for (std::size_t i = 0; i < marketdata::quality::kKinds; ++i) {
     if (sum.quality.count[i] == 0) continue;
-    e.findings.push_back({.kind = std::string(marketdata::quality::to_string(static_cast<marketdata::quality::Kind>(i))),
+    e.by_kind.push_back({.kind = std::string(marketdata::quality::to_string(static_cast<marketdata::quality::Kind>(i))),
                           .count = sum.quality.count[i],
                           .lines = sum.quality.first_lines[i]});
   }

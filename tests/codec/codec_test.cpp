@@ -441,19 +441,19 @@ TEST_CASE("the feed's summary survives a round trip, its line numbers as an arra
   check_round_trip(samples::feed_summary_min(), &codec::Decoder::decode_feed_summary);
   CHECK(codec::encode(samples::feed_summary_min()) ==
         R"({"type":"feed.summary","v":1,"data_source":"data.csv","format":"trades","published":0,"quotes":0,)"
-        R"("trades":0,"bars":0,"bad_rows":0,"dropped":0,"flagged":0,"findings":[]})");
-  CHECK(codec::encode(samples::feed_summary()).find(R"("findings":[{"kind":"non_positive","count":1,"lines":[17]},)"
+        R"("trades":0,"bars":0,"bad_rows":0,"dropped":0,"flagged":0,"by_kind":[]})");
+  CHECK(codec::encode(samples::feed_summary()).find(R"("by_kind":[{"kind":"non_positive","count":1,"lines":[17]},)"
                                                     R"({"kind":"crossed","count":1,"lines":[29]}])") != std::string::npos);
   const auto bad = [](std::string_view json) { return codec::decode_feed_summary(json).error().to_string(); };
   const std::string head = R"({"type":"feed.summary","data_source":"d.csv","format":"quotes","published":1,)";
-  CHECK_THAT(bad(head + R"("findings":[{"kind":"crossed","count":1,"lines":[0]}]})"),
-             Catch::Contains("findings[0].lines[0]: must be a line number >= 1"));
-  CHECK_THAT(bad(head + R"("findings":[{"kind":"crossed","count":1,"lines":"17"}]})"),
-             Catch::Contains("findings[0].lines: must be an array of line numbers"));
-  CHECK_THAT(bad(head + R"("findings":[{"kind":"crossed","lines":[1]}]})"), Catch::Contains("findings[0].count"));
-  CHECK_THAT(bad(R"({"type":"feed.summary","data_source":"d.csv","format":"quotes","findings":[]})"),
+  CHECK_THAT(bad(head + R"("by_kind":[{"kind":"crossed","count":1,"lines":[0]}]})"),
+             Catch::Contains("by_kind[0].lines[0]: must be a line number >= 1"));
+  CHECK_THAT(bad(head + R"("by_kind":[{"kind":"crossed","count":1,"lines":"17"}]})"),
+             Catch::Contains("by_kind[0].lines: must be an array of line numbers"));
+  CHECK_THAT(bad(head + R"("by_kind":[{"kind":"crossed","lines":[1]}]})"), Catch::Contains("by_kind[0].count"));
+  CHECK_THAT(bad(R"({"type":"feed.summary","data_source":"d.csv","format":"quotes","by_kind":[]})"),
              Catch::Contains("published"));
-  CHECK_THAT(bad(head + R"("dropped":-1,"findings":[]})"), Catch::Contains("dropped: must not be negative"));
+  CHECK_THAT(bad(head + R"("dropped":-1,"by_kind":[]})"), Catch::Contains("dropped: must not be negative"));
 }
 
 TEST_CASE("session messages write optional strings only when set, config as an object and args always",

@@ -254,7 +254,7 @@ inline core::FeedSummaryEvent feed_summary() {
           .bad_rows = 0,
           .dropped = 2,
           .flagged = 0,
-          .findings = {{.kind = "non_positive", .count = 1, .lines = {17}}, {.kind = "crossed", .count = 1, .lines = {29}}},
+          .by_kind = {{.kind = "non_positive", .count = 1, .lines = {17}}, {.kind = "crossed", .count = 1, .lines = {29}}},
           .policy = "non_positive=drop,crossed=drop,inconsistent=drop,backward=drop,outlier=flag,outlier_window=50,"
                     "outlier_k=10,outlier_floor_bps=1",
           .ts_event = 1399334591862000000};

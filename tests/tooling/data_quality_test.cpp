@@ -130,7 +130,7 @@ TEST_CASE("a zero ask and a crossed quote in real quotes are dropped, reported w
   CHECK(ev->format == "quotes");
   CHECK(ev->published == 38);
   CHECK(ev->dropped == 2);
-  CHECK(ev->findings == std::vector<core::FeedFindings>{{.kind = "non_positive", .count = 1, .lines = {17}},
+  CHECK(ev->by_kind == std::vector<core::FeedFindings>{{.kind = "non_positive", .count = 1, .lines = {17}},
                                                          {.kind = "crossed", .count = 1, .lines = {29}}});
   CHECK(ev->ts_event == 1399334591862000000);  // line 41, the last record published
 }
