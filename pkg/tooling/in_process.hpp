@@ -26,12 +26,14 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "config/config.hpp"
 #include "core/messages.hpp"
 #include "matching/paper_broker.hpp"
 #include "core/risk_policy.hpp"
-#include "strategy/ma_cross.hpp"
+#include "strategy/registry.hpp"
+#include "strategy/strategy.hpp"
 #include "workers/feed.hpp"
 
 namespace services {
@@ -41,7 +43,11 @@ struct InProcessConfig {
   std::int64_t limit = 0;                ///< at most this many records (0 = all)
   core::RiskPolicy policy;               ///< risk-state's (risk_policy_from)
   matching::BrokerConfig broker;         ///< execution's (broker_config_from)
-  strategy::MaCrossConfig strategy;      ///< strategy's (strategy_config_from)
+  /// The strategies the strategy worker runs (strategy_choices_from; defaults are filled
+  /// in by `registry`), each with its own strategy_id. Default: ma_cross with its defaults.
+  std::vector<strategy::Choice> strategies = {{.name = "ma_cross", .strategy_id = "ma_cross", .params = {}}};
+  /// Where the strategies' names are looked up (add your own to it: registry.hpp).
+  strategy::Registry registry = strategy::builtin_registry();
   core::DurationNs metrics_interval_ns = 60 * core::kNsPerSecond;  ///< reporter's (metrics_interval_from)
   /// Records published before the bus delivers (>= 1). Any value gives the same
   /// results (the event-time order); larger batches mean fewer progress markers.
@@ -72,7 +78,8 @@ struct InProcessResult {
 InProcessConfig in_process_config_from_environment(std::string data_path, std::int64_t limit);
 
 /// Runs the backtest. Throws std::runtime_error if the file cannot be read or is of no
-/// known format, std::invalid_argument for batch < 1; a message a worker cannot handle
+/// known format, std::invalid_argument for batch < 1 or a bad strategy choice (before
+/// anything runs); a message a worker cannot handle
 /// is dead-lettered and quarantined as in the pipeline (the run goes on).
 InProcessResult run_in_process(const InProcessConfig& cfg);
 

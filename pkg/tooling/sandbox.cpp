@@ -305,6 +305,7 @@ Sandbox::Sandbox(SandboxConfig cfg) : cfg_(std::move(cfg)) {
             {"RECORDER_INPUT_STATE", cfg_.input_set.empty() ? "" : dir_ + "/recorder-inputs.state"},
             {"RECORDER_CHECKPOINT_KEY", ""},
             {"RECORDER_CHECKPOINT_FILE", ""}};
+    env_.insert(env_.end(), cfg_.env.begin(), cfg_.env.end());
     // The replay tool: market data, pings and ops requests as `replay` (TRADING);
     // replayed people's orders and commands as `desk-replay` (DESK), which stamps them.
     conn_ = std::make_unique<natsio::Connection>(natsio::NatsConfig{.url = nats_url("replay"),
