@@ -13,13 +13,17 @@
 ///   bid size = min(quantity, displayed bid_size, max_position - position), 0 if negative
 ///   ask size = min(quantity, displayed ask_size, max_position + position), 0 if negative
 /// (a missing displayed size does not cap). Each side keeps at most one working LIMIT
-/// order (gtc): none -> submit; working with another price or leaves quantity -> replace
-/// (quantity = filled part + size); size 0 -> cancel. A side whose cancel/replace is in
+/// order (gtc): none -> submit; working with another leaves quantity, or a price more than
+/// `requote_bps` of the mid away from the wanted one -> replace (quantity = filled part +
+/// size, price = the wanted one); size 0 -> cancel. The tolerance (Hummingbot's
+/// pure market making `order_refresh_tolerance_pct`) lets the market run into a resting
+/// quote: an order re-centred on every tick only fills on a jump. A side whose cancel/replace is in
 /// flight waits for the answer. So one quote may give up to two commands. `symbol` ("*" =
 /// every symbol) restricts it to one symbol.
 ///
 /// Params: spread_bps (10, > 0), quantity (1, > 0), max_position (5, > 0: |position| it may
-/// reach), tick (0.01, > 0), symbol ("*" = all; give e.g. symbol=BTCUSDT).
+/// reach), requote_bps (5, >= 0), tick (0.01, > 0), symbol ("*" = all; give e.g.
+/// symbol=BTCUSDT).
 /// Pure; state in the Context only. Thread-safety: none.
 #pragma once
 
@@ -34,6 +38,7 @@ struct MarketMakerConfig {
   core::Decimal spread_bps = core::Decimal::from_int(10);
   core::Quantity quantity = core::Decimal::from_int(1);
   core::Quantity max_position = core::Decimal::from_int(5);
+  core::Decimal requote_bps = core::Decimal::from_int(5);  ///< price tolerance before a replace, >= 0
   core::Price tick = core::Decimal::parse("0.01").value();
   std::string symbol;  ///< "" = every symbol
 };
@@ -45,7 +50,8 @@ class MarketMaker : public Strategy {
   void on_quote(const core::Quote& q, Context& ctx) override;
 
  private:
-  void work_side(Context& ctx, const std::string& symbol, core::Side side, core::Price px, core::Quantity qty);
+  void work_side(Context& ctx, const std::string& symbol, core::Side side, core::Price px, core::Quantity qty,
+                 core::Price mid);
   MarketMakerConfig cfg_;
 };
 
