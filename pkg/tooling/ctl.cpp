@@ -736,8 +736,10 @@ std::vector<strategy::Choice> backtest_strategies(const RunArgs& r) {
 int backtest_in_process(const RunArgs& r) {
   const auto data = std::filesystem::absolute(r.file).string();
   if (!std::filesystem::exists(data)) throw std::runtime_error("no such data file: " + data);
+  // --strategy: the strategy worker's `strategies` setting, as a pipeline sandbox gets it,
+  // so that its manifest (worker.started) names what ran.
+  if (!r.strategies.empty()) ::setenv("STRATEGY_STRATEGIES", strategy::format_choices(r.strategies).c_str(), 1);
   auto cfg = in_process_config_from_environment(data, r.limit);
-  if (!r.strategies.empty()) cfg.strategies = r.strategies;
   print_strategies(cfg.strategies);
   std::unique_ptr<eventstore::PgStore> writer;
   std::vector<eventstore::NewEvent> batch;
