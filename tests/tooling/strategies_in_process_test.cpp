@@ -14,6 +14,7 @@
 #include "tooling/diff.hpp"
 #include "tooling/in_process.hpp"
 #include "workers/recorder.hpp"
+#include "workers/strategy.hpp"
 
 namespace {
 
@@ -132,4 +133,33 @@ TEST_CASE("an in-process backtest refuses an unknown strategy or param before it
                     "unknown strategy 'nope' (known: ma_cross, mean_reversion, market_maker, template)");
   c.strategies = {{.name = "market_maker", .strategy_id = "mm", .params = {{"spread", "5"}}}};
   CHECK_THROWS_WITH(services::run_in_process(c), Catch::Contains("strategy market_maker: unknown param 'spread'"));
+}
+
+TEST_CASE("the strategy worker's settings choose the strategies; without `strategies` it runs ma_cross from the old ones",
+          "[strategies][config]") {
+  const auto reg = strategy::builtin_registry();
+  auto settings = [](std::vector<std::string> args) {
+    config::Settings s("strategy", "test", services::strategy_options());
+    args.insert(args.begin(), "strategy");
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    s.parse(static_cast<int>(argv.size()), argv.data());
+    return s;
+  };
+  const auto two = services::strategy_choices_from(
+      settings({"--strategies", "ma_cross fast=5 slow=10; market_maker strategy_id=mm spread_bps=3"}), reg);
+  REQUIRE(two.size() == 2);
+  CHECK(two[0].params.describe() == "fast=5 min_events_between_orders=0 quantity=1000 slow=10");
+  CHECK(two[1].strategy_id == "mm");
+  CHECK(two[1].params.text("spread_bps") == "3");
+  const auto old = services::strategy_choices_from(settings({"--fast", "3", "--slow", "12", "--strategy-id", "x"}), reg);
+  REQUIRE(old.size() == 1);
+  CHECK(old[0].name == "ma_cross");
+  CHECK(old[0].strategy_id == "x");
+  CHECK(old[0].params.text("fast") == "3");
+  CHECK(old[0].params.text("slow") == "12");
+  CHECK_THROWS_WITH(services::strategy_choices_from(settings({"--strategies", "ma_cross; ma_cross"}), reg),
+                    "strategies: two strategies with strategy_id 'ma_cross' (give one --param strategy_id=...)");
+  CHECK_THROWS_WITH(services::strategy_choices_from(settings({"--fast", "12", "--slow", "3"}), reg),
+                    "fast/slow/quantity: strategy ma_cross: param 'slow': must be > fast (12), got 3");
 }
