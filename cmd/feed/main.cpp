@@ -17,7 +17,8 @@ int main(int argc, char** argv) {
                 "usage: feed [options] FILE",
         {{"file", "FEED_FILE", "", "data file (or give it as the argument)"},
          {"speed", "FEED_SPEED", "0", "0 = as fast as possible; N = recorded pace x N"},
-         {"limit", "FEED_LIMIT", "0", "stop after this many messages (0 = all)"}},
+         {"limit", "FEED_LIMIT", "0", "stop after this many messages (0 = all)"},
+         {"actions", "FEED_ACTIONS", "", "corporate-actions file (splits, dividends: docs/data-quality.md); \"\" = none"}},
         argc, argv, [](const config::Settings& st) {
           if (st.get("file").empty() && st.positional().empty()) throw config::ConfigError("file: a data file is required");
           if (st.get_double("speed") < 0) throw config::ConfigError("speed: must be >= 0");
@@ -26,7 +27,8 @@ int main(int argc, char** argv) {
     if (!s) return 0;
     services::FeedConfig cfg{.path = s->get("file").empty() ? s->positional().front() : s->get("file"),
                              .speed = s->get_double("speed"),
-                             .limit = s->get_int("limit")};
+                             .limit = s->get_int("limit"),
+                             .actions_path = s->get("actions")};
     log = services::worker_log(*s, "feed");
     natsio::Library lib;
     // Bulk publisher: default (batched) nats.c writes when unpaced give the throughput.
@@ -56,6 +58,8 @@ int main(int argc, char** argv) {
                "bad rows: {}\n",
                sum.published, sum.quotes, sum.trades, sum.bars, cfg.path, sum.format, sum.seconds,
                sum.seconds > 0 ? static_cast<double>(sum.published) / sum.seconds : 0.0, sum.bad_rows);
+    if (sum.actions > 0) fmt::print("feed: {} corporate actions published from {}\n", sum.actions, cfg.actions_path);
+    for (const auto& w : sum.warnings) fmt::print("feed: warning: {}\n", w);
     return 0;
   } catch (const std::exception& e) {
     return services::log_failure("feed", e, log);

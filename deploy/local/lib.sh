@@ -15,9 +15,10 @@ http_port() {
   die "http_port: no worker $1"
 }
 # Debian 12 packages: build tools, libraries, the two servers, and prometheus (for promtool).
+# libjs-chart.js: Chart.js, inlined into the report page at build time (pkg/reportpage).
 PACKAGES=(build-essential cmake ninja-build pkg-config libnats-dev libsimdjson-dev libfmt-dev catch2
           libpqxx-dev libpq-dev zlib1g-dev libssl-dev libcrypt-dev openssl nats-server postgresql
-          libcpp-httplib-dev libspdlog-dev prometheus curl)
+          libcpp-httplib-dev libspdlog-dev libjs-chart.js prometheus curl)
 
 log() { printf '%s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }

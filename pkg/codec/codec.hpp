@@ -78,6 +78,7 @@ std::string encode(const core::RiskCommand&);       ///< whichever alternative i
 std::string encode(const core::RiskPolicyChanged&);
 /// Type "instrument_status" (market.data.<symbol>): symbol, status, reason, ts_event.
 std::string encode(const core::InstrumentStatus&);
+std::string encode(const core::CorporateAction&);
 /// Type "performance.report" when final_report, else "performance.metrics".
 std::string encode(const core::PerformanceReport&);
 std::string encode(const core::Progress&);
@@ -114,6 +115,7 @@ void encode_into(std::string& out, const core::SetRiskPolicy&);
 void encode_into(std::string& out, const core::RiskCommand&);
 void encode_into(std::string& out, const core::RiskPolicyChanged&);
 void encode_into(std::string& out, const core::InstrumentStatus&);
+void encode_into(std::string& out, const core::CorporateAction&);
 void encode_into(std::string& out, const core::PerformanceReport&);
 void encode_into(std::string& out, const core::Progress&);
 void encode_into(std::string& out, const core::Heartbeat&);
@@ -215,6 +217,9 @@ class Decoder {
   /// market.data.<symbol>: type instrument_status. status "trading"|"halted";
   /// reason optional (""), ts_event optional (0 = stamp at ingress).
   core::Result<core::InstrumentStatus> decode_instrument_status(std::string_view json);
+  /// corporate_action: split needs a positive `ratio` and no `amount`, dividend a
+  /// positive `amount` and no `ratio`; `ts_event` is required.
+  core::Result<core::CorporateAction> decode_corporate_action(std::string_view json);
   /// performance.metrics / reports.performance: either type; sets final_report.
   /// `commission` (total and per position) is optional on input: absent = 0.
   core::Result<core::PerformanceReport> decode_performance(std::string_view json);
@@ -258,6 +263,7 @@ core::Result<core::SetTradingState> decode_risk_command(std::string_view json);
 core::Result<core::RiskCommand> decode_risk_management(std::string_view json, const core::RiskPolicy& current);
 core::Result<RiskEvent> decode_risk_event(std::string_view json);
 core::Result<core::InstrumentStatus> decode_instrument_status(std::string_view json);
+core::Result<core::CorporateAction> decode_corporate_action(std::string_view json);
 core::Result<core::PerformanceReport> decode_performance(std::string_view json);
 core::Result<core::Progress> decode_progress(std::string_view json);
 core::Result<core::Heartbeat> decode_heartbeat(std::string_view json);

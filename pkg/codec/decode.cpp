@@ -475,6 +475,9 @@ Err read_trading_state(od::value& v, std::string_view k, core::TradingState& o) 
 Err read_instrument_state(od::value& v, std::string_view k, core::InstrumentState& o) {
   return read_enum(v, k, o, core::parse_instrument_state, "trading|halted");
 }
+Err read_action_kind(od::value& v, std::string_view k, core::ActionKind& o) {
+  return read_enum(v, k, o, core::parse_action_kind, "split|dividend");
+}
 Err read_aggressor(od::value& v, std::string_view k, core::AggressorSide& o) {
   return read_enum(v, k, o, core::parse_aggressor_side, "none|buy|sell");
 }
@@ -767,6 +770,31 @@ struct InstrumentStatusBuilder {
     return {};
   }
   Err finish() { return seen.check(kRequired); }
+};
+
+struct CorporateActionBuilder {
+  core::CorporateAction m;
+  Seen seen;
+  static constexpr std::string_view kRequired[] = {"symbol", "action", "ts_event"};
+  Err field(std::string_view k, od::value& v) {
+    if (k == "symbol") return seen.required(0, read_symbol(v, k, m.symbol));
+    if (k == "action") return seen.required(1, read_action_kind(v, k, m.action));
+    if (k == "ts_event") return seen.required(2, read_ts(v, k, m.ts_event));
+    if (k == "ratio") return read_opt_positive_decimal(v, k, m.ratio);
+    if (k == "amount") return read_opt_positive_decimal(v, k, m.amount);
+    return {};
+  }
+  Err finish() {
+    if (auto e = seen.check(kRequired)) return e;
+    if (m.action == core::ActionKind::split) {
+      if (!m.ratio) return make("ratio", "is required for a split");
+      if (m.amount) return make("amount", "is not allowed for a split");
+    } else {
+      if (!m.amount) return make("amount", "is required for a dividend");
+      if (m.ratio) return make("ratio", "is not allowed for a dividend");
+    }
+    return {};
+  }
 };
 
 // ---- risk policies: nested objects with a closed set of keys ------------------------------
@@ -1489,6 +1517,10 @@ core::Result<core::InstrumentStatus> Decoder::decode_instrument_status(std::stri
   return impl_->decode_one<InstrumentStatusBuilder>(json, core::InstrumentStatus::kType);
 }
 
+core::Result<core::CorporateAction> Decoder::decode_corporate_action(std::string_view json) {
+  return impl_->decode_one<CorporateActionBuilder>(json, core::CorporateAction::kType);
+}
+
 core::Result<core::PerformanceReport> Decoder::decode_performance(std::string_view json) {
   PerformanceBuilder b;
   Err e = impl_->walk(
@@ -1605,6 +1637,9 @@ core::Result<core::RiskCommand> decode_risk_management(std::string_view json, co
 core::Result<RiskEvent> decode_risk_event(std::string_view json) { return Decoder().decode_risk_event(json); }
 core::Result<core::InstrumentStatus> decode_instrument_status(std::string_view json) {
   return Decoder().decode_instrument_status(json);
+}
+core::Result<core::CorporateAction> decode_corporate_action(std::string_view json) {
+  return Decoder().decode_corporate_action(json);
 }
 core::Result<core::PerformanceReport> decode_performance(std::string_view json) {
   return Decoder().decode_performance(json);

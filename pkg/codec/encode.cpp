@@ -489,6 +489,17 @@ void encode_into(std::string& out, const core::InstrumentStatus& m) {
   w.end();
 }
 
+void encode_into(std::string& out, const core::CorporateAction& m) {
+  Writer w(out);
+  w.begin(core::CorporateAction::kType);
+  w.str("symbol", m.symbol);
+  w.enumeration("action", m.action);
+  if (m.ratio) w.dec("ratio", *m.ratio);
+  if (m.amount) w.dec("amount", *m.amount);
+  w.integer("ts_event", m.ts_event);
+  w.end();
+}
+
 void encode_into(std::string& out, const core::PerformanceReport& m) {
   Writer w(out);
   w.begin(m.final_report ? core::PerformanceReport::kReportType
@@ -643,6 +654,7 @@ std::string encode(const core::SetRiskPolicy& m) { return encode_new(m); }
 std::string encode(const core::RiskCommand& m) { return encode_new(m); }
 std::string encode(const core::RiskPolicyChanged& m) { return encode_new(m); }
 std::string encode(const core::InstrumentStatus& m) { return encode_new(m); }
+std::string encode(const core::CorporateAction& m) { return encode_new(m); }
 std::string encode(const core::PerformanceReport& m) { return encode_new(m); }
 std::string encode(const core::Heartbeat& m) { return encode_new(m); }
 std::string encode(const core::DeadLetter& m) { return encode_new(m); }

@@ -18,6 +18,7 @@ constexpr std::array<std::string_view, 7> kOrderStatus{
     "new", "partially_filled", "filled", "canceled", "rejected", "denied", "expired"};
 constexpr std::array<std::string_view, 3> kTradingState{"active", "reducing", "halted"};
 constexpr std::array<std::string_view, 2> kInstrumentState{"trading", "halted"};
+constexpr std::array<std::string_view, 2> kActionKind{"split", "dividend"};
 constexpr std::array<std::string_view, 3> kAggressorSide{"none", "buy", "sell"};
 constexpr std::array<std::string_view, 4> kPriceType{"trade", "bid", "ask", "mid"};
 
@@ -50,6 +51,7 @@ std::string_view to_string(ExecType e) noexcept { return name_of(kExecType, e); 
 std::string_view to_string(OrderStatus e) noexcept { return name_of(kOrderStatus, e); }
 std::string_view to_string(TradingState e) noexcept { return name_of(kTradingState, e); }
 std::string_view to_string(InstrumentState e) noexcept { return name_of(kInstrumentState, e); }
+std::string_view to_string(ActionKind e) noexcept { return name_of(kActionKind, e); }
 std::string_view to_string(AggressorSide e) noexcept { return name_of(kAggressorSide, e); }
 std::string_view to_string(PriceType e) noexcept { return name_of(kPriceType, e); }
 
@@ -71,6 +73,9 @@ std::optional<TradingState> parse_trading_state(std::string_view s) noexcept {
 }
 std::optional<InstrumentState> parse_instrument_state(std::string_view s) noexcept {
   return lookup<InstrumentState>(kInstrumentState, s);
+}
+std::optional<ActionKind> parse_action_kind(std::string_view s) noexcept {
+  return lookup<ActionKind>(kActionKind, s);
 }
 std::optional<AggressorSide> parse_aggressor_side(std::string_view s) noexcept {
   return lookup<AggressorSide>(kAggressorSide, s);

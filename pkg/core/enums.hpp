@@ -34,6 +34,9 @@ enum class TradingState { active, reducing, halted };
 /// An instrument's status at the (paper) venue: `halted` = the venue accepts no
 /// new orders and fills nothing on that symbol (e.g. a LULD pause, a news halt).
 enum class InstrumentState { trading, halted };
+/// A corporate action (core::CorporateAction): a stock split (or reverse split), or a
+/// cash dividend.
+enum class ActionKind { split, dividend };
 enum class AggressorSide { none, buy, sell };
 /// What a bar's prices are: trades (default), the bid side or the ask side.
 enum class PriceType { trade, bid, ask, mid };
@@ -45,6 +48,7 @@ std::string_view to_string(ExecType) noexcept;      ///< new_ -> "new"
 std::string_view to_string(OrderStatus) noexcept;   ///< new_ -> "new"
 std::string_view to_string(TradingState) noexcept;
 std::string_view to_string(InstrumentState) noexcept;
+std::string_view to_string(ActionKind) noexcept;
 std::string_view to_string(AggressorSide) noexcept;
 std::string_view to_string(PriceType) noexcept;
 
@@ -55,6 +59,7 @@ std::optional<ExecType> parse_exec_type(std::string_view) noexcept;
 std::optional<OrderStatus> parse_order_status(std::string_view) noexcept;
 std::optional<TradingState> parse_trading_state(std::string_view) noexcept;
 std::optional<InstrumentState> parse_instrument_state(std::string_view) noexcept;
+std::optional<ActionKind> parse_action_kind(std::string_view) noexcept;
 std::optional<AggressorSide> parse_aggressor_side(std::string_view) noexcept;
 std::optional<PriceType> parse_price_type(std::string_view) noexcept;
 
@@ -81,6 +86,7 @@ TRADER_ENUM_FORMATTER(core::ExecType)
 TRADER_ENUM_FORMATTER(core::OrderStatus)
 TRADER_ENUM_FORMATTER(core::TradingState)
 TRADER_ENUM_FORMATTER(core::InstrumentState)
+TRADER_ENUM_FORMATTER(core::ActionKind)
 TRADER_ENUM_FORMATTER(core::AggressorSide)
 TRADER_ENUM_FORMATTER(core::PriceType)
 #undef TRADER_ENUM_FORMATTER

@@ -81,6 +81,28 @@ struct InstrumentStatus {
   friend bool operator==(const InstrumentStatus&, const InstrumentStatus&) = default;
 };
 
+/// A corporate action of one instrument (LEAN's Split and Dividend, NautilusTrader has
+/// none), on market.data.<symbol> like the data it affects, so it is recorded and
+/// replayed with it. The feed publishes it from a corporate-actions file (--actions,
+/// marketdata/actions.hpp) at its ex-date, before the first record of that date:
+///  - `split`: every share becomes `ratio` shares (2 = a 2-for-1 split, 0.1 = a 1-for-10
+///    reverse split). Positions are multiplied by `ratio`, their cost is unchanged
+///    (the per-share cost divides by it) and the mark divides by it, so P&L is continuous
+///    across the split; working orders on the symbol are canceled by the paper venue;
+///  - `dividend`: a cash dividend of `amount` per share (quote currency) to holders at
+///    the ex-date: a long position receives quantity x amount, a short one pays it,
+///    realized at once.
+/// Not part of MarketData: only the workers that keep positions or orders use it.
+struct CorporateAction {
+  static constexpr std::string_view kType = "corporate_action";
+  std::string symbol;
+  ActionKind action = ActionKind::split;
+  std::optional<Decimal> ratio;        ///< split only (required): new shares per old share, > 0
+  std::optional<Decimal> amount;       ///< dividend only (required): cash per share, > 0
+  TimestampNs ts_event = 0;            ///< the ex-date, 00:00 UTC (ns); required
+  friend bool operator==(const CorporateAction&, const CorporateAction&) = default;
+};
+
 // ---- trading.orders / trading.orders.approved -------------------------------
 
 struct OrderSubmit {

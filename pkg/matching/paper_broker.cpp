@@ -625,6 +625,27 @@ std::vector<core::ExecutionReport> PaperBroker::on_status(const core::Instrument
   return out;
 }
 
+std::vector<core::ExecutionReport> PaperBroker::on_action(const core::CorporateAction& a) {
+  std::vector<core::ExecutionReport> out;
+  Book& book = books_[a.symbol];
+  deliver(a.symbol, a.ts_event, out);
+  if (a.action != core::ActionKind::split) return out;
+  const std::string text = fmt::format("canceled: {} split, ratio {}", a.symbol, a.ratio.value_or(core::Decimal{}));
+  for (const auto& [seq, id] : book.resting) {
+    const auto it = orders_.find(id);
+    if (it == orders_.end()) continue;
+    out.push_back(report(it->second, core::ExecType::canceled, core::OrderStatus::canceled, a.ts_event, text));
+  }
+  book.resting.clear();
+  // The last prices and sizes in post-split units, until the next market data.
+  const core::Decimal ratio = a.ratio.value_or(core::Decimal::from_int(1));
+  if (book.top.bid) book.top.bid = div(*book.top.bid, ratio);
+  if (book.top.ask) book.top.ask = div(*book.top.ask, ratio);
+  if (book.bid_left) book.bid_left = mul(*book.bid_left, ratio);
+  if (book.ask_left) book.ask_left = mul(*book.ask_left, ratio);
+  return out;
+}
+
 std::size_t PaperBroker::in_flight() const {
   std::size_t n = 0;
   for (const auto& [symbol, book] : books_) n += book.in_flight.size();

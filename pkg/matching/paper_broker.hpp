@@ -270,6 +270,15 @@ class PaperBroker {
   /// @return the reports of due arrivals, expiries and (on resume) fills.
   std::vector<core::ExecutionReport> on_status(const core::InstrumentStatus& s);
 
+  /// A corporate action of a.symbol at a.ts_event. Commands in flight that are due
+  /// reach the market first (as on_status). A `split` then cancels every working order
+  /// on the symbol (text "canceled: <symbol> split, ratio <r>"), as brokers cancel open
+  /// orders across a split rather than guess new prices, and restates the symbol's last
+  /// prices (divided by the ratio) and displayed sizes (multiplied) until the next data.
+  /// A `dividend` changes nothing at the venue (the price drop comes with the data).
+  /// @return the reports of due arrivals and the cancels, in arrival order.
+  std::vector<core::ExecutionReport> on_action(const core::CorporateAction& a);
+
   /// Number of working orders (resting limits, working market rests, untriggered
   /// stops) over all symbols; orders still in flight are not counted. O(symbols).
   std::size_t open_orders() const;

@@ -4,8 +4,8 @@ namespace portfolio {
 
 core::Money notional(core::Quantity q, core::Price p) { return mul(abs(q), p); }
 
-core::Money mark_to_market(core::Quantity qty, core::Price avg_px, core::Price mark_px) {
-  return mul(mark_px - avg_px, qty);
+core::Money mark_to_market(core::Quantity qty, core::Money open_cost, core::Price mark_px) {
+  return mul(mark_px, qty) - open_cost;
 }
 
 core::Money drawdown(core::Money peak, core::Money current) { return peak - current; }
@@ -15,7 +15,7 @@ void Portfolio::seen(core::TimestampNs ts) {
 }
 
 void Portfolio::revalue(Position& p) {
-  const core::Money u = p.mark_px ? mark_to_market(p.quantity, p.avg_px, *p.mark_px) : core::Money{};
+  const core::Money u = p.mark_px ? mark_to_market(p.quantity, p.open_cost, *p.mark_px) : core::Money{};
   unrealized_total_ += u - p.unrealized_pnl;
   p.unrealized_pnl = u;
 }
@@ -65,25 +65,39 @@ void Portfolio::on_fill(const core::ExecutionReport& r) {
   }
 
   const bool opens = p.quantity.is_zero() || (p.quantity.is_positive() == signed_q.is_positive());
-  if (opens) {
-    // Adding (or opening): quantity-weighted average entry price.
-    const core::Quantity new_qty = p.quantity + signed_q;
-    p.avg_px = div(mul(p.avg_px, abs(p.quantity)) + mul(r.last_px, q), abs(new_qty));
-    p.quantity = new_qty;
-  } else {
-    // Reducing: realize on the closed part; the rest (if any) opens at last_px.
-    const core::Quantity closed = min(q, abs(p.quantity));
-    const core::Money per_unit = p.quantity.is_positive() ? r.last_px - p.avg_px : p.avg_px - r.last_px;
-    const core::Money realized = mul(per_unit, closed);
-    p.realized_pnl += realized;
-    realized_total_ += realized;
-    p.quantity += signed_q;
-    if (p.quantity.is_zero()) {
-      p.avg_px = core::Price{};
-    } else if (q > closed) {
-      p.avg_px = r.last_px;  // flipped: the remainder opened at the fill price
+  core::Quantity opening = q;  // what opens a new lot: all of an adding fill, the rest of a flip
+  if (!opens) {
+    // Reducing: close the oldest lots first, realizing each at its own price.
+    const bool long_pos = p.quantity.is_positive();
+    core::Quantity rest = q;
+    while (rest.is_positive() && !p.lots.empty()) {
+      Lot& lot = p.lots.front();
+      const core::Quantity closed = min(rest, lot.qty);
+      // A whole lot leaves with its exact cost; a part of one at its price (exact unless
+      // a split made that price inexact).
+      const core::Money lot_cost = closed == lot.qty ? lot.cost : mul(lot.px, closed);
+      const core::Money proceeds = mul(r.last_px, closed);
+      const core::Money realized = long_pos ? proceeds - lot_cost : lot_cost - proceeds;
+      lot.cost -= lot_cost;
+      p.open_cost -= long_pos ? lot_cost : -lot_cost;
+      p.realized_pnl += realized;
+      realized_total_ += realized;
+      p.quantity += long_pos ? -closed : closed;
+      lot.qty -= closed;
+      rest -= closed;
+      if (lot.qty.is_zero()) p.lots.pop_front();
     }
+    opening = rest;
+    if (p.lots.empty()) p.open_cost = core::Money{};  // flat: no rounding residue can survive
   }
+  if (opening.is_positive()) {
+    const core::Money cost = mul(r.last_px, opening);
+    p.lots.push_back(Lot{opening, r.last_px, cost});
+    p.open_cost += signed_q.is_positive() ? cost : -cost;
+    p.quantity += signed_q.is_positive() ? opening : -opening;
+  }
+  // Display only: no P&L figure is derived from the rounded average.
+  p.avg_px = p.quantity.is_zero() ? core::Price{} : div(abs(p.open_cost), abs(p.quantity));
   if (r.commission) {
     // realized = closed-lot P&L - commissions (a cost of the fill, opening fills included).
     p.commission += *r.commission;
@@ -100,6 +114,35 @@ void Portfolio::mark(const std::string& symbol, core::Price mark_px, core::Times
   seen(ts);
   Position& p = positions_[symbol];
   p.mark_px = mark_px;
+  revalue(p);
+  update_drawdown();
+}
+
+void Portfolio::on_action(const core::CorporateAction& a) {
+  seen(a.ts_event);
+  Position& p = positions_[a.symbol];
+  if (a.action == core::ActionKind::split && a.ratio && a.ratio->is_positive()) {
+    const core::Decimal ratio = *a.ratio;
+    for (Lot& lot : p.lots) {
+      lot.qty = mul(lot.qty, ratio);
+      if (lot.qty.is_positive()) lot.px = div(lot.cost, lot.qty);
+    }
+    std::erase_if(p.lots, [](const Lot& l) { return !l.qty.is_positive(); });
+    p.quantity = mul(p.quantity, ratio);
+    if (p.lots.empty()) {
+      p.quantity = core::Quantity{};
+      p.open_cost = core::Money{};
+    }
+    p.avg_px = p.quantity.is_zero() ? core::Price{} : div(abs(p.open_cost), abs(p.quantity));
+    if (p.mark_px) p.mark_px = div(*p.mark_px, ratio);
+    if (p.bid_close) p.bid_close = div(*p.bid_close, ratio);
+    if (p.ask_close) p.ask_close = div(*p.ask_close, ratio);
+  } else if (a.action == core::ActionKind::dividend && a.amount && !p.quantity.is_zero()) {
+    const core::Money cash = mul(p.quantity, *a.amount);  // signed: a short position pays
+    p.realized_pnl += cash;
+    realized_total_ += cash;
+    dividends_total_ += cash;
+  }
   revalue(p);
   update_drawdown();
 }

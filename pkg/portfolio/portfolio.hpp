@@ -4,24 +4,33 @@
 /// This header is where the derived trading terms are defined (STYLE.md section 2):
 ///   - `notional`       = |qty| x price x multiplier (multiplier is 1 for every instrument today);
 ///   - `mark_to_market` revalues an open position at the mark price; the gain or
-///                      loss is `unrealized_pnl` = (mark_px - avg_px) x qty (signed qty);
+///                      loss is `unrealized_pnl` = mark_px x qty - open cost (signed qty,
+///                      open cost = the signed sum of the open lots' qty x fill price);
 ///   - `drawdown`       = peak equity - current equity, where equity is total P&L
 ///                      (realized + unrealized) since the portfolio started at 0.
 ///
-/// Accounting is average cost (not FIFO), as in NautilusTrader's `Position`:
-/// adding to a position moves avg_px to the quantity-weighted average; reducing it
-/// realizes (fill_px - avg_px) x closed_qty for a long, (avg_px - fill_px) x
-/// closed_qty for a short; a fill through zero closes the whole position and opens
-/// the remainder at fill_px. All arithmetic is core::Decimal (mul/div rounded
-/// half-even to 8 digits); money is never a double.
+/// Accounting is FIFO lots (first in, first out: the default cost basis of US brokers,
+/// IRS Publication 550 "Basis of Investment Property"; LEAN's FillMatchingMethod.FIFO):
+/// every opening fill adds a lot (quantity, fill price); a reducing fill closes the
+/// oldest lots first and realizes, per closed lot, (fill_px - lot_px) x closed_qty for a
+/// long and (lot_px - fill_px) x closed_qty for a short; a fill through zero closes every
+/// lot and opens the remainder as a new lot at fill_px.
+///
+/// Exact money (issue 14): P&L is computed from the lots' exact cost sums, never from a
+/// rounded average. Each term is a product qty x px, exact whenever its fractional digits
+/// fit the Decimal's 8 (every file in shared/data: at most 5 price + 3 size digits), so
+/// whole shares at cent prices always give whole-cent realized and total P&L. `avg_px` =
+/// |open cost| / |qty| (core::div, half-even to 8 digits) is for display only: no P&L
+/// figure is derived from it. (NautilusTrader's Position uses average cost instead;
+/// its realized P&L on a partial close then depends on a rounded average price.)
 ///
 /// Commissions (ExecutionReport::commission, per fill, quote currency; absent = 0)
 /// are a realized cost charged when the fill happens, opening fills included, as
 /// in NautilusTrader's Position:
 ///   realized_pnl = sum of closed-lot P&L - sum of commissions
 /// per symbol and in total; so total_pnl, peak_pnl and max_drawdown are net of
-/// commissions too. avg_px (the entry price) does not include them. A negative
-/// commission (a rebate) adds to realized P&L.
+/// commissions too. Lot prices and avg_px (the entry price) do not include them. A
+/// negative commission (a rebate) adds to realized P&L.
 ///
 /// Pure (STYLE.md section 4): no clock, no I/O; time comes from the events.
 /// Errors: no member throws except std::bad_alloc, and core::ArithmeticError if a
@@ -32,6 +41,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <optional>
 #include <set>
@@ -45,9 +55,10 @@ namespace portfolio {
 
 /// |q| x p, in quote currency (multiplier 1). Aborts on overflow (core::mul).
 core::Money notional(core::Quantity q, core::Price p);
-/// Unrealized P&L of `qty` (signed) opened at `avg_px` revalued at `mark_px`:
-/// (mark_px - avg_px) x qty. Zero for a flat position.
-core::Money mark_to_market(core::Quantity qty, core::Price avg_px, core::Price mark_px);
+/// Unrealized P&L of `qty` (signed) whose open lots cost `open_cost` (signed: the sum
+/// of signed lot qty x lot px), revalued at `mark_px`: mark_px x qty - open_cost.
+/// Zero for a flat position (open cost 0).
+core::Money mark_to_market(core::Quantity qty, core::Money open_cost, core::Price mark_px);
 /// peak - current (>= 0 when peak is the running maximum of current).
 core::Money drawdown(core::Money peak, core::Money current);
 
@@ -63,12 +74,12 @@ class Portfolio {
   /// advances ts_event, and calls on_fill for fill / partial_fill reports.
   void on_execution(const core::ExecutionReport& r);
 
-  /// Applies one fill: r.last_qty at r.last_px on r.side for r.symbol (average-cost
+  /// Applies one fill: r.last_qty at r.last_px on r.side for r.symbol (FIFO lot
   /// rules above) and deducts r.commission (if any) from realized P&L. Ignores
   /// reports with last_qty == 0. Counts it in `fills` and adds
   /// notional(last_qty, last_px) to gross_notional_traded. If the symbol has no mark
   /// yet, the fill price becomes its mark. Then updates peak / max drawdown.
-  /// Does not de-duplicate: every call applies the fill. O(log symbols).
+  /// Does not de-duplicate: every call applies the fill. O(log symbols + lots closed).
   void on_fill(const core::ExecutionReport& r);
 
   /// Sets the mark-to-market price of `symbol` at time `ts` (ns UTC), revalues its
@@ -84,6 +95,21 @@ class Portfolio {
   /// one side's close until both were seen); the symbol counts as quoted.
   void on_bar(const core::Bar& b);
 
+  /// A corporate action at a.ts_event (core::CorporateAction):
+  ///  - split by `ratio`: every open lot's quantity is multiplied by ratio and its cost
+  ///    kept (lot price = cost / new quantity), so open cost and P&L do not move; the
+  ///    mark (and the bid/ask bar closes) is divided by ratio until the next price;
+  ///    bought_qty / sold_qty keep counting what was traded (pre-split units before);
+  ///  - dividend of `amount` per share: realized P&L += quantity x amount (a short
+  ///    position pays it), counted in dividends().
+  /// Then updates peak / max drawdown. A symbol without a position only has its mark
+  /// adjusted. Exact as long as quantity x ratio and the lot costs fit 8 digits (a lot
+  /// price after a 7-for-1 split is rounded, but only whole-lot closes use it exactly).
+  void on_action(const core::CorporateAction& a);
+
+  /// Dividends received (+) or paid (-) in total, included in realized P&L.
+  core::Money dividends() const { return dividends_total_; }
+
   /// Current report: positions sorted by symbol (every symbol that has had a fill,
   /// flat ones included), totals, commissions, peak_pnl, max_drawdown, counters,
   /// ts_event = the latest ts_event seen. `final_report` only selects the message type. O(symbols).
@@ -97,9 +123,17 @@ class Portfolio {
   core::Money commission(const std::string& symbol) const;
 
  private:
+  /// One open lot: what one opening fill (or the remainder of a flip) bought or sold.
+  struct Lot {
+    core::Quantity qty;  ///< > 0; the position's sign says long or short
+    core::Price px;      ///< the fill price (after a split: cost / qty, rounded)
+    core::Money cost;    ///< qty x px when opened, exact; kept across splits
+  };
   struct Position {
     core::Quantity quantity;   ///< signed
-    core::Price avg_px;
+    std::deque<Lot> lots;      ///< open lots, oldest first (empty when flat)
+    core::Money open_cost;     ///< signed sum of lot qty x lot px (exact)
+    core::Price avg_px;        ///< |open_cost| / |quantity| rounded: display only
     std::optional<core::Price> mark_px;
     core::Money realized_pnl;
     core::Money unrealized_pnl;
@@ -124,6 +158,7 @@ class Portfolio {
   core::Money max_drawdown_;
   core::Money gross_notional_;
   core::Money commission_total_;
+  core::Money dividends_total_;
   std::int64_t fills_ = 0;
   std::int64_t orders_denied_ = 0;
   std::int64_t orders_rejected_ = 0;

@@ -543,6 +543,21 @@ void RiskEngine::on_bar(const core::Bar& b) {
   revalue(!position(b.symbol).is_zero(), b.ts_event);
 }
 
+void RiskEngine::on_action(const core::CorporateAction& a) {
+  roll_day(a.ts_event);
+  if (a.action == core::ActionKind::split && a.ratio && a.ratio->is_positive()) {
+    const core::Decimal ratio = *a.ratio;
+    if (const auto it = positions_.find(a.symbol); it != positions_.end()) it->second = mul(it->second, ratio);
+    if (const auto it = refs_.find(a.symbol); it != refs_.end()) {
+      if (it->second.bid) it->second.bid = div(*it->second.bid, ratio);
+      if (it->second.ask) it->second.ask = div(*it->second.ask, ratio);
+    }
+    if (const auto it = last_fill_px_.find(a.symbol); it != last_fill_px_.end()) it->second = div(it->second, ratio);
+  }
+  pnl_.on_action(a);
+  revalue(true, a.ts_event);
+}
+
 void RiskEngine::close(Entry& e) {
   if (e.open) {
     e.open = false;

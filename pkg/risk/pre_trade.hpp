@@ -269,6 +269,13 @@ class RiskEngine {
   void on_trade(const core::Trade& t);
   void on_bar(const core::Bar& b);
 
+  /// A corporate action (core::CorporateAction). A split multiplies the symbol's net
+  /// position by `ratio` and divides its reference prices and last fill price by it
+  /// (the venue cancels the working orders: their reports follow); P&L is adjusted as
+  /// portfolio::Portfolio::on_action does (a dividend is realized cash), then the
+  /// automatic transitions are evaluated.
+  void on_action(const core::CorporateAction& a);
+
   /// Applies one execution report:
   ///  - risk's own reports (exec_type denied, or cancel_rejected whose exec_id is
   ///    "<client_order_id>-denied[-n]") only remember the id as decided (denied) and

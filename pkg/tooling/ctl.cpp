@@ -19,6 +19,7 @@
 #include "codec/codec.hpp"
 #include "eventstore/checkpoint.hpp"
 #include "eventstore/event_store.hpp"
+#include "marketdata/actions.hpp"
 #include "marketdata/reader.hpp"
 #include "natsio/natsio.hpp"
 #include "auth/auth.hpp"
@@ -108,6 +109,9 @@ commands:
                                   an in-memory bus (no NATS, no PostgreSQL needed): the same report,
                                   far faster; --record stores it as a session (traderctl diff it with
                                   the pipeline's)
+  backtest FILE --actions FILE2   (either way) with the corporate actions of FILE2 (splits,
+                                  dividends: docs/data-quality.md#corporate-actions); without it,
+                                  suspected splits in daily bars are warned of
   backtest --session ID [--speed X] [filters as replay]   the same over a recorded session's inputs
   backtest ... --strategy NAME [--param KEY=VALUE]...   the strategies to run (repeat --strategy for
                                   several; each --param belongs to the preceding --strategy;
@@ -541,6 +545,7 @@ struct RunArgs {
   double speed = 0;
   ReplayFilter filter;
   std::int64_t limit = 0;     // backtest FILE: at most this many records (0 = all)
+  std::string actions;        // backtest FILE --actions FILE: corporate actions (marketdata/actions.hpp)
   bool lockstep = false;
   bool in_process = false;    // backtest FILE --in-process
   bool record = false;        // ... --record
@@ -580,6 +585,8 @@ RunArgs parse_run_args(const std::vector<std::string>& rest, bool backtest) {
       char* end = nullptr;
       r.limit = std::strtoll(v.c_str(), &end, 10);
       if (v.empty() || *end != '\0' || r.limit < 0) throw std::invalid_argument("--limit: an integer >= 0, got " + v);
+    } else if (f == "--actions" && backtest) {
+      r.actions = std::filesystem::absolute(value()).string();
     } else if (f == "--lockstep") {
       r.lockstep = true;
     } else if (f == "--in-process" && backtest) {
@@ -604,6 +611,7 @@ RunArgs parse_run_args(const std::vector<std::string>& rest, bool backtest) {
     const bool filters = !r.filter.symbols.empty() || !r.filter.subjects.empty() || r.filter.from || r.filter.to;
     if (!r.file.empty() && filters) throw std::invalid_argument("--symbol/--subject/--from/--to need --session");
     if (r.file.empty() && r.limit) throw std::invalid_argument("--limit needs FILE");
+    if (r.file.empty() && !r.actions.empty()) throw std::invalid_argument("--actions needs FILE");
     if (r.in_process && (r.file.empty() || r.lockstep || !r.chaos_restart.empty() || r.speed != 0))
       throw std::invalid_argument("--in-process needs FILE, and takes neither --speed, --lockstep nor --chaos-restart");
     if (r.record && !r.in_process) throw std::invalid_argument("--record goes with --in-process (the pipeline always records)");
@@ -663,11 +671,16 @@ void print_progress(const char* what, const ReplayProgress& p) {
              p.market_ts ? core::format_iso8601(p.market_ts) : std::string("-"));
 }
 
-/// backtest FILE --lockstep: the file's records as inputs (what the feed would
-/// publish, in file order), at most `limit` (0 = all). Bad rows are skipped and
-/// counted on stderr.
-std::vector<ReplayInput> read_file_inputs(const std::string& path, std::int64_t limit, const char* what) {
+/// backtest FILE: the file's records as inputs (what the feed would publish, in file
+/// order, with the corporate actions of `actions_path` slotted in as the feed slots
+/// them), at most `limit` (0 = all). Bad rows are skipped and counted on stderr; the
+/// feed's warnings (suspected splits) are printed there too.
+std::vector<ReplayInput> read_file_inputs(const std::string& path, std::int64_t limit, const char* what,
+                                          const std::string& actions_path = {}, bool print_warnings = true) {
   marketdata::Reader reader(path);
+  marketdata::ActionSchedule actions(actions_path.empty() ? std::vector<core::CorporateAction>{}
+                                                          : marketdata::read_actions(actions_path));
+  marketdata::SplitDetector splits(&actions);
   std::vector<ReplayInput> out;
   std::int64_t bad = 0;
   while (limit == 0 || static_cast<std::int64_t>(out.size()) < limit) {
@@ -677,6 +690,11 @@ std::vector<ReplayInput> read_file_inputs(const std::string& path, std::int64_t 
       ++bad;
       continue;
     }
+    const auto ts = std::visit([](const auto& x) { return x.ts_event; }, rec->value());
+    for (const auto& a : actions.due(ts))
+      out.push_back({.subject = subjects::market_data(a.symbol), .payload = codec::encode(a), .market_ts = a.ts_event,
+                     .position = reader.line()});
+    if (auto w = splits.on_record(rec->value()); w && print_warnings) fmt::print(stderr, "{}: warning: {}\n", what, *w);
     std::visit([&](const auto& x) {
       out.push_back({.subject = subjects::market_data(x.symbol), .payload = codec::encode(x), .market_ts = x.ts_event,
                      .position = reader.line()});
@@ -740,6 +758,7 @@ int backtest_in_process(const RunArgs& r) {
   // so that its manifest (worker.started) names what ran.
   if (!r.strategies.empty()) ::setenv("STRATEGY_STRATEGIES", strategy::format_choices(r.strategies).c_str(), 1);
   auto cfg = in_process_config_from_environment(data, r.limit);
+  cfg.actions_path = r.actions;
   print_strategies(cfg.strategies);
   std::unique_ptr<eventstore::PgStore> writer;
   std::vector<eventstore::NewEvent> batch;
@@ -759,7 +778,7 @@ int backtest_in_process(const RunArgs& r) {
   std::int64_t shared = 0;
   if (r.record) {
     writer = std::make_unique<eventstore::PgStore>(research_writer_url("backtest --record"));
-    inputs = read_file_inputs(data, r.limit, "backtest");
+    inputs = read_file_inputs(data, r.limit, "backtest", r.actions, false);
     eventstore::PgStore reader(StoreUrls::from_environment().research_reader());
     const auto set = store_input_set(reader, *writer, inputs, data, "backtest");
     cfg.session = core::SessionStarted{.session_id = new_session_id("backtest"),
@@ -791,6 +810,8 @@ int backtest_in_process(const RunArgs& r) {
              "the log\n",
              res.feed.published, data, res.feed.format, res.feed.bad_rows, res.feed.seconds,
              res.feed.seconds > 0 ? static_cast<double>(res.feed.published) / res.feed.seconds : 0.0, res.log_events);
+  if (res.feed.actions > 0) fmt::print("backtest: {} corporate actions from {}\n", res.feed.actions, r.actions);
+  for (const auto& w : res.feed.warnings) fmt::print("backtest: warning: {}\n", w);
   print_report(res.report);
   if (!r.record) {
     fmt::print("session none (backtest, in-process: not recorded; --record stores it)\n");
@@ -836,7 +857,7 @@ int replay_or_backtest(const Args& a) {
   // Its market data is stored once, in an input set keyed by its content, which the
   // sandbox's recorder does not store again (tooling/input_sets.hpp).
   const bool self_publish = r.lockstep || !r.chaos_restart.empty();
-  if (!data.empty()) plan.inputs = read_file_inputs(data, r.limit, what);
+  if (!data.empty()) plan.inputs = read_file_inputs(data, r.limit, what, r.actions);
   std::vector<ReplayInput> market;
   for (const auto& in : plan.inputs)
     if (in.subject.starts_with(subjects::kMarketDataPrefix)) market.push_back(in);
@@ -871,6 +892,7 @@ int replay_or_backtest(const Args& a) {
     const auto t0 = std::chrono::steady_clock::now();
     std::vector<std::string> feed_args{data, "--speed", fmt::format("{}", r.speed)};
     if (r.limit) feed_args.insert(feed_args.end(), {"--limit", std::to_string(r.limit)});
+    if (!r.actions.empty()) feed_args.insert(feed_args.end(), {"--actions", r.actions});
     sb.run("feed", feed_args, &watch.stop);
     fmt::print(stderr, "{}: feed done in {:.3f} s\n", what,
                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());

@@ -88,7 +88,7 @@ InProcessResult run_in_process(const InProcessConfig& cfg) {
                       if (++in_batch < cfg.batch) return;
                       in_batch = 0;
                       bus.run();
-                    }};
+                    }, .actions_path = cfg.actions_path};
     res.feed = run_feed(feed_rt, feed, stop);
     bus.run();  // the last batch, and everything it sets off
     res.report = reporter.publish_final();

@@ -41,6 +41,7 @@ namespace services {
 struct InProcessConfig {
   std::string data_path;                 ///< the data file (any format of marketdata::Reader)
   std::int64_t limit = 0;                ///< at most this many records (0 = all)
+  std::string actions_path;              ///< corporate actions for the feed (FeedConfig::actions_path; "" = none)
   core::RiskPolicy policy;               ///< risk-state's (risk_policy_from)
   matching::BrokerConfig broker;         ///< execution's (broker_config_from)
   /// The strategies the strategy worker runs (strategy_choices_from; defaults are filled

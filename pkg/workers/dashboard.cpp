@@ -103,7 +103,18 @@ bool DashboardModel::on_event(std::uint64_t seq, std::string_view subject, std::
   } else if (subject.starts_with(subjects::kMarketDataPrefix)) {
     // Marks, as the reporter takes them: decoded, the symbol its subject's, plausible.
     auto r = dec_.decode_market_data(data);
-    if (!r) return false;  // an instrument status, or bad input the workers refuse
+    if (!r) {
+      const natsio::Message m{subject, data, {}};
+      auto a = corporate_action_of(dec_, m);
+      if (!a) return false;  // an instrument status, or bad input the workers refuse
+      portfolio_.on_action(*a);
+      if (!traded_) return false;
+      add_point(a->ts_event);
+      bump(kPnl);
+      changed = true;
+      if (rebuilt_) bump(kMeta);
+      return changed;
+    }
     auto md = market_result(subject, std::move(*r));
     if (!md || check_.check(*md)) return false;
     std::visit(overloaded{[&](const core::Quote& q) { portfolio_.on_quote(q); },

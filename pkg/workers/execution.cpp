@@ -87,6 +87,7 @@ void ExecutionService::on_event(std::uint64_t seq, std::string_view subject, std
         if (st->ts_event == 0) st->ts_event = market_ts_;  // hand-typed: the latest market time
         return emit(broker_.on_status(*st));
       }
+      if (auto a = corporate_action_of(dec_, m)) return emit(broker_.on_action(*a));
       if (!replay) rt_.refuse(m, r.error());  // reported once, live
       return;
     }

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "codec/codec.hpp"
+#include "marketdata/actions.hpp"
 #include "marketdata/reader.hpp"
 #include "subjects/subjects.hpp"
 
@@ -13,6 +14,9 @@ namespace services {
 
 FeedSummary run_feed(Runtime& rt, const FeedConfig& cfg, const std::atomic<bool>& stop) {
   marketdata::Reader reader(cfg.path);
+  marketdata::ActionSchedule actions(cfg.actions_path.empty() ? std::vector<core::CorporateAction>{}
+                                                              : marketdata::read_actions(cfg.actions_path));
+  marketdata::SplitDetector splits(&actions);
   FeedSummary sum;
   sum.format = std::string(marketdata::to_string(reader.format()));
   const auto wall_start = std::chrono::steady_clock::now();
@@ -33,6 +37,18 @@ FeedSummary run_feed(Runtime& rt, const FeedConfig& cfg, const std::atomic<bool>
       if (first_ts == 0) first_ts = ts;
       const auto offset = std::chrono::nanoseconds(static_cast<std::int64_t>(static_cast<double>(ts - first_ts) / cfg.speed));
       std::this_thread::sleep_until(wall_start + offset);
+    }
+    for (const auto& a : actions.due(ts)) {
+      subject.assign(subjects::kMarketDataPrefix);
+      subject.append(a.symbol);
+      rt.publish(subject, codec::encode(a));
+      ++sum.actions;
+      ++sum.published;
+      if (cfg.after_each) cfg.after_each();
+    }
+    if (auto w = splits.on_record(md)) {
+      rt.log().warn(*w);
+      sum.warnings.push_back(std::move(*w));
     }
     const auto& symbol = std::visit([](const auto& x) -> const std::string& { return x.symbol; }, md);
     subject.assign(subjects::kMarketDataPrefix);

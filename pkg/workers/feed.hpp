@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "workers/runtime.hpp"
 
@@ -25,16 +26,23 @@ struct FeedConfig {
   /// Called after each message is published (set: the in-process engine runs its bus
   /// there, so every input is handled before the next; tooling/in_process.hpp).
   std::function<void()> after_each;
+  /// A corporate-actions file (marketdata/actions.hpp; "" = none): each action is
+  /// published on market.data.<symbol> before the first record after its ex-date.
+  /// Without one, trade bars are watched for suspected splits (FeedSummary::warnings).
+  std::string actions_path;
 };
 
 struct FeedSummary {
   std::int64_t published = 0, quotes = 0, trades = 0, bars = 0, bad_rows = 0;
+  std::int64_t actions = 0;           ///< corporate actions published (counted in `published` too)
+  std::vector<std::string> warnings;  ///< e.g. suspected splits (marketdata::SplitDetector), in data order
   double seconds = 0;
   std::string format;
 };
 
 /// Publishes the file; returns the counts. Throws std::runtime_error if the
-/// file cannot be opened or its header is not a known format, natsio::NatsError if
+/// file cannot be opened or its header is not a known format, or the actions file is
+/// bad (before anything is published), natsio::NatsError if
 /// the final flush fails; and what after_each throws. Stops early when `stop` becomes true.
 FeedSummary run_feed(Runtime& rt, const FeedConfig& cfg, const std::atomic<bool>& stop);
 

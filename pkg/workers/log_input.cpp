@@ -46,6 +46,15 @@ bool is_instrument_status(codec::Decoder& dec, const natsio::Message& m) {
   return env && env->type == core::InstrumentStatus::kType && static_cast<bool>(dec.decode_instrument_status(m.data));
 }
 
+std::optional<core::CorporateAction> corporate_action_of(codec::Decoder& dec, const natsio::Message& m) {
+  const auto env = dec.peek(m.data);
+  if (!env || env->type != core::CorporateAction::kType) return std::nullopt;
+  auto a = dec.decode_corporate_action(m.data);
+  if (!a || m.subject.substr(std::min(m.subject.size(), subjects::kMarketDataPrefix.size())) != a->symbol)
+    return std::nullopt;
+  return std::move(*a);
+}
+
 /// Market data as the strategy and the reporter take it: counted (live), decoded (one
 /// that cannot be read is refused, unless it is an instrument status, which only
 /// execution uses), checked (an implausible one is flagged, not used). nullopt: not to
@@ -54,7 +63,7 @@ const core::MarketData* take_market(Runtime& rt, codec::Decoder& dec, core::Mark
   if (!replay) rt.count_in();
   const auto& r = decode_market(dec, m);
   if (!r) {
-    if (!replay && !is_instrument_status(dec, m)) rt.refuse(m, r.error());
+    if (!replay && !is_instrument_status(dec, m) && !corporate_action_of(dec, m)) rt.refuse(m, r.error());
     return nullptr;
   }
   if (auto why = check.check(*r)) {

@@ -107,6 +107,12 @@ class HandlingShared {
 /// is not bad input). Called on the error path only, so quotes pay nothing.
 bool is_instrument_status(codec::Decoder& dec, const natsio::Message& m);
 
+/// The corporate action a market.data message carries (core::CorporateAction), when it
+/// is a valid one whose symbol is the subject's; nullopt otherwise (then it is market
+/// data, an instrument status, or bad input). Every worker that keeps positions or
+/// orders applies it; none refuses it. Cheap for quotes: it peeks at the type first.
+std::optional<core::CorporateAction> corporate_action_of(codec::Decoder& dec, const natsio::Message& m);
+
 /// Market data as the strategy and the reporter take it: counted (live), decoded (one
 /// that cannot be read is refused, unless it is an instrument status, which only
 /// execution uses), checked (an implausible one is flagged, not used). nullopt: not to

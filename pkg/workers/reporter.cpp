@@ -100,6 +100,13 @@ void ReporterService::maybe_publish_metrics(core::TimestampNs ts, std::uint64_t 
 void ReporterService::on_event(std::uint64_t seq, std::string_view subject, std::string_view data, bool replay) {
   const natsio::Message m{subject, data, {}};
   if (subject.starts_with(subjects::kMarketDataPrefix)) {
+    if (auto a = corporate_action_of(dec_, m)) {  // a split or dividend moves positions and cash
+      if (!replay) rt_.count_in();
+      std::lock_guard lock(mu_);
+      portfolio_.on_action(*a);
+      maybe_publish_metrics(a->ts_event, seq);
+      return;
+    }
     auto r = take_market(rt_, dec_, check_, m, replay);
     if (!r) return;
     std::lock_guard lock(mu_);

@@ -320,6 +320,12 @@ core::TimestampNs RiskService::ingress_time() const {
 void RiskService::on_market(const natsio::Message& m) {
   rt_.count_in();
   const auto& r = decode_market(dec_, m);
+  if (!r) {
+    if (auto a = corporate_action_of(dec_, m)) {
+      engine_.on_action(*a);
+      return publish_transitions();  // a dividend moves equity
+    }
+  }
   if (!r && is_instrument_status(dec_, m)) return;
   if (!r) return refuse(m, r.error());
   if (auto why = check_.check(*r)) return rt_.flag(m.subject, *why);

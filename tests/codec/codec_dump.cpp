@@ -59,6 +59,8 @@ int main(int argc, char** argv) try {
   write(dir, "risk.policy-startup", encode(samples::policy_changed_startup()));
   write(dir, "instrument_status", encode(samples::instrument_halted()));
   write(dir, "instrument_status-trading", encode(samples::instrument_trading()));
+  write(dir, "corporate_action", encode(samples::split_ibm()));
+  write(dir, "corporate_action-dividend", encode(samples::dividend_spy()));
   write(dir, "performance.metrics", encode(samples::performance(false)));
   write(dir, "performance.report", encode(samples::performance(true)));
   write(dir, "performance.metrics-empty", encode(samples::performance_empty()));
@@ -74,7 +76,7 @@ int main(int argc, char** argv) try {
   write(dir, "session.ended-minimal", encode(samples::session_ended_min()));
   write(dir, "worker.started", encode(samples::worker_started()));
   write(dir, "worker.started-minimal", encode(samples::worker_started_min()));
-  std::printf("codec_dump: wrote 41 documents to %s\n", dir.c_str());
+  std::printf("codec_dump: wrote 43 documents to %s\n", dir.c_str());
   return 0;
 } catch (const std::exception& e) {
   std::fprintf(stderr, "codec_dump: %s\n", e.what());

@@ -34,7 +34,7 @@ const fs::path kRoot = TRADER_SOURCE_DIR;
 
 /// Which decoder a subject uses.
 enum class On { market_data, orders, executions, risk_state, risk_management, performance, heartbeat,
-                dead_letter, ops_status, peek, risk_policy, risk_event, instrument_status, session_lifecycle,
+                dead_letter, ops_status, peek, risk_policy, risk_event, instrument_status, corporate_action, session_lifecycle,
                 worker_started, progress };
 
 /// Decodes `json` as a message on `on` and returns the error (or "" / "<ok>").
@@ -58,6 +58,7 @@ core::Error decode_error(On on, std::string_view json) {
     case On::risk_policy: return err(d.decode_risk_management(json, core::RiskPolicy{}));
     case On::risk_event: return err(d.decode_risk_event(json));
     case On::instrument_status: return err(d.decode_instrument_status(json));
+    case On::corporate_action: return err(d.decode_corporate_action(json));
     case On::session_lifecycle: return err(d.decode_session_lifecycle(json));
     case On::worker_started: return err(d.decode_worker_started(json));
     case On::progress: return err(d.decode_progress(json));
@@ -261,6 +262,8 @@ TEST_CASE("risk policies, policy commands and instrument status survive a round 
   CHECK(std::get<core::RiskPolicyChanged>(*e) == empty_entry);
   check_round_trip(samples::instrument_halted(), &codec::Decoder::decode_instrument_status);
   check_round_trip(samples::instrument_trading(), &codec::Decoder::decode_instrument_status);
+  check_round_trip(samples::split_ibm(), &codec::Decoder::decode_corporate_action);
+  check_round_trip(samples::dividend_spy(), &codec::Decoder::decode_corporate_action);
 }
 
 TEST_CASE("a risk policy is written with every limit and null for off", "[codec][encode]") {
@@ -547,7 +550,7 @@ TEST_CASE("every golden example in subjects/examples decodes and re-encodes to i
       {"heartbeat", On::heartbeat},         {"dead_letter", On::dead_letter},
       {"ops.status", On::ops_status},
       {"risk.policy.set", On::risk_policy},  {"risk.policy", On::risk_event},
-      {"instrument_status", On::instrument_status},
+      {"instrument_status", On::instrument_status}, {"corporate_action", On::corporate_action},
       {"session.started", On::session_lifecycle}, {"session.ended", On::session_lifecycle},
       {"worker.started", On::worker_started}, {"progress", On::progress}};
   int seen = 0;
@@ -588,6 +591,7 @@ TEST_CASE("every golden example in subjects/examples decodes and re-encodes to i
       case On::risk_policy: again = codec::encode(*d.decode_risk_management(json, core::RiskPolicy{})); break;
       case On::risk_event: again = std::visit([](const auto& x) { return codec::encode(x); }, *d.decode_risk_event(json)); break;
       case On::instrument_status: again = codec::encode(*d.decode_instrument_status(json)); break;
+      case On::corporate_action: again = codec::encode(*d.decode_corporate_action(json)); break;
       case On::session_lifecycle: again = codec::encode(*d.decode_session_lifecycle(json)); break;
       case On::worker_started: again = codec::encode(*d.decode_worker_started(json)); break;
       case On::progress: again = codec::encode(*d.decode_progress(json)); break;
@@ -910,6 +914,15 @@ const Bad kBad[] = {
     {On::instrument_status, R"({"type":"instrument_status","symbol":"IBM","status":"halted","ts_event":-3})", "ts_event", "must not be negative"},
     {On::instrument_status, R"({"type":"quote","symbol":"IBM","bid":"1","ask":"1","ts_event":1})", "type", "(expected instrument_status)"},
     {On::market_data, R"({"type":"instrument_status","symbol":"IBM","status":"halted"})", "type", "(expected quote, trade or bar)"},
+    // corporate_action
+    {On::corporate_action, R"({"type":"corporate_action","symbol":"IBM","action":"split","ts_event":1})", "ratio", "is required for a split"},
+    {On::corporate_action, R"({"type":"corporate_action","symbol":"IBM","action":"split","ratio":"0","ts_event":1})", "ratio", "must be positive, got \"0\""},
+    {On::corporate_action, R"({"type":"corporate_action","symbol":"IBM","action":"split","ratio":"2","amount":"1","ts_event":1})", "amount", "is not allowed for a split"},
+    {On::corporate_action, R"({"type":"corporate_action","symbol":"SPY","action":"dividend","ts_event":1})", "amount", "is required for a dividend"},
+    {On::corporate_action, R"({"type":"corporate_action","symbol":"SPY","action":"dividend","amount":"-1","ts_event":1})", "amount", "must be positive, got \"-1\""},
+    {On::corporate_action, R"({"type":"corporate_action","symbol":"SPY","action":"merger","amount":"1","ts_event":1})", "action", R"(must be one of split|dividend, got "merger")"},
+    {On::corporate_action, R"({"type":"corporate_action","symbol":"SPY","action":"split","ratio":"2"})", "ts_event", "is required"},
+    {On::corporate_action, R"({"type":"corporate_action","symbol":"SPY","action":"split","ratio":"1e3","ts_event":1})", "ratio", "must be a decimal"},
     // session.lifecycle (issue 4)
     {On::session_lifecycle, R"({"type":"session.started","kind":"live","started_by":"ops","version":"1","ts_wall":1})", "session_id", "is required"},
     {On::session_lifecycle, R"({"type":"session.started","session_id":"s1","started_by":"ops","version":"1","ts_wall":1})", "kind", "is required"},

@@ -151,6 +151,14 @@ inline core::InstrumentStatus instrument_halted() {
           .ts_event = 1381244400000000000};
 }
 inline core::InstrumentStatus instrument_trading() { return {.symbol = "IBM"}; }
+inline core::CorporateAction split_ibm() {
+  return {.symbol = "IBM", .action = core::ActionKind::split, .ratio = core::Decimal::from_int(2),
+          .ts_event = 927763200000000000};  // 1999-05-27T00:00Z
+}
+inline core::CorporateAction dividend_spy() {
+  return {.symbol = "SPY", .action = core::ActionKind::dividend, .amount = *core::Decimal::parse("1.4232"),
+          .ts_event = 1608249600000000000};  // 2020-12-18T00:00Z
+}
 inline core::PerformanceReport performance(bool final_report) {
   core::PerformanceReport r;
   r.final_report = final_report;

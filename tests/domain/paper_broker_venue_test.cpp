@@ -275,3 +275,36 @@ TEST_CASE("an order marketable at the resume fills within the displayed size the
   CHECK(resume.at(0).last_qty == dec("4"));
   CHECK(resume.at(0).last_px == dec("0.99"));
 }
+
+TEST_CASE("a split cancels the symbol's working orders and forgets its prices; a dividend changes nothing",
+          "[matching][corporate_action]") {
+  matching::PaperBroker broker;
+  (void)broker.on_quote(quote("IBM", "235.00", "235.50", kDay0));
+  (void)broker.on_quote(quote("SPY", "130.00", "130.01", kDay0));
+  (void)broker.on_submit(order("lim", Side::buy, OrderType::limit, "10", "230", std::nullopt, TimeInForce::gtc, "IBM"), kDay0);
+  (void)broker.on_submit(order("stp", Side::sell, OrderType::stop, "10", std::nullopt, "200", TimeInForce::gtc, "IBM"), kDay0);
+  (void)broker.on_submit(order("spy", Side::buy, OrderType::limit, "10", "120", std::nullopt, TimeInForce::gtc, "SPY"), kDay0);
+  REQUIRE(broker.open_orders() == 3);
+
+  const core::CorporateAction split{.symbol = "IBM", .action = core::ActionKind::split, .ratio = dec("2"),
+                                    .ts_event = kDay0 + kSec};
+  const auto out = broker.on_action(split);
+  CHECK(types(out) == std::vector{ExecType::canceled, ExecType::canceled});
+  CHECK(out[0].client_order_id == "lim");
+  CHECK(out[0].text == "canceled: IBM split, ratio 2");
+  CHECK(out[0].leaves_qty.is_zero());
+  CHECK(out[1].client_order_id == "stp");
+  CHECK(broker.open_orders() == 1);  // SPY's order stays
+
+  // Until the next market data the last prices are restated in post-split units.
+  const auto mkt = broker.on_submit(order("m", Side::buy, OrderType::market, "5", std::nullopt, std::nullopt,
+                                          TimeInForce::gtc, "IBM"),
+                                    kDay0 + 2 * kSec);
+  REQUIRE(types(mkt) == std::vector{ExecType::new_, ExecType::fill});
+  CHECK(mkt[1].last_px == dec("117.75"));  // the ask 235.50 / 2
+
+  const core::CorporateAction div{.symbol = "SPY", .action = core::ActionKind::dividend, .amount = dec("1.5"),
+                                  .ts_event = kDay0 + 4 * kSec};
+  CHECK(broker.on_action(div).empty());
+  CHECK(broker.open_orders() == 1);
+}

@@ -12,13 +12,13 @@ using domain_test::kDay0;
 TEST_CASE("derived terms: notional, mark_to_market and drawdown", "[portfolio]") {
   CHECK(portfolio::notional(dec("-100"), dec("12.5")) == dec("1250"));
   CHECK(portfolio::notional(dec("1000"), dec("1.38755")) == dec("1387.55"));
-  CHECK(portfolio::mark_to_market(dec("150"), dec("11"), dec("14")) == dec("450"));
-  CHECK(portfolio::mark_to_market(dec("-50"), dec("12"), dec("11")) == dec("50"));
+  CHECK(portfolio::mark_to_market(dec("150"), dec("1650"), dec("14")) == dec("450"));  // 14 x 150 - 1650
+  CHECK(portfolio::mark_to_market(dec("-50"), dec("-600"), dec("11")) == dec("50"));   // 11 x -50 + 600
   CHECK(portfolio::mark_to_market(dec("0"), dec("0"), dec("11")).is_zero());
   CHECK(portfolio::drawdown(dec("200"), dec("150")) == dec("50"));
 }
 
-TEST_CASE("long position: average cost on adds, realized P&L on reduces, unrealized at the mark", "[portfolio]") {
+TEST_CASE("long position: FIFO lots on adds, realized P&L per closed lot, unrealized at the mark", "[portfolio]") {
   portfolio::Portfolio p;
   p.on_fill(fill("o1", "AAPL", Side::buy, "100", "10", kDay0 + 1));
   p.on_fill(fill("o2", "AAPL", Side::buy, "100", "12", kDay0 + 2));
@@ -30,14 +30,14 @@ TEST_CASE("long position: average cost on adds, realized P&L on reduces, unreali
   p.on_fill(fill("o3", "AAPL", Side::sell, "50", "13", kDay0 + 3));
   s = p.snapshot(false);
   CHECK(s.positions[0].quantity == dec("150"));
-  CHECK(s.positions[0].avg_px == dec("11"));
-  CHECK(s.positions[0].realized_pnl == dec("100"));  // (13 - 11) x 50
+  CHECK(s.positions[0].avg_px == dec("11.33333333"));  // lots 50@10 + 100@12: 1700 / 150, display only
+  CHECK(s.positions[0].realized_pnl == dec("150"));    // the oldest lot closes first: (13 - 10) x 50
 
   p.mark("AAPL", dec("14"), kDay0 + 4);
   s = p.snapshot(false);
   CHECK(s.positions[0].mark_px == dec("14"));
-  CHECK(s.positions[0].unrealized_pnl == dec("450"));  // (14 - 11) x 150
-  CHECK(s.unrealized_pnl == dec("450"));
+  CHECK(s.positions[0].unrealized_pnl == dec("400"));  // 14 x 150 - (50 x 10 + 100 x 12)
+  CHECK(s.unrealized_pnl == dec("400"));
   CHECK(s.total_pnl == dec("550"));
 
   p.on_fill(fill("o4", "AAPL", Side::sell, "150", "10", kDay0 + 5));
@@ -45,7 +45,7 @@ TEST_CASE("long position: average cost on adds, realized P&L on reduces, unreali
   CHECK(s.final_report);
   CHECK(s.positions[0].quantity.is_zero());
   CHECK(s.positions[0].avg_px.is_zero());
-  CHECK(s.positions[0].realized_pnl == dec("-50"));  // 100 + (10 - 11) x 150
+  CHECK(s.positions[0].realized_pnl == dec("-50"));  // 150 + (10 - 10) x 50 + (10 - 12) x 100
   CHECK(s.positions[0].unrealized_pnl.is_zero());
   CHECK(s.positions[0].bought_qty == dec("200"));
   CHECK(s.positions[0].sold_qty == dec("200"));
@@ -56,7 +56,7 @@ TEST_CASE("long position: average cost on adds, realized P&L on reduces, unreali
   CHECK(s.ts_event == kDay0 + 5);
 }
 
-TEST_CASE("short position: realized P&L is avg_px minus fill price", "[portfolio]") {
+TEST_CASE("short position: realized P&L is the lot price minus the fill price", "[portfolio]") {
   portfolio::Portfolio p;
   p.on_fill(fill("o1", "BTCUSDT", Side::sell, "100", "20", kDay0));
   p.on_fill(fill("o2", "BTCUSDT", Side::buy, "40", "18", kDay0));
@@ -71,12 +71,12 @@ TEST_CASE("short position: realized P&L is avg_px minus fill price", "[portfolio
   CHECK(s.positions[0].avg_px == dec("20.5"));  // (60x20 + 60x21) / 120
 
   p.mark("BTCUSDT", dec("22"), kDay0);
-  CHECK(p.snapshot(false).unrealized_pnl == dec("-180"));  // (22 - 20.5) x -120
+  CHECK(p.snapshot(false).unrealized_pnl == dec("-180"));  // 22 x -120 + (60 x 20 + 60 x 21)
 
   p.on_fill(fill("o4", "BTCUSDT", Side::buy, "120", "19", kDay0));
   s = p.snapshot(false);
   CHECK(s.positions[0].quantity.is_zero());
-  CHECK(s.realized_pnl == dec("260"));  // 80 + (20.5 - 19) x 120
+  CHECK(s.realized_pnl == dec("260"));  // 80 + (20 - 19) x 60 + (21 - 19) x 60
   CHECK(s.unrealized_pnl.is_zero());
 }
 
@@ -312,4 +312,105 @@ TEST_CASE("commissions on partial fills, a flip and a rebate, per symbol and in 
                            mul(dec("500"), dec("182.50")) + mul(dec("0.5"), dec("9682")) -
                            mul(dec("0.5"), dec("9680"));
   CHECK(s.total_pnl == cash - p.commission() + mul(ibm.quantity, ibm.mark_px));
+}
+
+// Issue 14: "Cent-priced BAC traded in whole shares gives totals such as -2.5000003",
+// because P&L was computed from an average price rounded to 8 digits.
+TEST_CASE("issue 14: whole shares at cent prices give whole-cent P&L (exact cost sums)", "[portfolio][exact]") {
+  portfolio::Portfolio p;
+  p.on_fill(fill("o1", "BAC", Side::buy, "1", "10.00", kDay0 + 1));
+  p.on_fill(fill("o2", "BAC", Side::buy, "2", "10.01", kDay0 + 2));
+  auto s = p.snapshot(false);
+  CHECK(s.positions[0].avg_px == dec("10.00666667"));  // 30.02 / 3, rounded: display only
+  p.mark("BAC", dec("10.02"), kDay0 + 3);
+  CHECK(p.snapshot(false).unrealized_pnl == dec("0.04"));  // 10.02 x 3 - 30.02
+  p.on_fill(fill("o3", "BAC", Side::sell, "3", "10.02", kDay0 + 4));
+  s = p.snapshot(false);
+  // From the rounded average: (10.02 - 10.00666667) x 3 = 0.03999999. From the lots:
+  CHECK(s.realized_pnl == dec("0.04"));  // (10.02 - 10.00) x 1 + (10.02 - 10.01) x 2
+  CHECK(s.total_pnl == dec("0.04"));
+}
+
+TEST_CASE("issue 14: thousands of random whole-share fills at cent prices stay whole-cent and add up to the cash flows",
+          "[portfolio][exact]") {
+  // A deterministic generator (no seed from the clock): fills of 1..500 shares at
+  // 5.00..25.00, either side, through zero and back, with whole-cent marks between.
+  std::uint64_t x = 88172645463325252ULL;
+  auto next = [&x] { x ^= x << 13; x ^= x >> 7; x ^= x << 17; return x; };
+  portfolio::Portfolio p;
+  core::Money cash;       // - sum of signed qty x px: what the fills paid and received
+  core::Quantity qty;
+  core::Price mark;
+  const core::Money cent = dec("0.01");
+  for (int i = 0; i < 5000; ++i) {
+    const auto shares = core::Decimal::from_int(static_cast<std::int64_t>(next() % 500 + 1));
+    const auto px = core::Decimal::from_raw(static_cast<core::Decimal::Raw>(500 + next() % 2001) * 1'000'000);  // cents
+    const bool buy = next() % 2 == 0;
+    p.on_fill(fill("o" + std::to_string(i), "BAC", buy ? Side::buy : Side::sell, shares.to_string(), px.to_string(),
+                   kDay0 + i));
+    cash -= buy ? mul(shares, px) : -mul(shares, px);
+    qty += buy ? shares : -shares;
+    mark = core::Decimal::from_raw(static_cast<core::Decimal::Raw>(500 + next() % 2001) * 1'000'000);
+    p.mark("BAC", mark, kDay0 + i);
+    const auto s = p.snapshot(false);
+    INFO("fill " << i);
+    REQUIRE(s.realized_pnl.is_multiple_of(cent));
+    REQUIRE(s.unrealized_pnl.is_multiple_of(cent));
+    REQUIRE(s.total_pnl == cash + mul(mark, qty));  // P&L = cash flows + the position at the mark
+  }
+}
+
+TEST_CASE("issue 14: a 2-for-1 split doubles the position, keeps its cost, and leaves P&L continuous",
+          "[portfolio][corporate_action]") {
+  portfolio::Portfolio p;
+  // IBM's real closes around its 1999-05-27 split (shared/data bars_1d_SPY_IBM_BAC).
+  p.on_fill(fill("o1", "IBM", Side::buy, "100", "221.13", kDay0));
+  p.mark("IBM", dec("235.50"), kDay0 + 1);  // the 26th's close
+  auto s = p.snapshot(false);
+  CHECK(s.total_pnl == dec("1437"));  // (235.50 - 221.13) x 100
+  p.on_action({.symbol = "IBM", .action = core::ActionKind::split, .ratio = dec("2"), .ts_event = kDay0 + 2});
+  s = p.snapshot(false);
+  CHECK(s.positions[0].quantity == dec("200"));
+  CHECK(s.positions[0].avg_px == dec("110.565"));  // 22113 / 200
+  CHECK(s.positions[0].mark_px == dec("117.75"));  // 235.50 / 2 until the next price
+  CHECK(s.total_pnl == dec("1437"));               // nothing moved
+  CHECK(s.max_drawdown.is_zero());
+  p.mark("IBM", dec("116.06"), kDay0 + 3);  // the 27th's close: a real loss of 1.69 x 200
+  CHECK(p.snapshot(false).total_pnl == dec("1099"));
+  p.on_fill(fill("o2", "IBM", Side::sell, "200", "116.06", kDay0 + 4));
+  s = p.snapshot(false);
+  CHECK(s.realized_pnl == dec("1099"));  // 200 x 116.06 - 22113, exact
+  CHECK(s.positions[0].quantity.is_zero());
+  // Without the action the same data books a fake loss of ~11,900:
+  portfolio::Portfolio raw;
+  raw.on_fill(fill("o1", "IBM", Side::buy, "100", "221.13", kDay0));
+  raw.mark("IBM", dec("235.50"), kDay0 + 1);
+  raw.mark("IBM", dec("116.06"), kDay0 + 3);
+  CHECK(raw.snapshot(false).total_pnl == dec("-10507"));  // (116.06 - 221.13) x 100
+}
+
+TEST_CASE("a reverse split and a split of a short position, partly closed after", "[portfolio][corporate_action]") {
+  portfolio::Portfolio p;
+  p.on_fill(fill("o1", "XYZ", Side::sell, "1000", "1.20", kDay0));
+  p.on_action({.symbol = "XYZ", .action = core::ActionKind::split, .ratio = dec("0.1"), .ts_event = kDay0 + 1});
+  auto s = p.snapshot(false);
+  CHECK(s.positions[0].quantity == dec("-100"));
+  CHECK(s.positions[0].avg_px == dec("12"));
+  CHECK(s.positions[0].mark_px == dec("12"));
+  CHECK(s.total_pnl.is_zero());
+  p.on_fill(fill("o2", "XYZ", Side::buy, "40", "11", kDay0 + 2));
+  CHECK(p.snapshot(false).realized_pnl == dec("40"));  // (12 - 11) x 40
+}
+
+TEST_CASE("a dividend pays holders quantity x amount and charges short sellers", "[portfolio][corporate_action]") {
+  portfolio::Portfolio p;
+  p.on_fill(fill("o1", "SPY", Side::buy, "300", "370.00", kDay0));
+  p.on_fill(fill("o2", "IWM", Side::sell, "100", "190.00", kDay0));
+  p.on_action({.symbol = "SPY", .action = core::ActionKind::dividend, .amount = dec("1.5762"), .ts_event = kDay0 + 1});
+  p.on_action({.symbol = "IWM", .action = core::ActionKind::dividend, .amount = dec("0.61"), .ts_event = kDay0 + 1});
+  p.on_action({.symbol = "QQQ", .action = core::ActionKind::dividend, .amount = dec("0.38"), .ts_event = kDay0 + 1});
+  const auto s = p.snapshot(false);
+  CHECK(p.dividends() == dec("411.86"));  // 300 x 1.5762 - 100 x 0.61
+  CHECK(s.realized_pnl == dec("411.86"));
+  CHECK(s.positions.size() == 2);  // QQQ, never traded, is not a position
 }

@@ -146,7 +146,8 @@ Run replay(const std::vector<core::Quote>& quotes, strategy::MaCrossConfig cfg, 
   CHECK(strat.position("EURUSD") == pos);
   CHECK(p.mark_px == mark);
   // Equity identity: total = cash + position x mark; realized = cash + position x avg_px
-  // (average cost: the open position's cost basis is position x avg_px).
+  // (the open cost of the FIFO lots; the crossover always holds one lot, opened by one
+  // fill, so position x avg_px is that cost exactly).
   CHECK(s.total_pnl == cash + mul(pos, mark));
   CHECK(s.realized_pnl == cash + mul(pos, p.avg_px));
   CHECK(s.unrealized_pnl == mul(mark - p.avg_px, pos));
