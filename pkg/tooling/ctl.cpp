@@ -8,6 +8,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
 #include <string>
@@ -33,6 +34,7 @@
 #include "tooling/diff.hpp"
 #include "tooling/in_process.hpp"
 #include "tooling/input_sets.hpp"
+#include "tooling/report.hpp"
 #include "tooling/sessions.hpp"
 #include "tooling/stores.hpp"
 #include "tooling/trace.hpp"
@@ -52,7 +54,17 @@ never the live append-only log) is the same server with the database TRADER_RESE
 default <live database>_research: the same URLs reach it with only the database changed.
 commands:
   status                          ask ops.status: every worker's health; exits 0 ok, 1 degraded (or no answer), 2 down
-  report                          ask the reporter (ops.report) for the final performance report
+  report                          ask the running reporter (ops.report) for its performance report so
+                                  far (interim: the session is still running)
+  report SESSION [--json FILE|-] [--trades-csv FILE] [--equity-csv FILE] [--html FILE]
+         [--capital X] [--periods-per-year N]   the statistics of a recorded session (either store), from its
+                                  events: P&L, Sharpe, Sortino, Calmar, drawdown, round trips, win
+                                  rate, slippage, rejections by reason (docs/statistics.md); final
+                                  if the session ended, else interim. --json writes the analysis
+                                  (- = stdout, the table then goes to stderr); the CSVs are the
+                                  round trips and the equity curve; --html the report page
+                                  (docs/report-page.md); --capital (default 1000000)
+                                  and --periods-per-year (0 = auto: 365 with weekend trading, 252)
   events                          count recorded events by type and by subject (event store)
   verify [--checkpoints FILE --pubkey FILE]
                                   check the event store's hash chain; exit 1 if any event was
@@ -112,6 +124,9 @@ commands:
   backtest FILE --actions FILE2   (either way) with the corporate actions of FILE2 (splits,
                                   dividends: docs/data-quality.md#corporate-actions); without it,
                                   suspected splits in daily bars are warned of
+  replay/backtest [--json FILE|-] [--trades-csv FILE] [--equity-csv FILE] [--html FILE]
+                  [--capital X] [--periods-per-year N]   after the report, the session's statistics as `report
+                                  SESSION` prints them (and writes them where asked)
   backtest --session ID [--speed X] [filters as replay]   the same over a recorded session's inputs
   backtest ... --strategy NAME [--param KEY=VALUE]...   the strategies to run (repeat --strategy for
                                   several; each --param belongs to the preceding --strategy;
@@ -122,7 +137,8 @@ commands:
                                   published, start it again, wait until it has rebuilt, go on
   replay/backtest --lockstep      a cross-check: publish one input, wait until the sandbox pipeline is
                                   quiescent (ops.ping barrier), then the next (about 300 inputs/s)
-options: --json prints raw JSON replies instead of tables
+options: --json prints raw JSON replies instead of tables (report SESSION, replay, backtest:
+  --json FILE|- writes the analysis)
 )";
 
 std::string env_or(const char* name, const char* dflt) {
@@ -142,7 +158,12 @@ Args parse(int argc, char** argv) {
   Args a;
   for (int i = 1; i < argc; ++i) {
     const std::string s = argv[i];
-    if (s == "--json") a.json = true;
+    const bool analysis = a.command == "report" || a.command == "backtest" || a.command == "replay";
+    if (s == "--json" && analysis && i + 1 < argc &&
+        (std::string_view(argv[i + 1]) == "-" || !std::string_view(argv[i + 1]).starts_with("--"))) {
+      a.rest.push_back(s);  // --json FILE|-: the analysis (tooling/report.hpp)
+      a.rest.push_back(argv[++i]);
+    } else if (s == "--json") a.json = true;
     else if (s == "--timeout-s" && i + 1 < argc) a.timeout_s = std::atoll(argv[++i]);
     else if (s == "--quiet-ms" && i + 1 < argc) a.quiet_ms = std::atoll(argv[++i]);
     else if (a.command.empty()) a.command = s;
@@ -166,18 +187,21 @@ void print_status(const core::OpsStatus& st) {
                w.age_ms, w.msgs_in, w.msgs_out, w.errors, w.status);
 }
 
-void print_report(const core::PerformanceReport& r) {
-  fmt::print("Performance report ({}) at {}\n", r.final_report ? "final" : "interim",
+/// The reporter's report. `status`: "final" once the session ended, "interim" while it
+/// runs (the reporter answers ops.report with type performance.report at any time: the
+/// label comes from the session, not the message type).
+void print_report(const core::PerformanceReport& r, std::string_view status, std::FILE* out = stdout) {
+  fmt::print(out, "Performance report ({}) at {}\n", status,
              r.ts_event ? core::format_iso8601(r.ts_event) : std::string("-"));
-  fmt::print("  orders {} (denied {}, rejected {}), fills {}, gross notional traded {}\n", r.orders, r.orders_denied,
-             r.orders_rejected, r.fills, r.gross_notional_traded);
-  fmt::print("  realized P&L {}  unrealized P&L {}  total P&L {}  peak {}  max drawdown {}\n", r.realized_pnl,
-             r.unrealized_pnl, r.total_pnl, r.peak_pnl, r.max_drawdown);
+  fmt::print(out, "  orders {} (denied {}, rejected {}), fills {}, gross notional traded {}, commission {}\n", r.orders,
+             r.orders_denied, r.orders_rejected, r.fills, r.gross_notional_traded, r.commission);
+  fmt::print(out, "  realized P&L {} (net of commission)  unrealized P&L {}  total P&L {}  peak {}  max drawdown {}\n",
+             r.realized_pnl, r.unrealized_pnl, r.total_pnl, r.peak_pnl, r.max_drawdown);
   if (r.positions.empty()) return;
-  fmt::print("  {:<10} {:>14} {:>12} {:>12} {:>14} {:>14} {:>12} {:>12}\n", "symbol", "position", "avg_px", "mark_px",
-             "realized", "unrealized", "bought", "sold");
+  fmt::print(out, "  {:<10} {:>14} {:>12} {:>12} {:>14} {:>14} {:>12} {:>12}\n", "symbol", "position", "avg_px",
+             "mark_px", "realized", "unrealized", "bought", "sold");
   for (const auto& p : r.positions)
-    fmt::print("  {:<10} {:>14} {:>12} {:>12} {:>14} {:>14} {:>12} {:>12}\n", p.symbol, p.quantity, p.avg_px,
+    fmt::print(out, "  {:<10} {:>14} {:>12} {:>12} {:>14} {:>14} {:>12} {:>12}\n", p.symbol, p.quantity, p.avg_px,
                p.mark_px, p.realized_pnl, p.unrealized_pnl, p.bought_qty, p.sold_qty);
 }
 
@@ -306,7 +330,7 @@ int sessions_show(SessionStores& stores, const std::string& id) {
   }
   fmt::print("Events by type\n");
   for (const auto& [type, n] : info.counts_by_type) fmt::print("  {:<24} {:>10}\n", type, n);
-  if (info.report) print_report(*info.report);
+  if (info.report) print_report(*info.report, info.ended ? "final" : "interim");
   else fmt::print("(no performance report in this session)\n");
   return 0;
 }
@@ -550,6 +574,7 @@ struct RunArgs {
   bool in_process = false;    // backtest FILE --in-process
   bool record = false;        // ... --record
   std::string chaos_restart;  // sandbox worker to SIGKILL and restart halfway ("" = none)
+  ReportFlags report;         // --json, --trades-csv, --equity-csv, --capital, --periods-per-year
   std::vector<strategy::Choice> strategies;  // backtest --strategy/--param, checked (empty = the worker's settings)
 };
 
@@ -564,7 +589,9 @@ RunArgs parse_run_args(const std::vector<std::string>& rest, bool backtest) {
       if (i + 1 >= rest.size()) throw std::invalid_argument(f + " needs a value");
       return rest[++i];
     };
-    if (f == "--speed") {
+    if (parse_report_flag(rest, i, r.report)) {
+      continue;
+    } else if (f == "--speed") {
       const auto& v = value();
       char* end = nullptr;
       r.speed = std::strtod(v.c_str(), &end);
@@ -707,7 +734,8 @@ std::vector<ReplayInput> read_file_inputs(const std::string& path, std::int64_t 
 
 /// The end shared by replay and backtest: idle, final report, orderly stop (or,
 /// after Ctrl-C, a short orderly stop), the new session's id.
-int finish_run(Sandbox& sb, eventstore::EventStore& store, const InterruptWatch& watch, const char* what) {
+int finish_run(Sandbox& sb, eventstore::EventStore& store, const InterruptWatch& watch, const char* what,
+               const ReportFlags& flags) {
   if (watch.stop) {
     try {
       sb.finish(store, 15'000);  // session.ended is recorded; the partial session stays readable
@@ -724,9 +752,11 @@ int finish_run(Sandbox& sb, eventstore::EventStore& store, const InterruptWatch&
   const auto reply = sb.report();
   auto r = codec::decode_performance(reply);
   if (!r) throw std::runtime_error("report reply: " + r.error().to_string());
-  print_report(*r);
+  print_report(*r, "final", flags.text());
   sb.finish(store, 120'000, /*quiescent=*/true);
-  fmt::print("session {} ({})\n  traderctl sessions show {}\n", sb.session_id(), what, sb.session_id());
+  // The statistics, from the session as recorded (session.ended included: final).
+  emit_analysis(analyze_session(store, sb.session_id(), flags.settings), flags);
+  fmt::print(flags.text(), "session {} ({})\n  traderctl sessions show {}\n", sb.session_id(), what, sb.session_id());
   return 0;
 }
 
@@ -802,22 +832,40 @@ int backtest_in_process(const RunArgs& r) {
       if (batch.size() >= 2'000) append();
     };
   }
+  // The log for the statistics (tooling/report.hpp), besides the recording (if any).
+  EventTimeLog log;
+  cfg.on_logged = [&log, record = std::move(cfg.on_logged)](std::uint64_t seq, std::string_view subject,
+                                                            std::string_view json) {
+    log.add(seq, subject, json);
+    if (record) record(seq, subject, json);
+  };
   fmt::print(stderr, "backtest: in-process (one thread, in-memory bus, the workers' own code), in event-time order{}\n",
              r.record ? ", recorded" : "");
   const auto res = run_in_process(cfg);
   if (r.record) append();
-  fmt::print("backtest: in-process: {} inputs of {} ({}, {} bad rows) in {:.3f} s ({:.0f} inputs/s), {} events in "
+  std::FILE* out = r.report.text();
+  fmt::print(out, "backtest: in-process: {} inputs of {} ({}, {} bad rows) in {:.3f} s ({:.0f} inputs/s), {} events in "
              "the log\n",
              res.feed.published, data, res.feed.format, res.feed.bad_rows, res.feed.seconds,
              res.feed.seconds > 0 ? static_cast<double>(res.feed.published) / res.feed.seconds : 0.0, res.log_events);
-  if (res.feed.actions > 0) fmt::print("backtest: {} corporate actions from {}\n", res.feed.actions, r.actions);
-  for (const auto& w : res.feed.warnings) fmt::print("backtest: warning: {}\n", w);
-  print_report(res.report);
+  if (res.feed.actions > 0) fmt::print(out, "backtest: {} corporate actions from {}\n", res.feed.actions, r.actions);
+  for (const auto& w : res.feed.warnings) fmt::print(out, "backtest: warning: {}\n", w);
+  print_report(res.report, "final", out);
+  {
+    analytics::Analyzer an(r.report.settings);
+    log.feed(an);
+    an.on_session_ended();  // the run is over (a session.ended is in the log only with --record)
+    for (const auto& w : res.feed.warnings) an.add_warning("feed: " + w);
+    emit_analysis(an.analysis("backtest of " + std::filesystem::path(data).filename().string(),
+                              r.record ? cfg.session->session_id : ""),
+                  r.report);
+  }
   if (!r.record) {
-    fmt::print("session none (backtest, in-process: not recorded; --record stores it)\n");
+    fmt::print(out, "session none (backtest, in-process: not recorded; --record stores it)\n");
     return 0;
   }
-  fmt::print("session {} (backtest)\n  traderctl sessions show {}\n", cfg.session->session_id, cfg.session->session_id);
+  fmt::print(out, "session {} (backtest)\n  traderctl sessions show {}\n", cfg.session->session_id,
+             cfg.session->session_id);
   fmt::print(stderr, "backtest: stored {} events in the research store; {} inputs shared from its input set\n", stored,
              shared);
   return 0;
@@ -835,7 +883,9 @@ int replay_or_backtest(const Args& a) {
                "       traderctl backtest FILE [--speed X] [--limit N] | backtest FILE --in-process [--limit N] [--record]\n"
                "       traderctl backtest --session ID [--speed X] [filters]\n"
                "       (backtest: [--strategy NAME [--param KEY=VALUE]...]...)\n"
-               "       (backtest too: [--lockstep [--chaos-restart WORKER]])\n", what, e.what());
+               "       (backtest too: [--lockstep [--chaos-restart WORKER]])\n"
+               "       (both: [--json FILE|-] [--trades-csv FILE] [--equity-csv FILE] [--html FILE] [--capital X] "
+               "[--periods-per-year N])\n", what, e.what());
     return 2;
   }
   if (r.in_process) return backtest_in_process(r);
@@ -918,16 +968,45 @@ int replay_or_backtest(const Args& a) {
     }
     const auto sum = publish_inputs(sb.conn(), plan.inputs, opt, &sb.desk());
     if (r.lockstep)
-      fmt::print("{}: lock-step: {} barrier rounds for {} inputs{}\n", what, sb.barrier_rounds(), sum.published,
+      fmt::print(r.report.text(), "{}: lock-step: {} barrier rounds for {} inputs{}\n", what, sb.barrier_rounds(), sum.published,
                  r.chaos_restart.empty() ? "" : fmt::format(", {} restarted halfway", r.chaos_restart));
-    fmt::print("{}: published {} events of {} in {:.3f} s ({:.0f} events/s), market time {} .. {}\n", what,
+    fmt::print(r.report.text(), "{}: published {} events of {} in {:.3f} s ({:.0f} events/s), market time {} .. {}\n", what,
                sum.published, r.session.empty() ? data : "session " + r.session, sum.publish_seconds,
                sum.publish_seconds > 0 ? static_cast<double>(sum.published) / sum.publish_seconds : 0.0,
                sum.first_market_ts ? core::format_iso8601(sum.first_market_ts) : "-",
                sum.last_market_ts ? core::format_iso8601(sum.last_market_ts) : "-");
   }
-  return finish_run(sb, store, watch, what);
+  return finish_run(sb, store, watch, what, r.report);
 }
+/// `traderctl report SESSION [flags]`: the statistics of a recorded session (tooling/report.hpp).
+/// nullopt: no SESSION given, the running reporter is asked (`flags` then says where --json goes).
+std::optional<int> report_cmd(const Args& a, ReportFlags& flags) {
+  std::vector<std::string> positional;
+  try {
+    for (std::size_t i = 0; i < a.rest.size(); ++i) {
+      if (parse_report_flag(a.rest, i, flags)) continue;
+      if (a.rest[i].starts_with("--")) throw std::invalid_argument("unknown option " + a.rest[i]);
+      positional.push_back(a.rest[i]);
+    }
+    if (positional.empty()) {
+      if (!flags.trades_csv.empty() || !flags.equity_csv.empty() || !flags.html.empty())
+        throw std::invalid_argument("--trades-csv, --equity-csv and --html need a SESSION");
+      return std::nullopt;
+    }
+    if (positional.size() != 1) throw std::invalid_argument("give one SESSION (without one: the running reporter's report)");
+    if (!subjects::is_valid_session_id(positional[0])) throw std::invalid_argument("not a session id: " + positional[0]);
+  } catch (const std::invalid_argument& e) {
+    fmt::print(stderr, "traderctl report: {}\nusage: traderctl report [SESSION [--json FILE|-] [--trades-csv FILE] "
+               "[--equity-csv FILE] [--html FILE] [--capital X] [--periods-per-year N]]\n", e.what());
+    return 2;
+  }
+  if (a.json && flags.json.empty()) flags.json = "-";  // `report SESSION --json`: the JSON on stdout
+  SessionStores stores(StoreUrls::from_environment());
+  const auto found = stores.find(positional[0]);
+  emit_analysis(analyze_session(found.store, positional[0], flags.settings), flags);
+  return 0;
+}
+
 }  // namespace
 
 int run_ctl(int argc, char** argv) {
@@ -1000,6 +1079,9 @@ int run_ctl(int argc, char** argv) {
       return d.identical ? 0 : 1;
     }
     if (a.command == "replay" || a.command == "backtest") return replay_or_backtest(a);
+    ReportFlags live_report;  // report without SESSION: --json FILE|- takes the reporter's reply
+    if (a.command == "report")
+      if (const auto rc = report_cmd(a, live_report)) return *rc;
     natsio::Library lib;
     natsio::Connection conn({.url = env_or("NATS_URL", "nats://127.0.0.1:4222"), .name = "traderctl",
                              .max_reconnect = 0, .connect_retry_ms = 0});
@@ -1015,10 +1097,17 @@ int run_ctl(int argc, char** argv) {
     }
     if (a.command == "report") {
       const auto reply = conn.request(subjects::kOpsReport, "", 5'000);
-      if (a.json) { fmt::print("{}\n", reply); return 0; }
+      if (a.json || live_report.json == "-") { fmt::print("{}\n", reply); return 0; }
+      if (!live_report.json.empty()) {
+        std::ofstream(live_report.json) << reply << '\n';
+        fmt::print("report written to {}\n", live_report.json);
+      }
       auto r = codec::decode_performance(reply);
       if (!r) throw std::runtime_error("report reply: " + r.error().to_string());
-      print_report(*r);
+      // The reporter answers while the session runs: what it has so far (interim), even
+      // though its message type is performance.report.
+      print_report(*r, "interim");
+      fmt::print("  (interim: the session is running; traderctl report SESSION for its statistics)\n");
       return 0;
     }
     if (a.command == "halt") return set_state(conn, a, core::TradingState::halted);

@@ -276,7 +276,7 @@ TEST_CASE("an order marketable at the resume fills within the displayed size the
   CHECK(resume.at(0).last_px == dec("0.99"));
 }
 
-TEST_CASE("a split cancels the symbol's working orders and forgets its prices; a dividend changes nothing",
+TEST_CASE("a split cancels the symbol's working orders and restates its prices, a dividend changes nothing",
           "[matching][corporate_action]") {
   matching::PaperBroker broker;
   (void)broker.on_quote(quote("IBM", "235.00", "235.50", kDay0));

@@ -5,6 +5,8 @@
 // runs them: the traderctl binary with the stack's environment.
 #include <catch2/catch.hpp>
 
+#include <simdjson.h>
+
 #include <regex>
 
 #include <fmt/format.h>
@@ -228,6 +230,28 @@ TEST_CASE("traderctl backtest runs the pipeline over a data file, prints the rep
   }
   CHECK(quotes == 9'999);  // every row of the file (10,000 lines with the header)
   CHECK(reports >= 1);
+  // The statistics after the report (issue 14), and again from the stored session with
+  // traderctl report ID: final (it ended), with the recorded final report's totals.
+  CHECK(out.find("Analysis (final) of backtest of quotes_BTCUSDT_2020-02-22.csv") != std::string::npos);
+  {
+    std::optional<core::PerformanceReport> last;
+    for (const auto& e : events)
+      if (e.type == "performance.report")
+        if (auto r = codec::decode_performance(e.payload)) last = *r;
+    REQUIRE(last);
+    const auto json = stack.dir() + "/analysis.json";
+    REQUIRE(stack.run({itest::bin("traderctl"), "report", id, "--json", json, "--capital", "500000"}, &out) == 0);
+    CHECK(out.find("Analysis (final) of backtest of quotes_BTCUSDT_2020-02-22.csv") != std::string::npos);
+    simdjson::dom::parser parser;
+    simdjson::dom::element a;
+    REQUIRE_FALSE(parser.load(json).get(a));
+    CHECK(std::string_view(a["session_id"]) == id);
+    CHECK(std::string_view(a["status"]) == "final");
+    CHECK(std::string_view(a["settings"]["starting_capital"]) == "500000");
+    CHECK(std::string_view(a["totals"]["pnl_total"]) == last->total_pnl.to_string());
+    CHECK(int64_t(a["totals"]["fills"]) == last->fills);
+    CHECK(int64_t(a["totals"]["orders"]) == last->orders);
+  }
 
   // And over a recorded session: the same inputs.
   REQUIRE(stack.run({itest::bin("traderctl"), "backtest", "--session", id}, &out) == 0);

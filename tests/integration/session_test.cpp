@@ -28,7 +28,8 @@ TEST_CASE("a live run is a session that traderctl lists, shows, exports and impo
   REQUIRE(stack.run_as("feed", {itest::bin("feed"), "--limit", "3000", file}) == 0);
   REQUIRE(stack.run({itest::bin("traderctl"), "wait-idle", "--quiet-ms", "1000", "--timeout-s", "120"}) == 0);
   std::string report;
-  REQUIRE(stack.run({itest::bin("traderctl"), "report"}, &report) == 0);  // a final report inside the session
+  REQUIRE(stack.run({itest::bin("traderctl"), "report"}, &report) == 0);  // a report inside the session
+  CHECK_THAT(report, Catch::Contains("Performance report (interim)"));   // the session is running
   stack.worker("ops").terminate();  // ends the session (session.ended)
 
   eventstore::PgStore store(stack.reader_url());
@@ -64,6 +65,11 @@ TEST_CASE("a live run is a session that traderctl lists, shows, exports and impo
   CHECK(out.find(fmt::format("data {} sha256 {}", file, sha.substr(0, 64))) != std::string::npos);
   CHECK(out.find(fmt::format("  {:<24} {:>10}\n", "quote", 3000)) != std::string::npos);
   CHECK(out.find("Performance report (final)") != std::string::npos);
+
+  // Its statistics (docs/statistics.md): final, since it ended.
+  REQUIRE(stack.run({itest::bin("traderctl"), "report", id}, &out) == 0);
+  INFO(out);
+  CHECK_THAT(out, Catch::Contains("Analysis (final) of live session " + id));
 
   const auto path = stack.dir() + "/session.jsonl.gz";
   REQUIRE(stack.run({itest::bin("traderctl"), "export", id, path}, &out) == 0);

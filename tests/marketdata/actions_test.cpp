@@ -110,7 +110,7 @@ TEST_CASE("the schedule puts an action after the bar ending at its ex-date and b
   CHECK_FALSE(s.has_split("BAC", d27));
 }
 
-TEST_CASE("undeclared splits in the real IBM/BAC daily bars are warned of; declared ones are not",
+TEST_CASE("undeclared splits in the real IBM/BAC daily bars are warned of, declared ones are not",
           "[marketdata][actions][shared_data]") {
   const auto path = (shared_data_dir() / "bars_1d_SPY_IBM_BAC_1998-2021.csv").string();
   auto run = [&](const marketdata::ActionSchedule* schedule) {
