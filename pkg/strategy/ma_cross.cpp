@@ -131,4 +131,28 @@ std::optional<core::Price> MaCross::slow_sma(const std::string& symbol) const {
 
 const MaCrossConfig& MaCross::config() const { return cfg_; }
 
+MaCrossConfig ma_cross_config(const Params& p, const std::string& strategy_id) {
+  MaCrossConfig c;
+  c.fast = static_cast<std::size_t>(p.integer("fast", 1));
+  c.slow = static_cast<std::size_t>(p.integer("slow", 1));
+  if (c.slow <= c.fast) throw std::invalid_argument(fmt::format("param 'slow': must be > fast ({}), got {}", c.fast, c.slow));
+  c.quantity = p.positive("quantity");
+  c.min_events_between_orders = static_cast<std::size_t>(p.integer("min_events_between_orders", 0));
+  c.strategy_id = strategy_id;
+  return c;
+}
+
+Registration ma_cross_registration() {
+  return {.name = "ma_cross",
+          .summary = "simple moving-average crossover, always in the market after the first cross "
+                     "(Murphy, Technical Analysis of the Financial Markets, ch. 9)",
+          .params = {{"fast", "20", "prices in the fast SMA, >= 1"},
+                     {"slow", "100", "prices in the slow SMA, > fast"},
+                     {"quantity", "1000", "target |position|, > 0"},
+                     {"min_events_between_orders", "0", "prices that must arrive after an order before the next"}},
+          .make = [](const Params& p, const std::string& id) -> std::unique_ptr<Strategy> {
+            return std::make_unique<MaCrossStrategy>(ma_cross_config(p, id));
+          }};
+}
+
 }  // namespace strategy

@@ -30,6 +30,11 @@
 /// nothing except std::bad_alloc and core::ArithmeticError beyond the 128-bit Decimal
 /// range (decimal.hpp).
 /// Thread-safety: none. One owner thread calls every member (single writer).
+///
+/// On the Strategy API (strategy.hpp) it is the built-in `ma_cross` (MaCrossStrategy):
+/// the same class behind the API, its orders submitted with its own ids
+/// "<strategy_id>-<symbol>-<n>". Params: fast (20), slow (100), quantity (1000),
+/// min_events_between_orders (0), as in MaCrossConfig.
 #pragma once
 
 #include <cstddef>
@@ -43,6 +48,8 @@
 #include "core/decimal.hpp"
 #include "core/messages.hpp"
 #include "core/time.hpp"
+#include "strategy/registry.hpp"
+#include "strategy/strategy.hpp"
 
 namespace strategy {
 
@@ -108,5 +115,30 @@ class MaCross {
   MaCrossConfig cfg_;
   std::map<std::string, SymbolState> symbols_;
 };
+
+/// MaCross on the Strategy API: each order it decides is submitted as it is (its id, its
+/// ts_event), reports reach its on_execution.
+class MaCrossStrategy : public Strategy {
+ public:
+  /// Throws std::invalid_argument as MaCross does.
+  explicit MaCrossStrategy(MaCrossConfig cfg) : impl_(std::move(cfg)) {}
+  void on_quote(const core::Quote& q, Context& ctx) override { send(impl_.on_quote(q), ctx); }
+  void on_trade(const core::Trade& t, Context& ctx) override { send(impl_.on_trade(t), ctx); }
+  void on_bar(const core::Bar& b, Context& ctx) override { send(impl_.on_bar(b), ctx); }
+  void on_execution(const core::ExecutionReport& r, Context&) override { impl_.on_execution(r); }
+  const MaCross& crossover() const noexcept { return impl_; }
+
+ private:
+  static void send(std::optional<core::OrderSubmit> o, Context& ctx) {
+    if (o) ctx.submit(std::move(*o));
+  }
+  MaCross impl_;
+};
+
+/// Params fast, slow, quantity, min_events_between_orders (see MaCrossConfig) ->
+/// MaCrossConfig with `strategy_id`. Throws std::invalid_argument naming the param.
+MaCrossConfig ma_cross_config(const Params& p, const std::string& strategy_id);
+/// The built-in `ma_cross` for the registry.
+Registration ma_cross_registration();
 
 }  // namespace strategy

@@ -25,7 +25,10 @@
 #include "marketdata/reader.hpp"
 #include "natsio/natsio.hpp"
 #include "auth/auth.hpp"
+#include "strategy/registry.hpp"
 #include "workers/recorder.hpp"
+#include "workers/strategy.hpp"
+#include "workers/worker_main.hpp"
 #include "workers/version.hpp"
 #include "tooling/replay.hpp"
 #include "tooling/sandbox.hpp"
@@ -127,6 +130,11 @@ commands:
                   [--capital X] [--periods-per-year N]   after the report, the session's statistics as `report
                                   SESSION` prints them (and writes them where asked)
   backtest --session ID [--speed X] [filters as replay]   the same over a recorded session's inputs
+  backtest ... --strategy NAME [--param KEY=VALUE]...   the strategies to run (repeat --strategy for
+                                  several; each --param belongs to the preceding --strategy;
+                                  --param strategy_id=X sets its id). Default: the strategy worker's
+                                  settings (ma_cross). Built-ins: ma_cross, mean_reversion,
+                                  market_maker, template (docs/strategies.md)
   replay/backtest --chaos-restart WORKER   SIGKILL that sandbox worker once half of the inputs are
                                   published, start it again, wait until it has rebuilt, go on
   replay/backtest --lockstep      a cross-check: publish one input, wait until the sandbox pipeline is
@@ -569,12 +577,14 @@ struct RunArgs {
   bool record = false;        // ... --record
   std::string chaos_restart;  // sandbox worker to SIGKILL and restart halfway ("" = none)
   ReportFlags report;         // --json, --trades-csv, --equity-csv, --capital, --periods-per-year
+  std::vector<strategy::Choice> strategies;  // backtest --strategy/--param, checked (empty = the worker's settings)
 };
 
 /// Parses `rest` of replay/backtest; throws std::invalid_argument with the bad flag.
 RunArgs parse_run_args(const std::vector<std::string>& rest, bool backtest) {
   RunArgs r;
   std::vector<std::string> positional;
+  std::vector<std::string> strategy_args;  // --strategy/--param in order
   for (std::size_t i = 0; i < rest.size(); ++i) {
     const auto& f = rest[i];
     auto value = [&]() -> const std::string& {
@@ -614,6 +624,9 @@ RunArgs parse_run_args(const std::vector<std::string>& rest, bool backtest) {
       r.record = true;
     } else if (f == "--chaos-restart") {
       r.chaos_restart = value();
+    } else if ((f == "--strategy" || f == "--param") && backtest) {
+      strategy_args.push_back(f);
+      strategy_args.push_back(value());
     } else if (f.starts_with("--")) {
       throw std::invalid_argument("unknown option " + f);
     } else {
@@ -641,6 +654,9 @@ RunArgs parse_run_args(const std::vector<std::string>& rest, bool backtest) {
                                 "recorder), got " + r.chaos_restart);
   if (!r.session.empty() && !subjects::is_valid_session_id(r.session))
     throw std::invalid_argument("not a session id: " + r.session);
+  // An unknown strategy or a bad param fails here, before anything runs (exit 2).
+  if (!strategy_args.empty())
+    r.strategies = strategy::builtin_registry().check(strategy::choices_from_args(strategy_args));
   return r;
 }
 
@@ -750,6 +766,23 @@ int finish_run(Sandbox& sb, eventstore::EventStore& store, const InterruptWatch&
   return 0;
 }
 
+/// Prints which strategies a backtest runs, with their params.
+void print_strategies(const std::vector<strategy::Choice>& choices) {
+  for (const auto& c : choices)
+    fmt::print("backtest: strategy {} (strategy_id {}): {}\n", c.name, c.strategy_id, c.params.describe());
+}
+
+/// The strategies a pipeline backtest runs: its --strategy choices, else what the
+/// strategy worker's settings choose (environment, TRADER_CONFIG). Throws
+/// config::ConfigError for bad settings.
+std::vector<strategy::Choice> backtest_strategies(const RunArgs& r) {
+  if (!r.strategies.empty()) return r.strategies;
+  std::string arg0 = "strategy";
+  char* argv[] = {arg0.data(), nullptr};
+  auto s = load_settings("strategy", "traderctl", strategy_options(), 1, argv);
+  return s ? strategy_choices_from(*s, strategy::builtin_registry()) : std::vector<strategy::Choice>{};
+}
+
 /// backtest FILE --in-process [--record]: tooling/in_process.hpp. With --record the run
 /// is stored as a session of kind backtest, as the pipeline's recorder stores one: every
 /// event of the in-process log, msg_id "INP<16 hex>:<seq>", filed under the session,
@@ -757,8 +790,12 @@ int finish_run(Sandbox& sb, eventstore::EventStore& store, const InterruptWatch&
 int backtest_in_process(const RunArgs& r) {
   const auto data = std::filesystem::absolute(r.file).string();
   if (!std::filesystem::exists(data)) throw std::runtime_error("no such data file: " + data);
+  // --strategy: the strategy worker's `strategies` setting, as a pipeline sandbox gets it,
+  // so that its manifest (worker.started) names what ran.
+  if (!r.strategies.empty()) ::setenv("STRATEGY_STRATEGIES", strategy::format_choices(r.strategies).c_str(), 1);
   auto cfg = in_process_config_from_environment(data, r.limit);
   cfg.actions_path = r.actions;
+  print_strategies(cfg.strategies);
   std::unique_ptr<eventstore::PgStore> writer;
   std::vector<eventstore::NewEvent> batch;
   std::int64_t stored = 0;
@@ -854,6 +891,7 @@ int replay_or_backtest(const Args& a) {
                "[--from TS] [--to TS] [--lockstep [--chaos-restart WORKER]]\n"
                "       traderctl backtest FILE [--speed X] [--limit N] | backtest FILE --in-process [--limit N] [--record]\n"
                "       traderctl backtest --session ID [--speed X] [filters]\n"
+               "       (backtest: [--strategy NAME [--param KEY=VALUE]...]...)\n"
                "       (backtest too: [--lockstep [--chaos-restart WORKER]])\n"
                "       (both: [--json FILE|-] [--trades-csv FILE] [--equity-csv FILE] [--html FILE] [--capital X] "
                "[--periods-per-year N])\n", what, e.what());
@@ -906,6 +944,11 @@ int replay_or_backtest(const Args& a) {
   }
   auto sandbox_cfg = sandbox_config(backtest ? "backtest" : "replay", r.session, source, input_set, std::move(digests));
   sandbox_cfg.instruments_csv = std::move(instruments);
+  if (backtest) {  // its strategy worker runs them (STRATEGY_STRATEGIES overrides the user's own)
+    const auto choices = backtest_strategies(r);
+    print_strategies(choices);
+    sandbox_cfg.env.emplace_back("STRATEGY_STRATEGIES", strategy::format_choices(choices));
+  }
   Sandbox sb(std::move(sandbox_cfg));
   fmt::print(stderr, "{}: sandbox ready (nats {}, stream {}), new session {}\n", what, sb.nats_url(), sb.stream(),
              sb.session_id());

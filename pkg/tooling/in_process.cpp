@@ -41,7 +41,7 @@ InProcessConfig in_process_config_from_environment(std::string data_path, std::i
   const auto& feed = c.settings.emplace("feed", settings_of("feed", feed_options())).first->second;
   c.policy = risk_policy_from(risk);
   c.broker = broker_config_from(exec);
-  c.strategy = strategy_config_from(strat);
+  c.strategies = strategy_choices_from(strat, c.registry);
   c.metrics_interval_ns = metrics_interval_from(rep);
   c.quality = quality_policy_from(feed);
   return c;
@@ -49,6 +49,7 @@ InProcessConfig in_process_config_from_environment(std::string data_path, std::i
 
 InProcessResult run_in_process(const InProcessConfig& cfg) {
   if (cfg.batch < 1) throw std::invalid_argument("batch: must be >= 1");
+  (void)cfg.registry.check(cfg.strategies);  // a bad choice fails here, before anything runs
   const auto t0 = std::chrono::steady_clock::now();
   MemoryBus bus(true, cfg.on_logged);  // kept until the workers have read their history
   core::SystemClock clock;  // ops data only (Runtime counters); domain time comes from the events
@@ -81,7 +82,7 @@ InProcessResult run_in_process(const InProcessConfig& cfg) {
     bus.run();
     ReporterService reporter(rep_rt, cfg.metrics_interval_ns, nullptr, stream);
     bus.run();
-    StrategyService strat(strat_rt, cfg.strategy, nullptr, stream);
+    StrategyService strat(strat_rt, cfg.strategies, cfg.registry, nullptr, stream);
     bus.run();
     bus.stop_keeping_log();  // from here memory holds one batch and what it sets off
 

@@ -26,6 +26,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "config/config.hpp"
 #include "core/messages.hpp"
@@ -33,7 +34,8 @@
 #include "core/risk_policy.hpp"
 #include "marketdata/derive.hpp"
 #include "marketdata/quality.hpp"
-#include "strategy/ma_cross.hpp"
+#include "strategy/registry.hpp"
+#include "strategy/strategy.hpp"
 #include "workers/feed.hpp"
 
 namespace services {
@@ -44,7 +46,11 @@ struct InProcessConfig {
   std::string actions_path;              ///< corporate actions for the feed (FeedConfig::actions_path; "" = none)
   core::RiskPolicy policy;               ///< risk-state's (risk_policy_from)
   matching::BrokerConfig broker;         ///< execution's (broker_config_from)
-  strategy::MaCrossConfig strategy;      ///< strategy's (strategy_config_from)
+  /// The strategies the strategy worker runs (strategy_choices_from; defaults are filled
+  /// in by `registry`), each with its own strategy_id. Default: ma_cross with its defaults.
+  std::vector<strategy::Choice> strategies = {{.name = "ma_cross", .strategy_id = "ma_cross", .params = {}}};
+  /// Where the strategies' names are looked up (add your own to it: registry.hpp).
+  strategy::Registry registry = strategy::builtin_registry();
   marketdata::quality::Policy quality;   ///< the feed's data-quality policy (quality_policy_from)
   /// True: symbols of the data that broker.instruments (when not empty) does not define get
   /// an instrument derived from the data (tooling/derived_instruments.hpp), as the pipeline
@@ -81,7 +87,8 @@ struct InProcessResult {
 InProcessConfig in_process_config_from_environment(std::string data_path, std::int64_t limit);
 
 /// Runs the backtest. Throws std::runtime_error if the file cannot be read or is of no
-/// known format, std::invalid_argument for batch < 1; a message a worker cannot handle
+/// known format, std::invalid_argument for batch < 1 or a bad strategy choice (before
+/// anything runs); a message a worker cannot handle
 /// is dead-lettered and quarantined as in the pipeline (the run goes on).
 InProcessResult run_in_process(const InProcessConfig& cfg);
 

@@ -1,4 +1,6 @@
 #include "tooling/replay.hpp"
+
+#include "strategy/strategy.hpp"
 #include "tooling/input_sets.hpp"
 
 #include <charconv>
@@ -42,11 +44,25 @@ ReplayPlan load_replay_plan(eventstore::EventStore& store, const std::string& se
     if (e.ts_event && *e.ts_event > 0 && e.subject.starts_with(subjects::kMarketDataPrefix)) market_ts = *e.ts_event;
     if (e.subject == std::string(subjects::kSessionWorkersPrefix) + "strategy") {
       if (auto w = dec.decode_worker_started(e.payload)) {
-        for (const auto& [k, v] : w->config)
-          if (k == "strategy_id" && !v.empty()) {
-            strategy_prefixes.insert(v + "-");
-            plan.strategy_id = v;
+        // Its strategies: the `strategies` setting when given (workers/strategy.hpp), else
+        // the single ma_cross's strategy_id.
+        std::string single, several;
+        for (const auto& [k, v] : w->config) {
+          if (k == "strategy_id") single = v;
+          if (k == "strategies") several = v;
+        }
+        std::vector<std::string> ids;
+        if (!several.empty()) {
+          try {
+            for (const auto& c : strategy::parse_choices(several)) ids.push_back(c.strategy_id);
+          } catch (const std::invalid_argument&) {
+            // a worker that started with it parsed it; an unreadable one names no strategy
           }
+        } else if (!single.empty()) {
+          ids.push_back(single);
+        }
+        for (const auto& id : ids) strategy_prefixes.insert(id + "-");
+        if (!ids.empty()) plan.strategy_id = fmt::format("{}", fmt::join(ids, ","));
       }
       return;
     }

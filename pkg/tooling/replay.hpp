@@ -6,8 +6,9 @@
 /// data (market.data.<symbol>: quotes, trades, bars, instrument_status) and the
 /// commands people sent (risk.management, and trading.orders messages that the
 /// session's own strategy did not send). The strategy's orders are recognised by
-/// their client_order_id, which starts with "<strategy_id>-", strategy_id being
-/// the setting in the strategy's worker.started manifest in that session; they
+/// their client_order_id, which starts with "<strategy_id>-", for each strategy_id
+/// the strategy's worker.started manifest in that session names (its `strategies`
+/// setting, else its `strategy_id`: workers/strategy.hpp); they
 /// are left out because a fresh strategy regenerates them. Everything else
 /// (approved orders, execution reports, risk.state, reports, session metadata)
 /// is derived and is left out too.
@@ -61,7 +62,7 @@ struct ReplayInput {
 /// The inputs of a session, selected.
 struct ReplayPlan {
   std::string session_id;
-  std::string strategy_id;                  ///< "" if the session holds no strategy manifest
+  std::string strategy_id;                  ///< its strategies' ids, comma-separated; "" if no strategy manifest
   std::vector<ReplayInput> inputs;          ///< in position order, filters applied
   std::int64_t session_events = 0;          ///< events read
   std::int64_t strategy_orders = 0;         ///< trading.orders left out as the strategy's own

@@ -312,6 +312,7 @@ Sandbox::Sandbox(SandboxConfig cfg) : cfg_(std::move(cfg)) {
       if (!out.flush()) throw SandboxError("sandbox: cannot write " + path);
       env_.emplace_back("EXECUTION_INSTRUMENTS", path);
     }
+    env_.insert(env_.end(), cfg_.env.begin(), cfg_.env.end());
     // The replay tool: market data, pings and ops requests as `replay` (TRADING);
     // replayed people's orders and commands as `desk-replay` (DESK), which stamps them.
     conn_ = std::make_unique<natsio::Connection>(natsio::NatsConfig{.url = nats_url("replay"),

@@ -114,6 +114,9 @@ struct SandboxConfig {
   std::vector<std::string> workers = {"recorder", "ops", "risk-state", "execution", "reporter", "strategy"};
   std::int64_t ready_timeout_ms = 30'000;   ///< for nats-server and each worker to come up
   std::int64_t heartbeat_ms = 200;          ///< HEARTBEAT_MS of the sandbox's workers (idle detection)
+  /// More environment for every sandbox process, after (overriding) the above, e.g.
+  /// STRATEGY_STRATEGIES for `traderctl backtest --strategy ...`.
+  std::vector<std::pair<std::string, std::string>> env;
 };
 
 class Sandbox {

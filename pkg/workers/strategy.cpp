@@ -11,24 +11,35 @@ namespace services {
 
 // ---------------------------------------------------------------- strategy
 
-StrategyService::StrategyService(Runtime& rt, strategy::MaCrossConfig cfg, eventstore::EventStore* store,
+namespace {
+std::vector<strategy::Runner> make_runners(const std::vector<strategy::Choice>& choices,
+                                           const strategy::Registry& registry) {
+  std::vector<strategy::Runner> out;
+  for (const auto& c : registry.check(choices)) out.emplace_back(c.strategy_id, registry.create(c));
+  return out;
+}
+}  // namespace
+
+StrategyService::StrategyService(Runtime& rt, const std::vector<strategy::Choice>& choices,
+                                 const strategy::Registry& registry, eventstore::EventStore* store,
                                  const std::string& stream)
     : rt_(rt),
-      strategy_(cfg),
-      own_prefix_(cfg.strategy_id + "-"),
+      runners_(make_runners(choices, registry)),
       in_(rt,
-          {{"risk-state", {kStageRisk}, [this] { return !live_ids_.empty(); }},
-           {"execution", {kStageExecution}, [this] { return !live_ids_.empty(); }}},
+          {{"risk-state", {kStageRisk}, [this] { return any_open(); }},
+           {"execution", {kStageExecution}, [this] { return any_open(); }}},
           reacts({kStageRoot}, kStageStrategy), true) {
   const auto own_progress = subjects::progress(rt_.worker());
   history_ = follow_log(
       rt_, store, stream, in_, live_, [this](auto seq, auto subject, auto data, bool replay) { on_event(seq, subject, data, replay); },
       [this, &own_progress](const LogEvent& ev) {
-        // Its own orders in the log, in stream order (as execution's reports).
+        // Its own commands in the log, in stream order (as execution's reports).
         if (ev.subject == subjects::kTradingOrders) {
           const auto env = dec_.peek(ev.data);
-          if (env && env->client_order_id && env->client_order_id->starts_with(own_prefix_))
-            redecide_.in_log(*env->client_order_id);
+          if (!env || !env->client_order_id) return;
+          const auto& id = *env->client_order_id;
+          if (std::any_of(runners_.begin(), runners_.end(), [&](const auto& r) { return r.owns(id); }))
+            redecide_.in_log(strategy::command_key(env->type, id, env->cause_seq));
         } else if (ev.subject == own_progress) {
           redecide_.own_marker();
         }
@@ -46,49 +57,75 @@ StrategyService::~StrategyService() {
   in_.leave();
 }
 
+std::size_t StrategyService::live_orders() const noexcept {
+  std::size_t n = 0;
+  for (const auto& r : runners_) n += r.context().orders().size();
+  return n;
+}
+
+bool StrategyService::any_open() const noexcept {
+  return std::any_of(runners_.begin(), runners_.end(), [](const auto& r) { return r.has_open_orders(); });
+}
+
+strategy::Runner* StrategyService::route(const core::ExecutionReport& r) {
+  for (auto& run : runners_)
+    if (!r.strategy_id.empty() && run.strategy_id() == r.strategy_id) return &run;
+  for (auto& run : runners_)
+    if (run.owns(r.client_order_id) || (r.orig_client_order_id && run.owns(*r.orig_client_order_id))) return &run;
+  return nullptr;
+}
+
 void StrategyService::on_event(std::uint64_t seq, std::string_view subject, std::string_view data, bool replay) {
   const natsio::Message m{subject, data, {}};
   if (subject.starts_with(subjects::kMarketDataPrefix)) {
-    auto r = take_market(rt_, dec_, check_, m, replay);
-    if (!r) return;
-    auto order = std::visit(overloaded{[&](const core::Quote& q) { return strategy_.on_quote(q); },
-                                       [&](const core::Trade& t) { return strategy_.on_trade(t); },
-                                       [&](const core::Bar& b) { return strategy_.on_bar(b); }},
-                            *r);
-    if (!order) return;
-    order->cause_seq = seq;  // ts_event is already that market data's time
-    live_ids_.insert(order->client_order_id);
-    if (auto out = redecide_.produced(order->client_order_id, [&] { return codec::encode(*order); }))
-      rt_.publish(subjects::kTradingOrders, *out);
+    const auto* md = take_market(rt_, dec_, check_, m, replay);
+    if (!md) return;
+    for (auto& run : runners_) {
+      // ts_event: that market data's time; cause_seq: its stream sequence.
+      for (const auto& cmd : run.on_market(*md, seq)) {
+        if (auto out = redecide_.produced(strategy::command_key(cmd), [&] { return codec::encode(cmd); }))
+          rt_.publish(subjects::kTradingOrders, *out);
+      }
+    }
   } else if (subject == subjects::kTradingExecutions) {
     auto r = take_report(rt_, dec_, m, replay);
     if (!r) return;
-    strategy_.on_execution(*r);
-    if (core::is_terminal(r->order_status)) live_ids_.erase(r->client_order_id);
+    if (auto* run = route(*r)) run->on_execution(*r);
   }
 }
 
 // ---------------------------------------------------------------- settings
 
 std::vector<config::Option> strategy_options() {
-  return {{"fast", "STRATEGY_FAST", "20", "fast SMA length (events)"},
-          {"slow", "STRATEGY_SLOW", "100", "slow SMA length (events)"},
-          {"quantity", "STRATEGY_QUANTITY", "1000", "target position size"},
-          {"strategy_id", "STRATEGY_ID", "ma_cross", "strategy_id on its orders; prefix of client_order_id"},
+  return {{"strategies", "STRATEGY_STRATEGIES", "",
+           "strategies to run: 'NAME k=v ...; NAME2 k=v ...' (strategy_id=X sets the id; docs/strategies.md); "
+           "empty: ma_cross with the four settings below"},
+          {"fast", "STRATEGY_FAST", "20", "ma_cross when `strategies` is empty: fast SMA length (events)"},
+          {"slow", "STRATEGY_SLOW", "100", "ma_cross when `strategies` is empty: slow SMA length (events)"},
+          {"quantity", "STRATEGY_QUANTITY", "1000", "ma_cross when `strategies` is empty: target position size"},
+          {"strategy_id", "STRATEGY_ID", "ma_cross",
+           "ma_cross when `strategies` is empty: strategy_id on its orders; prefix of client_order_id"},
           {"stream", "STRATEGY_STREAM", "EVENTS", "JetStream stream of the event log (its state at start)"}};
 }
 
-strategy::MaCrossConfig strategy_config_from(const config::Settings& s) {
-  strategy::MaCrossConfig c;
-  const auto fast = s.get_int("fast");
-  const auto slow = s.get_int("slow");
-  if (fast < 1 || slow <= fast) throw config::ConfigError("fast/slow: need 1 <= fast < slow");
-  c.fast = static_cast<std::size_t>(fast);
-  c.slow = static_cast<std::size_t>(slow);
-  c.quantity = s.get_decimal("quantity");
-  if (!c.quantity.is_positive()) throw config::ConfigError("quantity: must be positive");
-  c.strategy_id = s.get("strategy_id");
-  return c;
+std::vector<strategy::Choice> strategy_choices_from(const config::Settings& s, const strategy::Registry& registry) {
+  std::vector<strategy::Choice> choices;
+  try {
+    if (!s.get("strategies").empty()) {
+      choices = strategy::parse_choices(s.get("strategies"));
+    } else {
+      if (s.get("strategy_id").empty()) throw config::ConfigError("strategy_id: must not be empty");
+      choices.push_back(strategy::Choice{.name = "ma_cross",
+                                         .strategy_id = s.get("strategy_id"),
+                                         .params = {{"fast", s.get("fast")},
+                                                    {"slow", s.get("slow")},
+                                                    {"quantity", s.get("quantity")}}});
+    }
+    return registry.check(choices);
+  } catch (const std::invalid_argument& e) {
+    throw config::ConfigError(fmt::format("{}: {}", s.get("strategies").empty() ? "fast/slow/quantity" : "strategies",
+                                          e.what()));
+  }
 }
 
 }  // namespace services

@@ -1,5 +1,6 @@
 /// @file strategy.hpp
-/// @brief The strategy worker (cmd/strategy): the built-in moving-average crossover.
+/// @brief The strategy worker (cmd/strategy): runs the chosen strategies (Strategy API,
+/// strategy/strategy.hpp) on the event log; by default the moving-average crossover.
 #pragma once
 
 #include <set>
@@ -15,11 +16,17 @@
 #include "codec/codec.hpp"
 #include "core/market_check.hpp"
 #include "workers/log_input.hpp"
-#include "strategy/ma_cross.hpp"
+#include "strategy/registry.hpp"
+#include "strategy/strategy.hpp"
 
 namespace services {
 
-/// strategy: the example moving-average crossover; sends order.submit on trading.orders.
+/// strategy: runs one or more strategies (strategy::Runner each, with its own strategy_id);
+/// sends their order.submit / order.cancel / order.replace on trading.orders.
+///
+/// Every strategy sees every market event, in the order they were chosen; an execution
+/// report goes to the strategy whose strategy_id it carries (else the one whose
+/// client_order_id prefix "<strategy_id>-" it has; else nobody).
 ///
 /// Consumes the event log (market data, risk-state's denials, execution's reports) with a
 /// LogFollower, in event-time order (EventTimeInput): it decides on a root input only once
@@ -29,39 +36,51 @@ namespace services {
 /// ts_event: that market data's time).
 ///
 /// Restarts are harmless: at start it handles the whole history again (store, then stream)
-/// with its orders held back, and publishes only those the log does not hold (the previous
-/// instance died between deciding and publishing). Its state is then what it was, order
-/// numbers included, so it never sends an id twice.
+/// with its commands held back, and publishes only those the log does not hold (the
+/// previous instance died between deciding and publishing): submits, cancels and replaces
+/// alike, each matched by strategy::command_key (type, client_order_id, cause_seq). Its
+/// state is then what it was, order numbers included, so it never sends an id twice.
 class StrategyService {
  public:
-  /// Throws natsio::NatsError if the stream cannot be read or consumed.
-  StrategyService(Runtime& rt, strategy::MaCrossConfig cfg, eventstore::EventStore* store, const std::string& stream);
+  /// `choices`: the strategies to run, made by `registry`. Throws std::invalid_argument
+  /// for a bad choice (Registry::check), natsio::NatsError if the stream cannot be read
+  /// or consumed.
+  StrategyService(Runtime& rt, const std::vector<strategy::Choice>& choices, const strategy::Registry& registry,
+                  eventstore::EventStore* store, const std::string& stream);
   ~StrategyService();
   const HistoryStats& history() const noexcept { return history_; }
-  /// Orders the rebuild produced that the log did not hold, published at start.
+  /// Commands the rebuild produced that the log did not hold, published at start.
   std::int64_t republished() const noexcept { return republished_; }
-  /// Own orders not final after the rebuild.
-  std::size_t live_orders() const noexcept { return live_ids_.size(); }
+  /// Own orders not final after the rebuild (all strategies).
+  std::size_t live_orders() const noexcept;
+  /// The strategies, in the order chosen.
+  const std::vector<strategy::Runner>& runners() const noexcept { return runners_; }
 
  private:
   void on_event(std::uint64_t seq, std::string_view subject, std::string_view data, bool replay);
+  bool any_open() const noexcept;
+  strategy::Runner* route(const core::ExecutionReport& r);
   Runtime& rt_;
   codec::Decoder dec_;
   core::MarketCheck check_;
-  strategy::MaCross strategy_;
-  std::string own_prefix_;  ///< "<strategy_id>-"
-  std::set<std::string> live_ids_;  ///< own orders sent and not final (reports are awaited)
+  std::vector<strategy::Runner> runners_;
   EventTimeInput in_;
-  Redecide<std::string> redecide_;  ///< its orders, by client_order_id, produced again vs in the log
+  Redecide<std::string> redecide_;  ///< its commands, by strategy::command_key, produced again vs in the log
   HistoryStats history_;
   std::int64_t republished_ = 0;
   std::unique_ptr<LogTail> live_;  ///< last: destroyed (delivery stopped) first
 };
 
-/// strategy's settings (STRATEGY_* environment variables).
+/// strategy's settings (STRATEGY_* environment variables). `strategies`
+/// (STRATEGY_STRATEGIES, `--strategies`): "NAME k=v ...; NAME2 k=v ..."
+/// (strategy::parse_choices; cmd/strategy also takes `--strategy NAME --param k=v ...`).
+/// Empty: ma_cross with fast, slow, quantity and strategy_id (STRATEGY_FAST, ...), the
+/// settings of the single built-in strategy before the Strategy API (they are ignored
+/// when `strategies` is given).
 std::vector<config::Option> strategy_options();
-/// The crossover's configuration those settings give. Throws config::ConfigError
-/// (need 1 <= fast < slow, a positive quantity).
-strategy::MaCrossConfig strategy_config_from(const config::Settings& s);
+/// The strategies those settings choose, checked against `registry` and with their
+/// defaults filled in. Throws config::ConfigError naming the setting and the problem
+/// (unknown strategy, unknown or bad param, two equal strategy_ids).
+std::vector<strategy::Choice> strategy_choices_from(const config::Settings& s, const strategy::Registry& registry);
 
 }  // namespace services

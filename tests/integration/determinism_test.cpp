@@ -258,3 +258,36 @@ TEST_CASE("a pipeline backtest of a symbol with no instrument definition trades 
   const auto s = run({"backtest", "--session", a});
   require_identical(stack, a, s, 3000);
 }
+
+// The Strategy API (docs/strategies.md): several strategies at once in one strategy worker,
+// one of them working limit orders with replaces and cancels. Their commands are a function
+// of the inputs too: a strategy SIGKILLed halfway rebuilds and republishes only what the
+// log lacks (submits, cancels and replaces alike), and the in-process engine agrees.
+TEST_CASE("full-speed backtests of two strategies at once, with replaces, derive the same events across a restart "
+          "of the strategy, and in-process",
+          "[integration][determinism][event-time][strategies]") {
+  itest::nats_library();
+  itest::Stack stack(kEnv);
+  stack.start({"recorder", "ops"});
+  eventstore::PgStore store(stack.research_reader_url());
+  const auto file = testsupport::shared_data_dir() + "/quotes_BTCUSDT_2020-02-22.csv";
+  const std::vector<std::string> choice = {
+      "--strategy", "market_maker", "--param", "strategy_id=mm", "--param", "spread_bps=1", "--param", "requote_bps=1",
+      "--param", "quantity=0.01", "--param", "max_position=0.05", "--strategy", "ma_cross", "--param", "fast=3",
+      "--param", "slow=12", "--param", "quantity=0.01"};
+  auto args = [&](std::vector<std::string> extra) {
+    std::vector<std::string> a = {"backtest", file, "--limit", "3000"};
+    a.insert(a.end(), choice.begin(), choice.end());
+    a.insert(a.end(), extra.begin(), extra.end());
+    return a;
+  };
+  const auto a = run_session(stack, args({}));
+  const auto types = types_of(store, a);
+  WARN(fmt::format("{}", types));
+  CHECK(types.count("order.replace") == 1);
+  CHECK(types.count("execution_report") == 1);
+  const auto r = run_session(stack, args({"--chaos-restart", "strategy"}));
+  require_identical(stack, a, r, 3000);
+  const auto p = run_session(stack, args({"--in-process", "--record"}));
+  require_identical(stack, a, p, 3000);
+}

@@ -32,8 +32,7 @@ services::InProcessConfig test_config(const std::string& path) {
   c.data_path = path;
   c.policy.defaults.max_order_qty = core::Decimal::from_int(1'000'000);
   c.policy.defaults.max_order_notional = core::Decimal::from_int(10'000'000);
-  c.strategy.fast = 3;
-  c.strategy.slow = 12;
+  c.strategies = {{.name = "ma_cross", .strategy_id = "ma_cross", .params = {{"fast", "3"}, {"slow", "12"}}}};
   c.metrics_interval_ns = 10 * core::kNsPerSecond;
   // The instruments file of the stack: EURUSD, IBM, BTCUSDT... but not the symbols below.
   c.broker.instruments = services::load_instruments(testsupport::source_dir() + "/deploy/config/instruments.csv");
@@ -168,7 +167,7 @@ TEST_CASE("quotes of a symbol with no instrument definition trade on an instrume
 TEST_CASE("trades of a symbol with no instrument definition trade on a derived tick and lot", "[in_process][instruments]") {
   const Renamed file("trades_BTCUSDT_2020-02-22.csv", 3'000, "BTCUSDT", "XRPETH");
   auto c = test_config(file.path());
-  c.strategy.quantity = dec("0.01");
+  c.strategies[0].params.set("quantity", "0.01");
   c.derive_instruments = false;
   const auto before = services::run_in_process(c);
   CHECK(before.report.orders > 0);
@@ -180,7 +179,7 @@ TEST_CASE("trades of a symbol with no instrument definition trade on a derived t
   REQUIRE(after.derived.size() == 1);
   CHECK(marketdata::to_string(after.derived[0]) == "XRPETH tick 0.01, lot 0.001");
   // An order off the derived lot is still rejected, as with a configured one.
-  c.strategy.quantity = dec("0.0105");
+  c.strategies[0].params.set("quantity", "0.0105");
   CHECK(services::run_in_process(c).report.orders_rejected > 0);
 }
 

@@ -23,8 +23,7 @@ services::InProcessConfig test_config(const std::string& file, std::int64_t limi
   c.limit = limit;
   c.policy.defaults.max_order_qty = core::Decimal::from_int(1'000'000);
   c.policy.defaults.max_order_notional = core::Decimal::from_int(10'000'000);
-  c.strategy.fast = 3;  // trades every few dozen events
-  c.strategy.slow = 12;
+  c.strategies = {{.name = "ma_cross", .strategy_id = "ma_cross", .params = {{"fast", "3"}, {"slow", "12"}}}};  // trades every few dozen events
   c.metrics_interval_ns = 10 * core::kNsPerSecond;
   c.broker.latency_ns = 2'000'000;  // 2 ms: orders wait for a later quote
   return c;
@@ -60,7 +59,7 @@ TEST_CASE("in-process backtests of real quotes, trades and bars derive the same 
     INFO(file);
     eventstore::MemoryStore store;
     auto c = test_config(file, 4'000);
-    if (std::string(file).find("BTC") != std::string::npos) c.strategy.quantity = core::Decimal::parse("0.01").value();
+    if (std::string(file).find("BTC") != std::string::npos) c.strategies[0].params.set("quantity", "0.01");
     c.batch = 1024;
     const auto a = record(c, store, "backtest-a");
     c.batch = 1;  // every input handled, with all it sets off, before the next is read
