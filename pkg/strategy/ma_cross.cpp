@@ -107,6 +107,24 @@ void MaCross::restore(const std::string& symbol, std::uint64_t orders_sent, std:
   s.in_flight = std::move(in_flight);
 }
 
+void MaCross::on_action(const core::CorporateAction& a) {
+  if (a.action != core::ActionKind::split || !a.ratio || !a.ratio->is_positive()) return;
+  const auto it = symbols_.find(a.symbol);
+  if (it == symbols_.end()) return;
+  SymbolState& s = it->second;
+  const core::Decimal ratio = *a.ratio;
+  s.position = mul(s.position, ratio);
+  s.fast_sum = core::Money{};
+  s.slow_sum = core::Money{};
+  for (std::size_t i = 0; i < s.window.size(); ++i) {
+    s.window[i] = div(s.window[i], ratio);
+    s.slow_sum += s.window[i];
+    if (i + cfg_.fast >= s.window.size()) s.fast_sum += s.window[i];
+  }
+  if (s.bid_close) s.bid_close = div(*s.bid_close, ratio);
+  if (s.ask_close) s.ask_close = div(*s.ask_close, ratio);
+}
+
 core::Quantity MaCross::position(const std::string& symbol) const {
   const auto it = symbols_.find(symbol);
   return it == symbols_.end() ? core::Quantity{} : it->second.position;

@@ -81,6 +81,11 @@ class MaCross {
   /// Other reports are ignored.
   void on_execution(const core::ExecutionReport& r);
 
+  /// A split of a symbol (core::CorporateAction; dividends change nothing here): its
+  /// position is multiplied by the ratio and the prices of its SMA windows divided by it
+  /// (the sums recomputed from the window), so the split is no cross.
+  void on_action(const core::CorporateAction& a);
+
   /// Signed position from this strategy's fills (0 if unknown).
   /// After a rebuild from the event log (services::StrategyService): at least
   /// `orders_sent` orders were sent on `symbol` (the next id is numbered after them,
@@ -126,6 +131,7 @@ class MaCrossStrategy : public Strategy {
   void on_trade(const core::Trade& t, Context& ctx) override { send(impl_.on_trade(t), ctx); }
   void on_bar(const core::Bar& b, Context& ctx) override { send(impl_.on_bar(b), ctx); }
   void on_execution(const core::ExecutionReport& r, Context&) override { impl_.on_execution(r); }
+  void on_corporate_action(const core::CorporateAction& a, Context&) override { impl_.on_action(a); }
   const MaCross& crossover() const noexcept { return impl_; }
 
  private:

@@ -115,4 +115,19 @@ Registration mean_reversion_registration() {
           }};
 }
 
+void MeanReversion::on_corporate_action(const core::CorporateAction& a, Context&) {
+  if (a.action != core::ActionKind::split || !a.ratio || !a.ratio->is_positive()) return;
+  const auto it = symbols_.find(a.symbol);
+  if (it == symbols_.end()) return;
+  SymbolState& s = it->second;
+  s.sum = core::Money{};
+  for (auto& c : s.closes) {
+    c = div(c, *a.ratio);
+    s.sum += c;
+  }
+  if (s.bid_close) s.bid_close = div(*s.bid_close, *a.ratio);
+  if (s.ask_close) s.ask_close = div(*s.ask_close, *a.ratio);
+  s.bands.reset();  // recomputed at the next close, from the restated window
+}
+
 }  // namespace strategy

@@ -55,6 +55,8 @@ class MeanReversion : public Strategy {
   /// max_bars < 1).
   explicit MeanReversion(MeanReversionConfig cfg);
   void on_bar(const core::Bar& b, Context& ctx) override;
+  /// A split divides the closes of its window (and the bands) by the ratio.
+  void on_corporate_action(const core::CorporateAction& a, Context& ctx) override;
   /// The bands of `symbol` after its last close (nullopt until `window` closes).
   struct Bands {
     core::Price mean, mad, lower;

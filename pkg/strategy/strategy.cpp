@@ -276,6 +276,21 @@ std::vector<core::OrderCommand> Runner::on_market(const core::MarketData& md, st
   return out;
 }
 
+std::vector<core::OrderCommand> Runner::on_action(const core::CorporateAction& a, std::uint64_t cause_seq) {
+  ctx_.now_ = a.ts_event;
+  if (a.action == core::ActionKind::split && a.ratio && a.ratio->is_positive())
+    if (auto it = ctx_.positions_.find(a.symbol); it != ctx_.positions_.end()) it->second = mul(it->second, *a.ratio);
+  strategy_->on_corporate_action(a, ctx_);
+  std::vector<core::OrderCommand> out;
+  out.swap(ctx_.outbox_);
+  for (auto& c : out)
+    std::visit([&](auto& x) {
+      x.ts_event = a.ts_event;
+      x.cause_seq = cause_seq;
+    }, c);
+  return out;
+}
+
 void Runner::track(const core::ExecutionReport& r) {
   auto& orders = ctx_.orders_;
   if (r.last_qty.is_positive()) {

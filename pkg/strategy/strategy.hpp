@@ -216,6 +216,12 @@ class Strategy {
   virtual void on_bar(const core::Bar&, Context&) {}
   virtual void on_execution(const core::ExecutionReport&, Context&) {}
   virtual void on_timer(const Timer&, Context&) {}
+  /// A split or dividend of a symbol (core::CorporateAction), at its ex-date. The Context's
+  /// position is already adjusted (a split multiplies it by the ratio); the venue cancels
+  /// the symbol's working orders on a split (their reports follow). Override it to restate
+  /// what the strategy keeps in prices (indicator windows: divide by the ratio), or a
+  /// split looks like a crash to it. Commands are stamped with the action's event.
+  virtual void on_corporate_action(const core::CorporateAction&, Context&) {}
 };
 
 /// The framework side of one strategy: feeds it events, keeps its Context, hands out its
@@ -229,6 +235,10 @@ class Runner {
   /// held from reports, the timers now due, then the handler. Returns the commands, in
   /// order, stamped (ts_event = the event's, cause_seq).
   std::vector<core::OrderCommand> on_market(const core::MarketData& md, std::uint64_t cause_seq = 0);
+  /// A corporate action (its stream sequence `cause_seq`): a split multiplies the
+  /// Context's position in the symbol by its ratio, then on_corporate_action runs; its
+  /// commands (and those held from reports) come back stamped as on_market's.
+  std::vector<core::OrderCommand> on_action(const core::CorporateAction& a, std::uint64_t cause_seq = 0);
   /// One of its own execution reports: updates orders and position, then calls
   /// on_execution. Commands it emits are held for the next market event.
   void on_execution(const core::ExecutionReport& r);

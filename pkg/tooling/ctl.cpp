@@ -38,6 +38,7 @@
 #include "tooling/input_sets.hpp"
 #include "tooling/report.hpp"
 #include "tooling/sessions.hpp"
+#include "tooling/sweep.hpp"
 #include "tooling/stores.hpp"
 #include "tooling/trace.hpp"
 #include "eventstore/research.hpp"
@@ -126,6 +127,13 @@ commands:
   backtest FILE --actions FILE2   (either way) with the corporate actions of FILE2 (splits,
                                   dividends: docs/data-quality.md#corporate-actions); without it,
                                   suspected splits in daily bars are warned of
+  sweep FILE --strategy NAME --param KEY=V1,V2,... [--param ...] [--rank STAT] [--csv FILE|-]
+        [--jobs N] [--limit N] [--actions FILE] [--capital X] [--periods-per-year N]
+                                  in-process backtests of every combination, in parallel on every
+                                  core; prints them ranked by STAT (default sharpe; also sortino,
+                                  calmar, pnl_total, return_pct, win_rate, profit_factor, expectancy,
+                                  max_drawdown, ...) and writes the table as CSV (default
+                                  sweep-NAME.csv)
   replay/backtest [--json FILE|-] [--trades-csv FILE] [--equity-csv FILE] [--html FILE]
                   [--capital X] [--periods-per-year N]   after the report, the session's statistics as `report
                                   SESSION` prints them (and writes them where asked)
@@ -767,9 +775,10 @@ int finish_run(Sandbox& sb, eventstore::EventStore& store, const InterruptWatch&
 }
 
 /// Prints which strategies a backtest runs, with their params.
+/// On stderr, as the run's other progress lines: stdout may be the analysis' JSON (--json -).
 void print_strategies(const std::vector<strategy::Choice>& choices) {
   for (const auto& c : choices)
-    fmt::print("backtest: strategy {} (strategy_id {}): {}\n", c.name, c.strategy_id, c.params.describe());
+    fmt::print(stderr, "backtest: strategy {} (strategy_id {}): {}\n", c.name, c.strategy_id, c.params.describe());
 }
 
 /// The strategies a pipeline backtest runs: its --strategy choices, else what the
@@ -1098,6 +1107,16 @@ int run_ctl(int argc, char** argv) {
       return d.identical ? 0 : 1;
     }
     if (a.command == "replay" || a.command == "backtest") return replay_or_backtest(a);
+    if (a.command == "sweep") {
+      try {
+        return sweep_command(a.rest);
+      } catch (const std::invalid_argument& e) {
+        fmt::print(stderr, "sweep: {}\nusage: traderctl sweep FILE --strategy NAME --param KEY=V1,V2,... [--param ...] "
+                           "[--rank STAT] [--csv FILE|-] [--jobs N] [--limit N] [--actions FILE] [--capital X]\n",
+                   e.what());
+        return 2;
+      }
+    }
     ReportFlags live_report;  // report without SESSION: --json FILE|- takes the reporter's reply
     if (a.command == "report")
       if (const auto rc = report_cmd(a, live_report)) return *rc;

@@ -78,6 +78,14 @@ strategy::Runner* StrategyService::route(const core::ExecutionReport& r) {
 void StrategyService::on_event(std::uint64_t seq, std::string_view subject, std::string_view data, bool replay) {
   const natsio::Message m{subject, data, {}};
   if (subject.starts_with(subjects::kMarketDataPrefix)) {
+    if (auto a = corporate_action_of(dec_, m)) {  // a split restates positions and prices
+      if (!replay) rt_.count_in();
+      for (auto& run : runners_)
+        for (const auto& cmd : run.on_action(*a, seq))
+          if (auto out = redecide_.produced(strategy::command_key(cmd), [&] { return codec::encode(cmd); }))
+            rt_.publish(subjects::kTradingOrders, *out);
+      return;
+    }
     const auto* md = take_market(rt_, dec_, check_, m, replay);
     if (!md) return;
     for (auto& run : runners_) {

@@ -189,3 +189,23 @@ TEST_CASE("ma_cross rejects a configuration where slow is not longer than fast",
   CHECK_THROWS_AS(strategy::MaCross({.quantity = dec("0")}), std::invalid_argument);
   CHECK_NOTHROW(strategy::MaCross({}));
 }
+
+TEST_CASE("ma_cross: a split restates the SMA windows and the position, so it is no cross", "[strategy][corporate_action]") {
+  strategy::MaCross s{small()};
+  auto out = feed(s, {"200", "210", "220", "230"});  // rising: the sign is up, nothing crossed yet
+  for (const auto& o : out) CHECK_FALSE(o.has_value());
+  // Long 1000 (as if a cross had filled): the split makes it 2000 shares.
+  core::OrderSubmit o{.client_order_id = "mac-EURUSD-1", .symbol = "EURUSD", .side = Side::buy,
+                      .quantity = dec("1000"), .strategy_id = "mac"};
+  s.on_execution(filled(o, "230"));
+  REQUIRE(s.position("EURUSD") == dec("1000"));
+  s.on_action({.symbol = "EURUSD", .action = core::ActionKind::split, .ratio = dec("2"), .ts_event = kDay0 + 10});
+  CHECK(s.position("EURUSD") == dec("2000"));
+  CHECK(s.fast_sma("EURUSD") == dec("112.5"));             // (220 + 230) / 2 restated: (110 + 115) / 2
+  CHECK(s.slow_sma("EURUSD") == dec("110"));               // (105 + 110 + 115) / 3
+  // The post-split price continues the trend: no cross (unrestated, 116 would cross down).
+  CHECK_FALSE(s.on_trade(domain_test::trade("EURUSD", "116", kDay0 + 11)).has_value());
+  // A dividend changes nothing in the windows.
+  s.on_action({.symbol = "EURUSD", .action = core::ActionKind::dividend, .amount = dec("1"), .ts_event = kDay0 + 12});
+  CHECK(s.position("EURUSD") == dec("2000"));
+}

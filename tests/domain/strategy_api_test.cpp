@@ -24,6 +24,7 @@ struct Scripted : strategy::Strategy {
   std::function<void(const core::Quote&, strategy::Context&)> quote;
   std::function<void(const core::ExecutionReport&, strategy::Context&)> exec;
   std::function<void(const strategy::Timer&, strategy::Context&)> timer;
+  std::function<void(const core::CorporateAction&, strategy::Context&)> action;
   std::vector<std::string> calls;  ///< "quote@t" / "timer:tag@t", in call order
   void on_quote(const core::Quote& q, strategy::Context& ctx) override {
     calls.push_back(fmt::format("quote@{}", q.ts_event - kDay0));
@@ -31,6 +32,10 @@ struct Scripted : strategy::Strategy {
   }
   void on_execution(const core::ExecutionReport& r, strategy::Context& ctx) override {
     if (exec) exec(r, ctx);
+  }
+  void on_corporate_action(const core::CorporateAction& a, strategy::Context& ctx) override {
+    calls.push_back(fmt::format("action:{}@{}", a.symbol, ctx.now() - kDay0));
+    if (action) action(a, ctx);
   }
   void on_timer(const strategy::Timer& t, strategy::Context& ctx) override {
     calls.push_back(fmt::format("timer:{}@{}", t.tag, ctx.now() - kDay0));
@@ -161,7 +166,7 @@ TEST_CASE("runner: a timer fires at the first market event at or after its time,
   CHECK(run.context().timers() == 0);
 }
 
-TEST_CASE("runner: orders and position follow the reports; cancel and replace are refused while one is in flight",
+TEST_CASE("runner: orders and position follow the reports, and cancel and replace are refused while one is in flight",
           "[strategy][runner]") {
   auto s = std::make_unique<Scripted>();
   strategy::Context* ctx_seen = nullptr;
@@ -261,4 +266,38 @@ TEST_CASE("runner: a strategy's own client_order_id must carry its prefix and be
   CHECK(errors == std::vector<std::string>{"strategy s: client_order_id 'other-1' must start with 's-'",
                                            "strategy s: client_order_id 's-7' has the framework's form 's-<n>'", "ok",
                                            "strategy s: client_order_id 's-A-1' used twice"});
+}
+
+TEST_CASE("runner: a split multiplies the position before the strategy's handler, whose commands are stamped with it",
+          "[strategy][runner][corporate_action]") {
+  auto owned = std::make_unique<Scripted>();
+  auto* st = owned.get();
+  strategy::Runner run("s", std::move(owned));
+  (void)run.on_market(q_at(0));
+  auto fill = report("s-x", core::ExecType::fill, core::OrderStatus::filled, "3");
+  fill.last_qty = dec("3");
+  fill.last_px = dec("100");
+  fill.cum_qty = dec("3");
+  run.on_execution(fill);
+  REQUIRE(run.context().position("BTCUSDT") == dec("3"));
+  core::Quantity seen;
+  st->action = [&](const core::CorporateAction&, strategy::Context& ctx) {
+    seen = ctx.position("BTCUSDT");
+    auto o = limit_buy("1", "49");
+    ctx.submit(o);
+  };
+  const auto out = run.on_action({.symbol = "BTCUSDT", .action = core::ActionKind::split, .ratio = dec("2"),
+                                  .ts_event = kDay0 + 5 * kSec},
+                                 42);
+  CHECK(seen == dec("6"));
+  CHECK(run.context().position("BTCUSDT") == dec("6"));
+  REQUIRE(out.size() == 1);
+  const auto& o = std::get<core::OrderSubmit>(out[0]);
+  CHECK(o.ts_event == kDay0 + 5 * kSec);
+  CHECK(o.cause_seq == 42);
+  CHECK(o.strategy_id == "s");
+  CHECK(st->calls.back() == fmt::format("action:BTCUSDT@{}", 5 * kSec));
+  // A dividend leaves the position.
+  (void)run.on_action({.symbol = "BTCUSDT", .action = core::ActionKind::dividend, .amount = dec("1"), .ts_event = kDay0 + 6 * kSec});
+  CHECK(run.context().position("BTCUSDT") == dec("6"));
 }

@@ -135,7 +135,7 @@ TEST_CASE("an in-process backtest refuses an unknown strategy or param before it
   CHECK_THROWS_WITH(services::run_in_process(c), Catch::Contains("strategy market_maker: unknown param 'spread'"));
 }
 
-TEST_CASE("the strategy worker's settings choose the strategies; without `strategies` it runs ma_cross from the old ones",
+TEST_CASE("the strategy worker's settings choose the strategies, and without `strategies` it runs ma_cross from the old ones",
           "[strategies][config]") {
   const auto reg = strategy::builtin_registry();
   auto settings = [](std::vector<std::string> args) {
