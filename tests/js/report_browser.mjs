@@ -10,6 +10,11 @@
 //
 //   node tests/js/report_browser.mjs PAGE.html tests/fixtures/report/analysis.json ARTIFACTS_DIR
 //
+// With REPORT_SESSION=1 the analysis is a real run's (traderctl backtest --json/--html, ctest
+// reportpage.browser_session): the same checks of the charts against its data, and of the
+// statistics that hold for any analysis, without the fixture's own values, its markup-carrying
+// strings or the edited copies.
+//
 // Exits 0 and prints "all checks passed" only if every check holds.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -29,6 +34,7 @@ function check(cond, what) {
   if (!cond) failures++;
 }
 const count = (xs, pred) => xs.filter(pred).length;
+const sessionMode = process.env.REPORT_SESSION === "1";
 
 const browser = await puppeteer.launch({
   executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
@@ -136,6 +142,21 @@ try {
     const got = await cell(column, key);
     check(got === want, `statistics ${column} ${key} shows ${JSON.stringify(want)} (got ${JSON.stringify(got)})`);
   };
+  if (sessionMode) {
+    // Any analysis: integers as they are, money as its exact decimal (grouped by thousands).
+    const grouped = (d) => d.replace(/^(-?)(\d+)/, (_, sign, whole) => sign + whole.replace(/\B(?=(\d{3})+(?!\d))/g, ","));
+    await expectCell("total", "pnl_total", grouped(t.pnl_total));
+    await expectCell("total", "fills", String(t.fills));
+    await expectCell("total", "round_trips", String(t.round_trips));
+    check(a.fills.length > 0 && a.equity_curve.length > 1, `the session traded (${a.fills.length} fills)`);
+    const status = await page.evaluate(() => document.getElementById("status").textContent);
+    check(status === a.status, `status shows ${a.status} (${status})`);
+    await shot(page, "report.png");
+    await page.close();
+    await browser.close();
+    console.log(failures ? `${failures} check(s) failed` : "all checks passed");
+    process.exit(failures ? 1 : 0);
+  }
   await expectCell("total", "pnl_total", t.pnl_total);
   await expectCell("total", "gross_notional_traded", "2,625,375.5");
   await expectCell("total", "commission", t.commission);
