@@ -175,7 +175,8 @@ struct StrategyStats {
   Stats stats;
 };
 
-/// Everything to_json writes (/work/brief/report_json.md is the contract).
+/// Everything to_json writes: the analysis JSON that pkg/reportpage reads (its keys and
+/// limits: docs/statistics.md, "Outputs").
 struct Analysis {
   std::string title;
   std::string session_id;
