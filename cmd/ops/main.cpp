@@ -10,6 +10,7 @@
 #include "workers/manifest.hpp"
 #include "workers/recorder.hpp"
 #include "workers/dashboard.hpp"
+#include "workers/instruments_file.hpp"
 #include "workers/ops.hpp"
 #include "workers/ops_http.hpp"
 #include "workers/version.hpp"
@@ -69,7 +70,7 @@ int main(int argc, char** argv) {
     core::SystemClock clock;
     services::Runtime rt(conn, "ops", clock, s->get_int("heartbeat_ms"));
     services::OpsHttpApi api(s->get("nats_url"), s->get("database_url"));  // the Ops API over HTTP, beside health and metrics
-    services::Dashboard dashboard(api);                                     // and the dashboard
+    services::Dashboard dashboard(api, services::valuation_from(*s, services::instruments_from(*s)));                                     // and the dashboard
     auto routes = api.routes();
     for (auto& r : dashboard.routes()) routes.push_back(std::move(r));
     const auto http = services::serve_http(rt, *s, std::move(routes), {.threads = services::Dashboard::kServerThreads});

@@ -42,6 +42,11 @@ bool weekend_trading(core::TimestampNs ts) {
 
 core::Price mid(core::Price a, core::Price b) { return div(a + b, core::Decimal::from_int(2)); }
 
+/// x times a multiplier (exact when it is 1).
+core::Money notional_sign(core::Money x, core::Decimal multiplier) {
+  return multiplier == core::Decimal::from_int(1) ? x : mul(x, multiplier);
+}
+
 /// One scope: the totals, a symbol or a strategy_id.
 struct Scope {
   portfolio::Portfolio pf;
@@ -63,7 +68,7 @@ struct Scope {
   std::set<std::string> traded;  ///< symbols it has had a fill in
   bool started = false;
 
-  explicit Scope(core::Money capital) : equity(capital), peak(capital) {}
+  Scope(core::Money capital, const portfolio::Valuation& v) : pf(v), equity(capital), peak(capital) {}
 
   void touch(core::TimestampNs ts, core::Money capital) {
     equity = capital + pf.snapshot(false).total_pnl;
@@ -192,13 +197,27 @@ struct Analyzer::Impl {
   std::int64_t flagged = 0, undecodable = 0;
   std::string first_flag, first_bad;
   std::vector<std::string> extra_warnings;
+  std::set<std::string> unconverted;  ///< currencies of fills or trips valued without a rate
 
-  explicit Impl(Settings s) : settings(std::move(s)), total(settings.starting_capital) {}
+  explicit Impl(Settings s) : settings(with_base(std::move(s))), total(settings.starting_capital, settings.valuation) {}
+
+  static Settings with_base(Settings s) {
+    s.valuation.base_currency = s.base_currency;
+    return s;
+  }
+
+  /// `amount` of `currency` in the base currency at the rate now; unconverted (and counted)
+  /// when there is no rate.
+  core::Money to_base(core::Money amount, const std::string& currency) {
+    if (const auto b = total.pf.fx().to_base(amount, currency)) return *b;
+    unconverted.insert(currency);
+    return amount;
+  }
 
   Scope& scope(std::map<std::string, Scope>& m, const std::string& key) {
     auto it = m.find(key);
     if (it == m.end()) {
-      it = m.emplace(key, Scope(settings.starting_capital)).first;
+      it = m.emplace(key, Scope(settings.starting_capital, settings.valuation)).first;
       if (&m == &by_strategy) {
         // A new strategy's portfolio learns the marks the total has (latest market data
         // of each symbol: trades first, then quotes and bid/ask bars, as marks override).
@@ -360,11 +379,14 @@ struct Analyzer::Impl {
     if (!is_fill) return;
 
     const core::Quantity q = abs(r.last_qty);
+    const portfolio::SymbolTerms terms = settings.valuation.terms_of(r.symbol);
     core::Money slip;
     if (const auto t = touch.find(r.symbol); t != touch.end()) {
       if (r.side == core::Side::buy && t->second.ask) slip = mul(r.last_px - *t->second.ask, q);
       if (r.side == core::Side::sell && t->second.bid) slip = mul(*t->second.bid - r.last_px, q);
     }
+    // In the base currency, as the portfolio's figures: x multiplier, at the rate now.
+    if (!slip.is_zero()) slip = to_base(notional_sign(slip, terms.multiplier), settings.valuation.currency_of(r.symbol));
     const core::Money commission = r.commission.value_or(core::Money{});
     for (Scope* s : {&total, sym, &strat}) {
       if (!s) continue;
@@ -409,11 +431,16 @@ struct Analyzer::Impl {
       st.position += side == core::Side::buy ? closed : -closed;
       if (st.position.is_zero()) {
         const core::Money gross = t.is_long ? t.exit_notional - t.entry_notional : t.entry_notional - t.exit_notional;
+        // Prices x quantities x multiplier, in the quote currency; then converted at the exit.
+        const core::Decimal m = settings.valuation.multiplier_of(symbol);
+        const std::string ccy = settings.valuation.currency_of(symbol);
+        const core::Money in_ccy = notional_sign(gross + t.dividends, m) - t.commission;
         round_trips.push_back({.symbol = symbol, .strategy_id = strategy, .is_long = t.is_long, .quantity = t.entry_qty,
                                .entry_ts = t.entry_ts, .exit_ts = ts, .entry_px = div(t.entry_notional, t.entry_qty),
                                .exit_px = div(t.exit_notional, t.exit_qty),
-                               .pnl = gross + t.dividends - t.commission,
-                               .commission = t.commission, .holding_ns = ts - t.entry_ts});
+                               .pnl = to_base(in_ccy, ccy),
+                               .commission = to_base(t.commission, ccy), .holding_ns = ts - t.entry_ts,
+                               .currency = ccy, .pnl_in_currency = in_ccy});
         st.trip.reset();
         if (!rest.is_zero()) {
           open(rest, commission - c_close);
@@ -458,6 +485,7 @@ struct Analyzer::Impl {
       prev = c;
     }
     out.daily_returns = static_cast<std::int64_t>(returns.size());
+    out.currencies = snap.currencies;
     const int n = periods();
     std::string why;
     out.sharpe = sharpe_ratio(returns, n, settings.risk_free_rate, &why);
@@ -588,6 +616,14 @@ Analysis Analyzer::analysis(std::string title, std::string session_id) const {
       a.warnings.push_back(fmt::format("{} ({}): position {} still open at the end: not a round trip", key.second,
                                        key.first, st.position));
   if (!m.any) a.warnings.push_back("no market data or execution report: nothing to analyze");
+  for (const auto& c : a.totals.currencies)
+    if (!c.rate)
+      a.warnings.push_back(fmt::format("{} P&L {} is not in the {} totals: no {} rate (trade the pair or configure "
+                                       "fx_rates, e.g. {}=...)",
+                                       c.currency, c.total_pnl, a.settings.base_currency, c.currency, c.currency));
+  for (const auto& c : m.unconverted)
+    a.warnings.push_back(fmt::format("slippage or round trips in {} counted unconverted: no {} rate at the time",
+                                     c, c));
   a.warnings.insert(a.warnings.end(), m.extra_warnings.begin(), m.extra_warnings.end());
   a.data_quality = m.dq;
   a.equity_curve = m.curve;
@@ -635,6 +671,11 @@ void str(std::string& out, std::string_view k, std::string_view v) {
   out += ',';
 }
 
+void null_field(std::string& out, std::string_view k) {
+  key(out, k);
+  out += "null,";
+}
+
 void close(std::string& out, char c) {
   if (!out.empty() && out.back() == ',') out.back() = c;
   else out += c;
@@ -662,6 +703,25 @@ void stats_fields(std::string& out, const Stats& s) {
   integer(out, "wins", s.wins);
   integer(out, "losses", s.losses);
   num(out, "win_rate", s.win_rate);
+  key(out, "currencies");
+  out += '[';
+  for (const auto& c : s.currencies) {
+    out += '{';
+    str(out, "currency", c.currency);
+    dec(out, "pnl_total", c.total_pnl);
+    dec(out, "pnl_realized", c.realized_pnl);
+    dec(out, "pnl_unrealized", c.unrealized_pnl);
+    dec(out, "commission", c.commission);
+    dec(out, "gross_notional_traded", c.gross_notional_traded);
+    if (c.rate) dec(out, "rate", *c.rate);
+    else null_field(out, "rate");
+    if (c.total_pnl_base) dec(out, "pnl_total_base", *c.total_pnl_base);
+    else null_field(out, "pnl_total_base");
+    close(out, '}');
+    out += ',';
+  }
+  close(out, ']');
+  out += ',';
   num(out, "profit_factor", s.profit_factor);
   dec(out, "expectancy", s.expectancy);
   dec(out, "avg_win", s.avg_win);
@@ -893,6 +953,8 @@ std::string to_json(const Analysis& a) {
     dec(o, "pnl", t.pnl);
     dec(o, "commission", t.commission);
     integer(o, "holding_ns", t.holding_ns);
+    str(o, "currency", t.currency);
+    dec(o, "pnl_in_currency", t.pnl_in_currency);
     close(o, '}');
     o += ',';
   }
@@ -917,10 +979,13 @@ std::string csv(std::string_view s) {
 }  // namespace
 
 std::string trades_csv(const Analysis& a) {
-  std::string o = "symbol,strategy_id,direction,quantity,entry_ts,exit_ts,entry_px,exit_px,pnl,commission,holding_ns\n";
+  std::string o =
+      "symbol,strategy_id,direction,quantity,entry_ts,exit_ts,entry_px,exit_px,pnl,commission,holding_ns,currency,"
+      "pnl_in_currency\n";
   for (const auto& t : a.round_trips)
-    o += fmt::format("{},{},{},{},{},{},{},{},{},{},{}\n", csv(t.symbol), csv(t.strategy_id), direction(t), t.quantity,
-                     t.entry_ts, t.exit_ts, t.entry_px, t.exit_px, t.pnl, t.commission, t.holding_ns);
+    o += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{}\n", csv(t.symbol), csv(t.strategy_id), direction(t),
+                     t.quantity, t.entry_ts, t.exit_ts, t.entry_px, t.exit_px, t.pnl, t.commission, t.holding_ns,
+                     csv(t.currency), t.pnl_in_currency);
   return o;
 }
 
@@ -978,6 +1043,16 @@ std::string to_text(const Analysis& a) {
                    t.avg_loss, duration(t.max_drawdown_duration_ns));
   o += fmt::format("  realized P&L {} (before commission {}), unrealized {}{}\n", t.pnl_realized, t.pnl_realized_gross,
                    t.pnl_unrealized, t.dividends.is_zero() ? std::string() : fmt::format(", dividends {}", t.dividends));
+  // P&L by currency, when any is not the base currency: what each converts to.
+  if (std::any_of(t.currencies.begin(), t.currencies.end(),
+                  [&](const core::CurrencyPnl& c) { return c.currency != a.settings.base_currency; })) {
+    for (const auto& c : t.currencies)
+      o += fmt::format("  P&L in {}: {} (realized {}, unrealized {}, commission {}){}\n", c.currency, c.total_pnl,
+                       c.realized_pnl, c.unrealized_pnl, c.commission,
+                       c.currency == a.settings.base_currency ? std::string()
+                       : c.rate ? fmt::format(" x rate {} = {} {}", *c.rate, *c.total_pnl_base, a.settings.base_currency)
+                                : fmt::format(" (no rate: not in the {} totals)", a.settings.base_currency));
+  }
   header(o, "");
   row(o, "total", t);
   if (!a.per_symbol.empty()) {

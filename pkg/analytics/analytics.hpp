@@ -83,7 +83,11 @@ namespace analytics {
 
 struct Settings {
   core::Money starting_capital = core::Decimal::from_int(1'000'000);  ///< > 0
-  std::string base_currency = "USD";  ///< a label for the one currency reported
+  std::string base_currency = "USD";  ///< the account currency every figure is in (valuation's base)
+  /// Each symbol's quote currency and multiplier, configured rates (portfolio/fx.hpp): P&L
+  /// in other currencies is converted into base_currency (its base_currency is overridden
+  /// by the one above). Default: every symbol in base_currency, multiplier 1.
+  portfolio::Valuation valuation;
   int periods_per_year = 0;           ///< 0 = auto (365 or 252, see the file comment)
   double risk_free_rate = 0;          ///< annual, a fraction (0.02 = 2 %)
 };
@@ -108,6 +112,9 @@ struct Stats {
   double time_in_market_pct = 0;
   std::int64_t fills = 0, orders = 0, orders_denied = 0, orders_rejected = 0;
   std::int64_t daily_returns = 0;       ///< how many returns Sharpe etc. were computed from
+  /// P&L per quote currency and its conversion (portfolio::Portfolio::snapshot); one entry
+  /// per currency traded.
+  std::vector<core::CurrencyPnl> currencies;
 };
 
 struct EquityPoint {
@@ -144,9 +151,11 @@ struct RoundTrip {
   core::Quantity quantity;  ///< total entered (= total exited)
   core::TimestampNs entry_ts = 0, exit_ts = 0;
   core::Price entry_px, exit_px;  ///< volume-weighted
-  core::Money pnl;          ///< net of `commission`, dividends while open included
-  core::Money commission;
+  core::Money pnl;          ///< net of `commission`, dividends while open included; base currency
+  core::Money commission;   ///< base currency
   core::DurationNs holding_ns = 0;
+  std::string currency;     ///< the symbol's quote currency
+  core::Money pnl_in_currency;  ///< pnl in `currency` (exact); pnl = this x the rate at the exit
 };
 
 struct Rejection {

@@ -365,6 +365,13 @@ Err read_opt_decimal(od::value& v, std::string_view key, std::optional<core::Dec
   return {};
 }
 
+Err read_opt_wide_decimal(od::value& v, std::string_view key, std::optional<core::Decimal>& out) {
+  core::Decimal d;
+  if (auto e = read_wide_decimal(v, key, d)) return e;
+  out = d;
+  return {};
+}
+
 Err read_opt_nonneg_decimal(od::value& v, std::string_view key, std::optional<core::Decimal>& out) {
   core::Decimal d;
   if (auto e = read_nonneg_decimal(v, key, d)) return e;
@@ -1058,6 +1065,26 @@ struct PositionBuilder {
     if (k == "bought_qty") return seen.required(6, read_wide_decimal(v, k, m.bought_qty));
     if (k == "sold_qty") return seen.required(7, read_wide_decimal(v, k, m.sold_qty));
     if (k == "commission") return read_wide_decimal(v, k, m.commission);  // absent (recorded before it existed) = 0
+    if (k == "currency") return read_symbol(v, k, m.currency);  // absent (no base currency named) = ""
+    return {};
+  }
+  Err finish() { return seen.check(kRequired); }
+};
+
+struct CurrencyPnlBuilder {
+  core::CurrencyPnl m;
+  Seen seen;
+  static constexpr std::string_view kRequired[] = {"currency",   "realized_pnl", "unrealized_pnl",
+                                                   "total_pnl",  "commission",   "gross_notional_traded"};
+  Err field(std::string_view k, od::value& v) {
+    if (k == "currency") return seen.required(0, read_symbol(v, k, m.currency));
+    if (k == "realized_pnl") return seen.required(1, read_wide_decimal(v, k, m.realized_pnl));
+    if (k == "unrealized_pnl") return seen.required(2, read_wide_decimal(v, k, m.unrealized_pnl));
+    if (k == "total_pnl") return seen.required(3, read_wide_decimal(v, k, m.total_pnl));
+    if (k == "commission") return seen.required(4, read_wide_decimal(v, k, m.commission));
+    if (k == "gross_notional_traded") return seen.required(5, read_wide_decimal(v, k, m.gross_notional_traded));
+    if (k == "rate") return read_opt_positive_decimal(v, k, m.rate);
+    if (k == "total_pnl_base") return read_opt_wide_decimal(v, k, m.total_pnl_base);
     return {};
   }
   Err finish() { return seen.check(kRequired); }
@@ -1083,6 +1110,8 @@ struct PerformanceBuilder {
     if (k == "orders_rejected") return seen.required(9, read_count(v, k, m.orders_rejected));
     if (k == "commission") return read_wide_decimal(v, k, m.commission);  // absent (recorded before it existed) = 0
     if (k == "positions") return seen.required(10, read_object_array<PositionBuilder>(v, k, m.positions));
+    if (k == "base_currency") return read_symbol(v, k, m.base_currency);
+    if (k == "currencies") return read_object_array<CurrencyPnlBuilder>(v, k, m.currencies);
     if (k == "ts_event") return seen.required(11, read_ts(v, k, m.ts_event));
     if (k == "cause_seq") return read_seq(v, k, m.cause_seq);
     return {};

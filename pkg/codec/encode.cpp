@@ -535,7 +535,21 @@ void encode_into(std::string& out, const core::PerformanceReport& m) {
     p.dec("commission", s.commission);
     p.dec("bought_qty", s.bought_qty);
     p.dec("sold_qty", s.sold_qty);
+    if (!s.currency.empty()) p.str("currency", s.currency);
   });
+  if (!m.base_currency.empty()) {
+    w.str("base_currency", m.base_currency);
+    w.array_of_objects("currencies", m.currencies, [](Writer& c, const core::CurrencyPnl& x) {
+      c.str("currency", x.currency);
+      c.dec("realized_pnl", x.realized_pnl);
+      c.dec("unrealized_pnl", x.unrealized_pnl);
+      c.dec("total_pnl", x.total_pnl);
+      c.dec("commission", x.commission);
+      c.dec("gross_notional_traded", x.gross_notional_traded);
+      c.opt_dec("rate", x.rate);
+      c.opt_dec("total_pnl_base", x.total_pnl_base);
+    });
+  }
   w.integer("ts_event", m.ts_event);
   w.opt_seq("cause_seq", m.cause_seq);
   w.end();

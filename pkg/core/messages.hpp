@@ -261,7 +261,24 @@ struct PositionSnapshot {
   Quantity bought_qty;
   Quantity sold_qty;
   Money commission;                    ///< paid on this symbol's fills (already deducted from realized_pnl)
+  /// The quote currency every money figure of this position is in (portfolio/fx.hpp);
+  /// "" when the report names no base currency (omitted on the wire).
+  std::string currency;
   friend bool operator==(const PositionSnapshot&, const PositionSnapshot&) = default;
+};
+
+/// One currency's P&L in a PerformanceReport: the sums over the positions quoted in it,
+/// in that currency (exact), and its conversion into the base currency.
+struct CurrencyPnl {
+  std::string currency;
+  Money realized_pnl;
+  Money unrealized_pnl;
+  Money total_pnl;                     ///< realized + unrealized
+  Money commission;
+  Money gross_notional_traded;
+  std::optional<Decimal> rate;         ///< base-currency value of 1 unit now; nullopt = no rate (not in the totals)
+  std::optional<Money> total_pnl_base; ///< total_pnl x rate; nullopt without a rate
+  friend bool operator==(const CurrencyPnl&, const CurrencyPnl&) = default;
 };
 
 /// Published on performance.metrics during the run (type "performance.metrics")
@@ -283,6 +300,13 @@ struct PerformanceReport {
   std::int64_t orders_rejected = 0;
   TimestampNs ts_event = 0;            ///< event time of the latest input
   Money commission;                    ///< paid in total (already deducted from realized_pnl)
+  /// The account currency every total above is in (converted per currency, see
+  /// `currencies`); "" = unnamed, one currency, nothing converted (omitted on the wire,
+  /// with `currencies`).
+  std::string base_currency;
+  /// P&L per quote currency, sorted by currency (empty when base_currency is ""). A
+  /// currency without a rate is left out of the totals above.
+  std::vector<CurrencyPnl> currencies;
   /// Stream sequence of the event this message reacts to (docs/architecture.md, "Event
   /// time"); 0 = none (a person's command, a root input). Omitted on the wire when 0.
   std::uint64_t cause_seq = 0;

@@ -24,12 +24,12 @@ namespace core {
 /// its limit (>=). std::nullopt or 0 switches a limit off.
 struct Limits {
   Quantity max_order_qty = Decimal::from_int(1'000'000);    ///< instrument units
-  Money max_order_notional = Decimal::from_int(10'000'000);  ///< quote currency
+  Money max_order_notional = Decimal::from_int(10'000'000);  ///< base (account) currency: qty x price x multiplier, converted (portfolio/fx.hpp)
   /// |position after the order fills| per symbol, in instrument units, with every
   /// working order on the order's side counted as filled (risk::RiskEngine::check, 7).
   std::optional<Quantity> max_position;
   /// Sum over symbols of the larger worst case, |position + working buys| or
-  /// |position - working sells|, x mark price, with the order added (quote currency;
+  /// |position - working sells|, x mark price x multiplier, with the order added (base currency;
   /// risk::RiskEngine::check, 8).
   std::optional<Money> max_gross_exposure;
   /// Orders approved and not yet terminal, this one included. 0 = off.

@@ -23,6 +23,9 @@ std::optional<std::string> validate(const Instruments& instruments) {
     if (inst.tick_size && !inst.tick_size->is_positive()) {
       return fmt::format("instruments: {} tick_size {} must be positive", key, *inst.tick_size);
     }
+    if (inst.multiplier && !inst.multiplier->is_positive()) {
+      return fmt::format("instruments: {} multiplier {} must be positive", key, *inst.multiplier);
+    }
     if (inst.lot_size && !inst.lot_size->is_positive()) {
       return fmt::format("instruments: {} lot_size {} must be positive", key, *inst.lot_size);
     }

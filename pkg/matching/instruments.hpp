@@ -1,5 +1,6 @@
 /// @file instruments.hpp
-/// @brief Reference data the paper venue checks orders against: tick and lot sizes.
+/// @brief Instrument reference data: tick and lot sizes (the paper venue checks orders
+/// against them), quote currency, multiplier and a pair's base currency (valuation).
 ///
 /// Pure value types and checks; thread-safe (no state). Never throw beyond std::bad_alloc.
 #pragma once
@@ -20,6 +21,12 @@ struct Instrument {
   std::string symbol;                      ///< "" = the key it is stored under in BrokerConfig::instruments
   std::optional<core::Price> tick_size;    ///< limit_price and stop_price must be multiples (> 0)
   std::optional<core::Quantity> lot_size;  ///< quantity must be a multiple (> 0)
+  /// The currency prices and P&L are in ("" = the account's base currency); not used by
+  /// the venue, by valuation and risk (portfolio/fx.hpp).
+  std::string quote_currency;
+  std::optional<core::Decimal> multiplier;  ///< units per quantity unit (> 0; absent = 1)
+  /// For a currency pair, its base (asset) currency ("EUR" of EURUSD); "" = not a pair.
+  std::string base_currency;
   friend bool operator==(const Instrument&, const Instrument&) = default;
 };
 

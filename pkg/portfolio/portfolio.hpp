@@ -2,12 +2,24 @@
 /// @brief Positions, P&L and drawdown from execution reports and market data.
 ///
 /// This header is where the derived trading terms are defined (STYLE.md section 2):
-///   - `notional`       = |qty| x price x multiplier (multiplier is 1 for every instrument today);
+///   - `notional`       = |qty| x price x multiplier (the instrument's, fx.hpp; 1 by default),
+///                      in the instrument's quote currency;
 ///   - `mark_to_market` revalues an open position at the mark price; the gain or
 ///                      loss is `unrealized_pnl` = mark_px x qty - open cost (signed qty,
 ///                      open cost = the signed sum of the open lots' qty x fill price);
 ///   - `drawdown`       = peak equity - current equity, where equity is total P&L
-///                      (realized + unrealized) since the portfolio started at 0.
+///                      (realized + unrealized) since the portfolio started at 0, in the
+///                      base currency.
+///
+/// Currencies (issue 14; fx.hpp): each symbol's P&L, cost, commission and notional are in
+/// its quote currency and multiplied by its multiplier (lot cost = qty x px x multiplier),
+/// exact. They are summed per currency (exact), and the totals (realized, unrealized,
+/// total, peak, drawdown, commission) are in the base currency: per currency, its sum x
+/// its current rate (FxRates: the data's pair mid, else the configured rate), so a JPY
+/// balance is revalued as USDJPY moves, as a multi-currency account is. A currency with
+/// no rate yet is left out of the totals (its entry in `currencies` has no rate).
+/// gross_notional_traded in the base currency converts each fill at the rate of its time.
+/// Without a Valuation (base currency ""), everything is one unnamed currency, as before.
 ///
 /// Accounting is FIFO lots (first in, first out: the default cost basis of US brokers,
 /// IRS Publication 550 "Basis of Investment Property"; LEAN's FillMatchingMethod.FIFO):
@@ -50,22 +62,26 @@
 #include "core/decimal.hpp"
 #include "core/messages.hpp"
 #include "core/time.hpp"
+#include "portfolio/fx.hpp"
 
 namespace portfolio {
 
-/// |q| x p, in quote currency (multiplier 1). Aborts on overflow (core::mul).
-core::Money notional(core::Quantity q, core::Price p);
+/// |q| x p x multiplier, in quote currency. Throws core::ArithmeticError out of range.
+core::Money notional(core::Quantity q, core::Price p, core::Decimal multiplier = core::Decimal::from_int(1));
 /// Unrealized P&L of `qty` (signed) whose open lots cost `open_cost` (signed: the sum
-/// of signed lot qty x lot px), revalued at `mark_px`: mark_px x qty - open_cost.
-/// Zero for a flat position (open cost 0).
-core::Money mark_to_market(core::Quantity qty, core::Money open_cost, core::Price mark_px);
+/// of signed lot qty x lot px x multiplier), revalued at `mark_px`:
+/// mark_px x qty x multiplier - open_cost. Zero for a flat position (open cost 0).
+core::Money mark_to_market(core::Quantity qty, core::Money open_cost, core::Price mark_px,
+                           core::Decimal multiplier = core::Decimal::from_int(1));
 /// peak - current (>= 0 when peak is the running maximum of current).
 core::Money drawdown(core::Money peak, core::Money current);
 
 class Portfolio {
  public:
-  /// Empty portfolio: no positions, all totals 0, peak_pnl 0.
-  Portfolio() = default;
+  /// Empty portfolio: no positions, all totals 0, peak_pnl 0. `v`: the base currency,
+  /// each symbol's quote currency and multiplier, configured rates (fx.hpp); default:
+  /// one unnamed currency, multipliers 1. Precondition: !v.check().
+  explicit Portfolio(Valuation v = {});
 
   /// Every execution report goes here (the service calls it for all of them).
   /// Counts distinct client_order_ids (`orders`; cancel_rejected reports do not add
@@ -107,32 +123,42 @@ class Portfolio {
   /// price after a 7-for-1 split is rounded, but only whole-lot closes use it exactly).
   void on_action(const core::CorporateAction& a);
 
-  /// Dividends received (+) or paid (-) in total, included in realized P&L.
-  core::Money dividends() const { return dividends_total_; }
+  /// Dividends received (+) or paid (-) in total, included in realized P&L (base currency).
+  core::Money dividends() const;
 
   /// Current report: positions sorted by symbol (every symbol that has had a fill,
-  /// flat ones included), totals, commissions, peak_pnl, max_drawdown, counters,
-  /// ts_event = the latest ts_event seen. `final_report` only selects the message type. O(symbols).
+  /// flat ones included, each with its currency), totals in the base currency,
+  /// commissions, peak_pnl, max_drawdown, counters, P&L per currency (when a base
+  /// currency is named), ts_event = the latest ts_event seen. `final_report` only
+  /// selects the message type. O(symbols).
   core::PerformanceReport snapshot(bool final_report) const;
 
   /// Signed quantity of `symbol` (0 if unknown).
   core::Quantity position(const std::string& symbol) const;
-  /// Commissions paid in total, and on fills of `symbol` (0 if unknown); quote
-  /// currency, already deducted from realized P&L.
+  /// Commissions paid in total (base currency), and on fills of `symbol` (0 if
+  /// unknown; its quote currency), already deducted from realized P&L.
   core::Money commission() const;
   core::Money commission(const std::string& symbol) const;
+  /// Total P&L (realized + unrealized) in the base currency, as snapshot().total_pnl.
+  core::Money total_pnl() const;
+  const Valuation& valuation() const noexcept { return valuation_; }
+  /// The rates this portfolio converts with (kept up to date from its marks).
+  const FxRates& fx() const noexcept { return fx_; }
 
  private:
   /// One open lot: what one opening fill (or the remainder of a flip) bought or sold.
   struct Lot {
     core::Quantity qty;  ///< > 0; the position's sign says long or short
     core::Price px;      ///< the fill price (after a split: cost / qty, rounded)
-    core::Money cost;    ///< qty x px when opened, exact; kept across splits
+    core::Money cost;    ///< qty x px x multiplier when opened, exact; kept across splits
   };
   struct Position {
+    std::string currency;      ///< quote currency (valuation_.currency_of)
+    core::Decimal multiplier = core::Decimal::from_int(1);
+    bool one = true;           ///< multiplier == 1 (no multiplication needed)
     core::Quantity quantity;   ///< signed
     std::deque<Lot> lots;      ///< open lots, oldest first (empty when flat)
-    core::Money open_cost;     ///< signed sum of lot qty x lot px (exact)
+    core::Money open_cost;     ///< signed sum of lot costs (exact)
     core::Price avg_px;        ///< |open_cost| / |quantity| rounded: display only
     std::optional<core::Price> mark_px;
     core::Money realized_pnl;
@@ -146,19 +172,33 @@ class Portfolio {
     std::optional<core::Price> ask_close;  ///< latest ask-bar close
   };
 
+  /// One currency's sums over its positions, in that currency (exact).
+  struct Totals {
+    core::Money realized;
+    core::Money unrealized;  ///< running sum of its positions' unrealized_pnl
+    core::Money commission;
+    core::Money dividends;
+    core::Money gross_notional;
+  };
+  struct BaseTotals {
+    core::Money realized, unrealized, commission, dividends;
+  };
+
+  Position& position_of(const std::string& symbol);
+  core::Money cost(const Position& p, core::Price px, core::Quantity q) const;
   void revalue(Position& p);
   void update_drawdown();
   void seen(core::TimestampNs ts);
+  BaseTotals base_totals() const;
 
+  Valuation valuation_;
+  FxRates fx_;
   std::map<std::string, Position> positions_;  ///< by symbol (sorted for snapshots)
+  std::map<std::string, Totals> totals_;       ///< by currency
   std::set<std::string> order_ids_;
-  core::Money realized_total_;
-  core::Money unrealized_total_;  ///< running sum of positions_[*].unrealized_pnl
   core::Money peak_pnl_;
   core::Money max_drawdown_;
-  core::Money gross_notional_;
-  core::Money commission_total_;
-  core::Money dividends_total_;
+  core::Money gross_notional_;  ///< base currency, each fill at the rate of its time
   std::int64_t fills_ = 0;
   std::int64_t orders_denied_ = 0;
   std::int64_t orders_rejected_ = 0;

@@ -144,7 +144,8 @@ std::optional<core::Error> validate(const RiskPolicy& p) {
 
 // ---------------------------------------------------------------- checks
 
-RiskEngine::RiskEngine(Limits limits) : policy_{.defaults = limits, .per_symbol = {}} {}
+RiskEngine::RiskEngine(Limits limits, portfolio::Valuation valuation)
+    : policy_{.defaults = limits, .per_symbol = {}}, pnl_(std::move(valuation)) {}
 
 std::optional<core::Price> RiskEngine::reference_price(const core::OrderSubmit& o) const {
   // Limit and stop-limit orders are priced at their limit; market and stop at the touch.
@@ -196,6 +197,32 @@ std::optional<std::string> RiskEngine::band_check(const std::string& symbol, cor
   return std::nullopt;
 }
 
+core::Result<core::Money> RiskEngine::base_notional(std::string_view check, const std::string& symbol,
+                                                    core::Quantity q, core::Price px) const {
+  const portfolio::Valuation& v = pnl_.valuation();
+  const std::string ccy = v.currency_of(symbol);
+  if (auto n = pnl_.fx().to_base(portfolio::notional(q, px, v.multiplier_of(symbol)), ccy)) return *n;
+  return core::make_error(std::string(check),
+                          fmt::format("no {} rate to value {} in {} (configure fx_rates or trade the pair)", ccy,
+                                      symbol, v.base_currency));
+}
+
+std::optional<std::string> RiskEngine::notional_check(const std::string& symbol, core::Quantity q, core::Price px,
+                                                      const Limits& lim) const {
+  const auto n = base_notional("max_order_notional", symbol, q, px);
+  if (!n) return n.error().to_string();
+  if (*n > lim.max_order_notional) {
+    const portfolio::Valuation& v = pnl_.valuation();
+    const std::string ccy = v.currency_of(symbol);
+    if (ccy == v.base_currency)
+      return fmt::format("max_order_notional: notional {} exceeds limit {}", *n, lim.max_order_notional);
+    return fmt::format("max_order_notional: notional {} {} = {} {} exceeds limit {}",
+                       portfolio::notional(q, px, v.multiplier_of(symbol)), ccy, *n, v.base_currency,
+                       lim.max_order_notional);
+  }
+  return std::nullopt;
+}
+
 std::optional<std::string> RiskEngine::exposure_check(const std::string& symbol, core::Side side, core::Quantity qty,
                                                       core::Price order_px, const Limits& lim) const {
   const bool buy = side == core::Side::buy;
@@ -213,6 +240,7 @@ std::optional<std::string> RiskEngine::exposure_check(const std::string& symbol,
     const auto worst = [](const SymbolExposure& x) { return max(abs(x.worst_long()), abs(x.worst_short())); };
     bool with_working = !own.working_buy.is_zero() || !own.working_sell.is_zero();
     core::Money others;
+    std::optional<std::string> unvalued;  // a symbol whose currency has no rate
     const auto add = [&](const std::string& sym) {
       const SymbolExposure x = exposure(sym);
       with_working = with_working || !x.working_buy.is_zero() || !x.working_sell.is_zero();
@@ -220,7 +248,13 @@ std::optional<std::string> RiskEngine::exposure_check(const std::string& symbol,
       if (q.is_zero()) return;
       auto m = market_mark(sym);
       if (!m) m = working_px(sym);
-      if (m) others += portfolio::notional(q, *m);
+      if (!m) return;
+      auto n = base_notional("max_gross_exposure", sym, q, *m);
+      if (n) {
+        others += *n;
+      } else if (!unvalued) {
+        unvalued = n.error().to_string();
+      }
     };
     for (const auto& entry : positions_) {
       if (entry.first != symbol) add(entry.first);
@@ -236,8 +270,12 @@ std::optional<std::string> RiskEngine::exposure_check(const std::string& symbol,
     }
     SymbolExposure next = own;
     (buy ? next.working_buy : next.working_sell) += qty;
-    const core::Money gross_before = others + portfolio::notional(worst(own), own_px);
-    const core::Money gross = others + portfolio::notional(worst(next), own_px);
+    if (unvalued) return unvalued;
+    const auto own_before = base_notional("max_gross_exposure", symbol, worst(own), own_px);
+    const auto own_after = base_notional("max_gross_exposure", symbol, worst(next), own_px);
+    if (!own_after) return own_after.error().to_string();
+    const core::Money gross_before = others + (own_before ? *own_before : core::Money{});
+    const core::Money gross = others + *own_after;
     if (gross > *max_gross && gross > gross_before) {
       return fmt::format("max_gross_exposure: gross exposure {}after fill {} exceeds limit {}",
                          with_working ? "with working orders " : "", gross, *max_gross);
@@ -287,12 +325,8 @@ Decision RiskEngine::evaluate(const core::OrderSubmit& o) const {
   // 3. reference price
   const auto px = reference_price(o);
   if (!px) return deny(o.client_order_id, fmt::format("no reference price for {}", o.symbol));
-  // 4. notional
-  const core::Money notional = portfolio::notional(o.quantity, *px);
-  if (notional > lim.max_order_notional) {
-    return deny(o.client_order_id, fmt::format("max_order_notional: notional {} exceeds limit {}", notional,
-                                               lim.max_order_notional));
-  }
+  // 4. notional, in the base currency
+  if (auto why = notional_check(o.symbol, o.quantity, *px, lim)) return deny(o.client_order_id, std::move(*why));
   // 5. price band (fat finger): limit and stop_limit
   if (o.limit_price) {
     if (auto why = band_check(o.symbol, *o.limit_price, lim)) return deny(o.client_order_id, std::move(*why));
@@ -364,11 +398,7 @@ Decision RiskEngine::evaluate_replace(const core::OrderReplace& r) const {
   const auto px = reference_price(next);
   if (r.quantity || r.limit_price) {
     if (!px) return deny(r.client_order_id, fmt::format("no reference price for {}", t.symbol));
-    const core::Money notional = portfolio::notional(qty, *px);
-    if (notional > lim.max_order_notional) {
-      return deny(r.client_order_id, fmt::format("max_order_notional: notional {} exceeds limit {}", notional,
-                                                 lim.max_order_notional));
-    }
+    if (auto why = notional_check(t.symbol, qty, *px, lim)) return deny(r.client_order_id, std::move(*why));
   }
   // 7. price band on a new limit price
   if (r.limit_price) {

@@ -141,7 +141,11 @@ class RiskEngine {
  public:
   /// Starts in TradingState::active with reason "", policy{.defaults = limits},
   /// no positions, prices, orders or P&L. Automatic transitions are armed; not replaying.
-  explicit RiskEngine(Limits limits);
+  /// `valuation`: the account's base currency, each symbol's quote currency and
+  /// multiplier, configured rates (portfolio/fx.hpp); notional limits (checks 4, 6, 8)
+  /// and the P&L of the automatic transitions are in its base currency. Default: one
+  /// unnamed currency, multipliers 1.
+  explicit RiskEngine(Limits limits, portfolio::Valuation valuation = {});
 
   /// Runs every check without recording anything (a query); the first failing
   /// one wins, in this order (L = policy().for_symbol(o.symbol)):
@@ -156,10 +160,15 @@ class RiskEngine {
   ///  3. reference: the price used for notional is the limit_price of a limit or
   ///                stop-limit order, else (market, stop) the ask for a buy / bid for a
   ///                sell from the symbol's latest market data; none -> "no reference price for <symbol>".
-  ///  4. notional:  |quantity| x price > L.max_order_notional ->
-  ///                "max_order_notional: notional <n> exceeds limit <limit>"
-  ///                (notional as defined in portfolio::notional, multiplier 1; exact
-  ///                Decimal mul rounded half-even to 8 digits).
+  ///  4. notional:  |quantity| x price x multiplier, converted into the base currency
+  ///                (portfolio::notional, portfolio::FxRates: the data's pair mid, else
+  ///                the configured rate; Decimal mul rounded half-even to 8 digits)
+  ///                > L.max_order_notional (base currency) ->
+  ///                "max_order_notional: notional <n> exceeds limit <limit>", or for a
+  ///                symbol quoted in another currency "max_order_notional: notional
+  ///                <n> <CCY> = <b> <BASE> exceeds limit <limit>". No rate for the
+  ///                symbol's currency yet -> "max_order_notional: no <CCY> rate to value
+  ///                <symbol> in <BASE> (...)": a limit that cannot be evaluated denies.
   ///  5. price band (orders with a limit_price: limit, stop_limit; when
   ///                L.price_band_bps is set): the distance
   ///                |limit_price - mid| x 10000 / mid (bps, Decimal rounded to 8 digits)
@@ -189,7 +198,8 @@ class RiskEngine {
   ///                <after> exceeds limit <l>".
   ///  8. gross:     per symbol s with position P and working quantities B (buy) and S
   ///                (sell): exposure(s) = max(|P + B|, |P - S|) x mark(s) (the larger
-  ///                worst case, portfolio::notional); gross = the sum over every symbol
+  ///                worst case, portfolio::notional, in the base currency as check 4;
+  ///                a symbol without a rate denies as check 4 does); gross = the sum over every symbol
   ///                with a position or working orders. before = today's gross; after =
   ///                the same with o.quantity added to B (buy) or S (sell) of o.symbol.
   ///                after > max_gross_exposure and after > before -> "max_gross_exposure:
@@ -412,6 +422,13 @@ class RiskEngine {
   Decision evaluate_replace(const core::OrderReplace& r) const;
   Decision deny(const std::string& id, std::string reason) const;
   std::optional<std::string> band_check(const std::string& symbol, core::Price limit_price, const Limits& lim) const;
+  /// |q| x px x the symbol's multiplier, converted into the base currency; an Error
+  /// (field = check, "no <CCY> rate to value <symbol> in <BASE>") without a rate.
+  core::Result<core::Money> base_notional(std::string_view check, const std::string& symbol, core::Quantity q,
+                                         core::Price px) const;
+  /// The order-notional check (4, 6): nullopt or the denial text.
+  std::optional<std::string> notional_check(const std::string& symbol, core::Quantity q, core::Price px,
+                                            const Limits& lim) const;
   std::optional<std::string> exposure_check(const std::string& symbol, core::Side side, core::Quantity qty,
                                             core::Price order_px, const Limits& lim) const;
   std::optional<std::string> rate_check(const std::string& strategy_id, core::TimestampNs ts) const;

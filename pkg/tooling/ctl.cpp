@@ -205,14 +205,23 @@ void print_report(const core::PerformanceReport& r, std::string_view status, std
              r.ts_event ? core::format_iso8601(r.ts_event) : std::string("-"));
   fmt::print(out, "  orders {} (denied {}, rejected {}), fills {}, gross notional traded {}, commission {}\n", r.orders,
              r.orders_denied, r.orders_rejected, r.fills, r.gross_notional_traded, r.commission);
-  fmt::print(out, "  realized P&L {} (net of commission)  unrealized P&L {}  total P&L {}  peak {}  max drawdown {}\n",
-             r.realized_pnl, r.unrealized_pnl, r.total_pnl, r.peak_pnl, r.max_drawdown);
+  fmt::print(out, "  realized P&L {} (net of commission)  unrealized P&L {}  total P&L {}  peak {}  max drawdown {}{}\n",
+             r.realized_pnl, r.unrealized_pnl, r.total_pnl, r.peak_pnl, r.max_drawdown,
+             r.base_currency.empty() ? std::string() : fmt::format("  (in {})", r.base_currency));
+  // Another currency than the account's: each one's P&L and what it converts to.
+  if (std::any_of(r.currencies.begin(), r.currencies.end(),
+                  [&](const core::CurrencyPnl& c) { return c.currency != r.base_currency; }))
+    for (const auto& c : r.currencies)
+      fmt::print(out, "  P&L in {}: {}{}\n", c.currency, c.total_pnl,
+                 c.currency == r.base_currency ? std::string()
+                 : c.rate ? fmt::format(" x rate {} = {} {}", *c.rate, *c.total_pnl_base, r.base_currency)
+                          : fmt::format(" (no rate: not in the {} totals)", r.base_currency));
   if (r.positions.empty()) return;
-  fmt::print(out, "  {:<10} {:>14} {:>12} {:>12} {:>14} {:>14} {:>12} {:>12}\n", "symbol", "position", "avg_px",
-             "mark_px", "realized", "unrealized", "bought", "sold");
+  fmt::print(out, "  {:<10} {:>14} {:>12} {:>12} {:>14} {:>14} {:>12} {:>12} {}\n", "symbol", "position", "avg_px",
+             "mark_px", "realized", "unrealized", "bought", "sold", r.base_currency.empty() ? "" : "currency");
   for (const auto& p : r.positions)
-    fmt::print(out, "  {:<10} {:>14} {:>12} {:>12} {:>14} {:>14} {:>12} {:>12}\n", p.symbol, p.quantity, p.avg_px,
-               p.mark_px, p.realized_pnl, p.unrealized_pnl, p.bought_qty, p.sold_qty);
+    fmt::print(out, "  {:<10} {:>14} {:>12} {:>12} {:>14} {:>14} {:>12} {:>12} {}\n", p.symbol, p.quantity, p.avg_px,
+               p.mark_px, p.realized_pnl, p.unrealized_pnl, p.bought_qty, p.sold_qty, p.currency);
 }
 
 int wait_ready(natsio::Connection& conn, const Args& a) {
@@ -869,7 +878,9 @@ int backtest_in_process(const RunArgs& r) {
   for (const auto& w : res.feed.warnings) fmt::print(out, "backtest: warning: {}\n", w);
   print_report(res.report, "final", out);
   {
-    analytics::Analyzer an(r.report.settings);
+    auto settings = r.report.settings;
+    use_valuation(settings, cfg.valuation);
+    analytics::Analyzer an(settings);
     log.feed(an);
     an.on_session_ended();  // the run is over (a session.ended is in the log only with --record)
     for (const auto& w : res.feed.warnings) an.add_warning("feed: " + w);
@@ -1004,7 +1015,9 @@ int replay_or_backtest(const Args& a) {
                sum.first_market_ts ? core::format_iso8601(sum.first_market_ts) : "-",
                sum.last_market_ts ? core::format_iso8601(sum.last_market_ts) : "-");
   }
-  return finish_run(sb, store, watch, what, r.report);
+  auto flags = r.report;  // the statistics value as the sandbox's workers do
+  use_valuation(flags.settings, workers_cfg.valuation);
+  return finish_run(sb, store, watch, what, flags);
 }
 /// `traderctl report SESSION [flags]`: the statistics of a recorded session (tooling/report.hpp).
 /// nullopt: no SESSION given, the running reporter is asked (`flags` then says where --json goes).
@@ -1031,6 +1044,7 @@ std::optional<int> report_cmd(const Args& a, ReportFlags& flags) {
   if (a.json && flags.json.empty()) flags.json = "-";  // `report SESSION --json`: the JSON on stdout
   SessionStores stores(StoreUrls::from_environment());
   const auto found = stores.find(positional[0]);
+  use_valuation(flags.settings, valuation_from_environment());
   emit_analysis(analyze_session(found.store, positional[0], flags.settings), flags);
   return 0;
 }

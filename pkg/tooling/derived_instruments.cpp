@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "codec/codec.hpp"
+#include "portfolio/fx.hpp"
 #include "subjects/subjects.hpp"
 
 namespace services {
@@ -13,7 +14,13 @@ std::vector<marketdata::DerivedInstrument> merge(matching::Instruments& instrume
   std::vector<marketdata::DerivedInstrument> added;
   for (auto& d : derived) {
     if (instruments.contains(d.symbol)) continue;
-    instruments.emplace(d.symbol, matching::Instrument{.symbol = d.symbol, .tick_size = d.tick_size, .lot_size = d.lot_size});
+    matching::Instrument inst{.symbol = d.symbol, .tick_size = d.tick_size, .lot_size = d.lot_size};
+    // A currency pair by its name (USDJPY: JPY-quoted, base USD), so its P&L is converted.
+    if (const auto pair = portfolio::split_pair(d.symbol)) {
+      inst.base_currency = pair->first;
+      inst.quote_currency = pair->second;
+    }
+    instruments.emplace(d.symbol, std::move(inst));
     added.push_back(std::move(d));
   }
   return added;
@@ -47,10 +54,11 @@ std::string describe_derived(const std::vector<marketdata::DerivedInstrument>& d
 }
 
 std::string instruments_csv(const matching::Instruments& instruments) {
-  std::string out = "symbol,tick_size,lot_size\n";
+  std::string out = "symbol,tick_size,lot_size,quote_currency,multiplier,base_currency\n";
   for (const auto& [symbol, inst] : instruments)
-    out += fmt::format("{},{},{}\n", symbol, inst.tick_size ? inst.tick_size->to_string() : "",
-                       inst.lot_size ? inst.lot_size->to_string() : "");
+    out += fmt::format("{},{},{},{},{},{}\n", symbol, inst.tick_size ? inst.tick_size->to_string() : "",
+                       inst.lot_size ? inst.lot_size->to_string() : "", inst.quote_currency,
+                       inst.multiplier ? inst.multiplier->to_string() : "", inst.base_currency);
   return out;
 }
 

@@ -29,7 +29,10 @@ namespace services {
 /// When `instruments` is not empty (a file is configured, so unknown symbols are
 /// rejected): adds the derived instrument of every symbol in the data file `data_path`
 /// (its first `limit` records, 0 = all) that `instruments` does not define, and returns
-/// those added, by symbol. Empty `instruments` (no file: every symbol accepted, nothing
+/// those added, by symbol. A symbol that reads as a pair of two major currencies
+/// (portfolio::split_pair: USDJPY) gets them as its base and quote currency, so its P&L
+/// is converted into the account currency; any other is priced in the account currency.
+/// Empty `instruments` (no file: every symbol accepted, nothing
 /// checked) stay empty and nothing is derived.
 std::vector<marketdata::DerivedInstrument> add_derived_instruments(matching::Instruments& instruments,
                                                                    const std::string& data_path, std::int64_t limit,
@@ -45,7 +48,8 @@ std::vector<marketdata::DerivedInstrument> add_derived_instruments(matching::Ins
 std::string describe_derived(const std::vector<marketdata::DerivedInstrument>& derived);
 
 /// `instruments` as an instruments file (workers/instruments_file.hpp reads it back):
-/// "symbol,tick_size,lot_size" and one row per symbol, an absent size empty.
+/// "symbol,tick_size,lot_size,quote_currency,multiplier,base_currency" and one row per
+/// symbol, an absent field empty.
 std::string instruments_csv(const matching::Instruments& instruments);
 
 }  // namespace services

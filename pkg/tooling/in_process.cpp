@@ -9,6 +9,7 @@
 #include "subjects/subjects.hpp"
 #include "tooling/derived_instruments.hpp"
 #include "workers/execution.hpp"
+#include "workers/instruments_file.hpp"
 #include "workers/manifest.hpp"
 #include "workers/memory_bus.hpp"
 #include "workers/reporter.hpp"
@@ -43,8 +44,14 @@ InProcessConfig in_process_config_from_environment(std::string data_path, std::i
   c.broker = broker_config_from(exec);
   c.strategies = strategy_choices_from(strat, c.registry);
   c.metrics_interval_ns = metrics_interval_from(rep);
+  c.valuation = valuation_from(rep, c.broker.instruments);
   c.quality = quality_policy_from(feed);
   return c;
+}
+
+portfolio::Valuation valuation_from_environment() {
+  const auto rep = settings_of("reporter", reporter_options());
+  return valuation_from(rep, instruments_from(rep));
 }
 
 InProcessResult run_in_process(const InProcessConfig& cfg) {
@@ -76,11 +83,11 @@ InProcessResult run_in_process(const InProcessConfig& cfg) {
   {
     // As in the sandbox: each starts on what the log holds so far (the session's start,
     // the manifests, what the workers before it announced) as its history.
-    RiskService risk(risk_rt, cfg.policy, nullptr, stream);
+    RiskService risk(risk_rt, cfg.policy, nullptr, stream, cfg.valuation);
     bus.run();
     ExecutionService exec(exec_rt, broker, nullptr, stream);
     bus.run();
-    ReporterService reporter(rep_rt, cfg.metrics_interval_ns, nullptr, stream);
+    ReporterService reporter(rep_rt, cfg.metrics_interval_ns, nullptr, stream, cfg.valuation);
     bus.run();
     StrategyService strat(strat_rt, cfg.strategies, cfg.registry, nullptr, stream);
     bus.run();

@@ -31,6 +31,7 @@
 #include "config/config.hpp"
 #include "core/messages.hpp"
 #include "matching/paper_broker.hpp"
+#include "portfolio/fx.hpp"
 #include "core/risk_policy.hpp"
 #include "marketdata/derive.hpp"
 #include "marketdata/quality.hpp"
@@ -46,6 +47,10 @@ struct InProcessConfig {
   std::string actions_path;              ///< corporate actions for the feed (FeedConfig::actions_path; "" = none)
   core::RiskPolicy policy;               ///< risk-state's (risk_policy_from)
   matching::BrokerConfig broker;         ///< execution's (broker_config_from)
+  /// The account's base currency, symbols' quote currencies and multipliers, configured
+  /// rates (services::valuation_from): risk-state's notional limits and the reporter's
+  /// totals are in its base currency. Default: one unnamed currency.
+  portfolio::Valuation valuation;
   /// The strategies the strategy worker runs (strategy_choices_from; defaults are filled
   /// in by `registry`), each with its own strategy_id. Default: ma_cross with its defaults.
   std::vector<strategy::Choice> strategies = {{.name = "ma_cross", .strategy_id = "ma_cross", .params = {}}};
@@ -85,6 +90,11 @@ struct InProcessResult {
 /// TRADER_CONFIG, as a sandbox worker inherits them; no command-line flags), for
 /// `data_path`. Throws config::ConfigError naming a bad setting.
 InProcessConfig in_process_config_from_environment(std::string data_path, std::int64_t limit);
+
+/// The valuation the workers would use (the reporter's settings: instruments,
+/// base_currency, fx_rates; services::valuation_from), for `traderctl report`.
+/// Throws config::ConfigError naming a bad setting.
+portfolio::Valuation valuation_from_environment();
 
 /// Runs the backtest. Throws std::runtime_error if the file cannot be read or is of no
 /// known format, std::invalid_argument for batch < 1 or a bad strategy choice (before

@@ -117,6 +117,11 @@ analytics::Analysis analyze_session(eventstore::EventStore& store, const std::st
   return an.analysis(title, session_id);
 }
 
+void use_valuation(analytics::Settings& s, const portfolio::Valuation& v) {
+  s.valuation = v;
+  if (!v.base_currency.empty()) s.base_currency = v.base_currency;
+}
+
 bool parse_report_flag(const std::vector<std::string>& rest, std::size_t& i, ReportFlags& f) {
   const auto& flag = rest[i];
   if (flag != "--json" && flag != "--trades-csv" && flag != "--equity-csv" && flag != "--html" &&

@@ -82,6 +82,9 @@ struct ReportFlags {
 /// If rest[i] is one of the reporting flags, reads it and its value (advancing i) and
 /// returns true; else false. Throws std::invalid_argument for a missing or bad value
 /// ("--capital: a positive decimal, got x").
+/// `s` valuing in `v` (its base currency, quote currencies, multipliers, rates).
+void use_valuation(analytics::Settings& s, const portfolio::Valuation& v);
+
 bool parse_report_flag(const std::vector<std::string>& rest, std::size_t& i, ReportFlags& f);
 
 /// Prints the analysis as text (to f.text()) and writes the JSON, the CSVs and the report

@@ -310,7 +310,7 @@ Sandbox::Sandbox(SandboxConfig cfg) : cfg_(std::move(cfg)) {
       std::ofstream out(path);
       out << cfg_.instruments_csv;
       if (!out.flush()) throw SandboxError("sandbox: cannot write " + path);
-      env_.emplace_back("EXECUTION_INSTRUMENTS", path);
+      env_.emplace_back("TRADER_INSTRUMENTS", path);
     }
     env_.insert(env_.end(), cfg_.env.begin(), cfg_.env.end());
     // The replay tool: market data, pings and ops requests as `replay` (TRADING);

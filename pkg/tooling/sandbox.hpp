@@ -103,7 +103,7 @@ struct SandboxConfig {
   /// tooling/input_sets.hpp.
   std::string input_set;
   std::vector<std::string> input_digests;
-  /// Set: written to dir()/instruments.csv and given to execution (EXECUTION_INSTRUMENTS),
+  /// Set: written to dir()/instruments.csv and given to every worker (TRADER_INSTRUMENTS),
   /// in place of the configured file: a backtest's configured instruments plus those
   /// derived from its data (tooling/derived_instruments.hpp). "" = the configured file.
   std::string instruments_csv;

@@ -160,7 +160,9 @@ std::vector<SweepRow> run_sweep(const SweepConfig& cfg) {
           log.add(seq, subject, json);
         };
         const auto res = run_in_process(c);
-        analytics::Analyzer an(cfg.settings);
+        auto settings = cfg.settings;
+        use_valuation(settings, c.valuation);
+        analytics::Analyzer an(settings);
         log.feed(an);
         an.on_session_ended();  // as backtest --in-process does (ctl.cpp)
         row.totals = an.analysis().totals;

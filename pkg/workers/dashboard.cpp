@@ -33,7 +33,8 @@ obs::HttpResponse json_error(int status, std::string_view message) {
 
 // ---------------------------------------------------------------- model
 
-DashboardModel::DashboardModel(std::size_t max_points) : max_points_(std::max<std::size_t>(max_points, 4)) {}
+DashboardModel::DashboardModel(std::size_t max_points, portfolio::Valuation valuation)
+    : max_points_(std::max<std::size_t>(max_points, 4)), portfolio_(std::move(valuation)) {}
 
 std::string_view DashboardModel::name(Section s) {
   switch (s) {
@@ -217,7 +218,8 @@ void DashboardModel::wake() const { cv_.notify_all(); }
 
 // ---------------------------------------------------------------- HTTP
 
-Dashboard::Dashboard(OpsHttpApi& api) : api_(api) {}
+Dashboard::Dashboard(OpsHttpApi& api, portfolio::Valuation valuation)
+    : api_(api), model_(600, std::move(valuation)) {}
 Dashboard::~Dashboard() = default;
 
 void Dashboard::set_health_source(std::function<std::string()> source) {

@@ -64,7 +64,8 @@ class DashboardModel {
   /// and only every 2nd (then 4th...) candidate (a fill, a mark after the first fill) adds
   /// one, so the points stay evenly spread over the events; the latest value is always
   /// the last point.
-  explicit DashboardModel(std::size_t max_points = 600);
+  /// `valuation`: the currencies the P&L is valued in (portfolio/fx.hpp).
+  explicit DashboardModel(std::size_t max_points = 600, portfolio::Valuation valuation = {});
 
   enum Section { kMeta, kPnl, kOrders, kTrading, kHealth, kSections };
   static std::string_view name(Section s);
@@ -138,7 +139,8 @@ class Dashboard {
   static constexpr int kServerThreads = 2 * kMaxStreams;
 
   /// `api` authenticates (OpsHttpApi::refusal); it must outlive this.
-  explicit Dashboard(OpsHttpApi& api);
+  /// `valuation`: as DashboardModel's.
+  explicit Dashboard(OpsHttpApi& api, portfolio::Valuation valuation = {});
   ~Dashboard();
   Dashboard(const Dashboard&) = delete;
   Dashboard& operator=(const Dashboard&) = delete;

@@ -116,24 +116,11 @@ void ExecutionService::on_event(std::uint64_t seq, std::string_view subject, std
 
 // ---------------------------------------------------------------- settings
 
-namespace {
-/// A relative instruments path is read beside the settings file (TRADER_CONFIG) when
-/// it is not found from the working directory, so the stack's file can name its neighbour.
-std::string resolve(const std::string& path) {
-  const std::filesystem::path p(path);
-  const char* conf = std::getenv("TRADER_CONFIG");
-  if (p.is_absolute() || std::filesystem::exists(p) || conf == nullptr || *conf == '\0') return path;
-  return (std::filesystem::path(conf).parent_path() / p).string();
-}
-
-}  // namespace
 
 std::vector<config::Option> execution_options() {
   return {{"commission_per_unit", "EXECUTION_COMMISSION_PER_UNIT", "0", "quote currency per unit filled"},
           {"commission_bps", "EXECUTION_COMMISSION_BPS", "0", "basis points of each fill's notional"},
           {"commission_min_per_order", "EXECUTION_COMMISSION_MIN_PER_ORDER", "0", "minimum per order"},
-          {"instruments", "EXECUTION_INSTRUMENTS", "",
-           "instrument reference data CSV (symbol,tick_size,lot_size); \"\" = any symbol, no checks"},
           {"latency_us", "EXECUTION_LATENCY_US", "0", "event-time delay from receipt to the simulated market, microseconds"},
           {"slippage_bps", "EXECUTION_SLIPPAGE_BPS", "0", "market and triggered-stop fills this many bps worse than the touch"},
           {"prob_slippage", "EXECUTION_PROB_SLIPPAGE", "0", "probability (0..1) that such a fill slips one more tick"},
@@ -146,7 +133,7 @@ matching::BrokerConfig broker_config_from(const config::Settings& s) {
   matching::BrokerConfig b{.commission_per_unit = s.get_decimal("commission_per_unit"),
                            .commission_bps = s.get_decimal("commission_bps"),
                            .commission_min_per_order = s.get_decimal("commission_min_per_order")};
-  if (!s.get("instruments").empty()) b.instruments = load_instruments(resolve(s.get("instruments")));
+  b.instruments = instruments_from(s);
   b.latency_ns = s.get_int("latency_us") * 1'000;
   if (b.latency_ns < 0) throw config::ConfigError("latency_us: must not be negative");
   b.slippage_bps = s.get_decimal("slippage_bps");

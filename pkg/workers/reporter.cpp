@@ -12,8 +12,9 @@ namespace services {
 // ---------------------------------------------------------------- reporter
 
 ReporterService::ReporterService(Runtime& rt, core::DurationNs metrics_interval_ns, eventstore::EventStore* store,
-                                 const std::string& stream)
+                                 const std::string& stream, portfolio::Valuation valuation)
     : rt_(rt),
+      portfolio_(std::move(valuation)),
       interval_(metrics_interval_ns),
       in_(rt, {{"risk-state", {kStageRisk}, {}}, {"execution", {kStageExecution}, {}}},
           [](int) { return std::optional<int>{}; }, false) {

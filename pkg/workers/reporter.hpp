@@ -39,8 +39,10 @@ namespace services {
 class ReporterService {
  public:
   /// Throws natsio::NatsError if the stream cannot be read or consumed.
+  /// `valuation`: the base currency the totals are in, each symbol's quote currency and
+  /// multiplier, configured rates (portfolio/fx.hpp; services::valuation_from).
   ReporterService(Runtime& rt, core::DurationNs metrics_interval_ns, eventstore::EventStore* store,
-                  const std::string& stream);
+                  const std::string& stream, portfolio::Valuation valuation = {});
   ~ReporterService();
   /// Publishes the final report on reports.performance and returns it. Thread-safe.
   core::PerformanceReport publish_final();

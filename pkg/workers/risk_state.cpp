@@ -13,9 +13,9 @@ namespace services {
 // ---------------------------------------------------------------- risk-state
 
 RiskService::RiskService(Runtime& rt, risk::RiskPolicy configured, eventstore::EventStore* store,
-                         std::string stream)
+                         std::string stream, portfolio::Valuation valuation)
     : rt_(rt),
-      engine_(configured.defaults),
+      engine_(configured.defaults, std::move(valuation)),
       in_(rt,
           {{"strategy", {kStageStrategy}, {}},
            {"execution", {kStageExecution}, [this] { return engine_.open_orders() > 0; }}},

@@ -64,7 +64,9 @@ class RiskService {
   /// `store` may be nullptr (history from the stream alone). Throws
   /// natsio::NatsError if a subscription or the stream read fails.
   /// Precondition: risk::validate(configured) found nothing wrong.
-  RiskService(Runtime& rt, risk::RiskPolicy configured, eventstore::EventStore* store, std::string stream);
+  /// `valuation`: currencies and multipliers (RiskEngine; services::valuation_from).
+  RiskService(Runtime& rt, risk::RiskPolicy configured, eventstore::EventStore* store, std::string stream,
+              portfolio::Valuation valuation = {});
   ~RiskService();
   const HistoryStats& history() const noexcept { return history_; }
   /// Orders from the log decided at start (no decision had been recorded).

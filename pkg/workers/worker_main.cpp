@@ -8,6 +8,7 @@
 
 #include "auth/auth.hpp"
 #include "codec/codec.hpp"
+#include "workers/instruments_file.hpp"
 #include "workers/manifest.hpp"
 #include "workers/recorder.hpp"
 
@@ -33,6 +34,15 @@ std::optional<config::Settings> load_settings(const std::string& program, const 
   opts.push_back({"http_port", "HTTP_PORT", "", "port of the health and metrics endpoint (empty: none; 0: any free port)"});
   opts.push_back({"log_format", "LOG_FORMAT", "json", "json (one JSON object per line) | text (one readable line per record)"});
   opts.push_back({"log_level", "LOG_LEVEL", "info", "debug | info | warn | error: the least severe records written"});
+  // Reference data and the account's currency: every worker that values or checks orders
+  // reads the same (execution: tick and lot sizes; risk-state, reporter, ops: quote
+  // currencies, multipliers and rates). portfolio/fx.hpp.
+  opts.push_back({"instruments", "TRADER_INSTRUMENTS", "",
+                  "instrument reference data CSV (symbol,tick_size,lot_size[,quote_currency][,multiplier]"
+                  "[,base_currency]); \"\" = any symbol, no checks, all in the base currency"});
+  opts.push_back({"base_currency", "TRADER_BASE_CURRENCY", "USD", "the account currency P&L totals and notional limits are in"});
+  opts.push_back({"fx_rates", "TRADER_FX_RATES", "",
+                  "configured rates into the base currency, e.g. \"JPY=0.0067,USDT=1\" (the data's pair quotes take precedence)"});
   opts.insert(opts.end(), extra.begin(), extra.end());
   config::Settings s(program, summary, std::move(opts));
   s.parse(argc, argv);
@@ -46,6 +56,7 @@ std::optional<config::Settings> load_settings(const std::string& program, const 
     const auto p = s.get_int("http_port");
     if (p < 0 || p > 65535) throw config::ConfigError("http_port: must be 0..65535 (or empty: no endpoint)");
   }
+  (void)valuation_from(s, instruments_from(s));  // a bad file, currency or rate fails at start
   if (validate) validate(s);
   if (s.check_only()) {
     fmt::print("{}config ok\n", s.describe());

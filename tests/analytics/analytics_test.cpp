@@ -494,9 +494,10 @@ TEST_CASE("to_json keeps at most 5000 equity points and 2000 prices per symbol, 
 TEST_CASE("trades_csv lists the round trips and equity_csv the curve, with a header line", "[analytics][csv]") {
   const auto an = four_days().analysis();
   CHECK(analytics::trades_csv(an) ==
-        "symbol,strategy_id,direction,quantity,entry_ts,exit_ts,entry_px,exit_px,pnl,commission,holding_ns\n"
+        "symbol,strategy_id,direction,quantity,entry_ts,exit_ts,entry_px,exit_px,pnl,commission,holding_ns,currency,"
+        "pnl_in_currency\n"
         "X,s1,long,10," + std::to_string(d1 + 9 * kHour) + "," + std::to_string(d4 + 16 * kHour) +
-            ",10,10.969902,9.69902,0," + std::to_string(d4 + 16 * kHour - d1 - 9 * kHour) + "\n");
+            ",10,10.969902,9.69902,0," + std::to_string(d4 + 16 * kHour - d1 - 9 * kHour) + ",USD,9.69902\n");
   const auto eq = analytics::equity_csv(an);
   CHECK(eq.starts_with("ts,equity,pnl,drawdown,drawdown_pct\n" + std::to_string(d1 + 9 * kHour) + ",1000,0,0,0\n"));
   CHECK_THAT(eq, Catch::Contains(std::to_string(d2 + 12 * kHour) + ",999.9,-0.1,10.1,0.0"));

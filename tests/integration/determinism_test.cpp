@@ -230,7 +230,7 @@ TEST_CASE("a pipeline backtest of a symbol with no instrument definition trades 
     }
     REQUIRE(out.good());
   }
-  const std::vector<std::string> env = {"EXECUTION_INSTRUMENTS=" + testsupport::source_dir() + "/deploy/config/instruments.csv",
+  const std::vector<std::string> env = {"TRADER_INSTRUMENTS=" + testsupport::source_dir() + "/deploy/config/instruments.csv",
                                         "STRATEGY_QUANTITY=1000"};
   auto run = [&](std::vector<std::string> args) {
     std::vector<std::string> argv{"/usr/bin/env"};
