@@ -227,7 +227,7 @@ TEST_CASE("each new external strategy, as a worker's start or rebuild makes, beg
   CHECK(seen[3] == seen[1]);  // the same event, the same request: n counts from the reset
 }
 
-TEST_CASE("an unanswered request is asked again with the same n, never skipped; stop() ends the wait",
+TEST_CASE("an unanswered request is asked again with the same n and never skipped, and stop() ends the wait",
           "[integration][external]") {
   natsio::Library lib;
   testsupport::NatsServer server(false, true);
