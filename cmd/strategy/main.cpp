@@ -52,7 +52,8 @@ int main(int argc, char** argv) {
   std::vector<char*> args_c;
   for (auto& a : args) args_c.push_back(a.data());
   args_c.push_back(nullptr);
-  const auto registry = strategy::builtin_registry();
+  // "external" here only checks its params; StrategyService binds it to the connection.
+  const auto registry = services::with_external(strategy::builtin_registry(), nullptr);
   return services::run_log_worker(
       {.name = "strategy",
        .summary = "Runs the chosen strategies (--strategy NAME --param k=v ..., or the `strategies` setting; "

@@ -106,7 +106,8 @@ CONF
 # write_operator_env STATE_DIR [USER]: $STATE/creds/<USER>.env (0600), a shell file a person
 # sources: NATS_URL as that operator, DATABASE_URL read-only, and the checkpoint settings of
 # traderctl verify. Also $STATE/creds/feed.env (NATS_URL as feed) for running the feed by
-# hand. Prints the operator file's path.
+# hand, and strategy-ext.env (NATS_URL as strategy-ext) for an external strategy program.
+# Prints the operator file's path.
 write_operator_env() {
   local dir=$1 user=${2:-$(first_operator)} f
   f="$NATS_CREDS/$user.env"
@@ -120,6 +121,8 @@ ENV
   )
   (umask 077; printf "# the feed's identity (publishes market.data.>): source it before running cmd/feed\nexport NATS_URL='%s'\n" \
     "$(nats_url feed)" >"$NATS_CREDS/feed.env")
+  (umask 077; printf "# strategy-ext: a strategy program in any language (answers strategy.external.>; docs/strategies.md)\nexport NATS_URL='%s'\n" \
+    "$(nats_url strategy-ext)" >"$NATS_CREDS/strategy-ext.env")
   echo "$f"
 }
 

@@ -137,9 +137,24 @@ std::vector<Identity> identities(const Deployment& d) {
     add("replay", t, std::move(p));
   }
   {
-    auto p = worker("strategy", {"trading.orders"}, {"market.data.>", "trading.executions"});
+    // strategy.external.>: the requests of an external strategy (workers/external_strategy.hpp).
+    auto p = worker("strategy", {"trading.orders", "strategy.external.>"}, {"market.data.>", "trading.executions"});
     log_reader(p, d);
     add("strategy", t, std::move(p));
+  }
+  {
+    // The user's own strategy program (docs/strategies.md, "Strategies in any language"):
+    // it answers the strategy worker's requests and says nothing else. Its replies go to
+    // the reply subject of a request it received, once (allow_responses): never into
+    // `_INBOX_strategy.>` at large, where the worker's own log deliveries arrive. The
+    // cost that keeps allow_responses from the workers (nats-server remembering the reply
+    // subject of every JetStream delivery) does not arise: it gets no JetStream deliveries.
+    // Its inbox (`_INBOX_strategy-ext.>`) for a client library's own requests, which
+    // it may not publish anyway: subscribing to it is harmless.
+    Permissions p;
+    p.subscribe_allow = {"strategy.external.>", inbox_prefix("strategy-ext") + ".>"};
+    p.allow_responses = true;
+    add("strategy-ext", t, std::move(p));
   }
   {
     auto p = worker("risk-state", {"trading.orders.approved", "trading.executions", "risk.state"},

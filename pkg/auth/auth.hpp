@@ -34,7 +34,8 @@
 /// |---|---|---|
 /// | feed | TRADING | market.data.> |
 /// | replay | TRADING | market.data.> (sandbox inputs), ops.ping.*, ops.status, ops.report requests |
-/// | strategy | TRADING | trading.orders |
+/// | strategy | TRADING | trading.orders, strategy.external.> (requests to external strategies) |
+/// | strategy-ext | TRADING | nothing but one reply to each request it received (allow_responses); subscribes strategy.external.> only |
 /// | risk-state | TRADING | trading.orders.approved, trading.executions (denials), risk.state |
 /// | execution | TRADING | trading.executions |
 /// | reporter | TRADING | performance.metrics, reports.performance |
@@ -46,10 +47,12 @@
 /// Every worker may publish ops.heartbeat.<itself>, session.workers.<itself> and
 /// ops.dead_letter, subscribe ops.ping.<itself>, and answer requests: people's (reply
 /// subjects `_R_.>`, made by the server for a service import) and pings from ops and
-/// replay (`_INBOX_ops.>`, `_INBOX_replay.>`). No identity gets allow_responses (admin
+/// replay (`_INBOX_ops.>`, `_INBOX_replay.>`). No worker gets allow_responses (admin
 /// may publish anything anyway): with it nats-server tracks the reply subject of every
 /// JetStream delivery it receives, and a burst or a backlog read made that quadratic
-/// (auth.cpp, worker() and admin).
+/// (auth.cpp, worker() and admin). Only `strategy-ext`, the user's external strategy
+/// program (workers/external_strategy.hpp), has it: it receives no JetStream deliveries,
+/// only the strategy worker's requests, and may publish nothing but their answers.
 /// Workers that rebuild from the event log (risk-state, execution, strategy) may read
 /// the stream's info and create ephemeral (ordered) consumers on it; ops, the recorder
 /// and replay may read the stream's info; none may

@@ -48,6 +48,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include "core/messages.hpp"
 #include "core/result.hpp"
@@ -146,6 +147,21 @@ struct Envelope {
   std::optional<std::string> client_order_id;
   std::uint64_t cause_seq = 0;  ///< 0 = absent (or not a non-negative integer)
   friend bool operator==(const Envelope&, const Envelope&) = default;
+};
+
+/// A timer an external strategy asks for (workers/external_strategy.hpp): market time
+/// `at` (ns UTC) and its label.
+struct StrategyTimer {
+  core::TimestampNs at = 0;
+  std::string tag;
+  friend bool operator==(const StrategyTimer&, const StrategyTimer&) = default;
+};
+
+/// What an external strategy answers to a strategy.event or strategy.reset request
+/// (docs/strategies.md, "Strategies in any language").
+struct StrategyReply {
+  std::vector<core::OrderCommand> commands;  ///< in the order given
+  std::vector<StrategyTimer> timers;
 };
 
 /// What risk.state carries: a trading-state change or the policy now in force.
@@ -257,8 +273,19 @@ class Decoder {
   /// Any message: "type" plus ts_event and client_order_id when present.
   /// Checks that the whole input is one JSON object; ignores "v".
   core::Result<Envelope> peek(std::string_view json);
+  /// The reply of an external strategy: {"commands": [...], "timers": [{"at": ns,
+  /// "tag": "..."}]}, both optional (absent = none), "type" optional ("strategy.reply"
+  /// if present), unknown fields ignored, at most 10,000 items in each list. Each
+  /// command is read as decode_order_command reads trading.orders, except that
+  /// client_order_id may be absent or "" in order.submit and order.replace (the host
+  /// assigns one). A timer's `at` is a timestamp, `tag` free text (optional, "").
+  /// Errors name the path: "commands[2].quantity", "commands[0].type", "timers[1].at".
+  core::Result<StrategyReply> decode_strategy_reply(std::string_view json);
 
  private:
+  /// decode_order_command; `host_assigns_ids`: client_order_id may be absent or "" in
+  /// order.submit and order.replace (decode_strategy_reply).
+  core::Result<core::OrderCommand> order_command(std::string_view json, bool host_assigns_ids);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
@@ -281,6 +308,7 @@ core::Result<core::DeadLetter> decode_dead_letter(std::string_view json);
 core::Result<core::OpsStatus> decode_ops_status(std::string_view json);
 core::Result<core::SessionLifecycle> decode_session_lifecycle(std::string_view json);
 core::Result<core::WorkerStarted> decode_worker_started(std::string_view json);
+core::Result<StrategyReply> decode_strategy_reply(std::string_view json);
 core::Result<core::FeedSummaryEvent> decode_feed_summary(std::string_view json);
 core::Result<Envelope> peek(std::string_view json);
 

@@ -14,6 +14,7 @@
 #include <map>
 #include <set>
 #include <type_traits>
+#include <utility>
 #include <variant>
 #include <charconv>
 #include <cstring>
@@ -1472,17 +1473,33 @@ core::Result<core::MarketData> Decoder::decode_market_data(std::string_view json
 }
 
 core::Result<core::OrderCommand> Decoder::decode_order_command(std::string_view json) {
+  return order_command(json, false);
+}
+
+core::Result<core::OrderCommand> Decoder::order_command(std::string_view json, bool host_assigns_ids) {
   std::variant<std::monostate, OrderSubmitBuilder, OrderCancelBuilder, OrderReplaceBuilder> b;
   Err e = impl_->walk(
       json,
       [&](std::string_view t) -> Err {
-        if (t == core::OrderSubmit::kType) b.emplace<OrderSubmitBuilder>();
-        else if (t == core::OrderCancel::kType) b.emplace<OrderCancelBuilder>();
-        else if (t == core::OrderReplace::kType) b.emplace<OrderReplaceBuilder>();
-        else return unknown_type(t, "order.submit, order.cancel or order.replace");
+        // host_assigns_ids: client_order_id counts as given (empty) unless present.
+        if (t == core::OrderSubmit::kType) {
+          auto& s = b.emplace<OrderSubmitBuilder>();
+          if (host_assigns_ids) s.seen.required(0, {});
+        } else if (t == core::OrderCancel::kType) {
+          b.emplace<OrderCancelBuilder>();
+        } else if (t == core::OrderReplace::kType) {
+          auto& r = b.emplace<OrderReplaceBuilder>();
+          if (host_assigns_ids) r.seen.required(0, {});
+        } else {
+          return unknown_type(t, "order.submit, order.cancel or order.replace");
+        }
         return {};
       },
       [&](std::string_view k, od::value& v) -> Err {
+        if (host_assigns_ids && k == "client_order_id") {
+          if (auto* s = std::get_if<OrderSubmitBuilder>(&b)) return read_string(v, k, s->m.client_order_id, kOptIdRule);
+          if (auto* r = std::get_if<OrderReplaceBuilder>(&b)) return read_string(v, k, r->m.client_order_id, kOptIdRule);
+        }
         if (auto* s = std::get_if<OrderSubmitBuilder>(&b)) return s->field(k, v);
         if (auto* c = std::get_if<OrderCancelBuilder>(&b)) return c->field(k, v);
         if (auto* r = std::get_if<OrderReplaceBuilder>(&b)) return r->field(k, v);
@@ -1702,6 +1719,77 @@ core::Result<Envelope> Decoder::peek(std::string_view json) {
   return env;
 }
 
+core::Result<StrategyReply> Decoder::decode_strategy_reply(std::string_view json) {
+  constexpr std::size_t kMaxItems = 10'000;
+  auto& s = *impl_;
+  if (auto e = s.load(json)) return std::move(*e);
+  od::object obj;
+  if (auto e = s.open_object(obj)) return std::move(*e);
+  StrategyReply out;
+  std::vector<std::string> commands;  // each command's text, decoded after this pass
+  bool have_commands = false, have_timers = false;
+  for (auto fr : obj) {
+    od::field f;
+    if (auto e = std::move(fr).get(f)) return json_error(e);
+    const std::string_view key = key_of(f);
+    od::value& v = f.value();
+    od::json_type t;
+    if (key != "type" && key != "commands" && key != "timers") continue;
+    if (auto e = v.type().get(t)) return json_error(e);
+    if (key == "type") {
+      std::string type;
+      if (auto e = read_string(v, key, type, kTypeRule)) return std::move(*e);
+      if (type != "strategy.reply") return unknown_type(type, "strategy.reply");
+      continue;
+    }
+    if ((key == "commands" && std::exchange(have_commands, true)) || (key == "timers" && std::exchange(have_timers, true)))
+      return make(key, "appears more than once");
+    if (t != od::json_type::array) return make(key, "must be an array, got " + describe(v, t));
+    od::array arr;
+    if (auto e = v.get_array().get(arr)) return json_error(e);
+    std::size_t i = 0;
+    for (auto er : arr) {
+      od::value el;
+      if (auto e = std::move(er).get(el)) return json_error(e);
+      if (i >= kMaxItems) return make(key, fmt::format("must have at most {} items", kMaxItems));
+      od::json_type et;
+      if (auto e = el.type().get(et)) return json_error(e);
+      if (et != od::json_type::object) return nested(key, i, make("", "must be an object, got " + describe(el, et)));
+      od::object item;
+      if (auto e = el.get_object().get(item)) return json_error(e);
+      if (key == "commands") {
+        std::string_view raw;
+        if (auto e = item.raw_json().get(raw)) return json_error(e);
+        commands.emplace_back(raw);
+      } else {
+        StrategyTimer timer;
+        bool have_at = false;
+        for (auto tr : item) {
+          od::field tf;
+          if (auto e = std::move(tr).get(tf)) return json_error(e);
+          const std::string_view tk = key_of(tf);
+          if (tk == "at") {
+            if (auto e = read_ts(tf.value(), tk, timer.at)) return nested(key, i, std::move(*e));
+            have_at = true;
+          } else if (tk == "tag") {
+            if (auto e = read_string(tf.value(), tk, timer.tag, kTextRule)) return nested(key, i, std::move(*e));
+          }
+        }
+        if (!have_at) return nested(key, i, missing("at"));
+        out.timers.push_back(std::move(timer));
+      }
+      ++i;
+    }
+  }
+  if (auto e = s.check_end()) return std::move(*e);
+  for (std::size_t i = 0; i < commands.size(); ++i) {
+    auto c = order_command(commands[i], true);
+    if (!c) return nested("commands", i, c.error());
+    out.commands.push_back(std::move(*c));
+  }
+  return out;
+}
+
 // ---- one-shot forms ---------------------------------------------------------------------
 
 core::Result<core::MarketData> decode_market_data(std::string_view json) {
@@ -1752,5 +1840,8 @@ core::Result<core::WorkerStarted> decode_worker_started(std::string_view json) {
   return Decoder().decode_worker_started(json);
 }
 core::Result<Envelope> peek(std::string_view json) { return Decoder().peek(json); }
+core::Result<StrategyReply> decode_strategy_reply(std::string_view json) {
+  return Decoder().decode_strategy_reply(json);
+}
 
 }  // namespace codec

@@ -33,6 +33,13 @@ std::string progress(std::string_view worker) {
   return s;
 }
 
+std::string strategy_external(std::string_view strategy_id) {
+  assert(is_valid_symbol(strategy_id));
+  std::string s(kStrategyExternalPrefix);
+  s.append(strategy_id);
+  return s;
+}
+
 std::string ops_ping(std::string_view worker) {
   std::string s(kOpsPingPrefix);
   s.append(worker);

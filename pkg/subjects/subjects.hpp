@@ -66,6 +66,13 @@ constexpr std::string_view kSessionWorkersAll = "session.workers.>";
 constexpr std::string_view kProgressPrefix = "progress.";
 constexpr std::string_view kProgressAll = "progress.>";
 
+/// Request-reply to an external strategy (a program in any language, docs/strategies.md,
+/// "Strategies in any language"): strategy.external.<strategy_id>. The strategy worker
+/// requests (strategy.event, strategy.reset), the program answers (commands, timers).
+/// Not captured: the commands it answers reach the log on trading.orders.
+constexpr std::string_view kStrategyExternalPrefix = "strategy.external.";
+constexpr std::string_view kStrategyExternalAll = "strategy.external.>";
+
 /// JetStream stream that the recorder captures into the event store.
 constexpr std::string_view kEventStream = "EVENTS";
 /// Subjects captured by kEventStream. ops.* is request-reply and health, not events,
@@ -102,6 +109,8 @@ std::string ops_heartbeat(std::string_view worker);
 std::string progress(std::string_view worker);
 /// "ops.ping.<worker>".
 std::string ops_ping(std::string_view worker);
+/// "strategy.external.<strategy_id>". Precondition: is_valid_symbol(strategy_id) (asserted).
+std::string strategy_external(std::string_view strategy_id);
 /// True if `id` is a session id: 1-128 chars, only [A-Za-z0-9_.:-] (so an id made of
 /// a time and a host, e.g. "live-20140506T000000Z-trader-1:4187", is fine; no
 /// spaces, '/', '*', '>'). A session id is never a subject token. Pure.

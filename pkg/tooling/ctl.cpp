@@ -138,6 +138,10 @@ commands:
                   [--capital X] [--periods-per-year N]   after the report, the session's statistics as `report
                                   SESSION` prints them (and writes them where asked)
   backtest --session ID [--speed X] [filters as replay]   the same over a recorded session's inputs
+  backtest FILE --strategy-cmd CMD   a strategy in any language: the sandbox runs CMD (/bin/sh -c)
+                                  as NATS identity strategy-ext, and its strategy worker asks it on
+                                  strategy.external.<strategy_id> for each event (pipeline only;
+                                  docs/strategies.md, "Strategies in any language")
   backtest ... --strategy NAME [--param KEY=VALUE]...   the strategies to run (repeat --strategy for
                                   several; each --param belongs to the preceding --strategy;
                                   --param strategy_id=X sets its id). Default: the strategy worker's
@@ -595,7 +599,12 @@ struct RunArgs {
   std::string chaos_restart;  // sandbox worker to SIGKILL and restart halfway ("" = none)
   ReportFlags report;         // --json, --trades-csv, --equity-csv, --capital, --periods-per-year
   std::vector<strategy::Choice> strategies;  // backtest --strategy/--param, checked (empty = the worker's settings)
+  std::string strategy_cmd;   // backtest --strategy-cmd CMD: the user's external strategy program
 };
+
+/// The strategies traderctl knows: the built-ins and "external" (checked here, run by the
+/// sandbox's strategy worker on NATS).
+strategy::Registry known_strategies() { return with_external(strategy::builtin_registry(), nullptr); }
 
 /// Parses `rest` of replay/backtest; throws std::invalid_argument with the bad flag.
 RunArgs parse_run_args(const std::vector<std::string>& rest, bool backtest) {
@@ -641,6 +650,9 @@ RunArgs parse_run_args(const std::vector<std::string>& rest, bool backtest) {
       r.record = true;
     } else if (f == "--chaos-restart") {
       r.chaos_restart = value();
+    } else if (f == "--strategy-cmd" && backtest) {
+      r.strategy_cmd = value();
+      if (r.strategy_cmd.empty()) throw std::invalid_argument("--strategy-cmd: an empty command");
     } else if ((f == "--strategy" || f == "--param") && backtest) {
       strategy_args.push_back(f);
       strategy_args.push_back(value());
@@ -672,8 +684,24 @@ RunArgs parse_run_args(const std::vector<std::string>& rest, bool backtest) {
   if (!r.session.empty() && !subjects::is_valid_session_id(r.session))
     throw std::invalid_argument("not a session id: " + r.session);
   // An unknown strategy or a bad param fails here, before anything runs (exit 2).
-  if (!strategy_args.empty())
-    r.strategies = strategy::builtin_registry().check(strategy::choices_from_args(strategy_args));
+  if (!strategy_args.empty()) r.strategies = known_strategies().check(strategy::choices_from_args(strategy_args));
+  const auto externals = std::count_if(r.strategies.begin(), r.strategies.end(),
+                                       [](const auto& c) { return c.name == kExternalStrategyName; });
+  if (r.in_process && (externals > 0 || !r.strategy_cmd.empty()))
+    throw std::invalid_argument("an external strategy (--strategy-cmd, --strategy external) needs NATS: it runs in the "
+                                "pipeline backtest only (leave out --in-process)");
+  if (!r.strategy_cmd.empty()) {
+    // --strategy-cmd CMD serves one external strategy: the one chosen, or "external" added.
+    if (externals > 1) throw std::invalid_argument("--strategy-cmd serves one --strategy external, not several");
+    if (externals == 0) {
+      r.strategies.push_back(strategy::Choice{.name = std::string(kExternalStrategyName),
+                                              .strategy_id = std::string(kExternalStrategyName),
+                                              .params = {}});
+      r.strategies = known_strategies().check(r.strategies);
+    }
+  } else if (externals > 0) {
+    throw std::invalid_argument("--strategy external needs --strategy-cmd CMD (the program the sandbox starts)");
+  }
   return r;
 }
 
@@ -798,7 +826,7 @@ std::vector<strategy::Choice> backtest_strategies(const RunArgs& r) {
   std::string arg0 = "strategy";
   char* argv[] = {arg0.data(), nullptr};
   auto s = load_settings("strategy", "traderctl", strategy_options(), 1, argv);
-  return s ? strategy_choices_from(*s, strategy::builtin_registry()) : std::vector<strategy::Choice>{};
+  return s ? strategy_choices_from(*s, known_strategies()) : std::vector<strategy::Choice>{};
 }
 
 /// backtest FILE --in-process [--record]: tooling/in_process.hpp. With --record the run
@@ -911,7 +939,7 @@ int replay_or_backtest(const Args& a) {
                "[--from TS] [--to TS] [--lockstep [--chaos-restart WORKER]]\n"
                "       traderctl backtest FILE [--speed X] [--limit N] | backtest FILE --in-process [--limit N] [--record]\n"
                "       traderctl backtest --session ID [--speed X] [filters]\n"
-               "       (backtest: [--strategy NAME [--param KEY=VALUE]...]...)\n"
+               "       (backtest: [--strategy NAME [--param KEY=VALUE]...]... [--strategy-cmd CMD])\n"
                "       (backtest too: [--lockstep [--chaos-restart WORKER]])\n"
                "       (both: [--json FILE|-] [--trades-csv FILE] [--equity-csv FILE] [--html FILE] [--capital X] "
                "[--periods-per-year N])\n", what, e.what());
@@ -968,6 +996,14 @@ int replay_or_backtest(const Args& a) {
     const auto choices = backtest_strategies(r);
     print_strategies(choices);
     sandbox_cfg.env.emplace_back("STRATEGY_STRATEGIES", strategy::format_choices(choices));
+    for (const auto& c : choices)
+      if (c.name == kExternalStrategyName && !r.strategy_cmd.empty()) {  // the program that answers it
+        const ExternalStrategy ext(c.params, c.strategy_id, nullptr);
+        sandbox_cfg.strategy_cmd = r.strategy_cmd;
+        sandbox_cfg.strategy_cmd_env = {{"STRATEGY_ID", c.strategy_id}, {"STRATEGY_SUBJECT", ext.subject()}};
+        fmt::print(stderr, "backtest: strategy program: /bin/sh -c {:?} (STRATEGY_SUBJECT={})\n", r.strategy_cmd,
+                   ext.subject());
+      }
   }
   Sandbox sb(std::move(sandbox_cfg));
   fmt::print(stderr, "{}: sandbox ready (nats {}, stream {}), new session {}\n", what, sb.nats_url(), sb.stream(),

@@ -331,6 +331,22 @@ Sandbox::Sandbox(SandboxConfig cfg) : cfg_(std::move(cfg)) {
       for (const auto& d : cfg_.input_digests) digests << d << '\n';
       if (!digests.flush()) throw SandboxError("sandbox: cannot write " + dir_ + "/input-digests.txt");
     }
+    if (!cfg_.strategy_cmd.empty()) {
+      // The user's program: its own identity and nothing of the sandbox's environment or
+      // credentials (least privilege); inherited variables that hold secrets are emptied.
+      std::vector<std::pair<std::string, std::string>> env;
+      for (char** e = environ; *e != nullptr; ++e) {
+        const std::string_view kv(*e);
+        const std::string key(kv.substr(0, kv.find('=')));
+        if (key.find("DATABASE_URL") != std::string::npos || key == "PGPASSWORD" || key == "RECORDER_CHECKPOINT_KEY")
+          env.emplace_back(key, "");
+      }
+      env.insert(env.end(), cfg_.strategy_cmd_env.begin(), cfg_.strategy_cmd_env.end());
+      env.emplace_back("NATS_URL", nats_url("strategy-ext"));
+      strategy_cmd_ = std::make_unique<ChildProcess>("strategy-cmd",
+                                                     std::vector<std::string>{"/bin/sh", "-c", cfg_.strategy_cmd}, env,
+                                                     dir_ + "/strategy-cmd.log");
+    }
     for (const auto& w : cfg_.workers) start_worker(w);
     wait_ready();
   } catch (...) {
@@ -344,6 +360,7 @@ Sandbox::~Sandbox() { stop_all(); }
 void Sandbox::stop_all() noexcept {
   stop_workers();
   workers_.clear();
+  strategy_cmd_.reset();  // after the strategy worker, which asks it
   js_.reset();
   desk_.reset();
   conn_.reset();
@@ -410,6 +427,9 @@ void Sandbox::check_alive() {
     if (!w->running())
       throw SandboxError(fmt::format("sandbox: worker {} exited (code {}); log tail ({}):\n{}", w->name(),
                                      *w->exit_code(), w->log_path(), w->log_tail()));
+  if (strategy_cmd_ && !strategy_cmd_->running())
+    throw SandboxError(fmt::format("sandbox: the strategy program (--strategy-cmd {:?}) exited (code {}); log tail:\n{}",
+                                   cfg_.strategy_cmd, *strategy_cmd_->exit_code(), strategy_cmd_->log_tail()));
 }
 
 namespace {
@@ -653,6 +673,7 @@ void Sandbox::finish(eventstore::EventStore& store, std::int64_t timeout_ms, boo
   }
   stop_workers();
   workers_.clear();
+  strategy_cmd_.reset();
 }
 
 void Sandbox::stop_workers() noexcept {

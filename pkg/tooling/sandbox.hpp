@@ -117,6 +117,16 @@ struct SandboxConfig {
   /// More environment for every sandbox process, after (overriding) the above, e.g.
   /// STRATEGY_STRATEGIES for `traderctl backtest --strategy ...`.
   std::vector<std::pair<std::string, std::string>> env;
+  /// A user's external strategy program (`traderctl backtest --strategy-cmd CMD`; "" =
+  /// none): run as `/bin/sh -c CMD` in this process's working directory once nats-server
+  /// is up, before the workers, logging to dir()/strategy-cmd.log, and stopped after
+  /// them. Its environment: this process's, plus strategy_cmd_env, plus NATS_URL as
+  /// identity `strategy-ext` (it may subscribe strategy.external.> and answer requests,
+  /// nothing else: pkg/auth), with every *DATABASE_URL* variable, PGPASSWORD and
+  /// RECORDER_CHECKPOINT_KEY emptied (it gets no other credentials). None of `env`
+  /// above reaches it. If it exits, the sandbox is broken (check_alive throws).
+  std::string strategy_cmd;
+  std::vector<std::pair<std::string, std::string>> strategy_cmd_env;  ///< e.g. STRATEGY_ID, STRATEGY_SUBJECT
 };
 
 class Sandbox {
@@ -155,7 +165,8 @@ class Sandbox {
   /// runs, a dead worker throws SandboxError; `stop` (if set) ends it early.
   int run(const std::string& program, const std::vector<std::string>& args, const std::atomic<bool>* stop = nullptr);
 
-  /// Throws SandboxError naming the first worker that exited, with its log tail.
+  /// Throws SandboxError naming the first worker that exited (or the strategy program),
+  /// with its log tail.
   void check_alive();
   /// Waits until no worker's counters (ops.status msgs_in/msgs_out) moved for
   /// `quiet_ms`. Throws SandboxError after `timeout_ms` or if a worker died.
@@ -213,6 +224,7 @@ class Sandbox {
   std::vector<std::pair<std::string, std::string>> env_;
   std::unique_ptr<ChildProcess> nats_;
   std::vector<std::unique_ptr<ChildProcess>> workers_;  // in start order
+  std::unique_ptr<ChildProcess> strategy_cmd_;          ///< cfg_.strategy_cmd, if any
   std::unique_ptr<natsio::Connection> conn_;
   std::unique_ptr<natsio::Connection> desk_;
   std::string host_port_;                       ///< 127.0.0.1:<port> of the sandbox's server

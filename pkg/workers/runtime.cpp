@@ -38,6 +38,12 @@ int wait_for_termination() {
 
 void request_termination() { kill(getpid(), SIGTERM); }
 
+bool termination_pending() noexcept {
+  sigset_t pending;
+  if (sigpending(&pending) != 0) return false;
+  return sigismember(&pending, SIGTERM) == 1 || sigismember(&pending, SIGINT) == 1;
+}
+
 void note_session(obs::Logger& log, std::string_view subject, std::string_view payload) {
   if (subject != subjects::kSessionLifecycle) return;
   const auto l = codec::decode_session_lifecycle(payload);

@@ -44,6 +44,10 @@ void block_termination_signals();
 int wait_for_termination();
 /// Sends SIGTERM to this process (wakes wait_for_termination), e.g. when a worker's own loop fails.
 void request_termination();
+/// True if SIGINT or SIGTERM is pending (blocked by block_termination_signals and not
+/// taken by wait_for_termination yet): a long wait on a worker thread, such as an
+/// external strategy's during the rebuild, can give up. Thread-safe.
+bool termination_pending() noexcept;
 
 /// Keeps the session of `log`'s records (obs::Logger::set_session) in step with a
 /// message seen on the bus or in the event log: on session.lifecycle, a session.started

@@ -12,10 +12,19 @@ namespace services {
 // ---------------------------------------------------------------- strategy
 
 namespace {
-std::vector<strategy::Runner> make_runners(const std::vector<strategy::Choice>& choices,
-                                           const strategy::Registry& registry) {
+/// The strategies of `choices`; "external" bound to `link` on NATS, refused elsewhere.
+std::vector<strategy::Runner> make_runners(Runtime& rt, const std::vector<strategy::Choice>& choices,
+                                           const strategy::Registry& registry, const std::shared_ptr<ExternalLink>& link) {
+  const bool nats = dynamic_cast<NatsBus*>(&rt.bus()) != nullptr;
+  if (!nats)
+    for (const auto& c : choices)
+      if (c.name == kExternalStrategyName)
+        throw std::invalid_argument(fmt::format(
+            "strategy {}: an external strategy needs NATS (the strategy worker, or traderctl backtest without "
+            "--in-process)", c.strategy_id));
+  const auto reg = nats ? with_external(registry, link) : registry;
   std::vector<strategy::Runner> out;
-  for (const auto& c : registry.check(choices)) out.emplace_back(c.strategy_id, registry.create(c));
+  for (const auto& c : reg.check(choices)) out.emplace_back(c.strategy_id, reg.create(c));
   return out;
 }
 }  // namespace
@@ -24,7 +33,8 @@ StrategyService::StrategyService(Runtime& rt, const std::vector<strategy::Choice
                                  const strategy::Registry& registry, eventstore::EventStore* store,
                                  const std::string& stream)
     : rt_(rt),
-      runners_(make_runners(choices, registry)),
+      external_(std::make_shared<ExternalLink>(rt)),
+      runners_(make_runners(rt, choices, registry, external_)),
       in_(rt,
           {{"risk-state", {kStageRisk}, [this] { return any_open(); }},
            {"execution", {kStageExecution}, [this] { return any_open(); }}},
@@ -53,7 +63,8 @@ StrategyService::StrategyService(Runtime& rt, const std::vector<strategy::Choice
 }
 
 StrategyService::~StrategyService() {
-  live_.reset();  // no more deliveries
+  external_->stop();  // a handler waiting for an external strategy's answer gives up
+  live_.reset();      // no more deliveries
   in_.leave();
 }
 
@@ -76,6 +87,17 @@ strategy::Runner* StrategyService::route(const core::ExecutionReport& r) {
 }
 
 void StrategyService::on_event(std::uint64_t seq, std::string_view subject, std::string_view data, bool replay) {
+  if (stopped_) return;
+  try {
+    handle(seq, subject, data, replay);
+  } catch (const ExternalStopped& e) {
+    stopped_ = true;  // the worker is stopping: no event is handled any more
+    rt_.log().info(fmt::format("{}; events from stream sequence {} on are left to the next start", e.what(), seq));
+  }
+}
+
+void StrategyService::handle(std::uint64_t seq, std::string_view subject, std::string_view data, bool replay) {
+  if (termination_pending()) external_->stop();  // SIGTERM during the rebuild: end external waits
   const natsio::Message m{subject, data, {}};
   if (subject.starts_with(subjects::kMarketDataPrefix)) {
     if (auto a = corporate_action_of(dec_, m)) {  // a split restates positions and prices

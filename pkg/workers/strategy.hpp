@@ -15,6 +15,7 @@
 #include "config/config.hpp"
 #include "codec/codec.hpp"
 #include "core/market_check.hpp"
+#include "workers/external_strategy.hpp"
 #include "workers/log_input.hpp"
 #include "strategy/registry.hpp"
 #include "strategy/strategy.hpp"
@@ -40,11 +41,19 @@ namespace services {
 /// previous instance died between deciding and publishing): submits, cancels and replaces
 /// alike, each matched by strategy::command_key (type, client_order_id, cause_seq). Its
 /// state is then what it was, order numbers included, so it never sends an id twice.
+///
+/// External strategies (workers/external_strategy.hpp): on NATS, "external" in
+/// `registry` is replaced by one bound to this worker's connection (with_external), so a
+/// caller's registry needs at most the checking-only one (with_external(r, nullptr)).
+/// Such a strategy blocks the worker's thread during each request. The destructor stops
+/// their waits first (ExternalLink::stop), as does a SIGTERM pending during the rebuild
+/// (termination_pending); an event whose wait was stopped is dropped, and so is every
+/// later one (the worker is stopping).
 class StrategyService {
  public:
   /// `choices`: the strategies to run, made by `registry`. Throws std::invalid_argument
-  /// for a bad choice (Registry::check), natsio::NatsError if the stream cannot be read
-  /// or consumed.
+  /// for a bad choice (Registry::check; "external" on a bus that is not NATS, e.g. the
+  /// in-process engine's), natsio::NatsError if the stream cannot be read or consumed.
   StrategyService(Runtime& rt, const std::vector<strategy::Choice>& choices, const strategy::Registry& registry,
                   eventstore::EventStore* store, const std::string& stream);
   ~StrategyService();
@@ -58,11 +67,14 @@ class StrategyService {
 
  private:
   void on_event(std::uint64_t seq, std::string_view subject, std::string_view data, bool replay);
+  void handle(std::uint64_t seq, std::string_view subject, std::string_view data, bool replay);
   bool any_open() const noexcept;
   strategy::Runner* route(const core::ExecutionReport& r);
   Runtime& rt_;
   codec::Decoder dec_;
   core::MarketCheck check_;
+  std::shared_ptr<ExternalLink> external_;  ///< the external strategies' link (before runners_)
+  bool stopped_ = false;                    ///< an external strategy's wait was stopped: drop events
   std::vector<strategy::Runner> runners_;
   EventTimeInput in_;
   Redecide<std::string> redecide_;  ///< its commands, by strategy::command_key, produced again vs in the log

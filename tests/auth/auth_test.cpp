@@ -86,7 +86,8 @@ TEST_CASE("workers answer people and pings without allow_responses, never into a
   // delivery a worker gets, which a burst turned quadratic (auth.cpp, worker()).
   const auto ids = auth::identities({});
   for (const auto& id : ids) {
-    if (id.account != auth::kTradingAccount || id.user == "admin") continue;
+    // strategy-ext is no worker: the next test case.
+    if (id.account != auth::kTradingAccount || id.user == "admin" || id.user == "strategy-ext") continue;
     INFO(id.user);
     CHECK_FALSE(id.permissions.allow_responses);
     CHECK(may_publish(id, "_R_.aBcDeF.GhIjK"));      // a person's request, through the import
@@ -107,6 +108,26 @@ TEST_CASE("workers answer people and pings without allow_responses, never into a
   REQUIRE(person != ids.end());
   CHECK(std::find(person->permissions.subscribe_allow.begin(), person->permissions.subscribe_allow.end(),
                   "_INBOX.>") != person->permissions.subscribe_allow.end());
+}
+
+TEST_CASE("strategy-ext, a user's strategy program, may only answer the strategy worker's requests", "[auth]") {
+  const auto ids = auth::identities({});
+  const auto ext = std::find_if(ids.begin(), ids.end(), [](const auto& i) { return i.user == "strategy-ext"; });
+  REQUIRE(ext != ids.end());
+  CHECK(ext->account == auth::kTradingAccount);
+  // Its answers go to the reply subject of a request it received, once: nowhere else.
+  CHECK(ext->permissions.allow_responses);
+  CHECK(ext->permissions.publish_allow.empty());
+  for (const auto* subject : {"trading.orders", "trading.orders.approved", "trading.executions", "market.data.EURUSD",
+                              "risk.management", "risk.state", "session.lifecycle", "ops.dead_letter",
+                              "ops.heartbeat.strategy", "progress.strategy", "strategy.external.js",
+                              "_INBOX_strategy.x1y2z3", "$JS.API.STREAM.INFO.EVENTS"}) {
+    INFO(subject);
+    CHECK_FALSE(may_publish(*ext, subject));
+  }
+  CHECK(ext->permissions.subscribe_allow == Names{"strategy.external.>", "_INBOX_strategy-ext.>"});
+  // The strategy worker asks it; nobody else may.
+  CHECK(publishers(ids, "strategy.external.js") == Names{"strategy"});
 }
 
 TEST_CASE("every person has an account of their own, names are checked", "[auth]") {

@@ -189,6 +189,15 @@ TEST_CASE("no identity can bypass risk, forge a fill, a session end or a heartbe
       // replay's inboxes and people's reply subjects only, never another worker's inbox.
       {"strategy", {"a forged JetStream delivery", "_INBOX_risk-state.ABCDEF", kBypass}},
       {"reporter", {"a forged reply", "_INBOX_execution.ABCDEF", "{}"}},
+      // A user's strategy program answers the strategy worker's requests, nothing else.
+      {"strategy-ext", {"an order", "trading.orders", kBypass}},
+      {"strategy-ext", {"risk bypass", "trading.orders.approved", kBypass}},
+      {"strategy-ext", {"forged fill", "trading.executions", kForgedFill}},
+      {"strategy-ext", {"forged market data", "market.data.EURUSD",
+                        R"({"type":"quote","symbol":"EURUSD","bid":"1","ask":"2","ts_event":1399334400000000000})"}},
+      {"strategy-ext", {"a forged delivery into the strategy worker's inbox", "_INBOX_strategy.ABCDEF", kForgedFill}},
+      {"strategy-ext", {"a request to another external strategy", "strategy.external.other", "{}"}},
+      {"strategy-ext", {"a command", "risk.management", R"({"type":"resume"})"}},
   };
   for (const auto& [who, c] : worker_cases) {
     RawClient w(stack.nats_url(who));
