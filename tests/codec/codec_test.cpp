@@ -1116,3 +1116,34 @@ TEST_CASE("truncated and mutated messages never crash: every decode is a value o
   CHECK(errors > 0);
   CHECK(ok > 0);  // some mutations land in values and still decode
 }
+
+TEST_CASE("an external strategy's reply: commands in the trading.orders shape and timers, errors naming the path",
+          "[codec][strategy]") {
+  codec::Decoder dec;
+  const auto ok = dec.decode_strategy_reply(
+      R"({"commands":[{"type":"order.submit","symbol":"EURUSD","side":"buy","order_type":"limit","quantity":"1000",)"
+      R"("limit_price":"1.38700","time_in_force":"day"},{"type":"order.cancel","client_order_id":"s-1",)"
+      R"("orig_client_order_id":"s-1","symbol":"EURUSD","side":"buy"}],"timers":[{"at":1399334400000000000,"tag":"x"}]})");
+  REQUIRE(ok);
+  REQUIRE(ok->commands.size() == 2);
+  const auto* submit = std::get_if<core::OrderSubmit>(&ok->commands[0]);
+  REQUIRE(submit != nullptr);
+  CHECK(submit->client_order_id.empty());  // the host assigns it
+  CHECK(submit->limit_price == core::Decimal::parse("1.387"));
+  REQUIRE(ok->timers.size() == 1);
+  CHECK(ok->timers[0].at == 1399334400000000000);
+  CHECK(ok->timers[0].tag == "x");
+  CHECK(dec.decode_strategy_reply("{}"));  // nothing to do
+  const auto bad = [&](std::string_view json) {
+    const auto r = dec.decode_strategy_reply(json);
+    REQUIRE_FALSE(r);
+    return r.error().field;
+  };
+  CHECK(bad(R"({"commands":[{"type":"order.submit","symbol":"EURUSD","side":"buy","order_type":"market","quantity":"1"},)"
+            R"({"type":"order.submit","symbol":"EURUSD","side":"buy","order_type":"market","quantity":"-5"}]})") ==
+        "commands[1].quantity");
+  CHECK(bad(R"({"commands":[{"type":"order.teleport"}]})") == "commands[0].type");
+  CHECK(bad(R"({"timers":[{"at":"soon"}]})") == "timers[0].at");
+  CHECK_FALSE(dec.decode_strategy_reply("not json"));
+  CHECK_FALSE(dec.decode_strategy_reply(R"({"commands":{}})"));
+}

@@ -3,7 +3,8 @@
 // Input: one selector byte, then the payload. The selector modulo 16 picks the
 // decoder (kDecoders below; the corpus uses '@' 'A'..'O', i.e. 64..79). Selector
 // 6 ('F') is decode_risk_management against a fuzzed current policy: the payload
-// is "<current policy JSON>\0<command JSON>".
+// is "<current policy JSON>\0<command JSON>". Selector 15 ('O') is peek and
+// decode_strategy_reply (an external strategy's answer).
 //
 // Properties checked (a failure traps, so libFuzzer keeps the input):
 //  - decoders never crash, throw or hit a sanitizer report, whatever the bytes;
@@ -146,6 +147,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       if (auto r = dec.peek(in)) {
         auto again = codec::peek(in);
         check(again && *again == *r, fmt::format("peek differs between a reused and a fresh Decoder: {}", in));
+      }
+      // Nor has an external strategy's reply (workers/external_strategy.hpp): it must not
+      // crash, and a decoded command whose id is given round-trips as trading.orders does.
+      if (auto r = dec.decode_strategy_reply(in)) {
+        check(r->commands.size() <= 10'000 && r->timers.size() <= 10'000, "strategy reply: more than 10,000 items");
+        for (const auto& c : r->commands) {
+          const bool has_id = std::visit([](const auto& x) { return !x.client_order_id.empty(); }, c);
+          if (has_id) round_trip(in, c, [](auto j) { return codec::decode_order_command(j); });
+        }
       }
       break;
   }
