@@ -1006,11 +1006,61 @@ Err read_per_symbol(od::value& v, std::map<std::string, core::SymbolLimits>& out
   return e;
 }
 
+constexpr std::string_view kStrategyLimitKeys = "max_order_qty, max_order_notional, max_position";
+
+/// Reads one per-strategy entry into `m` (fields absent keep their value).
+Err read_strategy_limits(od::value& v, const std::string& path, core::StrategyLimits& m) {
+  unsigned seen = 0;
+  return for_each_field(v, path, [&](std::string_view k, od::value& x) -> Err {
+    const std::string p = fmt::format("{}.{}", path, k);
+    std::optional<core::Decimal>* target = nullptr;
+    unsigned bit = 0;
+    if (k == "max_order_qty") target = &m.max_order_qty, bit = 1;
+    else if (k == "max_order_notional") target = &m.max_order_notional, bit = 2;
+    else if (k == "max_position") target = &m.max_position, bit = 4;
+    else return make(p, fmt::format("is not a per-strategy limit (known: {})", kStrategyLimitKeys));
+    if (seen & bit) return make(p, "appears more than once");
+    seen |= bit;
+    return read_nullable_decimal(x, p, *target);
+  });
+}
+
+/// Reads `per_strategy` (keys: strategy_ids, one subject token each) as read_per_symbol
+/// reads `per_symbol`.
+Err read_per_strategy(od::value& v, std::map<std::string, core::StrategyLimits>& out, bool patch) {
+  std::set<std::string, std::less<>> named;
+  return for_each_field(v, "per_strategy", [&](std::string_view k, od::value& x) -> Err {
+    std::string id(k);
+    const std::string p = fmt::format("per_strategy.{}", id);
+    if (!subjects::is_valid_symbol(id)) {
+      return make("per_strategy",
+                  fmt::format("keys must be strategy_ids (1-64 characters from A-Z a-z 0-9 _ -), got {}", shown(id)));
+    }
+    if (!named.insert(id).second) return make(p, "appears more than once");
+    Err err;
+    if (is_null(x, err)) {
+      if (!patch) return make(p, "must be an object, got null");
+      out.erase(id);
+      return {};
+    }
+    if (err) return err;
+    core::StrategyLimits s = patch ? out[id] : core::StrategyLimits{};
+    if (auto r = read_strategy_limits(x, p, s)) return r;
+    if (patch && s == core::StrategyLimits{}) {
+      out.erase(id);
+    } else {
+      out[id] = s;
+    }
+    return {};
+  });
+}
+
 /// risk.policy.set: patches a copy of the current policy.
 struct SetRiskPolicyBuilder {
   core::SetRiskPolicy m;
   bool have_defaults = false;
   bool have_per_symbol = false;
+  bool have_per_strategy = false;
   Err field(std::string_view k, od::value& v) {
     if (k == "defaults") {
       if (have_defaults) return make(k, "appears more than once");
@@ -1022,12 +1072,18 @@ struct SetRiskPolicyBuilder {
       have_per_symbol = true;
       return read_per_symbol(v, m.policy.per_symbol, true);
     }
+    if (k == "per_strategy") {
+      if (have_per_strategy) return make(k, "appears more than once");
+      have_per_strategy = true;
+      return read_per_strategy(v, m.policy.per_strategy, true);
+    }
     if (k == "reason") return read_string(v, k, m.reason, kTextRule);
     if (k == "ts_event") return read_ts(v, k, m.ts_event);
     return {};
   }
   Err finish() {
-    if (!have_defaults && !have_per_symbol) return make("", "needs defaults or per_symbol (nothing to change)");
+    if (!have_defaults && !have_per_symbol && !have_per_strategy)
+      return make("", "needs defaults, per_symbol or per_strategy (nothing to change)");
     return {};
   }
 };
@@ -1040,6 +1096,7 @@ struct RiskPolicyChangedBuilder {
   Err field(std::string_view k, od::value& v) {
     if (k == "defaults") return seen.required(0, read_limits(v, "defaults", m.policy.defaults, true));
     if (k == "per_symbol") return seen.required(1, read_per_symbol(v, m.policy.per_symbol, false));
+    if (k == "per_strategy") return read_per_strategy(v, m.policy.per_strategy, false);  // absent: none
     if (k == "ts_event") return seen.required(2, read_ts(v, k, m.ts_event));
     if (k == "reason") return read_string(v, k, m.reason, kTextRule);
     if (k == "source") return read_string(v, k, m.source, kTextRule);

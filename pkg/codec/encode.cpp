@@ -434,7 +434,7 @@ void encode_into(std::string& out, const core::SetTradingState& m) {
 
 namespace {
 
-/// "defaults":{...},"per_symbol":{...}: every limit, null = off / no override.
+/// "defaults":{...},"per_symbol":{...}[,"per_strategy":{...}]: every limit, null = off / no override.
 void put_policy(Writer& w, const core::RiskPolicy& p) {
   w.object("defaults", [&](Writer& o) {
     const core::Limits& d = p.defaults;
@@ -457,6 +457,16 @@ void put_policy(Writer& w, const core::RiskPolicy& p) {
         e.dec_or_null("max_order_notional", s.max_order_notional);
         e.dec_or_null("max_position", s.max_position);
         e.dec_or_null("price_band_bps", s.price_band_bps);
+      });
+    }
+  });
+  if (p.per_strategy.empty()) return;  // written only when set (messages before it existed had none)
+  w.object("per_strategy", [&](Writer& o) {
+    for (const auto& [id, s] : p.per_strategy) {  // std::map: sorted by strategy_id
+      o.object_at(id, [&](Writer& e) {
+        e.dec_or_null("max_order_qty", s.max_order_qty);
+        e.dec_or_null("max_order_notional", s.max_order_notional);
+        e.dec_or_null("max_position", s.max_position);
       });
     }
   });

@@ -61,12 +61,25 @@ struct SymbolLimits {
   friend bool operator==(const SymbolLimits&, const SymbolLimits&) = default;
 };
 
+/// Limits of one strategy: its orders (those whose strategy_id it is) are checked
+/// against them in addition to the account's and the symbol's (risk::RiskEngine::check,
+/// 11); std::nullopt = none.
+struct StrategyLimits {
+  std::optional<Quantity> max_order_qty;     ///< one order's quantity
+  std::optional<Money> max_order_notional;   ///< one order's qty x price x multiplier, base currency
+  /// The strategy's own position per symbol (its fills) with its working orders on the
+  /// order's side, after the order: as check 7, on the strategy's share only.
+  std::optional<Quantity> max_position;
+  friend bool operator==(const StrategyLimits&, const StrategyLimits&) = default;
+};
+
 /// Everything the engine enforces. Account-wide limits (max_gross_exposure,
 /// max_open_orders, the rate limit, daily_loss_limit, max_drawdown and its
 /// drawdown_action) are read from `defaults` only.
 struct RiskPolicy {
   Limits defaults;
   std::map<std::string, SymbolLimits> per_symbol;  ///< by symbol (sorted: deterministic)
+  std::map<std::string, StrategyLimits> per_strategy;  ///< by strategy_id (sorted)
 
   /// The limits that apply to `symbol`: defaults overridden by per_symbol[symbol].
   Limits for_symbol(const std::string& symbol) const;

@@ -139,6 +139,14 @@ std::optional<core::Error> validate(const RiskPolicy& p) {
       if (e) return e;
     }
   }
+  for (const auto& [id, s] : p.per_strategy) {
+    const std::string path = fmt::format("per_strategy.{}", id);
+    for (auto e : {positive(path, "max_order_qty", s.max_order_qty),
+                   positive(path, "max_order_notional", s.max_order_notional),
+                   positive(path, "max_position", s.max_position)}) {
+      if (e) return e;
+    }
+  }
   return std::nullopt;
 }
 
@@ -284,6 +292,43 @@ std::optional<std::string> RiskEngine::exposure_check(const std::string& symbol,
   return std::nullopt;
 }
 
+std::optional<std::string> RiskEngine::strategy_check(const std::string& strategy_id, const std::string& symbol,
+                                                      core::Side side, core::Quantity order_qty, core::Quantity added,
+                                                      core::Price px) const {
+  const auto it = policy_.per_strategy.find(strategy_id);
+  if (it == policy_.per_strategy.end()) return std::nullopt;
+  const core::StrategyLimits& s = it->second;
+  if (s.max_order_qty && order_qty > *s.max_order_qty) {
+    return fmt::format("max_order_qty: quantity {} exceeds strategy {}'s limit {}", order_qty, strategy_id,
+                       *s.max_order_qty);
+  }
+  if (s.max_order_notional && order_qty.is_positive()) {
+    const auto n = base_notional("max_order_notional", symbol, order_qty, px);
+    if (!n) return n.error().to_string();
+    if (*n > *s.max_order_notional) {
+      return fmt::format("max_order_notional: notional {} exceeds strategy {}'s limit {}", *n, strategy_id,
+                         *s.max_order_notional);
+    }
+  }
+  if (s.max_position && added.is_positive()) {
+    const SymbolExposure own = strategy_exposure(strategy_id, symbol);
+    const bool buy = side == core::Side::buy;
+    const core::Quantity working = buy ? own.working_buy : own.working_sell;
+    const core::Quantity before = buy ? own.worst_long() : own.worst_short();
+    const core::Quantity after = after_fill(before, side, added);
+    if (abs(after) > *s.max_position && abs(after) > abs(before)) {
+      return fmt::format("max_position: strategy {}'s position {}after fill {} exceeds its limit {}", strategy_id,
+                         working.is_zero() ? "" : "with working orders ", after, *s.max_position);
+    }
+  }
+  return std::nullopt;
+}
+
+SymbolExposure RiskEngine::strategy_exposure(const std::string& strategy_id, const std::string& symbol) const {
+  const auto it = strategy_exposure_.find({strategy_id, symbol});
+  return it == strategy_exposure_.end() ? SymbolExposure{} : it->second;
+}
+
 std::optional<std::string> RiskEngine::rate_check(const std::string& strategy_id, core::TimestampNs ts) const {
   const Limits& acct = policy_.defaults;
   if (acct.max_orders_per_window <= 0) return std::nullopt;
@@ -351,6 +396,10 @@ Decision RiskEngine::evaluate(const core::OrderSubmit& o) const {
   }
   // 10. order rate per strategy
   if (auto why = rate_check(o.strategy_id, o.ts_event)) return deny(o.client_order_id, std::move(*why));
+  // 11. the strategy's own limits
+  if (auto why = strategy_check(o.strategy_id, o.symbol, o.side, o.quantity, o.quantity, *px)) {
+    return deny(o.client_order_id, std::move(*why));
+  }
   return Decision{.approved = true, .reason = ""};
 }
 
@@ -418,6 +467,14 @@ Decision RiskEngine::evaluate_replace(const core::OrderReplace& r) const {
   }
   // 10. rate
   if (auto why = rate_check(t.strategy_id, r.ts_event)) return deny(r.client_order_id, std::move(*why));
+  // 11. the strategy's own limits: a new quantity, its notional, the added quantity's position
+  if (r.quantity || r.limit_price || increase.is_positive()) {
+    const core::Price order_px = px.value_or(next.limit_price.value_or(core::Price{}));
+    if (auto why = strategy_check(t.strategy_id, t.symbol, t.side, r.quantity || r.limit_price ? qty : core::Quantity{},
+                                  max(increase, core::Quantity{}), order_px)) {
+      return deny(r.client_order_id, std::move(*why));
+    }
+  }
   return Decision{.approved = true, .reason = ""};
 }
 
@@ -609,6 +666,9 @@ void RiskEngine::sync_working(Entry& e) {
   Working& w = working_[e.terms->symbol];
   core::Quantity& total = e.terms->side == core::Side::buy ? w.buy : w.sell;
   total = total - e.working + leaves;
+  SymbolExposure& own = strategy_exposure_[{e.terms->strategy_id, e.terms->symbol}];
+  core::Quantity& own_total = e.terms->side == core::Side::buy ? own.working_buy : own.working_sell;
+  own_total = own_total - e.working + leaves;
   if (e.working_px) w.limit_px.erase(w.limit_px.find(*e.working_px));
   if (px) w.limit_px.insert(*px);
   e.working = leaves;
@@ -690,10 +750,14 @@ void RiskEngine::on_execution(const core::ExecutionReport& r) {
   if (!fresh_fill) return;
   roll_day(r.ts_event);
   auto& pos = positions_[r.symbol];
+  // The strategy's share: the order's (its terms name it), else the report's.
+  auto& share = strategy_exposure_[{e.terms ? e.terms->strategy_id : r.strategy_id, r.symbol}].position;
   if (r.side == core::Side::buy) {
     pos += r.last_qty;
+    share += r.last_qty;
   } else {
     pos -= r.last_qty;
+    share -= r.last_qty;
   }
   last_fill_px_[r.symbol] = r.last_px;
   pnl_.on_fill(r);

@@ -217,6 +217,17 @@ class RiskEngine {
   ///                n > max_orders_per_window -> "max_orders_per_window: <n> orders in
   ///                <window> for strategy <strategy_id or manual>, limit <l>"; the window
   ///                reads "1s", "250ms", "10us" or "7ns" (largest exact unit).
+  /// 11. strategy:  when policy().per_strategy has o.strategy_id (S), its own limits,
+  ///                on top of the account's and the symbol's: quantity > S.max_order_qty
+  ///                -> "max_order_qty: quantity <q> exceeds strategy <id>'s limit <l>";
+  ///                notional (as check 4, base currency) > S.max_order_notional ->
+  ///                "max_order_notional: notional <n> exceeds strategy <id>'s limit <l>";
+  ///                the strategy's own worst case on the order's side (its fills' position
+  ///                on the symbol plus its working orders there, as check 7 on its share:
+  ///                strategy_exposure) > S.max_position and larger than before ->
+  ///                "max_position: strategy <id>'s position [with working orders ]after
+  ///                fill <after> exceeds its limit <l>". Orders without a strategy_id are
+  ///                the strategy "" (not nameable in the policy: no such limits).
   /// Quantity positivity and limit_price presence are the venue's checks (it rejects).
   /// Positions are from fills; checks 7 and 8 add the working orders (see "Working
   /// orders" above); check 6 (reducing) looks at the position only.
@@ -250,6 +261,8 @@ class RiskEngine {
   ///     working, so the figure is what O's new leaves give). A replace that lowers the
   ///     quantity or only moves a price is never denied by 7 and 8.
   /// 10. rate: the replace counts like an order of T.strategy_id at r.ts_event (check 10).
+  /// 11. strategy (T.strategy_id's limits, check 11): quantity and notional as 5 and 6,
+  ///     position for the increase as 9.
   /// The open-order count does not change (check 9 is skipped).
   Decision check_replace(const core::OrderReplace& r) const;
 
@@ -379,6 +392,9 @@ class RiskEngine {
   core::Quantity working_qty(const std::string& symbol, core::Side side) const;
   /// Position and working quantities of `symbol` (all 0 if never seen). O(log symbols).
   SymbolExposure exposure(const std::string& symbol) const;
+  /// Strategy `strategy_id`'s share of exposure(symbol): the position from fills of its
+  /// own orders and the leaves of its working orders (check 11). O(log).
+  SymbolExposure strategy_exposure(const std::string& strategy_id, const std::string& symbol) const;
   /// exposure() of every symbol that has had a fill or a working order, by symbol
   /// (flat and idle ones included). O(symbols); for tests and metrics.
   std::map<std::string, SymbolExposure> exposures() const;
@@ -426,6 +442,12 @@ class RiskEngine {
   /// (field = check, "no <CCY> rate to value <symbol> in <BASE>") without a rate.
   core::Result<core::Money> base_notional(std::string_view check, const std::string& symbol, core::Quantity q,
                                          core::Price px) const;
+  /// Check 11: the strategy's own limits (RiskPolicy::per_strategy) for an order of
+  /// `order_qty` (0: a replace that changes neither quantity nor price: not checked)
+  /// adding `added` to its side's working quantity. nullopt or the denial text.
+  std::optional<std::string> strategy_check(const std::string& strategy_id, const std::string& symbol,
+                                            core::Side side, core::Quantity order_qty, core::Quantity added,
+                                            core::Price px) const;
   /// The order-notional check (4, 6): nullopt or the denial text.
   std::optional<std::string> notional_check(const std::string& symbol, core::Quantity q, core::Price px,
                                             const Limits& lim) const;
@@ -461,6 +483,9 @@ class RiskEngine {
   std::map<std::string, Entry> orders_;  ///< by client_order_id
   std::int64_t open_count_ = 0;
   std::map<std::string, std::multiset<core::TimestampNs>> rate_;  ///< by strategy_id
+  /// By (strategy_id, symbol): the strategy's own position from its fills and its
+  /// working quantities (check 11); "" = orders without a strategy_id.
+  std::map<std::pair<std::string, std::string>, SymbolExposure> strategy_exposure_;
   portfolio::Portfolio pnl_;
   core::Money equity_;
   core::Money peak_;

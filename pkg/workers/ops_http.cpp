@@ -263,7 +263,7 @@ obs::HttpResponse OpsHttpApi::put_policy(const obs::HttpRequest& req) {
   if (!a.caller) return a.refusal;  // before anything is said about the body
   // The body: a JSON object with only the fields of risk.policy.set a person sets.
   simdjson::dom::parser parser;
-  const auto obj = body_object(parser, req.body, {"defaults", "per_symbol", "reason"});
+  const auto obj = body_object(parser, req.body, {"defaults", "per_symbol", "per_strategy", "reason"});
   if (!obj) return error(400, obj.error().message, obj.error().field);
   // risk.policy.set with those fields: the body's object, after the type and version.
   std::string cmd = R"({"type":"risk.policy.set","v":1)";

@@ -886,8 +886,8 @@ const Bad kBad[] = {
     {On::ops_status, R"({"type":"ops.status","workers":[{"worker":"feed","status":"ok","alive":"yes"}],"ts":1})", "workers[0].alive", R"(must be true or false, got "yes")"},
     {On::ops_status, R"({"type":"ops.status","ts":1})", "workers", "is required"},
     // risk.policy.set (paths name the nested field)
-    {On::risk_policy, R"({"type":"risk.policy.set","reason":"nothing"})", "", "needs defaults or per_symbol"},
-    {On::risk_policy, R"({"type":"risk.policy.set","default":{"max_position":1}})", "", "needs defaults or per_symbol"},
+    {On::risk_policy, R"({"type":"risk.policy.set","reason":"nothing"})", "", "needs defaults, per_symbol or per_strategy"},
+    {On::risk_policy, R"({"type":"risk.policy.set","default":{"max_position":1}})", "", "needs defaults, per_symbol or per_strategy"},
     {On::risk_policy, R"({"type":"risk.policy.set","defaults":{"max_postion":"1000"}})", "defaults.max_postion", "is not a risk limit (known: max_order_qty, "},
     {On::risk_policy, R"({"type":"risk.policy.set","defaults":{"max_position":"abc"}})", "defaults.max_position", R"(must be a decimal with at most 8 fractional digits, got "abc")"},
     {On::risk_policy, R"({"type":"risk.policy.set","defaults":{"max_position":true}})", "defaults.max_position", "must be a decimal string or number, got true"},
@@ -1146,4 +1146,45 @@ TEST_CASE("an external strategy's reply: commands in the trading.orders shape an
   CHECK(bad(R"({"timers":[{"at":"soon"}]})") == "timers[0].at");
   CHECK_FALSE(dec.decode_strategy_reply("not json"));
   CHECK_FALSE(dec.decode_strategy_reply(R"({"commands":{}})"));
+}
+
+TEST_CASE("per-strategy limits: risk.policy.set patches them, risk.policy carries them, both round-trip",
+          "[codec][strategy]") {
+  core::RiskPolicy current;
+  auto r = codec::decode_risk_management(
+      R"({"type":"risk.policy.set","per_strategy":{"mm":{"max_order_qty":"5000","max_position":10000}}})", current);
+  REQUIRE(r);
+  auto set = std::get<core::SetRiskPolicy>(*r);
+  REQUIRE(set.policy.per_strategy.size() == 1);
+  CHECK(set.policy.per_strategy.at("mm").max_order_qty == core::Decimal::parse("5000"));
+  CHECK(set.policy.per_strategy.at("mm").max_position == core::Decimal::parse("10000"));
+  CHECK_FALSE(set.policy.per_strategy.at("mm").max_order_notional);
+  // Encoded with the policy (per_strategy after per_symbol), and read back whole.
+  const core::RiskPolicyChanged ev{.policy = set.policy, .reason = "r", .source = "manual", .ts_event = 5};
+  const auto json = codec::encode(ev);
+  CHECK_THAT(json, Catch::Contains(R"("per_strategy":{"mm":{"max_order_qty":"5000","max_order_notional":null,"max_position":"10000"}})"));
+  const auto back = codec::decode_risk_event(json);
+  REQUIRE(back);
+  CHECK(std::get<core::RiskPolicyChanged>(*back).policy == set.policy);
+  // A patch switches one limit off; null removes the strategy's entry.
+  current = set.policy;
+  r = codec::decode_risk_management(R"({"type":"risk.policy.set","per_strategy":{"mm":{"max_order_qty":null}}})", current);
+  REQUIRE(r);
+  CHECK_FALSE(std::get<core::SetRiskPolicy>(*r).policy.per_strategy.at("mm").max_order_qty);
+  r = codec::decode_risk_management(R"({"type":"risk.policy.set","per_strategy":{"mm":null}})", current);
+  REQUIRE(r);
+  CHECK(std::get<core::SetRiskPolicy>(*r).policy.per_strategy.empty());
+  // Without per_strategy nothing is written (messages before it existed read the same).
+  CHECK(codec::encode(core::RiskPolicyChanged{.ts_event = 5}).find("per_strategy") == std::string::npos);
+  // Errors name the field.
+  const auto bad = [&](std::string_view json) {
+    const auto e = codec::decode_risk_management(json, core::RiskPolicy{});
+    REQUIRE_FALSE(e);
+    return e.error().to_string();
+  };
+  CHECK_THAT(bad(R"({"type":"risk.policy.set","per_strategy":{"mm":{"price_band_bps":5}}})"),
+             Catch::Contains("per_strategy.mm.price_band_bps: is not a per-strategy limit"));
+  CHECK_THAT(bad(R"({"type":"risk.policy.set","per_strategy":{"a b":{}}})"), Catch::Contains("keys must be strategy_ids"));
+  CHECK_THAT(bad(R"({"type":"risk.policy.set","per_strategy":{"mm":{"max_position":"x"}}})"),
+             Catch::Contains("per_strategy.mm.max_position"));
 }
