@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "strategy/strategy.hpp"
 #include "subjects/subjects.hpp"
 
 namespace services {
@@ -470,6 +471,9 @@ std::vector<config::Option> risk_state_options() {
           {"daily_loss_limit", "RISK_DAILY_LOSS_LIMIT", "", "loss in a UTC day that halts trading (\"\" = off)"},
           {"max_drawdown", "RISK_MAX_DRAWDOWN", "", "drawdown from peak equity that trips drawdown_action (\"\" = off)"},
           {"drawdown_action", "RISK_DRAWDOWN_ACTION", "reducing", "what a max_drawdown breach does: reducing or halted"},
+          {"per_strategy", "RISK_PER_STRATEGY", "",
+           "each strategy's own limits: \"mm max_position=10000 max_order_qty=5000; ma_cross max_order_notional=100000\" "
+           "(keys max_order_qty, max_order_notional, max_position; \"\" = none)"},
           {"stream", "RISK_STREAM", "EVENTS", "JetStream stream of the event log (history at start)"}};
 }
 
@@ -487,6 +491,25 @@ risk::RiskPolicy risk_policy_from(const config::Settings& s) {
   lim.daily_loss_limit = optional_decimal(s, "daily_loss_limit");
   lim.max_drawdown = optional_decimal(s, "max_drawdown");
   lim.drawdown_action = drawdown_action(s);
+  try {  // "ID k=v ...; ID2 ...", as the strategy worker's `strategies` reads
+    for (const auto& c : strategy::parse_choices(s.get("per_strategy"))) {
+      if (!subjects::is_valid_symbol(c.name) || p.per_strategy.contains(c.name))
+        throw std::invalid_argument(fmt::format("strategy_id {:?}: one token (A-Z a-z 0-9 _ -), named once", c.name));
+      core::StrategyLimits& l = p.per_strategy[c.name];
+      if (c.strategy_id != c.name) throw std::invalid_argument("strategy_id= is not a limit: name the strategy first");
+      for (const auto& [k, v] : c.params.values()) {
+        const auto d = core::Decimal::parse(v);
+        if (!d) throw std::invalid_argument(fmt::format("{}.{}: not a decimal: {:?}", c.name, k, v));
+        if (k == "max_order_qty") l.max_order_qty = d;
+        else if (k == "max_order_notional") l.max_order_notional = d;
+        else if (k == "max_position") l.max_position = d;
+        else throw std::invalid_argument(fmt::format("{}.{}: not a per-strategy limit (max_order_qty, "
+                                                     "max_order_notional, max_position)", c.name, k));
+      }
+    }
+  } catch (const std::invalid_argument& e) {
+    throw config::ConfigError(fmt::format("per_strategy: {}", e.what()));
+  }
   if (const auto err = risk::validate(p)) throw config::ConfigError(err->to_string());
   return p;
 }

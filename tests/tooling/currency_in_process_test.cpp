@@ -16,6 +16,7 @@
 #include "tooling/in_process.hpp"
 #include "tooling/report.hpp"
 #include "workers/instruments_file.hpp"
+#include "workers/risk_state.hpp"
 
 namespace fs = std::filesystem;
 
@@ -134,4 +135,51 @@ TEST_CASE("the instruments file carries quote currency, multiplier and a pair's 
   CHECK_THROWS_WITH(services::load_instruments(path.string()), Catch::Contains("ES multiplier 0 must be positive"));
   std::error_code ec;
   fs::remove(path, ec);
+}
+
+TEST_CASE("per-strategy limits from RISK_PER_STRATEGY hold one strategy of a real-data backtest, not the other",
+          "[in_process][risk][strategy]") {
+  ::setenv("RISK_PER_STRATEGY", "slow max_position=500; fast max_order_notional=100000000", 1);
+  config::Settings s("risk-state", "", services::risk_state_options());
+  char arg0[] = "risk-state";
+  char* argv[] = {arg0, nullptr};
+  s.parse(1, argv);
+  ::unsetenv("RISK_PER_STRATEGY");
+  services::InProcessConfig c;
+  c.data_path = testsupport::shared_data_dir() + "/quotes_EURUSD_2014-05-06.csv";
+  c.limit = 3000;
+  c.policy = services::risk_policy_from(s);
+  REQUIRE(c.policy.per_strategy.size() == 2);
+  CHECK(c.policy.per_strategy.at("slow").max_position == core::Decimal::from_int(500));
+  // Two crossovers trading 1000 each: "slow" may hold 500 at most, so all its orders are denied.
+  c.strategies = {{.name = "ma_cross", .strategy_id = "fast", .params = {{"fast", "3"}, {"slow", "12"}}},
+                  {.name = "ma_cross", .strategy_id = "slow", .params = {{"fast", "5"}, {"slow", "20"}}}};
+  services::EventTimeLog log;
+  c.on_logged = [&log](std::uint64_t seq, std::string_view subject, std::string_view json) {
+    log.add(seq, subject, json);
+  };
+  const auto res = services::run_in_process(c);
+  analytics::Analyzer an;
+  log.feed(an);
+  const auto a = an.analysis();
+  REQUIRE(a.per_strategy.size() == 2);
+  const auto& fast = a.per_strategy[0].stats;
+  const auto& slow = a.per_strategy[1].stats;
+  CHECK(a.per_strategy[1].strategy_id == "slow");
+  CHECK(fast.fills > 0);
+  CHECK(fast.orders_denied == 0);
+  CHECK(slow.fills == 0);
+  CHECK(slow.orders_denied > 0);
+  CHECK(slow.orders_denied == slow.orders);
+  bool named = false;
+  for (const auto& r : a.rejections)
+    named = named || r.reason == "max_position: strategy slow's position after fill 1000 exceeds its limit 500" ||
+            r.reason == "max_position: strategy slow's position after fill -1000 exceeds its limit 500";
+  CHECK(named);
+  // A bad setting names itself.
+  ::setenv("RISK_PER_STRATEGY", "slow max_positon=5", 1);
+  config::Settings bad("risk-state", "", services::risk_state_options());
+  bad.parse(1, argv);
+  ::unsetenv("RISK_PER_STRATEGY");
+  CHECK_THROWS_WITH(services::risk_policy_from(bad), Catch::Contains("per_strategy: slow.max_positon: not a per-strategy limit"));
 }
