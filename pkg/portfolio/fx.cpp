@@ -94,10 +94,10 @@ FxRates::FxRates(const Valuation& v) : base_(v.base_currency), defined_(v.symbol
   for (const auto& [c, r] : v.rates) configured_.emplace(c, r);
 }
 
-const FxRates::Pair* FxRates::pair_of(const std::string& symbol) {
-  if (const auto it = pairs_.find(symbol); it != pairs_.end()) return &it->second;
-  const auto [seen, first] = seen_.try_emplace(symbol, false);
-  if (!first) return nullptr;
+int FxRates::slot(const std::string& symbol) {
+  if (const auto it = slots_.find(symbol); it != slots_.end()) return it->second;
+  int& s = slots_.emplace(symbol, -1).first->second;
+  if (base_.empty()) return s;
   // First look at this symbol: is it a pair with the base currency (Valuation::terms_of)?
   SymbolTerms t;
   if (const auto d = defined_.find(symbol); d != defined_.end()) {
@@ -105,29 +105,41 @@ const FxRates::Pair* FxRates::pair_of(const std::string& symbol) {
   } else if (auto pair = split_pair(symbol)) {
     t = SymbolTerms{.currency = std::move(pair->second), .asset_currency = std::move(pair->first)};
   }
-  if (t.asset_currency.empty()) return nullptr;
+  if (t.asset_currency.empty()) return s;
   const std::string quote = t.currency.empty() ? base_ : t.currency;
-  if (quote == base_ && t.asset_currency != base_) return &pairs_.emplace(symbol, Pair{t.asset_currency, false}).first->second;
-  if (t.asset_currency == base_ && quote != base_) return &pairs_.emplace(symbol, Pair{quote, true}).first->second;
-  return nullptr;
+  if (quote == base_ && t.asset_currency != base_) {
+    pairs_.push_back(Pair{t.asset_currency, false});
+  } else if (t.asset_currency == base_ && quote != base_) {
+    pairs_.push_back(Pair{quote, true});
+  } else {
+    return s;
+  }
+  s = static_cast<int>(pairs_.size()) - 1;
+  return s;
+}
+
+bool FxRates::observe_slot(int slot, core::Price mark) {
+  if (slot < 0 || static_cast<std::size_t>(slot) >= pairs_.size() || !mark.is_positive()) return false;
+  Pair& pair = pairs_[static_cast<std::size_t>(slot)];
+  const core::Decimal r = pair.inverse ? div(core::Decimal::from_int(1), mark) : mark;
+  if (!r.is_positive()) return false;  // 1 / a huge mark rounds to 0: keep the last usable rate
+  if (pair.rate == r) return false;
+  pair.rate = r;
+  pair.changed = ++changes_;
+  return true;
 }
 
 bool FxRates::observe(const std::string& symbol, core::Price mark) {
   if (base_.empty() || !mark.is_positive()) return false;
-  const Pair* pair = pair_of(symbol);
-  if (pair == nullptr) return false;
-  const core::Decimal r = pair->inverse ? div(core::Decimal::from_int(1), mark) : mark;
-  if (!r.is_positive()) return false;  // 1 / a huge mark rounds to 0: keep the last usable rate
-  auto [m, inserted] = market_.try_emplace(pair->other, r);
-  if (inserted) return true;
-  if (m->second == r) return false;
-  m->second = r;
-  return true;
+  return observe_slot(slot(symbol), mark);
 }
 
 std::optional<core::Decimal> FxRates::rate(std::string_view currency) const {
   if (currency == base_) return core::Decimal::from_int(1);
-  if (const auto it = market_.find(currency); it != market_.end()) return it->second;
+  const Pair* latest = nullptr;  // the pair of `currency` whose rate changed last
+  for (const auto& p : pairs_)
+    if (p.rate && p.other == currency && (!latest || p.changed > latest->changed)) latest = &p;
+  if (latest) return latest->rate;
   if (const auto it = configured_.find(currency); it != configured_.end()) return it->second;
   return std::nullopt;
 }

@@ -29,6 +29,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/decimal.hpp"
 
@@ -86,18 +87,25 @@ class FxRates {
   std::optional<core::Decimal> to_base(core::Decimal amount, std::string_view currency) const;
   const std::string& base_currency() const noexcept { return base_; }
 
+  /// For callers that mark one symbol again and again (Portfolio): the symbol's slot,
+  /// >= 0 when it is a pair with the base currency, -1 otherwise; look it up once.
+  int slot(const std::string& symbol);
+  /// observe() of the symbol whose slot() is `slot` (>= 0): O(1), no lookup.
+  bool observe_slot(int slot, core::Price mark);
+
  private:
   struct Pair {
     std::string other;  ///< the currency that is not the base currency
     bool inverse;       ///< the base currency is the asset: rate = 1 / mark
+    std::optional<core::Decimal> rate;  ///< from its latest usable mark
+    std::uint64_t changed = 0;          ///< when `rate` last changed (changes_ then): the latest pair wins
   };
-  const Pair* pair_of(const std::string& symbol);
   std::string base_;
-  std::map<std::string, Pair, std::less<>> pairs_;             ///< by symbol, pairs with the base currency
+  std::vector<Pair> pairs_;                                    ///< pairs with the base currency, by slot
+  std::map<std::string, int, std::less<>> slots_;              ///< symbols looked at: slot or -1
   std::map<std::string, SymbolTerms> defined_;                 ///< Valuation::symbols
-  std::map<std::string, bool, std::less<>> seen_;              ///< symbols looked at: is it a pair?
-  std::map<std::string, core::Decimal, std::less<>> market_;   ///< from the data
   std::map<std::string, core::Decimal, std::less<>> configured_;
+  std::uint64_t changes_ = 0;
 };
 
 /// A pair's split by ISO 4217-style codes: "USDJPY" -> {"USD", "JPY"} when both halves

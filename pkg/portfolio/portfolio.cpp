@@ -173,7 +173,9 @@ void Portfolio::mark(const std::string& symbol, core::Price mark_px, core::Times
   Position& p = position_of(symbol);
   p.mark_px = mark_px;
   revalue(p);
-  fx_.observe(symbol, mark_px);  // a pair with the base currency moves its currency's rate
+  // A pair with the base currency moves its currency's rate (its slot looked up once).
+  if (p.fx_slot == -2) p.fx_slot = fx_.slot(symbol);
+  if (p.fx_slot >= 0) fx_.observe_slot(p.fx_slot, mark_px);
   update_drawdown();
 }
 

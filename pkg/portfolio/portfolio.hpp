@@ -170,6 +170,7 @@ class Portfolio {
     bool has_quote = false;
     std::optional<core::Price> bid_close;  ///< latest bid-bar close
     std::optional<core::Price> ask_close;  ///< latest ask-bar close
+    int fx_slot = -2;                      ///< FxRates::slot of the symbol; -2 = not looked up yet
   };
 
   /// One currency's sums over its positions, in that currency (exact).

@@ -35,6 +35,8 @@ StrategyService::StrategyService(Runtime& rt, const std::vector<strategy::Choice
     : rt_(rt),
       external_(std::make_shared<ExternalLink>(rt)),
       runners_(make_runners(rt, choices, registry, external_)),
+      any_external_(std::any_of(choices.begin(), choices.end(),
+                                [](const strategy::Choice& c) { return c.name == kExternalStrategyName; })),
       in_(rt,
           {{"risk-state", {kStageRisk}, [this] { return any_open(); }},
            {"execution", {kStageExecution}, [this] { return any_open(); }}},
@@ -97,7 +99,7 @@ void StrategyService::on_event(std::uint64_t seq, std::string_view subject, std:
 }
 
 void StrategyService::handle(std::uint64_t seq, std::string_view subject, std::string_view data, bool replay) {
-  if (termination_pending()) external_->stop();  // SIGTERM during the rebuild: end external waits
+  if (any_external_ && termination_pending()) external_->stop();  // SIGTERM during the rebuild: end external waits
   const natsio::Message m{subject, data, {}};
   if (subject.starts_with(subjects::kMarketDataPrefix)) {
     if (auto a = corporate_action_of(dec_, m)) {  // a split restates positions and prices

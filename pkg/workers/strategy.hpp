@@ -76,6 +76,9 @@ class StrategyService {
   std::shared_ptr<ExternalLink> external_;  ///< the external strategies' link (before runners_)
   bool stopped_ = false;                    ///< an external strategy's wait was stopped: drop events
   std::vector<strategy::Runner> runners_;
+  /// Some runner is an external strategy: only then can a handler block (and is a
+  /// pending SIGTERM looked for, a system call, at each event).
+  bool any_external_ = false;
   EventTimeInput in_;
   Redecide<std::string> redecide_;  ///< its commands, by strategy::command_key, produced again vs in the log
   HistoryStats history_;
