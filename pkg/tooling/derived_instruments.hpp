@@ -9,8 +9,9 @@
 /// Both derive from the records the feed publishes, so they agree. `traderctl replay`
 /// does not derive: it reproduces a session as it ran (a live one never derives). Live trading (deploy/local/up,
 /// compose) never derives: there an unknown symbol stays rejected (docs/fill-models.md).
-/// Risk-state has no instrument list (its limits apply to every symbol, per_symbol
-/// overrides aside), so only the execution worker's reference data needs the merge.
+/// Risk-state never refuses a symbol for lacking a definition (its limits apply to every
+/// symbol, per_symbol overrides aside); every worker reads the merged file all the same
+/// (TRADER_INSTRUMENTS), for the derived pairs' currencies (portfolio/fx.hpp).
 ///
 /// Thread-safety: free functions without shared state. Errors: add_derived_instruments
 /// throws std::runtime_error as marketdata::Reader's constructor (file unreadable).

@@ -197,12 +197,14 @@ TEST_CASE("no instruments file: nothing is derived and every symbol trades as be
   CHECK(some.at("SPY").lot_size == dec("1"));
   CHECK(services::instruments_csv(some) ==
         "symbol,tick_size,lot_size,quote_currency,multiplier,base_currency\nBAC,0.0001,1,,,\nIBM,0.01,,,,\nSPY,0.0001,1,,,\n");
+  CHECK(some.at("SPY").quote_currency.empty());  // not a pair: the account currency
   // A pair of two major currencies gets them, so its P&L is converted (portfolio::split_pair).
-  matching::Instruments pairs{{"EURUSD", {.symbol = "EURUSD"}}};
-  const auto renamed = services::add_derived_instruments(
-      pairs, testsupport::shared_data_dir() + "/bars_1d_SPY_IBM_BAC_1998-2021.csv", 10);
-  REQUIRE(!renamed.empty());
-  CHECK(pairs.at("SPY").quote_currency.empty());  // not a pair: the account currency
+  matching::Instruments pairs{{"IBM", {.symbol = "IBM"}}};
+  REQUIRE(services::add_derived_instruments(pairs, testsupport::shared_data_dir() + "/quotes_EURUSD_2014-05-06.csv",
+                                            100)
+              .size() == 1);
+  CHECK(pairs.at("EURUSD").base_currency == "EUR");
+  CHECK(pairs.at("EURUSD").quote_currency == "USD");
 }
 
 TEST_CASE("a pipeline backtest derives from the inputs it publishes what the in-process engine derives from the file",
