@@ -68,39 +68,93 @@ as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 # first_operator: the first of TRADER_OPERATORS (default "operator")
 first_operator() { local o=${TRADER_OPERATORS:-operator}; echo "${o%%,*}"; }
 
-# nats_url USER: the NATS URL of identity USER, with its password (after start_nats)
+# nats_url USER: the NATS URL of identity USER, with its password (after start_nats); on a
+# cluster the server list, every node's URL with the password (what NATS_URL takes)
 nats_url() {
-  local f="$NATS_CREDS/nats-$1.password"
+  local f="$NATS_CREDS/nats-$1.password" hp out=""
   [ -r "$f" ] || die "no credentials for NATS user '$1' in $NATS_CREDS"
-  echo "nats://$1:$(cat "$f")@$NATS_HOSTPORT"
+  for hp in $NATS_HOSTPORTS; do out+="${out:+,}nats://$1:$(cat "$f")@$hp"; done
+  echo "$out"
 }
 
 # start_nats STATE_DIR PORT [OPERATORS]: credentials (kept across restarts), the server's
 # configuration in $STATE/creds/nats-server.conf, nats-server -c, then the event stream and
 # the recorder's consumer created as admin (traderctl stream-init). OPERATORS: comma-separated
-# people (default "operator"). Sets NATS_CREDS and NATS_HOSTPORT.
+# people (default "operator"). Sets NATS_CREDS and NATS_HOSTPORTS.
+# TRADER_NATS_NODES=N (default 1) starts a cluster of N nodes instead (docs/scaling.md):
+# node i listens on PORT+i-1, its routes on TRADER_NATS_ROUTE_PORT (6222)+i-1 and its
+# monitoring on TRADER_NATS_MONITOR_PORT (8222)+i-1, all on 127.0.0.1, with server_name n<i>,
+# its store in $STATE/nats/n<i> and routes that accept only the cluster's own user (password
+# in creds/nats-route.password); the event stream then has min(N, 3) replicas.
 start_nats() {
-  local dir=$1 port=$2 operators=${3:-${TRADER_OPERATORS:-operator}} creds; creds=$(creds_dir "$dir")
+  local dir=$1 port=$2 operators=${3:-${TRADER_OPERATORS:-operator}} creds nodes=${TRADER_NATS_NODES:-1}
+  creds=$(creds_dir "$dir")
+  [[ "$nodes" =~ ^[1-9]$ ]] || die "TRADER_NATS_NODES: 1..9, got '$nodes'"
   mkdir -p "$dir/nats" "$dir/logs" "$dir/pids"
-  port_free "$port" || die "port $port is in use (NATS); set TRADER_NATS_PORT"
   "$BUILD_DIR/cmd/traderctl" auth init "$creds" --operators "$operators" >/dev/null \
     || die "traderctl auth init failed"
-  # include paths are resolved from the configuration file's directory
-  (umask 077; cat >"$creds/nats-server.conf" <<CONF
+  NATS_CREDS=$creds NATS_HOSTPORTS=""
+  if [ "$nodes" = 1 ]; then
+    port_free "$port" || die "port $port is in use (NATS); set TRADER_NATS_PORT"
+    # include paths are resolved from the configuration file's directory
+    (umask 077; cat >"$creds/nats-server.conf" <<CONF
 # written by deploy/local (lib.sh start_nats): every client authenticates, no anonymous user
 listen: "127.0.0.1:$port"
 jetstream { store_dir: "$dir/nats" }
 include "nats-accounts.conf"
 CONF
-  )
-  NATS_CREDS=$creds NATS_HOSTPORT="127.0.0.1:$port"
-  nats-server -c "$creds/nats-server.conf" >"$dir/logs/nats-server.log" 2>&1 &
-  echo $! >"$dir/pids/nats-server.pid"
-  local up=0
-  for _ in $(seq 1 100); do port_free "$port" || { up=1; break; }; sleep 0.1; done
-  [ "$up" = 1 ] || die "nats-server did not start (see $dir/logs/nats-server.log)"
-  NATS_URL=$(nats_url admin) "$BUILD_DIR/cmd/traderctl" stream-init >"$dir/logs/stream-init.log" 2>&1 \
-    || die "traderctl stream-init failed: $(tail -3 "$dir/logs/stream-init.log")"
+    )
+    NATS_HOSTPORTS="127.0.0.1:$port"
+    nats-server -c "$creds/nats-server.conf" >"$dir/logs/nats-server.log" 2>&1 &
+    echo $! >"$dir/pids/nats-server.pid"
+  else
+    local route_base=${TRADER_NATS_ROUTE_PORT:-6222} monitor_base=${TRADER_NATS_MONITOR_PORT:-8222} i routes="" rpw
+    [ -s "$creds/nats-route.password" ] || (umask 077; openssl rand -hex 24 >"$creds/nats-route.password")
+    rpw=$(cat "$creds/nats-route.password")
+    for i in $(seq 1 "$nodes"); do
+      routes+="    \"nats-route://route:$rpw@127.0.0.1:$((route_base + i - 1))\""$'\n'
+    done
+    for i in $(seq 1 "$nodes"); do
+      local p=$((port + i - 1)) rp=$((route_base + i - 1)) mp=$((monitor_base + i - 1))
+      for q in "$p" "$rp" "$mp"; do port_free "$q" || die "port $q is in use (NATS node n$i); set TRADER_NATS_PORT, TRADER_NATS_ROUTE_PORT or TRADER_NATS_MONITOR_PORT"; done
+      mkdir -p "$dir/nats/n$i"
+      (umask 077; cat >"$creds/nats-server-n$i.conf" <<CONF
+# written by deploy/local (lib.sh start_nats): node n$i of a $nodes-node cluster; every client
+# authenticates, no anonymous user; routes accept only the cluster's own user
+server_name: "n$i"
+listen: "127.0.0.1:$p"
+http: "127.0.0.1:$mp"
+jetstream { store_dir: "$dir/nats/n$i" }
+include "nats-accounts.conf"
+cluster {
+  name: "trader"
+  listen: "127.0.0.1:$rp"
+  authorization { user: "route", password: "$rpw" }
+  routes: [
+$routes  ]
+}
+CONF
+      )
+      NATS_HOSTPORTS+="${NATS_HOSTPORTS:+ }127.0.0.1:$p"
+      nats-server -c "$creds/nats-server-n$i.conf" >"$dir/logs/nats-server-n$i.log" 2>&1 &
+      echo $! >"$dir/pids/nats-server-n$i.pid"
+    done
+  fi
+  local up=0 hp
+  for hp in $NATS_HOSTPORTS; do
+    up=0
+    for _ in $(seq 1 100); do port_free "${hp##*:}" || { up=1; break; }; sleep 0.1; done
+    [ "$up" = 1 ] || die "nats-server on $hp did not start (see $dir/logs/nats-server*.log)"
+  done
+  # A cluster's JetStream answers once its nodes have elected a meta leader: retry.
+  local replicas=$((nodes < 3 ? nodes : 3)) ok=0
+  for _ in $(seq 1 60); do
+    if NATS_URL=$(nats_url admin) "$BUILD_DIR/cmd/traderctl" stream-init --replicas "$replicas" \
+        >"$dir/logs/stream-init.log" 2>&1; then ok=1; break; fi
+    [ "$nodes" = 1 ] && break
+    sleep 0.5
+  done
+  [ "$ok" = 1 ] || die "traderctl stream-init failed: $(tail -3 "$dir/logs/stream-init.log")"
 }
 
 # write_operator_env STATE_DIR [USER]: $STATE/creds/<USER>.env (0600), a shell file a person
@@ -348,5 +402,7 @@ stop_all() {
     as_pg "$(pg_bin)/pg_ctl" -D "$dir/pg/data" -m fast -w stop >/dev/null 2>&1 || stop_pid postgres "$dir"
     rm -f "$dir/pids/postgres.pid"
   fi
-  stop_pid nats-server "$dir"
+  local f
+  for f in "$dir"/pids/nats-server*.pid; do [ -e "$f" ] && stop_pid "$(basename "$f" .pid)" "$dir"; done
+  return 0
 }

@@ -273,6 +273,21 @@ std::string server_config(std::string_view host, int port, const std::string& st
   return out;
 }
 
+std::string server_config(std::string_view host, int port, const std::string& store_dir,
+                          const std::string& accounts_file, const ClusterNode& node, int monitor_port) {
+  if (node.server_name.empty() || node.route_port <= 0 || node.route_password.empty())
+    throw std::invalid_argument("auth: a cluster node needs a server_name, a route port and a route password");
+  std::string out = fmt::format("server_name: {}\n", q(node.server_name));
+  out += server_config(host, port, store_dir, accounts_file, monitor_port);
+  out += fmt::format("cluster {{\n  name: {}\n  listen: {}\n  authorization {{ user: {}, password: {} }}\n  routes: [\n",
+                     q(node.cluster), q(fmt::format("{}:{}", node.route_host, node.route_port)), q(node.route_user),
+                     q(node.route_password));
+  for (const auto& hp : node.route_host_ports)
+    out += fmt::format("    {}\n", q(fmt::format("nats-route://{}:{}@{}", node.route_user, node.route_password, hp)));
+  out += "  ]\n}\n";
+  return out;
+}
+
 std::string new_password() {
   std::random_device rd;  // the OS's source: credentials, never domain data
   std::string out;

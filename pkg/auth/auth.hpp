@@ -137,6 +137,26 @@ std::string accounts_config(const std::vector<Identity>& ids, const std::map<std
 std::string server_config(std::string_view host, int port, const std::string& store_dir,
                           const std::string& accounts_file, int monitor_port = 0);
 
+/// One node of a NATS cluster (docs/scaling.md): JetStream needs a unique `server_name`
+/// per node; the nodes reach each other over routes on `route_port`, which accept only
+/// `route_user`/`route_password` (so no client can pose as a node), and each node is
+/// given every node's route URL (its own is ignored by nats-server).
+struct ClusterNode {
+  std::string cluster = "trader";             ///< the cluster's name, the same on every node
+  std::string server_name;                    ///< unique per node, e.g. "n1"
+  std::string route_host = "127.0.0.1";
+  int route_port = 0;
+  std::string route_user = "route";
+  std::string route_password;                 ///< shared by the nodes (new_password())
+  std::vector<std::string> route_host_ports;  ///< "host:port" of every node's routes
+};
+
+/// server_config for a cluster node: the same, plus `server_name` and the `cluster`
+/// block of `node`. Throws std::invalid_argument for a node without a name, route port
+/// or route password. Pure.
+std::string server_config(std::string_view host, int port, const std::string& store_dir,
+                          const std::string& accounts_file, const ClusterNode& node, int monitor_port = 0);
+
 /// A new random password: 32 lowercase hex digits from std::random_device (the OS).
 std::string new_password();
 /// The bcrypt hash ("$2b$<cost>$...") of `password` (libcrypt). Throws

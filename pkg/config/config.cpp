@@ -26,7 +26,7 @@ std::string trim(std::string s) {
 
 std::vector<Option> common_options() {
   return {
-      {"nats_url", "NATS_URL", "nats://127.0.0.1:4222", "NATS server URL"},
+      {"nats_url", "NATS_URL", "nats://127.0.0.1:4222", "NATS server URL, or a cluster's comma-separated list (each with its credentials)"},
       {"database_url", "DATABASE_URL", "", "PostgreSQL URL (event store), e.g. postgresql://trader@127.0.0.1:5432/trader"},
   };
 }

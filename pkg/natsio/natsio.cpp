@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 #include <mutex>
+#include <optional>
 #include <unordered_map>
 #include <fmt/format.h>
 
@@ -32,21 +33,40 @@ struct MsgDeleter {
 };
 using MsgPtr = std::unique_ptr<natsMsg, MsgDeleter>;
 
-/// `url` without its password (for messages): "nats://user:pw@host:port" -> "nats://host:port".
-std::string without_credentials(std::string_view url) {
+/// One URL without its user and password: "nats://user:pw@host:port" -> "nats://host:port".
+std::string one_without_credentials(std::string_view url) {
   const auto scheme = url.find("://");
   const auto at = url.rfind('@');
   if (scheme == std::string_view::npos || at == std::string_view::npos || at < scheme) return std::string(url);
   return std::string(url.substr(0, scheme + 3)) + std::string(url.substr(at + 1));
 }
 
-/// The user named in `url` ("anonymous" if none).
-std::string user_of(std::string_view url) {
+/// `url` (one URL or a comma-separated list) without the credentials of any of them.
+std::string without_credentials(std::string_view url) {
+  std::string out;
+  for (const auto& one : server_list(url)) {
+    if (!out.empty()) out += ',';
+    out += one_without_credentials(one);
+  }
+  return out.empty() ? std::string(url) : out;
+}
+
+/// The user and password of a URL, if it names them ("nats://user:pw@host").
+std::optional<std::pair<std::string, std::string>> credentials_of(std::string_view url) {
   const auto scheme = url.find("://");
   const auto at = url.rfind('@');
-  if (scheme == std::string_view::npos || at == std::string_view::npos || at < scheme) return "anonymous";
+  if (scheme == std::string_view::npos || at == std::string_view::npos || at < scheme) return std::nullopt;
   const auto creds = url.substr(scheme + 3, at - scheme - 3);
-  return std::string(creds.substr(0, creds.find(':')));
+  const auto colon = creds.find(':');
+  if (colon == std::string_view::npos) return std::pair{std::string(creds), std::string()};
+  return std::pair{std::string(creds.substr(0, colon)), std::string(creds.substr(colon + 1))};
+}
+
+/// The user named in `url` (the first of a list that names one; "anonymous" if none).
+std::string user_of(std::string_view url) {
+  for (const auto& one : server_list(url))
+    if (auto c = credentials_of(one)) return c->first;
+  return "anonymous";
 }
 
 // ---------------------------------------------------------------- letting go of a subscription
@@ -345,7 +365,22 @@ void Connection::connect(const NatsConfig& cfg) {
   natsOptions* raw = nullptr;
   check(natsOptions_Create(&raw), "natsOptions_Create");
   std::unique_ptr<natsOptions, OptionsDeleter> opts{raw};
-  check(natsOptions_SetURL(raw, cfg.url.c_str()), "natsOptions_SetURL");
+  // One URL or a list ("nats://u:p@h1:4222,nats://u:p@h2:4222"): nats.c tries them in random
+  // order and, once connected, also the servers the cluster announces. Those come without
+  // credentials, so the first URL's user and password are also set as the connection's
+  // (nats.c uses a URL's own credentials first, then these).
+  const auto servers = server_list(cfg.url);
+  if (servers.empty()) throw NatsError("no NATS server URL given (NATS_URL is empty)");
+  std::vector<const char*> server_ptrs;
+  for (const auto& one : servers) server_ptrs.push_back(one.c_str());
+  check(natsOptions_SetServers(raw, server_ptrs.data(), static_cast<int>(server_ptrs.size())), "natsOptions_SetServers");
+  if (cfg.user.empty()) {
+    for (const auto& one : servers)
+      if (auto c = credentials_of(one)) {
+        check(natsOptions_SetUserInfo(raw, c->first.c_str(), c->second.c_str()), "natsOptions_SetUserInfo");
+        break;
+      }
+  }
   if (!cfg.name.empty()) check(natsOptions_SetName(raw, cfg.name.c_str()), "natsOptions_SetName");
   check(natsOptions_SetSendAsap(raw, cfg.send_asap), "natsOptions_SetSendAsap");
   if (!cfg.user.empty())
@@ -381,6 +416,21 @@ void Connection::connect(const NatsConfig& cfg) {
 }
 
 std::string url_without_credentials(std::string_view url) { return without_credentials(url); }
+
+std::vector<std::string> server_list(std::string_view urls) {
+  std::vector<std::string> out;
+  std::size_t begin = 0;
+  while (begin <= urls.size()) {
+    auto end = urls.find(',', begin);
+    if (end == std::string_view::npos) end = urls.size();
+    auto one = urls.substr(begin, end - begin);
+    while (!one.empty() && (one.front() == ' ' || one.front() == '\t')) one.remove_prefix(1);
+    while (!one.empty() && (one.back() == ' ' || one.back() == '\t')) one.remove_suffix(1);
+    if (!one.empty()) out.emplace_back(one);
+    begin = end + 1;
+  }
+  return out;
+}
 
 Connection::~Connection() {
   state_->closing = true;
@@ -518,6 +568,7 @@ void JetStream::ensure_stream(const std::string& name, const std::vector<std::st
   if (limits.max_bytes > 0) cfg.MaxBytes = limits.max_bytes;
   if (limits.max_msgs > 0) cfg.MaxMsgs = limits.max_msgs;
   if (limits.max_msg_size > 0) cfg.MaxMsgSize = limits.max_msg_size;
+  cfg.Replicas = limits.replicas > 0 ? limits.replicas : 1;
   // Publishers use core NATS; without NoAck the stream would answer a `nats req`
   // on a captured subject (trading.orders, risk.management) with its PubAck
   // before the worker could reply.
@@ -800,7 +851,9 @@ JetStream::StreamState JetStream::stream_state(const std::string& stream) {
   check(js_GetStreamInfo(&si, js_, stream.c_str(), nullptr, &err), fmt::format("stream info {}", stream));
   StreamState st{.first_seq = si->State.FirstSeq, .last_seq = si->State.LastSeq, .msgs = si->State.Msgs,
                  .bytes = si->State.Bytes, .max_bytes = si->Config ? si->Config->MaxBytes : 0,
-                 .max_msgs = si->Config ? si->Config->MaxMsgs : 0};
+                 .max_msgs = si->Config ? si->Config->MaxMsgs : 0,
+                 .replicas = si->Config ? static_cast<int>(si->Config->Replicas) : 1,
+                 .leader = si->Cluster && si->Cluster->Leader ? si->Cluster->Leader : ""};
   jsStreamInfo_Destroy(si);
   return st;
 }

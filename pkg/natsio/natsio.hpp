@@ -51,8 +51,12 @@ class NatsError : public std::runtime_error {
 };
 
 /// `url` without the user and password it may carry: "nats://user:pw@host:port" ->
-/// "nats://host:port". Pure.
+/// "nats://host:port"; a comma-separated list loses every URL's. Pure.
 std::string url_without_credentials(std::string_view url);
+
+/// The URLs of a server list: `urls` split at commas, each trimmed of spaces, empty
+/// ones dropped ("nats://a:4222, nats://b:4222" -> two). One URL gives itself. Pure.
+std::vector<std::string> server_list(std::string_view urls);
 
 /// Owns nats.c's global state. Declare it first in main(), before any
 /// Connection: its destructor calls nats_CloseAndWait, which must run last.
@@ -65,6 +69,10 @@ class Library {
 };
 
 struct NatsConfig {
+  /// One server or a cluster's list, comma-separated ("nats://u:p@h1:4222,nats://u:p@h2:4222"),
+  /// each URL with the credentials to use there. The connection picks one at random, and
+  /// after a disconnect tries the others (and those the cluster announces) until one
+  /// answers: that is how a worker fails over to another node (docs/scaling.md).
   std::string url = "nats://127.0.0.1:4222";
   std::string name;                 ///< connection name shown by the server (worker name)
   /// Write each publish to the socket at once. nats.c otherwise batches through
@@ -265,6 +273,10 @@ class JetStream {
     std::int64_t max_msgs = 0;
     std::int32_t max_msg_size = 0;
     bool discard_new = true;
+    /// Copies of the stream on a cluster's nodes (1 on a single server; 3 survives the
+    /// loss of any one node: a message is stored once a majority has it). Changing it
+    /// on an existing stream is allowed (JetStream moves the copies).
+    int replicas = 1;
   };
   void ensure_stream(const std::string& name, const std::vector<std::string>& subjects, const StreamLimits& limits);
   /// True if the stream exists. Throws NatsError for other failures (e.g. a
@@ -300,6 +312,8 @@ class JetStream {
   struct StreamState {
     std::uint64_t first_seq = 0, last_seq = 0, msgs = 0, bytes = 0;
     std::int64_t max_bytes = 0, max_msgs = 0;  ///< configured limits (0 = none)
+    int replicas = 1;                          ///< configured copies
+    std::string leader;                        ///< server_name of the node that leads it ("" on a single server)
   };
   StreamState stream_state(const std::string& stream);
 

@@ -81,10 +81,11 @@ commands:
                                   (nats-<user>.password, mode 0600; existing ones are kept) and
                                   the server's accounts block with their bcrypt hashes
                                   (nats-accounts.conf): docs/architecture.md, "Who may say what"
-  stream-init [--stream NAME] [--max-bytes N]
+  stream-init [--stream NAME] [--max-bytes N] [--replicas R]
                                   as the admin (NATS_URL): create or update the event stream
                                   (interest retention: it keeps what the store has not confirmed)
-                                  and the recorder's consumer, before any worker starts
+                                  and the recorder's consumer, before any worker starts; R copies
+                                  on a NATS cluster (1..5, default TRADER_STREAM_REPLICAS or 1)
   migrate                         apply the pending schema migrations of the live store and of the
                                   research store, as the owner (TRADER_OWNER_DATABASE_URL); workers
                                   and traderctl never migrate otherwise
@@ -525,12 +526,15 @@ int auth_cmd(const Args& a) {
 int stream_init(const Args& a) {
   EventStreamConfig cfg;
   try {
-    const std::vector<std::string> known{"--stream", "--max-bytes"};
+    const std::vector<std::string> known{"--stream", "--max-bytes", "--replicas"};
     cfg.stream = flag_value(a.rest, "--stream", cfg.stream, known);
     cfg.max_bytes = std::stoll(flag_value(a.rest, "--max-bytes", std::to_string(cfg.max_bytes), known));
     if (cfg.max_bytes < 0) throw std::invalid_argument("--max-bytes: >= 0 (0 = no limit)");
+    cfg.replicas = std::stoi(flag_value(a.rest, "--replicas", env_or("TRADER_STREAM_REPLICAS", "1"), known));
+    if (cfg.replicas < 1 || cfg.replicas > 5) throw std::invalid_argument("--replicas: 1..5 (JetStream's range)");
   } catch (const std::exception& e) {
-    fmt::print(stderr, "traderctl stream-init: {}\nusage: traderctl stream-init [--stream NAME] [--max-bytes N]\n",
+    fmt::print(stderr,
+               "traderctl stream-init: {}\nusage: traderctl stream-init [--stream NAME] [--max-bytes N] [--replicas R]\n",
                e.what());
     return 2;
   }
@@ -538,8 +542,8 @@ int stream_init(const Args& a) {
   natsio::Connection admin({.url = env_or("NATS_URL", "nats://127.0.0.1:4222"), .name = "traderctl-admin",
                             .max_reconnect = 0, .connect_retry_ms = 0});
   bootstrap_event_stream(admin, cfg);
-  fmt::print("stream {} (interest retention, at most {} bytes) and consumer {} ready\n", cfg.stream, cfg.max_bytes,
-             cfg.durable);
+  fmt::print("stream {} (interest retention, at most {} bytes, {} replica{}) and consumer {} ready\n", cfg.stream,
+             cfg.max_bytes, cfg.replicas, cfg.replicas == 1 ? "" : "s", cfg.durable);
   return 0;
 }
 

@@ -57,11 +57,13 @@ std::string sha256_file(const std::string& path) {
 
 std::string redact_secrets(std::string_view value) {
   std::string out(value);
-  // scheme://user:password@host
-  if (const auto scheme = out.find("://"); scheme != std::string::npos) {
+  // scheme://user:password@host, each URL of a comma-separated server list
+  for (auto scheme = out.find("://"); scheme != std::string::npos; scheme = out.find("://", scheme + 3)) {
+    auto end = out.find(',', scheme + 3);
+    if (end == std::string::npos) end = out.size();
     const auto at = out.find('@', scheme + 3);
     const auto slash = out.find('/', scheme + 3);
-    if (at != std::string::npos && (slash == std::string::npos || at < slash)) {
+    if (at != std::string::npos && at < end && (slash == std::string::npos || at < slash)) {
       const auto colon = out.find(':', scheme + 3);
       if (colon != std::string::npos && colon < at) out.replace(colon + 1, at - colon - 1, "***");
     }

@@ -21,7 +21,11 @@ void bootstrap_event_stream(natsio::Connection& admin, const EventStreamConfig& 
   natsio::JetStream js(admin);
   std::vector<std::string> subj(std::begin(subjects::kCapturedSubjects), std::end(subjects::kCapturedSubjects));
   js.ensure_stream(cfg.stream, subj,
-                   {.interest = true, .max_bytes = cfg.max_bytes, .max_msg_size = cfg.max_msg_size, .discard_new = true});
+                   {.interest = true,
+                    .max_bytes = cfg.max_bytes,
+                    .max_msg_size = cfg.max_msg_size,
+                    .discard_new = true,
+                    .replicas = cfg.replicas});
   js.ensure_durable(cfg.stream, cfg.durable, cfg.ack_wait_ms, cfg.max_ack_pending);
 }
 

@@ -67,6 +67,10 @@ struct EventStreamConfig {
   /// says so. 0 = no limit.
   std::int64_t max_bytes = 4LL << 30;
   std::int32_t max_msg_size = 1 << 20;   ///< NATS' own default max_payload
+  /// Copies of the stream (and of the recorder's consumer) on a cluster's nodes: 1 on one
+  /// nats-server, 3 on a 3-node cluster (survives the loss of any one node). At most the
+  /// number of nodes with JetStream, else the server refuses the stream.
+  int replicas = 1;
 };
 
 /// Which session each recorded event belongs to, decided in bus (stream)

@@ -58,47 +58,33 @@ struct overloaded : Ts... {
 template <class... Ts>
 overloaded(Ts...) -> overloaded<Ts...>;
 
-}  // namespace
-
-TEST_CASE("execution and risk-state killed mid-session lose no order, fill none twice and rebuild the same state",
-          "[integration][crash]") {
-  itest::nats_library();
-  itest::Stack stack(std::vector<std::pair<std::string, std::string>>{{"RISK_MAX_POSITION", "1000000"}});
-  itest::Tap tap(stack.nats_url());
-  stack.start({"recorder", "ops", "risk-state", "execution", "reporter"});
-
-  const auto quotes = ibm_quotes(6'000);
-  REQUIRE(quotes.size() == 6'000);
-  std::atomic<std::size_t> sent{0};
+/// Publishes `quotes` on market.data.IBM (as the feed would) and, after every 15th, an
+/// order command (as a strategy would), about 1,000 quotes a second; `sent` counts the
+/// quotes published so far.
+void drive(const itest::Stack& stack, const std::vector<core::Quote>& quotes, std::atomic<std::size_t>& sent) {
+  natsio::Connection feed({.url = stack.nats_url(), .name = "test-feed"});
   int orders = 0;
-  std::thread driver([&] {
-    natsio::Connection feed({.url = stack.nats_url(), .name = "test-feed"});
-    for (std::size_t i = 0; i < quotes.size(); ++i) {
-      feed.publish("market.data.IBM", codec::encode(quotes[i]));
-      if (i % 15 == 7) feed.publish("trading.orders", order_json(orders++, quotes[i]));
-      sent = i + 1;
-      std::this_thread::sleep_for(1ms);  // about 1,000 quotes a second with ~65 orders
-    }
-    feed.flush();
-  });
-  // SIGKILL each worker while quotes and orders flow; orders keep arriving while it is down.
-  while (sent < 1'500) std::this_thread::sleep_for(10ms);
-  stack.worker("execution").kill_hard();
-  std::this_thread::sleep_for(300ms);
-  stack.restart("execution");
-  while (sent < 3'500) std::this_thread::sleep_for(10ms);
-  stack.worker("risk-state").kill_hard();
-  std::this_thread::sleep_for(300ms);
-  stack.restart("risk-state");
-  driver.join();
-  REQUIRE(stack.run({itest::bin("traderctl"), "wait-idle", "--quiet-ms", "1000", "--timeout-s", "120"}) == 0);
-  CHECK_THAT(stack.worker("execution").log(), Catch::Contains("rebuilt from"));
-  CHECK_THAT(stack.worker("risk-state").log(), Catch::Contains("rebuilt from"));
+  for (std::size_t i = 0; i < quotes.size(); ++i) {
+    feed.publish("market.data.IBM", codec::encode(quotes[i]));
+    if (i % 15 == 7) feed.publish("trading.orders", order_json(orders++, quotes[i]));
+    sent = i + 1;
+    std::this_thread::sleep_for(1ms);  // about 1,000 quotes a second with ~65 orders
+  }
+  feed.flush();
+}
 
-  eventstore::PgStore store(stack.reader_url());
-  itest::wait_recorded(stack, store);
-  const auto events = itest::read_all(store);
+/// What the log of a session driven by drive() must show, however its workers or nodes
+/// failed on the way (checks 1-3), and what it adds up to: the position and each order's
+/// newest report.
+struct LogOutcome {
+  core::Quantity position;
+  std::map<std::string, core::ExecutionReport> latest;  // by client_order_id: its newest report
+};
 
+LogOutcome check_log(const std::vector<eventstore::StoredEvent>& events, std::size_t submits) {
+  LogOutcome out;
+  auto& position = out.position;
+  auto& latest = out.latest;
   // 1. Every order sent got exactly one decision: approved or denied.
   codec::Decoder dec;
   std::map<std::string, int> sent_ids, decided;
@@ -147,7 +133,7 @@ TEST_CASE("execution and risk-state killed mid-session lose no order, fill none 
       if (!check.check(*r)) take(reference.on_quote(std::get<core::Quote>(*r)));
     }
   }
-  REQUIRE(sent_ids.size() == 300);  // 400 commands, 6 in 8 of them submits
+  REQUIRE(sent_ids.size() == submits);
   for (const auto& [id, n] : sent_ids) {
     INFO(id);
     CHECK(n == 1);
@@ -168,8 +154,6 @@ TEST_CASE("execution and risk-state killed mid-session lose no order, fill none 
   // 3. Invariants over the recorded reports; positions from the fills.
   std::set<std::string> exec_ids;
   std::map<std::string, core::Quantity> filled;  // by client_order_id
-  std::map<std::string, core::ExecutionReport> latest;  // by client_order_id: its newest report
-  core::Quantity position;
   for (const auto& r : recorded) {
     latest[r.client_order_id] = r;
     if (r.exec_type == core::ExecType::replaced && r.orig_client_order_id) latest.erase(*r.orig_client_order_id);
@@ -181,6 +165,40 @@ TEST_CASE("execution and risk-state killed mid-session lose no order, fill none 
     CHECK(filled[r.client_order_id] <= r.cum_qty);
     position = r.side == core::Side::buy ? position + r.last_qty : position - r.last_qty;
   }
+
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("execution and risk-state killed mid-session lose no order, fill none twice and rebuild the same state",
+          "[integration][crash]") {
+  itest::nats_library();
+  itest::Stack stack(std::vector<std::pair<std::string, std::string>>{{"RISK_MAX_POSITION", "1000000"}});
+  itest::Tap tap(stack.nats_url());
+  stack.start({"recorder", "ops", "risk-state", "execution", "reporter"});
+
+  const auto quotes = ibm_quotes(6'000);
+  REQUIRE(quotes.size() == 6'000);
+  std::atomic<std::size_t> sent{0};
+  std::thread driver([&] { drive(stack, quotes, sent); });
+  // SIGKILL each worker while quotes and orders flow; orders keep arriving while it is down.
+  while (sent < 1'500) std::this_thread::sleep_for(10ms);
+  stack.worker("execution").kill_hard();
+  std::this_thread::sleep_for(300ms);
+  stack.restart("execution");
+  while (sent < 3'500) std::this_thread::sleep_for(10ms);
+  stack.worker("risk-state").kill_hard();
+  std::this_thread::sleep_for(300ms);
+  stack.restart("risk-state");
+  driver.join();
+  REQUIRE(stack.run({itest::bin("traderctl"), "wait-idle", "--quiet-ms", "1000", "--timeout-s", "120"}) == 0);
+  CHECK_THAT(stack.worker("execution").log(), Catch::Contains("rebuilt from"));
+  CHECK_THAT(stack.worker("risk-state").log(), Catch::Contains("rebuilt from"));
+
+  eventstore::PgStore store(stack.reader_url());
+  itest::wait_recorded(stack, store);
+  const auto [position, latest] = check_log(itest::read_all(store), 300);  // 400 commands, 6 in 8 of them submits
 
   // 4. The reporter (never killed) holds the same position.
   natsio::Connection person({.url = stack.nats_url("operator"), .name = "person"});
@@ -283,4 +301,38 @@ TEST_CASE("a halt and a run-time policy survive a risk-state SIGKILL", "[integra
   for (const auto& m : tap.messages())
     resend_answers += m.subject == "ops.dead_letter" && m.data.find("resend of h-3") != std::string::npos;
   CHECK(resend_answers == 1);
+}
+
+TEST_CASE("the whole stack runs on a 3-node NATS cluster with an R3 event stream: every event of a real-data "
+          "session is recorded once and the reports equal a reference broker's",
+          "[integration][cluster]") {
+  itest::nats_library();
+  itest::Stack stack(3, {{"RISK_MAX_POSITION", "1000000"}});
+  stack.start({"recorder", "ops", "risk-state", "execution", "reporter"});
+  natsio::Connection admin({.url = stack.nats_url(), .name = "test-admin"});
+  const auto st = natsio::JetStream(admin).stream_state("EVENTS");
+  CHECK(st.replicas == 3);
+  CHECK(stack.cluster().index_of(st.leader) >= 0);
+
+  const auto quotes = ibm_quotes(3'000);
+  REQUIRE(quotes.size() == 3'000);
+  std::atomic<std::size_t> sent{0};
+  drive(stack, quotes, sent);
+  REQUIRE(stack.run({itest::bin("traderctl"), "wait-idle", "--quiet-ms", "1000", "--timeout-s", "120"}) == 0);
+  eventstore::PgStore store(stack.reader_url());
+  itest::wait_recorded(stack, store);
+  const auto events = itest::read_all(store);
+  std::size_t stored_quotes = 0;
+  std::set<std::string> msg_ids;
+  for (const auto& ev : events) {
+    stored_quotes += ev.subject == "market.data.IBM";
+    CHECK(msg_ids.insert(ev.msg_id).second);
+  }
+  CHECK(stored_quotes == quotes.size());
+  check_log(events, 150);  // 200 commands, 6 in 8 of them submits
+  CHECK(store.verify().ok);
+  // Every worker is ok (each connected to a node it picked at random from the list).
+  std::string status;
+  CHECK(stack.run({itest::bin("traderctl"), "status"}, &status) == 0);
+  INFO(status);
 }

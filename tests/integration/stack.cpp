@@ -1,5 +1,6 @@
 #include "stack.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -26,8 +27,32 @@ natsio::Library& nats_library() {
 std::string bin(const std::string& name) { return testsupport::build_dir() + "/cmd/" + name; }
 
 Stack::Stack(std::vector<std::pair<std::string, std::string>> extra_env)
-    : dir_(testsupport::make_temp_dir("trader-stack-")), keys_(testsupport::make_checkpoint_keys(dir_)) {
-  env_ = {{"NATS_URL", nats_.url("operator")},
+    : nats_(std::make_unique<testsupport::NatsServer>()),
+      dir_(testsupport::make_temp_dir("trader-stack-")),
+      keys_(testsupport::make_checkpoint_keys(dir_)) {
+  init(std::move(extra_env), 1);
+}
+
+Stack::Stack(int nats_nodes, std::vector<std::pair<std::string, std::string>> extra_env)
+    : nats_(nats_nodes > 1 ? nullptr : std::make_unique<testsupport::NatsServer>()),
+      cluster_(nats_nodes > 1 ? std::make_unique<testsupport::NatsCluster>(nats_nodes) : nullptr),
+      dir_(testsupport::make_temp_dir("trader-stack-")),
+      keys_(testsupport::make_checkpoint_keys(dir_)) {
+  init(std::move(extra_env), std::min(nats_nodes, 3));
+}
+
+testsupport::NatsServer& Stack::nats() {
+  if (!nats_) throw std::logic_error("this stack runs on a NATS cluster: use cluster()");
+  return *nats_;
+}
+
+testsupport::NatsCluster& Stack::cluster() {
+  if (!cluster_) throw std::logic_error("this stack runs on one nats-server: use nats()");
+  return *cluster_;
+}
+
+void Stack::init(std::vector<std::pair<std::string, std::string>> extra_env, int replicas) {
+  env_ = {{"NATS_URL", nats_url("operator")},
           {"DATABASE_URL", pg_.reader_url()},
           {"TRADER_WRITER_DATABASE_URL", pg_.writer_url()},
           {"TRADER_CHECKPOINT_FILE", checkpoint_file()},
@@ -35,8 +60,8 @@ Stack::Stack(std::vector<std::pair<std::string, std::string>> extra_env)
           {"HEARTBEAT_MS", "200"}};
   env_.insert(env_.end(), extra_env.begin(), extra_env.end());
   // The admin's bootstrap: nobody may publish before the stream and the recorder's consumer exist.
-  natsio::Connection admin({.url = nats_.url(), .name = "test-admin"});
-  services::bootstrap_event_stream(admin, services::EventStreamConfig{});
+  natsio::Connection admin({.url = nats_url(), .name = "test-admin"});
+  services::bootstrap_event_stream(admin, services::EventStreamConfig{.replicas = replicas});
 }
 
 void Stack::start(std::vector<std::string> workers) {
@@ -98,7 +123,7 @@ std::vector<std::pair<std::string, std::string>> Stack::env() const { return env
 std::vector<std::pair<std::string, std::string>> Stack::env_for(const std::string& user) const {
   auto env = env_;
   for (auto& [k, v] : env)
-    if (k == "NATS_URL") v = nats_.url(user);
+    if (k == "NATS_URL") v = nats_url(user);
   return env;
 }
 

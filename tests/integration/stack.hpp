@@ -42,14 +42,18 @@ class Stack {
   /// Starts the servers and, as the admin, creates the event stream and the recorder's
   /// consumer. `extra_env` is added to every worker's environment (e.g. RISK_MAX_ORDER_QTY).
   explicit Stack(std::vector<std::pair<std::string, std::string>> extra_env = {});
+  /// The same on a NATS cluster of `nats_nodes` nodes (testsupport::NatsCluster; 1 = one
+  /// nats-server, as above): the event stream has min(3, nodes) replicas, and every URL
+  /// (workers', run()'s, nats_url()) is the list of all nodes.
+  Stack(int nats_nodes, std::vector<std::pair<std::string, std::string>> extra_env);
   /// Starts the workers in order and waits until each sends heartbeats. Throws with their logs if not.
   void start(std::vector<std::string> workers = {"recorder", "ops", "risk-state", "execution", "reporter",
                                                  "strategy"});
   ~Stack();
   /// The admin's URL (anything in TRADING: taps, test publishers standing for a worker).
-  std::string nats_url() const { return nats_.url(); }
+  std::string nats_url() const { return nats_url("admin"); }
   /// Identity `user`'s URL, e.g. nats_url("operator") for a person, nats_url("feed").
-  std::string nats_url(std::string_view user) const { return nats_.url(user); }
+  std::string nats_url(std::string_view user) const { return cluster_ ? cluster_->url(user) : nats_->url(user); }
   /// The environment a worker binary runs with as identity `user` (e.g. the feed).
   std::vector<std::pair<std::string, std::string>> env_for(const std::string& user) const;
   /// trader_readonly: traderctl, risk-state, execution, and the tests' own reads.
@@ -74,14 +78,19 @@ class Stack {
   void restart(const std::string& name);
   testsupport::PgServer& pg() { return pg_; }
   /// The nats-server, for outage tests (stop() and start() keep its port and store).
-  testsupport::NatsServer& nats() { return nats_; }
+  /// std::logic_error on a cluster's stack.
+  testsupport::NatsServer& nats();
+  /// The cluster (node failures); std::logic_error on a one-server stack.
+  testsupport::NatsCluster& cluster();
   const std::string& dir() const { return dir_; }
   /// The recorder's checkpoint file and the public key that checks it.
   std::string checkpoint_file() const { return dir_ + "/checkpoints.jsonl"; }
   const std::string& checkpoint_pubkey() const { return keys_.public_key; }
 
  private:
-  testsupport::NatsServer nats_;
+  void init(std::vector<std::pair<std::string, std::string>> extra_env, int replicas);
+  std::unique_ptr<testsupport::NatsServer> nats_;    ///< one server, or
+  std::unique_ptr<testsupport::NatsCluster> cluster_;  ///< a cluster
   testsupport::PgServer pg_;
   std::string dir_;
   testsupport::KeyPair keys_;

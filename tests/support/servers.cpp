@@ -127,6 +127,31 @@ bool log_says_port_in_use(const std::string& log) {
          log.find("Address already in use") != std::string::npos;
 }
 
+/// The body of `GET path` from 127.0.0.1:port (HTTP/1.0, 1 s timeouts); "" if it fails.
+std::string http_get_local(int port, const std::string& path) {
+  Fd s(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (s.get() < 0) return "";
+  timeval tv{1, 0};
+  setsockopt(s.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  setsockopt(s.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(s.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return "";
+  const std::string req = "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+  if (::send(s.get(), req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size())) return "";
+  std::string out;
+  char buf[4096];
+  for (;;) {
+    const ssize_t n = ::recv(s.get(), buf, sizeof buf, 0);
+    if (n <= 0) break;
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+  const auto body = out.find("\r\n\r\n");
+  return body == std::string::npos ? "" : out.substr(body + 4);
+}
+
 void remove_tree(const std::string& dir) noexcept {
   if (dir.empty()) return;
   std::error_code ec;
@@ -464,6 +489,131 @@ void NatsServer::launch() {
                              (exited ? " exited during startup" : " did not accept connections within 10 s") +
                              "; log tail:\n" + file_tail(log_path_));
   }
+}
+
+// ---- NatsCluster ----------------------------------------------------------------
+
+NatsCluster::NatsCluster(int nodes) {
+  if (nodes < 1) throw std::invalid_argument("NatsCluster: at least one node");
+  dir_ = make_temp_dir("trader-nats-cluster-");
+  try {
+    passwords_ = auth::init_dir(dir_ + "/creds", auth::identities(auth::Deployment{}), 4);
+    const std::string route_password = auth::new_password();
+    nodes_.resize(static_cast<std::size_t>(nodes));
+    std::vector<std::string> routes;
+    for (int i = 0; i < nodes; ++i) {
+      auto& n = nodes_[static_cast<std::size_t>(i)];
+      n.name = "n" + std::to_string(i + 1);
+      n.dir = dir_ + "/" + n.name;
+      fs::create_directories(n.dir);
+      n.log_path = n.dir + "/nats-server.log";
+      n.port = free_tcp_port();
+      n.route_port = free_tcp_port();
+      n.monitor_port = free_tcp_port();
+      routes.push_back("127.0.0.1:" + std::to_string(n.route_port));
+    }
+    for (auto& n : nodes_) {
+      auth::ClusterNode c;
+      c.server_name = n.name;
+      c.route_port = n.route_port;
+      c.route_password = route_password;
+      c.route_host_ports = routes;
+      n.conf = n.dir + "/nats-server.conf";
+      // the accounts block is shared (nats-server resolves an include from the file's dir)
+      std::ofstream(n.conf) << auth::server_config("127.0.0.1", n.port, n.dir + "/js", "../creds/nats-accounts.conf", c,
+                                                   n.monitor_port);
+    }
+    for (auto& n : nodes_) launch(n);
+    // JetStream in a cluster answers once its meta group has a leader: nats-server's
+    // /healthz says "ok" only then (and once its streams and consumers are current).
+    for (int i = 0; i < nodes; ++i)
+      if (!wait_healthy(i))
+        throw std::runtime_error("nats cluster: " + server_name(i) + " not healthy within 30 s; log tail:\n" + log_tail(i));
+  } catch (...) {
+    for (auto& n : nodes_) n.proc.reset();
+    remove_tree(dir_);
+    throw;
+  }
+}
+
+NatsCluster::~NatsCluster() {
+  for (auto& n : nodes_) n.proc.reset();  // ~Process: SIGTERM, SIGKILL after 5 s, reap
+  remove_tree(dir_);
+}
+
+std::string NatsCluster::url(std::string_view user) const {
+  std::string out;
+  for (int i = 0; i < size(); ++i) {
+    if (!out.empty()) out += ',';
+    out += node_url(i, user);
+  }
+  return out;
+}
+
+std::string NatsCluster::node_url(int i, std::string_view user) const {
+  return auth::url("127.0.0.1:" + std::to_string(port(i)), user, passwords_.at(std::string(user)));
+}
+
+std::string NatsCluster::server_name(int i) const { return nodes_.at(static_cast<std::size_t>(i)).name; }
+
+int NatsCluster::index_of(std::string_view name) const noexcept {
+  for (int i = 0; i < size(); ++i)
+    if (nodes_[static_cast<std::size_t>(i)].name == name) return i;
+  return -1;
+}
+
+pid_t NatsCluster::pid(int i) const noexcept {
+  const auto& n = nodes_.at(static_cast<std::size_t>(i));
+  return n.proc ? n.proc->pid() : -1;
+}
+
+bool NatsCluster::running(int i) const noexcept { return nodes_.at(static_cast<std::size_t>(i)).proc != nullptr; }
+
+void NatsCluster::stop(int i) noexcept {
+  auto& n = nodes_.at(static_cast<std::size_t>(i));
+  if (n.proc) n.proc->terminate();
+  n.proc.reset();
+}
+
+void NatsCluster::kill(int i) noexcept {
+  auto& n = nodes_.at(static_cast<std::size_t>(i));
+  if (n.proc) n.proc->kill_hard();
+  n.proc.reset();
+}
+
+void NatsCluster::start(int i) {
+  auto& n = nodes_.at(static_cast<std::size_t>(i));
+  if (!n.proc) launch(n);
+}
+
+bool NatsCluster::wait_healthy(int i, std::chrono::milliseconds timeout) const {
+  const auto& n = nodes_.at(static_cast<std::size_t>(i));
+  const auto deadline = Clock::now() + timeout;
+  while (http_get_local(n.monitor_port, "/healthz").find("\"ok\"") == std::string::npos) {
+    if (Clock::now() > deadline) return false;
+    std::this_thread::sleep_for(50ms);
+  }
+  return true;
+}
+
+std::string NatsCluster::log_tail(int i, std::size_t max_lines) const {
+  return file_tail(nodes_.at(static_cast<std::size_t>(i)).log_path, max_lines);
+}
+
+void NatsCluster::launch(Node& n) {
+  const std::string binary = env_or("TRADER_NATS_SERVER", "nats-server");
+  n.proc = std::make_unique<Process>(std::vector<std::string>{binary, "-c", n.conf}, options({}, n.log_path, "", n.dir));
+  const auto deadline = Clock::now() + 10s;
+  while (Clock::now() < deadline) {
+    if (!n.proc->running()) break;
+    if (nats_says_info(n.port)) return;
+    std::this_thread::sleep_for(20ms);
+  }
+  const bool exited = !n.proc->running();
+  n.proc.reset();
+  throw std::runtime_error("nats-server " + n.name + " on port " + std::to_string(n.port) +
+                           (exited ? " exited during startup" : " did not accept connections within 10 s") +
+                           "; log tail:\n" + file_tail(n.log_path));
 }
 
 // ---- PgServer -----------------------------------------------------------------

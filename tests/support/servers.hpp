@@ -171,6 +171,60 @@ class NatsServer {
   std::unique_ptr<Process> proc_;
 };
 
+/// A NATS cluster of `nodes` nats-servers on 127.0.0.1 (docs/scaling.md): each with
+/// JetStream (its own store dir), the accounts and identities of NatsServer(auth), a
+/// unique server_name ("n1", "n2", ...) and routes to every other node on free ports
+/// (route user and password generated). For tests of failover: stop, kill or start any
+/// node; a node started again keeps its ports and store.
+class NatsCluster {
+ public:
+  /// Starts every node and waits until each sends INFO and says it is healthy (its
+  /// monitoring port's /healthz: JetStream has a meta leader). Throws std::runtime_error (with the
+  /// logs' tails) if that takes more than 30 s.
+  explicit NatsCluster(int nodes = 3);
+  /// Stops every node (SIGTERM, SIGKILL after 5 s), removes the dirs. noexcept.
+  ~NatsCluster();
+  NatsCluster(const NatsCluster&) = delete;
+  NatsCluster& operator=(const NatsCluster&) = delete;
+
+  int size() const noexcept { return static_cast<int>(nodes_.size()); }
+  /// The server list for identity `user`, every node's URL with its credentials,
+  /// comma-separated: what a worker's NATS_URL holds. url() is admin's.
+  std::string url(std::string_view user = "admin") const;
+  /// One node's URL for `user` (a client pinned to node `i`, 0-based).
+  std::string node_url(int i, std::string_view user = "admin") const;
+  /// "n1", "n2", ...: the server_name of node `i` (what stream info names as leader).
+  std::string server_name(int i) const;
+  /// The node whose server_name is `name`, -1 if none.
+  int index_of(std::string_view name) const noexcept;
+  int port(int i) const { return nodes_.at(static_cast<std::size_t>(i)).port; }
+  pid_t pid(int i) const noexcept;
+  bool running(int i) const noexcept;
+  /// SIGTERM and reap (nats-server shuts down in order).
+  void stop(int i) noexcept;
+  /// SIGKILL and reap: the node dies without a word, as a crashed machine would.
+  void kill(int i) noexcept;
+  /// Starts a stopped node again (same ports, same store) and waits for its INFO (not
+  /// for it to catch up: wait_healthy(i) does).
+  /// Throws std::runtime_error as the constructor does.
+  void start(int i);
+  std::string log_tail(int i, std::size_t max_lines = 30) const;
+  /// Waits until node `i`'s /healthz says ok (JetStream current on it), at most `timeout`.
+  /// Returns false if it did not.
+  bool wait_healthy(int i, std::chrono::milliseconds timeout = std::chrono::seconds(30)) const;
+
+ private:
+  struct Node {
+    std::string name, dir, log_path, conf;
+    int port = 0, route_port = 0, monitor_port = 0;
+    std::unique_ptr<Process> proc;
+  };
+  void launch(Node& n);
+  std::string dir_;
+  std::map<std::string, std::string> passwords_;
+  std::vector<Node> nodes_;
+};
+
 /// The roles a deployment connects as (pkg/eventstore/roles.sql,
 /// schema/006_least_privilege.sql).
 enum class PgRole {

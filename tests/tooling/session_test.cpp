@@ -73,6 +73,10 @@ TEST_CASE("passwords are redacted from settings before they are hashed or publis
   CHECK(redact_secrets("password=abc") == "password=***");
   CHECK(redact_secrets("http://host/a:b@c") == "http://host/a:b@c");  // '@' after the path: not a userinfo
   CHECK(redact_secrets("1.5") == "1.5");
+  // a cluster's server list: every URL's password
+  CHECK(redact_secrets("nats://u:p1@10.0.0.1:4222,nats://u:p2@10.0.0.2:4222, nats://u:p3@h3") ==
+        "nats://u:***@10.0.0.1:4222,nats://u:***@10.0.0.2:4222, nats://u:***@h3");
+  CHECK(redact_secrets("nats://10.0.0.1:4222,nats://u:p2@10.0.0.2:4222") == "nats://10.0.0.1:4222,nats://u:***@10.0.0.2:4222");
 }
 
 TEST_CASE("SHA-256 matches the FIPS 180-2 test vectors", "[manifest]") {

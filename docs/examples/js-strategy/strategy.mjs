@@ -16,7 +16,7 @@
 //  - a request with the same "n" as the last one is the host asking again after a
 //    timeout: it gets the same answer, and the event is not applied twice.
 //
-// Environment: NATS_URL (nats://strategy-ext:<password>@host:port, set by
+// Environment: NATS_URL (nats://strategy-ext:<password>@host:port, or a list of them, set by
 // `traderctl backtest --strategy-cmd`), STRATEGY_SUBJECT (default strategy.external.>),
 // FAST (5), SLOW (20), QUANTITY ("1").
 import { connect, StringCodec } from "nats";
@@ -98,9 +98,11 @@ function decide(req) {
 }
 
 // ---- NATS: nats.js takes the user and password as options, not inside the URL ----
-const url = new URL(process.env.NATS_URL ?? "nats://127.0.0.1:4222");
+// NATS_URL may be a cluster's comma-separated server list: every node is given.
+const urls = (process.env.NATS_URL ?? "nats://127.0.0.1:4222").split(",").map((u) => new URL(u.trim()));
+const url = urls[0];
 const nc = await connect({
-  servers: `${url.hostname}:${url.port}`,
+  servers: urls.map((u) => `${u.hostname}:${u.port}`),
   user: decodeURIComponent(url.username),
   pass: decodeURIComponent(url.password),
   name: "js-strategy",
