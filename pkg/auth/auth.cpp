@@ -130,7 +130,12 @@ std::vector<Identity> identities(const Deployment& d) {
     // ~340,000/s without it. Test taps and bootstrap tools read the log as admin.
     add("admin", t, std::move(p));
   }
-  add("feed", t, worker("feed", {"market.data.>"}, {}));
+  {
+    // The stream's info: whether it acknowledges publishes (workers/bus.hpp, NatsBus).
+    auto p = worker("feed", {"market.data.>"}, {});
+    p.publish_allow.push_back(fmt::format("$JS.API.STREAM.INFO.{}", d.stream));
+    add("feed", t, std::move(p));
+  }
   if (d.replay) {
     auto p = worker("replay", {"market.data.>", "ops.ping.*", "ops.status", "ops.report"}, {});
     p.publish_allow.push_back(fmt::format("$JS.API.STREAM.INFO.{}", d.stream));

@@ -569,10 +569,22 @@ void JetStream::ensure_stream(const std::string& name, const std::vector<std::st
   if (limits.max_msgs > 0) cfg.MaxMsgs = limits.max_msgs;
   if (limits.max_msg_size > 0) cfg.MaxMsgSize = limits.max_msg_size;
   cfg.Replicas = limits.replicas > 0 ? limits.replicas : 1;
-  // Publishers use core NATS; without NoAck the stream would answer a `nats req`
-  // on a captured subject (trading.orders, risk.management) with its PubAck
-  // before the worker could reply.
-  cfg.NoAck = true;
+  // Core publishers: without NoAck the stream would answer a `nats req` on a captured
+  // subject (trading.orders, risk.management) with its PubAck before the worker could reply.
+  cfg.NoAck = limits.no_ack;
+  if (limits.max_age_ms > 0) cfg.MaxAge = limits.max_age_ms * 1'000'000;            // ns
+  if (limits.duplicate_window_ms > 0) cfg.Duplicates = limits.duplicate_window_ms * 1'000'000;  // ns
+  std::vector<jsStreamSource> sources(limits.sources.size());
+  std::vector<jsStreamSource*> source_ptrs;
+  for (std::size_t i = 0; i < limits.sources.size(); ++i) {
+    sources[i] = jsStreamSource{};
+    sources[i].Name = limits.sources[i].c_str();
+    source_ptrs.push_back(&sources[i]);
+  }
+  if (!source_ptrs.empty()) {
+    cfg.Sources = source_ptrs.data();
+    cfg.SourcesLen = static_cast<int>(source_ptrs.size());
+  }
   jsStreamInfo* si = nullptr;
   jsErrCode err = static_cast<jsErrCode>(0);
   natsStatus s = js_AddStream(&si, js_, &cfg, nullptr, &err);
@@ -853,6 +865,7 @@ JetStream::StreamState JetStream::stream_state(const std::string& stream) {
                  .bytes = si->State.Bytes, .max_bytes = si->Config ? si->Config->MaxBytes : 0,
                  .max_msgs = si->Config ? si->Config->MaxMsgs : 0,
                  .replicas = si->Config ? static_cast<int>(si->Config->Replicas) : 1,
+                 .no_ack = si->Config ? si->Config->NoAck : false,
                  .leader = si->Cluster && si->Cluster->Leader ? si->Cluster->Leader : ""};
   jsStreamInfo_Destroy(si);
   return st;

@@ -277,6 +277,18 @@ class JetStream {
     /// loss of any one node: a message is stored once a majority has it). Changing it
     /// on an existing stream is allowed (JetStream moves the copies).
     int replicas = 1;
+    /// The stream answers no publish (core publishers, and `nats req` on a captured subject
+    /// gets the worker's answer, not the stream's receipt). False: it acknowledges every
+    /// publish that has a reply subject (what LogPublisher needs).
+    bool no_ack = true;
+    /// Messages older than this are dropped (0 = kept until another limit).
+    std::int64_t max_age_ms = 0;
+    /// How long the stream remembers each `Nats-Msg-Id` to drop a second copy (0 =
+    /// JetStream's default, 2 minutes). LogPublisher's resends rely on it.
+    std::int64_t duplicate_window_ms = 0;
+    /// Streams whose messages this one copies in as they come (JetStream sources), in
+    /// their own order, interleaved with what is published to it directly.
+    std::vector<std::string> sources;
   };
   void ensure_stream(const std::string& name, const std::vector<std::string>& subjects, const StreamLimits& limits);
   /// True if the stream exists. Throws NatsError for other failures (e.g. a
@@ -313,6 +325,7 @@ class JetStream {
     std::uint64_t first_seq = 0, last_seq = 0, msgs = 0, bytes = 0;
     std::int64_t max_bytes = 0, max_msgs = 0;  ///< configured limits (0 = none)
     int replicas = 1;                          ///< configured copies
+    bool no_ack = false;                       ///< it acknowledges no publish (StreamLimits::no_ack)
     std::string leader;                        ///< server_name of the node that leads it ("" on a single server)
   };
   StreamState stream_state(const std::string& stream);

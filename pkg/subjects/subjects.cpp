@@ -101,4 +101,10 @@ bool matches(std::string_view pattern, std::string_view subject) noexcept {
   }
 }
 
+bool published_to_event_stream(std::string_view subject) noexcept {
+  for (const auto pattern : kEventStreamSubjects)
+    if (matches(pattern, subject)) return true;
+  return false;
+}
+
 }  // namespace subjects

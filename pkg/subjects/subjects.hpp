@@ -82,6 +82,20 @@ constexpr std::string_view kCapturedSubjects[] = {"market.data.>", "trading.>", 
                                                   "reports.>",     "session.>", "ops.dead_letter",
                                                   "progress.>"};
 
+/// How the log is made (docs/scaling.md): what people send is captured by the stream
+/// INPUTS, which acknowledges nothing (so `nats req trading.orders` gets risk-state's
+/// answer, not a receipt), and EVENTS copies it in (a JetStream source); everything the
+/// workers publish goes to EVENTS directly, acknowledged (natsio::LogPublisher), so a
+/// stream leader's death loses none of it. Together they are kCapturedSubjects.
+constexpr std::string_view kInputStream = "INPUTS";
+constexpr std::string_view kInputStreamSubjects[] = {"trading.orders.by.*", "risk.management.by.*",
+                                                     "risk.management"};
+constexpr std::string_view kEventStreamSubjects[] = {
+    "market.data.>", "trading.orders", "trading.orders.approved", "trading.executions", "risk.state",
+    "performance.>", "reports.>",      "session.>",               "ops.dead_letter",    "progress.>"};
+/// True if `subject` is published to kEventStream directly (kEventStreamSubjects). Pure.
+bool published_to_event_stream(std::string_view subject) noexcept;
+
 /// True if `symbol` can be one subject token: non-empty, <= 64 chars, only
 /// [A-Za-z0-9_-] (no '.', '*', '>' or whitespace).
 bool is_valid_symbol(std::string_view symbol) noexcept;

@@ -19,10 +19,12 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
 #include "eventstore/event_store.hpp"
+#include "natsio/log_publisher.hpp"
 #include "natsio/natsio.hpp"
 #include "workers/event_time.hpp"
 
@@ -123,13 +125,26 @@ class Bus {
 
 /// The bus over one nats.c connection (which it does not own). Thread-safety: as
 /// natsio::Connection (publishing is thread-safe; handlers run on the delivery thread).
+///
+/// What goes to the event stream directly (subjects::published_to_event_stream) is sent
+/// through a natsio::LogPublisher, so the stream confirms each message and a leader's
+/// death loses none (docs/scaling.md); publish() then blocks while 4,096 messages wait
+/// for their confirmation. Everything else (heartbeats, replies, requests) is core NATS.
+/// The publisher is made at the first such publish, if the stream acknowledges publishes
+/// (a stream made before issue 15 does not: then core NATS, with a warning, until
+/// `traderctl stream-init` updates it).
 class NatsBus final : public Bus {
  public:
-  explicit NatsBus(natsio::Connection& conn) noexcept : conn_(conn) {}
-  bool publish(std::string_view subject, std::string_view payload) override { return conn_.publish(subject, payload); }
+  explicit NatsBus(natsio::Connection& conn, std::string stream = "EVENTS") noexcept
+      : conn_(conn), stream_(std::move(stream)) {}
+  /// Waits up to 5 s for the stream to confirm what was published (LogPublisher's destructor).
+  ~NatsBus() override;
+  bool publish(std::string_view subject, std::string_view payload) override;
   std::string last_error() const override { return conn_.last_error(); }
   std::unique_ptr<BusSubscription> subscribe(std::string_view pattern, Handler fn) override;
-  void flush(std::int64_t timeout_ms) override { conn_.flush(timeout_ms); }
+  /// Also waits until the stream confirmed every message published to it (throws
+  /// natsio::NatsError if not within `timeout_ms`).
+  void flush(std::int64_t timeout_ms) override;
   std::uint64_t log_end(const std::string& stream) override;
   HistoryStats read_history(eventstore::EventStore* store, const std::string& stream, std::uint64_t after,
                             std::uint64_t up_to, const std::function<void(const LogEvent&)>& fn) override;
@@ -138,7 +153,12 @@ class NatsBus final : public Bus {
   natsio::Connection* nats() noexcept override { return &conn_; }
 
  private:
+  natsio::LogPublisher* log_publisher();  ///< nullptr: the stream does not acknowledge
   natsio::Connection& conn_;
+  std::string stream_;
+  std::mutex mu_;                         ///< guards the lazy start below
+  bool checked_ = false;                  ///< asked the stream whether it acknowledges
+  std::unique_ptr<natsio::LogPublisher> log_pub_;
 };
 
 }  // namespace services

@@ -294,6 +294,8 @@ void LogFollower::watchdog() {
   std::optional<natsio::JetStream> js;
   std::uint64_t seen = 0;  // handled_ at the previous look
   int stalled = 0;         // looks in a row that found handled_ unchanged
+  int frozen = 0;          // stalled looks in a row at which the server's delivered sequence did not move
+  std::uint64_t last_delivered = 0;
   std::unique_lock lock(mu_);
   while (!cv_.wait_for(lock, std::chrono::seconds(1), [this] { return stop_; })) {
     if (!open_) continue;
@@ -315,6 +317,34 @@ void LogFollower::watchdog() {
     // consumers already acknowledged. A consumer with messages pending is only slow
     // (flow control, a busy delivery thread): it is left alone.
     const auto cs = st && st->last_seq > handled ? sub_->consumer_state() : std::nullopt;
+    // A consumer whose delivered sequence does not move while we handle nothing and the
+    // stream is ahead is stuck (after a stream leader's death: a flow-control exchange
+    // lost with its node), however much it says is pending.
+    frozen = cs && cs->delivered_stream_seq == last_delivered ? frozen + 1 : 0;
+    last_delivered = cs ? cs->delivered_stream_seq : 0;
+    if (st && st->last_seq > handled && (!cs || frozen >= 3) && rt_.conn().connected()) {
+      // The server does not know our consumer although it answers about the stream (it
+      // was on a node that died: an ordered consumer has one copy, on the stream leader's
+      // node, and nats.c's own reset can fail while the stream elects a new leader), or
+      // it is stuck. A new one from the next sequence; the old one is let go after (what
+      // both deliver is handled once: on_message skips a sequence already handled).
+      frozen = 0;
+      try {
+        auto fresh = std::make_unique<natsio::OrderedSubscription>(
+            rt_.conn(), stream_, handled + 1, [this](const natsio::StreamMessage& m) { on_message(m); });
+        rt_.log().warn(fmt::format("the ordered consumer on {} is {} (its node died?): following again from "
+                                   "sequence {}",
+                                   stream_, cs ? "stuck" : "gone", handled + 1));
+        sub_.swap(fresh);  // only this thread and the destructor (after joining it) touch sub_
+      } catch (const std::exception& e) {
+        rt_.log().warn(fmt::format("the ordered consumer on {} is gone and cannot be made again yet: {}", stream_,
+                                   e.what()));
+      }
+      lock.lock();
+      seen = handled_;
+      stalled = 0;
+      continue;
+    }
     lock.lock();
     if (!st || !cs || stop_ || handled_ != handled || st->last_seq <= handled_) continue;
     if (cs->num_pending > 0 || cs->delivered_stream_seq < st->last_seq) continue;

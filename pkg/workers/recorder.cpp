@@ -19,13 +19,31 @@ namespace services {
 
 void bootstrap_event_stream(natsio::Connection& admin, const EventStreamConfig& cfg) {
   natsio::JetStream js(admin);
-  std::vector<std::string> subj(std::begin(subjects::kCapturedSubjects), std::end(subjects::kCapturedSubjects));
-  js.ensure_stream(cfg.stream, subj,
-                   {.interest = true,
+  const std::vector<std::string> direct(std::begin(subjects::kEventStreamSubjects),
+                                        std::end(subjects::kEventStreamSubjects));
+  const std::vector<std::string> inputs(std::begin(subjects::kInputStreamSubjects),
+                                        std::end(subjects::kInputStreamSubjects));
+  natsio::JetStream::StreamLimits events{.interest = true,
+                                         .max_bytes = cfg.max_bytes,
+                                         .max_msg_size = cfg.max_msg_size,
+                                         .discard_new = true,
+                                         .replicas = cfg.replicas,
+                                         .no_ack = false,
+                                         .duplicate_window_ms = cfg.duplicate_window_ms};
+  // First the event stream on its own subjects (a stream made before issue 15 captured
+  // trading.> and risk.>, which would overlap the input stream's), then the input stream,
+  // then the event stream again, copying the input stream in.
+  js.ensure_stream(cfg.stream, direct, events);
+  js.ensure_stream(cfg.input_stream, inputs,
+                   {.interest = false,
                     .max_bytes = cfg.max_bytes,
                     .max_msg_size = cfg.max_msg_size,
-                    .discard_new = true,
-                    .replicas = cfg.replicas});
+                    .discard_new = false,
+                    .replicas = cfg.replicas,
+                    .no_ack = true,
+                    .max_age_ms = cfg.input_max_age_ms});
+  events.sources = {cfg.input_stream};
+  js.ensure_stream(cfg.stream, direct, events);
   js.ensure_durable(cfg.stream, cfg.durable, cfg.ack_wait_ms, cfg.max_ack_pending);
 }
 

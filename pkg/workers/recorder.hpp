@@ -27,6 +27,7 @@
 #include "eventstore/checkpoint.hpp"
 #include "eventstore/event_store.hpp"
 #include "codec/codec.hpp"
+#include "subjects/subjects.hpp"
 #include "workers/runtime.hpp"
 
 namespace services {
@@ -71,6 +72,15 @@ struct EventStreamConfig {
   /// nats-server, 3 on a 3-node cluster (survives the loss of any one node). At most the
   /// number of nodes with JetStream, else the server refuses the stream.
   int replicas = 1;
+  /// How long the event stream remembers a message's `Nats-Msg-Id` to drop a second copy
+  /// of it (natsio::LogPublisher sends a message again when unsure it was stored): longer
+  /// than a leader election (about 7 s measured, docs/scaling.md) plus a publisher's
+  /// acknowledgement timeout. The stream keeps one entry per message of the window.
+  std::int64_t duplicate_window_ms = 30'000;
+  /// The stream of what people send (subjects::kInputStreamSubjects, not acknowledged),
+  /// copied into the event stream; it keeps a message this long (the copy is made at once).
+  std::string input_stream = std::string(subjects::kInputStream);
+  std::int64_t input_max_age_ms = 24LL * 3600 * 1000;
 };
 
 /// Which session each recorded event belongs to, decided in bus (stream)

@@ -33,8 +33,10 @@ RiskService::RiskService(Runtime& rt, risk::RiskPolicy configured, eventstore::E
   // The core copies of requests, for their reply subjects only (reply_router.hpp);
   // subscribed before the stream's end is read, so every request the live consumer
   // delivers had its core copy seen too (unless risk-state was disconnected then).
+  // Only people's: a strategy's trading.orders goes to the event stream through a
+  // natsio::LogPublisher, whose reply subject waits for the stream's confirmation, not
+  // for risk-state (docs/scaling.md).
   auto core = [this](const natsio::Message& m) { on_request(m); };
-  subs_.push_back(sub(rt_, subjects::kTradingOrders, core));
   subs_.push_back(sub(rt_, subjects::kTradingOrdersByAll, core));
   subs_.push_back(sub(rt_, subjects::kRiskManagementByAll, core));
   rt_.bus().flush();
@@ -149,6 +151,8 @@ void RiskService::handle(const LogEvent& ev) {
   // Filled in from the store after a gap (maybe on the follower's watchdog thread):
   // long past, its requester no longer waits, and the router is the delivery thread's.
   if (ev.from_store) return decide();
+  // A worker's (a strategy's) trading.orders: nobody waits for an answer.
+  if (subjects::sender_of(ev.subject).empty()) return decide();
   const auto key = ReplyRouter::key(ev.subject, ev.data);
   if (const auto reply = replies_.on_stream(key, steady_ms())) {
     m.reply = *reply;  // "" = a plain publish: nobody waits

@@ -7,6 +7,7 @@
 #include <thread>
 #include <vector>
 
+#include "natsio/log_publisher.hpp"
 #include "natsio/natsio.hpp"
 #include "servers.hpp"
 
@@ -103,4 +104,36 @@ TEST_CASE("natsio: an R3 stream keeps every stored message when its leader is SI
   // The dead node comes back and catches up.
   cluster.start(cluster.index_of(leader));
   CHECK(cluster.wait_healthy(cluster.index_of(leader)));
+}
+
+TEST_CASE("natsio: a LogPublisher's messages are all stored once, in publish order, across the SIGKILL of the "
+          "stream's leader",
+          "[integration][natsio][cluster]") {
+  testsupport::NatsCluster cluster(3);
+  natsio::Library lib;
+  natsio::Connection conn({.url = cluster.url(), .name = "log-pub-test", .reconnect_wait_ms = 100});
+  natsio::JetStream js(conn);
+  js.ensure_stream("R3PUB", {"pub.>"}, {.interest = false, .replicas = 3, .no_ack = false});
+  const std::string leader = wait_for_leader(js, "R3PUB");
+  REQUIRE(cluster.index_of(leader) >= 0);
+  constexpr int kMessages = 3'000;
+  natsio::LogPublisher::Stats stats;
+  {
+    natsio::LogPublisher pub(conn, {.window = 256, .ack_timeout_ms = 1'000, .retry_wait_ms = 50});
+    for (int i = 0; i < kMessages; ++i) {
+      REQUIRE(pub.publish("pub.x", std::to_string(i)));
+      if (i == 500) cluster.kill(cluster.index_of(leader));  // mid-stream: no leader for seconds
+      std::this_thread::sleep_for(1ms);
+    }
+    CHECK(pub.flush(60'000));
+    stats = pub.stats();
+  }
+  INFO("refused " << stats.refused << ", resent " << stats.resent << ", duplicates " << stats.duplicates);
+  CHECK(stats.published == kMessages);
+  CHECK(stats.confirmed == kMessages);
+  CHECK(stats.refused > 0);  // the election really happened while it published
+  CHECK(stats.reordered == 0);
+  const auto got = read_all(conn, "R3PUB", kMessages + 1);  // one more than sent: a copy would show
+  REQUIRE(got.size() == kMessages);
+  for (int i = 0; i < kMessages; ++i) REQUIRE(got[static_cast<std::size_t>(i)] == std::to_string(i));
 }
