@@ -67,6 +67,8 @@ struct EventStreamConfig {
   /// says so. 0 = no limit.
   std::int64_t max_bytes = 4LL << 30;
   std::int32_t max_msg_size = 1 << 20;   ///< NATS' own default max_payload
+  /// Copies of the single writers' leases (lease.hpp; their bucket is created with the stream).
+  int lease_replicas = 1;
 };
 
 /// Which session each recorded event belongs to, decided in bus (stream)
@@ -104,7 +106,8 @@ eventstore::NewEvent recorded_event(codec::Decoder& dec, SessionAssigner& sessio
 /// or updates the event stream on subjects::kCapturedSubjects with interest retention
 /// and the limits of `cfg`, and the recorder's durable consumer, before any worker
 /// starts: a message published while no consumer exists is not kept (interest
-/// retention), so the recorder's consumer must exist first. Needs admin rights
+/// retention), so the recorder's consumer must exist first; and the bucket of the single
+/// writers' leases (bootstrap_leases, lease.hpp). Needs admin rights
 /// (pkg/auth). Throws natsio::NatsError naming what failed, e.g. an existing stream
 /// with another retention (JetStream cannot change it).
 void bootstrap_event_stream(natsio::Connection& admin, const EventStreamConfig& cfg);
