@@ -88,7 +88,6 @@ bool Lease::try_acquire() {
     rev = kv_.update(role_, value_, current->revision);  // not renewed for a whole TTL: take it over
   }
   if (!rev) return false;  // someone was faster
-  refused_writes_.store(false);
   valid_until_ns_.store(t0 + ttl_ms_ * 1'000'000);
   revision_.store(*rev);
   if (renewer_.joinable()) renewer_.join();  // a thread of an earlier tenure, already stopped
@@ -108,6 +107,16 @@ std::optional<std::string> Lease::holder() {
 
 bool Lease::held() const noexcept { return revision_.load() != 0 && now_ns() < valid_until_ns_.load(); }
 
+bool Lease::wait_held() noexcept {
+  std::unique_lock lock(mu_);
+  // In slices: the renewal thread stores and notifies without the mutex.
+  while (!held()) {
+    if (stop_ || revision_.load() == 0) return false;
+    held_cv_.wait_for(lock, std::chrono::milliseconds(50));
+  }
+  return true;
+}
+
 void Lease::renew_loop() {
   const auto period = std::chrono::milliseconds(std::max<std::int64_t>(ttl_ms_ / 3, 1));
   const auto retry = std::chrono::milliseconds(std::max<std::int64_t>(ttl_ms_ / 10, 1));
@@ -121,11 +130,9 @@ void Lease::renew_loop() {
     try {
       if (const auto rev = kv_.update(role_, value_, last)) {
         revision_.store(*rev);
-        const bool lapsed = t0 >= valid_until_ns_.load();
         valid_until_ns_.store(t0 + ttl_ms_ * 1'000'000);
+        held_cv_.notify_all();
         wait = period;
-        if (lapsed && refused_writes_.load())
-          lost = fmt::format("the {} lease lapsed while NATS did not answer, and writes were dropped meanwhile", role_);
       } else {
         lost = fmt::format("the {} lease moved on (renewal of revision {} refused: taken over or deleted)", role_, last);
       }
@@ -138,6 +145,7 @@ void Lease::renew_loop() {
       revision_.store(0);
       stop_ = true;
       lock.unlock();
+      held_cv_.notify_all();
       if (on_lost_) on_lost_(lost);
       return;
     }
@@ -150,6 +158,7 @@ void Lease::release() noexcept {
     stop_ = true;
   }
   cv_.notify_all();
+  held_cv_.notify_all();
   if (renewer_.joinable() && renewer_.get_id() != std::this_thread::get_id()) renewer_.join();
   valid_until_ns_.store(0);
   const auto rev = revision_.exchange(0);
@@ -190,11 +199,7 @@ std::unique_ptr<Lease> take_lease(Runtime& rt, natsio::Connection& conn, const s
     }
     std::_Exit(1);
   });
-  rt.set_write_fence([l = lease.get()] {
-    if (l->held()) return true;
-    l->note_refused_write();
-    return false;
-  });
+  rt.set_write_fence([l = lease.get()] { return l->held() || l->wait_held(); });
   if (lease->try_acquire()) {
     log.info(fmt::format("holds the {} lease (ttl {} ms)", role, ttl_ms));
     return lease;

@@ -17,13 +17,13 @@
 ///
 /// Never two writers: held() is true only until T after the holder SENT its last
 /// renewal that succeeded (a standby's clock starts no earlier than that write), so the
-/// holder stops writing (Runtime::set_write_fence) before any standby may take over,
-/// even if NATS is unreachable or the process was paused. A renewal that finds the key
-/// moved on (someone else's revision, a delete) means the lease is lost, and Lease calls
-/// its `on_lost` (the workers log it and exit at once, non-zero; the supervisor starts
-/// them again, as a standby). A holder whose renewals failed until held() turned false
-/// and that had to drop a write meanwhile (note_refused_write) is lost too, when NATS
-/// answers again: what it dropped must be rebuilt from the log by a fresh start.
+/// holder stops writing (Runtime::set_write_fence, wait_held) before any standby may
+/// take over, even if NATS is unreachable or the process was paused: a write then waits
+/// until a renewal succeeds again (NATS is back and nobody took the lease: it goes out,
+/// nothing is lost) or the lease is lost. A renewal that finds the key moved on (someone
+/// else's revision, a delete) means the lease is lost, and Lease calls its `on_lost` (the
+/// workers log it and exit at once, non-zero, the waiting write never sent; the
+/// supervisor starts them again, as a standby, and its rebuild makes what was not sent).
 /// docs/architecture.md, "One writer per role".
 #pragma once
 
@@ -100,9 +100,10 @@ class Lease {
   /// The revision of the other holder's value that try_acquire saw last (0: none yet).
   /// A standby that sees it change knows the holder is alive (it renews). Main thread.
   std::uint64_t seen_revision() const noexcept { return seen_revision_; }
-  /// The fence saw a write it had to drop (held() was false): if renewals then succeed
-  /// again, the lease is given up all the same (on_lost). Thread-safe.
-  void note_refused_write() noexcept { refused_writes_.store(true); }
+  /// held(), or else waits until it is again (a renewal succeeded) and returns true, or
+  /// until the lease is lost or released and returns false. For the write fence: blocks
+  /// the writing thread while NATS does not answer. Thread-safe, noexcept.
+  bool wait_held() noexcept;
   std::int64_t ttl_ms() const noexcept { return ttl_ms_; }
   const std::string& role() const noexcept { return role_; }
 
@@ -115,11 +116,11 @@ class Lease {
   LostHandler on_lost_;
   std::uint64_t seen_revision_ = 0;  ///< try_acquire: the other holder's revision seen last...
   std::int64_t seen_since_ns_ = 0;   ///< ...first seen then (steady clock)
-  std::atomic<bool> refused_writes_{false};
   std::atomic<std::uint64_t> revision_{0};      ///< our latest write; 0 = not held
   std::atomic<std::int64_t> valid_until_ns_{0};  ///< steady clock: held() until then
   std::mutex mu_;
-  std::condition_variable cv_;
+  std::condition_variable cv_;       ///< wakes the renewal thread (stop_)
+  std::condition_variable held_cv_;  ///< wakes wait_held (a renewal, stop_)
   bool stop_ = false;
   std::thread renewer_;
 };
@@ -151,8 +152,8 @@ constexpr std::string_view kStandbyStatusPrefix = core::kStandbyStatus;
 /// 503), tries again every ttl/6 and returns once it holds the lease (status "ok"
 /// again), or nullptr if SIGTERM/SIGINT came first (termination_pending). On a lost
 /// lease the process logs why (error) and exits with code 1 at once, publishing nothing
-/// more; until then the Runtime's write fence (set here) drops any publish once held()
-/// is false. Throws natsio::NatsError if the bucket cannot be reached.
+/// more; until then the Runtime's write fence (set here) holds any publish back while
+/// held() is false (Lease::wait_held). Throws natsio::NatsError if the bucket cannot be reached.
 std::unique_ptr<Lease> take_lease(Runtime& rt, natsio::Connection& conn, const std::string& role, StandbyMode mode,
                                   std::int64_t ttl_ms);
 

@@ -156,11 +156,13 @@ class Runtime {
   /// ("standby: ...") to ops but answers no ping (it has handled nothing) and is not
   /// ready. start_heartbeat() later keeps this thread. Idempotent.
   void start_standby_heartbeat();
-  /// One writer per role (lease.hpp): from now on publish() and publish_market() send
-  /// only while `may_write()` is true; a publish it refuses is dropped, counted as an
-  /// error and logged (the first one). Set it before the worker subscribes to anything,
-  /// from one thread; `may_write` must be thread-safe and cheap (it runs per publish).
-  /// Heartbeats, replies and dead letters are not fenced.
+  /// One writer per role (lease.hpp): from now on publish() and publish_market() ask
+  /// `may_write()` first and send only if it says true; a publish it refuses is dropped,
+  /// counted as an error and logged (the first one). `may_write` may block the publishing
+  /// thread (the lease's wait_held, while NATS does not answer); it must be thread-safe
+  /// and cheap when it does not block (it runs per publish). Set it before the worker
+  /// subscribes to anything, from one thread. Heartbeats, replies and dead letters are
+  /// not fenced.
   void set_write_fence(std::function<bool()> may_write);
 
   // ---- health and metrics (docs/operations.md, "Health and metrics") ----

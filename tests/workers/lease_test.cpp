@@ -66,6 +66,7 @@ TEST_CASE("a lease has one holder: renewed past its TTL, handed over at once on 
 
   REQUIRE(first.try_acquire());
   CHECK(first.held());
+  CHECK(first.wait_held());
   CHECK_FALSE(second.try_acquire());
   CHECK_FALSE(second.held());
   CHECK(second.holder() == "first");
@@ -138,6 +139,7 @@ TEST_CASE("a holder whose key moved on has lost the lease: on_lost says so, held
     CHECK_THAT(lost.why, Catch::Contains("recorder lease moved on"));
   }
   CHECK_FALSE(lease.held());
+  CHECK_FALSE(lease.wait_held());  // a write held back by the fence is never sent
   lease.release();
   const auto after = kv.get("recorder");
   REQUIRE(after);
