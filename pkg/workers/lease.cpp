@@ -78,6 +78,10 @@ bool Lease::try_acquire() {
   std::optional<std::uint64_t> rev;
   if (!current) {
     rev = kv_.create(role_, value_);
+  } else if (current->value == value_) {
+    // Our own create, which timed out but reached the server later (see renew_loop):
+    // renew it, the lease's time counted from now.
+    rev = kv_.update(role_, value_, current->revision);
   } else if (current->revision != seen_revision_) {
     seen_revision_ = current->revision;  // the holder wrote since: alive, as far as we know
     seen_since_ns_ = t0;
@@ -125,10 +129,22 @@ void Lease::renew_loop() {
   while (!cv_.wait_for(lock, wait, [this] { return stop_; })) {
     lock.unlock();
     std::string lost;
-    const auto last = revision_.load();
-    const auto t0 = now_ns();
+    auto last = revision_.load();
+    auto t0 = now_ns();
     try {
-      if (const auto rev = kv_.update(role_, value_, last)) {
+      auto rev = kv_.update(role_, value_, last);
+      if (!rev) {
+        // A renewal that timed out may have reached the server all the same (nats.c keeps
+        // what is published while it reconnects, and sends it once connected). If the key
+        // holds our own value (host:pid: nobody else writes it), the latest write is ours:
+        // renew from it, the lease's time counted from this renewal only.
+        if (const auto current = kv_.get(role_); current && current->value == value_) {
+          last = current->revision;
+          t0 = now_ns();
+          rev = kv_.update(role_, value_, last);
+        }
+      }
+      if (rev) {
         revision_.store(*rev);
         valid_until_ns_.store(t0 + ttl_ms_ * 1'000'000);
         held_cv_.notify_all();

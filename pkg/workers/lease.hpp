@@ -24,6 +24,10 @@
 /// else's revision, a delete) means the lease is lost, and Lease calls its `on_lost` (the
 /// workers log it and exit at once, non-zero, the waiting write never sent; the
 /// supervisor starts them again, as a standby, and its rebuild makes what was not sent).
+/// A renewal that timed out may still reach the server (nats.c sends what was published
+/// while it reconnected): a refused renewal whose key holds this holder's own value
+/// (nobody else writes "<host>:<pid>") is not a loss; the holder renews from that
+/// revision, the lease's time counted from the new renewal only.
 /// docs/architecture.md, "One writer per role".
 #pragma once
 
