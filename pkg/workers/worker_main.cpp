@@ -160,13 +160,15 @@ int run_log_worker(const LogWorker& w, int argc, char** argv) {
     core::SystemClock clock;
     Runtime rt(conn, w.name, clock, s->get_int("heartbeat_ms"));
     const auto http = serve_http(rt, *s);
-    const auto store = open_history_store(*s, *log);
-    wait_for_event_stream(conn, s->get("stream"));
+    // A standby holds nothing open but NATS while it waits (no store connection that
+    // could go stale over days); it opens the store and rebuilds once it is the writer.
     std::unique_ptr<Lease> lease;  // destroyed after the worker (declared before it): released last
     if (w.single_writer) {
       lease = take_lease(rt, conn, w.name, standby_mode_from(*s), s->get_int("lease_ttl_ms"));
       if (!lease) return 0;  // SIGTERM while a standby
     }
+    const auto store = open_history_store(*s, *log);
+    wait_for_event_stream(conn, s->get("stream"));
     const Announcement announcement(rt, *s);  // its manifest (settings, random_seed) with the session
     const auto started = w.start(rt, *s, store.get());
     log->info(started.said);

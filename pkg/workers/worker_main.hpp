@@ -96,10 +96,10 @@ struct LogWorker {
 };
 
 /// main() of a LogWorker: blocks SIGINT/SIGTERM, reads the settings (argv, environment,
-/// TRADER_CONFIG; --help, --check-config), connects as `name` (worker_nats), opens the
-/// history store (open_history_store), waits for the event stream, takes its lease if
-/// it is a single writer (take_lease: waits as a standby, or refuses), announces its
-/// manifest (Announcement), starts the worker, prints its line and "ready", starts the
+/// TRADER_CONFIG; --help, --check-config), connects as `name` (worker_nats),
+/// takes its lease if it is a single writer (take_lease: waits as a standby, or refuses),
+/// opens the history store (open_history_store), waits for the event stream, announces
+/// its manifest (Announcement), starts the worker, prints its line and "ready", starts the
 /// heartbeat (a pong now means "ready"), waits for SIGTERM, stops. Logs through
 /// worker_log(); the session of its log records is the one the event log or
 /// session.lifecycle says is open (the log followers' NatsBus, Announcement). Returns
