@@ -13,6 +13,7 @@
 #include <regex>
 #include <set>
 #include <thread>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -232,4 +233,49 @@ TEST_CASE("a hot standby execution publishes nothing, is not ready, says standby
     REQUIRE(codec::encode(r) == codec::encode(expected[i]));
   }
   CHECK(recorded.size() > 10);  // the session did trade, before and after the takeover
+}
+
+TEST_CASE("a writer stopped with SIGTERM hands its lease over at once: risk-state and recorder standbys take over "
+          "and the session goes on, every event recorded once (issue 15)",
+          "[integration][leader]") {
+  itest::nats_library();
+  itest::Stack stack;
+  itest::Tap tap(stack.nats_url());
+  stack.start({"recorder", "ops", "risk-state", "execution"});
+  testsupport::Process risk({itest::bin("risk-state")}, stack.env_for("risk-state"), stack.dir() + "/risk-standby.log");
+  testsupport::Process recorder({itest::bin("recorder")}, stack.recorder_env(), stack.dir() + "/recorder-standby.log");
+  for (auto* p : {&risk, &recorder})
+    REQUIRE(itest::until(30s, [&] { return p->log().find("\"msg\":\"standby: the ") != std::string::npos; }));
+  const auto old_risk = stack.worker("risk-state").pid(), old_recorder = stack.worker("recorder").pid();
+
+  // SIGTERM: each writer stops, then deletes its key; its standby takes over without
+  // waiting for a TTL (the log says who it was held by: the stopped writer).
+  stack.worker("risk-state").terminate();
+  stack.worker("recorder").terminate();
+  CHECK(stack.worker("risk-state").wait() == 0);
+  CHECK(stack.worker("recorder").wait() == 0);
+  for (auto [p, role, pid] : {std::tuple{&risk, "risk-state", old_risk}, std::tuple{&recorder, "recorder", old_recorder}}) {
+    INFO(role);
+    REQUIRE(itest::until(60s, [&] { return p->log().find("\"msg\":\"ready (") != std::string::npos; }));
+    CHECK_THAT(p->log(), Catch::Contains(fmt::format("took over the {} lease (was held by {} at ", role, role)) &&
+                             Catch::Contains(fmt::format(":{}); starting as the writer", pid)));
+    CHECK(p->running());
+  }
+
+  // The new risk-state decides, execution fills, the new recorder records it all once.
+  const auto quote = ibm_quotes(1).at(0);
+  natsio::Connection feed({.url = stack.nats_url("feed"), .name = "test-feed", .inbox_prefix = "_INBOX_feed"});
+  REQUIRE(feed.publish("market.data.IBM", codec::encode(quote)));
+  feed.flush();
+  natsio::Connection person({.url = stack.nats_url("operator"), .name = "person", .inbox_prefix = "_INBOX_operator"});
+  REQUIRE(person.publish("trading.orders", R"({"type":"order.submit","client_order_id":"handover-1","symbol":"IBM",)"
+                                           R"("side":"buy","order_type":"market","quantity":"100"})"));
+  person.flush();
+  CHECK_FALSE(tap.wait_for("trading.orders.approved", {"\"client_order_id\":\"handover-1\""}).empty());
+  CHECK_FALSE(tap.wait_for("trading.executions", {"\"client_order_id\":\"handover-1\"", "\"exec_type\":\"fill\""}).empty());
+  eventstore::PgStore store(stack.reader_url());
+  const auto n = itest::wait_recorded(stack, store);
+  std::set<std::string> msg_ids;
+  for (const auto& ev : itest::read_all(store)) CHECK(msg_ids.insert(ev.msg_id).second);
+  CHECK(static_cast<std::int64_t>(msg_ids.size()) == n);
 }
