@@ -4,6 +4,7 @@
 #include <charconv>
 #include <chrono>
 #include <cstdlib>
+#include <random>
 #include <stdexcept>
 #include <thread>
 
@@ -46,8 +47,15 @@ std::int64_t declared_ttl_ms(std::string_view value) {
   return ec == std::errc() && end == digits.data() + digits.size() && v > 0 ? v : 0;
 }
 
-/// The holder part of a value (without its "; ttl_ms=...").
-std::string holder_of(std::string_view value) { return std::string(value.substr(0, value.rfind(kTtlTag))); }
+/// The holder part of a value (without its "; id=...; ttl_ms=...").
+std::string holder_of(std::string_view value) { return std::string(value.substr(0, value.find("; "))); }
+
+/// 16 hex digits from the OS: two instances never write the same value, even with the
+/// same host name and pid (containers).
+std::string nonce() {
+  std::random_device rd;
+  return fmt::format("{:08x}{:08x}", rd(), rd());
+}
 
 }  // namespace
 
@@ -55,7 +63,7 @@ Lease::Lease(natsio::Connection& conn, std::string role, std::string holder, std
              const std::string& bucket, std::int64_t wait_ms)
     : kv_(bind(conn, bucket, wait_ms)),
       role_(std::move(role)),
-      value_(fmt::format("{}{}{}", holder, kTtlTag, ttl_ms)),
+      value_(fmt::format("{}; id={}{}{}", holder, nonce(), kTtlTag, ttl_ms)),
       ttl_ms_(ttl_ms),
       on_lost_(std::move(on_lost)) {
   if (ttl_ms <= 0) throw std::invalid_argument(fmt::format("lease {}: ttl_ms must be > 0, got {}", role_, ttl_ms));
@@ -136,7 +144,7 @@ void Lease::renew_loop() {
       if (!rev) {
         // A renewal that timed out may have reached the server all the same (nats.c keeps
         // what is published while it reconnects, and sends it once connected). If the key
-        // holds our own value (host:pid: nobody else writes it), the latest write is ours:
+        // holds our own value (its random id: nobody else writes it), the latest write is ours:
         // renew from it, the lease's time counted from this renewal only.
         if (const auto current = kv_.get(role_); current && current->value == value_) {
           last = current->revision;

@@ -3,8 +3,8 @@
 ///        `trader_leases` that execution, risk-state and the recorder hold while they
 ///        write; a second instance waits as a hot standby or refuses to start.
 ///
-/// The lease of role R is key R of the bucket. Its value names the holder and the
-/// lease's duration, "<role> at <host>:<pid>; ttl_ms=<T>". A holder takes the key with a
+/// The lease of role R is key R of the bucket. Its value names the holder, a random id
+/// of this Lease and the lease's duration, "<role> at <host>:<pid>; id=<16 hex>; ttl_ms=<T>". A holder takes the key with a
 /// create (refused while the key has a value), keeps it by rewriting it every T/3 with a
 /// compare-and-set on the revision it wrote last, and gives it up on a clean stop by
 /// deleting it (again only its own revision), so that a standby takes over at once.
@@ -26,7 +26,7 @@
 /// supervisor starts them again, as a standby, and its rebuild makes what was not sent).
 /// A renewal that timed out may still reach the server (nats.c sends what was published
 /// while it reconnected): a refused renewal whose key holds this holder's own value
-/// (nobody else writes "<host>:<pid>") is not a loss; the holder renews from that
+/// (nobody else writes its random id) is not a loss; the holder renews from that
 /// revision, the lease's time counted from the new renewal only.
 /// docs/architecture.md, "One writer per role".
 #pragma once
@@ -91,7 +91,7 @@ class Lease {
   /// on its own thread every ttl_ms()/3. False: someone holds it (holder() says who).
   /// Throws natsio::NatsError if NATS does not answer.
   bool try_acquire();
-  /// Who holds the lease as its value says ("<role> at <host>:<pid>", the ttl left out),
+  /// Who holds the lease as its value says ("<role> at <host>:<pid>", id and ttl left out),
   /// nullopt if it is free. Throws natsio::NatsError.
   std::optional<std::string> holder();
   /// Held by this instance, and renewed recently enough that it cannot have expired on
@@ -157,7 +157,10 @@ constexpr std::string_view kStandbyStatusPrefix = core::kStandbyStatus;
 /// again), or nullptr if SIGTERM/SIGINT came first (termination_pending). On a lost
 /// lease the process logs why (error) and exits with code 1 at once, publishing nothing
 /// more; until then the Runtime's write fence (set here) holds any publish back while
-/// held() is false (Lease::wait_held). Throws natsio::NatsError if the bucket cannot be reached.
+/// held() is false (Lease::wait_held). Throws natsio::NatsError if the bucket cannot be
+/// reached. Lifetime: `rt`'s fence refers to the returned Lease. Destroy it (which
+/// releases the lease) after the worker and everything else that publishes through `rt`,
+/// and before `rt` and `conn`: declare it right after them.
 std::unique_ptr<Lease> take_lease(Runtime& rt, natsio::Connection& conn, const std::string& role, StandbyMode mode,
                                   std::int64_t ttl_ms);
 
