@@ -36,11 +36,11 @@
 /// | replay | TRADING | market.data.> (sandbox inputs), ops.ping.*, ops.status, ops.report requests |
 /// | strategy | TRADING | trading.orders, strategy.external.> (requests to external strategies) |
 /// | strategy-ext | TRADING | nothing but one reply to each request it received (allow_responses); subscribes strategy.external.> only |
-/// | risk-state | TRADING | trading.orders.approved, trading.executions (denials), risk.state |
-/// | execution | TRADING | trading.executions |
+/// | risk-state | TRADING | trading.orders.approved, trading.executions (denials), risk.state; its lease |
+/// | execution | TRADING | trading.executions; its lease |
 /// | reporter | TRADING | performance.metrics, reports.performance |
 /// | ops | TRADING | session.lifecycle |
-/// | recorder | TRADING | (JetStream: its own durable consumer only) |
+/// | recorder | TRADING | (JetStream: its own durable consumer only); its lease |
 /// | admin | TRADING | anything |
 /// | operator, desk-replay | DESK_<user> | trading.orders, risk.management (both arriving as <subject>.by.<user>), ops.status, ops.report, ops.risk.policy, ops.sessions, ops.session and ops.session.report requests |
 ///

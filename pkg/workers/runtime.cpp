@@ -374,6 +374,12 @@ std::string Runtime::metrics_text() const {
   x.histogram("trader_handling_seconds", w, handling_);
   x.family("trader_ready", "gauge", "1 if the worker is ready (state rebuilt, NATS connected, status ok).");
   x.sample("trader_ready", w, std::int64_t{ready() ? 1 : 0});
+  {
+    std::lock_guard lock(mu_);
+    x.family("trader_standby", "gauge",
+             "1 while the worker is a hot standby waiting for its lease (one writer per role): not ready, by design.");
+    x.sample("trader_standby", w, std::int64_t{status_.starts_with(core::kStandbyStatus) ? 1 : 0});
+  }
   x.family("trader_log_seq", "gauge", "The last event-stream sequence the worker handled (log followers).");
   x.sample("trader_log_seq", w, static_cast<std::uint64_t>(log_seq_.load(std::memory_order_relaxed)));
   x.family("trader_build_info", "gauge", "Always 1; the version label says which build runs (with its commit).");

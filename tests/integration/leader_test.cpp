@@ -125,6 +125,9 @@ TEST_CASE("a hot standby execution publishes nothing, is not ready, says standby
   CHECK(ready->status == 503);
   CHECK_THAT(ready->body, Catch::Contains("standby: the execution lease is held by execution at"));
   CHECK_THAT(ready->body, !Catch::Contains("starting"));
+  const auto metrics = http.Get("/metrics");
+  REQUIRE(metrics);
+  CHECK_THAT(metrics->body, Catch::Contains("trader_standby{worker=\"execution\"} 1"));
   std::optional<core::WorkerStatus> listed;
   REQUIRE(itest::until(30s, [&] { return (listed = instance_of(ops_status(stack), "execution", standby.pid())).has_value(); }));
   CHECK(listed->alive);
@@ -161,6 +164,9 @@ TEST_CASE("a hot standby execution publishes nothing, is not ready, says standby
   const auto after = http.Get("/health/ready");
   REQUIRE(after);
   CHECK(after->status == 200);
+  const auto metrics_after = http.Get("/metrics");
+  REQUIRE(metrics_after);
+  CHECK_THAT(metrics_after->body, Catch::Contains("trader_standby{worker=\"execution\"} 0"));
   const auto writer = instance_of(ops_status(stack), "execution", standby.pid());
   REQUIRE(writer);
   CHECK(writer->status == "ok");
