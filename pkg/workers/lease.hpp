@@ -4,8 +4,9 @@
 ///        write; a second instance waits as a hot standby or refuses to start.
 ///
 /// The lease of role R is key R of the bucket. Its value names the holder, a random id
-/// of this Lease and the lease's duration, "<role> at <host>:<pid>; id=<16 hex>; ttl_ms=<T>". A holder takes the key with a
-/// create (refused while the key has a value), keeps it by rewriting it every T/3 with a
+/// of this Lease and the lease's duration, "<role> at <host>:<pid>; id=<16 hex>;
+/// ttl_ms=<T>". A holder takes the key with a create (refused while the key has a
+/// value), keeps it by rewriting it every T/3 with a
 /// compare-and-set on the revision it wrote last, and gives it up on a clean stop by
 /// deleting it (again only its own revision), so that a standby takes over at once.
 ///
@@ -63,9 +64,10 @@ struct LeaseConfig {
 /// rights (pkg/auth). Throws natsio::NatsError naming the bucket.
 void bootstrap_leases(natsio::Connection& admin, const LeaseConfig& cfg = {});
 
-/// A lease on one role. Thread-safe: try_acquire, release and the destructor are meant
-/// for one thread (the worker's main thread); held() and holder() may be called from
-/// any thread (held() is cheap: an atomic load and a clock read).
+/// A lease on one role. Thread-safety: try_acquire, release, seen_revision and the
+/// destructor are for one thread (the worker's main thread); held(), wait_held() and
+/// holder() may be called from any thread (held() is cheap: atomic loads and a clock
+/// read). Renewals run on the Lease's own thread.
 class Lease {
  public:
   /// Called at most once, on the lease's renewal thread, when the lease is lost (its
