@@ -11,6 +11,7 @@ int main(int argc, char** argv) {
        .summary = "Paper broker: fills orders from trading.orders.approved against the market data.",
        .options = services::execution_options(),
        .validate = [](const config::Settings& s) { services::broker_config_from(s); },
+       .single_writer = true,
        .start = [](services::Runtime& rt, const config::Settings& s, eventstore::EventStore* store) {
          const auto broker = services::broker_config_from(s);
          auto svc = std::make_shared<services::ExecutionService>(rt, broker, store, s.get("stream"));

@@ -9,6 +9,7 @@
 
 #include "eventstore/checkpoint.hpp"
 #include "eventstore/event_store.hpp"
+#include "workers/lease.hpp"
 #include "workers/recorder.hpp"
 #include "workers/manifest.hpp"
 #include "workers/worker_main.hpp"
@@ -17,19 +18,21 @@ int main(int argc, char** argv) {
   std::shared_ptr<obs::Logger> log;  // once the settings are read: every later failure is logged through it
   try {
     services::block_termination_signals();
+    std::vector<config::Option> options{
+        {"batch", "RECORDER_BATCH", "500", "messages per fetch and per transaction"},
+        {"stream", "RECORDER_STREAM", "EVENTS", "JetStream stream name"},
+        {"durable", "RECORDER_DURABLE", "recorder", "durable consumer name"},
+        {"checkpoint_key", "RECORDER_CHECKPOINT_KEY", "",
+         "Ed25519 private key (PEM, mode 0600) signing checkpoints of the store's head; empty = no checkpoints"},
+        {"checkpoint_file", "RECORDER_CHECKPOINT_FILE", "", "file the signed checkpoints are appended to (JSON lines)"},
+        {"checkpoint_every", "RECORDER_CHECKPOINT_EVERY", "10000", "a checkpoint at most every N events stored..."},
+        {"checkpoint_interval_ms", "RECORDER_CHECKPOINT_INTERVAL_MS", "10000", "...or every T ms, and at shutdown"},
+        {"input_digests", "RECORDER_INPUT_DIGESTS", "",
+         "traderctl's sandboxes: digests of the inputs an input set holds, not stored again (\"\" = store all)"},
+        {"input_state", "RECORDER_INPUT_STATE", "", "with input_digests: where the count of inputs survives a restart"}};
+    for (auto& o : services::lease_options()) options.push_back(std::move(o));  // one writer: standby, lease_ttl_ms
     const auto s = services::load_settings(
-        "recorder", "Records every message on the trading subjects into the PostgreSQL event store.",
-        {{"batch", "RECORDER_BATCH", "500", "messages per fetch and per transaction"},
-         {"stream", "RECORDER_STREAM", "EVENTS", "JetStream stream name"},
-         {"durable", "RECORDER_DURABLE", "recorder", "durable consumer name"},
-         {"checkpoint_key", "RECORDER_CHECKPOINT_KEY", "",
-          "Ed25519 private key (PEM, mode 0600) signing checkpoints of the store's head; empty = no checkpoints"},
-         {"checkpoint_file", "RECORDER_CHECKPOINT_FILE", "", "file the signed checkpoints are appended to (JSON lines)"},
-         {"checkpoint_every", "RECORDER_CHECKPOINT_EVERY", "10000", "a checkpoint at most every N events stored..."},
-         {"checkpoint_interval_ms", "RECORDER_CHECKPOINT_INTERVAL_MS", "10000", "...or every T ms, and at shutdown"},
-         {"input_digests", "RECORDER_INPUT_DIGESTS", "",
-          "traderctl's sandboxes: digests of the inputs an input set holds, not stored again (\"\" = store all)"},
-         {"input_state", "RECORDER_INPUT_STATE", "", "with input_digests: where the count of inputs survives a restart"}},
+        "recorder", "Records every message on the trading subjects into the PostgreSQL event store.", std::move(options),
         argc, argv, [](const config::Settings& st) {
           if (st.get("database_url").empty()) throw config::ConfigError("database_url: required (DATABASE_URL)");
           if (st.get_int("batch") < 1) throw config::ConfigError("batch: must be >= 1");
@@ -39,6 +42,7 @@ int main(int argc, char** argv) {
             throw config::ConfigError("checkpoint_every, checkpoint_interval_ms: must be >= 1");
           if (!st.get("input_digests").empty() && st.get("input_state").empty())
             throw config::ConfigError("input_state: required with input_digests (RECORDER_INPUT_STATE)");
+          (void)services::standby_mode_from(st);
         });
     if (!s) return 0;
     log = services::worker_log(*s, "recorder");
@@ -56,6 +60,11 @@ int main(int argc, char** argv) {
     core::SystemClock clock;
     services::Runtime rt(conn, "recorder", clock, s->get_int("heartbeat_ms"));
     const auto http = services::serve_http(rt, *s);
+    // One writer per role: a second recorder waits as a standby (or refuses) before it
+    // touches the store or the durable consumer; a lost lease ends the process at once.
+    const auto lease = services::take_lease(rt, conn, "recorder", services::standby_mode_from(*s),
+                                             s->get_int("lease_ttl_ms"));
+    if (!lease) return 0;  // SIGTERM while a standby
     const services::Announcement announcement(rt, *s);
     rt.start_heartbeat();
     std::atomic<bool> stop{false};

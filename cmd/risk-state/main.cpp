@@ -11,6 +11,7 @@ int main(int argc, char** argv) {
        .summary = "Checks every order on trading.orders before it reaches the broker (docs/trading-rules.md).",
        .options = services::risk_state_options(),
        .validate = [](const config::Settings& s) { services::risk_policy_from(s); },
+       .single_writer = true,
        .start = [](services::Runtime& rt, const config::Settings& s, eventstore::EventStore* store) {
          auto svc = std::make_shared<services::RiskService>(rt, services::risk_policy_from(s), store, s.get("stream"),
                                                             services::valuation_from(s, services::instruments_from(s)));

@@ -59,6 +59,18 @@ void log_reader(Permissions& p, const Deployment& d) {
   p.publish_deny.push_back(fmt::format("$JS.API.CONSUMER.CREATE.{}.{}.>", s, d.recorder_durable));
 }
 
+/// A single writer's lease (workers/lease.hpp): key `role` of the leases' bucket and
+/// nothing else. Writing it ($KV.<bucket>.<role>: create, renew and delete are all
+/// publishes there, acknowledged into the worker's own inbox), reading it (the direct
+/// get of that one subject) and the bucket's info (binding, its TTL). Never another
+/// role's key, never the bucket's configuration, a purge or a delete of the stream.
+void lease_holder(Permissions& p, const Deployment& d, std::string_view role) {
+  const auto& b = d.lease_bucket;
+  for (auto x : {fmt::format("$KV.{}.{}", b, role), fmt::format("$JS.API.STREAM.INFO.KV_{}", b),
+                 fmt::format("$JS.API.DIRECT.GET.KV_{}.$KV.{}.{}", b, b, role)})
+    p.publish_allow.push_back(std::move(x));
+}
+
 bool valid_operator(std::string_view u) {
   return !u.empty() && u.size() <= 64 && std::all_of(u.begin(), u.end(), [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
@@ -166,11 +178,13 @@ std::vector<Identity> identities(const Deployment& d) {
                     {"trading.orders", "trading.orders.by.*", "market.data.>", "trading.executions",
                      "risk.management.by.*"});
     log_reader(p, d);
+    lease_holder(p, d, "risk-state");
     add("risk-state", t, std::move(p));
   }
   {
     auto p = worker("execution", {"trading.executions"}, {});
     log_reader(p, d);
+    lease_holder(p, d, "execution");
     add("execution", t, std::move(p));
   }
   {
@@ -196,6 +210,7 @@ std::vector<Identity> identities(const Deployment& d) {
                    fmt::format("$JS.API.CONSUMER.CREATE.{}.{}.>", s, c),
                    fmt::format("$JS.API.CONSUMER.MSG.NEXT.{}.{}", s, c), fmt::format("$JS.ACK.{}.{}.>", s, c)})
       p.publish_allow.push_back(std::move(x));
+    lease_holder(p, d, "recorder");
     add("recorder", t, std::move(p));
   }
   std::set<std::string> taken;

@@ -36,11 +36,11 @@
 /// | replay | TRADING | market.data.> (sandbox inputs), ops.ping.*, ops.status, ops.report requests |
 /// | strategy | TRADING | trading.orders, strategy.external.> (requests to external strategies) |
 /// | strategy-ext | TRADING | nothing but one reply to each request it received (allow_responses); subscribes strategy.external.> only |
-/// | risk-state | TRADING | trading.orders.approved, trading.executions (denials), risk.state |
-/// | execution | TRADING | trading.executions |
+/// | risk-state | TRADING | trading.orders.approved, trading.executions (denials), risk.state; its lease |
+/// | execution | TRADING | trading.executions; its lease |
 /// | reporter | TRADING | performance.metrics, reports.performance |
 /// | ops | TRADING | session.lifecycle |
-/// | recorder | TRADING | (JetStream: its own durable consumer only) |
+/// | recorder | TRADING | (JetStream: its own durable consumer only); its lease |
 /// | admin | TRADING | anything |
 /// | operator, desk-replay | DESK_<user> | trading.orders, risk.management (both arriving as <subject>.by.<user>), ops.status, ops.report, ops.risk.policy, ops.sessions, ops.session and ops.session.report requests |
 ///
@@ -58,6 +58,10 @@
 /// and replay may read the stream's info; none may
 /// purge, delete or update the stream, and none may delete or update a consumer. The
 /// recorder may create its durable consumer and fetch and acknowledge from it only.
+/// The single writers (execution, risk-state, the recorder) may each read and write their
+/// own lease only: key <worker> of the bucket `trader_leases` ($KV.trader_leases.<worker>,
+/// the direct get of that subject, and the bucket's info); only admin creates the bucket,
+/// and no other identity may write a lease.
 /// Inboxes are per identity (`_INBOX_<user>.>`, natsOptions_SetCustomInboxPrefix), so a
 /// worker cannot read another one's replies.
 ///
@@ -98,6 +102,8 @@ struct Identity {
 struct Deployment {
   std::string stream = "EVENTS";                     ///< the event stream's name
   std::string recorder_durable = "recorder";         ///< the recorder's durable consumer
+  /// The single writers' leases (workers/lease.hpp): the JetStream key-value bucket.
+  std::string lease_bucket = "trader_leases";
   std::vector<std::string> operators = {"operator"};  ///< DESK users for people
   /// The replay tool's identities (`replay`, `desk-replay`): sandboxes, and tests
   /// that stand for it.

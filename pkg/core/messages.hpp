@@ -421,12 +421,15 @@ struct FeedSummaryEvent {
 constexpr std::string_view kStoppedStatus = "stopped";
 /// The last heartbeat of a one-shot tool (the feed) that did its work: not down.
 constexpr std::string_view kFinishedStatus = "finished";
+/// Heartbeat::status of a hot standby ("standby: <why>", workers/lease.hpp): alive, not
+/// degraded, but not the worker's writer either (ops does not count it as the worker up).
+constexpr std::string_view kStandbyStatus = "standby";
 
 struct Heartbeat {
   static constexpr std::string_view kType = "heartbeat";
   std::string worker;                  ///< "execution", "risk-state", ...; must match the subject ops.heartbeat.<worker>
   std::string instance;                ///< host:pid
-  std::string status;                  ///< "ok" | "degraded: <why>" | "stopped" | "finished" (the last one, at exit)
+  std::string status;                  ///< "ok" | "degraded: <why>" | "standby: <why>" | "stopped" | "finished" (the last one, at exit)
   std::int64_t msgs_in = 0;
   std::int64_t msgs_out = 0;
   std::int64_t errors = 0;             ///< bad inputs answered on ops.dead_letter

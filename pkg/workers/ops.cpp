@@ -82,17 +82,20 @@ core::OpsStatus OpsService::status() {
   // The stack: down if a worker has no instance alive (a one-shot tool that finished
   // aside); else degraded if an alive instance says so; a dead instance whose worker
   // was restarted is listed (until it expires) but does not make the stack down.
+  // A hot standby (status "standby: ...", workers/lease.hpp) is alive but writes nothing:
+  // it neither makes the stack degraded nor keeps its worker up when the writer is gone.
+  auto standby = [](const core::WorkerStatus& w) { return w.status.starts_with(core::kStandbyStatus); };
   std::map<std::string, bool> worker_up;
   for (const auto& w : st.workers) {
     if (w.status == core::kFinishedStatus) continue;
-    worker_up[w.worker] = worker_up[w.worker] || w.alive;
+    worker_up[w.worker] = worker_up[w.worker] || (w.alive && !standby(w));
   }
   st.status = "ok";
   for (const auto& [worker, up] : worker_up)
     if (!up) st.status = "down";
   if (st.status == "ok")
     for (const auto& w : st.workers)
-      if (w.alive && w.status != "ok") st.status = "degraded";
+      if (w.alive && w.status != "ok" && !standby(w)) st.status = "degraded";
   return st;
 }
 

@@ -14,6 +14,7 @@
 #include "config/files.hpp"
 #include "subjects/subjects.hpp"
 #include "workers/input_set.hpp"
+#include "workers/lease.hpp"
 
 namespace services {
 
@@ -45,6 +46,7 @@ void bootstrap_event_stream(natsio::Connection& admin, const EventStreamConfig& 
   events.sources = {cfg.input_stream};
   js.ensure_stream(cfg.stream, direct, events);
   js.ensure_durable(cfg.stream, cfg.durable, cfg.ack_wait_ms, cfg.max_ack_pending);
+  bootstrap_leases(admin, {.replicas = cfg.replicas});
 }
 
 void wait_for_event_stream(natsio::Connection& conn, const std::string& stream, std::int64_t timeout_ms) {

@@ -68,9 +68,10 @@ struct EventStreamConfig {
   /// says so. 0 = no limit.
   std::int64_t max_bytes = 4LL << 30;
   std::int32_t max_msg_size = 1 << 20;   ///< NATS' own default max_payload
-  /// Copies of the stream (and of the recorder's consumer) on a cluster's nodes: 1 on one
-  /// nats-server, 3 on a 3-node cluster (survives the loss of any one node). At most the
-  /// number of nodes with JetStream, else the server refuses the stream.
+  /// Copies of the stream (and of the recorder's consumer, and of the single writers'
+  /// leases: lease.hpp, their bucket is created with the stream) on a cluster's nodes: 1 on
+  /// one nats-server, 3 on a 3-node cluster (survives the loss of any one node). At most
+  /// the number of nodes with JetStream, else the server refuses the stream.
   int replicas = 1;
   /// How long the event stream remembers a message's `Nats-Msg-Id` to drop a second copy
   /// of it (natsio::LogPublisher sends a message again when unsure it was stored): longer
@@ -118,7 +119,8 @@ eventstore::NewEvent recorded_event(codec::Decoder& dec, SessionAssigner& sessio
 /// or updates the event stream on subjects::kCapturedSubjects with interest retention
 /// and the limits of `cfg`, and the recorder's durable consumer, before any worker
 /// starts: a message published while no consumer exists is not kept (interest
-/// retention), so the recorder's consumer must exist first. Needs admin rights
+/// retention), so the recorder's consumer must exist first; and the bucket of the single
+/// writers' leases (bootstrap_leases, lease.hpp). Needs admin rights
 /// (pkg/auth). Throws natsio::NatsError naming what failed, e.g. an existing stream
 /// with another retention (JetStream cannot change it).
 void bootstrap_event_stream(natsio::Connection& admin, const EventStreamConfig& cfg);

@@ -91,9 +91,24 @@ natsio::Connection& Runtime::conn() {
   throw std::logic_error(fmt::format("{}: no NATS connection (in-process bus)", worker_));
 }
 
-void Runtime::publish(std::string_view subject, std::string_view payload) { sent(subject, bus_.publish(subject, payload)); }
+void Runtime::set_write_fence(std::function<bool()> may_write) { may_write_ = std::move(may_write); }
+
+bool Runtime::fenced(std::string_view subject) {
+  if (!may_write_ || may_write_()) return false;
+  errors_.fetch_add(1, std::memory_order_relaxed);
+  if (!fenced_said_.exchange(true))
+    log_->error(fmt::format("not publishing on {}: this instance does not hold its lease (one writer per role)", subject),
+                {{"subject", subject}});
+  return true;
+}
+
+void Runtime::publish(std::string_view subject, std::string_view payload) {
+  if (fenced(subject)) return;
+  sent(subject, bus_.publish(subject, payload));
+}
 
 void Runtime::publish_market(std::string_view subject, const core::MarketData& md, std::string_view payload) {
+  if (fenced(subject)) return;
   sent(subject, bus_.publish_market(subject, md, payload));
 }
 
@@ -269,7 +284,11 @@ void Runtime::start_heartbeat() {
   ping_ = bus_.subscribe(subjects::ops_ping(worker_), [this](const natsio::Message& m) {
     if (!m.reply.empty()) bus_.publish(m.reply, codec::encode(heartbeat()));
   });
-  thread_ = std::thread([this] { heartbeat_loop(); });
+  start_standby_heartbeat();
+}
+
+void Runtime::start_standby_heartbeat() {
+  if (!thread_.joinable()) thread_ = std::thread([this] { heartbeat_loop(); });
 }
 
 void Runtime::heartbeat_loop() {
@@ -308,10 +327,12 @@ bool Runtime::ready(std::vector<std::string>* why) const {
     ok = false;
     if (why) why->push_back(std::move(reason));
   };
-  if (!watched_.load(std::memory_order_relaxed)) no("starting: rebuilding its state");
+  std::lock_guard lock(mu_);
+  // A hot standby (lease.hpp) is not starting: it waits, and its status says for what.
+  const bool standby = status_.starts_with(core::kStandbyStatus);
+  if (!watched_.load(std::memory_order_relaxed) && !standby) no("starting: rebuilding its state");
   if (const auto* nats = const_cast<Bus&>(bus_).nats(); nats != nullptr && !nats->connected())
     no("not connected to NATS");
-  std::lock_guard lock(mu_);
   if (status_ != "ok") no(status_);
   return ok;
 }
@@ -353,6 +374,12 @@ std::string Runtime::metrics_text() const {
   x.histogram("trader_handling_seconds", w, handling_);
   x.family("trader_ready", "gauge", "1 if the worker is ready (state rebuilt, NATS connected, status ok).");
   x.sample("trader_ready", w, std::int64_t{ready() ? 1 : 0});
+  {
+    std::lock_guard lock(mu_);
+    x.family("trader_standby", "gauge",
+             "1 while the worker is a hot standby waiting for its lease (one writer per role): not ready, by design.");
+    x.sample("trader_standby", w, std::int64_t{status_.starts_with(core::kStandbyStatus) ? 1 : 0});
+  }
   x.family("trader_log_seq", "gauge", "The last event-stream sequence the worker handled (log followers).");
   x.sample("trader_log_seq", w, static_cast<std::uint64_t>(log_seq_.load(std::memory_order_relaxed)));
   x.family("trader_build_info", "gauge", "Always 1; the version label says which build runs (with its commit).");

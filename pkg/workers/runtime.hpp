@@ -148,10 +148,22 @@ class Runtime {
   /// LogFollower); reported as heartbeat log_seq.
   void set_log_seq(std::uint64_t seq) noexcept { log_seq_.store(seq, std::memory_order_relaxed); }
   core::Heartbeat heartbeat() const;
-  /// Starts the heartbeat thread and subscribes to ops.ping.<worker>. Call once
-  /// the worker is ready (a pong therefore also means "ready"). Throws
-  /// natsio::NatsError if the subscription fails.
+  /// Starts the heartbeat thread (unless start_standby_heartbeat did) and subscribes to
+  /// ops.ping.<worker>. Call once the worker is ready (a pong therefore also means
+  /// "ready"). Throws natsio::NatsError if the subscription fails.
   void start_heartbeat();
+  /// Starts only the heartbeat thread: a hot standby (lease.hpp) reports its status
+  /// ("standby: ...") to ops but answers no ping (it has handled nothing) and is not
+  /// ready. start_heartbeat() later keeps this thread. Idempotent.
+  void start_standby_heartbeat();
+  /// One writer per role (lease.hpp): from now on publish() and publish_market() ask
+  /// `may_write()` first and send only if it says true; a publish it refuses is dropped,
+  /// counted as an error and logged (the first one). `may_write` may block the publishing
+  /// thread (the lease's wait_held, while NATS does not answer); it must be thread-safe
+  /// and cheap when it does not block (it runs per publish). Set it before the worker
+  /// subscribes to anything, from one thread. Heartbeats, replies and dead letters are
+  /// not fenced.
+  void set_write_fence(std::function<bool()> may_write);
 
   // ---- health and metrics (docs/operations.md, "Health and metrics") ----
 
@@ -202,6 +214,8 @@ class Runtime {
   void heartbeat_loop();
   /// Counts a publish on `subject`: msgs_out, or an error (logged).
   void sent(std::string_view subject, bool ok);
+  /// True (counted, logged once) if the write fence refuses a publish on `subject`.
+  bool fenced(std::string_view subject);
   std::unique_ptr<NatsBus> owned_bus_;  ///< the NatsBus of the first constructor
   Bus& bus_;
   std::shared_ptr<obs::Logger> log_;  ///< never null
@@ -212,6 +226,8 @@ class Runtime {
   std::atomic<std::int64_t> msgs_in_{0}, msgs_out_{0}, errors_{0}, last_input_ns_{0}, flagged_{0}, quarantined_{0};
   std::atomic<std::uint64_t> log_seq_{0};
   std::atomic<bool> watched_{false};  ///< start_heartbeat() ran: count_in stamps last_input_ns
+  std::function<bool()> may_write_;   ///< set_write_fence; empty = always
+  std::atomic<bool> fenced_said_{false};  ///< the first publish the fence dropped was logged
   obs::Histogram handling_{obs::Histogram::latency_bounds()};  ///< HandlingTimer
   obs::LabelCounter dead_letters_by_field_;                     ///< dead_letter, by the field it names
   mutable std::mutex metrics_mu_;  ///< metric_writers_; held while a scrape runs them

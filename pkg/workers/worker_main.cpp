@@ -9,6 +9,7 @@
 #include "auth/auth.hpp"
 #include "codec/codec.hpp"
 #include "workers/instruments_file.hpp"
+#include "workers/lease.hpp"
 #include "workers/manifest.hpp"
 #include "workers/recorder.hpp"
 
@@ -146,7 +147,12 @@ int run_log_worker(const LogWorker& w, int argc, char** argv) {
   std::shared_ptr<obs::Logger> log;
   try {
     block_termination_signals();
-    const auto s = load_settings(w.name, w.summary, w.options, argc, argv, w.validate);
+    auto options = w.options;
+    if (w.single_writer) for (auto& o : lease_options()) options.push_back(std::move(o));
+    const auto s = load_settings(w.name, w.summary, std::move(options), argc, argv, [&w](const config::Settings& st) {
+      if (w.single_writer) (void)standby_mode_from(st);
+      if (w.validate) w.validate(st);
+    });
     if (!s) return 0;
     log = worker_log(*s, w.name);
     natsio::Library lib;
@@ -154,6 +160,13 @@ int run_log_worker(const LogWorker& w, int argc, char** argv) {
     core::SystemClock clock;
     Runtime rt(conn, w.name, clock, s->get_int("heartbeat_ms"));
     const auto http = serve_http(rt, *s);
+    // A standby holds nothing open but NATS while it waits (no store connection that
+    // could go stale over days); it opens the store and rebuilds once it is the writer.
+    std::unique_ptr<Lease> lease;  // destroyed after the worker (declared before it): released last
+    if (w.single_writer) {
+      lease = take_lease(rt, conn, w.name, standby_mode_from(*s), s->get_int("lease_ttl_ms"));
+      if (!lease) return 0;  // SIGTERM while a standby
+    }
     const auto store = open_history_store(*s, *log);
     wait_for_event_stream(conn, s->get("stream"));
     const Announcement announcement(rt, *s);  // its manifest (settings, random_seed) with the session

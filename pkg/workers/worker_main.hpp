@@ -78,6 +78,10 @@ struct LogWorker {
   std::string summary;               ///< first line of --help
   std::vector<config::Option> options;  ///< its own settings (besides the common ones); must include "stream"
   std::function<void(const config::Settings&)> validate;  ///< --check-config and start: throws config::ConfigError
+  /// One writer per role (lease.hpp): the worker takes the lease named `name` before it
+  /// rebuilds anything, and has the `standby` (wait | refuse: when another instance holds
+  /// it) and `lease_ttl_ms` settings (lease_options). execution and risk-state.
+  bool single_writer = false;
   /// What start() returns: the worker (kept alive until SIGTERM), its start-up line
   /// ("rebuilt from ..."), and what to do after SIGTERM, before it is destroyed (e.g. the
   /// reporter's final report; may be empty).
@@ -92,14 +96,16 @@ struct LogWorker {
 };
 
 /// main() of a LogWorker: blocks SIGINT/SIGTERM, reads the settings (argv, environment,
-/// TRADER_CONFIG; --help, --check-config), connects as `name` (worker_nats), opens the
-/// history store (open_history_store), waits for the event stream, announces its
-/// manifest (Announcement), starts the worker, prints its line and "ready", starts the
+/// TRADER_CONFIG; --help, --check-config), connects as `name` (worker_nats),
+/// takes its lease if it is a single writer (take_lease: waits as a standby, or refuses),
+/// opens the history store (open_history_store), waits for the event stream, announces
+/// its manifest (Announcement), starts the worker, prints its line and "ready", starts the
 /// heartbeat (a pong now means "ready"), waits for SIGTERM, stops. Logs through
 /// worker_log(); the session of its log records is the one the event log or
 /// session.lifecycle says is open (the log followers' NatsBus, Announcement). Returns
 /// the exit code: 0, or 1 after logging "<what>" for an exception (a configuration
-/// error, NATS or the store unreachable at start: the supervisor restarts it).
+/// error, NATS or the store unreachable at start, a lease refused with standby=refuse:
+/// the supervisor restarts it), or 1 at once when it lost its lease.
 int run_log_worker(const LogWorker& w, int argc, char** argv);
 
 /// "<n> events (<a> from the store, <b> from the stream[; store: <problem>])", for start-up lines.

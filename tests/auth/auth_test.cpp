@@ -57,6 +57,25 @@ TEST_CASE("each subject has only the publishers the bus contract names", "[auth]
   CHECK(publishers(ids, "session.workers.recorder") == Names{"recorder"});
 }
 
+TEST_CASE("each single writer may write and read its own lease only, no one else may write a lease (issue 15)",
+          "[auth]") {
+  const auto ids = auth::identities({});
+  CHECK(publishers(ids, "$KV.trader_leases.execution") == Names{"execution"});
+  CHECK(publishers(ids, "$KV.trader_leases.risk-state") == Names{"risk-state"});
+  CHECK(publishers(ids, "$KV.trader_leases.recorder") == Names{"recorder"});
+  CHECK(publishers(ids, "$KV.trader_leases.strategy").empty());
+  CHECK(publishers(ids, "$JS.API.DIRECT.GET.KV_trader_leases.$KV.trader_leases.execution") == Names{"execution"});
+  CHECK(publishers(ids, "$JS.API.DIRECT.GET.KV_trader_leases").empty());  // the any-subject form: no one
+  CHECK(publishers(ids, "$JS.API.STREAM.INFO.KV_trader_leases") == Names{"execution", "recorder", "risk-state"});
+  // Only admin creates, changes, purges or deletes the bucket.
+  for (const auto* api : {"$JS.API.STREAM.CREATE.KV_trader_leases", "$JS.API.STREAM.UPDATE.KV_trader_leases",
+                          "$JS.API.STREAM.PURGE.KV_trader_leases", "$JS.API.STREAM.DELETE.KV_trader_leases",
+                          "$JS.API.STREAM.MSG.DELETE.KV_trader_leases"}) {
+    INFO(api);
+    CHECK(publishers(ids, api).empty());
+  }
+}
+
 TEST_CASE("only admin may purge, delete or reconfigure the stream or delete a consumer", "[auth]") {
   const auto ids = auth::identities({.stream = "EVENTS", .recorder_durable = "recorder"});
   for (const auto* api : {"$JS.API.STREAM.PURGE.EVENTS", "$JS.API.STREAM.DELETE.EVENTS",
