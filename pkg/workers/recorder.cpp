@@ -183,17 +183,17 @@ class InputSkipper {
     if (k >= digests_.size()) return false;
     return input_digest(subject, data) == digests_[k];
   }
-  /// Makes the count durable (after the commit, before the acknowledgement): written to
-  /// a temporary file, fsync'd, renamed over the state, and the directory fsync'd, so
-  /// that after a crash the state is the old one or the new one, never a torn one.
   /// How far it has counted: what save() makes durable.
   struct State {
     std::uint64_t accounted = 0, counted = 0;
     bool started = false;
   };
   State state() const noexcept { return {accounted_, counted_, started_}; }
-  /// `st`: the state as it was after the batch just committed (the recorder may have
-  /// counted the next batch already, which is not committed yet).
+  /// Makes `st` durable (after the commit, before the acknowledgement): written to a
+  /// temporary file, fsync'd, renamed over the state, and the directory fsync'd, so
+  /// that after a crash the state is the old one or the new one, never a torn one.
+  /// `st` is the state as it was after the batch just committed: the recorder may have
+  /// counted the next batch already, which is not committed yet.
   void save(const State& st) const {
     if (!on_) return;
     const auto tmp = state_path_ + ".tmp";
