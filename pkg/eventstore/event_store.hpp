@@ -77,8 +77,10 @@ struct StoredEvent {
 };
 
 /// A filtered read: every set field must match; results ascend by position.
-/// Indexes: (session_id, position), (subject, position), (type, position),
-/// client_order_id, ts_event and (session_id, ts_event) — see schema/.
+/// Indexes (PgStore, schema/007): (session_id, position), (type, position) for
+/// every type but market data (quote, trade, bar: frequent, found by walking the
+/// primary key), client_order_id. subject and the ts_event range are filtered
+/// within what the other fields select (a session's index, or the primary key).
 struct EventQuery {
   std::optional<std::string> session_id;
   std::optional<std::string> subject;          ///< exact subject, e.g. "trading.executions"

@@ -1002,7 +1002,9 @@ std::int64_t PgStore::count() {
 std::optional<std::int64_t> PgStore::position_of(std::string_view msg_id) {
   return impl_->run("position_of", [&](pqxx::connection& c, bool&) -> std::optional<std::int64_t> {
     pqxx::nontransaction t(c, "position_of");
-    const pqxx::result r = t.exec_params("SELECT position FROM events WHERE msg_id = $1", std::string(msg_id));
+    const pqxx::result r = t.exec_params(
+        "SELECT position FROM events WHERE length(msg_id) = length($1) AND msg_id = $1",  // schema/007's index
+        std::string(msg_id));
     if (r.empty()) return std::nullopt;
     return r[0][0].as<std::int64_t>();
   });

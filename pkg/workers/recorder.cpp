@@ -5,6 +5,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <thread>
 #include <vector>
 
@@ -206,13 +207,21 @@ class InputSkipper {
     if (k >= digests_.size()) return false;
     return input_digest(subject, data) == digests_[k];
   }
-  /// Makes the count durable (after the commit, before the acknowledgement): written to
-  /// a temporary file, fsync'd, renamed over the state, and the directory fsync'd, so
+  /// How far it has counted: what save() makes durable.
+  struct State {
+    std::uint64_t accounted = 0, counted = 0;
+    bool started = false;
+  };
+  State state() const noexcept { return {accounted_, counted_, started_}; }
+  /// Makes `st` durable (after the commit, before the acknowledgement): written to a
+  /// temporary file, fsync'd, renamed over the state, and the directory fsync'd, so
   /// that after a crash the state is the old one or the new one, never a torn one.
-  void save() const {
+  /// `st` is the state as it was after the batch just committed: the recorder may have
+  /// counted the next batch already, which is not committed yet.
+  void save(const State& st) const {
     if (!on_) return;
     const auto tmp = state_path_ + ".tmp";
-    const auto text = fmt::format("{} {} {}\n", accounted_, counted_, started_ ? 1 : 0);
+    const auto text = fmt::format("{} {} {}\n", st.accounted, st.counted, st.started ? 1 : 0);
     try {
       config::write_file_durably(tmp, text);
       std::filesystem::rename(tmp, state_path_);
@@ -303,13 +312,89 @@ std::int64_t run_recorder(Runtime& rt, eventstore::EventStore& store, const Reco
     x.sample("trader_recorder_lag_messages", w, pending.load(std::memory_order_relaxed));
   });
   std::optional<std::string> checkpoint_error;
-  std::vector<eventstore::NewEvent> batch;
+  // Two batches overlap: while one is appended (and its commit waits for the disk), the
+  // next is fetched and built. Appends still run one at a time and in stream order, and
+  // a batch is acknowledged only after its own commit and every earlier one's: the
+  // fetched one waits for the one in flight to finish before its own append starts.
+  struct InFlight {
+    std::vector<natsio::JsMessage> msgs;         // owned until acknowledged
+    natsio::JsMessage* last_in_order = nullptr;  // in msgs (a vector's move keeps its elements)
+    std::vector<eventstore::NewEvent> batch;
+    std::uint64_t last_seq = 0;                  // the stream sequence up to which it completes the store
+    InputSkipper::State input_state;             // as counted through this batch
+    std::future<std::optional<eventstore::AppendReport>> appended;  // nullopt: stopped before a commit
+  };
+  const auto append_until_committed = [&](const std::vector<eventstore::NewEvent>& batch)
+      -> std::optional<eventstore::AppendReport> {
+    for (;;) {  // append until committed; msg_id makes retries idempotent
+      try {
+        return store.append_or_quarantine(batch);
+      } catch (const eventstore::StoreUnavailable& e) {
+        rt.set_status(fmt::format("degraded: event store unavailable: {}", e.what()));
+        rt.log().warn(fmt::format("event store unavailable, retrying: {}", e.what()));
+        if (stop.load()) return std::nullopt;  // not acked: redelivered to the next run
+        std::this_thread::sleep_for(std::chrono::milliseconds(cfg.retry_ms));
+      }
+    }
+  };
+  // Waits for `f`'s append and, once it committed, reports it (and writes a checkpoint
+  // when one is due: that reads the store, so no other append may run meanwhile).
+  // false: stopped before it committed (then nothing of it is acknowledged).
+  const auto await_commit = [&](InFlight& f) -> bool {
+    if (!f.appended.valid()) return true;  // nothing to store
+    const auto report = f.appended.get();  // rethrows what the append threw
+    if (!report) return false;
+    stored += static_cast<std::int64_t>(report->stored);
+    for (const auto& q : report->quarantined) {
+      const auto it = std::find_if(f.batch.begin(), f.batch.end(), [&](const auto& e) { return e.msg_id == q.msg_id; });
+      rt.quarantine(it == f.batch.end() ? std::string_view() : std::string_view(it->subject),
+                    fmt::format("the store refused {} (stored as a placeholder): {}", q.msg_id, q.reason),
+                    it == f.batch.end() ? std::string_view() : std::string_view(it->payload));
+    }
+    if (checkpoints && (checkpoint_error = checkpoints->after_append(static_cast<std::int64_t>(report->stored))))
+      rt.log().error(fmt::format("checkpoint failed: {}", *checkpoint_error));
+    rt.set_status(checkpoint_error ? fmt::format("degraded: checkpoint: {}", *checkpoint_error) : "ok");
+    return true;
+  };
+  // After await_commit(f): counts it, saves the input state, acknowledges it.
+  const auto acknowledge = [&](InFlight& f) {
+    if (f.last_in_order) {
+      last_stored_seq.store(f.last_seq, std::memory_order_relaxed);
+      try {
+        pending.store(f.last_in_order->pending(), std::memory_order_relaxed);
+      } catch (const natsio::NatsError&) {  // no metadata: keep the last figure
+      }
+    }
+    stored_total.store(static_cast<std::uint64_t>(stored), std::memory_order_relaxed);
+    inputs.save(f.input_state);  // before the acknowledgement: what it acknowledges is counted
+    // AckAll: acknowledging the last message in order acknowledges all before it.
+    for (int attempt = 0; f.last_in_order && attempt < 10 && !f.last_in_order->ack_sync(); ++attempt)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  };
+  std::optional<InFlight> in_flight;
+  bool stopped_uncommitted = false;
+  // Finishes the batch in flight, if any; false if it was stopped before its commit.
+  const auto settle = [&]() -> bool {
+    if (!in_flight) return true;
+    if (!await_commit(*in_flight)) {
+      in_flight.reset();
+      stopped_uncommitted = true;
+      return false;
+    }
+    acknowledge(*in_flight);
+    in_flight.reset();
+    return true;
+  };
   std::int64_t backoff_ms = 0;
   std::optional<std::string> nats_problem;
   while (!stop.load()) {
     std::vector<natsio::JsMessage> msgs;
     try {
-      msgs = js.fetch(cfg.batch, cfg.fetch_timeout_ms);
+      // The consumer delivers at most max_ack_pending unacknowledged messages: with a
+      // batch in flight, ask for no more than the rest (else the fetch waits out its timeout).
+      const auto room = EventStreamConfig{}.max_ack_pending -
+                        static_cast<std::int64_t>(in_flight ? in_flight->msgs.size() : 0);
+      msgs = js.fetch(static_cast<int>(std::clamp<std::int64_t>(room, 1, cfg.batch)), cfg.fetch_timeout_ms);
       if (nats_problem) {
         rt.log().info(fmt::format("fetching from {} again", cfg.stream));
         nats_problem.reset();
@@ -319,6 +404,7 @@ std::int64_t run_recorder(Runtime& rt, eventstore::EventStore& store, const Reco
     } catch (const natsio::NatsError& e) {
       // An outage, a reconnect, "Exceeded MaxWaiting": wait and fetch again; the
       // consumer keeps everything not acknowledged.
+      if (!settle()) break;
       if (!nats_problem) rt.log().warn(fmt::format("fetch failed, retrying: {}", e.what()));
       nats_problem = e.what();
       rt.set_status(fmt::format("degraded: cannot fetch from {}: {}", cfg.stream, e.what()));
@@ -333,6 +419,7 @@ std::int64_t run_recorder(Runtime& rt, eventstore::EventStore& store, const Reco
       continue;
     }
     if (msgs.empty()) {
+      if (!settle()) break;
       pending.store(0, std::memory_order_relaxed);  // nothing came within the fetch timeout: caught up
       continue;
     }
@@ -340,13 +427,12 @@ std::int64_t run_recorder(Runtime& rt, eventstore::EventStore& store, const Reco
     // consumer may deliver newer messages before it redelivers what the previous run
     // fetched and never acknowledged. A message after a gap is sent back (a short
     // negative acknowledgement) until the missing ones have come and been stored.
+    InFlight next;
     std::vector<std::pair<std::uint64_t, natsio::JsMessage*>> order;
     order.reserve(msgs.size());
     for (auto& m : msgs) order.emplace_back(m.stream_sequence(), &m);
     std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-    natsio::JsMessage* last_in_order = nullptr;  // acknowledging it acknowledges everything up to it (AckAll)
-    batch.clear();
-    batch.reserve(msgs.size());
+    next.batch.reserve(msgs.size());
     for (const auto& [seq, mp] : order) {
       const auto& m = *mp;
       rt.count_in();
@@ -356,54 +442,35 @@ std::int64_t run_recorder(Runtime& rt, eventstore::EventStore& store, const Reco
           it->second->nak(200);
         break;
       }
-      last_in_order = mp;
+      next.last_in_order = mp;  // acknowledging it acknowledges everything up to it (AckAll)
       const bool skip = inputs.skip(seq, m.subject(), m.data());  // counted once, whether stored before or not
       if (seq < start_seq) continue;  // stored by an earlier run: acknowledged below, not appended
       start_seq = seq + 1;
       if (skip) continue;  // its input set holds it: acknowledged below, not stored
-      auto ev = recorded_event(dec, *sessions, cfg.stream, seq, m.subject(), m.data());
-      batch.push_back(std::move(ev));
+      next.batch.push_back(recorded_event(dec, *sessions, cfg.stream, seq, m.subject(), m.data()));
     }
+    next.last_seq = start_seq - 1;
+    next.input_state = inputs.state();
+    next.msgs = std::move(msgs);
     if (sessions->open() != logged_open) {
       logged_open = sessions->open();
       rt.log().set_session(logged_open.value_or(""));
     }
-    bool committed = batch.empty();
-    while (!committed) {  // append until committed; msg_id makes retries idempotent
-      try {
-        const auto report = store.append_or_quarantine(batch);
-        stored += static_cast<std::int64_t>(report.stored);
-        for (const auto& q : report.quarantined) {
-          const auto it = std::find_if(batch.begin(), batch.end(), [&](const auto& e) { return e.msg_id == q.msg_id; });
-          rt.quarantine(it == batch.end() ? std::string_view() : std::string_view(it->subject),
-                        fmt::format("the store refused {} (stored as a placeholder): {}", q.msg_id, q.reason),
-                        it == batch.end() ? std::string_view() : std::string_view(it->payload));
-        }
-        if (checkpoints && (checkpoint_error = checkpoints->after_append(static_cast<std::int64_t>(report.stored))))
-          rt.log().error(fmt::format("checkpoint failed: {}", *checkpoint_error));
-        rt.set_status(checkpoint_error ? fmt::format("degraded: checkpoint: {}", *checkpoint_error) : "ok");
-        committed = true;
-      } catch (const eventstore::StoreUnavailable& e) {
-        rt.set_status(fmt::format("degraded: event store unavailable: {}", e.what()));
-        rt.log().warn(fmt::format("event store unavailable, retrying: {}", e.what()));
-        if (stop.load()) break;  // not acked: redelivered to the next run
-        std::this_thread::sleep_for(std::chrono::milliseconds(cfg.retry_ms));
+    // The one before commits first; its acknowledgement goes while this one is appended.
+    std::optional<InFlight> done;
+    if (in_flight) {
+      if (!await_commit(*in_flight)) {
+        stopped_uncommitted = true;
+        break;
       }
+      done.emplace(std::move(*in_flight));
     }
-    if (!committed) break;
-    if (last_in_order) {
-      last_stored_seq.store(start_seq - 1, std::memory_order_relaxed);
-      try {
-        pending.store(last_in_order->pending(), std::memory_order_relaxed);
-      } catch (const natsio::NatsError&) {  // no metadata: keep the last figure
-      }
-    }
-    stored_total.store(static_cast<std::uint64_t>(stored), std::memory_order_relaxed);
-    inputs.save();  // before the acknowledgement: what it acknowledges is counted
-    // AckAll: acknowledging the last message in order acknowledges all before it.
-    for (int attempt = 0; last_in_order && attempt < 10 && !last_in_order->ack_sync(); ++attempt)
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    in_flight.emplace(std::move(next));
+    if (!in_flight->batch.empty())  // the batch where it stays until finished
+      in_flight->appended = std::async(std::launch::async, append_until_committed, std::cref(in_flight->batch));
+    if (done) acknowledge(*done);
   }
+  if (!stopped_uncommitted) settle();
   if (checkpoints) {
     if (const auto error = checkpoints->flush()) rt.log().error(fmt::format("checkpoint at shutdown failed: {}", *error));
   }

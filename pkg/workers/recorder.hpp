@@ -14,7 +14,10 @@
 /// the event's msg_id ("EVENTS:<stream sequence>") is UNIQUE in the store, so a
 /// retried or redelivered message is stored once. Nothing is lost; nothing is
 /// stored twice; positions follow the stream's order. Each event is filed
-/// under its session by SessionAssigner (below).
+/// under its session by SessionAssigner (below). Two batches overlap: while one
+/// is appended (on a thread of its own, its commit waiting for the disk), the
+/// next is fetched and built; appends still run one at a time in stream order,
+/// and a batch is acknowledged only once it and every batch before it committed.
 #pragma once
 
 #include <atomic>
@@ -59,8 +62,9 @@ struct EventStreamConfig {
   /// Unacknowledged messages are redelivered after this (a restarted recorder gets the
   /// batch its predecessor fetched but never acknowledged again after at most this).
   std::int64_t ack_wait_ms = 5'000;
-  /// At most this many messages delivered and not acknowledged: the recorder's
-  /// batches never overlap, so a redelivery comes before anything newer (stream order).
+  /// At most this many messages delivered and not acknowledged: the recorder holds at
+  /// most two batches (one being appended, the next fetched) and never asks for more
+  /// than this in all, so a redelivery comes before anything newer (stream order).
   std::int64_t max_ack_pending = 1'000;
   /// The stream holds only what the store has not confirmed (interest retention); this
   /// bounds it during a long outage of the recorder or the store. When full, new

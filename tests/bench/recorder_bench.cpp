@@ -5,7 +5,9 @@
 //   build/tests/bench/recorder_bench [--events 200000] [--batch 500] [--recorder PATH]
 //
 // --batch sets RECORDER_BATCH (the recorder's default when absent); --recorder
-// runs another recorder binary (default: build/cmd/recorder).
+// runs another recorder binary (default: build/cmd/recorder). Each --variant SQL
+// (repeatable; for exploring what the table costs) measures (b) once more on a
+// fresh migrated database after running SQL there as the superuser.
 //
 // (a) recorder: N real messages are published on the bus before the recorder
 //     starts: a session.started on session.lifecycle, N-2 quotes on
@@ -209,6 +211,21 @@ int main(int argc, char** argv) try {
   }
   const double copy_plain_s = benchrows::copy_rows(url_b, "events_plain", rows);
 
+  // ---- (v) exploration: (b) again, on a fresh database, after each --variant SQL
+  std::vector<std::pair<std::string, double>> variants;
+  for (int i = 1; i + 1 < argc; ++i) {
+    if (std::strcmp(argv[i], "--variant") != 0) continue;
+    const std::string db = fmt::format("variant_{}", variants.size());
+    pg.create_database(db);
+    const std::string url = pg.url_for(db, testsupport::PgRole::superuser);
+    {
+      pqxx::connection c(url);
+      pqxx::nontransaction t(c);
+      t.exec(argv[i + 1]);
+    }
+    variants.emplace_back(argv[i + 1], benchrows::copy_rows(url, "events", rows));
+  }
+
   const auto rate = [&](double s) { return s > 0 ? static_cast<double>(n) / s : 0.0; };
   const double rec = rate(recorder_s), steady = steady_s > 0 ? 0.8 * static_cast<double>(n) / steady_s : 0.0;
   const double raw_b = rate(copy_events_s), raw_c = rate(copy_plain_s);
@@ -225,6 +242,8 @@ int main(int argc, char** argv) try {
              copy_events_s, raw_b, rec / raw_b, steady / raw_b);
   fmt::print("| (c) raw COPY into a plain table | {} | {:.2f} | {:.0f} | {:.2f} (steady {:.2f}) |\n", n, copy_plain_s,
              raw_c, rec / raw_c, steady / raw_c);
+  for (const auto& [sql, s] : variants)
+    fmt::print("| (v) raw COPY into events after `{}` | {} | {:.2f} | {:.0f} | {:.2f} |\n", sql, n, s, rate(s), rec / rate(s));
   fmt::print("no loss, no duplicates: {} events, stream sequences 1..{}, each once\n", n, n);
   return 0;
 } catch (const std::exception& e) {
