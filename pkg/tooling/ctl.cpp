@@ -234,8 +234,9 @@ int wait_ready(natsio::Connection& conn, const Args& a) {
   std::set<std::string> missing(a.rest.begin(), a.rest.end());
   while (std::chrono::steady_clock::now() < deadline) {
     try {
+      // A hot standby (one writer per role) is alive but not ready: it waits for the lease.
       for (const auto& w : ask_status(conn).workers)
-        if (w.alive) missing.erase(w.worker);
+        if (w.alive && !w.status.starts_with(core::kStandbyStatus)) missing.erase(w.worker);
       if (missing.empty()) return 0;
     } catch (const natsio::NatsError&) {  // ops not up yet
     }

@@ -54,8 +54,12 @@ TEST_CASE("a poison quote and a poison fill stop no worker, and risk-state rebui
   stack.worker("risk-state").kill_hard();
   stack.restart("risk-state");
   CHECK(stack.worker("risk-state").running());
-  REQUIRE(status(stack, &out) == 0);
-  CHECK_THAT(out, !Catch::Contains(" NO "));
+  // The stack is ok: every worker has an instance alive and ok (the killed risk-state stays
+  // listed as not alive until ops forgets it; its successor took over its lease).
+  const int rc = status(stack, &out);
+  INFO(out);
+  REQUIRE(rc == 0);
+  CHECK_THAT(out, Catch::Contains("stack: ok"));
 }
 
 TEST_CASE("impossible quotes are refused or flagged and never filled against (issue 11)", "[integration][hostile]") {
