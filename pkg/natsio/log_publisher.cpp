@@ -150,13 +150,17 @@ void LogPublisher::run() {
       if (n != 0) on_answer(n, stored, duplicate);
     }
     const auto now = now_ms();
-    for (auto& p : pending_)
-      if (p.sent && now - p.sent_at_ms > opt_.ack_timeout_ms) {  // unanswered: it goes again
-        p.sent = false;
-        p.failed = true;
-        ++stats_.refused;
-        repairing_ = true;
-      }
+    // Unanswered too long: it goes again. Messages in flight were sent in deque order (a
+    // repair sends one at a time, then the rest in order), so the first one in flight that
+    // is not late ends the scan: this runs for every acknowledgement, over up to `window`.
+    for (auto& p : pending_) {
+      if (!p.sent) continue;
+      if (now - p.sent_at_ms <= opt_.ack_timeout_ms) break;
+      p.sent = false;
+      p.failed = true;
+      ++stats_.refused;
+      repairing_ = true;
+    }
     if (repairing_ && !pending_.empty() &&
         std::none_of(pending_.begin(), pending_.end(), [](const Pending& p) { return p.sent; })) {
       // Nothing in flight: the oldest unconfirmed message goes alone, until it is stored.
