@@ -108,7 +108,7 @@ commands:
   resume [REASON]                 risk.management trading_state.set active
   pub SUBJECT JSON                publish one message (like `nats pub`)
   req SUBJECT JSON                request and print the reply (like `nats req`)
-  wait-ready [--timeout-s N] WORKER...    wait until these workers send heartbeats
+  wait-ready [--timeout-s N] WORKER...    wait until these workers send heartbeats (a hot standby does not count)
   wait-idle [--quiet-ms N] [--timeout-s N] wait until no worker's counters move for N ms
   replay ID [--speed X] [--symbol SYM]... [--subject SUBJ]... [--from TS] [--to TS]
                                   publish session ID's inputs (market data, people's orders and
