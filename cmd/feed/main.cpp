@@ -16,7 +16,9 @@ int main(int argc, char** argv) {
                                         {"speed", "FEED_SPEED", "0", "0 = as fast as possible; N = recorded pace x N"},
                                         {"limit", "FEED_LIMIT", "0", "stop after this many messages (0 = all)"},
                                         {"actions", "FEED_ACTIONS", "",
-                                         "corporate-actions file (splits, dividends: docs/data-quality.md); \"\" = none"}};
+                                         "corporate-actions file (splits, dividends: docs/data-quality.md); \"\" = none"},
+                                        {"stream", "FEED_STREAM", "EVENTS",
+                                         "JetStream stream that records what it publishes (asked whether it confirms)"}};
     for (auto& o : services::feed_options()) options.push_back(std::move(o));
     const auto s = services::load_settings(
         "feed", "Publishes a recorded data file (quotes, trades, bars; .csv or .csv.gz) on market.data.<symbol>.\n"
@@ -38,7 +40,7 @@ int main(int argc, char** argv) {
     // Bulk publisher: default (batched) nats.c writes when unpaced give the throughput.
     natsio::Connection conn(services::worker_nats(*s, "feed", cfg.speed > 0, log));
     core::SystemClock clock;
-    services::Runtime rt(conn, "feed", clock, s->get_int("heartbeat_ms"));
+    services::Runtime rt(conn, "feed", clock, s->get_int("heartbeat_ms"), s->get("stream"));
     const auto http = services::serve_http(rt, *s);
     rt.set_exit_status(core::kFinishedStatus);  // a one-shot tool: done is not down
     const services::Announcement announcement(rt, *s, cfg.path);

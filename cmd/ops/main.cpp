@@ -68,7 +68,7 @@ int main(int argc, char** argv) {
     natsio::Library lib;
     natsio::Connection conn(services::worker_nats(*s, "ops", true, log));
     core::SystemClock clock;
-    services::Runtime rt(conn, "ops", clock, s->get_int("heartbeat_ms"));
+    services::Runtime rt(conn, "ops", clock, s->get_int("heartbeat_ms"), s->get("stream"));
     services::OpsHttpApi api(s->get("nats_url"), s->get("database_url"));  // the Ops API over HTTP, beside health and metrics
     services::Dashboard dashboard(api, services::valuation_from(*s, services::instruments_from(*s)));                                     // and the dashboard
     auto routes = api.routes();

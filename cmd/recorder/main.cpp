@@ -58,7 +58,7 @@ int main(int argc, char** argv) {
     natsio::Connection conn(services::worker_nats(*s, "recorder", true, log));
     services::wait_for_event_stream(conn, cfg.stream);
     core::SystemClock clock;
-    services::Runtime rt(conn, "recorder", clock, s->get_int("heartbeat_ms"));
+    services::Runtime rt(conn, "recorder", clock, s->get_int("heartbeat_ms"), s->get("stream"));
     const auto http = services::serve_http(rt, *s);
     // One writer per role: a second recorder waits as a standby (or refuses) before it
     // touches the store or the durable consumer; a lost lease ends the process at once.

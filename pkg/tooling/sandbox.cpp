@@ -294,6 +294,7 @@ Sandbox::Sandbox(SandboxConfig cfg) : cfg_(std::move(cfg)) {
             {"RISK_STREAM", stream_},
             {"EXECUTION_STREAM", stream_},
             {"OPS_STREAM", stream_},
+            {"FEED_STREAM", stream_},
             {"STRATEGY_STREAM", stream_},
             {"REPORTER_STREAM", stream_},
             {"TRADER_SESSION", session_id_},

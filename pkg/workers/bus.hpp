@@ -135,7 +135,8 @@ class Bus {
 /// `traderctl stream-init` updates it).
 class NatsBus final : public Bus {
  public:
-  explicit NatsBus(natsio::Connection& conn, std::string stream = "EVENTS") noexcept
+  /// `stream`: the event log's JetStream stream, asked once whether it confirms publishes.
+  NatsBus(natsio::Connection& conn, std::string stream) noexcept
       : conn_(conn), stream_(std::move(stream)) {}
   /// Waits up to 5 s for the stream to confirm what was published (LogPublisher's destructor).
   ~NatsBus() override;

@@ -55,8 +55,9 @@ void note_session(obs::Logger& log, std::string_view subject, std::string_view p
   }
 }
 
-Runtime::Runtime(natsio::Connection& conn, std::string worker, const core::Clock& clock, std::int64_t heartbeat_ms)
-    : Runtime(std::make_unique<NatsBus>(conn), nullptr, std::move(worker), clock, heartbeat_ms, conn.log_ptr()) {}
+Runtime::Runtime(natsio::Connection& conn, std::string worker, const core::Clock& clock, std::int64_t heartbeat_ms,
+                 std::string stream)
+    : Runtime(std::make_unique<NatsBus>(conn, std::move(stream)), nullptr, std::move(worker), clock, heartbeat_ms, conn.log_ptr()) {}
 
 Runtime::Runtime(Bus& bus, std::string worker, const core::Clock& clock, std::int64_t heartbeat_ms,
                  std::shared_ptr<obs::Logger> log)

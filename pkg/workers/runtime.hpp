@@ -58,8 +58,11 @@ void note_session(obs::Logger& log, std::string_view subject, std::string_view p
 
 class Runtime {
  public:
-  /// A worker on NATS: a NatsBus over `conn` (which must outlive the Runtime).
-  Runtime(natsio::Connection& conn, std::string worker, const core::Clock& clock, std::int64_t heartbeat_ms);
+  /// A worker on NATS: a NatsBus over `conn` (which must outlive the Runtime), whose
+  /// event log is the JetStream stream `stream` (its `stream` setting: `EVENTS`, or a
+  /// sandbox's own): the bus asks that stream whether it confirms publishes.
+  Runtime(natsio::Connection& conn, std::string worker, const core::Clock& clock, std::int64_t heartbeat_ms,
+          std::string stream);
   /// A worker on `bus` (e.g. a MemoryBus, memory_bus.hpp), which must outlive the Runtime.
   /// `log`: where it logs; nullptr = obs::default_logger(worker) (text on stderr).
   Runtime(Bus& bus, std::string worker, const core::Clock& clock, std::int64_t heartbeat_ms,

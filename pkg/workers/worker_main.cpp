@@ -158,7 +158,7 @@ int run_log_worker(const LogWorker& w, int argc, char** argv) {
     natsio::Library lib;
     natsio::Connection conn(worker_nats(*s, w.name, true, log));
     core::SystemClock clock;
-    Runtime rt(conn, w.name, clock, s->get_int("heartbeat_ms"));
+    Runtime rt(conn, w.name, clock, s->get_int("heartbeat_ms"), s->get("stream"));
     const auto http = serve_http(rt, *s);
     // A standby holds nothing open but NATS while it waits (no store connection that
     // could go stale over days); it opens the store and rebuilds once it is the writer.

@@ -69,6 +69,7 @@
 #include <optional>
 #include <regex>
 #include <stdexcept>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <utility>
@@ -388,7 +389,13 @@ std::string report_of(const std::string& out) {
   const auto a = out.find("Performance report");
   const auto b = out.find("\nsession ", a);
   if (a == std::string::npos || b == std::string::npos) throw std::runtime_error("no report in:\n" + out);
-  return out.substr(a, b - a);
+  // The figures only: the analysis title names the source (a file, a session), and the
+  // data-quality line is the file's (a replay's inputs are already clean).
+  std::string kept;
+  std::istringstream lines(out.substr(a, b - a));
+  for (std::string line; std::getline(lines, line);)
+    if (!line.starts_with("Analysis (final) of ") && !line.starts_with("  data quality: ")) kept += line + '\n';
+  return kept;
 }
 
 InProcess run_in_process(const std::string& traderctl, const std::string& file, const std::string& log_path) {

@@ -7,6 +7,8 @@
 
 #include <simdjson.h>
 
+#include <filesystem>
+#include <fstream>
 #include <regex>
 
 #include <fmt/format.h>
@@ -212,11 +214,35 @@ TEST_CASE("traderctl backtest runs the pipeline over a data file, prints the rep
   stack.start({"recorder", "ops"});  // only the store matters; the backtest brings its own pipeline
   const auto file = testsupport::shared_data_dir() + "/quotes_BTCUSDT_2020-02-22.csv";
   std::string out;
-  REQUIRE(stack.run({itest::bin("traderctl"), "backtest", file}, &out) == 0);
+  // The sandbox kept (TRADER_SANDBOX_KEEP=1) to read its workers' logs afterwards.
+  REQUIRE(stack.run({"/usr/bin/env", "TRADER_SANDBOX_KEEP=1", itest::bin("traderctl"), "backtest", file}, &out) == 0);
   INFO(out);
   CHECK(out.find("Performance report (final)") != std::string::npos);
   const auto id = new_session_of(out);
   REQUIRE(id.starts_with("backtest-"));
+  {
+    // Every sandbox worker publishes to the sandbox's own stream with confirmation
+    // (natsio::LogPublisher): none was refused asking that stream, or fell back to core
+    // NATS (they once asked `EVENTS`, which a sandbox identity may not, and each waited
+    // 5 s for the answer).
+    std::smatch kept;
+    REQUIRE(std::regex_search(out, kept, std::regex(R"(sandbox: kept (\S+))")));
+    const std::filesystem::path dir = kept[1].str();
+    int logs = 0;
+    for (const auto& f : std::filesystem::directory_iterator(dir)) {
+      const auto name = f.path().filename().string();
+      if (f.path().extension() != ".log" || name == "nats-server.log") continue;
+      ++logs;
+      std::ifstream in(f.path());
+      for (std::string line; std::getline(in, line);) {
+        INFO(name << ": " << line);
+        CHECK(line.find("\"level\":\"error\"") == std::string::npos);
+        CHECK(line.find("without confirmation") == std::string::npos);
+      }
+    }
+    CHECK(logs >= 7);  // recorder, ops, risk-state, execution, reporter, strategy, feed
+    std::filesystem::remove_all(dir);
+  }
   eventstore::PgStore store(stack.research_reader_url());
   const auto events = session_events(store, id);
   const auto [started, ended] = lifecycle(events);

@@ -76,7 +76,7 @@ class Responder {
 struct Worker {
   explicit Worker(const testsupport::NatsServer& server)
       : conn({.url = server.url("strategy"), .name = "strategy", .inbox_prefix = auth::inbox_prefix("strategy")}),
-        rt(conn, "strategy", clock, 1000),
+        rt(conn, "strategy", clock, 1000, "EVENTS"),
         link(std::make_shared<services::ExternalLink>(rt)),
         registry(services::with_external(strategy::builtin_registry(), link)) {}
   strategy::Runner runner(std::string id, strategy::Params p = {}) {
