@@ -1245,6 +1245,7 @@ struct WorkerStatusBuilder {
     if (k == "errors") return read_count(v, k, m.errors);
     if (k == "flagged") return read_count(v, k, m.flagged);
     if (k == "quarantined") return read_count(v, k, m.quarantined);
+    if (k == "log_seq") return read_seq(v, k, m.log_seq);
     return {};
   }
   Err finish() { return seen.check(kRequired); }

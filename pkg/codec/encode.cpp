@@ -620,6 +620,7 @@ void encode_into(std::string& out, const core::OpsStatus& m) {
     p.integer("errors", s.errors);
     if (s.flagged != 0) p.integer("flagged", s.flagged);
     if (s.quarantined != 0) p.integer("quarantined", s.quarantined);
+    p.opt_seq("log_seq", s.log_seq);
   });
   w.integer("ts", m.ts);
   if (!m.status.empty()) w.str("status", m.status);

@@ -485,6 +485,10 @@ struct WorkerStatus {
   std::int64_t errors = 0;
   std::int64_t flagged = 0;            ///< market data not used (Heartbeat::flagged)
   std::int64_t quarantined = 0;        ///< messages not applied (Heartbeat::quarantined)
+  /// The last event-stream sequence it handled (Heartbeat::log_seq): the log followers
+  /// (strategy, risk-state, execution, reporter, ops) each read the whole stream, so
+  /// at rest they all show its last sequence; 0 = not a log follower (omitted on the wire).
+  std::uint64_t log_seq = 0;
   friend bool operator==(const WorkerStatus&, const WorkerStatus&) = default;
 };
 

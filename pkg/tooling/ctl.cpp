@@ -13,6 +13,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include <fmt/format.h>
@@ -109,7 +110,8 @@ commands:
   pub SUBJECT JSON                publish one message (like `nats pub`)
   req SUBJECT JSON                request and print the reply (like `nats req`)
   wait-ready [--timeout-s N] WORKER...    wait until these workers send heartbeats (a hot standby does not count)
-  wait-idle [--quiet-ms N] [--timeout-s N] wait until no worker's counters move for N ms
+  wait-idle [--quiet-ms N] [--timeout-s N] wait until no worker's counters move for N ms and
+                                  every log follower is at the same stream sequence
   replay ID [--speed X] [--symbol SYM]... [--subject SUBJ]... [--from TS] [--to TS]
                                   publish session ID's inputs (market data, people's orders and
                                   risk commands) into a private sandbox pipeline (own nats-server,
@@ -251,14 +253,31 @@ int wait_ready(natsio::Connection& conn, const Args& a) {
 int wait_idle(natsio::Connection& conn, const Args& a) {
   const auto start = std::chrono::steady_clock::now();
   const auto deadline = start + std::chrono::seconds(a.timeout_s);
-  std::map<std::string, std::pair<std::int64_t, std::int64_t>> last;
+  std::map<std::string, std::tuple<std::int64_t, std::int64_t, std::uint64_t>> last;
+  std::string behind;  // the log followers not at the newest sequence, at the latest look
   auto quiet_since = start;
   while (std::chrono::steady_clock::now() < deadline) {
-    std::map<std::string, std::pair<std::int64_t, std::int64_t>> now;
-    for (const auto& w : ask_status(conn).workers)
-      if (w.alive && w.worker != "ops") now[w.worker + "/" + w.instance] = {w.msgs_in, w.msgs_out};
+    std::map<std::string, std::tuple<std::int64_t, std::int64_t, std::uint64_t>> now;
+    // Idle also means caught up: every log follower (the whole stream each) at the same
+    // sequence. A follower whose consumer went with a NATS node sits still until its
+    // watchdog makes a new one: its counters do not move, but it is behind.
+    std::set<std::uint64_t> follower_seqs;
+    std::vector<std::pair<std::string, std::uint64_t>> followers;
+    for (const auto& w : ask_status(conn).workers) {
+      if (!w.alive || w.status.starts_with(core::kStandbyStatus)) continue;
+      if (w.log_seq != 0) {
+        follower_seqs.insert(w.log_seq);
+        followers.emplace_back(w.worker + "/" + w.instance, w.log_seq);
+      }
+      if (w.worker != "ops") now[w.worker + "/" + w.instance] = {w.msgs_in, w.msgs_out, w.log_seq};
+    }
+    behind.clear();
+    if (follower_seqs.size() > 1)
+      for (const auto& [key, seq] : followers)
+        if (seq != *follower_seqs.rbegin())
+          behind += fmt::format(" {} at {} of {};", key, seq, *follower_seqs.rbegin());
     const auto t = std::chrono::steady_clock::now();
-    if (now != last) {
+    if (now != last || follower_seqs.size() > 1) {
       last = std::move(now);
       quiet_since = t;
     } else if (t - quiet_since >= std::chrono::milliseconds(a.quiet_ms)) {
@@ -266,7 +285,8 @@ int wait_idle(natsio::Connection& conn, const Args& a) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  fmt::print(stderr, "traderctl: still busy after {} s\n", a.timeout_s);
+  fmt::print(stderr, "traderctl: still busy after {} s{}{}\n", a.timeout_s, behind.empty() ? "" : "; behind the log:",
+             behind);
   return 1;
 }
 

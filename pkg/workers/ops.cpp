@@ -58,7 +58,7 @@ core::OpsStatus OpsService::status() {
   // Ops itself, then every worker heard from; sorted by worker, then instance.
   st.workers.push_back({.worker = self.worker, .instance = self.instance, .status = self.status, .alive = true,
                         .age_ms = 0, .msgs_in = self.msgs_in, .msgs_out = self.msgs_out, .errors = self.errors,
-                        .flagged = self.flagged, .quarantined = self.quarantined});
+                        .flagged = self.flagged, .quarantined = self.quarantined, .log_seq = self.log_seq});
   for (const auto& [key, seen] : seen_) {
     if (key.first == self.worker && key.second == self.instance) continue;
     const auto age_ms = (now - seen.received) / 1'000'000;
@@ -74,7 +74,8 @@ core::OpsStatus OpsService::status() {
                           .msgs_out = seen.hb.msgs_out,
                           .errors = seen.hb.errors,
                           .flagged = seen.hb.flagged,
-                          .quarantined = seen.hb.quarantined});
+                          .quarantined = seen.hb.quarantined,
+                          .log_seq = seen.hb.log_seq});
   }
   std::sort(st.workers.begin(), st.workers.end(), [](const auto& a, const auto& b) {
     return std::tie(a.worker, a.instance) < std::tie(b.worker, b.instance);

@@ -203,7 +203,7 @@ inline core::DeadLetter dead_letter() {
 }
 inline core::OpsStatus ops_status() {
   return {.workers = {{.worker = "execution", .instance = "trader-1:4187", .status = "ok", .alive = true,
-                       .age_ms = 412, .msgs_in = 44864, .msgs_out = 12, .errors = 0},
+                       .age_ms = 412, .msgs_in = 44864, .msgs_out = 12, .errors = 0, .log_seq = 90211},
                       {.worker = "strategy", .instance = "trader-1:4175", .status = "ok", .alive = false,
                        .age_ms = 5230, .msgs_in = 44870, .msgs_out = 5, .errors = 2}},
           .ts = 1763712006500000000};
