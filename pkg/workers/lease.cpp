@@ -61,7 +61,8 @@ std::string nonce() {
 
 Lease::Lease(natsio::Connection& conn, std::string role, std::string holder, std::int64_t ttl_ms, LostHandler on_lost,
              const std::string& bucket, std::int64_t wait_ms)
-    : kv_(bind(conn, bucket, wait_ms)),
+    : conn_(conn),
+      kv_(bind(conn, bucket, wait_ms)),
       role_(std::move(role)),
       value_(fmt::format("{}; id={}{}{}", holder, nonce(), kTtlTag, ttl_ms)),
       ttl_ms_(ttl_ms),
@@ -133,6 +134,8 @@ void Lease::renew_loop() {
   const auto period = std::chrono::milliseconds(std::max<std::int64_t>(ttl_ms_ / 3, 1));
   const auto retry = std::chrono::milliseconds(std::max<std::int64_t>(ttl_ms_ / 10, 1));
   auto wait = period;
+  int failures = 0;  // renewals in a row that NATS did not answer
+  auto said_at = std::chrono::steady_clock::time_point{};
   std::unique_lock lock(mu_);
   while (!cv_.wait_for(lock, wait, [this] { return stop_; })) {
     lock.unlock();
@@ -157,11 +160,26 @@ void Lease::renew_loop() {
         valid_until_ns_.store(t0 + ttl_ms_ * 1'000'000);
         held_cv_.notify_all();
         wait = period;
+        if (failures > 0)
+          conn_.log().info(fmt::format("the {} lease is renewed again, after {} failed renewals", role_, failures));
+        failures = 0;
       } else {
         lost = fmt::format("the {} lease moved on (renewal of revision {} refused: taken over or deleted)", role_, last);
       }
-    } catch (const std::exception&) {
+    } catch (const std::exception& e) {
       wait = retry;  // NATS did not answer: try again; held() turns false by itself once the TTL has passed
+      // Said at the first failure and every 10 s while it lasts: once the TTL has passed
+      // without a renewal, every publish of this worker waits (the write fence).
+      const auto now = std::chrono::steady_clock::now();
+      if (failures++ == 0 || now - said_at >= std::chrono::seconds(10)) {
+        said_at = now;
+        try {
+          conn_.log().warn(fmt::format("cannot renew the {} lease ({} in a row, trying again every {} ms; {}): {}",
+                                       role_, failures, retry.count(),
+                                       held() ? "still held" : "expired: publishing waits until a renewal", e.what()));
+        } catch (...) {
+        }
+      }
     }
     lock.lock();
     if (!lost.empty()) {

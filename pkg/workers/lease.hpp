@@ -116,6 +116,7 @@ class Lease {
  private:
   void renew_loop();
   static std::int64_t now_ns() noexcept;
+  natsio::Connection& conn_;  ///< its log: why a renewal failed
   natsio::KeyValue kv_;
   std::string role_, value_;
   std::int64_t ttl_ms_ = 0;
