@@ -204,7 +204,9 @@ std::vector<Identity> identities(const Deployment& d) {
     auto p = worker("recorder", {}, {});
     const auto& s = d.stream;
     const auto& c = d.recorder_durable;
-    for (auto x : {fmt::format("$JS.API.STREAM.INFO.{}", s), fmt::format("$JS.API.CONSUMER.INFO.{}.{}", s, c),
+    // STREAM.MSG.GET: a sequence its consumer does not deliver is read directly (recorder.hpp).
+    for (auto x : {fmt::format("$JS.API.STREAM.INFO.{}", s), fmt::format("$JS.API.STREAM.MSG.GET.{}", s),
+                   fmt::format("$JS.API.CONSUMER.INFO.{}.{}", s, c),
                    fmt::format("$JS.API.CONSUMER.DURABLE.CREATE.{}.{}", s, c),
                    fmt::format("$JS.API.CONSUMER.CREATE.{}.{}", s, c),
                    fmt::format("$JS.API.CONSUMER.CREATE.{}.{}.>", s, c),

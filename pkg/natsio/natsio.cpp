@@ -880,4 +880,17 @@ std::uint64_t JetStream::last_sequence(const std::string& stream) {
   return last;
 }
 
+std::optional<JetStream::StoredMessage> JetStream::get_message(const std::string& stream, std::uint64_t seq) {
+  natsMsg* m = nullptr;
+  jsErrCode err = static_cast<jsErrCode>(0);
+  const natsStatus s = js_GetMsg(&m, js_, stream.c_str(), seq, nullptr, &err);
+  if (s == NATS_NOT_FOUND || err == JSNoMessageFoundErr) return std::nullopt;
+  check(s, fmt::format("get message {} of stream {}", seq, stream));
+  StoredMessage out{.subject = natsMsg_GetSubject(m) ? natsMsg_GetSubject(m) : "",
+                    .data = std::string(natsMsg_GetData(m) ? natsMsg_GetData(m) : "",
+                                        static_cast<std::size_t>(natsMsg_GetDataLength(m)))};
+  natsMsg_Destroy(m);
+  return out;
+}
+
 }  // namespace natsio

@@ -320,6 +320,15 @@ class JetStream {
   std::vector<JsMessage> fetch(int batch, std::int64_t timeout_ms);
   /// Last sequence number stored in `stream` (0 if empty). Throws NatsError.
   std::uint64_t last_sequence(const std::string& stream);
+  /// One stored message, read by its sequence ($JS.API.STREAM.MSG.GET.<stream>, which
+  /// the caller's identity must be allowed): its subject and payload.
+  struct StoredMessage {
+    std::string subject, data;
+  };
+  /// The message at `seq` of `stream`; nullopt if the stream does not hold it (never
+  /// stored, deleted, or removed once acknowledged). Throws NatsError for anything else
+  /// (no answer, not allowed: the request times out).
+  std::optional<StoredMessage> get_message(const std::string& stream, std::uint64_t seq);
   /// The stream's state: first and last sequence, messages and bytes held.
   struct StreamState {
     std::uint64_t first_seq = 0, last_seq = 0, msgs = 0, bytes = 0;

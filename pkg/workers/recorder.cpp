@@ -358,8 +358,11 @@ std::int64_t run_recorder(Runtime& rt, eventstore::EventStore& store, const Reco
   };
   // After await_commit(f): counts it, saves the input state, acknowledges it.
   const auto acknowledge = [&](InFlight& f) {
-    if (f.last_in_order) {
+    if (f.last_seq != 0) {
       last_stored_seq.store(f.last_seq, std::memory_order_relaxed);
+      rt.set_log_seq(f.last_seq);  // heartbeats: how far the store holds the stream (traderctl wait-idle)
+    }
+    if (f.last_in_order) {
       try {
         pending.store(f.last_in_order->pending(), std::memory_order_relaxed);
       } catch (const natsio::NatsError&) {  // no metadata: keep the last figure
@@ -387,6 +390,36 @@ std::int64_t run_recorder(Runtime& rt, eventstore::EventStore& store, const Reco
   };
   std::int64_t backoff_ms = 0;
   std::optional<std::string> nats_problem;
+  // Stream sequences from..to (from == start_seq), which the consumer did not deliver
+  // in order, read from the stream and added to `into` in order; one the stream no longer
+  // holds is said (error, a dead letter, the status degraded) and skipped: nothing can
+  // record it now. False if NATS did not answer (start_seq then says how far it got).
+  const auto read_from_stream = [&](std::uint64_t from, std::uint64_t to, auto& into) -> bool {
+    rt.log().warn(fmt::format("stream sequences {}..{} of {} not delivered in order by the consumer: read from the "
+                              "stream",
+                              from, to, cfg.stream));
+    for (auto want = from; want <= to; ++want) {
+      std::optional<natsio::JetStream::StoredMessage> got;
+      try {
+        got = js.get_message(cfg.stream, want);
+      } catch (const natsio::NatsError& e) {
+        rt.log().warn(fmt::format("cannot read stream sequence {} of {}: {}", want, cfg.stream, e.what()));
+        return false;
+      }
+      start_seq = want + 1;
+      if (!got) {
+        rt.quarantine(cfg.stream,
+                      fmt::format("stream sequence {} of {} is not in the stream: lost before it was recorded", want,
+                                  cfg.stream),
+                      "");
+        continue;
+      }
+      rt.count_in();
+      if (!inputs.skip(want, got->subject, got->data))
+        into.batch.push_back(recorded_event(dec, *sessions, cfg.stream, want, got->subject, got->data));
+    }
+    return true;
+  };
   while (!stop.load()) {
     std::vector<natsio::JsMessage> msgs;
     try {
@@ -436,11 +469,16 @@ std::int64_t run_recorder(Runtime& rt, eventstore::EventStore& store, const Reco
     for (const auto& [seq, mp] : order) {
       const auto& m = *mp;
       rt.count_in();
-      if (seq > start_seq) {  // a gap: wait for the missing sequences
-        for (auto it = std::find_if(order.begin(), order.end(), [&](const auto& o) { return o.first == seq; });
-             it != order.end(); ++it)
-          it->second->nak(200);
-        break;
+      if (seq > start_seq) {
+        // A gap: the consumer delivered this before start_seq..seq-1 (after a restart it
+        // may deliver newer messages before it redelivers what an earlier run fetched and
+        // never acknowledged; after a NATS node's restart its state on the new leader may
+        // have lost a message it had delivered, which it then never delivers again). They
+        // are read from the stream itself, in order. Not sent back (a negative
+        // acknowledgement): on an interest stream nats-server 2.9 may drop a message sent
+        // back with a delay, and it would never come. If NATS does not answer, what
+        // follows is neither stored nor acknowledged: it comes again after the ack wait.
+        if (!read_from_stream(start_seq, seq - 1, next)) break;
       }
       next.last_in_order = mp;  // acknowledging it acknowledges everything up to it (AckAll)
       const bool skip = inputs.skip(seq, m.subject(), m.data());  // counted once, whether stored before or not

@@ -21,6 +21,8 @@
 #include <fmt/format.h>
 
 #include "codec/codec.hpp"
+#include "log_check.hpp"
+#include "natsio/log_publisher.hpp"
 #include "stack.hpp"
 #include "subjects/subjects.hpp"
 
@@ -379,4 +381,69 @@ TEST_CASE("a recorder in input-set mode refuses an input state it did not write 
   std::this_thread::sleep_for(2s);
   CHECK(ok->running());
   CHECK_THAT(ok->log(), !Catch::Contains("input state"));
+}
+
+TEST_CASE("the recorder reads from the stream a sequence its consumer delivers out of order, and stores every "
+          "event once in stream order (issue 15)",
+          "[integration][recorder]") {
+  itest::nats_library();
+  itest::Stack stack;
+  stack.start({"ops"});  // the recorder comes later, once its consumer is in the state below
+  natsio::Connection admin({.url = stack.nats_url(), .name = "test-admin"});
+  natsio::JetStream js(admin);
+  const auto quotes = itest::ibm_quotes(10);
+  REQUIRE(quotes.size() == 10);
+  {
+    natsio::LogPublisher pub(admin);
+    for (const auto& q : quotes) REQUIRE(pub.publish("market.data.IBM", codec::encode(q)));
+    REQUIRE(pub.flush(10'000));
+  }
+  const auto last = js.last_sequence("EVENTS");
+  const auto held = last - 7;  // the 3rd quote
+  // The consumer's state after a restart, made on purpose: every message delivered once,
+  // one of them still pending (it comes again only after the consumer's ack wait, 5 s),
+  // every other sent back for delivery at once. The recorder then gets what follows the
+  // held one before it: it must not wait for it, nor store anything out of order.
+  js.bind_pull("EVENTS", "recorder");
+  std::vector<natsio::JsMessage> got;
+  while (got.empty() || got.back().stream_sequence() < last) {
+    auto more = js.fetch(static_cast<int>(last), 5'000);
+    REQUIRE_FALSE(more.empty());
+    for (auto& m : more) got.push_back(std::move(m));
+  }
+  for (auto& m : got)
+    if (m.stream_sequence() != held) CHECK(m.nak(0));
+  admin.flush();
+
+  stack.restart("recorder");
+  auto& recorder = stack.worker("recorder");
+  eventstore::PgStore store(stack.reader_url());
+  std::vector<eventstore::StoredEvent> events;
+  REQUIRE(itest::until(60s, [&] {
+    events = itest::read_all(store);
+    return !events.empty() && seq_of(events.back().msg_id) >= static_cast<std::int64_t>(js.last_sequence("EVENTS"));
+  }));
+  INFO(recorder.log());
+  CHECK_THAT(recorder.log(), Catch::Contains(fmt::format(
+                                 "stream sequences {}..{} of EVENTS not delivered in order by the consumer: read from "
+                                 "the stream",
+                                 held, held)));
+  std::int64_t expect = 1;
+  for (const auto& e : events) {
+    INFO(e.msg_id);
+    CHECK(seq_of(e.msg_id) == expect++);
+    if (seq_of(e.msg_id) == static_cast<std::int64_t>(held)) {
+      CHECK(e.subject == "market.data.IBM");
+      codec::Decoder dec;
+      const auto md = dec.decode_market_data(e.payload);
+      REQUIRE(md);
+      CHECK(codec::encode(std::get<core::Quote>(*md)) == codec::encode(quotes[2]));
+    }
+  }
+  CHECK(store.verify().ok);
+  // The held message comes again after the ack wait: acknowledged, not stored twice.
+  std::this_thread::sleep_for(7s);
+  CHECK(itest::read_all(store).size() == events.size());
+  CHECK_THAT(recorder.log(), !Catch::Contains("quarantined"));
+  CHECK(recorder.running());
 }

@@ -219,8 +219,17 @@ std::int64_t wait_recorded(const Stack& stack, eventstore::EventStore& store) {
     if (count == last) return last;
     usleep(100'000);
   }
+  // Where each stands, for the post-mortem: the stream's range and leader, the store's newest msg_id.
+  std::string where;
+  try {
+    const auto st = js.stream_state("EVENTS");
+    where = fmt::format("; stream {}..{} ({} messages, leader {:?}), store's newest {}", st.first_seq, st.last_seq,
+                        st.msgs, st.leader, store.last_msg_id("EVENTS:").value_or("none"));
+  } catch (const std::exception& e) {
+    where = std::string("; ") + e.what();
+  }
   throw std::runtime_error("recorder did not catch up: store " + std::to_string(count) + ", stream " +
-                           std::to_string(last));
+                           std::to_string(last) + where);
 }
 
 std::vector<eventstore::StoredEvent> read_all(eventstore::EventStore& store) {
