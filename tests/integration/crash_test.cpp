@@ -12,28 +12,15 @@
 #include <fmt/format.h>
 
 #include "codec/codec.hpp"
-#include "core/market_check.hpp"
-#include "marketdata/reader.hpp"
-#include "matching/paper_broker.hpp"
 #include "natsio/log_publisher.hpp"
-#include "workers/event_time.hpp"
+#include "log_check.hpp"
 #include "stack.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
-
-/// The first `n` quotes of the real IBM file (displayed sizes: orders fill partly).
-std::vector<core::Quote> ibm_quotes(std::size_t n) {
-  std::vector<core::Quote> out;
-  marketdata::Reader reader(testsupport::shared_data_dir() + "/quotes_IBM_2013-10-08.csv");
-  while (out.size() < n) {
-    auto r = reader.next();
-    if (!r) break;
-    if (*r && std::holds_alternative<core::Quote>(r->value())) out.push_back(std::get<core::Quote>(r->value()));
-  }
-  return out;
-}
+using itest::check_log;
+using itest::ibm_quotes;
 
 /// Hand-typed order JSON (no ts_event: risk-state stamps it), cycling through
 /// the order types and times in force, with cancels and replaces of earlier orders.
@@ -52,13 +39,6 @@ std::string order_json(int k, const core::Quote& q) {
   }
 }
 
-template <class... Ts>
-struct overloaded : Ts... {
-  using Ts::operator()...;
-};
-template <class... Ts>
-overloaded(Ts...) -> overloaded<Ts...>;
-
 /// Publishes `quotes` on market.data.IBM (as the feed would) and, after every 15th, an
 /// order command (as a strategy would), about 1,000 quotes a second; `sent` counts the
 /// quotes published so far. As the workers do (services::NatsBus), it publishes through a
@@ -75,102 +55,6 @@ void drive(const itest::Stack& stack, const std::vector<core::Quote>& quotes, st
     std::this_thread::sleep_for(1ms);  // about 1,000 quotes a second with ~65 orders
   }
   REQUIRE(log.flush(60'000));
-}
-
-/// What the log of a session driven by drive() must show, however its workers or nodes
-/// failed on the way (checks 1-3), and what it adds up to: the position and each order's
-/// newest report.
-struct LogOutcome {
-  core::Quantity position;
-  std::map<std::string, core::ExecutionReport> latest;  // by client_order_id: its newest report
-};
-
-LogOutcome check_log(const std::vector<eventstore::StoredEvent>& events, std::size_t submits) {
-  LogOutcome out;
-  auto& position = out.position;
-  auto& latest = out.latest;
-  // 1. Every order sent got exactly one decision: approved or denied.
-  codec::Decoder dec;
-  std::map<std::string, int> sent_ids, decided;
-  std::vector<core::ExecutionReport> recorded;  // the broker's reports, in log order
-  matching::PaperBroker reference;               // a broker that never crashed, fed the same log
-  core::MarketCheck check;                       // what execution does not use (crossed, back in time)
-  std::vector<core::ExecutionReport> expected;
-  auto take = [&](std::vector<core::ExecutionReport> rs) { expected.insert(expected.end(), rs.begin(), rs.end()); };
-  for (const auto& ev : events) {
-    if (ev.subject == "trading.orders") {
-      auto r = dec.decode_order_command(ev.payload);
-      REQUIRE(r);
-      if (auto* o = std::get_if<core::OrderSubmit>(&*r)) ++sent_ids[o->client_order_id];
-    } else if (ev.subject == "trading.orders.approved") {
-      auto r = dec.decode_order_command(ev.payload);
-      REQUIRE(r);
-      if (auto* o = std::get_if<core::OrderSubmit>(&*r)) ++decided[o->client_order_id];
-    } else if (ev.subject == "trading.executions") {
-      auto r = dec.decode_execution_report(ev.payload);
-      REQUIRE(r);
-      if (r->exec_type == core::ExecType::denied) ++decided[r->client_order_id];
-      else recorded.push_back(*r);
-    }
-  }
-  // The reference broker reads the log as execution does: in event-time order (each
-  // approval right after the input that caused it), not in stream order.
-  services::EventTimeOrder order("reference", {}, [](int) { return std::optional<int>{}; });
-  std::vector<std::pair<services::EventKey, const eventstore::StoredEvent*>> by_key;
-  for (const auto& ev : events) {
-    const auto seq = std::stoull(ev.msg_id.substr(ev.msg_id.rfind(':') + 1));
-    if (order.note(seq, ev.subject, ev.payload) == services::LogRole::other) continue;
-    by_key.emplace_back(*order.key_of(seq), &ev);
-  }
-  std::sort(by_key.begin(), by_key.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
-  for (const auto& [key, ev] : by_key) {
-    if (ev->subject == "trading.orders.approved") {
-      auto r = dec.decode_order_command(ev->payload);
-      REQUIRE(r);
-      take(std::visit(overloaded{[&](const core::OrderSubmit& o) { return reference.on_submit(o, o.ts_event); },
-                                 [&](const core::OrderCancel& c) { return reference.on_cancel(c, c.ts_event); },
-                                 [&](const core::OrderReplace& c) { return reference.on_replace(c, c.ts_event); }},
-                      *r));
-    } else if (ev->subject == "market.data.IBM") {
-      auto r = dec.decode_market_data(ev->payload);
-      REQUIRE(r);
-      if (!check.check(*r)) take(reference.on_quote(std::get<core::Quote>(*r)));
-    }
-  }
-  REQUIRE(sent_ids.size() == submits);
-  for (const auto& [id, n] : sent_ids) {
-    INFO(id);
-    CHECK(n == 1);
-    CHECK(decided[id] == 1);
-  }
-
-  // 2. The reports equal those of a broker that never crashed, one by one, in order:
-  //    nothing lost, nothing twice, the same fills at the same prices.
-  REQUIRE(recorded.size() == expected.size());
-  for (std::size_t i = 0; i < recorded.size(); ++i) {
-    INFO("report " << i);
-    CHECK(recorded[i].cause_seq != 0);  // every report names its cause (the reference broker knows none)
-    auto r = recorded[i];
-    r.cause_seq = 0;
-    REQUIRE(codec::encode(r) == codec::encode(expected[i]));
-  }
-
-  // 3. Invariants over the recorded reports; positions from the fills.
-  std::set<std::string> exec_ids;
-  std::map<std::string, core::Quantity> filled;  // by client_order_id
-  for (const auto& r : recorded) {
-    latest[r.client_order_id] = r;
-    if (r.exec_type == core::ExecType::replaced && r.orig_client_order_id) latest.erase(*r.orig_client_order_id);
-    CHECK(exec_ids.insert(r.exec_id).second);
-    CHECK(r.cum_qty <= r.quantity);
-    if (!core::is_terminal(r.order_status)) CHECK(r.cum_qty + r.leaves_qty == r.quantity);
-    if (r.last_qty.is_zero()) continue;
-    filled[r.client_order_id] = filled[r.client_order_id] + r.last_qty;
-    CHECK(filled[r.client_order_id] <= r.cum_qty);
-    position = r.side == core::Side::buy ? position + r.last_qty : position - r.last_qty;
-  }
-
-  return out;
 }
 
 }  // namespace
@@ -202,7 +86,9 @@ TEST_CASE("execution and risk-state killed mid-session lose no order, fill none 
 
   eventstore::PgStore store(stack.reader_url());
   itest::wait_recorded(stack, store);
-  const auto [position, latest] = check_log(itest::read_all(store), 300);  // 400 commands, 6 in 8 of them submits
+  const auto outcome = check_log(itest::read_all(store), 300);  // 400 commands, 6 in 8 of them submits
+  const auto& position = outcome.position;
+  const auto& latest = outcome.latest;
 
   // 4. The reporter (never killed) holds the same position.
   natsio::Connection person({.url = stack.nats_url("operator"), .name = "person"});
@@ -385,4 +271,54 @@ TEST_CASE("on a 3-node NATS cluster, SIGKILL of the event stream's leader mid-se
   // The killed node comes back and catches up; the stack is whole again.
   stack.cluster().start(node);
   CHECK(stack.cluster().wait_healthy(node));
+}
+
+// Hidden ([.]: not in ctest or CI), run it by hand: `build/tests/integration/integration_tests
+// "[rolling-restart]"`. It fails about 1 run in 4 on this machine with Debian's nats-server
+// 2.9.10 (docs/scaling.md, "What a node's loss costs": the stream's last sequence found
+// below what the workers and the recorder had already received, or the recorder waiting).
+TEST_CASE("on a 3-node NATS cluster, each node restarted in turn mid-session loses no event and doubles none",
+          "[.][rolling-restart][crash][cluster]") {
+  itest::nats_library();
+  itest::Stack stack(3, {{"RISK_MAX_POSITION", "1000000"}});
+  stack.start({"recorder", "ops", "risk-state", "execution", "reporter"});
+
+  const auto quotes = ibm_quotes(6'000);
+  REQUIRE(quotes.size() == 6'000);
+  std::atomic<std::size_t> sent{0};
+  std::thread driver([&] { drive(stack, quotes, sent); });
+  while (sent < 1'000) std::this_thread::sleep_for(10ms);
+  for (int node = 0; node < stack.cluster().size(); ++node) {  // a rolling restart, as for an upgrade
+    stack.cluster().stop(node);
+    std::this_thread::sleep_for(500ms);
+    stack.cluster().start(node);
+    CHECK(stack.cluster().wait_healthy(node));
+  }
+  driver.join();
+  // As above: a worker whose consumer went with a node waits for its watchdog; wait-idle
+  // also waits until every log follower is at the same sequence.
+  const int idle = stack.run({itest::bin("traderctl"), "wait-idle", "--quiet-ms", "5000", "--timeout-s", "180"});
+  if (idle != 0)  // where the writers wait (gdb), for the post-mortem
+    for (const auto* w : {"risk-state", "execution"}) {
+      std::string threads;
+      stack.run({"/bin/sh", "-c",
+                 fmt::format("/usr/bin/timeout 30 /usr/bin/gdb -p {} -batch -ex 'thread apply all bt' 2>&1",
+                             stack.worker(w).pid())},
+                &threads);
+      WARN(w << " threads:\n" << threads);
+    }
+  REQUIRE(idle == 0);
+
+  eventstore::PgStore store(stack.reader_url());
+  itest::wait_recorded(stack, store);
+  const auto events = itest::read_all(store);
+  for (const auto* w : {"recorder", "ops", "risk-state", "execution", "reporter"}) {
+    INFO(w);
+    CHECK(stack.worker(w).running());
+  }
+  std::size_t stored_quotes = 0;
+  for (const auto& ev : events) stored_quotes += ev.subject == "market.data.IBM";
+  CHECK(stored_quotes == quotes.size());
+  CHECK(store.verify().ok);
+  check_log(events, 300);
 }

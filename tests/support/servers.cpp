@@ -30,6 +30,7 @@
 #include <stdexcept>
 #include <system_error>
 #include <thread>
+#include <utility>
 
 #include "eventstore/event_store.hpp"
 #include "eventstore/research.hpp"
@@ -52,6 +53,7 @@ class Fd {
  public:
   explicit Fd(int fd = -1) noexcept : fd_(fd) {}
   ~Fd() { reset(); }
+  Fd(Fd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
   Fd(const Fd&) = delete;
   Fd& operator=(const Fd&) = delete;
   int get() const noexcept { return fd_; }
@@ -101,9 +103,11 @@ std::string read_file(const std::string& path) {
 }
 
 /// True when a TCP client on 127.0.0.1:port receives a line starting with "INFO".
-bool nats_says_info(int port) {
+/// A TCP connection to 127.0.0.1:port with 1 s send and receive timeouts; an invalid Fd
+/// (get() < 0) if it cannot be made.
+Fd connect_local(int port) {
   Fd s(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (s.get() < 0) return false;
+  if (s.get() < 0) return s;
   timeval tv{1, 0};
   setsockopt(s.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   setsockopt(s.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
@@ -111,7 +115,13 @@ bool nats_says_info(int port) {
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<std::uint16_t>(port));
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(s.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return false;
+  if (::connect(s.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return Fd(-1);
+  return s;
+}
+
+bool nats_says_info(int port) {
+  const Fd s = connect_local(port);
+  if (s.get() < 0) return false;
   char buf[4];
   std::size_t got = 0;
   while (got < sizeof buf) {
@@ -129,16 +139,8 @@ bool log_says_port_in_use(const std::string& log) {
 
 /// The body of `GET path` from 127.0.0.1:port (HTTP/1.0, 1 s timeouts); "" if it fails.
 std::string http_get_local(int port, const std::string& path) {
-  Fd s(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  const Fd s = connect_local(port);
   if (s.get() < 0) return "";
-  timeval tv{1, 0};
-  setsockopt(s.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  setsockopt(s.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<std::uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(s.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return "";
   const std::string req = "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
   if (::send(s.get(), req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size())) return "";
   std::string out;
