@@ -2,7 +2,8 @@
 # nats-entrypoint: waits for the server configuration the compose stack's init service writes
 # (init-secrets.sh: nats-server.conf, which includes nats-accounts.conf next to it; every client
 # authenticates, no anonymous user), then runs nats-server with it. JetStream keeps its store in /data.
-#   NATS_CONFIG (default /secrets/nats-server.conf), TRADER_SECRETS_WAIT_S (default 300)
+#   NATS_CONFIG (default /secrets/nats-server.conf; compose.cluster.yaml gives each node its own,
+#   /secrets/nats-server-n<i>.conf), TRADER_SECRETS_WAIT_S (default 300)
 set -eu
 conf=${NATS_CONFIG:-/secrets/nats-server.conf}
 waited=0

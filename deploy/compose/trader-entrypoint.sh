@@ -4,7 +4,11 @@
 # writes (init-secrets.sh), then execs the command. Without TRADER_NATS_USER and
 # TRADER_PG_ROLE it only execs the command (e.g. `podman run --rm localhost/trader traderctl --help`).
 #   TRADER_NATS_USER   the NATS identity (recorder, ops, ..., feed, operator, admin):
-#                      NATS_URL=nats://USER:<$TRADER_SECRETS/nats-USER.password>@$TRADER_NATS_HOSTPORT
+#                      NATS_URL=nats://USER:<$TRADER_SECRETS/nats-USER.password>@HOST:PORT, one URL
+#                      per NATS node, comma-separated (a cluster's server list: the client fails
+#                      over between them), the nodes from TRADER_NATS_HOSTPORT (one or more
+#                      host:port, space- or comma-separated), else from $TRADER_SECRETS/nats-servers
+#                      (init-secrets.sh writes it: the 3 nodes under TRADER_NATS_NODES=3), else nats:4222
 #   TRADER_PG_ROLE     owner  -> TRADER_OWNER_DATABASE_URL (trader_owner: traderctl migrate only)
 #                      writer -> DATABASE_URL and TRADER_WRITER_DATABASE_URL (trader_recorder)
 #                      reader -> DATABASE_URL (trader_readonly)
@@ -34,7 +38,13 @@ secret() {
 }
 
 if [ -n "${TRADER_NATS_USER:-}" ]; then
-  NATS_URL="nats://$TRADER_NATS_USER:$(secret "nats-$TRADER_NATS_USER.password")@${TRADER_NATS_HOSTPORT:-nats:4222}"
+  pw=$(secret "nats-$TRADER_NATS_USER.password")   # init writes nats-servers before it
+  hostports=${TRADER_NATS_HOSTPORT:-}
+  [ -n "$hostports" ] || [ ! -s "$secrets/nats-servers" ] || hostports=$(cat "$secrets/nats-servers")
+  NATS_URL=""
+  for hp in $(echo "${hostports:-nats:4222}" | tr ',' ' '); do
+    NATS_URL="${NATS_URL:+$NATS_URL,}nats://$TRADER_NATS_USER:$pw@$hp"
+  done
   export NATS_URL
 fi
 if [ -n "${TRADER_PG_ROLE:-}" ]; then
