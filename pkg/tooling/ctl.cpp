@@ -261,23 +261,21 @@ int wait_idle(natsio::Connection& conn, const Args& a) {
     // Idle also means caught up: every log follower (the whole stream each) at the same
     // sequence. A follower whose consumer went with a NATS node sits still until its
     // watchdog makes a new one: its counters do not move, but it is behind.
-    std::set<std::uint64_t> follower_seqs;
     std::vector<std::pair<std::string, std::uint64_t>> followers;
+    std::uint64_t newest = 0;
     for (const auto& w : ask_status(conn).workers) {
       if (!w.alive || w.status.starts_with(core::kStandbyStatus)) continue;
       if (w.log_seq != 0) {
-        follower_seqs.insert(w.log_seq);
         followers.emplace_back(w.worker + "/" + w.instance, w.log_seq);
+        newest = std::max(newest, w.log_seq);
       }
       if (w.worker != "ops") now[w.worker + "/" + w.instance] = {w.msgs_in, w.msgs_out, w.log_seq};
     }
     behind.clear();
-    if (follower_seqs.size() > 1)
-      for (const auto& [key, seq] : followers)
-        if (seq != *follower_seqs.rbegin())
-          behind += fmt::format(" {} at {} of {};", key, seq, *follower_seqs.rbegin());
+    for (const auto& [key, seq] : followers)
+      if (seq != newest) behind += fmt::format(" {} at {} of {};", key, seq, newest);
     const auto t = std::chrono::steady_clock::now();
-    if (now != last || follower_seqs.size() > 1) {
+    if (now != last || !behind.empty()) {
       last = std::move(now);
       quiet_since = t;
     } else if (t - quiet_since >= std::chrono::milliseconds(a.quiet_ms)) {

@@ -474,10 +474,11 @@ std::int64_t run_recorder(Runtime& rt, eventstore::EventStore& store, const Reco
         // may deliver newer messages before it redelivers what an earlier run fetched and
         // never acknowledged; after a NATS node's restart its state on the new leader may
         // have lost a message it had delivered, which it then never delivers again). They
-        // are read from the stream itself, in order. Not sent back (a negative
-        // acknowledgement): on an interest stream nats-server 2.9 may drop a message sent
-        // back with a delay, and it would never come. If NATS does not answer, what
-        // follows is neither stored nor acknowledged: it comes again after the ack wait.
+        // are read from the stream itself, in order, at once: one the consumer will not
+        // deliver again would otherwise be waited for without end. What follows is not sent
+        // back either (it used to be, with a delay, until the gap filled). If NATS does not
+        // answer, what follows is neither stored nor acknowledged: it comes again after the
+        // consumer's ack wait.
         if (!read_from_stream(start_seq, seq - 1, next)) break;
       }
       next.last_in_order = mp;  // acknowledging it acknowledges everything up to it (AckAll)
